@@ -1,1 +1,30 @@
-//! placeholder
+//! AWS Site-to-Site VPN tunnel log records, exactly as AWS publishes them to CloudWatch
+//! Logs (`aws-vpn-log-reference.md`): the record and its JSON and text formats, the
+//! `details` message catalogue as data, typed messages, and log stream naming.
+//! `docs/log-messages.md` documents all of it.
+
+mod catalogue;
+mod detail;
+mod entries;
+mod error;
+mod parse;
+mod record;
+mod spi;
+mod state;
+mod stream;
+mod template;
+
+#[cfg(test)]
+mod docs_check;
+
+pub use catalogue::{
+    by_id, lookup, CatalogueEntry, IkeVersion, Origin, CATALOGUE, SECTION_IKESIM,
+    SECTION_IKEV1_ERRORS, SECTION_IKEV2_ERRORS, SECTION_IKEV2_NEGOTIATION,
+};
+pub use detail::{Detail, DpdAction};
+pub use error::RecordError;
+pub use parse::ParsedRecord;
+pub use record::{Format, Schema, TunnelRecord};
+pub use spi::{EspSpi, IkeSpi};
+pub use state::PhaseState;
+pub use stream::{stream_name, validate_vpn_connection_id, DEFAULT_LOG_GROUP};
