@@ -1,0 +1,84 @@
+//! Why a byte string is not an IKEv2 message.
+
+use crate::{NotifyType, TsType};
+
+/// A parse failure, saying what was wrong and where. Offsets count from the start of the
+/// buffer handed to the parser (the datagram for [`Message::parse`](crate::Message::parse),
+/// the decrypted SK contents for [`parse_payloads`](crate::parse_payloads)).
+#[non_exhaustive]
+#[derive(thiserror::Error, Debug, Clone, PartialEq, Eq)]
+pub enum ParseError {
+    /// A field or structure runs past the end of the data that contains it.
+    #[error("{what} truncated at offset {offset}: needs {needed} bytes, {available} available")]
+    Truncated {
+        what: &'static str,
+        offset: usize,
+        needed: usize,
+        available: usize,
+    },
+    /// A length field disagrees with the data or with the structure's fixed layout.
+    #[error("{what} at offset {offset} has inconsistent length {length}")]
+    BadLength {
+        what: &'static str,
+        offset: usize,
+        length: usize,
+    },
+    /// The header's major version is not 2 (RFC 7296 §2.5: answer INVALID_MAJOR_VERSION).
+    #[error("unsupported IKE version {major}.{minor}")]
+    UnsupportedVersion { major: u8, minor: u8 },
+    /// Bytes follow an SK or SKF payload, which must be the last payload (RFC 7296 §3.14,
+    /// RFC 7383 §2.5).
+    #[error("encrypted payload is not the last payload: data follows at offset {offset}")]
+    EncryptedNotLast { offset: usize },
+    /// A count field disagrees with the number of items actually present.
+    #[error("{what} at offset {offset}: {declared} declared, {found} present")]
+    CountMismatch {
+        what: &'static str,
+        offset: usize,
+        declared: usize,
+        found: usize,
+    },
+    /// A traffic selector type this crate cannot size (RFC 7296 §3.13.1).
+    #[error("unsupported traffic selector type {ts_type} at offset {offset}")]
+    UnsupportedTsType { ts_type: TsType, offset: usize },
+    /// Bytes left over after the payload chain ended (Next Payload = 0).
+    #[error("{length} bytes after the last payload at offset {offset}")]
+    TrailingData { offset: usize, length: usize },
+    /// A field holds a value the format does not allow.
+    #[error("invalid {what} at offset {offset}")]
+    Invalid { what: &'static str, offset: usize },
+}
+
+impl ParseError {
+    /// The notification an IKE responder sends back for this failure (RFC 7296 §2.5,
+    /// §3.10.1): INVALID_MAJOR_VERSION for a version problem, INVALID_SYNTAX otherwise.
+    pub fn notify_type(&self) -> NotifyType {
+        match self {
+            ParseError::UnsupportedVersion { .. } => NotifyType::INVALID_MAJOR_VERSION,
+            _ => NotifyType::INVALID_SYNTAX,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_name_the_problem_and_place() {
+        let e = ParseError::Truncated {
+            what: "KE payload header",
+            offset: 76,
+            needed: 4,
+            available: 2,
+        };
+        assert_eq!(
+            e.to_string(),
+            "KE payload header truncated at offset 76: needs 4 bytes, 2 available"
+        );
+        assert_eq!(e.notify_type(), NotifyType::INVALID_SYNTAX);
+        let v = ParseError::UnsupportedVersion { major: 3, minor: 0 };
+        assert_eq!(v.to_string(), "unsupported IKE version 3.0");
+        assert_eq!(v.notify_type(), NotifyType::INVALID_MAJOR_VERSION);
+    }
+}
