@@ -1,1 +1,19 @@
-//! placeholder
+//! Sans-IO IKEv2 state machines: an [`Endpoint`] per simulated host, holding IKE SAs and
+//! CHILD SAs for either role. No sockets, no clock: every input carries `now`, outputs
+//! are pulled (`poll_transmit`, `poll_timeout`, `poll_event`). See docs/architecture.md.
+
+mod child;
+pub mod config;
+mod endpoint;
+pub mod event;
+pub mod proposal;
+mod sa;
+pub mod ts;
+
+pub use config::{EndpointConfig, RetransmitConfig};
+pub use endpoint::{Endpoint, Transmit};
+pub use event::{ChildFailure, Direction, Event, EventKind, IkeSaSecrets, SaState, Stats};
+pub use proposal::{
+    parse_proposal, Cipher, Policy, ProposalKind, ProposalSpec, Selected, Selection,
+};
+pub use sa::Role;

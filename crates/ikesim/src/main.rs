@@ -1,1 +1,168 @@
-fn main() {}
+//! `ikesim`: simulate AWS Site-to-Site VPN tunnels that speak real IKE over loopback, and
+//! print the AWS tunnel log records they produce.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use sim::{Clock, RunOptions, Scenario, SimDuration};
+use vpn_log::{Format, Schema};
+
+#[derive(Parser)]
+#[command(
+    name = "ikesim",
+    version,
+    about = "Simulate AWS Site-to-Site VPN tunnels speaking real IKE over loopback"
+)]
+struct Cli {
+    /// More diagnostics on stderr (-v, -vv); RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a scenario and print the AWS tunnel log records (JSON lines on stdout).
+    Run {
+        /// A built-in scenario name (see `ikesim list`) or a scenario file.
+        scenario: String,
+        /// Seed for SPIs, nonces and every other random choice (default: the scenario's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Simulated time to run, e.g. 90s, 1h30m, 30d (default: the scenario's).
+        #[arg(long, value_parser = parse_duration)]
+        duration: Option<SimDuration>,
+        /// Record format: json (AWS's default LogOutputFormat) or text.
+        #[arg(long, default_value = "json", value_parser = parse_format)]
+        format: Format,
+        /// Record schema: current (7 keys, epoch ms) or 2022 (6 keys, epoch seconds).
+        #[arg(long, default_value = "current", value_parser = parse_schema)]
+        schema: Schema,
+        /// Run on the wall clock instead of the accelerated virtual clock.
+        #[arg(long)]
+        realtime: bool,
+        /// Write every datagram to a pcap file (raw IP + UDP).
+        #[arg(long, value_name = "FILE")]
+        pcap: Option<PathBuf>,
+        /// Write the IKE SA keys as Wireshark's ikev2_decryption_table, to decrypt the pcap.
+        #[arg(long, value_name = "FILE")]
+        keys: Option<PathBuf>,
+    },
+    /// List the built-in scenarios.
+    List {
+        /// One JSON object per scenario.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn parse_duration(s: &str) -> Result<SimDuration, String> {
+    s.parse()
+}
+
+fn parse_format(s: &str) -> Result<Format, String> {
+    s.parse().map_err(|e: vpn_log::RecordError| e.to_string())
+}
+
+fn parse_schema(s: &str) -> Result<Schema, String> {
+    s.parse().map_err(|e: vpn_log::RecordError| e.to_string())
+}
+
+/// Exit status: 0 when the scenario ran (whatever the tunnel did), 2 on bad input, 1 when
+/// the simulation itself could not run.
+enum Failure {
+    BadInput(String),
+    Runtime(String),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let level = match cli.verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+
+    let result = match cli.command {
+        Command::Run {
+            scenario,
+            seed,
+            duration,
+            format,
+            schema,
+            realtime,
+            pcap,
+            keys,
+        } => {
+            let clock = if realtime {
+                Clock::Realtime
+            } else {
+                Clock::Accelerated
+            };
+            let options = RunOptions {
+                seed,
+                duration: duration.map(|d| d.0),
+                clock,
+                pcap,
+                keys,
+            };
+            run(&scenario, &options, format, schema)
+        }
+        Command::List { json } => list(json),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::BadInput(msg)) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Runtime(msg)) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(name: &str, options: &RunOptions, format: Format, schema: Schema) -> Result<(), Failure> {
+    let scenario = Scenario::load(name).map_err(|e| Failure::BadInput(e.to_string()))?;
+    let output = sim::run(&scenario, options).map_err(|e| Failure::Runtime(e.to_string()))?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    for (_, record) in &output.records {
+        writeln!(out, "{}", record.render(format, schema))
+            .map_err(|e| Failure::Runtime(e.to_string()))?;
+    }
+    out.flush().map_err(|e| Failure::Runtime(e.to_string()))?;
+    for (host, stats) in &output.stats {
+        tracing::info!(host, ?stats, "counters");
+    }
+    Ok(())
+}
+
+fn list(json: bool) -> Result<(), Failure> {
+    for (name, text) in sim::builtin::all() {
+        let scenario = Scenario::parse(text, name, name)
+            .map_err(|e| Failure::Runtime(format!("built-in scenario {e}")))?;
+        if json {
+            let value = serde_json::json!({
+                "name": name,
+                "ike_version": scenario.tunnel.first().map_or(2, |t| t.cgw.ike_version),
+                "description": scenario.description,
+            });
+            println!("{value}");
+        } else {
+            println!("{name:<28} {}", scenario.description);
+        }
+    }
+    Ok(())
+}

@@ -1,1 +1,15 @@
-//! placeholder
+//! ikesim's simulation layer: scenarios, the simulated AWS side (options and tunnel log),
+//! the drivers (accelerated and real-time) and the runner that ties them together.
+
+pub mod aws;
+pub mod builtin;
+pub mod capture;
+pub mod driver;
+pub mod duration;
+pub mod runner;
+pub mod scenario;
+
+pub use driver::Clock;
+pub use duration::SimDuration;
+pub use runner::{run, RunError, RunOptions, RunOutput};
+pub use scenario::{Scenario, ScenarioError};

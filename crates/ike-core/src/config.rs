@@ -1,0 +1,95 @@
+//! What an endpoint is configured with: credentials, proposals, traffic selectors and
+//! retransmission behaviour. The simulator fills this from AWS's tunnel options (for the
+//! AWS side) or from a CGW description; the core only ever sees this.
+
+use std::time::Duration;
+
+use ike_wire::{Identification, TrafficSelector};
+
+use crate::proposal::Policy;
+use crate::ts;
+
+/// One endpoint's IKEv2 configuration (one IKE peer: an AWS tunnel, or a CGW connection).
+#[derive(Clone, Debug)]
+pub struct EndpointConfig {
+    /// The pre-shared key (RFC 7296 §2.15).
+    pub psk: Vec<u8>,
+    /// Our identity; `None` means our IP address, as AWS identifies both sides.
+    pub local_id: Option<Identification>,
+    /// IKE SA proposals (what we offer as initiator, accept as responder).
+    pub ike: Policy,
+    /// CHILD SA (ESP) proposals. An empty `dh` list on a proposal means no PFS.
+    pub esp: Policy,
+    /// Our side of the tunnel (TSi when we initiate, TSr when we respond).
+    pub local_ts: Vec<TrafficSelector>,
+    /// The peer's side of the tunnel.
+    pub remote_ts: Vec<TrafficSelector>,
+    pub retransmit: RetransmitConfig,
+    /// Send INITIAL_CONTACT in IKE_AUTH (RFC 7296 §2.4), as CGWs do on their first SA.
+    pub initial_contact: bool,
+    /// Hand out each IKE SA's SK_e/SK_a keys (`Endpoint::poll_secrets`) so captures can
+    /// be decrypted, like SSLKEYLOGFILE. Off unless asked for.
+    pub export_secrets: bool,
+}
+
+impl EndpointConfig {
+    /// A configuration with the given PSK and policies, route-based selectors
+    /// (0.0.0.0/0 on both sides) and default retransmission.
+    pub fn new(psk: impl Into<Vec<u8>>, ike: Policy, esp: Policy) -> Self {
+        EndpointConfig {
+            psk: psk.into(),
+            local_id: None,
+            ike,
+            esp,
+            local_ts: vec![ts::any_ipv4()],
+            remote_ts: vec![ts::any_ipv4()],
+            retransmit: RetransmitConfig::default(),
+            initial_contact: true,
+            export_secrets: false,
+        }
+    }
+}
+
+/// Request retransmission with exponential backoff (RFC 7296 §2.1). Defaults are
+/// strongSwan's: 4 s, ×1.8, 5 retransmits, so a request is abandoned after ~165 s.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RetransmitConfig {
+    pub timeout: Duration,
+    pub base: f64,
+    pub tries: u32,
+}
+
+impl Default for RetransmitConfig {
+    fn default() -> Self {
+        RetransmitConfig {
+            timeout: Duration::from_secs(4),
+            base: 1.8,
+            tries: 5,
+        }
+    }
+}
+
+impl RetransmitConfig {
+    /// How long to wait after the `n`th transmission (1 = the original) before the next
+    /// one, or before giving up once `tries` retransmissions have gone out.
+    pub fn wait_after(&self, n: u32) -> Duration {
+        let exp = i32::try_from(n.saturating_sub(1)).unwrap_or(i32::MAX);
+        self.timeout.mul_f64(self.base.powi(exp))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strongswan_backoff() {
+        let r = RetransmitConfig::default();
+        let total: f64 = (1..=r.tries + 1)
+            .map(|n| r.wait_after(n).as_secs_f64())
+            .sum();
+        assert!((r.wait_after(1).as_secs_f64() - 4.0).abs() < 1e-9);
+        assert!((r.wait_after(2).as_secs_f64() - 7.2).abs() < 1e-9);
+        assert!((total - 165.5).abs() < 0.1, "{total}");
+    }
+}

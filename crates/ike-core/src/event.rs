@@ -1,0 +1,155 @@
+//! What the core tells its driver: events in protocol terms, each stamped with the phase
+//! states after it. Turning them into AWS's wording is the log layer's job.
+
+use std::net::SocketAddr;
+
+use ike_wire::{DhGroup, ExchangeType, NotifyType};
+
+use crate::proposal::Selected;
+
+/// The state of phase 1 (IKE SA) or phase 2 (CHILD SA) as AWS reports it. Ordered by
+/// how far along it is, so the state of several SAs is their maximum.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SaState {
+    Down,
+    Negotiating,
+    Rekeying,
+    Established,
+}
+
+/// Which side sent an error notification.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// We detected the problem and notified the peer.
+    Sent,
+    /// The peer notified us.
+    Received,
+}
+
+/// Why a CHILD SA could not be set up while its IKE SA lives on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChildFailure {
+    NoProposalChosen {
+        unsupported: bool,
+        direction: Direction,
+    },
+    TsUnacceptable {
+        direction: Direction,
+    },
+    /// Any other error notify from the peer (e.g. INTERNAL_ADDRESS_FAILURE).
+    Notified(NotifyType),
+    /// The responder's answer did not fit what we offered (proposal or selectors).
+    InvalidResponse,
+}
+
+/// Something that happened to an IKE or CHILD SA.
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EventKind {
+    /// An IKE SA started negotiating (we sent or accepted IKE_SA_INIT).
+    IkeSaNegotiating {
+        spi_i: u64,
+        spi_r: u64,
+    },
+    /// A peer's KE used another group than the one we chose (RFC 7296 §1.3).
+    InvalidKePayload {
+        group: DhGroup,
+        direction: Direction,
+    },
+    /// IKE_SA_INIT found no common proposal.
+    IkeNoProposalChosen {
+        unsupported: bool,
+        direction: Direction,
+    },
+    /// PSK authentication failed (RFC 7296 §2.15): `Sent` when the peer's AUTH did not
+    /// verify here, `Received` when the peer rejected ours.
+    AuthenticationFailed {
+        direction: Direction,
+    },
+    IkeSaEstablished {
+        spi_i: u64,
+        spi_r: u64,
+        selected: Selected,
+    },
+    ChildSaEstablished {
+        spi_in: u32,
+        spi_out: u32,
+        selected: Selected,
+    },
+    ChildSaFailed {
+        failure: ChildFailure,
+    },
+    /// The peer answered IKE_SA_INIT or IKE_AUTH with another error notify.
+    IkeSaFailed {
+        notify: NotifyType,
+    },
+    /// A request went unanswered through every retransmission.
+    RetransmitsExhausted {
+        exchange: ExchangeType,
+        retransmits: u32,
+    },
+    /// The peer deleted the IKE SA (INFORMATIONAL with DELETE, RFC 7296 §1.4.1).
+    IkeSaDeleteReceived,
+    /// The peer deleted a CHILD SA; `spi` as it appeared in the DELETE payload.
+    ChildSaDeleteReceived {
+        spi: u32,
+    },
+    /// A CHILD SA is gone (after a DELETE exchange, or with its IKE SA).
+    ChildSaDeleted {
+        spi_in: u32,
+        spi_out: u32,
+    },
+    /// The IKE SA is gone.
+    IkeSaDeleted,
+}
+
+/// An event with the context a log record needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Event {
+    pub kind: EventKind,
+    /// Phase 1 and phase 2 states of the endpoint after this event.
+    pub phase1: SaState,
+    pub phase2: SaState,
+    /// Whether NAT detection (RFC 7296 §2.23) found a NAT on the path.
+    pub nat_t_detected: bool,
+    /// The peer's address (IP and port) for this SA.
+    pub peer: SocketAddr,
+}
+
+/// Counters of what the endpoint dropped or repeated; malformed input never stops a tunnel.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub datagrams_in: u64,
+    pub datagrams_out: u64,
+    /// Datagrams that did not parse as IKEv2.
+    pub malformed: u64,
+    /// SK payloads whose integrity check or decryption failed (dropped, RFC 7296 §2.21).
+    pub integrity_failures: u64,
+    /// Messages for no known IKE SA, or with an unexpected message id.
+    pub unmatched: u64,
+    pub retransmits: u64,
+}
+
+/// An IKE SA's traffic keys, for decrypting captures (Wireshark's IKEv2 decryption table).
+#[derive(Clone, PartialEq, Eq)]
+pub struct IkeSaSecrets {
+    pub spi_i: u64,
+    pub spi_r: u64,
+    pub encryption: ike_wire::EncrId,
+    pub key_bits: Option<u16>,
+    pub integrity: Option<ike_wire::IntegId>,
+    pub sk_ei: Vec<u8>,
+    pub sk_er: Vec<u8>,
+    pub sk_ai: Vec<u8>,
+    pub sk_ar: Vec<u8>,
+}
+
+impl std::fmt::Debug for IkeSaSecrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "IkeSaSecrets({:016x}_i {:016x}_r, ..)",
+            self.spi_i, self.spi_r
+        )
+    }
+}

@@ -1,0 +1,508 @@
+//! IKE_AUTH (RFC 7296 §1.2, §2.15): PSK authentication of both sides and the first
+//! CHILD SA, with proposal selection (§2.7) and traffic-selector narrowing (§2.9).
+
+use ike_crypto::psk_auth;
+use ike_wire::{
+    Auth, AuthMethod, ExchangeType, Identification, Message, Notify, NotifyType, Payload, Proposal,
+    ProtocolId, TrafficSelector,
+};
+
+use super::{AuthSent, Ctx, Established, IkeSa, InfoPurpose, Keys, Purpose, State};
+use crate::child::ChildSa;
+use crate::event::{ChildFailure, Direction, EventKind};
+use crate::proposal::{select, Negotiation, Selected};
+use crate::ts;
+
+/// Compares two MACs without leaking where they differ.
+fn same_mac(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn notify_of(payloads: &[Payload], ty: NotifyType) -> bool {
+    payloads
+        .iter()
+        .any(|p| matches!(p, Payload::Notify(n) if n.ty == ty))
+}
+
+fn first_error(payloads: &[Payload]) -> Option<NotifyType> {
+    payloads.iter().find_map(|p| match p {
+        Payload::Notify(n) if n.ty.is_error() => Some(n.ty),
+        _ => None,
+    })
+}
+
+/// The CHILD SA part of an IKE_AUTH or CREATE_CHILD_SA message.
+struct ChildOffer<'a> {
+    sa: Option<&'a Vec<Proposal>>,
+    tsi: Option<&'a Vec<TrafficSelector>>,
+    tsr: Option<&'a Vec<TrafficSelector>>,
+}
+
+fn child_offer(payloads: &[Payload]) -> ChildOffer<'_> {
+    let mut c = ChildOffer {
+        sa: None,
+        tsi: None,
+        tsr: None,
+    };
+    for p in payloads {
+        match p {
+            Payload::Sa(s) => c.sa = c.sa.or(Some(s)),
+            Payload::TsI(t) => c.tsi = c.tsi.or(Some(t)),
+            Payload::TsR(t) => c.tsr = c.tsr.or(Some(t)),
+            _ => {}
+        }
+    }
+    c
+}
+
+fn esp_spi(proposal: &Proposal) -> Option<u32> {
+    <[u8; 4]>::try_from(proposal.spi.as_slice())
+        .ok()
+        .map(u32::from_be_bytes)
+}
+
+impl IkeSa {
+    /// The initiator's IKE_AUTH payloads: IDi, AUTH over the IKE_SA_INIT request (§2.15)
+    /// and the first CHILD SA's proposals and selectors.
+    pub(super) fn auth_request_payloads(
+        &self,
+        ctx: &mut Ctx<'_>,
+        keys: &Keys,
+        init_request: &[u8],
+        nr: &[u8],
+        spi_in: u32,
+    ) -> Vec<Payload> {
+        let idi = self.local_id(ctx.config);
+        let auth = psk_auth(
+            &keys.suite.prf,
+            &ctx.config.psk,
+            init_request,
+            nr,
+            &keys.sk_pi,
+            &idi.body(),
+        );
+        let mut payloads = vec![Payload::IdI(idi)];
+        if ctx.config.initial_contact {
+            payloads.push(Payload::Notify(Notify::new(
+                NotifyType::INITIAL_CONTACT,
+                Vec::new(),
+            )));
+        }
+        payloads.push(Payload::Auth(Auth {
+            method: AuthMethod::SHARED_KEY_MIC,
+            data: auth,
+        }));
+        let spi = spi_in.to_be_bytes().to_vec();
+        let proposals = ctx.config.esp.proposals.iter().zip(1u8..);
+        payloads.push(Payload::Sa(
+            proposals
+                .map(|(p, n)| p.to_wire(n, ProtocolId::ESP, spi.clone(), false))
+                .collect(),
+        ));
+        payloads.push(Payload::TsI(ctx.config.local_ts.clone()));
+        payloads.push(Payload::TsR(ctx.config.remote_ts.clone()));
+        payloads
+    }
+
+    /// The responder checks the initiator's AUTH with the PSK; on success the IKE SA is
+    /// established and the CHILD SA negotiated, on failure AUTHENTICATION_FAILED is sent.
+    pub(super) fn handle_auth_request(&mut self, ctx: &mut Ctx<'_>, msg: &Message, raw: &[u8]) {
+        let State::InitReplied(st) = &self.state else {
+            return;
+        };
+        let Some(payloads) = Self::open(ctx, &st.keys, msg, raw) else {
+            return;
+        };
+        let State::InitReplied(st) = std::mem::replace(&mut self.state, State::Closed) else {
+            return;
+        };
+        let id = msg.header.message_id;
+        let keys = st.keys;
+        let respond = |sa: &mut IkeSa, ctx: &mut Ctx<'_>, keys: &Keys, payloads: &[Payload]| {
+            let header = sa.header(ExchangeType::IKE_AUTH, id, true);
+            let datagram = sa.seal(ctx, keys, &header, payloads);
+            sa.send_response(ctx, id, datagram);
+        };
+
+        if let Some(ty) = payloads.iter().find_map(|p| match p {
+            Payload::Unknown(u) if u.critical => Some(u.ty),
+            _ => None,
+        }) {
+            let n = Notify::new(NotifyType::UNSUPPORTED_CRITICAL_PAYLOAD, vec![ty.0]);
+            respond(self, ctx, &keys, &[Payload::Notify(n)]);
+            self.close();
+            self.emit(
+                ctx,
+                EventKind::IkeSaFailed {
+                    notify: NotifyType::UNSUPPORTED_CRITICAL_PAYLOAD,
+                },
+            );
+            return;
+        }
+        let idi = payloads.iter().find_map(|p| {
+            if let Payload::IdI(i) = p {
+                Some(i)
+            } else {
+                None
+            }
+        });
+        let auth = payloads.iter().find_map(|p| {
+            if let Payload::Auth(a) = p {
+                Some(a)
+            } else {
+                None
+            }
+        });
+        let (Some(idi), Some(auth)) = (idi, auth) else {
+            respond(
+                self,
+                ctx,
+                &keys,
+                &[Payload::Notify(Notify::new(
+                    NotifyType::INVALID_SYNTAX,
+                    Vec::new(),
+                ))],
+            );
+            self.close();
+            self.emit(
+                ctx,
+                EventKind::IkeSaFailed {
+                    notify: NotifyType::INVALID_SYNTAX,
+                },
+            );
+            return;
+        };
+        let expected = psk_auth(
+            &keys.suite.prf,
+            &ctx.config.psk,
+            &st.init_request,
+            &st.nr,
+            &keys.sk_pi,
+            &idi.body(),
+        );
+        if auth.method != AuthMethod::SHARED_KEY_MIC || !same_mac(&auth.data, &expected) {
+            tracing::debug!(peer = %idi, "AUTH payload does not verify with our PSK");
+            let n = Notify::new(NotifyType::AUTHENTICATION_FAILED, Vec::new());
+            respond(self, ctx, &keys, &[Payload::Notify(n)]);
+            self.close();
+            self.emit(
+                ctx,
+                EventKind::AuthenticationFailed {
+                    direction: Direction::Sent,
+                },
+            );
+            return;
+        }
+
+        let idr: Identification = self.local_id(ctx.config);
+        let our_auth = psk_auth(
+            &keys.suite.prf,
+            &ctx.config.psk,
+            &st.init_response,
+            &st.ni,
+            &keys.sk_pr,
+            &idr.body(),
+        );
+        let mut response = vec![
+            Payload::IdR(idr),
+            Payload::Auth(Auth {
+                method: AuthMethod::SHARED_KEY_MIC,
+                data: our_auth,
+            }),
+        ];
+        let offer = child_offer(&payloads);
+        let (spi_i, spi_r) = (self.spi_i, self.spi_r);
+        let ike_selected = self.ike_selected;
+        self.state = State::Established(Box::new(Established { keys }));
+        let Some(selected) = ike_selected else { return };
+        let Some(offered) = offer.sa else {
+            // A childless IKE SA (RFC 6023).
+            self.emit(
+                ctx,
+                EventKind::IkeSaEstablished {
+                    spi_i,
+                    spi_r,
+                    selected,
+                },
+            );
+            self.send_protected_response(ctx, ExchangeType::IKE_AUTH, id, &response);
+            return;
+        };
+        let spi_in = ctx.esp_spi();
+        self.children.push(ChildSa::negotiating(spi_in));
+        self.emit(
+            ctx,
+            EventKind::IkeSaEstablished {
+                spi_i,
+                spi_r,
+                selected,
+            },
+        );
+
+        let outcome = self.accept_child(ctx, offered, offer.tsi, offer.tsr, &st.ni, &st.nr, None);
+        match outcome {
+            Ok((selected, tsi, tsr, spi_out)) => {
+                response.push(Payload::Sa(vec![
+                    selected.to_wire(ProtocolId::ESP, spi_in.to_be_bytes().to_vec())
+                ]));
+                response.push(Payload::TsI(tsi));
+                response.push(Payload::TsR(tsr));
+                self.send_protected_response(ctx, ExchangeType::IKE_AUTH, id, &response);
+                self.emit(
+                    ctx,
+                    EventKind::ChildSaEstablished {
+                        spi_in,
+                        spi_out,
+                        selected,
+                    },
+                );
+            }
+            Err((notify, failure)) => {
+                self.children.retain(|c| c.spi_in != spi_in);
+                response.push(Payload::Notify(Notify::new(notify, Vec::new())));
+                self.send_protected_response(ctx, ExchangeType::IKE_AUTH, id, &response);
+                self.emit(ctx, EventKind::ChildSaFailed { failure });
+            }
+        }
+    }
+
+    /// Chooses an ESP proposal and narrows the selectors for the CHILD SA being negotiated
+    /// (the last one in `children`), and establishes it. Returns the choice, the narrowed
+    /// TSi/TSr and the peer's SPI — or the error notify to send and why.
+    #[allow(clippy::too_many_arguments, clippy::type_complexity)]
+    pub(super) fn accept_child(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        offered: &[Proposal],
+        tsi: Option<&Vec<TrafficSelector>>,
+        tsr: Option<&Vec<TrafficSelector>>,
+        ni: &[u8],
+        nr: &[u8],
+        g_ir: Option<&[u8]>,
+    ) -> Result<
+        (Selected, Vec<TrafficSelector>, Vec<TrafficSelector>, u32),
+        (NotifyType, ChildFailure),
+    > {
+        let negotiation = if g_ir.is_some() {
+            Negotiation::ChildWithKe
+        } else {
+            Negotiation::ChildWithoutKe
+        };
+        let selected = select(offered, &ctx.config.esp, negotiation).map_err(|nm| {
+            let failure = ChildFailure::NoProposalChosen {
+                unsupported: nm.unsupported,
+                direction: Direction::Sent,
+            };
+            (NotifyType::NO_PROPOSAL_CHOSEN, failure)
+        })?;
+        let ts_unacceptable = (
+            NotifyType::TS_UNACCEPTABLE,
+            ChildFailure::TsUnacceptable {
+                direction: Direction::Sent,
+            },
+        );
+        let (Some(tsi), Some(tsr)) = (tsi, tsr) else {
+            return Err(ts_unacceptable);
+        };
+        // TSi is the initiator's side: the remote network from where we stand.
+        let tsi = ts::narrow(tsi, &ctx.config.remote_ts);
+        let tsr = ts::narrow(tsr, &ctx.config.local_ts);
+        if tsi.is_empty() || tsr.is_empty() {
+            return Err(ts_unacceptable);
+        }
+        let spi_out = offered
+            .iter()
+            .find(|p| p.number == selected.number && p.protocol == ProtocolId::ESP)
+            .and_then(esp_spi)
+            .ok_or((NotifyType::INVALID_SYNTAX, ChildFailure::InvalidResponse))?;
+        let Some(keys) = self.keys() else {
+            return Err((NotifyType::INVALID_SYNTAX, ChildFailure::InvalidResponse));
+        };
+        let (prf, sk_d) = (keys.suite.prf, keys.sk_d.clone());
+        let Some(child) = self.children.last_mut() else {
+            return Err((NotifyType::INVALID_SYNTAX, ChildFailure::InvalidResponse));
+        };
+        child
+            .establish(
+                &prf,
+                &sk_d,
+                g_ir,
+                ni,
+                nr,
+                spi_out,
+                selected,
+                tsr.clone(),
+                tsi.clone(),
+            )
+            .map_err(|_| {
+                (
+                    NotifyType::NO_PROPOSAL_CHOSEN,
+                    ChildFailure::NoProposalChosen {
+                        unsupported: true,
+                        direction: Direction::Sent,
+                    },
+                )
+            })?;
+        Ok((selected, tsi, tsr, spi_out))
+    }
+
+    /// The initiator checks the responder's AUTH; then the CHILD SA's outcome.
+    pub(super) fn handle_auth_response(&mut self, ctx: &mut Ctx<'_>, msg: &Message, raw: &[u8]) {
+        let State::AuthSent(st) = &self.state else {
+            return;
+        };
+        let Some(payloads) = Self::open(ctx, &st.keys, msg, raw) else {
+            return;
+        };
+        self.pending = None;
+        let State::AuthSent(st) = std::mem::replace(&mut self.state, State::Closed) else {
+            return;
+        };
+        let AuthSent {
+            keys,
+            ni,
+            nr,
+            init_response,
+        } = *st;
+
+        if notify_of(&payloads, NotifyType::AUTHENTICATION_FAILED) {
+            self.close();
+            self.emit(
+                ctx,
+                EventKind::AuthenticationFailed {
+                    direction: Direction::Received,
+                },
+            );
+            return;
+        }
+        let idr = payloads.iter().find_map(|p| {
+            if let Payload::IdR(i) = p {
+                Some(i)
+            } else {
+                None
+            }
+        });
+        let auth = payloads.iter().find_map(|p| {
+            if let Payload::Auth(a) = p {
+                Some(a)
+            } else {
+                None
+            }
+        });
+        let (Some(idr), Some(auth)) = (idr, auth) else {
+            let notify = first_error(&payloads).unwrap_or(NotifyType::INVALID_SYNTAX);
+            self.close();
+            self.emit(ctx, EventKind::IkeSaFailed { notify });
+            return;
+        };
+        let expected = psk_auth(
+            &keys.suite.prf,
+            &ctx.config.psk,
+            &init_response,
+            &ni,
+            &keys.sk_pr,
+            &idr.body(),
+        );
+        if auth.method != AuthMethod::SHARED_KEY_MIC || !same_mac(&auth.data, &expected) {
+            tracing::debug!(peer = %idr, "responder's AUTH does not verify with our PSK");
+            // Tell the peer (RFC 7296 §2.21.2), then forget the SA.
+            self.state = State::Established(Box::new(Established { keys }));
+            let n = Notify::new(NotifyType::AUTHENTICATION_FAILED, Vec::new());
+            self.send_protected_request(
+                ctx,
+                ExchangeType::INFORMATIONAL,
+                Purpose::Informational(InfoPurpose::Notify),
+                &[Payload::Notify(n)],
+            );
+            self.close();
+            self.emit(
+                ctx,
+                EventKind::AuthenticationFailed {
+                    direction: Direction::Sent,
+                },
+            );
+            return;
+        }
+        let prf = keys.suite.prf;
+        let sk_d = keys.sk_d.clone();
+        self.state = State::Established(Box::new(Established { keys }));
+        let (spi_i, spi_r) = (self.spi_i, self.spi_r);
+        if let Some(selected) = self.ike_selected {
+            self.emit(
+                ctx,
+                EventKind::IkeSaEstablished {
+                    spi_i,
+                    spi_r,
+                    selected,
+                },
+            );
+        }
+
+        let failure = if notify_of(&payloads, NotifyType::NO_PROPOSAL_CHOSEN) {
+            Some(ChildFailure::NoProposalChosen {
+                unsupported: false,
+                direction: Direction::Received,
+            })
+        } else if notify_of(&payloads, NotifyType::TS_UNACCEPTABLE) {
+            Some(ChildFailure::TsUnacceptable {
+                direction: Direction::Received,
+            })
+        } else {
+            first_error(&payloads).map(ChildFailure::Notified)
+        };
+        let offer = child_offer(&payloads);
+        let outcome = match (failure, offer.sa, offer.tsi, offer.tsr) {
+            (Some(f), ..) => Err(f),
+            (None, Some(sa), Some(tsi), Some(tsr)) => {
+                let chosen = match sa.as_slice() {
+                    [one] => Selected::from_wire(one).zip(esp_spi(one)),
+                    _ => None,
+                };
+                let fits = |s: &Selected| ctx.config.esp.proposals.iter().any(|p| p.allows(s));
+                match chosen {
+                    Some((s, spi_out))
+                        if fits(&s)
+                            && ts::all_within(tsi, &ctx.config.local_ts)
+                            && ts::all_within(tsr, &ctx.config.remote_ts) =>
+                    {
+                        Ok((s, spi_out, tsi.clone(), tsr.clone()))
+                    }
+                    _ => Err(ChildFailure::InvalidResponse),
+                }
+            }
+            _ => Err(ChildFailure::InvalidResponse),
+        };
+        let Some(child) = self.children.last_mut() else {
+            return;
+        };
+        let spi_in = child.spi_in;
+        match outcome {
+            Ok((selected, spi_out, tsi, tsr)) => {
+                match child.establish(&prf, &sk_d, None, &ni, &nr, spi_out, selected, tsi, tsr) {
+                    Ok(()) => self.emit(
+                        ctx,
+                        EventKind::ChildSaEstablished {
+                            spi_in,
+                            spi_out,
+                            selected,
+                        },
+                    ),
+                    Err(e) => {
+                        tracing::debug!("CHILD SA keys: {e}");
+                        self.children.retain(|c| c.spi_in != spi_in);
+                        self.emit(
+                            ctx,
+                            EventKind::ChildSaFailed {
+                                failure: ChildFailure::InvalidResponse,
+                            },
+                        );
+                    }
+                }
+            }
+            Err(failure) => {
+                self.children.retain(|c| c.spi_in != spi_in);
+                self.emit(ctx, EventKind::ChildSaFailed { failure });
+            }
+        }
+    }
+}

@@ -1,0 +1,508 @@
+//! IKE_SA_INIT (RFC 7296 §1.2): proposal and DH negotiation, nonces, NAT detection
+//! (§2.23), INVALID_KE_PAYLOAD (§1.3) and COOKIE (§2.6) retries.
+
+use std::net::SocketAddr;
+
+use ike_crypto::{nat_detection_hash, skeyseed, Encryption, IkeSuite, Integrity, KeyExchange, Prf};
+use ike_wire::{
+    DhGroup, ExchangeType, Flags, Header, KeyExchange as KePayload, Message, Notify, NotifyType,
+    Payload, PayloadType, ProtocolId,
+};
+
+use super::{AuthSent, Ctx, IkeSa, InitReplied, InitSent, Keys, Purpose, Role, State};
+use crate::child::ChildSa;
+use crate::event::{Direction, Event, EventKind, SaState};
+use crate::proposal::{select, Negotiation, Selected};
+
+const NONCE_LEN: usize = 32;
+
+/// Derives the IKE SA's keys from the chosen suite, the DH exchange and the nonces (§2.14).
+fn derive_keys(
+    selected: &Selected,
+    ke: KeyExchange,
+    peer_public: &[u8],
+    (ni, nr): (&[u8], &[u8]),
+    (spi_i, spi_r): (u64, u64),
+    role: Role,
+    ctx: &mut Ctx<'_>,
+) -> Result<Keys, ike_crypto::CryptoError> {
+    let prf_id = selected
+        .prf
+        .ok_or(ike_crypto::CryptoError::Unsupported { what: "PRF", id: 0 })?;
+    let suite = IkeSuite {
+        encryption: Encryption::new(selected.encryption.id, selected.encryption.key_bits)?,
+        integrity: selected.integrity.map(Integrity::new).transpose()?,
+        prf: Prf::new(prf_id)?,
+    };
+    let g_ir = ke.shared_secret(peer_public)?;
+    let seed = skeyseed(&suite.prf, ni, nr, &g_ir);
+    let keys = suite.derive(&seed, ni, nr, spi_i, spi_r);
+    let export = ctx
+        .config
+        .export_secrets
+        .then_some((&mut *ctx.secrets, spi_i, spi_r));
+    Keys::new(suite, keys, role, export)
+}
+
+fn find<'a, T>(
+    payloads: &'a [Payload],
+    pick: impl Fn(&'a Payload) -> Option<&'a T>,
+) -> Option<&'a T> {
+    payloads.iter().find_map(pick)
+}
+
+fn notifies(msg: &Message, ty: NotifyType) -> impl Iterator<Item = &Notify> {
+    msg.payloads.iter().filter_map(move |p| match p {
+        Payload::Notify(n) if n.ty == ty => Some(n),
+        _ => None,
+    })
+}
+
+/// Sets `nat` from the peer's NAT_DETECTION notifies: the source hash must match the
+/// address the datagram came from, the destination hash the address it arrived at.
+fn detect_nat(sa: &mut IkeSa, msg: &Message) {
+    let (spi_i, spi_r) = (msg.header.spi_i, msg.header.spi_r);
+    let mut sources = notifies(msg, NotifyType::NAT_DETECTION_SOURCE_IP).peekable();
+    if sources.peek().is_some() {
+        let expected = nat_detection_hash(spi_i, spi_r, sa.remote);
+        sa.nat.peer_behind = !sources.any(|n| n.data == expected);
+    }
+    if let Some(dst) = notifies(msg, NotifyType::NAT_DETECTION_DESTINATION_IP).next() {
+        sa.nat.local_behind = dst.data != nat_detection_hash(spi_i, spi_r, sa.local);
+    }
+}
+
+fn nat_notifies(spi_i: u64, spi_r: u64, local: SocketAddr, remote: SocketAddr) -> [Payload; 2] {
+    [
+        Payload::Notify(Notify::new(
+            NotifyType::NAT_DETECTION_SOURCE_IP,
+            nat_detection_hash(spi_i, spi_r, local).to_vec(),
+        )),
+        Payload::Notify(Notify::new(
+            NotifyType::NAT_DETECTION_DESTINATION_IP,
+            nat_detection_hash(spi_i, spi_r, remote).to_vec(),
+        )),
+    ]
+}
+
+/// Answers an IKE_SA_INIT request with a lone error notify, keeping no state (§2.6, §3.1:
+/// the responder SPI stays zero).
+pub(crate) fn respond_without_state(
+    ctx: &mut Ctx<'_>,
+    local: SocketAddr,
+    remote: SocketAddr,
+    request: &Header,
+    notify: Notify,
+) {
+    let header = Header {
+        spi_i: request.spi_i,
+        spi_r: 0,
+        next_payload: PayloadType::NONE,
+        major: 2,
+        minor: 0,
+        exchange: ExchangeType::IKE_SA_INIT,
+        flags: Flags::RESPONSE,
+        message_id: request.message_id,
+        length: 0,
+    };
+    let datagram = Message {
+        header,
+        payloads: vec![Payload::Notify(notify)],
+    }
+    .encode();
+    ctx.send(local, remote, datagram);
+}
+
+fn emit_without_sa(ctx: &mut Ctx<'_>, remote: SocketAddr, kind: EventKind) {
+    ctx.events.push(Event {
+        kind,
+        phase1: SaState::Down,
+        phase2: SaState::Down,
+        nat_t_detected: false,
+        peer: remote,
+    });
+}
+
+impl IkeSa {
+    /// Starts an IKE SA as initiator: sends IKE_SA_INIT with our first proposal's first
+    /// DH group as the KE guess.
+    pub(crate) fn initiate(
+        ctx: &mut Ctx<'_>,
+        local: SocketAddr,
+        remote: SocketAddr,
+    ) -> Option<IkeSa> {
+        let Some(group) = ctx
+            .config
+            .ike
+            .proposals
+            .first()
+            .and_then(|p| p.dh.first().copied())
+        else {
+            tracing::warn!("no IKE proposal with a DH group configured: cannot initiate");
+            return None;
+        };
+        let ke = match KeyExchange::generate(group) {
+            Ok(ke) => ke,
+            Err(e) => {
+                tracing::warn!("cannot initiate with DH group {group}: {e}");
+                return None;
+            }
+        };
+        let spi_i = ctx.ike_spi();
+        let ni = ctx.random_bytes(NONCE_LEN);
+        let state = InitSent {
+            ke,
+            ni,
+            cookie: None,
+            tried_groups: vec![group],
+        };
+        let mut sa = IkeSa::new(
+            Role::Initiator,
+            spi_i,
+            0,
+            local,
+            remote,
+            State::InitSent(Box::new(state)),
+        );
+        sa.send_init_request(ctx);
+        sa.emit(ctx, EventKind::IkeSaNegotiating { spi_i, spi_r: 0 });
+        Some(sa)
+    }
+
+    fn send_init_request(&mut self, ctx: &mut Ctx<'_>) {
+        let State::InitSent(st) = &self.state else {
+            return;
+        };
+        let mut payloads = Vec::new();
+        if let Some(cookie) = &st.cookie {
+            payloads.push(Payload::Notify(Notify::new(
+                NotifyType::COOKIE,
+                cookie.clone(),
+            )));
+        }
+        let proposals = ctx.config.ike.proposals.iter().zip(1u8..);
+        payloads.push(Payload::Sa(
+            proposals
+                .map(|(p, n)| p.to_wire(n, ProtocolId::IKE, Vec::new(), true))
+                .collect(),
+        ));
+        payloads.push(Payload::Ke(KePayload {
+            group: st.ke.group(),
+            data: st.ke.public_value().to_vec(),
+        }));
+        payloads.push(Payload::Nonce(st.ni.clone()));
+        payloads.extend(nat_notifies(self.spi_i, 0, self.local, self.remote));
+        let header = self.header(ExchangeType::IKE_SA_INIT, 0, false);
+        let datagram = Message { header, payloads }.encode();
+        self.next_request_id = 0;
+        self.pending = None;
+        self.send_request(ctx, ExchangeType::IKE_SA_INIT, Purpose::SaInit, datagram);
+    }
+
+    /// A responder's answer to our IKE_SA_INIT: either an error to act on, or its choice,
+    /// KE and nonce, after which we authenticate (IKE_AUTH).
+    pub(super) fn handle_init_response(&mut self, ctx: &mut Ctx<'_>, msg: &Message, raw: &[u8]) {
+        if let Some(cookie) = notifies(msg, NotifyType::COOKIE).next() {
+            if let State::InitSent(st) = &mut self.state {
+                st.cookie = Some(cookie.data.clone());
+            }
+            self.send_init_request(ctx);
+            return;
+        }
+        if let Some(n) = notifies(msg, NotifyType::INVALID_KE_PAYLOAD).next() {
+            self.retry_with_group(ctx, &n.data);
+            return;
+        }
+        if notifies(msg, NotifyType::NO_PROPOSAL_CHOSEN)
+            .next()
+            .is_some()
+        {
+            self.close();
+            self.emit(
+                ctx,
+                EventKind::IkeNoProposalChosen {
+                    unsupported: false,
+                    direction: Direction::Received,
+                },
+            );
+            return;
+        }
+        if let Some(ty) = msg.payloads.iter().find_map(|p| match p {
+            Payload::Notify(n) if n.ty.is_error() => Some(n.ty),
+            _ => None,
+        }) {
+            self.close();
+            self.emit(ctx, EventKind::IkeSaFailed { notify: ty });
+            return;
+        }
+        let p = &msg.payloads;
+        let (Some(sa), Some(ke), Some(nr)) = (
+            find(p, |p| {
+                if let Payload::Sa(s) = p {
+                    Some(s)
+                } else {
+                    None
+                }
+            }),
+            find(p, |p| {
+                if let Payload::Ke(k) = p {
+                    Some(k)
+                } else {
+                    None
+                }
+            }),
+            find(p, |p| {
+                if let Payload::Nonce(n) = p {
+                    Some(n)
+                } else {
+                    None
+                }
+            }),
+        ) else {
+            ctx.stats.malformed += 1;
+            return;
+        };
+        let State::InitSent(st) = std::mem::replace(&mut self.state, State::Closed) else {
+            return;
+        };
+        let selected = match (sa.as_slice(), msg.header.spi_r) {
+            ([one], spi_r) if spi_r != 0 => Selected::from_wire(one),
+            _ => None,
+        };
+        let acceptable = selected.filter(|s| {
+            s.dh == Some(st.ke.group())
+                && ke.group == st.ke.group()
+                && ctx.config.ike.proposals.iter().any(|p| p.allows(s))
+        });
+        let Some(selected) = acceptable else {
+            tracing::debug!("IKE_SA_INIT response chose something we did not offer");
+            self.close();
+            self.emit(
+                ctx,
+                EventKind::IkeSaFailed {
+                    notify: NotifyType::NO_PROPOSAL_CHOSEN,
+                },
+            );
+            return;
+        };
+        self.spi_r = msg.header.spi_r;
+        let init_request = self.pending.take().map(|p| p.datagram).unwrap_or_default();
+        let keys = match derive_keys(
+            &selected,
+            st.ke,
+            &ke.data,
+            (&st.ni, nr),
+            (self.spi_i, self.spi_r),
+            Role::Initiator,
+            ctx,
+        ) {
+            Ok(k) => k,
+            Err(e) => {
+                tracing::debug!("IKE_SA_INIT response unusable: {e}");
+                self.close();
+                self.emit(
+                    ctx,
+                    EventKind::IkeSaFailed {
+                        notify: NotifyType::INVALID_SYNTAX,
+                    },
+                );
+                return;
+            }
+        };
+        detect_nat(self, msg);
+        self.ike_selected = Some(selected);
+        let spi_in = ctx.esp_spi();
+        self.children.push(ChildSa::negotiating(spi_in));
+        let auth_payloads = self.auth_request_payloads(ctx, &keys, &init_request, nr, spi_in);
+        self.state = State::AuthSent(Box::new(AuthSent {
+            keys,
+            ni: st.ni,
+            nr: nr.clone(),
+            init_response: raw.to_vec(),
+        }));
+        self.send_protected_request(ctx, ExchangeType::IKE_AUTH, Purpose::Auth, &auth_payloads);
+    }
+
+    fn retry_with_group(&mut self, ctx: &mut Ctx<'_>, data: &[u8]) {
+        let group = match data {
+            [a, b] => DhGroup(u16::from_be_bytes([*a, *b])),
+            _ => DhGroup::NONE,
+        };
+        let offered = ctx
+            .config
+            .ike
+            .proposals
+            .iter()
+            .any(|p| p.dh.contains(&group));
+        let State::InitSent(st) = &mut self.state else {
+            return;
+        };
+        if !offered || st.tried_groups.contains(&group) {
+            self.close();
+            self.emit(
+                ctx,
+                EventKind::IkeSaFailed {
+                    notify: NotifyType::INVALID_KE_PAYLOAD,
+                },
+            );
+            return;
+        }
+        match KeyExchange::generate(group) {
+            Ok(ke) => {
+                st.ke = ke;
+                st.tried_groups.push(group);
+                self.emit(
+                    ctx,
+                    EventKind::InvalidKePayload {
+                        group,
+                        direction: Direction::Received,
+                    },
+                );
+                self.send_init_request(ctx);
+            }
+            Err(e) => {
+                tracing::warn!("peer asked for DH group {group}, which we cannot compute: {e}");
+                self.close();
+                self.emit(
+                    ctx,
+                    EventKind::IkeSaFailed {
+                        notify: NotifyType::INVALID_KE_PAYLOAD,
+                    },
+                );
+            }
+        }
+    }
+
+    /// Answers an IKE_SA_INIT request. Returns the new half-open SA, or `None` when the
+    /// request was refused (the refusal, if any, has been sent).
+    pub(crate) fn accept(
+        ctx: &mut Ctx<'_>,
+        local: SocketAddr,
+        remote: SocketAddr,
+        msg: &Message,
+        raw: &[u8],
+    ) -> Option<IkeSa> {
+        let refuse = |ctx: &mut Ctx<'_>, ty: NotifyType, data: Vec<u8>| {
+            respond_without_state(ctx, local, remote, &msg.header, Notify::new(ty, data));
+        };
+        if let Some(ty) = msg.payloads.iter().find_map(|p| match p {
+            Payload::Unknown(u) if u.critical => Some(u.ty),
+            _ => None,
+        }) {
+            refuse(ctx, NotifyType::UNSUPPORTED_CRITICAL_PAYLOAD, vec![ty.0]);
+            return None;
+        }
+        let p = &msg.payloads;
+        let (Some(offered), Some(ke), Some(ni)) = (
+            find(p, |p| {
+                if let Payload::Sa(s) = p {
+                    Some(s)
+                } else {
+                    None
+                }
+            }),
+            find(p, |p| {
+                if let Payload::Ke(k) = p {
+                    Some(k)
+                } else {
+                    None
+                }
+            }),
+            find(p, |p| {
+                if let Payload::Nonce(n) = p {
+                    Some(n)
+                } else {
+                    None
+                }
+            }),
+        ) else {
+            refuse(ctx, NotifyType::INVALID_SYNTAX, Vec::new());
+            return None;
+        };
+        if !(16..=256).contains(&ni.len()) {
+            refuse(ctx, NotifyType::INVALID_SYNTAX, Vec::new());
+            return None;
+        }
+        let selected = match select(offered, &ctx.config.ike, Negotiation::Ike) {
+            Ok(s) => s,
+            Err(no_match) => {
+                refuse(ctx, NotifyType::NO_PROPOSAL_CHOSEN, Vec::new());
+                let kind = EventKind::IkeNoProposalChosen {
+                    unsupported: no_match.unsupported,
+                    direction: Direction::Sent,
+                };
+                emit_without_sa(ctx, remote, kind);
+                return None;
+            }
+        };
+        let group = selected.dh.unwrap_or(DhGroup::NONE);
+        if ke.group != group {
+            refuse(
+                ctx,
+                NotifyType::INVALID_KE_PAYLOAD,
+                group.0.to_be_bytes().to_vec(),
+            );
+            emit_without_sa(
+                ctx,
+                remote,
+                EventKind::InvalidKePayload {
+                    group,
+                    direction: Direction::Sent,
+                },
+            );
+            return None;
+        }
+        let our_ke = match KeyExchange::generate(group) {
+            Ok(k) => k,
+            Err(e) => {
+                tracing::warn!("selected DH group {group} cannot be computed: {e}");
+                refuse(ctx, NotifyType::NO_PROPOSAL_CHOSEN, Vec::new());
+                return None;
+            }
+        };
+        let spi_i = msg.header.spi_i;
+        let spi_r = ctx.ike_spi();
+        let nr = ctx.random_bytes(NONCE_LEN);
+        let public = our_ke.public_value().to_vec();
+        let keys = match derive_keys(
+            &selected,
+            our_ke,
+            &ke.data,
+            (ni, &nr),
+            (spi_i, spi_r),
+            Role::Responder,
+            ctx,
+        ) {
+            Ok(k) => k,
+            Err(e) => {
+                tracing::debug!("IKE_SA_INIT request unusable: {e}");
+                refuse(ctx, NotifyType::INVALID_SYNTAX, Vec::new());
+                return None;
+            }
+        };
+        let mut sa = IkeSa::new(Role::Responder, spi_i, spi_r, local, remote, State::Closed);
+        detect_nat(&mut sa, msg);
+        sa.ike_selected = Some(selected);
+        let mut payloads = vec![
+            Payload::Sa(vec![selected.to_wire(ProtocolId::IKE, Vec::new())]),
+            Payload::Ke(KePayload {
+                group,
+                data: public,
+            }),
+            Payload::Nonce(nr.clone()),
+        ];
+        payloads.extend(nat_notifies(spi_i, spi_r, local, remote));
+        let header = sa.header(ExchangeType::IKE_SA_INIT, msg.header.message_id, true);
+        let response = Message { header, payloads }.encode();
+        sa.state = State::InitReplied(Box::new(InitReplied {
+            keys,
+            ni: ni.clone(),
+            nr,
+            init_request: raw.to_vec(),
+            init_response: response.clone(),
+        }));
+        sa.send_response(ctx, msg.header.message_id, response);
+        sa.emit(ctx, EventKind::IkeSaNegotiating { spi_i, spi_r });
+        Some(sa)
+    }
+}

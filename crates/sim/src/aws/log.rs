@@ -1,0 +1,169 @@
+//! Core events → AWS tunnel log records (reference §1–2). Each phase state change gets one
+//! record; an event whose story AWS tells in two lines (e.g. a PSK mismatch, then the
+//! AUTHENTICATION_FAILED it answers with) gets two, the state change on the last.
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, Utc};
+use ike_core::{ChildFailure, Direction, Event, EventKind, SaState};
+use ike_wire::ExchangeType;
+use vpn_log::{Detail, EspSpi, IkeSpi, PhaseState, TunnelRecord};
+
+fn phase(s: SaState) -> PhaseState {
+    match s {
+        SaState::Down => PhaseState::Down,
+        SaState::Negotiating => PhaseState::Negotiating,
+        SaState::Rekeying => PhaseState::Rekeying,
+        SaState::Established => PhaseState::Established,
+    }
+}
+
+/// One AWS tunnel's log stream.
+pub struct TunnelLog {
+    pub stream: String,
+    /// AWS runs DPD on every IKEv2 tunnel (liveness checks are part of IKEv2 itself).
+    pub dpd_enabled: bool,
+    states: (PhaseState, PhaseState),
+    nat_t_detected: bool,
+    pub records: Vec<TunnelRecord>,
+}
+
+impl TunnelLog {
+    pub fn new(vpn_connection_id: &str, outside_ip: IpAddr) -> TunnelLog {
+        TunnelLog {
+            stream: vpn_log::stream_name(vpn_connection_id, outside_ip),
+            dpd_enabled: true,
+            states: (PhaseState::Down, PhaseState::Down),
+            nat_t_detected: false,
+            records: Vec::new(),
+        }
+    }
+
+    /// What AWS would write for `event`, in order (usually one message).
+    fn details(event: &Event) -> Vec<Detail> {
+        let cgw = event.peer.ip();
+        let no_proposal = |unsupported: bool| {
+            if unsupported {
+                Detail::NoProposalMatchByAws
+            } else {
+                Detail::NoProposalChosen
+            }
+        };
+        match &event.kind {
+            EventKind::IkeSaNegotiating { .. } => vec![Detail::NegotiatingIkeSa { cgw }],
+            EventKind::InvalidKePayload {
+                group,
+                direction: Direction::Sent,
+            } => {
+                vec![Detail::SendingInvalidKe { group: group.0 }]
+            }
+            EventKind::InvalidKePayload {
+                direction: Direction::Received,
+                ..
+            } => Vec::new(),
+            EventKind::IkeNoProposalChosen {
+                unsupported,
+                direction: Direction::Sent,
+            } => vec![no_proposal(*unsupported)],
+            EventKind::IkeNoProposalChosen {
+                direction: Direction::Received,
+                ..
+            } => {
+                vec![Detail::ReceivedNoProposalChosen { cgw }]
+            }
+            EventKind::AuthenticationFailed {
+                direction: Direction::Sent,
+            } => {
+                vec![
+                    Detail::PskMismatch { cgw },
+                    Detail::SendingAuthenticationFailed,
+                ]
+            }
+            EventKind::AuthenticationFailed {
+                direction: Direction::Received,
+            } => {
+                vec![Detail::ReceivedAuthenticationFailed { cgw }]
+            }
+            EventKind::IkeSaEstablished { spi_i, spi_r, .. } => {
+                vec![Detail::IkeSaEstablished {
+                    cgw,
+                    spi_i: IkeSpi(*spi_i),
+                    spi_r: IkeSpi(*spi_r),
+                }]
+            }
+            EventKind::ChildSaEstablished {
+                spi_in, spi_out, ..
+            } => {
+                vec![Detail::ChildSaEstablished {
+                    spi_in: EspSpi(*spi_in),
+                    spi_out: EspSpi(*spi_out),
+                }]
+            }
+            EventKind::ChildSaFailed { failure } => {
+                let mut d = match failure {
+                    ChildFailure::NoProposalChosen {
+                        unsupported,
+                        direction: Direction::Sent,
+                    } => vec![no_proposal(*unsupported)],
+                    ChildFailure::NoProposalChosen {
+                        direction: Direction::Received,
+                        ..
+                    } => {
+                        vec![Detail::ReceivedNoProposalChosen { cgw }]
+                    }
+                    ChildFailure::TsUnacceptable {
+                        direction: Direction::Received,
+                    } => vec![Detail::TsUnacceptable],
+                    _ => Vec::new(),
+                };
+                d.push(Detail::ChildSaFailed);
+                d
+            }
+            EventKind::IkeSaFailed { .. } => vec![Detail::IkeSaDeleted { cgw }],
+            EventKind::RetransmitsExhausted { exchange, .. }
+                if *exchange == ExchangeType::IKE_SA_INIT =>
+            {
+                vec![Detail::IkeSaInitTimeout { cgw }]
+            }
+            EventKind::RetransmitsExhausted { .. } => vec![Detail::IkeSaDeleted { cgw }],
+            EventKind::IkeSaDeleteReceived => vec![Detail::ReceivedDeleteIkeSa],
+            EventKind::ChildSaDeleteReceived { spi } => {
+                vec![Detail::ReceivedDeleteChildSa { spi: EspSpi(*spi) }]
+            }
+            EventKind::ChildSaDeleted { spi_in, .. } => vec![Detail::ChildSaDeleted {
+                spi: EspSpi(*spi_in),
+            }],
+            EventKind::IkeSaDeleted => vec![Detail::IkeSaDeleted { cgw }],
+            _ => Vec::new(),
+        }
+    }
+
+    /// Appends the records for `event`, which happened at `time`.
+    pub fn record(&mut self, time: DateTime<Utc>, event: &Event) {
+        let details = Self::details(event);
+        let after = (phase(event.phase1), phase(event.phase2));
+        if details.is_empty() && after != self.states {
+            tracing::warn!(?event, "phase state changed without a record");
+        }
+        let last = details.len().saturating_sub(1);
+        for (i, detail) in details.into_iter().enumerate() {
+            // Earlier lines of a multi-line story keep the states from before the change.
+            let states = if i == last { after } else { self.states };
+            let nat = if i == last {
+                event.nat_t_detected
+            } else {
+                self.nat_t_detected
+            };
+            self.records.push(TunnelRecord {
+                time,
+                dpd_enabled: self.dpd_enabled,
+                nat_t_detected: nat,
+                ike_phase1_state: states.0,
+                ike_phase2_state: states.1,
+                details: detail.render(),
+            });
+        }
+        self.states = after;
+        self.nat_t_detected = event.nat_t_detected;
+    }
+}

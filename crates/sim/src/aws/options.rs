@@ -1,0 +1,370 @@
+//! AWS's tunnel options (reference §3): names as AWS's API spells them (snake_case in
+//! scenario files), AWS's defaults and allowed ranges, and their translation into the
+//! core's configuration for the simulated AWS endpoint.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use ike_core::{Cipher, EndpointConfig, Policy, ProposalSpec, Selection};
+use ike_wire::{DhGroup, EncrId, IntegId, PrfId, TrafficSelector};
+use serde::{Deserialize, Deserializer};
+
+/// AWS's phase 1/2 encryption choices, in AWS's order ("lowest value first").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+pub enum AwsEncryption {
+    #[serde(rename = "AES128")]
+    Aes128,
+    #[serde(rename = "AES256")]
+    Aes256,
+    #[serde(rename = "AES128-GCM-16")]
+    Aes128Gcm16,
+    #[serde(rename = "AES256-GCM-16")]
+    Aes256Gcm16,
+}
+
+impl AwsEncryption {
+    pub const ALL: [AwsEncryption; 4] = [
+        Self::Aes128,
+        Self::Aes256,
+        Self::Aes128Gcm16,
+        Self::Aes256Gcm16,
+    ];
+
+    pub fn cipher(self) -> Cipher {
+        match self {
+            Self::Aes128 => Cipher::new(EncrId::AES_CBC, Some(128)),
+            Self::Aes256 => Cipher::new(EncrId::AES_CBC, Some(256)),
+            Self::Aes128Gcm16 => Cipher::new(EncrId::AES_GCM_16, Some(128)),
+            Self::Aes256Gcm16 => Cipher::new(EncrId::AES_GCM_16, Some(256)),
+        }
+    }
+}
+
+/// AWS's integrity choices; in IKEv2 each also names the PRF.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+pub enum AwsIntegrity {
+    #[serde(rename = "SHA1")]
+    Sha1,
+    #[serde(rename = "SHA2-256")]
+    Sha2_256,
+    #[serde(rename = "SHA2-384")]
+    Sha2_384,
+    #[serde(rename = "SHA2-512")]
+    Sha2_512,
+}
+
+impl AwsIntegrity {
+    pub const ALL: [AwsIntegrity; 4] = [Self::Sha1, Self::Sha2_256, Self::Sha2_384, Self::Sha2_512];
+
+    pub fn integ(self) -> IntegId {
+        match self {
+            Self::Sha1 => IntegId::HMAC_SHA1_96,
+            Self::Sha2_256 => IntegId::HMAC_SHA2_256_128,
+            Self::Sha2_384 => IntegId::HMAC_SHA2_384_192,
+            Self::Sha2_512 => IntegId::HMAC_SHA2_512_256,
+        }
+    }
+
+    pub fn prf(self) -> PrfId {
+        match self {
+            Self::Sha1 => PrfId::HMAC_SHA1,
+            Self::Sha2_256 => PrfId::HMAC_SHA2_256,
+            Self::Sha2_384 => PrfId::HMAC_SHA2_384,
+            Self::Sha2_512 => PrfId::HMAC_SHA2_512,
+        }
+    }
+}
+
+/// DH groups AWS allows in phase 1 (no group 5) and phase 2.
+pub const PHASE1_DH_GROUPS: [u16; 12] = [2, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24];
+pub const PHASE2_DH_GROUPS: [u16; 13] = [2, 5, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24];
+
+/// A list of DH group numbers checked against what AWS allows in one phase.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DhGroups<const PHASE: u8>(pub Vec<u16>);
+
+impl<const PHASE: u8> DhGroups<PHASE> {
+    pub fn allowed() -> &'static [u16] {
+        if PHASE == 1 {
+            &PHASE1_DH_GROUPS
+        } else {
+            &PHASE2_DH_GROUPS
+        }
+    }
+}
+
+impl<'de, const PHASE: u8> Deserialize<'de> for DhGroups<PHASE> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let groups = Vec::<u16>::deserialize(d)?;
+        if groups.is_empty() {
+            return Err(serde::de::Error::custom(format!(
+                "phase {PHASE} needs at least one DH group"
+            )));
+        }
+        for g in &groups {
+            if !Self::allowed().contains(g) {
+                let list: Vec<String> = Self::allowed().iter().map(u16::to_string).collect();
+                return Err(serde::de::Error::custom(format!(
+                    "DH group {g} is not allowed in phase {PHASE}; AWS allows {}",
+                    list.join(", ")
+                )));
+            }
+        }
+        Ok(DhGroups(groups))
+    }
+}
+
+/// A number AWS restricts to a range; the error quotes the range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Ranged<const MIN: u32, const MAX: u32>(pub u32);
+
+impl<'de, const MIN: u32, const MAX: u32> Deserialize<'de> for Ranged<MIN, MAX> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = i64::deserialize(d)?;
+        match u32::try_from(v) {
+            Ok(v) if (MIN..=MAX).contains(&v) => Ok(Ranged(v)),
+            _ if MAX == u32::MAX => Err(serde::de::Error::custom(format!(
+                "{v} is out of range: AWS allows {MIN} or more"
+            ))),
+            _ => Err(serde::de::Error::custom(format!(
+                "{v} is out of range: AWS allows {MIN} to {MAX}"
+            ))),
+        }
+    }
+}
+
+/// What AWS does when DPD declares the peer dead.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DpdTimeoutAction {
+    #[default]
+    Clear,
+    None,
+    Restart,
+}
+
+/// Who brings the tunnel up: `add` (the CGW initiates) or `start` (AWS initiates).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StartupAction {
+    #[default]
+    Add,
+    Start,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IkeVersionName {
+    Ikev1,
+    Ikev2,
+}
+
+/// A pre-shared key as AWS accepts it: 8–64 letters, digits, `.` and `_`, not starting
+/// with `0`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AwsPsk(pub String);
+
+impl fmt::Debug for AwsPsk {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AwsPsk(..)")
+    }
+}
+
+impl AwsPsk {
+    pub fn check(s: &str) -> Result<(), String> {
+        if !(8..=64).contains(&s.len()) {
+            return Err(format!(
+                "the pre-shared key has {} characters; AWS requires 8 to 64",
+                s.len()
+            ));
+        }
+        if let Some(c) = s
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || *c == '.' || *c == '_'))
+        {
+            return Err(format!(
+                "the pre-shared key contains `{c}`; AWS allows letters, digits, `.` and `_`"
+            ));
+        }
+        if s.starts_with('0') {
+            return Err("the pre-shared key starts with `0`, which AWS does not allow".into());
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for AwsPsk {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        AwsPsk::check(&s).map_err(serde::de::Error::custom)?;
+        Ok(AwsPsk(s))
+    }
+}
+
+/// An IPv4/IPv6 CIDR such as `10.0.0.0/16`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cidr(pub TrafficSelector, pub String);
+
+impl<'de> Deserialize<'de> for Cidr {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        ike_core::ts::parse_cidr(&s)
+            .map(|ts| Cidr(ts, s.clone()))
+            .ok_or_else(|| {
+                serde::de::Error::custom(format!("`{s}` is not a CIDR such as 10.0.0.0/16"))
+            })
+    }
+}
+
+impl Default for Cidr {
+    fn default() -> Self {
+        Cidr(ike_core::ts::any_ipv4(), "0.0.0.0/0".into())
+    }
+}
+
+/// One AWS tunnel's options, with AWS's defaults (reference §3).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TunnelOptions {
+    /// Absent: 32 random alphanumerics (drawn from the scenario seed), as AWS does.
+    pub pre_shared_key: Option<AwsPsk>,
+    pub ike_versions: Vec<IkeVersionName>,
+    pub phase1_encryption_algorithms: Vec<AwsEncryption>,
+    pub phase2_encryption_algorithms: Vec<AwsEncryption>,
+    pub phase1_integrity_algorithms: Vec<AwsIntegrity>,
+    pub phase2_integrity_algorithms: Vec<AwsIntegrity>,
+    pub phase1_dh_group_numbers: DhGroups<1>,
+    pub phase2_dh_group_numbers: DhGroups<2>,
+    pub phase1_lifetime_seconds: toml::Spanned<Ranged<900, 28_800>>,
+    pub phase2_lifetime_seconds: toml::Spanned<Ranged<900, 3_600>>,
+    pub rekey_margin_time_seconds: toml::Spanned<Ranged<60, 1_800>>,
+    pub rekey_fuzz_percentage: Ranged<0, 100>,
+    pub replay_window_size: Ranged<64, 2_048>,
+    pub dpd_timeout_seconds: Ranged<30, { u32::MAX }>,
+    pub dpd_timeout_action: DpdTimeoutAction,
+    pub startup_action: StartupAction,
+    pub local_ipv4_network_cidr: Cidr,
+    pub remote_ipv4_network_cidr: Cidr,
+}
+
+impl Default for TunnelOptions {
+    fn default() -> Self {
+        TunnelOptions {
+            pre_shared_key: None,
+            ike_versions: vec![IkeVersionName::Ikev1, IkeVersionName::Ikev2],
+            phase1_encryption_algorithms: AwsEncryption::ALL.to_vec(),
+            phase2_encryption_algorithms: AwsEncryption::ALL.to_vec(),
+            phase1_integrity_algorithms: AwsIntegrity::ALL.to_vec(),
+            phase2_integrity_algorithms: AwsIntegrity::ALL.to_vec(),
+            phase1_dh_group_numbers: DhGroups(PHASE1_DH_GROUPS.to_vec()),
+            phase2_dh_group_numbers: DhGroups(PHASE2_DH_GROUPS.to_vec()),
+            phase1_lifetime_seconds: toml::Spanned::new(0..0, Ranged(28_800)),
+            phase2_lifetime_seconds: toml::Spanned::new(0..0, Ranged(3_600)),
+            rekey_margin_time_seconds: toml::Spanned::new(0..0, Ranged(270)),
+            rekey_fuzz_percentage: Ranged(100),
+            replay_window_size: Ranged(1_024),
+            dpd_timeout_seconds: Ranged(30),
+            dpd_timeout_action: DpdTimeoutAction::Clear,
+            startup_action: StartupAction::Add,
+            local_ipv4_network_cidr: Cidr::default(),
+            remote_ipv4_network_cidr: Cidr::default(),
+        }
+    }
+}
+
+/// Everything AWS would ever accept (the universe against which a CGW's proposal is
+/// "unsupported" rather than merely "not configured").
+fn universe(phase: u8) -> ProposalSpec {
+    let groups: &[u16] = if phase == 1 {
+        &PHASE1_DH_GROUPS
+    } else {
+        &PHASE2_DH_GROUPS
+    };
+    spec(&AwsEncryption::ALL, &AwsIntegrity::ALL, groups, phase == 1)
+}
+
+fn spec(enc: &[AwsEncryption], integ: &[AwsIntegrity], groups: &[u16], ike: bool) -> ProposalSpec {
+    // AWS evaluates from the lowest configured value, whatever order either side lists.
+    let mut enc = enc.to_vec();
+    enc.sort();
+    enc.dedup();
+    let mut integ = integ.to_vec();
+    integ.sort();
+    integ.dedup();
+    let mut groups = groups.to_vec();
+    groups.sort();
+    groups.dedup();
+    ProposalSpec {
+        encryption: enc.iter().map(|e| e.cipher()).collect(),
+        integrity: integ.iter().map(|i| i.integ()).collect(),
+        prf: if ike {
+            integ.iter().map(|i| i.prf()).collect()
+        } else {
+            Vec::new()
+        },
+        dh: groups
+            .into_iter()
+            .map(DhGroup)
+            .filter(|g| ike_crypto::dh_supported(*g))
+            .collect(),
+        esn: Vec::new(),
+    }
+}
+
+impl TunnelOptions {
+    /// Cross-option rules AWS enforces; returns the offending option's byte span and the
+    /// message.
+    pub fn check(&self) -> Result<(), (std::ops::Range<usize>, &'static str, String)> {
+        let p1 = self.phase1_lifetime_seconds.get_ref().0;
+        let p2 = self.phase2_lifetime_seconds.get_ref().0;
+        let margin = self.rekey_margin_time_seconds.get_ref().0;
+        if p2 >= p1 {
+            return Err((
+                self.phase2_lifetime_seconds.span(),
+                "phase2_lifetime_seconds",
+                format!("{p2} must be below phase1_lifetime_seconds ({p1})"),
+            ));
+        }
+        if margin > p2 / 2 {
+            return Err((
+                self.rekey_margin_time_seconds.span(),
+                "rekey_margin_time_seconds",
+                format!(
+                    "{margin} is out of range: AWS allows 60 to half the phase 2 lifetime ({})",
+                    p2 / 2
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The simulated AWS endpoint's IKEv2 configuration for this tunnel.
+    pub fn endpoint_config(&self, psk: &str, outside_ip: IpAddr) -> EndpointConfig {
+        let ike = Policy {
+            proposals: vec![spec(
+                &self.phase1_encryption_algorithms,
+                &self.phase1_integrity_algorithms,
+                &self.phase1_dh_group_numbers.0,
+                true,
+            )],
+            selection: Selection::LocalPreference,
+            universe: Some(universe(1)),
+        };
+        let esp = Policy {
+            proposals: vec![spec(
+                &self.phase2_encryption_algorithms,
+                &self.phase2_integrity_algorithms,
+                &self.phase2_dh_group_numbers.0,
+                false,
+            )],
+            selection: Selection::LocalPreference,
+            universe: Some(universe(2)),
+        };
+        let mut config = EndpointConfig::new(psk.as_bytes().to_vec(), ike, esp);
+        config.local_id = Some(ike_wire::Identification::from_ip(outside_ip));
+        config.local_ts = vec![self.local_ipv4_network_cidr.0.clone()];
+        config.remote_ts = vec![self.remote_ipv4_network_cidr.0.clone()];
+        config.initial_contact = false;
+        config
+    }
+}

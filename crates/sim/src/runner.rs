@@ -1,0 +1,261 @@
+//! Scenario → simulated hosts → driver → AWS log records.
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use ike_core::{Endpoint, EndpointConfig, Event, Policy, Selection, Transmit};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+use vpn_log::TunnelRecord;
+
+use crate::aws::options::StartupAction;
+use crate::aws::TunnelLog;
+use crate::capture::{wireshark_key_line, PcapSink};
+use crate::driver::{self, Clock, Host, Observer};
+use crate::scenario::{CgwStartup, Scenario, Tunnel};
+
+/// How to run a scenario (command-line overrides and outputs).
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    pub seed: Option<u64>,
+    pub duration: Option<Duration>,
+    pub clock: Clock,
+    /// Write every datagram to this pcap file.
+    pub pcap: Option<PathBuf>,
+    /// Write the IKE SA keys as a Wireshark `ikev2_decryption_table`.
+    pub keys: Option<PathBuf>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            seed: None,
+            duration: None,
+            clock: Clock::Accelerated,
+            pcap: None,
+            keys: None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("network: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// What a run produced.
+pub struct RunOutput {
+    /// One log per AWS tunnel.
+    pub tunnels: Vec<TunnelLog>,
+    /// Every record in the order written, with the index of its tunnel.
+    pub records: Vec<(usize, TunnelRecord)>,
+    /// The endpoints' counters (AWS tunnel 1, CGW for tunnel 1, …).
+    pub stats: Vec<(String, ike_core::Stats)>,
+}
+
+/// A well-mixed 64-bit seed for host `index` (SplitMix64 step).
+fn host_seed(seed: u64, index: u64) -> u64 {
+    let mut z = seed.wrapping_add(index.wrapping_add(1).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// AWS's generated PSK: 32 letters and digits, not starting with `0`.
+fn generated_psk(rng: &mut ChaCha20Rng) -> String {
+    const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut psk = String::new();
+    while psk.len() < 32 {
+        let c = ALNUM[rng.gen_range(0..ALNUM.len())] as char;
+        if !(psk.is_empty() && c == '0') {
+            psk.push(c);
+        }
+    }
+    psk
+}
+
+fn cgw_config(tunnel: &Tunnel, aws_psk: &str) -> EndpointConfig {
+    let cgw = &tunnel.cgw;
+    let policy = |specs: Vec<ike_core::ProposalSpec>| Policy {
+        proposals: specs,
+        selection: Selection::LocalPreference,
+        universe: None,
+    };
+    let mut config = EndpointConfig::new(
+        cgw.pre_shared_key
+            .clone()
+            .unwrap_or_else(|| aws_psk.to_owned())
+            .into_bytes(),
+        policy(cgw.ike_proposals.iter().map(|p| p.1.clone()).collect()),
+        policy(cgw.esp_proposals.iter().map(|p| p.1.clone()).collect()),
+    );
+    config.local_ts = cgw.local_ts.iter().map(|c| c.0.clone()).collect();
+    config.remote_ts = cgw.remote_ts.iter().map(|c| c.0.clone()).collect();
+    config
+}
+
+struct Recorder {
+    start: DateTime<Utc>,
+    t0: Instant,
+    /// Host index → tunnel index, for AWS hosts.
+    aws_hosts: Vec<Option<usize>>,
+    tunnels: Vec<TunnelLog>,
+    records: Vec<(usize, TunnelRecord)>,
+    pcap: Option<PcapSink>,
+    pcap_error: Option<std::io::Error>,
+}
+
+impl Recorder {
+    fn time(&self, now: Instant) -> DateTime<Utc> {
+        let since = chrono::Duration::from_std(now.saturating_duration_since(self.t0))
+            .unwrap_or(chrono::Duration::MAX);
+        self.start + since
+    }
+}
+
+impl Observer for Recorder {
+    fn event(&mut self, host: usize, now: Instant, event: Event) {
+        let Some(tunnel) = self.aws_hosts.get(host).copied().flatten() else {
+            tracing::debug!(host, ?event.kind, "CGW event");
+            return;
+        };
+        tracing::debug!(tunnel, ?event.kind, "AWS event");
+        let time = self.time(now);
+        let log = &mut self.tunnels[tunnel];
+        let before = log.records.len();
+        log.record(time, &event);
+        for r in &log.records[before..] {
+            self.records.push((tunnel, r.clone()));
+        }
+    }
+
+    fn datagram(&mut self, now: Instant, t: &Transmit) {
+        let since_epoch = self
+            .time(now)
+            .signed_duration_since(DateTime::<Utc>::UNIX_EPOCH)
+            .to_std()
+            .unwrap_or_default();
+        if let Some(pcap) = &mut self.pcap {
+            if let Err(e) = pcap.write(since_epoch, t.src, t.dst, &t.payload) {
+                self.pcap_error.get_or_insert(e);
+            }
+        }
+    }
+}
+
+/// Runs a scenario to the end and returns its records.
+pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunOutput, RunError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(run_async(scenario, options))
+}
+
+async fn run_async(scenario: &Scenario, options: &RunOptions) -> Result<RunOutput, RunError> {
+    let seed = options.seed.unwrap_or(scenario.seed);
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    let export = options.keys.is_some();
+    let mut hosts: Vec<Host> = Vec::new();
+    let mut aws_hosts = Vec::new();
+    let mut names = Vec::new();
+    let mut tunnels = Vec::new();
+    let mut starts: Vec<(usize, usize)> = Vec::new(); // (initiator host, responder host)
+    for (i, tunnel) in scenario.tunnel.iter().enumerate() {
+        let psk = match &tunnel.aws.pre_shared_key {
+            Some(p) => p.0.clone(),
+            None => generated_psk(&mut rng),
+        };
+        let mut aws_config = tunnel.aws.endpoint_config(&psk, tunnel.outside_ip.0);
+        aws_config.export_secrets = export;
+        let mut cgw = cgw_config(tunnel, &psk);
+        cgw.export_secrets = export;
+        let base = hosts.len() as u64;
+        let aws = Host::bind(tunnel.outside_ip.0, |addr| {
+            Endpoint::new(aws_config, addr, host_seed(seed, base))
+        })
+        .await?;
+        let cgw = Host::bind(scenario.cgw.outside_ip.0, |addr| {
+            Endpoint::new(cgw, addr, host_seed(seed, base + 1))
+        })
+        .await?;
+        let (a, c) = (hosts.len(), hosts.len() + 1);
+        if tunnel.cgw.startup_action == CgwStartup::Start {
+            starts.push((c, a));
+        }
+        if tunnel.aws.startup_action == StartupAction::Start {
+            starts.push((a, c));
+        }
+        hosts.push(aws);
+        hosts.push(cgw);
+        aws_hosts.extend([Some(i), None]);
+        names.extend([
+            format!("aws-tunnel-{}", i + 1),
+            format!("cgw-tunnel-{}", i + 1),
+        ]);
+        tunnels.push(TunnelLog::new(
+            &scenario.vpn_connection.id,
+            tunnel.outside_ip.0,
+        ));
+    }
+
+    let t0 = Instant::now();
+    for (from, to) in starts {
+        let remote: SocketAddr = hosts[to].addr();
+        hosts[from].endpoint.initiate(t0, remote);
+    }
+    let pcap = options.pcap.as_deref().map(PcapSink::create).transpose()?;
+    let mut recorder = Recorder {
+        start: scenario.start.0,
+        t0,
+        aws_hosts,
+        tunnels,
+        records: Vec::new(),
+        pcap,
+        pcap_error: None,
+    };
+    let duration = options.duration.unwrap_or(scenario.duration.0);
+    driver::run(
+        &mut hosts,
+        options.clock,
+        t0,
+        duration,
+        scenario.network.latency.0,
+        &mut recorder,
+    )
+    .await?;
+
+    if let Some(e) = recorder.pcap_error.take() {
+        return Err(e.into());
+    }
+    if let Some(p) = recorder.pcap.take() {
+        p.finish()?;
+    }
+    if let Some(path) = &options.keys {
+        let mut seen = HashSet::new();
+        let mut lines = String::new();
+        for h in hosts.iter_mut() {
+            while let Some(s) = h.endpoint.poll_secrets() {
+                if let Some(line) =
+                    wireshark_key_line(&s).filter(|_| seen.insert((s.spi_i, s.spi_r)))
+                {
+                    lines.push_str(&line);
+                    lines.push('\n');
+                }
+            }
+        }
+        std::fs::write(path, lines)?;
+    }
+    let stats = names
+        .into_iter()
+        .zip(hosts.iter().map(|h| h.endpoint.stats()))
+        .collect();
+    Ok(RunOutput {
+        tunnels: recorder.tunnels,
+        records: recorder.records,
+        stats,
+    })
+}

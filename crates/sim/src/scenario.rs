@@ -1,0 +1,392 @@
+//! The scenario file (TOML): a VPN connection's AWS tunnels with AWS's options, the CGW's
+//! configuration for each, simulated start, duration and seed. A scenario is configuration
+//! and conditions only — what the log says is up to the protocol.
+//!
+//! ```toml
+//! description = "…"
+//! seed = 1
+//! duration = "5m"
+//! [vpn_connection]
+//! id = "vpn-0123456789abcdef0"
+//! [cgw]
+//! outside_ip = "127.0.2.1"
+//! [[tunnel]]
+//! outside_ip = "127.0.1.1"
+//! [tunnel.aws]                     # AWS tunnel options, AWS's names and defaults
+//! pre_shared_key = "…"
+//! [tunnel.cgw]                     # the CGW's configuration for this tunnel
+//! ike_proposals = ["aes256gcm16-prfsha384-ecp384"]
+//! ```
+//! docs/scenario-format.md lists every key.
+
+use std::net::IpAddr;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use ike_core::{parse_proposal, ProposalKind, ProposalSpec};
+use serde::{Deserialize, Deserializer};
+
+use crate::aws::options::{Cidr, TunnelOptions};
+use crate::duration::SimDuration;
+
+/// A scenario that cannot be used, with where and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    #[error("cannot read scenario {file}: {source}")]
+    Io {
+        file: String,
+        source: std::io::Error,
+    },
+    #[error("{file}: {message}")]
+    Syntax { file: String, message: String },
+    #[error("{file}:{line}: `{key}`: {message}")]
+    Invalid {
+        file: String,
+        line: usize,
+        key: String,
+        message: String,
+    },
+    #[error("no built-in scenario and no file named `{0}`: `ikesim list` shows the built-in scenarios; a file path must exist")]
+    NotFound(String),
+}
+
+fn default_seed() -> u64 {
+    1
+}
+
+fn default_start() -> StartTime {
+    StartTime("2026-01-01T00:00:00Z".parse().expect("literal"))
+}
+
+fn default_duration() -> SimDuration {
+    SimDuration(std::time::Duration::from_secs(300))
+}
+
+/// When the simulated clock starts (RFC 3339, UTC).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StartTime(pub DateTime<Utc>);
+
+impl<'de> Deserialize<'de> for StartTime {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        DateTime::parse_from_rfc3339(&s)
+            .map(|t| StartTime(t.with_timezone(&Utc)))
+            .map_err(|_| {
+                serde::de::Error::custom(format!(
+                    "`{s}` is not an RFC 3339 time such as 2026-01-01T00:00:00Z"
+                ))
+            })
+    }
+}
+
+/// An address for a simulated host: loopback only (DESIGN.md, "Loopback by default").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HostIp(pub IpAddr);
+
+impl<'de> Deserialize<'de> for HostIp {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let ip: IpAddr = s
+            .parse()
+            .map_err(|_| serde::de::Error::custom(format!("`{s}` is not an IP address")))?;
+        if !ip.is_loopback() {
+            return Err(serde::de::Error::custom(format!(
+                "{ip} is not a loopback address: every simulated host lives on 127.0.0.0/8 (e.g. 127.0.1.1)"
+            )));
+        }
+        Ok(HostIp(ip))
+    }
+}
+
+/// A strongSwan-style proposal string, checked when read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProposalText<const ESP: bool>(pub String, pub ProposalSpec);
+
+impl<'de, const ESP: bool> Deserialize<'de> for ProposalText<ESP> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let kind = if ESP {
+            ProposalKind::Esp
+        } else {
+            ProposalKind::Ike
+        };
+        parse_proposal(&s, kind)
+            .map(|spec| ProposalText(s, spec))
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VpnConnection {
+    pub id: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CgwHost {
+    pub outside_ip: HostIp,
+}
+
+/// Whether the CGW brings the tunnel up itself.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CgwStartup {
+    /// Initiate at the start of the scenario (strongSwan `start_action = start`).
+    #[default]
+    Start,
+    /// Wait for AWS to initiate.
+    Add,
+}
+
+/// The CGW's configuration for one tunnel.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CgwConnection {
+    pub ike_version: u8,
+    /// Absent: the same key as the AWS tunnel (a correctly configured CGW).
+    pub pre_shared_key: Option<String>,
+    pub ike_proposals: Vec<ProposalText<false>>,
+    pub esp_proposals: Vec<ProposalText<true>>,
+    pub local_ts: Vec<Cidr>,
+    pub remote_ts: Vec<Cidr>,
+    pub startup_action: CgwStartup,
+}
+
+impl Default for CgwConnection {
+    fn default() -> Self {
+        let ike = "aes256-sha256-modp2048";
+        let esp = "aes256-sha256-modp2048";
+        CgwConnection {
+            ike_version: 2,
+            pre_shared_key: None,
+            ike_proposals: vec![ProposalText(
+                ike.into(),
+                parse_proposal(ike, ProposalKind::Ike).expect("literal"),
+            )],
+            esp_proposals: vec![ProposalText(
+                esp.into(),
+                parse_proposal(esp, ProposalKind::Esp).expect("literal"),
+            )],
+            local_ts: vec![Cidr::default()],
+            remote_ts: vec![Cidr::default()],
+            startup_action: CgwStartup::Start,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tunnel {
+    /// The AWS tunnel's outside IP address (a loopback address here).
+    pub outside_ip: HostIp,
+    #[serde(default)]
+    pub aws: TunnelOptions,
+    #[serde(default)]
+    pub cgw: CgwConnection,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Network {
+    /// One-way delay of every datagram.
+    #[serde(default = "default_latency")]
+    pub latency: SimDuration,
+}
+
+fn default_latency() -> SimDuration {
+    SimDuration(std::time::Duration::from_millis(15))
+}
+
+impl Default for Network {
+    fn default() -> Self {
+        Network {
+            latency: default_latency(),
+        }
+    }
+}
+
+/// A whole scenario.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    #[serde(skip)]
+    pub name: String,
+    pub description: String,
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    #[serde(default = "default_start")]
+    pub start: StartTime,
+    #[serde(default = "default_duration")]
+    pub duration: SimDuration,
+    #[serde(default)]
+    pub network: Network,
+    pub vpn_connection: VpnConnection,
+    pub cgw: CgwHost,
+    pub tunnel: Vec<Tunnel>,
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+impl Scenario {
+    /// Reads and checks a scenario. `file` names it in errors; `name` is what `list` shows.
+    pub fn parse(text: &str, file: &str, name: &str) -> Result<Scenario, ScenarioError> {
+        let mut scenario: Scenario = toml::from_str(text).map_err(|e| ScenarioError::Syntax {
+            file: file.into(),
+            message: e.to_string(),
+        })?;
+        scenario.name = name.into();
+        let invalid =
+            |offset: Option<usize>, key: String, message: String| ScenarioError::Invalid {
+                file: file.into(),
+                line: offset.map_or(0, |o| line_of(text, o)),
+                key,
+                message,
+            };
+        vpn_log::validate_vpn_connection_id(&scenario.vpn_connection.id).map_err(|e| {
+            invalid(
+                text.find("[vpn_connection]"),
+                "vpn_connection.id".into(),
+                e.to_string(),
+            )
+        })?;
+        if scenario.tunnel.is_empty() || scenario.tunnel.len() > 2 {
+            let n = scenario.tunnel.len();
+            return Err(invalid(
+                None,
+                "tunnel".into(),
+                format!("{n} tunnels given: a VPN connection has one or two ([[tunnel]])"),
+            ));
+        }
+        for (i, t) in scenario.tunnel.iter().enumerate() {
+            let key = |k: &str| format!("tunnel[{}].{k}", i + 1);
+            if let Err((span, k, message)) = t.aws.check() {
+                let offset = (!span.is_empty()).then_some(span.start);
+                return Err(invalid(offset, key(&format!("aws.{k}")), message));
+            }
+            if t.cgw.ike_version != 2 {
+                return Err(invalid(
+                    None,
+                    key("cgw.ike_version"),
+                    format!(
+                        "IKE version {} is not simulated yet: use 2",
+                        t.cgw.ike_version
+                    ),
+                ));
+            }
+            if t.cgw.ike_proposals.is_empty() || t.cgw.esp_proposals.is_empty() {
+                return Err(invalid(
+                    None,
+                    key("cgw"),
+                    "ike_proposals and esp_proposals need at least one proposal each".into(),
+                ));
+            }
+            if t.outside_ip == scenario.cgw.outside_ip
+                || scenario
+                    .tunnel
+                    .iter()
+                    .take(i)
+                    .any(|other| other.outside_ip == t.outside_ip)
+            {
+                return Err(invalid(
+                    None,
+                    key("outside_ip"),
+                    "every simulated host needs its own address".into(),
+                ));
+            }
+        }
+        Ok(scenario)
+    }
+
+    /// Reads a scenario from a file.
+    pub fn from_file(path: &Path) -> Result<Scenario, ScenarioError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
+            file: file.clone(),
+            source,
+        })?;
+        let name = path
+            .file_stem()
+            .map_or_else(|| file.clone(), |s| s.to_string_lossy().into_owned());
+        Scenario::parse(&text, &file, &name)
+    }
+
+    /// A built-in scenario by name, or a file path.
+    pub fn load(name_or_path: &str) -> Result<Scenario, ScenarioError> {
+        if let Some(text) = crate::builtin::get(name_or_path) {
+            let file = format!("scenarios/{name_or_path}.toml (built in)");
+            return Scenario::parse(text, &file, name_or_path);
+        }
+        let path = Path::new(name_or_path);
+        if path.exists() {
+            return Scenario::from_file(path);
+        }
+        Err(ScenarioError::NotFound(name_or_path.into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+description = "test"
+[vpn_connection]
+id = "vpn-0123456789abcdef0"
+[cgw]
+outside_ip = "127.0.2.1"
+[[tunnel]]
+outside_ip = "127.0.1.1"
+"#;
+
+    fn err(extra: &str) -> String {
+        Scenario::parse(&format!("{MINIMAL}{extra}"), "t.toml", "t")
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn defaults_are_aws_defaults() {
+        let s = Scenario::parse(MINIMAL, "t.toml", "t").unwrap();
+        let aws = &s.tunnel[0].aws;
+        assert_eq!(aws.phase1_lifetime_seconds.get_ref().0, 28_800);
+        assert_eq!(aws.rekey_margin_time_seconds.get_ref().0, 270);
+        assert_eq!(aws.phase1_dh_group_numbers.0.len(), 12);
+        assert_eq!(s.seed, 1);
+    }
+
+    #[test]
+    fn errors_name_file_line_and_key() {
+        let e = err("[tunnel.aws]\nphase1_lifetime_seconds = 100\n");
+        assert!(
+            e.contains("t.toml") && e.contains("line 10") && e.contains("900 to 28800"),
+            "{e}"
+        );
+        let e = err("[tunnel.aws]\nphase1_dh_group_numbers = [5]\n");
+        assert!(e.contains("DH group 5 is not allowed in phase 1"), "{e}");
+        let e = err("[tunnel.aws]\nfoo = 1\n");
+        assert!(e.contains("unknown field `foo`"), "{e}");
+        let e = err("[tunnel.aws]\nphase1_encryption_algorithms = [\"AES512\"]\n");
+        assert!(e.contains("AES128-GCM-16"), "{e}");
+        let e =
+            err("[tunnel.aws]\nphase2_lifetime_seconds = 3000\nrekey_margin_time_seconds = 1600\n");
+        assert!(
+            e.starts_with("t.toml:11: `tunnel[1].aws.rekey_margin_time_seconds`"),
+            "{e}"
+        );
+        let e = err("[tunnel.cgw]\nike_proposals = [\"aes128-sha9-modp2048\"]\n");
+        assert!(e.contains("sha9"), "{e}");
+        let e = err("[tunnel.aws]\npre_shared_key = \"0abcdefgh\"\n");
+        assert!(e.contains("starts with `0`"), "{e}");
+    }
+
+    #[test]
+    fn non_loopback_hosts_are_refused() {
+        let e = Scenario::parse(&MINIMAL.replace("127.0.2.1", "10.0.0.1"), "t.toml", "t")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not a loopback address"), "{e}");
+    }
+}
