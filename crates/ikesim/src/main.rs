@@ -150,6 +150,11 @@ fn run(name: &str, options: &RunOptions, format: Format, schema: Schema) -> Resu
 }
 
 fn list(json: bool) -> Result<(), Failure> {
+    let width = sim::builtin::all()
+        .iter()
+        .map(|(n, _)| n.len())
+        .max()
+        .unwrap_or(0);
     for (name, text) in sim::builtin::all() {
         let scenario = Scenario::parse(text, name, name)
             .map_err(|e| Failure::Runtime(format!("built-in scenario {e}")))?;
@@ -161,7 +166,7 @@ fn list(json: bool) -> Result<(), Failure> {
             });
             println!("{value}");
         } else {
-            println!("{name:<28} {}", scenario.description);
+            println!("{name:<width$}  {}", scenario.description);
         }
     }
     Ok(())

@@ -217,7 +217,7 @@ impl ProposalSpec {
     /// responder's choice against what it offered).
     pub fn allows(&self, selected: &Selected) -> bool {
         fn opt<T: PartialEq>(v: Option<T>, list: &[T]) -> bool {
-            v.map_or(true, |x| list.contains(&x))
+            v.is_none_or(|x| list.contains(&x))
         }
         self.encryption.contains(&selected.encryption)
             && opt(selected.integrity, &self.integrity)
@@ -302,7 +302,7 @@ pub fn select(
                 number: *number,
                 ..sel
             };
-            if best.as_ref().map_or(true, |(r, _)| rank < *r) {
+            if best.as_ref().is_none_or(|(r, _)| rank < *r) {
                 best = Some((rank, sel));
             }
         }
@@ -394,7 +394,7 @@ fn match_one(
             dh,
             esn,
         };
-        if best.as_ref().map_or(true, |(r, _)| rank < *r) {
+        if best.as_ref().is_none_or(|(r, _)| rank < *r) {
             best = Some((rank, sel));
         }
     }

@@ -1,0 +1,58 @@
+//! The command-line contract: exit codes, error messages that say what and where, formats.
+
+mod common;
+
+use common::{run, run_ok, temp_dir};
+
+#[test]
+fn bad_input_exits_2_with_a_message_naming_file_line_and_key() {
+    let dir = temp_dir("cli-bad");
+    let file = dir.join("bad.toml");
+    let text = std::fs::read_to_string(common::repo().join("scenarios/ikev2-happy.toml")).unwrap();
+    std::fs::write(
+        &file,
+        text.replace(
+            "[tunnel.aws]\n",
+            "[tunnel.aws]\nphase1_lifetime_seconds = 100\n",
+        ),
+    )
+    .unwrap();
+    let out = run(&["run", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad.toml") && err.contains("line") && err.contains("phase1_lifetime_seconds"),
+        "{err}"
+    );
+    assert!(err.contains("900 to 28800"), "{err}");
+    assert!(out.stdout.is_empty());
+
+    let out = run(&["run", "no-such-scenario"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ikesim list"));
+
+    let out = run(&["run", "ikev2-happy", "--duration", "5 parsecs"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn text_format_and_2022_schema_carry_the_same_records() {
+    let json = run_ok(&["run", "ikev2-happy"]);
+    let text = run_ok(&["run", "ikev2-happy", "--format", "text"]);
+    let old = run_ok(&["run", "ikev2-happy", "--schema", "2022"]);
+    assert_eq!(json.lines().count(), text.lines().count());
+    for ((j, t), o) in json.lines().zip(text.lines()).zip(old.lines()) {
+        let a = vpn_log::TunnelRecord::parse_json(j).unwrap();
+        let b = vpn_log::TunnelRecord::parse_text(t).unwrap();
+        assert_eq!(a, b);
+        let v: serde_json::Value = serde_json::from_str(o).unwrap();
+        assert!(v.get("timestamp").is_none());
+        assert_eq!(v["event_timestamp"].as_i64(), Some(a.time.timestamp()));
+    }
+}
+
+#[test]
+fn list_shows_builtin_scenarios() {
+    let out = run_ok(&["list"]);
+    assert!(out.lines().any(|l| l.starts_with("ikev2-happy ")), "{out}");
+}

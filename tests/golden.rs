@@ -1,0 +1,98 @@
+//! Golden logs: every built-in scenario's exact output for its default seed is checked in
+//! (tests/golden/<name>.jsonl) and compared byte for byte. `UPDATE_GOLDEN=1 cargo test`
+//! rewrites them — then read the diff before committing it.
+
+mod common;
+
+use common::{builtin_scenarios, repo, run_ok};
+use vpn_log::{PhaseState, TunnelRecord};
+
+#[test]
+fn every_builtin_scenario_matches_its_golden_log() {
+    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
+    let mut failures = Vec::new();
+    let scenarios = builtin_scenarios();
+    assert!(
+        scenarios.iter().any(|s| s == "ikev2-happy"),
+        "{scenarios:?}"
+    );
+    for name in &scenarios {
+        let out = run_ok(&["run", name]);
+        let path = repo().join("tests/golden").join(format!("{name}.jsonl"));
+        if update {
+            std::fs::write(&path, &out).expect("write golden log");
+            continue;
+        }
+        match std::fs::read_to_string(&path) {
+            Ok(expected) if expected == out => {}
+            Ok(expected) => failures.push(format!(
+                "{name}: output differs from {}\n--- expected\n{expected}--- got\n{out}",
+                path.display()
+            )),
+            Err(_) => failures.push(format!(
+                "{name}: no golden log at {} (run with UPDATE_GOLDEN=1)",
+                path.display()
+            )),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn same_seed_gives_identical_output_and_another_seed_the_same_story() {
+    for name in ["ikev2-happy", "ikev2-psk-mismatch"] {
+        let a = run_ok(&["run", name]);
+        let b = run_ok(&["run", name]);
+        assert_eq!(a, b, "{name}: two runs with the same seed differ");
+        let c = run_ok(&["run", name, "--seed", "7"]);
+        let story = |out: &str| -> Vec<(&'static str, PhaseState, PhaseState)> {
+            out.lines()
+                .map(|l| {
+                    let r = TunnelRecord::parse_json(l).expect("record");
+                    let entry = vpn_log::lookup(&r.details).expect("catalogue message");
+                    (entry.id, r.ike_phase1_state, r.ike_phase2_state)
+                })
+                .collect()
+        };
+        assert_eq!(
+            story(&a),
+            story(&c),
+            "{name}: another seed changed the story"
+        );
+        if name == "ikev2-happy" {
+            assert_ne!(a, c, "another seed should change the SPIs");
+        }
+    }
+}
+
+/// Walks every golden log: phase states never move without a record, and never go from
+/// down to established without negotiating in between.
+#[test]
+fn golden_logs_never_skip_negotiating() {
+    let dir = repo().join("tests/golden");
+    for entry in std::fs::read_dir(&dir).expect("tests/golden") {
+        let path = entry.expect("entry").path();
+        let text = std::fs::read_to_string(&path).expect("read");
+        let (mut p1, mut p2) = (PhaseState::Down, PhaseState::Down);
+        for (n, line) in text.lines().enumerate() {
+            let r = TunnelRecord::parse_json(line)
+                .unwrap_or_else(|e| panic!("{}:{}: {e}", path.display(), n + 1));
+            assert!(
+                vpn_log::lookup(&r.details).is_some(),
+                "{}:{}: unknown message {:?}",
+                path.display(),
+                n + 1,
+                r.details
+            );
+            for (before, after) in [(p1, r.ike_phase1_state), (p2, r.ike_phase2_state)] {
+                assert!(
+                    !(before == PhaseState::Down && after == PhaseState::Established),
+                    "{}:{}: down → established without negotiating",
+                    path.display(),
+                    n + 1
+                );
+            }
+            (p1, p2) = (r.ike_phase1_state, r.ike_phase2_state);
+        }
+    }
+}

@@ -1,0 +1,160 @@
+//! The datagrams are genuine IKEv2: a capture of a real run is read by Wireshark's
+//! dissector (tshark), which decrypts the SK payloads with the keys ikesim derived and
+//! verifies their integrity. A wrong key must make that check fail.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+
+use common::{repo, run_ok, temp_dir};
+
+/// One decoded frame: exchange type, payload types (outer and decrypted), IDs.
+#[derive(Debug)]
+struct Frame {
+    version: String,
+    exchange: String,
+    payloads: Vec<u32>,
+    ids: String,
+    problems: String,
+}
+
+fn tshark(home: &Path, pcap: &Path, fields: &[&str]) -> String {
+    let ports = Command::new("tshark")
+        .args(["-r"])
+        .arg(pcap)
+        .args(["-T", "fields", "-e", "udp.srcport", "-e", "udp.dstport"])
+        .output();
+    let ports = match ports {
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).into_owned(),
+        Ok(o) => panic!("tshark failed: {}", String::from_utf8_lossy(&o.stderr)),
+        Err(e) => panic!(
+            "tshark is needed for this test ({e}): .ci/run installs it (apt-get install tshark)"
+        ),
+    };
+    // ikesim's hosts use OS-assigned ports: decode all of them as ISAKMP.
+    let ports: BTreeSet<&str> = ports.split_whitespace().collect();
+    let mut cmd = Command::new("tshark");
+    cmd.env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .arg("-r")
+        .arg(pcap);
+    for p in ports {
+        cmd.args(["-d", &format!("udp.port=={p},isakmp")]);
+    }
+    cmd.args(["-T", "fields", "-E", "separator=|"]);
+    for f in fields {
+        cmd.args(["-e", f]);
+    }
+    let out = cmd.output().expect("run tshark");
+    assert!(
+        out.status.success(),
+        "tshark: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Runs `scenario` with a capture and the key table, and returns tshark's view, decrypting
+/// with the key table after `tamper` has had its way with it.
+fn capture(name: &str, scenario: &Path, tamper: impl Fn(String) -> String) -> Vec<Frame> {
+    let dir = temp_dir(name);
+    let pcap = dir.join("ike.pcap");
+    let keys = dir.join("keys");
+    run_ok(&[
+        "run",
+        scenario.to_str().unwrap(),
+        "--pcap",
+        pcap.to_str().unwrap(),
+        "--keys",
+        keys.to_str().unwrap(),
+    ]);
+    let table = std::fs::read_to_string(&keys).expect("key table");
+    assert_eq!(
+        table.lines().count(),
+        1,
+        "one IKE SA, one key line: {table}"
+    );
+    let profile = dir.join(".config/wireshark");
+    std::fs::create_dir_all(&profile).unwrap();
+    std::fs::write(profile.join("ikev2_decryption_table"), tamper(table)).unwrap();
+    let fields = [
+        "isakmp.version",
+        "isakmp.exchangetype",
+        "isakmp.typepayload",
+        "isakmp.id.data.ipv4_addr",
+        "_ws.malformed",
+        "isakmp.ikev2.integrity_checksum",
+        "_ws.expert.severity",
+    ];
+    tshark(&dir, &pcap, &fields)
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split('|').collect();
+            Frame {
+                version: f[0].into(),
+                exchange: f[1].into(),
+                payloads: f[2].split(',').filter_map(|p| p.parse().ok()).collect(),
+                ids: f[3].into(),
+                problems: f[4..].join("|").trim_matches('|').into(),
+            }
+        })
+        .collect()
+}
+
+fn check_genuine(frames: &[Frame]) {
+    let exchanges: Vec<&str> = frames.iter().map(|f| f.exchange.as_str()).collect();
+    assert_eq!(exchanges, ["34", "34", "35", "35"], "{frames:#?}");
+    for f in frames {
+        assert_eq!(f.version, "0x20", "IKE version 2.0: {f:?}");
+        assert!(f.problems.is_empty(), "tshark found problems: {f:?}");
+    }
+    // IKE_SA_INIT: SA, KE, Nonce, NAT detection notifies.
+    for p in [33, 34, 40, 41] {
+        assert!(
+            frames[0].payloads.contains(&p) && frames[1].payloads.contains(&p),
+            "{frames:#?}"
+        );
+    }
+    // IKE_AUTH, decrypted: SK holding IDi/IDr, AUTH, SA, TSi, TSr.
+    for (f, id_payload, id) in [(&frames[2], 35, "127.0.2.1"), (&frames[3], 36, "127.0.1.1")] {
+        assert_eq!(f.payloads.first(), Some(&46), "{f:?}");
+        for p in [id_payload, 39, 33, 44, 45] {
+            assert!(
+                f.payloads.contains(&p),
+                "decrypted payload {p} missing: {f:?}"
+            );
+        }
+        assert_eq!(f.ids, id);
+    }
+}
+
+#[test]
+fn ikev2_datagrams_dissect_and_decrypt_in_wireshark() {
+    let gcm = repo().join("scenarios/ikev2-happy.toml");
+    check_genuine(&capture("wire-gcm", &gcm, |t| t));
+
+    // AES-CBC + HMAC-SHA2-256 with MODP-2048: Wireshark checks the ICV itself.
+    let dir = temp_dir("wire-cbc-scenario");
+    let cbc = dir.join("cbc.toml");
+    let text = std::fs::read_to_string(&gcm).unwrap();
+    let text = text
+        .replace("aes256gcm16-prfsha384-ecp384", "aes128-sha256-modp2048")
+        .replace("[\"aes256gcm16\"]", "[\"aes128-sha256\"]");
+    std::fs::write(&cbc, text).unwrap();
+    check_genuine(&capture("wire-cbc", &cbc, |t| t));
+
+    // A wrong integrity key must be noticed, or the checks above prove nothing.
+    let broken = capture("wire-cbc-broken", &cbc, |t| {
+        let mut fields: Vec<String> = t.trim_end().split(',').map(str::to_owned).collect();
+        let sk_ai = &mut fields[5];
+        let flipped = if sk_ai.starts_with('0') { "1" } else { "0" };
+        sk_ai.replace_range(0..1, flipped);
+        fields.join(",") + "\n"
+    });
+    assert!(
+        broken[2].problems.contains("isakmp") || !broken[2].problems.is_empty(),
+        "{broken:#?}"
+    );
+}
