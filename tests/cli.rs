@@ -9,21 +9,11 @@ fn bad_input_exits_2_with_a_message_naming_file_line_and_key() {
     let dir = temp_dir("cli-bad");
     let file = dir.join("bad.toml");
     let text = std::fs::read_to_string(common::repo().join("scenarios/ikev2-happy.toml")).unwrap();
-    std::fs::write(
-        &file,
-        text.replace(
-            "[tunnel.aws]\n",
-            "[tunnel.aws]\nphase1_lifetime_seconds = 100\n",
-        ),
-    )
-    .unwrap();
+    std::fs::write(&file, text.replace("[tunnel.aws]\n", "[tunnel.aws]\nphase1_lifetime_seconds = 100\n")).unwrap();
     let out = run(&["run", file.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("bad.toml") && err.contains("line") && err.contains("phase1_lifetime_seconds"),
-        "{err}"
-    );
+    assert!(err.contains("bad.toml") && err.contains("line") && err.contains("phase1_lifetime_seconds"), "{err}");
     assert!(err.contains("900 to 28800"), "{err}");
     assert!(out.stdout.is_empty());
 

@@ -12,10 +12,7 @@ fn every_builtin_scenario_matches_its_golden_log() {
     let update = std::env::var_os("UPDATE_GOLDEN").is_some();
     let mut failures = Vec::new();
     let scenarios = builtin_scenarios();
-    assert!(
-        scenarios.iter().any(|s| s == "ikev2-happy"),
-        "{scenarios:?}"
-    );
+    assert!(scenarios.iter().any(|s| s == "ikev2-happy"), "{scenarios:?}");
     for name in &scenarios {
         let out = run_ok(&["run", name]);
         let path = repo().join("tests/golden").join(format!("{name}.jsonl"));
@@ -29,10 +26,7 @@ fn every_builtin_scenario_matches_its_golden_log() {
                 "{name}: output differs from {}\n--- expected\n{expected}--- got\n{out}",
                 path.display()
             )),
-            Err(_) => failures.push(format!(
-                "{name}: no golden log at {} (run with UPDATE_GOLDEN=1)",
-                path.display()
-            )),
+            Err(_) => failures.push(format!("{name}: no golden log at {} (run with UPDATE_GOLDEN=1)", path.display())),
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -54,11 +48,7 @@ fn same_seed_gives_identical_output_and_another_seed_the_same_story() {
                 })
                 .collect()
         };
-        assert_eq!(
-            story(&a),
-            story(&c),
-            "{name}: another seed changed the story"
-        );
+        assert_eq!(story(&a), story(&c), "{name}: another seed changed the story");
         if name == "ikev2-happy" {
             assert_ne!(a, c, "another seed should change the SPIs");
         }
@@ -75,8 +65,7 @@ fn golden_logs_never_skip_negotiating() {
         let text = std::fs::read_to_string(&path).expect("read");
         let (mut p1, mut p2) = (PhaseState::Down, PhaseState::Down);
         for (n, line) in text.lines().enumerate() {
-            let r = TunnelRecord::parse_json(line)
-                .unwrap_or_else(|e| panic!("{}:{}: {e}", path.display(), n + 1));
+            let r = TunnelRecord::parse_json(line).unwrap_or_else(|e| panic!("{}:{}: {e}", path.display(), n + 1));
             assert!(
                 vpn_log::lookup(&r.details).is_some(),
                 "{}:{}: unknown message {:?}",

@@ -29,17 +29,12 @@ fn tshark(home: &Path, pcap: &Path, fields: &[&str]) -> String {
     let ports = match ports {
         Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).into_owned(),
         Ok(o) => panic!("tshark failed: {}", String::from_utf8_lossy(&o.stderr)),
-        Err(e) => panic!(
-            "tshark is needed for this test ({e}): .ci/run installs it (apt-get install tshark)"
-        ),
+        Err(e) => panic!("tshark is needed for this test ({e}): .ci/run installs it (apt-get install tshark)"),
     };
     // ikesim's hosts use OS-assigned ports: decode all of them as ISAKMP.
     let ports: BTreeSet<&str> = ports.split_whitespace().collect();
     let mut cmd = Command::new("tshark");
-    cmd.env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join(".config"))
-        .arg("-r")
-        .arg(pcap);
+    cmd.env("HOME", home).env("XDG_CONFIG_HOME", home.join(".config")).arg("-r").arg(pcap);
     for p in ports {
         cmd.args(["-d", &format!("udp.port=={p},isakmp")]);
     }
@@ -48,11 +43,7 @@ fn tshark(home: &Path, pcap: &Path, fields: &[&str]) -> String {
         cmd.args(["-e", f]);
     }
     let out = cmd.output().expect("run tshark");
-    assert!(
-        out.status.success(),
-        "tshark: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "tshark: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -62,20 +53,9 @@ fn capture(name: &str, scenario: &Path, tamper: impl Fn(String) -> String) -> Ve
     let dir = temp_dir(name);
     let pcap = dir.join("ike.pcap");
     let keys = dir.join("keys");
-    run_ok(&[
-        "run",
-        scenario.to_str().unwrap(),
-        "--pcap",
-        pcap.to_str().unwrap(),
-        "--keys",
-        keys.to_str().unwrap(),
-    ]);
+    run_ok(&["run", scenario.to_str().unwrap(), "--pcap", pcap.to_str().unwrap(), "--keys", keys.to_str().unwrap()]);
     let table = std::fs::read_to_string(&keys).expect("key table");
-    assert_eq!(
-        table.lines().count(),
-        1,
-        "one IKE SA, one key line: {table}"
-    );
+    assert_eq!(table.lines().count(), 1, "one IKE SA, one key line: {table}");
     let profile = dir.join(".config/wireshark");
     std::fs::create_dir_all(&profile).unwrap();
     std::fs::write(profile.join("ikev2_decryption_table"), tamper(table)).unwrap();
@@ -112,19 +92,13 @@ fn check_genuine(frames: &[Frame]) {
     }
     // IKE_SA_INIT: SA, KE, Nonce, NAT detection notifies.
     for p in [33, 34, 40, 41] {
-        assert!(
-            frames[0].payloads.contains(&p) && frames[1].payloads.contains(&p),
-            "{frames:#?}"
-        );
+        assert!(frames[0].payloads.contains(&p) && frames[1].payloads.contains(&p), "{frames:#?}");
     }
     // IKE_AUTH, decrypted: SK holding IDi/IDr, AUTH, SA, TSi, TSr.
     for (f, id_payload, id) in [(&frames[2], 35, "127.0.2.1"), (&frames[3], 36, "127.0.1.1")] {
         assert_eq!(f.payloads.first(), Some(&46), "{f:?}");
         for p in [id_payload, 39, 33, 44, 45] {
-            assert!(
-                f.payloads.contains(&p),
-                "decrypted payload {p} missing: {f:?}"
-            );
+            assert!(f.payloads.contains(&p), "decrypted payload {p} missing: {f:?}");
         }
         assert_eq!(f.ids, id);
     }
@@ -153,8 +127,5 @@ fn ikev2_datagrams_dissect_and_decrypt_in_wireshark() {
         sk_ai.replace_range(0..1, flipped);
         fields.join(",") + "\n"
     });
-    assert!(
-        broken[2].problems.contains("isakmp") || !broken[2].problems.is_empty(),
-        "{broken:#?}"
-    );
+    assert!(broken[2].problems.contains("isakmp") || !broken[2].problems.is_empty(), "{broken:#?}");
 }

@@ -10,11 +10,7 @@ use sim::{Clock, RunOptions, Scenario, SimDuration};
 use vpn_log::{Format, Schema};
 
 #[derive(Parser)]
-#[command(
-    name = "ikesim",
-    version,
-    about = "Simulate AWS Site-to-Site VPN tunnels speaking real IKE over loopback"
-)]
+#[command(name = "ikesim", version, about = "Simulate AWS Site-to-Site VPN tunnels speaking real IKE over loopback")]
 struct Cli {
     /// More diagnostics on stderr (-v, -vv); RUST_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
@@ -88,34 +84,12 @@ fn main() -> ExitCode {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 
     let result = match cli.command {
-        Command::Run {
-            scenario,
-            seed,
-            duration,
-            format,
-            schema,
-            realtime,
-            pcap,
-            keys,
-        } => {
-            let clock = if realtime {
-                Clock::Realtime
-            } else {
-                Clock::Accelerated
-            };
-            let options = RunOptions {
-                seed,
-                duration: duration.map(|d| d.0),
-                clock,
-                pcap,
-                keys,
-            };
+        Command::Run { scenario, seed, duration, format, schema, realtime, pcap, keys } => {
+            let clock = if realtime { Clock::Realtime } else { Clock::Accelerated };
+            let options = RunOptions { seed, duration: duration.map(|d| d.0), clock, pcap, keys };
             run(&scenario, &options, format, schema)
         }
         Command::List { json } => list(json),
@@ -139,8 +113,7 @@ fn run(name: &str, options: &RunOptions, format: Format, schema: Schema) -> Resu
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     for (_, record) in &output.records {
-        writeln!(out, "{}", record.render(format, schema))
-            .map_err(|e| Failure::Runtime(e.to_string()))?;
+        writeln!(out, "{}", record.render(format, schema)).map_err(|e| Failure::Runtime(e.to_string()))?;
     }
     out.flush().map_err(|e| Failure::Runtime(e.to_string()))?;
     for (host, stats) in &output.stats {
@@ -150,14 +123,10 @@ fn run(name: &str, options: &RunOptions, format: Format, schema: Schema) -> Resu
 }
 
 fn list(json: bool) -> Result<(), Failure> {
-    let width = sim::builtin::all()
-        .iter()
-        .map(|(n, _)| n.len())
-        .max()
-        .unwrap_or(0);
+    let width = sim::builtin::all().iter().map(|(n, _)| n.len()).max().unwrap_or(0);
     for (name, text) in sim::builtin::all() {
-        let scenario = Scenario::parse(text, name, name)
-            .map_err(|e| Failure::Runtime(format!("built-in scenario {e}")))?;
+        let scenario =
+            Scenario::parse(text, name, name).map_err(|e| Failure::Runtime(format!("built-in scenario {e}")))?;
         if json {
             let value = serde_json::json!({
                 "name": name,
