@@ -1,5 +1,8 @@
 //! CHILD SAs (ESP, RFC 7296 §1.3, §2.17). There is no data plane yet: a CHILD SA is its
-//! SPIs, algorithms, selectors and KEYMAT, which is all the log and the peer can observe.
+//! SPIs, algorithms, selectors, KEYMAT and lifetime, which is all the log and the peer can
+//! observe.
+
+use std::time::Instant;
 
 use ike_crypto::{child_keymat, child_sa_key_len, Encryption, Integrity, Prf};
 use ike_wire::TrafficSelector;
@@ -17,6 +20,22 @@ pub(crate) struct ChildSa {
     pub ts_remote: Vec<TrafficSelector>,
     /// KEYMAT: initiator-to-responder keys first, then responder-to-initiator (§2.17).
     pub keymat: Vec<u8>,
+    pub rekey_at: Option<Instant>,
+    pub expire_at: Option<Instant>,
+    /// Replaced by a rekey or being deleted: waits only for its DELETE.
+    pub superseded: bool,
+    /// We answered the peer's rekey of this SA while ours was in flight (§2.8.1): the
+    /// nonces of the peer's exchange.
+    pub collision: Option<(Vec<u8>, Vec<u8>)>,
+}
+
+/// What a CHILD SA is set up with.
+pub(crate) struct ChildParams<'a> {
+    pub prf: &'a Prf,
+    pub sk_d: &'a [u8],
+    pub g_ir: Option<&'a [u8]>,
+    pub ni: &'a [u8],
+    pub nr: &'a [u8],
 }
 
 impl ChildSa {
@@ -30,18 +49,17 @@ impl ChildSa {
             ts_local: Vec::new(),
             ts_remote: Vec::new(),
             keymat: Vec::new(),
+            rekey_at: None,
+            expire_at: None,
+            superseded: false,
+            collision: None,
         }
     }
 
     /// Completes the CHILD SA: derives KEYMAT = prf+(SK_d, [g^ir] | Ni | Nr).
-    #[allow(clippy::too_many_arguments)]
     pub fn establish(
         &mut self,
-        prf: &Prf,
-        sk_d: &[u8],
-        g_ir: Option<&[u8]>,
-        ni: &[u8],
-        nr: &[u8],
+        keys: &ChildParams<'_>,
         spi_out: u32,
         selected: Selected,
         ts_local: Vec<TrafficSelector>,
@@ -50,7 +68,7 @@ impl ChildSa {
         let encryption = Encryption::new(selected.encryption.id, selected.encryption.key_bits)?;
         let integrity = selected.integrity.map(Integrity::new).transpose()?;
         let len = 2 * child_sa_key_len(&encryption, integrity.as_ref());
-        self.keymat = child_keymat(prf, sk_d, g_ir, ni, nr, len);
+        self.keymat = child_keymat(keys.prf, keys.sk_d, keys.g_ir, keys.ni, keys.nr, len);
         self.spi_out = spi_out;
         self.selected = Some(selected);
         self.ts_local = ts_local;

@@ -32,6 +32,8 @@ pub struct Endpoint {
     events: VecDeque<Event>,
     stats: Stats,
     secrets: Vec<IkeSaSecrets>,
+    /// The last `set_peer_traffic` value, for SAs created later.
+    traffic: bool,
 }
 
 impl Endpoint {
@@ -46,6 +48,7 @@ impl Endpoint {
             events: VecDeque::new(),
             stats: Stats::default(),
             secrets: Vec::new(),
+            traffic: false,
         }
     }
 
@@ -63,18 +66,8 @@ impl Endpoint {
 
     /// Phase 1 and phase 2 states over all of this endpoint's SAs.
     pub fn phase_states(&self) -> (SaState, SaState) {
-        let p1 = self
-            .sas
-            .iter()
-            .map(IkeSa::phase1)
-            .max()
-            .unwrap_or(SaState::Down);
-        let p2 = self
-            .sas
-            .iter()
-            .map(IkeSa::phase2)
-            .max()
-            .unwrap_or(SaState::Down);
+        let p1 = self.sas.iter().map(IkeSa::phase1).max().unwrap_or(SaState::Down);
+        let p2 = self.sas.iter().map(IkeSa::phase2).max().unwrap_or(SaState::Down);
         (p1, p2)
     }
 
@@ -82,6 +75,7 @@ impl Endpoint {
     /// bringing its tunnel up).
     pub fn initiate(&mut self, now: Instant, remote: SocketAddr) {
         let mut events = Vec::new();
+        let (mut new_sas, mut restart, mut adoptions) = (Vec::new(), None, Vec::new());
         let mut ctx = Ctx {
             now,
             config: &self.config,
@@ -90,14 +84,31 @@ impl Endpoint {
             events: &mut events,
             stats: &mut self.stats,
             secrets: &mut self.secrets,
+            new_sas: &mut new_sas,
+            restart: &mut restart,
+            adoptions: &mut adoptions,
         };
-        if let Some(sa) = IkeSa::initiate(&mut ctx, self.local, remote) {
+        if let Some(mut sa) = IkeSa::initiate(&mut ctx, self.local, remote) {
+            sa.traffic = self.traffic;
             self.sas.push(sa);
             let idx = self.sas.len() - 1;
             self.publish(events, Some(idx));
         } else {
             self.publish(events, None);
         }
+    }
+
+    /// The data-plane model (DESIGN.md, "Traffic and DPD"): whether the peer's ESP traffic
+    /// reaches us. While it flows, on-demand DPD has no reason to probe; when it stops,
+    /// the silence starts now.
+    pub fn set_peer_traffic(&mut self, now: Instant, flowing: bool) {
+        for sa in &mut self.sas {
+            if sa.traffic && !flowing {
+                sa.last_heard = now;
+            }
+            sa.traffic = flowing;
+        }
+        self.traffic = flowing;
     }
 
     /// Deletes every IKE SA that is up (an administrator's `terminate`).
@@ -152,23 +163,14 @@ impl Endpoint {
         }
     }
 
-    fn handle_init_request(
-        &mut self,
-        now: Instant,
-        local: SocketAddr,
-        remote: SocketAddr,
-        msg: &Message,
-        data: &[u8],
-    ) {
+    fn handle_init_request(&mut self, now: Instant, local: SocketAddr, remote: SocketAddr, msg: &Message, data: &[u8]) {
         let h = msg.header;
         if h.spi_r != 0 || h.message_id != 0 {
             self.stats.unmatched += 1;
             return;
         }
-        let existing = self
-            .sas
-            .iter()
-            .find(|sa| sa.role == Role::Responder && sa.spi_i == h.spi_i && sa.remote == remote);
+        let existing =
+            self.sas.iter().find(|sa| sa.role == Role::Responder && sa.spi_i == h.spi_i && sa.remote == remote);
         if let Some(sa) = existing {
             // A retransmitted request gets our response again; anything else is ignored.
             match &sa.state {
@@ -176,17 +178,14 @@ impl Endpoint {
                     let datagram = st.init_response.clone();
                     self.stats.retransmits += 1;
                     self.stats.datagrams_out += 1;
-                    self.transmits.push_back(Transmit {
-                        src: sa.local,
-                        dst: sa.remote,
-                        payload: datagram,
-                    });
+                    self.transmits.push_back(Transmit { src: sa.local, dst: sa.remote, payload: datagram });
                 }
                 _ => self.stats.unmatched += 1,
             }
             return;
         }
         let mut events = Vec::new();
+        let (mut new_sas, mut restart, mut adoptions) = (Vec::new(), None, Vec::new());
         let mut ctx = Ctx {
             now,
             config: &self.config,
@@ -195,9 +194,13 @@ impl Endpoint {
             events: &mut events,
             stats: &mut self.stats,
             secrets: &mut self.secrets,
+            new_sas: &mut new_sas,
+            restart: &mut restart,
+            adoptions: &mut adoptions,
         };
         match IkeSa::accept(&mut ctx, local, remote, msg, data) {
-            Some(sa) => {
+            Some(mut sa) => {
+                sa.traffic = self.traffic;
                 self.sas.push(sa);
                 let idx = self.sas.len() - 1;
                 self.publish(events, Some(idx));
@@ -209,7 +212,7 @@ impl Endpoint {
     /// Runs retransmissions and other timers that are due.
     pub fn handle_timeout(&mut self, now: Instant) {
         for idx in 0..self.sas.len() {
-            if self.sas[idx].deadline().is_some_and(|d| d <= now) {
+            if self.sas[idx].deadline(&self.config).is_some_and(|d| d <= now) {
                 self.with_sa(now, idx, |sa, ctx| sa.handle_timeout(ctx));
             }
         }
@@ -221,7 +224,7 @@ impl Endpoint {
     }
 
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.sas.iter().filter_map(IkeSa::deadline).min()
+        self.sas.iter().filter_map(|sa| sa.deadline(&self.config)).min()
     }
 
     /// Traffic keys of new IKE SAs, when `EndpointConfig::export_secrets` is set.
@@ -235,6 +238,7 @@ impl Endpoint {
 
     fn with_sa(&mut self, now: Instant, idx: usize, f: impl FnOnce(&mut IkeSa, &mut Ctx<'_>)) {
         let mut events = Vec::new();
+        let (mut new_sas, mut restart, mut adoptions) = (Vec::new(), None, Vec::new());
         let mut ctx = Ctx {
             now,
             config: &self.config,
@@ -243,9 +247,34 @@ impl Endpoint {
             events: &mut events,
             stats: &mut self.stats,
             secrets: &mut self.secrets,
+            new_sas: &mut new_sas,
+            restart: &mut restart,
+            adoptions: &mut adoptions,
         };
         f(&mut self.sas[idx], &mut ctx);
         self.publish(events, Some(idx));
+        self.settle(now, new_sas, restart, adoptions);
+    }
+
+    /// Takes in what an SA's handler produced besides events: IKE SAs created by a rekey,
+    /// CHILD SAs handed to another IKE SA, and a DPD restart.
+    fn settle(
+        &mut self,
+        now: Instant,
+        new_sas: Vec<IkeSa>,
+        restart: Option<SocketAddr>,
+        adoptions: Vec<((u64, u64), Vec<crate::child::ChildSa>)>,
+    ) {
+        self.sas.extend(new_sas);
+        for ((spi_i, spi_r), children) in adoptions {
+            match self.sas.iter_mut().find(|sa| sa.spi_i == spi_i && sa.spi_r == spi_r) {
+                Some(sa) => sa.children.extend(children),
+                None => tracing::debug!("no IKE SA {spi_i:016x}_i {spi_r:016x}_r to adopt CHILD SAs"),
+            }
+        }
+        if let Some(remote) = restart {
+            self.initiate(now, remote);
+        }
     }
 
     /// Forgets SAs that have ended (run after each input, never while iterating).
@@ -256,15 +285,9 @@ impl Endpoint {
     /// Queues events, with states merged over the endpoint's other SAs (a new IKE SA
     /// negotiating next to an established one leaves the tunnel established).
     fn publish(&mut self, events: Vec<Event>, from: Option<usize>) {
-        let others = self
-            .sas
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| Some(*i) != from)
-            .map(|(_, sa)| sa);
-        let (p1, p2) = others.fold((SaState::Down, SaState::Down), |(a, b), sa| {
-            (a.max(sa.phase1()), b.max(sa.phase2()))
-        });
+        let others = self.sas.iter().enumerate().filter(|(i, _)| Some(*i) != from).map(|(_, sa)| sa);
+        let (p1, p2) =
+            others.fold((SaState::Down, SaState::Down), |(a, b), sa| (a.max(sa.phase1()), b.max(sa.phase2())));
         for mut e in events {
             e.phase1 = e.phase1.max(p1);
             e.phase2 = e.phase2.max(p2);

@@ -99,8 +99,57 @@ pub enum EventKind {
         spi_in: u32,
         spi_out: u32,
     },
-    /// The IKE SA is gone.
+    /// The IKE SA is gone (the peer confirmed our DELETE).
     IkeSaDeleted,
+    /// We are deleting the IKE SA (lifetime over, or an administrator's request).
+    IkeSaDeleteSent,
+    /// We are deleting a CHILD SA (lifetime over, or replaced).
+    ChildSaDeleteSent {
+        spi_in: u32,
+    },
+    /// A responder's IKE SA was never authenticated and timed out.
+    HalfOpenTimeout,
+    /// DPD declared the peer dead after `retransmits` retransmitted liveness checks.
+    DpdTimeout {
+        retransmits: u32,
+        action: crate::config::DpdAction,
+    },
+    /// CREATE_CHILD_SA, seen from our side (RFC 7296 §1.3), with the message id.
+    CreateChildRequestSent {
+        id: u32,
+    },
+    CreateChildRequestProcessed {
+        id: u32,
+    },
+    CreateChildResponseSent {
+        id: u32,
+    },
+    CreateChildResponseProcessed {
+        id: u32,
+    },
+    /// A CHILD SA was replaced by a new one (§1.3.3).
+    ChildSaRekeyed {
+        old_spi_in: u32,
+        spi_in: u32,
+        spi_out: u32,
+    },
+    /// The IKE SA was replaced by one with these SPIs (§2.18).
+    IkeSaRekeyed {
+        spi_i: u64,
+        spi_r: u64,
+    },
+    /// The peer refused to rekey the IKE SA.
+    IkeRekeyFailed {
+        notify: NotifyType,
+    },
+    /// A simultaneous rekey left us with a redundant CHILD SA, which we delete (§2.8.1).
+    RedundantChildSaDeleted {
+        spi_in: u32,
+    },
+    /// The peer deleted a CHILD SA we were rekeying (§2.25.1); `spi` as in its DELETE.
+    ChildRekeyCollisionDelete {
+        spi: u32,
+    },
 }
 
 /// An event with the context a log record needs.
@@ -146,10 +195,6 @@ pub struct IkeSaSecrets {
 
 impl std::fmt::Debug for IkeSaSecrets {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "IkeSaSecrets({:016x}_i {:016x}_r, ..)",
-            self.spi_i, self.spi_r
-        )
+        write!(f, "IkeSaSecrets({:016x}_i {:016x}_r, ..)", self.spi_i, self.spi_r)
     }
 }

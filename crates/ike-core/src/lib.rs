@@ -10,10 +10,8 @@ pub mod proposal;
 mod sa;
 pub mod ts;
 
-pub use config::{EndpointConfig, RetransmitConfig};
+pub use config::{DpdAction, DpdConfig, EndpointConfig, Impair, Lifetimes, RetransmitConfig};
 pub use endpoint::{Endpoint, Transmit};
 pub use event::{ChildFailure, Direction, Event, EventKind, IkeSaSecrets, SaState, Stats};
-pub use proposal::{
-    parse_proposal, Cipher, Policy, ProposalKind, ProposalSpec, Selected, Selection,
-};
+pub use proposal::{parse_proposal, Cipher, Policy, ProposalKind, ProposalSpec, Selected, Selection};
 pub use sa::Role;

@@ -36,15 +36,23 @@ pub struct Host {
     pub endpoint: Endpoint,
     socket: Arc<UdpSocket>,
     addr: SocketAddr,
+    /// A crashed host neither sends nor receives nor keeps time.
+    alive: bool,
+}
+
+/// Something the scenario makes happen at a given time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// The host dies for good (power cut, process killed).
+    Crash { host: usize },
+    /// The data-plane model: the host starts or stops receiving its peer's traffic.
+    Traffic { host: usize, flowing: bool },
 }
 
 impl Host {
     /// Binds a socket on `ip` (a loopback address; the OS picks the port) and builds the
     /// endpoint for the bound address.
-    pub async fn bind(
-        ip: std::net::IpAddr,
-        make: impl FnOnce(SocketAddr) -> Endpoint,
-    ) -> std::io::Result<Host> {
+    pub async fn bind(ip: std::net::IpAddr, make: impl FnOnce(SocketAddr) -> Endpoint) -> std::io::Result<Host> {
         if !ip.is_loopback() {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidInput,
@@ -53,11 +61,7 @@ impl Host {
         }
         let socket = UdpSocket::bind(SocketAddr::new(ip, 0)).await?;
         let addr = socket.local_addr()?;
-        Ok(Host {
-            endpoint: make(addr),
-            socket: Arc::new(socket),
-            addr,
-        })
+        Ok(Host { endpoint: make(addr), socket: Arc::new(socket), addr, alive: true })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -106,14 +110,13 @@ pub async fn run(
     t0: Instant,
     duration: Duration,
     latency: Duration,
+    mut schedule: Vec<(Instant, Action)>,
     observer: &mut dyn Observer,
 ) -> std::io::Result<()> {
     let end = t0 + duration;
-    let mut path = Path {
-        latency,
-        queue: BTreeMap::new(),
-        seq: 0,
-    };
+    schedule.sort_by_key(|(t, _)| *t);
+    let mut schedule = std::collections::VecDeque::from(schedule);
+    let mut path = Path { latency, queue: BTreeMap::new(), seq: 0 };
     let mut now = t0;
     let mut buf = vec![0u8; MAX_DATAGRAM];
 
@@ -137,8 +140,9 @@ pub async fn run(
 
     loop {
         drain(hosts, now, &mut path, observer);
-        let next_timer = hosts.iter().filter_map(|h| h.endpoint.poll_timeout()).min();
-        let next = [next_timer, path.next_due()].into_iter().flatten().min();
+        let next_timer = hosts.iter().filter(|h| h.alive).filter_map(|h| h.endpoint.poll_timeout()).min();
+        let next_action = schedule.front().map(|(t, _)| *t);
+        let next = [next_timer, path.next_due(), next_action].into_iter().flatten().min();
         let idle = next.is_none() && in_flight == 0;
         if idle || next.is_some_and(|t| t > end) && in_flight == 0 {
             break;
@@ -155,7 +159,9 @@ pub async fn run(
                         if let Some((i, from, data)) = got {
                             in_flight = in_flight.saturating_sub(1);
                             let local = hosts[i].addr;
-                            hosts[i].endpoint.handle(now, local, from, &data);
+                            if hosts[i].alive {
+                                hosts[i].endpoint.handle(now, local, from, &data);
+                            }
                         }
                         continue;
                     }
@@ -164,6 +170,14 @@ pub async fn run(
                         if now >= end && in_flight > 0 { break; }
                     }
                 }
+            }
+        }
+        while schedule.front().is_some_and(|(t, _)| *t <= now) {
+            let Some((_, action)) = schedule.pop_front() else { break };
+            tracing::debug!(?action, "scenario action");
+            match action {
+                Action::Crash { host } => hosts[host].alive = false,
+                Action::Traffic { host, flowing } => hosts[host].endpoint.set_peer_traffic(now, flowing),
             }
         }
         // Deliver what is due, in order.
@@ -175,17 +189,20 @@ pub async fn run(
                 tracing::debug!(dst = %t.dst, "datagram for no simulated host dropped");
                 continue;
             };
+            if !hosts[src].alive {
+                continue;
+            }
             observer.datagram(now, &t);
             hosts[src].socket.send_to(&t.payload, t.dst).await?;
             match clock {
                 Clock::Accelerated => {
-                    let received =
-                        tokio::time::timeout(LOOPBACK_GRACE, hosts[dst].socket.recv_from(&mut buf))
-                            .await;
+                    let received = tokio::time::timeout(LOOPBACK_GRACE, hosts[dst].socket.recv_from(&mut buf)).await;
                     match received {
                         Ok(Ok((n, from))) => {
                             let local = hosts[dst].addr;
-                            hosts[dst].endpoint.handle(now, local, from, &buf[..n]);
+                            if hosts[dst].alive {
+                                hosts[dst].endpoint.handle(now, local, from, &buf[..n]);
+                            }
                         }
                         Ok(Err(e)) => return Err(e),
                         Err(_) => {
@@ -197,7 +214,7 @@ pub async fn run(
                 Clock::Realtime => in_flight += 1,
             }
         }
-        for h in hosts.iter_mut() {
+        for h in hosts.iter_mut().filter(|h| h.alive) {
             if h.endpoint.poll_timeout().is_some_and(|t| t <= now) {
                 h.endpoint.handle_timeout(now);
             }
@@ -212,6 +229,10 @@ pub async fn run(
 /// Collects every endpoint's events and datagrams.
 fn drain(hosts: &mut [Host], now: Instant, path: &mut Path, observer: &mut dyn Observer) {
     for (i, h) in hosts.iter_mut().enumerate() {
+        if !h.alive {
+            while h.endpoint.poll_transmit().is_some() {}
+            continue;
+        }
         while let Some(e) = h.endpoint.poll_event() {
             observer.event(i, now, e);
         }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use ike_core::{Endpoint, EndpointConfig, Event, Policy, Selection, Transmit};
+use ike_core::{DpdAction, DpdConfig, Endpoint, EndpointConfig, Event, Lifetimes, Policy, Selection, Transmit};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use vpn_log::TunnelRecord;
@@ -14,8 +14,8 @@ use vpn_log::TunnelRecord;
 use crate::aws::options::StartupAction;
 use crate::aws::TunnelLog;
 use crate::capture::{wireshark_key_line, PcapSink};
-use crate::driver::{self, Clock, Host, Observer};
-use crate::scenario::{CgwStartup, Scenario, Tunnel};
+use crate::driver::{self, Action, Clock, Host, Observer};
+use crate::scenario::{CgwDpdAction, CgwStartup, Scenario, Traffic, Tunnel};
 
 /// How to run a scenario (command-line overrides and outputs).
 #[derive(Clone, Debug)]
@@ -31,13 +31,7 @@ pub struct RunOptions {
 
 impl Default for RunOptions {
     fn default() -> Self {
-        RunOptions {
-            seed: None,
-            duration: None,
-            clock: Clock::Accelerated,
-            pcap: None,
-            keys: None,
-        }
+        RunOptions { seed: None, duration: None, clock: Clock::Accelerated, pcap: None, keys: None }
     }
 }
 
@@ -86,15 +80,28 @@ fn cgw_config(tunnel: &Tunnel, aws_psk: &str) -> EndpointConfig {
         universe: None,
     };
     let mut config = EndpointConfig::new(
-        cgw.pre_shared_key
-            .clone()
-            .unwrap_or_else(|| aws_psk.to_owned())
-            .into_bytes(),
+        cgw.pre_shared_key.clone().unwrap_or_else(|| aws_psk.to_owned()).into_bytes(),
         policy(cgw.ike_proposals.iter().map(|p| p.1.clone()).collect()),
         policy(cgw.esp_proposals.iter().map(|p| p.1.clone()).collect()),
     );
     config.local_ts = cgw.local_ts.iter().map(|c| c.0.clone()).collect();
     config.remote_ts = cgw.remote_ts.iter().map(|c| c.0.clone()).collect();
+    config.lifetimes = Lifetimes {
+        ike: cgw.ike_lifetime.0,
+        child: cgw.child_lifetime.0,
+        margin: cgw.rekey_margin.0,
+        fuzz_percent: cgw.rekey_fuzz,
+        rekey: cgw.rekey,
+    };
+    if !cgw.dpd_delay.0.is_zero() {
+        let action = match cgw.dpd_action {
+            CgwDpdAction::Clear => DpdAction::Clear,
+            CgwDpdAction::Restart => DpdAction::Restart,
+            CgwDpdAction::None => DpdAction::None,
+        };
+        config.dpd = Some(DpdConfig { delay: cgw.dpd_delay.0, timeout: None, action });
+    }
+    config.impair.abandon_after_sa_init = cgw.abandon_after_ike_sa_init;
     config
 }
 
@@ -111,8 +118,7 @@ struct Recorder {
 
 impl Recorder {
     fn time(&self, now: Instant) -> DateTime<Utc> {
-        let since = chrono::Duration::from_std(now.saturating_duration_since(self.t0))
-            .unwrap_or(chrono::Duration::MAX);
+        let since = chrono::Duration::from_std(now.saturating_duration_since(self.t0)).unwrap_or(chrono::Duration::MAX);
         self.start + since
     }
 }
@@ -134,11 +140,8 @@ impl Observer for Recorder {
     }
 
     fn datagram(&mut self, now: Instant, t: &Transmit) {
-        let since_epoch = self
-            .time(now)
-            .signed_duration_since(DateTime::<Utc>::UNIX_EPOCH)
-            .to_std()
-            .unwrap_or_default();
+        let since_epoch =
+            self.time(now).signed_duration_since(DateTime::<Utc>::UNIX_EPOCH).to_std().unwrap_or_default();
         if let Some(pcap) = &mut self.pcap {
             if let Err(e) = pcap.write(since_epoch, t.src, t.dst, &t.payload) {
                 self.pcap_error.get_or_insert(e);
@@ -149,9 +152,7 @@ impl Observer for Recorder {
 
 /// Runs a scenario to the end and returns its records.
 pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunOutput, RunError> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(run_async(scenario, options))
 }
 
@@ -164,6 +165,7 @@ async fn run_async(scenario: &Scenario, options: &RunOptions) -> Result<RunOutpu
     let mut names = Vec::new();
     let mut tunnels = Vec::new();
     let mut starts: Vec<(usize, usize)> = Vec::new(); // (initiator host, responder host)
+    let mut actions: Vec<(Duration, Action)> = Vec::new();
     for (i, tunnel) in scenario.tunnel.iter().enumerate() {
         let psk = match &tunnel.aws.pre_shared_key {
             Some(p) => p.0.clone(),
@@ -174,14 +176,10 @@ async fn run_async(scenario: &Scenario, options: &RunOptions) -> Result<RunOutpu
         let mut cgw = cgw_config(tunnel, &psk);
         cgw.export_secrets = export;
         let base = hosts.len() as u64;
-        let aws = Host::bind(tunnel.outside_ip.0, |addr| {
-            Endpoint::new(aws_config, addr, host_seed(seed, base))
-        })
-        .await?;
-        let cgw = Host::bind(scenario.cgw.outside_ip.0, |addr| {
-            Endpoint::new(cgw, addr, host_seed(seed, base + 1))
-        })
-        .await?;
+        let aws =
+            Host::bind(tunnel.outside_ip.0, |addr| Endpoint::new(aws_config, addr, host_seed(seed, base))).await?;
+        let cgw =
+            Host::bind(scenario.cgw.outside_ip.0, |addr| Endpoint::new(cgw, addr, host_seed(seed, base + 1))).await?;
         let (a, c) = (hosts.len(), hosts.len() + 1);
         if tunnel.cgw.startup_action == CgwStartup::Start {
             starts.push((c, a));
@@ -189,44 +187,31 @@ async fn run_async(scenario: &Scenario, options: &RunOptions) -> Result<RunOutpu
         if tunnel.aws.startup_action == StartupAction::Start {
             starts.push((a, c));
         }
+        if let Some(at) = tunnel.cgw.crash_at {
+            actions.push((at.0, Action::Crash { host: c }));
+            actions.push((at.0, Action::Traffic { host: a, flowing: false }));
+        }
         hosts.push(aws);
         hosts.push(cgw);
         aws_hosts.extend([Some(i), None]);
-        names.extend([
-            format!("aws-tunnel-{}", i + 1),
-            format!("cgw-tunnel-{}", i + 1),
-        ]);
-        tunnels.push(TunnelLog::new(
-            &scenario.vpn_connection.id,
-            tunnel.outside_ip.0,
-        ));
+        names.extend([format!("aws-tunnel-{}", i + 1), format!("cgw-tunnel-{}", i + 1)]);
+        tunnels.push(TunnelLog::new(&scenario.vpn_connection.id, tunnel.outside_ip.0));
     }
 
     let t0 = Instant::now();
+    for h in hosts.iter_mut() {
+        h.endpoint.set_peer_traffic(t0, scenario.traffic == Traffic::Steady);
+    }
+    let schedule = actions.into_iter().map(|(at, action)| (t0 + at, action)).collect();
     for (from, to) in starts {
         let remote: SocketAddr = hosts[to].addr();
         hosts[from].endpoint.initiate(t0, remote);
     }
     let pcap = options.pcap.as_deref().map(PcapSink::create).transpose()?;
-    let mut recorder = Recorder {
-        start: scenario.start.0,
-        t0,
-        aws_hosts,
-        tunnels,
-        records: Vec::new(),
-        pcap,
-        pcap_error: None,
-    };
+    let mut recorder =
+        Recorder { start: scenario.start.0, t0, aws_hosts, tunnels, records: Vec::new(), pcap, pcap_error: None };
     let duration = options.duration.unwrap_or(scenario.duration.0);
-    driver::run(
-        &mut hosts,
-        options.clock,
-        t0,
-        duration,
-        scenario.network.latency.0,
-        &mut recorder,
-    )
-    .await?;
+    driver::run(&mut hosts, options.clock, t0, duration, scenario.network.latency.0, schedule, &mut recorder).await?;
 
     if let Some(e) = recorder.pcap_error.take() {
         return Err(e.into());
@@ -239,9 +224,7 @@ async fn run_async(scenario: &Scenario, options: &RunOptions) -> Result<RunOutpu
         let mut lines = String::new();
         for h in hosts.iter_mut() {
             while let Some(s) = h.endpoint.poll_secrets() {
-                if let Some(line) =
-                    wireshark_key_line(&s).filter(|_| seen.insert((s.spi_i, s.spi_r)))
-                {
+                if let Some(line) = wireshark_key_line(&s).filter(|_| seen.insert((s.spi_i, s.spi_r))) {
                     lines.push_str(&line);
                     lines.push('\n');
                 }
@@ -249,13 +232,6 @@ async fn run_async(scenario: &Scenario, options: &RunOptions) -> Result<RunOutpu
         }
         std::fs::write(path, lines)?;
     }
-    let stats = names
-        .into_iter()
-        .zip(hosts.iter().map(|h| h.endpoint.stats()))
-        .collect();
-    Ok(RunOutput {
-        tunnels: recorder.tunnels,
-        records: recorder.records,
-        stats,
-    })
+    let stats = names.into_iter().zip(hosts.iter().map(|h| h.endpoint.stats())).collect();
+    Ok(RunOutput { tunnels: recorder.tunnels, records: recorder.records, stats })
 }

@@ -33,19 +33,11 @@ use crate::duration::SimDuration;
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
     #[error("cannot read scenario {file}: {source}")]
-    Io {
-        file: String,
-        source: std::io::Error,
-    },
+    Io { file: String, source: std::io::Error },
     #[error("{file}: {message}")]
     Syntax { file: String, message: String },
     #[error("{file}:{line}: `{key}`: {message}")]
-    Invalid {
-        file: String,
-        line: usize,
-        key: String,
-        message: String,
-    },
+    Invalid { file: String, line: usize, key: String, message: String },
     #[error("no built-in scenario and no file named `{0}`: `ikesim list` shows the built-in scenarios; a file path must exist")]
     NotFound(String),
 }
@@ -69,13 +61,9 @@ pub struct StartTime(pub DateTime<Utc>);
 impl<'de> Deserialize<'de> for StartTime {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        DateTime::parse_from_rfc3339(&s)
-            .map(|t| StartTime(t.with_timezone(&Utc)))
-            .map_err(|_| {
-                serde::de::Error::custom(format!(
-                    "`{s}` is not an RFC 3339 time such as 2026-01-01T00:00:00Z"
-                ))
-            })
+        DateTime::parse_from_rfc3339(&s).map(|t| StartTime(t.with_timezone(&Utc))).map_err(|_| {
+            serde::de::Error::custom(format!("`{s}` is not an RFC 3339 time such as 2026-01-01T00:00:00Z"))
+        })
     }
 }
 
@@ -86,9 +74,7 @@ pub struct HostIp(pub IpAddr);
 impl<'de> Deserialize<'de> for HostIp {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        let ip: IpAddr = s
-            .parse()
-            .map_err(|_| serde::de::Error::custom(format!("`{s}` is not an IP address")))?;
+        let ip: IpAddr = s.parse().map_err(|_| serde::de::Error::custom(format!("`{s}` is not an IP address")))?;
         if !ip.is_loopback() {
             return Err(serde::de::Error::custom(format!(
                 "{ip} is not a loopback address: every simulated host lives on 127.0.0.0/8 (e.g. 127.0.1.1)"
@@ -105,14 +91,8 @@ pub struct ProposalText<const ESP: bool>(pub String, pub ProposalSpec);
 impl<'de, const ESP: bool> Deserialize<'de> for ProposalText<ESP> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        let kind = if ESP {
-            ProposalKind::Esp
-        } else {
-            ProposalKind::Ike
-        };
-        parse_proposal(&s, kind)
-            .map(|spec| ProposalText(s, spec))
-            .map_err(serde::de::Error::custom)
+        let kind = if ESP { ProposalKind::Esp } else { ProposalKind::Ike };
+        parse_proposal(&s, kind).map(|spec| ProposalText(s, spec)).map_err(serde::de::Error::custom)
     }
 }
 
@@ -151,6 +131,36 @@ pub struct CgwConnection {
     pub local_ts: Vec<Cidr>,
     pub remote_ts: Vec<Cidr>,
     pub startup_action: CgwStartup,
+    /// IKE SA lifetime; rekeyed `rekey_margin` (plus fuzz) before it ends.
+    pub ike_lifetime: SimDuration,
+    /// CHILD SA lifetime.
+    pub child_lifetime: SimDuration,
+    pub rekey_margin: SimDuration,
+    /// Percentage of `rekey_margin` over which the rekey time is randomised (0–100).
+    pub rekey_fuzz: u32,
+    /// `false`: never rekey; SAs are deleted when their lifetime ends.
+    pub rekey: bool,
+    /// Send a liveness check after this long without hearing from AWS ("0s": no DPD).
+    pub dpd_delay: SimDuration,
+    pub dpd_action: CgwDpdAction,
+    /// Stop after IKE_SA_INIT, never sending IKE_AUTH (leaves a half-open SA at AWS).
+    pub abandon_after_ike_sa_init: bool,
+    /// The CGW dies at this time: it stops sending and answering, for good.
+    pub crash_at: Option<SimDuration>,
+}
+
+/// What the CGW does when its own DPD declares AWS dead.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CgwDpdAction {
+    #[default]
+    Clear,
+    Restart,
+    None,
+}
+
+fn secs(s: u64) -> SimDuration {
+    SimDuration(std::time::Duration::from_secs(s))
 }
 
 impl Default for CgwConnection {
@@ -160,17 +170,20 @@ impl Default for CgwConnection {
         CgwConnection {
             ike_version: 2,
             pre_shared_key: None,
-            ike_proposals: vec![ProposalText(
-                ike.into(),
-                parse_proposal(ike, ProposalKind::Ike).expect("literal"),
-            )],
-            esp_proposals: vec![ProposalText(
-                esp.into(),
-                parse_proposal(esp, ProposalKind::Esp).expect("literal"),
-            )],
+            ike_proposals: vec![ProposalText(ike.into(), parse_proposal(ike, ProposalKind::Ike).expect("literal"))],
+            esp_proposals: vec![ProposalText(esp.into(), parse_proposal(esp, ProposalKind::Esp).expect("literal"))],
             local_ts: vec![Cidr::default()],
             remote_ts: vec![Cidr::default()],
             startup_action: CgwStartup::Start,
+            ike_lifetime: secs(28_800),
+            child_lifetime: secs(3_600),
+            rekey_margin: secs(540),
+            rekey_fuzz: 100,
+            rekey: true,
+            dpd_delay: secs(0),
+            dpd_action: CgwDpdAction::Clear,
+            abandon_after_ike_sa_init: false,
+            crash_at: None,
         }
     }
 }
@@ -200,10 +213,16 @@ fn default_latency() -> SimDuration {
 
 impl Default for Network {
     fn default() -> Self {
-        Network {
-            latency: default_latency(),
-        }
+        Network { latency: default_latency() }
     }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Traffic {
+    #[default]
+    Steady,
+    Idle,
 }
 
 /// A whole scenario.
@@ -221,6 +240,11 @@ pub struct Scenario {
     pub duration: SimDuration,
     #[serde(default)]
     pub network: Network,
+    /// Whether the tunnel carries traffic (the data-plane model of DESIGN.md): `steady`
+    /// keeps AWS hearing from the CGW, so on-demand DPD stays quiet; `idle` leaves AWS a
+    /// liveness check every 10 s.
+    #[serde(default)]
+    pub traffic: Traffic,
     pub vpn_connection: VpnConnection,
     pub cgw: CgwHost,
     pub tunnel: Vec<Tunnel>,
@@ -233,25 +257,17 @@ fn line_of(text: &str, offset: usize) -> usize {
 impl Scenario {
     /// Reads and checks a scenario. `file` names it in errors; `name` is what `list` shows.
     pub fn parse(text: &str, file: &str, name: &str) -> Result<Scenario, ScenarioError> {
-        let mut scenario: Scenario = toml::from_str(text).map_err(|e| ScenarioError::Syntax {
-            file: file.into(),
-            message: e.to_string(),
-        })?;
+        let mut scenario: Scenario =
+            toml::from_str(text).map_err(|e| ScenarioError::Syntax { file: file.into(), message: e.to_string() })?;
         scenario.name = name.into();
-        let invalid =
-            |offset: Option<usize>, key: String, message: String| ScenarioError::Invalid {
-                file: file.into(),
-                line: offset.map_or(0, |o| line_of(text, o)),
-                key,
-                message,
-            };
-        vpn_log::validate_vpn_connection_id(&scenario.vpn_connection.id).map_err(|e| {
-            invalid(
-                text.find("[vpn_connection]"),
-                "vpn_connection.id".into(),
-                e.to_string(),
-            )
-        })?;
+        let invalid = |offset: Option<usize>, key: String, message: String| ScenarioError::Invalid {
+            file: file.into(),
+            line: offset.map_or(0, |o| line_of(text, o)),
+            key,
+            message,
+        };
+        vpn_log::validate_vpn_connection_id(&scenario.vpn_connection.id)
+            .map_err(|e| invalid(text.find("[vpn_connection]"), "vpn_connection.id".into(), e.to_string()))?;
         if scenario.tunnel.is_empty() || scenario.tunnel.len() > 2 {
             let n = scenario.tunnel.len();
             return Err(invalid(
@@ -270,10 +286,18 @@ impl Scenario {
                 return Err(invalid(
                     None,
                     key("cgw.ike_version"),
-                    format!(
-                        "IKE version {} is not simulated yet: use 2",
-                        t.cgw.ike_version
-                    ),
+                    format!("IKE version {} is not simulated yet: use 2", t.cgw.ike_version),
+                ));
+            }
+            if t.cgw.rekey_fuzz > 100 {
+                return Err(invalid(None, key("cgw.rekey_fuzz"), format!("{} is out of range: 0 to 100", t.cgw.rekey_fuzz)));
+            }
+            let (ike, child, margin) = (t.cgw.ike_lifetime.0, t.cgw.child_lifetime.0, t.cgw.rekey_margin.0);
+            if margin * 2 > child || margin * 2 > ike {
+                return Err(invalid(
+                    None,
+                    key("cgw.rekey_margin"),
+                    format!("{} must be at most half of child_lifetime and ike_lifetime", t.cgw.rekey_margin),
                 ));
             }
             if t.cgw.ike_proposals.is_empty() || t.cgw.esp_proposals.is_empty() {
@@ -284,17 +308,9 @@ impl Scenario {
                 ));
             }
             if t.outside_ip == scenario.cgw.outside_ip
-                || scenario
-                    .tunnel
-                    .iter()
-                    .take(i)
-                    .any(|other| other.outside_ip == t.outside_ip)
+                || scenario.tunnel.iter().take(i).any(|other| other.outside_ip == t.outside_ip)
             {
-                return Err(invalid(
-                    None,
-                    key("outside_ip"),
-                    "every simulated host needs its own address".into(),
-                ));
+                return Err(invalid(None, key("outside_ip"), "every simulated host needs its own address".into()));
             }
         }
         Ok(scenario)
@@ -303,13 +319,8 @@ impl Scenario {
     /// Reads a scenario from a file.
     pub fn from_file(path: &Path) -> Result<Scenario, ScenarioError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
-            file: file.clone(),
-            source,
-        })?;
-        let name = path
-            .file_stem()
-            .map_or_else(|| file.clone(), |s| s.to_string_lossy().into_owned());
+        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io { file: file.clone(), source })?;
+        let name = path.file_stem().map_or_else(|| file.clone(), |s| s.to_string_lossy().into_owned());
         Scenario::parse(&text, &file, &name)
     }
 
@@ -342,9 +353,7 @@ outside_ip = "127.0.1.1"
 "#;
 
     fn err(extra: &str) -> String {
-        Scenario::parse(&format!("{MINIMAL}{extra}"), "t.toml", "t")
-            .unwrap_err()
-            .to_string()
+        Scenario::parse(&format!("{MINIMAL}{extra}"), "t.toml", "t").unwrap_err().to_string()
     }
 
     #[test]
@@ -360,22 +369,15 @@ outside_ip = "127.0.1.1"
     #[test]
     fn errors_name_file_line_and_key() {
         let e = err("[tunnel.aws]\nphase1_lifetime_seconds = 100\n");
-        assert!(
-            e.contains("t.toml") && e.contains("line 10") && e.contains("900 to 28800"),
-            "{e}"
-        );
+        assert!(e.contains("t.toml") && e.contains("line 10") && e.contains("900 to 28800"), "{e}");
         let e = err("[tunnel.aws]\nphase1_dh_group_numbers = [5]\n");
         assert!(e.contains("DH group 5 is not allowed in phase 1"), "{e}");
         let e = err("[tunnel.aws]\nfoo = 1\n");
         assert!(e.contains("unknown field `foo`"), "{e}");
         let e = err("[tunnel.aws]\nphase1_encryption_algorithms = [\"AES512\"]\n");
         assert!(e.contains("AES128-GCM-16"), "{e}");
-        let e =
-            err("[tunnel.aws]\nphase2_lifetime_seconds = 3000\nrekey_margin_time_seconds = 1600\n");
-        assert!(
-            e.starts_with("t.toml:11: `tunnel[1].aws.rekey_margin_time_seconds`"),
-            "{e}"
-        );
+        let e = err("[tunnel.aws]\nphase2_lifetime_seconds = 3000\nrekey_margin_time_seconds = 1600\n");
+        assert!(e.starts_with("t.toml:11: `tunnel[1].aws.rekey_margin_time_seconds`"), "{e}");
         let e = err("[tunnel.cgw]\nike_proposals = [\"aes128-sha9-modp2048\"]\n");
         assert!(e.contains("sha9"), "{e}");
         let e = err("[tunnel.aws]\npre_shared_key = \"0abcdefgh\"\n");
@@ -384,9 +386,7 @@ outside_ip = "127.0.1.1"
 
     #[test]
     fn non_loopback_hosts_are_refused() {
-        let e = Scenario::parse(&MINIMAL.replace("127.0.2.1", "10.0.0.1"), "t.toml", "t")
-            .unwrap_err()
-            .to_string();
+        let e = Scenario::parse(&MINIMAL.replace("127.0.2.1", "10.0.0.1"), "t.toml", "t").unwrap_err().to_string();
         assert!(e.contains("not a loopback address"), "{e}");
     }
 }

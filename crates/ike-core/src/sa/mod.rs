@@ -8,21 +8,23 @@
 mod auth;
 mod info;
 mod init;
+mod rekey;
+mod timers;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use ike_crypto::{IkeSaKeys, IkeSuite, KeyExchange, SkCipher};
 use ike_wire::{
-    encode_payloads, encode_sk_prefix, parse_payloads, ExchangeType, Flags, Header, Identification,
-    Message, Payload, PayloadType,
+    encode_payloads, encode_sk_prefix, parse_payloads, ExchangeType, Flags, Header, Identification, Message, Payload,
+    PayloadType,
 };
 use rand::RngCore;
 use rand_chacha::ChaCha20Rng;
 
 use crate::child::ChildSa;
-use crate::config::EndpointConfig;
+use crate::config::{EndpointConfig, Lifetimes};
 use crate::event::{Event, EventKind, IkeSaSecrets, SaState, Stats};
 use crate::proposal::Selected;
 use crate::Transmit;
@@ -43,6 +45,12 @@ pub(crate) struct Ctx<'a> {
     pub events: &'a mut Vec<Event>,
     pub stats: &'a mut Stats,
     pub secrets: &'a mut Vec<IkeSaSecrets>,
+    /// IKE SAs created while handling this input (by an IKE SA rekey).
+    pub new_sas: &'a mut Vec<IkeSa>,
+    /// Set when DPD's `restart` action wants a new IKE SA with this peer.
+    pub restart: &'a mut Option<SocketAddr>,
+    /// CHILD SAs to move to the IKE SA with these SPIs (an IKE rekey collision's survivor).
+    pub adoptions: &'a mut Vec<((u64, u64), Vec<ChildSa>)>,
 }
 
 impl Ctx<'_> {
@@ -70,6 +78,16 @@ impl Ctx<'_> {
                 return spi;
             }
         }
+    }
+
+    /// When an SA set up now should be rekeyed and when it expires: rekey at
+    /// `lifetime - margin - random(0 ..= margin × fuzz)` (AWS's and strongSwan's rule).
+    pub fn lifetime(&mut self, lifetime: Duration) -> (Option<Instant>, Instant) {
+        let Lifetimes { margin, fuzz_percent, rekey, .. } = self.config.lifetimes;
+        let window = margin.mul_f64(f64::from(fuzz_percent.min(100)) / 100.0);
+        let fuzz = window.mul_f64(self.rng.next_u32() as f64 / f64::from(u32::MAX));
+        let rekey_at = rekey.then(|| self.now + lifetime.saturating_sub(margin).saturating_sub(fuzz));
+        (rekey_at, self.now + lifetime)
     }
 
     pub fn send(&mut self, src: SocketAddr, dst: SocketAddr, payload: Vec<u8>) {
@@ -117,14 +135,7 @@ impl Keys {
             Role::Initiator => (initiator, responder),
             Role::Responder => (responder, initiator),
         };
-        Ok(Keys {
-            suite,
-            sk_d: k.sk_d,
-            sk_pi: k.sk_pi,
-            sk_pr: k.sk_pr,
-            outbound,
-            inbound,
-        })
+        Ok(Keys { suite, sk_d: k.sk_d, sk_pi: k.sk_pi, sk_pr: k.sk_pr, outbound, inbound })
     }
 }
 
@@ -169,19 +180,36 @@ pub(crate) enum State {
     Closed,
 }
 
-/// What an outstanding request was for, so its response goes to the right handler.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A CHILD SA rekey of ours in flight (RFC 7296 §1.3.3).
+pub(crate) struct ChildRekey {
+    pub old_spi_in: u32,
+    pub new_spi_in: u32,
+    pub ni: Vec<u8>,
+    pub ke: Option<KeyExchange>,
+    pub tried_groups: Vec<ike_wire::DhGroup>,
+}
+
+/// An IKE SA rekey of ours in flight (RFC 7296 §2.18).
+pub(crate) struct IkeRekey {
+    pub new_spi: u64,
+    pub ni: Vec<u8>,
+    pub ke: KeyExchange,
+}
+
+/// What an outstanding request is for, so its response goes to the right handler.
 pub(crate) enum Purpose {
     SaInit,
     Auth,
-    /// INFORMATIONAL: empty (liveness), DELETE or an error notification.
-    Informational(InfoPurpose),
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum InfoPurpose {
+    /// An empty INFORMATIONAL: a liveness check (DPD).
+    Liveness,
     DeleteIke,
+    DeleteChild {
+        spi_in: u32,
+    },
+    /// An INFORMATIONAL carrying an error notification.
     Notify,
+    RekeyChild(Box<ChildRekey>),
+    RekeyIke(Box<IkeRekey>),
 }
 
 /// Our one outstanding request (window size 1, RFC 7296 §2.3) and its retransmissions.
@@ -191,7 +219,15 @@ pub(crate) struct Pending {
     pub purpose: Purpose,
     pub datagram: Vec<u8>,
     pub transmissions: u32,
+    pub first_sent: Instant,
     pub deadline: Instant,
+}
+
+/// A request waiting for the outstanding one to complete.
+pub(crate) struct Queued {
+    pub exchange: ExchangeType,
+    pub purpose: Purpose,
+    pub payloads: Vec<Payload>,
 }
 
 /// NAT detection results (RFC 7296 §2.23).
@@ -209,15 +245,31 @@ pub(crate) struct IkeSa {
     pub remote: SocketAddr,
     pub state: State,
     pub nat: Nat,
-    /// Our next request's message id, and the request in flight.
+    /// Our next request's message id, the request in flight, and those queued behind it.
     pub next_request_id: u32,
     pub pending: Option<Pending>,
+    pub queued: VecDeque<Queued>,
     /// The peer's next request id, and our last response (resent on a retransmit).
     pub expected_request_id: u32,
     pub last_response: Option<(u32, Vec<u8>)>,
     pub children: Vec<ChildSa>,
-    /// The IKE proposal chosen in IKE_SA_INIT.
+    /// The IKE proposal chosen in IKE_SA_INIT (or the IKE rekey that created this SA).
     pub ike_selected: Option<Selected>,
+    /// IKE SA lifetime (RFC 7296 §2.8) and the half-open timeout of a responder.
+    pub rekey_at: Option<Instant>,
+    pub expire_at: Option<Instant>,
+    pub half_open_at: Option<Instant>,
+    /// When we last heard from the peer (any authenticated message), for DPD.
+    pub last_heard: Instant,
+    /// The peer's ESP traffic reaches us (the data-plane model, see `Endpoint::set_peer_traffic`).
+    pub traffic: bool,
+    /// We answered the peer's IKE rekey while ours was in flight (RFC 7296 §2.8.1): the
+    /// nonces of its exchange and the SA it created.
+    pub ike_rekey_collision: Option<(Vec<u8>, Vec<u8>, u64, u64)>,
+    /// Replaced by an IKE rekey: waits only for its DELETE, counts for nothing.
+    pub superseded: bool,
+    /// Set while answering an IKE rekey request, so its records show `rekeying`.
+    pub responding_to_ike_rekey: bool,
 }
 
 impl IkeSa {
@@ -228,6 +280,7 @@ impl IkeSa {
         local: SocketAddr,
         remote: SocketAddr,
         state: State,
+        now: Instant,
     ) -> IkeSa {
         IkeSa {
             role,
@@ -239,10 +292,19 @@ impl IkeSa {
             nat: Nat::default(),
             next_request_id: 0,
             pending: None,
+            queued: VecDeque::new(),
             expected_request_id: 0,
             last_response: None,
             children: Vec::new(),
             ike_selected: None,
+            rekey_at: None,
+            expire_at: None,
+            half_open_at: None,
+            last_heard: now,
+            traffic: false,
+            ike_rekey_collision: None,
+            superseded: false,
+            responding_to_ike_rekey: false,
         }
     }
 
@@ -250,27 +312,43 @@ impl IkeSa {
         matches!(self.state, State::Closed)
     }
 
+    pub fn is_established(&self) -> bool {
+        matches!(self.state, State::Established(_)) && !self.superseded
+    }
+
+    fn rekeying_ike(&self) -> bool {
+        self.responding_to_ike_rekey
+            || matches!(self.pending.as_ref().map(|p| &p.purpose), Some(Purpose::RekeyIke(_)))
+            || self.queued.iter().any(|q| matches!(q.purpose, Purpose::RekeyIke(_)))
+    }
+
     pub fn phase1(&self) -> SaState {
+        if self.superseded {
+            return SaState::Down;
+        }
         match self.state {
             State::InitSent(_) | State::AuthSent(_) | State::InitReplied(_) => SaState::Negotiating,
+            State::Established(_) if self.rekeying_ike() => SaState::Rekeying,
             State::Established(_) => SaState::Established,
             State::Closed => SaState::Down,
         }
     }
 
     pub fn phase2(&self) -> SaState {
-        self.children
-            .iter()
-            .map(|c| c.state)
-            .max()
-            .unwrap_or(SaState::Down)
+        self.children.iter().filter(|c| !c.superseded).map(|c| c.state).max().unwrap_or(SaState::Down)
     }
 
     pub fn emit(&self, ctx: &mut Ctx<'_>, kind: EventKind) {
+        self.emit_with(ctx, kind, self.phase1(), self.phase2());
+    }
+
+    /// Emits with explicit states, for moments when this SA alone does not tell them
+    /// (an IKE rekey hands everything to an SA the endpoint does not hold yet).
+    pub fn emit_with(&self, ctx: &mut Ctx<'_>, kind: EventKind, phase1: SaState, phase2: SaState) {
         ctx.events.push(Event {
             kind,
-            phase1: self.phase1(),
-            phase2: self.phase2(),
+            phase1,
+            phase2,
             nat_t_detected: self.nat.local_behind || self.nat.peer_behind,
             peer: self.remote,
         });
@@ -278,15 +356,7 @@ impl IkeSa {
 
     /// Our identity: configured, or our IP address.
     pub fn local_id(&self, config: &EndpointConfig) -> Identification {
-        config
-            .local_id
-            .clone()
-            .unwrap_or_else(|| Identification::from_ip(self.local.ip()))
-    }
-
-    /// The earliest instant this SA wants to be woken up.
-    pub fn deadline(&self) -> Option<Instant> {
-        self.pending.as_ref().map(|p| p.deadline)
+        config.local_id.clone().unwrap_or_else(|| Identification::from_ip(self.local.ip()))
     }
 
     fn header(&self, exchange: ExchangeType, message_id: u32, response: bool) -> Header {
@@ -311,13 +381,7 @@ impl IkeSa {
     }
 
     /// Encodes `payloads` inside an SK payload protected with our outbound keys.
-    fn seal(
-        &self,
-        ctx: &mut Ctx<'_>,
-        keys: &Keys,
-        header: &Header,
-        payloads: &[Payload],
-    ) -> Vec<u8> {
+    fn seal(&self, ctx: &mut Ctx<'_>, keys: &Keys, header: &Header, payloads: &[Payload]) -> Vec<u8> {
         let (first, plaintext) = encode_payloads(payloads);
         let body_len = keys.outbound.body_len(plaintext.len());
         let mut datagram = encode_sk_prefix(header, first, body_len);
@@ -365,49 +429,45 @@ impl IkeSa {
     }
 
     /// Sends a new request (the caller has checked that none is outstanding).
-    fn send_request(
-        &mut self,
-        ctx: &mut Ctx<'_>,
-        exchange: ExchangeType,
-        purpose: Purpose,
-        datagram: Vec<u8>,
-    ) {
+    fn send_request(&mut self, ctx: &mut Ctx<'_>, exchange: ExchangeType, purpose: Purpose, datagram: Vec<u8>) {
         let id = self.next_request_id;
         self.next_request_id = self.next_request_id.wrapping_add(1);
-        let deadline = ctx.now + ctx.config.retransmit.wait_after(1);
+        let deadline = ctx.now + self.retransmit_wait(ctx, &purpose, 1);
         ctx.send(self.local, self.remote, datagram.clone());
-        self.pending = Some(Pending {
-            id,
-            exchange,
-            purpose,
-            datagram,
-            transmissions: 1,
-            deadline,
-        });
+        self.pending =
+            Some(Pending { id, exchange, purpose, datagram, transmissions: 1, first_sent: ctx.now, deadline });
+        if exchange == ExchangeType::CREATE_CHILD_SA {
+            self.emit(ctx, EventKind::CreateChildRequestSent { id });
+        }
     }
 
-    /// Sends a protected request with the next message id.
-    fn send_protected_request(
-        &mut self,
-        ctx: &mut Ctx<'_>,
-        exchange: ExchangeType,
-        purpose: Purpose,
-        payloads: &[Payload],
-    ) {
+    /// Sends a protected request now, or queues it behind the outstanding one.
+    fn request(&mut self, ctx: &mut Ctx<'_>, exchange: ExchangeType, purpose: Purpose, payloads: Vec<Payload>) {
+        if self.pending.is_some() || !self.queued.is_empty() {
+            self.queued.push_back(Queued { exchange, purpose, payloads });
+            return;
+        }
         let Some(keys) = self.keys() else { return };
         let header = self.header(exchange, self.next_request_id, false);
-        let datagram = self.seal(ctx, keys, &header, payloads);
+        let datagram = self.seal(ctx, keys, &header, &payloads);
         self.send_request(ctx, exchange, purpose, datagram);
     }
 
+    /// Sends the next queued request once the window is free.
+    fn send_queued(&mut self, ctx: &mut Ctx<'_>) {
+        if self.pending.is_some() || self.is_closed() {
+            return;
+        }
+        if let Some(q) = self.queued.pop_front() {
+            let Some(keys) = self.keys() else { return };
+            let header = self.header(q.exchange, self.next_request_id, false);
+            let datagram = self.seal(ctx, keys, &header, &q.payloads);
+            self.send_request(ctx, q.exchange, q.purpose, datagram);
+        }
+    }
+
     /// Sends a protected response to request `id` and keeps it for retransmitted requests.
-    fn send_protected_response(
-        &mut self,
-        ctx: &mut Ctx<'_>,
-        exchange: ExchangeType,
-        id: u32,
-        payloads: &[Payload],
-    ) {
+    fn send_protected_response(&mut self, ctx: &mut Ctx<'_>, exchange: ExchangeType, id: u32, payloads: &[Payload]) {
         let Some(keys) = self.keys() else { return };
         let header = self.header(exchange, id, true);
         let datagram = self.seal(ctx, keys, &header, payloads);
@@ -424,19 +484,33 @@ impl IkeSa {
     pub fn handle(&mut self, ctx: &mut Ctx<'_>, msg: &Message, raw: &[u8]) {
         let id = msg.header.message_id;
         if msg.header.flags.is_response() {
-            if self.pending.as_ref().map(|p| (p.id, p.exchange)) != Some((id, msg.header.exchange))
-            {
+            if self.pending.as_ref().map(|p| (p.id, p.exchange)) != Some((id, msg.header.exchange)) {
                 ctx.stats.unmatched += 1;
                 return;
             }
-            match self.pending.as_ref().map(|p| p.purpose) {
-                Some(Purpose::SaInit) => self.handle_init_response(ctx, msg, raw),
-                Some(Purpose::Auth) => self.handle_auth_response(ctx, msg, raw),
-                Some(Purpose::Informational(purpose)) => {
-                    self.handle_info_response(ctx, purpose, msg, raw)
-                }
-                None => {}
+            if msg.header.exchange == ExchangeType::IKE_SA_INIT {
+                self.handle_init_response(ctx, msg, raw);
+                return;
             }
+            let Some(keys) = self.keys() else { return };
+            let Some(payloads) = Self::open(ctx, keys, msg, raw) else { return };
+            self.last_heard = ctx.now;
+            let Some(pending) = self.pending.take() else { return };
+            match pending.purpose {
+                Purpose::Auth => self.handle_auth_response(ctx, &payloads),
+                Purpose::RekeyChild(r) => self.handle_child_rekey_response(ctx, id, *r, &payloads),
+                Purpose::RekeyIke(r) => self.handle_ike_rekey_response(ctx, id, *r, &payloads),
+                Purpose::DeleteIke => {
+                    let was_live = !self.superseded;
+                    self.close();
+                    if was_live {
+                        self.emit(ctx, EventKind::IkeSaDeleted);
+                    }
+                }
+                Purpose::DeleteChild { spi_in } => self.children.retain(|c| c.spi_in != spi_in),
+                Purpose::SaInit | Purpose::Liveness | Purpose::Notify => {}
+            }
+            self.send_queued(ctx);
             return;
         }
         // A request. A retransmission of the last one gets the same response again.
@@ -452,46 +526,18 @@ impl IkeSa {
             return;
         }
         match (&self.state, msg.header.exchange) {
-            (State::InitReplied(_), ExchangeType::IKE_AUTH) => {
-                self.handle_auth_request(ctx, msg, raw)
-            }
-            (State::Established(_), ExchangeType::INFORMATIONAL) => {
-                self.handle_info_request(ctx, msg, raw)
-            }
-            (State::Established(_), ExchangeType::CREATE_CHILD_SA) => {
-                self.refuse_create_child(ctx, msg, raw)
+            (State::InitReplied(_), ExchangeType::IKE_AUTH) => self.handle_auth_request(ctx, msg, raw),
+            (State::Established(keys), exchange) => {
+                let Some(payloads) = Self::open(ctx, &keys.keys, msg, raw) else { return };
+                self.last_heard = ctx.now;
+                match exchange {
+                    ExchangeType::INFORMATIONAL => self.handle_info_request(ctx, id, &payloads),
+                    ExchangeType::CREATE_CHILD_SA => self.handle_create_child_request(ctx, id, &payloads),
+                    _ => ctx.stats.unmatched += 1,
+                }
             }
             _ => ctx.stats.unmatched += 1,
         }
-    }
-
-    /// Retransmits the outstanding request, or gives up on it (RFC 7296 §2.1–2.4).
-    pub fn handle_timeout(&mut self, ctx: &mut Ctx<'_>) {
-        let Some(p) = self.pending.as_mut() else {
-            return;
-        };
-        if p.deadline > ctx.now {
-            return;
-        }
-        if p.transmissions <= ctx.config.retransmit.tries {
-            p.transmissions += 1;
-            p.deadline = ctx.now + ctx.config.retransmit.wait_after(p.transmissions);
-            let datagram = p.datagram.clone();
-            ctx.stats.retransmits += 1;
-            ctx.send(self.local, self.remote, datagram);
-            return;
-        }
-        let exchange = p.exchange;
-        let retransmits = p.transmissions - 1;
-        self.pending = None;
-        self.close();
-        self.emit(
-            ctx,
-            EventKind::RetransmitsExhausted {
-                exchange,
-                retransmits,
-            },
-        );
     }
 
     /// Ends the SA and its children without telling the peer.
@@ -499,5 +545,6 @@ impl IkeSa {
         self.state = State::Closed;
         self.children.clear();
         self.pending = None;
+        self.queued.clear();
     }
 }

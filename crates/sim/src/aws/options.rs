@@ -5,7 +5,9 @@
 use std::fmt;
 use std::net::IpAddr;
 
-use ike_core::{Cipher, EndpointConfig, Policy, ProposalSpec, Selection};
+use std::time::Duration;
+
+use ike_core::{Cipher, DpdConfig, EndpointConfig, Lifetimes, Policy, ProposalSpec, Selection};
 use ike_wire::{DhGroup, EncrId, IntegId, PrfId, TrafficSelector};
 use serde::{Deserialize, Deserializer};
 
@@ -23,12 +25,7 @@ pub enum AwsEncryption {
 }
 
 impl AwsEncryption {
-    pub const ALL: [AwsEncryption; 4] = [
-        Self::Aes128,
-        Self::Aes256,
-        Self::Aes128Gcm16,
-        Self::Aes256Gcm16,
-    ];
+    pub const ALL: [AwsEncryption; 4] = [Self::Aes128, Self::Aes256, Self::Aes128Gcm16, Self::Aes256Gcm16];
 
     pub fn cipher(self) -> Cipher {
         match self {
@@ -75,6 +72,10 @@ impl AwsIntegrity {
     }
 }
 
+/// How long AWS keeps an IKE SA whose initiator never completes IKE_AUTH (ikesim's
+/// choice: AWS does not publish it; strongSwan's default).
+pub const HALF_OPEN_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// DH groups AWS allows in phase 1 (no group 5) and phase 2.
 pub const PHASE1_DH_GROUPS: [u16; 12] = [2, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24];
 pub const PHASE2_DH_GROUPS: [u16; 13] = [2, 5, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24];
@@ -97,9 +98,7 @@ impl<'de, const PHASE: u8> Deserialize<'de> for DhGroups<PHASE> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let groups = Vec::<u16>::deserialize(d)?;
         if groups.is_empty() {
-            return Err(serde::de::Error::custom(format!(
-                "phase {PHASE} needs at least one DH group"
-            )));
+            return Err(serde::de::Error::custom(format!("phase {PHASE} needs at least one DH group")));
         }
         for g in &groups {
             if !Self::allowed().contains(g) {
@@ -123,12 +122,10 @@ impl<'de, const MIN: u32, const MAX: u32> Deserialize<'de> for Ranged<MIN, MAX> 
         let v = i64::deserialize(d)?;
         match u32::try_from(v) {
             Ok(v) if (MIN..=MAX).contains(&v) => Ok(Ranged(v)),
-            _ if MAX == u32::MAX => Err(serde::de::Error::custom(format!(
-                "{v} is out of range: AWS allows {MIN} or more"
-            ))),
-            _ => Err(serde::de::Error::custom(format!(
-                "{v} is out of range: AWS allows {MIN} to {MAX}"
-            ))),
+            _ if MAX == u32::MAX => {
+                Err(serde::de::Error::custom(format!("{v} is out of range: AWS allows {MIN} or more")))
+            }
+            _ => Err(serde::de::Error::custom(format!("{v} is out of range: AWS allows {MIN} to {MAX}"))),
         }
     }
 }
@@ -173,18 +170,10 @@ impl fmt::Debug for AwsPsk {
 impl AwsPsk {
     pub fn check(s: &str) -> Result<(), String> {
         if !(8..=64).contains(&s.len()) {
-            return Err(format!(
-                "the pre-shared key has {} characters; AWS requires 8 to 64",
-                s.len()
-            ));
+            return Err(format!("the pre-shared key has {} characters; AWS requires 8 to 64", s.len()));
         }
-        if let Some(c) = s
-            .chars()
-            .find(|c| !(c.is_ascii_alphanumeric() || *c == '.' || *c == '_'))
-        {
-            return Err(format!(
-                "the pre-shared key contains `{c}`; AWS allows letters, digits, `.` and `_`"
-            ));
+        if let Some(c) = s.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '.' || *c == '_')) {
+            return Err(format!("the pre-shared key contains `{c}`; AWS allows letters, digits, `.` and `_`"));
         }
         if s.starts_with('0') {
             return Err("the pre-shared key starts with `0`, which AWS does not allow".into());
@@ -210,9 +199,7 @@ impl<'de> Deserialize<'de> for Cidr {
         let s = String::deserialize(d)?;
         ike_core::ts::parse_cidr(&s)
             .map(|ts| Cidr(ts, s.clone()))
-            .ok_or_else(|| {
-                serde::de::Error::custom(format!("`{s}` is not a CIDR such as 10.0.0.0/16"))
-            })
+            .ok_or_else(|| serde::de::Error::custom(format!("`{s}` is not a CIDR such as 10.0.0.0/16")))
     }
 }
 
@@ -275,11 +262,7 @@ impl Default for TunnelOptions {
 /// Everything AWS would ever accept (the universe against which a CGW's proposal is
 /// "unsupported" rather than merely "not configured").
 fn universe(phase: u8) -> ProposalSpec {
-    let groups: &[u16] = if phase == 1 {
-        &PHASE1_DH_GROUPS
-    } else {
-        &PHASE2_DH_GROUPS
-    };
+    let groups: &[u16] = if phase == 1 { &PHASE1_DH_GROUPS } else { &PHASE2_DH_GROUPS };
     spec(&AwsEncryption::ALL, &AwsIntegrity::ALL, groups, phase == 1)
 }
 
@@ -297,16 +280,8 @@ fn spec(enc: &[AwsEncryption], integ: &[AwsIntegrity], groups: &[u16], ike: bool
     ProposalSpec {
         encryption: enc.iter().map(|e| e.cipher()).collect(),
         integrity: integ.iter().map(|i| i.integ()).collect(),
-        prf: if ike {
-            integ.iter().map(|i| i.prf()).collect()
-        } else {
-            Vec::new()
-        },
-        dh: groups
-            .into_iter()
-            .map(DhGroup)
-            .filter(|g| ike_crypto::dh_supported(*g))
-            .collect(),
+        prf: if ike { integ.iter().map(|i| i.prf()).collect() } else { Vec::new() },
+        dh: groups.into_iter().map(DhGroup).filter(|g| ike_crypto::dh_supported(*g)).collect(),
         esn: Vec::new(),
     }
 }
@@ -329,10 +304,7 @@ impl TunnelOptions {
             return Err((
                 self.rekey_margin_time_seconds.span(),
                 "rekey_margin_time_seconds",
-                format!(
-                    "{margin} is out of range: AWS allows 60 to half the phase 2 lifetime ({})",
-                    p2 / 2
-                ),
+                format!("{margin} is out of range: AWS allows 60 to half the phase 2 lifetime ({})", p2 / 2),
             ));
         }
         Ok(())
@@ -365,6 +337,21 @@ impl TunnelOptions {
         config.local_ts = vec![self.local_ipv4_network_cidr.0.clone()];
         config.remote_ts = vec![self.remote_ipv4_network_cidr.0.clone()];
         config.initial_contact = false;
+        config.lifetimes = Lifetimes {
+            ike: Duration::from_secs(self.phase1_lifetime_seconds.get_ref().0.into()),
+            child: Duration::from_secs(self.phase2_lifetime_seconds.get_ref().0.into()),
+            margin: Duration::from_secs(self.rekey_margin_time_seconds.get_ref().0.into()),
+            fuzz_percent: self.rekey_fuzz_percentage.0,
+            rekey: true,
+        };
+        let action = match self.dpd_timeout_action {
+            DpdTimeoutAction::Clear => ike_core::DpdAction::Clear,
+            DpdTimeoutAction::None => ike_core::DpdAction::None,
+            DpdTimeoutAction::Restart => ike_core::DpdAction::Restart,
+        };
+        config.dpd = Some(DpdConfig::aws(Duration::from_secs(self.dpd_timeout_seconds.0.into()), action));
+        // AWS does not publish its half-open timeout; strongSwan's default (30 s) it is.
+        config.half_open_timeout = HALF_OPEN_TIMEOUT;
         config
     }
 }

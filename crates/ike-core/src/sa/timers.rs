@@ -1,0 +1,206 @@
+//! The SA's timers (quinn-proto keeps them in one table; here they are fields): request
+//! retransmission (RFC 7296 §2.1), DPD (§2.4, AWS's timing), the half-open timeout, and
+//! IKE and CHILD SA rekey and expiry (§2.8).
+
+use std::time::{Duration, Instant};
+
+use ike_wire::{Delete, ExchangeType, Payload, ProtocolId};
+
+use super::{Ctx, IkeSa, Purpose};
+use crate::config::{DpdAction, EndpointConfig};
+use crate::event::{EventKind, SaState};
+
+impl IkeSa {
+    /// How long to wait after the `n`th transmission of a request. AWS's DPD resends its
+    /// liveness check every DPD delay; everything else backs off exponentially.
+    pub(super) fn retransmit_wait(&self, ctx: &Ctx<'_>, purpose: &Purpose, n: u32) -> Duration {
+        match (purpose, ctx.config.dpd) {
+            (Purpose::Liveness, Some(dpd)) if dpd.timeout.is_some() => dpd.delay,
+            _ => ctx.config.retransmit.wait_after(n),
+        }
+    }
+
+    /// When DPD wants to probe: after `delay` without hearing from the peer — on demand,
+    /// so never while its traffic flows, unless NAT was detected (then periodically).
+    fn dpd_at(&self, config: &EndpointConfig) -> Option<Instant> {
+        let dpd = config.dpd?;
+        if !self.is_established() || self.pending.is_some() {
+            return None;
+        }
+        let nat = self.nat.local_behind || self.nat.peer_behind;
+        let child_up = self.children.iter().any(|c| c.state == SaState::Established);
+        if self.traffic && child_up && !nat {
+            return None;
+        }
+        Some(self.last_heard + dpd.delay)
+    }
+
+    /// The earliest instant this SA wants to be woken up.
+    pub fn deadline(&self, config: &EndpointConfig) -> Option<Instant> {
+        let children = self.children.iter().filter(|c| !c.superseded).flat_map(|c| [c.rekey_at, c.expire_at]);
+        [
+            self.pending.as_ref().map(|p| p.deadline),
+            self.half_open_at,
+            self.rekey_at,
+            self.expire_at,
+            self.dpd_at(config),
+        ]
+        .into_iter()
+        .chain(children)
+        .flatten()
+        .min()
+    }
+
+    /// Runs whatever is due at `ctx.now`.
+    pub fn handle_timeout(&mut self, ctx: &mut Ctx<'_>) {
+        let now = ctx.now;
+        if self.pending.as_ref().is_some_and(|p| p.deadline <= now) {
+            self.retransmit(ctx);
+        }
+        if self.is_closed() {
+            return;
+        }
+        if self.half_open_at.is_some_and(|t| t <= now) {
+            self.close();
+            self.emit(ctx, EventKind::HalfOpenTimeout);
+            return;
+        }
+        if self.superseded {
+            return;
+        }
+        if self.expire_at.is_some_and(|t| t <= now) {
+            self.expire_at = None;
+            self.rekey_at = None;
+            self.delete(ctx);
+            return;
+        }
+        if self.rekey_at.is_some_and(|t| t <= now) {
+            self.rekey_at = None;
+            self.start_ike_rekey(ctx);
+        }
+        let due: Vec<(u32, bool)> = self
+            .children
+            .iter()
+            .filter(|c| !c.superseded)
+            .filter_map(|c| {
+                if c.expire_at.is_some_and(|t| t <= now) {
+                    Some((c.spi_in, true))
+                } else if c.rekey_at.is_some_and(|t| t <= now) {
+                    Some((c.spi_in, false))
+                } else {
+                    None
+                }
+            })
+            .collect();
+        for (spi_in, expired) in due {
+            if expired {
+                self.delete_child(ctx, spi_in);
+            } else {
+                self.start_child_rekey(ctx, spi_in);
+            }
+        }
+        if self.dpd_at(ctx.config).is_some_and(|t| t <= now) {
+            tracing::trace!(spi_i = self.spi_i, "DPD liveness check");
+            self.request(ctx, ExchangeType::INFORMATIONAL, Purpose::Liveness, Vec::new());
+        }
+    }
+
+    /// Retransmits the outstanding request, or gives up on it (RFC 7296 §2.1–2.4).
+    fn retransmit(&mut self, ctx: &mut Ctx<'_>) {
+        let now = ctx.now;
+        let Some(p) = self.pending.as_ref() else { return };
+        let dpd_timeout = match (&p.purpose, ctx.config.dpd) {
+            (Purpose::Liveness, Some(dpd)) => dpd.timeout,
+            _ => None,
+        };
+        let give_up = match dpd_timeout {
+            Some(timeout) => now >= p.first_sent + timeout,
+            None => p.transmissions > ctx.config.retransmit.tries,
+        };
+        if !give_up {
+            let n = p.transmissions + 1;
+            let mut deadline = now + self.retransmit_wait(ctx, &p.purpose, n);
+            if let Some(timeout) = dpd_timeout {
+                deadline = deadline.min(p.first_sent + timeout);
+            }
+            let datagram = p.datagram.clone();
+            if let Some(p) = self.pending.as_mut() {
+                p.transmissions = n;
+                p.deadline = deadline;
+            }
+            ctx.stats.retransmits += 1;
+            ctx.send(self.local, self.remote, datagram);
+            return;
+        }
+        let Some(p) = self.pending.take() else { return };
+        let retransmits = p.transmissions - 1;
+        match p.purpose {
+            Purpose::Liveness => self.peer_dead(ctx, retransmits),
+            _ if self.is_established() => {
+                // An established SA whose peer stopped answering is as dead as a DPD
+                // timeout says (strongSwan treats both alike).
+                let exchange = p.exchange;
+                self.close();
+                self.emit(ctx, EventKind::RetransmitsExhausted { exchange, retransmits });
+                if ctx.config.dpd.is_some_and(|d| d.action == DpdAction::Restart) {
+                    *ctx.restart = Some(self.remote);
+                }
+            }
+            _ => {
+                let exchange = p.exchange;
+                let was_live = !self.superseded;
+                self.close();
+                if was_live {
+                    self.emit(ctx, EventKind::RetransmitsExhausted { exchange, retransmits });
+                }
+            }
+        }
+    }
+
+    /// DPD declared the peer dead: apply the configured action.
+    fn peer_dead(&mut self, ctx: &mut Ctx<'_>, retransmits: u32) {
+        let action = ctx.config.dpd.map_or(DpdAction::Clear, |d| d.action);
+        match action {
+            DpdAction::Clear | DpdAction::Restart => {
+                self.close();
+                self.emit(ctx, EventKind::DpdTimeout { retransmits, action });
+                if action == DpdAction::Restart {
+                    *ctx.restart = Some(self.remote);
+                }
+            }
+            DpdAction::None => {
+                self.last_heard = ctx.now;
+                self.emit(ctx, EventKind::DpdTimeout { retransmits, action });
+                self.send_queued(ctx);
+            }
+        }
+    }
+
+    /// Deletes this IKE SA (and with it every CHILD SA, §1.4.1). The SA counts as down
+    /// from now on; it lives until the peer confirms or the request times out.
+    pub(crate) fn delete(&mut self, ctx: &mut Ctx<'_>) {
+        let delete = Delete { protocol: ProtocolId::IKE, spi_size: 0, spis: Vec::new() };
+        let announce = !self.superseded;
+        self.pending = None;
+        self.queued.clear();
+        self.superseded = true;
+        if announce {
+            self.emit(ctx, EventKind::IkeSaDeleteSent);
+        }
+        self.request(ctx, ExchangeType::INFORMATIONAL, Purpose::DeleteIke, vec![Payload::Delete(delete)]);
+    }
+
+    /// Deletes one CHILD SA (its lifetime ran out without a rekey, or it was replaced).
+    pub(super) fn delete_child(&mut self, ctx: &mut Ctx<'_>, spi_in: u32) {
+        let Some(child) = self.children.iter_mut().find(|c| c.spi_in == spi_in) else { return };
+        let announce = !child.superseded;
+        child.superseded = true;
+        child.rekey_at = None;
+        child.expire_at = None;
+        if announce {
+            self.emit(ctx, EventKind::ChildSaDeleteSent { spi_in });
+        }
+        let delete = Delete { protocol: ProtocolId::ESP, spi_size: 4, spis: vec![spi_in.to_be_bytes().to_vec()] };
+        self.request(ctx, ExchangeType::INFORMATIONAL, Purpose::DeleteChild { spi_in }, vec![Payload::Delete(delete)]);
+    }
+}
