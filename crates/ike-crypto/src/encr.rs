@@ -140,7 +140,7 @@ impl AesCbc {
 
     /// Decrypts whole blocks in place; `None` if `buf` is not a whole number of blocks.
     pub(crate) fn decrypt(&self, iv: &[u8; AES_BLOCK], buf: &mut [u8]) -> Option<()> {
-        if buf.len() % AES_BLOCK != 0 {
+        if !buf.len().is_multiple_of(AES_BLOCK) {
             return None;
         }
         match self {

@@ -13,7 +13,7 @@ fn pi_times_2_pow(bits: u64) -> BigUint {
         let mut k = 0u32;
         while power.bits() > 0 {
             let term = &power / (2 * k + 1);
-            if k % 2 == 0 {
+            if k.is_multiple_of(2) {
                 positive += term;
             } else {
                 negative += term;

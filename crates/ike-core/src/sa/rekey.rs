@@ -323,17 +323,13 @@ impl IkeSa {
                 return;
             }
         }
-        let failure = if let Some(ty) = first_error(payloads) {
-            Some(match ty {
-                NotifyType::NO_PROPOSAL_CHOSEN => {
-                    ChildFailure::NoProposalChosen { unsupported: false, direction: Direction::Received }
-                }
-                NotifyType::TS_UNACCEPTABLE => ChildFailure::TsUnacceptable { direction: Direction::Received },
-                other => ChildFailure::Notified(other),
-            })
-        } else {
-            None
-        };
+        let failure = first_error(payloads).map(|ty| match ty {
+            NotifyType::NO_PROPOSAL_CHOSEN => {
+                ChildFailure::NoProposalChosen { unsupported: false, direction: Direction::Received }
+            }
+            NotifyType::TS_UNACCEPTABLE => ChildFailure::TsUnacceptable { direction: Direction::Received },
+            other => ChildFailure::Notified(other),
+        });
         let outcome = match failure {
             Some(f) => Err(f),
             None => self.complete_child_rekey(&mut r, payloads),
