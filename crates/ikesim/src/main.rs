@@ -47,6 +47,19 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         keys: Option<PathBuf>,
     },
+    /// Measure the accelerated driver: simulated seconds per wall second, and wall time
+    /// against the run's unavoidable DH computations measured in the same run.
+    Bench {
+        /// Scenario to run (built-in name or file).
+        #[arg(default_value = "ikev2-happy")]
+        scenario: String,
+        /// Simulated time to run.
+        #[arg(long, default_value = "30d", value_parser = parse_duration)]
+        duration: SimDuration,
+        /// Repeat the measurement this many times (report each run).
+        #[arg(long, default_value_t = 3)]
+        runs: u32,
+    },
     /// List the built-in scenarios.
     List {
         /// One JSON object per scenario.
@@ -93,6 +106,7 @@ fn main() -> ExitCode {
             run(&scenario, &options, format, schema)
         }
         Command::List { json } => list(json),
+        Command::Bench { scenario, duration, runs } => bench(&scenario, duration, runs),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -118,6 +132,29 @@ fn run(name: &str, options: &RunOptions, format: Format, schema: Schema) -> Resu
     out.flush().map_err(|e| Failure::Runtime(e.to_string()))?;
     for (host, stats) in &output.stats {
         tracing::info!(host, ?stats, "counters");
+    }
+    Ok(())
+}
+
+fn bench(name: &str, duration: SimDuration, runs: u32) -> Result<(), Failure> {
+    let scenario = Scenario::load(name).map_err(|e| Failure::BadInput(e.to_string()))?;
+    if cfg!(debug_assertions) {
+        eprintln!("note: a debug build; run `cargo run --release -- bench` for meaningful numbers");
+    }
+    println!("scenario {name}, {duration} simulated, {runs} runs");
+    for i in 1..=runs.max(1) {
+        let r = sim::bench::bench(&scenario, duration.0).map_err(|e| Failure::Runtime(e.to_string()))?;
+        println!(
+            "run {i}: wall {:.3} s, {:.0} simulated s per wall s, {} records; \
+             DH floor ({} x {}) {:.3} s, wall/floor {:.2}",
+            r.wall.as_secs_f64(),
+            r.simulated_per_wall_second(),
+            r.records,
+            r.dh_exchanges,
+            r.dh_group,
+            r.floor.as_secs_f64(),
+            r.over_floor()
+        );
     }
     Ok(())
 }

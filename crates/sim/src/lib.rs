@@ -2,6 +2,7 @@
 //! the drivers (accelerated and real-time) and the runner that ties them together.
 
 pub mod aws;
+pub mod bench;
 pub mod builtin;
 pub mod capture;
 pub mod driver;

@@ -290,7 +290,11 @@ impl Scenario {
                 ));
             }
             if t.cgw.rekey_fuzz > 100 {
-                return Err(invalid(None, key("cgw.rekey_fuzz"), format!("{} is out of range: 0 to 100", t.cgw.rekey_fuzz)));
+                return Err(invalid(
+                    None,
+                    key("cgw.rekey_fuzz"),
+                    format!("{} is out of range: 0 to 100", t.cgw.rekey_fuzz),
+                ));
             }
             let (ike, child, margin) = (t.cgw.ike_lifetime.0, t.cgw.child_lifetime.0, t.cgw.rekey_margin.0);
             if margin * 2 > child || margin * 2 > ike {
