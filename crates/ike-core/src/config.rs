@@ -38,6 +38,11 @@ pub struct EndpointConfig {
     pub half_open_timeout: Duration,
     /// Deliberate misbehaviour, for scenarios (libreswan's `impair` vocabulary).
     pub impair: Impair,
+    /// The IKE version we speak when we initiate.
+    pub ike_version: crate::event::IkeVersion,
+    /// The IKE versions we answer as responder (AWS's `ike_versions` tunnel option).
+    pub accept_ikev1: bool,
+    pub accept_ikev2: bool,
 }
 
 /// Lifetimes with a rekey margin and fuzz, as AWS and strongSwan define them: an SA is
@@ -121,6 +126,9 @@ impl EndpointConfig {
             dpd: None,
             half_open_timeout: Duration::from_secs(30),
             impair: Impair::default(),
+            ike_version: crate::event::IkeVersion::V2,
+            accept_ikev1: true,
+            accept_ikev2: true,
         }
     }
 }

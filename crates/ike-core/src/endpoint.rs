@@ -1,6 +1,7 @@
 //! The sans-IO endpoint: one simulated IKE host's view of its peer (quinn-proto shape).
 //! The driver feeds datagrams and deadlines in and drains datagrams, the next deadline and
-//! events out after every input.
+//! events out after every input. IKEv2 and IKEv1 SAs live side by side; the version byte
+//! of each datagram says which machinery handles it.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -10,9 +11,11 @@ use ike_wire::{ExchangeType, Message};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
+use crate::child::ChildSa;
 use crate::config::EndpointConfig;
-use crate::event::{Event, IkeSaSecrets, SaState, Stats};
+use crate::event::{Event, IkeSaSecrets, IkeVersion, SaState, Stats};
 use crate::sa::{Ctx, IkeSa, Role, State};
+use crate::v1::Phase1Sa;
 
 /// A datagram to send.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -22,12 +25,32 @@ pub struct Transmit {
     pub payload: Vec<u8>,
 }
 
+/// Which SA an input went to (its events merge with the states of all the others).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SaRef {
+    V2(usize),
+    V1(usize),
+}
+
+/// What a handler produced besides datagrams.
+#[derive(Default)]
+struct Outbox {
+    events: Vec<Event>,
+    new_sas: Vec<IkeSa>,
+    restart: Option<(SocketAddr, IkeVersion)>,
+    adoptions: Vec<((u64, u64), Vec<ChildSa>)>,
+    v1_rekey: Option<(SocketAddr, (u64, u64))>,
+    v1_replaced: Option<(u64, u64)>,
+    v1_orphans: Vec<ChildSa>,
+}
+
 /// One IKE host's state for one peer: its IKE SAs, pending output and counters.
 pub struct Endpoint {
     config: EndpointConfig,
     local: SocketAddr,
     rng: ChaCha20Rng,
     sas: Vec<IkeSa>,
+    v1: Vec<Phase1Sa>,
     transmits: VecDeque<Transmit>,
     events: VecDeque<Event>,
     stats: Stats,
@@ -44,6 +67,7 @@ impl Endpoint {
             local,
             rng: ChaCha20Rng::seed_from_u64(seed),
             sas: Vec::new(),
+            v1: Vec::new(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             stats: Stats::default(),
@@ -66,36 +90,71 @@ impl Endpoint {
 
     /// Phase 1 and phase 2 states over all of this endpoint's SAs.
     pub fn phase_states(&self) -> (SaState, SaState) {
-        let p1 = self.sas.iter().map(IkeSa::phase1).max().unwrap_or(SaState::Down);
-        let p2 = self.sas.iter().map(IkeSa::phase2).max().unwrap_or(SaState::Down);
-        (p1, p2)
+        self.merged(None)
+    }
+
+    /// Runs `f` with a context, then publishes its events and takes in what it produced.
+    fn with<R>(
+        &mut self,
+        now: Instant,
+        f: impl FnOnce(&mut Ctx<'_>, &mut Vec<IkeSa>, &mut Vec<Phase1Sa>) -> (R, Option<SaRef>),
+    ) -> R {
+        let mut out = Outbox::default();
+        let (r, from) = {
+            let mut ctx = Ctx {
+                now,
+                config: &self.config,
+                rng: &mut self.rng,
+                transmits: &mut self.transmits,
+                events: &mut out.events,
+                stats: &mut self.stats,
+                secrets: &mut self.secrets,
+                new_sas: &mut out.new_sas,
+                restart: &mut out.restart,
+                adoptions: &mut out.adoptions,
+                v1_rekey: &mut out.v1_rekey,
+                v1_replaced: &mut out.v1_replaced,
+                v1_orphans: &mut out.v1_orphans,
+            };
+            f(&mut ctx, &mut self.sas, &mut self.v1)
+        };
+        // CHILD SAs change hands before the events are stamped, so the states they show
+        // count the SAs where they now live; new IKE SAs join after (they tell their own
+        // states).
+        self.adopt(&mut out);
+        self.publish(std::mem::take(&mut out.events), from);
+        self.settle(now, out);
+        self.sas.retain(|sa| !sa.is_closed());
+        self.v1.retain(|sa| !sa.is_closed());
+        r
     }
 
     /// Starts negotiating an IKE SA with `remote` (startup action `start`, or a CGW
-    /// bringing its tunnel up).
+    /// bringing its tunnel up), in the configured IKE version.
     pub fn initiate(&mut self, now: Instant, remote: SocketAddr) {
-        let mut events = Vec::new();
-        let (mut new_sas, mut restart, mut adoptions) = (Vec::new(), None, Vec::new());
-        let mut ctx = Ctx {
-            now,
-            config: &self.config,
-            rng: &mut self.rng,
-            transmits: &mut self.transmits,
-            events: &mut events,
-            stats: &mut self.stats,
-            secrets: &mut self.secrets,
-            new_sas: &mut new_sas,
-            restart: &mut restart,
-            adoptions: &mut adoptions,
-        };
-        if let Some(mut sa) = IkeSa::initiate(&mut ctx, self.local, remote) {
-            sa.traffic = self.traffic;
-            self.sas.push(sa);
-            let idx = self.sas.len() - 1;
-            self.publish(events, Some(idx));
-        } else {
-            self.publish(events, None);
-        }
+        self.start(now, remote, self.config.ike_version, None);
+    }
+
+    fn start(&mut self, now: Instant, remote: SocketAddr, version: IkeVersion, replaces: Option<(u64, u64)>) {
+        let (local, traffic) = (self.local, self.traffic);
+        self.with(now, |ctx, sas, v1| match version {
+            IkeVersion::V2 => match IkeSa::initiate(ctx, local, remote) {
+                Some(mut sa) => {
+                    sa.traffic = traffic;
+                    sas.push(sa);
+                    ((), Some(SaRef::V2(sas.len() - 1)))
+                }
+                None => ((), None),
+            },
+            IkeVersion::V1 => match Phase1Sa::initiate(ctx, local, remote, replaces) {
+                Some(mut sa) => {
+                    sa.traffic = traffic;
+                    v1.push(sa);
+                    ((), Some(SaRef::V1(v1.len() - 1)))
+                }
+                None => ((), None),
+            },
+        });
     }
 
     /// The data-plane model (DESIGN.md, "Traffic and DPD"): whether the peer's ESP traffic
@@ -108,26 +167,40 @@ impl Endpoint {
             }
             sa.traffic = flowing;
         }
+        for sa in &mut self.v1 {
+            if sa.traffic && !flowing {
+                sa.last_heard = now;
+            }
+            sa.traffic = flowing;
+        }
         self.traffic = flowing;
     }
 
     /// Deletes every IKE SA that is up (an administrator's `terminate`).
     pub fn delete_ike_sas(&mut self, now: Instant) {
         for idx in 0..self.sas.len() {
-            if matches!(self.sas[idx].state, State::Established(_)) {
-                self.with_sa(now, idx, |sa, ctx| sa.delete(ctx));
+            if matches!(self.sas[idx].state, State::Established(_)) && !self.sas[idx].superseded {
+                self.with(now, |ctx, sas, _| (sas[idx].delete(ctx), Some(SaRef::V2(idx))));
             }
         }
-        self.reap();
+        for idx in 0..self.v1.len() {
+            if self.v1.get(idx).is_some_and(Phase1Sa::is_established) {
+                self.with(now, |ctx, _, v1| (v1[idx].delete(ctx), Some(SaRef::V1(idx))));
+            }
+        }
     }
 
     /// A datagram from `remote` arrived at our address `local`.
     pub fn handle(&mut self, now: Instant, local: SocketAddr, remote: SocketAddr, data: &[u8]) {
         self.stats.datagrams_in += 1;
+        if ike_wire::ike_major_version(data) == Some(1) {
+            self.handle_v1(now, local, remote, data);
+            return;
+        }
         let msg = match Message::parse(data) {
-            Ok(m) if m.header.major == 2 => m,
+            Ok(m) if m.header.major == 2 && self.config.accept_ikev2 => m,
             Ok(m) => {
-                tracing::debug!(%remote, major = m.header.major, "not IKEv2: dropped");
+                tracing::debug!(%remote, major = m.header.major, "IKE version not accepted: dropped");
                 self.stats.malformed += 1;
                 return;
             }
@@ -152,10 +225,7 @@ impl Endpoint {
                 }
         });
         match idx {
-            Some(idx) => {
-                self.with_sa(now, idx, |sa, ctx| sa.handle(ctx, &msg, data));
-                self.reap();
-            }
+            Some(idx) => self.with(now, |ctx, sas, _| (sas[idx].handle(ctx, &msg, data), Some(SaRef::V2(idx)))),
             None => {
                 tracing::debug!(%remote, spi_i = h.spi_i, spi_r = h.spi_r, "message for no known IKE SA dropped");
                 self.stats.unmatched += 1;
@@ -184,39 +254,66 @@ impl Endpoint {
             }
             return;
         }
-        let mut events = Vec::new();
-        let (mut new_sas, mut restart, mut adoptions) = (Vec::new(), None, Vec::new());
-        let mut ctx = Ctx {
-            now,
-            config: &self.config,
-            rng: &mut self.rng,
-            transmits: &mut self.transmits,
-            events: &mut events,
-            stats: &mut self.stats,
-            secrets: &mut self.secrets,
-            new_sas: &mut new_sas,
-            restart: &mut restart,
-            adoptions: &mut adoptions,
-        };
-        match IkeSa::accept(&mut ctx, local, remote, msg, data) {
+        let traffic = self.traffic;
+        self.with(now, |ctx, sas, _| match IkeSa::accept(ctx, local, remote, msg, data) {
             Some(mut sa) => {
-                sa.traffic = self.traffic;
-                self.sas.push(sa);
-                let idx = self.sas.len() - 1;
-                self.publish(events, Some(idx));
+                sa.traffic = traffic;
+                sas.push(sa);
+                ((), Some(SaRef::V2(sas.len() - 1)))
             }
-            None => self.publish(events, None),
+            None => ((), None),
+        });
+    }
+
+    fn handle_v1(&mut self, now: Instant, local: SocketAddr, remote: SocketAddr, data: &[u8]) {
+        let msg = match ike_wire::v1::Message::parse(data) {
+            Ok(m) if self.config.accept_ikev1 => m,
+            Ok(_) => {
+                tracing::debug!(%remote, "IKEv1 not accepted: dropped");
+                self.stats.malformed += 1;
+                return;
+            }
+            Err(e) => {
+                tracing::debug!(%remote, "malformed IKEv1 datagram dropped: {e}");
+                self.stats.malformed += 1;
+                return;
+            }
+        };
+        let h = msg.header;
+        let idx =
+            self.v1.iter().position(|sa| sa.cky_i == h.cky_i && (sa.cky_r == h.cky_r || sa.cky_r == 0 || h.cky_r == 0));
+        match idx {
+            Some(idx) => self.with(now, |ctx, _, v1| (v1[idx].handle(ctx, &msg, data), Some(SaRef::V1(idx)))),
+            None if h.cky_r == 0 && h.exchange == ike_wire::v1::ExchangeType::IDENTITY_PROTECTION => {
+                let traffic = self.traffic;
+                self.with(now, |ctx, _, v1| match Phase1Sa::accept(ctx, local, remote, &msg, data) {
+                    Some(mut sa) => {
+                        sa.traffic = traffic;
+                        v1.push(sa);
+                        ((), Some(SaRef::V1(v1.len() - 1)))
+                    }
+                    None => ((), None),
+                });
+            }
+            None => {
+                tracing::debug!(%remote, "IKEv1 message for no known ISAKMP SA dropped");
+                self.stats.unmatched += 1;
+            }
         }
     }
 
     /// Runs retransmissions and other timers that are due.
     pub fn handle_timeout(&mut self, now: Instant) {
         for idx in 0..self.sas.len() {
-            if self.sas[idx].deadline(&self.config).is_some_and(|d| d <= now) {
-                self.with_sa(now, idx, |sa, ctx| sa.handle_timeout(ctx));
+            if self.sas.get(idx).and_then(|sa| sa.deadline(&self.config)).is_some_and(|d| d <= now) {
+                self.with(now, |ctx, sas, _| (sas[idx].handle_timeout(ctx), Some(SaRef::V2(idx))));
             }
         }
-        self.reap();
+        for idx in 0..self.v1.len() {
+            if self.v1.get(idx).and_then(|sa| sa.deadline(&self.config)).is_some_and(|d| d <= now) {
+                self.with(now, |ctx, _, v1| (v1[idx].handle_timeout(ctx), Some(SaRef::V1(idx))));
+            }
+        }
     }
 
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
@@ -224,7 +321,9 @@ impl Endpoint {
     }
 
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.sas.iter().filter_map(|sa| sa.deadline(&self.config)).min()
+        let v2 = self.sas.iter().filter_map(|sa| sa.deadline(&self.config));
+        let v1 = self.v1.iter().filter_map(|sa| sa.deadline(&self.config));
+        v2.chain(v1).min()
     }
 
     /// Traffic keys of new IKE SAs, when `EndpointConfig::export_secrets` is set.
@@ -236,58 +335,65 @@ impl Endpoint {
         self.events.pop_front()
     }
 
-    fn with_sa(&mut self, now: Instant, idx: usize, f: impl FnOnce(&mut IkeSa, &mut Ctx<'_>)) {
-        let mut events = Vec::new();
-        let (mut new_sas, mut restart, mut adoptions) = (Vec::new(), None, Vec::new());
-        let mut ctx = Ctx {
-            now,
-            config: &self.config,
-            rng: &mut self.rng,
-            transmits: &mut self.transmits,
-            events: &mut events,
-            stats: &mut self.stats,
-            secrets: &mut self.secrets,
-            new_sas: &mut new_sas,
-            restart: &mut restart,
-            adoptions: &mut adoptions,
-        };
-        f(&mut self.sas[idx], &mut ctx);
-        self.publish(events, Some(idx));
-        self.settle(now, new_sas, restart, adoptions);
-    }
-
     /// Takes in what an SA's handler produced besides events: IKE SAs created by a rekey,
-    /// CHILD SAs handed to another IKE SA, and a DPD restart.
-    fn settle(
-        &mut self,
-        now: Instant,
-        new_sas: Vec<IkeSa>,
-        restart: Option<SocketAddr>,
-        adoptions: Vec<((u64, u64), Vec<crate::child::ChildSa>)>,
-    ) {
-        self.sas.extend(new_sas);
-        for ((spi_i, spi_r), children) in adoptions {
+    /// CHILD SAs handed to another IKE SA, IKEv1 phase 1 replacements and a DPD restart.
+    fn adopt(&mut self, out: &mut Outbox) {
+        for ((spi_i, spi_r), children) in out.adoptions.drain(..) {
             match self.sas.iter_mut().find(|sa| sa.spi_i == spi_i && sa.spi_r == spi_r) {
                 Some(sa) => sa.children.extend(children),
                 None => tracing::debug!("no IKE SA {spi_i:016x}_i {spi_r:016x}_r to adopt CHILD SAs"),
             }
         }
-        if let Some(remote) = restart {
-            self.initiate(now, remote);
+        if !out.v1_orphans.is_empty() {
+            let heir = self.v1.iter_mut().rev().find(|sa| sa.is_established());
+            match heir {
+                Some(sa) => sa.children.append(&mut out.v1_orphans),
+                None => out.v1_orphans.clear(),
+            }
         }
     }
 
-    /// Forgets SAs that have ended (run after each input, never while iterating).
-    fn reap(&mut self) {
-        self.sas.retain(|sa| !sa.is_closed());
+    fn settle(&mut self, now: Instant, out: Outbox) {
+        self.sas.extend(out.new_sas);
+        if let Some((cky_i, cky_r)) = out.v1_replaced {
+            // The new ISAKMP SA takes over the IPsec SAs; the old one is deleted.
+            if let Some(old) = self.v1.iter().position(|sa| sa.cky_i == cky_i && sa.cky_r == cky_r) {
+                let children = std::mem::take(&mut self.v1[old].children);
+                if let Some(new) = self.v1.iter_mut().find(|sa| sa.replaces == Some((cky_i, cky_r))) {
+                    new.children.extend(children);
+                }
+                self.with(now, |ctx, _, v1| (v1[old].delete(ctx), Some(SaRef::V1(old))));
+            }
+        }
+        if let Some((remote, old)) = out.v1_rekey {
+            self.start(now, remote, IkeVersion::V1, Some(old));
+        }
+        if let Some((remote, version)) = out.restart {
+            self.start(now, remote, version, None);
+        }
+    }
+
+    /// Phase states over every SA except `except`.
+    fn merged(&self, except: Option<SaRef>) -> (SaState, SaState) {
+        let v2 = self
+            .sas
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| except != Some(SaRef::V2(*i)))
+            .map(|(_, sa)| (sa.phase1(), sa.phase2()));
+        let v1 = self
+            .v1
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| except != Some(SaRef::V1(*i)))
+            .map(|(_, sa)| (sa.phase1(), sa.phase2()));
+        v2.chain(v1).fold((SaState::Down, SaState::Down), |(a, b), (p1, p2)| (a.max(p1), b.max(p2)))
     }
 
     /// Queues events, with states merged over the endpoint's other SAs (a new IKE SA
     /// negotiating next to an established one leaves the tunnel established).
-    fn publish(&mut self, events: Vec<Event>, from: Option<usize>) {
-        let others = self.sas.iter().enumerate().filter(|(i, _)| Some(*i) != from).map(|(_, sa)| sa);
-        let (p1, p2) =
-            others.fold((SaState::Down, SaState::Down), |(a, b), sa| (a.max(sa.phase1()), b.max(sa.phase2())));
+    fn publish(&mut self, events: Vec<Event>, from: Option<SaRef>) {
+        let (p1, p2) = self.merged(from);
         for mut e in events {
             e.phase1 = e.phase1.max(p1);
             e.phase2 = e.phase2.max(p2);

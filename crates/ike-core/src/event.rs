@@ -150,6 +150,18 @@ pub enum EventKind {
     ChildRekeyCollisionDelete {
         spi: u32,
     },
+    /// A CHILD SA started negotiating on an established IKE SA (IKEv1 quick mode).
+    ChildSaNegotiating,
+    /// IKEv1: the peer's encrypted main mode message did not decrypt to anything sensible
+    /// with our keys — with PSK authentication, the keys depend on the PSK (RFC 2409 §5).
+    PayloadDecryptionFailed,
+}
+
+/// Which IKE version an SA speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IkeVersion {
+    V1,
+    V2,
 }
 
 /// An event with the context a log record needs.
@@ -163,6 +175,10 @@ pub struct Event {
     pub nat_t_detected: bool,
     /// The peer's address (IP and port) for this SA.
     pub peer: SocketAddr,
+    pub ike_version: IkeVersion,
+    /// Whether DPD runs on this SA: always in IKEv2 (liveness checks are part of it), in
+    /// IKEv1 only when both sides announced RFC 3706 support with the DPD vendor ID.
+    pub dpd_enabled: bool,
 }
 
 /// Counters of what the endpoint dropped or repeated; malformed input never stops a tunnel.

@@ -9,9 +9,10 @@ pub mod event;
 pub mod proposal;
 mod sa;
 pub mod ts;
+mod v1;
 
 pub use config::{DpdAction, DpdConfig, EndpointConfig, Impair, Lifetimes, RetransmitConfig};
 pub use endpoint::{Endpoint, Transmit};
-pub use event::{ChildFailure, Direction, Event, EventKind, IkeSaSecrets, SaState, Stats};
+pub use event::{ChildFailure, Direction, Event, EventKind, IkeSaSecrets, IkeVersion, SaState, Stats};
 pub use proposal::{parse_proposal, Cipher, Policy, ProposalKind, ProposalSpec, Selected, Selection};
 pub use sa::Role;

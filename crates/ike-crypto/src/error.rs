@@ -13,16 +13,18 @@ pub enum CryptoError {
     /// A transform id this crate does not implement, or refuses to (DES, MD5, MODP-768, …).
     #[error("unsupported {what} transform id {id}")]
     Unsupported {
-        /// The transform type: "encryption", "PRF", "integrity" or "DH group".
+        /// The transform type: "encryption", "PRF", "integrity" or "DH group"; for IKEv1
+        /// "IKEv1 hash", "IKEv1 encryption" or "IKEv1 ESP authentication".
         what: &'static str,
-        /// The IKEv2 transform id.
+        /// The IKEv2 transform id, or for IKEv1 the attribute value.
         id: u16,
     },
     /// The encryption algorithm is known but not with this Key Length attribute (or
     /// without one, where it is mandatory: RFC 7296 §3.3.5).
     #[error("unsupported key length {key_bits:?} for encryption transform id {id}")]
     UnsupportedKeyLength {
-        /// The IKEv2 encryption transform id.
+        /// The IKEv2 encryption transform id (also the IKEv1 ESP transform id), or 7 for
+        /// IKEv1's phase 1 AES-CBC.
         id: u16,
         /// The Key Length attribute, in bits, if any.
         key_bits: Option<u16>,
@@ -62,7 +64,8 @@ pub enum CryptoError {
     /// The ICV (or AEAD tag) does not match: the message must be dropped (RFC 7296 §2.21.1).
     #[error("integrity check failed")]
     IntegrityCheckFailed,
-    /// The authenticated ciphertext could not be decrypted (not a whole number of blocks).
+    /// The ciphertext could not be decrypted (not a whole number of blocks; for IKEv1, also
+    /// empty).
     #[error("decryption failed")]
     DecryptionFailed,
     /// The Pad Length byte points past the start of the plaintext (RFC 7296 §3.14).

@@ -1,6 +1,6 @@
 //! The HMAC hash functions shared by the PRFs and the integrity algorithms.
 
-use ring::hmac;
+use ring::{digest, hmac};
 
 /// A hash function usable with HMAC (RFC 2104).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,6 +33,21 @@ impl HashAlg {
 
     pub(crate) fn key(self, key: &[u8]) -> hmac::Key {
         hmac::Key::new(self.hmac_algorithm(), key)
+    }
+
+    /// The plain hash, for IKEv1's IVs and NAT-D (RFC 2409 App. B, RFC 3947 §3.2).
+    pub(crate) fn digest_parts(self, parts: &[&[u8]]) -> digest::Digest {
+        let algorithm = match self {
+            HashAlg::Sha1 => &digest::SHA1_FOR_LEGACY_USE_ONLY,
+            HashAlg::Sha256 => &digest::SHA256,
+            HashAlg::Sha384 => &digest::SHA384,
+            HashAlg::Sha512 => &digest::SHA512,
+        };
+        let mut ctx = digest::Context::new(algorithm);
+        for part in parts {
+            ctx.update(part);
+        }
+        ctx.finish()
     }
 }
 

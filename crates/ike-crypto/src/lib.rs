@@ -14,6 +14,8 @@
 //!   schedule (RFC 7296 §2.13–2.18).
 //! - [`SkCipher`]: the Encrypted payload (RFC 7296 §3.14, RFC 5282).
 //! - [`psk_auth`], [`nat_detection_hash`]: AUTH and NAT detection data.
+//! - [`v1`]: IKEv1 (RFC 2409) on the same primitives: its key schedule, HASH payloads,
+//!   NAT-D and CBC payload encryption.
 
 #![warn(missing_docs)]
 
@@ -29,6 +31,7 @@ mod modp;
 mod modp_groups;
 mod prf;
 mod sk;
+pub mod v1;
 
 pub use auth::{nat_detection_hash, psk_auth};
 pub use dh::{dh_public_len, dh_supported, KeyExchange};
@@ -52,5 +55,7 @@ mod tests {
         check::<IkeSaKeys>();
         check::<IkeSuite>();
         check::<CryptoError>();
+        check::<v1::Cbc>();
+        check::<v1::Phase1Keys>();
     }
 }

@@ -28,6 +28,17 @@ impl Prf {
         Ok(Prf { id, hash })
     }
 
+    /// HMAC with `hash`: IKEv1's PRF when no PRF attribute is negotiated (RFC 2409 §4).
+    pub(crate) fn hmac(hash: HashAlg) -> Prf {
+        let id = match hash {
+            HashAlg::Sha1 => PrfId::HMAC_SHA1,
+            HashAlg::Sha256 => PrfId::HMAC_SHA2_256,
+            HashAlg::Sha384 => PrfId::HMAC_SHA2_384,
+            HashAlg::Sha512 => PrfId::HMAC_SHA2_512,
+        };
+        Prf { id, hash }
+    }
+
     /// The transform id.
     pub fn id(&self) -> PrfId {
         self.id

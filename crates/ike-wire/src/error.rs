@@ -1,4 +1,4 @@
-//! Why a byte string is not an IKEv2 message.
+//! Why a byte string is not an IKE message (IKEv2 or, for [`v1`](crate::v1), ISAKMP).
 
 use crate::{NotifyType, TsType};
 
@@ -14,7 +14,11 @@ pub enum ParseError {
     /// A length field disagrees with the data or with the structure's fixed layout.
     #[error("{what} at offset {offset} has inconsistent length {length}")]
     BadLength { what: &'static str, offset: usize, length: usize },
-    /// The header's major version is not 2 (RFC 7296 §2.5: answer INVALID_MAJOR_VERSION).
+    /// The header's major version is not the parser's: 2 for [`Message::parse`], 1 for
+    /// [`v1::Message::parse`] (answer INVALID_MAJOR_VERSION, RFC 7296 §2.5, RFC 2408 §5.2).
+    ///
+    /// [`Message::parse`]: crate::Message::parse
+    /// [`v1::Message::parse`]: crate::v1::Message::parse
     #[error("unsupported IKE version {major}.{minor}")]
     UnsupportedVersion { major: u8, minor: u8 },
     /// Bytes follow an SK or SKF payload, which must be the last payload (RFC 7296 §3.14,

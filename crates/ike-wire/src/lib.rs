@@ -8,8 +8,9 @@
 //! bytes.
 //!
 //! The registries sit at the crate root because IKEv1 (RFC 2409/2408) shares some of
-//! them (the Diffie-Hellman groups); the IKEv2 message types sit at the root too, and an
-//! IKEv1 (ISAKMP) codec can join as a `v1` module beside them.
+//! them (the Diffie-Hellman groups); the IKEv2 message types sit at the root too, and the
+//! IKEv1 (ISAKMP) codec is the [`v1`] module beside them. [`ike_major_version`] tells the
+//! two apart on arrival.
 //!
 //! ```
 //! use ike_wire::{ExchangeType, Flags, Header, Message, Notify, NotifyType, Payload};
@@ -43,6 +44,7 @@ mod payload;
 mod proposal;
 mod registry;
 mod ts;
+pub mod v1;
 
 pub use chain::{encode_payloads, encode_sk_prefix, encode_skf_prefix, parse_payloads};
 pub use error::ParseError;
@@ -58,3 +60,4 @@ pub use registry::{
     TransformType, TsType,
 };
 pub use ts::TrafficSelector;
+pub use v1::ike_major_version;

@@ -166,7 +166,9 @@ fn parse_transforms(mut r: Reader<'_>, declared: usize, proposal_offset: usize) 
     Ok(transforms)
 }
 
-fn parse_attributes(mut r: Reader<'_>) -> Result<Vec<Attribute>, ParseError> {
+/// Parses a run of transform attributes, TV or TLV by the AF bit (RFC 7296 §3.3.5; the
+/// same encoding as ISAKMP's data attributes, RFC 2408 §3.3).
+pub(crate) fn parse_attributes(mut r: Reader<'_>) -> Result<Vec<Attribute>, ParseError> {
     let mut attributes = Vec::new();
     while !r.is_empty() {
         let [t0, t1, v0, v1] = r.array("transform attribute")?;
@@ -210,7 +212,13 @@ fn encode_transform(t: &Transform, last: u8, out: &mut Vec<u8>) {
     let start = out.len();
     let [id0, id1] = t.id.to_be_bytes();
     out.extend_from_slice(&[last, 0, 0, 0, t.ty.0, 0, id0, id1]);
-    for a in &t.attributes {
+    encode_attributes(&t.attributes, out);
+    patch_len16(out, start, 2);
+}
+
+/// Appends attributes, each in the form its value names (TV for `Short`, TLV for `Long`).
+pub(crate) fn encode_attributes(attributes: &[Attribute], out: &mut Vec<u8>) {
+    for a in attributes {
         match &a.value {
             AttributeValue::Short(v) => {
                 out.extend_from_slice(&(a.ty | AF_BIT).to_be_bytes());
@@ -223,7 +231,6 @@ fn encode_transform(t: &Transform, last: u8, out: &mut Vec<u8>) {
             }
         }
     }
-    patch_len16(out, start, 2);
 }
 
 #[cfg(test)]

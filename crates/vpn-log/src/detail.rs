@@ -68,6 +68,8 @@ pub enum Detail {
     // ikesim's wording.
     /// `ikesim-negotiating-ike-sa`
     NegotiatingIkeSa { cgw: IpAddr },
+    /// `ikesim-negotiating-child-sa`
+    NegotiatingChildSa { cgw: IpAddr },
     /// `ikesim-ike-sa-established`
     IkeSaEstablished { cgw: IpAddr, spi_i: IkeSpi, spi_r: IkeSpi },
     /// `ikesim-child-sa-established`: AWS's inbound and outbound SPIs.
@@ -152,6 +154,7 @@ impl Detail {
             Detail::SendingCreateChildSaRequest { id: i } => (&e::SENDING_CREATE_CHILD_SA_REQUEST, id(i)),
             Detail::ProcessedCreateChildSaResponse { id: i } => (&e::PROCESSED_CREATE_CHILD_SA_RESPONSE, id(i)),
             Detail::NegotiatingIkeSa { cgw: ip } => (&e::NEGOTIATING_IKE_SA, cgw(ip)),
+            Detail::NegotiatingChildSa { cgw: ip } => (&e::NEGOTIATING_CHILD_SA, cgw(ip)),
             Detail::IkeSaEstablished { cgw: ip, spi_i, spi_r } => {
                 let mut values = cgw(ip);
                 values.extend(ike_spis(spi_i, spi_r));
@@ -249,6 +252,7 @@ pub(crate) fn samples() -> Vec<Detail> {
         Detail::SendingCreateChildSaRequest { id: 0 },
         Detail::ProcessedCreateChildSaResponse { id: 4_294_967_295 },
         Detail::NegotiatingIkeSa { cgw },
+        Detail::NegotiatingChildSa { cgw },
         Detail::IkeSaEstablished { cgw, spi_i, spi_r },
         Detail::ChildSaEstablished { spi_in, spi_out },
         Detail::SendingInvalidKe { group: 14 },

@@ -160,6 +160,12 @@ pub(crate) const NEGOTIATING_IKE_SA: CatalogueEntry = ikesim(
     "AWS tunnel is negotiating Phase 1 IKE_SA with cgw: {cgw}",
     "Phase 1 negotiation started: AWS answered the CGW's first message or sent its own.",
 );
+pub(crate) const NEGOTIATING_CHILD_SA: CatalogueEntry = ikesim(
+    "ikesim-negotiating-child-sa",
+    V1,
+    "AWS tunnel is negotiating Phase 2 with cgw: {cgw}",
+    "Phase 2 negotiation started on an established phase 1: the CGW's quick mode arrived.",
+);
 pub(crate) const IKE_SA_ESTABLISHED: CatalogueEntry = ikesim(
     "ikesim-ike-sa-established",
     Both,
@@ -168,7 +174,7 @@ pub(crate) const IKE_SA_ESTABLISHED: CatalogueEntry = ikesim(
 );
 pub(crate) const CHILD_SA_ESTABLISHED: CatalogueEntry = ikesim(
     "ikesim-child-sa-established",
-    V2,
+    Both,
     "AWS tunnel Phase 2 CHILD_SA established with SPIs: {spi_in}_i {spi_out}_o",
     "Phase 2 is up; AWS's inbound and outbound ESP SPIs, as strongSwan prints them.",
 );
@@ -210,7 +216,7 @@ pub(crate) const SENDING_DELETE_CHILD_SA: CatalogueEntry = ikesim(
 );
 pub(crate) const CHILD_SA_DELETED: CatalogueEntry = ikesim(
     "ikesim-child-sa-deleted",
-    V2,
+    Both,
     "AWS tunnel Phase 2 CHILD_SA deleted with SPI: {spi}",
     "A phase 2 SA delete completed; {spi} is AWS's inbound SPI.",
 );
@@ -246,7 +252,7 @@ pub(crate) const IKE_SA_REKEYED: CatalogueEntry = ikesim(
 );
 pub(crate) const CHILD_SA_REKEYED: CatalogueEntry = ikesim(
     "ikesim-child-sa-rekeyed",
-    V2,
+    Both,
     "AWS tunnel Phase 2 CHILD_SA rekeyed, new SPIs: {spi_in}_i {spi_out}_o",
     "The phase 2 rekey completed; the new CHILD SA's inbound and outbound ESP SPIs.",
 );
@@ -278,6 +284,7 @@ pub static CATALOGUE: &[CatalogueEntry] = &[
     SENDING_CREATE_CHILD_SA_REQUEST,
     PROCESSED_CREATE_CHILD_SA_RESPONSE,
     NEGOTIATING_IKE_SA,
+    NEGOTIATING_CHILD_SA,
     IKE_SA_ESTABLISHED,
     CHILD_SA_ESTABLISHED,
     SENDING_INVALID_KE,

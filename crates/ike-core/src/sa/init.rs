@@ -11,7 +11,7 @@ use ike_wire::{
 
 use super::{AuthSent, Ctx, IkeSa, InitReplied, InitSent, Keys, Purpose, Role, State};
 use crate::child::ChildSa;
-use crate::event::{Direction, Event, EventKind, SaState};
+use crate::event::{Direction, Event, EventKind, IkeVersion, SaState};
 use crate::proposal::{select, Negotiation, Selected};
 
 const NONCE_LEN: usize = 32;
@@ -102,7 +102,15 @@ pub(crate) fn respond_without_state(
 }
 
 fn emit_without_sa(ctx: &mut Ctx<'_>, remote: SocketAddr, kind: EventKind) {
-    ctx.events.push(Event { kind, phase1: SaState::Down, phase2: SaState::Down, nat_t_detected: false, peer: remote });
+    ctx.events.push(Event {
+        kind,
+        phase1: SaState::Down,
+        phase2: SaState::Down,
+        nat_t_detected: false,
+        peer: remote,
+        ike_version: IkeVersion::V2,
+        dpd_enabled: true,
+    });
 }
 
 impl IkeSa {
@@ -348,6 +356,7 @@ impl IkeSa {
             init_request: raw.to_vec(),
             init_response: response.clone(),
         }));
+        sa.last_request = raw.to_vec();
         sa.send_response(ctx, msg.header.message_id, response);
         sa.emit(ctx, EventKind::IkeSaNegotiating { spi_i, spi_r });
         Some(sa)

@@ -25,7 +25,7 @@ use rand_chacha::ChaCha20Rng;
 
 use crate::child::ChildSa;
 use crate::config::{EndpointConfig, Lifetimes};
-use crate::event::{Event, EventKind, IkeSaSecrets, SaState, Stats};
+use crate::event::{Event, EventKind, IkeSaSecrets, IkeVersion, SaState, Stats};
 use crate::proposal::Selected;
 use crate::Transmit;
 
@@ -48,9 +48,15 @@ pub(crate) struct Ctx<'a> {
     /// IKE SAs created while handling this input (by an IKE SA rekey).
     pub new_sas: &'a mut Vec<IkeSa>,
     /// Set when DPD's `restart` action wants a new IKE SA with this peer.
-    pub restart: &'a mut Option<SocketAddr>,
+    pub restart: &'a mut Option<(SocketAddr, IkeVersion)>,
     /// CHILD SAs to move to the IKE SA with these SPIs (an IKE rekey collision's survivor).
     pub adoptions: &'a mut Vec<((u64, u64), Vec<ChildSa>)>,
+    /// IKEv1: an ISAKMP SA wants a new main mode to replace it (peer, its cookies).
+    pub v1_rekey: &'a mut Option<(SocketAddr, (u64, u64))>,
+    /// IKEv1: a new ISAKMP SA is up that replaces the one with these cookies.
+    pub v1_replaced: &'a mut Option<(u64, u64)>,
+    /// IKEv1: IPsec SAs whose ISAKMP SA was deleted, for a newer ISAKMP SA to take over.
+    pub v1_orphans: &'a mut Vec<ChildSa>,
 }
 
 impl Ctx<'_> {
@@ -202,7 +208,11 @@ pub(crate) enum Purpose {
     Auth,
     /// An empty INFORMATIONAL: a liveness check (DPD).
     Liveness,
-    DeleteIke,
+    /// `live`: the SA was up (not replaced by a rekey) when we sent the DELETE, so its
+    /// end is news (`superseded` is set by the DELETE itself and cannot tell).
+    DeleteIke {
+        live: bool,
+    },
     DeleteChild {
         spi_in: u32,
     },
@@ -252,6 +262,9 @@ pub(crate) struct IkeSa {
     /// The peer's next request id, and our last response (resent on a retransmit).
     pub expected_request_id: u32,
     pub last_response: Option<(u32, Vec<u8>)>,
+    /// The request `last_response` answers, as received: only a bitwise copy of it is a
+    /// retransmission (RFC 7296 §2.1).
+    pub last_request: Vec<u8>,
     pub children: Vec<ChildSa>,
     /// The IKE proposal chosen in IKE_SA_INIT (or the IKE rekey that created this SA).
     pub ike_selected: Option<Selected>,
@@ -295,6 +308,7 @@ impl IkeSa {
             queued: VecDeque::new(),
             expected_request_id: 0,
             last_response: None,
+            last_request: Vec::new(),
             children: Vec::new(),
             ike_selected: None,
             rekey_at: None,
@@ -351,6 +365,8 @@ impl IkeSa {
             phase2,
             nat_t_detected: self.nat.local_behind || self.nat.peer_behind,
             peer: self.remote,
+            ike_version: IkeVersion::V2,
+            dpd_enabled: true,
         });
     }
 
@@ -500,10 +516,9 @@ impl IkeSa {
                 Purpose::Auth => self.handle_auth_response(ctx, &payloads),
                 Purpose::RekeyChild(r) => self.handle_child_rekey_response(ctx, id, *r, &payloads),
                 Purpose::RekeyIke(r) => self.handle_ike_rekey_response(ctx, id, *r, &payloads),
-                Purpose::DeleteIke => {
-                    let was_live = !self.superseded;
+                Purpose::DeleteIke { live } => {
                     self.close();
-                    if was_live {
+                    if live {
                         self.emit(ctx, EventKind::IkeSaDeleted);
                     }
                 }
@@ -513,11 +528,17 @@ impl IkeSa {
             self.send_queued(ctx);
             return;
         }
-        // A request. A retransmission of the last one gets the same response again.
+        // A request. A retransmission of the last one gets the same response again; any
+        // other message with its id (forged, corrupted) gets nothing.
         if let Some((last_id, response)) = &self.last_response {
             if *last_id == id {
-                ctx.send(self.local, self.remote, response.clone());
-                ctx.stats.retransmits += 1;
+                if raw == self.last_request {
+                    ctx.send(self.local, self.remote, response.clone());
+                    ctx.stats.retransmits += 1;
+                } else {
+                    tracing::debug!(id, "not a retransmission of the last request: dropped");
+                    ctx.stats.unmatched += 1;
+                }
                 return;
             }
         }
@@ -537,6 +558,9 @@ impl IkeSa {
                 }
             }
             _ => ctx.stats.unmatched += 1,
+        }
+        if self.last_response.as_ref().is_some_and(|(last_id, _)| *last_id == id) {
+            self.last_request = raw.to_vec();
         }
     }
 

@@ -143,7 +143,7 @@ impl IkeSa {
                 self.close();
                 self.emit(ctx, EventKind::RetransmitsExhausted { exchange, retransmits });
                 if ctx.config.dpd.is_some_and(|d| d.action == DpdAction::Restart) {
-                    *ctx.restart = Some(self.remote);
+                    *ctx.restart = Some((self.remote, crate::event::IkeVersion::V2));
                 }
             }
             _ => {
@@ -165,7 +165,7 @@ impl IkeSa {
                 self.close();
                 self.emit(ctx, EventKind::DpdTimeout { retransmits, action });
                 if action == DpdAction::Restart {
-                    *ctx.restart = Some(self.remote);
+                    *ctx.restart = Some((self.remote, crate::event::IkeVersion::V2));
                 }
             }
             DpdAction::None => {
@@ -184,10 +184,15 @@ impl IkeSa {
         self.pending = None;
         self.queued.clear();
         self.superseded = true;
+        // Its CHILD SAs go with it (§1.4.1).
+        for c in &mut self.children {
+            c.superseded = true;
+        }
         if announce {
             self.emit(ctx, EventKind::IkeSaDeleteSent);
         }
-        self.request(ctx, ExchangeType::INFORMATIONAL, Purpose::DeleteIke, vec![Payload::Delete(delete)]);
+        let purpose = Purpose::DeleteIke { live: announce };
+        self.request(ctx, ExchangeType::INFORMATIONAL, purpose, vec![Payload::Delete(delete)]);
     }
 
     /// Deletes one CHILD SA (its lifetime ran out without a rekey, or it was replaced).

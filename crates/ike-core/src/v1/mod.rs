@@ -1,0 +1,274 @@
+//! IKEv1 (RFC 2409): an ISAKMP SA negotiated in main mode with a pre-shared key, its IPsec
+//! SAs negotiated in quick mode (with or without PFS), informational exchanges (DELETE,
+//! notifications) and DPD (RFC 3706). Same shape as the IKEv2 SA: sans-IO, inputs carry
+//! `now`, everything leaves through [`Ctx`].
+//!
+//! ```text
+//! initiator                                        responder
+//!  |-- HDR, SA, VID ------------------------------------>|  main mode 1
+//!  |<-- HDR, SA, VID ------------------------------------|  2
+//!  |-- HDR, KE, Ni, NAT-D, NAT-D ----------------------->|  3
+//!  |<-- HDR, KE, Nr, NAT-D, NAT-D -----------------------|  4  (keys: SKEYID from the PSK)
+//!  |-- HDR*, IDii, HASH_I ------------------------------>|  5  (encrypted: a wrong PSK
+//!  |<-- HDR*, IDir, HASH_R ------------------------------|  6   makes this undecryptable)
+//!  |-- HDR*, HASH(1), SA, Ni, [KE], IDci, IDcr --------->|  quick mode 1
+//!  |<-- HDR*, HASH(2), SA, Nr, [KE], IDci, IDcr ---------|  2
+//!  |-- HDR*, HASH(3) ----------------------------------->|  3
+//! ```
+
+mod exchange;
+mod main_mode;
+pub(crate) mod proposal;
+mod quick_mode;
+mod timers;
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use ike_crypto::v1::{Cbc, Hash};
+use ike_crypto::{KeyExchange, Prf};
+use ike_wire::v1::Transform;
+use ike_wire::TrafficSelector;
+
+use crate::child::ChildSa;
+use crate::event::{Event, EventKind, IkeVersion, SaState};
+use crate::proposal::Selected;
+use crate::sa::{Ctx, Nat, Role};
+
+/// RFC 3706's vendor ID: "this implementation does DPD".
+pub(crate) const DPD_VENDOR_ID: [u8; 16] =
+    [0xaf, 0xca, 0xd7, 0x13, 0x68, 0xa1, 0xf1, 0xc9, 0x6b, 0x86, 0x96, 0xfc, 0x77, 0x57, 0x01, 0x00];
+/// RFC 3947's vendor ID (MD5 of "RFC 3947").
+pub(crate) const NAT_T_VENDOR_ID: [u8; 16] =
+    [0x4a, 0x13, 0x1c, 0x81, 0x07, 0x03, 0x58, 0x45, 0x5c, 0x57, 0x28, 0xf2, 0x0e, 0x95, 0x45, 0x2f];
+
+/// Where main mode stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Step {
+    /// Initiator: sent message 1 / 3 / 5.
+    I1,
+    I3,
+    I5,
+    /// Responder: sent message 2 / 4.
+    R2,
+    R4,
+    Established,
+    Closed,
+}
+
+/// What main mode accumulates until the ISAKMP SA is up.
+pub(crate) struct MainMode {
+    /// The initiator's SA payload body (SAi_b), which both HASH_I and HASH_R cover.
+    pub sai_b: Vec<u8>,
+    pub transform: Option<Transform>,
+    pub ke: Option<KeyExchange>,
+    pub g_xi: Vec<u8>,
+    pub g_xr: Vec<u8>,
+    pub ni: Vec<u8>,
+    pub nr: Vec<u8>,
+}
+
+/// The ISAKMP SA's keys (RFC 2409 §5) and the CBC IV chain of phase 1.
+pub(crate) struct P1Keys {
+    pub hash: Hash,
+    pub prf: Prf,
+    pub skeyid: Vec<u8>,
+    pub skeyid_d: Vec<u8>,
+    pub skeyid_a: Vec<u8>,
+    pub cbc: Cbc,
+    /// The IV for the next phase 1 message.
+    pub iv: Vec<u8>,
+    /// The last CBC block of phase 1, from which every phase 2 IV is derived.
+    pub last_block: Vec<u8>,
+}
+
+/// One quick mode exchange in progress.
+pub(crate) struct QuickMode {
+    pub mid: u32,
+    pub role: Role,
+    pub iv: Vec<u8>,
+    pub ni: Vec<u8>,
+    pub nr: Vec<u8>,
+    pub ke: Option<KeyExchange>,
+    pub spi_in: u32,
+    /// The CHILD SA this quick mode replaces (a phase 2 rekey).
+    pub rekey_of: Option<u32>,
+    pub ts_local: Vec<TrafficSelector>,
+    pub ts_remote: Vec<TrafficSelector>,
+}
+
+/// What an outstanding message of ours waits for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Awaiting {
+    MainMode,
+    Quick(u32),
+    /// A responder's quick mode message 2, waiting for message 3.
+    QuickFinish(u32),
+    Dpd(u32),
+}
+
+pub(crate) struct Pending1 {
+    pub awaiting: Awaiting,
+    pub datagram: Vec<u8>,
+    pub transmissions: u32,
+    pub first_sent: Instant,
+    pub deadline: Instant,
+}
+
+/// An ISAKMP SA and its IPsec SAs.
+pub(crate) struct Phase1Sa {
+    pub role: Role,
+    pub cky_i: u64,
+    pub cky_r: u64,
+    pub local: SocketAddr,
+    pub remote: SocketAddr,
+    pub step: Step,
+    pub mm: Option<Box<MainMode>>,
+    pub keys: Option<Box<P1Keys>>,
+    pub selected: Option<Selected>,
+    pub nat: Nat,
+    /// The peer announced DPD support (RFC 3706 vendor ID).
+    pub peer_dpd: bool,
+    pub children: Vec<ChildSa>,
+    pub quick: Vec<QuickMode>,
+    pub pending: Option<Pending1>,
+    /// Quick modes to start once the outstanding exchange completes.
+    pub queued_quick: VecDeque<Option<u32>>,
+    /// The last message received and our answer, to answer a retransmission alike.
+    pub last_in: Option<Vec<u8>>,
+    pub last_out: Option<Vec<u8>>,
+    pub lifetime: Duration,
+    pub rekey_at: Option<Instant>,
+    pub expire_at: Option<Instant>,
+    pub half_open_at: Option<Instant>,
+    pub last_heard: Instant,
+    pub traffic: bool,
+    /// Replaced by a newer ISAKMP SA: counts for nothing, waits to be deleted.
+    pub superseded: bool,
+    /// A new main mode replacing this SA is under way.
+    pub rekeying: bool,
+    /// The ISAKMP SA this one replaces once it is established (phase 1 rekey).
+    pub replaces: Option<(u64, u64)>,
+    pub dpd_seq: u32,
+}
+
+impl Phase1Sa {
+    pub(crate) fn new(role: Role, cky_i: u64, cky_r: u64, local: SocketAddr, remote: SocketAddr, now: Instant) -> Self {
+        Phase1Sa {
+            role,
+            cky_i,
+            cky_r,
+            local,
+            remote,
+            step: if role == Role::Initiator { Step::I1 } else { Step::R2 },
+            mm: None,
+            keys: None,
+            selected: None,
+            nat: Nat::default(),
+            peer_dpd: false,
+            children: Vec::new(),
+            quick: Vec::new(),
+            pending: None,
+            queued_quick: VecDeque::new(),
+            last_in: None,
+            last_out: None,
+            lifetime: Duration::ZERO,
+            rekey_at: None,
+            expire_at: None,
+            half_open_at: None,
+            last_heard: now,
+            traffic: false,
+            superseded: false,
+            rekeying: false,
+            replaces: None,
+            dpd_seq: 0,
+        }
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.step == Step::Closed
+    }
+
+    pub fn is_established(&self) -> bool {
+        self.step == Step::Established && !self.superseded
+    }
+
+    pub fn phase1(&self) -> SaState {
+        match self.step {
+            _ if self.superseded => SaState::Down,
+            Step::Established if self.rekeying => SaState::Rekeying,
+            Step::Established => SaState::Established,
+            Step::Closed => SaState::Down,
+            _ => SaState::Negotiating,
+        }
+    }
+
+    pub fn phase2(&self) -> SaState {
+        self.children.iter().filter(|c| !c.superseded).map(|c| c.state).max().unwrap_or(SaState::Down)
+    }
+
+    pub fn emit(&self, ctx: &mut Ctx<'_>, kind: EventKind) {
+        self.emit_with(ctx, kind, self.phase1(), self.phase2());
+    }
+
+    pub fn emit_with(&self, ctx: &mut Ctx<'_>, kind: EventKind, phase1: SaState, phase2: SaState) {
+        ctx.events.push(Event {
+            kind,
+            phase1,
+            phase2,
+            nat_t_detected: self.nat.local_behind || self.nat.peer_behind,
+            peer: self.remote,
+            ike_version: IkeVersion::V1,
+            dpd_enabled: self.peer_dpd && ctx.config.dpd.is_some(),
+        });
+    }
+
+    /// Sends a message we expect an answer to, retransmitting it until then.
+    fn send_awaiting(&mut self, ctx: &mut Ctx<'_>, awaiting: Awaiting, datagram: Vec<u8>) {
+        let deadline = ctx.now + self.retransmit_wait(ctx, awaiting, 1);
+        ctx.send(self.local, self.remote, datagram.clone());
+        self.pending = Some(Pending1 { awaiting, datagram, transmissions: 1, first_sent: ctx.now, deadline });
+    }
+
+    /// Sends an answer, remembered so a retransmitted request gets it again.
+    fn send_answer(&mut self, ctx: &mut Ctx<'_>, request: &[u8], datagram: Vec<u8>) {
+        ctx.send(self.local, self.remote, datagram.clone());
+        self.last_in = Some(request.to_vec());
+        self.last_out = Some(datagram);
+    }
+
+    /// Ends the SA and its IPsec SAs without telling the peer.
+    pub fn close(&mut self) {
+        self.step = Step::Closed;
+        self.children.clear();
+        self.quick.clear();
+        self.pending = None;
+        self.queued_quick.clear();
+    }
+}
+
+impl Phase1Sa {
+    /// Handles a message for this ISAKMP SA (`raw` is its datagram). A retransmission of
+    /// the message we last answered gets the same answer again.
+    pub(crate) fn handle(&mut self, ctx: &mut Ctx<'_>, msg: &ike_wire::v1::Message, raw: &[u8]) {
+        if self.last_in.as_deref() == Some(raw) {
+            if let Some(out) = self.last_out.clone() {
+                ctx.stats.retransmits += 1;
+                ctx.send(self.local, self.remote, out);
+            }
+            return;
+        }
+        use ike_wire::v1::ExchangeType as X;
+        match msg.header.exchange {
+            X::IDENTITY_PROTECTION => self.handle_main_mode(ctx, msg, raw),
+            X::QUICK_MODE if self.is_established() => self.handle_quick_mode(ctx, msg, raw),
+            X::INFORMATIONAL => self.handle_informational(ctx, msg),
+            X::AGGRESSIVE => {
+                // AWS does not offer aggressive mode: refuse it.
+                ctx.stats.unmatched += 1;
+            }
+            _ => ctx.stats.unmatched += 1,
+        }
+    }
+}

@@ -1,0 +1,460 @@
+//! Quick mode (RFC 2409 §5.5): the IPsec SA, protected by the ISAKMP SA, with HASH(1..3)
+//! proving each message, optional PFS (a KE payload), client IDs as traffic selectors,
+//! and KEYMAT per direction. A new quick mode for the same selectors replaces an old SA
+//! (IKEv1 has no REKEY_SA), and the old one is deleted afterwards.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use ike_crypto::v1::{phase2_iv, qm_hash1, qm_hash2, qm_hash3, qm_keymat, Cbc};
+use ike_crypto::{child_sa_key_len, Encryption, Integrity, KeyExchange};
+use ike_wire::v1::{
+    doi, encode_payloads, id_type, ipsec_attr, protocol, ExchangeType, Id, Message, NotifyType, Payload, Proposal, Sa,
+};
+use ike_wire::{DhGroup, TrafficSelector, TsType};
+
+use super::exchange::{message_id, notification};
+use super::proposal::{chosen, lifetime, phase2_as_proposal, phase2_transforms};
+use super::{Awaiting, Phase1Sa, QuickMode};
+use crate::child::ChildSa;
+use crate::event::{ChildFailure, Direction, EventKind, SaState};
+use crate::proposal::{select, Negotiation, Selected};
+use crate::sa::{Ctx, Role};
+use crate::ts;
+
+const NONCE_LEN: usize = 32;
+
+/// A traffic selector as an IKEv1 client ID (a subnet, RFC 2407 §4.6.2).
+fn client_id(t: &TrafficSelector) -> Payload {
+    let (ty, data) = match (t.start_addr, t.end_addr) {
+        (IpAddr::V4(s), IpAddr::V4(e)) => {
+            let mask = !(u32::from(s) ^ u32::from(e));
+            let mut d = s.octets().to_vec();
+            d.extend_from_slice(&mask.to_be_bytes());
+            (id_type::IPV4_ADDR_SUBNET, d)
+        }
+        (IpAddr::V6(s), IpAddr::V6(e)) => {
+            let mask = !(u128::from(s) ^ u128::from(e));
+            let mut d = s.octets().to_vec();
+            d.extend_from_slice(&mask.to_be_bytes());
+            (id_type::IPV6_ADDR_SUBNET, d)
+        }
+        _ => (id_type::IPV4_ADDR_SUBNET, vec![0; 8]),
+    };
+    Payload::Id(Id { id_type: ty, protocol: t.ip_protocol, port: 0, data })
+}
+
+/// A client ID back as a traffic selector.
+fn selector(id: &Id) -> Option<TrafficSelector> {
+    let d = &id.data;
+    let (start, end, ts_type): (IpAddr, IpAddr, TsType) = match id.id_type {
+        id_type::IPV4_ADDR_SUBNET if d.len() == 8 => {
+            let a = u32::from_be_bytes([d[0], d[1], d[2], d[3]]);
+            let m = u32::from_be_bytes([d[4], d[5], d[6], d[7]]);
+            ((a & m).to_be_bytes().into(), (a | !m).to_be_bytes().into(), TsType::IPV4_ADDR_RANGE)
+        }
+        id_type::IPV4_ADDR if d.len() == 4 => {
+            let a: IpAddr = [d[0], d[1], d[2], d[3]].into();
+            (a, a, TsType::IPV4_ADDR_RANGE)
+        }
+        id_type::IPV6_ADDR_SUBNET if d.len() == 32 => {
+            let a = u128::from_be_bytes(d[..16].try_into().ok()?);
+            let m = u128::from_be_bytes(d[16..].try_into().ok()?);
+            ((a & m).to_be_bytes().into(), (a | !m).to_be_bytes().into(), TsType::IPV6_ADDR_RANGE)
+        }
+        _ => return None,
+    };
+    Some(TrafficSelector {
+        ts_type,
+        ip_protocol: id.protocol,
+        start_port: 0,
+        end_port: 65535,
+        start_addr: start,
+        end_addr: end,
+    })
+}
+
+fn host(ip: IpAddr) -> TrafficSelector {
+    ts::cidr(ip, if ip.is_ipv4() { 32 } else { 128 })
+}
+
+fn ids(p: &[Payload]) -> Vec<&Id> {
+    p.iter().filter_map(|p| if let Payload::Id(i) = p { Some(i) } else { None }).collect()
+}
+
+/// The ESP key length per direction for the chosen transform (§5.5).
+fn keymat_len(selected: &Selected) -> Option<usize> {
+    let encryption = Encryption::new(selected.encryption.id, selected.encryption.key_bits).ok()?;
+    let integrity = selected.integrity.map(Integrity::new).transpose().ok()?;
+    Some(child_sa_key_len(&encryption, integrity.as_ref()))
+}
+
+impl Phase1Sa {
+    /// Starts a quick mode for a new CHILD SA, or to replace `rekey_of`.
+    pub(super) fn start_quick_mode(&mut self, ctx: &mut Ctx<'_>, rekey_of: Option<u32>) {
+        if self.pending.is_some() {
+            self.queued_quick.push_back(rekey_of);
+            return;
+        }
+        let Some(keys) = self.keys.as_ref() else { return };
+        let old = rekey_of.and_then(|spi| self.children.iter().find(|c| c.spi_in == spi));
+        let (ts_local, ts_remote) = match old {
+            Some(c) => (c.ts_local.clone(), c.ts_remote.clone()),
+            None => (ctx.config.local_ts.clone(), ctx.config.remote_ts.clone()),
+        };
+        let groups: Vec<DhGroup> = ctx.config.esp.proposals.iter().flat_map(|p| p.dh.iter().copied()).collect();
+        let group = old
+            .and_then(|c| c.selected)
+            .and_then(|s| s.dh)
+            .or(self.selected.and_then(|s| s.dh).filter(|g| groups.contains(g)))
+            .or(groups.first().copied());
+        let ke = match group.map(KeyExchange::generate).transpose() {
+            Ok(k) => k,
+            Err(e) => {
+                tracing::warn!("quick mode PFS group {group:?}: {e}");
+                return;
+            }
+        };
+        if let Some(c) = rekey_of.and_then(|spi| self.children.iter_mut().find(|c| c.spi_in == spi)) {
+            c.state = SaState::Rekeying;
+            c.rekey_at = None;
+        }
+        let mid = message_id(ctx);
+        let spi_in = ctx.esp_spi();
+        let ni = ctx.random_bytes(NONCE_LEN);
+        let secs = u32::try_from(ctx.config.lifetimes.child.as_secs()).unwrap_or(u32::MAX);
+        // With PFS every transform carries the KE payload's group: keep only those.
+        let specs: Vec<_> = ctx
+            .config
+            .esp
+            .proposals
+            .iter()
+            .map(|p| {
+                let mut p = p.clone();
+                if let Some(g) = group {
+                    p.dh = vec![g];
+                }
+                p
+            })
+            .collect();
+        let proposal = Proposal {
+            number: 1,
+            protocol: protocol::IPSEC_ESP,
+            spi: spi_in.to_be_bytes().to_vec(),
+            transforms: phase2_transforms(&specs, secs),
+        };
+        let mut rest = vec![
+            Payload::Sa(Sa { doi: doi::IPSEC, situation: doi::SIT_IDENTITY_ONLY, proposals: vec![proposal] }),
+            Payload::Nonce(ni.clone()),
+        ];
+        if let Some(ke) = &ke {
+            rest.push(Payload::Ke(ke.public_value().to_vec()));
+        }
+        if let (Some(l), Some(r)) = (ts_local.first(), ts_remote.first()) {
+            rest.push(client_id(l));
+            rest.push(client_id(r));
+        }
+        let h1 = qm_hash1(&keys.prf, &keys.skeyid_a, mid, &encode_payloads(&rest).1);
+        let iv = phase2_iv(keys.hash, &keys.last_block, mid, Cbc::BLOCK);
+        let mut payloads = vec![Payload::Hash(h1)];
+        payloads.extend(rest);
+        let (datagram, next_iv) = self.encrypted(keys, ExchangeType::QUICK_MODE, mid, &iv, &payloads);
+        self.quick.push(QuickMode {
+            mid,
+            role: Role::Initiator,
+            iv: next_iv,
+            ni,
+            nr: Vec::new(),
+            ke,
+            spi_in,
+            rekey_of,
+            ts_local,
+            ts_remote,
+        });
+        self.send_awaiting(ctx, Awaiting::Quick(mid), datagram);
+    }
+
+    /// A quick mode message for this (established) ISAKMP SA.
+    pub(super) fn handle_quick_mode(&mut self, ctx: &mut Ctx<'_>, msg: &Message, raw: &[u8]) {
+        let mid = msg.header.message_id;
+        match self.quick.iter().position(|q| q.mid == mid) {
+            None => self.on_quick1(ctx, msg, raw),
+            Some(i) if self.quick[i].role == Role::Initiator => self.on_quick2(ctx, msg, i),
+            Some(i) => self.on_quick3(ctx, msg, i),
+        }
+    }
+
+    fn on_quick1(&mut self, ctx: &mut Ctx<'_>, msg: &Message, raw: &[u8]) {
+        let Some(keys) = self.keys.as_ref() else { return };
+        let mid = msg.header.message_id;
+        let iv = phase2_iv(keys.hash, &keys.last_block, mid, Cbc::BLOCK);
+        let Some((payloads, next_iv)) = Self::decrypt(keys, msg, &iv) else {
+            ctx.stats.integrity_failures += 1;
+            return;
+        };
+        let Some((Payload::Hash(h1), rest)) = payloads.split_first() else { return };
+        if *h1 != qm_hash1(&keys.prf, &keys.skeyid_a, mid, &encode_payloads(rest).1) {
+            ctx.stats.integrity_failures += 1;
+            return;
+        }
+        self.last_heard = ctx.now;
+        let sa = rest.iter().find_map(|p| if let Payload::Sa(s) = p { Some(s) } else { None });
+        let ni = rest.iter().find_map(|p| if let Payload::Nonce(n) = p { Some(n.clone()) } else { None });
+        let peer_ke = rest.iter().find_map(|p| if let Payload::Ke(k) = p { Some(k.clone()) } else { None });
+        let (Some(sa), Some(ni)) = (sa, ni) else { return };
+        let Some(offer) = sa.proposals.iter().find(|p| p.protocol == protocol::IPSEC_ESP) else { return };
+        let Ok(spi_out) = <[u8; 4]>::try_from(offer.spi.as_slice()).map(u32::from_be_bytes) else { return };
+        let refuse = |sa: &mut Phase1Sa, ctx: &mut Ctx<'_>, ty: NotifyType, failure: ChildFailure| {
+            sa.send_informational(
+                ctx,
+                notification(ty, protocol::IPSEC_ESP, spi_out.to_be_bytes().to_vec(), Vec::new()),
+            );
+            sa.emit(ctx, EventKind::ChildSaFailed { failure });
+        };
+        let as_v2: Vec<_> = offer.transforms.iter().map(phase2_as_proposal).collect();
+        let selected = match select(&as_v2, &ctx.config.esp, Negotiation::ChildWithKe) {
+            Ok(s) if s.dh.is_some() == peer_ke.is_some() => s,
+            Ok(_) | Err(_) => {
+                let unsupported =
+                    select(&as_v2, &ctx.config.esp, Negotiation::ChildWithKe).err().is_some_and(|e| e.unsupported);
+                refuse(
+                    self,
+                    ctx,
+                    NotifyType::NO_PROPOSAL_CHOSEN,
+                    ChildFailure::NoProposalChosen { unsupported, direction: Direction::Sent },
+                );
+                return;
+            }
+        };
+        let Some(transform) = chosen(&offer.transforms, &selected).cloned() else { return };
+        // Client IDs: absent means the two peers themselves (RFC 2409 §5.5).
+        let client = ids(rest);
+        let (tsi, tsr) = match client.as_slice() {
+            [i, r] => (selector(i), selector(r)),
+            _ => (Some(host(self.remote.ip())), Some(host(self.local.ip()))),
+        };
+        let (Some(tsi), Some(tsr)) = (tsi, tsr) else { return };
+        let tsi = ts::narrow(&[tsi], &ctx.config.remote_ts);
+        let tsr = ts::narrow(&[tsr], &ctx.config.local_ts);
+        let (Some(tsi1), Some(tsr1)) = (tsi.first().cloned(), tsr.first().cloned()) else {
+            refuse(
+                self,
+                ctx,
+                NotifyType::INVALID_ID_INFORMATION,
+                ChildFailure::TsUnacceptable { direction: Direction::Sent },
+            );
+            return;
+        };
+        let ours = match selected.dh.map(KeyExchange::generate).transpose() {
+            Ok(k) => k,
+            Err(_) => return,
+        };
+        let our_public = ours.as_ref().map(|k| k.public_value().to_vec());
+        let g_xy = match (ours, &peer_ke) {
+            (Some(k), Some(p)) => match k.shared_secret(p) {
+                Ok(g) => Some(g),
+                Err(_) => return,
+            },
+            _ => None,
+        };
+        let nr = ctx.random_bytes(NONCE_LEN);
+        let spi_in = ctx.esp_spi();
+        let mut t = transform.clone();
+        t.number = 1;
+        let proposal = Proposal {
+            number: offer.number,
+            protocol: protocol::IPSEC_ESP,
+            spi: spi_in.to_be_bytes().to_vec(),
+            transforms: vec![t],
+        };
+        let mut rest2 = vec![
+            Payload::Sa(Sa { doi: sa.doi, situation: sa.situation, proposals: vec![proposal] }),
+            Payload::Nonce(nr.clone()),
+        ];
+        if let Some(p) = our_public {
+            rest2.push(Payload::Ke(p));
+        }
+        if client.len() == 2 {
+            rest2.push(client_id(&tsi1));
+            rest2.push(client_id(&tsr1));
+        }
+        let Some(keys) = self.keys.as_ref() else { return };
+        let h2 = qm_hash2(&keys.prf, &keys.skeyid_a, mid, &ni, &encode_payloads(&rest2).1);
+        let mut payloads2 = vec![Payload::Hash(h2)];
+        payloads2.extend(rest2);
+        let (datagram, next_iv2) = self.encrypted(keys, ExchangeType::QUICK_MODE, mid, &next_iv, &payloads2);
+        let lifetime_secs = lifetime(&transform, ipsec_attr::SA_LIFE_TYPE, ipsec_attr::SA_LIFE_DURATION);
+        let mut child = ChildSa::negotiating(spi_in);
+        if let (Some(len), Some(keys)) = (keymat_len(&selected), self.keys.as_ref()) {
+            let inbound =
+                qm_keymat(&keys.prf, &keys.skeyid_d, g_xy.as_deref(), protocol::IPSEC_ESP, spi_in, &ni, &nr, len);
+            let outbound =
+                qm_keymat(&keys.prf, &keys.skeyid_d, g_xy.as_deref(), protocol::IPSEC_ESP, spi_out, &ni, &nr, len);
+            child.keymat = [inbound, outbound].concat();
+        }
+        child.spi_out = spi_out;
+        child.selected = Some(selected);
+        child.ts_local = vec![tsr1];
+        child.ts_remote = vec![tsi1];
+        let lifetime = lifetime_secs
+            .map(|s| Duration::from_secs(s.into()))
+            .unwrap_or(ctx.config.lifetimes.child)
+            .min(ctx.config.lifetimes.child);
+        let (rekey_at, expire_at) = ctx.lifetime(lifetime);
+        (child.rekey_at, child.expire_at) = (rekey_at, Some(expire_at));
+        self.children.push(child);
+        self.quick.push(QuickMode {
+            mid,
+            role: Role::Responder,
+            iv: next_iv2,
+            ni,
+            nr,
+            ke: None,
+            spi_in,
+            rekey_of: None,
+            ts_local: Vec::new(),
+            ts_remote: Vec::new(),
+        });
+        self.emit(ctx, EventKind::ChildSaNegotiating);
+        self.last_in = Some(raw.to_vec());
+        self.last_out = Some(datagram.clone());
+        self.send_awaiting(ctx, Awaiting::QuickFinish(mid), datagram);
+    }
+
+    fn on_quick2(&mut self, ctx: &mut Ctx<'_>, msg: &Message, i: usize) {
+        let Some(keys) = self.keys.as_ref() else { return };
+        let q = &self.quick[i];
+        let mid = q.mid;
+        let Some((payloads, next_iv)) = Self::decrypt(keys, msg, &q.iv) else {
+            ctx.stats.integrity_failures += 1;
+            return;
+        };
+        let Some((Payload::Hash(h2), rest)) = payloads.split_first() else { return };
+        if *h2 != qm_hash2(&keys.prf, &keys.skeyid_a, mid, &q.ni, &encode_payloads(rest).1) {
+            ctx.stats.integrity_failures += 1;
+            return;
+        }
+        self.last_heard = ctx.now;
+        self.pending = None;
+        let mut q = self.quick.remove(i);
+        let fail = |sa: &mut Phase1Sa, ctx: &mut Ctx<'_>, q: &QuickMode| {
+            sa.restore(q.rekey_of);
+            sa.emit(ctx, EventKind::ChildSaFailed { failure: ChildFailure::InvalidResponse });
+            sa.next_queued(ctx);
+        };
+        let sa = rest.iter().find_map(|p| if let Payload::Sa(s) = p { Some(s) } else { None });
+        let nr = rest.iter().find_map(|p| if let Payload::Nonce(n) = p { Some(n.clone()) } else { None });
+        let peer_ke = rest.iter().find_map(|p| if let Payload::Ke(k) = p { Some(k.clone()) } else { None });
+        let (Some(sa), Some(nr)) = (sa, nr) else { return fail(self, ctx, &q) };
+        let Some(p) = sa.proposals.first() else { return fail(self, ctx, &q) };
+        let Some(t) = p.transforms.first() else { return fail(self, ctx, &q) };
+        let Ok(spi_out) = <[u8; 4]>::try_from(p.spi.as_slice()).map(u32::from_be_bytes) else {
+            return fail(self, ctx, &q);
+        };
+        let Some(selected) = Selected::from_wire(&phase2_as_proposal(t))
+            .filter(|s| ctx.config.esp.proposals.iter().any(|p| p.allows(s)))
+        else {
+            return fail(self, ctx, &q);
+        };
+        let g_xy = match (q.ke.take(), peer_ke) {
+            (Some(k), Some(p)) => match k.shared_secret(&p) {
+                Ok(g) => Some(g),
+                Err(_) => return fail(self, ctx, &q),
+            },
+            (None, None) => None,
+            _ => return fail(self, ctx, &q),
+        };
+        let Some(keys) = self.keys.as_ref() else { return };
+        let h3 = qm_hash3(&keys.prf, &keys.skeyid_a, mid, &q.ni, &nr);
+        let (datagram, _) = self.encrypted(keys, ExchangeType::QUICK_MODE, mid, &next_iv, &[Payload::Hash(h3)]);
+        ctx.send(self.local, self.remote, datagram);
+        let mut child = ChildSa::negotiating(q.spi_in);
+        if let Some(len) = keymat_len(&selected) {
+            let inbound =
+                qm_keymat(&keys.prf, &keys.skeyid_d, g_xy.as_deref(), protocol::IPSEC_ESP, q.spi_in, &q.ni, &nr, len);
+            let outbound =
+                qm_keymat(&keys.prf, &keys.skeyid_d, g_xy.as_deref(), protocol::IPSEC_ESP, spi_out, &q.ni, &nr, len);
+            child.keymat = [inbound, outbound].concat();
+        }
+        child.spi_out = spi_out;
+        child.selected = Some(selected);
+        child.ts_local = q.ts_local.clone();
+        child.ts_remote = q.ts_remote.clone();
+        child.state = SaState::Established;
+        let lifetime = lifetime(t, ipsec_attr::SA_LIFE_TYPE, ipsec_attr::SA_LIFE_DURATION)
+            .map(|s| Duration::from_secs(s.into()))
+            .unwrap_or(ctx.config.lifetimes.child)
+            .min(ctx.config.lifetimes.child);
+        let (rekey_at, expire_at) = ctx.lifetime(lifetime);
+        (child.rekey_at, child.expire_at) = (rekey_at, Some(expire_at));
+        self.children.push(child);
+        let spi_in = q.spi_in;
+        match q.rekey_of {
+            Some(old) => {
+                self.emit(ctx, EventKind::ChildSaRekeyed { old_spi_in: old, spi_in, spi_out });
+                self.delete_child(ctx, old);
+            }
+            None => self.emit(ctx, EventKind::ChildSaEstablished { spi_in, spi_out, selected }),
+        }
+        self.next_queued(ctx);
+    }
+
+    fn on_quick3(&mut self, ctx: &mut Ctx<'_>, msg: &Message, i: usize) {
+        let Some(keys) = self.keys.as_ref() else { return };
+        let q = &self.quick[i];
+        let Some((payloads, _)) = Self::decrypt(keys, msg, &q.iv) else {
+            ctx.stats.integrity_failures += 1;
+            return;
+        };
+        let Some(Payload::Hash(h3)) = payloads.first() else { return };
+        if *h3 != qm_hash3(&keys.prf, &keys.skeyid_a, q.mid, &q.ni, &q.nr) {
+            ctx.stats.integrity_failures += 1;
+            return;
+        }
+        self.last_heard = ctx.now;
+        let q = self.quick.remove(i);
+        if self.pending.as_ref().is_some_and(|p| p.awaiting == Awaiting::QuickFinish(q.mid)) {
+            self.pending = None;
+        }
+        let Some(pos) = self.children.iter().position(|c| c.spi_in == q.spi_in) else { return };
+        self.children[pos].state = SaState::Established;
+        let (ts_l, ts_r, spi_out) =
+            (self.children[pos].ts_local.clone(), self.children[pos].ts_remote.clone(), self.children[pos].spi_out);
+        let selected = self.children[pos].selected;
+        // The same selectors as an SA we have: the peer is replacing it (a phase 2 rekey).
+        let old = self
+            .children
+            .iter_mut()
+            .find(|c| c.spi_in != q.spi_in && !c.superseded && c.ts_local == ts_l && c.ts_remote == ts_r);
+        match (old, selected) {
+            (Some(old), _) => {
+                old.superseded = true;
+                old.rekey_at = None;
+                let old_spi_in = old.spi_in;
+                self.emit(ctx, EventKind::ChildSaRekeyed { old_spi_in, spi_in: q.spi_in, spi_out });
+            }
+            (None, Some(selected)) => {
+                self.emit(ctx, EventKind::ChildSaEstablished { spi_in: q.spi_in, spi_out, selected })
+            }
+            (None, None) => {}
+        }
+        self.next_queued(ctx);
+    }
+
+    /// A phase 2 rekey that did not happen leaves the old SA as it was.
+    pub(super) fn restore(&mut self, rekey_of: Option<u32>) {
+        if let Some(c) = rekey_of.and_then(|spi| self.children.iter_mut().find(|c| c.spi_in == spi)) {
+            if !c.superseded {
+                c.state = SaState::Established;
+            }
+        }
+    }
+
+    pub(super) fn next_queued(&mut self, ctx: &mut Ctx<'_>) {
+        if self.pending.is_none() {
+            if let Some(rekey_of) = self.queued_quick.pop_front() {
+                self.start_quick_mode(ctx, rekey_of);
+            }
+        }
+    }
+}

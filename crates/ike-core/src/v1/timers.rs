@@ -1,0 +1,271 @@
+//! IKEv1 timers and informational exchanges: retransmission, DPD (RFC 3706: R-U-THERE /
+//! R-U-THERE-ACK with AWS's timing), the half-open timeout, phase 1 and phase 2 rekey
+//! (a new main mode / quick mode before the lifetime ends) and expiry, and DELETE.
+
+use std::time::{Duration, Instant};
+
+use ike_wire::v1::{doi, protocol, Body, Delete, ExchangeType, Message, NotifyType, Payload};
+
+use super::exchange::notification;
+use super::{Awaiting, Phase1Sa};
+use crate::config::{DpdAction, EndpointConfig};
+use crate::event::{EventKind, SaState};
+use crate::sa::{Ctx, Role};
+
+impl Phase1Sa {
+    pub(super) fn retransmit_wait(&self, ctx: &Ctx<'_>, awaiting: Awaiting, n: u32) -> Duration {
+        match (awaiting, ctx.config.dpd) {
+            (Awaiting::Dpd(_), Some(dpd)) if dpd.timeout.is_some() => dpd.delay,
+            _ => ctx.config.retransmit.wait_after(n),
+        }
+    }
+
+    fn dpd_at(&self, config: &EndpointConfig) -> Option<Instant> {
+        let dpd = config.dpd?;
+        if !self.is_established() || !self.peer_dpd || self.pending.is_some() {
+            return None;
+        }
+        let nat = self.nat.local_behind || self.nat.peer_behind;
+        let child_up = self.children.iter().any(|c| c.state == SaState::Established);
+        if self.traffic && child_up && !nat {
+            return None;
+        }
+        Some(self.last_heard + dpd.delay)
+    }
+
+    pub fn deadline(&self, config: &EndpointConfig) -> Option<Instant> {
+        let children = self.children.iter().filter(|c| !c.superseded).flat_map(|c| [c.rekey_at, c.expire_at]);
+        [
+            self.pending.as_ref().map(|p| p.deadline),
+            self.half_open_at,
+            self.rekey_at,
+            self.expire_at,
+            self.dpd_at(config),
+        ]
+        .into_iter()
+        .chain(children)
+        .flatten()
+        .min()
+    }
+
+    pub fn handle_timeout(&mut self, ctx: &mut Ctx<'_>) {
+        let now = ctx.now;
+        if self.pending.as_ref().is_some_and(|p| p.deadline <= now) {
+            self.retransmit(ctx);
+        }
+        if self.is_closed() {
+            return;
+        }
+        if self.half_open_at.is_some_and(|t| t <= now) {
+            self.close();
+            self.emit(ctx, EventKind::HalfOpenTimeout);
+            return;
+        }
+        if self.superseded {
+            return;
+        }
+        if self.expire_at.is_some_and(|t| t <= now) {
+            self.expire_at = None;
+            self.delete(ctx);
+            return;
+        }
+        if self.rekey_at.is_some_and(|t| t <= now) {
+            self.rekey_at = None;
+            self.rekeying = true;
+            *ctx.v1_rekey = Some((self.remote, (self.cky_i, self.cky_r)));
+        }
+        let due: Vec<(u32, bool)> = self
+            .children
+            .iter()
+            .filter(|c| !c.superseded && c.state != SaState::Negotiating)
+            .filter_map(|c| {
+                if c.expire_at.is_some_and(|t| t <= now) {
+                    Some((c.spi_in, true))
+                } else if c.rekey_at.is_some_and(|t| t <= now) {
+                    Some((c.spi_in, false))
+                } else {
+                    None
+                }
+            })
+            .collect();
+        for (spi_in, expired) in due {
+            if expired {
+                self.delete_child(ctx, spi_in);
+            } else {
+                self.start_quick_mode(ctx, Some(spi_in));
+            }
+        }
+        if self.dpd_at(ctx.config).is_some_and(|t| t <= now) {
+            self.dpd_seq = self.dpd_seq.wrapping_add(1);
+            let seq = self.dpd_seq;
+            let spi = [self.cky_i.to_be_bytes(), self.cky_r.to_be_bytes()].concat();
+            let n = notification(NotifyType::R_U_THERE, protocol::ISAKMP, spi, seq.to_be_bytes().to_vec());
+            if let Some(datagram) = self.informational(ctx, n) {
+                self.send_awaiting(ctx, Awaiting::Dpd(seq), datagram);
+            }
+        }
+    }
+
+    fn retransmit(&mut self, ctx: &mut Ctx<'_>) {
+        let now = ctx.now;
+        let Some(p) = self.pending.as_ref() else { return };
+        let dpd_timeout = match (p.awaiting, ctx.config.dpd) {
+            (Awaiting::Dpd(_), Some(dpd)) => dpd.timeout,
+            _ => None,
+        };
+        let give_up = match dpd_timeout {
+            Some(timeout) => now >= p.first_sent + timeout,
+            None => p.transmissions > ctx.config.retransmit.tries,
+        };
+        if !give_up {
+            let n = p.transmissions + 1;
+            let mut deadline = now + self.retransmit_wait(ctx, p.awaiting, n);
+            if let Some(timeout) = dpd_timeout {
+                deadline = deadline.min(p.first_sent + timeout);
+            }
+            let datagram = p.datagram.clone();
+            if let Some(p) = self.pending.as_mut() {
+                p.transmissions = n;
+                p.deadline = deadline;
+            }
+            ctx.stats.retransmits += 1;
+            ctx.send(self.local, self.remote, datagram);
+            return;
+        }
+        let Some(p) = self.pending.take() else { return };
+        let retransmits = p.transmissions - 1;
+        match p.awaiting {
+            Awaiting::Dpd(_) => {
+                let action = ctx.config.dpd.map_or(DpdAction::Clear, |d| d.action);
+                if action == DpdAction::None {
+                    self.last_heard = now;
+                    self.emit(ctx, EventKind::DpdTimeout { retransmits, action });
+                    return;
+                }
+                self.close();
+                self.emit(ctx, EventKind::DpdTimeout { retransmits, action });
+                if action == DpdAction::Restart {
+                    *ctx.restart = Some((self.remote, crate::event::IkeVersion::V1));
+                }
+            }
+            Awaiting::QuickFinish(mid) => {
+                // The initiator never confirmed: forget the half-made CHILD SA.
+                if let Some(i) = self.quick.iter().position(|q| q.mid == mid) {
+                    let q = self.quick.remove(i);
+                    self.children.retain(|c| c.spi_in != q.spi_in);
+                    self.emit(ctx, EventKind::ChildSaFailed { failure: crate::event::ChildFailure::InvalidResponse });
+                }
+            }
+            Awaiting::MainMode | Awaiting::Quick(_) => {
+                let was_live = !self.superseded;
+                let exchange = if p.awaiting == Awaiting::MainMode {
+                    ike_wire::ExchangeType(ExchangeType::IDENTITY_PROTECTION.0)
+                } else {
+                    ike_wire::ExchangeType(ExchangeType::QUICK_MODE.0)
+                };
+                self.close();
+                if was_live {
+                    self.emit(ctx, EventKind::RetransmitsExhausted { exchange, retransmits });
+                }
+            }
+        }
+    }
+
+    /// Deletes this ISAKMP SA (informational DELETE with both cookies as its SPI).
+    pub(crate) fn delete(&mut self, ctx: &mut Ctx<'_>) {
+        let announce = !self.superseded;
+        self.superseded = true;
+        for c in &mut self.children {
+            c.superseded = true;
+        }
+        if announce {
+            self.emit(ctx, EventKind::IkeSaDeleteSent);
+        }
+        let spi = [self.cky_i.to_be_bytes(), self.cky_r.to_be_bytes()].concat();
+        let d = Delete { doi: doi::IPSEC, protocol: protocol::ISAKMP, spi_size: 16, spis: vec![spi] };
+        self.send_informational(ctx, Payload::Delete(d));
+        self.close();
+    }
+
+    /// Deletes one IPsec SA (informational DELETE with our inbound SPI).
+    pub(super) fn delete_child(&mut self, ctx: &mut Ctx<'_>, spi_in: u32) {
+        let Some(pos) = self.children.iter().position(|c| c.spi_in == spi_in) else { return };
+        let child = self.children.remove(pos);
+        if !child.superseded {
+            self.emit(ctx, EventKind::ChildSaDeleteSent { spi_in });
+        }
+        let d = Delete {
+            doi: doi::IPSEC,
+            protocol: protocol::IPSEC_ESP,
+            spi_size: 4,
+            spis: vec![spi_in.to_be_bytes().to_vec()],
+        };
+        self.send_informational(ctx, Payload::Delete(d));
+    }
+
+    /// An informational exchange from the peer: DPD, a notification, a DELETE.
+    pub(super) fn handle_informational(&mut self, ctx: &mut Ctx<'_>, msg: &Message) {
+        if let Body::Plain(payloads) = &msg.body {
+            self.handle_plain_notify(ctx, payloads);
+            return;
+        }
+        let Some(payloads) = self.open_informational(msg) else {
+            ctx.stats.integrity_failures += 1;
+            return;
+        };
+        self.last_heard = ctx.now;
+        for p in payloads {
+            match p {
+                Payload::Notification(n) if n.ty == NotifyType::R_U_THERE => {
+                    let ack = notification(NotifyType::R_U_THERE_ACK, protocol::ISAKMP, n.spi.clone(), n.data.clone());
+                    self.send_informational(ctx, ack);
+                }
+                Payload::Notification(n)
+                    if n.ty == NotifyType::R_U_THERE_ACK
+                        && self.pending.as_ref().is_some_and(|p| matches!(p.awaiting, Awaiting::Dpd(_))) =>
+                {
+                    self.pending = None;
+                    self.next_queued(ctx);
+                }
+                Payload::Notification(n)
+                    if n.ty == NotifyType::NO_PROPOSAL_CHOSEN || n.ty == NotifyType::INVALID_ID_INFORMATION =>
+                {
+                    // The peer refused our quick mode.
+                    let Some(q) = self.quick.iter().position(|q| q.role == Role::Initiator) else { continue };
+                    let q = self.quick.remove(q);
+                    self.pending = None;
+                    self.restore(q.rekey_of);
+                    let failure = if n.ty == NotifyType::NO_PROPOSAL_CHOSEN {
+                        crate::event::ChildFailure::NoProposalChosen {
+                            unsupported: false,
+                            direction: crate::event::Direction::Received,
+                        }
+                    } else {
+                        crate::event::ChildFailure::TsUnacceptable { direction: crate::event::Direction::Received }
+                    };
+                    self.emit(ctx, EventKind::ChildSaFailed { failure });
+                    self.next_queued(ctx);
+                }
+                Payload::Delete(d) if d.protocol == protocol::ISAKMP => {
+                    // IPsec SAs outlive their ISAKMP SA in IKEv1: a newer ISAKMP SA with
+                    // this peer takes them over (the endpoint finds it).
+                    let children = std::mem::take(&mut self.children);
+                    ctx.v1_orphans.extend(children);
+                    self.close();
+                    self.emit(ctx, EventKind::IkeSaDeleteReceived);
+                    return;
+                }
+                Payload::Delete(d) if d.protocol == protocol::IPSEC_ESP => {
+                    for spi in &d.spis {
+                        let Ok(bytes) = <[u8; 4]>::try_from(spi.as_slice()) else { continue };
+                        let spi = u32::from_be_bytes(bytes);
+                        let Some(pos) = self.children.iter().position(|c| c.spi_out == spi) else { continue };
+                        self.children.remove(pos);
+                        self.emit(ctx, EventKind::ChildSaDeleteReceived { spi });
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,356 @@
+//! A simulated AWS endpoint and CGW on a virtual clock, in the shape of quinn-proto's test
+//! `Pair`: `step()` delivers the next due datagram or jumps the clock to the next
+//! deadline; `drive()` steps until both sides are idle. Latency and per-direction drops
+//! are fields of the pair. No sockets: datagrams go straight from one `Endpoint`'s
+//! `poll_transmit` to the other's `handle`.
+
+// Each test binary uses a different part of the harness.
+#![allow(dead_code)]
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use ike_core::{
+    parse_proposal, Endpoint, EndpointConfig, Event, EventKind, IkeSaSecrets, Policy, ProposalKind, ProposalSpec,
+    SaState, Selection,
+};
+use ike_crypto::{Encryption, Integrity, SkCipher};
+use ike_wire::{parse_payloads, Message, Payload};
+
+pub const PSK: &str = "ikesim-test-psk";
+/// The AWS tunnel's outside address and the CGW's (fake; nothing is bound).
+pub const AWS_ADDR: &str = "127.0.1.1:500";
+pub const CGW_ADDR: &str = "127.0.2.1:500";
+/// How long `drive()` keeps going before it gives up on the pair becoming idle.
+pub const DRIVE_LIMIT: Duration = Duration::from_secs(600);
+
+pub fn addr(s: &str) -> SocketAddr {
+    s.parse().expect("literal address")
+}
+
+/// Which host of the pair.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    Aws,
+    Cgw,
+}
+
+impl Side {
+    pub fn peer(self) -> Side {
+        match self {
+            Side::Aws => Side::Cgw,
+            Side::Cgw => Side::Aws,
+        }
+    }
+}
+
+/// A datagram a host sent, as the network saw it.
+#[derive(Clone, Debug)]
+pub struct Datagram {
+    /// Time since the pair was created.
+    pub at: Duration,
+    /// Its position among the datagrams this host sent (0 = the first).
+    pub index: usize,
+    pub bytes: Vec<u8>,
+    pub dropped: bool,
+}
+
+impl Datagram {
+    pub fn message(&self) -> Message {
+        Message::parse(&self.bytes).expect("the endpoint sent a datagram that does not parse")
+    }
+}
+
+/// Decides, for each datagram a host sends, whether the network loses it.
+pub type DropFilter = Box<dyn FnMut(&Datagram) -> bool>;
+
+/// Loses the datagrams at these positions (0 = the host's first datagram).
+pub fn drop_nth(indices: &[usize]) -> DropFilter {
+    let indices = indices.to_vec();
+    Box::new(move |d| indices.contains(&d.index))
+}
+
+/// Loses everything (a blackhole).
+pub fn drop_all() -> DropFilter {
+    Box::new(|_| true)
+}
+
+/// One simulated host and what it did.
+pub struct Host {
+    pub endpoint: Endpoint,
+    pub addr: SocketAddr,
+    /// Every event, with the time since the pair was created.
+    pub events: Vec<(Duration, Event)>,
+    /// IKE SA keys handed out (`export_secrets`), to decrypt captures.
+    pub secrets: Vec<IkeSaSecrets>,
+    /// Every datagram sent, delivered or not.
+    pub sent: Vec<Datagram>,
+    /// Egress loss: consulted for each datagram this host sends.
+    pub drop: DropFilter,
+}
+
+impl Host {
+    fn new(config: EndpointConfig, addr: SocketAddr, seed: u64) -> Host {
+        Host {
+            endpoint: Endpoint::new(config, addr, seed),
+            addr,
+            events: Vec::new(),
+            secrets: Vec::new(),
+            sent: Vec::new(),
+            drop: Box::new(|_| false),
+        }
+    }
+
+    /// The kinds of the events so far, in order.
+    pub fn kinds(&self) -> Vec<EventKind> {
+        self.events.iter().map(|(_, e)| e.kind.clone()).collect()
+    }
+
+    /// The phase states each event reported.
+    pub fn states(&self) -> Vec<(SaState, SaState)> {
+        self.events.iter().map(|(_, e)| (e.phase1, e.phase2)).collect()
+    }
+
+    /// The first event matching `pred`, with its time.
+    pub fn find(&self, pred: impl Fn(&EventKind) -> bool) -> Option<&(Duration, Event)> {
+        self.events.iter().find(|(_, e)| pred(&e.kind))
+    }
+
+    /// Send times of the datagrams this host sent.
+    pub fn send_times(&self) -> Vec<Duration> {
+        self.sent.iter().map(|d| d.at).collect()
+    }
+}
+
+struct InFlight {
+    deliver_at: Instant,
+    to: Side,
+    src: SocketAddr,
+    dst: SocketAddr,
+    bytes: Vec<u8>,
+}
+
+/// The AWS endpoint (responder) and the CGW (initiator) on one virtual clock.
+pub struct Pair {
+    pub aws: Host,
+    pub cgw: Host,
+    /// One-way delay of every datagram.
+    pub latency: Duration,
+    start: Instant,
+    now: Instant,
+    /// Datagrams on the wire, in delivery order.
+    in_flight: VecDeque<InFlight>,
+}
+
+impl Pair {
+    pub fn new(aws: EndpointConfig, cgw: EndpointConfig, aws_seed: u64, cgw_seed: u64) -> Pair {
+        let start = Instant::now();
+        Pair {
+            aws: Host::new(aws, addr(AWS_ADDR), aws_seed),
+            cgw: Host::new(cgw, addr(CGW_ADDR), cgw_seed),
+            latency: Duration::from_millis(10),
+            start,
+            now: start,
+            in_flight: VecDeque::new(),
+        }
+    }
+
+    pub fn host(&mut self, side: Side) -> &mut Host {
+        match side {
+            Side::Aws => &mut self.aws,
+            Side::Cgw => &mut self.cgw,
+        }
+    }
+
+    pub fn now(&self) -> Instant {
+        self.now
+    }
+
+    /// Virtual time since the pair was created.
+    pub fn elapsed(&self) -> Duration {
+        self.now - self.start
+    }
+
+    /// The CGW brings the tunnel up (AWS's startup action `add`: AWS waits).
+    pub fn initiate(&mut self) {
+        let (now, aws) = (self.now, self.aws.addr);
+        self.cgw.endpoint.initiate(now, aws);
+        self.drain();
+    }
+
+    /// Runs an administrative action on one endpoint (e.g. `delete_ike_sas`) and collects
+    /// what it produced.
+    pub fn act(&mut self, side: Side, f: impl FnOnce(&mut Endpoint, Instant)) {
+        let now = self.now;
+        f(&mut self.host(side).endpoint, now);
+        self.drain();
+    }
+
+    /// Hands `bytes` to `to` now, as if its peer had sent them (forged or corrupted input).
+    pub fn inject(&mut self, to: Side, bytes: &[u8]) {
+        let now = self.now;
+        let src = self.host(to.peer()).addr;
+        let host = self.host(to);
+        let local = host.addr;
+        host.endpoint.handle(now, local, src, bytes);
+        self.drain();
+    }
+
+    /// Lets virtual time pass without anything happening in between (timers included):
+    /// only for moving the clock when both sides are idle.
+    pub fn advance(&mut self, by: Duration) {
+        self.now += by;
+    }
+
+    /// Delivers the next datagram that is due, or else jumps the clock to the earliest
+    /// deadline (a delivery or either endpoint's timer) no later than `limit` and fires
+    /// the timers due then. Returns false when there was nothing to do before `limit`.
+    pub fn step_until(&mut self, limit: Instant) -> bool {
+        if self.in_flight.front().is_some_and(|d| d.deliver_at <= self.now) {
+            let Some(d) = self.in_flight.pop_front() else { return false };
+            let now = self.now;
+            self.host(d.to).endpoint.handle(now, d.dst, d.src, &d.bytes);
+            self.drain();
+            return true;
+        }
+        let next = [
+            self.in_flight.front().map(|d| d.deliver_at),
+            self.aws.endpoint.poll_timeout(),
+            self.cgw.endpoint.poll_timeout(),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
+        let Some(next) = next.filter(|t| *t <= limit) else {
+            return false;
+        };
+        self.now = self.now.max(next);
+        let now = self.now;
+        for side in [Side::Aws, Side::Cgw] {
+            let ep = &mut self.host(side).endpoint;
+            if ep.poll_timeout().is_some_and(|t| t <= now) {
+                ep.handle_timeout(now);
+            }
+        }
+        self.drain();
+        true
+    }
+
+    pub fn step(&mut self) -> bool {
+        let limit = self.now + DRIVE_LIMIT;
+        self.step_until(limit)
+    }
+
+    /// Steps until no datagram is in flight and no timer falls within `DRIVE_LIMIT` (an
+    /// established tunnel's next timer is its rekey, hours away).
+    pub fn drive(&mut self) {
+        let limit = self.now + DRIVE_LIMIT;
+        self.drive_until(limit);
+    }
+
+    pub fn drive_until(&mut self, limit: Instant) {
+        let mut steps = 0;
+        while self.step_until(limit) {
+            steps += 1;
+            assert!(steps < 10_000, "the pair does not settle");
+        }
+    }
+
+    /// Collects both endpoints' output: datagrams onto the wire (through the drop
+    /// filters), events and secrets, stamped with the current time.
+    fn drain(&mut self) {
+        let (now, at, latency) = (self.now, self.now - self.start, self.latency);
+        for side in [Side::Aws, Side::Cgw] {
+            let host = match side {
+                Side::Aws => &mut self.aws,
+                Side::Cgw => &mut self.cgw,
+            };
+            while let Some(t) = host.endpoint.poll_transmit() {
+                let mut d = Datagram { at, index: host.sent.len(), bytes: t.payload, dropped: false };
+                d.dropped = (host.drop)(&d);
+                if !d.dropped {
+                    let deliver_at = now + latency;
+                    let pos = self.in_flight.partition_point(|f| f.deliver_at <= deliver_at);
+                    let (to, src, dst, bytes) = (side.peer(), t.src, t.dst, d.bytes.clone());
+                    self.in_flight.insert(pos, InFlight { deliver_at, to, src, dst, bytes });
+                }
+                host.sent.push(d);
+            }
+            while let Some(e) = host.endpoint.poll_event() {
+                host.events.push((at, e));
+            }
+            while let Some(s) = host.endpoint.poll_secrets() {
+                host.secrets.push(s);
+            }
+        }
+    }
+}
+
+/// A policy from strongSwan proposal strings, one proposal each.
+pub fn policy(kind: ProposalKind, proposals: &[&str], selection: Selection) -> Policy {
+    let proposals = proposals.iter().map(|p| parse_proposal(p, kind).expect("valid proposal string")).collect();
+    Policy { proposals, selection, universe: None }
+}
+
+/// Every algorithm AWS supports, lowest value first (the AWS tunnel's default options):
+/// AES128, AES256, AES128-GCM-16, AES256-GCM-16; SHA1, SHA2-256/384/512; DH groups 2,
+/// 14–24 (phase 1 without group 5) as far as ike-crypto computes them.
+pub fn aws_universe(kind: ProposalKind) -> ProposalSpec {
+    let ciphers = "aes128-aes256-aes128gcm16-aes256gcm16-sha1-sha256-sha384-sha512";
+    let groups = "modp1024-modp2048-modp3072-modp4096-modp6144-modp8192-ecp256-ecp384-ecp521-modp1024s160-modp2048s224-modp2048s256";
+    let mut spec = parse_proposal(&format!("{ciphers}-{groups}"), kind).expect("valid proposal string");
+    spec.dh.retain(|g| ike_crypto::dh_supported(*g));
+    spec
+}
+
+/// An AWS tunnel's configuration: local preference, lowest value first, AWS's universe,
+/// and AWS's own address as its identity. `ike`/`esp` restrict the allowed algorithms
+/// (as the tunnel options do); `None` allows everything AWS supports.
+pub fn aws_config(psk: &str, ike: Option<ProposalSpec>, esp: Option<ProposalSpec>) -> EndpointConfig {
+    let policy = |kind, restricted: Option<ProposalSpec>| Policy {
+        proposals: vec![restricted.unwrap_or_else(|| aws_universe(kind))],
+        selection: Selection::LocalPreference,
+        universe: Some(aws_universe(kind)),
+    };
+    let mut config = EndpointConfig::new(psk, policy(ProposalKind::Ike, ike), policy(ProposalKind::Esp, esp));
+    config.initial_contact = false;
+    config.export_secrets = true;
+    config
+}
+
+/// A CGW's configuration from strongSwan proposal strings.
+pub fn cgw_config(psk: &str, ike: &[&str], esp: &[&str]) -> EndpointConfig {
+    let mut config = EndpointConfig::new(
+        psk,
+        policy(ProposalKind::Ike, ike, Selection::PeerPreference),
+        policy(ProposalKind::Esp, esp, Selection::PeerPreference),
+    );
+    config.export_secrets = true;
+    config
+}
+
+/// A spec from one proposal string (for restricting an AWS tunnel's options).
+pub fn spec(kind: ProposalKind, text: &str) -> ProposalSpec {
+    parse_proposal(text, kind).expect("valid proposal string")
+}
+
+/// Decrypts the SK payload of `datagram` with the exported keys of its IKE SA, as
+/// Wireshark would with an IKEv2 decryption table. The INITIATOR flag says whose keys
+/// (SK_ei/SK_ai or SK_er/SK_ar) protected it.
+pub fn decrypt(secrets: &[IkeSaSecrets], datagram: &[u8]) -> Vec<Payload> {
+    let msg = Message::parse(datagram).expect("datagram parses");
+    let h = msg.header;
+    let s =
+        secrets.iter().find(|s| s.spi_i == h.spi_i && s.spi_r == h.spi_r).expect("no exported keys for this IKE SA");
+    let Some(Payload::Encrypted(sk)) = msg.payloads.last() else {
+        panic!("no SK payload in {:?}", msg.payloads);
+    };
+    let (sk_e, sk_a) = if h.flags.is_initiator() { (&s.sk_ei, &s.sk_ai) } else { (&s.sk_er, &s.sk_ar) };
+    let encryption = Encryption::new(s.encryption, s.key_bits).expect("supported cipher");
+    let integrity = s.integrity.map(|i| Integrity::new(i).expect("supported integrity"));
+    let cipher = SkCipher::new(encryption, integrity, sk_e, sk_a).expect("keys fit the cipher");
+    let prefix = &datagram[..datagram.len() - sk.data.len()];
+    let plaintext = cipher.open(prefix, &sk.data).expect("SK payload opens with the exported keys");
+    parse_payloads(sk.first_inner, &plaintext).expect("decrypted payloads parse")
+}
