@@ -129,3 +129,34 @@ fn ikev2_datagrams_dissect_and_decrypt_in_wireshark() {
     });
     assert!(broken[2].problems.contains("isakmp") || !broken[2].problems.is_empty(), "{broken:#?}");
 }
+
+#[test]
+fn ikev1_main_mode_and_quick_mode_dissect_in_wireshark() {
+    let dir = temp_dir("wire-v1");
+    let pcap = dir.join("ike.pcap");
+    run_ok(&["run", "ikev1-happy", "--pcap", pcap.to_str().unwrap()]);
+    let out = tshark(
+        &dir,
+        &pcap,
+        &["isakmp.version", "isakmp.exchangetype", "isakmp.typepayload", "isakmp.flags", "_ws.malformed", "_ws.expert.severity"],
+    );
+    let frames: Vec<Vec<&str>> = out.lines().map(|l| l.split('|').collect()).collect();
+    let exchanges: Vec<&str> = frames.iter().map(|f| f[1]).collect();
+    // Main mode (2) ×6, quick mode (32) ×3.
+    assert_eq!(exchanges, ["2", "2", "2", "2", "2", "2", "32", "32", "32"], "{out}");
+    for f in &frames {
+        assert_eq!(f[0], "0x10", "ISAKMP version 1.0: {f:?}");
+        assert!(f[4].is_empty() && f[5].is_empty(), "tshark found problems: {f:?}");
+    }
+    // Message 1: SA with vendor IDs; message 3: KE, nonce, NAT-D (RFC 3947 type 20).
+    let payloads = |i: usize| -> Vec<&str> { frames[i][2].split(',').collect() };
+    assert!(payloads(0).contains(&"1") && payloads(0).contains(&"13"), "{:?}", frames[0]);
+    for p in ["4", "10", "20"] {
+        assert!(payloads(2).contains(&p), "{:?}", frames[2]);
+    }
+    // From message 5 on everything is encrypted (flags bit 0).
+    for f in &frames[4..] {
+        let flags = u8::from_str_radix(f[3].trim_start_matches("0x"), 16).unwrap_or(0);
+        assert_eq!(flags & 1, 1, "encryption flag: {f:?}");
+    }
+}

@@ -225,7 +225,7 @@ impl Endpoint {
                 }
         });
         match idx {
-            Some(idx) => self.with(now, |ctx, sas, _| (sas[idx].handle(ctx, &msg, data), Some(SaRef::V2(idx)))),
+            Some(idx) => self.with(now, |ctx, sas, _| (sas[idx].handle(ctx, remote, &msg, data), Some(SaRef::V2(idx)))),
             None => {
                 tracing::debug!(%remote, spi_i = h.spi_i, spi_r = h.spi_r, "message for no known IKE SA dropped");
                 self.stats.unmatched += 1;

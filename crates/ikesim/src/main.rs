@@ -60,6 +60,36 @@ enum Command {
         #[arg(long, default_value_t = 3)]
         runs: u32,
     },
+    /// Simulated AWS tunnels waiting for a real customer gateway (strongSwan, libreswan, a
+    /// router), on the wall clock; records stream to stdout as they happen. Ctrl-C stops.
+    /// See docs/real-cgw.md.
+    Serve {
+        /// Tunnel configuration (TOML; `--print-config` writes one to start from). Without
+        /// it: one tunnel with AWS's default options on 127.0.1.1:4500.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Address (and port, default 4500) of the first tunnel. Only an address given here
+        /// may be outside loopback.
+        #[arg(long, value_name = "ADDR", value_parser = parse_listen)]
+        listen: Option<std::net::SocketAddr>,
+        /// Pre-shared key of every tunnel (default: the file's, or 32 random characters,
+        /// printed at start, as AWS generates).
+        #[arg(long, value_name = "KEY")]
+        psk: Option<String>,
+        /// Print a commented configuration with AWS's defaults and exit.
+        #[arg(long)]
+        print_config: bool,
+        /// Write one file per log stream into DIR (<vpn-id>_<outside-ip>.jsonl) instead of
+        /// stdout.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Record format: json (AWS's default LogOutputFormat) or text.
+        #[arg(long, default_value = "json", value_parser = parse_format)]
+        format: Format,
+        /// Record schema: current (7 keys, epoch ms) or 2022 (6 keys, epoch seconds).
+        #[arg(long, default_value = "current", value_parser = parse_schema)]
+        schema: Schema,
+    },
     /// List the built-in scenarios.
     List {
         /// One JSON object per scenario.
@@ -70,6 +100,10 @@ enum Command {
 
 fn parse_duration(s: &str) -> Result<SimDuration, String> {
     s.parse()
+}
+
+fn parse_listen(s: &str) -> Result<std::net::SocketAddr, String> {
+    sim::serve::config::parse_listen(s)
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {
@@ -105,6 +139,15 @@ fn main() -> ExitCode {
             let options = RunOptions { seed, duration: duration.map(|d| d.0), clock, pcap, keys };
             run(&scenario, &options, format, schema)
         }
+        Command::Serve { config, listen, psk, print_config, out, format, schema } => {
+            if print_config {
+                print!("{}", sim::serve::config::TEMPLATE);
+                Ok(())
+            } else {
+                let options = sim::serve::ServeOptions { format, schema, out };
+                serve(config, listen, psk.as_deref(), &options)
+            }
+        }
         Command::List { json } => list(json),
         Command::Bench { scenario, duration, runs } => bench(&scenario, duration, runs),
     };
@@ -134,6 +177,20 @@ fn run(name: &str, options: &RunOptions, format: Format, schema: Schema) -> Resu
         tracing::info!(host, ?stats, "counters");
     }
     Ok(())
+}
+
+fn serve(
+    config: Option<PathBuf>,
+    listen: Option<std::net::SocketAddr>,
+    psk: Option<&str>,
+    options: &sim::serve::ServeOptions,
+) -> Result<(), Failure> {
+    let mut config = match config {
+        Some(path) => sim::serve::ServeConfig::from_file(&path).map_err(|e| Failure::BadInput(e.to_string()))?,
+        None => sim::serve::ServeConfig::default(),
+    };
+    config.apply_overrides(listen, psk).map_err(Failure::BadInput)?;
+    sim::serve::serve(&config, options).map_err(|e| Failure::Runtime(e.to_string()))
 }
 
 fn bench(name: &str, duration: SimDuration, runs: u32) -> Result<(), Failure> {

@@ -1,15 +1,16 @@
 //! Drivers: real loopback UDP sockets around sans-IO endpoints.
 //!
 //! Both drivers own one tokio UDP socket per simulated host (each on its own loopback
-//! address) and run the same loop: drain every endpoint's output, hold each datagram for
-//! the path's latency (egress delay, like netem — the datagram still leaves from its true
-//! source address), send it for real, and hand what arrives to the destination endpoint.
-//! They differ only in the clock:
+//! address) and run the same loop: drain every endpoint's output, ask the sending host's
+//! [`Egress`] what becomes of each datagram (network conditions applied at egress, like
+//! netem — the datagram still leaves from its true source address), hold it until its
+//! delivery time, send it for real, and hand what arrives to the destination endpoint. A
+//! host behind the simulated [`Nat`] sends and receives through it. They differ only in
+//! the clock:
 //! - [`Clock::Accelerated`]: virtual time that jumps to the next deadline once every
 //!   datagram sent has been delivered — days of a tunnel run in well under a second;
 //! - [`Clock::Realtime`]: the wall clock.
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -17,12 +18,14 @@ use std::time::{Duration, Instant};
 use ike_core::{Endpoint, Event, Transmit};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::network::{ip_packet_len, Egress, Fate, Nat, Path};
 
 /// Largest IKE datagram we accept (IKE messages over UDP stay well below this).
 const MAX_DATAGRAM: usize = 65_535;
 
-/// How long the accelerated driver waits for a datagram it sent over loopback before
-/// counting it lost.
+/// How long the driver waits for a datagram it sent over loopback before counting it lost.
 const LOOPBACK_GRACE: Duration = Duration::from_secs(2);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,80 +72,112 @@ impl Host {
     }
 }
 
+/// What lies between the hosts: each host's egress conditions, and a NAT some of them sit
+/// behind.
+pub struct Net {
+    /// One per host, in host order.
+    pub egress: Vec<Egress>,
+    pub nat: Option<Nat>,
+}
+
+impl Net {
+    /// Every host's datagrams delayed by `latency`, nothing else.
+    pub fn latency(hosts: usize, latency: Duration, start: Instant) -> Net {
+        Net { egress: (0..hosts).map(|_| Egress::delay(latency, start)).collect(), nat: None }
+    }
+}
+
 /// What the driver reports as it runs.
 pub trait Observer {
     /// An endpoint produced an event at `now`.
     fn event(&mut self, host: usize, now: Instant, event: Event);
-    /// A datagram went over the wire (for captures).
+    /// A datagram went over the wire (for captures). Behind a NAT, the wire is its outside.
     fn datagram(&mut self, _now: Instant, _transmit: &Transmit) {}
 }
 
-/// Datagrams held for their delivery time, in (time, sequence) order.
-struct Path {
-    latency: Duration,
-    queue: BTreeMap<(Instant, u64), Transmit>,
-    seq: u64,
+/// The socket a datagram arrived on, in real time.
+#[derive(Clone, Copy, Debug)]
+enum Inbox {
+    Host(usize),
+    /// A NAT mapping's outside socket.
+    Mapping(u64),
 }
 
-impl Path {
-    fn hold(&mut self, now: Instant, t: Transmit) {
-        self.seq += 1;
-        self.queue.insert((now + self.latency, self.seq), t);
-    }
+/// Who receives a datagram sent to an address.
+enum Receiver {
+    Host(usize),
+    Mapping(u64, Arc<UdpSocket>),
+    /// The NAT's address, on a port it maps no more (or never did).
+    Unmapped,
+    Nobody,
+}
 
-    fn next_due(&self) -> Option<Instant> {
-        self.queue.keys().next().map(|k| k.0)
-    }
+type Arrivals = mpsc::UnboundedSender<(Inbox, SocketAddr, Vec<u8>)>;
 
-    fn pop_due(&mut self, now: Instant) -> Option<Transmit> {
-        let (&key, _) = self.queue.iter().next()?;
-        if key.0 > now {
-            return None;
+/// The real-time driver's receive loop for one socket.
+fn spawn_receiver(socket: Arc<UdpSocket>, inbox: Inbox, tx: Arrivals) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut buf = vec![0u8; MAX_DATAGRAM];
+        while let Ok((n, from)) = socket.recv_from(&mut buf).await {
+            if tx.send((inbox, from, buf[..n].to_vec())).is_err() {
+                break;
+            }
         }
-        self.queue.remove(&key)
+    })
+}
+
+/// Receives the datagram just sent to `socket` over loopback, or `None` after the grace.
+async fn receive(socket: &UdpSocket, buf: &mut [u8]) -> std::io::Result<Option<(usize, SocketAddr)>> {
+    match tokio::time::timeout(LOOPBACK_GRACE, socket.recv_from(buf)).await {
+        Ok(Ok(got)) => Ok(Some(got)),
+        Ok(Err(e)) => Err(e),
+        Err(_) => Ok(None),
     }
 }
 
 /// Runs `hosts` from `t0` until `t0 + duration` or until nothing is left to do.
 pub async fn run(
     hosts: &mut [Host],
+    net: &mut Net,
     clock: Clock,
     t0: Instant,
     duration: Duration,
-    latency: Duration,
     mut schedule: Vec<(Instant, Action)>,
     observer: &mut dyn Observer,
 ) -> std::io::Result<()> {
     let end = t0 + duration;
     schedule.sort_by_key(|(t, _)| *t);
     let mut schedule = std::collections::VecDeque::from(schedule);
-    let mut path = Path { latency, queue: BTreeMap::new(), seq: 0 };
-    let mut now = t0;
-    let mut buf = vec![0u8; MAX_DATAGRAM];
 
-    // Real time: one receive task per socket feeding a channel.
-    let (tx, mut rx) = mpsc::unbounded_channel::<(usize, SocketAddr, Vec<u8>)>();
+    // Real time: one receive task per socket feeding a channel. A host behind the NAT hears
+    // only the NAT, which relays to it directly.
+    let (tx, mut rx) = mpsc::unbounded_channel();
     let mut tasks = Vec::new();
     if clock == Clock::Realtime {
         for (i, h) in hosts.iter().enumerate() {
-            let (socket, tx) = (h.socket.clone(), tx.clone());
-            tasks.push(tokio::spawn(async move {
-                let mut buf = vec![0u8; MAX_DATAGRAM];
-                while let Ok((n, from)) = socket.recv_from(&mut buf).await {
-                    if tx.send((i, from, buf[..n].to_vec())).is_err() {
-                        break;
-                    }
-                }
-            }));
+            if !net.nat.as_ref().is_some_and(|n| n.is_behind(h.addr)) {
+                tasks.push(spawn_receiver(h.socket.clone(), Inbox::Host(i), tx.clone()));
+            }
         }
     }
-    let mut in_flight = 0usize;
+    let mut wire = Wire {
+        hosts,
+        net,
+        clock,
+        observer,
+        tx,
+        path: Path::default(),
+        in_flight: 0,
+        buf: vec![0u8; MAX_DATAGRAM],
+    };
+    let mut now = t0;
 
     loop {
-        drain(hosts, now, &mut path, observer);
-        let next_timer = hosts.iter().filter(|h| h.alive).filter_map(|h| h.endpoint.poll_timeout()).min();
+        wire.drain(now);
+        let next_timer = wire.hosts.iter().filter(|h| h.alive).filter_map(|h| h.endpoint.poll_timeout()).min();
         let next_action = schedule.front().map(|(t, _)| *t);
-        let next = [next_timer, path.next_due(), next_action].into_iter().flatten().min();
+        let next = [next_timer, wire.path.next_due(), next_action].into_iter().flatten().min();
+        let in_flight = wire.in_flight;
         let idle = next.is_none() && in_flight == 0;
         if idle || next.is_some_and(|t| t > end) && in_flight == 0 {
             break;
@@ -156,12 +191,9 @@ pub async fn run(
                 tokio::select! {
                     got = rx.recv() => {
                         now = Instant::now();
-                        if let Some((i, from, data)) = got {
-                            in_flight = in_flight.saturating_sub(1);
-                            let local = hosts[i].addr;
-                            if hosts[i].alive {
-                                hosts[i].endpoint.handle(now, local, from, &data);
-                            }
+                        if let Some((inbox, from, data)) = got {
+                            wire.in_flight = wire.in_flight.saturating_sub(1);
+                            wire.arrived(now, inbox, from, data).await?;
                         }
                         continue;
                     }
@@ -176,45 +208,18 @@ pub async fn run(
             let Some((_, action)) = schedule.pop_front() else { break };
             tracing::debug!(?action, "scenario action");
             match action {
-                Action::Crash { host } => hosts[host].alive = false,
-                Action::Traffic { host, flowing } => hosts[host].endpoint.set_peer_traffic(now, flowing),
+                Action::Crash { host } => wire.hosts[host].alive = false,
+                Action::Traffic { host, flowing } => wire.hosts[host].endpoint.set_peer_traffic(now, flowing),
             }
         }
         // Deliver what is due, in order.
-        while let Some(t) = path.pop_due(now) {
-            let Some(src) = hosts.iter().position(|h| h.addr == t.src) else {
-                continue;
-            };
-            let Some(dst) = hosts.iter().position(|h| h.addr == t.dst) else {
-                tracing::debug!(dst = %t.dst, "datagram for no simulated host dropped");
-                continue;
-            };
-            if !hosts[src].alive {
-                continue;
-            }
-            observer.datagram(now, &t);
-            hosts[src].socket.send_to(&t.payload, t.dst).await?;
-            match clock {
-                Clock::Accelerated => {
-                    let received = tokio::time::timeout(LOOPBACK_GRACE, hosts[dst].socket.recv_from(&mut buf)).await;
-                    match received {
-                        Ok(Ok((n, from))) => {
-                            let local = hosts[dst].addr;
-                            if hosts[dst].alive {
-                                hosts[dst].endpoint.handle(now, local, from, &buf[..n]);
-                            }
-                        }
-                        Ok(Err(e)) => return Err(e),
-                        Err(_) => {
-                            tracing::warn!(src = %t.src, dst = %t.dst, "datagram lost on loopback")
-                        }
-                    }
-                    drain(hosts, now, &mut path, observer);
-                }
-                Clock::Realtime => in_flight += 1,
+        while let Some(t) = wire.path.pop_due(now) {
+            wire.transmit(now, t).await?;
+            if clock == Clock::Accelerated {
+                wire.drain(now);
             }
         }
-        for h in hosts.iter_mut().filter(|h| h.alive) {
+        for h in wire.hosts.iter_mut().filter(|h| h.alive) {
             if h.endpoint.poll_timeout().is_some_and(|t| t <= now) {
                 h.endpoint.handle_timeout(now);
             }
@@ -223,25 +228,200 @@ pub async fn run(
     for t in tasks {
         t.abort();
     }
+    for (i, e) in wire.net.egress.iter().enumerate() {
+        tracing::debug!(host = i, stats = ?e.stats, "egress");
+    }
+    if let Some(nat) = &wire.net.nat {
+        tracing::debug!(stats = ?nat.stats, "NAT");
+    }
     Ok(())
 }
 
-/// Collects every endpoint's events and datagrams.
-fn drain(hosts: &mut [Host], now: Instant, path: &mut Path, observer: &mut dyn Observer) {
-    for (i, h) in hosts.iter_mut().enumerate() {
-        if !h.alive {
-            while h.endpoint.poll_transmit().is_some() {}
-            continue;
-        }
-        while let Some(e) = h.endpoint.poll_event() {
-            observer.event(i, now, e);
-        }
-        while let Some(t) = h.endpoint.poll_transmit() {
-            if !t.dst.ip().is_loopback() {
-                tracing::warn!(dst = %t.dst, "refusing to send outside loopback");
+/// The driver's view of the wire: hosts, what lies between them, and datagrams in flight.
+struct Wire<'a> {
+    hosts: &'a mut [Host],
+    net: &'a mut Net,
+    clock: Clock,
+    observer: &'a mut dyn Observer,
+    tx: Arrivals,
+    path: Path<Transmit>,
+    /// Real time: datagrams sent whose arrival a receive task will report.
+    in_flight: usize,
+    buf: Vec<u8>,
+}
+
+impl Wire<'_> {
+    fn host_at(&self, addr: SocketAddr) -> Option<usize> {
+        self.hosts.iter().position(|h| h.addr == addr)
+    }
+
+    /// Collects every endpoint's events, and its datagrams through its egress.
+    fn drain(&mut self, now: Instant) {
+        for (i, h) in self.hosts.iter_mut().enumerate() {
+            if !h.alive {
+                while h.endpoint.poll_transmit().is_some() {}
                 continue;
             }
-            path.hold(now, t);
+            while let Some(e) = h.endpoint.poll_event() {
+                self.observer.event(i, now, e);
+            }
+            while let Some(t) = h.endpoint.poll_transmit() {
+                if !t.dst.ip().is_loopback() {
+                    tracing::warn!(dst = %t.dst, "refusing to send outside loopback");
+                    continue;
+                }
+                let fate = match self.net.egress.get_mut(i) {
+                    Some(egress) => egress.send(now, ip_packet_len(t.dst, t.payload.len())),
+                    None => Fate::Delivered { at: now, copy: None },
+                };
+                match fate {
+                    Fate::Dropped(reason) => tracing::trace!(?reason, src = %t.src, dst = %t.dst, "path dropped a datagram"),
+                    Fate::Delivered { at, copy: Some(copy) } => {
+                        self.path.hold(at, t.clone());
+                        self.path.hold(copy, t);
+                    }
+                    Fate::Delivered { at, copy: None } => self.path.hold(at, t),
+                }
+            }
+        }
+    }
+
+    /// Sends a datagram that is due, from its host's socket — or, for a host behind the
+    /// NAT, into the NAT and out of the mapping's socket.
+    async fn transmit(&mut self, now: Instant, t: Transmit) -> std::io::Result<()> {
+        let Some(src) = self.host_at(t.src) else { return Ok(()) };
+        if !self.hosts[src].alive {
+            return Ok(());
+        }
+        let socket = self.hosts[src].socket.clone();
+        let Some(nat) = self.net.nat.as_mut() else {
+            return self.put_on_wire(now, &socket, t).await;
+        };
+        match (nat.is_behind(t.src), nat.is_behind(t.dst)) {
+            (true, false) => {}
+            (false, true) => {
+                tracing::debug!(dst = %t.dst, "behind the NAT, unreachable from outside: dropped");
+                return Ok(());
+            }
+            _ => return self.put_on_wire(now, &socket, t).await,
+        }
+        // The inside leg: the host sends to the NAT, which picks the mapping for the source
+        // it sees.
+        socket.send_to(&t.payload, nat.inside_addr()).await?;
+        let inside = nat.inside_socket().clone();
+        let Some((n, from)) = receive(&inside, &mut self.buf).await? else {
+            tracing::warn!(src = %t.src, "datagram lost on loopback on its way into the NAT");
+            return Ok(());
+        };
+        let out = nat.outbound(now, from)?;
+        if out.created && self.clock == Clock::Realtime {
+            nat.set_task(out.id, spawn_receiver(out.socket.clone(), Inbox::Mapping(out.id), self.tx.clone()));
+        }
+        let t = Transmit { src: out.outside, dst: t.dst, payload: self.buf[..n].to_vec() };
+        self.put_on_wire(now, &out.socket, t).await
+    }
+
+    fn receiver(&self, dst: SocketAddr) -> Receiver {
+        if let Some(d) = self.host_at(dst) {
+            return Receiver::Host(d);
+        }
+        match &self.net.nat {
+            Some(nat) if nat.outside_ip() == dst.ip() => match nat.mapping_at(dst) {
+                Some(m) => Receiver::Mapping(m.id, m.socket.clone()),
+                None => Receiver::Unmapped,
+            },
+            _ => Receiver::Nobody,
+        }
+    }
+
+    /// Sends `t` from `socket` to its destination; in accelerated mode (or to a socket no
+    /// task listens on) receives it there at once and hands it on.
+    async fn put_on_wire(&mut self, now: Instant, socket: &UdpSocket, t: Transmit) -> std::io::Result<()> {
+        let receiver = self.receiver(t.dst);
+        match receiver {
+            Receiver::Nobody => {
+                tracing::debug!(dst = %t.dst, "datagram for no simulated host dropped");
+                return Ok(());
+            }
+            Receiver::Unmapped => {
+                self.observer.datagram(now, &t);
+                tracing::debug!(dst = %t.dst, "NAT: no mapping for this port: dropped");
+                if let Some(nat) = self.net.nat.as_mut() {
+                    nat.stats.dropped += 1;
+                }
+                return Ok(());
+            }
+            Receiver::Host(_) | Receiver::Mapping(..) => {}
+        }
+        self.observer.datagram(now, &t);
+        socket.send_to(&t.payload, t.dst).await?;
+        match receiver {
+            Receiver::Host(d) => {
+                let behind_nat = self.net.nat.as_ref().is_some_and(|n| n.is_behind(self.hosts[d].addr));
+                if self.clock == Clock::Realtime && !behind_nat {
+                    self.in_flight += 1;
+                    return Ok(());
+                }
+                let socket = self.hosts[d].socket.clone();
+                match receive(&socket, &mut self.buf).await? {
+                    Some((n, from)) => {
+                        let h = &mut self.hosts[d];
+                        if h.alive {
+                            h.endpoint.handle(now, h.addr, from, &self.buf[..n]);
+                        }
+                    }
+                    None => tracing::warn!(src = %t.src, dst = %t.dst, "datagram lost on loopback"),
+                }
+            }
+            Receiver::Mapping(id, socket) => {
+                if self.clock == Clock::Realtime {
+                    self.in_flight += 1;
+                    return Ok(());
+                }
+                match receive(&socket, &mut self.buf).await? {
+                    Some((n, from)) => {
+                        let data = self.buf[..n].to_vec();
+                        self.through_nat(now, id, from, data).await?;
+                    }
+                    None => tracing::warn!(src = %t.src, dst = %t.dst, "datagram lost on loopback"),
+                }
+            }
+            Receiver::Unmapped | Receiver::Nobody => {}
+        }
+        Ok(())
+    }
+
+    /// A datagram from `from` arrived at NAT mapping `id`: relayed to the host behind it,
+    /// which sees `from` as the source (a NAT rewrites only the destination on the way in).
+    async fn through_nat(&mut self, now: Instant, id: u64, from: SocketAddr, data: Vec<u8>) -> std::io::Result<()> {
+        let Some(nat) = self.net.nat.as_mut() else { return Ok(()) };
+        let Some(inside) = nat.inbound(now, id) else { return Ok(()) };
+        let relay = nat.inside_socket().clone();
+        let Some(d) = self.host_at(inside) else { return Ok(()) };
+        relay.send_to(&data, inside).await?;
+        let socket = self.hosts[d].socket.clone();
+        let Some((n, _)) = receive(&socket, &mut self.buf).await? else {
+            tracing::warn!(dst = %inside, "datagram lost on loopback on its way out of the NAT");
+            return Ok(());
+        };
+        let h = &mut self.hosts[d];
+        if h.alive {
+            h.endpoint.handle(now, h.addr, from, &self.buf[..n]);
+        }
+        Ok(())
+    }
+
+    /// Real time: a receive task reported a datagram.
+    async fn arrived(&mut self, now: Instant, inbox: Inbox, from: SocketAddr, data: Vec<u8>) -> std::io::Result<()> {
+        match inbox {
+            Inbox::Host(i) => {
+                let h = &mut self.hosts[i];
+                if h.alive {
+                    h.endpoint.handle(now, h.addr, from, &data);
+                }
+                Ok(())
+            }
+            Inbox::Mapping(id) => self.through_nat(now, id, from, data).await,
         }
     }
 }

@@ -7,8 +7,10 @@ pub mod builtin;
 pub mod capture;
 pub mod driver;
 pub mod duration;
+pub mod network;
 pub mod runner;
 pub mod scenario;
+pub mod serve;
 
 pub use driver::Clock;
 pub use duration::SimDuration;

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use ike_core::{DpdAction, DpdConfig, Endpoint, EndpointConfig, Event, Lifetimes, Policy, Selection, Transmit};
+use ike_core::{DpdAction, DpdConfig, Endpoint, EndpointConfig, Event, IkeVersion, Lifetimes, Policy, Selection, Transmit};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use vpn_log::TunnelRecord;
@@ -14,8 +14,9 @@ use vpn_log::TunnelRecord;
 use crate::aws::options::StartupAction;
 use crate::aws::TunnelLog;
 use crate::capture::{wireshark_key_line, PcapSink};
-use crate::driver::{self, Action, Clock, Host, Observer};
-use crate::scenario::{CgwDpdAction, CgwStartup, Scenario, Traffic, Tunnel};
+use crate::driver::{self, Action, Clock, Host, Net, Observer};
+use crate::network::{Egress, Nat};
+use crate::scenario::{CgwDpdAction, CgwStartup, Direction, Network, Scenario, Traffic, Tunnel};
 
 /// How to run a scenario (command-line overrides and outputs).
 #[derive(Clone, Debug)]
@@ -102,7 +103,53 @@ fn cgw_config(tunnel: &Tunnel, aws_psk: &str) -> EndpointConfig {
         config.dpd = Some(DpdConfig { delay: cgw.dpd_delay.0, timeout: None, action });
     }
     config.impair.abandon_after_sa_init = cgw.abandon_after_ike_sa_init;
+    // A CGW speaks the one IKE version it is configured for.
+    config.ike_version = if cgw.ike_version == 1 { IkeVersion::V1 } else { IkeVersion::V2 };
+    config.accept_ikev1 = cgw.ike_version == 1;
+    config.accept_ikev2 = cgw.ike_version == 2;
     config
+}
+
+/// What lies between the hosts (AWS hosts at even indices, their CGWs after them): each
+/// host's egress with its direction's conditions and its own random stream, and the NAT in
+/// front of the CGW.
+fn network(network: &Network, hosts: &[Host], seed: u64, t0: Instant) -> std::io::Result<Net> {
+    let egress = (0..hosts.len())
+        .map(|i| {
+            let direction = if i % 2 == 0 { Direction::AwsToCgw } else { Direction::CgwToAws };
+            Egress::new(network.conditions(direction), t0, host_seed(seed, i as u64))
+        })
+        .collect();
+    let nat = match network.nat_config() {
+        Some(config) => {
+            let mut nat = Nat::bind(config, t0)?;
+            for cgw in hosts.iter().skip(1).step_by(2) {
+                nat.put_behind(cgw.addr());
+            }
+            Some(nat)
+        }
+        None => None,
+    };
+    Ok(Net { egress, nat })
+}
+
+/// The data-plane model meets the blackholes: while a direction is down, the host at its far
+/// end hears none of its peer's traffic; when it comes back, it does again — unless the
+/// sender has died in the meantime.
+fn blackhole_actions(network: &Network, cgw_crash: Option<Duration>, aws: usize, cgw: usize) -> Vec<(Duration, Action)> {
+    let mut actions = Vec::new();
+    for (direction, hearer, sender_crash) in [(Direction::CgwToAws, aws, cgw_crash), (Direction::AwsToCgw, cgw, None)] {
+        for (from, to) in network.blackholes(direction) {
+            if sender_crash.is_some_and(|c| c <= from) {
+                continue;
+            }
+            actions.push((from, Action::Traffic { host: hearer, flowing: false }));
+            if sender_crash.is_none_or(|c| c > to) {
+                actions.push((to, Action::Traffic { host: hearer, flowing: true }));
+            }
+        }
+    }
+    actions
 }
 
 struct Recorder {
@@ -191,6 +238,9 @@ async fn run_async(scenario: &Scenario, options: &RunOptions) -> Result<RunOutpu
             actions.push((at.0, Action::Crash { host: c }));
             actions.push((at.0, Action::Traffic { host: a, flowing: false }));
         }
+        if scenario.traffic == Traffic::Steady {
+            actions.extend(blackhole_actions(&scenario.network, tunnel.cgw.crash_at.map(|d| d.0), a, c));
+        }
         hosts.push(aws);
         hosts.push(cgw);
         aws_hosts.extend([Some(i), None]);
@@ -199,19 +249,25 @@ async fn run_async(scenario: &Scenario, options: &RunOptions) -> Result<RunOutpu
     }
 
     let t0 = Instant::now();
+    let mut net = network(&scenario.network, &hosts, seed, t0)?;
     for h in hosts.iter_mut() {
         h.endpoint.set_peer_traffic(t0, scenario.traffic == Traffic::Steady);
     }
     let schedule = actions.into_iter().map(|(at, action)| (t0 + at, action)).collect();
     for (from, to) in starts {
-        let remote: SocketAddr = hosts[to].addr();
+        let mut remote: SocketAddr = hosts[to].addr();
+        if let Some(nat) = net.nat.as_ref().filter(|n| n.is_behind(remote)) {
+            // AWS knows the CGW by its public address: the NAT's, at a port the NAT maps
+            // only if the CGW has sent from it (and does not preserve ports).
+            remote = SocketAddr::new(nat.outside_ip(), remote.port());
+        }
         hosts[from].endpoint.initiate(t0, remote);
     }
     let pcap = options.pcap.as_deref().map(PcapSink::create).transpose()?;
     let mut recorder =
         Recorder { start: scenario.start.0, t0, aws_hosts, tunnels, records: Vec::new(), pcap, pcap_error: None };
     let duration = options.duration.unwrap_or(scenario.duration.0);
-    driver::run(&mut hosts, options.clock, t0, duration, scenario.network.latency.0, schedule, &mut recorder).await?;
+    driver::run(&mut hosts, &mut net, options.clock, t0, duration, schedule, &mut recorder).await?;
 
     if let Some(e) = recorder.pcap_error.take() {
         return Err(e.into());

@@ -199,23 +199,8 @@ pub struct Tunnel {
     pub cgw: CgwConnection,
 }
 
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Network {
-    /// One-way delay of every datagram.
-    #[serde(default = "default_latency")]
-    pub latency: SimDuration,
-}
-
-fn default_latency() -> SimDuration {
-    SimDuration(std::time::Duration::from_millis(15))
-}
-
-impl Default for Network {
-    fn default() -> Self {
-        Network { latency: default_latency() }
-    }
-}
+mod network;
+pub use network::{Blackhole, Direction, Directions, NatOptions, Network, PathConditions, Probability};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -282,12 +267,8 @@ impl Scenario {
                 let offset = (!span.is_empty()).then_some(span.start);
                 return Err(invalid(offset, key(&format!("aws.{k}")), message));
             }
-            if t.cgw.ike_version != 2 {
-                return Err(invalid(
-                    None,
-                    key("cgw.ike_version"),
-                    format!("IKE version {} is not simulated yet: use 2", t.cgw.ike_version),
-                ));
+            if !(1..=2).contains(&t.cgw.ike_version) {
+                return Err(invalid(None, key("cgw.ike_version"), format!("{} is not an IKE version: use 1 or 2", t.cgw.ike_version)));
             }
             if t.cgw.rekey_fuzz > 100 {
                 return Err(invalid(
@@ -317,6 +298,8 @@ impl Scenario {
                 return Err(invalid(None, key("outside_ip"), "every simulated host needs its own address".into()));
             }
         }
+        let hosts: Vec<HostIp> = scenario.tunnel.iter().map(|t| t.outside_ip).chain([scenario.cgw.outside_ip]).collect();
+        scenario.network.check(text, &hosts).map_err(|(offset, key, message)| invalid(offset, key, message))?;
         Ok(scenario)
     }
 

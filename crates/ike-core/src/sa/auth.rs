@@ -1,6 +1,8 @@
 //! IKE_AUTH (RFC 7296 §1.2, §2.15): PSK authentication of both sides and the first
 //! CHILD SA, with proposal selection (§2.7) and traffic-selector narrowing (§2.9).
 
+use std::net::SocketAddr;
+
 use ike_crypto::psk_auth;
 use ike_wire::{
     Auth, AuthMethod, ExchangeType, Identification, Message, Notify, NotifyType, Payload, Proposal, ProtocolId,
@@ -81,13 +83,14 @@ impl IkeSa {
 
     /// The responder checks the initiator's AUTH with the PSK; on success the IKE SA is
     /// established and the CHILD SA negotiated, on failure AUTHENTICATION_FAILED is sent.
-    pub(super) fn handle_auth_request(&mut self, ctx: &mut Ctx<'_>, msg: &Message, raw: &[u8]) {
+    pub(super) fn handle_auth_request(&mut self, ctx: &mut Ctx<'_>, from: SocketAddr, msg: &Message, raw: &[u8]) {
         let State::InitReplied(st) = &self.state else {
             return;
         };
         let Some(payloads) = Self::open(ctx, &st.keys, msg, raw) else {
             return;
         };
+        self.follow_peer(from);
         let State::InitReplied(st) = std::mem::replace(&mut self.state, State::Closed) else {
             return;
         };

@@ -496,8 +496,18 @@ impl IkeSa {
         self.expected_request_id = id.wrapping_add(1);
     }
 
-    /// Handles a message addressed to this SA (`raw` is its datagram).
-    pub fn handle(&mut self, ctx: &mut Ctx<'_>, msg: &Message, raw: &[u8]) {
+    /// RFC 7296 §2.23: with a NAT in front of the peer (and none in front of us), send to
+    /// wherever the peer's last authenticated message came from — its NAT may have moved it
+    /// to a new port. A host behind a NAT does not follow.
+    pub(super) fn follow_peer(&mut self, from: SocketAddr) {
+        if self.nat.peer_behind && !self.nat.local_behind && from != self.remote {
+            tracing::debug!(spi_i = self.spi_i, old = %self.remote, new = %from, "peer moved: following it");
+            self.remote = from;
+        }
+    }
+
+    /// Handles a message from `from` addressed to this SA (`raw` is its datagram).
+    pub fn handle(&mut self, ctx: &mut Ctx<'_>, from: SocketAddr, msg: &Message, raw: &[u8]) {
         let id = msg.header.message_id;
         if msg.header.flags.is_response() {
             if self.pending.as_ref().map(|p| (p.id, p.exchange)) != Some((id, msg.header.exchange)) {
@@ -511,6 +521,7 @@ impl IkeSa {
             let Some(keys) = self.keys() else { return };
             let Some(payloads) = Self::open(ctx, keys, msg, raw) else { return };
             self.last_heard = ctx.now;
+            self.follow_peer(from);
             let Some(pending) = self.pending.take() else { return };
             match pending.purpose {
                 Purpose::Auth => self.handle_auth_response(ctx, &payloads),
@@ -547,10 +558,11 @@ impl IkeSa {
             return;
         }
         match (&self.state, msg.header.exchange) {
-            (State::InitReplied(_), ExchangeType::IKE_AUTH) => self.handle_auth_request(ctx, msg, raw),
+            (State::InitReplied(_), ExchangeType::IKE_AUTH) => self.handle_auth_request(ctx, from, msg, raw),
             (State::Established(keys), exchange) => {
                 let Some(payloads) = Self::open(ctx, &keys.keys, msg, raw) else { return };
                 self.last_heard = ctx.now;
+                self.follow_peer(from);
                 match exchange {
                     ExchangeType::INFORMATIONAL => self.handle_info_request(ctx, id, &payloads),
                     ExchangeType::CREATE_CHILD_SA => self.handle_create_child_request(ctx, id, &payloads),

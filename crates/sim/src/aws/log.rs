@@ -5,7 +5,7 @@
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
-use ike_core::{ChildFailure, Direction, Event, EventKind, SaState};
+use ike_core::{ChildFailure, Direction, Event, EventKind, IkeVersion, SaState};
 use ike_wire::ExchangeType;
 use vpn_log::{Detail, EspSpi, IkeSpi, PhaseState, TunnelRecord};
 
@@ -21,8 +21,6 @@ fn phase(s: SaState) -> PhaseState {
 /// One AWS tunnel's log stream.
 pub struct TunnelLog {
     pub stream: String,
-    /// AWS runs DPD on every IKEv2 tunnel (liveness checks are part of IKEv2 itself).
-    pub dpd_enabled: bool,
     states: (PhaseState, PhaseState),
     nat_t_detected: bool,
     pub records: Vec<TunnelRecord>,
@@ -32,7 +30,6 @@ impl TunnelLog {
     pub fn new(vpn_connection_id: &str, outside_ip: IpAddr) -> TunnelLog {
         TunnelLog {
             stream: vpn_log::stream_name(vpn_connection_id, outside_ip),
-            dpd_enabled: true,
             states: (PhaseState::Down, PhaseState::Down),
             nat_t_detected: false,
             records: Vec::new(),
@@ -42,6 +39,11 @@ impl TunnelLog {
     /// What AWS would write for `event`, in order (usually one message).
     fn details(event: &Event) -> Vec<Detail> {
         let cgw = event.peer.ip();
+        if event.ike_version == IkeVersion::V1 {
+            if let Some(d) = Self::v1_details(event) {
+                return d;
+            }
+        }
         let no_proposal = |unsupported: bool| {
             if unsupported {
                 Detail::NoProposalMatchByAws
@@ -115,8 +117,26 @@ impl TunnelLog {
             EventKind::RedundantChildSaDeleted { .. } => vec![Detail::RedundantChildSaDeleted],
             EventKind::ChildRekeyCollisionDelete { .. } => vec![Detail::ChildRekeyCollisionDelete],
             EventKind::IkeRekeyFailed { .. } => Vec::new(),
+            EventKind::ChildSaNegotiating => vec![Detail::NegotiatingChildSa { cgw }],
+            EventKind::PayloadDecryptionFailed => vec![Detail::PayloadDecryptionFailed],
             _ => Vec::new(),
         }
+    }
+
+    /// IKEv1's own catalogue rows (reference §2, "IKEv1 errors"), where they differ.
+    fn v1_details(event: &Event) -> Option<Vec<Detail>> {
+        Some(match &event.kind {
+            // Phase 1: the catalogue has one message for any proposal AWS cannot accept.
+            EventKind::IkeNoProposalChosen { direction: Direction::Sent, .. } => vec![Detail::NoProposalMatchByAws],
+            // Phase 2: NO_PROPOSAL_CHOSEN is exchanged.
+            EventKind::ChildSaFailed { failure: ChildFailure::NoProposalChosen { direction: Direction::Sent, .. } } => {
+                vec![Detail::NoProposalChosen]
+            }
+            EventKind::PayloadDecryptionFailed => vec![Detail::PayloadDecryptionFailed],
+            EventKind::DpdTimeout { .. } => vec![Detail::PeerDeclaredDead],
+            EventKind::ChildSaNegotiating => vec![Detail::NegotiatingChildSa { cgw: event.peer.ip() }],
+            _ => return None,
+        })
     }
 
     /// Appends the records for `event`, which happened at `time`.
@@ -133,7 +153,7 @@ impl TunnelLog {
             let nat = if i == last { event.nat_t_detected } else { self.nat_t_detected };
             self.records.push(TunnelRecord {
                 time,
-                dpd_enabled: self.dpd_enabled,
+                dpd_enabled: event.dpd_enabled,
                 nat_t_detected: nat,
                 ike_phase1_state: states.0,
                 ike_phase2_state: states.1,

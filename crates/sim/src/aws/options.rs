@@ -300,6 +300,9 @@ impl TunnelOptions {
                 format!("{p2} must be below phase1_lifetime_seconds ({p1})"),
             ));
         }
+        if self.startup_action == StartupAction::Start && !self.ike_versions.contains(&IkeVersionName::Ikev2) {
+            return Err((0..0, "startup_action", "start needs ikev2 in ike_versions: AWS initiates only with IKEv2".into()));
+        }
         if margin > p2 / 2 {
             return Err((
                 self.rekey_margin_time_seconds.span(),
@@ -352,6 +355,8 @@ impl TunnelOptions {
         config.dpd = Some(DpdConfig::aws(Duration::from_secs(self.dpd_timeout_seconds.0.into()), action));
         // AWS does not publish its half-open timeout; strongSwan's default (30 s) it is.
         config.half_open_timeout = HALF_OPEN_TIMEOUT;
+        config.accept_ikev1 = self.ike_versions.contains(&IkeVersionName::Ikev1);
+        config.accept_ikev2 = self.ike_versions.contains(&IkeVersionName::Ikev2);
         config
     }
 }

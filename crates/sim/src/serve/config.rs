@@ -1,0 +1,325 @@
+//! `ikesim serve`'s configuration file: one or two AWS tunnels, each with the AWS tunnel
+//! options exactly as a scenario's `[tunnel.aws]` table spells them, the address the
+//! tunnel listens on (its outside IP: AWS identifies itself by it), the VPN connection id
+//! (for log stream names) and the customer gateway AWS expects to hear from.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::Path;
+
+use serde::{Deserialize, Deserializer};
+
+use crate::aws::options::{AwsPsk, StartupAction, TunnelOptions};
+
+/// The UDP port a tunnel listens on when `listen` names only an address: the NAT-T port
+/// (RFC 3948), which real AWS endpoints also answer on and which needs no privileges.
+pub const DEFAULT_PORT: u16 = 4500;
+
+/// Where the first tunnel listens without a configuration file or `--listen`: the
+/// scenarios' AWS outside IP.
+pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(127, 0, 1, 1)), DEFAULT_PORT);
+
+/// The VPN connection id used when the file names none.
+pub const DEFAULT_VPN_CONNECTION_ID: &str = "vpn-0123456789abcdef0";
+
+/// A commented configuration to start from (`ikesim serve --print-config`). Every AWS
+/// option is shown with AWS's default; uncomment to change.
+pub const TEMPLATE: &str = r#"# ikesim serve configuration: simulated AWS Site-to-Site VPN tunnels waiting for a real
+# customer gateway (CGW). Start with `ikesim serve --config FILE`; see docs/real-cgw.md.
+
+# Names the log streams: <vpn_connection_id>_<tunnel outside IP>.
+vpn_connection_id = "vpn-0123456789abcdef0"
+
+# The customer gateway AWS expects. AWS answers only this address; leave it out to answer
+# any address. `port` is where AWS initiates to with startup_action = "start".
+[cgw]
+# outside_ip = "127.0.0.1"
+# port = 500
+
+# One [[tunnel]] per AWS tunnel (one or two).
+[[tunnel]]
+# The tunnel's outside IP and UDP port. AWS identifies itself (IDr) by this address, and
+# its IP names the log stream. A file may only name loopback addresses; bind anything else
+# with --listen on the command line. The socket behaves like a NAT-T (4500) socket: IKE
+# datagrams carry the four-byte non-ESP marker unless one side uses port 500.
+listen = "127.0.1.1:4500"
+
+# AWS's tunnel options, as a scenario's [tunnel.aws] table spells them. The values shown
+# are AWS's defaults.
+[tunnel.aws]
+# Absent: 32 random letters and digits (printed on stderr at start), as AWS generates.
+# --psk on the command line overrides it.
+# pre_shared_key = "ikesim.example_psk_1"
+# ike_versions = ["ikev1", "ikev2"]
+# phase1_encryption_algorithms = ["AES128", "AES256", "AES128-GCM-16", "AES256-GCM-16"]
+# phase2_encryption_algorithms = ["AES128", "AES256", "AES128-GCM-16", "AES256-GCM-16"]
+# phase1_integrity_algorithms = ["SHA1", "SHA2-256", "SHA2-384", "SHA2-512"]
+# phase2_integrity_algorithms = ["SHA1", "SHA2-256", "SHA2-384", "SHA2-512"]
+# phase1_dh_group_numbers = [2, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24]
+# phase2_dh_group_numbers = [2, 5, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24]
+# phase1_lifetime_seconds = 28800
+# phase2_lifetime_seconds = 3600
+# rekey_margin_time_seconds = 270
+# rekey_fuzz_percentage = 100
+# replay_window_size = 1024
+# dpd_timeout_seconds = 30
+# dpd_timeout_action = "clear"     # clear | none | restart
+# startup_action = "add"           # add: the CGW initiates; start: AWS initiates to [cgw]
+# local_ipv4_network_cidr = "0.0.0.0/0"
+# remote_ipv4_network_cidr = "0.0.0.0/0"
+
+# A second tunnel needs its own address:
+# [[tunnel]]
+# listen = "127.0.1.2:4500"
+# [tunnel.aws]
+"#;
+
+/// A configuration that cannot be used, with where and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {file}: {source}")]
+    Io { file: String, source: std::io::Error },
+    #[error("{file}: {message}")]
+    Syntax { file: String, message: String },
+    #[error("{file}{line}: `{key}`: {message}")]
+    Invalid { file: String, line: String, key: String, message: String },
+}
+
+/// `ip:port`, or an IP alone (port [`DEFAULT_PORT`]).
+pub fn parse_listen(s: &str) -> Result<SocketAddr, String> {
+    let s = s.trim();
+    if let Ok(addr) = s.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    if let Ok(ip) = s.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
+        return Ok(SocketAddr::new(ip, DEFAULT_PORT));
+    }
+    Err(format!("`{s}` is not an address such as 127.0.1.1:4500 (or 127.0.1.1, port {DEFAULT_PORT})"))
+}
+
+/// A listen address from the file: any address here; the loopback rule is checked in
+/// [`ServeConfig::parse`] so its error names the line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Listen(pub SocketAddr);
+
+impl<'de> Deserialize<'de> for Listen {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        parse_listen(&s).map(Listen).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The customer gateway AWS expects to hear from.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ExpectedCgw {
+    /// Datagrams from any other IP are dropped (AWS talks only to the configured customer
+    /// gateway). `None`: any.
+    pub outside_ip: Option<IpAddr>,
+    /// The CGW's IKE port, where AWS initiates to (startup action `start`).
+    pub port: u16,
+}
+
+impl Default for ExpectedCgw {
+    fn default() -> Self {
+        ExpectedCgw { outside_ip: None, port: 500 }
+    }
+}
+
+/// One AWS tunnel of `serve`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServeTunnel {
+    pub listen: toml::Spanned<Listen>,
+    #[serde(default)]
+    pub aws: TunnelOptions,
+}
+
+/// The whole file.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServeConfig {
+    #[serde(default = "default_vpn_connection_id")]
+    pub vpn_connection_id: String,
+    #[serde(default)]
+    pub cgw: ExpectedCgw,
+    pub tunnel: Vec<ServeTunnel>,
+}
+
+fn default_vpn_connection_id() -> String {
+    DEFAULT_VPN_CONNECTION_ID.into()
+}
+
+impl Default for ServeConfig {
+    /// One tunnel with AWS's defaults on [`DEFAULT_LISTEN`], any CGW.
+    fn default() -> Self {
+        ServeConfig {
+            vpn_connection_id: default_vpn_connection_id(),
+            cgw: ExpectedCgw::default(),
+            tunnel: vec![ServeTunnel {
+                listen: toml::Spanned::new(0..0, Listen(DEFAULT_LISTEN)),
+                aws: TunnelOptions::default(),
+            }],
+        }
+    }
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+impl ServeConfig {
+    /// Reads and checks a configuration; `file` names it in errors.
+    pub fn parse(text: &str, file: &str) -> Result<ServeConfig, ConfigError> {
+        let config: ServeConfig =
+            toml::from_str(text).map_err(|e| ConfigError::Syntax { file: file.into(), message: e.to_string() })?;
+        let invalid = |span: Option<std::ops::Range<usize>>, key: String, message: String| ConfigError::Invalid {
+            file: file.into(),
+            line: span.filter(|s| !s.is_empty()).map_or(String::new(), |s| format!(":{}", line_of(text, s.start))),
+            key,
+            message,
+        };
+        vpn_log::validate_vpn_connection_id(&config.vpn_connection_id)
+            .map_err(|e| invalid(None, "vpn_connection_id".into(), e.to_string()))?;
+        if config.tunnel.is_empty() || config.tunnel.len() > 2 {
+            let n = config.tunnel.len();
+            return Err(invalid(
+                None,
+                "tunnel".into(),
+                format!("{n} tunnels given: a VPN connection has one or two ([[tunnel]])"),
+            ));
+        }
+        for (i, t) in config.tunnel.iter().enumerate() {
+            let key = |k: &str| format!("tunnel[{}].{k}", i + 1);
+            let listen = t.listen.get_ref().0;
+            if !listen.ip().is_loopback() {
+                return Err(invalid(
+                    Some(t.listen.span()),
+                    key("listen"),
+                    format!(
+                        "{} is not a loopback address: a file only binds loopback; to bind another \
+                         address, give it explicitly with --listen",
+                        listen.ip()
+                    ),
+                ));
+            }
+            if let Err((span, k, message)) = t.aws.check() {
+                return Err(invalid(Some(span), key(&format!("aws.{k}")), message));
+            }
+            if t.aws.startup_action == StartupAction::Start && config.cgw.outside_ip.is_none() {
+                return Err(invalid(
+                    None,
+                    key("aws.startup_action"),
+                    "\"start\" needs the customer gateway's address to initiate to: set [cgw] outside_ip".into(),
+                ));
+            }
+            if config.tunnel.iter().take(i).any(|o| o.listen.get_ref().0 == listen) {
+                return Err(invalid(
+                    Some(t.listen.span()),
+                    key("listen"),
+                    "each tunnel needs its own listen address".into(),
+                ));
+            }
+        }
+        Ok(config)
+    }
+
+    pub fn from_file(path: &Path) -> Result<ServeConfig, ConfigError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io { file: file.clone(), source })?;
+        ServeConfig::parse(&text, &file)
+    }
+
+    /// Applies the command line: `--listen` replaces the first tunnel's address (any
+    /// address: naming it explicitly is what allows leaving loopback), `--psk` every
+    /// tunnel's pre-shared key.
+    pub fn apply_overrides(&mut self, listen: Option<SocketAddr>, psk: Option<&str>) -> Result<(), String> {
+        if let Some(addr) = listen {
+            if addr.ip().is_unspecified() {
+                return Err(format!(
+                    "--listen {addr}: name the address the customer gateway connects to, not a wildcard: \
+                     AWS identifies itself by its outside IP"
+                ));
+            }
+            if self.tunnel.iter().skip(1).any(|t| t.listen.get_ref().0 == addr) {
+                return Err(format!("--listen {addr}: the second tunnel already listens there"));
+            }
+            if let Some(first) = self.tunnel.first_mut() {
+                first.listen = toml::Spanned::new(0..0, Listen(addr));
+            }
+        }
+        if let Some(psk) = psk {
+            AwsPsk::check(psk).map_err(|e| format!("--psk: {e}"))?;
+            for t in &mut self.tunnel {
+                t.aws.pre_shared_key = Some(AwsPsk(psk.to_owned()));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_template_parses_to_the_defaults() {
+        let c = ServeConfig::parse(TEMPLATE, "template").unwrap();
+        let d = ServeConfig::default();
+        assert_eq!(c.vpn_connection_id, d.vpn_connection_id);
+        assert_eq!(c.cgw, d.cgw);
+        assert_eq!(c.tunnel.len(), 1);
+        assert_eq!(c.tunnel[0].listen.get_ref(), d.tunnel[0].listen.get_ref());
+        assert_eq!(c.tunnel[0].aws.phase1_dh_group_numbers, d.tunnel[0].aws.phase1_dh_group_numbers);
+        // Every commented AWS option is a real option with its default value.
+        let aws: String = TEMPLATE
+            .lines()
+            .skip_while(|l| *l != "[tunnel.aws]")
+            .skip(1)
+            .take_while(|l| !l.is_empty())
+            .filter_map(|l| l.strip_prefix("# "))
+            .filter(|l| l.contains(" = "))
+            .map(|l| format!("{}\n", l.split("  ").next().unwrap_or(l)))
+            .collect();
+        let full = TEMPLATE.replacen("[tunnel.aws]\n", &format!("[tunnel.aws]\n{aws}"), 1);
+        let c = ServeConfig::parse(&full, "template").unwrap();
+        let a = &c.tunnel[0].aws;
+        assert_eq!(a.pre_shared_key.as_ref().map(|p| p.0.as_str()), Some("ikesim.example_psk_1"));
+        assert_eq!(a.phase1_lifetime_seconds.get_ref().0, 28_800);
+        assert_eq!(a.phase2_dh_group_numbers, d.tunnel[0].aws.phase2_dh_group_numbers);
+        assert_eq!(a.dpd_timeout_seconds.0, 30);
+    }
+
+    #[test]
+    fn errors_name_file_line_and_key() {
+        let e = ServeConfig::parse("[[tunnel]]\nlisten = \"10.0.0.1:4500\"\n", "s.toml").unwrap_err().to_string();
+        assert!(e.starts_with("s.toml:2: `tunnel[1].listen`") && e.contains("--listen"), "{e}");
+        let text = "[[tunnel]]\nlisten = \"127.0.1.1\"\n[tunnel.aws]\nphase2_lifetime_seconds = 3000\n\
+                    rekey_margin_time_seconds = 1600\n";
+        let e = ServeConfig::parse(text, "s.toml").unwrap_err().to_string();
+        assert!(e.starts_with("s.toml:5: `tunnel[1].aws.rekey_margin_time_seconds`"), "{e}");
+        let e = ServeConfig::parse("[[tunnel]]\nlisten = \"127.0.1.1\"\nfoo = 1\n", "s.toml").unwrap_err().to_string();
+        assert!(e.contains("unknown field `foo`"), "{e}");
+        let text = "[[tunnel]]\nlisten = \"127.0.1.1\"\n[tunnel.aws]\nstartup_action = \"start\"\n";
+        let e = ServeConfig::parse(text, "s.toml").unwrap_err().to_string();
+        assert!(e.contains("outside_ip"), "{e}");
+        let text = "[[tunnel]]\nlisten = \"127.0.1.1\"\n[[tunnel]]\nlisten = \"127.0.1.1:4500\"\n";
+        let e = ServeConfig::parse(text, "s.toml").unwrap_err().to_string();
+        assert!(e.contains("own listen address"), "{e}");
+    }
+
+    #[test]
+    fn command_line_overrides() {
+        let mut c = ServeConfig::default();
+        let lan: SocketAddr = "192.0.2.10:4500".parse().unwrap();
+        c.apply_overrides(Some(lan), Some("abcdefgh12")).unwrap();
+        assert_eq!(c.tunnel[0].listen.get_ref().0, lan);
+        assert_eq!(c.tunnel[0].aws.pre_shared_key.as_ref().map(|p| p.0.as_str()), Some("abcdefgh12"));
+        let e = c.apply_overrides(Some("0.0.0.0:4500".parse().unwrap()), None).unwrap_err();
+        assert!(e.contains("wildcard"), "{e}");
+        let e = c.apply_overrides(None, Some("0bad")).unwrap_err();
+        assert!(e.contains("--psk"), "{e}");
+        assert_eq!(parse_listen("127.0.0.5").unwrap(), "127.0.0.5:4500".parse().unwrap());
+        assert_eq!(parse_listen("[::1]").unwrap(), "[::1]:4500".parse().unwrap());
+        assert!(parse_listen("localhost:1").is_err());
+    }
+}
