@@ -85,3 +85,22 @@ fn golden_logs_never_skip_negotiating() {
         }
     }
 }
+
+/// Every message of AWS's catalogue (reference §2) is produced by at least one built-in
+/// scenario — through the protocol, since scenarios hold no log text.
+#[test]
+fn golden_logs_cover_the_whole_aws_catalogue() {
+    let mut seen = std::collections::BTreeSet::new();
+    for entry in std::fs::read_dir(repo().join("tests/golden")).expect("tests/golden") {
+        let text = std::fs::read_to_string(entry.expect("entry").path()).expect("read");
+        for line in text.lines() {
+            let r = TunnelRecord::parse_json(line).expect("record");
+            if let Some(e) = vpn_log::lookup(&r.details) {
+                seen.insert(e.id);
+            }
+        }
+    }
+    let missing: Vec<&str> =
+        vpn_log::CATALOGUE.iter().filter(|e| e.origin == vpn_log::Origin::Aws && !seen.contains(e.id)).map(|e| e.id).collect();
+    assert!(missing.is_empty(), "no built-in scenario produces {missing:?}");
+}
