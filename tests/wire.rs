@@ -52,12 +52,10 @@ fn tshark(home: &Path, pcap: &Path, fields: &[&str]) -> String {
 fn capture(name: &str, scenario: &Path, tamper: impl Fn(String) -> String) -> Vec<Frame> {
     let dir = temp_dir(name);
     let pcap = dir.join("ike.pcap");
-    let keys = dir.join("keys");
-    run_ok(&["run", scenario.to_str().unwrap(), "--pcap", pcap.to_str().unwrap(), "--keys", keys.to_str().unwrap()]);
-    let table = std::fs::read_to_string(&keys).expect("key table");
-    assert_eq!(table.lines().count(), 1, "one IKE SA, one key line: {table}");
     let profile = dir.join(".config/wireshark");
-    std::fs::create_dir_all(&profile).unwrap();
+    run_ok(&["run", scenario.to_str().unwrap(), "--pcap", pcap.to_str().unwrap(), "--keys", profile.to_str().unwrap()]);
+    let table = std::fs::read_to_string(profile.join("ikev2_decryption_table")).expect("key table");
+    assert_eq!(table.lines().count(), 1, "one IKE SA, one key line: {table}");
     std::fs::write(profile.join("ikev2_decryption_table"), tamper(table)).unwrap();
     let fields = [
         "isakmp.version",
@@ -134,12 +132,21 @@ fn ikev2_datagrams_dissect_and_decrypt_in_wireshark() {
 fn ikev1_main_mode_and_quick_mode_dissect_in_wireshark() {
     let dir = temp_dir("wire-v1");
     let pcap = dir.join("ike.pcap");
-    run_ok(&["run", "ikev1-happy", "--pcap", pcap.to_str().unwrap()]);
-    let out = tshark(
-        &dir,
-        &pcap,
-        &["isakmp.version", "isakmp.exchangetype", "isakmp.typepayload", "isakmp.flags", "_ws.malformed", "_ws.expert.severity"],
-    );
+    let profile = dir.join(".config/wireshark");
+    run_ok(&["run", "ikev1-happy", "--pcap", pcap.to_str().unwrap(), "--keys", profile.to_str().unwrap()]);
+    let table = std::fs::read_to_string(profile.join("ikev1_decryption_table")).expect("IKEv1 key table");
+    assert_eq!(table.lines().count(), 1, "one ISAKMP SA: {table}");
+    let fields = [
+        "isakmp.version",
+        "isakmp.exchangetype",
+        "isakmp.typepayload",
+        "isakmp.flags",
+        "_ws.malformed",
+        "_ws.expert.severity",
+        "isakmp.id.data.ipv4_addr",
+        "isakmp.hash",
+    ];
+    let out = tshark(&dir, &pcap, &fields);
     let frames: Vec<Vec<&str>> = out.lines().map(|l| l.split('|').collect()).collect();
     let exchanges: Vec<&str> = frames.iter().map(|f| f[1]).collect();
     // Main mode (2) ×6, quick mode (32) ×3.
@@ -154,9 +161,16 @@ fn ikev1_main_mode_and_quick_mode_dissect_in_wireshark() {
     for p in ["4", "10", "20"] {
         assert!(payloads(2).contains(&p), "{:?}", frames[2]);
     }
-    // From message 5 on everything is encrypted (flags bit 0).
+    // From message 5 on everything is encrypted (flags bit 0); with the key table Wireshark
+    // decrypts it: message 5/6 hold ID + HASH, quick mode HASH, SA, nonce, KE, IDs.
     for f in &frames[4..] {
         let flags = u8::from_str_radix(f[3].trim_start_matches("0x"), 16).unwrap_or(0);
         assert_eq!(flags & 1, 1, "encryption flag: {f:?}");
+        assert!(!f[7].is_empty(), "decrypted HASH payload: {f:?}");
+    }
+    assert_eq!(frames[4][6], "127.0.2.1", "{:?}", frames[4]);
+    assert_eq!(frames[5][6], "127.0.1.1", "{:?}", frames[5]);
+    for p in ["8", "1", "10", "4", "5"] {
+        assert!(payloads(6).contains(&p), "quick mode 1 decrypted: {:?}", frames[6]);
     }
 }

@@ -195,9 +195,12 @@ pub struct Stats {
     pub retransmits: u64,
 }
 
-/// An IKE SA's traffic keys, for decrypting captures (Wireshark's IKEv2 decryption table).
+/// An IKE SA's traffic keys, for decrypting captures (Wireshark's IKEv2 and IKEv1
+/// decryption tables). For IKEv1 the SPIs are the cookies and `sk_ei` is the ISAKMP SA's
+/// encryption key (both directions use it); the other keys are empty.
 #[derive(Clone, PartialEq, Eq)]
 pub struct IkeSaSecrets {
+    pub ike_version: IkeVersion,
     pub spi_i: u64,
     pub spi_r: u64,
     pub encryption: ike_wire::EncrId,
@@ -207,6 +210,23 @@ pub struct IkeSaSecrets {
     pub sk_er: Vec<u8>,
     pub sk_ai: Vec<u8>,
     pub sk_ar: Vec<u8>,
+}
+
+impl IkeSaSecrets {
+    pub fn ikev1(cky_i: u64, cky_r: u64, enc_key: Vec<u8>) -> IkeSaSecrets {
+        IkeSaSecrets {
+            ike_version: IkeVersion::V1,
+            spi_i: cky_i,
+            spi_r: cky_r,
+            encryption: ike_wire::EncrId::AES_CBC,
+            key_bits: u16::try_from(enc_key.len() * 8).ok(),
+            integrity: None,
+            sk_ei: enc_key,
+            sk_er: Vec::new(),
+            sk_ai: Vec::new(),
+            sk_ar: Vec::new(),
+        }
+    }
 }
 
 impl std::fmt::Debug for IkeSaSecrets {

@@ -43,8 +43,9 @@ enum Command {
         /// Write every datagram to a pcap file (raw IP + UDP).
         #[arg(long, value_name = "FILE")]
         pcap: Option<PathBuf>,
-        /// Write the IKE SA keys as Wireshark's ikev2_decryption_table, to decrypt the pcap.
-        #[arg(long, value_name = "FILE")]
+        /// Write the IKE SA keys into DIR as Wireshark's ikev2_decryption_table and
+        /// ikev1_decryption_table (e.g. DIR = ~/.config/wireshark), to decrypt the pcap.
+        #[arg(long, value_name = "DIR")]
         keys: Option<PathBuf>,
     },
     /// Measure the accelerated driver: simulated seconds per wall second, and wall time

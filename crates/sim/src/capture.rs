@@ -77,8 +77,12 @@ fn wireshark_integ(id: Option<IntegId>) -> Option<&'static str> {
     })
 }
 
-/// One `ikev2_decryption_table` line.
+/// One line of Wireshark's decryption tables: `ikev2_decryption_table` for IKEv2,
+/// `ikev1_decryption_table` (initiator cookie, encryption key) for IKEv1.
 pub fn wireshark_key_line(s: &IkeSaSecrets) -> Option<String> {
+    if s.ike_version == ike_core::IkeVersion::V1 {
+        return Some(format!("{:016x},{}", s.spi_i, hex::encode(&s.sk_ei)));
+    }
     Some(format!(
         "{:016x},{:016x},{},{},\"{}\",{},{},\"{}\"",
         s.spi_i,

@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use ike_core::{DpdAction, DpdConfig, Endpoint, EndpointConfig, Event, IkeVersion, Lifetimes, Policy, Selection, Transmit};
+use ike_core::{
+    DpdAction, DpdConfig, Endpoint, EndpointConfig, Event, IkeVersion, Lifetimes, Policy, Selection, Transmit,
+};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use vpn_log::TunnelRecord;
@@ -26,7 +28,8 @@ pub struct RunOptions {
     pub clock: Clock,
     /// Write every datagram to this pcap file.
     pub pcap: Option<PathBuf>,
-    /// Write the IKE SA keys as a Wireshark `ikev2_decryption_table`.
+    /// Write the IKE SA keys as Wireshark's `ikev2_decryption_table` and
+    /// `ikev1_decryption_table` into this directory.
     pub keys: Option<PathBuf>,
 }
 
@@ -136,7 +139,12 @@ fn network(network: &Network, hosts: &[Host], seed: u64, t0: Instant) -> std::io
 /// The data-plane model meets the blackholes: while a direction is down, the host at its far
 /// end hears none of its peer's traffic; when it comes back, it does again — unless the
 /// sender has died in the meantime.
-fn blackhole_actions(network: &Network, cgw_crash: Option<Duration>, aws: usize, cgw: usize) -> Vec<(Duration, Action)> {
+fn blackhole_actions(
+    network: &Network,
+    cgw_crash: Option<Duration>,
+    aws: usize,
+    cgw: usize,
+) -> Vec<(Duration, Action)> {
     let mut actions = Vec::new();
     for (direction, hearer, sender_crash) in [(Direction::CgwToAws, aws, cgw_crash), (Direction::AwsToCgw, cgw, None)] {
         for (from, to) in network.blackholes(direction) {
@@ -275,18 +283,21 @@ async fn run_async(scenario: &Scenario, options: &RunOptions) -> Result<RunOutpu
     if let Some(p) = recorder.pcap.take() {
         p.finish()?;
     }
-    if let Some(path) = &options.keys {
+    if let Some(dir) = &options.keys {
+        // Wireshark's own file names: point --keys at a Wireshark profile directory.
         let mut seen = HashSet::new();
-        let mut lines = String::new();
+        let (mut v2, mut v1) = (String::new(), String::new());
         for h in hosts.iter_mut() {
             while let Some(s) = h.endpoint.poll_secrets() {
-                if let Some(line) = wireshark_key_line(&s).filter(|_| seen.insert((s.spi_i, s.spi_r))) {
-                    lines.push_str(&line);
-                    lines.push('\n');
-                }
+                let Some(line) = wireshark_key_line(&s).filter(|_| seen.insert((s.spi_i, s.spi_r))) else { continue };
+                let table = if s.ike_version == ike_core::IkeVersion::V1 { &mut v1 } else { &mut v2 };
+                table.push_str(&line);
+                table.push('\n');
             }
         }
-        std::fs::write(path, lines)?;
+        std::fs::create_dir_all(dir)?;
+        std::fs::write(dir.join("ikev2_decryption_table"), v2)?;
+        std::fs::write(dir.join("ikev1_decryption_table"), v1)?;
     }
     let stats = names.into_iter().zip(hosts.iter().map(|h| h.endpoint.stats())).collect();
     Ok(RunOutput { tunnels: recorder.tunnels, records: recorder.records, stats })

@@ -123,6 +123,7 @@ impl Keys {
     ) -> Result<Keys, ike_crypto::CryptoError> {
         if let Some((out, spi_i, spi_r)) = export {
             out.push(IkeSaSecrets {
+                ike_version: IkeVersion::V2,
                 spi_i,
                 spi_r,
                 encryption: suite.encryption.id(),

@@ -248,7 +248,7 @@ impl Phase1Sa {
     }
 
     /// Derives SKEYID and the rest from the DH result and the PSK (RFC 2409 §5).
-    fn derive(&mut self, ctx: &Ctx<'_>, peer_public: &[u8]) -> Option<()> {
+    fn derive(&mut self, ctx: &mut Ctx<'_>, peer_public: &[u8]) -> Option<()> {
         let (_, hash, key_len) = self.group_and_hash()?;
         let mm = self.mm.as_mut()?;
         let ke = mm.ke.take()?;
@@ -257,6 +257,9 @@ impl Phase1Sa {
         let skeyid = skeyid_psk(&prf, &ctx.config.psk, &mm.ni, &mm.nr);
         let k = phase1_keys(&prf, skeyid.clone(), &g_xy, self.cky_i, self.cky_r, key_len);
         let cbc = Cbc::new(&k.enc_key).ok()?;
+        if ctx.config.export_secrets {
+            ctx.secrets.push(crate::event::IkeSaSecrets::ikev1(self.cky_i, self.cky_r, k.enc_key.clone()));
+        }
         let iv = phase1_iv(hash, &mm.g_xi, &mm.g_xr, Cbc::BLOCK);
         self.keys = Some(Box::new(P1Keys {
             hash,
