@@ -46,3 +46,16 @@ fn list_shows_builtin_scenarios() {
     let out = run_ok(&["list"]);
     assert!(out.lines().any(|l| l.starts_with("ikev2-happy ")), "{out}");
 }
+
+#[test]
+fn new_scenario_writes_a_template_that_runs() {
+    let dir = temp_dir("cli-new");
+    let file = dir.join("mine.toml");
+    let out = common::ikesim().args(["new-scenario", file.to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let records = run_ok(&["run", file.to_str().unwrap()]);
+    assert!(records.contains("CHILD_SA established"), "{records}");
+    // It never overwrites.
+    let again = common::ikesim().args(["new-scenario", file.to_str().unwrap()]).output().unwrap();
+    assert_eq!(again.status.code(), Some(2));
+}

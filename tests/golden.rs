@@ -100,7 +100,29 @@ fn golden_logs_cover_the_whole_aws_catalogue() {
             }
         }
     }
-    let missing: Vec<&str> =
-        vpn_log::CATALOGUE.iter().filter(|e| e.origin == vpn_log::Origin::Aws && !seen.contains(e.id)).map(|e| e.id).collect();
+    let missing: Vec<&str> = vpn_log::CATALOGUE
+        .iter()
+        .filter(|e| e.origin == vpn_log::Origin::Aws && !seen.contains(e.id))
+        .map(|e| e.id)
+        .collect();
     assert!(missing.is_empty(), "no built-in scenario produces {missing:?}");
+}
+
+/// Each scenario's `produces` list (the AWS catalogue messages it is meant to show) is
+/// exactly what its golden log contains.
+#[test]
+fn scenarios_produce_what_they_say() {
+    for name in builtin_scenarios() {
+        let scenario = sim::Scenario::load(&name).expect("built-in scenario");
+        let text = std::fs::read_to_string(repo().join("tests/golden").join(format!("{name}.jsonl"))).expect("golden log");
+        let mut seen = std::collections::BTreeSet::new();
+        for line in text.lines() {
+            let r = TunnelRecord::parse_json(line).expect("record");
+            if let Some(e) = vpn_log::lookup(&r.details).filter(|e| e.origin == vpn_log::Origin::Aws) {
+                seen.insert(e.id.to_owned());
+            }
+        }
+        let said: std::collections::BTreeSet<String> = scenario.produces.iter().cloned().collect();
+        assert_eq!(said, seen, "{name}: `produces` in the scenario file vs its golden log");
+    }
 }

@@ -91,6 +91,11 @@ enum Command {
         #[arg(long, default_value = "current", value_parser = parse_schema)]
         schema: Schema,
     },
+    /// Write a commented scenario file to start from (NAME.toml in the current directory).
+    NewScenario {
+        /// Name of the scenario; the file is NAME.toml unless NAME ends in .toml.
+        name: String,
+    },
     /// List the built-in scenarios.
     List {
         /// One JSON object per scenario.
@@ -142,14 +147,14 @@ fn main() -> ExitCode {
         }
         Command::Serve { config, listen, psk, print_config, out, format, schema } => {
             if print_config {
-                print!("{}", sim::serve::config::TEMPLATE);
-                Ok(())
+                emit(sim::serve::config::TEMPLATE.trim_end())
             } else {
                 let options = sim::serve::ServeOptions { format, schema, out };
                 serve(config, listen, psk.as_deref(), &options)
             }
         }
         Command::List { json } => list(json),
+        Command::NewScenario { name } => new_scenario(&name),
         Command::Bench { scenario, duration, runs } => bench(&scenario, duration, runs),
     };
     match result {
@@ -171,7 +176,12 @@ fn run(name: &str, options: &RunOptions, format: Format, schema: Schema) -> Resu
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     for (_, record) in &output.records {
-        writeln!(out, "{}", record.render(format, schema)).map_err(|e| Failure::Runtime(e.to_string()))?;
+        if let Err(e) = writeln!(out, "{}", record.render(format, schema)) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                return Ok(());
+            }
+            return Err(Failure::Runtime(format!("writing to stdout: {e}")));
+        }
     }
     out.flush().map_err(|e| Failure::Runtime(e.to_string()))?;
     for (host, stats) in &output.stats {
@@ -199,10 +209,10 @@ fn bench(name: &str, duration: SimDuration, runs: u32) -> Result<(), Failure> {
     if cfg!(debug_assertions) {
         eprintln!("note: a debug build; run `cargo run --release -- bench` for meaningful numbers");
     }
-    println!("scenario {name}, {duration} simulated, {runs} runs");
+    emit(&format!("scenario {name}, {duration} simulated, {runs} runs"))?;
     for i in 1..=runs.max(1) {
         let r = sim::bench::bench(&scenario, duration.0).map_err(|e| Failure::Runtime(e.to_string()))?;
-        println!(
+        emit(&format!(
             "run {i}: wall {:.3} s, {:.0} simulated s per wall s, {} records; \
              DH floor ({} x {}) {:.3} s, wall/floor {:.2}",
             r.wall.as_secs_f64(),
@@ -212,8 +222,33 @@ fn bench(name: &str, duration: SimDuration, runs: u32) -> Result<(), Failure> {
             r.dh_group,
             r.floor.as_secs_f64(),
             r.over_floor()
-        );
+        ))?;
     }
+    Ok(())
+}
+
+/// Writes one line to stdout. A closed pipe (`ikesim list | head`) ends the output
+/// quietly, as it does for any Unix tool; other write errors are failures.
+fn emit(line: &str) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{line}") {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => Err(Failure::Runtime(format!("writing to stdout: {e}"))),
+        Ok(()) => Ok(()),
+    }
+}
+
+fn new_scenario(name: &str) -> Result<(), Failure> {
+    let path = if name.ends_with(".toml") { PathBuf::from(name) } else { PathBuf::from(format!("{name}.toml")) };
+    let mut file = match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(Failure::BadInput(format!("{} exists already: pick another name or remove it", path.display())))
+        }
+        Err(e) => return Err(Failure::BadInput(format!("cannot create {}: {e}", path.display()))),
+    };
+    file.write_all(sim::scenario::TEMPLATE.as_bytes()).map_err(|e| Failure::Runtime(format!("{}: {e}", path.display())))?;
+    eprintln!("wrote {}: edit it, then `ikesim run {}`", path.display(), path.display());
     Ok(())
 }
 
@@ -223,14 +258,17 @@ fn list(json: bool) -> Result<(), Failure> {
         let scenario =
             Scenario::parse(text, name, name).map_err(|e| Failure::Runtime(format!("built-in scenario {e}")))?;
         if json {
+            let messages: Vec<&str> =
+                scenario.produces.iter().filter_map(|id| vpn_log::by_id(id)).map(|e| e.template).collect();
             let value = serde_json::json!({
                 "name": name,
                 "ike_version": scenario.tunnel.first().map_or(2, |t| t.cgw.ike_version),
                 "description": scenario.description,
+                "messages": messages,
             });
-            println!("{value}");
+            emit(&value.to_string())?;
         } else {
-            println!("{name:<width$}  {}", scenario.description);
+            emit(&format!("{name:<width$}  {}", scenario.description))?;
         }
     }
     Ok(())

@@ -29,6 +29,9 @@ use serde::{Deserialize, Deserializer};
 use crate::aws::options::{Cidr, TunnelOptions};
 use crate::duration::SimDuration;
 
+/// A commented scenario to start from (`ikesim new-scenario`).
+pub const TEMPLATE: &str = include_str!("scenario/template.toml");
+
 /// A scenario that cannot be used, with where and what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
@@ -230,6 +233,11 @@ pub struct Scenario {
     /// liveness check every 10 s.
     #[serde(default)]
     pub traffic: Traffic,
+    /// The AWS catalogue messages this scenario is meant to show (catalogue ids, see
+    /// docs/log-messages.md). Documentation checked by the tests against the scenario's
+    /// golden log — never used to produce anything.
+    #[serde(default)]
+    pub produces: Vec<String>,
     pub vpn_connection: VpnConnection,
     pub cgw: CgwHost,
     pub tunnel: Vec<Tunnel>,
@@ -251,6 +259,13 @@ impl Scenario {
             key,
             message,
         };
+        if let Some(unknown) = scenario.produces.iter().find(|id| vpn_log::by_id(id).is_none()) {
+            return Err(invalid(
+                text.find("produces"),
+                "produces".into(),
+                format!("`{unknown}` is not a catalogue id (docs/log-messages.md lists them)"),
+            ));
+        }
         vpn_log::validate_vpn_connection_id(&scenario.vpn_connection.id)
             .map_err(|e| invalid(text.find("[vpn_connection]"), "vpn_connection.id".into(), e.to_string()))?;
         if scenario.tunnel.is_empty() || scenario.tunnel.len() > 2 {
@@ -268,7 +283,11 @@ impl Scenario {
                 return Err(invalid(offset, key(&format!("aws.{k}")), message));
             }
             if !(1..=2).contains(&t.cgw.ike_version) {
-                return Err(invalid(None, key("cgw.ike_version"), format!("{} is not an IKE version: use 1 or 2", t.cgw.ike_version)));
+                return Err(invalid(
+                    None,
+                    key("cgw.ike_version"),
+                    format!("{} is not an IKE version: use 1 or 2", t.cgw.ike_version),
+                ));
             }
             if t.cgw.rekey_fuzz > 100 {
                 return Err(invalid(
@@ -298,7 +317,8 @@ impl Scenario {
                 return Err(invalid(None, key("outside_ip"), "every simulated host needs its own address".into()));
             }
         }
-        let hosts: Vec<HostIp> = scenario.tunnel.iter().map(|t| t.outside_ip).chain([scenario.cgw.outside_ip]).collect();
+        let hosts: Vec<HostIp> =
+            scenario.tunnel.iter().map(|t| t.outside_ip).chain([scenario.cgw.outside_ip]).collect();
         scenario.network.check(text, &hosts).map_err(|(offset, key, message)| invalid(offset, key, message))?;
         Ok(scenario)
     }
@@ -341,6 +361,12 @@ outside_ip = "127.0.1.1"
 
     fn err(extra: &str) -> String {
         Scenario::parse(&format!("{MINIMAL}{extra}"), "t.toml", "t").unwrap_err().to_string()
+    }
+
+    #[test]
+    fn the_template_is_a_valid_scenario() {
+        let s = Scenario::parse(TEMPLATE, "template.toml", "template").unwrap();
+        assert_eq!(s.tunnel.len(), 1);
     }
 
     #[test]
