@@ -59,3 +59,16 @@ fn new_scenario_writes_a_template_that_runs() {
     let again = common::ikesim().args(["new-scenario", file.to_str().unwrap()]).output().unwrap();
     assert_eq!(again.status.code(), Some(2));
 }
+
+#[test]
+fn out_writes_one_file_per_log_stream() {
+    let dir = temp_dir("cli-out");
+    run_ok(&["run", "ikev2-two-tunnels-one-failing", "--out", dir.to_str().unwrap()]);
+    let read = |ip: &str| std::fs::read_to_string(dir.join(format!("vpn-0a1b2c3d4e5f60718_{ip}.log"))).unwrap();
+    let (t1, t2) = (read("127.0.1.1"), read("127.0.1.2"));
+    assert!(t1.contains("CHILD_SA established") && !t1.contains("pre-shared key mismatch"), "{t1}");
+    assert!(t2.contains("pre-shared key mismatch") && !t2.contains("established"), "{t2}");
+    // stdout holds both streams' records, in time order.
+    let all = run_ok(&["run", "ikev2-two-tunnels-one-failing"]);
+    assert_eq!(all.lines().count(), t1.lines().count() + t2.lines().count());
+}

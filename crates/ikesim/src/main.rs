@@ -47,6 +47,10 @@ enum Command {
         /// ikev1_decryption_table (e.g. DIR = ~/.config/wireshark), to decrypt the pcap.
         #[arg(long, value_name = "DIR")]
         keys: Option<PathBuf>,
+        /// Write one file per log stream into DIR (<vpn-connection-id>_<outside-ip>.log,
+        /// as CloudWatch Logs names the streams) instead of printing to stdout.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
     },
     /// Measure the accelerated driver: simulated seconds per wall second, and wall time
     /// against the run's unavoidable DH computations measured in the same run.
@@ -140,10 +144,10 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 
     let result = match cli.command {
-        Command::Run { scenario, seed, duration, format, schema, realtime, pcap, keys } => {
+        Command::Run { scenario, seed, duration, format, schema, realtime, pcap, keys, out } => {
             let clock = if realtime { Clock::Realtime } else { Clock::Accelerated };
             let options = RunOptions { seed, duration: duration.map(|d| d.0), clock, pcap, keys };
-            run(&scenario, &options, format, schema)
+            run(&scenario, &options, format, schema, out.as_deref())
         }
         Command::Serve { config, listen, psk, print_config, out, format, schema } => {
             if print_config {
@@ -170,9 +174,27 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(name: &str, options: &RunOptions, format: Format, schema: Schema) -> Result<(), Failure> {
+fn run(
+    name: &str,
+    options: &RunOptions,
+    format: Format,
+    schema: Schema,
+    out_dir: Option<&std::path::Path>,
+) -> Result<(), Failure> {
     let scenario = Scenario::load(name).map_err(|e| Failure::BadInput(e.to_string()))?;
     let output = sim::run(&scenario, options).map_err(|e| Failure::Runtime(e.to_string()))?;
+    for (host, stats) in &output.stats {
+        tracing::info!(host, ?stats, "counters");
+    }
+    if let Some(dir) = out_dir {
+        let fail = |e: std::io::Error| Failure::Runtime(format!("writing to {}: {e}", dir.display()));
+        std::fs::create_dir_all(dir).map_err(fail)?;
+        for tunnel in &output.tunnels {
+            let text: String = tunnel.records.iter().map(|r| r.render(format, schema) + "\n").collect();
+            std::fs::write(dir.join(format!("{}.log", tunnel.stream)), text).map_err(fail)?;
+        }
+        return Ok(());
+    }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     for (_, record) in &output.records {
@@ -184,9 +206,6 @@ fn run(name: &str, options: &RunOptions, format: Format, schema: Schema) -> Resu
         }
     }
     out.flush().map_err(|e| Failure::Runtime(e.to_string()))?;
-    for (host, stats) in &output.stats {
-        tracing::info!(host, ?stats, "counters");
-    }
     Ok(())
 }
 
