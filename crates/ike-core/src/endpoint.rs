@@ -42,6 +42,7 @@ struct Outbox {
     v1_rekey: Option<(SocketAddr, (u64, u64))>,
     v1_replaced: Option<(u64, u64)>,
     v1_orphans: Vec<ChildSa>,
+    initial_contact: Option<(std::net::IpAddr, u64, u64)>,
 }
 
 /// One IKE host's state for one peer: its IKE SAs, pending output and counters.
@@ -115,6 +116,7 @@ impl Endpoint {
                 v1_rekey: &mut out.v1_rekey,
                 v1_replaced: &mut out.v1_replaced,
                 v1_orphans: &mut out.v1_orphans,
+                initial_contact: &mut out.initial_contact,
             };
             f(&mut ctx, &mut self.sas, &mut self.v1)
         };
@@ -355,6 +357,15 @@ impl Endpoint {
 
     fn settle(&mut self, now: Instant, out: Outbox) {
         self.sas.extend(out.new_sas);
+        if let Some((ip, spi_i, spi_r)) = out.initial_contact {
+            // Forget the stale SAs without a word to the peer, which no longer knows them.
+            for sa in &mut self.sas {
+                if sa.remote.ip() == ip && (sa.spi_i, sa.spi_r) != (spi_i, spi_r) && !sa.is_closed() {
+                    tracing::debug!(spi_i = sa.spi_i, "INITIAL_CONTACT: dropping a stale IKE SA");
+                    sa.close();
+                }
+            }
+        }
         if let Some((cky_i, cky_r)) = out.v1_replaced {
             // The new ISAKMP SA takes over the IPsec SAs; the old one is deleted.
             if let Some(old) = self.v1.iter().position(|sa| sa.cky_i == cky_i && sa.cky_r == cky_r) {

@@ -139,6 +139,10 @@ impl IkeSa {
         let ike_selected = self.ike_selected;
         self.state = State::Established(Box::new(Established { keys }));
         self.on_ike_established(ctx);
+        if notify_of(&payloads, NotifyType::INITIAL_CONTACT) {
+            // The peer has no other SA with us (it rebooted): ours are stale (§2.4).
+            *ctx.initial_contact = Some((self.remote.ip(), self.spi_i, self.spi_r));
+        }
         let Some(selected) = ike_selected else { return };
         let Some(offered) = offer.sa else {
             // A childless IKE SA (RFC 6023).

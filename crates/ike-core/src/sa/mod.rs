@@ -57,6 +57,9 @@ pub(crate) struct Ctx<'a> {
     pub v1_replaced: &'a mut Option<(u64, u64)>,
     /// IKEv1: IPsec SAs whose ISAKMP SA was deleted, for a newer ISAKMP SA to take over.
     pub v1_orphans: &'a mut Vec<ChildSa>,
+    /// INITIAL_CONTACT from this peer address on the IKE SA with these SPIs: every other
+    /// IKE SA with the peer is stale (RFC 7296 §2.4).
+    pub initial_contact: &'a mut Option<(std::net::IpAddr, u64, u64)>,
 }
 
 impl Ctx<'_> {
