@@ -160,16 +160,8 @@ pub async fn run(
             }
         }
     }
-    let mut wire = Wire {
-        hosts,
-        net,
-        clock,
-        observer,
-        tx,
-        path: Path::default(),
-        in_flight: 0,
-        buf: vec![0u8; MAX_DATAGRAM],
-    };
+    let mut wire =
+        Wire { hosts, net, clock, observer, tx, path: Path::default(), in_flight: 0, buf: vec![0u8; MAX_DATAGRAM] };
     let mut now = t0;
 
     loop {
@@ -275,7 +267,9 @@ impl Wire<'_> {
                     None => Fate::Delivered { at: now, copy: None },
                 };
                 match fate {
-                    Fate::Dropped(reason) => tracing::trace!(?reason, src = %t.src, dst = %t.dst, "path dropped a datagram"),
+                    Fate::Dropped(reason) => {
+                        tracing::trace!(?reason, src = %t.src, dst = %t.dst, "path dropped a datagram")
+                    }
                     Fate::Delivered { at, copy: Some(copy) } => {
                         self.path.hold(at, t.clone());
                         self.path.hold(copy, t);

@@ -74,6 +74,17 @@ pub enum Received<'a> {
     Keepalive,
     /// UDP-encapsulated ESP (RFC 3948 §2.1): anything unmarked where a marker is due.
     Esp,
+    /// An IKE message without the marker where one is due: a peer that gets RFC 3948
+    /// wrong. Dropped (a NAT-T socket would take it for ESP), but worth a warning.
+    UnmarkedIke,
+}
+
+/// Whether `data` looks like an IKE message: version 1.0 or 2.0 at offset 17 and the
+/// header's length field equal to the datagram's (RFC 7296 §3.1, RFC 2408 §3.1).
+fn looks_like_ike(data: &[u8]) -> bool {
+    data.len() >= 28
+        && matches!(data[17], 0x10 | 0x20)
+        && u32::from_be_bytes([data[24], data[25], data[26], data[27]]) as usize == data.len()
 }
 
 /// Sorts a datagram that arrived at `local` from `remote`.
@@ -84,6 +95,7 @@ pub fn classify(local: SocketAddr, remote: SocketAddr, data: &[u8]) -> Received<
     match data {
         [0xff] => Received::Keepalive,
         [0, 0, 0, 0, rest @ ..] => Received::Ike(rest),
+        _ if looks_like_ike(data) => Received::UnmarkedIke,
         _ => Received::Esp,
     }
 }
@@ -112,6 +124,7 @@ struct Tunnel {
     /// Datagrams dropped because they did not come from the expected CGW.
     foreign: u64,
     esp: u64,
+    unmarked_warned: bool,
 }
 
 /// The wall clock as record time: `start` is the UTC time of `t0`.
@@ -165,8 +178,8 @@ impl Tunnel {
         Ok(())
     }
 
-    /// A datagram from `from`: IKE goes to the endpoint; ESP and keepalives show the peer
-    /// is alive.
+    /// A datagram from `from`: IKE goes to the endpoint; ESP shows the peer is alive;
+    /// NAT-keepalives are ignored.
     fn receive(&mut self, now: Instant, from: SocketAddr, data: &[u8], cgw: Option<std::net::IpAddr>) {
         if cgw.is_some_and(|ip| ip != from.ip()) {
             if self.foreign == 0 {
@@ -183,6 +196,18 @@ impl Tunnel {
                 self.endpoint.handle(now, self.local, from, message);
             }
             Received::Keepalive => tracing::trace!(tunnel = self.index + 1, %from, "NAT-keepalive"),
+            Received::UnmarkedIke => {
+                if !self.unmarked_warned {
+                    tracing::warn!(
+                        tunnel = self.index + 1,
+                        %from,
+                        "IKE message without the non-ESP marker dropped: when neither port is 500 every IKE \
+                         datagram must start with four zero bytes (RFC 3948 §2.2); use port 500 on the CGW's \
+                         side or a CGW that adds the marker"
+                    );
+                    self.unmarked_warned = true;
+                }
+            }
             Received::Esp => {
                 // No ESP data plane here: the datagram is counted, and (like traffic
                 // reaching AWS) it stands for hearing from the peer, so on-demand DPD stays
@@ -254,7 +279,11 @@ async fn serve_async(config: &ServeConfig, options: &ServeOptions) -> Result<(),
         let psk_note = if generated { format!(", pre-shared key {psk} (generated)") } else { String::new() };
         let to = file.as_ref().map_or_else(|| "stdout".to_owned(), |(p, _)| p.display().to_string());
         // What the user needs to point a CGW here: not a diagnostic, so not via tracing.
-        eprintln!("ikesim serve: tunnel {} listening on {local} (log stream {} -> {to}){psk_note}", index + 1, log.stream);
+        eprintln!(
+            "ikesim serve: tunnel {} listening on {local} (log stream {} -> {to}){psk_note}",
+            index + 1,
+            log.stream
+        );
         tunnels.push(Tunnel {
             index,
             socket: Arc::new(socket),
@@ -264,6 +293,7 @@ async fn serve_async(config: &ServeConfig, options: &ServeOptions) -> Result<(),
             file,
             foreign: 0,
             esp: 0,
+            unmarked_warned: false,
         });
     }
 
@@ -390,6 +420,11 @@ mod tests {
         assert_eq!(classify(aws, cgw, b"\0\0\0\0ike"), Received::Ike(b"ike"));
         assert_eq!(classify(aws, cgw, b"\x12\x34\x56\x78esp"), Received::Esp);
         assert_eq!(classify(aws, cgw, b"\xff"), Received::Keepalive);
+        let mut ike = vec![0u8; 28];
+        ike[0] = 0x12; // the initiator's SPI
+        ike[17] = 0x20;
+        ike[27] = 28;
+        assert_eq!(classify(aws, cgw, &ike), Received::UnmarkedIke);
         let cgw500 = addr("127.0.0.1:500");
         assert_eq!(frame(aws, cgw500, b"ike"), b"ike");
         assert_eq!(classify(aws, cgw500, b"\0\0\0\0ike"), Received::Ike(b"\0\0\0\0ike"));

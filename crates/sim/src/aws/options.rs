@@ -301,7 +301,11 @@ impl TunnelOptions {
             ));
         }
         if self.startup_action == StartupAction::Start && !self.ike_versions.contains(&IkeVersionName::Ikev2) {
-            return Err((0..0, "startup_action", "start needs ikev2 in ike_versions: AWS initiates only with IKEv2".into()));
+            return Err((
+                0..0,
+                "startup_action",
+                "start needs ikev2 in ike_versions: AWS initiates only with IKEv2".into(),
+            ));
         }
         if margin > p2 / 2 {
             return Err((

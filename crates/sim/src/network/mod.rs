@@ -99,7 +99,10 @@ pub enum DropReason {
 pub enum Fate {
     Dropped(DropReason),
     /// Delivered at `at`; `copy` is when a duplicate arrives.
-    Delivered { at: Instant, copy: Option<Instant> },
+    Delivered {
+        at: Instant,
+        copy: Option<Instant>,
+    },
 }
 
 /// What a host's egress did, for diagnostics.
@@ -415,7 +418,10 @@ mod tests {
         });
         let mut e = Egress::new(normal, start, 2);
         for _ in 0..200 {
-            assert!(matches!(e.send(start, 100), Fate::Delivered { at, .. } if at >= start), "never before it was sent");
+            assert!(
+                matches!(e.send(start, 100), Fate::Delivered { at, .. } if at >= start),
+                "never before it was sent"
+            );
         }
     }
 }

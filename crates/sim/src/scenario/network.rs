@@ -31,8 +31,8 @@ use serde::{Deserialize, Deserializer};
 
 use super::HostIp;
 use crate::duration::SimDuration;
-use crate::network::{Conditions, JitterDistribution};
 use crate::network::nat::NatConfig;
+use crate::network::{Conditions, JitterDistribution};
 
 /// A probability, 0 to 1.
 #[derive(Clone, Copy, Debug, Default, PartialEq, PartialOrd)]
@@ -255,12 +255,8 @@ impl Network {
 
     /// The windows `[from, to)` in which `direction` is down, merged and in order.
     pub fn blackholes(&self, direction: Direction) -> Vec<(Duration, Duration)> {
-        let mut windows: Vec<(Duration, Duration)> = self
-            .blackhole
-            .iter()
-            .filter(|b| b.direction.includes(direction))
-            .map(|b| (b.from.0, b.to.0))
-            .collect();
+        let mut windows: Vec<(Duration, Duration)> =
+            self.blackhole.iter().filter(|b| b.direction.includes(direction)).map(|b| (b.from.0, b.to.0)).collect();
         windows.sort();
         let mut merged: Vec<(Duration, Duration)> = Vec::new();
         for (from, to) in windows {

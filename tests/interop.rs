@@ -1,0 +1,614 @@
+//! Interop with a real peer: `ikesim serve` (the simulated AWS endpoint) against a real
+//! strongSwan charon on loopback (tests/interop/strongswan-peer.sh). Each test checks the
+//! AWS tunnel log records ikesim writes and strongSwan's own view of the same SAs
+//! (`swanctl --list-sas`, its log).
+//!
+//! Needs root, /dev/net/tun and strongSwan (`strongswan-charon strongswan-swanctl
+//! libstrongswan-standard-plugins libcharon-extra-plugins`, see .ci/run); without them each
+//! test fails at once, saying what is missing. Each test has its own charon (private /run,
+//! UDP ports 24000+10n and +1, work directory $TMPDIR/ikesim-interop/<name>) and its own
+//! ikesim address (127.0.1.(100+n), port chosen by the OS), so they run in parallel; the
+//! slowest (DPD) takes about 50 s. The last two tests check `serve`'s command line and need
+//! no strongSwan.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const PSK: &str = "TestPSK123456";
+const VPN: &str = "vpn-0123456789abcdef0";
+const CHARON: &str = "/usr/lib/ipsec/charon";
+
+/// Fails the test at once, saying what to install, when strongSwan cannot run here.
+fn require_strongswan() {
+    let mut missing = Vec::new();
+    if !Path::new(CHARON).exists() {
+        missing.push(format!("{CHARON} (package strongswan-charon)"));
+    }
+    if !Command::new("sh").args(["-c", "command -v swanctl"]).output().is_ok_and(|o| o.status.success()) {
+        missing.push("swanctl (package strongswan-swanctl)".into());
+    }
+    if !Path::new("/usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so").exists() {
+        missing.push("the kernel-libipsec plugin (package libcharon-extra-plugins)".into());
+    }
+    if !Path::new("/dev/net/tun").exists() {
+        missing.push("/dev/net/tun (kernel-libipsec's userspace ESP needs it)".into());
+    }
+    let uid = Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+    if uid.ok().as_deref() != Some("0") {
+        missing.push("root (charon binds ports and opens a TUN device)".into());
+    }
+    assert!(
+        missing.is_empty(),
+        "the interop tests need a real strongSwan, and this machine lacks: {}.\n\
+         Install it as .ci/run does: apt-get install --no-install-recommends strongswan-charon \
+         strongswan-swanctl libstrongswan-standard-plugins libcharon-extra-plugins",
+        missing.join("; ")
+    );
+}
+
+/// `ikesim serve` with its stdout (records) and stderr (diagnostics) collected.
+struct Serve {
+    child: Child,
+    addr: SocketAddr,
+    stdout: Arc<Mutex<String>>,
+    stderr: Arc<Mutex<String>>,
+    /// Records go to this file (`--out`) instead of stdout.
+    out_file: Option<PathBuf>,
+}
+
+fn collect(stream: impl Read + Send + 'static, into: Arc<Mutex<String>>) {
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines() {
+            let Ok(line) = line else { break };
+            let mut s = into.lock().unwrap_or_else(|e| e.into_inner());
+            s.push_str(&line);
+            s.push('\n');
+        }
+    });
+}
+
+impl Serve {
+    /// Starts `ikesim serve` on `ip` (the OS picks the port) with these `[tunnel.aws]`
+    /// options, and waits until it listens.
+    fn start(dir: &Path, ip: &str, aws_options: &str, out: bool) -> Serve {
+        let config = dir.join("serve.toml");
+        let text = format!(
+            "vpn_connection_id = \"{VPN}\"\n[cgw]\noutside_ip = \"127.0.0.1\"\n[[tunnel]]\nlisten = \"{ip}:0\"\n\
+             [tunnel.aws]\npre_shared_key = \"{PSK}\"\n{aws_options}\n"
+        );
+        std::fs::write(&config, text).expect("write serve config");
+        let mut cmd = common::ikesim();
+        cmd.args(["serve", "-vv", "--config"]).arg(&config);
+        let out_dir = dir.join("logs");
+        if out {
+            cmd.arg("--out").arg(&out_dir);
+        }
+        let mut child = cmd
+            .env("RUST_LOG", "sim=debug,info")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start ikesim serve");
+        let (stdout, stderr) = (Arc::new(Mutex::new(String::new())), Arc::new(Mutex::new(String::new())));
+        collect(child.stdout.take().expect("stdout"), stdout.clone());
+        collect(child.stderr.take().expect("stderr"), stderr.clone());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let addr = loop {
+            let text = stderr.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            let listening = text.lines().find_map(|l| {
+                let rest = l.split("listening on ").nth(1)?;
+                rest.split_whitespace().next()?.parse::<SocketAddr>().ok()
+            });
+            if let Some(addr) = listening {
+                break addr;
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("ikesim serve exited ({status}) before listening:\n{text}");
+            }
+            assert!(Instant::now() < deadline, "ikesim serve did not start listening within 10 s:\n{text}");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let out_file = out.then(|| out_dir.join(format!("{VPN}_{}.jsonl", addr.ip())));
+        Serve { child, addr, stdout, stderr, out_file }
+    }
+
+    /// Every record written so far (JSON).
+    fn records(&self) -> Vec<Value> {
+        let text = match &self.out_file {
+            Some(f) => std::fs::read_to_string(f).unwrap_or_default(),
+            None => self.stdout.lock().unwrap_or_else(|e| e.into_inner()).clone(),
+        };
+        text.lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("record {l:?} is not JSON: {e}")))
+            .collect()
+    }
+
+    fn details(&self) -> Vec<String> {
+        self.records().iter().map(|r| r["details"].as_str().unwrap_or_default().to_owned()).collect()
+    }
+
+    fn stderr(&self) -> String {
+        self.stderr.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Sends SIGINT (Ctrl-C) and returns the exit status.
+    fn interrupt(&mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill").args(["-INT", &self.child.id().to_string()]).status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("ikesim serve did not stop within 5 s of SIGINT");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// One strongSwan charon driven by tests/interop/strongswan-peer.sh.
+struct Peer {
+    dir: PathBuf,
+    env: Vec<(String, String)>,
+    natt_port: u16,
+}
+
+impl Peer {
+    fn script() -> PathBuf {
+        common::repo().join("tests/interop/strongswan-peer.sh")
+    }
+
+    /// Writes the configuration and starts charon (ports `port` and `port + 1`).
+    fn start(dir: &Path, sim: SocketAddr, port: u16, settings: &[(&str, &str)]) -> Peer {
+        let mut env: Vec<(String, String)> = vec![
+            ("WORKDIR".into(), dir.join("charon").display().to_string()),
+            ("SIM_HOST".into(), sim.ip().to_string()),
+            ("SIM_PORT".into(), sim.port().to_string()),
+            ("PEER_PORT".into(), port.to_string()),
+            ("PEER_NATT_PORT".into(), (port + 1).to_string()),
+            ("PSK".into(), PSK.into()),
+        ];
+        for (k, v) in settings {
+            env.retain(|(key, _)| key != k);
+            env.push(((*k).into(), (*v).into()));
+        }
+        let peer = Peer { dir: dir.join("charon"), env, natt_port: port + 1 };
+        let out = peer.run("start");
+        assert!(out.status.success(), "strongSwan did not start:\n{}{}", text(&out.stdout), text(&out.stderr));
+        peer
+    }
+
+    fn run(&self, command: &str) -> Output {
+        Command::new("sh")
+            .arg(Self::script())
+            .arg(command)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .output()
+            .expect("run strongswan-peer.sh")
+    }
+
+    /// `swanctl --list-sas`.
+    fn list(&self) -> String {
+        text(&self.run("list").stdout)
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("charon.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.run("stop");
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A test's two ends: ikesim serve and strongSwan.
+struct Interop {
+    serve: Serve,
+    peer: Peer,
+}
+
+/// Test `n` (unique per test) gets ikesim on 127.0.1.(100+n) and charon on ports
+/// 24000+10n and +1.
+fn interop(name: &str, n: u16, aws_options: &str, peer: &[(&str, &str)]) -> Interop {
+    interop_with(name, n, aws_options, peer, false)
+}
+
+fn interop_with(name: &str, n: u16, aws_options: &str, peer: &[(&str, &str)], out: bool) -> Interop {
+    require_strongswan();
+    // The same directory every run, so a charon left over from an interrupted run (it
+    // would hold this test's ports) is found by its pid file and stopped.
+    let dir = std::env::temp_dir().join("ikesim-interop").join(name);
+    let _ = std::fs::remove_dir_all(dir.join("logs"));
+    std::fs::create_dir_all(&dir).expect("create test directory");
+    let serve = Serve::start(&dir, &format!("127.0.1.{}", 100 + n), aws_options, out);
+    let peer = Peer::start(&dir, serve.addr, 24_000 + 10 * n, peer);
+    Interop { serve, peer }
+}
+
+impl Interop {
+    /// Everything needed to understand a failure: records, ikesim's diagnostics, strongSwan's log.
+    fn report(&self) -> String {
+        let tail = |s: String, n: usize| {
+            let lines: Vec<&str> = s.lines().collect();
+            lines[lines.len().saturating_sub(n)..].join("\n")
+        };
+        format!(
+            "\n--- AWS records ---\n{}\n--- ikesim serve stderr (tail) ---\n{}\n--- swanctl --list-sas ---\n{}\n\
+             --- charon.log (tail) ---\n{}\n",
+            self.serve.details().join("\n"),
+            tail(self.serve.stderr(), 60),
+            self.peer.list(),
+            tail(self.peer.log(), 80)
+        )
+    }
+
+    /// Waits for a record whose `details` contains `needle`; returns it.
+    fn wait_record(&self, needle: &str, timeout: Duration) -> Value {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(r) =
+                self.serve.records().into_iter().find(|r| r["details"].as_str().is_some_and(|d| d.contains(needle)))
+            {
+                return r;
+            }
+            assert!(Instant::now() < deadline, "no AWS record with {needle:?} within {timeout:?}{}", self.report());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Waits until strongSwan's log contains `needle`.
+    fn wait_log(&self, needle: &str, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while !self.peer.log().contains(needle) {
+            assert!(
+                Instant::now() < deadline,
+                "strongSwan never logged {needle:?} within {timeout:?}{}",
+                self.report()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Waits until `swanctl --list-sas` satisfies `ok`.
+    fn wait_list(&self, ok: impl Fn(&str) -> bool, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while !ok(&self.peer.list()) {
+            assert!(Instant::now() < deadline, "swanctl --list-sas never showed the expected SAs{}", self.report());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn initiate(&self) -> Output {
+        self.peer.run("initiate")
+    }
+
+    /// strongSwan brings the tunnel up; returns the AWS records for phase 1 and phase 2.
+    fn establish(&self) -> (Value, Value) {
+        let out = self.initiate();
+        assert!(out.status.success(), "swanctl --initiate failed:\n{}{}", text(&out.stdout), self.report());
+        let p1 = self.wait_record("Phase 1 IKE_SA established", Duration::from_secs(5));
+        let p2 = self.wait_record("Phase 2 CHILD_SA established", Duration::from_secs(5));
+        (p1, p2)
+    }
+
+    fn last(&self) -> Value {
+        self.serve.records().pop().unwrap_or_else(|| panic!("no records{}", self.report()))
+    }
+
+    fn assert_states(&self, record: &Value, phase1: &str, phase2: &str) {
+        assert_eq!(
+            (record["ike_phase1_state"].as_str(), record["ike_phase2_state"].as_str()),
+            (Some(phase1), Some(phase2)),
+            "{record}{}",
+            self.report()
+        );
+    }
+}
+
+/// The SPIs in a record's details: `925b571e74d96524_i 7ff82b95f8a5ffeb_r` → both hex strings.
+fn spis(record: &Value) -> Vec<String> {
+    record["details"]
+        .as_str()
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|w| w.trim_end_matches(',').rsplit_once('_'))
+        .filter(|(hex, suffix)| {
+            ["i", "r", "o"].contains(suffix) && hex.len() >= 8 && hex.bytes().all(|b| b.is_ascii_hexdigit())
+        })
+        .map(|(hex, _)| hex.to_owned())
+        .collect()
+}
+
+/// strongSwan's list shows the IKE SA AWS logged, with the same SPIs (strongSwan is the
+/// initiator: `<spi_i>_i* <spi_r>_r`), and the CHILD SA with AWS's inbound SPI as its
+/// outbound one.
+fn assert_same_sas(t: &Interop, p1: &Value, p2: &Value) {
+    let list = t.peer.list();
+    let ike = spis(p1);
+    assert_eq!(ike.len(), 2, "{p1}");
+    assert!(list.contains(&format!("ESTABLISHED, IKEv2, {}_i* {}_r", ike[0], ike[1])), "{}", t.report());
+    let esp = spis(p2);
+    assert_eq!(esp.len(), 2, "{p2}");
+    assert!(list.contains("INSTALLED, TUNNEL-in-UDP"), "{}", t.report());
+    assert!(list.contains(&format!("in  {},", esp[1])) && list.contains(&format!("out {},", esp[0])), "{}", t.report());
+}
+
+#[test]
+fn aes128_sha256_modp2048_establishes_and_ctrl_c_exits_0() {
+    let mut t = interop("aes128", 1, "", &[("IKE_PROPOSALS", "aes128-sha256-modp2048")]);
+    let (p1, p2) = t.establish();
+    assert_eq!(t.serve.details()[0], "AWS tunnel is negotiating Phase 1 IKE_SA with cgw: 127.0.0.1", "{}", t.report());
+    t.assert_states(&p2, "established", "established");
+    // kernel-libipsec forces UDP encapsulation by faking a NAT: AWS's NAT detection sees it.
+    assert_eq!(p2["nat_t_detected"], true, "{p2}");
+    assert_same_sas(&t, &p1, &p2);
+    assert!(t.peer.list().contains("AES_CBC-128/HMAC_SHA2_256_128/PRF_HMAC_SHA2_256/MODP_2048"), "{}", t.report());
+    // Ctrl-C: records flushed, exit status 0.
+    let before = t.serve.records().len();
+    let status = t.serve.interrupt();
+    assert!(status.success(), "ikesim serve exited with {status} on SIGINT{}", t.report());
+    assert_eq!(t.serve.records().len(), before);
+}
+
+#[test]
+fn aes256gcm16_prfsha384_ecp384_establishes() {
+    let t = interop(
+        "gcm",
+        2,
+        "",
+        &[("IKE_PROPOSALS", "aes256gcm16-prfsha384-ecp384"), ("ESP_PROPOSALS", "aes256gcm16-ecp384")],
+    );
+    let (p1, p2) = t.establish();
+    t.assert_states(&p2, "established", "established");
+    assert_same_sas(&t, &p1, &p2);
+    let list = t.peer.list();
+    assert!(list.contains("AES_GCM_16-256/PRF_HMAC_SHA2_384/ECP_384"), "{}", t.report());
+    assert!(list.contains("ESP:AES_GCM_16-256"), "{}", t.report());
+}
+
+#[test]
+fn invalid_ke_payload_then_the_cgw_retries_with_the_group_aws_asks_for() {
+    // strongSwan sends its KE for ecp256 (its first group); AWS picks the lowest group
+    // both allow, MODP-2048 (14), and asks for it; strongSwan retries.
+    let t = interop("invalid-ke", 3, "", &[("IKE_PROPOSALS", "aes128-sha256-ecp256-modp2048")]);
+    let (p1, p2) = t.establish();
+    let details = t.serve.details();
+    assert!(
+        details.iter().any(|d| d == "AWS tunnel is sending INVALID_KE_PAYLOAD, requesting DH group 14"),
+        "{}",
+        t.report()
+    );
+    assert!(t.peer.log().contains("peer didn't accept DH group ECP_256, it requested MODP_2048"), "{}", t.report());
+    assert_same_sas(&t, &p1, &p2);
+    assert!(t.peer.list().contains("PRF_HMAC_SHA2_256/MODP_2048"), "{}", t.report());
+}
+
+#[test]
+fn wrong_psk_is_a_pre_shared_key_mismatch() {
+    let t = interop("psk", 4, "", &[("PSK", "NotTheAwsPsk99")]);
+    let out = t.initiate();
+    assert!(!out.status.success(), "swanctl --initiate succeeded with the wrong PSK{}", t.report());
+    t.wait_record("AWS tunnel is sending AUTHENTICATION_FAILED as the response", Duration::from_secs(5));
+    let details = t.serve.details();
+    let mismatch = details
+        .iter()
+        .position(|d| d == "AWS tunnel detected a pre-shared key mismatch with cgw: 127.0.0.1")
+        .unwrap_or_else(|| panic!("no PSK mismatch record{}", t.report()));
+    assert_eq!(details[mismatch + 1], "AWS tunnel is sending AUTHENTICATION_FAILED as the response");
+    t.assert_states(&t.last(), "down", "down");
+    t.wait_log("received AUTHENTICATION_FAILED notify error", Duration::from_secs(5));
+    assert!(!t.peer.list().contains("ESTABLISHED"), "{}", t.report());
+}
+
+#[test]
+fn ike_proposal_aws_does_not_support_3des() {
+    let t = interop("3des", 5, "", &[("IKE_PROPOSALS", "3des-sha256-modp2048")]);
+    let out = t.initiate();
+    assert!(!out.status.success(), "swanctl --initiate succeeded with 3DES{}", t.report());
+    t.wait_record("No Proposal Match Found by AWS", Duration::from_secs(5));
+    t.assert_states(&t.last(), "down", "down");
+    t.wait_log("received NO_PROPOSAL_CHOSEN notify error", Duration::from_secs(5));
+}
+
+#[test]
+fn ike_proposal_aws_is_not_configured_for_modp1024() {
+    // MODP-1024 (group 2) is one AWS allows, but this tunnel's options leave it out.
+    let t = interop(
+        "modp1024",
+        6,
+        "phase1_dh_group_numbers = [14, 19, 20]",
+        &[("IKE_PROPOSALS", "aes128-sha256-modp1024")],
+    );
+    let out = t.initiate();
+    assert!(!out.status.success(), "swanctl --initiate succeeded with MODP-1024{}", t.report());
+    t.wait_record("No Proposal Match Found. Notifying with \"No proposal chosen\"", Duration::from_secs(5));
+    t.assert_states(&t.last(), "down", "down");
+    t.wait_log("received NO_PROPOSAL_CHOSEN notify error", Duration::from_secs(5));
+}
+
+#[test]
+fn esp_proposal_mismatch_keeps_phase_1() {
+    let t = interop(
+        "esp",
+        7,
+        "phase2_encryption_algorithms = [\"AES256-GCM-16\"]",
+        &[("ESP_PROPOSALS", "aes128-sha256-modp2048")],
+    );
+    let out = t.initiate();
+    assert!(!out.status.success(), "swanctl --initiate succeeded without a common ESP proposal{}", t.report());
+    let failed =
+        t.wait_record("AWS tunnel Phase 2 was unable to establish while keeping Phase 1", Duration::from_secs(5));
+    t.assert_states(&failed, "established", "down");
+    let details = t.serve.details();
+    assert!(details.iter().any(|d| d.starts_with("AWS tunnel Phase 1 IKE_SA established")), "{}", t.report());
+    assert!(
+        details.iter().any(|d| d == "No Proposal Match Found. Notifying with \"No proposal chosen\""),
+        "{}",
+        t.report()
+    );
+    t.wait_log("received NO_PROPOSAL_CHOSEN notify, no CHILD_SA built", Duration::from_secs(5));
+    let list = t.peer.list();
+    assert!(list.contains("ESTABLISHED, IKEv2") && !list.contains("sim-child"), "{}", t.report());
+}
+
+#[test]
+fn child_sa_rekey_initiated_by_strongswan() {
+    let t = interop("rekey-child", 8, "", &[]);
+    let (_, p2) = t.establish();
+    let out = t.peer.run("rekey-child");
+    assert!(out.status.success(), "swanctl --rekey --child failed{}", t.report());
+    // IKE_SA_INIT was message 0, IKE_AUTH 1: the rekey is request 2.
+    t.wait_record("AWS tunnel processed request (id=2) for CREATE_CHILD_SA", Duration::from_secs(5));
+    t.wait_record("AWS tunnel is sending response (id=2) for CREATE_CHILD_SA", Duration::from_secs(5));
+    let rekeyed = t.wait_record("CHILD_SA rekeyed", Duration::from_secs(5));
+    t.assert_states(&rekeyed, "established", "established");
+    // strongSwan deletes the old CHILD SA by its own inbound SPI: AWS's outbound one.
+    let old = spis(&p2);
+    t.wait_record(&format!("AWS tunnel received DELETE for Phase 2 SA with SPI: {}", old[1]), Duration::from_secs(5));
+    t.wait_log("CHILD_SA sim-child{2} established", Duration::from_secs(5));
+    // strongSwan lists the new CHILD SA as installed and the old one, which it keeps for a
+    // few seconds (delete_rekeyed_delay), as deleted.
+    let new = spis(&rekeyed);
+    let (new_in, new_out, old_in) =
+        (format!("in  {},", new[1]), format!("out {},", new[0]), format!("in  {},", old[1]));
+    t.wait_list(
+        |l| {
+            let children: Vec<&str> = l.split("sim-child:").skip(1).collect();
+            let state = |spi: &str| children.iter().find(|c| c.contains(spi)).map(|c| c.contains("INSTALLED"));
+            state(&new_in) == Some(true) && l.contains(&new_out) && state(&old_in) != Some(true)
+        },
+        Duration::from_secs(5),
+    );
+}
+
+#[test]
+fn ike_sa_rekey_initiated_by_strongswan() {
+    let t = interop("rekey-ike", 9, "", &[]);
+    let (p1, _) = t.establish();
+    let out = t.peer.run("rekey-ike");
+    assert!(out.status.success(), "swanctl --rekey --ike failed{}", t.report());
+    t.wait_record("AWS tunnel processed request (id=2) for CREATE_CHILD_SA", Duration::from_secs(5));
+    let rekeyed = t.wait_record("IKE_SA rekeyed", Duration::from_secs(5));
+    let new = spis(&rekeyed);
+    assert_eq!(new.len(), 2, "{rekeyed}");
+    assert_ne!(new, spis(&p1));
+    t.wait_log("IKE_SA sim[2] rekeyed", Duration::from_secs(5));
+    // strongSwan then deletes the old IKE SA; the new one carries on, with the CHILD SA.
+    t.wait_log("IKE_SA deleted", Duration::from_secs(5));
+    let list = t.peer.list();
+    assert!(list.contains(&format!("ESTABLISHED, IKEv2, {}_i* {}_r", new[0], new[1])), "{}", t.report());
+    assert!(list.contains("INSTALLED"), "{}", t.report());
+    std::thread::sleep(Duration::from_millis(200));
+    t.assert_states(&t.last(), "established", "established");
+}
+
+#[test]
+fn strongswan_terminating_sends_delete_and_out_writes_the_stream_file() {
+    let t = interop_with("terminate", 10, "", &[], true);
+    t.establish();
+    let out = t.peer.run("terminate");
+    assert!(out.status.success(), "swanctl --terminate failed{}", t.report());
+    let deleted = t.wait_record("AWS tunnel received DELETE for IKE_SA from CGW", Duration::from_secs(5));
+    t.assert_states(&deleted, "down", "down");
+    assert!(!t.peer.list().contains("sim:"), "{}", t.report());
+    assert!(t.peer.log().contains("IKE_SA deleted"), "{}", t.report());
+    // --out: the records went to <vpn-id>_<outside-ip>.jsonl, not stdout.
+    assert!(t.serve.stdout.lock().unwrap_or_else(|e| e.into_inner()).is_empty());
+}
+
+#[test]
+fn strongswan_killed_dpd_times_out_on_the_aws_side() {
+    let t = interop("dpd", 11, "dpd_timeout_seconds = 30", &[]);
+    t.establish();
+    // An idle tunnel: AWS checks liveness after 10 s of silence. strongSwan moved to its
+    // NAT-T port in IKE_AUTH, and AWS's check must reach it there: a check sent to the old
+    // port makes strongSwan see its own address change and rekey its CHILD SA.
+    t.wait_log("parsed INFORMATIONAL request 0 [ ]", Duration::from_secs(15));
+    let log = t.peer.log();
+    assert!(log.contains(&format!("to 127.0.0.1[{}]", t.peer.natt_port)), "{}", t.report());
+    assert!(!log.contains("endpoint changed"), "{}", t.report());
+    assert_eq!(t.serve.details().iter().filter(|d| d.contains("CREATE_CHILD_SA")).count(), 0, "{}", t.report());
+
+    let killed = Instant::now();
+    let out = t.peer.run("kill");
+    assert!(out.status.success());
+    let dead = t.wait_record("AWS tunnel DPD timed out after", Duration::from_secs(50));
+    let took = killed.elapsed();
+    assert_eq!(dead["details"], "AWS tunnel DPD timed out after 2 retransmits", "{}", t.report());
+    assert!(took <= Duration::from_secs(45), "DPD took {took:?}{}", t.report());
+    std::thread::sleep(Duration::from_millis(200));
+    t.assert_states(&t.last(), "down", "down");
+}
+
+// `serve`'s command line, without strongSwan.
+
+#[test]
+fn serve_print_config_is_a_working_config() {
+    let dir = common::temp_dir("serve-print-config");
+    let out = common::run_ok(&["serve", "--print-config"]);
+    let file = dir.join("serve.toml");
+    std::fs::write(&file, &out).expect("write config");
+    let mut child = common::ikesim()
+        .args(["serve", "--config", file.to_str().unwrap_or_default(), "--listen", "127.0.1.99:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start ikesim serve");
+    let stderr = Arc::new(Mutex::new(String::new()));
+    collect(child.stderr.take().expect("stderr"), stderr.clone());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !stderr.lock().unwrap_or_else(|e| e.into_inner()).contains("listening on 127.0.1.99:") {
+        assert!(Instant::now() < deadline, "not listening: {}", stderr.lock().unwrap_or_else(|e| e.into_inner()));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // No pre_shared_key in the template: AWS generates one and says so.
+    assert!(stderr.lock().unwrap_or_else(|e| e.into_inner()).contains("(generated)"));
+    let _ = Command::new("kill").args(["-INT", &child.id().to_string()]).status();
+    let status = child.wait().expect("wait");
+    assert!(status.success(), "{status}");
+}
+
+#[test]
+fn serve_binds_outside_loopback_only_when_told_on_the_command_line() {
+    let dir = common::temp_dir("serve-non-loopback");
+    let file = dir.join("serve.toml");
+    std::fs::write(&file, "[[tunnel]]\nlisten = \"192.0.2.10:4500\"\n").expect("write config");
+    let out = common::run(&["serve", "--config", file.to_str().unwrap_or_default()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("serve.toml:2") && err.contains("tunnel[1].listen") && err.contains("--listen"), "{err}");
+    let out = common::run(&["serve", "--listen", "0.0.0.0:4500"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("wildcard"), "{}", text(&out.stderr));
+    let out = common::run(&["serve", "--psk", "short"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("8 to 64"), "{}", text(&out.stderr));
+}

@@ -1,0 +1,156 @@
+#!/bin/sh
+# A real strongSwan CGW for the interop tests (tests/interop.rs): one charon on loopback
+# that initiates IKEv2 (or IKEv1 main mode) with a PSK to `ikesim serve` at
+# $SIM_HOST:$SIM_PORT. Adapted from shared/interop/strongswan-peer.sh.
+#
+#   strongswan-peer.sh start          write config, start charon, load conn + PSK
+#   strongswan-peer.sh initiate       initiate IKE_SA + CHILD_SA (exit code = swanctl's)
+#   strongswan-peer.sh initiate-ike   initiate IKE_SA only (IKEv2: RFC 6023 childless)
+#   strongswan-peer.sh list           swanctl --list-sas
+#   strongswan-peer.sh rekey-child    rekey the CHILD_SA (CREATE_CHILD_SA)
+#   strongswan-peer.sh rekey-ike      rekey the IKE_SA (CREATE_CHILD_SA)
+#   strongswan-peer.sh terminate      delete the IKE_SA (sends INFORMATIONAL/DELETE)
+#   strongswan-peer.sh kill           SIGKILL charon: it vanishes without a word
+#   strongswan-peer.sh stop           stop charon (by PID)
+#
+# Variables: WORKDIR (one per charon), SIM_HOST, SIM_PORT, PEER_HOST, PEER_PORT,
+# PEER_NATT_PORT, IKE_VERSION, PSK, LOCAL_ID, REMOTE_ID, IKE_PROPOSALS, ESP_PROPOSALS,
+# LOGLEVEL. Each charon gets a private /run (mount namespace) so several can run at
+# once: the pid file path is compiled in. Needs root, /dev/net/tun and the packages
+# strongswan-charon strongswan-swanctl libstrongswan-standard-plugins
+# libcharon-extra-plugins (kernel-libipsec: userspace ESP, because these kernels have
+# XFRM but no ESP). With kernel-libipsec strongSwan FAKES a NAT (forced UDP
+# encapsulation) and floats its source port to PEER_NATT_PORT after IKE_SA_INIT.
+set -eu
+W=${WORKDIR:-/tmp/sspeer}
+SIM_HOST=${SIM_HOST:-127.0.1.1}
+SIM_PORT=${SIM_PORT:?set SIM_PORT to the simulator UDP port}
+PEER_HOST=${PEER_HOST:-127.0.0.1}
+PEER_PORT=${PEER_PORT:-14500}                 # strongSwan's own IKE port
+PEER_NATT_PORT=${PEER_NATT_PORT:-$((PEER_PORT+1))}
+IKE_VERSION=${IKE_VERSION:-2}
+PSK=${PSK:-TestPSK123456}
+LOCAL_ID=${LOCAL_ID:-$PEER_HOST}              # AWS's generated configs use the IPs
+REMOTE_ID=${REMOTE_ID:-$SIM_HOST}
+IKE_PROPOSALS=${IKE_PROPOSALS:-aes128-sha256-modp2048}
+ESP_PROPOSALS=${ESP_PROPOSALS:-aes128-sha256-modp2048}
+LOGLEVEL=${LOGLEVEL:-2}
+URI="unix://$W/charon.vici"
+export STRONGSWAN_CONF="$W/strongswan.conf"
+
+write_config() {
+  mkdir -p "$W"
+  cat >"$W/strongswan.conf" <<EOC
+charon {
+  port = $PEER_PORT
+  port_nat_t = $PEER_NATT_PORT
+  install_routes = no
+  install_virtual_ip = no
+  retransmit_tries = 2
+  retransmit_timeout = 1.0
+  load = random nonce openssl aes sha1 sha2 md5 hmac gmp pem pkcs1 x509 pubkey kdf kernel-libipsec kernel-netlink socket-default vici updown
+  plugins {
+    kernel-libipsec { allow_peer_ts = yes }
+    vici { socket = $URI }
+  }
+  filelog {
+    log {
+      path = $W/charon.log
+      time_format = %H:%M:%S
+      ike_name = yes
+      append = no
+      default = 1
+      ike = $LOGLEVEL
+      cfg = 1
+      net = $LOGLEVEL
+      enc = 1
+      flush_line = yes
+    }
+  }
+  syslog { }
+}
+# swanctl reads this too (STRONGSWAN_CONF is exported at the top)
+swanctl {
+  load = pem pkcs1 x509 pubkey openssl random nonce
+}
+EOC
+  cat >"$W/swanctl.conf" <<EOC
+connections {
+  sim {
+    version = $IKE_VERSION
+    local_addrs = $PEER_HOST
+    remote_addrs = $SIM_HOST
+    remote_port = $SIM_PORT
+    mobike = no
+    send_certreq = no
+    proposals = $IKE_PROPOSALS
+    local { auth = psk
+            id = $LOCAL_ID }
+    remote { auth = psk
+             id = $REMOTE_ID }
+    children {
+      sim-child {
+        esp_proposals = $ESP_PROPOSALS
+        mode = tunnel
+      }
+    }
+  }
+}
+secrets {
+  ike-sim {
+    id-1 = $LOCAL_ID
+    id-2 = $REMOTE_ID
+    secret = "$PSK"
+  }
+}
+EOC
+}
+
+case "${1:-}" in
+  start)
+    # A charon left over from an interrupted run of the same WORKDIR holds our ports.
+    P=$(cat "$W/charon.pid" 2>/dev/null) || P=
+    if [ -n "$P" ] && [ "$(cat "/proc/$P/comm" 2>/dev/null)" = charon ]; then
+      kill -9 "$P" 2>/dev/null || true
+      sleep 0.2
+    fi
+    write_config
+    rm -f "$W/charon.vici" "$W/charon.log"
+    if command -v unshare >/dev/null 2>&1; then
+      # unshare execs sh, which execs charon: $! is charon's PID.
+      unshare -m --propagation private sh -c 'mount -t tmpfs tmpfs /run && exec /usr/lib/ipsec/charon' \
+        >"$W/charon.stdout" 2>&1 </dev/null &
+    else
+      /usr/lib/ipsec/charon >"$W/charon.stdout" 2>&1 </dev/null &
+    fi
+    echo $! >"$W/charon.pid"
+    i=0
+    until swanctl --version --daemon --uri "$URI" >/dev/null 2>&1; do
+      kill -0 "$(cat "$W/charon.pid")" 2>/dev/null && [ $i -lt 100 ] || {
+        echo "charon failed to start" >&2; cat "$W/charon.stdout" "$W/charon.log" >&2 || true; exit 1; }
+      sleep 0.1; i=$((i+1))
+    done
+    swanctl --load-all --noprompt --uri "$URI" --file "$W/swanctl.conf" >"$W/load.log" 2>&1 || {
+      echo "swanctl --load-all failed" >&2; cat "$W/load.log" >&2; exit 1; }
+    ;;
+  initiate)     swanctl --initiate --ike sim --child sim-child --timeout 10 --uri "$URI" ;;
+  initiate-ike) swanctl --initiate --ike sim --timeout 10 --uri "$URI" ;;
+  list)         swanctl --list-sas --uri "$URI" ;;
+  rekey-child)  swanctl --rekey --child sim-child --uri "$URI" ;;
+  rekey-ike)    swanctl --rekey --ike sim --uri "$URI" ;;
+  terminate)    swanctl --terminate --ike sim --timeout 10 --uri "$URI" ;;
+  kill)
+    P=$(cat "$W/charon.pid" 2>/dev/null) || exit 0
+    kill -9 "$P" 2>/dev/null || true
+    i=0; while kill -0 "$P" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+    rm -f "$W/charon.pid"
+    ;;
+  stop)
+    P=$(cat "$W/charon.pid" 2>/dev/null) || exit 0
+    kill "$P" 2>/dev/null || true
+    i=0; while kill -0 "$P" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+    kill -9 "$P" 2>/dev/null || true
+    rm -f "$W/charon.pid"
+    ;;
+  *) sed -n '2,25p' "$0"; exit 2 ;;
+esac
