@@ -41,6 +41,17 @@ pub struct Host {
     addr: SocketAddr,
     /// A crashed host neither sends nor receives nor keeps time.
     alive: bool,
+    /// How to bring the host back after a crash ([`Action::Boot`]).
+    pub reboot: Option<Reboot>,
+}
+
+/// What a host boots with: its configuration, a fresh seed, and whom it calls at once.
+pub struct Reboot {
+    pub config: ike_core::EndpointConfig,
+    pub seed: u64,
+    pub peer: Option<SocketAddr>,
+    /// Whether it hears its peer's traffic once up (the scenario's traffic model).
+    pub traffic: bool,
 }
 
 /// Something the scenario makes happen at a given time.
@@ -50,9 +61,26 @@ pub enum Action {
     Crash { host: usize },
     /// The data-plane model: the host starts or stops receiving its peer's traffic.
     Traffic { host: usize, flowing: bool },
+    /// A crashed host comes back with no memory of its SAs (a reboot) and, if it has a
+    /// peer to call, initiates at once — with INITIAL_CONTACT.
+    Boot { host: usize },
+    /// An administrator deletes the host's IKE SAs (`swanctl --terminate`).
+    Terminate { host: usize },
 }
 
 impl Host {
+    /// Comes back from a crash with a fresh endpoint (no SAs, a new seed).
+    fn boot(&mut self, now: Instant) {
+        let Some(r) = self.reboot.as_mut() else { return };
+        self.endpoint = Endpoint::new(r.config.clone(), self.addr, r.seed);
+        r.seed = r.seed.wrapping_add(1);
+        self.alive = true;
+        self.endpoint.set_peer_traffic(now, r.traffic);
+        if let Some(peer) = r.peer {
+            self.endpoint.initiate(now, peer);
+        }
+    }
+
     /// Binds a socket on `ip` (a loopback address; the OS picks the port) and builds the
     /// endpoint for the bound address.
     pub async fn bind(ip: std::net::IpAddr, make: impl FnOnce(SocketAddr) -> Endpoint) -> std::io::Result<Host> {
@@ -64,7 +92,7 @@ impl Host {
         }
         let socket = UdpSocket::bind(SocketAddr::new(ip, 0)).await?;
         let addr = socket.local_addr()?;
-        Ok(Host { endpoint: make(addr), socket: Arc::new(socket), addr, alive: true })
+        Ok(Host { endpoint: make(addr), socket: Arc::new(socket), addr, alive: true, reboot: None })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -202,6 +230,8 @@ pub async fn run(
             match action {
                 Action::Crash { host } => wire.hosts[host].alive = false,
                 Action::Traffic { host, flowing } => wire.hosts[host].endpoint.set_peer_traffic(now, flowing),
+                Action::Boot { host } => wire.hosts[host].boot(now),
+                Action::Terminate { host } => wire.hosts[host].endpoint.delete_ike_sas(now),
             }
         }
         // Deliver what is due, in order.

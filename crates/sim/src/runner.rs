@@ -221,6 +221,7 @@ async fn run_async(scenario: &Scenario, options: &RunOptions) -> Result<RunOutpu
     let mut tunnels = Vec::new();
     let mut starts: Vec<(usize, usize)> = Vec::new(); // (initiator host, responder host)
     let mut actions: Vec<(Duration, Action)> = Vec::new();
+    let mut reboots = Vec::new(); // (CGW host, config, seed)
     for (i, tunnel) in scenario.tunnel.iter().enumerate() {
         let psk = match &tunnel.aws.pre_shared_key {
             Some(p) => p.0.clone(),
@@ -246,6 +247,19 @@ async fn run_async(scenario: &Scenario, options: &RunOptions) -> Result<RunOutpu
             actions.push((at.0, Action::Crash { host: c }));
             actions.push((at.0, Action::Traffic { host: a, flowing: false }));
         }
+        if let Some(at) = tunnel.cgw.reboot_at {
+            let back = at.0 + tunnel.cgw.reboot_downtime.0;
+            actions.push((at.0, Action::Crash { host: c }));
+            actions.push((at.0, Action::Traffic { host: a, flowing: false }));
+            actions.push((back, Action::Boot { host: c }));
+            if scenario.traffic == Traffic::Steady {
+                actions.push((back, Action::Traffic { host: a, flowing: true }));
+            }
+            reboots.push((c, cgw_config(tunnel, &psk), host_seed(seed, base + 1) ^ 0x5eed));
+        }
+        if let Some(at) = tunnel.cgw.terminate_at {
+            actions.push((at.0, Action::Terminate { host: c }));
+        }
         if scenario.traffic == Traffic::Steady {
             actions.extend(blackhole_actions(&scenario.network, tunnel.cgw.crash_at.map(|d| d.0), a, c));
         }
@@ -262,6 +276,7 @@ async fn run_async(scenario: &Scenario, options: &RunOptions) -> Result<RunOutpu
         h.endpoint.set_peer_traffic(t0, scenario.traffic == Traffic::Steady);
     }
     let schedule = actions.into_iter().map(|(at, action)| (t0 + at, action)).collect();
+    let mut peers = std::collections::HashMap::new();
     for (from, to) in starts {
         let mut remote: SocketAddr = hosts[to].addr();
         if let Some(nat) = net.nat.as_ref().filter(|n| n.is_behind(remote)) {
@@ -270,6 +285,13 @@ async fn run_async(scenario: &Scenario, options: &RunOptions) -> Result<RunOutpu
             remote = SocketAddr::new(nat.outside_ip(), remote.port());
         }
         hosts[from].endpoint.initiate(t0, remote);
+        peers.insert(from, remote);
+    }
+    for (c, config, seed) in reboots {
+        // A rebooted CGW calls AWS again if it called at the start.
+        let peer = peers.get(&c).copied();
+        let traffic = scenario.traffic == Traffic::Steady;
+        hosts[c].reboot = Some(driver::Reboot { config, seed, peer, traffic });
     }
     let pcap = options.pcap.as_deref().map(PcapSink::create).transpose()?;
     let mut recorder =

@@ -150,6 +150,12 @@ pub struct CgwConnection {
     pub abandon_after_ike_sa_init: bool,
     /// The CGW dies at this time: it stops sending and answering, for good.
     pub crash_at: Option<SimDuration>,
+    /// The CGW reboots at this time: it loses every SA, is down for `reboot_downtime`,
+    /// then starts over (with INITIAL_CONTACT).
+    pub reboot_at: Option<SimDuration>,
+    pub reboot_downtime: SimDuration,
+    /// An administrator deletes the CGW's IKE SA at this time (`swanctl --terminate`).
+    pub terminate_at: Option<SimDuration>,
 }
 
 /// What the CGW does when its own DPD declares AWS dead.
@@ -187,6 +193,9 @@ impl Default for CgwConnection {
             dpd_action: CgwDpdAction::Clear,
             abandon_after_ike_sa_init: false,
             crash_at: None,
+            reboot_at: None,
+            reboot_downtime: secs(0),
+            terminate_at: None,
         }
     }
 }
