@@ -94,6 +94,22 @@ impl Endpoint {
         self.merged(None)
     }
 
+    /// The IKE SAs that are up (not being replaced or deleted): (SPIi, SPIr) — IKEv1
+    /// cookies for IKEv1.
+    pub fn ike_sas(&self) -> Vec<(u64, u64)> {
+        let v2 = self.sas.iter().filter(|sa| sa.is_established()).map(|sa| (sa.spi_i, sa.spi_r));
+        let v1 = self.v1.iter().filter(|sa| sa.is_established()).map(|sa| (sa.cky_i, sa.cky_r));
+        v2.chain(v1).collect()
+    }
+
+    /// The CHILD SAs that are up: (our inbound SPI, our outbound SPI).
+    pub fn child_sas(&self) -> Vec<(u32, u32)> {
+        let live = |c: &&ChildSa| !c.superseded && c.state == SaState::Established;
+        let v2 = self.sas.iter().filter(|sa| !sa.is_closed()).flat_map(|sa| sa.children.iter().filter(live));
+        let v1 = self.v1.iter().filter(|sa| !sa.is_closed()).flat_map(|sa| sa.children.iter().filter(live));
+        v2.chain(v1).map(|c| (c.spi_in, c.spi_out)).collect()
+    }
+
     /// Runs `f` with a context, then publishes its events and takes in what it produced.
     fn with<R>(
         &mut self,
