@@ -114,7 +114,7 @@ fn delete_crossing_a_child_rekey() {
     let limit = pair.now() + Duration::from_secs(3_400);
     pair.drive_until(limit);
     let kinds = pair.aws.kinds();
-    let pos = |pred: &dyn Fn(&EventKind) -> bool| kinds.iter().position(|k| pred(k));
+    let pos = |pred: &dyn Fn(&EventKind) -> bool| kinds.iter().position(pred);
     let sent = pos(&|k| matches!(k, EventKind::CreateChildRequestSent { .. })).expect("AWS started a rekey");
     let collision = pos(&|k| matches!(k, EventKind::ChildRekeyCollisionDelete { .. })).expect("collision reported");
     let failed = pos(&|k| matches!(k, EventKind::ChildSaFailed { .. })).expect("the rekey failed");
