@@ -313,6 +313,14 @@ impl Endpoint {
                     None => ((), None),
                 });
             }
+            None if h.cky_r == 0 && h.exchange == ike_wire::v1::ExchangeType::AGGRESSIVE => {
+                // AWS does not do aggressive mode: say so (RFC 2408 §3.14.1), keep nothing.
+                tracing::debug!(%remote, "IKEv1 aggressive mode refused");
+                let refusal = crate::v1::unsupported_exchange(&h);
+                self.stats.unmatched += 1;
+                self.stats.datagrams_out += 1;
+                self.transmits.push_back(Transmit { src: local, dst: remote, payload: refusal });
+            }
             None => {
                 tracing::debug!(%remote, "IKEv1 message for no known ISAKMP SA dropped");
                 self.stats.unmatched += 1;

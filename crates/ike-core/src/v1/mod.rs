@@ -264,11 +264,31 @@ impl Phase1Sa {
             X::IDENTITY_PROTECTION => self.handle_main_mode(ctx, msg, raw),
             X::QUICK_MODE if self.is_established() => self.handle_quick_mode(ctx, msg, raw),
             X::INFORMATIONAL => self.handle_informational(ctx, msg),
-            X::AGGRESSIVE => {
-                // AWS does not offer aggressive mode: refuse it.
-                ctx.stats.unmatched += 1;
-            }
             _ => ctx.stats.unmatched += 1,
         }
     }
+}
+
+/// A plain informational answering `request` with UNSUPPORTED-EXCHANGE-TYPE (RFC 2408
+/// §3.14.1): how AWS turns down aggressive mode, which it does not offer.
+pub(crate) fn unsupported_exchange(request: &ike_wire::v1::Header) -> Vec<u8> {
+    use ike_wire::v1::{Body, ExchangeType, Flags, Header, Message, NotifyType, PayloadType};
+    let header = Header {
+        cky_i: request.cky_i,
+        cky_r: 0,
+        next_payload: PayloadType::NONE,
+        major: 1,
+        minor: 0,
+        exchange: ExchangeType::INFORMATIONAL,
+        flags: Flags(0),
+        message_id: 0,
+        length: 0,
+    };
+    let n = exchange::notification(
+        NotifyType::UNSUPPORTED_EXCHANGE_TYPE,
+        ike_wire::v1::protocol::ISAKMP,
+        Vec::new(),
+        Vec::new(),
+    );
+    Message { header, body: Body::Plain(vec![n]) }.encode()
 }
