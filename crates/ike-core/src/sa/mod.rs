@@ -93,9 +93,14 @@ impl Ctx<'_> {
     /// `lifetime - margin - random(0 ..= margin × fuzz)` (AWS's and strongSwan's rule).
     pub fn lifetime(&mut self, lifetime: Duration) -> (Option<Instant>, Instant) {
         let Lifetimes { margin, fuzz_percent, rekey, .. } = self.config.lifetimes;
+        // A lifetime negotiated below our margin (IKEv1 takes the shorter one) still
+        // leaves the SA some life before its rekey: the margin is at most half of it, and
+        // the rekey comes no sooner than a tenth of the way in.
+        let margin = margin.min(lifetime / 2);
         let window = margin.mul_f64(f64::from(fuzz_percent.min(100)) / 100.0);
         let fuzz = window.mul_f64(self.rng.next_u32() as f64 / f64::from(u32::MAX));
-        let rekey_at = rekey.then(|| self.now + lifetime.saturating_sub(margin).saturating_sub(fuzz));
+        let offset = lifetime.saturating_sub(margin).saturating_sub(fuzz).max(lifetime / 10);
+        let rekey_at = rekey.then(|| self.now + offset);
         (rekey_at, self.now + lifetime)
     }
 

@@ -301,6 +301,10 @@ pub fn aws_universe(kind: ProposalKind) -> ProposalSpec {
     let groups = "modp1024-modp2048-modp3072-modp4096-modp6144-modp8192-ecp256-ecp384-ecp521-modp1024s160-modp2048s224-modp2048s256";
     let mut spec = parse_proposal(&format!("{ciphers}-{groups}"), kind).expect("valid proposal string");
     spec.dh.retain(|g| ike_crypto::dh_supported(*g));
+    if kind == ProposalKind::Esp {
+        // Phase 2 also allows group 5 (reference §3), lowest value first.
+        spec.dh.insert(1, ike_wire::DhGroup::MODP_1536);
+    }
     spec
 }
 
