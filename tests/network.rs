@@ -122,3 +122,19 @@ fn a_blackhole_longer_than_the_dpd_timeout_kills_a_steady_tunnel_a_short_one_doe
     let (timeouts, out) = run_with("downstream", &blackhole("10m", "12m", "aws_to_cgw"));
     assert!(timeouts.is_empty(), "{out}");
 }
+
+/// The same for IKEv1: main mode and quick mode get through 20 % loss and reordering both
+/// ways, by retransmission (and by answering retransmitted messages from cache).
+#[test]
+fn ikev1_gets_through_twenty_percent_loss_and_reordering() {
+    let dir = temp_dir("network-lossy-v1");
+    let happy = std::fs::read_to_string(repo().join("scenarios/ikev1-happy.toml")).expect("ikev1-happy.toml");
+    let network = "[network]\nloss = 0.2\nreorder = 0.2\nreorder_delay = \"5s\"\n";
+    let file = dir.join("lossy-v1.toml");
+    std::fs::write(&file, happy.replace("[vpn_connection]", &format!("{network}\n[vpn_connection]"))).unwrap();
+    for seed in ["1", "2", "3", "4"] {
+        let out = run(&file, &["--seed", seed]);
+        assert_eq!(out, run(&file, &["--seed", seed]), "seed {seed}: two runs differ");
+        assert!(established(&records(&out)), "seed {seed}: IKEv1 should get through:\n{out}");
+    }
+}
