@@ -8,6 +8,7 @@ mod endpoint;
 pub mod event;
 pub mod proposal;
 mod sa;
+mod timing;
 pub mod ts;
 mod v1;
 

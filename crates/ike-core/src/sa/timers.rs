@@ -8,47 +8,31 @@ use ike_wire::{Delete, ExchangeType, Payload, ProtocolId};
 
 use super::{Ctx, IkeSa, Purpose};
 use crate::config::{DpdAction, EndpointConfig};
-use crate::event::{EventKind, SaState};
+use crate::event::EventKind;
+use crate::timing::{self, DpdView};
 
 impl IkeSa {
-    /// How long to wait after the `n`th transmission of a request. AWS's DPD resends its
-    /// liveness check every DPD delay; everything else backs off exponentially.
     pub(super) fn retransmit_wait(&self, ctx: &Ctx<'_>, purpose: &Purpose, n: u32) -> Duration {
-        match (purpose, ctx.config.dpd) {
-            (Purpose::Liveness, Some(dpd)) if dpd.timeout.is_some() => dpd.delay,
-            _ => ctx.config.retransmit.wait_after(n),
-        }
+        timing::retransmit_wait(ctx.config, matches!(purpose, Purpose::Liveness), n)
     }
 
-    /// When DPD wants to probe: after `delay` without hearing from the peer — on demand,
-    /// so never while its traffic flows, unless NAT was detected (then periodically).
     fn dpd_at(&self, config: &EndpointConfig) -> Option<Instant> {
-        let dpd = config.dpd?;
-        if !self.is_established() || self.pending.is_some() {
-            return None;
-        }
-        let nat = self.nat.local_behind || self.nat.peer_behind;
-        let child_up = self.children.iter().any(|c| c.state == SaState::Established);
-        if self.traffic && child_up && !nat {
-            return None;
-        }
-        Some(self.last_heard + dpd.delay)
+        let view = DpdView {
+            can_probe: self.is_established() && self.pending.is_none(),
+            traffic: self.traffic,
+            nat: self.nat.local_behind || self.nat.peer_behind,
+            last_heard: self.last_heard,
+        };
+        timing::dpd_at(config, view, &self.children)
     }
 
     /// The earliest instant this SA wants to be woken up.
     pub fn deadline(&self, config: &EndpointConfig) -> Option<Instant> {
-        let children = self.children.iter().filter(|c| !c.superseded).flat_map(|c| [c.rekey_at, c.expire_at]);
-        [
-            self.pending.as_ref().map(|p| p.deadline),
-            self.half_open_at,
-            self.rekey_at,
-            self.expire_at,
-            self.dpd_at(config),
-        ]
-        .into_iter()
-        .chain(children)
-        .flatten()
-        .min()
+        let pending = self.pending.as_ref().map(|p| p.deadline);
+        timing::earliest(
+            [pending, self.half_open_at, self.rekey_at, self.expire_at, self.dpd_at(config)],
+            &self.children,
+        )
     }
 
     /// Runs whatever is due at `ctx.now`.
@@ -108,26 +92,13 @@ impl IkeSa {
     /// Retransmits the outstanding request, or gives up on it (RFC 7296 §2.1–2.4).
     fn retransmit(&mut self, ctx: &mut Ctx<'_>) {
         let now = ctx.now;
-        let Some(p) = self.pending.as_ref() else { return };
-        let dpd_timeout = match (&p.purpose, ctx.config.dpd) {
-            (Purpose::Liveness, Some(dpd)) => dpd.timeout,
-            _ => None,
-        };
-        let give_up = match dpd_timeout {
-            Some(timeout) => now >= p.first_sent + timeout,
-            None => p.transmissions > ctx.config.retransmit.tries,
-        };
-        if !give_up {
-            let n = p.transmissions + 1;
-            let mut deadline = now + self.retransmit_wait(ctx, &p.purpose, n);
-            if let Some(timeout) = dpd_timeout {
-                deadline = deadline.min(p.first_sent + timeout);
-            }
+        let Some(p) = self.pending.as_mut() else { return };
+        let dpd_probe = matches!(p.purpose, Purpose::Liveness);
+        if let Some((n, deadline)) =
+            timing::next_transmission(ctx.config, dpd_probe, p.transmissions, p.first_sent, now)
+        {
+            (p.transmissions, p.deadline) = (n, deadline);
             let datagram = p.datagram.clone();
-            if let Some(p) = self.pending.as_mut() {
-                p.transmissions = n;
-                p.deadline = deadline;
-            }
             ctx.stats.retransmits += 1;
             ctx.send(self.local, self.remote, datagram);
             return;
