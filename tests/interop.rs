@@ -1,15 +1,22 @@
-//! Interop with a real peer: `ikesim serve` (the simulated AWS endpoint) against a real
-//! strongSwan charon on loopback (tests/interop/strongswan-peer.sh). Each test checks the
-//! AWS tunnel log records ikesim writes and strongSwan's own view of the same SAs
-//! (`swanctl --list-sas`, its log).
+//! Interop with a real peer, both ways round:
+//! - `ikesim serve` (the simulated AWS endpoint) against a real strongSwan charon as the CGW,
+//!   IKEv2 and IKEv1 (main mode + quick mode);
+//! - `ikesim connect` (the simulated CGW) against a strongSwan responder (the script's
+//!   `respond` mode), IKEv2 and IKEv1.
+//!
+//! Each test checks what ikesim says (the AWS tunnel log records, or `connect`'s lines and
+//! exit status) and strongSwan's own view of the same SAs (`swanctl --list-sas`, its log).
+//! Uses tests/interop/strongswan-peer.sh.
 //!
 //! Needs root, /dev/net/tun and strongSwan (`strongswan-charon strongswan-swanctl
 //! libstrongswan-standard-plugins libcharon-extra-plugins`, see .ci/run); without them each
 //! test fails at once, saying what is missing. Each test has its own charon (private /run,
 //! UDP ports 24000+10n and +1, work directory $TMPDIR/ikesim-interop/<name>) and its own
-//! ikesim address (127.0.1.(100+n), port chosen by the OS), so they run in parallel; the
-//! slowest (DPD) takes about 50 s. The last two tests check `serve`'s command line and need
-//! no strongSwan.
+//! ikesim address (`serve` on 127.0.1.(100+n), port chosen by the OS; `connect`'s CGW on
+//! 127.0.2.(100+n)), so they run in parallel; the slowest (DPD) takes about 50 s, the
+//! `connect --stay` rekey 30 s. The fixed ports and directories mean two runs of this suite
+//! at the same time disturb each other. The last tests check `serve`'s and `connect`'s
+//! command lines (and `connect` against `serve`) and need no strongSwan.
 
 mod common;
 
@@ -199,6 +206,26 @@ impl Peer {
         peer
     }
 
+    /// Writes a responder configuration and starts charon on `port` (and `port + 1`): it
+    /// only listens, accepting the simulated CGW of `ikesim connect` at `cgw`.
+    fn respond(dir: &Path, cgw: &str, port: u16, settings: &[(&str, &str)]) -> Peer {
+        let mut env: Vec<(String, String)> = vec![
+            ("WORKDIR".into(), dir.join("charon").display().to_string()),
+            ("CGW_HOST".into(), cgw.into()),
+            ("PEER_PORT".into(), port.to_string()),
+            ("PEER_NATT_PORT".into(), (port + 1).to_string()),
+            ("PSK".into(), PSK.into()),
+        ];
+        for (k, v) in settings {
+            env.retain(|(key, _)| key != k);
+            env.push(((*k).into(), (*v).into()));
+        }
+        let peer = Peer { dir: dir.join("charon"), env, natt_port: port + 1 };
+        let out = peer.run("respond");
+        assert!(out.status.success(), "strongSwan did not start:\n{}{}", text(&out.stdout), text(&out.stderr));
+        peer
+    }
+
     fn run(&self, command: &str) -> Output {
         Command::new("sh")
             .arg(Self::script())
@@ -351,10 +378,14 @@ fn spis(record: &Value) -> Vec<String> {
 /// initiator: `<spi_i>_i* <spi_r>_r`), and the CHILD SA with AWS's inbound SPI as its
 /// outbound one.
 fn assert_same_sas(t: &Interop, p1: &Value, p2: &Value) {
+    assert_same_sas_of(t, p1, p2, "IKEv2");
+}
+
+fn assert_same_sas_of(t: &Interop, p1: &Value, p2: &Value, version: &str) {
     let list = t.peer.list();
     let ike = spis(p1);
     assert_eq!(ike.len(), 2, "{p1}");
-    assert!(list.contains(&format!("ESTABLISHED, IKEv2, {}_i* {}_r", ike[0], ike[1])), "{}", t.report());
+    assert!(list.contains(&format!("ESTABLISHED, {version}, {}_i* {}_r", ike[0], ike[1])), "{}", t.report());
     let esp = spis(p2);
     assert_eq!(esp.len(), 2, "{p2}");
     assert!(list.contains("INSTALLED, TUNNEL-in-UDP"), "{}", t.report());
@@ -568,6 +599,428 @@ fn strongswan_killed_dpd_times_out_on_the_aws_side() {
     t.assert_states(&t.last(), "down", "down");
 }
 
+// strongSwan IKEv1 (main mode + quick mode, PFS) as the CGW against `ikesim serve`.
+
+/// strongSwan speaking IKEv1 main mode with AWS's usual IKEv1 suite (PFS in quick mode).
+const IKEV1: [(&str, &str); 3] =
+    [("IKE_VERSION", "1"), ("IKE_PROPOSALS", "aes256-sha1-modp2048"), ("ESP_PROPOSALS", "aes256-sha1-modp2048")];
+
+fn ikev1_with<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut v: Vec<(&str, &str)> = IKEV1.to_vec();
+    for (k, val) in extra {
+        v.retain(|(key, _)| key != k);
+        v.push((k, val));
+    }
+    v
+}
+
+#[test]
+fn ikev1_aes256_sha1_modp2048_establishes_main_mode_and_quick_mode() {
+    let t = interop("v1-aes256", 19, "", &IKEV1);
+    let (p1, p2) = t.establish();
+    assert_eq!(t.serve.details()[0], "AWS tunnel is negotiating Phase 1 IKE_SA with cgw: 127.0.0.1", "{}", t.report());
+    t.assert_states(&p1, "established", "down");
+    t.assert_states(&p2, "established", "established");
+    // The IKEv1 SPIs are the cookies; strongSwan lists them the same way.
+    assert_same_sas_of(&t, &p1, &p2, "IKEv1");
+    let list = t.peer.list();
+    assert!(list.contains("AES_CBC-256/HMAC_SHA1_96/PRF_HMAC_SHA1/MODP_2048"), "{}", t.report());
+    assert!(list.contains("ESP:AES_CBC-256/HMAC_SHA1_96/MODP_2048"), "{}", t.report());
+    t.wait_log("CHILD_SA sim-child{1} established", Duration::from_secs(5));
+}
+
+#[test]
+fn ikev1_wrong_psk_is_a_payload_decryption_failure() {
+    let t = interop("v1-psk", 20, "", &ikev1_with(&[("PSK", "NotTheAwsPsk99")]));
+    let out = t.initiate();
+    assert!(!out.status.success(), "swanctl --initiate succeeded with the wrong PSK{}", t.report());
+    let failed = t.wait_record(
+        "AWS tunnel payload decryption was unsuccessful due to invalid Pre-shared Key",
+        Duration::from_secs(5),
+    );
+    t.assert_states(&failed, "down", "down");
+    assert!(
+        !t.serve.details().iter().any(|d| d.contains("established")),
+        "phase 1 came up with the wrong PSK{}",
+        t.report()
+    );
+    // strongSwan hears nothing back for message 5 and gives up.
+    t.wait_log("establishing IKE_SA failed, peer not responding", Duration::from_secs(5));
+}
+
+#[test]
+fn ikev1_3des_is_refused() {
+    let t = interop("v1-3des", 21, "", &ikev1_with(&[("IKE_PROPOSALS", "3des-sha1-modp2048")]));
+    let out = t.initiate();
+    assert!(!out.status.success(), "swanctl --initiate succeeded with 3DES{}", t.report());
+    let refused = t.wait_record("No Proposal Match Found by AWS", Duration::from_secs(5));
+    t.assert_states(&refused, "down", "down");
+    t.wait_log("received NO_PROPOSAL_CHOSEN error notify", Duration::from_secs(5));
+}
+
+#[test]
+fn ikev1_strongswan_terminating_deletes_phase_2_then_phase_1() {
+    let t = interop("v1-terminate", 22, "", &IKEV1);
+    let (_, p2) = t.establish();
+    let out = t.peer.run("terminate");
+    assert!(out.status.success(), "swanctl --terminate failed{}", t.report());
+    // strongSwan deletes its IPsec SA (by its inbound SPI: AWS's outbound one), then the
+    // ISAKMP SA.
+    let child = spis(&p2);
+    t.wait_record(&format!("AWS tunnel received DELETE for Phase 2 SA with SPI: {}", child[1]), Duration::from_secs(5));
+    let deleted = t.wait_record("AWS tunnel received DELETE for IKE_SA from CGW", Duration::from_secs(5));
+    t.assert_states(&deleted, "down", "down");
+    assert!(!t.peer.list().contains("sim:"), "{}", t.report());
+}
+
+// `ikesim connect`: the simulated CGW against a strongSwan responder.
+
+/// `ikesim connect` (the simulated CGW on 127.0.2.(100+n)) and a strongSwan responder on
+/// 127.0.0.1, ports 24000+10n and +1.
+struct ConnectTest {
+    dir: PathBuf,
+    peer: Peer,
+    cgw: String,
+    port: u16,
+    stderr: Arc<Mutex<String>>,
+}
+
+/// Starts the responder with `peer` settings and writes the CGW connection: `cgw` holds
+/// the `[tunnel.cgw]` keys besides `local` and `pre_shared_key` (the responder's unless
+/// `cgw` names one).
+fn connect_test(name: &str, n: u16, cgw: &str, peer: &[(&str, &str)]) -> ConnectTest {
+    require_strongswan();
+    let dir = std::env::temp_dir().join("ikesim-interop").join(name);
+    std::fs::create_dir_all(&dir).expect("create test directory");
+    let cgw_ip = format!("127.0.2.{}", 100 + n);
+    let port = 24_000 + 10 * n;
+    let psk = if cgw.contains("pre_shared_key") { String::new() } else { format!("pre_shared_key = \"{PSK}\"\n") };
+    std::fs::write(dir.join("cgw.toml"), format!("local = \"{cgw_ip}\"\n{psk}{cgw}\n")).expect("write CGW config");
+    let peer = Peer::respond(&dir, &cgw_ip, port, peer);
+    ConnectTest { dir, peer, cgw: cgw_ip, port, stderr: Arc::new(Mutex::new(String::new())) }
+}
+
+impl ConnectTest {
+    fn command(&self, extra: &[&str]) -> Command {
+        let mut cmd = common::ikesim();
+        cmd.arg("connect")
+            .arg("--config")
+            .arg(self.dir.join("cgw.toml"))
+            .args(["--peer", &format!("127.0.0.1:{}", self.port)])
+            .args(extra)
+            .env("NO_COLOR", "1")
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    /// Runs `ikesim connect` to the end.
+    fn run(&self, extra: &[&str]) -> Output {
+        let out = self.command(extra).output().expect("run ikesim connect");
+        *self.stderr.lock().unwrap_or_else(|e| e.into_inner()) = text(&out.stderr);
+        out
+    }
+
+    /// Starts `ikesim connect` and collects its stderr as it comes.
+    fn spawn(&self, extra: &[&str]) -> Child {
+        let mut child =
+            self.command(extra).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("start ikesim connect");
+        collect(child.stderr.take().expect("stderr"), self.stderr.clone());
+        child
+    }
+
+    fn stderr(&self) -> String {
+        self.stderr.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn report(&self) -> String {
+        let tail = |s: String, n: usize| {
+            let lines: Vec<&str> = s.lines().collect();
+            lines[lines.len().saturating_sub(n)..].join("\n")
+        };
+        format!(
+            "\n--- ikesim connect stderr ---\n{}\n--- swanctl --list-sas ---\n{}\n--- charon.log (tail) ---\n{}\n",
+            self.stderr(),
+            self.peer.list(),
+            tail(self.peer.log(), 80)
+        )
+    }
+
+    fn wait_log(&self, needle: &str, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while !self.peer.log().contains(needle) {
+            assert!(
+                Instant::now() < deadline,
+                "strongSwan never logged {needle:?} within {timeout:?}{}",
+                self.report()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The line of connect's stderr that contains `needle`, waiting for it.
+    fn wait_line(&self, needle: &str, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(l) = self.stderr().lines().find(|l| l.contains(needle)) {
+                return l.to_owned();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "ikesim connect never said {needle:?} within {timeout:?}{}",
+                self.report()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn line(&self, needle: &str) -> String {
+        self.stderr()
+            .lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("ikesim connect did not say {needle:?}{}", self.report()))
+            .to_owned()
+    }
+}
+
+/// The `<hex>_i <hex>_o` (or `_r`) SPIs of a line of `ikesim connect`, in order.
+fn line_spis(line: &str) -> Vec<String> {
+    line.split_whitespace()
+        .filter_map(|w| w.trim_end_matches([',', ')']).rsplit_once('_'))
+        .filter(|(hex, suffix)| {
+            ["i", "r", "o"].contains(suffix) && hex.len() >= 8 && hex.bytes().all(|b| b.is_ascii_hexdigit())
+        })
+        .map(|(hex, _)| hex.to_owned())
+        .collect()
+}
+
+/// strongSwan (the responder) logged the CHILD SA `ikesim connect` logged, SPIs mirrored:
+/// our inbound SPI is its outbound one.
+fn assert_child_matches(t: &ConnectTest, ours: &str) {
+    let s = line_spis(ours);
+    assert_eq!(s.len(), 2, "{ours}");
+    t.wait_log(&format!("established with SPIs {}_i {}_o", s[1], s[0]), Duration::from_secs(5));
+}
+
+#[test]
+fn connect_ikev2_establishes_against_a_strongswan_responder() {
+    let t = connect_test(
+        "connect-v2",
+        12,
+        "ike_proposals = [\"aes128-sha256-modp2048\"]\nesp_proposals = [\"aes128-sha256-modp2048\"]",
+        &[],
+    );
+    let started = Instant::now();
+    let out = t.run(&[]);
+    assert!(out.status.success(), "ikesim connect failed ({}){}", out.status, t.report());
+    assert!(started.elapsed() < Duration::from_secs(10), "took {:?}{}", started.elapsed(), t.report());
+    let ike = t.line("IKE SA established with 127.0.0.1:");
+    assert!(ike.contains("ENCR_AES_CBC_128/AUTH_HMAC_SHA2_256_128/PRF_HMAC_SHA2_256/MODP_2048"), "{}", t.report());
+    let s = line_spis(&ike);
+    t.wait_log(
+        &format!("IKE_SA sim[1] established between 127.0.0.1[127.0.0.1]...{0}[{0}]", t.cgw),
+        Duration::from_secs(5),
+    );
+    assert_eq!(s.len(), 2, "{ike}");
+    assert_child_matches(&t, &t.line("CHILD SA established"));
+    assert!(t.stderr().contains("tunnel up: phase 1 and phase 2 established"), "{}", t.report());
+    // A CGW that stops deletes its IKE SA.
+    t.wait_log("received DELETE for IKE_SA sim[1]", Duration::from_secs(5));
+}
+
+#[test]
+fn connect_ikev1_establishes_main_mode_and_quick_mode_against_strongswan() {
+    let t = connect_test(
+        "connect-v1",
+        13,
+        "ike_version = 1\nike_proposals = [\"aes256-sha1-modp2048\"]\nesp_proposals = [\"aes256-sha1-modp2048\"]",
+        &IKEV1,
+    );
+    // --stay for a moment: strongSwan must keep the IPsec SA (kernel-libipsec refuses an SA
+    // whose encapsulation mode ignores the NAT it faked, and deletes it at once).
+    let out = t.run(&["--stay", "--duration", "2s"]);
+    assert!(out.status.success(), "ikesim connect failed ({}){}", out.status, t.report());
+    let ike = t.line("IKE SA established with 127.0.0.1:");
+    assert!(
+        ike.contains("IKEv1") && ike.contains("ENCR_AES_CBC_256/AUTH_HMAC_SHA1_96/PRF_HMAC_SHA1/MODP_2048"),
+        "{ike}"
+    );
+    let child = t.line("CHILD SA established");
+    assert!(child.contains("MODP_2048 (PFS)"), "{}", t.report());
+    t.wait_log("IKE_SA sim[1] established", Duration::from_secs(5));
+    assert_child_matches(&t, &child);
+    let log = t.peer.log();
+    assert!(!log.contains("failed to create SAD entry"), "{}", t.report());
+    assert!(!t.stderr().contains("deleted CHILD SA"), "{}", t.report());
+    t.wait_log("received DELETE for IKE_SA sim[1]", Duration::from_secs(5));
+}
+
+#[test]
+fn connect_stay_rekeys_the_child_sa_against_strongswan() {
+    // Rekey at 20 s − 5 s (no fuzz): well inside the 30 s run. strongSwan's own lifetimes
+    // are hours: the rekey is the CGW's.
+    let t = connect_test(
+        "connect-rekey",
+        14,
+        "ike_proposals = [\"aes128-sha256-modp2048\"]\nesp_proposals = [\"aes128-sha256-modp2048\"]\n\
+         child_lifetime = \"20s\"\nrekey_margin = \"5s\"\nrekey_fuzz = 0",
+        &[],
+    );
+    let started = Instant::now();
+    let mut child = t.spawn(&["--stay", "--duration", "30s"]);
+    let first = t.wait_line("CHILD SA established", Duration::from_secs(10));
+    let rekeyed = t.wait_line("CHILD SA rekeyed", Duration::from_secs(25));
+    let at = started.elapsed();
+    assert!(at >= Duration::from_secs(14), "rekeyed after {at:?}{}", t.report());
+    // The new CHILD SA, with PFS (the rekey carries a KE), replaces the first one.
+    let (old, new) = (line_spis(&first), line_spis(&rekeyed));
+    assert_eq!(new.len(), 3, "{rekeyed}");
+    assert_eq!(new[2], old[0], "{rekeyed}");
+    t.wait_log("parsed CREATE_CHILD_SA request 2 [ N(REKEY_SA) SA No KE TSi TSr ]", Duration::from_secs(5));
+    // strongSwan lists the new SPIs (ours mirrored) as installed, and the old one not.
+    let (new_in, new_out, old_in) =
+        (format!("in  {},", new[1]), format!("out {},", new[0]), format!("in  {},", old[1]));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let list = t.peer.list();
+        let children: Vec<&str> = list.split("sim-child:").skip(1).collect();
+        let installed = |spi: &str| children.iter().any(|c| c.contains(spi) && c.contains("INSTALLED"));
+        if installed(&new_in) && list.contains(&new_out) && !installed(&old_in) {
+            assert!(list.contains("ESP:AES_CBC-128/HMAC_SHA2_256_128/MODP_2048"), "{}", t.report());
+            break;
+        }
+        assert!(Instant::now() < deadline, "swanctl --list-sas never showed the new CHILD SA{}", t.report());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // The run lasts its 30 s, then the CGW deletes its IKE SA and exits 0.
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for ikesim connect") {
+            break status;
+        }
+        assert!(started.elapsed() < Duration::from_secs(40), "ikesim connect did not stop after 30 s{}", t.report());
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let took = started.elapsed();
+    assert!(status.success(), "ikesim connect exited with {status}{}", t.report());
+    assert!(took >= Duration::from_secs(30), "ended after {took:?}{}", t.report());
+    t.wait_log("received DELETE for IKE_SA sim[1]", Duration::from_secs(5));
+}
+
+#[test]
+fn connect_stay_rekeys_the_ikev1_ipsec_sa_with_a_new_quick_mode() {
+    // Rekey at 12 s − 4 s: strongSwan sees a quick mode for the same selectors ("detected
+    // rekeying"), then the CGW deletes the old IPsec SA.
+    let t = connect_test(
+        "connect-v1-rekey",
+        23,
+        "ike_version = 1\nike_proposals = [\"aes256-sha1-modp2048\"]\nesp_proposals = [\"aes256-sha1-modp2048\"]\n\
+         child_lifetime = \"12s\"\nrekey_margin = \"4s\"\nrekey_fuzz = 0",
+        &IKEV1,
+    );
+    let mut child = t.spawn(&["--stay", "--duration", "12s"]);
+    let first = t.wait_line("CHILD SA established", Duration::from_secs(10));
+    let rekeyed = t.wait_line("CHILD SA rekeyed", Duration::from_secs(12));
+    let (old, new) = (line_spis(&first), line_spis(&rekeyed));
+    assert_eq!((new.len(), &new[2]), (3, &old[0]), "{rekeyed}");
+    t.wait_log("detected rekeying of CHILD_SA sim-child{1}", Duration::from_secs(5));
+    t.wait_log(
+        &format!("CHILD_SA sim-child{{2}} established with SPIs {}_i {}_o", new[1], new[0]),
+        Duration::from_secs(5),
+    );
+    t.wait_log(&format!("received DELETE for ESP CHILD_SA with SPI {}", old[0]), Duration::from_secs(5));
+    let list = t.peer.list();
+    assert!(
+        list.contains(&format!("in  {},", new[1])) && !list.contains(&format!("in  {},", old[1])),
+        "{}",
+        t.report()
+    );
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for ikesim connect") {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "ikesim connect did not stop{}", t.report());
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success(), "ikesim connect exited with {status}{}", t.report());
+    t.wait_log("received DELETE for IKE_SA sim[1]", Duration::from_secs(5));
+}
+
+#[test]
+fn connect_wrong_psk_exits_1_and_strongswan_logs_the_auth_failure() {
+    let t = connect_test(
+        "connect-psk",
+        15,
+        "pre_shared_key = \"NotTheRightPsk1\"\nike_proposals = [\"aes128-sha256-modp2048\"]\n\
+         esp_proposals = [\"aes128-sha256-modp2048\"]",
+        &[],
+    );
+    let out = t.run(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", t.report());
+    let err = t.stderr();
+    assert!(err.contains("tunnel failed: IKE SA failed") && err.contains("AUTHENTICATION_FAILED"), "{}", t.report());
+    t.wait_log("but MAC mismatched", Duration::from_secs(5));
+    t.wait_log("generating IKE_AUTH response 1 [ N(AUTH_FAILED) ]", Duration::from_secs(5));
+}
+
+#[test]
+fn connect_ikev1_wrong_psk_exits_1_at_once() {
+    let t = connect_test(
+        "connect-v1-psk",
+        16,
+        "ike_version = 1\npre_shared_key = \"NotTheRightPsk1\"\nike_proposals = [\"aes256-sha1-modp2048\"]\n\
+         esp_proposals = [\"aes256-sha1-modp2048\"]",
+        &IKEV1,
+    );
+    let started = Instant::now();
+    let out = t.run(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", t.report());
+    assert!(started.elapsed() < Duration::from_secs(10), "took {:?}{}", started.elapsed(), t.report());
+    assert!(t.stderr().contains("the pre-shared keys differ"), "{}", t.report());
+    // strongSwan cannot decrypt main mode message 5.
+    t.wait_log("decryption failed?", Duration::from_secs(5));
+}
+
+#[test]
+fn connect_refused_proposal_exits_1_with_no_proposal_chosen() {
+    // strongSwan is configured for AES-128 only; the CGW offers 3DES.
+    let t = connect_test(
+        "connect-proposal",
+        17,
+        "ike_proposals = [\"3des-sha256-modp2048\"]\nesp_proposals = [\"aes128-sha256-modp2048\"]",
+        &[],
+    );
+    let out = t.run(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", t.report());
+    assert!(
+        t.stderr().contains(
+            "tunnel failed: IKE SA failed: the responder accepted none of our IKE proposals (NO_PROPOSAL_CHOSEN)"
+        ),
+        "{}",
+        t.report()
+    );
+    t.wait_log("received proposals unacceptable", Duration::from_secs(5));
+    t.wait_log("generating IKE_SA_INIT response 0 [ N(NO_PROP) ]", Duration::from_secs(5));
+}
+
+#[test]
+fn connect_ikev1_refused_proposals_exit_1_with_no_proposal_chosen() {
+    let t = connect_test(
+        "connect-v1-proposal",
+        18,
+        "ike_version = 1\nike_proposals = [\"aes128-sha256-modp2048\"]\nesp_proposals = [\"aes256-sha1-modp2048\"]",
+        &IKEV1,
+    );
+    let out = t.run(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", t.report());
+    assert!(
+        t.stderr().contains("the responder accepted none of our IKE proposals (NO_PROPOSAL_CHOSEN)"),
+        "{}",
+        t.report()
+    );
+    t.wait_log("no proposal found", Duration::from_secs(5));
+}
+
 // `serve`'s command line, without strongSwan.
 
 #[test]
@@ -611,4 +1064,91 @@ fn serve_binds_outside_loopback_only_when_told_on_the_command_line() {
     let out = common::run(&["serve", "--psk", "short"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("8 to 64"), "{}", text(&out.stderr));
+}
+
+// `connect`'s command line, and `connect` against `ikesim serve`, without strongSwan.
+
+#[test]
+fn connect_bad_input_exits_2_naming_file_line_and_key() {
+    let dir = common::temp_dir("connect-bad-input");
+    let write = |name: &str, text: &str| {
+        let f = dir.join(name);
+        std::fs::write(&f, text).expect("write config");
+        f.display().to_string()
+    };
+    let run = |file: &str, extra: &[&str]| {
+        let out = common::ikesim()
+            .args(["connect", "--config", file, "--peer", "127.0.0.1:24999"])
+            .args(extra)
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("run ikesim connect");
+        assert_eq!(out.status.code(), Some(2), "{file} {extra:?}: {}", text(&out.stderr));
+        text(&out.stderr)
+    };
+    let unknown = write("unknown.toml", "pre_shared_key = \"TestPSK123456\"\nike_lifetme = \"1h\"\n");
+    let e = run(&unknown, &[]);
+    assert!(e.contains("line 2") && e.contains("unknown field `ike_lifetme`"), "{e}");
+    let outside = write("outside.toml", "pre_shared_key = \"TestPSK123456\"\nlocal = \"192.0.2.1\"\n");
+    let e = run(&outside, &[]);
+    assert!(e.contains("outside.toml:2: `local`") && e.contains("--local"), "{e}");
+    let no_psk = write("no-psk.toml", "ike_version = 2\n");
+    assert!(run(&no_psk, &[]).contains("pre-shared key"));
+    let ok = write("ok.toml", "pre_shared_key = \"TestPSK123456\"\n");
+    assert!(run(&ok, &["--local", "0.0.0.0"]).contains("wildcard"));
+    let out = common::ikesim()
+        .args(["connect", "--config", &ok, "--peer", "not-an-address"])
+        .output()
+        .expect("run ikesim connect");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(run(&dir.join("missing.toml").display().to_string(), &[]).contains("cannot read"));
+}
+
+#[test]
+fn connect_to_ikesim_serve_ikev2_and_ikev1_and_nothing_there_is_a_timeout() {
+    let dir = std::env::temp_dir().join("ikesim-interop").join("connect-serve");
+    let _ = std::fs::remove_dir_all(dir.join("logs"));
+    std::fs::create_dir_all(&dir).expect("create test directory");
+    let serve = Serve::start(&dir, "127.0.1.97", "", false);
+    let cgw = |name: &str, extra: &str| {
+        let f = dir.join(name);
+        std::fs::write(&f, format!("local = \"127.0.0.1\"\npre_shared_key = \"{PSK}\"\n{extra}\n")).expect("write");
+        f
+    };
+    let connect = |file: &Path, peer: &str, extra: &[&str]| {
+        common::ikesim()
+            .arg("connect")
+            .arg("--config")
+            .arg(file)
+            .args(["--peer", peer])
+            .args(extra)
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("run ikesim connect")
+    };
+    let peer = serve.addr.to_string();
+    let v2 = connect(&cgw("v2.toml", ""), &peer, &[]);
+    assert!(v2.status.success(), "{}", text(&v2.stderr));
+    let v1 = cgw(
+        "v1.toml",
+        "ike_version = 1\nike_proposals = [\"aes256-sha1-modp2048\"]\nesp_proposals = [\"aes256-sha1-modp2048\"]",
+    );
+    let out = connect(&v1, &peer, &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let details = serve.details();
+        let count = |needle: &str| details.iter().filter(|d| d.contains(needle)).count();
+        if count("AWS tunnel received DELETE for IKE_SA from CGW") == 2 {
+            assert_eq!(count("Phase 1 IKE_SA established with cgw: 127.0.0.1"), 2, "{details:?}");
+            assert_eq!(count("Phase 2 CHILD_SA established"), 2, "{details:?}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "AWS records: {details:?}\n{}", serve.stderr());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // No responder: a timeout, said as such.
+    let out = connect(&cgw("v2.toml", ""), "127.0.1.98:24998", &["--duration", "1s"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("timeout: no answer from 127.0.1.98:24998"), "{}", text(&out.stderr));
 }

@@ -1,9 +1,13 @@
 #!/bin/sh
-# A real strongSwan CGW for the interop tests (tests/interop.rs): one charon on loopback
-# that initiates IKEv2 (or IKEv1 main mode) with a PSK to `ikesim serve` at
-# $SIM_HOST:$SIM_PORT. Adapted from shared/interop/strongswan-peer.sh.
+# A real strongSwan for the interop tests (tests/interop.rs): one charon on loopback that
+# either initiates IKEv2 (or IKEv1 main mode) with a PSK to `ikesim serve` at
+# $SIM_HOST:$SIM_PORT (a real CGW), or only listens for the simulated CGW of
+# `ikesim connect` at $CGW_HOST (a real responder). Adapted from
+# shared/interop/strongswan-peer.sh.
 #
 #   strongswan-peer.sh start          write config, start charon, load conn + PSK
+#   strongswan-peer.sh respond        the same as a responder: charon listens on
+#                                     $PEER_HOST:$PEER_PORT and accepts $CGW_HOST
 #   strongswan-peer.sh initiate       initiate IKE_SA + CHILD_SA (exit code = swanctl's)
 #   strongswan-peer.sh initiate-ike   initiate IKE_SA only (IKEv2: RFC 6023 childless)
 #   strongswan-peer.sh list           swanctl --list-sas
@@ -13,10 +17,12 @@
 #   strongswan-peer.sh kill           SIGKILL charon: it vanishes without a word
 #   strongswan-peer.sh stop           stop charon (by PID)
 #
-# Variables: WORKDIR (one per charon), SIM_HOST, SIM_PORT, PEER_HOST, PEER_PORT,
-# PEER_NATT_PORT, IKE_VERSION, PSK, LOCAL_ID, REMOTE_ID, IKE_PROPOSALS, ESP_PROPOSALS,
-# LOGLEVEL. Each charon gets a private /run (mount namespace) so several can run at
-# once: the pid file path is compiled in. Needs root, /dev/net/tun and the packages
+# Variables: WORKDIR (one per charon), SIM_HOST, SIM_PORT (start), CGW_HOST (respond),
+# PEER_HOST, PEER_PORT, PEER_NATT_PORT, IKE_VERSION, PSK, LOCAL_ID, REMOTE_ID,
+# IKE_PROPOSALS, ESP_PROPOSALS, LOGLEVEL. IKEv1 connections are main mode
+# (aggressive = no); an ESP proposal with a DH group means PFS. Each charon gets a
+# private /run (mount namespace) so several can run at once: the pid file path is
+# compiled in. Needs root, /dev/net/tun and the packages
 # strongswan-charon strongswan-swanctl libstrongswan-standard-plugins
 # libcharon-extra-plugins (kernel-libipsec: userspace ESP, because these kernels have
 # XFRM but no ESP). With kernel-libipsec strongSwan FAKES a NAT (forced UDP
@@ -24,14 +30,19 @@
 set -eu
 W=${WORKDIR:-/tmp/sspeer}
 SIM_HOST=${SIM_HOST:-127.0.1.1}
-SIM_PORT=${SIM_PORT:?set SIM_PORT to the simulator UDP port}
+SIM_PORT=${SIM_PORT:-}
+CGW_HOST=${CGW_HOST:-127.0.2.1}               # respond: the simulated CGW's address
 PEER_HOST=${PEER_HOST:-127.0.0.1}
 PEER_PORT=${PEER_PORT:-14500}                 # strongSwan's own IKE port
 PEER_NATT_PORT=${PEER_NATT_PORT:-$((PEER_PORT+1))}
 IKE_VERSION=${IKE_VERSION:-2}
 PSK=${PSK:-TestPSK123456}
 LOCAL_ID=${LOCAL_ID:-$PEER_HOST}              # AWS's generated configs use the IPs
-REMOTE_ID=${REMOTE_ID:-$SIM_HOST}
+if [ "${1:-}" = respond ]; then
+  REMOTE_ID=${REMOTE_ID:-$CGW_HOST}
+else
+  REMOTE_ID=${REMOTE_ID:-$SIM_HOST}
+fi
 IKE_PROPOSALS=${IKE_PROPOSALS:-aes128-sha256-modp2048}
 ESP_PROPOSALS=${ESP_PROPOSALS:-aes128-sha256-modp2048}
 LOGLEVEL=${LOGLEVEL:-2}
@@ -74,13 +85,20 @@ swanctl {
   load = pem pkcs1 x509 pubkey openssl random nonce
 }
 EOC
+  if [ "$1" = respond ]; then
+    # A responder: no remote_port (the CGW's source port is whatever it is).
+    REMOTE="remote_addrs = $CGW_HOST"
+  else
+    REMOTE="remote_addrs = $SIM_HOST
+    remote_port = $SIM_PORT"
+  fi
   cat >"$W/swanctl.conf" <<EOC
 connections {
   sim {
     version = $IKE_VERSION
+    aggressive = no
     local_addrs = $PEER_HOST
-    remote_addrs = $SIM_HOST
-    remote_port = $SIM_PORT
+    $REMOTE
     mobike = no
     send_certreq = no
     proposals = $IKE_PROPOSALS
@@ -107,14 +125,17 @@ EOC
 }
 
 case "${1:-}" in
-  start)
+  start|respond)
+    if [ "$1" = start ] && [ -z "$SIM_PORT" ]; then
+      echo "set SIM_PORT to the simulator UDP port" >&2; exit 2
+    fi
     # A charon left over from an interrupted run of the same WORKDIR holds our ports.
     P=$(cat "$W/charon.pid" 2>/dev/null) || P=
     if [ -n "$P" ] && [ "$(cat "/proc/$P/comm" 2>/dev/null)" = charon ]; then
       kill -9 "$P" 2>/dev/null || true
       sleep 0.2
     fi
-    write_config
+    write_config "$1"
     rm -f "$W/charon.vici" "$W/charon.log"
     if command -v unshare >/dev/null 2>&1; then
       # unshare execs sh, which execs charon: $! is charon's PID.
@@ -152,5 +173,5 @@ case "${1:-}" in
     kill -9 "$P" 2>/dev/null || true
     rm -f "$W/charon.pid"
     ;;
-  *) sed -n '2,25p' "$0"; exit 2 ;;
+  *) sed -n '2,30p' "$0"; exit 2 ;;
 esac

@@ -106,6 +106,9 @@ impl DpdConfig {
 pub struct Impair {
     /// Stop after IKE_SA_INIT: never send IKE_AUTH (a half-open SA on the responder).
     pub abandon_after_sa_init: bool,
+    /// IKEv1: leave RFC 3706's DPD vendor ID out of main mode, as a peer without DPD
+    /// support does; the other side then never probes it (RFC 3706 §5.1).
+    pub no_dpd_vendor_id: bool,
 }
 
 impl EndpointConfig {

@@ -95,6 +95,34 @@ enum Command {
         #[arg(long, default_value = "current", value_parser = parse_schema)]
         schema: Schema,
     },
+    /// The simulated customer gateway against a real responder (strongSwan, libreswan, a
+    /// router, `ikesim serve`), on the wall clock: initiate one tunnel and say what the CGW
+    /// sees, one line per event on stderr. Exit status 0 when phase 1 and phase 2 came up, 1
+    /// when the tunnel failed (the reason is printed), 2 on bad input. See docs/real-cgw.md.
+    Connect {
+        /// The CGW connection (TOML): the keys of a scenario's [tunnel.cgw], plus `local`
+        /// (our address; loopback only in the file).
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// The responder's address; without a port 500 (4500 when our own port is 4500).
+        #[arg(long, value_name = "ADDR", value_parser = parse_addr)]
+        peer: (std::net::IpAddr, Option<u16>),
+        /// Our address (and port; default: the OS picks one), replacing the file's `local`.
+        /// Only an address given here may be outside loopback.
+        #[arg(long, value_name = "ADDR", value_parser = parse_addr)]
+        local: Option<(std::net::IpAddr, Option<u16>)>,
+        /// Pre-shared key, replacing the file's.
+        #[arg(long, value_name = "KEY")]
+        psk: Option<String>,
+        /// The longest the run may last, e.g. 30s, 5m (default: 60 s, or until Ctrl-C with
+        /// --stay). Without --stay the run ends as soon as the tunnel is up or has failed.
+        #[arg(long, value_parser = parse_duration)]
+        duration: Option<SimDuration>,
+        /// Keep the tunnel up (answering DPD, rekeying) until Ctrl-C or --duration; the CGW
+        /// then deletes its IKE SA.
+        #[arg(long)]
+        stay: bool,
+    },
     /// Write a commented scenario file to start from (NAME.toml in the current directory).
     NewScenario {
         /// Name of the scenario; the file is NAME.toml unless NAME ends in .toml.
@@ -116,6 +144,10 @@ fn parse_listen(s: &str) -> Result<std::net::SocketAddr, String> {
     sim::serve::config::parse_listen(s)
 }
 
+fn parse_addr(s: &str) -> Result<(std::net::IpAddr, Option<u16>), String> {
+    sim::connect::parse_addr(s)
+}
+
 fn parse_format(s: &str) -> Result<Format, String> {
     s.parse().map_err(|e: vpn_log::RecordError| e.to_string())
 }
@@ -125,7 +157,7 @@ fn parse_schema(s: &str) -> Result<Schema, String> {
 }
 
 /// Exit status: 0 when the scenario ran (whatever the tunnel did), 2 on bad input, 1 when
-/// the simulation itself could not run.
+/// the simulation itself could not run (`connect`: when the tunnel failed).
 enum Failure {
     BadInput(String),
     Runtime(String),
@@ -138,6 +170,11 @@ fn main() -> ExitCode {
         1 => "info",
         2 => "debug",
         _ => "trace",
+    };
+    // `connect` exists to show what the CGW sees: its events are shown by default.
+    let level = match (&cli.command, cli.verbose) {
+        (Command::Connect { .. }, 0) => "warn,sim::connect=info",
+        _ => level,
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
@@ -156,6 +193,10 @@ fn main() -> ExitCode {
                 let options = sim::serve::ServeOptions { format, schema, out };
                 serve(config, listen, psk.as_deref(), &options)
             }
+        }
+        Command::Connect { config, peer, local, psk, duration, stay } => {
+            let options = sim::connect::ConnectOptions { peer, local, psk, duration: duration.map(|d| d.0), stay };
+            connect(&config, &options)
         }
         Command::List { json } => list(json),
         Command::NewScenario { name } => new_scenario(&name),
@@ -223,6 +264,24 @@ fn serve(
     sim::serve::serve(&config, options).map_err(|e| Failure::Runtime(e.to_string()))
 }
 
+fn connect(path: &std::path::Path, options: &sim::connect::ConnectOptions) -> Result<(), Failure> {
+    let config = sim::connect::ConnectConfig::from_file(path).map_err(|e| Failure::BadInput(e.to_string()))?;
+    if let Some(psk) = &options.psk {
+        if psk.is_empty() {
+            return Err(Failure::BadInput("--psk: the pre-shared key is empty".into()));
+        }
+    }
+    match sim::connect::connect(&config, options) {
+        Ok(sim::connect::Outcome::Up) => {
+            eprintln!("ikesim connect: tunnel up: phase 1 and phase 2 established");
+            Ok(())
+        }
+        Ok(sim::connect::Outcome::Failed(why)) => Err(Failure::Runtime(format!("tunnel failed: {why}"))),
+        Err(sim::connect::ConnectError::BadInput(msg)) => Err(Failure::BadInput(msg)),
+        Err(e) => Err(Failure::Runtime(e.to_string())),
+    }
+}
+
 fn bench(name: &str, duration: SimDuration, runs: u32) -> Result<(), Failure> {
     let scenario = Scenario::load(name).map_err(|e| Failure::BadInput(e.to_string()))?;
     if cfg!(debug_assertions) {
@@ -266,7 +325,8 @@ fn new_scenario(name: &str) -> Result<(), Failure> {
         }
         Err(e) => return Err(Failure::BadInput(format!("cannot create {}: {e}", path.display()))),
     };
-    file.write_all(sim::scenario::TEMPLATE.as_bytes()).map_err(|e| Failure::Runtime(format!("{}: {e}", path.display())))?;
+    file.write_all(sim::scenario::TEMPLATE.as_bytes())
+        .map_err(|e| Failure::Runtime(format!("{}: {e}", path.display())))?;
     eprintln!("wrote {}: edit it, then `ikesim run {}`", path.display(), path.display());
     Ok(())
 }

@@ -5,6 +5,7 @@ pub mod aws;
 pub mod bench;
 pub mod builtin;
 pub mod capture;
+pub mod connect;
 pub mod driver;
 pub mod duration;
 pub mod network;

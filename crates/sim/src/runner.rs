@@ -6,9 +6,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use ike_core::{
-    DpdAction, DpdConfig, Endpoint, EndpointConfig, Event, IkeVersion, Lifetimes, Policy, Selection, Transmit,
-};
+use ike_core::{Endpoint, EndpointConfig, Event, Transmit};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use vpn_log::TunnelRecord;
@@ -18,7 +16,7 @@ use crate::aws::TunnelLog;
 use crate::capture::{wireshark_key_line, PcapSink};
 use crate::driver::{self, Action, Clock, Host, Net, Observer};
 use crate::network::{Egress, Nat};
-use crate::scenario::{CgwDpdAction, CgwStartup, Direction, Network, Scenario, Traffic, Tunnel};
+use crate::scenario::{CgwStartup, Direction, Network, Scenario, Traffic, Tunnel};
 
 /// How to run a scenario (command-line overrides and outputs).
 #[derive(Clone, Debug)]
@@ -77,40 +75,7 @@ fn generated_psk(rng: &mut ChaCha20Rng) -> String {
 }
 
 fn cgw_config(tunnel: &Tunnel, aws_psk: &str) -> EndpointConfig {
-    let cgw = &tunnel.cgw;
-    let policy = |specs: Vec<ike_core::ProposalSpec>| Policy {
-        proposals: specs,
-        selection: Selection::LocalPreference,
-        universe: None,
-    };
-    let mut config = EndpointConfig::new(
-        cgw.pre_shared_key.clone().unwrap_or_else(|| aws_psk.to_owned()).into_bytes(),
-        policy(cgw.ike_proposals.iter().map(|p| p.1.clone()).collect()),
-        policy(cgw.esp_proposals.iter().map(|p| p.1.clone()).collect()),
-    );
-    config.local_ts = cgw.local_ts.iter().map(|c| c.0.clone()).collect();
-    config.remote_ts = cgw.remote_ts.iter().map(|c| c.0.clone()).collect();
-    config.lifetimes = Lifetimes {
-        ike: cgw.ike_lifetime.0,
-        child: cgw.child_lifetime.0,
-        margin: cgw.rekey_margin.0,
-        fuzz_percent: cgw.rekey_fuzz,
-        rekey: cgw.rekey,
-    };
-    if !cgw.dpd_delay.0.is_zero() {
-        let action = match cgw.dpd_action {
-            CgwDpdAction::Clear => DpdAction::Clear,
-            CgwDpdAction::Restart => DpdAction::Restart,
-            CgwDpdAction::None => DpdAction::None,
-        };
-        config.dpd = Some(DpdConfig { delay: cgw.dpd_delay.0, timeout: None, action });
-    }
-    config.impair.abandon_after_sa_init = cgw.abandon_after_ike_sa_init;
-    // A CGW speaks the one IKE version it is configured for.
-    config.ike_version = if cgw.ike_version == 1 { IkeVersion::V1 } else { IkeVersion::V2 };
-    config.accept_ikev1 = cgw.ike_version == 1;
-    config.accept_ikev2 = cgw.ike_version == 2;
-    config
+    tunnel.cgw.endpoint_config(aws_psk)
 }
 
 /// What lies between the hosts (AWS hosts at even indices, their CGWs after them): each
@@ -136,25 +101,39 @@ fn network(network: &Network, hosts: &[Host], seed: u64, t0: Instant) -> std::io
     Ok(Net { egress, nat })
 }
 
-/// The data-plane model meets the blackholes: while a direction is down, the host at its far
-/// end hears none of its peer's traffic; when it comes back, it does again — unless the
-/// sender has died in the meantime.
+/// The data-plane model meets the blackholes (on a steady tunnel): AWS hears the CGW's
+/// traffic while the CGW is up and the CGW→AWS direction is not blackholed; the CGW hears
+/// AWS's while AWS→CGW is not. `cgw_down` are the windows in which the CGW is dead (`None`:
+/// for good). At every instant where one of these changes, the state is restated — after the
+/// crash and boot actions of the same instant, so it has the last word.
 fn blackhole_actions(
     network: &Network,
-    cgw_crash: Option<Duration>,
+    cgw_down: &[(Duration, Option<Duration>)],
     aws: usize,
     cgw: usize,
 ) -> Vec<(Duration, Action)> {
+    let inside = |windows: &[(Duration, Duration)], t: Duration| windows.iter().any(|&(from, to)| from <= t && t < to);
     let mut actions = Vec::new();
-    for (direction, hearer, sender_crash) in [(Direction::CgwToAws, aws, cgw_crash), (Direction::AwsToCgw, cgw, None)] {
-        for (from, to) in network.blackholes(direction) {
-            if sender_crash.is_some_and(|c| c <= from) {
-                continue;
-            }
-            actions.push((from, Action::Traffic { host: hearer, flowing: false }));
-            if sender_crash.is_none_or(|c| c > to) {
-                actions.push((to, Action::Traffic { host: hearer, flowing: true }));
-            }
+    let upstream = network.blackholes(Direction::CgwToAws);
+    if !upstream.is_empty() {
+        let dead = |t: Duration| cgw_down.iter().any(|&(from, to)| from <= t && to.is_none_or(|to| t < to));
+        let mut changes: Vec<Duration> = upstream.iter().flat_map(|&(from, to)| [from, to]).collect();
+        changes.extend(cgw_down.iter().flat_map(|&(from, to)| [Some(from), to]).flatten());
+        changes.sort();
+        changes.dedup();
+        for t in changes {
+            actions.push((t, Action::Traffic { host: aws, flowing: !inside(&upstream, t) && !dead(t) }));
+        }
+    }
+    let downstream = network.blackholes(Direction::AwsToCgw);
+    if !downstream.is_empty() {
+        // A CGW that boots inside a blackhole hears nothing either.
+        let mut changes: Vec<Duration> = downstream.iter().flat_map(|&(from, to)| [from, to]).collect();
+        changes.extend(cgw_down.iter().filter_map(|&(_, to)| to));
+        changes.sort();
+        changes.dedup();
+        for t in changes {
+            actions.push((t, Action::Traffic { host: cgw, flowing: !inside(&downstream, t) }));
         }
     }
     actions
@@ -261,7 +240,10 @@ async fn run_async(scenario: &Scenario, options: &RunOptions) -> Result<RunOutpu
             actions.push((at.0, Action::Terminate { host: c }));
         }
         if scenario.traffic == Traffic::Steady {
-            actions.extend(blackhole_actions(&scenario.network, tunnel.cgw.crash_at.map(|d| d.0), a, c));
+            let crash = tunnel.cgw.crash_at.map(|at| (at.0, None));
+            let reboot = tunnel.cgw.reboot_at.map(|at| (at.0, Some(at.0 + tunnel.cgw.reboot_downtime.0)));
+            let cgw_down: Vec<_> = crash.into_iter().chain(reboot).collect();
+            actions.extend(blackhole_actions(&scenario.network, &cgw_down, a, c));
         }
         hosts.push(aws);
         hosts.push(cgw);
@@ -323,4 +305,62 @@ async fn run_async(scenario: &Scenario, options: &RunOptions) -> Result<RunOutpu
     }
     let stats = names.into_iter().zip(hosts.iter().map(|h| h.endpoint.stats())).collect();
     Ok(RunOutput { tunnels: recorder.tunnels, records: recorder.records, stats })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn network(blackholes: &str) -> Network {
+        let text = format!(
+            "description = \"t\"\n{blackholes}\n[vpn_connection]\nid = \"vpn-0123456789abcdef0\"\n\
+             [cgw]\noutside_ip = \"127.0.2.1\"\n[[tunnel]]\noutside_ip = \"127.0.1.1\"\n"
+        );
+        Scenario::parse(&text, "t.toml", "t").expect("scenario").network
+    }
+
+    fn m(minutes: u64, seconds: u64) -> Duration {
+        Duration::from_secs(minutes * 60 + seconds)
+    }
+
+    fn traffic(actions: &[(Duration, Action)], host: usize) -> Vec<(Duration, bool)> {
+        actions
+            .iter()
+            .filter_map(|(t, a)| match a {
+                Action::Traffic { host: h, flowing } if *h == host => Some((*t, *flowing)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_blackhole_stops_the_traffic_each_side_hears_while_it_lasts() {
+        let both = network("[[network.blackhole]]\nfrom = \"10m\"\nto = \"12m\"\n");
+        let actions = blackhole_actions(&both, &[], 0, 1);
+        assert_eq!(traffic(&actions, 0), vec![(m(10, 0), false), (m(12, 0), true)]);
+        assert_eq!(traffic(&actions, 1), vec![(m(10, 0), false), (m(12, 0), true)]);
+
+        let up = network("[[network.blackhole]]\nfrom = \"10m\"\nto = \"12m\"\ndirection = \"cgw_to_aws\"\n");
+        let actions = blackhole_actions(&up, &[], 0, 1);
+        assert_eq!(traffic(&actions, 0).len(), 2);
+        assert!(traffic(&actions, 1).is_empty());
+        assert!(blackhole_actions(&network(""), &[(m(5, 0), None)], 0, 1).is_empty());
+    }
+
+    #[test]
+    fn traffic_comes_back_only_when_the_path_is_up_and_the_cgw_alive() {
+        let both = network("[[network.blackhole]]\nfrom = \"10m\"\nto = \"12m\"\n");
+        // Dies inside the blackhole: AWS never hears it again.
+        let actions = blackhole_actions(&both, &[(m(11, 0), None)], 0, 1);
+        assert_eq!(traffic(&actions, 0), vec![(m(10, 0), false), (m(11, 0), false), (m(12, 0), false)]);
+        // Reboots inside it, back up before the path is: traffic once both are.
+        let actions = blackhole_actions(&both, &[(m(9, 0), Some(m(11, 0)))], 0, 1);
+        let expected = vec![(m(9, 0), false), (m(10, 0), false), (m(11, 0), false), (m(12, 0), true)];
+        assert_eq!(traffic(&actions, 0), expected);
+        // The rebooted CGW boots hearing traffic, which the blackhole takes back.
+        assert_eq!(traffic(&actions, 1), vec![(m(10, 0), false), (m(11, 0), false), (m(12, 0), true)]);
+        // Back after the path: AWS hears it from the boot on.
+        let actions = blackhole_actions(&both, &[(m(11, 0), Some(m(13, 0)))], 0, 1);
+        assert_eq!(traffic(&actions, 0).last(), Some(&(m(13, 0), true)));
+    }
 }

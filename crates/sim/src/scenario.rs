@@ -23,7 +23,10 @@ use std::net::IpAddr;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use ike_core::{parse_proposal, ProposalKind, ProposalSpec};
+use ike_core::{
+    parse_proposal, DpdAction, DpdConfig, EndpointConfig, IkeVersion, Lifetimes, Policy, ProposalKind, ProposalSpec,
+    Selection,
+};
 use serde::{Deserialize, Deserializer};
 
 use crate::aws::options::{Cidr, TunnelOptions};
@@ -200,6 +203,67 @@ impl Default for CgwConnection {
     }
 }
 
+impl CgwConnection {
+    /// Checks what the types alone do not: the key (within `[tunnel.cgw]`) and the message.
+    pub fn check(&self) -> Result<(), (&'static str, String)> {
+        if !(1..=2).contains(&self.ike_version) {
+            return Err(("ike_version", format!("{} is not an IKE version: use 1 or 2", self.ike_version)));
+        }
+        if self.rekey_fuzz > 100 {
+            return Err(("rekey_fuzz", format!("{} is out of range: 0 to 100", self.rekey_fuzz)));
+        }
+        let (ike, child, margin) = (self.ike_lifetime.0, self.child_lifetime.0, self.rekey_margin.0);
+        if margin * 2 > child || margin * 2 > ike {
+            return Err((
+                "rekey_margin",
+                format!("{} must be at most half of child_lifetime and ike_lifetime", self.rekey_margin),
+            ));
+        }
+        if self.ike_proposals.is_empty() || self.esp_proposals.is_empty() {
+            return Err(("", "ike_proposals and esp_proposals need at least one proposal each".into()));
+        }
+        Ok(())
+    }
+
+    /// The core's configuration for this CGW. `default_psk` is used when the connection
+    /// names no key of its own (in a scenario: the AWS tunnel's, a correctly configured CGW).
+    pub fn endpoint_config(&self, default_psk: &str) -> EndpointConfig {
+        let policy = |specs: Vec<ProposalSpec>| Policy {
+            proposals: specs,
+            selection: Selection::LocalPreference,
+            universe: None,
+        };
+        let mut config = EndpointConfig::new(
+            self.pre_shared_key.clone().unwrap_or_else(|| default_psk.to_owned()).into_bytes(),
+            policy(self.ike_proposals.iter().map(|p| p.1.clone()).collect()),
+            policy(self.esp_proposals.iter().map(|p| p.1.clone()).collect()),
+        );
+        config.local_ts = self.local_ts.iter().map(|c| c.0.clone()).collect();
+        config.remote_ts = self.remote_ts.iter().map(|c| c.0.clone()).collect();
+        config.lifetimes = Lifetimes {
+            ike: self.ike_lifetime.0,
+            child: self.child_lifetime.0,
+            margin: self.rekey_margin.0,
+            fuzz_percent: self.rekey_fuzz,
+            rekey: self.rekey,
+        };
+        if !self.dpd_delay.0.is_zero() {
+            let action = match self.dpd_action {
+                CgwDpdAction::Clear => DpdAction::Clear,
+                CgwDpdAction::Restart => DpdAction::Restart,
+                CgwDpdAction::None => DpdAction::None,
+            };
+            config.dpd = Some(DpdConfig { delay: self.dpd_delay.0, timeout: None, action });
+        }
+        config.impair.abandon_after_sa_init = self.abandon_after_ike_sa_init;
+        // A CGW speaks the one IKE version it is configured for.
+        config.ike_version = if self.ike_version == 1 { IkeVersion::V1 } else { IkeVersion::V2 };
+        config.accept_ikev1 = self.ike_version == 1;
+        config.accept_ikev2 = self.ike_version == 2;
+        config
+    }
+}
+
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Tunnel {
@@ -291,34 +355,9 @@ impl Scenario {
                 let offset = (!span.is_empty()).then_some(span.start);
                 return Err(invalid(offset, key(&format!("aws.{k}")), message));
             }
-            if !(1..=2).contains(&t.cgw.ike_version) {
-                return Err(invalid(
-                    None,
-                    key("cgw.ike_version"),
-                    format!("{} is not an IKE version: use 1 or 2", t.cgw.ike_version),
-                ));
-            }
-            if t.cgw.rekey_fuzz > 100 {
-                return Err(invalid(
-                    None,
-                    key("cgw.rekey_fuzz"),
-                    format!("{} is out of range: 0 to 100", t.cgw.rekey_fuzz),
-                ));
-            }
-            let (ike, child, margin) = (t.cgw.ike_lifetime.0, t.cgw.child_lifetime.0, t.cgw.rekey_margin.0);
-            if margin * 2 > child || margin * 2 > ike {
-                return Err(invalid(
-                    None,
-                    key("cgw.rekey_margin"),
-                    format!("{} must be at most half of child_lifetime and ike_lifetime", t.cgw.rekey_margin),
-                ));
-            }
-            if t.cgw.ike_proposals.is_empty() || t.cgw.esp_proposals.is_empty() {
-                return Err(invalid(
-                    None,
-                    key("cgw"),
-                    "ike_proposals and esp_proposals need at least one proposal each".into(),
-                ));
+            if let Err((k, message)) = t.cgw.check() {
+                let k = if k.is_empty() { "cgw".to_owned() } else { format!("cgw.{k}") };
+                return Err(invalid(None, key(&k), message));
             }
             if t.outside_ip == scenario.cgw.outside_ip
                 || scenario.tunnel.iter().take(i).any(|other| other.outside_ip == t.outside_ip)

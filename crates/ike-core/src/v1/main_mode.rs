@@ -21,8 +21,9 @@ use crate::sa::{Ctx, Role};
 
 const NONCE_LEN: usize = 32;
 
-fn vendor_ids() -> [Payload; 2] {
-    [Payload::VendorId(DPD_VENDOR_ID.to_vec()), Payload::VendorId(NAT_T_VENDOR_ID.to_vec())]
+fn vendor_ids(ctx: &Ctx<'_>) -> Vec<Payload> {
+    let dpd = (!ctx.config.impair.no_dpd_vendor_id).then(|| Payload::VendorId(DPD_VENDOR_ID.to_vec()));
+    dpd.into_iter().chain([Payload::VendorId(NAT_T_VENDOR_ID.to_vec())]).collect()
 }
 
 fn sa_payload(transforms: Vec<Transform>) -> Payload {
@@ -82,7 +83,7 @@ impl Phase1Sa {
         let sa_p = sa_payload(transforms);
         let sai_b = sa_p.body();
         let mut payloads = vec![sa_p];
-        payloads.extend(vendor_ids());
+        payloads.extend(vendor_ids(ctx));
         sa.mm = Some(Box::new(MainMode {
             sai_b,
             transform: None,
@@ -154,7 +155,7 @@ impl Phase1Sa {
             nr: Vec::new(),
         }));
         let mut out = vec![sa_payload(vec![transform])];
-        out.extend(vendor_ids());
+        out.extend(vendor_ids(ctx));
         let datagram = sa.plain(ExchangeType::IDENTITY_PROTECTION, out);
         sa.send_answer(ctx, raw, datagram);
         sa.emit(ctx, EventKind::IkeSaNegotiating { spi_i: sa.cky_i, spi_r: cky_r });

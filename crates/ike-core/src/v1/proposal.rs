@@ -4,7 +4,7 @@
 //! code as for IKEv2.
 
 use ike_wire::v1::{
-    encapsulation, esp_transform, ike_attr, ike_auth, ike_encr, ike_hash, ipsec_attr, ipsec_auth, life_type, Transform,
+    esp_transform, ike_attr, ike_auth, ike_encr, ike_hash, ipsec_attr, ipsec_auth, life_type, Transform,
 };
 use ike_wire::{Attribute, AttributeValue, DhGroup, EncrId, IntegId, PrfId, Proposal, ProtocolId};
 
@@ -112,8 +112,9 @@ pub(crate) fn phase1_as_proposal(t: &Transform) -> Option<Proposal> {
     Some(spec.to_wire(t.number, ProtocolId::IKE, Vec::new(), true))
 }
 
-/// The phase 2 (ESP) transforms for our ESP proposals.
-pub(crate) fn phase2_transforms(specs: &[ProposalSpec], lifetime_secs: u32) -> Vec<Transform> {
+/// The phase 2 (ESP) transforms for our ESP proposals. `mode` is the encapsulation mode:
+/// tunnel, or UDP-encapsulated tunnel once NAT-T found a NAT (RFC 3947 §5.1).
+pub(crate) fn phase2_transforms(specs: &[ProposalSpec], lifetime_secs: u32, mode: u16) -> Vec<Transform> {
     let mut out = Vec::new();
     for spec in specs {
         let groups: Vec<Option<DhGroup>> =
@@ -133,7 +134,7 @@ pub(crate) fn phase2_transforms(specs: &[ProposalSpec], lifetime_secs: u32) -> V
                     let mut attributes = vec![
                         short(ipsec_attr::SA_LIFE_TYPE, life_type::SECONDS),
                         number(ipsec_attr::SA_LIFE_DURATION, lifetime_secs),
-                        short(ipsec_attr::ENCAPSULATION_MODE, encapsulation::TUNNEL),
+                        short(ipsec_attr::ENCAPSULATION_MODE, mode),
                     ];
                     if let Some(g) = g {
                         attributes.push(short(ipsec_attr::GROUP_DESCRIPTION, g.0));

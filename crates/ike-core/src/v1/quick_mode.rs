@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use ike_crypto::v1::{phase2_iv, qm_hash1, qm_hash2, qm_hash3, qm_keymat, Cbc};
 use ike_crypto::{child_sa_key_len, Encryption, Integrity, KeyExchange};
+use ike_wire::v1::encapsulation::{self, UDP_ENCAPSULATED_TUNNEL as UDP_TUNNEL};
 use ike_wire::v1::{
     doi, encode_payloads, id_type, ipsec_attr, protocol, ExchangeType, Id, Message, NotifyType, Payload, Proposal, Sa,
 };
@@ -123,6 +124,7 @@ impl Phase1Sa {
         let spi_in = ctx.esp_spi();
         let ni = ctx.random_bytes(NONCE_LEN);
         let secs = u32::try_from(ctx.config.lifetimes.child.as_secs()).unwrap_or(u32::MAX);
+        let nat = self.nat.local_behind || self.nat.peer_behind;
         // With PFS every transform carries the KE payload's group: keep only those.
         let specs: Vec<_> = ctx
             .config
@@ -141,7 +143,9 @@ impl Phase1Sa {
             number: 1,
             protocol: protocol::IPSEC_ESP,
             spi: spi_in.to_be_bytes().to_vec(),
-            transforms: phase2_transforms(&specs, secs),
+            // With a NAT on the path ESP goes in UDP, and the mode must say so (RFC 3947
+            // §5.1): a peer takes plain tunnel mode for unencapsulated ESP.
+            transforms: phase2_transforms(&specs, secs, if nat { UDP_TUNNEL } else { encapsulation::TUNNEL }),
         };
         let mut rest = vec![
             Payload::Sa(Sa { doi: doi::IPSEC, situation: doi::SIT_IDENTITY_ONLY, proposals: vec![proposal] }),
@@ -179,7 +183,7 @@ impl Phase1Sa {
         let mid = msg.header.message_id;
         match self.quick.iter().position(|q| q.mid == mid) {
             None => self.on_quick1(ctx, msg, raw),
-            Some(i) if self.quick[i].role == Role::Initiator => self.on_quick2(ctx, msg, i),
+            Some(i) if self.quick[i].role == Role::Initiator => self.on_quick2(ctx, msg, raw, i),
             Some(i) => self.on_quick3(ctx, msg, i),
         }
     }
@@ -321,7 +325,7 @@ impl Phase1Sa {
         self.send_awaiting(ctx, Awaiting::QuickFinish(mid), datagram);
     }
 
-    fn on_quick2(&mut self, ctx: &mut Ctx<'_>, msg: &Message, i: usize) {
+    fn on_quick2(&mut self, ctx: &mut Ctx<'_>, msg: &Message, raw: &[u8], i: usize) {
         let Some(keys) = self.keys.as_ref() else { return };
         let q = &self.quick[i];
         let mid = q.mid;
@@ -367,7 +371,6 @@ impl Phase1Sa {
         let Some(keys) = self.keys.as_ref() else { return };
         let h3 = qm_hash3(&keys.prf, &keys.skeyid_a, mid, &q.ni, &nr);
         let (datagram, _) = self.encrypted(keys, ExchangeType::QUICK_MODE, mid, &next_iv, &[Payload::Hash(h3)]);
-        ctx.send(self.local, self.remote, datagram);
         let mut child = ChildSa::negotiating(q.spi_in);
         if let Some(len) = keymat_len(&selected) {
             let inbound =
@@ -376,6 +379,9 @@ impl Phase1Sa {
                 qm_keymat(&keys.prf, &keys.skeyid_d, g_xy.as_deref(), protocol::IPSEC_ESP, spi_out, &q.ni, &nr, len);
             child.keymat = [inbound, outbound].concat();
         }
+        // The responder resends message 2 until message 3 reaches it: a resent message 2
+        // gets message 3 again, like any request we answered.
+        self.send_answer(ctx, raw, datagram);
         child.spi_out = spi_out;
         child.selected = Some(selected);
         child.ts_local = q.ts_local.clone();

@@ -146,9 +146,22 @@ impl Phase1Sa {
         }
     }
 
-    /// Deletes this ISAKMP SA (informational DELETE with both cookies as its SPI).
+    /// Deletes this ISAKMP SA (informational DELETE with both cookies as its SPI). Its
+    /// IPsec SAs go first, each with a DELETE of its own: in IKEv1 they would otherwise
+    /// outlive the ISAKMP SA at the peer (strongSwan and libreswan do the same).
     pub(crate) fn delete(&mut self, ctx: &mut Ctx<'_>) {
         let announce = !self.superseded;
+        if announce {
+            let live: Vec<u32> = self
+                .children
+                .iter()
+                .filter(|c| !c.superseded && c.state != SaState::Negotiating)
+                .map(|c| c.spi_in)
+                .collect();
+            for spi_in in live {
+                self.delete_child(ctx, spi_in);
+            }
+        }
         self.superseded = true;
         for c in &mut self.children {
             c.superseded = true;

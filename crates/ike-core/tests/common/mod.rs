@@ -12,11 +12,11 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use ike_core::{
-    parse_proposal, Endpoint, EndpointConfig, Event, EventKind, IkeSaSecrets, Policy, ProposalKind, ProposalSpec,
-    SaState, Selection,
+    parse_proposal, DpdConfig, Endpoint, EndpointConfig, Event, EventKind, IkeSaSecrets, Lifetimes, Policy,
+    ProposalKind, ProposalSpec, SaState, Selection,
 };
 use ike_crypto::{Encryption, Integrity, SkCipher};
-use ike_wire::{parse_payloads, Message, Payload};
+use ike_wire::{parse_payloads, ExchangeType, Message, Payload};
 
 pub const PSK: &str = "ikesim-test-psk";
 /// The AWS tunnel's outside address and the CGW's (fake; nothing is bound).
@@ -121,6 +121,28 @@ impl Host {
     pub fn send_times(&self) -> Vec<Duration> {
         self.sent.iter().map(|d| d.at).collect()
     }
+
+    /// The events from position `from` on (what happened since `events.len()` was `from`).
+    pub fn events_since(&self, from: usize) -> &[(Duration, Event)] {
+        &self.events[from.min(self.events.len())..]
+    }
+
+    /// The kinds of the events from position `from` on.
+    pub fn kinds_since(&self, from: usize) -> Vec<EventKind> {
+        self.events_since(from).iter().map(|(_, e)| e.kind.clone()).collect()
+    }
+
+    /// The datagrams this host sent of `exchange`: its requests (`response` false) or its
+    /// responses, in order, retransmissions included.
+    pub fn sent_of(&self, exchange: ExchangeType, response: bool) -> Vec<&Datagram> {
+        self.sent
+            .iter()
+            .filter(|d| {
+                let h = d.message().header;
+                h.exchange == exchange && h.flags.is_response() == response
+            })
+            .collect()
+    }
 }
 
 struct InFlight {
@@ -195,6 +217,21 @@ impl Pair {
         let local = host.addr;
         host.endpoint.handle(now, local, src, bytes);
         self.drain();
+    }
+
+    /// The instant `since_start` after the pair was created.
+    pub fn at(&self, since_start: Duration) -> Instant {
+        self.start + since_start
+    }
+
+    /// Runs everything due up to `since_start` after the pair was created (deliveries and
+    /// timers at exactly that instant included) and leaves the clock there, so an action
+    /// taken next happens at that exact instant.
+    pub fn run_to(&mut self, since_start: Duration) {
+        let limit = self.start + since_start;
+        assert!(limit >= self.now, "run_to({since_start:?}) is in the past ({:?})", self.elapsed());
+        self.drive_until(limit);
+        self.now = limit;
     }
 
     /// Lets virtual time pass without anything happening in between (timers included):
@@ -357,4 +394,155 @@ pub fn decrypt(secrets: &[IkeSaSecrets], datagram: &[u8]) -> Vec<Payload> {
     let prefix = &datagram[..datagram.len() - sk.data.len()];
     let plaintext = cipher.open(prefix, &sk.data).expect("SK payload opens with the exported keys");
     parse_payloads(sk.first_inner, &plaintext).expect("decrypted payloads parse")
+}
+
+/// Lifetimes without fuzz, so every rekey happens at an exact instant: `lifetime - margin`
+/// after the SA was set up (`margin` is at most half the lifetime, see `Ctx::lifetime`).
+pub fn exact_lifetimes(ike: Duration, child: Duration, margin: Duration) -> Lifetimes {
+    Lifetimes { ike, child, margin, fuzz_percent: 0, rekey: true }
+}
+
+/// Builder-style settings for one side of a pair, applied before `Pair::new`.
+pub trait ConfigExt: Sized {
+    fn with_lifetimes(self, lifetimes: Lifetimes) -> Self;
+    /// The CHILD SAs of this side are rekeyed exactly `after` their setup (lifetime
+    /// `child`, no fuzz); `after` must be at least half of `child`.
+    fn child_rekey_after(self, child: Duration, after: Duration) -> Self;
+    /// The IKE SAs of this side are rekeyed exactly `after` their setup (lifetime `ike`,
+    /// no fuzz); `after` must be at least half of `ike`. The CHILD SAs keep their
+    /// lifetime but are rekeyed `ike - after` before its end too.
+    fn ike_rekey_after(self, ike: Duration, after: Duration) -> Self;
+    /// Never rekey: SAs expire at their lifetime.
+    fn no_rekey(self) -> Self;
+    fn with_dpd(self, dpd: DpdConfig) -> Self;
+}
+
+impl ConfigExt for EndpointConfig {
+    fn with_lifetimes(mut self, lifetimes: Lifetimes) -> Self {
+        self.lifetimes = lifetimes;
+        self
+    }
+
+    fn child_rekey_after(mut self, child: Duration, after: Duration) -> Self {
+        assert!(after * 2 >= child && after <= child, "rekey at {after:?} of a {child:?} lifetime cannot be exact");
+        self.lifetimes.child = child;
+        self.lifetimes.margin = child - after;
+        self.lifetimes.fuzz_percent = 0;
+        self.lifetimes.rekey = true;
+        self
+    }
+
+    fn ike_rekey_after(mut self, ike: Duration, after: Duration) -> Self {
+        assert!(after * 2 >= ike && after <= ike, "rekey at {after:?} of a {ike:?} lifetime cannot be exact");
+        self.lifetimes.ike = ike;
+        self.lifetimes.margin = ike - after;
+        self.lifetimes.fuzz_percent = 0;
+        self.lifetimes.rekey = true;
+        self
+    }
+
+    fn no_rekey(mut self) -> Self {
+        self.lifetimes.rekey = false;
+        self
+    }
+
+    fn with_dpd(mut self, dpd: DpdConfig) -> Self {
+        self.dpd = Some(dpd);
+        self
+    }
+}
+
+// ---- IKEv1 ----
+
+impl Datagram {
+    /// The datagram as an ISAKMP (IKEv1) message.
+    pub fn v1(&self) -> ike_wire::v1::Message {
+        ike_wire::v1::Message::parse(&self.bytes).expect("the endpoint sent an ISAKMP datagram that does not parse")
+    }
+}
+
+/// An IKEv1 capture decrypted the way Wireshark does with an ISAKMP decryption table: the
+/// exported encryption key of each ISAKMP SA, and the IV chains rebuilt from what is on
+/// the wire (RFC 2409 App. B) — main mode 5 from `hash(g^xi | g^xr)` of the KE payloads
+/// of messages 3 and 4, main mode 6 from message 5's last block, the first message of a
+/// quick mode or informational exchange from `hash(last block of message 6 | M-ID)`, and
+/// each later message of that exchange from the previous one's last block. The hash is
+/// the one the responder chose in main mode message 2.
+pub struct V1Capture {
+    /// Both hosts' datagrams in the order they were sent, retransmissions left out.
+    datagrams: Vec<ike_wire::v1::Message>,
+}
+
+impl V1Capture {
+    /// Everything both hosts of `pair` sent so far (lost datagrams included: their
+    /// retransmissions are bitwise identical).
+    pub fn of(pair: &Pair) -> V1Capture {
+        let mut all: Vec<&Datagram> = pair.aws.sent.iter().chain(&pair.cgw.sent).collect();
+        all.sort_by_key(|d| d.at);
+        let mut seen: Vec<&[u8]> = Vec::new();
+        let mut datagrams = Vec::new();
+        for d in all {
+            if !seen.contains(&d.bytes.as_slice()) {
+                seen.push(&d.bytes);
+                datagrams.push(d.v1());
+            }
+        }
+        V1Capture { datagrams }
+    }
+
+    fn of_sa(&self, cky_i: u64, cky_r: u64) -> impl Iterator<Item = &ike_wire::v1::Message> {
+        self.datagrams.iter().filter(move |m| m.header.cky_i == cky_i && m.header.cky_r == cky_r)
+    }
+
+    /// The payloads inside an encrypted message of this capture, decrypted with the keys
+    /// in `secrets`.
+    pub fn open(&self, secrets: &[IkeSaSecrets], datagram: &[u8]) -> Vec<ike_wire::v1::Payload> {
+        use ike_crypto::v1::{last_block, phase1_iv, phase2_iv, Cbc, Hash};
+        use ike_wire::v1::{ike_attr, Body, ExchangeType, Message, Payload};
+        let msg = Message::parse(datagram).expect("datagram parses");
+        let h = msg.header;
+        let Body::Encrypted(ciphertext) = &msg.body else { panic!("not encrypted: {msg:?}") };
+        let body = |m: &Message| match &m.body {
+            Body::Encrypted(c) => c.clone(),
+            Body::Plain(_) => Vec::new(),
+        };
+        let main_mode: Vec<&Message> =
+            self.of_sa(h.cky_i, h.cky_r).filter(|m| m.header.exchange == ExchangeType::IDENTITY_PROTECTION).collect();
+        let hash = main_mode
+            .iter()
+            .find_map(|m| {
+                m.payloads().iter().find_map(|p| match p {
+                    Payload::Sa(sa) => sa.proposals.first()?.transforms.first()?.attr(ike_attr::HASH_ALGORITHM),
+                    _ => None,
+                })
+            })
+            .and_then(|a| Hash::from_attribute(u16::try_from(a).ok()?).ok())
+            .expect("main mode message 2 with the chosen hash in the capture");
+        let kes: Vec<&Vec<u8>> = main_mode
+            .iter()
+            .flat_map(|m| m.payloads().iter().filter_map(|p| if let Payload::Ke(k) = p { Some(k) } else { None }))
+            .collect();
+        let encrypted_mm: Vec<&Message> = main_mode.iter().copied().filter(|m| m.header.flags.is_encrypted()).collect();
+        let iv = if h.exchange == ExchangeType::IDENTITY_PROTECTION {
+            match encrypted_mm.iter().position(|m| body(m) == *ciphertext) {
+                Some(0) => phase1_iv(hash, kes[0], kes[1], Cbc::BLOCK),
+                Some(1) => last_block(&body(encrypted_mm[0])),
+                _ => panic!("main mode message not in the capture"),
+            }
+        } else {
+            let m6 = encrypted_mm.get(1).expect("main mode message 6 in the capture");
+            let exchange: Vec<&Message> = self.of_sa(h.cky_i, h.cky_r).filter(|m| m.header.message_id == h.message_id).collect();
+            match exchange.iter().position(|m| body(m) == *ciphertext) {
+                Some(0) | None => phase2_iv(hash, &last_block(&body(m6)), h.message_id, Cbc::BLOCK),
+                Some(i) => last_block(&body(exchange[i - 1])),
+            }
+        };
+        let s = secrets
+            .iter()
+            .find(|s| s.spi_i == h.cky_i && s.spi_r == h.cky_r)
+            .expect("no exported keys for this ISAKMP SA");
+        let cbc = Cbc::new(&s.sk_ei).expect("an AES key");
+        let plaintext = cbc.decrypt(&iv, ciphertext).expect("whole blocks");
+        ike_wire::v1::parse_payloads(h.next_payload, &plaintext).expect("decrypted payloads parse")
+    }
 }
