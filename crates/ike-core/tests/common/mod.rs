@@ -531,7 +531,8 @@ impl V1Capture {
             }
         } else {
             let m6 = encrypted_mm.get(1).expect("main mode message 6 in the capture");
-            let exchange: Vec<&Message> = self.of_sa(h.cky_i, h.cky_r).filter(|m| m.header.message_id == h.message_id).collect();
+            let exchange: Vec<&Message> =
+                self.of_sa(h.cky_i, h.cky_r).filter(|m| m.header.message_id == h.message_id).collect();
             match exchange.iter().position(|m| body(m) == *ciphertext) {
                 Some(0) | None => phase2_iv(hash, &last_block(&body(m6)), h.message_id, Cbc::BLOCK),
                 Some(i) => last_block(&body(exchange[i - 1])),

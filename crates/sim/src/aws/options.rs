@@ -341,8 +341,10 @@ impl TunnelOptions {
         };
         let mut config = EndpointConfig::new(psk.as_bytes().to_vec(), ike, esp);
         config.local_id = Some(ike_wire::Identification::from_ip(outside_ip));
-        config.local_ts = vec![self.local_ipv4_network_cidr.0.clone()];
-        config.remote_ts = vec![self.remote_ipv4_network_cidr.0.clone()];
+        // AWS names these from the customer's side: "local" is the customer gateway's
+        // network, "remote" the AWS side's (EC2 API, ModifyVpnTunnelOptions).
+        config.local_ts = vec![self.remote_ipv4_network_cidr.0.clone()];
+        config.remote_ts = vec![self.local_ipv4_network_cidr.0.clone()];
         config.initial_contact = false;
         config.lifetimes = Lifetimes {
             ike: Duration::from_secs(self.phase1_lifetime_seconds.get_ref().0.into()),

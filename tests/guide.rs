@@ -1,0 +1,131 @@
+//! The failure-mode guide (docs/failures/) stays honest: every message AWS publishes
+//! (`vpn_log::CATALOGUE` entries of origin AWS) has a page `docs/failures/<id>.md` that
+//! quotes the message verbatim, and every scenario a page tells the reader to run
+//! (`ikesim run NAME`) is a built-in one whose golden log really contains that message.
+//! The index, docs/failures/README.md, links every page.
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::repo;
+use vpn_log::{CatalogueEntry, Origin, TunnelRecord};
+
+fn failures_dir() -> PathBuf {
+    repo().join("docs/failures")
+}
+
+/// The catalogue entries that are AWS's own published strings.
+fn aws_entries() -> Vec<&'static CatalogueEntry> {
+    vpn_log::CATALOGUE.iter().filter(|entry| entry.origin == Origin::Aws).collect()
+}
+
+/// The scenario names a page tells the reader to run, in order: the word after each
+/// `ikesim run `.
+fn scenarios_named(page: &str) -> Vec<String> {
+    const COMMAND: &str = "ikesim run ";
+    page.match_indices(COMMAND)
+        .map(|(at, _)| {
+            page[at + COMMAND.len()..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                .collect::<String>()
+        })
+        .collect()
+}
+
+/// Checks that `scenario` is built in and that its golden log has a record whose
+/// `details` is `entry`'s message.
+fn check_scenario(entry: &CatalogueEntry, scenario: &str) -> Result<(), String> {
+    if scenario.is_empty() {
+        return Err("`ikesim run` is not followed by a scenario name".to_owned());
+    }
+    let file = repo().join("scenarios").join(format!("{scenario}.toml"));
+    if !file.is_file() {
+        return Err(format!("`ikesim run {scenario}`: no {}", file.display()));
+    }
+    let golden = repo().join("tests/golden").join(format!("{scenario}.jsonl"));
+    let text = std::fs::read_to_string(&golden).map_err(|e| format!("{}: {e}", golden.display()))?;
+    let mut found = false;
+    for (n, line) in text.lines().enumerate() {
+        let record = TunnelRecord::parse_json(line).map_err(|e| format!("{}:{}: {e}", golden.display(), n + 1))?;
+        found |= entry.pattern_matches(&record.details);
+    }
+    if found {
+        Ok(())
+    } else {
+        Err(format!("`ikesim run {scenario}`: {} has no record {:?}", golden.display(), entry.template))
+    }
+}
+
+#[test]
+fn every_aws_message_has_a_page_that_quotes_it_and_a_scenario_that_produces_it() {
+    let entries = aws_entries();
+    assert_eq!(entries.len(), 18, "AWS publishes 18 distinct messages (aws-vpn-log-reference.md §2)");
+    let mut failures = Vec::new();
+    for entry in entries {
+        let path = failures_dir().join(format!("{}.md", entry.id));
+        let page = match std::fs::read_to_string(&path) {
+            Ok(page) => page,
+            Err(e) => {
+                failures.push(format!("{}: {e}", path.display()));
+                continue;
+            }
+        };
+        if !page.contains(entry.template) {
+            failures.push(format!("{}: does not quote the message verbatim: {:?}", path.display(), entry.template));
+        }
+        let scenarios = scenarios_named(&page);
+        if scenarios.is_empty() {
+            failures.push(format!("{}: names no `ikesim run <scenario>`", path.display()));
+        }
+        for scenario in &scenarios {
+            if let Err(e) = check_scenario(entry, scenario) {
+                failures.push(format!("{}: {e}", path.display()));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "the failure-mode guide is out of date:\n{}", failures.join("\n"));
+}
+
+/// Every AWS message has a row in the index naming the message, its IKE version, its page
+/// and the scenario the page runs first; the directory holds no page for anything else.
+#[test]
+fn the_index_lists_every_page_and_nothing_else() {
+    let index_path = failures_dir().join("README.md");
+    let index = std::fs::read_to_string(&index_path).expect("docs/failures/README.md");
+    let mut failures = Vec::new();
+    for entry in aws_entries() {
+        let link = format!("]({}.md)", entry.id);
+        let Some(row) = index.lines().find(|line| line.starts_with('|') && line.contains(&link)) else {
+            failures.push(format!("{}: no row linking {}.md", index_path.display(), entry.id));
+            continue;
+        };
+        let page = std::fs::read_to_string(failures_dir().join(format!("{}.md", entry.id))).unwrap_or_default();
+        let mut expected = vec![format!("`{}`", entry.template), format!("| {} |", entry.ike.as_str())];
+        if let Some(first) = scenarios_named(&page).first() {
+            expected.push(format!("`{first}`"));
+        }
+        for text in expected {
+            if !row.contains(&text) {
+                failures.push(format!("{}: the row for {} lacks {text}", index_path.display(), entry.id));
+            }
+        }
+    }
+    let ids: Vec<&str> = aws_entries().iter().map(|entry| entry.id).collect();
+    for file in std::fs::read_dir(failures_dir()).expect("docs/failures") {
+        let name = file.expect("directory entry").file_name().to_string_lossy().into_owned();
+        let Some(id) = name.strip_suffix(".md") else { continue };
+        if id != "README" && !ids.contains(&id) {
+            failures.push(format!("docs/failures/{name}: not an AWS catalogue id"));
+        }
+    }
+    assert!(failures.is_empty(), "the failure-mode guide's index is out of date:\n{}", failures.join("\n"));
+}
+
+#[test]
+fn scenario_names_are_read_after_ikesim_run() {
+    let page = "Run `ikesim run ikev2-psk-mismatch --format text`, then ikesim run ikev1-dpd.";
+    assert_eq!(scenarios_named(page), ["ikev2-psk-mismatch", "ikev1-dpd"]);
+    assert!(scenarios_named("no command here").is_empty());
+}
