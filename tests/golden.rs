@@ -114,7 +114,8 @@ fn golden_logs_cover_the_whole_aws_catalogue() {
 fn scenarios_produce_what_they_say() {
     for name in builtin_scenarios() {
         let scenario = sim::Scenario::load(&name).expect("built-in scenario");
-        let text = std::fs::read_to_string(repo().join("tests/golden").join(format!("{name}.jsonl"))).expect("golden log");
+        let text =
+            std::fs::read_to_string(repo().join("tests/golden").join(format!("{name}.jsonl"))).expect("golden log");
         let mut seen = std::collections::BTreeSet::new();
         for line in text.lines() {
             let r = TunnelRecord::parse_json(line).expect("record");

@@ -909,12 +909,9 @@ fn phase1_rekey_by_the_cgw() {
     // The IPsec SA's rekey runs under the new ISAKMP SA, and AWS finds the SA it replaces there.
     run_for(&mut pair, Duration::from_secs(200));
     let kinds = kinds_after(&pair.aws, 7);
-    let [EventKind::ChildSaNegotiating, EventKind::ChildSaRekeyed { old_spi_in, .. }, EventKind::ChildSaDeleteReceived { .. }] =
-        kinds[..]
-    else {
-        panic!("a phase 2 rekey at AWS: {kinds:?}");
-    };
-    assert_eq!(old_spi_in, aws_spi_in);
+    assert!(matches!(kinds[0], EventKind::ChildSaNegotiating), "{kinds:?}");
+    assert!(matches!(kinds[1], EventKind::ChildSaRekeyed { old_spi_in, .. } if old_spi_in == aws_spi_in), "{kinds:?}");
+    assert!(matches!(kinds[2..], [EventKind::ChildSaDeleteReceived { .. }]), "{kinds:?}");
     let qm1 = pair.cgw.sent[9].v1().header;
     assert_eq!((qm1.exchange, qm1.cky_i, qm1.cky_r), (ExchangeType::QUICK_MODE, new_i, new_r));
     let [(rekeyed_in, rekeyed_out)] = pair.aws.endpoint.child_sas()[..] else { panic!("one IPsec SA at AWS") };

@@ -90,6 +90,8 @@ impl IkeSa {
         let Some(payloads) = Self::open(ctx, &st.keys, msg, raw) else {
             return;
         };
+        // The IKE_AUTH request is the last we heard of the peer: DPD's silence starts here.
+        self.last_heard = ctx.now;
         self.follow_peer(from);
         let State::InitReplied(st) = std::mem::replace(&mut self.state, State::Closed) else {
             return;

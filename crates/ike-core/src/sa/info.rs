@@ -28,6 +28,12 @@ impl IkeSa {
         if delete_ike {
             // The response is empty (§1.4.1); the SA is gone for both sides afterwards.
             self.send_protected_response(ctx, ExchangeType::INFORMATIONAL, id, &[]);
+            if let Some((_, _, spi_i, spi_r)) = self.ike_rekey_collision.take() {
+                // We answered the peer's IKE rekey while ours was in flight and kept the
+                // CHILD SAs here until the nonces would decide; the peer deleting this SA
+                // decides instead: its new SA stands, ours is forgotten (§2.25.2).
+                ctx.adoptions.push(((spi_i, spi_r), std::mem::take(&mut self.children)));
+            }
             self.close();
             self.emit(ctx, EventKind::IkeSaDeleteReceived);
             return;

@@ -13,14 +13,21 @@
 //!  |-- HDR(old SPIs), SK {D} --------------------------->|
 //! ```
 
+use std::time::Duration;
+
 use ike_crypto::{rekey_skeyseed, Encryption, IkeSuite, Integrity, KeyExchange, Prf};
 use ike_wire::{DhGroup, ExchangeType, KeyExchange as KePayload, Notify, NotifyType, Payload, Proposal, ProtocolId};
+use rand::RngCore;
 
 use super::{ChildRekey, Ctx, Established, IkeRekey, IkeSa, Keys, Purpose, Role, State};
 use crate::child::{ChildParams, ChildSa};
 use crate::event::{ChildFailure, Direction, EventKind, SaState};
 use crate::proposal::{select, Negotiation, Selected};
 use crate::ts;
+
+/// How long to wait at least before retrying an exchange the peer refused with
+/// TEMPORARY_FAILURE (up to twice this, at random; strongSwan waits 5–15 s).
+const TEMPORARY_FAILURE_WAIT: Duration = Duration::from_secs(5);
 
 fn find<'a, T>(payloads: &'a [Payload], pick: impl Fn(&'a Payload) -> Option<&'a T>) -> Option<&'a T> {
     payloads.iter().find_map(pick)
@@ -420,6 +427,14 @@ impl IkeSa {
         self.responding_to_ike_rekey = true;
         self.emit(ctx, EventKind::CreateChildRequestProcessed { id });
         self.responding_to_ike_rekey = false;
+        // Not while we are deleting this IKE SA (RFC 7296 §2.25.2), nor while a CHILD SA
+        // rekey of ours is in flight on it (its answer would find the CHILD SAs moved to
+        // the new IKE SA): the peer retries later.
+        let rekeying_child = matches!(self.pending.as_ref().map(|p| &p.purpose), Some(Purpose::RekeyChild(_)));
+        if self.superseded || rekeying_child {
+            self.respond_error(ctx, id, NotifyType::TEMPORARY_FAILURE, Vec::new());
+            return;
+        }
         let (Some(offered), Some(ni), Some(peer_ke)) = (sa_of(payloads), nonce_of(payloads), ke_of(payloads)) else {
             self.respond_error(ctx, id, NotifyType::INVALID_SYNTAX, Vec::new());
             return;
@@ -519,6 +534,12 @@ impl IkeSa {
         if let Some(ty) = first_error(payloads) {
             tracing::debug!("IKE SA rekey refused with {ty}");
             if !self.superseded {
+                if ty == NotifyType::TEMPORARY_FAILURE {
+                    // Not now: try again after a while, not at once (RFC 7296 §2.25).
+                    let wait = TEMPORARY_FAILURE_WAIT
+                        + TEMPORARY_FAILURE_WAIT.mul_f64(f64::from(ctx.rng.next_u32()) / f64::from(u32::MAX));
+                    self.rekey_at = Some(ctx.now + wait);
+                }
                 self.emit(ctx, EventKind::IkeRekeyFailed { notify: ty });
             }
             return;
