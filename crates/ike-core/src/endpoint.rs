@@ -14,6 +14,7 @@ use rand_chacha::ChaCha20Rng;
 use crate::child::ChildSa;
 use crate::config::EndpointConfig;
 use crate::event::{Event, IkeSaSecrets, IkeVersion, SaState, Stats};
+use crate::nat_t::{Arrival, NatTPorts};
 use crate::sa::{Ctx, IkeSa, Role, State};
 use crate::v1::Phase1Sa;
 
@@ -37,9 +38,9 @@ enum SaRef {
 struct Outbox {
     events: Vec<Event>,
     new_sas: Vec<IkeSa>,
-    restart: Option<(SocketAddr, IkeVersion)>,
+    restart: Option<(SocketAddr, SocketAddr, IkeVersion)>,
     adoptions: Vec<((u64, u64), Vec<ChildSa>)>,
-    v1_rekey: Option<(SocketAddr, (u64, u64))>,
+    v1_rekey: Option<(SocketAddr, SocketAddr, (u64, u64))>,
     v1_replaced: Option<(u64, u64)>,
     v1_orphans: Vec<ChildSa>,
     initial_contact: Option<(std::net::IpAddr, u64, u64)>,
@@ -58,6 +59,9 @@ pub struct Endpoint {
     secrets: Vec<IkeSaSecrets>,
     /// The last `set_peer_traffic` value, for SAs created later.
     traffic: bool,
+    nat_t: NatTPorts,
+    /// Where the datagram being handled arrived and came from.
+    arrival: Option<Arrival>,
 }
 
 impl Endpoint {
@@ -74,7 +78,20 @@ impl Endpoint {
             stats: Stats::default(),
             secrets: Vec::new(),
             traffic: false,
+            nat_t: NatTPorts::default(),
+            arrival: None,
         }
+    }
+
+    /// Where this host's and its peer's NAT-T ports are (see `nat_t`). Without them the
+    /// endpoint stays on the port it started on.
+    pub fn with_nat_t_ports(mut self, ports: NatTPorts) -> Endpoint {
+        self.nat_t = ports;
+        self
+    }
+
+    pub fn nat_t_ports(&self) -> NatTPorts {
+        self.nat_t
     }
 
     pub fn local(&self) -> SocketAddr {
@@ -133,6 +150,8 @@ impl Endpoint {
                 v1_replaced: &mut out.v1_replaced,
                 v1_orphans: &mut out.v1_orphans,
                 initial_contact: &mut out.initial_contact,
+                nat_t: self.nat_t,
+                arrival: self.arrival,
             };
             f(&mut ctx, &mut self.sas, &mut self.v1)
         };
@@ -150,11 +169,20 @@ impl Endpoint {
     /// Starts negotiating an IKE SA with `remote` (startup action `start`, or a CGW
     /// bringing its tunnel up), in the configured IKE version.
     pub fn initiate(&mut self, now: Instant, remote: SocketAddr) {
-        self.start(now, remote, self.config.ike_version, None);
+        self.start(now, self.local, remote, self.config.ike_version, None);
     }
 
-    fn start(&mut self, now: Instant, remote: SocketAddr, version: IkeVersion, replaces: Option<(u64, u64)>) {
-        let (local, traffic) = (self.local, self.traffic);
+    /// Starts an IKE SA from `local` (our IKE port, or the NAT-T port an SA it replaces
+    /// had moved to).
+    fn start(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+        version: IkeVersion,
+        replaces: Option<(u64, u64)>,
+    ) {
+        let traffic = self.traffic;
         self.with(now, |ctx, sas, v1| match version {
             IkeVersion::V2 => match IkeSa::initiate(ctx, local, remote) {
                 Some(mut sa) => {
@@ -208,8 +236,15 @@ impl Endpoint {
         }
     }
 
-    /// A datagram from `remote` arrived at our address `local`.
+    /// A datagram from `remote` arrived at our address `local` (either of our ports; the
+    /// IO layer has taken off the non-ESP marker of the NAT-T port).
     pub fn handle(&mut self, now: Instant, local: SocketAddr, remote: SocketAddr, data: &[u8]) {
+        self.arrival = Some(Arrival { local, remote });
+        self.handle_datagram(now, local, remote, data);
+        self.arrival = None;
+    }
+
+    fn handle_datagram(&mut self, now: Instant, local: SocketAddr, remote: SocketAddr, data: &[u8]) {
         self.stats.datagrams_in += 1;
         if ike_wire::ike_major_version(data) == Some(1) {
             self.handle_v1(now, local, remote, data);
@@ -243,7 +278,7 @@ impl Endpoint {
                 }
         });
         match idx {
-            Some(idx) => self.with(now, |ctx, sas, _| (sas[idx].handle(ctx, remote, &msg, data), Some(SaRef::V2(idx)))),
+            Some(idx) => self.with(now, |ctx, sas, _| (sas[idx].handle(ctx, &msg, data), Some(SaRef::V2(idx)))),
             None => {
                 tracing::debug!(%remote, spi_i = h.spi_i, spi_r = h.spi_r, "message for no known IKE SA dropped");
                 self.stats.unmatched += 1;
@@ -400,11 +435,11 @@ impl Endpoint {
                 self.with(now, |ctx, _, v1| (v1[old].delete(ctx), Some(SaRef::V1(old))));
             }
         }
-        if let Some((remote, old)) = out.v1_rekey {
-            self.start(now, remote, IkeVersion::V1, Some(old));
+        if let Some((local, remote, old)) = out.v1_rekey {
+            self.start(now, local, remote, IkeVersion::V1, Some(old));
         }
-        if let Some((remote, version)) = out.restart {
-            self.start(now, remote, version, None);
+        if let Some((local, remote, version)) = out.restart {
+            self.start(now, local, remote, version, None);
         }
     }
 

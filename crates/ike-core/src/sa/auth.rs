@@ -1,8 +1,6 @@
 //! IKE_AUTH (RFC 7296 §1.2, §2.15): PSK authentication of both sides and the first
 //! CHILD SA, with proposal selection (§2.7) and traffic-selector narrowing (§2.9).
 
-use std::net::SocketAddr;
-
 use ike_crypto::psk_auth;
 use ike_wire::{
     Auth, AuthMethod, ExchangeType, Identification, Message, Notify, NotifyType, Payload, Proposal, ProtocolId,
@@ -83,7 +81,7 @@ impl IkeSa {
 
     /// The responder checks the initiator's AUTH with the PSK; on success the IKE SA is
     /// established and the CHILD SA negotiated, on failure AUTHENTICATION_FAILED is sent.
-    pub(super) fn handle_auth_request(&mut self, ctx: &mut Ctx<'_>, from: SocketAddr, msg: &Message, raw: &[u8]) {
+    pub(super) fn handle_auth_request(&mut self, ctx: &mut Ctx<'_>, msg: &Message, raw: &[u8]) {
         let State::InitReplied(st) = &self.state else {
             return;
         };
@@ -92,7 +90,7 @@ impl IkeSa {
         };
         // The IKE_AUTH request is the last we heard of the peer: DPD's silence starts here.
         self.last_heard = ctx.now;
-        self.follow_peer(from);
+        self.move_with_peer(ctx);
         let State::InitReplied(st) = std::mem::replace(&mut self.state, State::Closed) else {
             return;
         };

@@ -225,6 +225,7 @@ impl IkeSa {
                 }
             };
         detect_nat(self, msg);
+        self.float(ctx);
         self.ike_selected = Some(selected);
         let spi_in = ctx.esp_spi();
         self.children.push(ChildSa::negotiating(spi_in));

@@ -26,6 +26,8 @@ use rand_chacha::ChaCha20Rng;
 use crate::child::ChildSa;
 use crate::config::{EndpointConfig, Lifetimes};
 use crate::event::{Event, EventKind, IkeSaSecrets, IkeVersion, SaState, Stats};
+pub(crate) use crate::nat_t::Nat;
+use crate::nat_t::{Arrival, Ends, NatTPorts};
 use crate::proposal::Selected;
 use crate::Transmit;
 
@@ -47,12 +49,14 @@ pub(crate) struct Ctx<'a> {
     pub secrets: &'a mut Vec<IkeSaSecrets>,
     /// IKE SAs created while handling this input (by an IKE SA rekey).
     pub new_sas: &'a mut Vec<IkeSa>,
-    /// Set when DPD's `restart` action wants a new IKE SA with this peer.
-    pub restart: &'a mut Option<(SocketAddr, IkeVersion)>,
+    /// Set when DPD's `restart` action wants a new IKE SA with this peer: (our address,
+    /// the peer's, version) — the ports the old SA was on.
+    pub restart: &'a mut Option<(SocketAddr, SocketAddr, IkeVersion)>,
     /// CHILD SAs to move to the IKE SA with these SPIs (an IKE rekey collision's survivor).
     pub adoptions: &'a mut Vec<((u64, u64), Vec<ChildSa>)>,
-    /// IKEv1: an ISAKMP SA wants a new main mode to replace it (peer, its cookies).
-    pub v1_rekey: &'a mut Option<(SocketAddr, (u64, u64))>,
+    /// IKEv1: an ISAKMP SA wants a new main mode to replace it (our address, the peer's,
+    /// its cookies).
+    pub v1_rekey: &'a mut Option<(SocketAddr, SocketAddr, (u64, u64))>,
     /// IKEv1: a new ISAKMP SA is up that replaces the one with these cookies.
     pub v1_replaced: &'a mut Option<(u64, u64)>,
     /// IKEv1: IPsec SAs whose ISAKMP SA was deleted, for a newer ISAKMP SA to take over.
@@ -60,6 +64,10 @@ pub(crate) struct Ctx<'a> {
     /// INITIAL_CONTACT from this peer address on the IKE SA with these SPIs: every other
     /// IKE SA with the peer is stale (RFC 7296 §2.4).
     pub initial_contact: &'a mut Option<(std::net::IpAddr, u64, u64)>,
+    /// Where NAT-T moves an SA (see `nat_t`).
+    pub nat_t: NatTPorts,
+    /// Where the datagram being handled arrived and came from (`None` for timers).
+    pub arrival: Option<Arrival>,
 }
 
 impl Ctx<'_> {
@@ -249,13 +257,6 @@ pub(crate) struct Queued {
     pub payloads: Vec<Payload>,
 }
 
-/// NAT detection results (RFC 7296 §2.23).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Nat {
-    pub local_behind: bool,
-    pub peer_behind: bool,
-}
-
 pub(crate) struct IkeSa {
     pub role: Role,
     pub spi_i: u64,
@@ -372,7 +373,7 @@ impl IkeSa {
             kind,
             phase1,
             phase2,
-            nat_t_detected: self.nat.local_behind || self.nat.peer_behind,
+            nat_t_detected: self.nat.detected(),
             peer: self.remote,
             ike_version: IkeVersion::V2,
             dpd_enabled: true,
@@ -505,18 +506,28 @@ impl IkeSa {
         self.expected_request_id = id.wrapping_add(1);
     }
 
-    /// RFC 7296 §2.23: with a NAT in front of the peer (and none in front of us), send to
-    /// wherever the peer's last authenticated message came from — its NAT may have moved it
-    /// to a new port. A host behind a NAT does not follow.
-    pub(super) fn follow_peer(&mut self, from: SocketAddr) {
-        if self.nat.peer_behind && !self.nat.local_behind && from != self.remote {
-            tracing::debug!(spi_i = self.spi_i, old = %self.remote, new = %from, "peer moved: following it");
-            self.remote = from;
-        }
+    fn ends(&mut self) -> Ends<'_> {
+        Ends { local: &mut self.local, remote: &mut self.remote, nat: self.nat, spi: self.spi_i }
     }
 
-    /// Handles a message from `from` addressed to this SA (`raw` is its datagram).
-    pub fn handle(&mut self, ctx: &mut Ctx<'_>, from: SocketAddr, msg: &Message, raw: &[u8]) {
+    /// Follows a peer behind a NAT to its new port (`nat_t::Ends::follow_peer`).
+    pub(super) fn follow_peer(&mut self, ctx: &Ctx<'_>) {
+        self.ends().follow_peer(ctx.arrival);
+    }
+
+    /// During setup, answers where the peer now is (`nat_t::Ends::move_with_peer`).
+    pub(super) fn move_with_peer(&mut self, ctx: &Ctx<'_>) {
+        self.ends().move_with_peer(ctx.arrival);
+    }
+
+    /// The initiator's move to the NAT-T ports (`nat_t::Ends::float`).
+    pub(super) fn float(&mut self, ctx: &Ctx<'_>) {
+        self.ends().float(ctx.nat_t);
+    }
+
+    /// Handles a message addressed to this SA (`raw` is its datagram; `ctx.arrival` says
+    /// where it came from).
+    pub fn handle(&mut self, ctx: &mut Ctx<'_>, msg: &Message, raw: &[u8]) {
         let id = msg.header.message_id;
         if msg.header.flags.is_response() {
             if self.pending.as_ref().map(|p| (p.id, p.exchange)) != Some((id, msg.header.exchange)) {
@@ -530,7 +541,7 @@ impl IkeSa {
             let Some(keys) = self.keys() else { return };
             let Some(payloads) = Self::open(ctx, keys, msg, raw) else { return };
             self.last_heard = ctx.now;
-            self.follow_peer(from);
+            self.follow_peer(ctx);
             let Some(pending) = self.pending.take() else { return };
             match pending.purpose {
                 Purpose::Auth => self.handle_auth_response(ctx, &payloads),
@@ -567,11 +578,11 @@ impl IkeSa {
             return;
         }
         match (&self.state, msg.header.exchange) {
-            (State::InitReplied(_), ExchangeType::IKE_AUTH) => self.handle_auth_request(ctx, from, msg, raw),
+            (State::InitReplied(_), ExchangeType::IKE_AUTH) => self.handle_auth_request(ctx, msg, raw),
             (State::Established(keys), exchange) => {
                 let Some(payloads) = Self::open(ctx, &keys.keys, msg, raw) else { return };
                 self.last_heard = ctx.now;
-                self.follow_peer(from);
+                self.follow_peer(ctx);
                 match exchange {
                     ExchangeType::INFORMATIONAL => self.handle_info_request(ctx, id, &payloads),
                     ExchangeType::CREATE_CHILD_SA => self.handle_create_child_request(ctx, id, &payloads),

@@ -20,7 +20,7 @@ impl IkeSa {
         let view = DpdView {
             can_probe: self.is_established() && self.pending.is_none(),
             traffic: self.traffic,
-            nat: self.nat.local_behind || self.nat.peer_behind,
+            nat: self.nat.detected(),
             last_heard: self.last_heard,
         };
         timing::dpd_at(config, view, &self.children)
@@ -114,7 +114,7 @@ impl IkeSa {
                 self.close();
                 self.emit(ctx, EventKind::RetransmitsExhausted { exchange, retransmits });
                 if ctx.config.dpd.is_some_and(|d| d.action == DpdAction::Restart) {
-                    *ctx.restart = Some((self.remote, crate::event::IkeVersion::V2));
+                    *ctx.restart = Some((self.local, self.remote, crate::event::IkeVersion::V2));
                 }
             }
             _ => {
@@ -136,7 +136,7 @@ impl IkeSa {
                 self.close();
                 self.emit(ctx, EventKind::DpdTimeout { retransmits, action });
                 if action == DpdAction::Restart {
-                    *ctx.restart = Some((self.remote, crate::event::IkeVersion::V2));
+                    *ctx.restart = Some((self.local, self.remote, crate::event::IkeVersion::V2));
                 }
             }
             DpdAction::None => {

@@ -323,6 +323,8 @@ impl Phase1Sa {
         self.pending = None;
         self.detect_nat(hash, payloads);
         self.last_heard = ctx.now;
+        // RFC 3947 §4: behind or in front of a NAT, message 5 goes from the NAT-T port.
+        self.ends().float(ctx.nat_t);
         let (Some(keys), Some(mm)) = (self.keys.as_ref(), self.mm.as_ref()) else { return };
         let id = own_id(self.local);
         let h = hash_i(&keys.prf, &keys.skeyid, &mm.g_xi, &mm.g_xr, self.cky_i, self.cky_r, &mm.sai_b, &id.body());
@@ -353,6 +355,10 @@ impl Phase1Sa {
             self.emit(ctx, EventKind::PayloadDecryptionFailed);
             return;
         };
+        // An initiator that moved to its NAT-T port for message 5 takes us along.
+        self.last_heard = ctx.now;
+        self.ends().move_with_peer(ctx.arrival);
+        let Some(keys) = self.keys.as_ref() else { return };
         let Some(mm) = self.mm.as_ref() else { return };
         let id = own_id(self.local);
         let h = hash_r(&keys.prf, &keys.skeyid, &mm.g_xr, &mm.g_xi, self.cky_r, self.cky_i, &mm.sai_b, &id.body());

@@ -33,6 +33,7 @@ use ike_wire::TrafficSelector;
 
 use crate::child::ChildSa;
 use crate::event::{Event, EventKind, IkeVersion, SaState};
+use crate::nat_t::Ends;
 use crate::proposal::Selected;
 use crate::sa::{Ctx, Nat, Role};
 
@@ -217,7 +218,7 @@ impl Phase1Sa {
             kind,
             phase1,
             phase2,
-            nat_t_detected: self.nat.local_behind || self.nat.peer_behind,
+            nat_t_detected: self.nat.detected(),
             peer: self.remote,
             ike_version: IkeVersion::V1,
             dpd_enabled: self.peer_dpd && ctx.config.dpd.is_some(),
@@ -236,6 +237,17 @@ impl Phase1Sa {
         ctx.send(self.local, self.remote, datagram.clone());
         self.last_in = Some(request.to_vec());
         self.last_out = Some(datagram);
+    }
+
+    fn ends(&mut self) -> Ends<'_> {
+        Ends { local: &mut self.local, remote: &mut self.remote, nat: self.nat, spi: self.cky_i }
+    }
+
+    /// An authenticated message from the peer: DPD's silence starts again, and a peer
+    /// behind a NAT is followed to its new port (`nat_t::Ends::follow_peer`).
+    fn heard(&mut self, ctx: &Ctx<'_>) {
+        self.last_heard = ctx.now;
+        self.ends().follow_peer(ctx.arrival);
     }
 
     /// Ends the SA and its IPsec SAs without telling the peer.

@@ -124,7 +124,7 @@ impl Phase1Sa {
         let spi_in = ctx.esp_spi();
         let ni = ctx.random_bytes(NONCE_LEN);
         let secs = u32::try_from(ctx.config.lifetimes.child.as_secs()).unwrap_or(u32::MAX);
-        let nat = self.nat.local_behind || self.nat.peer_behind;
+        let nat = self.nat.detected();
         // With PFS every transform carries the KE payload's group: keep only those.
         let specs: Vec<_> = ctx
             .config
@@ -201,7 +201,7 @@ impl Phase1Sa {
             ctx.stats.integrity_failures += 1;
             return;
         }
-        self.last_heard = ctx.now;
+        self.heard(ctx);
         let sa = rest.iter().find_map(|p| if let Payload::Sa(s) = p { Some(s) } else { None });
         let ni = rest.iter().find_map(|p| if let Payload::Nonce(n) = p { Some(n.clone()) } else { None });
         let peer_ke = rest.iter().find_map(|p| if let Payload::Ke(k) = p { Some(k.clone()) } else { None });
@@ -338,7 +338,7 @@ impl Phase1Sa {
             ctx.stats.integrity_failures += 1;
             return;
         }
-        self.last_heard = ctx.now;
+        self.heard(ctx);
         self.pending = None;
         let mut q = self.quick.remove(i);
         let fail = |sa: &mut Phase1Sa, ctx: &mut Ctx<'_>, q: &QuickMode| {
@@ -417,7 +417,7 @@ impl Phase1Sa {
             ctx.stats.integrity_failures += 1;
             return;
         }
-        self.last_heard = ctx.now;
+        self.heard(ctx);
         let q = self.quick.remove(i);
         if self.pending.as_ref().is_some_and(|p| p.awaiting == Awaiting::QuickFinish(q.mid)) {
             self.pending = None;

@@ -22,7 +22,7 @@ impl Phase1Sa {
         let view = DpdView {
             can_probe: self.is_established() && self.peer_dpd && self.pending.is_none(),
             traffic: self.traffic,
-            nat: self.nat.local_behind || self.nat.peer_behind,
+            nat: self.nat.detected(),
             last_heard: self.last_heard,
         };
         timing::dpd_at(config, view, &self.children)
@@ -60,7 +60,7 @@ impl Phase1Sa {
         if self.rekey_at.is_some_and(|t| t <= now) {
             self.rekey_at = None;
             self.rekeying = true;
-            *ctx.v1_rekey = Some((self.remote, (self.cky_i, self.cky_r)));
+            *ctx.v1_rekey = Some((self.local, self.remote, (self.cky_i, self.cky_r)));
         }
         let due: Vec<(u32, bool)> = self
             .children
@@ -120,7 +120,7 @@ impl Phase1Sa {
                 self.close();
                 self.emit(ctx, EventKind::DpdTimeout { retransmits, action });
                 if action == DpdAction::Restart {
-                    *ctx.restart = Some((self.remote, crate::event::IkeVersion::V1));
+                    *ctx.restart = Some((self.local, self.remote, crate::event::IkeVersion::V1));
                 }
             }
             Awaiting::QuickFinish(mid) => {
@@ -201,7 +201,7 @@ impl Phase1Sa {
             ctx.stats.integrity_failures += 1;
             return;
         };
-        self.last_heard = ctx.now;
+        self.heard(ctx);
         for p in payloads {
             match p {
                 Payload::Notification(n) if n.ty == NotifyType::R_U_THERE => {

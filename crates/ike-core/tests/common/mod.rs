@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use ike_core::{
-    parse_proposal, DpdConfig, Endpoint, EndpointConfig, Event, EventKind, IkeSaSecrets, Lifetimes, Policy,
+    parse_proposal, DpdConfig, Endpoint, EndpointConfig, Event, EventKind, IkeSaSecrets, Lifetimes, NatTPorts, Policy,
     ProposalKind, ProposalSpec, SaState, Selection,
 };
 use ike_crypto::{Encryption, Integrity, SkCipher};
@@ -22,6 +22,10 @@ pub const PSK: &str = "ikesim-test-psk";
 /// The AWS tunnel's outside address and the CGW's (fake; nothing is bound).
 pub const AWS_ADDR: &str = "127.0.1.1:500";
 pub const CGW_ADDR: &str = "127.0.2.1:500";
+/// The outside address of the NAT `Pair::behind_nat` puts in front of the CGW.
+pub const NAT_IP: &str = "127.0.3.1";
+/// Both hosts' NAT-T port, where they move once a NAT is detected.
+pub const NAT_T_PORT: u16 = 4500;
 /// How long `drive()` keeps going before it gives up on the pair becoming idle.
 pub const DRIVE_LIMIT: Duration = Duration::from_secs(600);
 
@@ -52,6 +56,9 @@ pub struct Datagram {
     pub at: Duration,
     /// Its position among the datagrams this host sent (0 = the first).
     pub index: usize,
+    /// Its addresses as the sending host wrote them (before any NAT).
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
     pub bytes: Vec<u8>,
     pub dropped: bool,
 }
@@ -93,7 +100,8 @@ pub struct Host {
 impl Host {
     fn new(config: EndpointConfig, addr: SocketAddr, seed: u64) -> Host {
         Host {
-            endpoint: Endpoint::new(config, addr, seed),
+            endpoint: Endpoint::new(config, addr, seed)
+                .with_nat_t_ports(NatTPorts { local: Some(NAT_T_PORT), peer: None }),
             addr,
             events: Vec::new(),
             secrets: Vec::new(),
@@ -163,6 +171,49 @@ pub struct Pair {
     now: Instant,
     /// Datagrams on the wire, in delivery order.
     in_flight: VecDeque<InFlight>,
+    /// A NAT in front of the CGW (`behind_nat`).
+    pub nat: Option<PairNat>,
+}
+
+/// A NAT in front of the CGW: each inside port gets an outside port on the NAT's address
+/// (never the same number), and `rebind` gives every inside port a new one — datagrams to
+/// an old outside port are lost.
+pub struct PairNat {
+    pub ip: std::net::IpAddr,
+    /// (inside, outside) port pairs, live ones only.
+    pub map: Vec<(SocketAddr, u16)>,
+    next_port: u16,
+}
+
+impl PairNat {
+    fn outbound(&mut self, inside: SocketAddr) -> SocketAddr {
+        let port = match self.map.iter().find(|(i, _)| *i == inside) {
+            Some((_, p)) => *p,
+            None => {
+                self.next_port += 1;
+                self.map.push((inside, self.next_port));
+                self.next_port
+            }
+        };
+        SocketAddr::new(self.ip, port)
+    }
+
+    fn inbound(&self, outside: SocketAddr) -> Option<SocketAddr> {
+        if outside.ip() != self.ip {
+            return Some(outside);
+        }
+        self.map.iter().find(|(_, p)| *p == outside.port()).map(|(i, _)| *i)
+    }
+
+    /// Forgets every mapping: the next datagram out gets a new outside port.
+    pub fn rebind(&mut self) {
+        self.map.clear();
+    }
+
+    /// The outside address `inside` is mapped to now.
+    pub fn outside(&self, inside: SocketAddr) -> Option<SocketAddr> {
+        self.map.iter().find(|(i, _)| *i == inside).map(|(_, p)| SocketAddr::new(self.ip, *p))
+    }
 }
 
 impl Pair {
@@ -175,7 +226,14 @@ impl Pair {
             start,
             now: start,
             in_flight: VecDeque::new(),
+            nat: None,
         }
+    }
+
+    /// Puts the CGW behind a NAT at `NAT_IP` (call before `initiate`).
+    pub fn behind_nat(mut self) -> Pair {
+        self.nat = Some(PairNat { ip: NAT_IP.parse().expect("literal address"), map: Vec::new(), next_port: 31_000 });
+        self
     }
 
     pub fn host(&mut self, side: Side) -> &mut Host {
@@ -212,7 +270,10 @@ impl Pair {
     /// Hands `bytes` to `to` now, as if its peer had sent them (forged or corrupted input).
     pub fn inject(&mut self, to: Side, bytes: &[u8]) {
         let now = self.now;
-        let src = self.host(to.peer()).addr;
+        let mut src = self.host(to.peer()).addr;
+        if let (Some(nat), Side::Aws) = (&mut self.nat, to) {
+            src = nat.outbound(src);
+        }
         let host = self.host(to);
         let local = host.addr;
         host.endpoint.handle(now, local, src, bytes);
@@ -304,13 +365,24 @@ impl Pair {
                 Side::Cgw => &mut self.cgw,
             };
             while let Some(t) = host.endpoint.poll_transmit() {
-                let mut d = Datagram { at, index: host.sent.len(), bytes: t.payload, dropped: false };
+                let (src, dst) = (t.src, t.dst);
+                let mut d = Datagram { at, index: host.sent.len(), src, dst, bytes: t.payload, dropped: false };
                 d.dropped = (host.drop)(&d);
-                if !d.dropped {
-                    let deliver_at = now + latency;
-                    let pos = self.in_flight.partition_point(|f| f.deliver_at <= deliver_at);
-                    let (to, src, dst, bytes) = (side.peer(), t.src, t.dst, d.bytes.clone());
-                    self.in_flight.insert(pos, InFlight { deliver_at, to, src, dst, bytes });
+                // Through the NAT in front of the CGW, if there is one.
+                let translated = match (&mut self.nat, side) {
+                    (None, _) => Some((src, dst)),
+                    (Some(nat), Side::Cgw) => Some((nat.outbound(src), dst)),
+                    (Some(nat), Side::Aws) => nat.inbound(dst).map(|inside| (src, inside)),
+                };
+                match translated {
+                    Some((src, dst)) if !d.dropped => {
+                        let deliver_at = now + latency;
+                        let pos = self.in_flight.partition_point(|f| f.deliver_at <= deliver_at);
+                        let (to, bytes) = (side.peer(), d.bytes.clone());
+                        self.in_flight.insert(pos, InFlight { deliver_at, to, src, dst, bytes });
+                    }
+                    Some(_) => {}
+                    None => d.dropped = true,
                 }
                 host.sent.push(d);
             }
