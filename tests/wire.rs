@@ -1,6 +1,8 @@
-//! The datagrams are genuine IKEv2: a capture of a real run is read by Wireshark's
-//! dissector (tshark), which decrypts the SK payloads with the keys ikesim derived and
-//! verifies their integrity. A wrong key must make that check fail.
+//! The datagrams are genuine IKEv2 and IKEv1: a capture of a real run is read by
+//! Wireshark's dissector (tshark), which decrypts the SK payloads with the keys ikesim
+//! derived and verifies their integrity. A wrong key must make that check fail. Behind a
+//! NAT, the move to the NAT-T ports and the non-ESP marker there are what Wireshark's
+//! UDP-encapsulation dissector expects.
 
 mod common;
 
@@ -20,23 +22,40 @@ struct Frame {
     problems: String,
 }
 
-fn tshark(home: &Path, pcap: &Path, fields: &[&str]) -> String {
-    let ports = Command::new("tshark")
+/// The UDP ports in a capture: those whose datagrams carry the non-ESP marker (NAT-T
+/// ports) and the others (IKE ports).
+fn ports(pcap: &Path) -> (BTreeSet<String>, BTreeSet<String>) {
+    let out = Command::new("tshark")
         .args(["-r"])
         .arg(pcap)
-        .args(["-T", "fields", "-e", "udp.srcport", "-e", "udp.dstport"])
+        .args(["-T", "fields", "-e", "udp.srcport", "-e", "udp.dstport", "-e", "data.data"])
         .output();
-    let ports = match ports {
+    let out = match out {
         Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).into_owned(),
         Ok(o) => panic!("tshark failed: {}", String::from_utf8_lossy(&o.stderr)),
         Err(e) => panic!("tshark is needed for this test ({e}): .ci/run installs it (apt-get install tshark)"),
     };
-    // ikesim's hosts use OS-assigned ports: decode all of them as ISAKMP.
-    let ports: BTreeSet<&str> = ports.split_whitespace().collect();
+    let (mut marked, mut plain) = (BTreeSet::new(), BTreeSet::new());
+    for line in out.lines() {
+        let f: Vec<&str> = line.split('\t').collect();
+        let set = if f.get(2).is_some_and(|d| d.starts_with("00000000")) { &mut marked } else { &mut plain };
+        set.extend(f.iter().take(2).map(|p| p.to_string()));
+    }
+    assert!(marked.is_disjoint(&plain), "a port with and without the marker: {marked:?} {plain:?}");
+    (marked, plain)
+}
+
+fn tshark(home: &Path, pcap: &Path, fields: &[&str]) -> String {
+    // ikesim's hosts use OS-assigned ports: decode them all as ISAKMP, the NAT-T ones
+    // (marked datagrams) as UDP encapsulation (RFC 3948), which hands IKE on to ISAKMP.
+    let (marked, plain) = ports(pcap);
     let mut cmd = Command::new("tshark");
     cmd.env("HOME", home).env("XDG_CONFIG_HOME", home.join(".config")).arg("-r").arg(pcap);
-    for p in ports {
+    for p in plain {
         cmd.args(["-d", &format!("udp.port=={p},isakmp")]);
+    }
+    for p in marked {
+        cmd.args(["-d", &format!("udp.port=={p},udpencap")]);
     }
     cmd.args(["-T", "fields", "-E", "separator=|"]);
     for f in fields {
@@ -172,5 +191,45 @@ fn ikev1_main_mode_and_quick_mode_dissect_in_wireshark() {
     assert_eq!(frames[5][6], "127.0.1.1", "{:?}", frames[5]);
     for p in ["8", "1", "10", "4", "5"] {
         assert!(payloads(6).contains(&p), "quick mode 1 decrypted: {:?}", frames[6]);
+    }
+}
+
+/// Behind a NAT both versions move to the NAT-T ports after the plain part of the
+/// handshake (IKE_SA_INIT, main mode 1–4): the rest travels between two other ports, each
+/// message behind the non-ESP marker, and Wireshark still decrypts it with the key table.
+#[test]
+fn behind_a_nat_ike_moves_to_the_nat_t_ports_with_the_non_esp_marker() {
+    for (scenario, version, plain, exchanges) in [
+        ("ikev2-nat", "0x20", 2, &["34", "34", "35", "35"][..]),
+        ("ikev1-nat", "0x10", 4, &["2", "2", "2", "2", "2", "2", "32", "32", "32"][..]),
+    ] {
+        let dir = temp_dir(&format!("wire-{scenario}"));
+        let pcap = dir.join("ike.pcap");
+        let profile = dir.join(".config/wireshark");
+        let args = ["run", scenario, "--duration", "5s", "--pcap", pcap.to_str().unwrap()];
+        run_ok(&[&args[..], &["--keys", profile.to_str().unwrap()]].concat());
+        let (marked, _) = ports(&pcap);
+        let fields = [
+            "udp.srcport",
+            "udp.dstport",
+            "isakmp.version",
+            "isakmp.exchangetype",
+            "isakmp.typepayload",
+            "isakmp.id.data.ipv4_addr",
+            "_ws.malformed",
+            "_ws.expert.severity",
+        ];
+        let out = tshark(&dir, &pcap, &fields);
+        let frames: Vec<Vec<&str>> = out.lines().map(|l| l.split('|').collect()).collect();
+        let got: Vec<&str> = frames.iter().map(|f| f[3]).collect();
+        assert_eq!(got, exchanges, "{scenario}: {out}");
+        for (i, f) in frames.iter().enumerate() {
+            assert_eq!(f[2], version, "{scenario}: {f:?}");
+            assert!(f[6].is_empty() && f[7].is_empty(), "{scenario}: tshark found problems: {f:?}");
+            let on_nat_t = marked.contains(f[0]) && marked.contains(f[1]);
+            assert_eq!(on_nat_t, i >= plain, "{scenario}: frame {i} on the wrong ports: {f:?} (NAT-T: {marked:?})");
+        }
+        // The first encrypted messages decrypt: each side's ID is its own (inside) address.
+        assert_eq!((frames[plain][5], frames[plain + 1][5]), ("127.0.2.1", "127.0.1.1"), "{scenario}: {out}");
     }
 }

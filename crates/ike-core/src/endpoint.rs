@@ -85,9 +85,8 @@ impl Endpoint {
 
     /// Where this host's and its peer's NAT-T ports are (see `nat_t`). Without them the
     /// endpoint stays on the port it started on.
-    pub fn with_nat_t_ports(mut self, ports: NatTPorts) -> Endpoint {
+    pub fn set_nat_t_ports(&mut self, ports: NatTPorts) {
         self.nat_t = ports;
-        self
     }
 
     pub fn nat_t_ports(&self) -> NatTPorts {

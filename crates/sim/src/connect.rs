@@ -28,8 +28,9 @@ use serde::de::{DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use tokio::net::UdpSocket;
 
+use crate::framing::{PortRole, Received};
 use crate::scenario::{CgwConnection, CgwStartup};
-use crate::serve::{classify, frame, ConfigError, Received};
+use crate::serve::ConfigError;
 
 /// The IKE port (RFC 7296 §2): where a responder listens unless told otherwise.
 pub const IKE_PORT: u16 = 500;
@@ -587,7 +588,7 @@ async fn connect_async(config: &ConnectConfig, options: &ConnectOptions) -> Resu
     let local = socket.local_addr()?;
     let endpoint_config = config.cgw.endpoint_config(&psk);
     let mut endpoint = Endpoint::new(endpoint_config, local, rand::random());
-    let marker = crate::serve::uses_marker(local, peer);
+    let marker = PortRole::Single.uses_marker(local, peer);
     eprintln!(
         "ikesim connect: CGW {local} -> responder {peer}, IKEv{}{}",
         config.cgw.ike_version,
@@ -635,7 +636,7 @@ async fn connect_async(config: &ConnectConfig, options: &ConnectOptions) -> Resu
             if endpoint.config().ike_version == IkeVersion::V1 && is_v1_mm_encrypted(&t.payload) {
                 progress.sent_mm5 = true;
             }
-            let datagram = frame(t.src, t.dst, &t.payload);
+            let datagram = PortRole::Single.frame(t.src, t.dst, &t.payload);
             tracing::debug!(dst = %t.dst, len = datagram.len(), "send");
             if let Err(e) = socket.send_to(&datagram, t.dst).await {
                 tracing::warn!(dst = %t.dst, "send failed: {e}");
@@ -723,7 +724,7 @@ async fn connect_async(config: &ConnectConfig, options: &ConnectOptions) -> Resu
                 }
                 heard = true;
                 let data = &buf[..n];
-                match classify(local, from, data) {
+                match PortRole::Single.classify(local, from, data) {
                     Received::Ike(message) => {
                         tracing::debug!(%from, len = message.len(), "receive");
                         let now = Instant::now();

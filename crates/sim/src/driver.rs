@@ -1,7 +1,10 @@
 //! Drivers: real loopback UDP sockets around sans-IO endpoints.
 //!
-//! Both drivers own one tokio UDP socket per simulated host (each on its own loopback
-//! address) and run the same loop: drain every endpoint's output, ask the sending host's
+//! Both drivers own two tokio UDP sockets per simulated host, on the host's own loopback
+//! address: its IKE port and its NAT-T port (the OS picks both numbers; the endpoint is
+//! told them, and moves to the NAT-T port when it detects a NAT — ike_core::nat_t). What
+//! leaves a NAT-T port carries the non-ESP marker and what arrives there loses it
+//! ([`PortRole`]). Both drivers run the same loop: drain every endpoint's output, ask the sending host's
 //! [`Egress`] what becomes of each datagram (network conditions applied at egress, like
 //! netem — the datagram still leaves from its true source address), hold it until its
 //! delivery time, send it for real, and hand what arrives to the destination endpoint. A
@@ -15,11 +18,12 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ike_core::{Endpoint, Event, Transmit};
+use ike_core::{Endpoint, Event, NatTPorts, Transmit};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use crate::framing::{PortRole, Received};
 use crate::network::{ip_packet_len, Egress, Fate, Nat, Path};
 
 /// Largest IKE datagram we accept (IKE messages over UDP stay well below this).
@@ -34,11 +38,14 @@ pub enum Clock {
     Realtime,
 }
 
-/// A simulated host: an endpoint and its socket.
+/// A simulated host's two ports, in this order.
+const ROLES: [PortRole; 2] = [PortRole::Ike, PortRole::NatT];
+
+/// A simulated host: an endpoint and its sockets (IKE port, NAT-T port).
 pub struct Host {
     pub endpoint: Endpoint,
-    socket: Arc<UdpSocket>,
-    addr: SocketAddr,
+    sockets: [Arc<UdpSocket>; 2],
+    addrs: [SocketAddr; 2],
     /// A crashed host neither sends nor receives nor keeps time.
     alive: bool,
     /// How to bring the host back after a crash ([`Action::Boot`]).
@@ -72,7 +79,9 @@ impl Host {
     /// Comes back from a crash with a fresh endpoint (no SAs, a new seed).
     fn boot(&mut self, now: Instant) {
         let Some(r) = self.reboot.as_mut() else { return };
-        self.endpoint = Endpoint::new(r.config.clone(), self.addr, r.seed);
+        let ports = self.endpoint.nat_t_ports();
+        self.endpoint = Endpoint::new(r.config.clone(), self.addrs[0], r.seed);
+        self.endpoint.set_nat_t_ports(ports);
         r.seed = r.seed.wrapping_add(1);
         self.alive = true;
         self.endpoint.set_peer_traffic(now, r.traffic);
@@ -81,8 +90,8 @@ impl Host {
         }
     }
 
-    /// Binds a socket on `ip` (a loopback address; the OS picks the port) and builds the
-    /// endpoint for the bound address.
+    /// Binds the IKE and NAT-T sockets on `ip` (a loopback address; the OS picks the
+    /// ports) and builds the endpoint for the IKE port's address.
     pub async fn bind(ip: std::net::IpAddr, make: impl FnOnce(SocketAddr) -> Endpoint) -> std::io::Result<Host> {
         if !ip.is_loopback() {
             return Err(std::io::Error::new(
@@ -90,13 +99,47 @@ impl Host {
                 format!("{ip} is not a loopback address"),
             ));
         }
-        let socket = UdpSocket::bind(SocketAddr::new(ip, 0)).await?;
-        let addr = socket.local_addr()?;
-        Ok(Host { endpoint: make(addr), socket: Arc::new(socket), addr, alive: true, reboot: None })
+        let ike = UdpSocket::bind(SocketAddr::new(ip, 0)).await?;
+        let nat_t = UdpSocket::bind(SocketAddr::new(ip, 0)).await?;
+        let addrs = [ike.local_addr()?, nat_t.local_addr()?];
+        let mut endpoint = make(addrs[0]);
+        endpoint.set_nat_t_ports(NatTPorts { local: Some(addrs[1].port()), peer: None });
+        Ok(Host { endpoint, sockets: [Arc::new(ike), Arc::new(nat_t)], addrs, alive: true, reboot: None })
     }
 
+    /// The IKE port's address: where the peer calls.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.addrs[0]
+    }
+
+    /// The NAT-T port's address.
+    pub fn nat_t_addr(&self) -> SocketAddr {
+        self.addrs[1]
+    }
+
+    /// Both addresses (IKE port, NAT-T port).
+    pub fn addrs(&self) -> [SocketAddr; 2] {
+        self.addrs
+    }
+
+    /// Tells the endpoint where its peer's NAT-T port is.
+    pub fn set_peer_nat_t_port(&mut self, port: u16) {
+        let ports = self.endpoint.nat_t_ports();
+        self.endpoint.set_nat_t_ports(NatTPorts { peer: Some(port), ..ports });
+    }
+
+    /// Hands the endpoint a datagram that arrived on port `port` (index into `addrs`),
+    /// without the NAT-T port's marker; anything else there (ESP, keepalives, unmarked IKE)
+    /// is not for IKE and is dropped.
+    fn deliver(&mut self, now: Instant, port: usize, from: SocketAddr, data: &[u8]) {
+        if !self.alive {
+            return;
+        }
+        let local = self.addrs[port];
+        match ROLES[port].classify(local, from, data) {
+            Received::Ike(message) => self.endpoint.handle(now, local, from, message),
+            other => tracing::debug!(%local, %from, ?other, "not an IKE message on the NAT-T port: dropped"),
+        }
     }
 }
 
@@ -126,14 +169,16 @@ pub trait Observer {
 /// The socket a datagram arrived on, in real time.
 #[derive(Clone, Copy, Debug)]
 enum Inbox {
-    Host(usize),
+    /// A host's port (index into its `addrs`).
+    Host(usize, usize),
     /// A NAT mapping's outside socket.
     Mapping(u64),
 }
 
 /// Who receives a datagram sent to an address.
 enum Receiver {
-    Host(usize),
+    /// A host's port (index into its `addrs`).
+    Host(usize, usize),
     Mapping(u64, Arc<UdpSocket>),
     /// The NAT's address, on a port it maps no more (or never did).
     Unmapped,
@@ -183,8 +228,10 @@ pub async fn run(
     let mut tasks = Vec::new();
     if clock == Clock::Realtime {
         for (i, h) in hosts.iter().enumerate() {
-            if !net.nat.as_ref().is_some_and(|n| n.is_behind(h.addr)) {
-                tasks.push(spawn_receiver(h.socket.clone(), Inbox::Host(i), tx.clone()));
+            for (port, (socket, addr)) in h.sockets.iter().zip(h.addrs).enumerate() {
+                if !net.nat.as_ref().is_some_and(|n| n.is_behind(addr)) {
+                    tasks.push(spawn_receiver(socket.clone(), Inbox::Host(i, port), tx.clone()));
+                }
             }
         }
     }
@@ -273,8 +320,9 @@ struct Wire<'a> {
 }
 
 impl Wire<'_> {
-    fn host_at(&self, addr: SocketAddr) -> Option<usize> {
-        self.hosts.iter().position(|h| h.addr == addr)
+    /// The host and port (index into its `addrs`) at `addr`.
+    fn host_at(&self, addr: SocketAddr) -> Option<(usize, usize)> {
+        self.hosts.iter().enumerate().find_map(|(i, h)| h.addrs.iter().position(|a| *a == addr).map(|p| (i, p)))
     }
 
     /// Collects every endpoint's events, and its datagrams through its egress.
@@ -287,11 +335,17 @@ impl Wire<'_> {
             while let Some(e) = h.endpoint.poll_event() {
                 self.observer.event(i, now, e);
             }
-            while let Some(t) = h.endpoint.poll_transmit() {
+            while let Some(mut t) = h.endpoint.poll_transmit() {
                 if !t.dst.ip().is_loopback() {
                     tracing::warn!(dst = %t.dst, "refusing to send outside loopback");
                     continue;
                 }
+                // From here on it is the datagram as it goes on the wire.
+                let Some(port) = h.addrs.iter().position(|a| *a == t.src) else {
+                    tracing::warn!(src = %t.src, "an endpoint sent from an address it does not have: dropped");
+                    continue;
+                };
+                t.payload = ROLES[port].frame(t.src, t.dst, &t.payload);
                 let fate = match self.net.egress.get_mut(i) {
                     Some(egress) => egress.send(now, ip_packet_len(t.dst, t.payload.len())),
                     None => Fate::Delivered { at: now, copy: None },
@@ -313,11 +367,11 @@ impl Wire<'_> {
     /// Sends a datagram that is due, from its host's socket — or, for a host behind the
     /// NAT, into the NAT and out of the mapping's socket.
     async fn transmit(&mut self, now: Instant, t: Transmit) -> std::io::Result<()> {
-        let Some(src) = self.host_at(t.src) else { return Ok(()) };
+        let Some((src, port)) = self.host_at(t.src) else { return Ok(()) };
         if !self.hosts[src].alive {
             return Ok(());
         }
-        let socket = self.hosts[src].socket.clone();
+        let socket = self.hosts[src].sockets[port].clone();
         let Some(nat) = self.net.nat.as_mut() else {
             return self.put_on_wire(now, &socket, t).await;
         };
@@ -346,8 +400,8 @@ impl Wire<'_> {
     }
 
     fn receiver(&self, dst: SocketAddr) -> Receiver {
-        if let Some(d) = self.host_at(dst) {
-            return Receiver::Host(d);
+        if let Some((d, port)) = self.host_at(dst) {
+            return Receiver::Host(d, port);
         }
         match &self.net.nat {
             Some(nat) if nat.outside_ip() == dst.ip() => match nat.mapping_at(dst) {
@@ -375,25 +429,20 @@ impl Wire<'_> {
                 }
                 return Ok(());
             }
-            Receiver::Host(_) | Receiver::Mapping(..) => {}
+            Receiver::Host(..) | Receiver::Mapping(..) => {}
         }
         self.observer.datagram(now, &t);
         socket.send_to(&t.payload, t.dst).await?;
         match receiver {
-            Receiver::Host(d) => {
-                let behind_nat = self.net.nat.as_ref().is_some_and(|n| n.is_behind(self.hosts[d].addr));
+            Receiver::Host(d, port) => {
+                let behind_nat = self.net.nat.as_ref().is_some_and(|n| n.is_behind(t.dst));
                 if self.clock == Clock::Realtime && !behind_nat {
                     self.in_flight += 1;
                     return Ok(());
                 }
-                let socket = self.hosts[d].socket.clone();
+                let socket = self.hosts[d].sockets[port].clone();
                 match receive(&socket, &mut self.buf).await? {
-                    Some((n, from)) => {
-                        let h = &mut self.hosts[d];
-                        if h.alive {
-                            h.endpoint.handle(now, h.addr, from, &self.buf[..n]);
-                        }
-                    }
+                    Some((n, from)) => self.hosts[d].deliver(now, port, from, &self.buf[..n]),
                     None => tracing::warn!(src = %t.src, dst = %t.dst, "datagram lost on loopback"),
                 }
             }
@@ -421,28 +470,22 @@ impl Wire<'_> {
         let Some(nat) = self.net.nat.as_mut() else { return Ok(()) };
         let Some(inside) = nat.inbound(now, id) else { return Ok(()) };
         let relay = nat.inside_socket().clone();
-        let Some(d) = self.host_at(inside) else { return Ok(()) };
+        let Some((d, port)) = self.host_at(inside) else { return Ok(()) };
         relay.send_to(&data, inside).await?;
-        let socket = self.hosts[d].socket.clone();
+        let socket = self.hosts[d].sockets[port].clone();
         let Some((n, _)) = receive(&socket, &mut self.buf).await? else {
             tracing::warn!(dst = %inside, "datagram lost on loopback on its way out of the NAT");
             return Ok(());
         };
-        let h = &mut self.hosts[d];
-        if h.alive {
-            h.endpoint.handle(now, h.addr, from, &self.buf[..n]);
-        }
+        self.hosts[d].deliver(now, port, from, &self.buf[..n]);
         Ok(())
     }
 
     /// Real time: a receive task reported a datagram.
     async fn arrived(&mut self, now: Instant, inbox: Inbox, from: SocketAddr, data: Vec<u8>) -> std::io::Result<()> {
         match inbox {
-            Inbox::Host(i) => {
-                let h = &mut self.hosts[i];
-                if h.alive {
-                    h.endpoint.handle(now, h.addr, from, &data);
-                }
+            Inbox::Host(i, port) => {
+                self.hosts[i].deliver(now, port, from, &data);
                 Ok(())
             }
             Inbox::Mapping(id) => self.through_nat(now, id, from, data).await,

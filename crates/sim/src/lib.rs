@@ -8,6 +8,7 @@ pub mod capture;
 pub mod connect;
 pub mod driver;
 pub mod duration;
+pub mod framing;
 pub mod network;
 pub mod runner;
 pub mod scenario;

@@ -92,7 +92,9 @@ fn network(network: &Network, hosts: &[Host], seed: u64, t0: Instant) -> std::io
         Some(config) => {
             let mut nat = Nat::bind(config, t0)?;
             for cgw in hosts.iter().skip(1).step_by(2) {
-                nat.put_behind(cgw.addr());
+                for addr in cgw.addrs() {
+                    nat.put_behind(addr);
+                }
             }
             Some(nat)
         }
@@ -213,8 +215,12 @@ async fn run_async(scenario: &Scenario, options: &RunOptions) -> Result<RunOutpu
         let base = hosts.len() as u64;
         let aws =
             Host::bind(tunnel.outside_ip.0, |addr| Endpoint::new(aws_config, addr, host_seed(seed, base))).await?;
-        let cgw =
+        let mut cgw =
             Host::bind(scenario.cgw.outside_ip.0, |addr| Endpoint::new(cgw, addr, host_seed(seed, base + 1))).await?;
+        // Each knows where the other's NAT-T port is (a real host's is 4500).
+        let mut aws = aws;
+        aws.set_peer_nat_t_port(cgw.nat_t_addr().port());
+        cgw.set_peer_nat_t_port(aws.nat_t_addr().port());
         let (a, c) = (hosts.len(), hosts.len() + 1);
         if tunnel.cgw.startup_action == CgwStartup::Start {
             starts.push((c, a));

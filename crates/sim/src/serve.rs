@@ -30,13 +30,11 @@ use vpn_log::{Format, Schema};
 
 use crate::aws::options::StartupAction;
 use crate::aws::TunnelLog;
+use crate::framing::{PortRole, Received};
 pub use config::{ConfigError, ServeConfig};
 
 /// Largest datagram we read.
 const MAX_DATAGRAM: usize = 65_535;
-
-/// The non-ESP marker (RFC 3948 §2.2).
-const NON_ESP_MARKER: [u8; 4] = [0; 4];
 
 /// What `serve` runs with, besides the configuration.
 #[derive(Clone, Debug, Default)]
@@ -57,59 +55,6 @@ pub enum ServeError {
     Output { what: String, source: std::io::Error },
     #[error("{0}")]
     Io(#[from] std::io::Error),
-}
-
-/// Whether IKE datagrams between these ports carry the non-ESP marker: when neither is 500
-/// (RFC 3948 §2.2; RFC 7296 §2.23 moves IKE to 4500 next to ESP).
-pub fn uses_marker(local: SocketAddr, remote: SocketAddr) -> bool {
-    local.port() != 500 && remote.port() != 500
-}
-
-/// What a received datagram is.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Received<'a> {
-    /// An IKE message (marker removed).
-    Ike(&'a [u8]),
-    /// A NAT-keepalive (RFC 3948 §2.3): one 0xFF byte.
-    Keepalive,
-    /// UDP-encapsulated ESP (RFC 3948 §2.1): anything unmarked where a marker is due.
-    Esp,
-    /// An IKE message without the marker where one is due: a peer that gets RFC 3948
-    /// wrong. Dropped (a NAT-T socket would take it for ESP), but worth a warning.
-    UnmarkedIke,
-}
-
-/// Whether `data` looks like an IKE message: version 1.0 or 2.0 at offset 17 and the
-/// header's length field equal to the datagram's (RFC 7296 §3.1, RFC 2408 §3.1).
-fn looks_like_ike(data: &[u8]) -> bool {
-    data.len() >= 28
-        && matches!(data[17], 0x10 | 0x20)
-        && u32::from_be_bytes([data[24], data[25], data[26], data[27]]) as usize == data.len()
-}
-
-/// Sorts a datagram that arrived at `local` from `remote`.
-pub fn classify(local: SocketAddr, remote: SocketAddr, data: &[u8]) -> Received<'_> {
-    if !uses_marker(local, remote) {
-        return Received::Ike(data);
-    }
-    match data {
-        [0xff] => Received::Keepalive,
-        [0, 0, 0, 0, rest @ ..] => Received::Ike(rest),
-        _ if looks_like_ike(data) => Received::UnmarkedIke,
-        _ => Received::Esp,
-    }
-}
-
-/// An IKE message as it goes on the wire from `local` to `remote`.
-pub fn frame(local: SocketAddr, remote: SocketAddr, message: &[u8]) -> Vec<u8> {
-    if uses_marker(local, remote) {
-        let mut d = Vec::with_capacity(message.len() + 4);
-        d.extend_from_slice(&NON_ESP_MARKER);
-        d.extend_from_slice(message);
-        d
-    } else {
-        message.to_vec()
-    }
 }
 
 /// One AWS tunnel: socket, endpoint, log and where its records go.
@@ -147,7 +92,7 @@ impl Tunnel {
             self.write_records(clock.utc(now), &event, options)?;
         }
         while let Some(t) = self.endpoint.poll_transmit() {
-            let datagram = frame(t.src, t.dst, &t.payload);
+            let datagram = PortRole::Single.frame(t.src, t.dst, &t.payload);
             tracing::debug!(tunnel = self.index + 1, dst = %t.dst, len = datagram.len(), "send");
             // A peer that went away (or a route that does not exist) must not stop the
             // tunnel: the core retransmits and times out like AWS would.
@@ -190,7 +135,7 @@ impl Tunnel {
             self.foreign += 1;
             return;
         }
-        match classify(self.local, from, data) {
+        match PortRole::Single.classify(self.local, from, data) {
             Received::Ike(message) => {
                 tracing::debug!(tunnel = self.index + 1, %from, len = message.len(), "receive");
                 self.endpoint.handle(now, self.local, from, message);
@@ -402,31 +347,5 @@ pub(crate) async fn shutdown_signal() -> &'static str {
         Ok(()) => "interrupt",
         // No signal handling at all: serve until killed.
         Err(_) => std::future::pending().await,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn addr(s: &str) -> SocketAddr {
-        s.parse().unwrap()
-    }
-
-    #[test]
-    fn the_non_esp_marker_is_used_unless_a_side_is_on_port_500() {
-        let (aws, cgw) = (addr("127.0.1.1:4500"), addr("127.0.0.1:14501"));
-        assert_eq!(frame(aws, cgw, b"ike"), b"\0\0\0\0ike");
-        assert_eq!(classify(aws, cgw, b"\0\0\0\0ike"), Received::Ike(b"ike"));
-        assert_eq!(classify(aws, cgw, b"\x12\x34\x56\x78esp"), Received::Esp);
-        assert_eq!(classify(aws, cgw, b"\xff"), Received::Keepalive);
-        let mut ike = vec![0u8; 28];
-        ike[0] = 0x12; // the initiator's SPI
-        ike[17] = 0x20;
-        ike[27] = 28;
-        assert_eq!(classify(aws, cgw, &ike), Received::UnmarkedIke);
-        let cgw500 = addr("127.0.0.1:500");
-        assert_eq!(frame(aws, cgw500, b"ike"), b"ike");
-        assert_eq!(classify(aws, cgw500, b"\0\0\0\0ike"), Received::Ike(b"\0\0\0\0ike"));
     }
 }

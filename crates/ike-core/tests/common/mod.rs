@@ -99,15 +99,9 @@ pub struct Host {
 
 impl Host {
     fn new(config: EndpointConfig, addr: SocketAddr, seed: u64) -> Host {
-        Host {
-            endpoint: Endpoint::new(config, addr, seed)
-                .with_nat_t_ports(NatTPorts { local: Some(NAT_T_PORT), peer: None }),
-            addr,
-            events: Vec::new(),
-            secrets: Vec::new(),
-            sent: Vec::new(),
-            drop: Box::new(|_| false),
-        }
+        let mut endpoint = Endpoint::new(config, addr, seed);
+        endpoint.set_nat_t_ports(NatTPorts { local: Some(NAT_T_PORT), peer: None });
+        Host { endpoint, addr, events: Vec::new(), secrets: Vec::new(), sent: Vec::new(), drop: Box::new(|_| false) }
     }
 
     /// The kinds of the events so far, in order.
