@@ -15,14 +15,17 @@
 //! esp_proposals = ["aes128-sha256-modp2048"]
 //! ```
 //!
-//! The socket works like `serve`'s: when neither port is 500, every IKE datagram carries
-//! the non-ESP marker (RFC 3948 §2.2), in both directions.
+//! Ports work like `serve`'s: on our IKE port, every IKE datagram carries the non-ESP
+//! marker (RFC 3948 §2.2) when neither port is 500; next to it the CGW has a NAT-T port
+//! (4500 when the IKE port is 500, else one the OS picks), where it moves — and moves the
+//! responder from 500 to 4500 — once NAT detection finds a NAT, and where every IKE datagram
+//! is marked (ike_core::nat_t).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use ike_core::{ChildFailure, Direction, Endpoint, Event, EventKind, IkeVersion, SaState};
+use ike_core::{ChildFailure, Direction, Endpoint, Event, EventKind, IkeVersion, NatTPorts, SaState};
 use ike_wire::NotifyType;
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
@@ -32,10 +35,7 @@ use crate::framing::{PortRole, Received};
 use crate::scenario::{CgwConnection, CgwStartup};
 use crate::serve::ConfigError;
 
-/// The IKE port (RFC 7296 §2): where a responder listens unless told otherwise.
-pub const IKE_PORT: u16 = 500;
-/// The NAT-T port (RFC 3948).
-pub const NAT_T_PORT: u16 = 4500;
+pub use ike_core::nat_t::{IKE_PORT, NAT_T_PORT};
 /// How long `connect` waits for the tunnel without `--duration` or `--stay`.
 pub const DEFAULT_WAIT: Duration = Duration::from_secs(60);
 /// How long the CGW waits for the answer to its DELETE when it shuts down.
@@ -565,6 +565,47 @@ fn v1_error_reason(ty: ike_wire::v1::NotifyType, sent_mm5: bool) -> String {
     format!("IKE SA failed: the responder sent {ty} (an unprotected notification) during main mode{hint}")
 }
 
+/// The CGW's sockets: its IKE port, and a NAT-T port next to it (4500 when the IKE port is
+/// 500, else one the OS picks) unless the IKE port is 4500 itself.
+async fn bind_ports(local: SocketAddr) -> Result<Vec<(PortRole, SocketAddr, UdpSocket)>, ConnectError> {
+    let bind = |addr: SocketAddr| async move {
+        let socket =
+            UdpSocket::bind(addr).await.map_err(|e| ConnectError::BadInput(format!("cannot bind {addr}: {e}")))?;
+        let addr = socket.local_addr()?;
+        Ok::<_, ConnectError>((addr, socket))
+    };
+    let (ike, socket) = bind(local).await?;
+    let mut ports = vec![(PortRole::Single, ike, socket)];
+    if ike.port() != NAT_T_PORT {
+        let port = if ike.port() == IKE_PORT { NAT_T_PORT } else { 0 };
+        let (nat_t, socket) = bind(SocketAddr::new(ike.ip(), port)).await?;
+        ports.push((PortRole::NatT, nat_t, socket));
+    }
+    Ok(ports)
+}
+
+/// Receives on whichever socket has a datagram first: (its index, (length, source)).
+async fn recv_any(
+    ports: &[(PortRole, SocketAddr, UdpSocket)],
+    buf: &mut [u8],
+) -> std::io::Result<(usize, (usize, SocketAddr))> {
+    match ports {
+        [(_, _, a)] => a.recv_from(buf).await.map(|got| (0, got)),
+        [(_, _, a), (_, _, b), ..] => loop {
+            // Readiness first, then the read, so no datagram is taken and then dropped.
+            let got = tokio::select! {
+                r = a.readable() => r.and_then(|()| a.try_recv_from(buf)).map(|got| (0, got)),
+                r = b.readable() => r.and_then(|()| b.try_recv_from(buf)).map(|got| (1, got)),
+            };
+            match got {
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+                other => return other,
+            }
+        },
+        [] => std::future::pending().await,
+    }
+}
+
 /// Whether a datagram we send is an encrypted IKEv1 main mode message (message 5).
 fn is_v1_mm_encrypted(d: &[u8]) -> bool {
     d.len() >= 28 && d[17] == 0x10 && d[18] == 2 && d[19] & 1 == 1
@@ -583,16 +624,19 @@ async fn connect_async(config: &ConnectConfig, options: &ConnectOptions) -> Resu
     if psk.is_empty() {
         return Err(ConnectError::BadInput("the pre-shared key is empty".into()));
     }
-    let socket =
-        UdpSocket::bind(local).await.map_err(|e| ConnectError::BadInput(format!("cannot bind {local}: {e}")))?;
-    let local = socket.local_addr()?;
+    let ports = bind_ports(local).await?;
+    let local = ports[0].1;
     let endpoint_config = config.cgw.endpoint_config(&psk);
     let mut endpoint = Endpoint::new(endpoint_config, local, rand::random());
+    if let Some((_, nat_t, _)) = ports.get(1) {
+        endpoint.set_nat_t_ports(NatTPorts { local: Some(nat_t.port()), peer: None });
+    }
     let marker = PortRole::Single.uses_marker(local, peer);
     eprintln!(
-        "ikesim connect: CGW {local} -> responder {peer}, IKEv{}{}",
+        "ikesim connect: CGW {local} -> responder {peer}, IKEv{}{}{}",
         config.cgw.ike_version,
-        if marker { " (non-ESP marker: neither port is 500)" } else { "" }
+        if marker { " (non-ESP marker: neither port is 500)" } else { "" },
+        ports.get(1).map_or(String::new(), |(_, a, _)| format!("; NAT-T port {}", a.port()))
     );
 
     let t0 = Instant::now();
@@ -636,8 +680,9 @@ async fn connect_async(config: &ConnectConfig, options: &ConnectOptions) -> Resu
             if endpoint.config().ike_version == IkeVersion::V1 && is_v1_mm_encrypted(&t.payload) {
                 progress.sent_mm5 = true;
             }
-            let datagram = PortRole::Single.frame(t.src, t.dst, &t.payload);
-            tracing::debug!(dst = %t.dst, len = datagram.len(), "send");
+            let Some((role, _, socket)) = ports.iter().find(|(_, a, _)| *a == t.src) else { continue };
+            let datagram = role.frame(t.src, t.dst, &t.payload);
+            tracing::debug!(src = %t.src, dst = %t.dst, len = datagram.len(), "send");
             if let Err(e) = socket.send_to(&datagram, t.dst).await {
                 tracing::warn!(dst = %t.dst, "send failed: {e}");
             }
@@ -707,8 +752,8 @@ async fn connect_async(config: &ConnectConfig, options: &ConnectOptions) -> Resu
                 endpoint.delete_ike_sas(Instant::now());
                 closing = Some(Instant::now() + DELETE_WAIT);
             }
-            got = socket.recv_from(&mut buf) => {
-                let (n, from) = match got {
+            got = recv_any(&ports, &mut buf) => {
+                let (port, (n, from)) = match got {
                     Ok(x) => x,
                     Err(e) => {
                         // E.g. ICMP port unreachable: the responder is not there (yet).
@@ -724,9 +769,11 @@ async fn connect_async(config: &ConnectConfig, options: &ConnectOptions) -> Resu
                 }
                 heard = true;
                 let data = &buf[..n];
-                match PortRole::Single.classify(local, from, data) {
+                let (role, local, _) = &ports[port];
+                let local = *local;
+                match role.classify(local, from, data) {
                     Received::Ike(message) => {
-                        tracing::debug!(%from, len = message.len(), "receive");
+                        tracing::debug!(%from, %local, len = message.len(), "receive");
                         let now = Instant::now();
                         let undecryptable = endpoint.stats().integrity_failures;
                         endpoint.handle(now, local, from, message);

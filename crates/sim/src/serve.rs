@@ -2,15 +2,20 @@
 //! clock. One UDP socket per tunnel, the sans-IO [`Endpoint`] behind it, and every AWS-side
 //! event turned into tunnel log records that are written as they happen.
 //!
-//! A real peer needs two things the simulated CGW does not:
-//! - **The non-ESP marker** (RFC 3948 §2.2). When neither side uses port 500, IKE shares
-//!   the port with UDP-encapsulated ESP and every IKE datagram starts with four zero bytes;
-//!   strongSwan treats an unmarked one as ESP. So the socket behaves like a NAT-T socket:
-//!   the marker is stripped on receive and added on send, and an unmarked datagram is ESP.
-//! - **Floating ports.** A CGW behind a NAT (or strongSwan with `kernel-libipsec`, which
-//!   forces UDP encapsulation and fakes one) moves to its NAT-T port from IKE_AUTH on. The
-//!   core answers each request where it came from (an authenticated message from a new
-//!   address updates the IKE SA's peer address, RFC 7296 §2.23).
+//! Ports, as a real AWS endpoint has them:
+//! - **Listening on port 500** (`listen = "…:500"`), a tunnel listens on 4500 as well, like
+//!   AWS: a CGW starts on 500 and, once NAT detection found a NAT (or always, for strongSwan
+//!   with `kernel-libipsec`, which forces UDP encapsulation by faking one), moves to 4500
+//!   for IKE_AUTH / main mode 5 and everything after (ike_core::nat_t). The 4500 socket
+//!   carries the non-ESP marker (RFC 3948 §2.2) on every IKE datagram.
+//! - **On any other port** the tunnel has that one socket, framed the way real peers frame
+//!   it: when neither side is on port 500 IKE shares the port with UDP-encapsulated ESP and
+//!   every IKE datagram starts with four zero bytes (strongSwan treats an unmarked one as
+//!   ESP); a CGW on 500 talks plain IKE. A CGW that moves its own port is answered there.
+//!
+//! Either way the core answers each request where it came from (an authenticated setup
+//! message from a new port moves the SA there; after setup a CGW behind a NAT is followed,
+//! RFC 7296 §2.23, RFC 3947 §5).
 
 pub mod config;
 
@@ -22,7 +27,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
-use ike_core::{Endpoint, Event};
+use ike_core::nat_t::{IKE_PORT, NAT_T_PORT};
+use ike_core::{Endpoint, Event, NatTPorts};
 use rand::Rng;
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
@@ -49,7 +55,7 @@ pub struct ServeOptions {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("cannot listen on {addr}: {source}{}", bind_hint(.addr, .source))]
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error("cannot write records to {what}: {source}")]
     Output { what: String, source: std::io::Error },
@@ -57,11 +63,18 @@ pub enum ServeError {
     Io(#[from] std::io::Error),
 }
 
-/// One AWS tunnel: socket, endpoint, log and where its records go.
+/// One of a tunnel's sockets.
+struct Port {
+    role: PortRole,
+    socket: Arc<UdpSocket>,
+    addr: SocketAddr,
+}
+
+/// One AWS tunnel: sockets, endpoint, log and where its records go.
 struct Tunnel {
     index: usize,
-    socket: Arc<UdpSocket>,
-    local: SocketAddr,
+    /// The listen socket, and the NAT-T socket when it listens on 500.
+    ports: Vec<Port>,
     endpoint: Endpoint,
     log: TunnelLog,
     /// `None`: stdout.
@@ -92,11 +105,15 @@ impl Tunnel {
             self.write_records(clock.utc(now), &event, options)?;
         }
         while let Some(t) = self.endpoint.poll_transmit() {
-            let datagram = PortRole::Single.frame(t.src, t.dst, &t.payload);
-            tracing::debug!(tunnel = self.index + 1, dst = %t.dst, len = datagram.len(), "send");
+            let Some(port) = self.ports.iter().find(|p| p.addr == t.src) else {
+                tracing::warn!(tunnel = self.index + 1, src = %t.src, "datagram from an address we do not have: dropped");
+                continue;
+            };
+            let datagram = port.role.frame(t.src, t.dst, &t.payload);
+            tracing::debug!(tunnel = self.index + 1, src = %t.src, dst = %t.dst, len = datagram.len(), "send");
             // A peer that went away (or a route that does not exist) must not stop the
             // tunnel: the core retransmits and times out like AWS would.
-            if let Err(e) = self.socket.send_to(&datagram, t.dst).await {
+            if let Err(e) = port.socket.send_to(&datagram, t.dst).await {
                 tracing::warn!(tunnel = self.index + 1, dst = %t.dst, "send failed: {e}");
             }
         }
@@ -123,9 +140,9 @@ impl Tunnel {
         Ok(())
     }
 
-    /// A datagram from `from`: IKE goes to the endpoint; ESP shows the peer is alive;
-    /// NAT-keepalives are ignored.
-    fn receive(&mut self, now: Instant, from: SocketAddr, data: &[u8], cgw: Option<std::net::IpAddr>) {
+    /// A datagram from `from` at port `port`: IKE goes to the endpoint; ESP shows the peer
+    /// is alive; NAT-keepalives are ignored.
+    fn receive(&mut self, now: Instant, port: usize, from: SocketAddr, data: &[u8], cgw: Option<std::net::IpAddr>) {
         if cgw.is_some_and(|ip| ip != from.ip()) {
             if self.foreign == 0 {
                 tracing::warn!(tunnel = self.index + 1, %from, "datagram from an address other than the customer gateway's dropped (further ones: debug)");
@@ -135,10 +152,11 @@ impl Tunnel {
             self.foreign += 1;
             return;
         }
-        match PortRole::Single.classify(self.local, from, data) {
+        let Some(Port { role, addr: local, .. }) = self.ports.get(port) else { return };
+        match role.classify(*local, from, data) {
             Received::Ike(message) => {
-                tracing::debug!(tunnel = self.index + 1, %from, len = message.len(), "receive");
-                self.endpoint.handle(now, self.local, from, message);
+                tracing::debug!(tunnel = self.index + 1, %from, %local, len = message.len(), "receive");
+                self.endpoint.handle(now, *local, from, message);
             }
             Received::Keepalive => tracing::trace!(tunnel = self.index + 1, %from, "NAT-keepalive"),
             Received::UnmarkedIke => {
@@ -175,6 +193,37 @@ pub fn stream_file(dir: &std::path::Path, stream: &str, format: Format) -> PathB
     dir.join(format!("{stream}.{ext}"))
 }
 
+/// What to do about a port that cannot be bound.
+fn bind_hint(addr: &SocketAddr, e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::PermissionDenied if addr.port() < 1024 => format!(
+            " (ports below 1024 need root or CAP_NET_BIND_SERVICE; listening on {} also takes {NAT_T_PORT}; \
+             or listen on 4500 alone, e.g. --listen {}:4500)",
+            IKE_PORT,
+            addr.ip()
+        ),
+        std::io::ErrorKind::AddrInUse => {
+            " (another program has it: a running charon or ikesim serve? `ss -ulpn` shows who)".to_owned()
+        }
+        _ => String::new(),
+    }
+}
+
+/// Binds a tunnel's sockets: `addr`, and on port 500 also 4500 (NAT-T), as AWS listens.
+async fn bind_ports(addr: SocketAddr) -> Result<Vec<Port>, ServeError> {
+    let mut wanted = vec![(addr, PortRole::Single)];
+    if addr.port() == IKE_PORT {
+        wanted.push((SocketAddr::new(addr.ip(), NAT_T_PORT), PortRole::NatT));
+    }
+    let mut ports = Vec::new();
+    for (addr, role) in wanted {
+        let socket = UdpSocket::bind(addr).await.map_err(|source| ServeError::Bind { addr, source })?;
+        let addr = socket.local_addr()?;
+        ports.push(Port { role, socket: Arc::new(socket), addr });
+    }
+    Ok(ports)
+}
+
 /// AWS's generated PSK: 32 letters and digits, not starting with `0`.
 fn generated_psk() -> String {
     const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -203,14 +252,18 @@ async fn serve_async(config: &ServeConfig, options: &ServeOptions) -> Result<(),
     let mut tunnels = Vec::new();
     for (index, t) in config.tunnel.iter().enumerate() {
         let addr = t.listen.get_ref().0;
-        let socket = UdpSocket::bind(addr).await.map_err(|source| ServeError::Bind { addr, source })?;
-        let local = socket.local_addr()?;
+        let ports = bind_ports(addr).await?;
+        let local = ports[0].addr;
         let (psk, generated) = match &t.aws.pre_shared_key {
             Some(p) => (p.0.clone(), false),
             None => (generated_psk(), true),
         };
         let endpoint_config = t.aws.endpoint_config(&psk, local.ip());
-        let endpoint = Endpoint::new(endpoint_config, local, rand::random());
+        let mut endpoint = Endpoint::new(endpoint_config, local, rand::random());
+        if let Some(nat_t) = ports.get(1) {
+            endpoint.set_nat_t_ports(NatTPorts { local: Some(nat_t.addr.port()), peer: None });
+        }
+        let also = ports.get(1).map_or(String::new(), |p| format!(" and {} (NAT-T)", p.addr));
         let log = TunnelLog::new(&config.vpn_connection_id, local.ip());
         let file = match &options.out {
             Some(dir) => {
@@ -225,45 +278,37 @@ async fn serve_async(config: &ServeConfig, options: &ServeOptions) -> Result<(),
         let to = file.as_ref().map_or_else(|| "stdout".to_owned(), |(p, _)| p.display().to_string());
         // What the user needs to point a CGW here: not a diagnostic, so not via tracing.
         eprintln!(
-            "ikesim serve: tunnel {} listening on {local} (log stream {} -> {to}){psk_note}",
+            "ikesim serve: tunnel {} listening on {local}{also} (log stream {} -> {to}){psk_note}",
             index + 1,
             log.stream
         );
-        tunnels.push(Tunnel {
-            index,
-            socket: Arc::new(socket),
-            local,
-            endpoint,
-            log,
-            file,
-            foreign: 0,
-            esp: 0,
-            unmarked_warned: false,
-        });
+        tunnels.push(Tunnel { index, ports, endpoint, log, file, foreign: 0, esp: 0, unmarked_warned: false });
     }
 
     let clock = Clock { t0: Instant::now(), start: Utc::now() };
-    let (tx, mut rx) = mpsc::channel::<(usize, SocketAddr, Vec<u8>)>(1024);
+    let (tx, mut rx) = mpsc::channel::<(usize, usize, SocketAddr, Vec<u8>)>(1024);
     let mut readers = Vec::new();
     for t in &tunnels {
-        let (socket, tx, index) = (t.socket.clone(), tx.clone(), t.index);
-        readers.push(tokio::spawn(async move {
-            let mut buf = vec![0u8; MAX_DATAGRAM];
-            loop {
-                match socket.recv_from(&mut buf).await {
-                    Ok((n, from)) => {
-                        if tx.send((index, from, buf[..n].to_vec())).await.is_err() {
-                            break;
+        for (port, p) in t.ports.iter().enumerate() {
+            let (socket, tx, index) = (p.socket.clone(), tx.clone(), t.index);
+            readers.push(tokio::spawn(async move {
+                let mut buf = vec![0u8; MAX_DATAGRAM];
+                loop {
+                    match socket.recv_from(&mut buf).await {
+                        Ok((n, from)) => {
+                            if tx.send((index, port, from, buf[..n].to_vec())).await.is_err() {
+                                break;
+                            }
+                        }
+                        // E.g. an ICMP error reported on the socket: not the end of the tunnel.
+                        Err(e) => {
+                            tracing::debug!(tunnel = index + 1, "receive error: {e}");
+                            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
                         }
                     }
-                    // E.g. an ICMP error reported on the socket: not the end of the tunnel.
-                    Err(e) => {
-                        tracing::debug!(tunnel = index + 1, "receive error: {e}");
-                        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-                    }
                 }
-            }
-        }));
+            }));
+        }
     }
     drop(tx);
 
@@ -302,8 +347,8 @@ async fn serve_async(config: &ServeConfig, options: &ServeOptions) -> Result<(),
                 break Ok(());
             }
             got = rx.recv() => {
-                let Some((index, from, data)) = got else { break Ok(()) };
-                tunnels[index].receive(Instant::now(), from, &data, config.cgw.outside_ip);
+                let Some((index, port, from, data)) = got else { break Ok(()) };
+                tunnels[index].receive(Instant::now(), port, from, &data, config.cgw.outside_ip);
             }
             () = timer => {
                 let now = Instant::now();

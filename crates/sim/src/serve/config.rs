@@ -39,8 +39,12 @@ vpn_connection_id = "vpn-0123456789abcdef0"
 [[tunnel]]
 # The tunnel's outside IP and UDP port. AWS identifies itself (IDr) by this address, and
 # its IP names the log stream. A file may only name loopback addresses; bind anything else
-# with --listen on the command line. The socket behaves like a NAT-T (4500) socket: IKE
-# datagrams carry the four-byte non-ESP marker unless one side uses port 500.
+# with --listen on the command line.
+# - Port 500 (needs root): the tunnel listens on 500 and 4500, as AWS does; a CGW starts
+#   on 500 and moves to 4500 once it detects a NAT (strongSwan with kernel-libipsec
+#   always does). On 4500, IKE datagrams carry the four-byte non-ESP marker.
+# - Any other port: that one socket; IKE datagrams carry the non-ESP marker unless the
+#   CGW is on port 500 (point the CGW's remote port here).
 listen = "127.0.1.1:4500"
 
 # AWS's tunnel options, as a scenario's [tunnel.aws] table spells them. The values shown
