@@ -42,6 +42,15 @@ fn text_format_and_2022_schema_carry_the_same_records() {
 }
 
 #[test]
+fn diagnostics_into_a_pipe_have_no_colour_codes() {
+    let out = common::run(&["-vv", "run", "ikev2-happy", "--duration", "1s"]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("DEBUG"), "-vv shows diagnostics: {err}");
+    assert!(!err.contains('\u{1b}'), "ANSI escapes in piped stderr: {err}");
+}
+
+#[test]
 fn list_shows_builtin_scenarios() {
     let out = run_ok(&["list"]);
     assert!(out.lines().any(|l| l.starts_with("ikev2-happy ")), "{out}");
