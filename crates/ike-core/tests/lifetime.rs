@@ -783,7 +783,13 @@ fn delete_crossing_a_child_rekey(delete_ms: i64) {
     let refusal = c.iter().find(|d| header(d).0 == CCSA).expect("the CGW's answer");
     assert_eq!(header(refusal), (CCSA, ike, 0, true, true));
     assert_eq!(types(&open(&pair, refusal)), [PayloadType::NOTIFY]);
-    assert!(notify(&open(&pair, refusal), NotifyType::CHILD_SA_NOT_FOUND).is_some());
+    let not_found = open(&pair, refusal);
+    let not_found = notify(&not_found, NotifyType::CHILD_SA_NOT_FOUND).expect("CHILD_SA_NOT_FOUND");
+    assert_eq!(
+        (not_found.protocol, &not_found.spi[..]),
+        (ProtocolId::ESP, &a1.to_be_bytes()[..]),
+        "names the SA (§3.10)"
+    );
     let delete = c.iter().find(|d| header(d).0 == INFO).expect("the CGW's DELETE");
     assert_eq!((header(delete), delete.at), ((INFO, ike, 2, true, false), d));
     assert_eq!(open(&pair, delete), [delete_esp(c1)]);

@@ -187,21 +187,33 @@ impl IkeSa {
     }
 
     fn respond_error(&mut self, ctx: &mut Ctx<'_>, id: u32, ty: NotifyType, data: Vec<u8>) {
-        self.send_protected_response(ctx, ExchangeType::CREATE_CHILD_SA, id, &[Payload::Notify(Notify::new(ty, data))]);
+        self.respond_notify(ctx, id, Notify::new(ty, data));
+    }
+
+    fn respond_notify(&mut self, ctx: &mut Ctx<'_>, id: u32, notify: Notify) {
+        self.send_protected_response(ctx, ExchangeType::CREATE_CHILD_SA, id, &[Payload::Notify(notify)]);
         self.emit(ctx, EventKind::CreateChildResponseSent { id });
     }
 
     fn answer_child_request(&mut self, ctx: &mut Ctx<'_>, id: u32, payloads: &[Payload]) {
         // REKEY_SA names the SA by the SPI the peer receives with: our outbound SPI.
-        let rekeyed = notify_of(payloads, NotifyType::REKEY_SA).map(|n| spi32(&n.spi));
-        let old_spi_in = match rekeyed {
-            Some(spi) => {
-                let old = spi.and_then(|spi| self.children.iter().find(|c| c.spi_out == spi && !c.superseded));
+        let rekey_sa = notify_of(payloads, NotifyType::REKEY_SA);
+        let old_spi_in = match rekey_sa {
+            Some(n) => {
+                let old =
+                    spi32(&n.spi).and_then(|spi| self.children.iter().find(|c| c.spi_out == spi && !c.superseded));
                 match old {
                     Some(c) => Some(c.spi_in),
                     None => {
+                        // It names the SA it did not find, as REKEY_SA did (§3.10).
+                        let not_found = Notify {
+                            protocol: n.protocol,
+                            spi: n.spi.clone(),
+                            ty: NotifyType::CHILD_SA_NOT_FOUND,
+                            data: Vec::new(),
+                        };
                         self.emit(ctx, EventKind::CreateChildRequestProcessed { id });
-                        self.respond_error(ctx, id, NotifyType::CHILD_SA_NOT_FOUND, Vec::new());
+                        self.respond_notify(ctx, id, not_found);
                         return;
                     }
                 }
