@@ -339,16 +339,23 @@ fn main_mode_and_quick_mode_with_pfs() {
     assert_eq!(nat_ds(&mm4), [natd(CGW_ADDR), natd(AWS_ADDR)]);
     assert_eq!(ke_of(&mm3).map(Vec::len), Some(256), "MODP-2048");
 
-    // Messages 5 and 6 (decrypted): each side's IP address as its ID, and its HASH.
+    // Messages 5 and 6 (decrypted): each side's IP address as its ID, and its HASH; the
+    // CGW's first ISAKMP SA with AWS says INITIAL-CONTACT (RFC 2407 §4.6.3.3), about the
+    // new SA.
     let capture = V1Capture::of(&pair);
     let open = |d: &Datagram| capture.open(&pair.aws.secrets, &d.bytes);
     let ip = |s: &str| addr(s).ip();
     for (d, who) in [(&c[2], CGW_ADDR), (&a[2], AWS_ADDR)] {
         let p = open(d);
-        assert_eq!(types(&p), [PayloadType::ID, PayloadType::HASH]);
         assert_eq!(ids_of(&p), [Id::from_ip(ip(who))]);
         assert!(matches!(&p[1], Payload::Hash(h) if h.len() == 32));
     }
+    let (mm5, mm6) = (open(&c[2]), open(&a[2]));
+    assert_eq!(types(&mm5), [PayloadType::ID, PayloadType::HASH, PayloadType::NOTIFICATION]);
+    assert_eq!(types(&mm6), [PayloadType::ID, PayloadType::HASH]);
+    let contact = only_notification(&mm5[2..]);
+    assert_eq!((contact.ty, contact.protocol), (NotifyType::INITIAL_CONTACT, protocol::ISAKMP));
+    assert_eq!(cookies(&contact.spi), v1_ike_established(&pair.aws).0);
 
     // Quick mode: the SAs carry the inbound SPIs, the KEs are PFS in MODP-2048, and the
     // client IDs are the route-based 0.0.0.0/0 on both sides.

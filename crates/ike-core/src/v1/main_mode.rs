@@ -8,7 +8,8 @@ use std::time::Duration;
 use ike_crypto::v1::{hash_i, hash_r, nat_d, phase1_iv, phase1_keys, skeyid_psk, Cbc, Hash};
 use ike_crypto::KeyExchange;
 use ike_wire::v1::{
-    doi, id_type, ike_attr, protocol, Body, ExchangeType, Id, Message, NotifyType, Payload, Proposal, Sa, Transform,
+    doi, id_type, ike_attr, protocol, Body, ExchangeType, Id, Message, Notification, NotifyType, Payload, Proposal, Sa,
+    Transform,
 };
 use ike_wire::DhGroup;
 
@@ -328,8 +329,13 @@ impl Phase1Sa {
         let (Some(keys), Some(mm)) = (self.keys.as_ref(), self.mm.as_ref()) else { return };
         let id = own_id(self.local);
         let h = hash_i(&keys.prf, &keys.skeyid, &mm.g_xi, &mm.g_xr, self.cky_i, self.cky_r, &mm.sai_b, &id.body());
-        let (datagram, next_iv) =
-            self.encrypted(keys, ExchangeType::IDENTITY_PROTECTION, 0, &keys.iv, &[id, Payload::Hash(h)]);
+        let mut payloads = vec![id, Payload::Hash(h)];
+        // A first ISAKMP SA with the peer says so, as strongSwan does (a phase 1 rekey
+        // replaces an SA the peer should keep until it is deleted).
+        if ctx.config.initial_contact && self.replaces.is_none() {
+            payloads.push(Payload::Notification(Notification::initial_contact(self.cky_i, self.cky_r)));
+        }
+        let (datagram, next_iv) = self.encrypted(keys, ExchangeType::IDENTITY_PROTECTION, 0, &keys.iv, &payloads);
         if let Some(keys) = self.keys.as_mut() {
             keys.iv = next_iv;
         }
@@ -347,9 +353,11 @@ impl Phase1Sa {
             let mm = self.mm.as_ref()?;
             let expected =
                 hash_i(&keys.prf, &keys.skeyid, &mm.g_xi, &mm.g_xr, self.cky_i, self.cky_r, &mm.sai_b, &id.body());
-            (got == &expected).then_some(next_iv)
+            let initial_contact =
+                payloads.iter().any(|p| matches!(p, Payload::Notification(n) if n.ty == NotifyType::INITIAL_CONTACT));
+            (got == &expected).then_some((next_iv, initial_contact))
         });
-        let Some(next_iv) = verified else {
+        let Some((next_iv, initial_contact)) = verified else {
             tracing::debug!(cky_i = self.cky_i, "main mode message 5 does not decrypt with our PSK");
             self.close();
             self.emit(ctx, EventKind::PayloadDecryptionFailed);
@@ -358,6 +366,10 @@ impl Phase1Sa {
         // An initiator that moved to its NAT-T port for message 5 takes us along.
         self.last_heard = ctx.now;
         self.ends().move_with_peer(ctx.arrival);
+        if initial_contact {
+            // Every other SA with this peer is stale: it rebooted (RFC 2407 §4.6.3.3).
+            *ctx.initial_contact = Some((self.remote.ip(), self.cky_i, self.cky_r));
+        }
         let Some(keys) = self.keys.as_ref() else { return };
         let Some(mm) = self.mm.as_ref() else { return };
         let id = own_id(self.local);

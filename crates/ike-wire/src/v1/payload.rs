@@ -34,6 +34,12 @@ impl Notification {
         Notification::dpd(NotifyType::R_U_THERE_ACK, cky_i, cky_r, sequence)
     }
 
+    /// INITIAL-CONTACT (RFC 2407 §4.6.3.3): about the new ISAKMP SA (SPI = CKY-I | CKY-R);
+    /// every other SA with the sender is stale.
+    pub fn initial_contact(cky_i: u64, cky_r: u64) -> Self {
+        Notification::new(NotifyType::INITIAL_CONTACT, protocol::ISAKMP, cookies(cky_i, cky_r), Vec::new())
+    }
+
     fn dpd(ty: NotifyType, cky_i: u64, cky_r: u64, sequence: u32) -> Self {
         Notification::new(ty, protocol::ISAKMP, cookies(cky_i, cky_r), sequence.to_be_bytes().to_vec())
     }
