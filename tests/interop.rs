@@ -1,6 +1,7 @@
 //! Interop with a real peer, both ways round:
 //! - `ikesim serve` (the simulated AWS endpoint) against a real strongSwan charon as the CGW,
-//!   IKEv2 and IKEv1 (main mode + quick mode);
+//!   IKEv2 and IKEv1 (main mode + quick mode), including a charon SIGKILLed halfway through
+//!   its authentication and one that comes back with INITIAL_CONTACT after a SIGKILL;
 //! - `ikesim connect` (the simulated CGW) against a strongSwan responder (the script's
 //!   `respond` mode), IKEv2 and IKEv1.
 //!
@@ -10,21 +11,36 @@
 //!
 //! Needs root, /dev/net/tun and strongSwan (`strongswan-charon strongswan-swanctl
 //! libstrongswan-standard-plugins libcharon-extra-plugins`, see .ci/run); without them each
-//! test fails at once, saying what is missing. Each test has its own charon (private /run,
-//! UDP ports 24000+10n and +1, work directory $TMPDIR/ikesim-interop/<name>) and its own
-//! ikesim address (`serve` on 127.0.1.(100+n), port chosen by the OS; `connect`'s CGW on
-//! 127.0.2.(100+n)), so they run in parallel; the slowest (DPD) takes about 50 s, the
-//! `connect --stay` rekey 30 s. The fixed ports and directories mean two runs of this suite
-//! at the same time disturb each other. The last tests check `serve`'s and `connect`'s
-//! command lines (and `connect` against `serve`) and need no strongSwan.
+//! test fails at once, saying what is missing.
+//!
+//! Tests run in parallel, and so may two runs of this suite (two checkouts, two target
+//! directories): nothing is fixed that a second run would also take.
+//! - charon's two UDP ports (it binds them on every address) are free ports the OS hands
+//!   out at run time; if another process takes one before charon binds it, charon is
+//!   started again on other ports (the script exits with 3 when charon could not bind).
+//! - Each run works in `$TMPDIR/ikesim-interop/<pid of the test process>/<test>/` (configs,
+//!   `charon.log`, the pid files). Every charon has its own /run (mount namespace).
+//! - An interrupted run (killed before its Drops ran) leaves charons and `ikesim serve`s
+//!   running: the next run stops them and removes that directory, once its process is gone,
+//!   killing only a process its pid file names that is a charon started with that
+//!   directory's configuration (or an `ikesim serve` of that directory's serve.toml).
+//! - Test `n` has its own ikesim address within the run: `serve` on 127.0.1.(100+n) (port
+//!   chosen by the OS), `connect`'s CGW on 127.0.2.(100+n). Another run uses the same
+//!   addresses on other ports, which is no conflict.
+//!
+//! The slowest tests wait on AWS's timers: DPD (about 50 s), INITIAL_CONTACT (46 s: no DPD
+//! time-out for the stale SA), the half-open SA (about 31 s), the `connect --stay` rekey
+//! (30 s). The last tests check `serve`'s and `connect`'s command lines (and `connect`
+//! against `serve`) and need no strongSwan.
 
 mod common;
 
 use std::io::{BufRead, BufReader, Read};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -106,6 +122,8 @@ impl Serve {
             .stderr(Stdio::piped())
             .spawn()
             .expect("start ikesim serve");
+        // For the next run, should this one be killed before it can stop serve (see run_dir).
+        let _ = std::fs::write(dir.join("serve.pid"), child.id().to_string());
         let (stdout, stderr) = (Arc::new(Mutex::new(String::new())), Arc::new(Mutex::new(String::new())));
         collect(child.stdout.take().expect("stdout"), stdout.clone());
         collect(child.stderr.take().expect("stderr"), stderr.clone());
@@ -177,8 +195,37 @@ impl Drop for Serve {
 /// One strongSwan charon driven by tests/interop/strongswan-peer.sh.
 struct Peer {
     dir: PathBuf,
+    /// `start` (an initiator for `ikesim serve`) or `respond`.
+    mode: &'static str,
     env: Vec<(String, String)>,
+    /// charon's IKE port and NAT-T port (it moves there after IKE_SA_INIT).
+    port: u16,
     natt_port: u16,
+    /// How many charons this peer has started: each restart keeps the log of the one
+    /// before as `charon.log.<n>`.
+    starts: u32,
+}
+
+/// Two UDP ports for a charon, its IKE port and its NAT-T port, free right now: the OS
+/// picks them on the wildcard address, which charon binds, and none is handed out twice
+/// in this run. Another process may still take one before charon binds it:
+/// [`Peer::start_charon`] then tries other ports.
+fn free_udp_ports() -> (u16, u16) {
+    static GIVEN: Mutex<Vec<u16>> = Mutex::new(Vec::new());
+    let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+    // Each socket stays bound until both ports are chosen, so the two differ.
+    let mut held = Vec::new();
+    let mut ports = Vec::new();
+    while ports.len() < 2 {
+        let socket = UdpSocket::bind("0.0.0.0:0").expect("bind a UDP socket to find a free port");
+        let port = socket.local_addr().expect("the socket's address").port();
+        if !given.contains(&port) {
+            given.push(port);
+            ports.push(port);
+        }
+        held.push(socket);
+    }
+    (ports[0], ports[1])
 }
 
 impl Peer {
@@ -186,54 +233,69 @@ impl Peer {
         common::repo().join("tests/interop/strongswan-peer.sh")
     }
 
-    /// Writes the configuration and starts charon (ports `port` and `port + 1`).
-    fn start(dir: &Path, sim: SocketAddr, port: u16, settings: &[(&str, &str)]) -> Peer {
-        let mut env: Vec<(String, String)> = vec![
-            ("WORKDIR".into(), dir.join("charon").display().to_string()),
-            ("SIM_HOST".into(), sim.ip().to_string()),
-            ("SIM_PORT".into(), sim.port().to_string()),
-            ("PEER_PORT".into(), port.to_string()),
-            ("PEER_NATT_PORT".into(), (port + 1).to_string()),
-            ("PSK".into(), PSK.into()),
-        ];
+    /// Writes the configuration and starts charon, the CGW of `ikesim serve` at `sim`.
+    fn start(dir: &Path, sim: SocketAddr, settings: &[(&str, &str)]) -> Peer {
+        let env = [("SIM_HOST", sim.ip().to_string()), ("SIM_PORT", sim.port().to_string())];
+        Peer::launch(dir, "start", &env, settings)
+    }
+
+    /// Writes a responder configuration and starts charon: it only listens, accepting the
+    /// simulated CGW of `ikesim connect` at `cgw`.
+    fn respond(dir: &Path, cgw: &str, settings: &[(&str, &str)]) -> Peer {
+        Peer::launch(dir, "respond", &[("CGW_HOST", cgw.into())], settings)
+    }
+
+    fn launch(dir: &Path, mode: &'static str, env: &[(&str, String)], settings: &[(&str, &str)]) -> Peer {
+        let charon = dir.join("charon");
+        let mut all: Vec<(String, String)> =
+            vec![("WORKDIR".into(), charon.display().to_string()), ("PSK".into(), PSK.into())];
+        all.extend(env.iter().map(|(k, v)| ((*k).to_owned(), v.clone())));
         for (k, v) in settings {
-            env.retain(|(key, _)| key != k);
-            env.push(((*k).into(), (*v).into()));
+            all.retain(|(key, _)| key != k);
+            all.push(((*k).into(), (*v).into()));
         }
-        let peer = Peer { dir: dir.join("charon"), env, natt_port: port + 1 };
-        let out = peer.run("start");
-        assert!(out.status.success(), "strongSwan did not start:\n{}{}", text(&out.stdout), text(&out.stderr));
+        // Built before charon starts, so that its Drop stops charon whatever happens next.
+        let mut peer = Peer { dir: charon, mode, env: all, port: 0, natt_port: 0, starts: 0 };
+        peer.start_charon();
         peer
     }
 
-    /// Writes a responder configuration and starts charon on `port` (and `port + 1`): it
-    /// only listens, accepting the simulated CGW of `ikesim connect` at `cgw`.
-    fn respond(dir: &Path, cgw: &str, port: u16, settings: &[(&str, &str)]) -> Peer {
-        let mut env: Vec<(String, String)> = vec![
-            ("WORKDIR".into(), dir.join("charon").display().to_string()),
-            ("CGW_HOST".into(), cgw.into()),
-            ("PEER_PORT".into(), port.to_string()),
-            ("PEER_NATT_PORT".into(), (port + 1).to_string()),
-            ("PSK".into(), PSK.into()),
-        ];
-        for (k, v) in settings {
-            env.retain(|(key, _)| key != k);
-            env.push(((*k).into(), (*v).into()));
+    /// Starts charon on two free ports; other ports when it could not bind them (exit
+    /// status 3 of the script).
+    fn start_charon(&mut self) {
+        if self.starts > 0 {
+            let _ = std::fs::rename(self.dir.join("charon.log"), self.dir.join(format!("charon.log.{}", self.starts)));
         }
-        let peer = Peer { dir: dir.join("charon"), env, natt_port: port + 1 };
-        let out = peer.run("respond");
-        assert!(out.status.success(), "strongSwan did not start:\n{}{}", text(&out.stdout), text(&out.stderr));
-        peer
+        self.starts += 1;
+        for attempt in 1..=5 {
+            let (port, natt_port) = free_udp_ports();
+            (self.port, self.natt_port) = (port, natt_port);
+            self.env.retain(|(k, _)| k != "PEER_PORT" && k != "PEER_NATT_PORT");
+            self.env.push(("PEER_PORT".into(), port.to_string()));
+            self.env.push(("PEER_NATT_PORT".into(), natt_port.to_string()));
+            let out = self.run(self.mode);
+            if out.status.success() {
+                return;
+            }
+            if out.status.code() != Some(3) || attempt == 5 {
+                panic!("strongSwan did not start ({}):\n{}{}", out.status, text(&out.stdout), text(&out.stderr));
+            }
+        }
+    }
+
+    /// A fresh charon with the same configuration (on new ports), after `kill`.
+    fn restart(&mut self) {
+        self.start_charon();
+    }
+
+    fn command(&self, command: &str) -> Command {
+        let mut cmd = Command::new("sh");
+        cmd.arg(Self::script()).arg(command).envs(self.env.iter().map(|(k, v)| (k, v))).stdin(Stdio::null());
+        cmd
     }
 
     fn run(&self, command: &str) -> Output {
-        Command::new("sh")
-            .arg(Self::script())
-            .arg(command)
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::null())
-            .output()
-            .expect("run strongswan-peer.sh")
+        self.command(command).output().expect("run strongswan-peer.sh")
     }
 
     /// `swanctl --list-sas`.
@@ -241,8 +303,14 @@ impl Peer {
         text(&self.run("list").stdout)
     }
 
+    /// The log of the charon running now (the last one started).
     fn log(&self) -> String {
         std::fs::read_to_string(self.dir.join("charon.log")).unwrap_or_default()
+    }
+
+    /// The log of the charon before the last restart, if any.
+    fn previous_log(&self) -> Option<String> {
+        std::fs::read_to_string(self.dir.join(format!("charon.log.{}", self.starts.checked_sub(1)?))).ok()
     }
 }
 
@@ -256,28 +324,190 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// A test's two ends: ikesim serve and strongSwan.
+/// This run's work directory, `$TMPDIR/ikesim-interop/<pid>`, one subdirectory per test.
+/// The first call clears up after earlier runs that are over: a directory named after a
+/// process that is no longer this suite's is removed, after its charons and `ikesim serve`s
+/// are stopped, which an interrupted run leaves running (the script's `reap` signals only
+/// a charon started from that directory, [`reap_serve`] only a serve with its
+/// configuration). Directories of a run still going (another checkout, another target
+/// directory) are left alone.
+fn run_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let base = std::env::temp_dir().join("ikesim-interop");
+        let me = std::process::id();
+        let live = |pid: u32| {
+            pid != me && std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.starts_with("interop"))
+        };
+        for entry in std::fs::read_dir(&base).into_iter().flatten().flatten() {
+            // Only <pid> directories: anything else is not this layout's.
+            let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else { continue };
+            if live(pid) {
+                continue;
+            }
+            for test in std::fs::read_dir(entry.path()).into_iter().flatten().flatten() {
+                reap_serve(&test.path());
+                let charon = test.path().join("charon");
+                if charon.join("charon.pid").exists() {
+                    let _ = Command::new("sh")
+                        .arg(Peer::script())
+                        .arg("reap")
+                        .env("WORKDIR", &charon)
+                        .stdin(Stdio::null())
+                        .output();
+                }
+            }
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+        let dir = base.join(me.to_string());
+        std::fs::create_dir_all(&dir).expect("create the run's directory");
+        dir
+    })
+}
+
+/// Kills the `ikesim serve` a test in `dir` started, if it still runs: the process its
+/// `serve.pid` names, if that is an ikesim whose command line names `dir`'s serve.toml.
+fn reap_serve(dir: &Path) {
+    let Some(pid) = std::fs::read_to_string(dir.join("serve.pid")).ok().and_then(|p| p.trim().parse::<u32>().ok())
+    else {
+        return;
+    };
+    let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else { return };
+    let args: Vec<String> = cmdline.split(|&b| b == 0).map(|a| String::from_utf8_lossy(a).into_owned()).collect();
+    let config = dir.join("serve.toml").display().to_string();
+    let is_ikesim = args.first().is_some_and(|exe| exe.ends_with("/ikesim"));
+    if is_ikesim && args.get(1).is_some_and(|a| a == "serve") && args.contains(&config) {
+        let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+    }
+}
+
+/// A fresh directory for one test of this run.
+fn test_dir(name: &str) -> PathBuf {
+    let dir = run_dir().join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create test directory");
+    dir
+}
+
+/// A UDP relay between charon and `ikesim serve`, a NAT in effect: charon sends to `addr`
+/// (on serve's IP, so serve's identity is still the one charon expects), and each of
+/// charon's source addresses gets its own socket on 127.0.0.1 that talks to serve. While
+/// `blocking`, charon's IKE_AUTH requests (IKEv2) and encrypted main mode messages (IKEv1
+/// message 5) are dropped and counted: IKE_SA_INIT (main mode 1 to 4) is answered, the
+/// authentication never arrives.
+struct Relay {
+    addr: SocketAddr,
+    blocking: Arc<AtomicBool>,
+    dropped: Arc<AtomicUsize>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// An IKE message behind the non-ESP marker that the relay holds back: an IKEv2 IKE_AUTH
+/// (exchange type 35) or an IKEv1 main mode (2) message with the encryption flag.
+fn held_back(datagram: &[u8]) -> bool {
+    let Some(ike) = datagram.strip_prefix(&[0u8; 4][..]) else { return false };
+    if ike.len() < 28 {
+        return false;
+    }
+    match (ike[17] >> 4, ike[18]) {
+        (2, 35) => true,
+        (1, 2) => ike[19] & 1 != 0,
+        _ => false,
+    }
+}
+
+impl Relay {
+    fn start(ip: IpAddr, serve: SocketAddr) -> Relay {
+        let inside = UdpSocket::bind((ip, 0)).expect("bind the relay");
+        inside.set_nonblocking(true).expect("non-blocking relay socket");
+        let addr = inside.local_addr().expect("the relay's address");
+        let (blocking, dropped, stop) =
+            (Arc::new(AtomicBool::new(false)), Arc::new(AtomicUsize::new(0)), Arc::new(AtomicBool::new(false)));
+        let (b, d, s) = (blocking.clone(), dropped.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            let mut nat: Vec<(SocketAddr, UdpSocket)> = Vec::new();
+            let mut buf = vec![0u8; 65_536];
+            while !s.load(Ordering::SeqCst) {
+                let mut idle = true;
+                while let Ok((n, from)) = inside.recv_from(&mut buf) {
+                    idle = false;
+                    if b.load(Ordering::SeqCst) && held_back(&buf[..n]) {
+                        d.fetch_add(1, Ordering::SeqCst);
+                        continue;
+                    }
+                    let i = match nat.iter().position(|(charon, _)| *charon == from) {
+                        Some(i) => i,
+                        None => {
+                            let outside = UdpSocket::bind("127.0.0.1:0").expect("bind a relay socket");
+                            outside.set_nonblocking(true).expect("non-blocking relay socket");
+                            nat.push((from, outside));
+                            nat.len() - 1
+                        }
+                    };
+                    let _ = nat[i].1.send_to(&buf[..n], serve);
+                }
+                for (charon, outside) in &nat {
+                    while let Ok((n, _)) = outside.recv_from(&mut buf) {
+                        idle = false;
+                        let _ = inside.send_to(&buf[..n], charon);
+                    }
+                }
+                if idle {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            }
+        });
+        Relay { addr, blocking, dropped, stop, thread: Some(thread) }
+    }
+
+    fn block(&self, on: bool) {
+        self.blocking.store(on, Ordering::SeqCst);
+    }
+
+    fn dropped(&self) -> usize {
+        self.dropped.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// A test's two ends: ikesim serve and strongSwan (through a relay, for some).
 struct Interop {
     serve: Serve,
     peer: Peer,
+    relay: Option<Relay>,
 }
 
-/// Test `n` (unique per test) gets ikesim on 127.0.1.(100+n) and charon on ports
-/// 24000+10n and +1.
+/// Test `n` (unique per test within the suite) gets ikesim on 127.0.1.(100+n); charon's
+/// ports are whatever is free.
 fn interop(name: &str, n: u16, aws_options: &str, peer: &[(&str, &str)]) -> Interop {
     interop_with(name, n, aws_options, peer, false)
 }
 
 fn interop_with(name: &str, n: u16, aws_options: &str, peer: &[(&str, &str)], out: bool) -> Interop {
+    interop_full(name, n, aws_options, peer, out, false)
+}
+
+/// charon talks to serve through a [`Relay`] (not blocking yet).
+fn interop_relayed(name: &str, n: u16, aws_options: &str, peer: &[(&str, &str)]) -> Interop {
+    interop_full(name, n, aws_options, peer, false, true)
+}
+
+fn interop_full(name: &str, n: u16, aws_options: &str, peer: &[(&str, &str)], out: bool, relay: bool) -> Interop {
     require_strongswan();
-    // The same directory every run, so a charon left over from an interrupted run (it
-    // would hold this test's ports) is found by its pid file and stopped.
-    let dir = std::env::temp_dir().join("ikesim-interop").join(name);
-    let _ = std::fs::remove_dir_all(dir.join("logs"));
-    std::fs::create_dir_all(&dir).expect("create test directory");
+    let dir = test_dir(name);
     let serve = Serve::start(&dir, &format!("127.0.1.{}", 100 + n), aws_options, out);
-    let peer = Peer::start(&dir, serve.addr, 24_000 + 10 * n, peer);
-    Interop { serve, peer }
+    let relay = relay.then(|| Relay::start(serve.addr.ip(), serve.addr));
+    let peer = Peer::start(&dir, relay.as_ref().map_or(serve.addr, |r| r.addr), peer);
+    Interop { serve, peer, relay }
 }
 
 impl Interop {
@@ -287,9 +517,16 @@ impl Interop {
             let lines: Vec<&str> = s.lines().collect();
             lines[lines.len().saturating_sub(n)..].join("\n")
         };
+        let mut extra = String::new();
+        if let Some(relay) = &self.relay {
+            extra += &format!("--- relay: {} datagrams held back ---\n", relay.dropped());
+        }
+        if let Some(log) = self.peer.previous_log() {
+            extra += &format!("--- charon.log of the charon before (tail) ---\n{}\n", tail(log, 40));
+        }
         format!(
             "\n--- AWS records ---\n{}\n--- ikesim serve stderr (tail) ---\n{}\n--- swanctl --list-sas ---\n{}\n\
-             --- charon.log (tail) ---\n{}\n",
+             {extra}--- charon.log (tail) ---\n{}\n",
             self.serve.details().join("\n"),
             tail(self.serve.stderr(), 60),
             self.peer.list(),
@@ -299,14 +536,27 @@ impl Interop {
 
     /// Waits for a record whose `details` contains `needle`; returns it.
     fn wait_record(&self, needle: &str, timeout: Duration) -> Value {
+        self.wait_records(needle, 1, timeout).swap_remove(0)
+    }
+
+    /// Waits until `count` records' `details` contain `needle`; returns them all.
+    fn wait_records(&self, needle: &str, count: usize, timeout: Duration) -> Vec<Value> {
         let deadline = Instant::now() + timeout;
         loop {
-            if let Some(r) =
-                self.serve.records().into_iter().find(|r| r["details"].as_str().is_some_and(|d| d.contains(needle)))
-            {
-                return r;
+            let found: Vec<Value> = self
+                .serve
+                .records()
+                .into_iter()
+                .filter(|r| r["details"].as_str().is_some_and(|d| d.contains(needle)))
+                .collect();
+            if found.len() >= count {
+                return found;
             }
-            assert!(Instant::now() < deadline, "no AWS record with {needle:?} within {timeout:?}{}", self.report());
+            assert!(
+                Instant::now() < deadline,
+                "not {count} AWS records with {needle:?} within {timeout:?}{}",
+                self.report()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -673,15 +923,189 @@ fn ikev1_strongswan_terminating_deletes_phase_2_then_phase_1() {
     assert!(!t.peer.list().contains("sim:"), "{}", t.report());
 }
 
+// strongSwan dying mid-exchange, and coming back after dying, against `ikesim serve`.
+
+/// The half-open SA AWS drops when the CGW never authenticates (AWS's half-open timeout:
+/// 30 s after it answered IKE_SA_INIT).
+const HALF_OPEN_TIMEOUT: &str = "AWS tunnel Timeout: deleting un-established Phase 1 IKE_SA with cgw: 127.0.0.1";
+
+/// AWS declaring the CGW dead by DPD: IKEv2's record, IKEv1's.
+const DPD_DEAD: [&str; 2] = ["AWS tunnel DPD timed out after", "Peer is not responsive - Declaring peer dead"];
+
+fn dpd_dead(details: &[String]) -> Option<&String> {
+    details.iter().find(|d| DPD_DEAD.iter().any(|dead| d.contains(dead)))
+}
+
+/// strongSwan starts IKE_SA_INIT (IKEv1: main mode messages 1 to 4) and AWS answers, but
+/// the relay drops its IKE_AUTH (message 5, logged by charon as `auth_sent`): charon is
+/// waiting for the answer when it is SIGKILLed. `ikesim serve` must carry on with the
+/// half-open SA; a fresh charon with the same configuration (on new ports, through the
+/// relay now letting everything through) establishes; and 30 s after the first exchange
+/// the half-open SA times out without taking the new SA down. Both charons have
+/// `unique = never`: no INITIAL_CONTACT, which makes AWS drop every other SA of the
+/// peer's address at once (the INITIAL_CONTACT tests below).
+fn strongswan_killed_before_auth(name: &str, n: u16, settings: &[(&str, &str)], version: &str, auth_sent: &str) {
+    let mut settings = settings.to_vec();
+    settings.push(("UNIQUE", "never"));
+    let mut t = interop_relayed(name, n, "", &settings);
+    let relay = t.relay.as_ref().expect("a relay");
+    relay.block(true);
+    let started = Instant::now();
+    // swanctl --initiate waits for an answer that will not come: in the background.
+    let mut initiate = t
+        .peer
+        .command("initiate")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run strongswan-peer.sh initiate");
+    t.wait_record("AWS tunnel is negotiating Phase 1 IKE_SA with cgw: 127.0.0.1", Duration::from_secs(5));
+    t.wait_log(auth_sent, Duration::from_secs(5));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while relay.dropped() == 0 {
+        assert!(Instant::now() < deadline, "the relay never held back charon's authentication{}", t.report());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = t.peer.run("kill");
+    assert!(out.status.success(), "strongswan-peer.sh kill failed{}", t.report());
+    // swanctl ends when charon's socket goes away.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while initiate.try_wait().expect("wait for swanctl --initiate").is_none() {
+        if Instant::now() > deadline {
+            let _ = initiate.kill();
+            let _ = initiate.wait();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // serve is still there, and AWS never saw an authentication.
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(matches!(t.serve.child.try_wait(), Ok(None)), "ikesim serve exited{}", t.report());
+    assert!(!t.serve.details().iter().any(|d| d.contains("established")), "{}", t.report());
+    assert!(!t.serve.stderr().contains("panicked"), "{}", t.report());
+
+    relay.block(false);
+    t.peer.restart();
+    let (p1, p2) = t.establish();
+    t.assert_states(&p2, "established", "established");
+    assert_same_sas_of(&t, &p1, &p2, version);
+    assert!(!t.peer.log().contains("INIT_CONTACT") && !t.peer.log().contains("INITIAL_CONTACT"), "{}", t.report());
+    let details = t.serve.details();
+    let negotiating = details.iter().filter(|d| d.starts_with("AWS tunnel is negotiating Phase 1")).count();
+    assert_eq!(negotiating, 2, "one negotiation per charon{}", t.report());
+
+    // The half-open SA goes, 30 s after AWS answered the first charon; the tunnel stays up.
+    let half_open = t.wait_record(HALF_OPEN_TIMEOUT, Duration::from_secs(40).saturating_sub(started.elapsed()));
+    let took = started.elapsed();
+    assert!(took >= Duration::from_secs(29), "the half-open SA went after {took:?}{}", t.report());
+    t.assert_states(&half_open, "established", "established");
+    std::thread::sleep(Duration::from_millis(500));
+    let details = t.serve.details();
+    assert_eq!(details.iter().filter(|d| d.as_str() == HALF_OPEN_TIMEOUT).count(), 1, "{}", t.report());
+    assert!(dpd_dead(&details).is_none() && !details.iter().any(|d| d.contains("DELETE")), "{}", t.report());
+    t.assert_states(&t.last(), "established", "established");
+    assert_same_sas_of(&t, &p1, &p2, version);
+}
+
+#[test]
+fn serve_survives_strongswan_killed_before_ike_auth_and_the_half_open_sa_times_out() {
+    strongswan_killed_before_auth("killed-before-auth", 24, &[], "IKEv2", "generating IKE_AUTH request 1 [ IDi");
+}
+
+#[test]
+fn serve_survives_strongswan_killed_after_main_mode_message_4_and_the_half_open_sa_times_out() {
+    strongswan_killed_before_auth(
+        "v1-killed-before-auth",
+        25,
+        &IKEV1,
+        "IKEv1",
+        "generating ID_PROT request 0 [ ID HASH",
+    );
+}
+
+/// strongSwan is SIGKILLed with its tunnel up and comes back as a fresh charon with the
+/// same identity (on new ports): its IKE_AUTH (IKEv1: main mode message 5) carries
+/// INITIAL_CONTACT (`initial_contact` in its log), so AWS must forget the SA of the dead
+/// charon. Had it kept it, AWS's DPD would declare that one dead 10 s + 30 s after the
+/// kill: no DPD time-out may come within 46 s, while the new SA answers AWS's liveness
+/// checks (`liveness` in the new charon's log) and stays up.
+fn strongswan_reconnects_with_initial_contact(
+    name: &str,
+    n: u16,
+    settings: &[(&str, &str)],
+    version: &str,
+    initial_contact: &str,
+    liveness: &str,
+) {
+    let mut t = interop(name, n, "dpd_timeout_seconds = 30", settings);
+    let (old_p1, old_p2) = t.establish();
+    assert_same_sas_of(&t, &old_p1, &old_p2, version);
+    let out = t.peer.run("kill");
+    assert!(out.status.success(), "strongswan-peer.sh kill failed{}", t.report());
+    let killed = Instant::now();
+    t.peer.restart();
+    let out = t.initiate();
+    assert!(out.status.success(), "swanctl --initiate failed:\n{}{}", text(&out.stdout), t.report());
+    let p1 = t.wait_records("Phase 1 IKE_SA established", 2, Duration::from_secs(5)).swap_remove(1);
+    let p2 = t.wait_records("Phase 2 CHILD_SA established", 2, Duration::from_secs(5)).swap_remove(1);
+    assert_ne!(spis(&p1), spis(&old_p1), "{}", t.report());
+    t.assert_states(&p2, "established", "established");
+    assert_same_sas_of(&t, &p1, &p2, version);
+    assert!(t.peer.log().contains(initial_contact), "strongSwan sent no INITIAL_CONTACT{}", t.report());
+
+    // An idle tunnel whose CGW answers: AWS has nothing to log from here on.
+    let before = t.serve.details().len();
+    let window = Duration::from_secs(46);
+    while killed.elapsed() < window {
+        let details = t.serve.details();
+        if let Some(dead) = dpd_dead(&details) {
+            panic!(
+                "AWS kept the dead charon's SA until DPD declared it dead ({dead:?}, {:?} after the kill){}",
+                killed.elapsed(),
+                t.report()
+            );
+        }
+        t.assert_states(&t.last(), "established", "established");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    t.wait_log(liveness, Duration::from_secs(1));
+    assert_same_sas_of(&t, &p1, &p2, version);
+    let details = t.serve.details();
+    assert_eq!(details[before..], [] as [String; 0], "AWS logged more after the reconnect{}", t.report());
+}
+
+#[test]
+fn strongswan_reconnecting_with_initial_contact_replaces_the_stale_sa() {
+    strongswan_reconnects_with_initial_contact(
+        "initial-contact",
+        26,
+        &[],
+        "IKEv2",
+        "generating IKE_AUTH request 1 [ IDi N(INIT_CONTACT)",
+        "parsed INFORMATIONAL request 0 [ ]",
+    );
+}
+
+#[test]
+fn ikev1_strongswan_reconnecting_with_initial_contact_replaces_the_stale_sa() {
+    strongswan_reconnects_with_initial_contact(
+        "v1-initial-contact",
+        27,
+        &IKEV1,
+        "IKEv1",
+        "generating ID_PROT request 0 [ ID HASH N(INITIAL_CONTACT) ]",
+        "N(DPD)",
+    );
+}
+
 // `ikesim connect`: the simulated CGW against a strongSwan responder.
 
 /// `ikesim connect` (the simulated CGW on 127.0.2.(100+n)) and a strongSwan responder on
-/// 127.0.0.1, ports 24000+10n and +1.
+/// 127.0.0.1 (ports: whatever is free).
 struct ConnectTest {
     dir: PathBuf,
     peer: Peer,
     cgw: String,
-    port: u16,
     stderr: Arc<Mutex<String>>,
 }
 
@@ -690,14 +1114,12 @@ struct ConnectTest {
 /// `cgw` names one).
 fn connect_test(name: &str, n: u16, cgw: &str, peer: &[(&str, &str)]) -> ConnectTest {
     require_strongswan();
-    let dir = std::env::temp_dir().join("ikesim-interop").join(name);
-    std::fs::create_dir_all(&dir).expect("create test directory");
+    let dir = test_dir(name);
     let cgw_ip = format!("127.0.2.{}", 100 + n);
-    let port = 24_000 + 10 * n;
     let psk = if cgw.contains("pre_shared_key") { String::new() } else { format!("pre_shared_key = \"{PSK}\"\n") };
     std::fs::write(dir.join("cgw.toml"), format!("local = \"{cgw_ip}\"\n{psk}{cgw}\n")).expect("write CGW config");
-    let peer = Peer::respond(&dir, &cgw_ip, port, peer);
-    ConnectTest { dir, peer, cgw: cgw_ip, port, stderr: Arc::new(Mutex::new(String::new())) }
+    let peer = Peer::respond(&dir, &cgw_ip, peer);
+    ConnectTest { dir, peer, cgw: cgw_ip, stderr: Arc::new(Mutex::new(String::new())) }
 }
 
 impl ConnectTest {
@@ -706,7 +1128,7 @@ impl ConnectTest {
         cmd.arg("connect")
             .arg("--config")
             .arg(self.dir.join("cgw.toml"))
-            .args(["--peer", &format!("127.0.0.1:{}", self.port)])
+            .args(["--peer", &format!("127.0.0.1:{}", self.peer.port)])
             .args(extra)
             .env("NO_COLOR", "1")
             .env_remove("RUST_LOG")
@@ -1106,9 +1528,7 @@ fn connect_bad_input_exits_2_naming_file_line_and_key() {
 
 #[test]
 fn connect_to_ikesim_serve_ikev2_and_ikev1_and_nothing_there_is_a_timeout() {
-    let dir = std::env::temp_dir().join("ikesim-interop").join("connect-serve");
-    let _ = std::fs::remove_dir_all(dir.join("logs"));
-    std::fs::create_dir_all(&dir).expect("create test directory");
+    let dir = test_dir("connect-serve");
     let serve = Serve::start(&dir, "127.0.1.97", "", false);
     let cgw = |name: &str, extra: &str| {
         let f = dir.join(name);

@@ -16,14 +16,23 @@
 #   strongswan-peer.sh terminate      delete the IKE_SA (sends INFORMATIONAL/DELETE)
 #   strongswan-peer.sh kill           SIGKILL charon: it vanishes without a word
 #   strongswan-peer.sh stop           stop charon (by PID)
+#   strongswan-peer.sh reap           SIGKILL a charon left behind in WORKDIR (by an
+#                                     interrupted run), nothing else
+#
+# start/respond exit with 3 when charon could not bind PEER_PORT or PEER_NATT_PORT (it
+# is stopped again): pick other ports and retry. charon binds them on every address.
 #
 # Variables: WORKDIR (one per charon), SIM_HOST, SIM_PORT (start), CGW_HOST (respond),
 # PEER_HOST, PEER_PORT, PEER_NATT_PORT, IKE_VERSION, PSK, LOCAL_ID, REMOTE_ID,
-# IKE_PROPOSALS, ESP_PROPOSALS, LOGLEVEL. IKEv1 connections are main mode
-# (aggressive = no); an ESP proposal with a DH group means PFS. Each charon gets a
-# private /run (mount namespace) so several can run at once: the pid file path is
-# compiled in. Needs root, /dev/net/tun and the packages
-# strongswan-charon strongswan-swanctl libstrongswan-standard-plugins
+# IKE_PROPOSALS, ESP_PROPOSALS, UNIQUE (the connection's uniqueness policy: no, never,
+# keep, replace; strongSwan sends INITIAL_CONTACT unless it is never), LOGLEVEL. IKEv1
+# connections are main mode (aggressive = no); an ESP proposal with a DH group means PFS.
+# Each charon gets a private /run (mount namespace) so several can run at once: the pid
+# file path is compiled in; ours is $WORKDIR/charon.pid. The script only ever signals the
+# process that file names if it is a charon started with this WORKDIR's configuration
+# (its comm is charon and its environment has STRONGSWAN_CONF=$WORKDIR/strongswan.conf),
+# so a stale pid file never kills anything else. Needs root, /dev/net/tun and the
+# packages strongswan-charon strongswan-swanctl libstrongswan-standard-plugins
 # libcharon-extra-plugins (kernel-libipsec: userspace ESP, because these kernels have
 # XFRM but no ESP). With kernel-libipsec strongSwan FAKES a NAT (forced UDP
 # encapsulation) and floats its source port to PEER_NATT_PORT after IKE_SA_INIT.
@@ -45,6 +54,7 @@ else
 fi
 IKE_PROPOSALS=${IKE_PROPOSALS:-aes128-sha256-modp2048}
 ESP_PROPOSALS=${ESP_PROPOSALS:-aes128-sha256-modp2048}
+UNIQUE=${UNIQUE:-no}                          # strongSwan's default
 LOGLEVEL=${LOGLEVEL:-2}
 URI="unix://$W/charon.vici"
 export STRONGSWAN_CONF="$W/strongswan.conf"
@@ -101,6 +111,7 @@ connections {
     $REMOTE
     mobike = no
     send_certreq = no
+    unique = $UNIQUE
     proposals = $IKE_PROPOSALS
     local { auth = psk
             id = $LOCAL_ID }
@@ -124,17 +135,36 @@ secrets {
 EOC
 }
 
+# The pid in charon.pid if it is our charon (see the header), else nothing.
+our_charon() {
+  P=$(cat "$W/charon.pid" 2>/dev/null) || return 1
+  [ -n "$P" ] && [ "$(cat "/proc/$P/comm" 2>/dev/null)" = charon ] || return 1
+  { tr '\0' '\n' <"/proc/$P/environ"; } 2>/dev/null | grep -qxF "STRONGSWAN_CONF=$W/strongswan.conf" || return 1
+  echo "$P"
+}
+
+# Waits (up to 5 s) until our charon is gone; a zombie is gone (its environment reads
+# empty), and so are its sockets.
+wait_gone() {
+  i=0; while our_charon >/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+}
+
+# SIGKILL our charon (if it runs) and wait until it is gone.
+kill_charon() {
+  if P=$(our_charon); then
+    kill -9 "$P" 2>/dev/null || true
+    wait_gone
+  fi
+  rm -f "$W/charon.pid"
+}
+
 case "${1:-}" in
   start|respond)
     if [ "$1" = start ] && [ -z "$SIM_PORT" ]; then
       echo "set SIM_PORT to the simulator UDP port" >&2; exit 2
     fi
-    # A charon left over from an interrupted run of the same WORKDIR holds our ports.
-    P=$(cat "$W/charon.pid" 2>/dev/null) || P=
-    if [ -n "$P" ] && [ "$(cat "/proc/$P/comm" 2>/dev/null)" = charon ]; then
-      kill -9 "$P" 2>/dev/null || true
-      sleep 0.2
-    fi
+    # A charon still running in this WORKDIR (an earlier start) goes first.
+    kill_charon
     write_config "$1"
     rm -f "$W/charon.vici" "$W/charon.log"
     if command -v unshare >/dev/null 2>&1; then
@@ -148,9 +178,17 @@ case "${1:-}" in
     i=0
     until swanctl --version --daemon --uri "$URI" >/dev/null 2>&1; do
       kill -0 "$(cat "$W/charon.pid")" 2>/dev/null && [ $i -lt 100 ] || {
-        echo "charon failed to start" >&2; cat "$W/charon.stdout" "$W/charon.log" >&2 || true; exit 1; }
+        echo "charon failed to start" >&2; cat "$W/charon.stdout" "$W/charon.log" >&2 || true
+        kill_charon; exit 1; }
       sleep 0.1; i=$((i+1))
     done
+    # Without one of its ports charon runs on regardless ("unable to bind socket"): the
+    # caller picks other ports.
+    if grep -q "unable to bind socket" "$W/charon.log" 2>/dev/null; then
+      grep -A1 "unable to bind socket" "$W/charon.log" >&2 || true
+      kill_charon
+      exit 3
+    fi
     swanctl --load-all --noprompt --uri "$URI" --file "$W/swanctl.conf" >"$W/load.log" 2>&1 || {
       echo "swanctl --load-all failed" >&2; cat "$W/load.log" >&2; exit 1; }
     ;;
@@ -160,18 +198,14 @@ case "${1:-}" in
   rekey-child)  swanctl --rekey --child sim-child --uri "$URI" ;;
   rekey-ike)    swanctl --rekey --ike sim --uri "$URI" ;;
   terminate)    swanctl --terminate --ike sim --timeout 10 --uri "$URI" ;;
-  kill)
-    P=$(cat "$W/charon.pid" 2>/dev/null) || exit 0
-    kill -9 "$P" 2>/dev/null || true
-    i=0; while kill -0 "$P" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
-    rm -f "$W/charon.pid"
-    ;;
+  kill)         kill_charon ;;
+  reap)         kill_charon ;;
   stop)
-    P=$(cat "$W/charon.pid" 2>/dev/null) || exit 0
-    kill "$P" 2>/dev/null || true
-    i=0; while kill -0 "$P" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
-    kill -9 "$P" 2>/dev/null || true
-    rm -f "$W/charon.pid"
+    if P=$(our_charon); then
+      kill "$P" 2>/dev/null || true
+      wait_gone
+    fi
+    kill_charon
     ;;
-  *) sed -n '2,30p' "$0"; exit 2 ;;
+  *) sed -n '2,40p' "$0"; exit 2 ;;
 esac
