@@ -417,15 +417,16 @@ impl Endpoint {
         self.sas.extend(out.new_sas);
         if let Some((ip, spi_i, spi_r)) = out.initial_contact {
             // Forget the stale SAs (either IKE version) without a word to the peer, which
-            // no longer knows them.
+            // no longer knows them. Only established ones, as strongSwan does: a half-open
+            // SA was never authenticated and times out on its own (and says so).
             for sa in &mut self.sas {
-                if sa.remote.ip() == ip && (sa.spi_i, sa.spi_r) != (spi_i, spi_r) && !sa.is_closed() {
+                if sa.remote.ip() == ip && (sa.spi_i, sa.spi_r) != (spi_i, spi_r) && sa.is_established() {
                     tracing::debug!(spi_i = sa.spi_i, "INITIAL_CONTACT: dropping a stale IKE SA");
                     sa.close();
                 }
             }
             for sa in &mut self.v1 {
-                if sa.remote.ip() == ip && (sa.cky_i, sa.cky_r) != (spi_i, spi_r) && !sa.is_closed() {
+                if sa.remote.ip() == ip && (sa.cky_i, sa.cky_r) != (spi_i, spi_r) && sa.is_established() {
                     tracing::debug!(cky_i = sa.cky_i, "INITIAL-CONTACT: dropping a stale ISAKMP SA");
                     sa.close();
                 }

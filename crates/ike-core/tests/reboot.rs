@@ -77,3 +77,25 @@ fn ikev2_initial_contact_drops_the_stale_sa() {
 fn ikev1_initial_contact_drops_the_stale_sa() {
     stale_sa_dropped_on_initial_contact(IkeVersion::V1);
 }
+
+/// INITIAL_CONTACT concerns authenticated SAs only (as in strongSwan): a half-open SA the
+/// CGW left behind before its reboot still times out, and AWS says so. (IKEv2: the impair
+/// that leaves a half-open SA is IKEv2's; tests/interop.rs does it to IKEv1 with strongSwan.)
+#[test]
+fn initial_contact_leaves_a_half_open_sa_to_its_timeout() {
+    let version = IkeVersion::V2;
+    let (aws, mut cgw) = configs(version, true);
+    let good = cgw.clone();
+    cgw.impair.abandon_after_sa_init = true;
+    let mut pair = Pair::new(aws, cgw, 1, 2);
+    pair.initiate();
+    pair.drive_until(pair.now() + Duration::from_secs(1));
+    let mut fresh = Endpoint::new(good, common::addr(CGW_ADDR), 3);
+    fresh.set_nat_t_ports(NatTPorts { local: Some(NAT_T_PORT), peer: None });
+    pair.cgw.endpoint = fresh;
+    pair.initiate();
+    pair.drive_until(pair.now() + Duration::from_secs(60));
+    let kinds = pair.aws.kinds();
+    assert!(kinds.iter().any(|k| matches!(k, EventKind::HalfOpenTimeout)), "{version:?}: {kinds:?}");
+    assert_eq!(pair.aws.endpoint.ike_sas(), pair.cgw.endpoint.ike_sas(), "{version:?}: the new SA is up");
+}
