@@ -1,9 +1,11 @@
 //! Interop with a real peer, both ways round:
 //! - `ikesim serve` (the simulated AWS endpoint) against a real strongSwan charon as the CGW,
 //!   IKEv2 and IKEv1 (main mode + quick mode), including a charon SIGKILLed halfway through
-//!   its authentication and one that comes back with INITIAL_CONTACT after a SIGKILL;
+//!   its authentication, one that comes back with INITIAL_CONTACT after a SIGKILL, and one
+//!   that starts on `serve`'s port 500 and moves to 4500;
 //! - `ikesim connect` (the simulated CGW) against a strongSwan responder (the script's
-//!   `respond` mode), IKEv2 and IKEv1.
+//!   `respond` mode), IKEv2 and IKEv1; our CGW moves to its NAT-T port (strongSwan's
+//!   kernel-libipsec fakes a NAT) and strongSwan follows.
 //!
 //! Each test checks what ikesim says (the AWS tunnel log records, or `connect`'s lines and
 //! exit status) and strongSwan's own view of the same SAs (`swanctl --list-sas`, its log).
@@ -27,6 +29,8 @@
 //! - Test `n` has its own ikesim address within the run: `serve` on 127.0.1.(100+n) (port
 //!   chosen by the OS), `connect`'s CGW on 127.0.2.(100+n). Another run uses the same
 //!   addresses on other ports, which is no conflict.
+//! - `serve` on the fixed ports 500 and 4500 (as AWS) gets an address of the run's own,
+//!   127.(40+n).x.y with x.y from the test process id.
 //!
 //! The slowest tests wait on AWS's timers: DPD (about 50 s), INITIAL_CONTACT (46 s: no DPD
 //! time-out for the stale SA), the half-open SA (about 31 s), the `connect --stay` rekey
@@ -102,9 +106,14 @@ impl Serve {
     /// Starts `ikesim serve` on `ip` (the OS picks the port) with these `[tunnel.aws]`
     /// options, and waits until it listens.
     fn start(dir: &Path, ip: &str, aws_options: &str, out: bool) -> Serve {
+        Serve::listen(dir, &format!("{ip}:0"), aws_options, out)
+    }
+
+    /// Starts `ikesim serve` listening on `listen` (`ip:port`).
+    fn listen(dir: &Path, listen: &str, aws_options: &str, out: bool) -> Serve {
         let config = dir.join("serve.toml");
         let text = format!(
-            "vpn_connection_id = \"{VPN}\"\n[cgw]\noutside_ip = \"127.0.0.1\"\n[[tunnel]]\nlisten = \"{ip}:0\"\n\
+            "vpn_connection_id = \"{VPN}\"\n[cgw]\noutside_ip = \"127.0.0.1\"\n[[tunnel]]\nlisten = \"{listen}\"\n\
              [tunnel.aws]\npre_shared_key = \"{PSK}\"\n{aws_options}\n"
         );
         std::fs::write(&config, text).expect("write serve config");
@@ -849,6 +858,61 @@ fn strongswan_killed_dpd_times_out_on_the_aws_side() {
     t.assert_states(&t.last(), "down", "down");
 }
 
+// `ikesim serve` on port 500 listens on 4500 too, as AWS: strongSwan starts on 500 and
+// moves to 4500 (its faked NAT makes it), where every IKE datagram carries the marker.
+
+/// How many datagrams charon's log says match `needle` (it logs each twice: once from the
+/// socket, once from the IKE SA with its length).
+fn packets(log: &str, needle: &str) -> usize {
+    log.lines().filter(|l| l.contains(needle) && l.ends_with("bytes)")).count()
+}
+
+/// A loopback address of this run's own for test `n`: `serve` binds ports 500 and 4500
+/// there, which another run of the suite at the same time must not share.
+fn run_ip(n: u8) -> String {
+    let pid = std::process::id();
+    format!("127.{}.{}.{}", 40 + n, (pid >> 8) & 0xff, pid & 0xff)
+}
+
+fn strongswan_moves_from_500_to_4500(name: &str, n: u8, settings: &[(&str, &str)], version: &str) {
+    require_strongswan();
+    let dir = test_dir(name);
+    let ip = run_ip(n);
+    let serve = Serve::listen(&dir, &format!("{ip}:500"), "", false);
+    assert!(serve.stderr().contains(&format!("listening on {ip}:500 and {ip}:4500 (NAT-T)")), "{}", serve.stderr());
+    let peer = Peer::start(&dir, serve.addr, settings);
+    let t = Interop { serve, peer, relay: None };
+    let (p1, p2) = t.establish();
+    assert_eq!(p2["nat_t_detected"], true, "{p2}");
+    assert_same_sas_of(&t, &p1, &p2, version);
+    let list = t.peer.list();
+    assert!(list.contains(&format!("remote '{ip}' @ {ip}[4500]")), "{}", t.report());
+    assert!(list.contains(&format!("local  '127.0.0.1' @ 127.0.0.1[{}]", t.peer.natt_port)), "{}", t.report());
+    // The plain part of the handshake (IKE_SA_INIT; main mode 1-4) to 500, the rest to
+    // 4500, answered from there.
+    let log = t.peer.log();
+    let plain = if version == "IKEv2" { 1 } else { 2 };
+    let to_500 = format!("sending packet: from 127.0.0.1[{}] to {ip}[500]", t.peer.port);
+    let to_4500 = format!("sending packet: from 127.0.0.1[{}] to {ip}[4500]", t.peer.natt_port);
+    assert_eq!(packets(&log, &to_500), plain, "{}", t.report());
+    assert!(log.find(&to_500) < log.find(&to_4500), "{}", t.report());
+    assert!(log.contains(&format!("received packet: from {ip}[4500]")), "{}", t.report());
+    // Later exchanges stay there: strongSwan's DELETE reaches AWS on 4500.
+    assert!(t.peer.run("terminate").status.success(), "{}", t.report());
+    t.wait_record("AWS tunnel received DELETE for IKE_SA from CGW", Duration::from_secs(5));
+    assert!(t.serve.stderr().contains(&format!("local={ip}:4500")), "{}", t.report());
+}
+
+#[test]
+fn serve_on_port_500_answers_strongswan_moving_to_4500() {
+    strongswan_moves_from_500_to_4500("port-500", 0, &[("IKE_PROPOSALS", "aes128-sha256-modp2048")], "IKEv2");
+}
+
+#[test]
+fn ikev1_serve_on_port_500_answers_strongswan_moving_to_4500() {
+    strongswan_moves_from_500_to_4500("v1-port-500", 1, &IKEV1, "IKEv1");
+}
+
 // strongSwan IKEv1 (main mode + quick mode, PFS) as the CGW against `ikesim serve`.
 
 /// strongSwan speaking IKEv1 main mode with AWS's usual IKEv1 suite (PFS in quick mode).
@@ -1155,6 +1219,38 @@ impl ConnectTest {
         self.stderr.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
+    /// Our CGW's IKE port and NAT-T port, from connect's first line
+    /// (`CGW ip:port -> …; NAT-T port N`).
+    fn ports(&self) -> (u16, u16) {
+        let first = self.line("ikesim connect: CGW");
+        let ike = first.split("CGW ").nth(1).and_then(|r| r.split_whitespace().next()).map(str::parse::<SocketAddr>);
+        let nat_t = first.split("NAT-T port ").nth(1).map(|r| r.trim().parse::<u16>());
+        match (ike, nat_t) {
+            (Some(Ok(ike)), Some(Ok(nat_t))) => (ike.port(), nat_t),
+            _ => panic!("no ports in {first:?}{}", self.report()),
+        }
+    }
+
+    /// strongSwan heard our first message on our IKE port and the rest on our NAT-T port,
+    /// which it answered.
+    fn assert_moved_to_nat_t(&self) {
+        let (ike, nat_t) = self.ports();
+        let log = self.peer.log();
+        let from = |port: u16| format!("received packet: from {}[{port}]", self.cgw);
+        let to = |port: u16| format!("sending packet: from 127.0.0.1[{}] to {}[{port}]", self.peer.port, self.cgw);
+        let first = log.find(&from(ike)).unwrap_or_else(|| panic!("nothing from our IKE port{}", self.report()));
+        let moved = log.find(&from(nat_t)).unwrap_or_else(|| panic!("nothing from our NAT-T port{}", self.report()));
+        assert!(first < moved, "the IKE port first{}", self.report());
+        let plain = if self.stderr().contains("IKEv1") { 2 } else { 1 };
+        assert_eq!(
+            packets(&log, &from(ike)),
+            plain,
+            "only IKE_SA_INIT / main mode 1, 3 from the IKE port{}",
+            self.report()
+        );
+        assert!(log.contains(&to(nat_t)), "strongSwan answered on the NAT-T port{}", self.report());
+    }
+
     fn report(&self) -> String {
         let tail = |s: String, n: usize| {
             let lines: Vec<&str> = s.lines().collect();
@@ -1246,6 +1342,9 @@ fn connect_ikev2_establishes_against_a_strongswan_responder() {
     assert_eq!(s.len(), 2, "{ike}");
     assert_child_matches(&t, &t.line("CHILD SA established"));
     assert!(t.stderr().contains("tunnel up: phase 1 and phase 2 established"), "{}", t.report());
+    // strongSwan's faked NAT makes our CGW move to its NAT-T port after IKE_SA_INIT.
+    assert!(ike.contains("NAT detected"), "{ike}");
+    t.assert_moved_to_nat_t();
     // A CGW that stops deletes its IKE SA.
     t.wait_log("received DELETE for IKE_SA sim[1]", Duration::from_secs(5));
 }
@@ -1275,6 +1374,8 @@ fn connect_ikev1_establishes_main_mode_and_quick_mode_against_strongswan() {
     assert!(!log.contains("failed to create SAD entry"), "{}", t.report());
     assert!(!t.stderr().contains("deleted CHILD SA"), "{}", t.report());
     t.wait_log("received DELETE for IKE_SA sim[1]", Duration::from_secs(5));
+    // Main mode 5 and everything after come from our NAT-T port (RFC 3947 §4).
+    t.assert_moved_to_nat_t();
 }
 
 #[test]
