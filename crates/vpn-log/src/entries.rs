@@ -117,10 +117,10 @@ pub(crate) const IKEV2_PSK_MISMATCH: CatalogueEntry = aws(
 );
 pub(crate) const HALF_OPEN_TIMEOUT: CatalogueEntry = aws(
     "ikev2-half-open-timeout",
-    V2,
+    Both,
     SECTION_IKEV2_ERRORS,
     "AWS tunnel Timeout: deleting un-established Phase 1 IKE_SA with cgw: {cgw}",
-    "The CGW stopped negotiating; the half-open IKE SA is dropped.",
+    "The CGW stopped negotiating; the half-open IKE SA is dropped. AWS lists it under IKEv2; ikesim writes it for a half-open IKEv1 main mode too, for which AWS publishes no string.",
 );
 
 // AWS: IKEv2 negotiation.
