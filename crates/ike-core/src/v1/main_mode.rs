@@ -56,6 +56,17 @@ fn nat_ds(p: &[Payload]) -> Vec<&Vec<u8>> {
     p.iter().filter_map(|p| if let Payload::NatD(d) = p { Some(d) } else { None }).collect()
 }
 
+/// Names the peer's vendor IDs in the diagnostics (`-vv`).
+fn log_vendor_ids(p: &[Payload]) {
+    let names: Vec<String> = p
+        .iter()
+        .filter_map(|p| if let Payload::VendorId(v) = p { Some(super::vendor_id_name(v)) } else { None })
+        .collect();
+    if !names.is_empty() {
+        tracing::debug!(?names, "peer's vendor IDs");
+    }
+}
+
 fn says_dpd(p: &[Payload]) -> bool {
     p.iter().any(|p| matches!(p, Payload::VendorId(v) if v.as_slice() == DPD_VENDOR_ID))
 }
@@ -143,6 +154,7 @@ impl Phase1Sa {
             }
         };
         let transform = chosen(&transforms, &selected)?.clone();
+        log_vendor_ids(payloads);
         sa.peer_dpd = says_dpd(payloads);
         sa.selected = Some(selected);
         sa.half_open_at = Some(ctx.now + ctx.config.half_open_timeout);
@@ -207,6 +219,7 @@ impl Phase1Sa {
         };
         self.cky_r = msg.header.cky_r;
         self.pending = None;
+        log_vendor_ids(payloads);
         self.peer_dpd = says_dpd(payloads);
         self.selected = Some(selected);
         if let Some(mm) = self.mm.as_mut() {

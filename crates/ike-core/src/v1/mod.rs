@@ -44,6 +44,39 @@ pub(crate) const DPD_VENDOR_ID: [u8; 16] =
 pub(crate) const NAT_T_VENDOR_ID: [u8; 16] =
     [0x4a, 0x13, 0x1c, 0x81, 0x07, 0x03, 0x58, 0x45, 0x5c, 0x57, 0x28, 0xf2, 0x0e, 0x95, 0x45, 0x2f];
 
+/// The vendor IDs real peers put in main mode that ikesim names in its diagnostics (as
+/// Wireshark names them). Only DPD's changes what ikesim does; NAT-T works from the NAT-D
+/// payloads, and fragmentation and XAUTH are not offered by AWS.
+const KNOWN_VENDOR_IDS: &[(&str, &[u8])] = &[
+    ("RFC 3706 DPD", &DPD_VENDOR_ID),
+    ("RFC 3947 NAT-T", &NAT_T_VENDOR_ID),
+    (
+        "draft-ietf-ipsec-nat-t-ike-02\\n",
+        &[0x90, 0xcb, 0x80, 0x91, 0x3e, 0xbb, 0x69, 0x6e, 0x08, 0x63, 0x81, 0xb5, 0xec, 0x42, 0x7b, 0x1f],
+    ),
+    ("XAUTH", &[0x09, 0x00, 0x26, 0x89, 0xdf, 0xd6, 0xb7, 0x12]),
+    // IKEv1 fragmentation (Cisco's): these 16 bytes, then 4 bytes of capabilities.
+    (
+        "Cisco Fragmentation",
+        &[0x40, 0x48, 0xb7, 0xd5, 0x6e, 0xbc, 0xe8, 0x85, 0x25, 0xe7, 0xde, 0x7f, 0x00, 0xd6, 0xc2, 0xd3],
+    ),
+];
+
+/// The name of a vendor ID ikesim knows (the fragmentation one by its prefix), else its hex.
+pub(crate) fn vendor_id_name(v: &[u8]) -> String {
+    let known = KNOWN_VENDOR_IDS.iter().find(|(name, id)| {
+        if name.starts_with("Cisco Fragmentation") {
+            v.starts_with(id)
+        } else {
+            v == *id
+        }
+    });
+    match known {
+        Some((name, _)) => (*name).to_owned(),
+        None => v.iter().map(|b| format!("{b:02x}")).collect(),
+    }
+}
+
 /// Where main mode stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Step {
@@ -303,4 +336,41 @@ pub(crate) fn unsupported_exchange(request: &ike_wire::v1::Header) -> Vec<u8> {
         Vec::new(),
     );
     Message { header, body: Body::Plain(vec![n]) }.encode()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::vendor_id_name;
+
+    fn hex(s: &str) -> Vec<u8> {
+        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+    }
+
+    /// The five vendor IDs strongSwan 5.9 sends in main mode message 1 (captured), named as
+    /// Wireshark names them; anything else shows as hex.
+    #[test]
+    fn strongswans_vendor_ids_are_named() {
+        let names: Vec<String> = [
+            "09002689dfd6b712",
+            "afcad71368a1f1c96b8696fc77570100",
+            "4048b7d56ebce88525e7de7f00d6c2d380000000",
+            "4a131c81070358455c5728f20e95452f",
+            "90cb80913ebb696e086381b5ec427b1f",
+            "0123456789",
+        ]
+        .iter()
+        .map(|h| vendor_id_name(&hex(h)))
+        .collect();
+        assert_eq!(
+            names,
+            [
+                "XAUTH",
+                "RFC 3706 DPD",
+                "Cisco Fragmentation",
+                "RFC 3947 NAT-T",
+                "draft-ietf-ipsec-nat-t-ike-02\\n",
+                "0123456789"
+            ]
+        );
+    }
 }
