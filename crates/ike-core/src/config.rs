@@ -105,6 +105,7 @@ impl DpdConfig {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Impair {
     /// Stop after IKE_SA_INIT: never send IKE_AUTH (a half-open SA on the responder).
+    /// IKEv1: stop after main mode message 4, never sending message 5.
     pub abandon_after_sa_init: bool,
     /// IKEv1: leave RFC 3706's DPD vendor ID out of main mode, as a peer without DPD
     /// support does; the other side then never probes it (RFC 3706 §5.1).

@@ -67,7 +67,7 @@ esp_proposals = ["aes256-sha256-modp2048"]    # a DH group here means PFS
 # rekey = true
 # dpd_delay = "0s"                            # 0s: no DPD of our own (we still answer)
 # dpd_action = "clear"
-# abandon_after_ike_sa_init = false           # stop after IKE_SA_INIT (half-open SA)
+# abandon_after_ike_sa_init = false           # stop after IKE_SA_INIT / main mode 4 (half-open SA)
 # terminate_at = "30s"                        # delete the IKE SA at this time
 # crash_at = "30s"                            # go silent (and exit) at this time
 "#;
@@ -228,13 +228,6 @@ impl ConnectConfig {
                 key_line("startup_action"),
                 "startup_action",
                 "\"add\" waits for the peer to initiate; `connect` initiates (leave it out, or \"start\")".into(),
-            ));
-        }
-        if cgw.abandon_after_ike_sa_init && cgw.ike_version != 2 {
-            return Err(invalid(
-                key_line("abandon_after_ike_sa_init"),
-                "abandon_after_ike_sa_init",
-                "IKE_SA_INIT is IKEv2's: set ike_version = 2".into(),
             ));
         }
         if cgw.reboot_at.is_some() {
@@ -831,7 +824,7 @@ async fn connect_async(config: &ConnectConfig, options: &ConnectOptions) -> Resu
     let outcome = match &progress.failure {
         Some(why) => Outcome::Failed(why.clone()),
         None if !progress.phase1_up && cgw.abandon_after_ike_sa_init => Outcome::Failed(
-            "abandoned after IKE_SA_INIT, as configured (abandon_after_ike_sa_init): the responder is left with a \
+            "abandoned after IKE_SA_INIT (IKEv1: main mode 4), as configured (abandon_after_ike_sa_init): the responder is left with a \
              half-open IKE SA"
                 .into(),
         ),
@@ -898,8 +891,7 @@ mod tests {
         assert!(e.starts_with("c.toml:1: `ike_version`"), "{e}");
         let e = parse("startup_action = \"add\"\n").unwrap_err();
         assert!(e.contains("`startup_action`") && e.contains("initiates"), "{e}");
-        let e = parse("ike_version = 1\nabandon_after_ike_sa_init = true\n").unwrap_err();
-        assert!(e.starts_with("c.toml:2: `abandon_after_ike_sa_init`"), "{e}");
+        assert!(parse("ike_version = 1\nabandon_after_ike_sa_init = true\n").is_ok(), "IKEv1: after main mode 4");
         let e = parse("reboot_at = \"1m\"\n").unwrap_err();
         assert!(e.contains("`reboot_at`"), "{e}");
     }

@@ -337,6 +337,12 @@ impl Phase1Sa {
         self.pending = None;
         self.detect_nat(hash, payloads);
         self.last_heard = ctx.now;
+        if ctx.config.impair.abandon_after_sa_init {
+            // IKEv1's counterpart of abandoning after IKE_SA_INIT: main mode 5 never comes.
+            tracing::debug!(cky_i = self.cky_i, "impair: abandoning the ISAKMP SA after main mode message 4");
+            self.close();
+            return;
+        }
         // RFC 3947 §4: behind or in front of a NAT, message 5 goes from the NAT-T port.
         self.ends().float(ctx.nat_t);
         let (Some(keys), Some(mm)) = (self.keys.as_ref(), self.mm.as_ref()) else { return };
