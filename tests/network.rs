@@ -138,3 +138,20 @@ fn ikev1_gets_through_twenty_percent_loss_and_reordering() {
         assert!(established(&records(&out)), "seed {seed}: IKEv1 should get through:\n{out}");
     }
 }
+
+/// The wall-clock driver over real loopback UDP, through the NAT and the move to the NAT-T
+/// ports, both versions: the same records as the accelerated driver's, but for their times.
+#[test]
+fn realtime_behind_a_nat_tells_the_same_story_as_accelerated() {
+    for name in ["ikev2-nat", "ikev1-nat"] {
+        let details = |extra: &[&str]| -> Vec<(String, bool)> {
+            let mut args = vec!["run", name, "--duration", "2s"];
+            args.extend_from_slice(extra);
+            records(&run_ok(&args)).into_iter().map(|r| (r.details, r.nat_t_detected)).collect()
+        };
+        let accelerated = details(&[]);
+        let realtime = details(&["--realtime"]);
+        assert!(accelerated.iter().any(|(d, nat)| d.contains("CHILD_SA established") && *nat), "{accelerated:?}");
+        assert_eq!(realtime, accelerated, "{name}");
+    }
+}
