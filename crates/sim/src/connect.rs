@@ -674,7 +674,7 @@ async fn connect_async(config: &ConnectConfig, options: &ConnectOptions) -> Resu
                 progress.sent_mm5 = true;
             }
             let Some((role, _, socket)) = ports.iter().find(|(_, a, _)| *a == t.src) else { continue };
-            let datagram = role.frame(t.src, t.dst, &t.payload);
+            let datagram = role.frame(t.src, t.dst, t.payload);
             tracing::debug!(src = %t.src, dst = %t.dst, len = datagram.len(), "send");
             if let Err(e) = socket.send_to(&datagram, t.dst).await {
                 tracing::warn!(dst = %t.dst, "send failed: {e}");

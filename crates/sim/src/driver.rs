@@ -4,8 +4,8 @@
 //! address: its IKE port and its NAT-T port (the OS picks both numbers; the endpoint is
 //! told them, and moves to the NAT-T port when it detects a NAT — ike_core::nat_t). What
 //! leaves a NAT-T port carries the non-ESP marker and what arrives there loses it
-//! ([`PortRole`]). Both drivers run the same loop: drain every endpoint's output, ask the sending host's
-//! [`Egress`] what becomes of each datagram (network conditions applied at egress, like
+//! ([`PortRole`]). Both drivers run the same loop: drain every endpoint's output, ask the
+//! sending host's [`Egress`] what becomes of each datagram (network conditions applied at egress, like
 //! netem — the datagram still leaves from its true source address), hold it until its
 //! delivery time, send it for real, and hand what arrives to the destination endpoint. A
 //! host behind the simulated [`Nat`] sends and receives through it. They differ only in
@@ -345,7 +345,7 @@ impl Wire<'_> {
                     tracing::warn!(src = %t.src, "an endpoint sent from an address it does not have: dropped");
                     continue;
                 };
-                t.payload = ROLES[port].frame(t.src, t.dst, &t.payload);
+                t.payload = ROLES[port].frame(t.src, t.dst, std::mem::take(&mut t.payload));
                 let fate = match self.net.egress.get_mut(i) {
                     Some(egress) => egress.send(now, ip_packet_len(t.dst, t.payload.len())),
                     None => Fate::Delivered { at: now, copy: None },

@@ -39,14 +39,11 @@ impl PortRole {
     }
 
     /// An IKE message as it goes on the wire from `local` (this socket) to `remote`.
-    pub fn frame(self, local: SocketAddr, remote: SocketAddr, message: &[u8]) -> Vec<u8> {
-        if !self.uses_marker(local, remote) {
-            return message.to_vec();
+    pub fn frame(self, local: SocketAddr, remote: SocketAddr, mut message: Vec<u8>) -> Vec<u8> {
+        if self.uses_marker(local, remote) {
+            message.splice(0..0, NON_ESP_MARKER);
         }
-        let mut d = Vec::with_capacity(message.len() + NON_ESP_MARKER.len());
-        d.extend_from_slice(&NON_ESP_MARKER);
-        d.extend_from_slice(message);
-        d
+        message
     }
 
     /// Sorts a datagram that arrived at `local` (this socket) from `remote`.
@@ -97,7 +94,7 @@ mod tests {
     fn the_marker_follows_the_socket_or_for_a_single_port_the_port_numbers() {
         let (aws, cgw) = (addr("127.0.1.1:4500"), addr("127.0.0.1:14501"));
         for role in [PortRole::NatT, PortRole::Single] {
-            assert_eq!(role.frame(aws, cgw, b"ike"), b"\0\0\0\0ike");
+            assert_eq!(role.frame(aws, cgw, b"ike".to_vec()), b"\0\0\0\0ike");
             assert_eq!(role.classify(aws, cgw, b"\0\0\0\0ike"), Received::Ike(b"ike"));
             assert_eq!(role.classify(aws, cgw, b"\x12\x34\x56\x78esp"), Received::Esp);
             assert_eq!(role.classify(aws, cgw, b"\xff"), Received::Keepalive);
@@ -109,12 +106,12 @@ mod tests {
         }
         let cgw500 = addr("127.0.0.1:500");
         for role in [PortRole::Ike, PortRole::Single] {
-            assert_eq!(role.frame(aws, cgw500, b"ike"), b"ike");
+            assert_eq!(role.frame(aws, cgw500, b"ike".to_vec()), b"ike");
             assert_eq!(role.classify(aws, cgw500, b"\0\0\0\0ike"), Received::Ike(b"\0\0\0\0ike"));
         }
         // A simulated host's ports are wherever the OS put them: the role decides.
         let (a, b) = (addr("127.0.1.1:40000"), addr("127.0.2.1:40001"));
-        assert_eq!(PortRole::Ike.frame(a, b, b"ike"), b"ike");
-        assert_eq!(PortRole::NatT.frame(a, b, b"ike"), b"\0\0\0\0ike");
+        assert_eq!(PortRole::Ike.frame(a, b, b"ike".to_vec()), b"ike");
+        assert_eq!(PortRole::NatT.frame(a, b, b"ike".to_vec()), b"\0\0\0\0ike");
     }
 }

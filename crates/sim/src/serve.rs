@@ -109,7 +109,7 @@ impl Tunnel {
                 tracing::warn!(tunnel = self.index + 1, src = %t.src, "datagram from an address we do not have: dropped");
                 continue;
             };
-            let datagram = port.role.frame(t.src, t.dst, &t.payload);
+            let datagram = port.role.frame(t.src, t.dst, t.payload);
             tracing::debug!(tunnel = self.index + 1, src = %t.src, dst = %t.dst, len = datagram.len(), "send");
             // A peer that went away (or a route that does not exist) must not stop the
             // tunnel: the core retransmits and times out like AWS would.

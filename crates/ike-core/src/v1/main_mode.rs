@@ -383,7 +383,6 @@ impl Phase1Sa {
             return;
         };
         // An initiator that moved to its NAT-T port for message 5 takes us along.
-        self.last_heard = ctx.now;
         self.ends().move_with_peer(ctx.arrival);
         if initial_contact {
             // Every other SA with this peer is stale: it rebooted (RFC 2407 §4.6.3.3).

@@ -46,33 +46,30 @@ pub(crate) const NAT_T_VENDOR_ID: [u8; 16] =
 
 /// The vendor IDs real peers put in main mode that ikesim names in its diagnostics (as
 /// Wireshark names them). Only DPD's changes what ikesim does; NAT-T works from the NAT-D
-/// payloads, and fragmentation and XAUTH are not offered by AWS.
-const KNOWN_VENDOR_IDS: &[(&str, &[u8])] = &[
-    ("RFC 3706 DPD", &DPD_VENDOR_ID),
-    ("RFC 3947 NAT-T", &NAT_T_VENDOR_ID),
+/// payloads, and fragmentation and XAUTH are not offered by AWS. The flag says whether
+/// more bytes may follow (capabilities).
+const KNOWN_VENDOR_IDS: &[(&str, &[u8], bool)] = &[
+    ("RFC 3706 DPD", &DPD_VENDOR_ID, false),
+    ("RFC 3947 NAT-T", &NAT_T_VENDOR_ID, false),
     (
         "draft-ietf-ipsec-nat-t-ike-02\\n",
         &[0x90, 0xcb, 0x80, 0x91, 0x3e, 0xbb, 0x69, 0x6e, 0x08, 0x63, 0x81, 0xb5, 0xec, 0x42, 0x7b, 0x1f],
+        false,
     ),
-    ("XAUTH", &[0x09, 0x00, 0x26, 0x89, 0xdf, 0xd6, 0xb7, 0x12]),
+    ("XAUTH", &[0x09, 0x00, 0x26, 0x89, 0xdf, 0xd6, 0xb7, 0x12], false),
     // IKEv1 fragmentation (Cisco's): these 16 bytes, then 4 bytes of capabilities.
     (
         "Cisco Fragmentation",
         &[0x40, 0x48, 0xb7, 0xd5, 0x6e, 0xbc, 0xe8, 0x85, 0x25, 0xe7, 0xde, 0x7f, 0x00, 0xd6, 0xc2, 0xd3],
+        true,
     ),
 ];
 
-/// The name of a vendor ID ikesim knows (the fragmentation one by its prefix), else its hex.
+/// The name of a vendor ID ikesim knows, else its hex.
 pub(crate) fn vendor_id_name(v: &[u8]) -> String {
-    let known = KNOWN_VENDOR_IDS.iter().find(|(name, id)| {
-        if name.starts_with("Cisco Fragmentation") {
-            v.starts_with(id)
-        } else {
-            v == *id
-        }
-    });
+    let known = KNOWN_VENDOR_IDS.iter().find(|(_, id, more)| if *more { v.starts_with(id) } else { v == *id });
     match known {
-        Some((name, _)) => (*name).to_owned(),
+        Some((name, ..)) => (*name).to_owned(),
         None => v.iter().map(|b| format!("{b:02x}")).collect(),
     }
 }
