@@ -9,11 +9,21 @@ fn bad_input_exits_2_with_a_message_naming_file_line_and_key() {
     let dir = temp_dir("cli-bad");
     let file = dir.join("bad.toml");
     let text = std::fs::read_to_string(common::repo().join("scenarios/ikev2-happy.toml")).unwrap();
-    std::fs::write(&file, text.replace("[tunnel.aws]\n", "[tunnel.aws]\nphase1_lifetime_seconds = 100\n")).unwrap();
+    std::fs::write(
+        &file,
+        text.replace(
+            "[tunnel.aws]\n",
+            "[tunnel.aws]\nphase1_lifetime_seconds = 100\n",
+        ),
+    )
+    .unwrap();
     let out = run(&["run", file.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("bad.toml") && err.contains("line") && err.contains("phase1_lifetime_seconds"), "{err}");
+    assert!(
+        err.contains("bad.toml") && err.contains("line") && err.contains("phase1_lifetime_seconds"),
+        "{err}"
+    );
     assert!(err.contains("900 to 28800"), "{err}");
     assert!(out.stdout.is_empty());
 
@@ -47,7 +57,10 @@ fn diagnostics_into_a_pipe_have_no_colour_codes() {
     assert!(out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("DEBUG"), "-vv shows diagnostics: {err}");
-    assert!(!err.contains('\u{1b}'), "ANSI escapes in piped stderr: {err}");
+    assert!(
+        !err.contains('\u{1b}'),
+        "ANSI escapes in piped stderr: {err}"
+    );
 }
 
 #[test]
@@ -60,23 +73,46 @@ fn list_shows_builtin_scenarios() {
 fn new_scenario_writes_a_template_that_runs() {
     let dir = temp_dir("cli-new");
     let file = dir.join("mine.toml");
-    let out = common::ikesim().args(["new-scenario", file.to_str().unwrap()]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = common::ikesim()
+        .args(["new-scenario", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let records = run_ok(&["run", file.to_str().unwrap()]);
     assert!(records.contains("CHILD_SA established"), "{records}");
     // It never overwrites.
-    let again = common::ikesim().args(["new-scenario", file.to_str().unwrap()]).output().unwrap();
+    let again = common::ikesim()
+        .args(["new-scenario", file.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert_eq!(again.status.code(), Some(2));
 }
 
 #[test]
 fn out_writes_one_file_per_log_stream() {
     let dir = temp_dir("cli-out");
-    run_ok(&["run", "ikev2-two-tunnels-one-failing", "--out", dir.to_str().unwrap()]);
-    let read = |ip: &str| std::fs::read_to_string(dir.join(format!("vpn-0a1b2c3d4e5f60718_{ip}.log"))).unwrap();
+    run_ok(&[
+        "run",
+        "ikev2-two-tunnels-one-failing",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    let read = |ip: &str| {
+        std::fs::read_to_string(dir.join(format!("vpn-0a1b2c3d4e5f60718_{ip}.log"))).unwrap()
+    };
     let (t1, t2) = (read("127.0.1.1"), read("127.0.1.2"));
-    assert!(t1.contains("CHILD_SA established") && !t1.contains("pre-shared key mismatch"), "{t1}");
-    assert!(t2.contains("pre-shared key mismatch") && !t2.contains("established"), "{t2}");
+    assert!(
+        t1.contains("CHILD_SA established") && !t1.contains("pre-shared key mismatch"),
+        "{t1}"
+    );
+    assert!(
+        t2.contains("pre-shared key mismatch") && !t2.contains("established"),
+        "{t2}"
+    );
     // stdout holds both streams' records, in time order.
     let all = run_ok(&["run", "ikev2-two-tunnels-one-failing"]);
     assert_eq!(all.lines().count(), t1.lines().count() + t2.lines().count());

@@ -12,7 +12,10 @@ fn every_builtin_scenario_matches_its_golden_log() {
     let update = std::env::var_os("UPDATE_GOLDEN").is_some();
     let mut failures = Vec::new();
     let scenarios = builtin_scenarios();
-    assert!(scenarios.iter().any(|s| s == "ikev2-happy"), "{scenarios:?}");
+    assert!(
+        scenarios.iter().any(|s| s == "ikev2-happy"),
+        "{scenarios:?}"
+    );
     for name in &scenarios {
         let out = run_ok(&["run", name]);
         let path = repo().join("tests/golden").join(format!("{name}.jsonl"));
@@ -26,7 +29,10 @@ fn every_builtin_scenario_matches_its_golden_log() {
                 "{name}: output differs from {}\n--- expected\n{expected}--- got\n{out}",
                 path.display()
             )),
-            Err(_) => failures.push(format!("{name}: no golden log at {} (run with UPDATE_GOLDEN=1)", path.display())),
+            Err(_) => failures.push(format!(
+                "{name}: no golden log at {} (run with UPDATE_GOLDEN=1)",
+                path.display()
+            )),
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -48,7 +54,11 @@ fn same_seed_gives_identical_output_and_another_seed_the_same_story() {
                 })
                 .collect()
         };
-        assert_eq!(story(&a), story(&c), "{name}: another seed changed the story");
+        assert_eq!(
+            story(&a),
+            story(&c),
+            "{name}: another seed changed the story"
+        );
         if name == "ikev2-happy" {
             assert_ne!(a, c, "another seed should change the SPIs");
         }
@@ -65,7 +75,8 @@ fn golden_logs_never_skip_negotiating() {
         let text = std::fs::read_to_string(&path).expect("read");
         let (mut p1, mut p2) = (PhaseState::Down, PhaseState::Down);
         for (n, line) in text.lines().enumerate() {
-            let r = TunnelRecord::parse_json(line).unwrap_or_else(|e| panic!("{}:{}: {e}", path.display(), n + 1));
+            let r = TunnelRecord::parse_json(line)
+                .unwrap_or_else(|e| panic!("{}:{}: {e}", path.display(), n + 1));
             assert!(
                 vpn_log::lookup(&r.details).is_some(),
                 "{}:{}: unknown message {:?}",
@@ -105,7 +116,10 @@ fn golden_logs_cover_the_whole_aws_catalogue() {
         .filter(|e| e.origin == vpn_log::Origin::Aws && !seen.contains(e.id))
         .map(|e| e.id)
         .collect();
-    assert!(missing.is_empty(), "no built-in scenario produces {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "no built-in scenario produces {missing:?}"
+    );
 }
 
 /// Each scenario's `produces` list (the AWS catalogue messages it is meant to show) is
@@ -115,15 +129,21 @@ fn scenarios_produce_what_they_say() {
     for name in builtin_scenarios() {
         let scenario = sim::Scenario::load(&name).expect("built-in scenario");
         let text =
-            std::fs::read_to_string(repo().join("tests/golden").join(format!("{name}.jsonl"))).expect("golden log");
+            std::fs::read_to_string(repo().join("tests/golden").join(format!("{name}.jsonl")))
+                .expect("golden log");
         let mut seen = std::collections::BTreeSet::new();
         for line in text.lines() {
             let r = TunnelRecord::parse_json(line).expect("record");
-            if let Some(e) = vpn_log::lookup(&r.details).filter(|e| e.origin == vpn_log::Origin::Aws) {
+            if let Some(e) =
+                vpn_log::lookup(&r.details).filter(|e| e.origin == vpn_log::Origin::Aws)
+            {
                 seen.insert(e.id.to_owned());
             }
         }
         let said: std::collections::BTreeSet<String> = scenario.produces.iter().cloned().collect();
-        assert_eq!(said, seen, "{name}: `produces` in the scenario file vs its golden log");
+        assert_eq!(
+            said, seen,
+            "{name}: `produces` in the scenario file vs its golden log"
+        );
     }
 }

@@ -17,7 +17,10 @@ fn failures_dir() -> PathBuf {
 
 /// The catalogue entries that are AWS's own published strings.
 fn aws_entries() -> Vec<&'static CatalogueEntry> {
-    vpn_log::CATALOGUE.iter().filter(|entry| entry.origin == Origin::Aws).collect()
+    vpn_log::CATALOGUE
+        .iter()
+        .filter(|entry| entry.origin == Origin::Aws)
+        .collect()
 }
 
 /// The scenario names a page tells the reader to run, in order: the word after each
@@ -44,24 +47,36 @@ fn check_scenario(entry: &CatalogueEntry, scenario: &str) -> Result<(), String> 
     if !file.is_file() {
         return Err(format!("`ikesim run {scenario}`: no {}", file.display()));
     }
-    let golden = repo().join("tests/golden").join(format!("{scenario}.jsonl"));
-    let text = std::fs::read_to_string(&golden).map_err(|e| format!("{}: {e}", golden.display()))?;
+    let golden = repo()
+        .join("tests/golden")
+        .join(format!("{scenario}.jsonl"));
+    let text =
+        std::fs::read_to_string(&golden).map_err(|e| format!("{}: {e}", golden.display()))?;
     let mut found = false;
     for (n, line) in text.lines().enumerate() {
-        let record = TunnelRecord::parse_json(line).map_err(|e| format!("{}:{}: {e}", golden.display(), n + 1))?;
+        let record = TunnelRecord::parse_json(line)
+            .map_err(|e| format!("{}:{}: {e}", golden.display(), n + 1))?;
         found |= entry.pattern_matches(&record.details);
     }
     if found {
         Ok(())
     } else {
-        Err(format!("`ikesim run {scenario}`: {} has no record {:?}", golden.display(), entry.template))
+        Err(format!(
+            "`ikesim run {scenario}`: {} has no record {:?}",
+            golden.display(),
+            entry.template
+        ))
     }
 }
 
 #[test]
 fn every_aws_message_has_a_page_that_quotes_it_and_a_scenario_that_produces_it() {
     let entries = aws_entries();
-    assert_eq!(entries.len(), 18, "AWS publishes 18 distinct messages (aws-vpn-log-reference.md §2)");
+    assert_eq!(
+        entries.len(),
+        18,
+        "AWS publishes 18 distinct messages (aws-vpn-log-reference.md §2)"
+    );
     let mut failures = Vec::new();
     for entry in entries {
         let path = failures_dir().join(format!("{}.md", entry.id));
@@ -73,11 +88,18 @@ fn every_aws_message_has_a_page_that_quotes_it_and_a_scenario_that_produces_it()
             }
         };
         if !page.contains(entry.template) {
-            failures.push(format!("{}: does not quote the message verbatim: {:?}", path.display(), entry.template));
+            failures.push(format!(
+                "{}: does not quote the message verbatim: {:?}",
+                path.display(),
+                entry.template
+            ));
         }
         let scenarios = scenarios_named(&page);
         if scenarios.is_empty() {
-            failures.push(format!("{}: names no `ikesim run <scenario>`", path.display()));
+            failures.push(format!(
+                "{}: names no `ikesim run <scenario>`",
+                path.display()
+            ));
         }
         for scenario in &scenarios {
             if let Err(e) = check_scenario(entry, scenario) {
@@ -85,7 +107,11 @@ fn every_aws_message_has_a_page_that_quotes_it_and_a_scenario_that_produces_it()
             }
         }
     }
-    assert!(failures.is_empty(), "the failure-mode guide is out of date:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "the failure-mode guide is out of date:\n{}",
+        failures.join("\n")
+    );
 }
 
 /// Every AWS message has a row in the index naming the message, its IKE version, its page
@@ -97,30 +123,55 @@ fn the_index_lists_every_page_and_nothing_else() {
     let mut failures = Vec::new();
     for entry in aws_entries() {
         let link = format!("]({}.md)", entry.id);
-        let Some(row) = index.lines().find(|line| line.starts_with('|') && line.contains(&link)) else {
-            failures.push(format!("{}: no row linking {}.md", index_path.display(), entry.id));
+        let Some(row) = index
+            .lines()
+            .find(|line| line.starts_with('|') && line.contains(&link))
+        else {
+            failures.push(format!(
+                "{}: no row linking {}.md",
+                index_path.display(),
+                entry.id
+            ));
             continue;
         };
-        let page = std::fs::read_to_string(failures_dir().join(format!("{}.md", entry.id))).unwrap_or_default();
-        let mut expected = vec![format!("`{}`", entry.template), format!("| {} |", entry.ike.as_str())];
+        let page = std::fs::read_to_string(failures_dir().join(format!("{}.md", entry.id)))
+            .unwrap_or_default();
+        let mut expected = vec![
+            format!("`{}`", entry.template),
+            format!("| {} |", entry.ike.as_str()),
+        ];
         if let Some(first) = scenarios_named(&page).first() {
             expected.push(format!("`{first}`"));
         }
         for text in expected {
             if !row.contains(&text) {
-                failures.push(format!("{}: the row for {} lacks {text}", index_path.display(), entry.id));
+                failures.push(format!(
+                    "{}: the row for {} lacks {text}",
+                    index_path.display(),
+                    entry.id
+                ));
             }
         }
     }
     let ids: Vec<&str> = aws_entries().iter().map(|entry| entry.id).collect();
     for file in std::fs::read_dir(failures_dir()).expect("docs/failures") {
-        let name = file.expect("directory entry").file_name().to_string_lossy().into_owned();
-        let Some(id) = name.strip_suffix(".md") else { continue };
+        let name = file
+            .expect("directory entry")
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
+        let Some(id) = name.strip_suffix(".md") else {
+            continue;
+        };
         if id != "README" && !ids.contains(&id) {
             failures.push(format!("docs/failures/{name}: not an AWS catalogue id"));
         }
     }
-    assert!(failures.is_empty(), "the failure-mode guide's index is out of date:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "the failure-mode guide's index is out of date:\n{}",
+        failures.join("\n")
+    );
 }
 
 #[test]

@@ -11,8 +11,13 @@ use common::run_ok;
 /// rekeys at `lifetime - margin - random(0 ..= margin × fuzz)`, and whichever fires first
 /// wins. Returns (shortest, longest) possible interval in seconds.
 fn interval(sides: [(f64, f64, f64); 2]) -> (f64, f64) {
-    let windows = sides.map(|(lifetime, margin, fuzz)| (lifetime - margin - margin * fuzz / 100.0, lifetime - margin));
-    (windows[0].0.min(windows[1].0), windows[0].1.min(windows[1].1))
+    let windows = sides.map(|(lifetime, margin, fuzz)| {
+        (lifetime - margin - margin * fuzz / 100.0, lifetime - margin)
+    });
+    (
+        windows[0].0.min(windows[1].0),
+        windows[0].1.min(windows[1].1),
+    )
 }
 
 #[test]
@@ -25,11 +30,19 @@ fn thirty_days_of_rekeys_match_the_lifetimes() {
     let cgw_margin = secs(t.cgw.rekey_margin.0);
     let cgw_fuzz = f64::from(t.cgw.rekey_fuzz);
     let child = interval([
-        (f64::from(t.aws.phase2_lifetime_seconds.get_ref().0), aws_margin, aws_fuzz),
+        (
+            f64::from(t.aws.phase2_lifetime_seconds.get_ref().0),
+            aws_margin,
+            aws_fuzz,
+        ),
         (secs(t.cgw.child_lifetime.0), cgw_margin, cgw_fuzz),
     ]);
     let ike = interval([
-        (f64::from(t.aws.phase1_lifetime_seconds.get_ref().0), aws_margin, aws_fuzz),
+        (
+            f64::from(t.aws.phase1_lifetime_seconds.get_ref().0),
+            aws_margin,
+            aws_fuzz,
+        ),
         (secs(t.cgw.ike_lifetime.0), cgw_margin, cgw_fuzz),
     ]);
 
@@ -39,9 +52,17 @@ fn thirty_days_of_rekeys_match_the_lifetimes() {
     let (child_rekeys, ike_rekeys) = (count("CHILD_SA rekeyed"), count("IKE_SA rekeyed"));
     // Each exchange adds a round trip or two of latency to the interval: allow one rekey
     // of slack at each end.
-    let in_range = |n: f64, (lo, hi): (f64, f64)| n >= (days / hi).floor() - 1.0 && n <= (days / lo).ceil() + 1.0;
-    assert!(in_range(child_rekeys, child), "{child_rekeys} CHILD rekeys, intervals {child:?}");
-    assert!(in_range(ike_rekeys, ike), "{ike_rekeys} IKE rekeys, intervals {ike:?}");
+    let in_range = |n: f64, (lo, hi): (f64, f64)| {
+        n >= (days / hi).floor() - 1.0 && n <= (days / lo).ceil() + 1.0
+    };
+    assert!(
+        in_range(child_rekeys, child),
+        "{child_rekeys} CHILD rekeys, intervals {child:?}"
+    );
+    assert!(
+        in_range(ike_rekeys, ike),
+        "{ike_rekeys} IKE rekeys, intervals {ike:?}"
+    );
     // And the tunnel stayed up throughout: once both phases are established, no record
     // shows either down.
     let down = out.lines().skip(3).find(|l| l.contains("\"down\""));

@@ -13,7 +13,8 @@ const DPD_TIMEOUT: &str = "AWS tunnel DPD timed out after 2 retransmits";
 /// Writes ikev2-happy with `network` (TOML tables) added and `cgw` keys appended to its
 /// `[tunnel.cgw]`, and returns the file.
 fn scenario(dir: &Path, name: &str, network: &str, cgw: &str) -> PathBuf {
-    let happy = std::fs::read_to_string(repo().join("scenarios/ikev2-happy.toml")).expect("ikev2-happy.toml");
+    let happy = std::fs::read_to_string(repo().join("scenarios/ikev2-happy.toml"))
+        .expect("ikev2-happy.toml");
     let text = happy
         .replace("[vpn_connection]", &format!("{network}\n[vpn_connection]"))
         .replace("[tunnel.cgw]\n", &format!("[tunnel.cgw]\n{cgw}\n"));
@@ -29,12 +30,18 @@ fn run(file: &Path, extra: &[&str]) -> String {
 }
 
 fn records(out: &str) -> Vec<TunnelRecord> {
-    out.lines().map(|l| TunnelRecord::parse_json(l).expect("record")).collect()
+    out.lines()
+        .map(|l| TunnelRecord::parse_json(l).expect("record"))
+        .collect()
 }
 
 fn established(records: &[TunnelRecord]) -> bool {
-    let p1 = records.iter().any(|r| r.details.contains("Phase 1 IKE_SA established"));
-    let p2 = records.iter().any(|r| r.details.contains("Phase 2 CHILD_SA established"));
+    let p1 = records
+        .iter()
+        .any(|r| r.details.contains("Phase 1 IKE_SA established"));
+    let p2 = records
+        .iter()
+        .any(|r| r.details.contains("Phase 2 CHILD_SA established"));
     p1 && p2
 }
 
@@ -47,10 +54,20 @@ fn twenty_percent_loss_and_reordering_both_ways_still_establish() {
     let mut late = 0;
     for seed in ["1", "2", "3", "4"] {
         let out = run(&file, &["--seed", seed]);
-        assert_eq!(out, run(&file, &["--seed", seed]), "seed {seed}: two runs differ");
+        assert_eq!(
+            out,
+            run(&file, &["--seed", seed]),
+            "seed {seed}: two runs differ"
+        );
         let got = records(&out);
-        assert!(established(&got), "seed {seed}: retransmission should carry the exchanges through:\n{out}");
-        assert!(got.iter().all(|r| !r.nat_t_detected), "an impaired path is no NAT:\n{out}");
+        assert!(
+            established(&got),
+            "seed {seed}: retransmission should carry the exchanges through:\n{out}"
+        );
+        assert!(
+            got.iter().all(|r| !r.nat_t_detected),
+            "an impaired path is no NAT:\n{out}"
+        );
         if got[0].time > clean[0].time {
             late += 1;
         }
@@ -61,12 +78,23 @@ fn twenty_percent_loss_and_reordering_both_ways_still_establish() {
 #[test]
 fn a_nat_in_front_of_the_cgw_is_detected() {
     let dir = temp_dir("network-nat");
-    let file = scenario(&dir, "nat", "[network.nat]\noutside_ip = \"127.0.3.1\"\n", "");
+    let file = scenario(
+        &dir,
+        "nat",
+        "[network.nat]\noutside_ip = \"127.0.3.1\"\n",
+        "",
+    );
     let out = run(&file, &[]);
     let got = records(&out);
     assert!(established(&got), "{out}");
-    assert!(got.iter().all(|r| r.nat_t_detected), "every record says NAT-T:\n{out}");
-    assert!(got[0].details.ends_with("with cgw: 127.0.3.1"), "AWS sees the NAT's address:\n{out}");
+    assert!(
+        got.iter().all(|r| r.nat_t_detected),
+        "every record says NAT-T:\n{out}"
+    );
+    assert!(
+        got[0].details.ends_with("with cgw: 127.0.3.1"),
+        "AWS sees the NAT's address:\n{out}"
+    );
     let without = records(&run_ok(&["run", "ikev2-happy"]));
     assert!(without.iter().all(|r| !r.nat_t_detected));
 }
@@ -79,14 +107,26 @@ fn aws_follows_the_cgw_to_its_new_port_after_a_rebind() {
     let dir = temp_dir("network-rebind");
     let nat = "[network.nat]\noutside_ip = \"127.0.3.1\"\nmapping_timeout = \"30s\"\nrebind_at = [\"3m\"]\n";
     let silent = run(&scenario(&dir, "silent", nat, ""), &["--duration", "5m"]);
-    let timeout = records(&silent).into_iter().find(|r| r.details == DPD_TIMEOUT);
-    let timeout = timeout.unwrap_or_else(|| panic!("the old port is dead, so is the tunnel:\n{silent}"));
+    let timeout = records(&silent)
+        .into_iter()
+        .find(|r| r.details == DPD_TIMEOUT);
+    let timeout =
+        timeout.unwrap_or_else(|| panic!("the old port is dead, so is the tunnel:\n{silent}"));
     let since_start = timeout.time - records(&silent)[0].time;
-    assert!((180..=230).contains(&since_start.num_seconds()), "timed out {since_start} in:\n{silent}");
+    assert!(
+        (180..=230).contains(&since_start.num_seconds()),
+        "timed out {since_start} in:\n{silent}"
+    );
 
-    let talking = run(&scenario(&dir, "talking", nat, "dpd_delay = \"10s\""), &["--duration", "5m"]);
+    let talking = run(
+        &scenario(&dir, "talking", nat, "dpd_delay = \"10s\""),
+        &["--duration", "5m"],
+    );
     let got = records(&talking);
-    assert!(established(&got) && got.iter().all(|r| r.details != DPD_TIMEOUT), "{talking}");
+    assert!(
+        established(&got) && got.iter().all(|r| r.details != DPD_TIMEOUT),
+        "{talking}"
+    );
     assert_eq!(
         got.last().map(|r| (r.ike_phase1_state, r.ike_phase2_state)),
         Some((PhaseState::Established, PhaseState::Established))
@@ -103,17 +143,34 @@ fn a_blackhole_longer_than_the_dpd_timeout_kills_a_steady_tunnel_a_short_one_doe
         let out = run(&scenario(&dir, name, network, ""), &["--duration", "15m"]);
         let got = records(&out);
         assert!(established(&got), "{name}:\n{out}");
-        (got.iter().filter(|r| r.details == DPD_TIMEOUT).map(|r| r.time).collect::<Vec<_>>(), out)
+        (
+            got.iter()
+                .filter(|r| r.details == DPD_TIMEOUT)
+                .map(|r| r.time)
+                .collect::<Vec<_>>(),
+            out,
+        )
     };
 
     let (timeouts, out) = run_with("long", &blackhole("10m", "12m", "both"));
     assert_eq!(timeouts.len(), 1, "{out}");
     // AWS last heard the CGW at 10m: checks at 10m10s, 20s, 30s; dead at 10m40s.
-    assert_eq!(timeouts[0].format("%H:%M:%S").to_string(), "00:10:40", "{out}");
+    assert_eq!(
+        timeouts[0].format("%H:%M:%S").to_string(),
+        "00:10:40",
+        "{out}"
+    );
 
     let (timeouts, out) = run_with("short", &blackhole("10m", "10m20s", "both"));
-    assert!(timeouts.is_empty(), "a 20 s outage is over before the DPD timeout:\n{out}");
-    assert_eq!(records(&out).len(), 3, "nothing happens but the setup:\n{out}");
+    assert!(
+        timeouts.is_empty(),
+        "a 20 s outage is over before the DPD timeout:\n{out}"
+    );
+    assert_eq!(
+        records(&out).len(),
+        3,
+        "nothing happens but the setup:\n{out}"
+    );
 
     // Only the CGW's datagrams lost: AWS's checks arrive, the answers do not.
     let (timeouts, out) = run_with("upstream", &blackhole("10m", "12m", "cgw_to_aws"));
@@ -128,14 +185,26 @@ fn a_blackhole_longer_than_the_dpd_timeout_kills_a_steady_tunnel_a_short_one_doe
 #[test]
 fn ikev1_gets_through_twenty_percent_loss_and_reordering() {
     let dir = temp_dir("network-lossy-v1");
-    let happy = std::fs::read_to_string(repo().join("scenarios/ikev1-happy.toml")).expect("ikev1-happy.toml");
+    let happy = std::fs::read_to_string(repo().join("scenarios/ikev1-happy.toml"))
+        .expect("ikev1-happy.toml");
     let network = "[network]\nloss = 0.2\nreorder = 0.2\nreorder_delay = \"5s\"\n";
     let file = dir.join("lossy-v1.toml");
-    std::fs::write(&file, happy.replace("[vpn_connection]", &format!("{network}\n[vpn_connection]"))).unwrap();
+    std::fs::write(
+        &file,
+        happy.replace("[vpn_connection]", &format!("{network}\n[vpn_connection]")),
+    )
+    .unwrap();
     for seed in ["1", "2", "3", "4"] {
         let out = run(&file, &["--seed", seed]);
-        assert_eq!(out, run(&file, &["--seed", seed]), "seed {seed}: two runs differ");
-        assert!(established(&records(&out)), "seed {seed}: IKEv1 should get through:\n{out}");
+        assert_eq!(
+            out,
+            run(&file, &["--seed", seed]),
+            "seed {seed}: two runs differ"
+        );
+        assert!(
+            established(&records(&out)),
+            "seed {seed}: IKEv1 should get through:\n{out}"
+        );
     }
 }
 
@@ -147,11 +216,19 @@ fn realtime_behind_a_nat_tells_the_same_story_as_accelerated() {
         let details = |extra: &[&str]| -> Vec<(String, bool)> {
             let mut args = vec!["run", name, "--duration", "2s"];
             args.extend_from_slice(extra);
-            records(&run_ok(&args)).into_iter().map(|r| (r.details, r.nat_t_detected)).collect()
+            records(&run_ok(&args))
+                .into_iter()
+                .map(|r| (r.details, r.nat_t_detected))
+                .collect()
         };
         let accelerated = details(&[]);
         let realtime = details(&["--realtime"]);
-        assert!(accelerated.iter().any(|(d, nat)| d.contains("CHILD_SA established") && *nat), "{accelerated:?}");
+        assert!(
+            accelerated
+                .iter()
+                .any(|(d, nat)| d.contains("CHILD_SA established") && *nat),
+            "{accelerated:?}"
+        );
         assert_eq!(realtime, accelerated, "{name}");
     }
 }

@@ -28,20 +28,38 @@ fn ports(pcap: &Path) -> (BTreeSet<String>, BTreeSet<String>) {
     let out = Command::new("tshark")
         .args(["-r"])
         .arg(pcap)
-        .args(["-T", "fields", "-e", "udp.srcport", "-e", "udp.dstport", "-e", "data.data"])
+        .args([
+            "-T",
+            "fields",
+            "-e",
+            "udp.srcport",
+            "-e",
+            "udp.dstport",
+            "-e",
+            "data.data",
+        ])
         .output();
     let out = match out {
         Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).into_owned(),
         Ok(o) => panic!("tshark failed: {}", String::from_utf8_lossy(&o.stderr)),
-        Err(e) => panic!("tshark is needed for this test ({e}): .ci/run installs it (apt-get install tshark)"),
+        Err(e) => panic!(
+            "tshark is needed for this test ({e}): .ci/run installs it (apt-get install tshark)"
+        ),
     };
     let (mut marked, mut plain) = (BTreeSet::new(), BTreeSet::new());
     for line in out.lines() {
         let f: Vec<&str> = line.split('\t').collect();
-        let set = if f.get(2).is_some_and(|d| d.starts_with("00000000")) { &mut marked } else { &mut plain };
+        let set = if f.get(2).is_some_and(|d| d.starts_with("00000000")) {
+            &mut marked
+        } else {
+            &mut plain
+        };
         set.extend(f.iter().take(2).map(|p| p.to_string()));
     }
-    assert!(marked.is_disjoint(&plain), "a port with and without the marker: {marked:?} {plain:?}");
+    assert!(
+        marked.is_disjoint(&plain),
+        "a port with and without the marker: {marked:?} {plain:?}"
+    );
     (marked, plain)
 }
 
@@ -50,7 +68,10 @@ fn tshark(home: &Path, pcap: &Path, fields: &[&str]) -> String {
     // (marked datagrams) as UDP encapsulation (RFC 3948), which hands IKE on to ISAKMP.
     let (marked, plain) = ports(pcap);
     let mut cmd = Command::new("tshark");
-    cmd.env("HOME", home).env("XDG_CONFIG_HOME", home.join(".config")).arg("-r").arg(pcap);
+    cmd.env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .arg("-r")
+        .arg(pcap);
     for p in plain {
         cmd.args(["-d", &format!("udp.port=={p},isakmp")]);
     }
@@ -62,7 +83,11 @@ fn tshark(home: &Path, pcap: &Path, fields: &[&str]) -> String {
         cmd.args(["-e", f]);
     }
     let out = cmd.output().expect("run tshark");
-    assert!(out.status.success(), "tshark: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "tshark: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -72,9 +97,20 @@ fn capture(name: &str, scenario: &Path, tamper: impl Fn(String) -> String) -> Ve
     let dir = temp_dir(name);
     let pcap = dir.join("ike.pcap");
     let profile = dir.join(".config/wireshark");
-    run_ok(&["run", scenario.to_str().unwrap(), "--pcap", pcap.to_str().unwrap(), "--keys", profile.to_str().unwrap()]);
+    run_ok(&[
+        "run",
+        scenario.to_str().unwrap(),
+        "--pcap",
+        pcap.to_str().unwrap(),
+        "--keys",
+        profile.to_str().unwrap(),
+    ]);
     let table = std::fs::read_to_string(profile.join("ikev2_decryption_table")).expect("key table");
-    assert_eq!(table.lines().count(), 1, "one IKE SA, one key line: {table}");
+    assert_eq!(
+        table.lines().count(),
+        1,
+        "one IKE SA, one key line: {table}"
+    );
     std::fs::write(profile.join("ikev2_decryption_table"), tamper(table)).unwrap();
     let fields = [
         "isakmp.version",
@@ -109,13 +145,19 @@ fn check_genuine(frames: &[Frame]) {
     }
     // IKE_SA_INIT: SA, KE, Nonce, NAT detection notifies.
     for p in [33, 34, 40, 41] {
-        assert!(frames[0].payloads.contains(&p) && frames[1].payloads.contains(&p), "{frames:#?}");
+        assert!(
+            frames[0].payloads.contains(&p) && frames[1].payloads.contains(&p),
+            "{frames:#?}"
+        );
     }
     // IKE_AUTH, decrypted: SK holding IDi/IDr, AUTH, SA, TSi, TSr.
     for (f, id_payload, id) in [(&frames[2], 35, "127.0.2.1"), (&frames[3], 36, "127.0.1.1")] {
         assert_eq!(f.payloads.first(), Some(&46), "{f:?}");
         for p in [id_payload, 39, 33, 44, 45] {
-            assert!(f.payloads.contains(&p), "decrypted payload {p} missing: {f:?}");
+            assert!(
+                f.payloads.contains(&p),
+                "decrypted payload {p} missing: {f:?}"
+            );
         }
         assert_eq!(f.ids, id);
     }
@@ -144,7 +186,10 @@ fn ikev2_datagrams_dissect_and_decrypt_in_wireshark() {
         sk_ai.replace_range(0..1, flipped);
         fields.join(",") + "\n"
     });
-    assert!(broken[2].problems.contains("isakmp") || !broken[2].problems.is_empty(), "{broken:#?}");
+    assert!(
+        broken[2].problems.contains("isakmp") || !broken[2].problems.is_empty(),
+        "{broken:#?}"
+    );
 }
 
 #[test]
@@ -152,8 +197,16 @@ fn ikev1_main_mode_and_quick_mode_dissect_in_wireshark() {
     let dir = temp_dir("wire-v1");
     let pcap = dir.join("ike.pcap");
     let profile = dir.join(".config/wireshark");
-    run_ok(&["run", "ikev1-happy", "--pcap", pcap.to_str().unwrap(), "--keys", profile.to_str().unwrap()]);
-    let table = std::fs::read_to_string(profile.join("ikev1_decryption_table")).expect("IKEv1 key table");
+    run_ok(&[
+        "run",
+        "ikev1-happy",
+        "--pcap",
+        pcap.to_str().unwrap(),
+        "--keys",
+        profile.to_str().unwrap(),
+    ]);
+    let table =
+        std::fs::read_to_string(profile.join("ikev1_decryption_table")).expect("IKEv1 key table");
     assert_eq!(table.lines().count(), 1, "one ISAKMP SA: {table}");
     let fields = [
         "isakmp.version",
@@ -169,14 +222,25 @@ fn ikev1_main_mode_and_quick_mode_dissect_in_wireshark() {
     let frames: Vec<Vec<&str>> = out.lines().map(|l| l.split('|').collect()).collect();
     let exchanges: Vec<&str> = frames.iter().map(|f| f[1]).collect();
     // Main mode (2) ×6, quick mode (32) ×3.
-    assert_eq!(exchanges, ["2", "2", "2", "2", "2", "2", "32", "32", "32"], "{out}");
+    assert_eq!(
+        exchanges,
+        ["2", "2", "2", "2", "2", "2", "32", "32", "32"],
+        "{out}"
+    );
     for f in &frames {
         assert_eq!(f[0], "0x10", "ISAKMP version 1.0: {f:?}");
-        assert!(f[4].is_empty() && f[5].is_empty(), "tshark found problems: {f:?}");
+        assert!(
+            f[4].is_empty() && f[5].is_empty(),
+            "tshark found problems: {f:?}"
+        );
     }
     // Message 1: SA with vendor IDs; message 3: KE, nonce, NAT-D (RFC 3947 type 20).
     let payloads = |i: usize| -> Vec<&str> { frames[i][2].split(',').collect() };
-    assert!(payloads(0).contains(&"1") && payloads(0).contains(&"13"), "{:?}", frames[0]);
+    assert!(
+        payloads(0).contains(&"1") && payloads(0).contains(&"13"),
+        "{:?}",
+        frames[0]
+    );
     for p in ["4", "10", "20"] {
         assert!(payloads(2).contains(&p), "{:?}", frames[2]);
     }
@@ -190,7 +254,11 @@ fn ikev1_main_mode_and_quick_mode_dissect_in_wireshark() {
     assert_eq!(frames[4][6], "127.0.2.1", "{:?}", frames[4]);
     assert_eq!(frames[5][6], "127.0.1.1", "{:?}", frames[5]);
     for p in ["8", "1", "10", "4", "5"] {
-        assert!(payloads(6).contains(&p), "quick mode 1 decrypted: {:?}", frames[6]);
+        assert!(
+            payloads(6).contains(&p),
+            "quick mode 1 decrypted: {:?}",
+            frames[6]
+        );
     }
 }
 
@@ -201,12 +269,24 @@ fn ikev1_main_mode_and_quick_mode_dissect_in_wireshark() {
 fn behind_a_nat_ike_moves_to_the_nat_t_ports_with_the_non_esp_marker() {
     for (scenario, version, plain, exchanges) in [
         ("ikev2-nat", "0x20", 2, &["34", "34", "35", "35"][..]),
-        ("ikev1-nat", "0x10", 4, &["2", "2", "2", "2", "2", "2", "32", "32", "32"][..]),
+        (
+            "ikev1-nat",
+            "0x10",
+            4,
+            &["2", "2", "2", "2", "2", "2", "32", "32", "32"][..],
+        ),
     ] {
         let dir = temp_dir(&format!("wire-{scenario}"));
         let pcap = dir.join("ike.pcap");
         let profile = dir.join(".config/wireshark");
-        let args = ["run", scenario, "--duration", "5s", "--pcap", pcap.to_str().unwrap()];
+        let args = [
+            "run",
+            scenario,
+            "--duration",
+            "5s",
+            "--pcap",
+            pcap.to_str().unwrap(),
+        ];
         run_ok(&[&args[..], &["--keys", profile.to_str().unwrap()]].concat());
         let (marked, _) = ports(&pcap);
         let fields = [
@@ -225,11 +305,22 @@ fn behind_a_nat_ike_moves_to_the_nat_t_ports_with_the_non_esp_marker() {
         assert_eq!(got, exchanges, "{scenario}: {out}");
         for (i, f) in frames.iter().enumerate() {
             assert_eq!(f[2], version, "{scenario}: {f:?}");
-            assert!(f[6].is_empty() && f[7].is_empty(), "{scenario}: tshark found problems: {f:?}");
+            assert!(
+                f[6].is_empty() && f[7].is_empty(),
+                "{scenario}: tshark found problems: {f:?}"
+            );
             let on_nat_t = marked.contains(f[0]) && marked.contains(f[1]);
-            assert_eq!(on_nat_t, i >= plain, "{scenario}: frame {i} on the wrong ports: {f:?} (NAT-T: {marked:?})");
+            assert_eq!(
+                on_nat_t,
+                i >= plain,
+                "{scenario}: frame {i} on the wrong ports: {f:?} (NAT-T: {marked:?})"
+            );
         }
         // The first encrypted messages decrypt: each side's ID is its own (inside) address.
-        assert_eq!((frames[plain][5], frames[plain + 1][5]), ("127.0.2.1", "127.0.1.1"), "{scenario}: {out}");
+        assert_eq!(
+            (frames[plain][5], frames[plain + 1][5]),
+            ("127.0.2.1", "127.0.1.1"),
+            "{scenario}: {out}"
+        );
     }
 }

@@ -13,7 +13,12 @@ pub fn ikesim() -> Command {
 /// Runs `ikesim ARGS`, asserts it succeeded, and returns stdout.
 pub fn run_ok(args: &[&str]) -> String {
     let out = run(args);
-    assert!(out.status.success(), "ikesim {args:?} failed ({}): {}", out.status, String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "ikesim {args:?} failed ({}): {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).expect("stdout is UTF-8")
 }
 
@@ -31,7 +36,8 @@ pub fn builtin_scenarios() -> Vec<String> {
     run_ok(&["list", "--json"])
         .lines()
         .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).expect("list --json gives JSON lines");
+            let v: serde_json::Value =
+                serde_json::from_str(l).expect("list --json gives JSON lines");
             v["name"].as_str().expect("name").to_owned()
         })
         .collect()

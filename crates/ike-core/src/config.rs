@@ -97,7 +97,11 @@ pub struct DpdConfig {
 impl DpdConfig {
     /// AWS's DPD: probe after 10 s of silence, dead after `timeout`.
     pub fn aws(timeout: Duration, action: DpdAction) -> DpdConfig {
-        DpdConfig { delay: Duration::from_secs(10), timeout: Some(timeout), action }
+        DpdConfig {
+            delay: Duration::from_secs(10),
+            timeout: Some(timeout),
+            action,
+        }
     }
 }
 
@@ -148,7 +152,11 @@ pub struct RetransmitConfig {
 
 impl Default for RetransmitConfig {
     fn default() -> Self {
-        RetransmitConfig { timeout: Duration::from_secs(4), base: 1.8, tries: 5 }
+        RetransmitConfig {
+            timeout: Duration::from_secs(4),
+            base: 1.8,
+            tries: 5,
+        }
     }
 }
 
@@ -168,7 +176,9 @@ mod tests {
     #[test]
     fn strongswan_backoff() {
         let r = RetransmitConfig::default();
-        let total: f64 = (1..=r.tries + 1).map(|n| r.wait_after(n).as_secs_f64()).sum();
+        let total: f64 = (1..=r.tries + 1)
+            .map(|n| r.wait_after(n).as_secs_f64())
+            .sum();
         assert!((r.wait_after(1).as_secs_f64() - 4.0).abs() < 1e-9);
         assert!((r.wait_after(2).as_secs_f64() - 7.2).abs() < 1e-9);
         assert!((total - 165.06).abs() < 0.01, "{total}");

@@ -113,16 +113,32 @@ impl Endpoint {
     /// The IKE SAs that are up (not being replaced or deleted): (SPIi, SPIr) — IKEv1
     /// cookies for IKEv1.
     pub fn ike_sas(&self) -> Vec<(u64, u64)> {
-        let v2 = self.sas.iter().filter(|sa| sa.is_established()).map(|sa| (sa.spi_i, sa.spi_r));
-        let v1 = self.v1.iter().filter(|sa| sa.is_established()).map(|sa| (sa.cky_i, sa.cky_r));
+        let v2 = self
+            .sas
+            .iter()
+            .filter(|sa| sa.is_established())
+            .map(|sa| (sa.spi_i, sa.spi_r));
+        let v1 = self
+            .v1
+            .iter()
+            .filter(|sa| sa.is_established())
+            .map(|sa| (sa.cky_i, sa.cky_r));
         v2.chain(v1).collect()
     }
 
     /// The CHILD SAs that are up: (our inbound SPI, our outbound SPI).
     pub fn child_sas(&self) -> Vec<(u32, u32)> {
         let live = |c: &&ChildSa| !c.superseded && c.state == SaState::Established;
-        let v2 = self.sas.iter().filter(|sa| !sa.is_closed()).flat_map(|sa| sa.children.iter().filter(live));
-        let v1 = self.v1.iter().filter(|sa| !sa.is_closed()).flat_map(|sa| sa.children.iter().filter(live));
+        let v2 = self
+            .sas
+            .iter()
+            .filter(|sa| !sa.is_closed())
+            .flat_map(|sa| sa.children.iter().filter(live));
+        let v1 = self
+            .v1
+            .iter()
+            .filter(|sa| !sa.is_closed())
+            .flat_map(|sa| sa.children.iter().filter(live));
         v2.chain(v1).map(|c| (c.spi_in, c.spi_out)).collect()
     }
 
@@ -225,12 +241,16 @@ impl Endpoint {
     pub fn delete_ike_sas(&mut self, now: Instant) {
         for idx in 0..self.sas.len() {
             if matches!(self.sas[idx].state, State::Established(_)) && !self.sas[idx].superseded {
-                self.with(now, |ctx, sas, _| (sas[idx].delete(ctx), Some(SaRef::V2(idx))));
+                self.with(now, |ctx, sas, _| {
+                    (sas[idx].delete(ctx), Some(SaRef::V2(idx)))
+                });
             }
         }
         for idx in 0..self.v1.len() {
             if self.v1.get(idx).is_some_and(Phase1Sa::is_established) {
-                self.with(now, |ctx, _, v1| (v1[idx].delete(ctx), Some(SaRef::V1(idx))));
+                self.with(now, |ctx, _, v1| {
+                    (v1[idx].delete(ctx), Some(SaRef::V1(idx)))
+                });
             }
         }
     }
@@ -243,7 +263,13 @@ impl Endpoint {
         self.arrival = None;
     }
 
-    fn handle_datagram(&mut self, now: Instant, local: SocketAddr, remote: SocketAddr, data: &[u8]) {
+    fn handle_datagram(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+        data: &[u8],
+    ) {
         self.stats.datagrams_in += 1;
         if ike_wire::ike_major_version(data) == Some(1) {
             self.handle_v1(now, local, remote, data);
@@ -277,7 +303,9 @@ impl Endpoint {
                 }
         });
         match idx {
-            Some(idx) => self.with(now, |ctx, sas, _| (sas[idx].handle(ctx, &msg, data), Some(SaRef::V2(idx)))),
+            Some(idx) => self.with(now, |ctx, sas, _| {
+                (sas[idx].handle(ctx, &msg, data), Some(SaRef::V2(idx)))
+            }),
             None => {
                 tracing::debug!(%remote, spi_i = h.spi_i, spi_r = h.spi_r, "message for no known IKE SA dropped");
                 self.stats.unmatched += 1;
@@ -285,14 +313,23 @@ impl Endpoint {
         }
     }
 
-    fn handle_init_request(&mut self, now: Instant, local: SocketAddr, remote: SocketAddr, msg: &Message, data: &[u8]) {
+    fn handle_init_request(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+        msg: &Message,
+        data: &[u8],
+    ) {
         let h = msg.header;
         if h.spi_r != 0 || h.message_id != 0 {
             self.stats.unmatched += 1;
             return;
         }
-        let existing =
-            self.sas.iter().find(|sa| sa.role == Role::Responder && sa.spi_i == h.spi_i && sa.remote == remote);
+        let existing = self
+            .sas
+            .iter()
+            .find(|sa| sa.role == Role::Responder && sa.spi_i == h.spi_i && sa.remote == remote);
         if let Some(sa) = existing {
             // A retransmitted request gets our response again; anything else is ignored.
             match &sa.state {
@@ -300,20 +337,26 @@ impl Endpoint {
                     let datagram = st.init_response.clone();
                     self.stats.retransmits += 1;
                     self.stats.datagrams_out += 1;
-                    self.transmits.push_back(Transmit { src: sa.local, dst: sa.remote, payload: datagram });
+                    self.transmits.push_back(Transmit {
+                        src: sa.local,
+                        dst: sa.remote,
+                        payload: datagram,
+                    });
                 }
                 _ => self.stats.unmatched += 1,
             }
             return;
         }
         let traffic = self.traffic;
-        self.with(now, |ctx, sas, _| match IkeSa::accept(ctx, local, remote, msg, data) {
-            Some(mut sa) => {
-                sa.traffic = traffic;
-                sas.push(sa);
-                ((), Some(SaRef::V2(sas.len() - 1)))
+        self.with(now, |ctx, sas, _| {
+            match IkeSa::accept(ctx, local, remote, msg, data) {
+                Some(mut sa) => {
+                    sa.traffic = traffic;
+                    sas.push(sa);
+                    ((), Some(SaRef::V2(sas.len() - 1)))
+                }
+                None => ((), None),
             }
-            None => ((), None),
         });
     }
 
@@ -332,19 +375,26 @@ impl Endpoint {
             }
         };
         let h = msg.header;
-        let idx =
-            self.v1.iter().position(|sa| sa.cky_i == h.cky_i && (sa.cky_r == h.cky_r || sa.cky_r == 0 || h.cky_r == 0));
+        let idx = self.v1.iter().position(|sa| {
+            sa.cky_i == h.cky_i && (sa.cky_r == h.cky_r || sa.cky_r == 0 || h.cky_r == 0)
+        });
         match idx {
-            Some(idx) => self.with(now, |ctx, _, v1| (v1[idx].handle(ctx, &msg, data), Some(SaRef::V1(idx)))),
-            None if h.cky_r == 0 && h.exchange == ike_wire::v1::ExchangeType::IDENTITY_PROTECTION => {
+            Some(idx) => self.with(now, |ctx, _, v1| {
+                (v1[idx].handle(ctx, &msg, data), Some(SaRef::V1(idx)))
+            }),
+            None if h.cky_r == 0
+                && h.exchange == ike_wire::v1::ExchangeType::IDENTITY_PROTECTION =>
+            {
                 let traffic = self.traffic;
-                self.with(now, |ctx, _, v1| match Phase1Sa::accept(ctx, local, remote, &msg, data) {
-                    Some(mut sa) => {
-                        sa.traffic = traffic;
-                        v1.push(sa);
-                        ((), Some(SaRef::V1(v1.len() - 1)))
+                self.with(now, |ctx, _, v1| {
+                    match Phase1Sa::accept(ctx, local, remote, &msg, data) {
+                        Some(mut sa) => {
+                            sa.traffic = traffic;
+                            v1.push(sa);
+                            ((), Some(SaRef::V1(v1.len() - 1)))
+                        }
+                        None => ((), None),
                     }
-                    None => ((), None),
                 });
             }
             None if h.cky_r == 0 && h.exchange == ike_wire::v1::ExchangeType::AGGRESSIVE => {
@@ -353,7 +403,11 @@ impl Endpoint {
                 let refusal = crate::v1::unsupported_exchange(&h);
                 self.stats.unmatched += 1;
                 self.stats.datagrams_out += 1;
-                self.transmits.push_back(Transmit { src: local, dst: remote, payload: refusal });
+                self.transmits.push_back(Transmit {
+                    src: local,
+                    dst: remote,
+                    payload: refusal,
+                });
             }
             None => {
                 tracing::debug!(%remote, "IKEv1 message for no known ISAKMP SA dropped");
@@ -365,13 +419,27 @@ impl Endpoint {
     /// Runs retransmissions and other timers that are due.
     pub fn handle_timeout(&mut self, now: Instant) {
         for idx in 0..self.sas.len() {
-            if self.sas.get(idx).and_then(|sa| sa.deadline(&self.config)).is_some_and(|d| d <= now) {
-                self.with(now, |ctx, sas, _| (sas[idx].handle_timeout(ctx), Some(SaRef::V2(idx))));
+            if self
+                .sas
+                .get(idx)
+                .and_then(|sa| sa.deadline(&self.config))
+                .is_some_and(|d| d <= now)
+            {
+                self.with(now, |ctx, sas, _| {
+                    (sas[idx].handle_timeout(ctx), Some(SaRef::V2(idx)))
+                });
             }
         }
         for idx in 0..self.v1.len() {
-            if self.v1.get(idx).and_then(|sa| sa.deadline(&self.config)).is_some_and(|d| d <= now) {
-                self.with(now, |ctx, _, v1| (v1[idx].handle_timeout(ctx), Some(SaRef::V1(idx))));
+            if self
+                .v1
+                .get(idx)
+                .and_then(|sa| sa.deadline(&self.config))
+                .is_some_and(|d| d <= now)
+            {
+                self.with(now, |ctx, _, v1| {
+                    (v1[idx].handle_timeout(ctx), Some(SaRef::V1(idx)))
+                });
             }
         }
     }
@@ -399,9 +467,15 @@ impl Endpoint {
     /// CHILD SAs handed to another IKE SA, IKEv1 phase 1 replacements and a DPD restart.
     fn adopt(&mut self, out: &mut Outbox) {
         for ((spi_i, spi_r), children) in out.adoptions.drain(..) {
-            match self.sas.iter_mut().find(|sa| sa.spi_i == spi_i && sa.spi_r == spi_r) {
+            match self
+                .sas
+                .iter_mut()
+                .find(|sa| sa.spi_i == spi_i && sa.spi_r == spi_r)
+            {
                 Some(sa) => sa.children.extend(children),
-                None => tracing::debug!("no IKE SA {spi_i:016x}_i {spi_r:016x}_r to adopt CHILD SAs"),
+                None => {
+                    tracing::debug!("no IKE SA {spi_i:016x}_i {spi_r:016x}_r to adopt CHILD SAs")
+                }
             }
         }
         if !out.v1_orphans.is_empty() {
@@ -420,26 +494,45 @@ impl Endpoint {
             // no longer knows them. Only established ones, as strongSwan does: a half-open
             // SA was never authenticated and times out on its own (and says so).
             for sa in &mut self.sas {
-                if sa.remote.ip() == ip && (sa.spi_i, sa.spi_r) != (spi_i, spi_r) && sa.is_established() {
+                if sa.remote.ip() == ip
+                    && (sa.spi_i, sa.spi_r) != (spi_i, spi_r)
+                    && sa.is_established()
+                {
                     tracing::debug!(spi_i = sa.spi_i, "INITIAL_CONTACT: dropping a stale IKE SA");
                     sa.close();
                 }
             }
             for sa in &mut self.v1 {
-                if sa.remote.ip() == ip && (sa.cky_i, sa.cky_r) != (spi_i, spi_r) && sa.is_established() {
-                    tracing::debug!(cky_i = sa.cky_i, "INITIAL-CONTACT: dropping a stale ISAKMP SA");
+                if sa.remote.ip() == ip
+                    && (sa.cky_i, sa.cky_r) != (spi_i, spi_r)
+                    && sa.is_established()
+                {
+                    tracing::debug!(
+                        cky_i = sa.cky_i,
+                        "INITIAL-CONTACT: dropping a stale ISAKMP SA"
+                    );
                     sa.close();
                 }
             }
         }
         if let Some((cky_i, cky_r)) = out.v1_replaced {
             // The new ISAKMP SA takes over the IPsec SAs; the old one is deleted.
-            if let Some(old) = self.v1.iter().position(|sa| sa.cky_i == cky_i && sa.cky_r == cky_r) {
+            if let Some(old) = self
+                .v1
+                .iter()
+                .position(|sa| sa.cky_i == cky_i && sa.cky_r == cky_r)
+            {
                 let children = std::mem::take(&mut self.v1[old].children);
-                if let Some(new) = self.v1.iter_mut().find(|sa| sa.replaces == Some((cky_i, cky_r))) {
+                if let Some(new) = self
+                    .v1
+                    .iter_mut()
+                    .find(|sa| sa.replaces == Some((cky_i, cky_r)))
+                {
                     new.children.extend(children);
                 }
-                self.with(now, |ctx, _, v1| (v1[old].delete(ctx), Some(SaRef::V1(old))));
+                self.with(now, |ctx, _, v1| {
+                    (v1[old].delete(ctx), Some(SaRef::V1(old)))
+                });
             }
         }
         if let Some((local, remote, old)) = out.v1_rekey {
@@ -464,7 +557,10 @@ impl Endpoint {
             .enumerate()
             .filter(|(i, _)| except != Some(SaRef::V1(*i)))
             .map(|(_, sa)| (sa.phase1(), sa.phase2()));
-        v2.chain(v1).fold((SaState::Down, SaState::Down), |(a, b), (p1, p2)| (a.max(p1), b.max(p2)))
+        v2.chain(v1)
+            .fold((SaState::Down, SaState::Down), |(a, b), (p1, p2)| {
+                (a.max(p1), b.max(p2))
+            })
     }
 
     /// Queues events, with states merged over the endpoint's other SAs (a new IKE SA

@@ -231,6 +231,10 @@ impl IkeSaSecrets {
 
 impl std::fmt::Debug for IkeSaSecrets {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "IkeSaSecrets({:016x}_i {:016x}_r, ..)", self.spi_i, self.spi_r)
+        write!(
+            f,
+            "IkeSaSecrets({:016x}_i {:016x}_r, ..)",
+            self.spi_i, self.spi_r
+        )
     }
 }

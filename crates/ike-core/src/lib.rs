@@ -15,7 +15,11 @@ mod v1;
 
 pub use config::{DpdAction, DpdConfig, EndpointConfig, Impair, Lifetimes, RetransmitConfig};
 pub use endpoint::{Endpoint, Transmit};
-pub use event::{ChildFailure, Direction, Event, EventKind, IkeSaSecrets, IkeVersion, SaState, Stats};
+pub use event::{
+    ChildFailure, Direction, Event, EventKind, IkeSaSecrets, IkeVersion, SaState, Stats,
+};
 pub use nat_t::NatTPorts;
-pub use proposal::{parse_proposal, Cipher, Policy, ProposalKind, ProposalSpec, Selected, Selection};
+pub use proposal::{
+    parse_proposal, Cipher, Policy, ProposalKind, ProposalSpec, Selected, Selection,
+};
 pub use sa::Role;

@@ -36,7 +36,11 @@ pub struct NatTPorts {
 impl NatTPorts {
     /// The ports an initiator moves to once a NAT was detected: `None` if it has no NAT-T
     /// port or is on it already.
-    pub(crate) fn float(&self, local: SocketAddr, remote: SocketAddr) -> Option<(SocketAddr, SocketAddr)> {
+    pub(crate) fn float(
+        &self,
+        local: SocketAddr,
+        remote: SocketAddr,
+    ) -> Option<(SocketAddr, SocketAddr)> {
         let ours = self.local?;
         if local.port() == ours {
             return None;
@@ -46,7 +50,10 @@ impl NatTPorts {
             None if remote.port() == IKE_PORT => NAT_T_PORT,
             None => remote.port(),
         };
-        Some((SocketAddr::new(local.ip(), ours), SocketAddr::new(remote.ip(), theirs)))
+        Some((
+            SocketAddr::new(local.ip(), ours),
+            SocketAddr::new(remote.ip(), theirs),
+        ))
     }
 }
 
@@ -84,7 +91,9 @@ impl Ends<'_> {
     /// us), send to wherever the peer's last authenticated message came from — its NAT may
     /// have moved it to a new port. A host behind a NAT does not follow.
     pub fn follow_peer(self, arrival: Option<Arrival>) {
-        let Some(Arrival { remote: from, .. }) = arrival else { return };
+        let Some(Arrival { remote: from, .. }) = arrival else {
+            return;
+        };
         if self.nat.peer_behind && !self.nat.local_behind && from != *self.remote {
             tracing::debug!(spi = self.spi, old = %self.remote, new = %from, "peer moved: following it");
             *self.remote = from;
@@ -94,7 +103,9 @@ impl Ends<'_> {
     /// While the SA is being set up, its ports are wherever the peer's authenticated
     /// message arrived and came from: a peer that moved to its NAT-T port takes us along.
     pub fn move_with_peer(self, arrival: Option<Arrival>) {
-        let Some(Arrival { local, remote }) = arrival else { return };
+        let Some(Arrival { local, remote }) = arrival else {
+            return;
+        };
         if (local, remote) != (*self.local, *self.remote) {
             tracing::debug!(spi = self.spi, %local, %remote, "peer moved during setup: answering there");
             (*self.local, *self.remote) = (local, remote);
@@ -123,16 +134,36 @@ mod tests {
 
     #[test]
     fn an_initiator_moves_to_its_nat_t_port_and_the_peers() {
-        let real = NatTPorts { local: Some(4500), peer: None };
-        assert_eq!(real.float(a("10.0.0.1:500"), a("10.0.0.2:500")), Some((a("10.0.0.1:4500"), a("10.0.0.2:4500"))));
+        let real = NatTPorts {
+            local: Some(4500),
+            peer: None,
+        };
+        assert_eq!(
+            real.float(a("10.0.0.1:500"), a("10.0.0.2:500")),
+            Some((a("10.0.0.1:4500"), a("10.0.0.2:4500")))
+        );
         // A peer configured on another port keeps it; we still move to ours.
-        assert_eq!(real.float(a("10.0.0.1:500"), a("10.0.0.2:7000")), Some((a("10.0.0.1:4500"), a("10.0.0.2:7000"))));
-        assert_eq!(real.float(a("10.0.0.1:4500"), a("10.0.0.2:4500")), None, "already there");
-        let sim = NatTPorts { local: Some(40001), peer: Some(41001) };
+        assert_eq!(
+            real.float(a("10.0.0.1:500"), a("10.0.0.2:7000")),
+            Some((a("10.0.0.1:4500"), a("10.0.0.2:7000")))
+        );
+        assert_eq!(
+            real.float(a("10.0.0.1:4500"), a("10.0.0.2:4500")),
+            None,
+            "already there"
+        );
+        let sim = NatTPorts {
+            local: Some(40001),
+            peer: Some(41001),
+        };
         assert_eq!(
             sim.float(a("127.0.2.1:40000"), a("127.0.1.1:41000")),
             Some((a("127.0.2.1:40001"), a("127.0.1.1:41001")))
         );
-        assert_eq!(NatTPorts::default().float(a("10.0.0.1:500"), a("10.0.0.2:500")), None, "one port: no move");
+        assert_eq!(
+            NatTPorts::default().float(a("10.0.0.1:500"), a("10.0.0.2:500")),
+            None,
+            "one port: no move"
+        );
     }
 }

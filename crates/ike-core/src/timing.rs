@@ -22,7 +22,11 @@ pub(crate) struct DpdView {
 /// When DPD wants to probe: after `delay` without hearing from the peer — on demand, so
 /// never while its traffic flows over an established CHILD SA, unless NAT was detected
 /// (then periodically, as AWS does).
-pub(crate) fn dpd_at(config: &EndpointConfig, sa: DpdView, children: &[ChildSa]) -> Option<Instant> {
+pub(crate) fn dpd_at(
+    config: &EndpointConfig,
+    sa: DpdView,
+    children: &[ChildSa],
+) -> Option<Instant> {
     let dpd = config.dpd?;
     if !sa.can_probe {
         return None;
@@ -71,6 +75,9 @@ pub(crate) fn next_transmission(
 
 /// The earliest of an SA's own deadlines and its live CHILD SAs' rekey and expiry.
 pub(crate) fn earliest(own: [Option<Instant>; 5], children: &[ChildSa]) -> Option<Instant> {
-    let children = children.iter().filter(|c| !c.superseded).flat_map(|c| [c.rekey_at, c.expire_at]);
+    let children = children
+        .iter()
+        .filter(|c| !c.superseded)
+        .flat_map(|c| [c.rekey_at, c.expire_at]);
     own.into_iter().chain(children).flatten().min()
 }

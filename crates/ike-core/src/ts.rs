@@ -15,7 +15,11 @@ pub fn cidr(addr: IpAddr, prefix: u8) -> TrafficSelector {
     let (ts_type, start_addr, end_addr) = match addr {
         IpAddr::V4(a) => {
             let bits = u32::from(a);
-            let mask = if prefix == 0 { 0 } else { u32::MAX << (32 - u32::from(prefix.min(32))) };
+            let mask = if prefix == 0 {
+                0
+            } else {
+                u32::MAX << (32 - u32::from(prefix.min(32)))
+            };
             (
                 TsType::IPV4_ADDR_RANGE,
                 IpAddr::from((bits & mask).to_be_bytes()),
@@ -24,7 +28,11 @@ pub fn cidr(addr: IpAddr, prefix: u8) -> TrafficSelector {
         }
         IpAddr::V6(a) => {
             let bits = u128::from(a);
-            let mask = if prefix == 0 { 0 } else { u128::MAX << (128 - u32::from(prefix.min(128))) };
+            let mask = if prefix == 0 {
+                0
+            } else {
+                u128::MAX << (128 - u32::from(prefix.min(128)))
+            };
             (
                 TsType::IPV6_ADDR_RANGE,
                 IpAddr::from((bits & mask).to_be_bytes()),
@@ -32,13 +40,23 @@ pub fn cidr(addr: IpAddr, prefix: u8) -> TrafficSelector {
             )
         }
     };
-    TrafficSelector { ts_type, ip_protocol: 0, start_port: 0, end_port: 65535, start_addr, end_addr }
+    TrafficSelector {
+        ts_type,
+        ip_protocol: 0,
+        start_port: 0,
+        end_port: 65535,
+        start_addr,
+        end_addr,
+    }
 }
 
 /// Parses `a.b.c.d/n` (or a bare address, meaning a host).
 pub fn parse_cidr(text: &str) -> Option<TrafficSelector> {
     let (addr, prefix) = match text.split_once('/') {
-        Some((a, p)) => (a.trim().parse::<IpAddr>().ok()?, p.trim().parse::<u8>().ok()?),
+        Some((a, p)) => (
+            a.trim().parse::<IpAddr>().ok()?,
+            p.trim().parse::<u8>().ok()?,
+        ),
         None => {
             let a = text.trim().parse::<IpAddr>().ok()?;
             (a, if a.is_ipv4() { 32 } else { 128 })
@@ -67,16 +85,26 @@ pub fn intersect(a: &TrafficSelector, b: &TrafficSelector) -> Option<TrafficSele
     };
     let start_port = a.start_port.max(b.start_port);
     let end_port = a.end_port.min(b.end_port);
-    let start_addr = if addr_key(a.start_addr) >= addr_key(b.start_addr) { a.start_addr } else { b.start_addr };
-    let end_addr = if addr_key(a.end_addr) <= addr_key(b.end_addr) { a.end_addr } else { b.end_addr };
-    (start_port <= end_port && addr_key(start_addr) <= addr_key(end_addr)).then_some(TrafficSelector {
-        ts_type: a.ts_type,
-        ip_protocol,
-        start_port,
-        end_port,
-        start_addr,
-        end_addr,
-    })
+    let start_addr = if addr_key(a.start_addr) >= addr_key(b.start_addr) {
+        a.start_addr
+    } else {
+        b.start_addr
+    };
+    let end_addr = if addr_key(a.end_addr) <= addr_key(b.end_addr) {
+        a.end_addr
+    } else {
+        b.end_addr
+    };
+    (start_port <= end_port && addr_key(start_addr) <= addr_key(end_addr)).then_some(
+        TrafficSelector {
+            ts_type: a.ts_type,
+            ip_protocol,
+            start_port,
+            end_port,
+            start_addr,
+            end_addr,
+        },
+    )
 }
 
 /// Narrows what the peer proposed to what local policy allows (RFC 7296 §2.9): every
@@ -98,13 +126,19 @@ pub fn narrow(offered: &[TrafficSelector], allowed: &[TrafficSelector]) -> Vec<T
 /// Whether every selector of `inner` lies within some selector of `outer` (an initiator
 /// accepts a responder's narrowing, never a widening).
 pub fn all_within(inner: &[TrafficSelector], outer: &[TrafficSelector]) -> bool {
-    inner.iter().all(|i| outer.iter().any(|o| intersect(i, o).as_ref() == Some(i)))
+    inner
+        .iter()
+        .all(|i| outer.iter().any(|o| intersect(i, o).as_ref() == Some(i)))
 }
 
 /// `10.0.0.0/16`-style text for logs and diagnostics (ranges that are no CIDR print as
 /// `start-end`).
 pub fn display(ts: &TrafficSelector) -> String {
-    let width = if ts.ts_type == TsType::IPV4_ADDR_RANGE { 32 } else { 128 };
+    let width = if ts.ts_type == TsType::IPV4_ADDR_RANGE {
+        32
+    } else {
+        128
+    };
     let prefix = (0..=width).find(|&p| {
         let block = cidr(ts.start_addr, p);
         block.start_addr == ts.start_addr && block.end_addr == ts.end_addr
@@ -116,7 +150,10 @@ pub fn display(ts: &TrafficSelector) -> String {
     if ts.ip_protocol == 0 && ts.start_port == 0 && ts.end_port == 65535 {
         range
     } else {
-        format!("{range}[{}/{}-{}]", ts.ip_protocol, ts.start_port, ts.end_port)
+        format!(
+            "{range}[{}/{}-{}]",
+            ts.ip_protocol, ts.start_port, ts.end_port
+        )
     }
 }
 
@@ -133,7 +170,10 @@ mod tests {
         let n = narrow(&[c("10.0.0.0/8")], &[c("10.1.0.0/16"), c("192.168.0.0/16")]);
         assert_eq!(n, vec![c("10.1.0.0/16")]);
         assert!(narrow(&[c("10.0.0.0/8")], &[c("172.16.0.0/12")]).is_empty());
-        assert_eq!(narrow(&[c("10.1.2.0/24")], &[any_ipv4()]), vec![c("10.1.2.0/24")]);
+        assert_eq!(
+            narrow(&[c("10.1.2.0/24")], &[any_ipv4()]),
+            vec![c("10.1.2.0/24")]
+        );
     }
 
     #[test]

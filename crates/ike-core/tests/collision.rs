@@ -16,7 +16,11 @@ const ESP_PFS: &str = "aes256gcm16-ecp384";
 /// after AWS's, one latency later).
 fn configs(child: u64, ike: u64, cgw_early: Duration) -> (EndpointConfig, EndpointConfig) {
     let mut aws = aws_config("pre.shared_key", None, None);
-    let mut cgw = cgw_config("pre.shared_key", &["aes256gcm16-prfsha384-ecp384"], &[ESP_PFS]);
+    let mut cgw = cgw_config(
+        "pre.shared_key",
+        &["aes256gcm16-prfsha384-ecp384"],
+        &[ESP_PFS],
+    );
     for c in [&mut aws, &mut cgw] {
         c.lifetimes.child = Duration::from_secs(child);
         c.lifetimes.ike = Duration::from_secs(ike);
@@ -30,16 +34,31 @@ fn configs(child: u64, ike: u64, cgw_early: Duration) -> (EndpointConfig, Endpoi
 fn established(pair: &mut Pair) {
     pair.initiate();
     pair.drive();
-    assert_eq!(pair.aws.endpoint.phase_states(), (SaState::Established, SaState::Established));
+    assert_eq!(
+        pair.aws.endpoint.phase_states(),
+        (SaState::Established, SaState::Established)
+    );
 }
 
 /// Each side's CHILD SAs, as the other side sees them: AWS's inbound is the CGW's outbound.
 fn agree(pair: &Pair) -> (u32, u32) {
     let aws = pair.aws.endpoint.child_sas();
     let cgw = pair.cgw.endpoint.child_sas();
-    assert_eq!(aws.len(), 1, "AWS should keep exactly one CHILD SA: {aws:?}");
-    assert_eq!(cgw.len(), 1, "the CGW should keep exactly one CHILD SA: {cgw:?}");
-    assert_eq!((aws[0].0, aws[0].1), (cgw[0].1, cgw[0].0), "both sides agree on the SPIs");
+    assert_eq!(
+        aws.len(),
+        1,
+        "AWS should keep exactly one CHILD SA: {aws:?}"
+    );
+    assert_eq!(
+        cgw.len(),
+        1,
+        "the CGW should keep exactly one CHILD SA: {cgw:?}"
+    );
+    assert_eq!(
+        (aws[0].0, aws[0].1),
+        (cgw[0].1, cgw[0].0),
+        "both sides agree on the SPIs"
+    );
     aws[0]
 }
 
@@ -69,19 +88,39 @@ fn simultaneous_child_rekeys_leave_one_sa_whoever_wins() {
         pair.drive_until(limit);
         // Both sides sent a CREATE_CHILD_SA request before seeing the other's.
         for host in [&pair.aws, &pair.cgw] {
-            assert!(host.find(|k| matches!(k, EventKind::CreateChildRequestSent { .. })).is_some());
-            assert!(host.find(|k| matches!(k, EventKind::CreateChildRequestProcessed { .. })).is_some());
+            assert!(host
+                .find(|k| matches!(k, EventKind::CreateChildRequestSent { .. }))
+                .is_some());
+            assert!(host
+                .find(|k| matches!(k, EventKind::CreateChildRequestProcessed { .. }))
+                .is_some());
         }
         let after = agree(&pair);
         assert_ne!(after, before, "the SA was rekeyed");
-        let aws_redundant = pair.aws.find(|k| matches!(k, EventKind::RedundantChildSaDeleted { .. })).is_some();
-        let cgw_redundant = pair.cgw.find(|k| matches!(k, EventKind::RedundantChildSaDeleted { .. })).is_some();
-        assert!(aws_redundant != cgw_redundant, "exactly one side deletes a redundant SA (seed {seed})");
+        let aws_redundant = pair
+            .aws
+            .find(|k| matches!(k, EventKind::RedundantChildSaDeleted { .. }))
+            .is_some();
+        let cgw_redundant = pair
+            .cgw
+            .find(|k| matches!(k, EventKind::RedundantChildSaDeleted { .. }))
+            .is_some();
+        assert!(
+            aws_redundant != cgw_redundant,
+            "exactly one side deletes a redundant SA (seed {seed})"
+        );
         // The redundant SA's deleter never keeps it: the survivor is the other side's SA.
-        let survivor_from_aws =
-            pair.aws.find(|k| matches!(k, EventKind::ChildSaRekeyed { spi_in, .. } if *spi_in == after.0));
-        assert!(survivor_from_aws.is_some(), "AWS reported the surviving SA as the rekey's result");
-        assert_eq!(pair.aws.endpoint.phase_states(), (SaState::Established, SaState::Established));
+        let survivor_from_aws = pair
+            .aws
+            .find(|k| matches!(k, EventKind::ChildSaRekeyed { spi_in, .. } if *spi_in == after.0));
+        assert!(
+            survivor_from_aws.is_some(),
+            "AWS reported the surviving SA as the rekey's result"
+        );
+        assert_eq!(
+            pair.aws.endpoint.phase_states(),
+            (SaState::Established, SaState::Established)
+        );
         outcomes[usize::from(cgw_redundant)] = true;
         if outcomes == [true, true] {
             return;
@@ -115,12 +154,20 @@ fn delete_crossing_a_child_rekey() {
     pair.drive_until(limit);
     let kinds = pair.aws.kinds();
     let pos = |pred: &dyn Fn(&EventKind) -> bool| kinds.iter().position(pred);
-    let sent = pos(&|k| matches!(k, EventKind::CreateChildRequestSent { .. })).expect("AWS started a rekey");
-    let collision = pos(&|k| matches!(k, EventKind::ChildRekeyCollisionDelete { .. })).expect("collision reported");
+    let sent = pos(&|k| matches!(k, EventKind::CreateChildRequestSent { .. }))
+        .expect("AWS started a rekey");
+    let collision = pos(&|k| matches!(k, EventKind::ChildRekeyCollisionDelete { .. }))
+        .expect("collision reported");
     let failed = pos(&|k| matches!(k, EventKind::ChildSaFailed { .. })).expect("the rekey failed");
     assert!(sent < collision && collision < failed, "{kinds:?}");
-    assert!(pair.aws.find(|k| matches!(k, EventKind::ChildSaDeleteReceived { .. })).is_none());
-    assert_eq!(pair.aws.endpoint.phase_states(), (SaState::Established, SaState::Down));
+    assert!(pair
+        .aws
+        .find(|k| matches!(k, EventKind::ChildSaDeleteReceived { .. }))
+        .is_none());
+    assert_eq!(
+        pair.aws.endpoint.phase_states(),
+        (SaState::Established, SaState::Down)
+    );
     assert!(pair.aws.endpoint.child_sas().is_empty() && pair.cgw.endpoint.child_sas().is_empty());
 }
 
@@ -145,15 +192,27 @@ fn simultaneous_ike_rekeys_leave_one_ike_sa() {
         pair.drive_until(limit);
         // It was a collision: each side sent a rekey request and answered the other's.
         for host in [&pair.aws, &pair.cgw] {
-            assert!(host.find(|k| matches!(k, EventKind::CreateChildRequestSent { .. })).is_some(), "seed {seed}");
-            assert!(host.find(|k| matches!(k, EventKind::CreateChildRequestProcessed { .. })).is_some(), "seed {seed}");
+            assert!(
+                host.find(|k| matches!(k, EventKind::CreateChildRequestSent { .. }))
+                    .is_some(),
+                "seed {seed}"
+            );
+            assert!(
+                host.find(|k| matches!(k, EventKind::CreateChildRequestProcessed { .. }))
+                    .is_some(),
+                "seed {seed}"
+            );
         }
         let (aws, cgw) = (pair.aws.endpoint.ike_sas(), pair.cgw.endpoint.ike_sas());
         assert_eq!(aws.len(), 1, "seed {seed}: AWS keeps one IKE SA: {aws:?}");
         assert_eq!(aws, cgw, "seed {seed}: both sides keep the same IKE SA");
         assert_ne!(aws, old, "seed {seed}: it is a new one");
         agree(&pair);
-        assert_eq!(pair.aws.endpoint.phase_states(), (SaState::Established, SaState::Established), "seed {seed}");
+        assert_eq!(
+            pair.aws.endpoint.phase_states(),
+            (SaState::Established, SaState::Established),
+            "seed {seed}"
+        );
         // The surviving IKE SA works: a CHILD rekey on it later succeeds.
         let limit = pair.now() + Duration::from_secs(21_000);
         pair.drive_until(limit);

@@ -11,13 +11,13 @@ use std::time::Duration;
 
 use common::*;
 use ike_core::{
-    ChildFailure, Direction, DpdAction, DpdConfig, EndpointConfig, EventKind, IkeVersion, Lifetimes, ProposalKind,
-    SaState, Selected,
+    ChildFailure, Direction, DpdAction, DpdConfig, EndpointConfig, EventKind, IkeVersion,
+    Lifetimes, ProposalKind, SaState, Selected,
 };
 use ike_crypto::v1::{nat_d, Hash};
 use ike_wire::v1::{
-    self, doi, id_type, ike_attr, ike_auth, life_type, protocol, Body, Delete, ExchangeType, Id, Notification,
-    NotifyType, Payload, PayloadType,
+    self, doi, id_type, ike_attr, ike_auth, life_type, protocol, Body, Delete, ExchangeType, Id,
+    Notification, NotifyType, Payload, PayloadType,
 };
 use ike_wire::{DhGroup, EncrId, IntegId, PrfId};
 
@@ -30,11 +30,13 @@ const ESP_PFS: &str = "aes128-sha256-modp2048";
 const ESP_NO_PFS: &str = "aes128-sha256";
 
 /// RFC 3706 §5.1's vendor ID ("this implementation does DPD").
-const DPD_VID: [u8; 16] =
-    [0xaf, 0xca, 0xd7, 0x13, 0x68, 0xa1, 0xf1, 0xc9, 0x6b, 0x86, 0x96, 0xfc, 0x77, 0x57, 0x01, 0x00];
+const DPD_VID: [u8; 16] = [
+    0xaf, 0xca, 0xd7, 0x13, 0x68, 0xa1, 0xf1, 0xc9, 0x6b, 0x86, 0x96, 0xfc, 0x77, 0x57, 0x01, 0x00,
+];
 /// RFC 3947 §3.1's vendor ID (MD5 of "RFC 3947").
-const NAT_T_VID: [u8; 16] =
-    [0x4a, 0x13, 0x1c, 0x81, 0x07, 0x03, 0x58, 0x45, 0x5c, 0x57, 0x28, 0xf2, 0x0e, 0x95, 0x45, 0x2f];
+const NAT_T_VID: [u8; 16] = [
+    0x4a, 0x13, 0x1c, 0x81, 0x07, 0x03, 0x58, 0x45, 0x5c, 0x57, 0x28, 0xf2, 0x0e, 0x95, 0x45, 0x2f,
+];
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
@@ -48,7 +50,10 @@ fn secs(s: f64) -> Duration {
 fn assert_times(actual: &[Duration], expected: &[Duration]) {
     assert_eq!(actual.len(), expected.len(), "{actual:?} vs {expected:?}");
     for (a, e) in actual.iter().zip(expected) {
-        assert!(a.abs_diff(*e) < Duration::from_micros(1), "{actual:?} vs {expected:?}");
+        assert!(
+            a.abs_diff(*e) < Duration::from_micros(1),
+            "{actual:?} vs {expected:?}"
+        );
     }
 }
 
@@ -103,7 +108,11 @@ fn v1_ike_established(host: &Host) -> ((u64, u64), Selected) {
     host.events
         .iter()
         .find_map(|(_, e)| match e.kind {
-            EventKind::IkeSaEstablished { spi_i, spi_r, selected } => Some(((spi_i, spi_r), selected)),
+            EventKind::IkeSaEstablished {
+                spi_i,
+                spi_r,
+                selected,
+            } => Some(((spi_i, spi_r), selected)),
             _ => None,
         })
         .expect("ISAKMP SA established")
@@ -113,7 +122,11 @@ fn v1_child_established(host: &Host) -> ((u32, u32), Selected) {
     host.events
         .iter()
         .find_map(|(_, e)| match e.kind {
-            EventKind::ChildSaEstablished { spi_in, spi_out, selected } => Some(((spi_in, spi_out), selected)),
+            EventKind::ChildSaEstablished {
+                spi_in,
+                spi_out,
+                selected,
+            } => Some(((spi_in, spi_out), selected)),
             _ => None,
         })
         .expect("IPsec SA established")
@@ -124,7 +137,10 @@ fn all_v1(host: &Host, dpd_enabled: bool) {
     for (t, e) in &host.events {
         assert_eq!(e.ike_version, IkeVersion::V1, "at {t:?}: {e:?}");
         assert_eq!(e.dpd_enabled, dpd_enabled, "at {t:?}: {e:?}");
-        assert!(!e.nat_t_detected, "no NAT between loopback addresses: {e:?}");
+        assert!(
+            !e.nat_t_detected,
+            "no NAT between loopback addresses: {e:?}"
+        );
     }
 }
 
@@ -154,11 +170,29 @@ fn plain(d: &Datagram) -> Vec<Payload> {
 }
 
 fn vendor_ids(payloads: &[Payload]) -> Vec<Vec<u8>> {
-    payloads.iter().filter_map(|p| if let Payload::VendorId(v) = p { Some(v.clone()) } else { None }).collect()
+    payloads
+        .iter()
+        .filter_map(|p| {
+            if let Payload::VendorId(v) = p {
+                Some(v.clone())
+            } else {
+                None
+            }
+        })
+        .collect()
 }
 
 fn nat_ds(payloads: &[Payload]) -> Vec<Vec<u8>> {
-    payloads.iter().filter_map(|p| if let Payload::NatD(d) = p { Some(d.clone()) } else { None }).collect()
+    payloads
+        .iter()
+        .filter_map(|p| {
+            if let Payload::NatD(d) = p {
+                Some(d.clone())
+            } else {
+                None
+            }
+        })
+        .collect()
 }
 
 fn only_notification(payloads: &[Payload]) -> &Notification {
@@ -181,20 +215,47 @@ fn only_delete(payloads: &[Payload]) -> &Delete {
 }
 
 fn sa_of(payloads: &[Payload]) -> &v1::Sa {
-    payloads.iter().find_map(|p| if let Payload::Sa(s) = p { Some(s) } else { None }).expect("SA payload")
+    payloads
+        .iter()
+        .find_map(|p| {
+            if let Payload::Sa(s) = p {
+                Some(s)
+            } else {
+                None
+            }
+        })
+        .expect("SA payload")
 }
 
 fn ke_of(payloads: &[Payload]) -> Option<&Vec<u8>> {
-    payloads.iter().find_map(|p| if let Payload::Ke(k) = p { Some(k) } else { None })
+    payloads.iter().find_map(|p| {
+        if let Payload::Ke(k) = p {
+            Some(k)
+        } else {
+            None
+        }
+    })
 }
 
 fn ids_of(payloads: &[Payload]) -> Vec<Id> {
-    payloads.iter().filter_map(|p| if let Payload::Id(i) = p { Some(i.clone()) } else { None }).collect()
+    payloads
+        .iter()
+        .filter_map(|p| {
+            if let Payload::Id(i) = p {
+                Some(i.clone())
+            } else {
+                None
+            }
+        })
+        .collect()
 }
 
 fn cookies(spi: &[u8]) -> (u64, u64) {
     let (i, r) = spi.split_at(8);
-    (u64::from_be_bytes(i.try_into().expect("8 bytes")), u64::from_be_bytes(r.try_into().expect("8 bytes")))
+    (
+        u64::from_be_bytes(i.try_into().expect("8 bytes")),
+        u64::from_be_bytes(r.try_into().expect("8 bytes")),
+    )
 }
 
 /// AES-128-CBC / HMAC-SHA2-256 / MODP-2048 with the PRF of SHA2-256: what `IKE` selects.
@@ -203,7 +264,11 @@ fn assert_ike_selection(s: &Selected) {
     assert_eq!(s.encryption.key_bits, Some(128));
     assert_eq!(
         (s.integrity, s.prf, s.dh),
-        (Some(IntegId::HMAC_SHA2_256_128), Some(PrfId::HMAC_SHA2_256), Some(DhGroup::MODP_2048))
+        (
+            Some(IntegId::HMAC_SHA2_256_128),
+            Some(PrfId::HMAC_SHA2_256),
+            Some(DhGroup::MODP_2048)
+        )
     );
 }
 
@@ -235,13 +300,27 @@ fn main_mode_and_quick_mode_with_pfs() {
     assert_eq!(
         pair.aws.kinds(),
         [
-            EventKind::IkeSaNegotiating { spi_i: ci, spi_r: cr },
-            EventKind::IkeSaEstablished { spi_i: ci, spi_r: cr, selected: aws_ike },
+            EventKind::IkeSaNegotiating {
+                spi_i: ci,
+                spi_r: cr
+            },
+            EventKind::IkeSaEstablished {
+                spi_i: ci,
+                spi_r: cr,
+                selected: aws_ike
+            },
             EventKind::ChildSaNegotiating,
-            EventKind::ChildSaEstablished { spi_in: aws_in, spi_out: aws_out, selected: aws_child },
+            EventKind::ChildSaEstablished {
+                spi_in: aws_in,
+                spi_out: aws_out,
+                selected: aws_child
+            },
         ]
     );
-    assert_eq!(pair.aws.states(), [(Negotiating, Down), (Up, Down), (Up, Negotiating), (Up, Up)]);
+    assert_eq!(
+        pair.aws.states(),
+        [(Negotiating, Down), (Up, Down), (Up, Negotiating), (Up, Up)]
+    );
     let times = |h: &Host| h.events.iter().map(|(t, _)| *t).collect::<Vec<_>>();
     assert_eq!(times(&pair.aws), [ms(10), ms(50), ms(70), ms(90)]);
     let (cgw_cookies, cgw_ike) = v1_ike_established(&pair.cgw);
@@ -249,12 +328,26 @@ fn main_mode_and_quick_mode_with_pfs() {
     assert_eq!(
         pair.cgw.kinds(),
         [
-            EventKind::IkeSaNegotiating { spi_i: ci, spi_r: 0 },
-            EventKind::IkeSaEstablished { spi_i: ci, spi_r: cr, selected: cgw_ike },
-            EventKind::ChildSaEstablished { spi_in: cgw_in, spi_out: cgw_out, selected: cgw_child },
+            EventKind::IkeSaNegotiating {
+                spi_i: ci,
+                spi_r: 0
+            },
+            EventKind::IkeSaEstablished {
+                spi_i: ci,
+                spi_r: cr,
+                selected: cgw_ike
+            },
+            EventKind::ChildSaEstablished {
+                spi_in: cgw_in,
+                spi_out: cgw_out,
+                selected: cgw_child
+            },
         ]
     );
-    assert_eq!(pair.cgw.states(), [(Negotiating, Down), (Up, Down), (Up, Up)]);
+    assert_eq!(
+        pair.cgw.states(),
+        [(Negotiating, Down), (Up, Down), (Up, Up)]
+    );
     assert_eq!(times(&pair.cgw), [ms(0), ms(60), ms(80)]);
     // AWS runs DPD (both sides sent the vendor ID); the CGW has none configured.
     all_v1(&pair.aws, true);
@@ -269,7 +362,10 @@ fn main_mode_and_quick_mode_with_pfs() {
     assert_ike_selection(&aws_ike);
     assert_eq!(aws_child, cgw_child);
     assert_eq!(aws_child.encryption.id, EncrId::AES_CBC);
-    assert_eq!((aws_child.integrity, aws_child.dh), (Some(IntegId::HMAC_SHA2_256_128), Some(DhGroup::MODP_2048)));
+    assert_eq!(
+        (aws_child.integrity, aws_child.dh),
+        (Some(IntegId::HMAC_SHA2_256_128), Some(DhGroup::MODP_2048))
+    );
     assert_eq!(pair.aws.endpoint.ike_sas(), [(ci, cr)]);
     assert_eq!(pair.cgw.endpoint.ike_sas(), [(ci, cr)]);
     assert_eq!(pair.aws.endpoint.child_sas(), [(aws_in, aws_out)]);
@@ -280,7 +376,11 @@ fn main_mode_and_quick_mode_with_pfs() {
     assert_eq!((c.len(), a.len()), (5, 4));
     let mm = ExchangeType::IDENTITY_PROTECTION;
     let qm = ExchangeType::QUICK_MODE;
-    let wire: Vec<_> = [&c[0], &a[0], &c[1], &a[1], &c[2], &a[2], &c[3], &a[3], &c[4]].map(exchange_and_e).to_vec();
+    let wire: Vec<_> = [
+        &c[0], &a[0], &c[1], &a[1], &c[2], &a[2], &c[3], &a[3], &c[4],
+    ]
+    .map(exchange_and_e)
+    .to_vec();
     assert_eq!(
         wire,
         [
@@ -295,7 +395,11 @@ fn main_mode_and_quick_mode_with_pfs() {
             (qm, true)
         ]
     );
-    assert_eq!((c[0].v1().header.cky_i, c[0].v1().header.cky_r), (ci, 0), "the responder cookie is not known yet");
+    assert_eq!(
+        (c[0].v1().header.cky_i, c[0].v1().header.cky_r),
+        (ci, 0),
+        "the responder cookie is not known yet"
+    );
     let quick_mid = c[3].v1().header.message_id;
     assert_ne!(quick_mid, 0);
     for d in c[1..].iter().chain(a.iter()) {
@@ -306,23 +410,52 @@ fn main_mode_and_quick_mode_with_pfs() {
 
     // Messages 1 and 2: one SA each, and both vendor IDs.
     let (mm1, mm2) = (plain(&c[0]), plain(&a[0]));
-    assert_eq!(types(&mm1), [PayloadType::SA, PayloadType::VENDOR_ID, PayloadType::VENDOR_ID]);
-    assert_eq!(types(&mm2), [PayloadType::SA, PayloadType::VENDOR_ID, PayloadType::VENDOR_ID]);
+    assert_eq!(
+        types(&mm1),
+        [
+            PayloadType::SA,
+            PayloadType::VENDOR_ID,
+            PayloadType::VENDOR_ID
+        ]
+    );
+    assert_eq!(
+        types(&mm2),
+        [
+            PayloadType::SA,
+            PayloadType::VENDOR_ID,
+            PayloadType::VENDOR_ID
+        ]
+    );
     for m in [&mm1, &mm2] {
         assert_eq!(vendor_ids(m), [DPD_VID.to_vec(), NAT_T_VID.to_vec()]);
     }
     let offered = sa_of(&mm1);
-    assert_eq!((offered.doi, offered.situation), (doi::IPSEC, doi::SIT_IDENTITY_ONLY));
+    assert_eq!(
+        (offered.doi, offered.situation),
+        (doi::IPSEC, doi::SIT_IDENTITY_ONLY)
+    );
     let chosen = sa_of(&mm2);
     assert_eq!(chosen.proposals.len(), 1);
-    assert_eq!((chosen.proposals[0].protocol, chosen.proposals[0].transforms.len()), (protocol::ISAKMP, 1));
+    assert_eq!(
+        (
+            chosen.proposals[0].protocol,
+            chosen.proposals[0].transforms.len()
+        ),
+        (protocol::ISAKMP, 1)
+    );
     let t = &chosen.proposals[0].transforms[0];
-    assert_eq!(t, &offered.proposals[0].transforms[0], "AWS echoes the transform it chose");
+    assert_eq!(
+        t, &offered.proposals[0].transforms[0],
+        "AWS echoes the transform it chose"
+    );
     for (attr, value) in [
         (ike_attr::ENCRYPTION_ALGORITHM, 7),
         (ike_attr::KEY_LENGTH, 128),
         (ike_attr::HASH_ALGORITHM, 4),
-        (ike_attr::AUTHENTICATION_METHOD, u32::from(ike_auth::PRE_SHARED_KEY)),
+        (
+            ike_attr::AUTHENTICATION_METHOD,
+            u32::from(ike_auth::PRE_SHARED_KEY),
+        ),
         (ike_attr::GROUP_DESCRIPTION, 14),
         (ike_attr::LIFE_TYPE, u32::from(life_type::SECONDS)),
         (ike_attr::LIFE_DURATION, 28_800),
@@ -332,7 +465,12 @@ fn main_mode_and_quick_mode_with_pfs() {
 
     // Messages 3 and 4: KE, nonce and NAT-D — the receiver's address first (RFC 3947 §3.2).
     let (mm3, mm4) = (plain(&c[1]), plain(&a[1]));
-    let kex = [PayloadType::KE, PayloadType::NONCE, PayloadType::NAT_D, PayloadType::NAT_D];
+    let kex = [
+        PayloadType::KE,
+        PayloadType::NONCE,
+        PayloadType::NAT_D,
+        PayloadType::NAT_D,
+    ];
     assert_eq!((types(&mm3), types(&mm4)), (kex.to_vec(), kex.to_vec()));
     let natd = |s: &str| nat_d(Hash::Sha256, ci, cr, addr(s));
     assert_eq!(nat_ds(&mm3), [natd(AWS_ADDR), natd(CGW_ADDR)]);
@@ -351,32 +489,71 @@ fn main_mode_and_quick_mode_with_pfs() {
         assert!(matches!(&p[1], Payload::Hash(h) if h.len() == 32));
     }
     let (mm5, mm6) = (open(&c[2]), open(&a[2]));
-    assert_eq!(types(&mm5), [PayloadType::ID, PayloadType::HASH, PayloadType::NOTIFICATION]);
+    assert_eq!(
+        types(&mm5),
+        [
+            PayloadType::ID,
+            PayloadType::HASH,
+            PayloadType::NOTIFICATION
+        ]
+    );
     assert_eq!(types(&mm6), [PayloadType::ID, PayloadType::HASH]);
     let contact = only_notification(&mm5[2..]);
-    assert_eq!((contact.ty, contact.protocol), (NotifyType::INITIAL_CONTACT, protocol::ISAKMP));
+    assert_eq!(
+        (contact.ty, contact.protocol),
+        (NotifyType::INITIAL_CONTACT, protocol::ISAKMP)
+    );
     assert_eq!(cookies(&contact.spi), v1_ike_established(&pair.aws).0);
 
     // Quick mode: the SAs carry the inbound SPIs, the KEs are PFS in MODP-2048, and the
     // client IDs are the route-based 0.0.0.0/0 on both sides.
     let (qm1, qm2, qm3) = (open(&c[3]), open(&a[3]), open(&c[4]));
-    let quick =
-        [PayloadType::HASH, PayloadType::SA, PayloadType::NONCE, PayloadType::KE, PayloadType::ID, PayloadType::ID];
+    let quick = [
+        PayloadType::HASH,
+        PayloadType::SA,
+        PayloadType::NONCE,
+        PayloadType::KE,
+        PayloadType::ID,
+        PayloadType::ID,
+    ];
     assert_eq!((types(&qm1), types(&qm2)), (quick.to_vec(), quick.to_vec()));
     assert_eq!(types(&qm3), [PayloadType::HASH]);
     assert_eq!(sa_of(&qm1).proposals[0].spi_u32(), Some(cgw_in));
     let answer = &sa_of(&qm2).proposals;
-    assert_eq!((answer.len(), answer[0].protocol, answer[0].spi_u32()), (1, protocol::IPSEC_ESP, Some(aws_in)));
+    assert_eq!(
+        (answer.len(), answer[0].protocol, answer[0].spi_u32()),
+        (1, protocol::IPSEC_ESP, Some(aws_in))
+    );
     assert_eq!(answer[0].transforms.len(), 1);
-    assert_eq!(answer[0].transforms[0].attr(v1::ipsec_attr::GROUP_DESCRIPTION), Some(14));
-    assert_eq!((ke_of(&qm1).map(Vec::len), ke_of(&qm2).map(Vec::len)), (Some(256), Some(256)));
-    let any = Id { id_type: id_type::IPV4_ADDR_SUBNET, protocol: 0, port: 0, data: vec![0; 8] };
+    assert_eq!(
+        answer[0].transforms[0].attr(v1::ipsec_attr::GROUP_DESCRIPTION),
+        Some(14)
+    );
+    assert_eq!(
+        (ke_of(&qm1).map(Vec::len), ke_of(&qm2).map(Vec::len)),
+        (Some(256), Some(256))
+    );
+    let any = Id {
+        id_type: id_type::IPV4_ADDR_SUBNET,
+        protocol: 0,
+        port: 0,
+        data: vec![0; 8],
+    };
     assert_eq!(ids_of(&qm1), [any.clone(), any.clone()]);
     assert_eq!(ids_of(&qm2), [any.clone(), any]);
 
     for host in [&pair.aws, &pair.cgw] {
         let s = host.endpoint.stats();
-        assert_eq!((s.retransmits, s.malformed, s.integrity_failures, s.unmatched), (0, 0, 0, 0), "{s:?}");
+        assert_eq!(
+            (
+                s.retransmits,
+                s.malformed,
+                s.integrity_failures,
+                s.unmatched
+            ),
+            (0, 0, 0, 0),
+            "{s:?}"
+        );
     }
 }
 
@@ -397,7 +574,10 @@ fn main_mode_and_quick_mode_with_pfs() {
 /// ```
 #[test]
 fn quick_mode_without_pfs() {
-    let no_groups = spec(ProposalKind::Esp, "aes128-aes256-aes128gcm16-aes256gcm16-sha1-sha256-sha384-sha512");
+    let no_groups = spec(
+        ProposalKind::Esp,
+        "aes128-aes256-aes128gcm16-aes256gcm16-sha1-sha256-sha384-sha512",
+    );
     let mut responder = aws();
     responder.esp.proposals = vec![no_groups];
     let pair = up(responder, cgw(IKE, ESP_NO_PFS));
@@ -405,7 +585,10 @@ fn quick_mode_without_pfs() {
     let ((cgw_in, cgw_out), cgw_child) = v1_child_established(&pair.cgw);
     assert_eq!((aws_in, aws_out), (cgw_out, cgw_in));
     assert_eq!(aws_child, cgw_child);
-    assert_eq!((aws_child.encryption.id, aws_child.integrity), (EncrId::AES_CBC, Some(IntegId::HMAC_SHA2_256_128)));
+    assert_eq!(
+        (aws_child.encryption.id, aws_child.integrity),
+        (EncrId::AES_CBC, Some(IntegId::HMAC_SHA2_256_128))
+    );
     assert_eq!(aws_child.dh, None);
     assert_eq!(pair.aws.states().last(), Some(&(Up, Up)));
     let capture = V1Capture::of(&pair);
@@ -414,7 +597,9 @@ fn quick_mode_without_pfs() {
         assert_eq!(d.v1().header.exchange, ExchangeType::QUICK_MODE);
         assert_eq!(ke_of(&p), None, "no KE without PFS");
         let t = &sa_of(&p).proposals[0].transforms;
-        assert!(t.iter().all(|t| t.attr(v1::ipsec_attr::GROUP_DESCRIPTION).is_none()));
+        assert!(t
+            .iter()
+            .all(|t| t.attr(v1::ipsec_attr::GROUP_DESCRIPTION).is_none()));
     }
 
     // Against AWS's defaults: the CGW's only proposal has no group, so it is refused.
@@ -422,7 +607,10 @@ fn quick_mode_without_pfs() {
     assert_eq!(
         kinds_after(&pair.aws, 2),
         [EventKind::ChildSaFailed {
-            failure: ChildFailure::NoProposalChosen { unsupported: true, direction: Direction::Sent }
+            failure: ChildFailure::NoProposalChosen {
+                unsupported: true,
+                direction: Direction::Sent
+            }
         }]
     );
     assert_eq!(pair.aws.endpoint.phase_states(), (Up, Down));
@@ -448,23 +636,50 @@ fn wrong_psk_does_not_decrypt() {
     pair.initiate();
     pair.drive();
 
-    assert!(matches!(pair.aws.kinds()[..], [EventKind::IkeSaNegotiating { .. }, EventKind::PayloadDecryptionFailed]));
+    assert!(matches!(
+        pair.aws.kinds()[..],
+        [
+            EventKind::IkeSaNegotiating { .. },
+            EventKind::PayloadDecryptionFailed
+        ]
+    ));
     assert_eq!(pair.aws.states(), [(Negotiating, Down), (Down, Down)]);
     assert_eq!(pair.aws.events[1].0, ms(50), "when message 5 arrived");
     all_v1(&pair.aws, true);
     assert_eq!(pair.aws.sent.len(), 2, "AWS never sends message 6");
-    assert_eq!(pair.aws.endpoint.stats().unmatched, 5, "the retransmissions of message 5");
+    assert_eq!(
+        pair.aws.endpoint.stats().unmatched,
+        5,
+        "the retransmissions of message 5"
+    );
 
     let exchange = ike_wire::ExchangeType(ExchangeType::IDENTITY_PROTECTION.0);
-    assert_eq!(kinds_after(&pair.cgw, 1), [EventKind::RetransmitsExhausted { exchange, retransmits: 5 }]);
+    assert_eq!(
+        kinds_after(&pair.cgw, 1),
+        [EventKind::RetransmitsExhausted {
+            exchange,
+            retransmits: 5
+        }]
+    );
     assert_eq!(pair.cgw.states(), [(Negotiating, Down), (Down, Down)]);
     assert_times(&[pair.cgw.events[1].0], &[secs(0.04 + 165.06112)]);
     let c = &pair.cgw.sent;
     assert_times(
         &pair.cgw.send_times(),
-        &[secs(0.0), secs(0.02), secs(0.04), secs(4.04), secs(11.24), secs(24.2), secs(47.528), secs(89.5184)],
+        &[
+            secs(0.0),
+            secs(0.02),
+            secs(0.04),
+            secs(4.04),
+            secs(11.24),
+            secs(24.2),
+            secs(47.528),
+            secs(89.5184),
+        ],
     );
-    assert!(c[2..].iter().all(|d| d.bytes == c[2].bytes && d.v1().header.flags.is_encrypted()));
+    assert!(c[2..]
+        .iter()
+        .all(|d| d.bytes == c[2].bytes && d.v1().header.flags.is_encrypted()));
     // Different PSKs, different keys: what the CGW encrypted is garbage to AWS.
     let key = |h: &Host| h.secrets.first().expect("exported keys").sk_ei.clone();
     assert_ne!(key(&pair.aws), key(&pair.cgw));
@@ -486,15 +701,27 @@ fn wrong_psk_does_not_decrypt() {
 #[test]
 fn phase1_refused_as_unsupported() {
     let pair = up(aws(), cgw("3des-md5-modp2048", ESP_PFS));
-    assert_eq!(pair.aws.kinds(), [EventKind::IkeNoProposalChosen { unsupported: true, direction: Direction::Sent }]);
+    assert_eq!(
+        pair.aws.kinds(),
+        [EventKind::IkeNoProposalChosen {
+            unsupported: true,
+            direction: Direction::Sent
+        }]
+    );
     assert_eq!(pair.aws.states(), [(Down, Down)]);
     all_v1(&pair.aws, false);
     let ci = pair.cgw.sent[0].v1().header.cky_i;
     assert_eq!(
         pair.cgw.kinds(),
         [
-            EventKind::IkeSaNegotiating { spi_i: ci, spi_r: 0 },
-            EventKind::IkeNoProposalChosen { unsupported: false, direction: Direction::Received },
+            EventKind::IkeSaNegotiating {
+                spi_i: ci,
+                spi_r: 0
+            },
+            EventKind::IkeNoProposalChosen {
+                unsupported: false,
+                direction: Direction::Received
+            },
         ]
     );
     assert_eq!(pair.cgw.states(), [(Negotiating, Down), (Down, Down)]);
@@ -502,10 +729,16 @@ fn phase1_refused_as_unsupported() {
     assert_eq!((pair.cgw.sent.len(), pair.aws.sent.len()), (1, 1));
     let refusal = pair.aws.sent[0].v1();
     let h = refusal.header;
-    assert_eq!((h.exchange, h.flags.is_encrypted(), h.message_id), (ExchangeType::INFORMATIONAL, false, 0));
+    assert_eq!(
+        (h.exchange, h.flags.is_encrypted(), h.message_id),
+        (ExchangeType::INFORMATIONAL, false, 0)
+    );
     assert_eq!((h.cky_i, h.cky_r), (ci, 0), "AWS made no cookie for it");
     let n = only_notification(refusal.payloads());
-    assert_eq!((n.ty, n.protocol, n.doi), (NotifyType::NO_PROPOSAL_CHOSEN, protocol::ISAKMP, doi::IPSEC));
+    assert_eq!(
+        (n.ty, n.protocol, n.doi),
+        (NotifyType::NO_PROPOSAL_CHOSEN, protocol::ISAKMP, doi::IPSEC)
+    );
     for host in [&pair.aws, &pair.cgw] {
         assert!(host.endpoint.ike_sas().is_empty());
         assert_eq!(host.endpoint.poll_timeout(), None);
@@ -525,13 +758,19 @@ fn phase1_refused_as_unsupported() {
 /// ```
 #[test]
 fn phase2_refused_for_its_pfs_group() {
-    let group14 = spec(ProposalKind::Esp, "aes128-aes256-aes128gcm16-aes256gcm16-sha1-sha256-sha384-sha512-modp2048");
+    let group14 = spec(
+        ProposalKind::Esp,
+        "aes128-aes256-aes128gcm16-aes256gcm16-sha1-sha256-sha384-sha512-modp2048",
+    );
     let mut tunnel = aws();
     tunnel.esp.proposals = vec![group14];
     let pair = up(tunnel, cgw(IKE, "aes128-sha256-modp3072"));
 
     let refused = |direction| EventKind::ChildSaFailed {
-        failure: ChildFailure::NoProposalChosen { unsupported: false, direction },
+        failure: ChildFailure::NoProposalChosen {
+            unsupported: false,
+            direction,
+        },
     };
     assert_eq!(kinds_after(&pair.aws, 2), [refused(Direction::Sent)]);
     assert_eq!(states_after(&pair.aws, 2), [(Up, Down)]);
@@ -545,16 +784,29 @@ fn phase2_refused_for_its_pfs_group() {
     assert_eq!(pair.aws.sent.len(), 4);
     let info = &pair.aws.sent[3];
     let h = info.v1().header;
-    assert_eq!((h.exchange, h.flags.is_encrypted()), (ExchangeType::INFORMATIONAL, true));
+    assert_eq!(
+        (h.exchange, h.flags.is_encrypted()),
+        (ExchangeType::INFORMATIONAL, true)
+    );
     let quick_mid = pair.cgw.sent[3].v1().header.message_id;
     assert!(h.message_id != 0 && h.message_id != quick_mid);
     let capture = V1Capture::of(&pair);
     let payloads = capture.open(&pair.aws.secrets, &info.bytes);
-    assert!(matches!(&payloads[0], Payload::Hash(hash) if hash.len() == 32), "HASH(1): {payloads:?}");
+    assert!(
+        matches!(&payloads[0], Payload::Hash(hash) if hash.len() == 32),
+        "HASH(1): {payloads:?}"
+    );
     let n = only_notification(&payloads);
     let offered = capture.open(&pair.cgw.secrets, &pair.cgw.sent[3].bytes);
     let offered_spi = sa_of(&offered).proposals[0].spi.clone();
-    assert_eq!((n.ty, n.protocol, &n.spi), (NotifyType::NO_PROPOSAL_CHOSEN, protocol::IPSEC_ESP, &offered_spi));
+    assert_eq!(
+        (n.ty, n.protocol, &n.spi),
+        (
+            NotifyType::NO_PROPOSAL_CHOSEN,
+            protocol::IPSEC_ESP,
+            &offered_spi
+        )
+    );
 
     let ((ci, cr), _) = v1_ike_established(&pair.aws);
     for host in [&pair.aws, &pair.cgw] {
@@ -584,12 +836,18 @@ fn cgw_deletes_the_ipsec_sa_and_the_isakmp_sa() {
 
     assert_eq!(
         kinds_after(&pair.cgw, 3),
-        [EventKind::ChildSaDeleteSent { spi_in: cgw_in }, EventKind::IkeSaDeleteSent]
+        [
+            EventKind::ChildSaDeleteSent { spi_in: cgw_in },
+            EventKind::IkeSaDeleteSent
+        ]
     );
     assert_eq!(states_after(&pair.cgw, 3), [(Up, Down), (Down, Down)]);
     assert_eq!(
         kinds_after(&pair.aws, 4),
-        [EventKind::ChildSaDeleteReceived { spi: cgw_in }, EventKind::IkeSaDeleteReceived]
+        [
+            EventKind::ChildSaDeleteReceived { spi: cgw_in },
+            EventKind::IkeSaDeleteReceived
+        ]
     );
     assert_eq!(states_after(&pair.aws, 4), [(Up, Down), (Down, Down)]);
     all_v1(&pair.aws, true);
@@ -603,9 +861,19 @@ fn cgw_deletes_the_ipsec_sa_and_the_isakmp_sa() {
         })
         .collect();
     assert_eq!(deletes.len(), 2);
-    assert_eq!((deletes[0].protocol, deletes[0].spi_size), (protocol::IPSEC_ESP, 4));
+    assert_eq!(
+        (deletes[0].protocol, deletes[0].spi_size),
+        (protocol::IPSEC_ESP, 4)
+    );
     assert_eq!(deletes[0].spis, [cgw_in.to_be_bytes().to_vec()]);
-    assert_eq!((deletes[1].protocol, deletes[1].spi_size, deletes[1].spis.len()), (protocol::ISAKMP, 16, 1));
+    assert_eq!(
+        (
+            deletes[1].protocol,
+            deletes[1].spi_size,
+            deletes[1].spis.len()
+        ),
+        (protocol::ISAKMP, 16, 1)
+    );
     assert_eq!(cookies(&deletes[1].spis[0]), (ci, cr));
 
     // Nothing left, nothing answered (IKEv1 informationals are not acknowledged), no DPD.
@@ -626,9 +894,20 @@ fn r_u_theres(pair: &Pair, from: usize, cookies_of_sa: (u64, u64)) -> Vec<(Durat
             assert_eq!(exchange_and_e(d), (ExchangeType::INFORMATIONAL, true));
             let p = capture.open(&pair.aws.secrets, &d.bytes);
             let n = only_notification(&p);
-            assert_eq!((n.ty, n.protocol), (NotifyType::R_U_THERE, protocol::ISAKMP));
-            assert_eq!(n.cookies(), Some(cookies_of_sa), "the SPI names the ISAKMP SA");
-            (d.at, d.v1().header.message_id, n.dpd_sequence().expect("a 4-byte sequence number"))
+            assert_eq!(
+                (n.ty, n.protocol),
+                (NotifyType::R_U_THERE, protocol::ISAKMP)
+            );
+            assert_eq!(
+                n.cookies(),
+                Some(cookies_of_sa),
+                "the SPI names the ISAKMP SA"
+            );
+            (
+                d.at,
+                d.v1().header.message_id,
+                n.dpd_sequence().expect("a 4-byte sequence number"),
+            )
         })
         .collect()
 }
@@ -658,10 +937,21 @@ fn dpd_declares_a_silent_cgw_dead() {
     let probes = r_u_theres(&pair, 4, (ci, cr));
     let at: Vec<Duration> = probes.iter().map(|p| p.0).collect();
     assert_times(&at, &[secs(10.09), secs(20.09), secs(30.09)]);
-    assert!(probes.iter().all(|p| (p.1, p.2) == (probes[0].1, 1)), "one R-U-THERE, resent as is: {probes:?}");
-    assert!(pair.aws.sent[4..].iter().all(|d| d.bytes == pair.aws.sent[4].bytes));
+    assert!(
+        probes.iter().all(|p| (p.1, p.2) == (probes[0].1, 1)),
+        "one R-U-THERE, resent as is: {probes:?}"
+    );
+    assert!(pair.aws.sent[4..]
+        .iter()
+        .all(|d| d.bytes == pair.aws.sent[4].bytes));
 
-    assert_eq!(kinds_after(&pair.aws, 4), [EventKind::DpdTimeout { retransmits: 2, action: DpdAction::Clear }]);
+    assert_eq!(
+        kinds_after(&pair.aws, 4),
+        [EventKind::DpdTimeout {
+            retransmits: 2,
+            action: DpdAction::Clear
+        }]
+    );
     assert_times(&[pair.aws.events[4].0], &[secs(40.09)]);
     assert_eq!(states_after(&pair.aws, 4), [(Down, Down)]);
     all_v1(&pair.aws, true);
@@ -686,7 +976,9 @@ fn dpd_answered_changes_nothing() {
 
     let probes = r_u_theres(&pair, 4, (ci, cr));
     assert_eq!(probes.len(), 10);
-    let expected: Vec<Duration> = (0..10).map(|k| secs(10.09 + 10.02 * f64::from(k))).collect();
+    let expected: Vec<Duration> = (0..10)
+        .map(|k| secs(10.09 + 10.02 * f64::from(k)))
+        .collect();
     assert_times(&probes.iter().map(|p| p.0).collect::<Vec<_>>(), &expected);
     let capture = V1Capture::of(&pair);
     let acks: Vec<(Duration, u32)> = pair.cgw.sent[5..]
@@ -695,13 +987,20 @@ fn dpd_answered_changes_nothing() {
             assert_eq!(exchange_and_e(d), (ExchangeType::INFORMATIONAL, true));
             let p = capture.open(&pair.cgw.secrets, &d.bytes);
             let n = only_notification(&p);
-            assert_eq!((n.ty, n.protocol, n.cookies()), (NotifyType::R_U_THERE_ACK, protocol::ISAKMP, Some((ci, cr))));
+            assert_eq!(
+                (n.ty, n.protocol, n.cookies()),
+                (NotifyType::R_U_THERE_ACK, protocol::ISAKMP, Some((ci, cr)))
+            );
             (d.at, n.dpd_sequence().expect("sequence number"))
         })
         .collect();
     assert_eq!(acks.len(), probes.len());
     for (k, (probe, ack)) in probes.iter().zip(&acks).enumerate() {
-        assert_eq!(probe.2, u32::try_from(k).unwrap() + 1, "sequence numbers count up");
+        assert_eq!(
+            probe.2,
+            u32::try_from(k).unwrap() + 1,
+            "sequence numbers count up"
+        );
         assert_eq!(ack.1, probe.2, "the ACK echoes the sequence number");
         assert_eq!(ack.0 - probe.0, ms(10), "answered on arrival");
     }
@@ -728,7 +1027,11 @@ fn no_dpd_without_the_vendor_id() {
     quiet.impair.no_dpd_vendor_id = true;
     let mut pair = up(aws(), quiet);
     assert_eq!(vendor_ids(&plain(&pair.cgw.sent[0])), [NAT_T_VID.to_vec()]);
-    assert_eq!(vendor_ids(&plain(&pair.aws.sent[0])), [DPD_VID.to_vec(), NAT_T_VID.to_vec()], "AWS still does DPD");
+    assert_eq!(
+        vendor_ids(&plain(&pair.aws.sent[0])),
+        [DPD_VID.to_vec(), NAT_T_VID.to_vec()],
+        "AWS still does DPD"
+    );
     pair.cgw.drop = drop_all();
     run_for(&mut pair, Duration::from_secs(120));
 
@@ -761,13 +1064,19 @@ fn phase2_rekey_by_the_cgw() {
     let ((cgw_old, _), _) = v1_child_established(&pair.cgw);
     run_for(&mut pair, Duration::from_secs(3_000));
 
-    let [(aws_new, aws_out)] = pair.aws.endpoint.child_sas()[..] else { panic!("one IPsec SA at AWS") };
+    let [(aws_new, aws_out)] = pair.aws.endpoint.child_sas()[..] else {
+        panic!("one IPsec SA at AWS")
+    };
     assert_eq!(pair.cgw.endpoint.child_sas(), [(aws_out, aws_new)]);
     assert!(aws_new != aws_old && aws_out != cgw_old);
     assert_eq!(
         kinds_after(&pair.cgw, 3),
         [
-            EventKind::ChildSaRekeyed { old_spi_in: cgw_old, spi_in: aws_out, spi_out: aws_new },
+            EventKind::ChildSaRekeyed {
+                old_spi_in: cgw_old,
+                spi_in: aws_out,
+                spi_out: aws_new
+            },
             EventKind::ChildSaDeleteSent { spi_in: cgw_old },
         ]
     );
@@ -775,13 +1084,25 @@ fn phase2_rekey_by_the_cgw() {
         kinds_after(&pair.aws, 4),
         [
             EventKind::ChildSaNegotiating,
-            EventKind::ChildSaRekeyed { old_spi_in: aws_old, spi_in: aws_new, spi_out: aws_out },
+            EventKind::ChildSaRekeyed {
+                old_spi_in: aws_old,
+                spi_in: aws_new,
+                spi_out: aws_out
+            },
             EventKind::ChildSaDeleteReceived { spi: cgw_old },
         ]
     );
     for host in [&pair.aws, &pair.cgw] {
-        assert!(host.states().iter().skip(3).all(|s| *s == (Up, Up)), "{:?}", host.states());
-        assert_eq!(host.endpoint.ike_sas(), [(ci, cr)], "the ISAKMP SA is untouched");
+        assert!(
+            host.states().iter().skip(3).all(|s| *s == (Up, Up)),
+            "{:?}",
+            host.states()
+        );
+        assert_eq!(
+            host.endpoint.ike_sas(),
+            [(ci, cr)],
+            "the ISAKMP SA is untouched"
+        );
     }
     assert_times(&[pair.aws.events[4].0], &[secs(0.08 + 2_700.0 + 0.01)]);
 
@@ -795,9 +1116,15 @@ fn phase2_rekey_by_the_cgw() {
     let qm1 = capture.open(&pair.cgw.secrets, &c[0].bytes);
     assert_eq!(sa_of(&qm1).proposals[0].spi_u32(), Some(aws_out));
     assert_eq!(ke_of(&qm1).map(Vec::len), Some(256));
-    assert_ne!(c[0].v1().header.message_id, pair.cgw.sent[3].v1().header.message_id);
+    assert_ne!(
+        c[0].v1().header.message_id,
+        pair.cgw.sent[3].v1().header.message_id
+    );
     let delete = only_delete(&capture.open(&pair.cgw.secrets, &c[2].bytes)).clone();
-    assert_eq!((delete.protocol, delete.spis), (protocol::IPSEC_ESP, vec![cgw_old.to_be_bytes().to_vec()]));
+    assert_eq!(
+        (delete.protocol, delete.spis),
+        (protocol::IPSEC_ESP, vec![cgw_old.to_be_bytes().to_vec()])
+    );
 }
 
 /// A phase 2 rekey by AWS (the CGW's margin is shorter than AWS's 270 s): AWS runs the
@@ -822,12 +1149,18 @@ fn phase2_rekey_by_aws() {
     let ((cgw_old, _), _) = v1_child_established(&pair.cgw);
     run_for(&mut pair, Duration::from_secs(3_400));
 
-    let [(aws_new, aws_out)] = pair.aws.endpoint.child_sas()[..] else { panic!("one IPsec SA at AWS") };
+    let [(aws_new, aws_out)] = pair.aws.endpoint.child_sas()[..] else {
+        panic!("one IPsec SA at AWS")
+    };
     assert_eq!(pair.cgw.endpoint.child_sas(), [(aws_out, aws_new)]);
     assert_eq!(
         kinds_after(&pair.aws, 4),
         [
-            EventKind::ChildSaRekeyed { old_spi_in: aws_old, spi_in: aws_new, spi_out: aws_out },
+            EventKind::ChildSaRekeyed {
+                old_spi_in: aws_old,
+                spi_in: aws_new,
+                spi_out: aws_out
+            },
             EventKind::ChildSaDeleteSent { spi_in: aws_old },
         ]
     );
@@ -835,12 +1168,19 @@ fn phase2_rekey_by_aws() {
         kinds_after(&pair.cgw, 3),
         [
             EventKind::ChildSaNegotiating,
-            EventKind::ChildSaRekeyed { old_spi_in: cgw_old, spi_in: aws_out, spi_out: aws_new },
+            EventKind::ChildSaRekeyed {
+                old_spi_in: cgw_old,
+                spi_in: aws_out,
+                spi_out: aws_new
+            },
             EventKind::ChildSaDeleteReceived { spi: aws_old },
         ]
     );
     let rekeyed = pair.aws.events[4].0;
-    assert!((secs(3_060.0)..=secs(3_330.1)).contains(&rekeyed), "AWS's margin and fuzz: {rekeyed:?}");
+    assert!(
+        (secs(3_060.0)..=secs(3_330.1)).contains(&rekeyed),
+        "AWS's margin and fuzz: {rekeyed:?}"
+    );
     // AWS started it: its first datagram after main mode is a quick mode 1.
     let capture = V1Capture::of(&pair);
     let a = &pair.aws.sent[4..];
@@ -848,7 +1188,15 @@ fn phase2_rekey_by_aws() {
     let (qm, info) = (ExchangeType::QUICK_MODE, ExchangeType::INFORMATIONAL);
     assert_eq!(wire, [(qm, true), (qm, true), (info, true)]);
     let qm1 = capture.open(&pair.aws.secrets, &a[0].bytes);
-    assert_eq!(types(&qm1)[..4], [PayloadType::HASH, PayloadType::SA, PayloadType::NONCE, PayloadType::KE]);
+    assert_eq!(
+        types(&qm1)[..4],
+        [
+            PayloadType::HASH,
+            PayloadType::SA,
+            PayloadType::NONCE,
+            PayloadType::KE
+        ]
+    );
     let delete = only_delete(&capture.open(&pair.aws.secrets, &a[2].bytes)).clone();
     assert_eq!(delete.spis, [aws_old.to_be_bytes().to_vec()]);
 }
@@ -878,22 +1226,42 @@ fn phase1_rekey_by_the_cgw() {
     let ((aws_spi_in, aws_spi_out), _) = v1_child_established(&pair.aws);
     run_for(&mut pair, Duration::from_secs(1_300));
 
-    let [new] = pair.aws.endpoint.ike_sas()[..] else { panic!("one ISAKMP SA at AWS") };
+    let [new] = pair.aws.endpoint.ike_sas()[..] else {
+        panic!("one ISAKMP SA at AWS")
+    };
     assert_ne!(new, old);
     assert_eq!(pair.cgw.endpoint.ike_sas(), [new]);
-    assert_eq!(pair.aws.endpoint.child_sas(), [(aws_spi_in, aws_spi_out)], "the IPsec SA carried over");
+    assert_eq!(
+        pair.aws.endpoint.child_sas(),
+        [(aws_spi_in, aws_spi_out)],
+        "the IPsec SA carried over"
+    );
     assert_eq!(pair.cgw.endpoint.child_sas(), [(aws_spi_out, aws_spi_in)]);
     let (new_i, new_r) = new;
     assert_eq!(
         kinds_after(&pair.cgw, 3),
-        [EventKind::IkeSaRekeyed { spi_i: new_i, spi_r: new_r }, EventKind::IkeSaDeleteSent]
+        [
+            EventKind::IkeSaRekeyed {
+                spi_i: new_i,
+                spi_r: new_r
+            },
+            EventKind::IkeSaDeleteSent
+        ]
     );
     let aws_new = kinds_after(&pair.aws, 4);
-    assert!(matches!(aws_new[0], EventKind::IkeSaNegotiating { spi_i, spi_r } if (spi_i, spi_r) == new));
-    assert!(matches!(aws_new[1], EventKind::IkeSaEstablished { spi_i, spi_r, .. } if (spi_i, spi_r) == new));
+    assert!(
+        matches!(aws_new[0], EventKind::IkeSaNegotiating { spi_i, spi_r } if (spi_i, spi_r) == new)
+    );
+    assert!(
+        matches!(aws_new[1], EventKind::IkeSaEstablished { spi_i, spi_r, .. } if (spi_i, spi_r) == new)
+    );
     assert_eq!(aws_new[2..], [EventKind::IkeSaDeleteReceived]);
     for host in [&pair.aws, &pair.cgw] {
-        assert!(host.states().iter().skip(3).all(|s| *s == (Up, Up)), "the tunnel stays up: {:?}", host.states());
+        assert!(
+            host.states().iter().skip(3).all(|s| *s == (Up, Up)),
+            "the tunnel stays up: {:?}",
+            host.states()
+        );
     }
     assert_times(&[pair.aws.events[4].0], &[secs(0.06 + 1_200.0 + 0.01)]);
 
@@ -908,20 +1276,43 @@ fn phase1_rekey_by_the_cgw() {
     );
     let capture = V1Capture::of(&pair);
     let delete = only_delete(&capture.open(&pair.cgw.secrets, &c[c.len() - 1].bytes)).clone();
-    assert_eq!((delete.protocol, cookies(&delete.spis[0])), (protocol::ISAKMP, old));
-    let mm: Vec<_> = pair.cgw.sent[5..8].iter().chain(&pair.aws.sent[4..7]).map(|d| d.v1().header).collect();
-    assert!(mm.iter().all(|h| h.exchange == ExchangeType::IDENTITY_PROTECTION && h.cky_i == new_i));
+    assert_eq!(
+        (delete.protocol, cookies(&delete.spis[0])),
+        (protocol::ISAKMP, old)
+    );
+    let mm: Vec<_> = pair.cgw.sent[5..8]
+        .iter()
+        .chain(&pair.aws.sent[4..7])
+        .map(|d| d.v1().header)
+        .collect();
+    assert!(mm
+        .iter()
+        .all(|h| h.exchange == ExchangeType::IDENTITY_PROTECTION && h.cky_i == new_i));
     assert_eq!(mm[0].cky_r, 0);
 
     // The IPsec SA's rekey runs under the new ISAKMP SA, and AWS finds the SA it replaces there.
     run_for(&mut pair, Duration::from_secs(200));
     let kinds = kinds_after(&pair.aws, 7);
-    assert!(matches!(kinds[0], EventKind::ChildSaNegotiating), "{kinds:?}");
-    assert!(matches!(kinds[1], EventKind::ChildSaRekeyed { old_spi_in, .. } if old_spi_in == aws_spi_in), "{kinds:?}");
-    assert!(matches!(kinds[2..], [EventKind::ChildSaDeleteReceived { .. }]), "{kinds:?}");
+    assert!(
+        matches!(kinds[0], EventKind::ChildSaNegotiating),
+        "{kinds:?}"
+    );
+    assert!(
+        matches!(kinds[1], EventKind::ChildSaRekeyed { old_spi_in, .. } if old_spi_in == aws_spi_in),
+        "{kinds:?}"
+    );
+    assert!(
+        matches!(kinds[2..], [EventKind::ChildSaDeleteReceived { .. }]),
+        "{kinds:?}"
+    );
     let qm1 = pair.cgw.sent[9].v1().header;
-    assert_eq!((qm1.exchange, qm1.cky_i, qm1.cky_r), (ExchangeType::QUICK_MODE, new_i, new_r));
-    let [(rekeyed_in, rekeyed_out)] = pair.aws.endpoint.child_sas()[..] else { panic!("one IPsec SA at AWS") };
+    assert_eq!(
+        (qm1.exchange, qm1.cky_i, qm1.cky_r),
+        (ExchangeType::QUICK_MODE, new_i, new_r)
+    );
+    let [(rekeyed_in, rekeyed_out)] = pair.aws.endpoint.child_sas()[..] else {
+        panic!("one IPsec SA at AWS")
+    };
     assert_eq!(pair.cgw.endpoint.child_sas(), [(rekeyed_out, rekeyed_in)]);
 }
 
@@ -951,36 +1342,64 @@ fn phase1_rekey_by_aws() {
     let ((cgw_spi_in, _), _) = v1_child_established(&pair.cgw);
     run_for(&mut pair, Duration::from_secs(1_600));
 
-    let [new] = pair.aws.endpoint.ike_sas()[..] else { panic!("one ISAKMP SA at AWS") };
+    let [new] = pair.aws.endpoint.ike_sas()[..] else {
+        panic!("one ISAKMP SA at AWS")
+    };
     assert_ne!(new, old);
     assert_eq!(pair.cgw.endpoint.ike_sas(), [new]);
     assert_eq!(pair.aws.endpoint.child_sas(), [(aws_spi_in, aws_spi_out)]);
     assert_eq!(pair.cgw.endpoint.child_sas(), [(aws_spi_out, aws_spi_in)]);
     assert_eq!(
         kinds_after(&pair.aws, 4),
-        [EventKind::IkeSaRekeyed { spi_i: new.0, spi_r: new.1 }, EventKind::IkeSaDeleteSent]
+        [
+            EventKind::IkeSaRekeyed {
+                spi_i: new.0,
+                spi_r: new.1
+            },
+            EventKind::IkeSaDeleteSent
+        ]
     );
     let cgw_new = kinds_after(&pair.cgw, 3);
-    assert!(matches!(cgw_new[0], EventKind::IkeSaNegotiating { spi_i, spi_r } if (spi_i, spi_r) == new));
-    assert!(matches!(cgw_new[1], EventKind::IkeSaEstablished { spi_i, spi_r, .. } if (spi_i, spi_r) == new));
+    assert!(
+        matches!(cgw_new[0], EventKind::IkeSaNegotiating { spi_i, spi_r } if (spi_i, spi_r) == new)
+    );
+    assert!(
+        matches!(cgw_new[1], EventKind::IkeSaEstablished { spi_i, spi_r, .. } if (spi_i, spi_r) == new)
+    );
     assert_eq!(cgw_new[2..], [EventKind::IkeSaDeleteReceived]);
     for host in [&pair.aws, &pair.cgw] {
-        assert!(host.states().iter().skip(3).all(|s| *s == (Up, Up)), "the tunnel stays up: {:?}", host.states());
+        assert!(
+            host.states().iter().skip(3).all(|s| *s == (Up, Up)),
+            "the tunnel stays up: {:?}",
+            host.states()
+        );
     }
     let rekeyed = pair.aws.events[4].0;
-    assert!((secs(1_260.0)..=secs(1_530.1)).contains(&rekeyed), "AWS's margin and fuzz: {rekeyed:?}");
+    assert!(
+        (secs(1_260.0)..=secs(1_530.1)).contains(&rekeyed),
+        "AWS's margin and fuzz: {rekeyed:?}"
+    );
     // AWS's cookie is now CKY-I: its new main mode's first message has no CKY-R.
     let mm1 = pair.aws.sent[4].v1().header;
-    assert_eq!((mm1.exchange, mm1.cky_i, mm1.cky_r), (ExchangeType::IDENTITY_PROTECTION, new.0, 0));
+    assert_eq!(
+        (mm1.exchange, mm1.cky_i, mm1.cky_r),
+        (ExchangeType::IDENTITY_PROTECTION, new.0, 0)
+    );
 
     let (aws_events, aws_sent) = (pair.aws.events.len(), pair.aws.sent.len());
     pair.act(Side::Cgw, |e, now| e.delete_ike_sas(now));
     run_for(&mut pair, Duration::from_secs(1));
     assert_eq!(
         kinds_after(&pair.aws, aws_events),
-        [EventKind::ChildSaDeleteReceived { spi: cgw_spi_in }, EventKind::IkeSaDeleteReceived]
+        [
+            EventKind::ChildSaDeleteReceived { spi: cgw_spi_in },
+            EventKind::IkeSaDeleteReceived
+        ]
     );
-    let deletes: Vec<_> = pair.cgw.sent[pair.cgw.sent.len() - 2..].iter().map(|d| d.v1().header).collect();
+    let deletes: Vec<_> = pair.cgw.sent[pair.cgw.sent.len() - 2..]
+        .iter()
+        .map(|d| d.v1().header)
+        .collect();
     assert!(deletes.iter().all(|h| (h.cky_i, h.cky_r) == new));
     assert_eq!(pair.aws.sent.len(), aws_sent);
     assert_eq!(pair.aws.endpoint.phase_states(), (Down, Down));
@@ -1022,11 +1441,30 @@ fn retransmissions_recover_every_lost_message() {
     let (c, a) = (&pair.cgw.sent, &pair.aws.sent);
     assert_times(
         &pair.cgw.send_times(),
-        &[secs(0.0), secs(4.0), secs(4.02), secs(8.02), secs(8.04), secs(12.04), secs(12.06), secs(12.08), secs(16.08)],
+        &[
+            secs(0.0),
+            secs(4.0),
+            secs(4.02),
+            secs(8.02),
+            secs(8.04),
+            secs(12.04),
+            secs(12.06),
+            secs(12.08),
+            secs(16.08),
+        ],
     );
     assert_times(
         &pair.aws.send_times(),
-        &[secs(0.01), secs(4.01), secs(4.03), secs(8.03), secs(8.05), secs(12.05), secs(12.07), secs(16.07)],
+        &[
+            secs(0.01),
+            secs(4.01),
+            secs(4.03),
+            secs(8.03),
+            secs(8.05),
+            secs(12.05),
+            secs(12.07),
+            secs(16.07),
+        ],
     );
     for (x, y) in [(0, 1), (2, 3), (4, 5), (7, 8)] {
         assert_eq!(c[x].bytes, c[y].bytes, "the CGW's datagrams {x} and {y}");
@@ -1047,17 +1485,38 @@ fn retransmissions_recover_every_lost_message() {
         ]
     ));
     let at = |h: &Host| h.events.iter().map(|(t, _)| *t).collect::<Vec<_>>();
-    assert_times(&at(&pair.aws), &[secs(0.01), secs(8.05), secs(12.07), secs(16.09)]);
-    assert_eq!(pair.aws.states(), [(Negotiating, Down), (Up, Down), (Up, Negotiating), (Up, Up)]);
+    assert_times(
+        &at(&pair.aws),
+        &[secs(0.01), secs(8.05), secs(12.07), secs(16.09)],
+    );
+    assert_eq!(
+        pair.aws.states(),
+        [(Negotiating, Down), (Up, Down), (Up, Negotiating), (Up, Up)]
+    );
     assert_times(&at(&pair.cgw), &[secs(0.0), secs(12.06), secs(12.08)]);
-    assert_eq!(pair.cgw.states(), [(Negotiating, Down), (Up, Down), (Up, Up)]);
+    assert_eq!(
+        pair.cgw.states(),
+        [(Negotiating, Down), (Up, Down), (Up, Up)]
+    );
     let ((aws_in, aws_out), _) = v1_child_established(&pair.aws);
     assert_eq!(pair.cgw.endpoint.child_sas(), [(aws_out, aws_in)]);
     assert_eq!(pair.aws.endpoint.child_sas(), [(aws_in, aws_out)]);
 
     let (aws, cgw) = (pair.aws.endpoint.stats(), pair.cgw.endpoint.stats());
-    assert_eq!((aws.retransmits, cgw.retransmits), (4, 4), "three cached answers and one resend each");
-    assert_eq!((aws.unmatched, aws.integrity_failures, cgw.unmatched, cgw.integrity_failures), (0, 0, 0, 0));
+    assert_eq!(
+        (aws.retransmits, cgw.retransmits),
+        (4, 4),
+        "three cached answers and one resend each"
+    );
+    assert_eq!(
+        (
+            aws.unmatched,
+            aws.integrity_failures,
+            cgw.unmatched,
+            cgw.integrity_failures
+        ),
+        (0, 0, 0, 0)
+    );
 }
 
 /// Aggressive mode (RFC 2409 §5.4 with a PSK): AWS offers main mode only and answers with
@@ -1086,19 +1545,37 @@ fn aggressive_mode_is_refused() {
         Payload::Nonce(vec![7; 32]),
         Payload::Id(Id::from_ip(addr(CGW_ADDR).ip())),
     ];
-    payloads.extend(mm1.payloads().iter().filter(|p| matches!(p, Payload::VendorId(_))).cloned());
-    let header = v1::Header { exchange: ExchangeType::AGGRESSIVE, ..mm1.header };
-    let aggressive = v1::Message { header, body: Body::Plain(payloads) }.encode();
+    payloads.extend(
+        mm1.payloads()
+            .iter()
+            .filter(|p| matches!(p, Payload::VendorId(_)))
+            .cloned(),
+    );
+    let header = v1::Header {
+        exchange: ExchangeType::AGGRESSIVE,
+        ..mm1.header
+    };
+    let aggressive = v1::Message {
+        header,
+        body: Body::Plain(payloads),
+    }
+    .encode();
 
     for round in 1..=2 {
         pair.inject(Side::Aws, &aggressive);
         assert_eq!(pair.aws.sent.len(), round);
         let answer = pair.aws.sent[round - 1].v1();
         let h = answer.header;
-        assert_eq!((h.exchange, h.flags.is_encrypted(), h.message_id), (ExchangeType::INFORMATIONAL, false, 0));
+        assert_eq!(
+            (h.exchange, h.flags.is_encrypted(), h.message_id),
+            (ExchangeType::INFORMATIONAL, false, 0)
+        );
         assert_eq!((h.cky_i, h.cky_r), (mm1.header.cky_i, 0));
         let n = only_notification(answer.payloads());
-        assert_eq!((n.ty, n.protocol), (NotifyType::UNSUPPORTED_EXCHANGE_TYPE, protocol::ISAKMP));
+        assert_eq!(
+            (n.ty, n.protocol),
+            (NotifyType::UNSUPPORTED_EXCHANGE_TYPE, protocol::ISAKMP)
+        );
         assert!(pair.aws.events.is_empty(), "{:?}", pair.aws.kinds());
         assert!(pair.aws.endpoint.ike_sas().is_empty());
         assert_eq!(pair.aws.endpoint.phase_states(), (Down, Down));

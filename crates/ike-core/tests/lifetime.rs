@@ -19,12 +19,12 @@ use std::time::Duration;
 use common::*;
 use ike_core::ts::parse_cidr;
 use ike_core::{
-    ChildFailure, Direction, DpdAction, DpdConfig, EndpointConfig, EventKind, ProposalKind, ProposalSpec, SaState,
-    Selected,
+    ChildFailure, Direction, DpdAction, DpdConfig, EndpointConfig, EventKind, ProposalKind,
+    ProposalSpec, SaState, Selected,
 };
 use ike_wire::{
-    Delete, DhGroup, ExchangeType, KeyExchange, Message, Notify, NotifyType, Payload, PayloadType, Proposal,
-    ProtocolId, TrafficSelector,
+    Delete, DhGroup, ExchangeType, KeyExchange, Message, Notify, NotifyType, Payload, PayloadType,
+    Proposal, ProtocolId, TrafficSelector,
 };
 
 use EventKind::*;
@@ -84,7 +84,10 @@ fn aws() -> EndpointConfig {
 
 /// AWS's tunnel with its phase 2 restricted to `esp` (e.g. without a DH group: no PFS).
 fn aws_esp(esp: &str) -> EndpointConfig {
-    with_nets(aws_config(PSK, None, Some(spec(ProposalKind::Esp, esp))), Aws)
+    with_nets(
+        aws_config(PSK, None, Some(spec(ProposalKind::Esp, esp))),
+        Aws,
+    )
 }
 
 fn cgw(esp: &str) -> EndpointConfig {
@@ -116,7 +119,11 @@ fn established(aws: EndpointConfig, cgw: EndpointConfig, aws_seed: u64, cgw_seed
     pair.initiate();
     pair.run_to(secs(1));
     for side in [Aws, Cgw] {
-        assert_eq!(host(&pair, side).endpoint.phase_states(), (Up, Up), "{side:?}");
+        assert_eq!(
+            host(&pair, side).endpoint.phase_states(),
+            (Up, Up),
+            "{side:?}"
+        );
     }
     pair
 }
@@ -136,7 +143,10 @@ struct Mark {
 }
 
 fn mark(pair: &Pair) -> Mark {
-    Mark { events: [pair.aws.events.len(), pair.cgw.events.len()], sent: [pair.aws.sent.len(), pair.cgw.sent.len()] }
+    Mark {
+        events: [pair.aws.events.len(), pair.cgw.events.len()],
+        sent: [pair.aws.sent.len(), pair.cgw.sent.len()],
+    }
 }
 
 fn idx(side: Side) -> usize {
@@ -152,7 +162,10 @@ type Logged = (Duration, EventKind, SaState, SaState);
 /// A side's events since `mark`.
 fn log(pair: &Pair, side: Side, mark: Mark) -> Vec<Logged> {
     let h = host(pair, side);
-    h.events_since(mark.events[idx(side)]).iter().map(|(at, e)| (*at, e.kind.clone(), e.phase1, e.phase2)).collect()
+    h.events_since(mark.events[idx(side)])
+        .iter()
+        .map(|(at, e)| (*at, e.kind.clone(), e.phase1, e.phase2))
+        .collect()
 }
 
 /// The datagrams a side sent since `mark`.
@@ -163,14 +176,20 @@ fn sent(pair: &Pair, side: Side, mark: Mark) -> Vec<Datagram> {
 /// The only CHILD SA `side` has: (its inbound SPI, its outbound SPI).
 fn child(pair: &Pair, side: Side) -> (u32, u32) {
     let sas = host(pair, side).endpoint.child_sas();
-    let [one] = sas[..] else { panic!("{side:?} should have exactly one CHILD SA: {sas:?}") };
+    let [one] = sas[..] else {
+        panic!("{side:?} should have exactly one CHILD SA: {sas:?}")
+    };
     one
 }
 
 /// Exactly one CHILD SA on each side, the same one: `side`'s (inbound, outbound) SPIs.
 fn agreed_child(pair: &Pair, side: Side) -> (u32, u32) {
     let (mine, theirs) = (child(pair, side), child(pair, side.peer()));
-    assert_eq!(mine, (theirs.1, theirs.0), "each side sends with the SPI the other receives with");
+    assert_eq!(
+        mine,
+        (theirs.1, theirs.0),
+        "each side sends with the SPI the other receives with"
+    );
     mine
 }
 
@@ -185,12 +204,24 @@ fn agreed_ike(pair: &Pair) -> (u64, u64) {
 /// A datagram's header: exchange, (SPIi, SPIr), message id, INITIATOR flag, RESPONSE flag.
 fn header(d: &Datagram) -> (ExchangeType, (u64, u64), u32, bool, bool) {
     let h = Message::parse(&d.bytes).expect("parses").header;
-    (h.exchange, (h.spi_i, h.spi_r), h.message_id, h.flags.is_initiator(), h.flags.is_response())
+    (
+        h.exchange,
+        (h.spi_i, h.spi_r),
+        h.message_id,
+        h.flags.is_initiator(),
+        h.flags.is_response(),
+    )
 }
 
 /// The payloads inside a datagram's SK payload, opened with the keys either side exported.
 fn open(pair: &Pair, d: &Datagram) -> Vec<Payload> {
-    let secrets: Vec<_> = pair.aws.secrets.iter().chain(&pair.cgw.secrets).cloned().collect();
+    let secrets: Vec<_> = pair
+        .aws
+        .secrets
+        .iter()
+        .chain(&pair.cgw.secrets)
+        .cloned()
+        .collect();
     decrypt(&secrets, &d.bytes)
 }
 
@@ -206,41 +237,97 @@ fn notify(payloads: &[Payload], ty: NotifyType) -> Option<&Notify> {
 }
 
 fn proposals(payloads: &[Payload]) -> &[Proposal] {
-    payloads.iter().find_map(|p| if let Payload::Sa(s) = p { Some(s.as_slice()) } else { None }).expect("an SA payload")
+    payloads
+        .iter()
+        .find_map(|p| {
+            if let Payload::Sa(s) = p {
+                Some(s.as_slice())
+            } else {
+                None
+            }
+        })
+        .expect("an SA payload")
 }
 
 fn nonce(payloads: &[Payload]) -> Vec<u8> {
-    payloads.iter().find_map(|p| if let Payload::Nonce(n) = p { Some(n.clone()) } else { None }).expect("a nonce")
+    payloads
+        .iter()
+        .find_map(|p| {
+            if let Payload::Nonce(n) = p {
+                Some(n.clone())
+            } else {
+                None
+            }
+        })
+        .expect("a nonce")
 }
 
 fn ke(payloads: &[Payload]) -> Option<&KeyExchange> {
-    payloads.iter().find_map(|p| if let Payload::Ke(k) = p { Some(k) } else { None })
+    payloads.iter().find_map(|p| {
+        if let Payload::Ke(k) = p {
+            Some(k)
+        } else {
+            None
+        }
+    })
 }
 
 fn ts(payloads: &[Payload]) -> (Vec<TrafficSelector>, Vec<TrafficSelector>) {
-    let tsi = payloads.iter().find_map(|p| if let Payload::TsI(t) = p { Some(t.clone()) } else { None });
-    let tsr = payloads.iter().find_map(|p| if let Payload::TsR(t) = p { Some(t.clone()) } else { None });
+    let tsi = payloads.iter().find_map(|p| {
+        if let Payload::TsI(t) = p {
+            Some(t.clone())
+        } else {
+            None
+        }
+    });
+    let tsr = payloads.iter().find_map(|p| {
+        if let Payload::TsR(t) = p {
+            Some(t.clone())
+        } else {
+            None
+        }
+    });
     (tsi.expect("TSi"), tsr.expect("TSr"))
 }
 
 /// The ESP SPI every proposal of an SA payload carries (the sender's inbound SPI).
 fn esp_spi(payloads: &[Payload]) -> u32 {
-    let spis: Vec<&[u8]> = proposals(payloads).iter().map(|p| p.spi.as_slice()).collect();
-    assert!(spis.windows(2).all(|w| w[0] == w[1]), "one SPI for all proposals: {spis:?}");
-    assert!(proposals(payloads).iter().all(|p| p.protocol == ProtocolId::ESP));
+    let spis: Vec<&[u8]> = proposals(payloads)
+        .iter()
+        .map(|p| p.spi.as_slice())
+        .collect();
+    assert!(
+        spis.windows(2).all(|w| w[0] == w[1]),
+        "one SPI for all proposals: {spis:?}"
+    );
+    assert!(proposals(payloads)
+        .iter()
+        .all(|p| p.protocol == ProtocolId::ESP));
     u32::from_be_bytes(spis[0].try_into().expect("a 4-byte ESP SPI"))
 }
 
 /// The IKE SPI every proposal of an SA payload carries (an IKE SA rekey, §1.3.2).
 fn ike_spi(payloads: &[Payload]) -> u64 {
-    let spis: Vec<&[u8]> = proposals(payloads).iter().map(|p| p.spi.as_slice()).collect();
-    assert!(spis.windows(2).all(|w| w[0] == w[1]), "one SPI for all proposals: {spis:?}");
-    assert!(proposals(payloads).iter().all(|p| p.protocol == ProtocolId::IKE));
+    let spis: Vec<&[u8]> = proposals(payloads)
+        .iter()
+        .map(|p| p.spi.as_slice())
+        .collect();
+    assert!(
+        spis.windows(2).all(|w| w[0] == w[1]),
+        "one SPI for all proposals: {spis:?}"
+    );
+    assert!(proposals(payloads)
+        .iter()
+        .all(|p| p.protocol == ProtocolId::IKE));
     u64::from_be_bytes(spis[0].try_into().expect("an 8-byte IKE SPI"))
 }
 
 fn delete_esp(spi: u32) -> Payload {
-    Payload::Delete(Delete { protocol: ProtocolId::ESP, spi_size: 4, spis: vec![spi.to_be_bytes().to_vec()] })
+    Payload::Delete(Delete {
+        protocol: ProtocolId::ESP,
+        spi_size: 4,
+        spis: vec![spi.to_be_bytes().to_vec()],
+    })
 }
 
 fn lone_notify(ty: NotifyType) -> Vec<Payload> {
@@ -250,10 +337,21 @@ fn lone_notify(ty: NotifyType) -> Vec<Payload> {
 /// `to` no longer knows the SA `d` was sent on: a copy of it is dropped as unmatched,
 /// unanswered (no orphaned SA is left behind).
 fn forgotten(pair: &mut Pair, to: Side, d: &Datagram) {
-    let before = (host(pair, to).endpoint.stats().unmatched, host(pair, to).sent.len());
+    let before = (
+        host(pair, to).endpoint.stats().unmatched,
+        host(pair, to).sent.len(),
+    );
     pair.inject(to, &d.bytes);
-    let after = (host(pair, to).endpoint.stats().unmatched, host(pair, to).sent.len());
-    assert_eq!(after, (before.0 + 1, before.1), "{to:?} still has the SA of {:?}", header(d));
+    let after = (
+        host(pair, to).endpoint.stats().unmatched,
+        host(pair, to).sent.len(),
+    );
+    assert_eq!(
+        after,
+        (before.0 + 1, before.1),
+        "{to:?} still has the SA of {:?}",
+        header(d)
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -294,30 +392,67 @@ fn child_rekey_by(initiator: Side) {
 
     // Phase 2 is rekeying on each side from when it learns of the exchange until it is done.
     pair.run_to(t);
-    assert_eq!(host(&pair, initiator).endpoint.phase_states(), (Up, Rekeying));
+    assert_eq!(
+        host(&pair, initiator).endpoint.phase_states(),
+        (Up, Rekeying)
+    );
     assert_eq!(host(&pair, responder).endpoint.phase_states(), (Up, Up));
     pair.run_to(t + ms(15));
-    assert_eq!(host(&pair, initiator).endpoint.phase_states(), (Up, Rekeying));
+    assert_eq!(
+        host(&pair, initiator).endpoint.phase_states(),
+        (Up, Rekeying)
+    );
     pair.run_to(t + secs(1));
     let (new_in, new_out) = agreed_child(&pair, initiator);
-    assert!(new_in != old_in && new_out != old_out, "new SPIs on both sides");
+    assert!(
+        new_in != old_in && new_out != old_out,
+        "new SPIs on both sides"
+    );
     assert_eq!(agreed_ike(&pair), ike, "the IKE SA stays as it was");
 
     assert_eq!(
         log(&pair, initiator, m),
         [
             (t, CreateChildRequestSent { id: k }, Up, Rekeying),
-            (t + ms(20), CreateChildResponseProcessed { id: k }, Up, Rekeying),
-            (t + ms(20), ChildSaRekeyed { old_spi_in: old_in, spi_in: new_in, spi_out: new_out }, Up, Up),
+            (
+                t + ms(20),
+                CreateChildResponseProcessed { id: k },
+                Up,
+                Rekeying
+            ),
+            (
+                t + ms(20),
+                ChildSaRekeyed {
+                    old_spi_in: old_in,
+                    spi_in: new_in,
+                    spi_out: new_out
+                },
+                Up,
+                Up
+            ),
             (t + ms(20), ChildSaDeleteSent { spi_in: old_in }, Up, Up),
         ]
     );
     assert_eq!(
         log(&pair, responder, m),
         [
-            (t + ms(10), CreateChildRequestProcessed { id: k }, Up, Rekeying),
+            (
+                t + ms(10),
+                CreateChildRequestProcessed { id: k },
+                Up,
+                Rekeying
+            ),
             (t + ms(10), CreateChildResponseSent { id: k }, Up, Up),
-            (t + ms(10), ChildSaRekeyed { old_spi_in: old_out, spi_in: new_out, spi_out: new_in }, Up, Up),
+            (
+                t + ms(10),
+                ChildSaRekeyed {
+                    old_spi_in: old_out,
+                    spi_in: new_out,
+                    spi_out: new_in
+                },
+                Up,
+                Up
+            ),
             (t + ms(30), ChildSaDeleteReceived { spi: old_in }, Up, Up),
         ]
     );
@@ -331,21 +466,40 @@ fn child_rekey_by(initiator: Side) {
     assert_eq!((i[0].at, r[0].at), (t, t + ms(10)));
     let request = open(&pair, &i[0]);
     use PayloadType as P;
-    assert_eq!(types(&request), [P::NOTIFY, P::SA, P::NONCE, P::KE, P::TSI, P::TSR]);
+    assert_eq!(
+        types(&request),
+        [P::NOTIFY, P::SA, P::NONCE, P::KE, P::TSI, P::TSR]
+    );
     // REKEY_SA names the old SA by the SPI its sender receives with (§1.3.3).
     let rekey_sa = notify(&request, NotifyType::REKEY_SA).expect("REKEY_SA");
-    assert_eq!((rekey_sa.protocol, rekey_sa.spi.clone()), (ProtocolId::ESP, old_in.to_be_bytes().to_vec()));
+    assert_eq!(
+        (rekey_sa.protocol, rekey_sa.spi.clone()),
+        (ProtocolId::ESP, old_in.to_be_bytes().to_vec())
+    );
     assert_eq!(esp_spi(&request), new_in);
-    assert!(proposals(&request).iter().all(|p| ProposalSpec::from_wire(p).dh.contains(&DhGroup::ECP_384)));
-    assert_eq!(ke(&request).map(|k| k.group), Some(DhGroup::ECP_384), "PFS: a KE payload");
+    assert!(proposals(&request)
+        .iter()
+        .all(|p| ProposalSpec::from_wire(p).dh.contains(&DhGroup::ECP_384)));
+    assert_eq!(
+        ke(&request).map(|k| k.group),
+        Some(DhGroup::ECP_384),
+        "PFS: a KE payload"
+    );
     assert_eq!(ts(&request), nets(initiator));
     let response = open(&pair, &r[0]);
     assert_eq!(types(&response), [P::SA, P::NONCE, P::KE, P::TSI, P::TSR]);
     assert_eq!(proposals(&response).len(), 1);
     assert_eq!(esp_spi(&response), new_out);
-    assert_eq!(Selected::from_wire(&proposals(&response)[0]).and_then(|s| s.dh), Some(DhGroup::ECP_384));
+    assert_eq!(
+        Selected::from_wire(&proposals(&response)[0]).and_then(|s| s.dh),
+        Some(DhGroup::ECP_384)
+    );
     assert_eq!(ke(&response).map(|k| k.group), Some(DhGroup::ECP_384));
-    assert_eq!(ts(&response), nets(initiator), "TSi stays the initiator's side");
+    assert_eq!(
+        ts(&response),
+        nets(initiator),
+        "TSi stays the initiator's side"
+    );
     // The rekey's initiator deletes the old SA; the responder answers with its half (§1.4.1).
     assert_eq!(header(&i[1]), (INFO, ike, k + 1, flag, false));
     assert_eq!(open(&pair, &i[1]), [delete_esp(old_in)]);
@@ -390,16 +544,33 @@ fn rekey_without_pfs_carries_no_ke() {
     let m = mark(&pair);
     pair.run_to(secs(3_331));
     let (new_in, new_out) = agreed_child(&pair, Aws);
-    let rekeyed = ChildSaRekeyed { old_spi_in: old_in, spi_in: new_in, spi_out: new_out };
-    assert!(log(&pair, Aws, m).iter().any(|(_, k, ..)| *k == rekeyed), "{:?}", log(&pair, Aws, m));
+    let rekeyed = ChildSaRekeyed {
+        old_spi_in: old_in,
+        spi_in: new_in,
+        spi_out: new_out,
+    };
+    assert!(
+        log(&pair, Aws, m).iter().any(|(_, k, ..)| *k == rekeyed),
+        "{:?}",
+        log(&pair, Aws, m)
+    );
 
     use PayloadType as P;
     let request = open(&pair, &sent(&pair, Aws, m)[0]);
-    assert_eq!(types(&request), [P::NOTIFY, P::SA, P::NONCE, P::TSI, P::TSR], "no KE without PFS");
-    assert!(proposals(&request).iter().all(|p| ProposalSpec::from_wire(p).dh.is_empty()));
+    assert_eq!(
+        types(&request),
+        [P::NOTIFY, P::SA, P::NONCE, P::TSI, P::TSR],
+        "no KE without PFS"
+    );
+    assert!(proposals(&request)
+        .iter()
+        .all(|p| ProposalSpec::from_wire(p).dh.is_empty()));
     let response = open(&pair, &sent(&pair, Cgw, m)[0]);
     assert_eq!(types(&response), [P::SA, P::NONCE, P::TSI, P::TSR]);
-    assert_eq!(Selected::from_wire(&proposals(&response)[0]).and_then(|s| s.dh), None);
+    assert_eq!(
+        Selected::from_wire(&proposals(&response)[0]).and_then(|s| s.dh),
+        None
+    );
 }
 
 /// AWS requires PFS (its phase 2 always has DH groups); a CGW without PFS cannot agree to
@@ -438,37 +609,80 @@ fn pfs_mismatch(initiator: Side) {
     pair.run_to(up(initiator) + secs(1_800) - ms(1));
     assert_eq!(agreed_child(&pair, initiator), (old_in, old_out));
     pair.run_to(secs(4_000));
-    let no_proposal =
-        |direction| ChildFailure::NoProposalChosen { unsupported: direction == Direction::Sent, direction };
+    let no_proposal = |direction| ChildFailure::NoProposalChosen {
+        unsupported: direction == Direction::Sent,
+        direction,
+    };
     let end = up(initiator) + secs(1_800);
     assert_eq!(
         log(&pair, initiator, m),
         [
             (t, CreateChildRequestSent { id: k }, Up, Rekeying),
-            (t + ms(20), CreateChildResponseProcessed { id: k }, Up, Rekeying),
-            (t + ms(20), ChildSaFailed { failure: no_proposal(Direction::Received) }, Up, Up),
+            (
+                t + ms(20),
+                CreateChildResponseProcessed { id: k },
+                Up,
+                Rekeying
+            ),
+            (
+                t + ms(20),
+                ChildSaFailed {
+                    failure: no_proposal(Direction::Received)
+                },
+                Up,
+                Up
+            ),
             (end, ChildSaDeleteSent { spi_in: old_in }, Up, Down),
         ]
     );
     assert_eq!(
         log(&pair, responder, m),
         [
-            (t + ms(10), CreateChildRequestProcessed { id: k }, Up, Rekeying),
+            (
+                t + ms(10),
+                CreateChildRequestProcessed { id: k },
+                Up,
+                Rekeying
+            ),
             (t + ms(10), CreateChildResponseSent { id: k }, Up, Up),
-            (t + ms(10), ChildSaFailed { failure: no_proposal(Direction::Sent) }, Up, Up),
-            (end + ms(10), ChildSaDeleteReceived { spi: old_in }, Up, Down),
+            (
+                t + ms(10),
+                ChildSaFailed {
+                    failure: no_proposal(Direction::Sent)
+                },
+                Up,
+                Up
+            ),
+            (
+                end + ms(10),
+                ChildSaDeleteReceived { spi: old_in },
+                Up,
+                Down
+            ),
         ]
     );
 
     // On the wire: the KE payload is there iff the rekey's initiator does PFS (AWS).
     let (i, r) = (sent(&pair, initiator, m), sent(&pair, responder, m));
-    assert_eq!((i.len(), r.len()), (2, 2), "one refused rekey, no retry, then the DELETE");
+    assert_eq!(
+        (i.len(), r.len()),
+        (2, 2),
+        "one refused rekey, no retry, then the DELETE"
+    );
     let request = open(&pair, &i[0]);
     assert_eq!(ke(&request).is_some(), initiator == Aws);
-    assert!(proposals(&request).iter().all(|p| ProposalSpec::from_wire(p).dh.is_empty() == (initiator == Cgw)));
+    assert!(proposals(&request)
+        .iter()
+        .all(|p| ProposalSpec::from_wire(p).dh.is_empty() == (initiator == Cgw)));
     assert_eq!(header(&r[0]).2, k);
-    assert_eq!(open(&pair, &r[0]), lone_notify(NotifyType::NO_PROPOSAL_CHOSEN));
-    assert_eq!((header(&i[1]).0, header(&i[1]).2, i[1].at), (INFO, k + 1, end));
+    assert_eq!(
+        open(&pair, &r[0]),
+        lone_notify(NotifyType::NO_PROPOSAL_CHOSEN)
+    );
+    assert_eq!(
+        (header(&i[1]).0, header(&i[1]).2, i[1].at),
+        (INFO, k + 1, end)
+    );
     assert_eq!(open(&pair, &i[1]), [delete_esp(old_in)]);
     assert_eq!(open(&pair, &r[1]), [delete_esp(old_out)]);
 
@@ -528,13 +742,26 @@ fn ike_rekey_by(initiator: Side) {
     let k = first_id(initiator);
 
     pair.run_to(t);
-    assert_eq!(host(&pair, initiator).endpoint.phase_states(), (Rekeying, Up));
+    assert_eq!(
+        host(&pair, initiator).endpoint.phase_states(),
+        (Rekeying, Up)
+    );
     assert_eq!(host(&pair, responder).endpoint.phase_states(), (Up, Up));
     pair.run_to(t + secs(1));
     let new = agreed_ike(&pair);
-    assert!(new.0 != old.0 && new.1 != old.1, "new SPIs: {old:x?} → {new:x?}");
-    assert_eq!(agreed_child(&pair, initiator), child_sa, "the CHILD SA moved over as it was");
-    let rekeyed = IkeSaRekeyed { spi_i: new.0, spi_r: new.1 };
+    assert!(
+        new.0 != old.0 && new.1 != old.1,
+        "new SPIs: {old:x?} → {new:x?}"
+    );
+    assert_eq!(
+        agreed_child(&pair, initiator),
+        child_sa,
+        "the CHILD SA moved over as it was"
+    );
+    let rekeyed = IkeSaRekeyed {
+        spi_i: new.0,
+        spi_r: new.1,
+    };
     assert_eq!(
         log(&pair, initiator, m),
         [
@@ -546,7 +773,12 @@ fn ike_rekey_by(initiator: Side) {
     assert_eq!(
         log(&pair, responder, m),
         [
-            (t + ms(10), CreateChildRequestProcessed { id: k }, Rekeying, Up),
+            (
+                t + ms(10),
+                CreateChildRequestProcessed { id: k },
+                Rekeying,
+                Up
+            ),
             (t + ms(10), CreateChildResponseSent { id: k }, Up, Up),
             (t + ms(10), rekeyed, Up, Up),
             (t + ms(30), IkeSaDeleteReceived, Up, Up),
@@ -559,8 +791,16 @@ fn ike_rekey_by(initiator: Side) {
     assert_eq!((i.len(), r.len()), (2, 2));
     assert_eq!(header(&i[0]), (CCSA, old, k, flag, false));
     let request = open(&pair, &i[0]);
-    assert_eq!(types(&request), [P::SA, P::NONCE, P::KE], "no REKEY_SA, no selectors");
-    assert_eq!(ike_spi(&request), new.0, "the rekey's initiator is SPIi of the new SA");
+    assert_eq!(
+        types(&request),
+        [P::SA, P::NONCE, P::KE],
+        "no REKEY_SA, no selectors"
+    );
+    assert_eq!(
+        ike_spi(&request),
+        new.0,
+        "the rekey's initiator is SPIi of the new SA"
+    );
     assert_eq!(ke(&request).map(|k| k.group), Some(DhGroup::ECP_384));
     assert_eq!(header(&r[0]), (CCSA, old, k, !flag, true));
     let response = open(&pair, &r[0]);
@@ -589,12 +829,34 @@ fn ike_rekey_by(initiator: Side) {
         log(&pair, initiator, m),
         [
             (t, CreateChildRequestSent { id: 0 }, Up, Rekeying),
-            (t + ms(20), CreateChildResponseProcessed { id: 0 }, Up, Rekeying),
-            (t + ms(20), ChildSaRekeyed { old_spi_in: child_sa.0, spi_in: new_in, spi_out: new_out }, Up, Up),
+            (
+                t + ms(20),
+                CreateChildResponseProcessed { id: 0 },
+                Up,
+                Rekeying
+            ),
+            (
+                t + ms(20),
+                ChildSaRekeyed {
+                    old_spi_in: child_sa.0,
+                    spi_in: new_in,
+                    spi_out: new_out
+                },
+                Up,
+                Up
+            ),
             (t + ms(20), ChildSaDeleteSent { spi_in: child_sa.0 }, Up, Up),
         ]
     );
-    assert_eq!(log(&pair, responder, m)[0], (t + ms(10), CreateChildRequestProcessed { id: 0 }, Up, Rekeying));
+    assert_eq!(
+        log(&pair, responder, m)[0],
+        (
+            t + ms(10),
+            CreateChildRequestProcessed { id: 0 },
+            Up,
+            Rekeying
+        )
+    );
     assert_eq!(agreed_ike(&pair), new);
 }
 
@@ -651,8 +913,16 @@ fn simultaneous_child_rekeys(aws_seed: u64, cgw_seed: u64, loser: Side) {
 
     // The four messages of the two crossing exchanges.
     let t = up(Aws) + secs(3_330);
-    let request = |pair: &Pair, side| sent(pair, side, m).into_iter().find(|d| header(d).0 == CCSA && !header(d).4);
-    let response = |pair: &Pair, side| sent(pair, side, m).into_iter().find(|d| header(d).0 == CCSA && header(d).4);
+    let request = |pair: &Pair, side| {
+        sent(pair, side, m)
+            .into_iter()
+            .find(|d| header(d).0 == CCSA && !header(d).4)
+    };
+    let response = |pair: &Pair, side| {
+        sent(pair, side, m)
+            .into_iter()
+            .find(|d| header(d).0 == CCSA && header(d).4)
+    };
     let mut ni = [Vec::new(), Vec::new()];
     let mut nr = [Vec::new(), Vec::new()];
     let mut own_new = [0; 2]; // the inbound SPI each side chose for its own exchange's SA
@@ -660,8 +930,15 @@ fn simultaneous_child_rekeys(aws_seed: u64, cgw_seed: u64, loser: Side) {
     for side in [Aws, Cgw] {
         let req = request(&pair, side).expect("a rekey request");
         let resp = response(&pair, side).expect("an answer to the peer's");
-        assert_eq!(header(&req), (CCSA, ike, first_id(side), side == Cgw, false));
-        assert_eq!(req.at, crossing(side, t), "{side:?} sent before it heard the peer's");
+        assert_eq!(
+            header(&req),
+            (CCSA, ike, first_id(side), side == Cgw, false)
+        );
+        assert_eq!(
+            req.at,
+            crossing(side, t),
+            "{side:?} sent before it heard the peer's"
+        );
         assert_eq!(resp.at, crossing(side.peer(), t) + ms(10));
         assert_eq!(header(&resp).2, first_id(side.peer()));
         let (req, resp) = (open(&pair, &req), open(&pair, &resp));
@@ -677,10 +954,16 @@ fn simultaneous_child_rekeys(aws_seed: u64, cgw_seed: u64, loser: Side) {
     // AWS's exchange is {Ni_a, Nr_c}, the CGW's {Ni_c, Nr_a}.
     let lowest = |side: Side| ni[idx(side)].clone().min(nr[idx(side.peer())].clone());
     let expected_loser = if lowest(Aws) < lowest(Cgw) { Aws } else { Cgw };
-    assert_eq!(expected_loser, loser, "these seeds should make {loser:?}'s exchange the redundant one");
+    assert_eq!(
+        expected_loser, loser,
+        "these seeds should make {loser:?}'s exchange the redundant one"
+    );
 
     // Exactly one CHILD SA survives, the winner's exchange's, and both sides agree on it.
-    assert_eq!(agreed_child(&pair, winner), (own_new[idx(winner)], peer_new[idx(loser)]));
+    assert_eq!(
+        agreed_child(&pair, winner),
+        (own_new[idx(winner)], peer_new[idx(loser)])
+    );
     for side in [Aws, Cgw] {
         let s = idx(side);
         let (p, peer) = (idx(side.peer()), side.peer());
@@ -688,31 +971,69 @@ fn simultaneous_child_rekeys(aws_seed: u64, cgw_seed: u64, loser: Side) {
         let outcome = if side == loser {
             RedundantChildSaDeleted { spi_in: own_new[s] }
         } else {
-            ChildSaRekeyed { old_spi_in: old[s], spi_in: own_new[s], spi_out: peer_new[p] }
+            ChildSaRekeyed {
+                old_spi_in: old[s],
+                spi_in: own_new[s],
+                spi_out: peer_new[p],
+            }
         };
         // The loser deletes its redundant SA, the winner the old one; each hears the other's.
         let deleted = if side == loser { old[p] } else { own_new[p] };
         assert_eq!(
             log(&pair, side, m),
             [
-                (crossing(side, t), CreateChildRequestSent { id: first_id(side) }, Up, Rekeying),
-                (crossing(peer, t) + ms(10), CreateChildRequestProcessed { id: first_id(peer) }, Up, Rekeying),
-                (crossing(peer, t) + ms(10), CreateChildResponseSent { id: first_id(peer) }, Up, Up),
+                (
+                    crossing(side, t),
+                    CreateChildRequestSent { id: first_id(side) },
+                    Up,
+                    Rekeying
+                ),
                 (
                     crossing(peer, t) + ms(10),
-                    ChildSaRekeyed { old_spi_in: old[s], spi_in: peer_new[s], spi_out: own_new[p] },
+                    CreateChildRequestProcessed { id: first_id(peer) },
+                    Up,
+                    Rekeying
+                ),
+                (
+                    crossing(peer, t) + ms(10),
+                    CreateChildResponseSent { id: first_id(peer) },
                     Up,
                     Up
                 ),
-                (own_done, CreateChildResponseProcessed { id: first_id(side) }, Up, Up),
+                (
+                    crossing(peer, t) + ms(10),
+                    ChildSaRekeyed {
+                        old_spi_in: old[s],
+                        spi_in: peer_new[s],
+                        spi_out: own_new[p]
+                    },
+                    Up,
+                    Up
+                ),
+                (
+                    own_done,
+                    CreateChildResponseProcessed { id: first_id(side) },
+                    Up,
+                    Up
+                ),
                 (own_done, outcome, Up, Up),
-                (crossing(peer, t) + ms(30), ChildSaDeleteReceived { spi: deleted }, Up, Up),
+                (
+                    crossing(peer, t) + ms(30),
+                    ChildSaDeleteReceived { spi: deleted },
+                    Up,
+                    Up
+                ),
             ],
             "{side:?}"
         );
-        let delete = sent(&pair, side, m).into_iter().find(|d| header(d).0 == INFO && !header(d).4);
+        let delete = sent(&pair, side, m)
+            .into_iter()
+            .find(|d| header(d).0 == INFO && !header(d).4);
         let delete = delete.expect("a DELETE");
-        assert_eq!(header(&delete), (INFO, ike, first_id(side) + 1, side == Cgw, false));
+        assert_eq!(
+            header(&delete),
+            (INFO, ike, first_id(side) + 1, side == Cgw, false)
+        );
         let gone = if side == loser { own_new[s] } else { old[s] };
         assert_eq!(open(&pair, &delete), [delete_esp(gone)], "{side:?}");
         assert_eq!(host(&pair, side).endpoint.phase_states(), (Up, Up));
@@ -747,9 +1068,15 @@ fn simultaneous_child_rekeys_aws_exchange_has_the_lowest_nonce() {
 /// ```
 fn delete_crossing_a_child_rekey(delete_ms: i64) {
     let t = up(Aws) + secs(3_330);
-    let d = if delete_ms >= 0 { t + ms(delete_ms.unsigned_abs()) } else { t - ms(delete_ms.unsigned_abs()) };
+    let d = if delete_ms >= 0 {
+        t + ms(delete_ms.unsigned_abs())
+    } else {
+        t - ms(delete_ms.unsigned_abs())
+    };
     let aws = aws().child_rekey_after(secs(3_600), secs(3_330));
-    let cgw = cgw(ESP_PFS).with_lifetimes(exact_lifetimes(secs(28_800), d - up(Cgw), secs(270))).no_rekey();
+    let cgw = cgw(ESP_PFS)
+        .with_lifetimes(exact_lifetimes(secs(28_800), d - up(Cgw), secs(270)))
+        .no_rekey();
     let mut pair = established(aws, cgw, 7, 8);
     let ike = agreed_ike(&pair);
     let (a1, c1) = agreed_child(&pair, Aws);
@@ -762,7 +1089,14 @@ fn delete_crossing_a_child_rekey(delete_ms: i64) {
             (t, CreateChildRequestSent { id: 0 }, Up, Rekeying),
             (d + ms(10), ChildRekeyCollisionDelete { spi: c1 }, Up, Down),
             (t + ms(20), CreateChildResponseProcessed { id: 0 }, Up, Down),
-            (t + ms(20), ChildSaFailed { failure: ChildFailure::Notified(NotifyType::CHILD_SA_NOT_FOUND) }, Up, Down),
+            (
+                t + ms(20),
+                ChildSaFailed {
+                    failure: ChildFailure::Notified(NotifyType::CHILD_SA_NOT_FOUND)
+                },
+                Up,
+                Down
+            ),
         ]
     );
     assert_eq!(
@@ -774,13 +1108,20 @@ fn delete_crossing_a_child_rekey(delete_ms: i64) {
         ]
     );
     let (a, c) = (sent(&pair, Aws, m), sent(&pair, Cgw, m));
-    assert_eq!((a.len(), c.len()), (2, 2), "no retry, nothing more until the IKE SA's own timers");
+    assert_eq!(
+        (a.len(), c.len()),
+        (2, 2),
+        "no retry, nothing more until the IKE SA's own timers"
+    );
     let rekey = a.iter().find(|d| header(d).0 == CCSA).expect("AWS's rekey");
     assert_eq!(
         notify(&open(&pair, rekey), NotifyType::REKEY_SA).map(|n| n.spi.clone()),
         Some(a1.to_be_bytes().to_vec())
     );
-    let refusal = c.iter().find(|d| header(d).0 == CCSA).expect("the CGW's answer");
+    let refusal = c
+        .iter()
+        .find(|d| header(d).0 == CCSA)
+        .expect("the CGW's answer");
     assert_eq!(header(refusal), (CCSA, ike, 0, true, true));
     assert_eq!(types(&open(&pair, refusal)), [PayloadType::NOTIFY]);
     let not_found = open(&pair, refusal);
@@ -790,15 +1131,31 @@ fn delete_crossing_a_child_rekey(delete_ms: i64) {
         (ProtocolId::ESP, &a1.to_be_bytes()[..]),
         "names the SA (§3.10)"
     );
-    let delete = c.iter().find(|d| header(d).0 == INFO).expect("the CGW's DELETE");
-    assert_eq!((header(delete), delete.at), ((INFO, ike, 2, true, false), d));
+    let delete = c
+        .iter()
+        .find(|d| header(d).0 == INFO)
+        .expect("the CGW's DELETE");
+    assert_eq!(
+        (header(delete), delete.at),
+        ((INFO, ike, 2, true, false), d)
+    );
     assert_eq!(open(&pair, delete), [delete_esp(c1)]);
     // AWS answers the DELETE as usual, with its half, while its rekey of it is in flight.
-    let answer = a.iter().find(|d| header(d).0 == INFO).expect("AWS's answer");
-    assert_eq!((header(answer), open(&pair, answer)), ((INFO, ike, 2, false, true), vec![delete_esp(a1)]));
+    let answer = a
+        .iter()
+        .find(|d| header(d).0 == INFO)
+        .expect("AWS's answer");
+    assert_eq!(
+        (header(answer), open(&pair, answer)),
+        ((INFO, ike, 2, false, true), vec![delete_esp(a1)])
+    );
 
     for side in [Aws, Cgw] {
-        assert_eq!(host(&pair, side).endpoint.phase_states(), (Up, Down), "{side:?}");
+        assert_eq!(
+            host(&pair, side).endpoint.phase_states(),
+            (Up, Down),
+            "{side:?}"
+        );
         assert!(host(&pair, side).endpoint.child_sas().is_empty());
     }
     assert_eq!(agreed_ike(&pair), ike, "the IKE SA stays up");
@@ -827,13 +1184,21 @@ fn delete_arriving_before_the_rekey_timer_leaves_nothing_to_rekey() {
     let t = up(Aws) + secs(3_330);
     let d = t - ms(15);
     let aws = aws().child_rekey_after(secs(3_600), secs(3_330));
-    let cgw = cgw(ESP_PFS).with_lifetimes(exact_lifetimes(secs(28_800), d - up(Cgw), secs(270))).no_rekey();
+    let cgw = cgw(ESP_PFS)
+        .with_lifetimes(exact_lifetimes(secs(28_800), d - up(Cgw), secs(270)))
+        .no_rekey();
     let mut pair = established(aws, cgw, 7, 8);
     let (_, c1) = agreed_child(&pair, Aws);
     let m = mark(&pair);
     pair.run_to(secs(4_000));
-    assert_eq!(log(&pair, Aws, m), [(d + ms(10), ChildSaDeleteReceived { spi: c1 }, Up, Down)]);
-    assert_eq!(log(&pair, Cgw, m), [(d, ChildSaDeleteSent { spi_in: c1 }, Up, Down)]);
+    assert_eq!(
+        log(&pair, Aws, m),
+        [(d + ms(10), ChildSaDeleteReceived { spi: c1 }, Up, Down)]
+    );
+    assert_eq!(
+        log(&pair, Cgw, m),
+        [(d, ChildSaDeleteSent { spi_in: c1 }, Up, Down)]
+    );
     assert!(pair.aws.sent_of(CCSA, false).is_empty() && pair.cgw.sent_of(CCSA, true).is_empty());
 }
 
@@ -869,14 +1234,35 @@ fn simultaneous_child_rekeys_with_a_lost_request() {
         log(&pair, Aws, m),
         [
             (t, CreateChildRequestSent { id: 0 }, Up, Rekeying),
-            (t + ms(15), CreateChildRequestProcessed { id: 2 }, Up, Rekeying),
+            (
+                t + ms(15),
+                CreateChildRequestProcessed { id: 2 },
+                Up,
+                Rekeying
+            ),
             (t + ms(15), CreateChildResponseSent { id: 2 }, Up, Up),
-            (t + ms(15), ChildSaRekeyed { old_spi_in: a1, spi_in: a2, spi_out: c2 }, Up, Up),
+            (
+                t + ms(15),
+                ChildSaRekeyed {
+                    old_spi_in: a1,
+                    spi_in: a2,
+                    spi_out: c2
+                },
+                Up,
+                Up
+            ),
             (t + ms(35), ChildRekeyCollisionDelete { spi: c1 }, Up, Up),
-            (t + secs(4) + ms(20), CreateChildResponseProcessed { id: 0 }, Up, Up),
             (
                 t + secs(4) + ms(20),
-                ChildSaFailed { failure: ChildFailure::Notified(NotifyType::CHILD_SA_NOT_FOUND) },
+                CreateChildResponseProcessed { id: 0 },
+                Up,
+                Up
+            ),
+            (
+                t + secs(4) + ms(20),
+                ChildSaFailed {
+                    failure: ChildFailure::Notified(NotifyType::CHILD_SA_NOT_FOUND)
+                },
                 Up,
                 Up
             ),
@@ -886,19 +1272,54 @@ fn simultaneous_child_rekeys_with_a_lost_request() {
         log(&pair, Cgw, m),
         [
             (t + ms(5), CreateChildRequestSent { id: 2 }, Up, Rekeying),
-            (t + ms(25), CreateChildResponseProcessed { id: 2 }, Up, Rekeying),
-            (t + ms(25), ChildSaRekeyed { old_spi_in: c1, spi_in: c2, spi_out: a2 }, Up, Up),
+            (
+                t + ms(25),
+                CreateChildResponseProcessed { id: 2 },
+                Up,
+                Rekeying
+            ),
+            (
+                t + ms(25),
+                ChildSaRekeyed {
+                    old_spi_in: c1,
+                    spi_in: c2,
+                    spi_out: a2
+                },
+                Up,
+                Up
+            ),
             (t + ms(25), ChildSaDeleteSent { spi_in: c1 }, Up, Up),
-            (t + secs(4) + ms(10), CreateChildRequestProcessed { id: 0 }, Up, Up),
-            (t + secs(4) + ms(10), CreateChildResponseSent { id: 0 }, Up, Up),
+            (
+                t + secs(4) + ms(10),
+                CreateChildRequestProcessed { id: 0 },
+                Up,
+                Up
+            ),
+            (
+                t + secs(4) + ms(10),
+                CreateChildResponseSent { id: 0 },
+                Up,
+                Up
+            ),
         ]
     );
     let requests = pair.aws.sent_of(CCSA, false);
     assert_eq!(requests.len(), 2);
     assert_eq!((requests[0].at, requests[1].at), (t, t + secs(4)));
-    assert!(requests[0].dropped && requests[0].bytes == requests[1].bytes, "a retransmission");
-    let refusal = pair.cgw.sent_of(CCSA, true).last().map(|d| open(&pair, d)).expect("the CGW's answer");
-    assert!(notify(&refusal, NotifyType::CHILD_SA_NOT_FOUND).is_some(), "{refusal:?}");
+    assert!(
+        requests[0].dropped && requests[0].bytes == requests[1].bytes,
+        "a retransmission"
+    );
+    let refusal = pair
+        .cgw
+        .sent_of(CCSA, true)
+        .last()
+        .map(|d| open(&pair, d))
+        .expect("the CGW's answer");
+    assert!(
+        notify(&refusal, NotifyType::CHILD_SA_NOT_FOUND).is_some(),
+        "{refusal:?}"
+    );
     for side in [Aws, Cgw] {
         assert_eq!(host(&pair, side).endpoint.phase_states(), (Up, Up));
     }
@@ -924,7 +1345,11 @@ fn simultaneous_child_rekeys_with_a_lost_request() {
 fn simultaneous_ike_rekeys(aws_seed: u64, cgw_seed: u64, loser: Side) {
     let winner = loser.peer();
     let aws = aws().with_lifetimes(exact_lifetimes(secs(7_200), secs(10_000), secs(270)));
-    let cgw = cgw(ESP_PFS).with_lifetimes(exact_lifetimes(secs(7_200), secs(20_000), secs(270) + ms(5)));
+    let cgw = cgw(ESP_PFS).with_lifetimes(exact_lifetimes(
+        secs(7_200),
+        secs(20_000),
+        secs(270) + ms(5),
+    ));
     let mut pair = established(aws, cgw, aws_seed, cgw_seed);
     let old = agreed_ike(&pair);
     let child_sa = agreed_child(&pair, Aws);
@@ -938,9 +1363,21 @@ fn simultaneous_ike_rekeys(aws_seed: u64, cgw_seed: u64, loser: Side) {
     let mut peer_spi = [0; 2]; // … and as responder to the peer's
     for side in [Aws, Cgw] {
         let out = sent(&pair, side, m);
-        let req = out.iter().find(|d| header(d).0 == CCSA && !header(d).4).expect("a rekey request");
-        let resp = out.iter().find(|d| header(d).0 == CCSA && header(d).4).expect("an answer to the peer's");
-        assert_eq!((header(req), req.at), ((CCSA, old, first_id(side), side == Cgw, false), crossing(side, t)));
+        let req = out
+            .iter()
+            .find(|d| header(d).0 == CCSA && !header(d).4)
+            .expect("a rekey request");
+        let resp = out
+            .iter()
+            .find(|d| header(d).0 == CCSA && header(d).4)
+            .expect("an answer to the peer's");
+        assert_eq!(
+            (header(req), req.at),
+            (
+                (CCSA, old, first_id(side), side == Cgw, false),
+                crossing(side, t)
+            )
+        );
         assert_eq!(resp.at, crossing(side.peer(), t) + ms(10));
         let (req, resp) = (open(&pair, req), open(&pair, resp));
         ni[idx(side)] = nonce(&req);
@@ -950,7 +1387,10 @@ fn simultaneous_ike_rekeys(aws_seed: u64, cgw_seed: u64, loser: Side) {
     }
     let lowest = |side: Side| ni[idx(side)].clone().min(nr[idx(side.peer())].clone());
     let expected_loser = if lowest(Aws) < lowest(Cgw) { Aws } else { Cgw };
-    assert_eq!(expected_loser, loser, "these seeds should make {loser:?}'s exchange the redundant one");
+    assert_eq!(
+        expected_loser, loser,
+        "these seeds should make {loser:?}'s exchange the redundant one"
+    );
     let (w, l) = (idx(winner), idx(loser));
     let survivor = (own_spi[w], peer_spi[l]);
     let redundant = (own_spi[l], peer_spi[w]);
@@ -962,30 +1402,83 @@ fn simultaneous_ike_rekeys(aws_seed: u64, cgw_seed: u64, loser: Side) {
         let (s, peer) = (idx(side), side.peer());
         let own_done = crossing(side, t) + ms(20);
         let mut expected = vec![
-            (crossing(side, t), CreateChildRequestSent { id: first_id(side) }, Rekeying, Up),
-            (crossing(peer, t) + ms(10), CreateChildRequestProcessed { id: first_id(peer) }, Rekeying, Up),
-            (crossing(peer, t) + ms(10), CreateChildResponseSent { id: first_id(peer) }, Rekeying, Up),
-            (crossing(peer, t) + ms(10), IkeSaRekeyed { spi_i: own_spi[idx(peer)], spi_r: peer_spi[s] }, Up, Up),
-            (own_done, CreateChildResponseProcessed { id: first_id(side) }, Up, Up),
+            (
+                crossing(side, t),
+                CreateChildRequestSent { id: first_id(side) },
+                Rekeying,
+                Up,
+            ),
+            (
+                crossing(peer, t) + ms(10),
+                CreateChildRequestProcessed { id: first_id(peer) },
+                Rekeying,
+                Up,
+            ),
+            (
+                crossing(peer, t) + ms(10),
+                CreateChildResponseSent { id: first_id(peer) },
+                Rekeying,
+                Up,
+            ),
+            (
+                crossing(peer, t) + ms(10),
+                IkeSaRekeyed {
+                    spi_i: own_spi[idx(peer)],
+                    spi_r: peer_spi[s],
+                },
+                Up,
+                Up,
+            ),
+            (
+                own_done,
+                CreateChildResponseProcessed { id: first_id(side) },
+                Up,
+                Up,
+            ),
         ];
         if side == winner {
-            expected.push((own_done, IkeSaRekeyed { spi_i: survivor.0, spi_r: survivor.1 }, Up, Up));
+            expected.push((
+                own_done,
+                IkeSaRekeyed {
+                    spi_i: survivor.0,
+                    spi_r: survivor.1,
+                },
+                Up,
+                Up,
+            ));
         }
         expected.push((crossing(peer, t) + ms(30), IkeSaDeleteReceived, Up, Up));
         assert_eq!(log(&pair, side, m), expected, "{side:?}");
     }
     // The loser deletes the redundant SA on that SA (its first request there); the winner
     // deletes the old one.
-    let delete = |pair: &Pair, side| sent(pair, side, m).into_iter().find(|d| header(d).0 == INFO && !header(d).4);
-    let answer = |pair: &Pair, side| sent(pair, side, m).into_iter().find(|d| header(d).0 == INFO && header(d).4);
-    let (wd, ld) = (delete(&pair, winner).expect("winner's DELETE"), delete(&pair, loser).expect("loser's DELETE"));
-    assert_eq!(header(&wd), (INFO, old, first_id(winner) + 1, winner == Cgw, false));
+    let delete = |pair: &Pair, side| {
+        sent(pair, side, m)
+            .into_iter()
+            .find(|d| header(d).0 == INFO && !header(d).4)
+    };
+    let answer = |pair: &Pair, side| {
+        sent(pair, side, m)
+            .into_iter()
+            .find(|d| header(d).0 == INFO && header(d).4)
+    };
+    let (wd, ld) = (
+        delete(&pair, winner).expect("winner's DELETE"),
+        delete(&pair, loser).expect("loser's DELETE"),
+    );
+    assert_eq!(
+        header(&wd),
+        (INFO, old, first_id(winner) + 1, winner == Cgw, false)
+    );
     assert_eq!(header(&ld), (INFO, redundant, 0, true, false));
     for d in [&wd, &ld] {
         assert_eq!(open(&pair, d), [Payload::Delete(Delete::ike())]);
     }
     // No orphan: neither side knows the old or the redundant IKE SA any more.
-    let (wa, la) = (answer(&pair, winner).expect("winner's answer"), answer(&pair, loser).expect("loser's answer"));
+    let (wa, la) = (
+        answer(&pair, winner).expect("winner's answer"),
+        answer(&pair, loser).expect("loser's answer"),
+    );
     forgotten(&mut pair, loser, &wd);
     forgotten(&mut pair, winner, &ld);
     forgotten(&mut pair, winner, &la);
@@ -997,7 +1490,9 @@ fn simultaneous_ike_rekeys(aws_seed: u64, cgw_seed: u64, loser: Side) {
     let a = sent(&pair, Aws, m);
     assert_eq!(header(&a[0]), (CCSA, survivor, 0, winner == Aws, false));
     assert_ne!(agreed_child(&pair, Aws), child_sa);
-    assert!(log(&pair, Aws, m).iter().any(|(_, k, ..)| matches!(k, ChildSaRekeyed { .. })));
+    assert!(log(&pair, Aws, m)
+        .iter()
+        .any(|(_, k, ..)| matches!(k, ChildSaRekeyed { .. })));
     assert_eq!(agreed_ike(&pair), survivor);
 }
 
@@ -1028,7 +1523,11 @@ fn simultaneous_ike_rekeys_cgw_exchange_has_the_lowest_nonce() {
 #[test]
 fn simultaneous_ike_rekeys_with_a_lost_request() {
     let aws = aws().with_lifetimes(exact_lifetimes(secs(7_200), secs(30_000), secs(270)));
-    let cgw = cgw(ESP_PFS).with_lifetimes(exact_lifetimes(secs(7_200), secs(30_000), secs(270) + ms(5)));
+    let cgw = cgw(ESP_PFS).with_lifetimes(exact_lifetimes(
+        secs(7_200),
+        secs(30_000),
+        secs(270) + ms(5),
+    ));
     let mut pair = established(aws, cgw, 1, 2);
     let old = agreed_ike(&pair);
     let child_sa = agreed_child(&pair, Aws);
@@ -1039,13 +1538,25 @@ fn simultaneous_ike_rekeys_with_a_lost_request() {
 
     let new = agreed_ike(&pair);
     assert_ne!(new, old);
-    assert_eq!(agreed_child(&pair, Aws), child_sa, "the CHILD SA lives on, on the new IKE SA");
-    let rekeyed = IkeSaRekeyed { spi_i: new.0, spi_r: new.1 };
+    assert_eq!(
+        agreed_child(&pair, Aws),
+        child_sa,
+        "the CHILD SA lives on, on the new IKE SA"
+    );
+    let rekeyed = IkeSaRekeyed {
+        spi_i: new.0,
+        spi_r: new.1,
+    };
     assert_eq!(
         log(&pair, Aws, m),
         [
             (t, CreateChildRequestSent { id: 0 }, Rekeying, Up),
-            (t + ms(15), CreateChildRequestProcessed { id: 2 }, Rekeying, Up),
+            (
+                t + ms(15),
+                CreateChildRequestProcessed { id: 2 },
+                Rekeying,
+                Up
+            ),
             (t + ms(15), CreateChildResponseSent { id: 2 }, Rekeying, Up),
             (t + ms(15), rekeyed.clone(), Up, Up),
             (t + ms(35), IkeSaDeleteReceived, Up, Up),
@@ -1059,7 +1570,11 @@ fn simultaneous_ike_rekeys_with_a_lost_request() {
             (t + ms(25), rekeyed, Up, Up),
         ]
     );
-    assert_eq!(pair.aws.endpoint.stats().retransmits, 0, "AWS forgot its own rekey");
+    assert_eq!(
+        pair.aws.endpoint.stats().retransmits,
+        0,
+        "AWS forgot its own rekey"
+    );
     let delete = pair.cgw.sent_of(INFO, false)[0].clone();
     assert_eq!(header(&delete), (INFO, old, 3, true, false));
     forgotten(&mut pair, Aws, &delete);
@@ -1092,7 +1607,13 @@ fn ike_rekey_crossing_a_child_rekey(ike: Side) {
         cgw(ESP_PFS),
         ike,
         |c| c.with_lifetimes(exact_lifetimes(secs(7_200), secs(30_000), secs(270))),
-        |c| c.with_lifetimes(exact_lifetimes(secs(28_800), secs(7_200), up(other) + secs(7_200) - tc)),
+        |c| {
+            c.with_lifetimes(exact_lifetimes(
+                secs(28_800),
+                secs(7_200),
+                up(other) + secs(7_200) - tc,
+            ))
+        },
     );
     let mut pair = established(aws, cgw, 1, 2);
     let old = agreed_ike(&pair);
@@ -1105,43 +1626,126 @@ fn ike_rekey_crossing_a_child_rekey(ike: Side) {
     let (i2, o2) = agreed_child(&pair, ike);
     assert!(i2 != i1 && o2 != o1, "the CHILD SA was rekeyed");
     let (k, kc) = (first_id(ike), first_id(other));
-    let retry =
-        log(&pair, ike, m).iter().filter(|(_, e, ..)| matches!(e, CreateChildRequestSent { .. })).nth(1).map(|l| l.0);
+    let retry = log(&pair, ike, m)
+        .iter()
+        .filter(|(_, e, ..)| matches!(e, CreateChildRequestSent { .. }))
+        .nth(1)
+        .map(|l| l.0);
     let r = retry.expect("the IKE rekey is retried");
-    assert!((t + ms(20) + secs(5)..=t + ms(20) + secs(10)).contains(&r), "retried after {:?}", r - t);
+    assert!(
+        (t + ms(20) + secs(5)..=t + ms(20) + secs(10)).contains(&r),
+        "retried after {:?}",
+        r - t
+    );
     assert_eq!(
         log(&pair, ike, m),
         [
             (t, CreateChildRequestSent { id: k }, Rekeying, Up),
-            (tc + ms(10), CreateChildRequestProcessed { id: kc }, Rekeying, Rekeying),
-            (tc + ms(10), CreateChildResponseSent { id: kc }, Rekeying, Up),
-            (tc + ms(10), ChildSaRekeyed { old_spi_in: i1, spi_in: i2, spi_out: o2 }, Rekeying, Up),
+            (
+                tc + ms(10),
+                CreateChildRequestProcessed { id: kc },
+                Rekeying,
+                Rekeying
+            ),
+            (
+                tc + ms(10),
+                CreateChildResponseSent { id: kc },
+                Rekeying,
+                Up
+            ),
+            (
+                tc + ms(10),
+                ChildSaRekeyed {
+                    old_spi_in: i1,
+                    spi_in: i2,
+                    spi_out: o2
+                },
+                Rekeying,
+                Up
+            ),
             (t + ms(20), CreateChildResponseProcessed { id: k }, Up, Up),
-            (t + ms(20), IkeRekeyFailed { notify: NotifyType::TEMPORARY_FAILURE }, Up, Up),
+            (
+                t + ms(20),
+                IkeRekeyFailed {
+                    notify: NotifyType::TEMPORARY_FAILURE
+                },
+                Up,
+                Up
+            ),
             (tc + ms(30), ChildSaDeleteReceived { spi: o1 }, Up, Up),
             (r, CreateChildRequestSent { id: k + 1 }, Rekeying, Up),
-            (r + ms(20), CreateChildResponseProcessed { id: k + 1 }, Up, Up),
-            (r + ms(20), IkeSaRekeyed { spi_i: new.0, spi_r: new.1 }, Up, Up),
+            (
+                r + ms(20),
+                CreateChildResponseProcessed { id: k + 1 },
+                Up,
+                Up
+            ),
+            (
+                r + ms(20),
+                IkeSaRekeyed {
+                    spi_i: new.0,
+                    spi_r: new.1
+                },
+                Up,
+                Up
+            ),
         ]
     );
     assert_eq!(
         log(&pair, other, m),
         [
             (tc, CreateChildRequestSent { id: kc }, Up, Rekeying),
-            (t + ms(10), CreateChildRequestProcessed { id: k }, Rekeying, Rekeying),
+            (
+                t + ms(10),
+                CreateChildRequestProcessed { id: k },
+                Rekeying,
+                Rekeying
+            ),
             (t + ms(10), CreateChildResponseSent { id: k }, Up, Rekeying),
-            (tc + ms(20), CreateChildResponseProcessed { id: kc }, Up, Rekeying),
-            (tc + ms(20), ChildSaRekeyed { old_spi_in: o1, spi_in: o2, spi_out: i2 }, Up, Up),
+            (
+                tc + ms(20),
+                CreateChildResponseProcessed { id: kc },
+                Up,
+                Rekeying
+            ),
+            (
+                tc + ms(20),
+                ChildSaRekeyed {
+                    old_spi_in: o1,
+                    spi_in: o2,
+                    spi_out: i2
+                },
+                Up,
+                Up
+            ),
             (tc + ms(20), ChildSaDeleteSent { spi_in: o1 }, Up, Up),
-            (r + ms(10), CreateChildRequestProcessed { id: k + 1 }, Rekeying, Up),
+            (
+                r + ms(10),
+                CreateChildRequestProcessed { id: k + 1 },
+                Rekeying,
+                Up
+            ),
             (r + ms(10), CreateChildResponseSent { id: k + 1 }, Up, Up),
-            (r + ms(10), IkeSaRekeyed { spi_i: new.0, spi_r: new.1 }, Up, Up),
+            (
+                r + ms(10),
+                IkeSaRekeyed {
+                    spi_i: new.0,
+                    spi_r: new.1
+                },
+                Up,
+                Up
+            ),
             (r + ms(30), IkeSaDeleteReceived, Up, Up),
         ]
     );
-    let refusal = sent(&pair, other, m).into_iter().find(|d| header(d).0 == CCSA && header(d).2 == k);
+    let refusal = sent(&pair, other, m)
+        .into_iter()
+        .find(|d| header(d).0 == CCSA && header(d).2 == k);
     let refusal = refusal.expect("the answer to the first IKE rekey");
-    assert_eq!(open(&pair, &refusal), lone_notify(NotifyType::TEMPORARY_FAILURE));
+    assert_eq!(
+        open(&pair, &refusal),
+        lone_notify(NotifyType::TEMPORARY_FAILURE)
+    );
 }
 
 #[test]
@@ -1173,7 +1777,13 @@ fn cgw_ike_rekey_crossing_an_aws_child_rekey() {
 fn ike_sa_delete_crossing_an_ike_rekey() {
     let t = up(Aws) + secs(6_930);
     let aws = aws().with_lifetimes(exact_lifetimes(secs(7_200), secs(30_000), secs(270)));
-    let cgw = cgw(ESP_PFS).with_lifetimes(exact_lifetimes(t + ms(5) - up(Cgw), secs(30_000), secs(270))).no_rekey();
+    let cgw = cgw(ESP_PFS)
+        .with_lifetimes(exact_lifetimes(
+            t + ms(5) - up(Cgw),
+            secs(30_000),
+            secs(270),
+        ))
+        .no_rekey();
     let mut pair = established(aws, cgw, 1, 2);
     let ike = agreed_ike(&pair);
     let m = mark(&pair);
@@ -1182,21 +1792,36 @@ fn ike_sa_delete_crossing_an_ike_rekey() {
 
     assert_eq!(
         log(&pair, Aws, m),
-        [(t, CreateChildRequestSent { id: 0 }, Rekeying, Up), (t + ms(15), IkeSaDeleteReceived, Down, Down)]
+        [
+            (t, CreateChildRequestSent { id: 0 }, Rekeying, Up),
+            (t + ms(15), IkeSaDeleteReceived, Down, Down)
+        ]
     );
     assert_eq!(
         log(&pair, Cgw, m),
         [
             (t + ms(5), IkeSaDeleteSent, Down, Down),
-            (t + ms(10), CreateChildRequestProcessed { id: 0 }, Down, Down),
+            (
+                t + ms(10),
+                CreateChildRequestProcessed { id: 0 },
+                Down,
+                Down
+            ),
             (t + ms(10), CreateChildResponseSent { id: 0 }, Down, Down),
             (t + ms(25), IkeSaDeleted, Down, Down),
         ]
     );
     let answer = pair.cgw.sent_of(CCSA, true)[0].clone();
     assert_eq!(header(&answer), (CCSA, ike, 0, true, true));
-    assert_eq!(open(&pair, &answer), lone_notify(NotifyType::TEMPORARY_FAILURE));
-    assert_eq!(pair.aws.endpoint.stats().unmatched, unmatched + 1, "the answer found no SA");
+    assert_eq!(
+        open(&pair, &answer),
+        lone_notify(NotifyType::TEMPORARY_FAILURE)
+    );
+    assert_eq!(
+        pair.aws.endpoint.stats().unmatched,
+        unmatched + 1,
+        "the answer found no SA"
+    );
     for side in [Aws, Cgw] {
         let ep = &host(&pair, side).endpoint;
         assert_eq!(ep.phase_states(), (Down, Down), "{side:?}");
@@ -1226,7 +1851,11 @@ fn probes(pair: &Pair, m: Mark) -> Vec<(Duration, u32)> {
         .iter()
         .filter(|d| header(d).0 == INFO)
         .map(|d| {
-            assert_eq!(header(d), (INFO, ike, header(d).2, false, false), "a request on the IKE SA");
+            assert_eq!(
+                header(d),
+                (INFO, ike, header(d).2, false, false),
+                "a request on the IKE SA"
+            );
             assert_eq!(open(pair, d), [], "a liveness check is empty (§1.4)");
             (d.at, header(d).2)
         })
@@ -1262,14 +1891,36 @@ fn silent_peer_declared_dead(action: DpdAction) -> (Pair, Mark) {
     let heard = up(Aws);
     assert_eq!(
         probes(&pair, m)[..3],
-        [(heard + secs(10), 0), (heard + secs(20), 0), (heard + secs(30), 0)],
+        [
+            (heard + secs(10), 0),
+            (heard + secs(20), 0),
+            (heard + secs(30), 0)
+        ],
         "a check 10 s after the last message heard, then every 10 s"
     );
     let checks = pair.aws.sent_of(INFO, false);
-    assert!(checks.windows(2).all(|w| w[0].bytes == w[1].bytes), "retransmissions are bitwise identical");
+    assert!(
+        checks.windows(2).all(|w| w[0].bytes == w[1].bytes),
+        "retransmissions are bitwise identical"
+    );
     let timeout = log(&pair, Aws, m);
-    let phases = if action == DpdAction::None { (Up, Up) } else { (Down, Down) };
-    assert_eq!(timeout[0], (heard + secs(40), DpdTimeout { retransmits: 2, action }, phases.0, phases.1));
+    let phases = if action == DpdAction::None {
+        (Up, Up)
+    } else {
+        (Down, Down)
+    };
+    assert_eq!(
+        timeout[0],
+        (
+            heard + secs(40),
+            DpdTimeout {
+                retransmits: 2,
+                action
+            },
+            phases.0,
+            phases.1
+        )
+    );
     (pair, m)
 }
 
@@ -1303,18 +1954,32 @@ fn dpd_restart_negotiates_anew() {
     let at = up(Aws) + secs(40);
     let events = log(&pair, Aws, m);
     assert_eq!(events.len(), 2, "{events:?}");
-    let IkeSaNegotiating { spi_i, spi_r: 0 } = events[1].1 else { panic!("{events:?}") };
-    assert_eq!((events[1].0, events[1].2, events[1].3), (at, Negotiating, Down));
+    let IkeSaNegotiating { spi_i, spi_r: 0 } = events[1].1 else {
+        panic!("{events:?}")
+    };
+    assert_eq!(
+        (events[1].0, events[1].2, events[1].3),
+        (at, Negotiating, Down)
+    );
     let init = pair.aws.sent_of(ExchangeType::IKE_SA_INIT, false)[0].clone();
-    assert_eq!((init.at, header(&init)), (at, (ExchangeType::IKE_SA_INIT, (spi_i, 0), 0, true, false)));
+    assert_eq!(
+        (init.at, header(&init)),
+        (at, (ExchangeType::IKE_SA_INIT, (spi_i, 0), 0, true, false))
+    );
 
     pair.aws.drop = Box::new(|_| false);
     pair.cgw.drop = Box::new(|_| false);
     pair.run_to(secs(120));
     assert_eq!(pair.aws.endpoint.phase_states(), (Up, Up));
     let ike = pair.aws.endpoint.ike_sas();
-    assert!(matches!(ike[..], [(i, _)] if i == spi_i), "AWS initiated the new IKE SA: {ike:x?}");
-    assert!(pair.cgw.endpoint.ike_sas().contains(&ike[0]), "the CGW has it too");
+    assert!(
+        matches!(ike[..], [(i, _)] if i == spi_i),
+        "AWS initiated the new IKE SA: {ike:x?}"
+    );
+    assert!(
+        pair.cgw.endpoint.ike_sas().contains(&ike[0]),
+        "the CGW has it too"
+    );
     let (aws_in, aws_out) = child(&pair, Aws);
     assert!(pair.cgw.endpoint.child_sas().contains(&(aws_out, aws_in)));
 }
@@ -1340,8 +2005,17 @@ fn dpd_none_keeps_the_sas_and_times_out_again() {
         .chain([50, 60, 70].iter().map(|s| (heard + secs(*s), 1)))
         .collect();
     assert_eq!(probes(&pair, m), expected);
-    let timeout = DpdTimeout { retransmits: 2, action: DpdAction::None };
-    assert_eq!(log(&pair, Aws, m), [(heard + secs(40), timeout.clone(), Up, Up), (heard + secs(80), timeout, Up, Up)]);
+    let timeout = DpdTimeout {
+        retransmits: 2,
+        action: DpdAction::None,
+    };
+    assert_eq!(
+        log(&pair, Aws, m),
+        [
+            (heard + secs(40), timeout.clone(), Up, Up),
+            (heard + secs(80), timeout, Up, Up)
+        ]
+    );
     assert_eq!(pair.aws.endpoint.phase_states(), (Up, Up));
     assert_eq!(pair.aws.endpoint.ike_sas(), [first_ike(&pair, Aws)]);
 }
@@ -1361,12 +2035,29 @@ fn dpd_stays_quiet_while_traffic_flows() {
     let (mut pair, m) = silent_cgw(DpdAction::Clear);
     pair.act(Aws, |ep, now| ep.set_peer_traffic(now, true));
     pair.run_to(secs(600));
-    assert!(sent(&pair, Aws, m).is_empty(), "no liveness check while traffic flows");
+    assert!(
+        sent(&pair, Aws, m).is_empty(),
+        "no liveness check while traffic flows"
+    );
     assert!(log(&pair, Aws, m).is_empty());
     pair.act(Aws, |ep, now| ep.set_peer_traffic(now, false));
     pair.run_to(secs(700));
-    assert_eq!(probes(&pair, m), [(secs(610), 0), (secs(620), 0), (secs(630), 0)]);
-    assert_eq!(log(&pair, Aws, m), [(secs(640), DpdTimeout { retransmits: 2, action: DpdAction::Clear }, Down, Down)]);
+    assert_eq!(
+        probes(&pair, m),
+        [(secs(610), 0), (secs(620), 0), (secs(630), 0)]
+    );
+    assert_eq!(
+        log(&pair, Aws, m),
+        [(
+            secs(640),
+            DpdTimeout {
+                retransmits: 2,
+                action: DpdAction::Clear
+            },
+            Down,
+            Down
+        )]
+    );
 }
 
 /// An answering peer: every liveness check is answered, which resets the timer (the next
@@ -1386,15 +2077,23 @@ fn dpd_answered_checks_reset_the_timer_silently() {
     let mut pair = established(aws, cgw(ESP_PFS), 1, 2);
     let m = mark(&pair);
     pair.run_to(secs(55));
-    let expected: Vec<(Duration, u32)> = (0..5).map(|n| (up(Aws) + secs(10) + (secs(10) + ms(20)) * n, n)).collect();
+    let expected: Vec<(Duration, u32)> = (0..5)
+        .map(|n| (up(Aws) + secs(10) + (secs(10) + ms(20)) * n, n))
+        .collect();
     assert_eq!(probes(&pair, m), expected);
     let answers = sent(&pair, Cgw, m);
     assert_eq!(answers.len(), 5);
     for (n, a) in answers.iter().enumerate() {
-        assert_eq!((header(a).0, header(a).2, header(a).4), (INFO, n as u32, true));
+        assert_eq!(
+            (header(a).0, header(a).2, header(a).4),
+            (INFO, n as u32, true)
+        );
         assert_eq!(open(&pair, a), []);
     }
-    assert!(log(&pair, Aws, m).is_empty() && log(&pair, Cgw, m).is_empty(), "answered checks log nothing");
+    assert!(
+        log(&pair, Aws, m).is_empty() && log(&pair, Cgw, m).is_empty(),
+        "answered checks log nothing"
+    );
     assert_eq!(pair.aws.endpoint.phase_states(), (Up, Up));
 }
 
@@ -1422,7 +2121,14 @@ fn half_open_sa_times_out() {
     assert_eq!(pair.aws.endpoint.phase_states(), (Negotiating, Down));
     pair.run_to(secs(120));
 
-    let aws = log(&pair, Aws, Mark { events: [0, 0], sent: [0, 0] });
+    let aws = log(
+        &pair,
+        Aws,
+        Mark {
+            events: [0, 0],
+            sent: [0, 0],
+        },
+    );
     assert_eq!(aws.len(), 2, "{aws:?}");
     assert!(matches!(aws[0], (at, IkeSaNegotiating { .. }, Negotiating, Down) if at == ms(10)));
     assert_eq!(aws[1], (ms(10) + secs(30), HalfOpenTimeout, Down, Down));
@@ -1460,7 +2166,10 @@ fn expiry_without_rekey(side: Side) {
         aws(),
         cgw(ESP_PFS),
         side,
-        |c| c.with_lifetimes(exact_lifetimes(secs(3_600), secs(1_800), secs(270))).no_rekey(),
+        |c| {
+            c.with_lifetimes(exact_lifetimes(secs(3_600), secs(1_800), secs(270)))
+                .no_rekey()
+        },
         |c| c.with_lifetimes(exact_lifetimes(secs(28_800), secs(7_200), secs(270))),
     );
     let mut pair = established(aws, cgw, 1, 2);
@@ -1469,7 +2178,10 @@ fn expiry_without_rekey(side: Side) {
     let m = mark(&pair);
     let (child_end, ike_end) = (up(side) + secs(1_800), up(side) + secs(3_600));
     pair.run_to(child_end - ms(1));
-    assert!(sent(&pair, side, m).is_empty(), "no rekey at lifetime − margin");
+    assert!(
+        sent(&pair, side, m).is_empty(),
+        "no rekey at lifetime − margin"
+    );
     pair.run_to(secs(10_000));
 
     assert_eq!(
@@ -1483,7 +2195,12 @@ fn expiry_without_rekey(side: Side) {
     assert_eq!(
         log(&pair, peer, m),
         [
-            (child_end + ms(10), ChildSaDeleteReceived { spi: c_in }, Up, Down),
+            (
+                child_end + ms(10),
+                ChildSaDeleteReceived { spi: c_in },
+                Up,
+                Down
+            ),
             (ike_end + ms(10), IkeSaDeleteReceived, Down, Down),
         ]
     );
@@ -1491,11 +2208,17 @@ fn expiry_without_rekey(side: Side) {
     let flag = side == Cgw;
     let (s, p) = (sent(&pair, side, m), sent(&pair, peer, m));
     assert_eq!((s.len(), p.len()), (2, 2));
-    assert_eq!((header(&s[0]), s[0].at), ((INFO, ike, k, flag, false), child_end));
+    assert_eq!(
+        (header(&s[0]), s[0].at),
+        ((INFO, ike, k, flag, false), child_end)
+    );
     assert_eq!(open(&pair, &s[0]), [delete_esp(c_in)]);
     assert_eq!(header(&p[0]), (INFO, ike, k, !flag, true));
     assert_eq!(open(&pair, &p[0]), [delete_esp(c_out)]);
-    assert_eq!((header(&s[1]), s[1].at), ((INFO, ike, k + 1, flag, false), ike_end));
+    assert_eq!(
+        (header(&s[1]), s[1].at),
+        ((INFO, ike, k + 1, flag, false), ike_end)
+    );
     assert_eq!(open(&pair, &s[1]), [Payload::Delete(Delete::ike())]);
     assert_eq!(header(&p[1]), (INFO, ike, k + 1, !flag, true));
     assert_eq!(open(&pair, &p[1]), []);

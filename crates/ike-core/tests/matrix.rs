@@ -21,8 +21,8 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use ike_core::{
-    ChildFailure, Cipher, Direction, DpdAction, DpdConfig, EndpointConfig, EventKind, IkeVersion, ProposalKind,
-    ProposalSpec, SaState, Selected,
+    ChildFailure, Cipher, Direction, DpdAction, DpdConfig, EndpointConfig, EventKind, IkeVersion,
+    ProposalKind, ProposalSpec, SaState, Selected,
 };
 use ike_wire::{DhGroup, EncrId, ExchangeType, IntegId, NotifyType, Payload, PrfId, ProtocolId};
 
@@ -98,8 +98,16 @@ fn esp_suites() -> Vec<String> {
 /// What a selection must be for a one-of-each proposal: exactly its algorithms.
 fn expected(kind: ProposalKind, proposal: &str) -> Algorithms {
     let s = spec(kind, proposal);
-    assert!(s.encryption.len() == 1 && s.integrity.len() <= 1 && s.prf.len() <= 1 && s.dh.len() <= 1, "{proposal}");
-    (s.encryption[0], s.integrity.first().copied(), s.prf.first().copied(), s.dh.first().copied())
+    assert!(
+        s.encryption.len() == 1 && s.integrity.len() <= 1 && s.prf.len() <= 1 && s.dh.len() <= 1,
+        "{proposal}"
+    );
+    (
+        s.encryption[0],
+        s.integrity.first().copied(),
+        s.prf.first().copied(),
+        s.dh.first().copied(),
+    )
 }
 
 fn algorithms(s: &Selected) -> Algorithms {
@@ -134,16 +142,33 @@ fn phase1_on_the_wire(version: IkeVersion, pair: &Pair) -> Algorithms {
     match version {
         IkeVersion::V2 => {
             let answer = pair.aws.sent[0].message();
-            let sa = answer.payloads.iter().find_map(|p| if let Payload::Sa(s) = p { Some(s) } else { None });
-            let [proposal] = &sa.expect("SAr1")[..] else { panic!("one proposal") };
+            let sa = answer.payloads.iter().find_map(|p| {
+                if let Payload::Sa(s) = p {
+                    Some(s)
+                } else {
+                    None
+                }
+            });
+            let [proposal] = &sa.expect("SAr1")[..] else {
+                panic!("one proposal")
+            };
             algorithms(&Selected::from_wire(proposal).expect("one transform per type"))
         }
         IkeVersion::V1 => {
             use ike_wire::v1::{ike_attr, Payload as P};
             let answer = pair.aws.sent[0].v1();
-            let sa = answer.payloads().iter().find_map(|p| if let P::Sa(s) = p { Some(s) } else { None });
-            let [t] = &sa.expect("SA").proposals[0].transforms[..] else { panic!("one transform") };
-            let attr = |a| t.attr(a).map(|v| u16::try_from(v).expect("16-bit attribute"));
+            let sa =
+                answer
+                    .payloads()
+                    .iter()
+                    .find_map(|p| if let P::Sa(s) = p { Some(s) } else { None });
+            let [t] = &sa.expect("SA").proposals[0].transforms[..] else {
+                panic!("one transform")
+            };
+            let attr = |a| {
+                t.attr(a)
+                    .map(|v| u16::try_from(v).expect("16-bit attribute"))
+            };
             let (integ, prf) = match attr(ike_attr::HASH_ALGORITHM) {
                 Some(2) => (IntegId::HMAC_SHA1_96, PrfId::HMAC_SHA1),
                 Some(4) => (IntegId::HMAC_SHA2_256_128, PrfId::HMAC_SHA2_256),
@@ -174,25 +199,51 @@ fn phase1_matrix(version: IkeVersion) {
                 let proposal = ike_proposal(enc, integ, group);
                 let pair = handshake(cgw(version, &proposal, FIXED_ESP), Duration::from_secs(1));
                 let want = expected(ProposalKind::Ike, &proposal);
-                let aws =
-                    ike_selected(&pair.aws).unwrap_or_else(|| panic!("{version:?} {proposal}: {:?}", pair.aws.kinds()));
-                let cgw =
-                    ike_selected(&pair.cgw).unwrap_or_else(|| panic!("{version:?} {proposal}: {:?}", pair.cgw.kinds()));
-                assert_eq!(algorithms(&aws), want, "{version:?} {proposal}: AWS's selection");
-                assert_eq!(algorithms(&cgw), want, "{version:?} {proposal}: the CGW's view");
-                assert_eq!(phase1_on_the_wire(version, &pair), want, "{version:?} {proposal}: on the wire");
-                assert!(child_selected(&pair.aws).is_some(), "{version:?} {proposal}: {:?}", pair.aws.kinds());
+                let aws = ike_selected(&pair.aws)
+                    .unwrap_or_else(|| panic!("{version:?} {proposal}: {:?}", pair.aws.kinds()));
+                let cgw = ike_selected(&pair.cgw)
+                    .unwrap_or_else(|| panic!("{version:?} {proposal}: {:?}", pair.cgw.kinds()));
+                assert_eq!(
+                    algorithms(&aws),
+                    want,
+                    "{version:?} {proposal}: AWS's selection"
+                );
+                assert_eq!(
+                    algorithms(&cgw),
+                    want,
+                    "{version:?} {proposal}: the CGW's view"
+                );
+                assert_eq!(
+                    phase1_on_the_wire(version, &pair),
+                    want,
+                    "{version:?} {proposal}: on the wire"
+                );
+                assert!(
+                    child_selected(&pair.aws).is_some(),
+                    "{version:?} {proposal}: {:?}",
+                    pair.aws.kinds()
+                );
                 for host in [&pair.aws, &pair.cgw] {
                     assert!(host.events.iter().all(|(_, e)| e.ike_version == version));
-                    assert_eq!(host.endpoint.phase_states(), (SaState::Established, SaState::Established));
+                    assert_eq!(
+                        host.endpoint.phase_states(),
+                        (SaState::Established, SaState::Established)
+                    );
                 }
                 count += 1;
             }
         }
     }
-    let expected_count = if version == IkeVersion::V2 { 4 * 4 * 12 } else { 2 * 4 * 12 };
+    let expected_count = if version == IkeVersion::V2 {
+        4 * 4 * 12
+    } else {
+        2 * 4 * 12
+    };
     assert_eq!(count, expected_count);
-    eprintln!("phase 1 matrix, {version:?}: {count} handshakes in {:.2?}", started.elapsed());
+    eprintln!(
+        "phase 1 matrix, {version:?}: {count} handshakes in {:.2?}",
+        started.elapsed()
+    );
 }
 
 #[test]
@@ -217,28 +268,68 @@ fn phase2_matrix_ikev1() {
             let esp = format!("{suite}-{group}");
             let pair = handshake(cgw(IkeVersion::V1, FIXED_IKE, &esp), Duration::from_secs(1));
             let want = expected(ProposalKind::Esp, &esp);
-            let aws = child_selected(&pair.aws).unwrap_or_else(|| panic!("ESP {esp}: {:?}", pair.aws.kinds()));
-            let cgw = child_selected(&pair.cgw).unwrap_or_else(|| panic!("ESP {esp}: {:?}", pair.cgw.kinds()));
+            let aws = child_selected(&pair.aws)
+                .unwrap_or_else(|| panic!("ESP {esp}: {:?}", pair.aws.kinds()));
+            let cgw = child_selected(&pair.cgw)
+                .unwrap_or_else(|| panic!("ESP {esp}: {:?}", pair.cgw.kinds()));
             assert_eq!(algorithms(&aws), want, "ESP {esp}: AWS's selection");
             assert_eq!(algorithms(&cgw), want, "ESP {esp}: the CGW's view");
             // AWS's quick mode 2: one transform, the group in its attributes, a KE of it.
             let capture = V1Capture::of(&pair);
             let qm2 = capture.open(&pair.aws.secrets, &pair.aws.sent[3].bytes);
-            let sa = qm2.iter().find_map(|p| if let P::Sa(s) = p { Some(s) } else { None }).expect("SA");
-            let [t] = &sa.proposals[0].transforms[..] else { panic!("ESP {esp}: one transform") };
+            let sa = qm2
+                .iter()
+                .find_map(|p| if let P::Sa(s) = p { Some(s) } else { None })
+                .expect("SA");
+            let [t] = &sa.proposals[0].transforms[..] else {
+                panic!("ESP {esp}: one transform")
+            };
             let gcm = want.0.id == EncrId::AES_GCM_16;
-            assert_eq!(t.id, if gcm { esp_transform::AES_GCM_16 } else { esp_transform::AES_CBC }, "ESP {esp}");
-            assert_eq!(t.attr(ipsec_attr::KEY_LENGTH), want.0.key_bits.map(u32::from), "ESP {esp}");
-            assert_eq!(t.attr(ipsec_attr::AUTHENTICATION_ALGORITHM).is_some(), !gcm, "ESP {esp}");
+            assert_eq!(
+                t.id,
+                if gcm {
+                    esp_transform::AES_GCM_16
+                } else {
+                    esp_transform::AES_CBC
+                },
+                "ESP {esp}"
+            );
+            assert_eq!(
+                t.attr(ipsec_attr::KEY_LENGTH),
+                want.0.key_bits.map(u32::from),
+                "ESP {esp}"
+            );
+            assert_eq!(
+                t.attr(ipsec_attr::AUTHENTICATION_ALGORITHM).is_some(),
+                !gcm,
+                "ESP {esp}"
+            );
             let group_id = want.3.expect("a PFS group").0;
-            assert_eq!(t.attr(ipsec_attr::GROUP_DESCRIPTION), Some(u32::from(group_id)), "ESP {esp}");
-            let ke = qm2.iter().find_map(|p| if let P::Ke(k) = p { Some(k.len()) } else { None });
-            assert_eq!(ke, ike_crypto::dh_public_len(DhGroup(group_id)), "ESP {esp}: KE of the group");
+            assert_eq!(
+                t.attr(ipsec_attr::GROUP_DESCRIPTION),
+                Some(u32::from(group_id)),
+                "ESP {esp}"
+            );
+            let ke = qm2.iter().find_map(|p| {
+                if let P::Ke(k) = p {
+                    Some(k.len())
+                } else {
+                    None
+                }
+            });
+            assert_eq!(
+                ke,
+                ike_crypto::dh_public_len(DhGroup(group_id)),
+                "ESP {esp}: KE of the group"
+            );
             count += 1;
         }
     }
     assert_eq!(count, 10 * 13);
-    eprintln!("phase 2 matrix, IKEv1: {count} quick modes in {:.2?}", started.elapsed());
+    eprintln!(
+        "phase 2 matrix, IKEv1: {count} quick modes in {:.2?}",
+        started.elapsed()
+    );
 }
 
 /// IKEv2: the CHILD SA of IKE_AUTH has no KE (RFC 7296 §1.2), so it shows encryption and
@@ -257,9 +348,18 @@ fn phase2_matrix_ikev2() {
             c.lifetimes.fuzz_percent = 0;
             let pair = handshake(c, Duration::from_secs(100));
             let want = expected(ProposalKind::Esp, &esp);
-            let first = child_selected(&pair.aws).unwrap_or_else(|| panic!("ESP {esp}: {:?}", pair.aws.kinds()));
-            assert_eq!(algorithms(&first), (want.0, want.1, None, None), "ESP {esp}: IKE_AUTH's CHILD SA");
-            assert_eq!(child_selected(&pair.cgw).map(|s| algorithms(&s)), Some(algorithms(&first)), "ESP {esp}");
+            let first = child_selected(&pair.aws)
+                .unwrap_or_else(|| panic!("ESP {esp}: {:?}", pair.aws.kinds()));
+            assert_eq!(
+                algorithms(&first),
+                (want.0, want.1, None, None),
+                "ESP {esp}: IKE_AUTH's CHILD SA"
+            );
+            assert_eq!(
+                child_selected(&pair.cgw).map(|s| algorithms(&s)),
+                Some(algorithms(&first)),
+                "ESP {esp}"
+            );
             // The rekey at 90 s: AWS's CREATE_CHILD_SA response.
             let response = pair
                 .aws
@@ -268,37 +368,78 @@ fn phase2_matrix_ikev2() {
                 .rfind(|d| d.message().header.exchange == ExchangeType::CREATE_CHILD_SA)
                 .unwrap_or_else(|| panic!("ESP {esp}: no CREATE_CHILD_SA: {:?}", pair.aws.kinds()));
             let payloads = decrypt(&pair.cgw.secrets, &response.bytes);
-            let sa = payloads.iter().find_map(|p| if let Payload::Sa(s) = p { Some(s) } else { None }).expect("SA");
-            let [proposal] = &sa[..] else { panic!("ESP {esp}: one proposal") };
+            let sa = payloads
+                .iter()
+                .find_map(|p| {
+                    if let Payload::Sa(s) = p {
+                        Some(s)
+                    } else {
+                        None
+                    }
+                })
+                .expect("SA");
+            let [proposal] = &sa[..] else {
+                panic!("ESP {esp}: one proposal")
+            };
             assert_eq!(proposal.protocol, ProtocolId::ESP);
             let rekeyed = Selected::from_wire(proposal).expect("one transform per type");
-            assert_eq!(algorithms(&rekeyed), want, "ESP {esp}: the rekeyed CHILD SA");
-            let ke = payloads.iter().find_map(|p| if let Payload::Ke(k) = p { Some(k.group) } else { None });
+            assert_eq!(
+                algorithms(&rekeyed),
+                want,
+                "ESP {esp}: the rekeyed CHILD SA"
+            );
+            let ke = payloads.iter().find_map(|p| {
+                if let Payload::Ke(k) = p {
+                    Some(k.group)
+                } else {
+                    None
+                }
+            });
             assert_eq!(ke, want.3, "ESP {esp}: KE of the group");
             for host in [&pair.aws, &pair.cgw] {
-                assert!(host.kinds().iter().any(|k| matches!(k, EventKind::ChildSaRekeyed { .. })), "ESP {esp}");
+                assert!(
+                    host.kinds()
+                        .iter()
+                        .any(|k| matches!(k, EventKind::ChildSaRekeyed { .. })),
+                    "ESP {esp}"
+                );
             }
             count += 1;
         }
     }
     assert_eq!(count, 10 * 13);
-    eprintln!("phase 2 matrix, IKEv2: {count} CHILD SAs and rekeys in {:.2?}", started.elapsed());
+    eprintln!(
+        "phase 2 matrix, IKEv2: {count} CHILD SAs and rekeys in {:.2?}",
+        started.elapsed()
+    );
 }
 
 fn refused(unsupported: bool) -> EventKind {
-    EventKind::IkeNoProposalChosen { unsupported, direction: Direction::Sent }
+    EventKind::IkeNoProposalChosen {
+        unsupported,
+        direction: Direction::Sent,
+    }
 }
 
 /// AWS's answer to a refused phase 1: IKE_SA_INIT with a lone N(NO_PROPOSAL_CHOSEN), or a
 /// plain ISAKMP informational with it.
 fn assert_no_proposal_chosen_sent(version: IkeVersion, pair: &Pair, what: &str) {
-    let [answer] = &pair.aws.sent[..] else { panic!("{version:?} {what}: one answer, got {}", pair.aws.sent.len()) };
+    let [answer] = &pair.aws.sent[..] else {
+        panic!(
+            "{version:?} {what}: one answer, got {}",
+            pair.aws.sent.len()
+        )
+    };
     match version {
         IkeVersion::V2 => {
             let m = answer.message();
             assert_eq!(m.header.exchange, ExchangeType::IKE_SA_INIT, "{what}");
             assert_eq!(m.payloads.len(), 1, "{what}: {:?}", m.payloads);
-            assert!(m.notify(NotifyType::NO_PROPOSAL_CHOSEN).is_some(), "{what}: {:?}", m.payloads);
+            assert!(
+                m.notify(NotifyType::NO_PROPOSAL_CHOSEN).is_some(),
+                "{what}: {:?}",
+                m.payloads
+            );
         }
         IkeVersion::V1 => {
             let m = answer.v1();
@@ -306,18 +447,28 @@ fn assert_no_proposal_chosen_sent(version: IkeVersion, pair: &Pair, what: &str) 
                 (m.header.exchange, m.header.flags.is_encrypted()),
                 (ike_wire::v1::ExchangeType::INFORMATIONAL, false)
             );
-            let [ike_wire::v1::Payload::Notification(n)] = m.payloads() else { panic!("{what}: {:?}", m.payloads()) };
+            let [ike_wire::v1::Payload::Notification(n)] = m.payloads() else {
+                panic!("{what}: {:?}", m.payloads())
+            };
             assert_eq!(n.ty, ike_wire::v1::NotifyType::NO_PROPOSAL_CHOSEN, "{what}");
         }
     }
-    assert!(pair.aws.endpoint.ike_sas().is_empty() && pair.aws.endpoint.poll_timeout().is_none(), "{what}: no state");
+    assert!(
+        pair.aws.endpoint.ike_sas().is_empty() && pair.aws.endpoint.poll_timeout().is_none(),
+        "{what}: no state"
+    );
 }
 
 /// The CGW's first datagram with its DH group forged to group 1 (MODP-768), which ikesim
 /// will not compute, so no CGW can really offer it. AWS refuses the proposal before it
 /// would look at a KE.
 fn forged_group1(version: IkeVersion) -> Vec<u8> {
-    let mut probe = Pair::new(aws_defaults(), cgw(version, "aes128-sha256-modp1024", FIXED_ESP), 5, 6);
+    let mut probe = Pair::new(
+        aws_defaults(),
+        cgw(version, "aes128-sha256-modp1024", FIXED_ESP),
+        5,
+        6,
+    );
     probe.cgw.drop = drop_all();
     probe.initiate();
     match version {
@@ -344,10 +495,16 @@ fn forged_group1(version: IkeVersion) -> Vec<u8> {
         IkeVersion::V1 => {
             use ike_wire::v1::{ike_attr, Body, Payload as P};
             let mut mm1 = probe.cgw.sent[0].v1();
-            let Body::Plain(payloads) = &mut mm1.body else { panic!("plain") };
+            let Body::Plain(payloads) = &mut mm1.body else {
+                panic!("plain")
+            };
             for p in payloads {
                 if let P::Sa(sa) = p {
-                    for t in sa.proposals.iter_mut().flat_map(|p| p.transforms.iter_mut()) {
+                    for t in sa
+                        .proposals
+                        .iter_mut()
+                        .flat_map(|p| p.transforms.iter_mut())
+                    {
                         for a in &mut t.attributes {
                             if a.ty == ike_attr::GROUP_DESCRIPTION {
                                 a.value = ike_wire::AttributeValue::Short(1);
@@ -375,8 +532,12 @@ fn forged_group1(version: IkeVersion) -> Vec<u8> {
 #[test]
 fn phase1_refusals() {
     for version in [IkeVersion::V2, IkeVersion::V1] {
-        for proposal in ["3des-sha256-modp2048", "des-sha256-modp2048", "aes128-md5-modp2048", "aes128-sha256-modp1536"]
-        {
+        for proposal in [
+            "3des-sha256-modp2048",
+            "des-sha256-modp2048",
+            "aes128-md5-modp2048",
+            "aes128-sha256-modp1536",
+        ] {
             let pair = handshake(cgw(version, proposal, FIXED_ESP), Duration::from_secs(1));
             assert_eq!(pair.aws.kinds(), [refused(true)], "{version:?} {proposal}");
             assert_no_proposal_chosen_sent(version, &pair, proposal);
@@ -385,7 +546,10 @@ fn phase1_refusals() {
                     || matches!(k, EventKind::IkeSaFailed { notify } if *notify == NotifyType::NO_PROPOSAL_CHOSEN)
             });
             assert!(told, "{version:?} {proposal}: {:?}", pair.cgw.kinds());
-            assert_eq!(pair.cgw.endpoint.phase_states(), (SaState::Down, SaState::Down));
+            assert_eq!(
+                pair.cgw.endpoint.phase_states(),
+                (SaState::Down, SaState::Down)
+            );
         }
 
         let mut pair = Pair::new(aws_defaults(), cgw(version, FIXED_IKE, FIXED_ESP), 5, 6);
@@ -397,10 +561,19 @@ fn phase1_refusals() {
         let only = spec(ProposalKind::Ike, "aes256-sha384-ecp384");
         let mut narrow = aws_config(PSK, Some(only), None);
         narrow.dpd = aws_defaults().dpd;
-        let mut pair = Pair::new(narrow, cgw(version, "aes128-sha256-modp2048", FIXED_ESP), 5, 6);
+        let mut pair = Pair::new(
+            narrow,
+            cgw(version, "aes128-sha256-modp2048", FIXED_ESP),
+            5,
+            6,
+        );
         pair.initiate();
         pair.drive_until(pair.now() + Duration::from_secs(1));
-        assert_eq!(pair.aws.kinds(), [refused(false)], "{version:?} excluded by the options");
+        assert_eq!(
+            pair.aws.kinds(),
+            [refused(false)],
+            "{version:?} excluded by the options"
+        );
         assert_no_proposal_chosen_sent(version, &pair, "excluded by the options");
     }
 }
@@ -417,7 +590,10 @@ fn phase1_refusals() {
 #[test]
 fn phase2_refusals() {
     let failed = |unsupported| EventKind::ChildSaFailed {
-        failure: ChildFailure::NoProposalChosen { unsupported, direction: Direction::Sent },
+        failure: ChildFailure::NoProposalChosen {
+            unsupported,
+            direction: Direction::Sent,
+        },
     };
     let only_gcm: ProposalSpec = spec(ProposalKind::Esp, "aes256gcm16-ecp384");
     for version in [IkeVersion::V2, IkeVersion::V1] {
@@ -434,10 +610,22 @@ fn phase2_refusals() {
             pair.initiate();
             pair.drive_until(pair.now() + Duration::from_secs(1));
             let kinds = pair.aws.kinds();
-            assert!(kinds.contains(&failed(unsupported)), "{version:?} ESP {esp}: {kinds:?}");
-            assert!(!kinds.iter().any(|k| matches!(k, EventKind::ChildSaEstablished { .. })), "{version:?} {esp}");
+            assert!(
+                kinds.contains(&failed(unsupported)),
+                "{version:?} ESP {esp}: {kinds:?}"
+            );
+            assert!(
+                !kinds
+                    .iter()
+                    .any(|k| matches!(k, EventKind::ChildSaEstablished { .. })),
+                "{version:?} {esp}"
+            );
             for host in [&pair.aws, &pair.cgw] {
-                assert_eq!(host.endpoint.phase_states(), (SaState::Established, SaState::Down), "{version:?} {esp}");
+                assert_eq!(
+                    host.endpoint.phase_states(),
+                    (SaState::Established, SaState::Down),
+                    "{version:?} {esp}"
+                );
             }
         }
     }

@@ -43,8 +43,18 @@ fn up(pair: &mut Pair) {
     pair.drive_until(pair.now() + Duration::from_secs(1));
     for host in [&pair.aws, &pair.cgw] {
         let kinds = host.kinds();
-        assert!(kinds.iter().any(|k| matches!(k, EventKind::IkeSaEstablished { .. })), "{kinds:?}");
-        assert!(kinds.iter().any(|k| matches!(k, EventKind::ChildSaEstablished { .. })), "{kinds:?}");
+        assert!(
+            kinds
+                .iter()
+                .any(|k| matches!(k, EventKind::IkeSaEstablished { .. })),
+            "{kinds:?}"
+        );
+        assert!(
+            kinds
+                .iter()
+                .any(|k| matches!(k, EventKind::ChildSaEstablished { .. })),
+            "{kinds:?}"
+        );
     }
 }
 
@@ -60,28 +70,68 @@ fn behind_a_nat_both_move_to_the_nat_t_ports_and_aws_follows_a_rebind(version: I
     let (aws_ike, aws_nat_t) = (common::addr(AWS_ADDR), with_port(AWS_ADDR, NAT_T_PORT));
     let (cgw_ike, cgw_nat_t) = (common::addr(CGW_ADDR), with_port(CGW_ADDR, NAT_T_PORT));
     let nat = pair.nat.as_ref().unwrap();
-    let (outside_ike, outside_nat_t) = (nat.outside(cgw_ike).unwrap(), nat.outside(cgw_nat_t).unwrap());
-    assert_ne!(outside_ike.port(), outside_nat_t.port(), "each inside port has its own mapping");
+    let (outside_ike, outside_nat_t) = (
+        nat.outside(cgw_ike).unwrap(),
+        nat.outside(cgw_nat_t).unwrap(),
+    );
+    assert_ne!(
+        outside_ike.port(),
+        outside_nat_t.port(),
+        "each inside port has its own mapping"
+    );
 
     // The handshake's plain part on the IKE ports: IKE_SA_INIT, or main mode 1–4.
     let plain = if version == IkeVersion::V2 { 1 } else { 2 };
     let cgw_legs = legs(&pair.cgw);
     let aws_legs = legs(&pair.aws);
-    assert!(cgw_legs[..plain].iter().all(|l| *l == (cgw_ike, aws_ike)), "{cgw_legs:?}");
-    assert!(aws_legs[..plain].iter().all(|l| *l == (aws_ike, outside_ike)), "{aws_legs:?}");
+    assert!(
+        cgw_legs[..plain].iter().all(|l| *l == (cgw_ike, aws_ike)),
+        "{cgw_legs:?}"
+    );
+    assert!(
+        aws_legs[..plain]
+            .iter()
+            .all(|l| *l == (aws_ike, outside_ike)),
+        "{aws_legs:?}"
+    );
     // Then the NAT-T ports, from the first encrypted message (IKE_AUTH, main mode 5) on.
-    assert!(cgw_legs[plain..].iter().all(|l| *l == (cgw_nat_t, aws_nat_t)), "{cgw_legs:?}");
-    assert!(aws_legs[plain..].iter().all(|l| *l == (aws_nat_t, outside_nat_t)), "{aws_legs:?}");
+    assert!(
+        cgw_legs[plain..]
+            .iter()
+            .all(|l| *l == (cgw_nat_t, aws_nat_t)),
+        "{cgw_legs:?}"
+    );
+    assert!(
+        aws_legs[plain..]
+            .iter()
+            .all(|l| *l == (aws_nat_t, outside_nat_t)),
+        "{aws_legs:?}"
+    );
     if version == IkeVersion::V2 {
-        assert_eq!(pair.cgw.sent[plain].message().header.exchange, ike_wire::ExchangeType::IKE_AUTH);
+        assert_eq!(
+            pair.cgw.sent[plain].message().header.exchange,
+            ike_wire::ExchangeType::IKE_AUTH
+        );
     } else {
         let h = pair.cgw.sent[plain].v1().header;
-        assert!(h.flags.is_encrypted() && h.exchange == ike_wire::v1::ExchangeType::IDENTITY_PROTECTION, "{h:?}");
+        assert!(
+            h.flags.is_encrypted() && h.exchange == ike_wire::v1::ExchangeType::IDENTITY_PROTECTION,
+            "{h:?}"
+        );
     }
     let established = |e: &&(Duration, ike_core::Event)| {
-        matches!(e.1.kind, EventKind::IkeSaEstablished { .. } | EventKind::ChildSaEstablished { .. })
+        matches!(
+            e.1.kind,
+            EventKind::IkeSaEstablished { .. } | EventKind::ChildSaEstablished { .. }
+        )
     };
-    for (t, e) in pair.aws.events.iter().chain(&pair.cgw.events).filter(established) {
+    for (t, e) in pair
+        .aws
+        .events
+        .iter()
+        .chain(&pair.cgw.events)
+        .filter(established)
+    {
         assert!(e.nat_t_detected, "at {t:?}: {e:?}");
         assert_eq!(e.ike_version, version);
     }
@@ -89,18 +139,41 @@ fn behind_a_nat_both_move_to_the_nat_t_ports_and_aws_follows_a_rebind(version: I
     // The NAT forgets its mappings. AWS's next probe is lost on the old port; the CGW's
     // own probe gets a new one, and AWS follows the CGW there.
     pair.nat.as_mut().unwrap().rebind();
-    let (aws_sent, aws_events, cgw_events) = (pair.aws.sent.len(), pair.aws.events.len(), pair.cgw.events.len());
+    let (aws_sent, aws_events, cgw_events) = (
+        pair.aws.sent.len(),
+        pair.aws.events.len(),
+        pair.cgw.events.len(),
+    );
     let later = pair.now() + Duration::from_secs(120);
     pair.drive_until(later);
-    let moved = pair.nat.as_ref().unwrap().outside(cgw_nat_t).expect("the CGW sent again");
+    let moved = pair
+        .nat
+        .as_ref()
+        .unwrap()
+        .outside(cgw_nat_t)
+        .expect("the CGW sent again");
     assert_ne!(moved, outside_nat_t);
     let after = &legs(&pair.aws)[aws_sent..];
-    assert!(after.contains(&(aws_nat_t, outside_nat_t)), "AWS probed the old port first: {after:?}");
-    assert_eq!(after.last(), Some(&(aws_nat_t, moved)), "then followed the CGW: {after:?}");
-    assert!(pair.cgw.sent[plain..].iter().all(|d| (d.src, d.dst) == (cgw_nat_t, aws_nat_t)));
-    for kinds in [pair.aws.kinds_since(aws_events), pair.cgw.kinds_since(cgw_events)] {
+    assert!(
+        after.contains(&(aws_nat_t, outside_nat_t)),
+        "AWS probed the old port first: {after:?}"
+    );
+    assert_eq!(
+        after.last(),
+        Some(&(aws_nat_t, moved)),
+        "then followed the CGW: {after:?}"
+    );
+    assert!(pair.cgw.sent[plain..]
+        .iter()
+        .all(|d| (d.src, d.dst) == (cgw_nat_t, aws_nat_t)));
+    for kinds in [
+        pair.aws.kinds_since(aws_events),
+        pair.cgw.kinds_since(cgw_events),
+    ] {
         assert!(
-            !kinds.iter().any(|k| matches!(k, EventKind::DpdTimeout { .. } | EventKind::IkeSaDeleted)),
+            !kinds
+                .iter()
+                .any(|k| matches!(k, EventKind::DpdTimeout { .. } | EventKind::IkeSaDeleted)),
             "the tunnel stays up: {kinds:?}"
         );
     }
@@ -127,8 +200,16 @@ fn without_a_nat_nothing_moves() {
         let later = pair.now() + Duration::from_secs(60);
         pair.drive_until(later);
         let (aws, cgw) = (common::addr(AWS_ADDR), common::addr(CGW_ADDR));
-        assert!(legs(&pair.cgw).iter().all(|l| *l == (cgw, aws)), "{version:?}: {:?}", legs(&pair.cgw));
-        assert!(legs(&pair.aws).iter().all(|l| *l == (aws, cgw)), "{version:?}: {:?}", legs(&pair.aws));
+        assert!(
+            legs(&pair.cgw).iter().all(|l| *l == (cgw, aws)),
+            "{version:?}: {:?}",
+            legs(&pair.cgw)
+        );
+        assert!(
+            legs(&pair.aws).iter().all(|l| *l == (aws, cgw)),
+            "{version:?}: {:?}",
+            legs(&pair.aws)
+        );
         assert!(pair.aws.events.iter().all(|(_, e)| !e.nat_t_detected));
     }
 }

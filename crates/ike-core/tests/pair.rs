@@ -10,10 +10,12 @@ use std::time::Duration;
 
 use common::*;
 use ike_core::ts::parse_cidr;
-use ike_core::{ChildFailure, Direction, EndpointConfig, Event, EventKind, ProposalKind, SaState, Selected};
+use ike_core::{
+    ChildFailure, Direction, EndpointConfig, Event, EventKind, ProposalKind, SaState, Selected,
+};
 use ike_wire::{
-    Delete, DhGroup, EncrId, ExchangeType, Identification, Message, Notify, NotifyType, Payload, PrfId, ProtocolId,
-    TrafficSelector,
+    Delete, DhGroup, EncrId, ExchangeType, Identification, Message, Notify, NotifyType, Payload,
+    PrfId, ProtocolId, TrafficSelector,
 };
 
 use SaState::{Down, Established as Up, Negotiating};
@@ -35,7 +37,10 @@ fn secs(s: f64) -> Duration {
 fn assert_times(actual: &[Duration], expected: &[Duration]) {
     assert_eq!(actual.len(), expected.len(), "{actual:?} vs {expected:?}");
     for (a, e) in actual.iter().zip(expected) {
-        assert!(a.abs_diff(*e) < Duration::from_micros(1), "{actual:?} vs {expected:?}");
+        assert!(
+            a.abs_diff(*e) < Duration::from_micros(1),
+            "{actual:?} vs {expected:?}"
+        );
     }
 }
 
@@ -44,7 +49,12 @@ fn cidr(s: &str) -> TrafficSelector {
 }
 
 fn default_pair(aws_seed: u64, cgw_seed: u64) -> Pair {
-    Pair::new(aws_config(PSK, None, None), cgw_config(PSK, &[IKE_GCM], &[ESP_GCM]), aws_seed, cgw_seed)
+    Pair::new(
+        aws_config(PSK, None, None),
+        cgw_config(PSK, &[IKE_GCM], &[ESP_GCM]),
+        aws_seed,
+        cgw_seed,
+    )
 }
 
 fn run(aws: EndpointConfig, cgw: EndpointConfig) -> Pair {
@@ -61,10 +71,15 @@ fn spis(host: &Host) -> ((u64, u64), (u32, u32)) {
         _ => None,
     });
     let child = host.events.iter().find_map(|(_, e)| match e.kind {
-        EventKind::ChildSaEstablished { spi_in, spi_out, .. } => Some((spi_in, spi_out)),
+        EventKind::ChildSaEstablished {
+            spi_in, spi_out, ..
+        } => Some((spi_in, spi_out)),
         _ => None,
     });
-    (ike.expect("IKE SA established"), child.expect("CHILD SA established"))
+    (
+        ike.expect("IKE SA established"),
+        child.expect("CHILD SA established"),
+    )
 }
 
 fn selected(host: &Host) -> Selected {
@@ -84,15 +99,38 @@ fn last_state(host: &Host) -> (SaState, SaState) {
 
 fn header_of(bytes: &[u8]) -> (ExchangeType, bool, bool, u32) {
     let h = Message::parse(bytes).expect("parses").header;
-    (h.exchange, h.flags.is_initiator(), h.flags.is_response(), h.message_id)
+    (
+        h.exchange,
+        h.flags.is_initiator(),
+        h.flags.is_response(),
+        h.message_id,
+    )
 }
 
 fn nonce(msg: &Message) -> Vec<u8> {
-    msg.payloads.iter().find_map(|p| if let Payload::Nonce(n) = p { Some(n.clone()) } else { None }).expect("Nonce")
+    msg.payloads
+        .iter()
+        .find_map(|p| {
+            if let Payload::Nonce(n) = p {
+                Some(n.clone())
+            } else {
+                None
+            }
+        })
+        .expect("Nonce")
 }
 
 fn ke(msg: &Message) -> ike_wire::KeyExchange {
-    msg.payloads.iter().find_map(|p| if let Payload::Ke(k) = p { Some(k.clone()) } else { None }).expect("KE")
+    msg.payloads
+        .iter()
+        .find_map(|p| {
+            if let Payload::Ke(k) = p {
+                Some(k.clone())
+            } else {
+                None
+            }
+        })
+        .expect("KE")
 }
 
 fn only_notify(msg: &Message) -> &Notify {
@@ -103,8 +141,20 @@ fn only_notify(msg: &Message) -> &Notify {
 }
 
 fn ts_of(payloads: &[Payload]) -> (Vec<TrafficSelector>, Vec<TrafficSelector>) {
-    let tsi = payloads.iter().find_map(|p| if let Payload::TsI(t) = p { Some(t.clone()) } else { None });
-    let tsr = payloads.iter().find_map(|p| if let Payload::TsR(t) = p { Some(t.clone()) } else { None });
+    let tsi = payloads.iter().find_map(|p| {
+        if let Payload::TsI(t) = p {
+            Some(t.clone())
+        } else {
+            None
+        }
+    });
+    let tsr = payloads.iter().find_map(|p| {
+        if let Payload::TsR(t) = p {
+            Some(t.clone())
+        } else {
+            None
+        }
+    });
     (tsi.expect("TSi"), tsr.expect("TSr"))
 }
 
@@ -128,27 +178,49 @@ fn happy_path() {
 
     let ((spi_i, spi_r), (aws_in, aws_out)) = spis(&pair.aws);
     let ((cgw_spi_i, cgw_spi_r), (cgw_in, cgw_out)) = spis(&pair.cgw);
-    assert_eq!((spi_i, spi_r), (cgw_spi_i, cgw_spi_r), "both sides name the IKE SA alike");
+    assert_eq!(
+        (spi_i, spi_r),
+        (cgw_spi_i, cgw_spi_r),
+        "both sides name the IKE SA alike"
+    );
     assert_ne!(spi_r, 0);
-    assert_eq!((aws_in, aws_out), (cgw_out, cgw_in), "each side sends with the SPI the other receives with");
+    assert_eq!(
+        (aws_in, aws_out),
+        (cgw_out, cgw_in),
+        "each side sends with the SPI the other receives with"
+    );
 
     let ike = selected(&pair.aws);
     assert_eq!(ike, selected(&pair.cgw));
-    assert_eq!((ike.encryption.id, ike.encryption.key_bits), (EncrId::AES_GCM_16, Some(256)));
-    assert_eq!((ike.integrity, ike.prf, ike.dh), (None, Some(PrfId::HMAC_SHA2_384), Some(DhGroup::ECP_384)));
+    assert_eq!(
+        (ike.encryption.id, ike.encryption.key_bits),
+        (EncrId::AES_GCM_16, Some(256))
+    );
+    assert_eq!(
+        (ike.integrity, ike.prf, ike.dh),
+        (None, Some(PrfId::HMAC_SHA2_384), Some(DhGroup::ECP_384))
+    );
 
     // The responder's records: negotiating → established/negotiating → established/established.
     let aws = pair.aws.kinds();
-    assert!(matches!(aws[0], EventKind::IkeSaNegotiating { spi_i: i, spi_r: r } if (i, r) == (spi_i, spi_r)));
+    assert!(
+        matches!(aws[0], EventKind::IkeSaNegotiating { spi_i: i, spi_r: r } if (i, r) == (spi_i, spi_r))
+    );
     assert!(matches!(aws[1], EventKind::IkeSaEstablished { .. }));
     assert!(matches!(aws[2], EventKind::ChildSaEstablished { spi_in, .. } if spi_in == aws_in));
     assert_eq!(aws.len(), 3, "{aws:?}");
-    assert_eq!(pair.aws.states(), [(Negotiating, Down), (Up, Negotiating), (Up, Up)]);
+    assert_eq!(
+        pair.aws.states(),
+        [(Negotiating, Down), (Up, Negotiating), (Up, Up)]
+    );
     // The initiator does not know the responder's SPI when it starts.
     let cgw = pair.cgw.kinds();
     assert!(matches!(cgw[0], EventKind::IkeSaNegotiating { spi_i: i, spi_r: 0 } if i == spi_i));
     assert_eq!(cgw.len(), 3, "{cgw:?}");
-    assert_eq!(pair.cgw.states(), [(Negotiating, Down), (Up, Negotiating), (Up, Up)]);
+    assert_eq!(
+        pair.cgw.states(),
+        [(Negotiating, Down), (Up, Negotiating), (Up, Up)]
+    );
 
     // Each side knows at the end of its last exchange: AWS after 1.5 round trips, the CGW after 2.
     let times = |h: &Host| h.events.iter().map(|(t, _)| *t).collect::<Vec<_>>();
@@ -156,10 +228,15 @@ fn happy_path() {
     assert_eq!(times(&pair.cgw), [ms(0), ms(40), ms(40)]);
 
     // Four datagrams, and IKE_AUTH travels inside an SK payload.
-    let wire: Vec<_> = [&pair.cgw.sent[0], &pair.aws.sent[0], &pair.cgw.sent[1], &pair.aws.sent[1]]
-        .iter()
-        .map(|d| header_of(&d.bytes))
-        .collect();
+    let wire: Vec<_> = [
+        &pair.cgw.sent[0],
+        &pair.aws.sent[0],
+        &pair.cgw.sent[1],
+        &pair.aws.sent[1],
+    ]
+    .iter()
+    .map(|d| header_of(&d.bytes))
+    .collect();
     assert_eq!(
         wire,
         [
@@ -171,33 +248,75 @@ fn happy_path() {
     );
     assert_eq!((pair.cgw.sent.len(), pair.aws.sent.len()), (2, 2));
     let response = decrypt(&pair.cgw.secrets, &pair.aws.sent[1].bytes);
-    let sa = response.iter().find_map(|p| if let Payload::Sa(s) = p { Some(s) } else { None }).expect("SAr2");
+    let sa = response
+        .iter()
+        .find_map(|p| {
+            if let Payload::Sa(s) = p {
+                Some(s)
+            } else {
+                None
+            }
+        })
+        .expect("SAr2");
     assert_eq!(sa.len(), 1);
-    assert_eq!((sa[0].protocol, sa[0].spi.as_slice()), (ProtocolId::ESP, &aws_in.to_be_bytes()[..]));
+    assert_eq!(
+        (sa[0].protocol, sa[0].spi.as_slice()),
+        (ProtocolId::ESP, &aws_in.to_be_bytes()[..])
+    );
     assert!(response.iter().any(|p| matches!(p, Payload::IdR(_))));
     assert!(response.iter().any(|p| matches!(p, Payload::Auth(_))));
-    assert_eq!(ts_of(&response), (vec![cidr("0.0.0.0/0")], vec![cidr("0.0.0.0/0")]));
+    assert_eq!(
+        ts_of(&response),
+        (vec![cidr("0.0.0.0/0")], vec![cidr("0.0.0.0/0")])
+    );
 
     // AWS identifies both ends by their IP addresses; the CGW claims a first contact.
     let request = decrypt(&pair.aws.secrets, &pair.cgw.sent[1].bytes);
-    let idi = request.iter().find_map(|p| if let Payload::IdI(i) = p { Some(i.clone()) } else { None });
+    let idi = request.iter().find_map(|p| {
+        if let Payload::IdI(i) = p {
+            Some(i.clone())
+        } else {
+            None
+        }
+    });
     assert_eq!(idi, Some(Identification::from_ip(addr(CGW_ADDR).ip())));
-    assert!(request.contains(&Payload::Notify(Notify::new(NotifyType::INITIAL_CONTACT, Vec::new()))));
-    let idr = response.iter().find_map(|p| if let Payload::IdR(i) = p { Some(i.clone()) } else { None });
+    assert!(request.contains(&Payload::Notify(Notify::new(
+        NotifyType::INITIAL_CONTACT,
+        Vec::new()
+    ))));
+    let idr = response.iter().find_map(|p| {
+        if let Payload::IdR(i) = p {
+            Some(i.clone())
+        } else {
+            None
+        }
+    });
     assert_eq!(idr, Some(Identification::from_ip(addr(AWS_ADDR).ip())));
     // No NAT between loopback addresses, and each side names the other as its peer.
     for (host, peer) in [(&pair.aws, CGW_ADDR), (&pair.cgw, AWS_ADDR)] {
-        assert!(host.events.iter().all(|(_, e)| !e.nat_t_detected && e.peer == addr(peer)));
+        assert!(host
+            .events
+            .iter()
+            .all(|(_, e)| !e.nat_t_detected && e.peer == addr(peer)));
     }
 
     // Both idle: nothing more until the CHILD SA's rekey (3,600 s - 270 s margin - fuzz).
     for host in [&pair.aws, &pair.cgw] {
         assert_eq!(host.endpoint.phase_states(), (Up, Up));
         let next = host.endpoint.poll_timeout().expect("rekey timer") - pair.now();
-        assert!((secs(3_600.0 - 540.0)..=secs(3_330.0)).contains(&next), "{next:?}");
+        assert!(
+            (secs(3_600.0 - 540.0)..=secs(3_330.0)).contains(&next),
+            "{next:?}"
+        );
         let stats = host.endpoint.stats();
-        assert_eq!((stats.datagrams_in, stats.datagrams_out, stats.retransmits), (2, 2, 0));
-        assert_eq!((stats.malformed, stats.integrity_failures, stats.unmatched), (0, 0, 0));
+        assert_eq!(
+            (stats.datagrams_in, stats.datagrams_out, stats.retransmits),
+            (2, 2, 0)
+        );
+        assert_eq!(
+            (stats.malformed, stats.integrity_failures, stats.unmatched),
+            (0, 0, 0)
+        );
     }
 }
 
@@ -216,13 +335,25 @@ fn seeds_fix_spis_and_nonces_but_not_dh_keys() {
         pair.initiate();
         pair.drive();
         let init = pair.cgw.sent[0].message();
-        (spis(&pair.aws), spis(&pair.cgw), nonce(&init), ke(&init).data, nonce(&pair.aws.sent[0].message()))
+        (
+            spis(&pair.aws),
+            spis(&pair.cgw),
+            nonce(&init),
+            ke(&init).data,
+            nonce(&pair.aws.sent[0].message()),
+        )
     };
     let one = run(1, 2);
     let again = run(1, 2);
     let other = run(3, 4);
-    assert_eq!((one.0, one.1, &one.2, &one.4), (again.0, again.1, &again.2, &again.4));
-    assert_ne!(one.3, again.3, "the KE public value must not come from the seed");
+    assert_eq!(
+        (one.0, one.1, &one.2, &one.4),
+        (again.0, again.1, &again.2, &again.4)
+    );
+    assert_ne!(
+        one.3, again.3,
+        "the KE public value must not come from the seed"
+    );
     assert_ne!(one.0 .0, other.0 .0, "IKE SPIs follow the seeds");
     assert_ne!(one.0 .1, other.0 .1, "CHILD SPIs follow the seeds");
     assert_ne!(one.2, other.2, "Ni follows the CGW's seed");
@@ -243,21 +374,53 @@ fn seeds_fix_spis_and_nonces_but_not_dh_keys() {
 /// ```
 #[test]
 fn wrong_psk() {
-    let pair = run(aws_config(PSK, None, None), cgw_config("not-the-psk", &[IKE_GCM], &[ESP_GCM]));
+    let pair = run(
+        aws_config(PSK, None, None),
+        cgw_config("not-the-psk", &[IKE_GCM], &[ESP_GCM]),
+    );
 
-    assert!(matches!(pair.aws.kinds()[0], EventKind::IkeSaNegotiating { .. }));
-    assert_eq!(pair.aws.kinds()[1..], [EventKind::AuthenticationFailed { direction: Direction::Sent }]);
+    assert!(matches!(
+        pair.aws.kinds()[0],
+        EventKind::IkeSaNegotiating { .. }
+    ));
+    assert_eq!(
+        pair.aws.kinds()[1..],
+        [EventKind::AuthenticationFailed {
+            direction: Direction::Sent
+        }]
+    );
     assert_eq!(pair.aws.states(), [(Negotiating, Down), (Down, Down)]);
-    assert!(matches!(pair.cgw.kinds()[0], EventKind::IkeSaNegotiating { .. }));
-    assert_eq!(pair.cgw.kinds()[1..], [EventKind::AuthenticationFailed { direction: Direction::Received }]);
+    assert!(matches!(
+        pair.cgw.kinds()[0],
+        EventKind::IkeSaNegotiating { .. }
+    ));
+    assert_eq!(
+        pair.cgw.kinds()[1..],
+        [EventKind::AuthenticationFailed {
+            direction: Direction::Received
+        }]
+    );
     assert_eq!(last_state(&pair.cgw), (Down, Down));
 
     // The refusal is encrypted: on the wire the IKE_AUTH response is an SK payload only.
     let response = pair.aws.sent[1].message();
-    assert_eq!(header_of(&pair.aws.sent[1].bytes), (ExchangeType::IKE_AUTH, false, true, 1));
-    assert!(matches!(response.payloads.as_slice(), [Payload::Encrypted(_)]), "{:?}", response.payloads);
+    assert_eq!(
+        header_of(&pair.aws.sent[1].bytes),
+        (ExchangeType::IKE_AUTH, false, true, 1)
+    );
+    assert!(
+        matches!(response.payloads.as_slice(), [Payload::Encrypted(_)]),
+        "{:?}",
+        response.payloads
+    );
     let inner = decrypt(&pair.cgw.secrets, &pair.aws.sent[1].bytes);
-    assert_eq!(inner, [Payload::Notify(Notify::new(NotifyType::AUTHENTICATION_FAILED, Vec::new()))]);
+    assert_eq!(
+        inner,
+        [Payload::Notify(Notify::new(
+            NotifyType::AUTHENTICATION_FAILED,
+            Vec::new()
+        ))]
+    );
 
     // Nothing left: no SA, no timer, no further datagram.
     for host in [&pair.aws, &pair.cgw] {
@@ -281,37 +444,90 @@ fn wrong_psk() {
 fn no_proposal_chosen() {
     let aes128_only = || Some(spec(ProposalKind::Ike, "aes128-sha256-modp2048"));
     let cases: [(&str, Option<_>, &[&str], bool); 4] = [
-        ("3DES is nothing AWS supports", None, &["3des-sha1-modp2048"], true),
-        ("MD5 integrity neither", None, &["aes128-md5-modp2048"], true),
-        ("supported, but not allowed on this tunnel", aes128_only(), &[IKE_GCM], false),
-        ("one unsupported and one merely not allowed", aes128_only(), &["3des-sha1-modp2048", IKE_GCM], false),
+        (
+            "3DES is nothing AWS supports",
+            None,
+            &["3des-sha1-modp2048"],
+            true,
+        ),
+        (
+            "MD5 integrity neither",
+            None,
+            &["aes128-md5-modp2048"],
+            true,
+        ),
+        (
+            "supported, but not allowed on this tunnel",
+            aes128_only(),
+            &[IKE_GCM],
+            false,
+        ),
+        (
+            "one unsupported and one merely not allowed",
+            aes128_only(),
+            &["3des-sha1-modp2048", IKE_GCM],
+            false,
+        ),
     ];
     for (case, aws_ike, cgw_ike, unsupported) in cases {
-        let pair = run(aws_config(PSK, aws_ike, None), cgw_config(PSK, cgw_ike, &[ESP_GCM]));
+        let pair = run(
+            aws_config(PSK, aws_ike, None),
+            cgw_config(PSK, cgw_ike, &[ESP_GCM]),
+        );
 
         assert_eq!(
             pair.aws.kinds(),
-            [EventKind::IkeNoProposalChosen { unsupported, direction: Direction::Sent }],
+            [EventKind::IkeNoProposalChosen {
+                unsupported,
+                direction: Direction::Sent
+            }],
             "{case}"
         );
         assert_eq!(pair.aws.states(), [(Down, Down)], "{case}");
         let cgw = pair.cgw.kinds();
-        assert!(matches!(cgw[0], EventKind::IkeSaNegotiating { .. }), "{case}: {cgw:?}");
         assert!(
-            matches!(cgw[1..], [EventKind::IkeNoProposalChosen { direction: Direction::Received, .. }]),
+            matches!(cgw[0], EventKind::IkeSaNegotiating { .. }),
+            "{case}: {cgw:?}"
+        );
+        assert!(
+            matches!(
+                cgw[1..],
+                [EventKind::IkeNoProposalChosen {
+                    direction: Direction::Received,
+                    ..
+                }]
+            ),
             "{case}: {cgw:?}"
         );
         assert_eq!(last_state(&pair.cgw), (Down, Down), "{case}");
 
-        let [response] = pair.aws.sent.as_slice() else { panic!("{case}: {:?}", pair.aws.sent) };
+        let [response] = pair.aws.sent.as_slice() else {
+            panic!("{case}: {:?}", pair.aws.sent)
+        };
         let response = response.message();
-        assert_eq!(response.header.spi_i, pair.cgw.sent[0].message().header.spi_i, "{case}");
-        assert_eq!((response.header.spi_r, response.header.exchange), (0, ExchangeType::IKE_SA_INIT), "{case}");
-        assert_eq!(only_notify(&response).ty, NotifyType::NO_PROPOSAL_CHOSEN, "{case}");
+        assert_eq!(
+            response.header.spi_i,
+            pair.cgw.sent[0].message().header.spi_i,
+            "{case}"
+        );
+        assert_eq!(
+            (response.header.spi_r, response.header.exchange),
+            (0, ExchangeType::IKE_SA_INIT),
+            "{case}"
+        );
+        assert_eq!(
+            only_notify(&response).ty,
+            NotifyType::NO_PROPOSAL_CHOSEN,
+            "{case}"
+        );
         for host in [&pair.aws, &pair.cgw] {
             assert_eq!(host.endpoint.poll_timeout(), None, "{case}");
         }
-        assert_eq!(pair.cgw.sent.len(), 1, "{case}: the CGW gives up, it does not retry");
+        assert_eq!(
+            pair.cgw.sent.len(),
+            1,
+            "{case}: the CGW gives up, it does not retry"
+        );
     }
 }
 
@@ -337,17 +553,45 @@ fn invalid_ke_payload_then_retry() {
     let pair = run(aws_config(PSK, Some(aws_ike), None), cgw);
 
     let aws = pair.aws.kinds();
-    assert_eq!(aws[0], EventKind::InvalidKePayload { group: DhGroup::MODP_2048, direction: Direction::Sent });
+    assert_eq!(
+        aws[0],
+        EventKind::InvalidKePayload {
+            group: DhGroup::MODP_2048,
+            direction: Direction::Sent
+        }
+    );
     assert!(matches!(aws[1], EventKind::IkeSaNegotiating { .. }));
     assert!(matches!(aws[2], EventKind::IkeSaEstablished { .. }));
     assert!(matches!(aws[3], EventKind::ChildSaEstablished { .. }));
-    assert_eq!(pair.aws.states(), [(Down, Down), (Negotiating, Down), (Up, Negotiating), (Up, Up)]);
+    assert_eq!(
+        pair.aws.states(),
+        [
+            (Down, Down),
+            (Negotiating, Down),
+            (Up, Negotiating),
+            (Up, Up)
+        ]
+    );
     let cgw = pair.cgw.kinds();
     assert!(matches!(cgw[0], EventKind::IkeSaNegotiating { .. }));
-    assert_eq!(cgw[1], EventKind::InvalidKePayload { group: DhGroup::MODP_2048, direction: Direction::Received });
+    assert_eq!(
+        cgw[1],
+        EventKind::InvalidKePayload {
+            group: DhGroup::MODP_2048,
+            direction: Direction::Received
+        }
+    );
     assert!(matches!(cgw[2], EventKind::IkeSaEstablished { .. }));
     assert!(matches!(cgw[3], EventKind::ChildSaEstablished { .. }));
-    assert_eq!(pair.cgw.states(), [(Negotiating, Down), (Negotiating, Down), (Up, Negotiating), (Up, Up)]);
+    assert_eq!(
+        pair.cgw.states(),
+        [
+            (Negotiating, Down),
+            (Negotiating, Down),
+            (Up, Negotiating),
+            (Up, Up)
+        ]
+    );
     assert_eq!(selected(&pair.aws).dh, Some(DhGroup::MODP_2048));
     assert_eq!(selected(&pair.cgw).dh, Some(DhGroup::MODP_2048));
 
@@ -359,9 +603,20 @@ fn invalid_ke_payload_then_retry() {
     assert_eq!(only_notify(&refusal).data, 14u16.to_be_bytes());
     let (first, retry) = (pair.cgw.sent[0].message(), pair.cgw.sent[1].message());
     assert_eq!(ke(&first).group, DhGroup::ECP_256);
-    assert_eq!((ke(&retry).group, ke(&retry).data.len()), (DhGroup::MODP_2048, 256));
-    assert_eq!((retry.header.spi_i, retry.header.message_id), (first.header.spi_i, 0));
-    let sa = |m: &Message| m.payloads.iter().find(|p| matches!(p, Payload::Sa(_))).cloned();
+    assert_eq!(
+        (ke(&retry).group, ke(&retry).data.len()),
+        (DhGroup::MODP_2048, 256)
+    );
+    assert_eq!(
+        (retry.header.spi_i, retry.header.message_id),
+        (first.header.spi_i, 0)
+    );
+    let sa = |m: &Message| {
+        m.payloads
+            .iter()
+            .find(|p| matches!(p, Payload::Sa(_)))
+            .cloned()
+    };
     assert_eq!(sa(&first), sa(&retry));
     assert_eq!(pair.cgw.endpoint.phase_states(), (Up, Up));
     assert_eq!(pair.aws.endpoint.phase_states(), (Up, Up));
@@ -383,20 +638,39 @@ fn invalid_ke_payload_then_retry() {
 /// ```
 #[test]
 fn aws_prefers_its_lowest_values_across_proposals() {
-    let cgw = cgw_config(PSK, &[IKE_GCM, "aes128-sha256-modp2048"], &["3des-sha1", ESP_CBC]);
+    let cgw = cgw_config(
+        PSK,
+        &[IKE_GCM, "aes128-sha256-modp2048"],
+        &["3des-sha1", ESP_CBC],
+    );
     let pair = run(aws_config(PSK, None, None), cgw);
 
     assert_eq!(
         pair.aws.kinds()[0],
-        EventKind::InvalidKePayload { group: DhGroup::MODP_2048, direction: Direction::Sent }
+        EventKind::InvalidKePayload {
+            group: DhGroup::MODP_2048,
+            direction: Direction::Sent
+        }
     );
     let ike = selected(&pair.cgw);
     assert_eq!(ike, selected(&pair.aws));
-    assert_eq!((ike.number, ike.encryption.id, ike.encryption.key_bits), (2, EncrId::AES_CBC, Some(128)));
+    assert_eq!(
+        (ike.number, ike.encryption.id, ike.encryption.key_bits),
+        (2, EncrId::AES_CBC, Some(128))
+    );
     assert_eq!(ike.dh, Some(DhGroup::MODP_2048));
     let (_, (aws_in, _)) = spis(&pair.aws);
-    let answer = decrypt(&pair.cgw.secrets, &pair.aws.sent.last().expect("IKE_AUTH response").bytes);
-    let sa = answer.iter().find_map(|p| if let Payload::Sa(s) = p { Some(s.clone()) } else { None });
+    let answer = decrypt(
+        &pair.cgw.secrets,
+        &pair.aws.sent.last().expect("IKE_AUTH response").bytes,
+    );
+    let sa = answer.iter().find_map(|p| {
+        if let Payload::Sa(s) = p {
+            Some(s.clone())
+        } else {
+            None
+        }
+    });
     let [esp] = sa.expect("SAr2").try_into().expect("one proposal");
     assert_eq!((esp.number, esp.spi), (2, aws_in.to_be_bytes().to_vec()));
     assert_eq!(pair.cgw.states().last(), Some(&(Up, Up)));
@@ -421,33 +695,72 @@ fn aws_prefers_its_lowest_values_across_proposals() {
 /// ```
 #[test]
 fn retransmissions_recover_lost_datagrams() {
-    let mut pair = Pair::new(aws_config(PSK, None, None), cgw_config(PSK, &[IKE_CBC], &[ESP_CBC]), 1, 2);
+    let mut pair = Pair::new(
+        aws_config(PSK, None, None),
+        cgw_config(PSK, &[IKE_CBC], &[ESP_CBC]),
+        1,
+        2,
+    );
     pair.cgw.drop = drop_nth(&[0]);
     pair.aws.drop = drop_nth(&[0, 2]);
     pair.initiate();
     pair.drive();
 
-    assert_times(&pair.cgw.send_times(), &[secs(0.0), secs(4.0), secs(11.2), secs(11.22), secs(15.22)]);
+    assert_times(
+        &pair.cgw.send_times(),
+        &[secs(0.0), secs(4.0), secs(11.2), secs(11.22), secs(15.22)],
+    );
     let cgw = &pair.cgw.sent;
-    assert!(cgw[0].bytes == cgw[1].bytes && cgw[1].bytes == cgw[2].bytes, "retransmissions are bitwise identical");
+    assert!(
+        cgw[0].bytes == cgw[1].bytes && cgw[1].bytes == cgw[2].bytes,
+        "retransmissions are bitwise identical"
+    );
     assert_eq!(cgw[3].bytes, cgw[4].bytes);
-    assert_eq!(header_of(&cgw[4].bytes), (ExchangeType::IKE_AUTH, true, false, 1));
+    assert_eq!(
+        header_of(&cgw[4].bytes),
+        (ExchangeType::IKE_AUTH, true, false, 1)
+    );
     let aws = &pair.aws.sent;
     assert_eq!(aws.len(), 4);
-    assert_eq!(aws[0].bytes, aws[1].bytes, "IKE_SA_INIT answered from the cache");
-    assert_eq!(aws[2].bytes, aws[3].bytes, "IKE_AUTH answered from the cache");
-    assert_eq!(header_of(&aws[3].bytes), (ExchangeType::IKE_AUTH, false, true, 1));
+    assert_eq!(
+        aws[0].bytes, aws[1].bytes,
+        "IKE_SA_INIT answered from the cache"
+    );
+    assert_eq!(
+        aws[2].bytes, aws[3].bytes,
+        "IKE_AUTH answered from the cache"
+    );
+    assert_eq!(
+        header_of(&aws[3].bytes),
+        (ExchangeType::IKE_AUTH, false, true, 1)
+    );
 
     let aws_kinds = pair.aws.kinds();
-    assert_eq!(aws_kinds.len(), 3, "one IKE SA despite three requests: {aws_kinds:?}");
-    assert_eq!(pair.aws.states(), [(Negotiating, Down), (Up, Negotiating), (Up, Up)]);
-    assert_eq!(pair.cgw.states(), [(Negotiating, Down), (Up, Negotiating), (Up, Up)]);
+    assert_eq!(
+        aws_kinds.len(),
+        3,
+        "one IKE SA despite three requests: {aws_kinds:?}"
+    );
+    assert_eq!(
+        pair.aws.states(),
+        [(Negotiating, Down), (Up, Negotiating), (Up, Up)]
+    );
+    assert_eq!(
+        pair.cgw.states(),
+        [(Negotiating, Down), (Up, Negotiating), (Up, Up)]
+    );
     let at = |h: &Host, i: usize| h.events[i].0;
-    assert_times(&[at(&pair.aws, 0), at(&pair.aws, 2)], &[secs(4.01), secs(11.23)]);
+    assert_times(
+        &[at(&pair.aws, 0), at(&pair.aws, 2)],
+        &[secs(4.01), secs(11.23)],
+    );
     assert_times(&[at(&pair.cgw, 2)], &[secs(15.24)]);
     let (aws_spis, cgw_spis) = (spis(&pair.aws), spis(&pair.cgw));
     assert_eq!(aws_spis.0, cgw_spis.0);
-    assert_eq!((aws_spis.1 .0, aws_spis.1 .1), (cgw_spis.1 .1, cgw_spis.1 .0));
+    assert_eq!(
+        (aws_spis.1 .0, aws_spis.1 .1),
+        (cgw_spis.1 .1, cgw_spis.1 .0)
+    );
 
     assert_eq!(pair.cgw.endpoint.stats().retransmits, 3);
     assert_eq!(pair.aws.endpoint.stats().retransmits, 2);
@@ -474,10 +787,26 @@ fn retransmits_exhausted() {
     pair.initiate();
     pair.drive();
 
-    assert_times(&pair.cgw.send_times(), &[secs(0.0), secs(4.0), secs(11.2), secs(24.16), secs(47.488), secs(89.4784)]);
+    assert_times(
+        &pair.cgw.send_times(),
+        &[
+            secs(0.0),
+            secs(4.0),
+            secs(11.2),
+            secs(24.16),
+            secs(47.488),
+            secs(89.4784),
+        ],
+    );
     let kinds = pair.cgw.kinds();
     assert!(matches!(kinds[0], EventKind::IkeSaNegotiating { .. }));
-    assert_eq!(kinds[1..], [EventKind::RetransmitsExhausted { exchange: ExchangeType::IKE_SA_INIT, retransmits: 5 }]);
+    assert_eq!(
+        kinds[1..],
+        [EventKind::RetransmitsExhausted {
+            exchange: ExchangeType::IKE_SA_INIT,
+            retransmits: 5
+        }]
+    );
     assert_times(&[pair.cgw.events[1].0], &[secs(165.06112)]);
     assert_eq!(pair.cgw.states(), [(Negotiating, Down), (Down, Down)]);
     assert_eq!(pair.cgw.endpoint.stats().retransmits, 5);
@@ -505,11 +834,23 @@ fn ike_auth_blackholed() {
     pair.initiate();
     pair.drive();
 
-    assert!(matches!(pair.aws.kinds()[..], [EventKind::IkeSaNegotiating { .. }, EventKind::HalfOpenTimeout]));
+    assert!(matches!(
+        pair.aws.kinds()[..],
+        [
+            EventKind::IkeSaNegotiating { .. },
+            EventKind::HalfOpenTimeout
+        ]
+    ));
     assert_eq!(pair.aws.states(), [(Negotiating, Down), (Down, Down)]);
     assert_times(&[pair.aws.events[1].0], &[secs(30.01)]);
     let kinds = pair.cgw.kinds();
-    assert_eq!(kinds[1..], [EventKind::RetransmitsExhausted { exchange: ExchangeType::IKE_AUTH, retransmits: 5 }]);
+    assert_eq!(
+        kinds[1..],
+        [EventKind::RetransmitsExhausted {
+            exchange: ExchangeType::IKE_AUTH,
+            retransmits: 5
+        }]
+    );
     assert_times(&[pair.cgw.events[1].0], &[secs(0.02 + 165.06112)]);
     assert_eq!(pair.cgw.states(), [(Negotiating, Down), (Down, Down)]);
     assert_eq!(pair.cgw.sent.len(), 1 + 6);
@@ -543,7 +884,12 @@ fn corrupt_sk(bytes: &[u8]) -> Vec<u8> {
 /// ```
 #[test]
 fn initiator_drops_a_corrupted_response() {
-    let mut pair = Pair::new(aws_config(PSK, None, None), cgw_config(PSK, &[IKE_CBC], &[ESP_CBC]), 1, 2);
+    let mut pair = Pair::new(
+        aws_config(PSK, None, None),
+        cgw_config(PSK, &[IKE_CBC], &[ESP_CBC]),
+        1,
+        2,
+    );
     pair.aws.drop = drop_nth(&[1]);
     pair.initiate();
     pair.inject(Side::Cgw, b"\x01\x02\x03");
@@ -557,10 +903,16 @@ fn initiator_drops_a_corrupted_response() {
     pair.drive();
 
     let stats = pair.cgw.endpoint.stats();
-    assert_eq!((stats.malformed, stats.integrity_failures, stats.retransmits), (1, 1, 1));
+    assert_eq!(
+        (stats.malformed, stats.integrity_failures, stats.retransmits),
+        (1, 1, 1)
+    );
     assert_eq!(pair.cgw.sent[1].bytes, pair.cgw.sent[2].bytes);
     assert_eq!(pair.aws.sent[2].bytes, response);
-    assert_eq!(pair.cgw.states(), [(Negotiating, Down), (Up, Negotiating), (Up, Up)]);
+    assert_eq!(
+        pair.cgw.states(),
+        [(Negotiating, Down), (Up, Negotiating), (Up, Up)]
+    );
     assert_eq!(spis(&pair.aws).0, spis(&pair.cgw).0);
 }
 
@@ -581,11 +933,20 @@ fn initiator_drops_a_corrupted_response() {
 /// ```
 #[test]
 fn malformed_datagrams_are_dropped_and_counted() {
-    let mut pair = Pair::new(aws_config(PSK, None, None), cgw_config(PSK, &[IKE_CBC], &[ESP_CBC]), 1, 2);
+    let mut pair = Pair::new(
+        aws_config(PSK, None, None),
+        cgw_config(PSK, &[IKE_CBC], &[ESP_CBC]),
+        1,
+        2,
+    );
     pair.initiate();
     pair.drive();
     assert_eq!(pair.aws.endpoint.phase_states(), (Up, Up));
-    let (events, sent, before) = (pair.aws.events.len(), pair.aws.sent.len(), pair.aws.endpoint.stats());
+    let (events, sent, before) = (
+        pair.aws.events.len(),
+        pair.aws.sent.len(),
+        pair.aws.endpoint.stats(),
+    );
 
     let init_request = pair.cgw.sent[0].bytes.clone();
     let auth_request = pair.cgw.sent[1].bytes.clone();
@@ -593,7 +954,13 @@ fn malformed_datagrams_are_dropped_and_counted() {
     ikev1[17] = 0x10; // version 1.0
     let mut unknown_spi = auth_request.clone();
     unknown_spi[15] ^= 0xff; // SPIr
-    for junk in [&b"\x00\x00\x00\x00not IKE at all"[..], &[], &auth_request[..60], &ikev1[..], &unknown_spi[..]] {
+    for junk in [
+        &b"\x00\x00\x00\x00not IKE at all"[..],
+        &[],
+        &auth_request[..60],
+        &ikev1[..],
+        &unknown_spi[..],
+    ] {
         pair.inject(Side::Aws, junk);
     }
     let stats = pair.aws.endpoint.stats();
@@ -606,9 +973,15 @@ fn malformed_datagrams_are_dropped_and_counted() {
     pair.act(Side::Cgw, |ep, now| ep.delete_ike_sas(now));
     assert_eq!(pair.cgw.kinds().last(), Some(&EventKind::IkeSaDeleteSent));
     let delete = pair.cgw.sent[2].bytes.clone();
-    assert_eq!(header_of(&delete), (ExchangeType::INFORMATIONAL, true, false, 2));
+    assert_eq!(
+        header_of(&delete),
+        (ExchangeType::INFORMATIONAL, true, false, 2)
+    );
     pair.inject(Side::Aws, &corrupt_sk(&delete));
-    assert_eq!(pair.aws.endpoint.stats().integrity_failures, before.integrity_failures + 1);
+    assert_eq!(
+        pair.aws.endpoint.stats().integrity_failures,
+        before.integrity_failures + 1
+    );
     // A damaged copy of the last request is no retransmission (§2.1: those are bitwise
     // identical): it must not make AWS resend its IKE_AUTH response.
     pair.inject(Side::Aws, &corrupt_sk(&auth_request));
@@ -619,17 +992,33 @@ fn malformed_datagrams_are_dropped_and_counted() {
 
     let t = pair.elapsed();
     pair.drive();
-    assert_eq!(pair.aws.kinds().last(), Some(&EventKind::IkeSaDeleteReceived));
+    assert_eq!(
+        pair.aws.kinds().last(),
+        Some(&EventKind::IkeSaDeleteReceived)
+    );
     assert_eq!(last_state(&pair.aws), (Down, Down));
     assert_eq!(pair.cgw.kinds().last(), Some(&EventKind::IkeSaDeleted));
     assert_eq!(last_state(&pair.cgw), (Down, Down));
-    assert_eq!(pair.cgw.events.last().map(|(at, _)| *at - t), Some(secs(4.02)));
+    assert_eq!(
+        pair.cgw.events.last().map(|(at, _)| *at - t),
+        Some(secs(4.02))
+    );
     // The DELETE that got through was the original (a retransmission), answered empty (§1.4.1).
     assert_eq!(pair.cgw.sent[3].bytes, delete);
     let deleted = decrypt(&pair.aws.secrets, &delete);
-    assert_eq!(deleted, [Payload::Delete(Delete { protocol: ProtocolId::IKE, spi_size: 0, spis: vec![] })]);
+    assert_eq!(
+        deleted,
+        [Payload::Delete(Delete {
+            protocol: ProtocolId::IKE,
+            spi_size: 0,
+            spis: vec![]
+        })]
+    );
     let answer = &pair.aws.sent.last().expect("a response").bytes;
-    assert_eq!(header_of(answer), (ExchangeType::INFORMATIONAL, false, true, 2));
+    assert_eq!(
+        header_of(answer),
+        (ExchangeType::INFORMATIONAL, false, true, 2)
+    );
     assert_eq!(decrypt(&pair.cgw.secrets, answer), []);
     for host in [&pair.aws, &pair.cgw] {
         assert_eq!(host.endpoint.phase_states(), (Down, Down));
@@ -653,7 +1042,10 @@ fn malformed_datagrams_are_dropped_and_counted() {
 #[test]
 fn child_sa_refused() {
     let (sent, received) = (Direction::Sent, Direction::Received);
-    let npc = |unsupported, direction| ChildFailure::NoProposalChosen { unsupported, direction };
+    let npc = |unsupported, direction| ChildFailure::NoProposalChosen {
+        unsupported,
+        direction,
+    };
     let aws_esp_aes128 = || Some(spec(ProposalKind::Esp, "aes128-sha256"));
     let aws_with_ts = |local: &str, remote: &str| {
         let mut c = aws_config(PSK, None, aws_esp_aes128());
@@ -688,27 +1080,69 @@ fn child_sa_refused() {
             cgw_with_ts("192.168.0.0/16", "172.31.0.0/16"),
             NotifyType::TS_UNACCEPTABLE,
             ChildFailure::TsUnacceptable { direction: sent },
-            ChildFailure::TsUnacceptable { direction: received },
+            ChildFailure::TsUnacceptable {
+                direction: received,
+            },
         ),
     ];
     for (case, aws, cgw, notify, aws_failure, cgw_failure) in cases {
         let pair = run(aws, cgw);
 
         let aws = pair.aws.kinds();
-        assert!(matches!(aws[1], EventKind::IkeSaEstablished { .. }), "{case}: {aws:?}");
-        assert_eq!(aws[2..], [EventKind::ChildSaFailed { failure: aws_failure }], "{case}");
-        assert_eq!(pair.aws.states(), [(Negotiating, Down), (Up, Negotiating), (Up, Down)], "{case}");
+        assert!(
+            matches!(aws[1], EventKind::IkeSaEstablished { .. }),
+            "{case}: {aws:?}"
+        );
+        assert_eq!(
+            aws[2..],
+            [EventKind::ChildSaFailed {
+                failure: aws_failure
+            }],
+            "{case}"
+        );
+        assert_eq!(
+            pair.aws.states(),
+            [(Negotiating, Down), (Up, Negotiating), (Up, Down)],
+            "{case}"
+        );
         let cgw = pair.cgw.kinds();
-        assert!(matches!(cgw[1], EventKind::IkeSaEstablished { .. }), "{case}: {cgw:?}");
-        assert_eq!(cgw[2..], [EventKind::ChildSaFailed { failure: cgw_failure }], "{case}");
-        assert_eq!(pair.cgw.states(), [(Negotiating, Down), (Up, Negotiating), (Up, Down)], "{case}");
+        assert!(
+            matches!(cgw[1], EventKind::IkeSaEstablished { .. }),
+            "{case}: {cgw:?}"
+        );
+        assert_eq!(
+            cgw[2..],
+            [EventKind::ChildSaFailed {
+                failure: cgw_failure
+            }],
+            "{case}"
+        );
+        assert_eq!(
+            pair.cgw.states(),
+            [(Negotiating, Down), (Up, Negotiating), (Up, Down)],
+            "{case}"
+        );
 
         let response = decrypt(&pair.cgw.secrets, &pair.aws.sent[1].bytes);
-        assert!(matches!(response[..2], [Payload::IdR(_), Payload::Auth(_)]), "{case}: {response:?}");
-        assert_eq!(response[2..], [Payload::Notify(Notify::new(notify, Vec::new()))], "{case}");
+        assert!(
+            matches!(response[..2], [Payload::IdR(_), Payload::Auth(_)]),
+            "{case}: {response:?}"
+        );
+        assert_eq!(
+            response[2..],
+            [Payload::Notify(Notify::new(notify, Vec::new()))],
+            "{case}"
+        );
         for host in [&pair.aws, &pair.cgw] {
-            assert_eq!(host.endpoint.phase_states(), (Up, Down), "{case}: the IKE SA lives on");
-            assert!(host.endpoint.poll_timeout().is_some(), "{case}: the IKE SA keeps its timers");
+            assert_eq!(
+                host.endpoint.phase_states(),
+                (Up, Down),
+                "{case}: the IKE SA lives on"
+            );
+            assert!(
+                host.endpoint.poll_timeout().is_some(),
+                "{case}: the IKE SA keeps its timers"
+            );
         }
     }
 }
@@ -740,10 +1174,20 @@ fn traffic_selectors_narrowed() {
         let case = format!("AWS remote {aws_remote}, CGW local {cgw_local}");
         assert_eq!(pair.aws.states().last(), Some(&(Up, Up)), "{case}");
         assert_eq!(pair.cgw.states().last(), Some(&(Up, Up)), "{case}");
-        assert!(matches!(pair.cgw.kinds().last(), Some(EventKind::ChildSaEstablished { .. })), "{case}");
+        assert!(
+            matches!(
+                pair.cgw.kinds().last(),
+                Some(EventKind::ChildSaEstablished { .. })
+            ),
+            "{case}"
+        );
         let (offered_tsi, _) = ts_of(&decrypt(&pair.aws.secrets, &pair.cgw.sent[1].bytes));
         assert_eq!(offered_tsi, [cidr(cgw_local)], "{case}");
         let answer = decrypt(&pair.cgw.secrets, &pair.aws.sent[1].bytes);
-        assert_eq!(ts_of(&answer), (vec![cidr(tsi)], vec![cidr("0.0.0.0/0")]), "{case}");
+        assert_eq!(
+            ts_of(&answer),
+            (vec![cidr(tsi)], vec![cidr("0.0.0.0/0")]),
+            "{case}"
+        );
     }
 }

@@ -38,7 +38,10 @@ fn reboot(version: IkeVersion, initial_contact: bool) -> Pair {
     pair.drive_until(pair.now() + Duration::from_secs(1));
     assert_eq!(pair.aws.endpoint.ike_sas().len(), 1);
     let mut fresh = Endpoint::new(cgw, common::addr(CGW_ADDR), 3);
-    fresh.set_nat_t_ports(NatTPorts { local: Some(NAT_T_PORT), peer: None });
+    fresh.set_nat_t_ports(NatTPorts {
+        local: Some(NAT_T_PORT),
+        peer: None,
+    });
     pair.cgw.endpoint = fresh;
     pair.initiate();
     pair.drive_until(pair.now() + Duration::from_secs(1));
@@ -49,23 +52,48 @@ fn stale_sa_dropped_on_initial_contact(version: IkeVersion) {
     let pair = reboot(version, true);
     let mut pair = pair;
     let (aws, cgw) = (pair.aws.endpoint.ike_sas(), pair.cgw.endpoint.ike_sas());
-    assert_eq!(aws, cgw, "{version:?}: AWS keeps only the new IKE SA: {aws:?} vs {cgw:?}");
+    assert_eq!(
+        aws, cgw,
+        "{version:?}: AWS keeps only the new IKE SA: {aws:?} vs {cgw:?}"
+    );
     assert_eq!(pair.aws.endpoint.child_sas().len(), 1, "{version:?}");
     let events = pair.aws.events.len();
     pair.drive_until(pair.now() + Duration::from_secs(120));
     let kinds = pair.aws.kinds_since(events);
-    assert!(!kinds.iter().any(|k| matches!(k, EventKind::DpdTimeout { .. })), "{version:?}: {kinds:?}");
-    assert_eq!(pair.aws.endpoint.ike_sas(), pair.cgw.endpoint.ike_sas(), "{version:?}: still up");
+    assert!(
+        !kinds
+            .iter()
+            .any(|k| matches!(k, EventKind::DpdTimeout { .. })),
+        "{version:?}: {kinds:?}"
+    );
+    assert_eq!(
+        pair.aws.endpoint.ike_sas(),
+        pair.cgw.endpoint.ike_sas(),
+        "{version:?}: still up"
+    );
 
     // The control: without INITIAL_CONTACT AWS holds on to the stale SA until DPD gives up
     // on it (the new SA stays).
     let mut pair = reboot(version, false);
-    assert_eq!(pair.aws.endpoint.ike_sas().len(), 2, "{version:?}: the stale SA is still there");
+    assert_eq!(
+        pair.aws.endpoint.ike_sas().len(),
+        2,
+        "{version:?}: the stale SA is still there"
+    );
     let events = pair.aws.events.len();
     pair.drive_until(pair.now() + Duration::from_secs(120));
     let kinds = pair.aws.kinds_since(events);
-    assert!(kinds.iter().any(|k| matches!(k, EventKind::DpdTimeout { .. })), "{version:?}: {kinds:?}");
-    assert_eq!(pair.aws.endpoint.ike_sas(), pair.cgw.endpoint.ike_sas(), "{version:?}: the new SA stays");
+    assert!(
+        kinds
+            .iter()
+            .any(|k| matches!(k, EventKind::DpdTimeout { .. })),
+        "{version:?}: {kinds:?}"
+    );
+    assert_eq!(
+        pair.aws.endpoint.ike_sas(),
+        pair.cgw.endpoint.ike_sas(),
+        "{version:?}: the new SA stays"
+    );
 }
 
 #[test]
@@ -91,11 +119,23 @@ fn initial_contact_leaves_a_half_open_sa_to_its_timeout() {
     pair.initiate();
     pair.drive_until(pair.now() + Duration::from_secs(1));
     let mut fresh = Endpoint::new(good, common::addr(CGW_ADDR), 3);
-    fresh.set_nat_t_ports(NatTPorts { local: Some(NAT_T_PORT), peer: None });
+    fresh.set_nat_t_ports(NatTPorts {
+        local: Some(NAT_T_PORT),
+        peer: None,
+    });
     pair.cgw.endpoint = fresh;
     pair.initiate();
     pair.drive_until(pair.now() + Duration::from_secs(60));
     let kinds = pair.aws.kinds();
-    assert!(kinds.iter().any(|k| matches!(k, EventKind::HalfOpenTimeout)), "{version:?}: {kinds:?}");
-    assert_eq!(pair.aws.endpoint.ike_sas(), pair.cgw.endpoint.ike_sas(), "{version:?}: the new SA is up");
+    assert!(
+        kinds
+            .iter()
+            .any(|k| matches!(k, EventKind::HalfOpenTimeout)),
+        "{version:?}: {kinds:?}"
+    );
+    assert_eq!(
+        pair.aws.endpoint.ike_sas(),
+        pair.cgw.endpoint.ike_sas(),
+        "{version:?}: the new SA is up"
+    );
 }

@@ -9,7 +9,11 @@ use ike_wire::{Message, NotifyType, Payload, PayloadType, UnknownPayload};
 
 fn fresh_pair() -> Pair {
     let aws = aws_config("pre.shared_key", None, None);
-    let cgw = cgw_config("pre.shared_key", &["aes256gcm16-prfsha384-ecp384"], &["aes256gcm16-ecp384"]);
+    let cgw = cgw_config(
+        "pre.shared_key",
+        &["aes256gcm16-prfsha384-ecp384"],
+        &["aes256gcm16-ecp384"],
+    );
     Pair::new(aws, cgw, 1, 2)
 }
 
@@ -25,14 +29,22 @@ fn unknown_critical_payload_is_refused_and_non_critical_skipped() {
     probe.cgw.drop = drop_all();
     probe.initiate();
     let mut request = probe.cgw.sent[0].message();
-    let unknown = |critical| Payload::Unknown(UnknownPayload { ty: PayloadType(200), critical, body: vec![1, 2, 3] });
+    let unknown = |critical| {
+        Payload::Unknown(UnknownPayload {
+            ty: PayloadType(200),
+            critical,
+            body: vec![1, 2, 3],
+        })
+    };
 
     let mut critical = request.clone();
     critical.payloads.push(unknown(true));
     let mut pair = fresh_pair();
     pair.inject(Side::Aws, &critical.encode());
     let answer = Message::parse(&pair.aws.sent.last().expect("AWS answered").bytes).unwrap();
-    let n = answer.notify(NotifyType::UNSUPPORTED_CRITICAL_PAYLOAD).expect("UNSUPPORTED_CRITICAL_PAYLOAD");
+    let n = answer
+        .notify(NotifyType::UNSUPPORTED_CRITICAL_PAYLOAD)
+        .expect("UNSUPPORTED_CRITICAL_PAYLOAD");
     assert_eq!(n.data, vec![200]);
     assert_eq!(answer.header.spi_r, 0);
     assert!(pair.aws.events.is_empty() && pair.aws.endpoint.ike_sas().is_empty());
@@ -41,7 +53,10 @@ fn unknown_critical_payload_is_refused_and_non_critical_skipped() {
     let mut pair = fresh_pair();
     pair.inject(Side::Aws, &request.encode());
     let answer = Message::parse(&pair.aws.sent.last().expect("AWS answered").bytes).unwrap();
-    assert!(answer.payloads.iter().any(|p| matches!(p, Payload::Ke(_))), "a normal IKE_SA_INIT response");
+    assert!(
+        answer.payloads.iter().any(|p| matches!(p, Payload::Ke(_))),
+        "a normal IKE_SA_INIT response"
+    );
     assert_eq!(pair.aws.endpoint.phase_states().0, SaState::Negotiating);
 }
 
@@ -64,14 +79,22 @@ fn aggressive_mode_is_refused() {
         message_id: 0,
         length: 0,
     };
-    let sa = v1::Sa { doi: v1::doi::IPSEC, situation: v1::doi::SIT_IDENTITY_ONLY, proposals: Vec::new() };
-    let aggressive =
-        v1::Message { header, body: v1::Body::Plain(vec![v1::Payload::Sa(sa), v1::Payload::Nonce(vec![7; 32])]) };
+    let sa = v1::Sa {
+        doi: v1::doi::IPSEC,
+        situation: v1::doi::SIT_IDENTITY_ONLY,
+        proposals: Vec::new(),
+    };
+    let aggressive = v1::Message {
+        header,
+        body: v1::Body::Plain(vec![v1::Payload::Sa(sa), v1::Payload::Nonce(vec![7; 32])]),
+    };
     let mut pair = fresh_pair();
     pair.inject(Side::Aws, &aggressive.encode());
     let answer = v1::Message::parse(&pair.aws.sent.last().expect("AWS answered").bytes).unwrap();
     assert_eq!(answer.header.exchange, v1::ExchangeType::INFORMATIONAL);
-    let v1::Body::Plain(payloads) = answer.body else { panic!("plain informational") };
+    let v1::Body::Plain(payloads) = answer.body else {
+        panic!("plain informational")
+    };
     assert!(payloads
         .iter()
         .any(|p| matches!(p, v1::Payload::Notification(n) if n.ty == v1::NotifyType::UNSUPPORTED_EXCHANGE_TYPE)));

@@ -69,8 +69,18 @@ mod tests {
     /// Expected value computed independently with Python's hmac module.
     #[test]
     fn psk_auth_known_answer() {
-        let auth = psk_auth(&sha256(), b"aws-tunnel-psk", MSG, &nr(), &[0x77; 32], ID_BODY);
-        assert_eq!(auth, h("5f5dd4e88e25347e1ab1a85fa1dd2ec449e6850030fbe34291effd098e20436a"));
+        let auth = psk_auth(
+            &sha256(),
+            b"aws-tunnel-psk",
+            MSG,
+            &nr(),
+            &[0x77; 32],
+            ID_BODY,
+        );
+        assert_eq!(
+            auth,
+            h("5f5dd4e88e25347e1ab1a85fa1dd2ec449e6850030fbe34291effd098e20436a")
+        );
     }
 
     #[test]
@@ -84,21 +94,39 @@ mod tests {
             psk_auth(&p, b"psk", b"other message", &nr(), &[7; 32], ID_BODY),
             psk_auth(&p, b"psk", MSG, &nr()[1..], &[7; 32], ID_BODY),
             psk_auth(&p, b"psk", MSG, &nr(), &[8; 32], ID_BODY),
-            psk_auth(&p, b"psk", MSG, &nr(), &[7; 32], &[1, 0, 0, 0, 192, 0, 2, 2]),
+            psk_auth(
+                &p,
+                b"psk",
+                MSG,
+                &nr(),
+                &[7; 32],
+                &[1, 0, 0, 0, 192, 0, 2, 2],
+            ),
         ];
         for v in variants {
             assert_ne!(v, base);
         }
         let sha1 = Prf::new(PrfId::HMAC_SHA1).unwrap();
-        assert_eq!(psk_auth(&sha1, b"psk", MSG, &nr(), &[7; 20], ID_BODY).len(), 20);
+        assert_eq!(
+            psk_auth(&sha1, b"psk", MSG, &nr(), &[7; 20], ID_BODY).len(),
+            20
+        );
     }
 
     /// Expected values computed independently with Python's hashlib.
     #[test]
     fn nat_detection_known_answers() {
-        let v4 = nat_detection_hash(0x0123_4567_89ab_cdef, 0xfedc_ba98_7654_3210, "192.0.2.1:500".parse().unwrap());
+        let v4 = nat_detection_hash(
+            0x0123_4567_89ab_cdef,
+            0xfedc_ba98_7654_3210,
+            "192.0.2.1:500".parse().unwrap(),
+        );
         assert_eq!(v4.to_vec(), h("b43b59394bf8bc930246a8f80b6fddf05c58d9bf"));
-        let v6 = nat_detection_hash(0x0123_4567_89ab_cdef, 0, "[2001:db8::1]:4500".parse().unwrap());
+        let v6 = nat_detection_hash(
+            0x0123_4567_89ab_cdef,
+            0,
+            "[2001:db8::1]:4500".parse().unwrap(),
+        );
         assert_eq!(v6.to_vec(), h("3171550555febfcaa96bf57ef38afe1449b1b00f"));
     }
 
@@ -106,8 +134,14 @@ mod tests {
     fn nat_detection_sees_address_port_and_spis() {
         let a: SocketAddr = "192.0.2.1:500".parse().unwrap();
         let base = nat_detection_hash(1, 2, a);
-        assert_ne!(base, nat_detection_hash(1, 2, "192.0.2.1:4500".parse().unwrap()));
-        assert_ne!(base, nat_detection_hash(1, 2, "192.0.2.2:500".parse().unwrap()));
+        assert_ne!(
+            base,
+            nat_detection_hash(1, 2, "192.0.2.1:4500".parse().unwrap())
+        );
+        assert_ne!(
+            base,
+            nat_detection_hash(1, 2, "192.0.2.2:500".parse().unwrap())
+        );
         assert_ne!(base, nat_detection_hash(1, 3, a));
         assert_ne!(base, nat_detection_hash(0, 2, a));
     }

@@ -37,15 +37,27 @@ impl KeyExchange {
     pub fn generate(group: DhGroup) -> Result<KeyExchange, CryptoError> {
         if let Some(curve) = RingCurve::get(group) {
             let (key, public) = curve.generate(&ring::rand::SystemRandom::new())?;
-            return Ok(KeyExchange { group, public, secret: Secret::Ring(curve, key) });
+            return Ok(KeyExchange {
+                group,
+                public,
+                secret: Secret::Ring(curve, key),
+            });
         }
         if group == DhGroup::ECP_521 {
             let (secret, public) = P521Secret::generate();
-            return Ok(KeyExchange { group, public, secret: Secret::P521(secret) });
+            return Ok(KeyExchange {
+                group,
+                public,
+                secret: Secret::P521(secret),
+            });
         }
         if let Some(modp) = ModpGroup::get(group) {
             let (secret, public) = ModpSecret::generate(modp)?;
-            return Ok(KeyExchange { group, public, secret: Secret::Modp(secret) });
+            return Ok(KeyExchange {
+                group,
+                public,
+                secret: Secret::Modp(secret),
+            });
         }
         Err(unsupported(group))
     }
@@ -76,20 +88,34 @@ impl KeyExchange {
     #[cfg(test)]
     pub(crate) fn from_parts_for_test(group: DhGroup, secret_bytes: &[u8]) -> KeyExchange {
         #[allow(deprecated)]
-        let rng = ring::test::rand::FixedSliceRandom { bytes: secret_bytes };
+        let rng = ring::test::rand::FixedSliceRandom {
+            bytes: secret_bytes,
+        };
         if let Some(curve) = RingCurve::get(group) {
             let (key, public) = curve.generate(&rng).unwrap();
-            return KeyExchange { group, public, secret: Secret::Ring(curve, key) };
+            return KeyExchange {
+                group,
+                public,
+                secret: Secret::Ring(curve, key),
+            };
         }
         if group == DhGroup::ECP_521 {
             let secret = p521::SecretKey::from_slice(secret_bytes).unwrap();
             let (secret, public) = P521Secret::from_secret(secret);
-            return KeyExchange { group, public, secret: Secret::P521(secret) };
+            return KeyExchange {
+                group,
+                public,
+                secret: Secret::P521(secret),
+            };
         }
         let modp = ModpGroup::get(group).unwrap();
         let x = num_bigint::BigUint::from_bytes_be(secret_bytes);
         let (secret, public) = ModpSecret::from_exponent(modp, x);
-        KeyExchange { group, public, secret: Secret::Modp(secret) }
+        KeyExchange {
+            group,
+            public,
+            secret: Secret::Modp(secret),
+        }
     }
 }
 
@@ -111,7 +137,10 @@ pub fn dh_public_len(group: DhGroup) -> Option<usize> {
 }
 
 fn unsupported(group: DhGroup) -> CryptoError {
-    CryptoError::Unsupported { what: "DH group", id: group.0 }
+    CryptoError::Unsupported {
+        what: "DH group",
+        id: group.0,
+    }
 }
 
 #[cfg(test)]

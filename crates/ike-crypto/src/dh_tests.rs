@@ -24,7 +24,10 @@ const ALL_GROUPS: [DhGroup; 14] = [
 #[test]
 fn supported_groups_and_public_lengths() {
     let lens: Vec<Option<usize>> = ALL_GROUPS.iter().map(|&g| dh_public_len(g)).collect();
-    assert_eq!(lens, [64, 96, 132, 32, 128, 192, 256, 384, 512, 768, 1024, 128, 256, 256].map(Some));
+    assert_eq!(
+        lens,
+        [64, 96, 132, 32, 128, 192, 256, 384, 512, 768, 1024, 128, 256, 256].map(Some)
+    );
     assert!(ALL_GROUPS.iter().all(|&g| dh_supported(g)));
     for g in [
         DhGroup::NONE,
@@ -37,7 +40,13 @@ fn supported_groups_and_public_lengths() {
         DhGroup(1000),
     ] {
         assert!(!dh_supported(g), "{g}");
-        assert_eq!(KeyExchange::generate(g).unwrap_err(), CryptoError::Unsupported { what: "DH group", id: g.0 });
+        assert_eq!(
+            KeyExchange::generate(g).unwrap_err(),
+            CryptoError::Unsupported {
+                what: "DH group",
+                id: g.0
+            }
+        );
     }
 }
 
@@ -75,7 +84,12 @@ struct Vector {
 fn check(v: &Vector) {
     let ke = KeyExchange::from_parts_for_test(v.group, &h(v.private));
     assert_eq!(ke.public_value(), h(v.public), "{}", v.group);
-    assert_eq!(ke.shared_secret(&h(v.peer)).unwrap(), h(v.shared), "{}", v.group);
+    assert_eq!(
+        ke.shared_secret(&h(v.peer)).unwrap(),
+        h(v.shared),
+        "{}",
+        v.group
+    );
 }
 
 /// RFC 5903 §8.1 (group 19), both roles.
@@ -196,11 +210,24 @@ fn modp_public_values_are_padded() {
 
 #[test]
 fn invalid_curve_points_are_rejected() {
-    for group in [DhGroup::ECP_256, DhGroup::ECP_384, DhGroup::ECP_521, DhGroup::CURVE25519] {
+    for group in [
+        DhGroup::ECP_256,
+        DhGroup::ECP_384,
+        DhGroup::ECP_521,
+        DhGroup::CURVE25519,
+    ] {
         let invalid = Err(CryptoError::InvalidPublicValue { group });
-        let peer = KeyExchange::generate(group).unwrap().public_value().to_vec();
+        let peer = KeyExchange::generate(group)
+            .unwrap()
+            .public_value()
+            .to_vec();
         let len = peer.len();
-        let mut bad = vec![vec![], peer[..len - 1].to_vec(), [&peer[..], &[0]].concat(), [&[0x04], &peer[..]].concat()];
+        let mut bad = vec![
+            vec![],
+            peer[..len - 1].to_vec(),
+            [&peer[..], &[0]].concat(),
+            [&[0x04], &peer[..]].concat(),
+        ];
         if group != DhGroup::CURVE25519 {
             let mut off_curve = peer.clone();
             off_curve[len - 1] ^= 1;
@@ -214,7 +241,12 @@ fn invalid_curve_points_are_rejected() {
         }
         for value in bad {
             let ke = KeyExchange::generate(group).unwrap();
-            assert_eq!(ke.shared_secret(&value), invalid, "{group}: {}", hex::encode(&value));
+            assert_eq!(
+                ke.shared_secret(&value),
+                invalid,
+                "{group}: {}",
+                hex::encode(&value)
+            );
         }
     }
 }

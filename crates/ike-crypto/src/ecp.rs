@@ -32,7 +32,12 @@ impl RingCurve {
             DhGroup::CURVE25519 => (&agreement::X25519, 32, false),
             _ => return None,
         };
-        Some(RingCurve { group, algorithm, public_len, sec1 })
+        Some(RingCurve {
+            group,
+            algorithm,
+            public_len,
+            sec1,
+        })
     }
 
     pub(crate) fn public_len(&self) -> usize {
@@ -46,7 +51,9 @@ impl RingCurve {
     ) -> Result<(agreement::EphemeralPrivateKey, Vec<u8>), CryptoError> {
         let key = agreement::EphemeralPrivateKey::generate(self.algorithm, rng)
             .map_err(|_| CryptoError::KeyExchangeFailed)?;
-        let public = key.compute_public_key().map_err(|_| CryptoError::KeyExchangeFailed)?;
+        let public = key
+            .compute_public_key()
+            .map_err(|_| CryptoError::KeyExchangeFailed)?;
         let bytes = public.as_ref();
         let bytes = if self.sec1 { &bytes[1..] } else { bytes };
         Ok((key, bytes.to_vec()))
@@ -54,12 +61,20 @@ impl RingCurve {
 
     /// The shared secret with `peer` (x coordinate for ECP; ring rejects an all-zero
     /// X25519 result, as RFC 8031 §2.2 requires).
-    pub(crate) fn agree(&self, key: agreement::EphemeralPrivateKey, peer: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    pub(crate) fn agree(
+        &self,
+        key: agreement::EphemeralPrivateKey,
+        peer: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
         let invalid = CryptoError::InvalidPublicValue { group: self.group };
         if peer.len() != self.public_len {
             return Err(invalid);
         }
-        let encoded = if self.sec1 { [&[UNCOMPRESSED][..], peer].concat() } else { peer.to_vec() };
+        let encoded = if self.sec1 {
+            [&[UNCOMPRESSED][..], peer].concat()
+        } else {
+            peer.to_vec()
+        };
         let peer = agreement::UnparsedPublicKey::new(self.algorithm, encoded);
         agreement::agree_ephemeral(key, &peer, |secret| secret.to_vec()).map_err(|_| invalid)
     }
@@ -85,7 +100,9 @@ impl P521Secret {
     }
 
     pub(crate) fn agree(&self, peer: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        let invalid = CryptoError::InvalidPublicValue { group: DhGroup::ECP_521 };
+        let invalid = CryptoError::InvalidPublicValue {
+            group: DhGroup::ECP_521,
+        };
         if peer.len() != P521_PUBLIC_LEN {
             return Err(invalid);
         }

@@ -2,7 +2,9 @@
 
 use aes::cipher::consts::U16;
 use aes::cipher::generic_array::GenericArray;
-use aes::cipher::{BlockCipher, BlockDecryptMut, BlockEncryptMut, BlockSizeUser, InnerIvInit, KeyInit};
+use aes::cipher::{
+    BlockCipher, BlockDecryptMut, BlockEncryptMut, BlockSizeUser, InnerIvInit, KeyInit,
+};
 use ike_wire::EncrId;
 
 use crate::CryptoError;
@@ -43,10 +45,19 @@ impl Encryption {
             EncrId::AES_CBC => (Mode::Cbc, &[128, 192, 256]),
             // ring's AES-GCM comes in 128 and 256-bit keys only.
             EncrId::AES_GCM_16 => (Mode::Gcm16, &[128, 256]),
-            _ => return Err(CryptoError::Unsupported { what: "encryption", id: id.0 }),
+            _ => {
+                return Err(CryptoError::Unsupported {
+                    what: "encryption",
+                    id: id.0,
+                })
+            }
         };
         match key_bits {
-            Some(bits) if allowed.contains(&bits) => Ok(Encryption { id, key_bits: bits, mode }),
+            Some(bits) if allowed.contains(&bits) => Ok(Encryption {
+                id,
+                key_bits: bits,
+                mode,
+            }),
             _ => Err(CryptoError::UnsupportedKeyLength { id: id.0, key_bits }),
         }
     }
@@ -194,11 +205,17 @@ mod tests {
     #[test]
     fn lookup_and_lengths() {
         let cbc = Encryption::new(EncrId::AES_CBC, Some(192)).unwrap();
-        assert_eq!((cbc.key_bits(), cbc.key_material_len(), cbc.iv_len()), (192, 24, 16));
+        assert_eq!(
+            (cbc.key_bits(), cbc.key_material_len(), cbc.iv_len()),
+            (192, 24, 16)
+        );
         assert!(!cbc.is_aead());
         assert_eq!(cbc.aead_icv_len(), 0);
         let gcm = Encryption::new(EncrId::AES_GCM_16, Some(256)).unwrap();
-        assert_eq!((gcm.key_bits(), gcm.key_material_len(), gcm.iv_len()), (256, 36, 8));
+        assert_eq!(
+            (gcm.key_bits(), gcm.key_material_len(), gcm.iv_len()),
+            (256, 36, 8)
+        );
         assert!(gcm.is_aead());
         assert_eq!(gcm.aead_icv_len(), 16);
         assert_eq!(gcm.id(), EncrId::AES_GCM_16);
@@ -215,7 +232,13 @@ mod tests {
             (EncrId::AES_GCM_16, None),
             (EncrId::AES_GCM_16, Some(192)),
         ] {
-            assert_eq!(Encryption::new(id, bits), Err(CryptoError::UnsupportedKeyLength { id: id.0, key_bits: bits }));
+            assert_eq!(
+                Encryption::new(id, bits),
+                Err(CryptoError::UnsupportedKeyLength {
+                    id: id.0,
+                    key_bits: bits
+                })
+            );
         }
     }
 
@@ -232,7 +255,13 @@ mod tests {
             EncrId(0),
             EncrId(1000),
         ] {
-            assert_eq!(Encryption::new(id, Some(128)), Err(CryptoError::Unsupported { what: "encryption", id: id.0 }));
+            assert_eq!(
+                Encryption::new(id, Some(128)),
+                Err(CryptoError::Unsupported {
+                    what: "encryption",
+                    id: id.0
+                })
+            );
         }
     }
 
@@ -303,6 +332,9 @@ mod tests {
         let aes = AesCbc::new(&[0u8; 16]).unwrap();
         assert!(aes.decrypt(&[0; 16], &mut [0u8; 15]).is_none());
         assert!(AesCbc::new(&[0u8; 20]).is_none());
-        assert_eq!(format!("{:?}", AesCbc::new(&[0u8; 32]).unwrap()), "AesCbc(256)");
+        assert_eq!(
+            format!("{:?}", AesCbc::new(&[0u8; 32]).unwrap()),
+            "AesCbc(256)"
+        );
     }
 }

@@ -26,7 +26,12 @@ impl Integrity {
             IntegId::HMAC_SHA2_256_128 => (HashAlg::Sha256, 16),
             IntegId::HMAC_SHA2_384_192 => (HashAlg::Sha384, 24),
             IntegId::HMAC_SHA2_512_256 => (HashAlg::Sha512, 32),
-            _ => return Err(CryptoError::Unsupported { what: "integrity", id: id.0 }),
+            _ => {
+                return Err(CryptoError::Unsupported {
+                    what: "integrity",
+                    id: id.0,
+                })
+            }
         };
         Ok(Integrity { id, hash, icv_len })
     }
@@ -87,8 +92,20 @@ mod tests {
 
     #[test]
     fn refuses_md5_xcbc_and_none() {
-        for id in [IntegId::NONE, IntegId::HMAC_MD5_96, IntegId::AES_XCBC_96, IntegId(3), IntegId(999)] {
-            assert_eq!(Integrity::new(id), Err(CryptoError::Unsupported { what: "integrity", id: id.0 }));
+        for id in [
+            IntegId::NONE,
+            IntegId::HMAC_MD5_96,
+            IntegId::AES_XCBC_96,
+            IntegId(3),
+            IntegId(999),
+        ] {
+            assert_eq!(
+                Integrity::new(id),
+                Err(CryptoError::Unsupported {
+                    what: "integrity",
+                    id: id.0
+                })
+            );
         }
     }
 
@@ -109,12 +126,24 @@ mod tests {
     /// truncated to 96 bits (RFC 2404).
     #[test]
     fn truncated_known_answers() {
-        let (key, data) = (b"Jefe".as_slice(), b"what do ya want for nothing?".as_slice());
+        let (key, data) = (
+            b"Jefe".as_slice(),
+            b"what do ya want for nothing?".as_slice(),
+        );
         let cases = [
             (IntegId::HMAC_SHA1_96, "effcdf6ae5eb2fa2d27416d5"),
-            (IntegId::HMAC_SHA2_256_128, "5bdcc146bf60754e6a042426089575c7"),
-            (IntegId::HMAC_SHA2_384_192, "af45d2e376484031617f78d2b58a6b1b9c7ef464f5a01b47"),
-            (IntegId::HMAC_SHA2_512_256, "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea250554"),
+            (
+                IntegId::HMAC_SHA2_256_128,
+                "5bdcc146bf60754e6a042426089575c7",
+            ),
+            (
+                IntegId::HMAC_SHA2_384_192,
+                "af45d2e376484031617f78d2b58a6b1b9c7ef464f5a01b47",
+            ),
+            (
+                IntegId::HMAC_SHA2_512_256,
+                "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea250554",
+            ),
         ];
         for (id, want) in cases {
             let i = integ(id);
@@ -127,7 +156,10 @@ mod tests {
     #[test]
     fn rfc4231_truncation_case() {
         let i = integ(IntegId::HMAC_SHA2_256_128);
-        assert_eq!(i.sign(&[0x0c; 20], b"Test With Truncation"), h("a3b6167473100ee06e0c796c2955552b"));
+        assert_eq!(
+            i.sign(&[0x0c; 20], b"Test With Truncation"),
+            h("a3b6167473100ee06e0c796c2955552b")
+        );
     }
 
     #[test]

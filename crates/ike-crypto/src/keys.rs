@@ -51,7 +51,14 @@ impl IkeSuite {
     /// `{SK_d | SK_ai | SK_ar | SK_ei | SK_er | SK_pi | SK_pr} = prf+(SKEYSEED, Ni | Nr |
     /// SPIi | SPIr)` (RFC 7296 §2.14). SK_d and SK_p are as long as the PRF output, SK_a
     /// is the integrity key length, SK_e the encryption key material length.
-    pub fn derive(&self, skeyseed: &[u8], ni: &[u8], nr: &[u8], spi_i: u64, spi_r: u64) -> IkeSaKeys {
+    pub fn derive(
+        &self,
+        skeyseed: &[u8],
+        ni: &[u8],
+        nr: &[u8],
+        spi_i: u64,
+        spi_r: u64,
+    ) -> IkeSaKeys {
         let prf_len = self.prf.output_len();
         let integ_len = self.integrity.map_or(0, |i| i.key_len());
         let encr_len = self.encryption.key_material_len();
@@ -92,7 +99,14 @@ pub fn rekey_skeyseed(prf: &Prf, sk_d_old: &[u8], g_ir: &[u8], ni: &[u8], nr: &[
 /// `KEYMAT = prf+(SK_d, [g^ir (new) |] Ni | Nr)` for a CHILD SA (RFC 7296 §2.17); `g_ir`
 /// only when the CREATE_CHILD_SA exchange carried KE payloads (PFS). Split it with
 /// [`ChildSaKeys::split`].
-pub fn child_keymat(prf: &Prf, sk_d: &[u8], g_ir: Option<&[u8]>, ni: &[u8], nr: &[u8], len: usize) -> Vec<u8> {
+pub fn child_keymat(
+    prf: &Prf,
+    sk_d: &[u8],
+    g_ir: Option<&[u8]>,
+    ni: &[u8],
+    nr: &[u8],
+    len: usize,
+) -> Vec<u8> {
     let seed = [g_ir.unwrap_or_default(), ni, nr].concat();
     prf.plus(sk_d, &seed, len)
 }
@@ -120,7 +134,11 @@ impl ChildSaKeys {
     /// Splits KEYMAT: initiator-to-responder keys first, each direction encryption key
     /// then integrity key (RFC 7296 §2.17). `None` if `keymat` is shorter than
     /// 2 × [`child_sa_key_len`].
-    pub fn split(keymat: &[u8], encryption: &Encryption, integrity: Option<&Integrity>) -> Option<ChildSaKeys> {
+    pub fn split(
+        keymat: &[u8],
+        encryption: &Encryption,
+        integrity: Option<&Integrity>,
+    ) -> Option<ChildSaKeys> {
         let encr_len = encryption.key_material_len();
         let integ_len = integrity.map_or(0, |i| i.key_len());
         let mut rest = keymat;
@@ -184,14 +202,32 @@ mod tests {
             prf: prf(PrfId::HMAC_SHA2_256),
         };
         let seed = skeyseed(&suite.prf, &ni(), &nr(), &g_ir());
-        assert_eq!(seed, h("c762da9e6dbefa99f3d5b0971a515da012f7059b09fbd654dccaea5d10a4e911"));
+        assert_eq!(
+            seed,
+            h("c762da9e6dbefa99f3d5b0971a515da012f7059b09fbd654dccaea5d10a4e911")
+        );
         let keys = suite.derive(&seed, &ni(), &nr(), SPI_I, SPI_R);
-        assert_eq!(keys.sk_d, h("9908346c5a10a2561c449c48b7cc51fe75dfbd007b71e8bbc48ecd068dc1db36"));
+        assert_eq!(
+            keys.sk_d,
+            h("9908346c5a10a2561c449c48b7cc51fe75dfbd007b71e8bbc48ecd068dc1db36")
+        );
         assert!(keys.sk_ai.is_empty() && keys.sk_ar.is_empty());
-        assert_eq!(keys.sk_ei, h("4a664c45783e676244360f66227ee13b2803a600090900ba3afcf6c111f2facfd078ced5"));
-        assert_eq!(keys.sk_er, h("7c9918e7752ffa58feb58d60bb48656a98d4edce7c5f7ffdfb4508930bf6e45117870187"));
-        assert_eq!(keys.sk_pi, h("e9ac7fdbc93f90c312d51ab77e79316f40eaa66e429426ac6c96fd5ac67f69e2"));
-        assert_eq!(keys.sk_pr, h("3669a131142c079b93122b6989cee742d5a9751520ff4320097aae8051cc1bce"));
+        assert_eq!(
+            keys.sk_ei,
+            h("4a664c45783e676244360f66227ee13b2803a600090900ba3afcf6c111f2facfd078ced5")
+        );
+        assert_eq!(
+            keys.sk_er,
+            h("7c9918e7752ffa58feb58d60bb48656a98d4edce7c5f7ffdfb4508930bf6e45117870187")
+        );
+        assert_eq!(
+            keys.sk_pi,
+            h("e9ac7fdbc93f90c312d51ab77e79316f40eaa66e429426ac6c96fd5ac67f69e2")
+        );
+        assert_eq!(
+            keys.sk_pr,
+            h("3669a131142c079b93122b6989cee742d5a9751520ff4320097aae8051cc1bce")
+        );
     }
 
     #[test]
@@ -221,7 +257,10 @@ mod tests {
     /// The derived keys are exactly what SkCipher::new needs, for every suite shape.
     #[test]
     fn derived_keys_key_sk_ciphers() {
-        let suites = [(EncrId::AES_GCM_16, 128, None), (EncrId::AES_CBC, 256, Some(IntegId::HMAC_SHA2_512_256))];
+        let suites = [
+            (EncrId::AES_GCM_16, 128, None),
+            (EncrId::AES_CBC, 256, Some(IntegId::HMAC_SHA2_512_256)),
+        ];
         for (encr, bits, integ) in suites {
             let suite = IkeSuite {
                 encryption: Encryption::new(encr, Some(bits)).unwrap(),
@@ -231,8 +270,10 @@ mod tests {
             let keys = suite.derive(b"seed", &ni(), &nr(), SPI_I, SPI_R);
             assert_eq!(keys.sk_d.len(), 48);
             assert_eq!(keys.sk_pr.len(), 48);
-            let i = crate::SkCipher::new(suite.encryption, suite.integrity, &keys.sk_ei, &keys.sk_ai);
-            let r = crate::SkCipher::new(suite.encryption, suite.integrity, &keys.sk_er, &keys.sk_ar);
+            let i =
+                crate::SkCipher::new(suite.encryption, suite.integrity, &keys.sk_ei, &keys.sk_ai);
+            let r =
+                crate::SkCipher::new(suite.encryption, suite.integrity, &keys.sk_er, &keys.sk_ar);
             assert!(i.is_ok() && r.is_ok());
         }
     }
@@ -255,10 +296,12 @@ mod tests {
         let len = 2 * child_sa_key_len(&cbc, Some(&sha));
         assert_eq!(len, 128);
         let keymat = child_keymat(&p, &sk_d, None, &ni(), &nr(), len);
-        let expected = h("4bed13477a8b8a7aaf766941141394f0469f9a59d930c7cf875aa43bfa527b40\
+        let expected = h(
+            "4bed13477a8b8a7aaf766941141394f0469f9a59d930c7cf875aa43bfa527b40\
              5a59e6d24f79e9365662be2990d58963bed1af37d16482c2b08c7562e959dbda\
              69b848db7987024e89e022931fa99a8f19434778c832c479dd2f0938a677d3ce\
-             cb5df0eb5484ca65c1a87a95d41e6b42c033dccd015a4de95a7b0a2584429522");
+             cb5df0eb5484ca65c1a87a95d41e6b42c033dccd015a4de95a7b0a2584429522",
+        );
         assert_eq!(keymat, expected);
         let keys = ChildSaKeys::split(&keymat, &cbc, Some(&sha)).unwrap();
         assert_eq!(keys.encr_i, expected[..32]);
@@ -272,8 +315,10 @@ mod tests {
         let keymat = child_keymat(&p, &sk_d, Some(&g_ir()), &ni(), &nr(), len);
         assert_eq!(
             keymat,
-            h("d16f90a93316ca1ecfd72fb92b26be28bc1023cfc41631c45393db3ac1a497a1\
-               15a339c4fccad150")
+            h(
+                "d16f90a93316ca1ecfd72fb92b26be28bc1023cfc41631c45393db3ac1a497a1\
+               15a339c4fccad150"
+            )
         );
         let keys = ChildSaKeys::split(&keymat, &gcm, None).unwrap();
         assert_eq!((keys.encr_i.len(), keys.integ_i.len()), (20, 0));
@@ -295,9 +340,20 @@ mod tests {
         let s = format!("{keys:?}");
         assert!(s.contains("sk_d: <32 bytes>"), "{s}");
         assert!(s.contains("sk_ai: <0 bytes>"), "{s}");
-        assert!(!s.contains("171") && !s.to_lowercase().contains("ab,"), "{s}");
-        let child = ChildSaKeys { encr_i: vec![0xab; 20], integ_i: vec![], encr_r: vec![0xab; 20], integ_r: vec![] };
+        assert!(
+            !s.contains("171") && !s.to_lowercase().contains("ab,"),
+            "{s}"
+        );
+        let child = ChildSaKeys {
+            encr_i: vec![0xab; 20],
+            integ_i: vec![],
+            encr_r: vec![0xab; 20],
+            integ_r: vec![],
+        };
         let s = format!("{child:?}");
-        assert!(s.contains("encr_r: <20 bytes>") && !s.contains("171"), "{s}");
+        assert!(
+            s.contains("encr_r: <20 bytes>") && !s.contains("171"),
+            "{s}"
+        );
     }
 }

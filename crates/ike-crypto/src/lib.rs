@@ -38,7 +38,9 @@ pub use dh::{dh_public_len, dh_supported, KeyExchange};
 pub use encr::Encryption;
 pub use error::CryptoError;
 pub use integ::Integrity;
-pub use keys::{child_keymat, child_sa_key_len, rekey_skeyseed, skeyseed, ChildSaKeys, IkeSaKeys, IkeSuite};
+pub use keys::{
+    child_keymat, child_sa_key_len, rekey_skeyseed, skeyseed, ChildSaKeys, IkeSaKeys, IkeSuite,
+};
 pub use prf::Prf;
 pub use sk::SkCipher;
 

@@ -48,7 +48,8 @@ impl ModpGroup {
 
     /// Looks a group up, parsing its constants on first use.
     pub(crate) fn get(id: DhGroup) -> Option<&'static ModpGroup> {
-        static PARSED: [OnceLock<ModpGroup>; MODP_GROUPS.len()] = [const { OnceLock::new() }; MODP_GROUPS.len()];
+        static PARSED: [OnceLock<ModpGroup>; MODP_GROUPS.len()] =
+            [const { OnceLock::new() }; MODP_GROUPS.len()];
         let index = MODP_GROUPS.iter().position(|g| g.group == id)?;
         Some(PARSED[index].get_or_init(|| ModpGroup::from_params(&MODP_GROUPS[index])))
     }
@@ -71,7 +72,9 @@ impl ModpGroup {
         };
         let mut bytes = vec![0u8; usize::try_from(bits.div_ceil(8)).unwrap_or(128)];
         loop {
-            rand::rngs::OsRng.try_fill_bytes(&mut bytes).map_err(|_| CryptoError::KeyExchangeFailed)?;
+            rand::rngs::OsRng
+                .try_fill_bytes(&mut bytes)
+                .map_err(|_| CryptoError::KeyExchangeFailed)?;
             let r = BigUint::from_bytes_be(&bytes);
             let x = match &self.q {
                 Some(q) => r % (q - 1u32) + 1u32,
@@ -105,7 +108,9 @@ impl ModpGroup {
 
 impl ModpSecret {
     /// A fresh key pair: the secret and the public value g^x, padded.
-    pub(crate) fn generate(group: &'static ModpGroup) -> Result<(ModpSecret, Vec<u8>), CryptoError> {
+    pub(crate) fn generate(
+        group: &'static ModpGroup,
+    ) -> Result<(ModpSecret, Vec<u8>), CryptoError> {
         let x = group.random_exponent()?;
         Ok(ModpSecret::from_exponent(group, x))
     }

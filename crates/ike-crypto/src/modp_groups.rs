@@ -247,11 +247,28 @@ const MODP_2048_256_Q: &str = "
     A308B0FE 64F5FBD3";
 
 const fn safe_prime(group: DhGroup, prime: &'static str, exponent_bits: u64) -> ModpParams {
-    ModpParams { group, prime, generator: "02", subgroup_order: None, exponent_bits }
+    ModpParams {
+        group,
+        prime,
+        generator: "02",
+        subgroup_order: None,
+        exponent_bits,
+    }
 }
 
-const fn subgroup(group: DhGroup, prime: &'static str, generator: &'static str, order: &'static str) -> ModpParams {
-    ModpParams { group, prime, generator, subgroup_order: Some(order), exponent_bits: 0 }
+const fn subgroup(
+    group: DhGroup,
+    prime: &'static str,
+    generator: &'static str,
+    order: &'static str,
+) -> ModpParams {
+    ModpParams {
+        group,
+        prime,
+        generator,
+        subgroup_order: Some(order),
+        exponent_bits: 0,
+    }
 }
 
 /// Every MODP group this crate implements. MODP-768 (group 1) is deliberately absent.
@@ -263,9 +280,24 @@ pub(crate) const MODP_GROUPS: [ModpParams; 10] = [
     safe_prime(DhGroup::MODP_4096, MODP_4096, 480),
     safe_prime(DhGroup::MODP_6144, MODP_6144, 540),
     safe_prime(DhGroup::MODP_8192, MODP_8192, 620),
-    subgroup(DhGroup::MODP_1024_160, MODP_1024_160_P, MODP_1024_160_G, MODP_1024_160_Q),
-    subgroup(DhGroup::MODP_2048_224, MODP_2048_224_P, MODP_2048_224_G, MODP_2048_224_Q),
-    subgroup(DhGroup::MODP_2048_256, MODP_2048_256_P, MODP_2048_256_G, MODP_2048_256_Q),
+    subgroup(
+        DhGroup::MODP_1024_160,
+        MODP_1024_160_P,
+        MODP_1024_160_G,
+        MODP_1024_160_Q,
+    ),
+    subgroup(
+        DhGroup::MODP_2048_224,
+        MODP_2048_224_P,
+        MODP_2048_224_G,
+        MODP_2048_224_Q,
+    ),
+    subgroup(
+        DhGroup::MODP_2048_256,
+        MODP_2048_256_P,
+        MODP_2048_256_G,
+        MODP_2048_256_Q,
+    ),
 ];
 
 #[cfg(test)]

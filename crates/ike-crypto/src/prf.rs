@@ -23,7 +23,12 @@ impl Prf {
             PrfId::HMAC_SHA2_256 => HashAlg::Sha256,
             PrfId::HMAC_SHA2_384 => HashAlg::Sha384,
             PrfId::HMAC_SHA2_512 => HashAlg::Sha512,
-            _ => return Err(CryptoError::Unsupported { what: "PRF", id: id.0 }),
+            _ => {
+                return Err(CryptoError::Unsupported {
+                    what: "PRF",
+                    id: id.0,
+                })
+            }
         };
         Ok(Prf { id, hash })
     }
@@ -67,7 +72,11 @@ impl Prf {
     /// never ask for that much.
     pub fn plus(&self, key: &[u8], seed: &[u8], len: usize) -> Vec<u8> {
         let out_len = self.output_len();
-        assert!(len <= 255 * out_len, "prf+ can produce at most 255 blocks ({} bytes), {len} requested", 255 * out_len);
+        assert!(
+            len <= 255 * out_len,
+            "prf+ can produce at most 255 blocks ({} bytes), {len} requested",
+            255 * out_len
+        );
         let key = self.hash.key(key);
         let mut out = Vec::with_capacity(len + out_len);
         let mut previous: Option<ring::hmac::Tag> = None;
@@ -98,8 +107,20 @@ mod tests {
 
     #[test]
     fn refuses_md5_and_xcbc() {
-        for id in [PrfId::HMAC_MD5, PrfId::AES128_XCBC, PrfId(3), PrfId(8), PrfId(999)] {
-            assert_eq!(Prf::new(id), Err(CryptoError::Unsupported { what: "PRF", id: id.0 }));
+        for id in [
+            PrfId::HMAC_MD5,
+            PrfId::AES128_XCBC,
+            PrfId(3),
+            PrfId(8),
+            PrfId(999),
+        ] {
+            assert_eq!(
+                Prf::new(id),
+                Err(CryptoError::Unsupported {
+                    what: "PRF",
+                    id: id.0
+                })
+            );
         }
     }
 
@@ -151,8 +172,13 @@ mod tests {
             ),
         ];
         for (key, data, expected) in &cases {
-            for (id, want) in
-                [PrfId::HMAC_SHA2_256, PrfId::HMAC_SHA2_384, PrfId::HMAC_SHA2_512].into_iter().zip(expected)
+            for (id, want) in [
+                PrfId::HMAC_SHA2_256,
+                PrfId::HMAC_SHA2_384,
+                PrfId::HMAC_SHA2_512,
+            ]
+            .into_iter()
+            .zip(expected)
             {
                 assert_eq!(prf(id).compute(key, data), h(want), "{id:?}");
             }
@@ -163,10 +189,19 @@ mod tests {
     #[test]
     fn hmac_sha1_rfc2202() {
         let p = prf(PrfId::HMAC_SHA1);
-        assert_eq!(p.compute(&[0x0b; 20], b"Hi There"), h("b617318655057264e28bc0b6fb378c8ef146be00"));
-        assert_eq!(p.compute(b"Jefe", b"what do ya want for nothing?"), h("effcdf6ae5eb2fa2d27416d5f184df9c259a7c79"));
         assert_eq!(
-            p.compute(&[0xaa; 80], b"Test Using Larger Than Block-Size Key - Hash Key First"),
+            p.compute(&[0x0b; 20], b"Hi There"),
+            h("b617318655057264e28bc0b6fb378c8ef146be00")
+        );
+        assert_eq!(
+            p.compute(b"Jefe", b"what do ya want for nothing?"),
+            h("effcdf6ae5eb2fa2d27416d5f184df9c259a7c79")
+        );
+        assert_eq!(
+            p.compute(
+                &[0xaa; 80],
+                b"Test Using Larger Than Block-Size Key - Hash Key First"
+            ),
             h("aa4ae5e15272d00e95705637ce8a3b55ed402112")
         );
     }

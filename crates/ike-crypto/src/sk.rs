@@ -22,8 +22,15 @@ pub struct SkCipher {
 #[allow(clippy::large_enum_variant)]
 #[derive(Clone)]
 enum Inner {
-    Gcm { key: aead::LessSafeKey, salt: [u8; GCM_SALT_LEN] },
-    Cbc { aes: AesCbc, integrity: Integrity, mac_key: ring::hmac::Key },
+    Gcm {
+        key: aead::LessSafeKey,
+        salt: [u8; GCM_SALT_LEN],
+    },
+    Cbc {
+        aes: AesCbc,
+        integrity: Integrity,
+        mac_key: ring::hmac::Key,
+    },
 }
 
 impl std::fmt::Debug for SkCipher {
@@ -53,14 +60,19 @@ impl SkCipher {
                     16 => &aead::AES_128_GCM,
                     _ => &aead::AES_256_GCM,
                 };
-                let key = aead::UnboundKey::new(algorithm, key).map_err(|_| CryptoError::InvalidKeyLength {
-                    what: "SK_e",
-                    expected: encryption.key_material_len(),
-                    actual: sk_e.len(),
+                let key = aead::UnboundKey::new(algorithm, key).map_err(|_| {
+                    CryptoError::InvalidKeyLength {
+                        what: "SK_e",
+                        expected: encryption.key_material_len(),
+                        actual: sk_e.len(),
+                    }
                 })?;
                 let mut salt_bytes = [0u8; GCM_SALT_LEN];
                 salt_bytes.copy_from_slice(salt);
-                Inner::Gcm { key: aead::LessSafeKey::new(key), salt: salt_bytes }
+                Inner::Gcm {
+                    key: aead::LessSafeKey::new(key),
+                    salt: salt_bytes,
+                }
             }
             (false, Some(integrity)) => {
                 check_len("SK_a", integrity.key_len(), sk_a.len())?;
@@ -69,10 +81,16 @@ impl SkCipher {
                     expected: encryption.key_material_len(),
                     actual: sk_e.len(),
                 })?;
-                Inner::Cbc { aes, integrity, mac_key: integrity.hash().key(sk_a) }
+                Inner::Cbc {
+                    aes,
+                    integrity,
+                    mac_key: integrity.hash().key(sk_a),
+                }
             }
             (true, Some(_)) => {
-                return Err(CryptoError::InvalidCombination { reason: "an AEAD cipher takes no integrity algorithm" })
+                return Err(CryptoError::InvalidCombination {
+                    reason: "an AEAD cipher takes no integrity algorithm",
+                })
             }
             (false, None) => {
                 return Err(CryptoError::InvalidCombination {
@@ -80,7 +98,11 @@ impl SkCipher {
                 })
             }
         };
-        Ok(SkCipher { encryption, integrity, inner })
+        Ok(SkCipher {
+            encryption,
+            integrity,
+            inner,
+        })
     }
 
     /// The cipher.
@@ -133,11 +155,19 @@ impl SkCipher {
             Inner::Gcm { key, salt } => {
                 let nonce = gcm_nonce(salt, iv);
                 let tag = key
-                    .seal_in_place_separate_tag(nonce, aead::Aad::from(prefix), &mut body[GCM_IV_LEN..])
+                    .seal_in_place_separate_tag(
+                        nonce,
+                        aead::Aad::from(prefix),
+                        &mut body[GCM_IV_LEN..],
+                    )
                     .expect("an IKE message is far below the AES-GCM length limit");
                 body.extend_from_slice(tag.as_ref());
             }
-            Inner::Cbc { aes, integrity, mac_key } => {
+            Inner::Cbc {
+                aes,
+                integrity,
+                mac_key,
+            } => {
                 let mut iv_block = [0u8; AES_BLOCK];
                 iv_block.copy_from_slice(iv);
                 aes.encrypt(&iv_block, &mut body[AES_BLOCK..]);
@@ -153,7 +183,10 @@ impl SkCipher {
     pub fn open(&self, prefix: &[u8], body: &[u8]) -> Result<Vec<u8>, CryptoError> {
         let min = self.body_len(0);
         if body.len() < min {
-            return Err(CryptoError::Truncated { len: body.len(), min });
+            return Err(CryptoError::Truncated {
+                len: body.len(),
+                min,
+            });
         }
         let mut plain = match &self.inner {
             Inner::Gcm { key, salt } => {
@@ -167,7 +200,11 @@ impl SkCipher {
                 buf.truncate(len);
                 buf
             }
-            Inner::Cbc { aes, integrity, mac_key } => {
+            Inner::Cbc {
+                aes,
+                integrity,
+                mac_key,
+            } => {
                 let (protected, icv) = body.split_at(body.len() - integrity.icv_len());
                 let tag = hmac_parts(mac_key, &[prefix, protected]);
                 if !constant_time_eq(&tag.as_ref()[..integrity.icv_len()], icv) {
@@ -177,12 +214,16 @@ impl SkCipher {
                 let mut iv_block = [0u8; AES_BLOCK];
                 iv_block.copy_from_slice(iv);
                 let mut buf = ciphertext.to_vec();
-                aes.decrypt(&iv_block, &mut buf).ok_or(CryptoError::DecryptionFailed)?;
+                aes.decrypt(&iv_block, &mut buf)
+                    .ok_or(CryptoError::DecryptionFailed)?;
                 buf
             }
         };
         let pad_len = usize::from(*plain.last().ok_or(CryptoError::BadPadding)?);
-        let payloads_len = plain.len().checked_sub(pad_len + 1).ok_or(CryptoError::BadPadding)?;
+        let payloads_len = plain
+            .len()
+            .checked_sub(pad_len + 1)
+            .ok_or(CryptoError::BadPadding)?;
         plain.truncate(payloads_len);
         Ok(plain)
     }
@@ -192,7 +233,11 @@ fn check_len(what: &'static str, expected: usize, actual: usize) -> Result<(), C
     if expected == actual {
         Ok(())
     } else {
-        Err(CryptoError::InvalidKeyLength { what, expected, actual })
+        Err(CryptoError::InvalidKeyLength {
+            what,
+            expected,
+            actual,
+        })
     }
 }
 

@@ -23,9 +23,12 @@ fn all_suites() -> Vec<SkCipher> {
         suites.push(SkCipher::new(e, None, &key, &[]).unwrap());
     }
     for bits in [128, 192, 256] {
-        for integ in
-            [IntegId::HMAC_SHA1_96, IntegId::HMAC_SHA2_256_128, IntegId::HMAC_SHA2_384_192, IntegId::HMAC_SHA2_512_256]
-        {
+        for integ in [
+            IntegId::HMAC_SHA1_96,
+            IntegId::HMAC_SHA2_256_128,
+            IntegId::HMAC_SHA2_384_192,
+            IntegId::HMAC_SHA2_512_256,
+        ] {
             let e = Encryption::new(EncrId::AES_CBC, Some(bits)).unwrap();
             let i = Integrity::new(integ).unwrap();
             let ke: Vec<u8> = (0..e.key_material_len() as u8).collect();
@@ -76,12 +79,20 @@ fn any_flipped_bit_fails_the_integrity_check() {
         for bit in 0..prefix.len() * 8 {
             let mut p = prefix.clone();
             p[bit / 8] ^= 1 << (bit % 8);
-            assert_eq!(sk.open(&p, &body), Err(CryptoError::IntegrityCheckFailed), "{sk:?}: prefix bit {bit}");
+            assert_eq!(
+                sk.open(&p, &body),
+                Err(CryptoError::IntegrityCheckFailed),
+                "{sk:?}: prefix bit {bit}"
+            );
         }
         for bit in 0..body.len() * 8 {
             let mut b = body.clone();
             b[bit / 8] ^= 1 << (bit % 8);
-            assert_eq!(sk.open(&prefix, &b), Err(CryptoError::IntegrityCheckFailed), "{sk:?}: body bit {bit}");
+            assert_eq!(
+                sk.open(&prefix, &b),
+                Err(CryptoError::IntegrityCheckFailed),
+                "{sk:?}: body bit {bit}"
+            );
         }
     }
 }
@@ -92,7 +103,10 @@ fn wrong_key_fails_the_integrity_check() {
     let a = SkCipher::new(e, None, &[1; 20], &[]).unwrap();
     let b = SkCipher::new(e, None, &[2; 20], &[]).unwrap();
     let body = a.seal(&prefix(), PLAIN, &[0; 8]);
-    assert_eq!(b.open(&prefix(), &body), Err(CryptoError::IntegrityCheckFailed));
+    assert_eq!(
+        b.open(&prefix(), &body),
+        Err(CryptoError::IntegrityCheckFailed)
+    );
 }
 
 #[test]
@@ -101,9 +115,15 @@ fn short_bodies_are_rejected_without_panicking() {
     for sk in all_suites() {
         let min = sk.body_len(0);
         for len in 0..min {
-            assert_eq!(sk.open(&prefix, &vec![0u8; len]), Err(CryptoError::Truncated { len, min }));
+            assert_eq!(
+                sk.open(&prefix, &vec![0u8; len]),
+                Err(CryptoError::Truncated { len, min })
+            );
         }
-        assert_eq!(sk.open(&prefix, &vec![0u8; min]), Err(CryptoError::IntegrityCheckFailed));
+        assert_eq!(
+            sk.open(&prefix, &vec![0u8; min]),
+            Err(CryptoError::IntegrityCheckFailed)
+        );
     }
 }
 
@@ -113,9 +133,11 @@ fn seal_known_answers() {
     let gcm = Encryption::new(EncrId::AES_GCM_16, Some(256)).unwrap();
     let key: Vec<u8> = (0..36).collect();
     let sk = SkCipher::new(gcm, None, &key, &[]).unwrap();
-    let expected = h("00010203040506073609ebe1f4907ef78a63d701e2fed5167178a5f1ac9cdc32\
+    let expected = h(
+        "00010203040506073609ebe1f4907ef78a63d701e2fed5167178a5f1ac9cdc32\
                       76742590a52d86827b0e655ea7bf6ef144b5ce7fc77d9ea6379a3733c8493f12\
-                      c0966d417bc8");
+                      c0966d417bc8",
+    );
     let body = sk.seal(&prefix(), PLAIN, &h("0001020304050607"));
     assert_eq!(body, expected);
 
@@ -125,9 +147,11 @@ fn seal_known_answers() {
     let ka: Vec<u8> = (0x80..0x94).collect();
     let iv: Vec<u8> = (0xa0..0xb0).collect();
     let sk = SkCipher::new(cbc, Some(sha1), &ke, &ka).unwrap();
-    let expected = h("a0a1a2a3a4a5a6a7a8a9aaabacadaeafa19520c3db6a3f7796a77207c3ee9a2c\
+    let expected = h(
+        "a0a1a2a3a4a5a6a7a8a9aaabacadaeafa19520c3db6a3f7796a77207c3ee9a2c\
                       e5398ebf9c4742515a6d23f299a1296b61ccd85e90ba71213edfbcae61e61422\
-                      64fc9fbe5a24cb90ea814d4c");
+                      64fc9fbe5a24cb90ea814d4c",
+    );
     assert_eq!(sk.seal(&prefix(), PLAIN, &iv), expected);
     assert_eq!(sk.open(&prefix(), &expected).unwrap(), PLAIN);
 }
@@ -139,8 +163,10 @@ fn seal_known_answers() {
 #[test]
 fn open_accepts_nist_gcm_vectors() {
     let aad = h("feedfacedeadbeeffeedfacedeadbeefabaddad2");
-    let plain = h("d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72\
-                   1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39");
+    let plain = h(
+        "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72\
+                   1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39",
+    );
     let key128 = "feffe9928665731c6d6a8f9467308308";
     let cases = [
         (
@@ -204,7 +230,10 @@ fn open_rejects_authenticated_partial_blocks() {
     let mut body = vec![0u8; 16 + 17];
     let icv = sha.sign_parts(&ka, &[&prefix(), &body]);
     body.extend_from_slice(&icv);
-    assert_eq!(sk.open(&prefix(), &body), Err(CryptoError::DecryptionFailed));
+    assert_eq!(
+        sk.open(&prefix(), &body),
+        Err(CryptoError::DecryptionFailed)
+    );
 }
 
 #[test]
@@ -212,19 +241,37 @@ fn new_checks_combination_and_key_lengths() {
     let gcm = Encryption::new(EncrId::AES_GCM_16, Some(128)).unwrap();
     let cbc = Encryption::new(EncrId::AES_CBC, Some(256)).unwrap();
     let sha = Integrity::new(IntegId::HMAC_SHA2_256_128).unwrap();
-    assert!(matches!(SkCipher::new(gcm, Some(sha), &[0; 20], &[0; 32]), Err(CryptoError::InvalidCombination { .. })));
-    assert!(matches!(SkCipher::new(cbc, None, &[0; 32], &[]), Err(CryptoError::InvalidCombination { .. })));
+    assert!(matches!(
+        SkCipher::new(gcm, Some(sha), &[0; 20], &[0; 32]),
+        Err(CryptoError::InvalidCombination { .. })
+    ));
+    assert!(matches!(
+        SkCipher::new(cbc, None, &[0; 32], &[]),
+        Err(CryptoError::InvalidCombination { .. })
+    ));
     assert_eq!(
         SkCipher::new(gcm, None, &[0; 16], &[]).unwrap_err(),
-        CryptoError::InvalidKeyLength { what: "SK_e", expected: 20, actual: 16 }
+        CryptoError::InvalidKeyLength {
+            what: "SK_e",
+            expected: 20,
+            actual: 16
+        }
     );
     assert_eq!(
         SkCipher::new(gcm, None, &[0; 20], &[0; 4]).unwrap_err(),
-        CryptoError::InvalidKeyLength { what: "SK_a", expected: 0, actual: 4 }
+        CryptoError::InvalidKeyLength {
+            what: "SK_a",
+            expected: 0,
+            actual: 4
+        }
     );
     assert_eq!(
         SkCipher::new(cbc, Some(sha), &[0; 32], &[0; 20]).unwrap_err(),
-        CryptoError::InvalidKeyLength { what: "SK_a", expected: 32, actual: 20 }
+        CryptoError::InvalidKeyLength {
+            what: "SK_a",
+            expected: 32,
+            actual: 20
+        }
     );
 }
 

@@ -17,7 +17,11 @@ pub fn parse_payloads(first: PayloadType, data: &[u8]) -> Result<Vec<Payload>, P
 }
 
 /// As [`parse_payloads`], reporting offsets relative to `base`.
-pub(crate) fn parse_chain(first: PayloadType, data: &[u8], base: usize) -> Result<Vec<Payload>, ParseError> {
+pub(crate) fn parse_chain(
+    first: PayloadType,
+    data: &[u8],
+    base: usize,
+) -> Result<Vec<Payload>, ParseError> {
     let mut r = Reader::new(data, base);
     let mut payloads = Vec::new();
     let mut ty = first;
@@ -25,8 +29,13 @@ pub(crate) fn parse_chain(first: PayloadType, data: &[u8], base: usize) -> Resul
         let offset = r.offset();
         let [next, flags, l0, l1] = r.array("generic payload header")?;
         let length = usize::from(u16::from_be_bytes([l0, l1]));
-        let body_len =
-            length.checked_sub(GENERIC_HEADER_LEN).ok_or(ParseError::BadLength { what: "payload", offset, length })?;
+        let body_len = length
+            .checked_sub(GENERIC_HEADER_LEN)
+            .ok_or(ParseError::BadLength {
+                what: "payload",
+                offset,
+                length,
+            })?;
         let body = r.sub(body_len, "payload body")?;
         let next = PayloadType(next);
         let payload = parse_payload(ty, next, flags & 0x80 != 0, body)?;
@@ -41,7 +50,10 @@ pub(crate) fn parse_chain(first: PayloadType, data: &[u8], base: usize) -> Resul
         ty = next;
     }
     if !r.is_empty() {
-        return Err(ParseError::TrailingData { offset: r.offset(), length: r.remaining() });
+        return Err(ParseError::TrailingData {
+            offset: r.offset(),
+            length: r.remaining(),
+        });
     }
     Ok(payloads)
 }
@@ -52,10 +64,14 @@ pub(crate) fn parse_chain(first: PayloadType, data: &[u8], base: usize) -> Resul
 pub fn encode_payloads(payloads: &[Payload]) -> (PayloadType, Vec<u8>) {
     let mut out = Vec::new();
     for (i, p) in payloads.iter().enumerate() {
-        let next = payloads.get(i + 1).map_or(PayloadType::NONE, Payload::payload_type);
+        let next = payloads
+            .get(i + 1)
+            .map_or(PayloadType::NONE, Payload::payload_type);
         encode_payload(p, next, &mut out);
     }
-    let first = payloads.first().map_or(PayloadType::NONE, Payload::payload_type);
+    let first = payloads
+        .first()
+        .map_or(PayloadType::NONE, Payload::payload_type);
     (first, out)
 }
 
@@ -66,8 +82,12 @@ pub fn encode_payloads(payloads: &[Payload]) -> (PayloadType, Vec<u8>) {
 pub fn encode_sk_prefix(header: &Header, first_inner: PayloadType, sk_body_len: usize) -> Vec<u8> {
     let sk_len = GENERIC_HEADER_LEN.saturating_add(sk_body_len);
     let mut out = Vec::with_capacity(HEADER_LEN + GENERIC_HEADER_LEN);
-    Header { next_payload: PayloadType::SK, length: sat_u32(HEADER_LEN.saturating_add(sk_len)), ..*header }
-        .encode_into(&mut out);
+    Header {
+        next_payload: PayloadType::SK,
+        length: sat_u32(HEADER_LEN.saturating_add(sk_len)),
+        ..*header
+    }
+    .encode_into(&mut out);
     out.extend_from_slice(&[first_inner.0, 0]);
     out.extend_from_slice(&sat_u16(sk_len).to_be_bytes());
     out
@@ -86,8 +106,12 @@ pub fn encode_skf_prefix(
 ) -> Vec<u8> {
     let skf_len = (GENERIC_HEADER_LEN + 4).saturating_add(skf_body_len);
     let mut out = Vec::with_capacity(HEADER_LEN + GENERIC_HEADER_LEN + 4);
-    Header { next_payload: PayloadType::SKF, length: sat_u32(HEADER_LEN.saturating_add(skf_len)), ..*header }
-        .encode_into(&mut out);
+    Header {
+        next_payload: PayloadType::SKF,
+        length: sat_u32(HEADER_LEN.saturating_add(skf_len)),
+        ..*header
+    }
+    .encode_into(&mut out);
     out.extend_from_slice(&[first_inner.0, 0]);
     out.extend_from_slice(&sat_u16(skf_len).to_be_bytes());
     out.extend_from_slice(&number.to_be_bytes());

@@ -31,14 +31,22 @@ impl<'a> Reader<'a> {
     }
 
     pub(crate) fn bytes(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], ParseError> {
-        let truncated = ParseError::Truncated { what, offset: self.offset(), needed: n, available: self.remaining() };
+        let truncated = ParseError::Truncated {
+            what,
+            offset: self.offset(),
+            needed: n,
+            available: self.remaining(),
+        };
         let end = self.pos.checked_add(n).ok_or(truncated.clone())?;
         let slice = self.buf.get(self.pos..end).ok_or(truncated)?;
         self.pos = end;
         Ok(slice)
     }
 
-    pub(crate) fn array<const N: usize>(&mut self, what: &'static str) -> Result<[u8; N], ParseError> {
+    pub(crate) fn array<const N: usize>(
+        &mut self,
+        what: &'static str,
+    ) -> Result<[u8; N], ParseError> {
         let mut out = [0u8; N];
         out.copy_from_slice(self.bytes(N, what)?);
         Ok(out)
@@ -96,8 +104,22 @@ mod tests {
         let mut sub = r.sub(2, "b").unwrap();
         assert_eq!(sub.offset(), 102);
         assert_eq!(sub.rest(), &[3, 4]);
-        assert_eq!(r.array::<2>("c"), Err(ParseError::Truncated { what: "c", offset: 104, needed: 2, available: 1 }));
-        assert!(matches!(r.bytes(usize::MAX, "d"), Err(ParseError::Truncated { needed: usize::MAX, .. })));
+        assert_eq!(
+            r.array::<2>("c"),
+            Err(ParseError::Truncated {
+                what: "c",
+                offset: 104,
+                needed: 2,
+                available: 1
+            })
+        );
+        assert!(matches!(
+            r.bytes(usize::MAX, "d"),
+            Err(ParseError::Truncated {
+                needed: usize::MAX,
+                ..
+            })
+        ));
     }
 
     #[test]

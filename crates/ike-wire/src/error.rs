@@ -10,10 +10,19 @@ use crate::{NotifyType, TsType};
 pub enum ParseError {
     /// A field or structure runs past the end of the data that contains it.
     #[error("{what} truncated at offset {offset}: needs {needed} bytes, {available} available")]
-    Truncated { what: &'static str, offset: usize, needed: usize, available: usize },
+    Truncated {
+        what: &'static str,
+        offset: usize,
+        needed: usize,
+        available: usize,
+    },
     /// A length field disagrees with the data or with the structure's fixed layout.
     #[error("{what} at offset {offset} has inconsistent length {length}")]
-    BadLength { what: &'static str, offset: usize, length: usize },
+    BadLength {
+        what: &'static str,
+        offset: usize,
+        length: usize,
+    },
     /// The header's major version is not the parser's: 2 for [`Message::parse`], 1 for
     /// [`v1::Message::parse`] (answer INVALID_MAJOR_VERSION, RFC 7296 §2.5, RFC 2408 §5.2).
     ///
@@ -27,7 +36,12 @@ pub enum ParseError {
     EncryptedNotLast { offset: usize },
     /// A count field disagrees with the number of items actually present.
     #[error("{what} at offset {offset}: {declared} declared, {found} present")]
-    CountMismatch { what: &'static str, offset: usize, declared: usize, found: usize },
+    CountMismatch {
+        what: &'static str,
+        offset: usize,
+        declared: usize,
+        found: usize,
+    },
     /// A traffic selector type this crate cannot size (RFC 7296 §3.13.1).
     #[error("unsupported traffic selector type {ts_type} at offset {offset}")]
     UnsupportedTsType { ts_type: TsType, offset: usize },
@@ -56,8 +70,16 @@ mod tests {
 
     #[test]
     fn messages_name_the_problem_and_place() {
-        let e = ParseError::Truncated { what: "KE payload header", offset: 76, needed: 4, available: 2 };
-        assert_eq!(e.to_string(), "KE payload header truncated at offset 76: needs 4 bytes, 2 available");
+        let e = ParseError::Truncated {
+            what: "KE payload header",
+            offset: 76,
+            needed: 4,
+            available: 2,
+        };
+        assert_eq!(
+            e.to_string(),
+            "KE payload header truncated at offset 76: needs 4 bytes, 2 available"
+        );
         assert_eq!(e.notify_type(), NotifyType::INVALID_SYNTAX);
         let v = ParseError::UnsupportedVersion { major: 3, minor: 0 };
         assert_eq!(v.to_string(), "unsupported IKE version 3.0");

@@ -2,8 +2,8 @@
 //! exchange handler asks, for a message and for decrypted SK contents alike.
 
 use crate::{
-    Auth, Delete, Encrypted, EncryptedFragment, Identification, KeyExchange, Message, Notify, NotifyType, Payload,
-    Proposal, TrafficSelector, UnknownPayload,
+    Auth, Delete, Encrypted, EncryptedFragment, Identification, KeyExchange, Message, Notify,
+    NotifyType, Payload, Proposal, TrafficSelector, UnknownPayload,
 };
 
 /// Lookups over payloads in message order. Implemented for `[Payload]` (so also for the

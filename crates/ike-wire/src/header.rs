@@ -48,7 +48,11 @@ impl BitOr for Flags {
 
 impl fmt::Debug for Flags {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let names = [(Flags::INITIATOR, "INITIATOR"), (Flags::VERSION, "VERSION"), (Flags::RESPONSE, "RESPONSE")];
+        let names = [
+            (Flags::INITIATOR, "INITIATOR"),
+            (Flags::VERSION, "VERSION"),
+            (Flags::RESPONSE, "RESPONSE"),
+        ];
         let known = names.iter().fold(0, |acc, (flag, _)| acc | flag.0);
         write!(f, "Flags(")?;
         let mut first = true;
@@ -169,8 +173,8 @@ mod tests {
         assert_eq!(
             out,
             [
-                1, 2, 3, 4, 5, 6, 7, 8, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 46, 0x20, 35, 0x28, 0x0a, 0x0b,
-                0x0c, 0x0d, 0, 0, 0, 0x1c
+                1, 2, 3, 4, 5, 6, 7, 8, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 46, 0x20,
+                35, 0x28, 0x0a, 0x0b, 0x0c, 0x0d, 0, 0, 0, 0x1c
             ]
         );
         assert_eq!(Header::parse(&out), Ok(sample()));
@@ -180,7 +184,12 @@ mod tests {
     fn short_input_is_truncated_not_a_panic() {
         assert_eq!(
             Header::parse(&[0; 27]),
-            Err(ParseError::Truncated { what: "IKE header", offset: 0, needed: 28, available: 27 })
+            Err(ParseError::Truncated {
+                what: "IKE header",
+                offset: 0,
+                needed: 28,
+                available: 27
+            })
         );
     }
 

@@ -52,12 +52,13 @@ pub use find::PayloadsExt;
 pub use header::{Flags, Header, HEADER_LEN};
 pub use message::Message;
 pub use payload::{
-    Auth, Delete, Encrypted, EncryptedFragment, Identification, KeyExchange, Notify, Payload, UnknownPayload,
+    Auth, Delete, Encrypted, EncryptedFragment, Identification, KeyExchange, Notify, Payload,
+    UnknownPayload,
 };
 pub use proposal::{Attribute, AttributeValue, Proposal, Transform};
 pub use registry::{
-    AuthMethod, DhGroup, EncrId, EsnId, ExchangeType, IdType, IntegId, NotifyType, PayloadType, PrfId, ProtocolId,
-    TransformType, TsType,
+    AuthMethod, DhGroup, EncrId, EsnId, ExchangeType, IdType, IntegId, NotifyType, PayloadType,
+    PrfId, ProtocolId, TransformType, TsType,
 };
 pub use ts::TrafficSelector;
 pub use v1::ike_major_version;

@@ -20,11 +20,18 @@ impl Message {
     pub fn parse(data: &[u8]) -> Result<Message, ParseError> {
         let header = Header::parse(data)?;
         if header.major != 2 {
-            return Err(ParseError::UnsupportedVersion { major: header.major, minor: header.minor });
+            return Err(ParseError::UnsupportedVersion {
+                major: header.major,
+                minor: header.minor,
+            });
         }
         let length = usize::try_from(header.length).unwrap_or(usize::MAX);
         if length != data.len() {
-            return Err(ParseError::BadLength { what: "IKE header Length", offset: 24, length });
+            return Err(ParseError::BadLength {
+                what: "IKE header Length",
+                offset: 24,
+                length,
+            });
         }
         let body = data.get(HEADER_LEN..).unwrap_or_default();
         let payloads = parse_chain(header.next_payload, body, HEADER_LEN)?;
@@ -36,8 +43,11 @@ impl Message {
     /// values stored in `header` for those two fields are ignored.
     pub fn encode(&self) -> Vec<u8> {
         let (first, body) = encode_payloads(&self.payloads);
-        let header =
-            Header { next_payload: first, length: sat_u32(HEADER_LEN.saturating_add(body.len())), ..self.header };
+        let header = Header {
+            next_payload: first,
+            length: sat_u32(HEADER_LEN.saturating_add(body.len())),
+            ..self.header
+        };
         let mut out = Vec::with_capacity(HEADER_LEN + body.len());
         header.encode_into(&mut out);
         out.extend_from_slice(&body);

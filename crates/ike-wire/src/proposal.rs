@@ -45,7 +45,11 @@ pub struct Transform {
 impl Transform {
     /// A transform without attributes.
     pub fn new(ty: TransformType, id: u16) -> Self {
-        Transform { ty, id, attributes: Vec::new() }
+        Transform {
+            ty,
+            id,
+            attributes: Vec::new(),
+        }
     }
 
     /// A transform with a Key Length attribute, as AES requires (RFC 7296 §3.3.5).
@@ -53,7 +57,10 @@ impl Transform {
         Transform {
             ty,
             id,
-            attributes: vec![Attribute { ty: Attribute::KEY_LENGTH, value: AttributeValue::Short(bits) }],
+            attributes: vec![Attribute {
+                ty: Attribute::KEY_LENGTH,
+                value: AttributeValue::Short(bits),
+            }],
         }
     }
 
@@ -114,7 +121,13 @@ impl Proposal {
 }
 
 /// Checks a "Last Substruc" value against whether another substructure follows.
-fn check_last(last: u8, more_value: u8, more: bool, what: &'static str, offset: usize) -> Result<(), ParseError> {
+fn check_last(
+    last: u8,
+    more_value: u8,
+    more: bool,
+    what: &'static str,
+    offset: usize,
+) -> Result<(), ParseError> {
     match (last, more) {
         (0, false) => Ok(()),
         (l, true) if l == more_value => Ok(()),
@@ -127,33 +140,65 @@ pub(crate) fn parse_sa(mut r: Reader<'_>) -> Result<Vec<Proposal>, ParseError> {
     let mut proposals = Vec::new();
     while !r.is_empty() {
         let start = r.offset();
-        let [last, _, l0, l1, number, protocol, spi_size, num_transforms] = r.array("proposal header")?;
+        let [last, _, l0, l1, number, protocol, spi_size, num_transforms] =
+            r.array("proposal header")?;
         let length = usize::from(u16::from_be_bytes([l0, l1]));
-        let body_len = length.checked_sub(8 + usize::from(spi_size)).ok_or(ParseError::BadLength {
-            what: "proposal",
-            offset: start,
-            length,
-        })?;
+        let body_len =
+            length
+                .checked_sub(8 + usize::from(spi_size))
+                .ok_or(ParseError::BadLength {
+                    what: "proposal",
+                    offset: start,
+                    length,
+                })?;
         let spi = r.bytes(usize::from(spi_size), "proposal SPI")?.to_vec();
         let body = r.sub(body_len, "proposal transforms")?;
         let transforms = parse_transforms(body, usize::from(num_transforms), start)?;
-        check_last(last, MORE_PROPOSALS, !r.is_empty(), "proposal Last Substruc", start)?;
-        proposals.push(Proposal { number, protocol: ProtocolId(protocol), spi, transforms });
+        check_last(
+            last,
+            MORE_PROPOSALS,
+            !r.is_empty(),
+            "proposal Last Substruc",
+            start,
+        )?;
+        proposals.push(Proposal {
+            number,
+            protocol: ProtocolId(protocol),
+            spi,
+            transforms,
+        });
     }
     Ok(proposals)
 }
 
-fn parse_transforms(mut r: Reader<'_>, declared: usize, proposal_offset: usize) -> Result<Vec<Transform>, ParseError> {
+fn parse_transforms(
+    mut r: Reader<'_>,
+    declared: usize,
+    proposal_offset: usize,
+) -> Result<Vec<Transform>, ParseError> {
     let mut transforms = Vec::with_capacity(declared);
     while !r.is_empty() {
         let start = r.offset();
         let [last, _, l0, l1, ty, _, id0, id1] = r.array("transform header")?;
         let length = usize::from(u16::from_be_bytes([l0, l1]));
-        let attr_len =
-            length.checked_sub(8).ok_or(ParseError::BadLength { what: "transform", offset: start, length })?;
+        let attr_len = length.checked_sub(8).ok_or(ParseError::BadLength {
+            what: "transform",
+            offset: start,
+            length,
+        })?;
         let attributes = parse_attributes(r.sub(attr_len, "transform attributes")?)?;
-        check_last(last, MORE_TRANSFORMS, !r.is_empty(), "transform Last Substruc", start)?;
-        transforms.push(Transform { ty: TransformType(ty), id: u16::from_be_bytes([id0, id1]), attributes });
+        check_last(
+            last,
+            MORE_TRANSFORMS,
+            !r.is_empty(),
+            "transform Last Substruc",
+            start,
+        )?;
+        transforms.push(Transform {
+            ty: TransformType(ty),
+            id: u16::from_be_bytes([id0, id1]),
+            attributes,
+        });
     }
     if transforms.len() != declared {
         return Err(ParseError::CountMismatch {
@@ -179,7 +224,10 @@ pub(crate) fn parse_attributes(mut r: Reader<'_>) -> Result<Vec<Attribute>, Pars
         } else {
             AttributeValue::Long(r.bytes(usize::from(second), "attribute value")?.to_vec())
         };
-        attributes.push(Attribute { ty: ty & !AF_BIT, value });
+        attributes.push(Attribute {
+            ty: ty & !AF_BIT,
+            value,
+        });
     }
     Ok(attributes)
 }
@@ -188,7 +236,11 @@ pub(crate) fn parse_attributes(mut r: Reader<'_>) -> Result<Vec<Attribute>, Pars
 pub(crate) fn encode_sa(proposals: &[Proposal], out: &mut Vec<u8>) {
     for (i, p) in proposals.iter().enumerate() {
         let start = out.len();
-        let last = if i + 1 == proposals.len() { 0 } else { MORE_PROPOSALS };
+        let last = if i + 1 == proposals.len() {
+            0
+        } else {
+            MORE_PROPOSALS
+        };
         out.extend_from_slice(&[
             last,
             0,
@@ -201,7 +253,11 @@ pub(crate) fn encode_sa(proposals: &[Proposal], out: &mut Vec<u8>) {
         ]);
         out.extend_from_slice(&p.spi);
         for (j, t) in p.transforms.iter().enumerate() {
-            let last = if j + 1 == p.transforms.len() { 0 } else { MORE_TRANSFORMS };
+            let last = if j + 1 == p.transforms.len() {
+                0
+            } else {
+                MORE_TRANSFORMS
+            };
             encode_transform(t, last, out);
         }
         patch_len16(out, start, 2);

@@ -59,7 +59,11 @@ impl fmt::Display for TrafficSelector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}-{}", self.start_addr, self.end_addr)?;
         if !self.is_any_port_and_protocol() {
-            write!(f, " [proto {}, ports {}-{}]", self.ip_protocol, self.start_port, self.end_port)?;
+            write!(
+                f,
+                " [proto {}, ports {}-{}]",
+                self.ip_protocol, self.start_port, self.end_port
+            )?;
         }
         Ok(())
     }
@@ -96,7 +100,11 @@ fn parse_selector(r: &mut Reader<'_>) -> Result<TrafficSelector, ParseError> {
         _ => return Err(ParseError::UnsupportedTsType { ts_type, offset }),
     };
     if length != 8 + 2 * addr_len {
-        return Err(ParseError::BadLength { what: "traffic selector", offset, length });
+        return Err(ParseError::BadLength {
+            what: "traffic selector",
+            offset,
+            length,
+        });
     }
     let [p0, p1, p2, p3] = r.array("traffic selector ports")?;
     let start_addr = read_addr(r, addr_len)?;
@@ -196,15 +204,31 @@ mod tests {
     fn unknown_type_is_an_error() {
         let mut bytes = ONE_V4.to_vec();
         bytes[4] = 9;
-        assert_eq!(parse(&bytes), Err(ParseError::UnsupportedTsType { ts_type: TsType(9), offset: 4 }));
+        assert_eq!(
+            parse(&bytes),
+            Err(ParseError::UnsupportedTsType {
+                ts_type: TsType(9),
+                offset: 4
+            })
+        );
     }
 
     #[test]
     fn length_must_fit_the_type() {
         let mut bytes = ONE_V4.to_vec();
         bytes[7] = 40;
-        assert_eq!(parse(&bytes), Err(ParseError::BadLength { what: "traffic selector", offset: 4, length: 40 }));
-        assert!(matches!(parse(&ONE_V4[..19]), Err(ParseError::Truncated { .. })));
+        assert_eq!(
+            parse(&bytes),
+            Err(ParseError::BadLength {
+                what: "traffic selector",
+                offset: 4,
+                length: 40
+            })
+        );
+        assert!(matches!(
+            parse(&ONE_V4[..19]),
+            Err(ParseError::Truncated { .. })
+        ));
     }
 
     #[test]

@@ -11,29 +11,59 @@ fn bytes(max: usize) -> impl Strategy<Value = Vec<u8>> {
 }
 
 fn attribute() -> impl Strategy<Value = Attribute> {
-    (0u16..0x8000, prop_oneof![any::<u16>().prop_map(AttributeValue::Short), bytes(6).prop_map(AttributeValue::Long),])
+    (
+        0u16..0x8000,
+        prop_oneof![
+            any::<u16>().prop_map(AttributeValue::Short),
+            bytes(6).prop_map(AttributeValue::Long),
+        ],
+    )
         .prop_map(|(ty, value)| Attribute { ty, value })
 }
 
 fn transform() -> impl Strategy<Value = Transform> {
-    (any::<u8>(), any::<u16>(), prop::collection::vec(attribute(), 0..3)).prop_map(|(ty, id, attributes)| Transform {
-        ty: TransformType(ty),
-        id,
-        attributes,
-    })
+    (
+        any::<u8>(),
+        any::<u16>(),
+        prop::collection::vec(attribute(), 0..3),
+    )
+        .prop_map(|(ty, id, attributes)| Transform {
+            ty: TransformType(ty),
+            id,
+            attributes,
+        })
 }
 
 fn proposal() -> impl Strategy<Value = Proposal> {
-    (any::<u8>(), any::<u8>(), bytes(8), prop::collection::vec(transform(), 0..5)).prop_map(
-        |(number, protocol, spi, transforms)| Proposal { number, protocol: ProtocolId(protocol), spi, transforms },
+    (
+        any::<u8>(),
+        any::<u8>(),
+        bytes(8),
+        prop::collection::vec(transform(), 0..5),
     )
+        .prop_map(|(number, protocol, spi, transforms)| Proposal {
+            number,
+            protocol: ProtocolId(protocol),
+            spi,
+            transforms,
+        })
 }
 
 fn selector() -> impl Strategy<Value = TrafficSelector> {
-    let v4 = (any::<[u8; 4]>(), any::<[u8; 4]>())
-        .prop_map(|(a, b)| (TsType::IPV4_ADDR_RANGE, IpAddr::from(Ipv4Addr::from(a)), IpAddr::from(Ipv4Addr::from(b))));
-    let v6 = (any::<[u8; 16]>(), any::<[u8; 16]>())
-        .prop_map(|(a, b)| (TsType::IPV6_ADDR_RANGE, IpAddr::from(Ipv6Addr::from(a)), IpAddr::from(Ipv6Addr::from(b))));
+    let v4 = (any::<[u8; 4]>(), any::<[u8; 4]>()).prop_map(|(a, b)| {
+        (
+            TsType::IPV4_ADDR_RANGE,
+            IpAddr::from(Ipv4Addr::from(a)),
+            IpAddr::from(Ipv4Addr::from(b)),
+        )
+    });
+    let v6 = (any::<[u8; 16]>(), any::<[u8; 16]>()).prop_map(|(a, b)| {
+        (
+            TsType::IPV6_ADDR_RANGE,
+            IpAddr::from(Ipv6Addr::from(a)),
+            IpAddr::from(Ipv6Addr::from(b)),
+        )
+    });
     (prop_oneof![v4, v6], any::<u8>(), any::<u16>(), any::<u16>()).prop_map(
         |((ts_type, start_addr, end_addr), ip_protocol, start_port, end_port)| TrafficSelector {
             ts_type,
@@ -53,8 +83,15 @@ fn unknown_type() -> impl Strategy<Value = PayloadType> {
 
 fn delete() -> impl Strategy<Value = Delete> {
     (any::<u8>(), 1u8..=8).prop_flat_map(|(protocol, spi_size)| {
-        prop::collection::vec(prop::collection::vec(any::<u8>(), usize::from(spi_size)), 0..4)
-            .prop_map(move |spis| Delete { protocol: ProtocolId(protocol), spi_size, spis })
+        prop::collection::vec(
+            prop::collection::vec(any::<u8>(), usize::from(spi_size)),
+            0..4,
+        )
+        .prop_map(move |spis| Delete {
+            protocol: ProtocolId(protocol),
+            spi_size,
+            spis,
+        })
     })
 }
 
@@ -62,55 +99,96 @@ fn delete() -> impl Strategy<Value = Delete> {
 fn plain_payload() -> impl Strategy<Value = Payload> {
     prop_oneof![
         prop::collection::vec(proposal(), 0..3).prop_map(Payload::Sa),
-        (any::<u16>(), bytes(40)).prop_map(|(g, data)| Payload::Ke(KeyExchange { group: DhGroup(g), data })),
-        (any::<u8>(), bytes(20)).prop_map(|(t, data)| Payload::IdI(Identification { ty: IdType(t), data })),
-        (any::<u8>(), bytes(20)).prop_map(|(t, data)| Payload::IdR(Identification { ty: IdType(t), data })),
-        (any::<u8>(), bytes(20)).prop_map(|(m, data)| Payload::Auth(Auth { method: AuthMethod(m), data })),
+        (any::<u16>(), bytes(40)).prop_map(|(g, data)| Payload::Ke(KeyExchange {
+            group: DhGroup(g),
+            data
+        })),
+        (any::<u8>(), bytes(20)).prop_map(|(t, data)| Payload::IdI(Identification {
+            ty: IdType(t),
+            data
+        })),
+        (any::<u8>(), bytes(20)).prop_map(|(t, data)| Payload::IdR(Identification {
+            ty: IdType(t),
+            data
+        })),
+        (any::<u8>(), bytes(20)).prop_map(|(m, data)| Payload::Auth(Auth {
+            method: AuthMethod(m),
+            data
+        })),
         bytes(40).prop_map(Payload::Nonce),
         (any::<u8>(), bytes(8), any::<u16>(), bytes(20)).prop_map(|(p, spi, t, data)| {
-            Payload::Notify(Notify { protocol: ProtocolId(p), spi, ty: NotifyType(t), data })
+            Payload::Notify(Notify {
+                protocol: ProtocolId(p),
+                spi,
+                ty: NotifyType(t),
+                data,
+            })
         }),
         delete().prop_map(Payload::Delete),
         Just(Payload::Delete(Delete::ike())),
         bytes(20).prop_map(Payload::VendorId),
         prop::collection::vec(selector(), 0..4).prop_map(Payload::TsI),
         prop::collection::vec(selector(), 0..4).prop_map(Payload::TsR),
-        (unknown_type(), any::<bool>(), bytes(20))
-            .prop_map(|(ty, critical, body)| { Payload::Unknown(UnknownPayload { ty, critical, body }) }),
+        (unknown_type(), any::<bool>(), bytes(20)).prop_map(|(ty, critical, body)| {
+            Payload::Unknown(UnknownPayload { ty, critical, body })
+        }),
     ]
 }
 
 fn encrypted_payload() -> impl Strategy<Value = Payload> {
     prop_oneof![
-        (any::<u8>(), bytes(64))
-            .prop_map(|(t, data)| { Payload::Encrypted(Encrypted { first_inner: PayloadType(t), data }) }),
-        (any::<u16>(), any::<u16>(), any::<u8>(), bytes(64)).prop_map(|(number, total, t, data)| {
-            Payload::EncryptedFragment(EncryptedFragment { number, total, first_inner: PayloadType(t), data })
+        (any::<u8>(), bytes(64)).prop_map(|(t, data)| {
+            Payload::Encrypted(Encrypted {
+                first_inner: PayloadType(t),
+                data,
+            })
         }),
+        (any::<u16>(), any::<u16>(), any::<u8>(), bytes(64)).prop_map(
+            |(number, total, t, data)| {
+                Payload::EncryptedFragment(EncryptedFragment {
+                    number,
+                    total,
+                    first_inner: PayloadType(t),
+                    data,
+                })
+            }
+        ),
     ]
 }
 
 fn payloads() -> impl Strategy<Value = Vec<Payload>> {
-    (prop::collection::vec(plain_payload(), 0..6), prop::option::of(encrypted_payload())).prop_map(|(mut list, sk)| {
-        list.extend(sk);
-        list
-    })
+    (
+        prop::collection::vec(plain_payload(), 0..6),
+        prop::option::of(encrypted_payload()),
+    )
+        .prop_map(|(mut list, sk)| {
+            list.extend(sk);
+            list
+        })
 }
 
 fn header() -> impl Strategy<Value = Header> {
-    (any::<u64>(), any::<u64>(), 0u8..16, any::<u8>(), any::<u8>(), any::<u32>()).prop_map(
-        |(spi_i, spi_r, minor, exchange, flags, message_id)| Header {
-            spi_i,
-            spi_r,
-            next_payload: PayloadType::NONE,
-            major: 2,
-            minor,
-            exchange: ExchangeType(exchange),
-            flags: Flags(flags),
-            message_id,
-            length: 0,
-        },
+    (
+        any::<u64>(),
+        any::<u64>(),
+        0u8..16,
+        any::<u8>(),
+        any::<u8>(),
+        any::<u32>(),
     )
+        .prop_map(
+            |(spi_i, spi_r, minor, exchange, flags, message_id)| Header {
+                spi_i,
+                spi_r,
+                next_payload: PayloadType::NONE,
+                major: 2,
+                minor,
+                exchange: ExchangeType(exchange),
+                flags: Flags(flags),
+                message_id,
+                length: 0,
+            },
+        )
 }
 
 fn message() -> impl Strategy<Value = Message> {

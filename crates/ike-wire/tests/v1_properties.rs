@@ -11,32 +11,69 @@ fn bytes(max: usize) -> impl Strategy<Value = Vec<u8>> {
 }
 
 fn attribute() -> impl Strategy<Value = Attribute> {
-    (0u16..0x8000, prop_oneof![any::<u16>().prop_map(AttributeValue::Short), bytes(8).prop_map(AttributeValue::Long)])
+    (
+        0u16..0x8000,
+        prop_oneof![
+            any::<u16>().prop_map(AttributeValue::Short),
+            bytes(8).prop_map(AttributeValue::Long)
+        ],
+    )
         .prop_map(|(ty, value)| Attribute { ty, value })
 }
 
 fn transform() -> impl Strategy<Value = Transform> {
-    (any::<u8>(), any::<u8>(), prop::collection::vec(attribute(), 0..8))
-        .prop_map(|(number, id, attributes)| Transform { number, id, attributes })
+    (
+        any::<u8>(),
+        any::<u8>(),
+        prop::collection::vec(attribute(), 0..8),
+    )
+        .prop_map(|(number, id, attributes)| Transform {
+            number,
+            id,
+            attributes,
+        })
 }
 
 fn proposal() -> impl Strategy<Value = Proposal> {
-    (any::<u8>(), any::<u8>(), bytes(16), prop::collection::vec(transform(), 0..4))
-        .prop_map(|(number, protocol, spi, transforms)| Proposal { number, protocol, spi, transforms })
+    (
+        any::<u8>(),
+        any::<u8>(),
+        bytes(16),
+        prop::collection::vec(transform(), 0..4),
+    )
+        .prop_map(|(number, protocol, spi, transforms)| Proposal {
+            number,
+            protocol,
+            spi,
+            transforms,
+        })
 }
 
 fn sa() -> impl Strategy<Value = Sa> {
-    (any::<u32>(), any::<u32>(), prop::collection::vec(proposal(), 0..3)).prop_map(|(doi, situation, proposals)| Sa {
-        doi,
-        situation,
-        proposals,
-    })
+    (
+        any::<u32>(),
+        any::<u32>(),
+        prop::collection::vec(proposal(), 0..3),
+    )
+        .prop_map(|(doi, situation, proposals)| Sa {
+            doi,
+            situation,
+            proposals,
+        })
 }
 
 fn delete() -> impl Strategy<Value = Delete> {
     (any::<u32>(), any::<u8>(), 1u8..=16).prop_flat_map(|(doi, protocol, spi_size)| {
-        prop::collection::vec(prop::collection::vec(any::<u8>(), usize::from(spi_size)), 0..4)
-            .prop_map(move |spis| Delete { doi, protocol, spi_size, spis })
+        prop::collection::vec(
+            prop::collection::vec(any::<u8>(), usize::from(spi_size)),
+            0..4,
+        )
+        .prop_map(move |spis| Delete {
+            doi,
+            protocol,
+            spi_size,
+            spis,
+        })
     })
 }
 
@@ -49,13 +86,32 @@ fn payload() -> impl Strategy<Value = Payload> {
     prop_oneof![
         sa().prop_map(Payload::Sa),
         bytes(64).prop_map(Payload::Ke),
-        (any::<u8>(), any::<u8>(), any::<u16>(), bytes(20))
-            .prop_map(|(id_type, protocol, port, data)| Payload::Id(Id { id_type, protocol, port, data })),
+        (any::<u8>(), any::<u8>(), any::<u16>(), bytes(20)).prop_map(
+            |(id_type, protocol, port, data)| Payload::Id(Id {
+                id_type,
+                protocol,
+                port,
+                data
+            })
+        ),
         bytes(32).prop_map(Payload::Hash),
         bytes(32).prop_map(Payload::Nonce),
-        (any::<u32>(), any::<u8>(), bytes(16), any::<u16>(), bytes(16)).prop_map(|(doi, protocol, spi, ty, data)| {
-            Payload::Notification(Notification { doi, protocol, spi, ty: NotifyType(ty), data })
-        }),
+        (
+            any::<u32>(),
+            any::<u8>(),
+            bytes(16),
+            any::<u16>(),
+            bytes(16)
+        )
+            .prop_map(|(doi, protocol, spi, ty, data)| {
+                Payload::Notification(Notification {
+                    doi,
+                    protocol,
+                    spi,
+                    ty: NotifyType(ty),
+                    data,
+                })
+            }),
         delete().prop_map(Payload::Delete),
         bytes(20).prop_map(Payload::VendorId),
         bytes(20).prop_map(Payload::NatD),
@@ -69,23 +125,35 @@ fn payloads() -> impl Strategy<Value = Vec<Payload>> {
 }
 
 fn header() -> impl Strategy<Value = Header> {
-    (any::<u64>(), any::<u64>(), any::<u8>(), 0u8..16, any::<u8>(), any::<u8>(), any::<u32>()).prop_map(
-        |(cky_i, cky_r, next, minor, exchange, flags, message_id)| Header {
-            cky_i,
-            cky_r,
-            next_payload: PayloadType(next),
-            major: 1,
-            minor,
-            exchange: ExchangeType(exchange),
-            flags: Flags(flags),
-            message_id,
-            length: 0,
-        },
+    (
+        any::<u64>(),
+        any::<u64>(),
+        any::<u8>(),
+        0u8..16,
+        any::<u8>(),
+        any::<u8>(),
+        any::<u32>(),
     )
+        .prop_map(
+            |(cky_i, cky_r, next, minor, exchange, flags, message_id)| Header {
+                cky_i,
+                cky_r,
+                next_payload: PayloadType(next),
+                major: 1,
+                minor,
+                exchange: ExchangeType(exchange),
+                flags: Flags(flags),
+                message_id,
+                length: 0,
+            },
+        )
 }
 
 fn body() -> impl Strategy<Value = Body> {
-    prop_oneof![payloads().prop_map(Body::Plain), bytes(80).prop_map(Body::Encrypted)]
+    prop_oneof![
+        payloads().prop_map(Body::Plain),
+        bytes(80).prop_map(Body::Encrypted)
+    ]
 }
 
 fn message() -> impl Strategy<Value = Message> {

@@ -10,7 +10,11 @@ use sim::{Clock, RunOptions, Scenario, SimDuration};
 use vpn_log::{Format, Schema};
 
 #[derive(Parser)]
-#[command(name = "ikesim", version, about = "Simulate AWS Site-to-Site VPN tunnels speaking real IKE over loopback")]
+#[command(
+    name = "ikesim",
+    version,
+    about = "Simulate AWS Site-to-Site VPN tunnels speaking real IKE over loopback"
+)]
 struct Cli {
     /// More diagnostics on stderr (-v, -vv); RUST_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
@@ -180,29 +184,82 @@ fn main() -> ExitCode {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
     // Colours only for a person at a terminal, never into a file or a pipe.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi)
+        .init();
 
     let result = match cli.command {
-        Command::Run { scenario, seed, duration, format, schema, realtime, pcap, keys, out } => {
-            let clock = if realtime { Clock::Realtime } else { Clock::Accelerated };
-            let options = RunOptions { seed, duration: duration.map(|d| d.0), clock, pcap, keys };
+        Command::Run {
+            scenario,
+            seed,
+            duration,
+            format,
+            schema,
+            realtime,
+            pcap,
+            keys,
+            out,
+        } => {
+            let clock = if realtime {
+                Clock::Realtime
+            } else {
+                Clock::Accelerated
+            };
+            let options = RunOptions {
+                seed,
+                duration: duration.map(|d| d.0),
+                clock,
+                pcap,
+                keys,
+            };
             run(&scenario, &options, format, schema, out.as_deref())
         }
-        Command::Serve { config, listen, psk, print_config, out, format, schema } => {
+        Command::Serve {
+            config,
+            listen,
+            psk,
+            print_config,
+            out,
+            format,
+            schema,
+        } => {
             if print_config {
                 emit(sim::serve::config::TEMPLATE.trim_end())
             } else {
-                let options = sim::serve::ServeOptions { format, schema, out };
+                let options = sim::serve::ServeOptions {
+                    format,
+                    schema,
+                    out,
+                };
                 serve(config, listen, psk.as_deref(), &options)
             }
         }
-        Command::Connect { config, peer, local, psk, duration, stay } => {
-            let options = sim::connect::ConnectOptions { peer, local, psk, duration: duration.map(|d| d.0), stay };
+        Command::Connect {
+            config,
+            peer,
+            local,
+            psk,
+            duration,
+            stay,
+        } => {
+            let options = sim::connect::ConnectOptions {
+                peer,
+                local,
+                psk,
+                duration: duration.map(|d| d.0),
+                stay,
+            };
             connect(&config, &options)
         }
         Command::List { json } => list(json),
         Command::NewScenario { name } => new_scenario(&name),
-        Command::Bench { scenario, duration, runs } => bench(&scenario, duration, runs),
+        Command::Bench {
+            scenario,
+            duration,
+            runs,
+        } => bench(&scenario, duration, runs),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -230,10 +287,15 @@ fn run(
         tracing::info!(host, ?stats, "counters");
     }
     if let Some(dir) = out_dir {
-        let fail = |e: std::io::Error| Failure::Runtime(format!("writing to {}: {e}", dir.display()));
+        let fail =
+            |e: std::io::Error| Failure::Runtime(format!("writing to {}: {e}", dir.display()));
         std::fs::create_dir_all(dir).map_err(fail)?;
         for tunnel in &output.tunnels {
-            let text: String = tunnel.records.iter().map(|r| r.render(format, schema) + "\n").collect();
+            let text: String = tunnel
+                .records
+                .iter()
+                .map(|r| r.render(format, schema) + "\n")
+                .collect();
             std::fs::write(dir.join(format!("{}.log", tunnel.stream)), text).map_err(fail)?;
         }
         return Ok(());
@@ -259,18 +321,24 @@ fn serve(
     options: &sim::serve::ServeOptions,
 ) -> Result<(), Failure> {
     let mut config = match config {
-        Some(path) => sim::serve::ServeConfig::from_file(&path).map_err(|e| Failure::BadInput(e.to_string()))?,
+        Some(path) => sim::serve::ServeConfig::from_file(&path)
+            .map_err(|e| Failure::BadInput(e.to_string()))?,
         None => sim::serve::ServeConfig::default(),
     };
-    config.apply_overrides(listen, psk).map_err(Failure::BadInput)?;
+    config
+        .apply_overrides(listen, psk)
+        .map_err(Failure::BadInput)?;
     sim::serve::serve(&config, options).map_err(|e| Failure::Runtime(e.to_string()))
 }
 
 fn connect(path: &std::path::Path, options: &sim::connect::ConnectOptions) -> Result<(), Failure> {
-    let config = sim::connect::ConnectConfig::from_file(path).map_err(|e| Failure::BadInput(e.to_string()))?;
+    let config = sim::connect::ConnectConfig::from_file(path)
+        .map_err(|e| Failure::BadInput(e.to_string()))?;
     if let Some(psk) = &options.psk {
         if psk.is_empty() {
-            return Err(Failure::BadInput("--psk: the pre-shared key is empty".into()));
+            return Err(Failure::BadInput(
+                "--psk: the pre-shared key is empty".into(),
+            ));
         }
     }
     match sim::connect::connect(&config, options) {
@@ -278,7 +346,9 @@ fn connect(path: &std::path::Path, options: &sim::connect::ConnectOptions) -> Re
             eprintln!("ikesim connect: tunnel up: phase 1 and phase 2 established");
             Ok(())
         }
-        Ok(sim::connect::Outcome::Failed(why)) => Err(Failure::Runtime(format!("tunnel failed: {why}"))),
+        Ok(sim::connect::Outcome::Failed(why)) => {
+            Err(Failure::Runtime(format!("tunnel failed: {why}")))
+        }
         Err(sim::connect::ConnectError::BadInput(msg)) => Err(Failure::BadInput(msg)),
         Err(e) => Err(Failure::Runtime(e.to_string())),
     }
@@ -289,9 +359,12 @@ fn bench(name: &str, duration: SimDuration, runs: u32) -> Result<(), Failure> {
     if cfg!(debug_assertions) {
         eprintln!("note: a debug build; run `cargo run --release -- bench` for meaningful numbers");
     }
-    emit(&format!("scenario {name}, {duration} simulated, {runs} runs"))?;
+    emit(&format!(
+        "scenario {name}, {duration} simulated, {runs} runs"
+    ))?;
     for i in 1..=runs.max(1) {
-        let r = sim::bench::bench(&scenario, duration.0).map_err(|e| Failure::Runtime(e.to_string()))?;
+        let r = sim::bench::bench(&scenario, duration.0)
+            .map_err(|e| Failure::Runtime(e.to_string()))?;
         emit(&format!(
             "run {i}: wall {:.3} s, {:.0} simulated s per wall s, {} records; \
              DH floor ({} x {}) {:.3} s, wall/floor {:.2}",
@@ -319,28 +392,56 @@ fn emit(line: &str) -> Result<(), Failure> {
 }
 
 fn new_scenario(name: &str) -> Result<(), Failure> {
-    let path = if name.ends_with(".toml") { PathBuf::from(name) } else { PathBuf::from(format!("{name}.toml")) };
-    let mut file = match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+    let path = if name.ends_with(".toml") {
+        PathBuf::from(name)
+    } else {
+        PathBuf::from(format!("{name}.toml"))
+    };
+    let mut file = match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+    {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            return Err(Failure::BadInput(format!("{} exists already: pick another name or remove it", path.display())))
+            return Err(Failure::BadInput(format!(
+                "{} exists already: pick another name or remove it",
+                path.display()
+            )))
         }
-        Err(e) => return Err(Failure::BadInput(format!("cannot create {}: {e}", path.display()))),
+        Err(e) => {
+            return Err(Failure::BadInput(format!(
+                "cannot create {}: {e}",
+                path.display()
+            )))
+        }
     };
     file.write_all(sim::scenario::TEMPLATE.as_bytes())
         .map_err(|e| Failure::Runtime(format!("{}: {e}", path.display())))?;
-    eprintln!("wrote {}: edit it, then `ikesim run {}`", path.display(), path.display());
+    eprintln!(
+        "wrote {}: edit it, then `ikesim run {}`",
+        path.display(),
+        path.display()
+    );
     Ok(())
 }
 
 fn list(json: bool) -> Result<(), Failure> {
-    let width = sim::builtin::all().iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+    let width = sim::builtin::all()
+        .iter()
+        .map(|(n, _)| n.len())
+        .max()
+        .unwrap_or(0);
     for (name, text) in sim::builtin::all() {
-        let scenario =
-            Scenario::parse(text, name, name).map_err(|e| Failure::Runtime(format!("built-in scenario {e}")))?;
+        let scenario = Scenario::parse(text, name, name)
+            .map_err(|e| Failure::Runtime(format!("built-in scenario {e}")))?;
         if json {
-            let messages: Vec<&str> =
-                scenario.produces.iter().filter_map(|id| vpn_log::by_id(id)).map(|e| e.template).collect();
+            let messages: Vec<&str> = scenario
+                .produces
+                .iter()
+                .filter_map(|id| vpn_log::by_id(id))
+                .map(|e| e.template)
+                .collect();
             let value = serde_json::json!({
                 "name": name,
                 "ike_version": scenario.tunnel.first().map_or(2, |t| t.cgw.ike_version),

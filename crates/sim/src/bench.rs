@@ -49,14 +49,19 @@ fn dh_exchange(group: DhGroup) -> Result<(), ike_crypto::CryptoError> {
 }
 
 pub fn bench(scenario: &Scenario, duration: Duration) -> Result<BenchReport, RunError> {
-    let options = RunOptions { duration: Some(duration), ..RunOptions::default() };
+    let options = RunOptions {
+        duration: Some(duration),
+        ..RunOptions::default()
+    };
     let started = Instant::now();
     let output = run(scenario, &options)?;
     let wall = started.elapsed();
     let rekeys = output
         .records
         .iter()
-        .filter(|(_, r)| r.details.contains("CHILD_SA rekeyed") || r.details.contains("IKE_SA rekeyed"))
+        .filter(|(_, r)| {
+            r.details.contains("CHILD_SA rekeyed") || r.details.contains("IKE_SA rekeyed")
+        })
         .count();
     let dh_exchanges = 1 + rekeys;
     let dh_group = scenario

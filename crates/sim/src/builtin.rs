@@ -5,7 +5,10 @@ include!(concat!(env!("OUT_DIR"), "/builtin_scenarios.rs"));
 
 /// The scenario text of a built-in scenario.
 pub fn get(name: &str) -> Option<&'static str> {
-    BUILTIN.iter().find(|(n, _)| *n == name).map(|(_, text)| *text)
+    BUILTIN
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, text)| *text)
 }
 
 /// Every built-in scenario, by name, sorted.

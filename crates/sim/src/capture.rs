@@ -20,7 +20,10 @@ pub struct PcapSink {
 impl PcapSink {
     pub fn create(path: &Path) -> std::io::Result<PcapSink> {
         let file = BufWriter::new(File::create(path)?);
-        let header = PcapHeader { datalink: DataLink::RAW, ..PcapHeader::default() };
+        let header = PcapHeader {
+            datalink: DataLink::RAW,
+            ..PcapHeader::default()
+        };
         let writer = PcapWriter::with_header(file, header).map_err(std::io::Error::other)?;
         Ok(PcapSink { writer })
     }
@@ -35,17 +38,23 @@ impl PcapSink {
     ) -> std::io::Result<()> {
         let builder = match (src, dst) {
             (SocketAddr::V4(s), SocketAddr::V4(d)) => {
-                etherparse::PacketBuilder::ipv4(s.ip().octets(), d.ip().octets(), 64).udp(s.port(), d.port())
+                etherparse::PacketBuilder::ipv4(s.ip().octets(), d.ip().octets(), 64)
+                    .udp(s.port(), d.port())
             }
             (SocketAddr::V6(s), SocketAddr::V6(d)) => {
-                etherparse::PacketBuilder::ipv6(s.ip().octets(), d.ip().octets(), 64).udp(s.port(), d.port())
+                etherparse::PacketBuilder::ipv6(s.ip().octets(), d.ip().octets(), 64)
+                    .udp(s.port(), d.port())
             }
             _ => return Ok(()),
         };
         let mut packet = Vec::with_capacity(builder.size(payload.len()));
-        builder.write(&mut packet, payload).map_err(std::io::Error::other)?;
+        builder
+            .write(&mut packet, payload)
+            .map_err(std::io::Error::other)?;
         let len = u32::try_from(packet.len()).unwrap_or(u32::MAX);
-        self.writer.write_packet(&PcapPacket::new(since_epoch, len, &packet)).map_err(std::io::Error::other)?;
+        self.writer
+            .write_packet(&PcapPacket::new(since_epoch, len, &packet))
+            .map_err(std::io::Error::other)?;
         Ok(())
     }
 

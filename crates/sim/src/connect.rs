@@ -25,7 +25,9 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use ike_core::{ChildFailure, Direction, Endpoint, Event, EventKind, IkeVersion, NatTPorts, SaState};
+use ike_core::{
+    ChildFailure, Direction, Endpoint, Event, EventKind, IkeVersion, NatTPorts, SaState,
+};
 use ike_wire::NotifyType;
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
@@ -78,10 +80,16 @@ pub fn parse_addr(s: &str) -> Result<(IpAddr, Option<u16>), String> {
     if let Ok(addr) = s.parse::<SocketAddr>() {
         return Ok((addr.ip(), Some(addr.port())));
     }
-    if let Ok(ip) = s.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
+    if let Ok(ip) = s
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+    {
         return Ok((ip, None));
     }
-    Err(format!("`{s}` is not an address such as 127.0.0.1:500 or 127.0.0.1"))
+    Err(format!(
+        "`{s}` is not an address such as 127.0.0.1:500 or 127.0.0.1"
+    ))
 }
 
 /// Our address from the file or `--local`: an IP and maybe a port (absent: the OS picks).
@@ -94,7 +102,9 @@ pub struct Local {
 impl<'de> Deserialize<'de> for Local {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        parse_addr(&s).map(|(ip, port)| Local { ip, port }).map_err(serde::de::Error::custom)
+        parse_addr(&s)
+            .map(|(ip, port)| Local { ip, port })
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -125,10 +135,11 @@ impl<'de> Visitor<'de> for FileVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ConnectConfig, A::Error> {
         let mut local = None;
-        let cgw = CgwConnection::deserialize(serde::de::value::MapAccessDeserializer::new(TakeLocal {
-            inner: map,
-            local: &mut local,
-        }))?;
+        let cgw =
+            CgwConnection::deserialize(serde::de::value::MapAccessDeserializer::new(TakeLocal {
+                inner: map,
+                local: &mut local,
+            }))?;
         Ok(ConnectConfig { local, cgw })
     }
 }
@@ -156,14 +167,19 @@ impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for KeySeed<S> {
         if key == "local" {
             return Ok(Key::Local(self.0));
         }
-        self.0.deserialize(serde::de::value::StringDeserializer::<D::Error>::new(key)).map(Key::Other)
+        self.0
+            .deserialize(serde::de::value::StringDeserializer::<D::Error>::new(key))
+            .map(Key::Other)
     }
 }
 
 impl<'de, A: MapAccess<'de>> MapAccess<'de> for TakeLocal<'_, A> {
     type Error = A::Error;
 
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, A::Error> {
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
         let mut seed = seed;
         loop {
             match self.inner.next_key_seed(KeySeed(seed))? {
@@ -189,17 +205,25 @@ fn line_of(text: &str, offset: usize) -> usize {
 impl ConnectConfig {
     /// Reads and checks a configuration; `file` names it in errors.
     pub fn parse(text: &str, file: &str) -> Result<ConnectConfig, ConfigError> {
-        let config: ConnectConfig =
-            toml::from_str(text).map_err(|e| ConfigError::Syntax { file: file.into(), message: e.to_string() })?;
-        let invalid = |span: Option<std::ops::Range<usize>>, key: &str, message: String| ConfigError::Invalid {
+        let config: ConnectConfig = toml::from_str(text).map_err(|e| ConfigError::Syntax {
             file: file.into(),
-            line: span.map_or(String::new(), |s| format!(":{}", line_of(text, s.start))),
-            key: key.into(),
-            message,
+            message: e.to_string(),
+        })?;
+        let invalid = |span: Option<std::ops::Range<usize>>, key: &str, message: String| {
+            ConfigError::Invalid {
+                file: file.into(),
+                line: span.map_or(String::new(), |s| format!(":{}", line_of(text, s.start))),
+                key: key.into(),
+                message,
+            }
         };
         let key_line = |key: &str| {
             text.lines()
-                .position(|l| l.trim_start().strip_prefix(key).is_some_and(|r| r.trim_start().starts_with('=')))
+                .position(|l| {
+                    l.trim_start()
+                        .strip_prefix(key)
+                        .is_some_and(|r| r.trim_start().starts_with('='))
+                })
                 .map(|i| {
                     let offset: usize = text.lines().take(i).map(|l| l.len() + 1).sum();
                     offset..offset + 1
@@ -221,7 +245,11 @@ impl ConnectConfig {
         let cgw = &config.cgw;
         if let Err((key, message)) = cgw.check() {
             let span = if key.is_empty() { None } else { key_line(key) };
-            return Err(invalid(span, if key.is_empty() { "ike_proposals" } else { key }, message));
+            return Err(invalid(
+                span,
+                if key.is_empty() { "ike_proposals" } else { key },
+                message,
+            ));
         }
         if cgw.startup_action == CgwStartup::Add {
             return Err(invalid(
@@ -251,7 +279,10 @@ impl ConnectConfig {
 
     pub fn from_file(path: &Path) -> Result<ConnectConfig, ConfigError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io { file: file.clone(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+            file: file.clone(),
+            source,
+        })?;
         ConnectConfig::parse(&text, &file)
     }
 }
@@ -291,7 +322,10 @@ pub enum ConnectError {
 }
 
 /// The addresses of a run: ours (port 0: the OS picks) and the responder's.
-pub fn addresses(config: &ConnectConfig, options: &ConnectOptions) -> Result<(SocketAddr, SocketAddr), String> {
+pub fn addresses(
+    config: &ConnectConfig,
+    options: &ConnectOptions,
+) -> Result<(SocketAddr, SocketAddr), String> {
     let (local_ip, local_port) = match (options.local, &config.local) {
         (Some((ip, port)), _) => (ip, port),
         (None, Some(l)) => (l.get_ref().ip, l.get_ref().port),
@@ -307,7 +341,9 @@ pub fn addresses(config: &ConnectConfig, options: &ConnectOptions) -> Result<(So
         return Err(format!("--peer {peer_ip}: name the responder's address"));
     }
     if local_ip.is_ipv4() != peer_ip.is_ipv4() {
-        return Err(format!("our address {local_ip} and the peer's {peer_ip} are not of the same IP version"));
+        return Err(format!(
+            "our address {local_ip} and the peer's {peer_ip} are not of the same IP version"
+        ));
     }
     if local_ip.is_loopback() && !peer_ip.is_loopback() {
         return Err(format!(
@@ -316,16 +352,25 @@ pub fn addresses(config: &ConnectConfig, options: &ConnectOptions) -> Result<(So
         ));
     }
     let local_port = local_port.unwrap_or(0);
-    let peer_port = peer_port.unwrap_or(if local_port == NAT_T_PORT { NAT_T_PORT } else { IKE_PORT });
+    let peer_port = peer_port.unwrap_or(if local_port == NAT_T_PORT {
+        NAT_T_PORT
+    } else {
+        IKE_PORT
+    });
     if peer_port == 0 {
         return Err(format!("--peer {peer_ip}:0: name the responder's port"));
     }
-    Ok((SocketAddr::new(local_ip, local_port), SocketAddr::new(peer_ip, peer_port)))
+    Ok((
+        SocketAddr::new(local_ip, local_port),
+        SocketAddr::new(peer_ip, peer_port),
+    ))
 }
 
 /// Runs the CGW: binds, initiates and drives the tunnel on the wall clock.
 pub fn connect(config: &ConnectConfig, options: &ConnectOptions) -> Result<Outcome, ConnectError> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(connect_async(config, options))
 }
 
@@ -350,21 +395,28 @@ fn exchange_name(version: IkeVersion, exchange: ike_wire::ExchangeType) -> Strin
 /// Why a CHILD SA did not come up, in words.
 fn child_failure(f: ChildFailure) -> String {
     match f {
-        ChildFailure::NoProposalChosen { direction: Direction::Received, .. } => {
-            "the responder accepted none of our ESP proposals (NO_PROPOSAL_CHOSEN)".into()
+        ChildFailure::NoProposalChosen {
+            direction: Direction::Received,
+            ..
+        } => "the responder accepted none of our ESP proposals (NO_PROPOSAL_CHOSEN)".into(),
+        ChildFailure::NoProposalChosen {
+            direction: Direction::Sent,
+            ..
+        } => "we accepted none of the peer's ESP proposals (NO_PROPOSAL_CHOSEN)".into(),
+        ChildFailure::TsUnacceptable {
+            direction: Direction::Received,
+        } => {
+            "the responder refused our traffic selectors (TS_UNACCEPTABLE / INVALID_ID_INFORMATION)"
+                .into()
         }
-        ChildFailure::NoProposalChosen { direction: Direction::Sent, .. } => {
-            "we accepted none of the peer's ESP proposals (NO_PROPOSAL_CHOSEN)".into()
-        }
-        ChildFailure::TsUnacceptable { direction: Direction::Received } => {
-            "the responder refused our traffic selectors (TS_UNACCEPTABLE / INVALID_ID_INFORMATION)".into()
-        }
-        ChildFailure::TsUnacceptable { direction: Direction::Sent } => {
-            "we refused the peer's traffic selectors (TS_UNACCEPTABLE / INVALID_ID_INFORMATION)".into()
-        }
+        ChildFailure::TsUnacceptable {
+            direction: Direction::Sent,
+        } => "we refused the peer's traffic selectors (TS_UNACCEPTABLE / INVALID_ID_INFORMATION)"
+            .into(),
         ChildFailure::Notified(n) => format!("the responder answered {n}"),
         ChildFailure::InvalidResponse => {
-            "the responder's answer does not fit what we offered (proposal or traffic selectors)".into()
+            "the responder's answer does not fit what we offered (proposal or traffic selectors)"
+                .into()
         }
     }
 }
@@ -382,11 +434,39 @@ fn describe(e: &Event) -> Option<Described> {
         IkeVersion::V1 => "IKEv1",
         IkeVersion::V2 => "IKEv2",
     };
-    let nat = if e.nat_t_detected { ", NAT detected" } else { "" };
-    let ok = |line: String| Some(Described { line, level: Level::INFO, failure: None });
-    let debug = |line: String| Some(Described { line, level: Level::DEBUG, failure: None });
-    let fail = |why: String| Some(Described { line: why.clone(), level: Level::WARN, failure: Some(why) });
-    let warn = |line: String| Some(Described { line, level: Level::WARN, failure: None });
+    let nat = if e.nat_t_detected {
+        ", NAT detected"
+    } else {
+        ""
+    };
+    let ok = |line: String| {
+        Some(Described {
+            line,
+            level: Level::INFO,
+            failure: None,
+        })
+    };
+    let debug = |line: String| {
+        Some(Described {
+            line,
+            level: Level::DEBUG,
+            failure: None,
+        })
+    };
+    let fail = |why: String| {
+        Some(Described {
+            line: why.clone(),
+            level: Level::WARN,
+            failure: Some(why),
+        })
+    };
+    let warn = |line: String| {
+        Some(Described {
+            line,
+            level: Level::WARN,
+            failure: None,
+        })
+    };
     match &e.kind {
         EventKind::IkeSaNegotiating { spi_i, .. } => {
             ok(format!("IKE SA negotiating with {} ({v}, SPI {}_i)", e.peer, spi64(*spi_i)))
@@ -508,7 +588,9 @@ impl Progress {
                 } else {
                     self.down = Some(why);
                 }
-            } else if d.level == tracing::Level::WARN || matches!(e.kind, EventKind::ChildSaDeleteReceived { .. }) {
+            } else if d.level == tracing::Level::WARN
+                || matches!(e.kind, EventKind::ChildSaDeleteReceived { .. })
+            {
                 self.down = Some(d.line);
             }
         }
@@ -536,7 +618,9 @@ fn v1_plain_error(data: &[u8]) -> Option<ike_wire::v1::NotifyType> {
     if msg.header.exchange != ExchangeType::INFORMATIONAL {
         return None;
     }
-    let Body::Plain(payloads) = &msg.body else { return None };
+    let Body::Plain(payloads) = &msg.body else {
+        return None;
+    };
     payloads.iter().find_map(|p| match p {
         Payload::Notification(n) if n.ty.is_error() => Some(n.ty),
         _ => None,
@@ -560,17 +644,24 @@ fn v1_error_reason(ty: ike_wire::v1::NotifyType, sent_mm5: bool) -> String {
 
 /// The CGW's sockets: its IKE port, and a NAT-T port next to it (4500 when the IKE port is
 /// 500, else one the OS picks) unless the IKE port is 4500 itself.
-async fn bind_ports(local: SocketAddr) -> Result<Vec<(PortRole, SocketAddr, UdpSocket)>, ConnectError> {
+async fn bind_ports(
+    local: SocketAddr,
+) -> Result<Vec<(PortRole, SocketAddr, UdpSocket)>, ConnectError> {
     let bind = |addr: SocketAddr| async move {
-        let socket =
-            UdpSocket::bind(addr).await.map_err(|e| ConnectError::BadInput(format!("cannot bind {addr}: {e}")))?;
+        let socket = UdpSocket::bind(addr)
+            .await
+            .map_err(|e| ConnectError::BadInput(format!("cannot bind {addr}: {e}")))?;
         let addr = socket.local_addr()?;
         Ok::<_, ConnectError>((addr, socket))
     };
     let (ike, socket) = bind(local).await?;
     let mut ports = vec![(PortRole::Single, ike, socket)];
     if ike.port() != NAT_T_PORT {
-        let port = if ike.port() == IKE_PORT { NAT_T_PORT } else { 0 };
+        let port = if ike.port() == IKE_PORT {
+            NAT_T_PORT
+        } else {
+            0
+        };
         let (nat_t, socket) = bind(SocketAddr::new(ike.ip(), port)).await?;
         ports.push((PortRole::NatT, nat_t, socket));
     }
@@ -604,7 +695,10 @@ fn is_v1_mm_encrypted(d: &[u8]) -> bool {
     d.len() >= 28 && d[17] == 0x10 && d[18] == 2 && d[19] & 1 == 1
 }
 
-async fn connect_async(config: &ConnectConfig, options: &ConnectOptions) -> Result<Outcome, ConnectError> {
+async fn connect_async(
+    config: &ConnectConfig,
+    options: &ConnectOptions,
+) -> Result<Outcome, ConnectError> {
     let (local, peer) = addresses(config, options).map_err(ConnectError::BadInput)?;
     let psk = match (&options.psk, &config.cgw.pre_shared_key) {
         (Some(p), _) | (None, Some(p)) => p.clone(),
@@ -622,14 +716,24 @@ async fn connect_async(config: &ConnectConfig, options: &ConnectOptions) -> Resu
     let endpoint_config = config.cgw.endpoint_config(&psk);
     let mut endpoint = Endpoint::new(endpoint_config, local, rand::random());
     if let Some((_, nat_t, _)) = ports.get(1) {
-        endpoint.set_nat_t_ports(NatTPorts { local: Some(nat_t.port()), peer: None });
+        endpoint.set_nat_t_ports(NatTPorts {
+            local: Some(nat_t.port()),
+            peer: None,
+        });
     }
     let marker = PortRole::Single.uses_marker(local, peer);
     eprintln!(
         "ikesim connect: CGW {local} -> responder {peer}, IKEv{}{}{}",
         config.cgw.ike_version,
-        if marker { " (non-ESP marker: neither port is 500)" } else { "" },
-        ports.get(1).map_or(String::new(), |(_, a, _)| format!("; NAT-T port {}", a.port()))
+        if marker {
+            " (non-ESP marker: neither port is 500)"
+        } else {
+            ""
+        },
+        ports.get(1).map_or(String::new(), |(_, a, _)| format!(
+            "; NAT-T port {}",
+            a.port()
+        ))
     );
 
     let t0 = Instant::now();
@@ -638,7 +742,10 @@ async fn connect_async(config: &ConnectConfig, options: &ConnectOptions) -> Resu
     let crash_at = cgw.crash_at.map(|d| t0 + d.0);
     // A CGW that is told to do something later stays until then.
     let stay = options.stay || terminate_at.is_some() || crash_at.is_some();
-    let limit = options.duration.or((!stay).then_some(DEFAULT_WAIT)).map(|d| t0 + d);
+    let limit = options
+        .duration
+        .or((!stay).then_some(DEFAULT_WAIT))
+        .map(|d| t0 + d);
 
     endpoint.initiate(t0, peer);
     if endpoint.poll_timeout().is_none() {
@@ -673,7 +780,9 @@ async fn connect_async(config: &ConnectConfig, options: &ConnectOptions) -> Resu
             if endpoint.config().ike_version == IkeVersion::V1 && is_v1_mm_encrypted(&t.payload) {
                 progress.sent_mm5 = true;
             }
-            let Some((role, _, socket)) = ports.iter().find(|(_, a, _)| *a == t.src) else { continue };
+            let Some((role, _, socket)) = ports.iter().find(|(_, a, _)| *a == t.src) else {
+                continue;
+            };
             let datagram = role.frame(t.src, t.dst, t.payload);
             tracing::debug!(src = %t.src, dst = %t.dst, len = datagram.len(), "send");
             if let Err(e) = socket.send_to(&datagram, t.dst).await {
@@ -726,7 +835,16 @@ async fn connect_async(config: &ConnectConfig, options: &ConnectOptions) -> Resu
             }
         }
 
-        let next = [endpoint.poll_timeout(), limit, terminate_at, crash_at, closing].into_iter().flatten().min();
+        let next = [
+            endpoint.poll_timeout(),
+            limit,
+            terminate_at,
+            crash_at,
+            closing,
+        ]
+        .into_iter()
+        .flatten()
+        .min();
         let timer = async {
             match next {
                 Some(at) => tokio::time::sleep_until(at.into()).await,
@@ -866,12 +984,27 @@ mod tests {
     #[test]
     fn the_template_parses_and_local_is_taken_out_of_the_cgw_keys() {
         let c = parse(TEMPLATE).unwrap();
-        assert_eq!(c.local.as_ref().map(|l| *l.get_ref()), Some(Local { ip: DEFAULT_LOCAL, port: None }));
-        assert_eq!(c.cgw.pre_shared_key.as_deref(), Some("ikesim.example_psk_1"));
+        assert_eq!(
+            c.local.as_ref().map(|l| *l.get_ref()),
+            Some(Local {
+                ip: DEFAULT_LOCAL,
+                port: None
+            })
+        );
+        assert_eq!(
+            c.cgw.pre_shared_key.as_deref(),
+            Some("ikesim.example_psk_1")
+        );
         assert_eq!(c.cgw.ike_proposals[0].0, "aes256-sha256-modp2048");
         // `local` may come anywhere, with a port; everything else is [tunnel.cgw]'s.
         let c = parse("ike_version = 1\nlocal = \"127.0.2.1:4500\"\nrekey = false\n").unwrap();
-        assert_eq!(c.local.map(|l| *l.get_ref()), Some(Local { ip: "127.0.2.1".parse().unwrap(), port: Some(4500) }));
+        assert_eq!(
+            c.local.map(|l| *l.get_ref()),
+            Some(Local {
+                ip: "127.0.2.1".parse().unwrap(),
+                port: Some(4500)
+            })
+        );
         assert_eq!((c.cgw.ike_version, c.cgw.rekey), (1, false));
         let c = parse("").unwrap();
         assert!(c.local.is_none() && c.cgw.pre_shared_key.is_none());
@@ -880,18 +1013,30 @@ mod tests {
     #[test]
     fn errors_name_file_line_and_key() {
         let e = parse("ike_version = 2\nfoo = 1\n").unwrap_err();
-        assert!(e.contains("c.toml") && e.contains("line 2") && e.contains("unknown field `foo`"), "{e}");
+        assert!(
+            e.contains("c.toml") && e.contains("line 2") && e.contains("unknown field `foo`"),
+            "{e}"
+        );
         let e = parse("\nike_proposals = [\"aes128-sha9-modp2048\"]\n").unwrap_err();
         assert!(e.contains("line 2") && e.contains("sha9"), "{e}");
         let e = parse("local = \"nowhere\"\n").unwrap_err();
         assert!(e.contains("line 1") && e.contains("nowhere"), "{e}");
         let e = parse("ike_version = 2\nlocal = \"192.0.2.1\"\n").unwrap_err();
-        assert!(e.starts_with("c.toml:2: `local`") && e.contains("--local"), "{e}");
+        assert!(
+            e.starts_with("c.toml:2: `local`") && e.contains("--local"),
+            "{e}"
+        );
         let e = parse("ike_version = 3\n").unwrap_err();
         assert!(e.starts_with("c.toml:1: `ike_version`"), "{e}");
         let e = parse("startup_action = \"add\"\n").unwrap_err();
-        assert!(e.contains("`startup_action`") && e.contains("initiates"), "{e}");
-        assert!(parse("ike_version = 1\nabandon_after_ike_sa_init = true\n").is_ok(), "IKEv1: after main mode 4");
+        assert!(
+            e.contains("`startup_action`") && e.contains("initiates"),
+            "{e}"
+        );
+        assert!(
+            parse("ike_version = 1\nabandon_after_ike_sa_init = true\n").is_ok(),
+            "IKEv1: after main mode 4"
+        );
         let e = parse("reboot_at = \"1m\"\n").unwrap_err();
         assert!(e.contains("`reboot_at`"), "{e}");
     }
@@ -907,7 +1052,13 @@ mod tests {
             stay: false,
         };
         let (l, p) = addresses(&config, &opts("127.0.0.1", None)).unwrap();
-        assert_eq!((l, p), ("127.0.0.1:0".parse().unwrap(), "127.0.0.1:500".parse().unwrap()));
+        assert_eq!(
+            (l, p),
+            (
+                "127.0.0.1:0".parse().unwrap(),
+                "127.0.0.1:500".parse().unwrap()
+            )
+        );
         let (_, p) = addresses(&config, &opts("127.0.1.1", Some("127.0.2.1:4500"))).unwrap();
         assert_eq!(p, "127.0.1.1:4500".parse().unwrap());
         let (_, p) = addresses(&config, &opts("127.0.1.1:14500", None)).unwrap();
@@ -915,14 +1066,20 @@ mod tests {
         let e = addresses(&config, &opts("192.0.2.1", None)).unwrap_err();
         assert!(e.contains("--local"), "{e}");
         assert!(addresses(&config, &opts("192.0.2.1", Some("192.0.2.10"))).is_ok());
-        assert!(addresses(&config, &opts("127.0.0.1", Some("0.0.0.0"))).unwrap_err().contains("wildcard"));
-        assert!(addresses(&config, &opts("::1", None)).unwrap_err().contains("IP version"));
+        assert!(addresses(&config, &opts("127.0.0.1", Some("0.0.0.0")))
+            .unwrap_err()
+            .contains("wildcard"));
+        assert!(addresses(&config, &opts("::1", None))
+            .unwrap_err()
+            .contains("IP version"));
         assert!(parse_addr("localhost").is_err());
     }
 
     #[test]
     fn v1_plain_error_notifications_are_read() {
-        use ike_wire::v1::{doi, protocol, Body, ExchangeType, Flags, Header, Message, Notification, Payload};
+        use ike_wire::v1::{
+            doi, protocol, Body, ExchangeType, Flags, Header, Message, Notification, Payload,
+        };
         let header = Header {
             cky_i: 1,
             cky_r: 2,
@@ -941,9 +1098,19 @@ mod tests {
             ty: ike_wire::v1::NotifyType::PAYLOAD_MALFORMED,
             data: Vec::new(),
         };
-        let d = Message { header, body: Body::Plain(vec![Payload::Notification(n)]) }.encode();
-        assert_eq!(v1_plain_error(&d), Some(ike_wire::v1::NotifyType::PAYLOAD_MALFORMED));
-        assert!(v1_error_reason(ike_wire::v1::NotifyType::PAYLOAD_MALFORMED, true).contains("pre-shared keys differ"));
+        let d = Message {
+            header,
+            body: Body::Plain(vec![Payload::Notification(n)]),
+        }
+        .encode();
+        assert_eq!(
+            v1_plain_error(&d),
+            Some(ike_wire::v1::NotifyType::PAYLOAD_MALFORMED)
+        );
+        assert!(
+            v1_error_reason(ike_wire::v1::NotifyType::PAYLOAD_MALFORMED, true)
+                .contains("pre-shared keys differ")
+        );
         assert_eq!(v1_plain_error(b"\x00\x01"), None);
         assert!(!is_v1_mm_encrypted(&d));
     }

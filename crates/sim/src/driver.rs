@@ -78,7 +78,9 @@ pub enum Action {
 impl Host {
     /// Comes back from a crash with a fresh endpoint (no SAs, a new seed).
     fn boot(&mut self, now: Instant) {
-        let Some(r) = self.reboot.as_mut() else { return };
+        let Some(r) = self.reboot.as_mut() else {
+            return;
+        };
         let ports = self.endpoint.nat_t_ports();
         self.endpoint = Endpoint::new(r.config.clone(), self.addrs[0], r.seed);
         self.endpoint.set_nat_t_ports(ports);
@@ -92,7 +94,10 @@ impl Host {
 
     /// Binds the IKE and NAT-T sockets on `ip` (a loopback address; the OS picks the
     /// ports) and builds the endpoint for the IKE port's address.
-    pub async fn bind(ip: std::net::IpAddr, make: impl FnOnce(SocketAddr) -> Endpoint) -> std::io::Result<Host> {
+    pub async fn bind(
+        ip: std::net::IpAddr,
+        make: impl FnOnce(SocketAddr) -> Endpoint,
+    ) -> std::io::Result<Host> {
         if !ip.is_loopback() {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidInput,
@@ -103,8 +108,17 @@ impl Host {
         let nat_t = UdpSocket::bind(SocketAddr::new(ip, 0)).await?;
         let addrs = [ike.local_addr()?, nat_t.local_addr()?];
         let mut endpoint = make(addrs[0]);
-        endpoint.set_nat_t_ports(NatTPorts { local: Some(addrs[1].port()), peer: None });
-        Ok(Host { endpoint, sockets: [Arc::new(ike), Arc::new(nat_t)], addrs, alive: true, reboot: None })
+        endpoint.set_nat_t_ports(NatTPorts {
+            local: Some(addrs[1].port()),
+            peer: None,
+        });
+        Ok(Host {
+            endpoint,
+            sockets: [Arc::new(ike), Arc::new(nat_t)],
+            addrs,
+            alive: true,
+            reboot: None,
+        })
     }
 
     /// The IKE port's address: where the peer calls.
@@ -125,7 +139,10 @@ impl Host {
     /// Tells the endpoint where its peer's NAT-T port is.
     pub fn set_peer_nat_t_port(&mut self, port: u16) {
         let ports = self.endpoint.nat_t_ports();
-        self.endpoint.set_nat_t_ports(NatTPorts { peer: Some(port), ..ports });
+        self.endpoint.set_nat_t_ports(NatTPorts {
+            peer: Some(port),
+            ..ports
+        });
     }
 
     /// Hands the endpoint a datagram that arrived on port `port` (index into `addrs`),
@@ -138,7 +155,9 @@ impl Host {
         let local = self.addrs[port];
         match ROLES[port].classify(local, from, data) {
             Received::Ike(message) => self.endpoint.handle(now, local, from, message),
-            other => tracing::debug!(%local, %from, ?other, "not an IKE message on the NAT-T port: dropped"),
+            other => {
+                tracing::debug!(%local, %from, ?other, "not an IKE message on the NAT-T port: dropped")
+            }
         }
     }
 }
@@ -154,7 +173,10 @@ pub struct Net {
 impl Net {
     /// Every host's datagrams delayed by `latency`, nothing else.
     pub fn latency(hosts: usize, latency: Duration, start: Instant) -> Net {
-        Net { egress: (0..hosts).map(|_| Egress::delay(latency, start)).collect(), nat: None }
+        Net {
+            egress: (0..hosts).map(|_| Egress::delay(latency, start)).collect(),
+            nat: None,
+        }
     }
 }
 
@@ -200,7 +222,10 @@ fn spawn_receiver(socket: Arc<UdpSocket>, inbox: Inbox, tx: Arrivals) -> JoinHan
 }
 
 /// Receives the datagram just sent to `socket` over loopback, or `None` after the grace.
-async fn receive(socket: &UdpSocket, buf: &mut [u8]) -> std::io::Result<Option<(usize, SocketAddr)>> {
+async fn receive(
+    socket: &UdpSocket,
+    buf: &mut [u8],
+) -> std::io::Result<Option<(usize, SocketAddr)>> {
     match tokio::time::timeout(LOOPBACK_GRACE, socket.recv_from(buf)).await {
         Ok(Ok(got)) => Ok(Some(got)),
         Ok(Err(e)) => Err(e),
@@ -230,20 +255,40 @@ pub async fn run(
         for (i, h) in hosts.iter().enumerate() {
             for (port, (socket, addr)) in h.sockets.iter().zip(h.addrs).enumerate() {
                 if !net.nat.as_ref().is_some_and(|n| n.is_behind(addr)) {
-                    tasks.push(spawn_receiver(socket.clone(), Inbox::Host(i, port), tx.clone()));
+                    tasks.push(spawn_receiver(
+                        socket.clone(),
+                        Inbox::Host(i, port),
+                        tx.clone(),
+                    ));
                 }
             }
         }
     }
-    let mut wire =
-        Wire { hosts, net, clock, observer, tx, path: Path::default(), in_flight: 0, buf: vec![0u8; MAX_DATAGRAM] };
+    let mut wire = Wire {
+        hosts,
+        net,
+        clock,
+        observer,
+        tx,
+        path: Path::default(),
+        in_flight: 0,
+        buf: vec![0u8; MAX_DATAGRAM],
+    };
     let mut now = t0;
 
     loop {
         wire.drain(now);
-        let next_timer = wire.hosts.iter().filter(|h| h.alive).filter_map(|h| h.endpoint.poll_timeout()).min();
+        let next_timer = wire
+            .hosts
+            .iter()
+            .filter(|h| h.alive)
+            .filter_map(|h| h.endpoint.poll_timeout())
+            .min();
         let next_action = schedule.front().map(|(t, _)| *t);
-        let next = [next_timer, wire.path.next_due(), next_action].into_iter().flatten().min();
+        let next = [next_timer, wire.path.next_due(), next_action]
+            .into_iter()
+            .flatten()
+            .min();
         let in_flight = wire.in_flight;
         let idle = next.is_none() && in_flight == 0;
         if idle || next.is_some_and(|t| t > end) && in_flight == 0 {
@@ -272,11 +317,15 @@ pub async fn run(
             }
         }
         while schedule.front().is_some_and(|(t, _)| *t <= now) {
-            let Some((_, action)) = schedule.pop_front() else { break };
+            let Some((_, action)) = schedule.pop_front() else {
+                break;
+            };
             tracing::debug!(?action, "scenario action");
             match action {
                 Action::Crash { host } => wire.hosts[host].alive = false,
-                Action::Traffic { host, flowing } => wire.hosts[host].endpoint.set_peer_traffic(now, flowing),
+                Action::Traffic { host, flowing } => {
+                    wire.hosts[host].endpoint.set_peer_traffic(now, flowing)
+                }
                 Action::Boot { host } => wire.hosts[host].boot(now),
                 Action::Terminate { host } => wire.hosts[host].endpoint.delete_ike_sas(now),
             }
@@ -322,7 +371,10 @@ struct Wire<'a> {
 impl Wire<'_> {
     /// The host and port (index into its `addrs`) at `addr`.
     fn host_at(&self, addr: SocketAddr) -> Option<(usize, usize)> {
-        self.hosts.iter().enumerate().find_map(|(i, h)| h.addrs.iter().position(|a| *a == addr).map(|p| (i, p)))
+        self.hosts
+            .iter()
+            .enumerate()
+            .find_map(|(i, h)| h.addrs.iter().position(|a| *a == addr).map(|p| (i, p)))
     }
 
     /// Collects every endpoint's events, and its datagrams through its egress.
@@ -348,13 +400,19 @@ impl Wire<'_> {
                 t.payload = ROLES[port].frame(t.src, t.dst, std::mem::take(&mut t.payload));
                 let fate = match self.net.egress.get_mut(i) {
                     Some(egress) => egress.send(now, ip_packet_len(t.dst, t.payload.len())),
-                    None => Fate::Delivered { at: now, copy: None },
+                    None => Fate::Delivered {
+                        at: now,
+                        copy: None,
+                    },
                 };
                 match fate {
                     Fate::Dropped(reason) => {
                         tracing::trace!(?reason, src = %t.src, dst = %t.dst, "path dropped a datagram")
                     }
-                    Fate::Delivered { at, copy: Some(copy) } => {
+                    Fate::Delivered {
+                        at,
+                        copy: Some(copy),
+                    } => {
                         self.path.hold(at, t.clone());
                         self.path.hold(copy, t);
                     }
@@ -367,7 +425,9 @@ impl Wire<'_> {
     /// Sends a datagram that is due, from its host's socket — or, for a host behind the
     /// NAT, into the NAT and out of the mapping's socket.
     async fn transmit(&mut self, now: Instant, t: Transmit) -> std::io::Result<()> {
-        let Some((src, port)) = self.host_at(t.src) else { return Ok(()) };
+        let Some((src, port)) = self.host_at(t.src) else {
+            return Ok(());
+        };
         if !self.hosts[src].alive {
             return Ok(());
         }
@@ -393,9 +453,16 @@ impl Wire<'_> {
         };
         let out = nat.outbound(now, from)?;
         if out.created && self.clock == Clock::Realtime {
-            nat.set_task(out.id, spawn_receiver(out.socket.clone(), Inbox::Mapping(out.id), self.tx.clone()));
+            nat.set_task(
+                out.id,
+                spawn_receiver(out.socket.clone(), Inbox::Mapping(out.id), self.tx.clone()),
+            );
         }
-        let t = Transmit { src: out.outside, dst: t.dst, payload: self.buf[..n].to_vec() };
+        let t = Transmit {
+            src: out.outside,
+            dst: t.dst,
+            payload: self.buf[..n].to_vec(),
+        };
         self.put_on_wire(now, &out.socket, t).await
     }
 
@@ -414,7 +481,12 @@ impl Wire<'_> {
 
     /// Sends `t` from `socket` to its destination; in accelerated mode (or to a socket no
     /// task listens on) receives it there at once and hands it on.
-    async fn put_on_wire(&mut self, now: Instant, socket: &UdpSocket, t: Transmit) -> std::io::Result<()> {
+    async fn put_on_wire(
+        &mut self,
+        now: Instant,
+        socket: &UdpSocket,
+        t: Transmit,
+    ) -> std::io::Result<()> {
         let receiver = self.receiver(t.dst);
         match receiver {
             Receiver::Nobody => {
@@ -466,11 +538,23 @@ impl Wire<'_> {
 
     /// A datagram from `from` arrived at NAT mapping `id`: relayed to the host behind it,
     /// which sees `from` as the source (a NAT rewrites only the destination on the way in).
-    async fn through_nat(&mut self, now: Instant, id: u64, from: SocketAddr, data: Vec<u8>) -> std::io::Result<()> {
-        let Some(nat) = self.net.nat.as_mut() else { return Ok(()) };
-        let Some(inside) = nat.inbound(now, id) else { return Ok(()) };
+    async fn through_nat(
+        &mut self,
+        now: Instant,
+        id: u64,
+        from: SocketAddr,
+        data: Vec<u8>,
+    ) -> std::io::Result<()> {
+        let Some(nat) = self.net.nat.as_mut() else {
+            return Ok(());
+        };
+        let Some(inside) = nat.inbound(now, id) else {
+            return Ok(());
+        };
         let relay = nat.inside_socket().clone();
-        let Some((d, port)) = self.host_at(inside) else { return Ok(()) };
+        let Some((d, port)) = self.host_at(inside) else {
+            return Ok(());
+        };
         relay.send_to(&data, inside).await?;
         let socket = self.hosts[d].sockets[port].clone();
         let Some((n, _)) = receive(&socket, &mut self.buf).await? else {
@@ -482,7 +566,13 @@ impl Wire<'_> {
     }
 
     /// Real time: a receive task reported a datagram.
-    async fn arrived(&mut self, now: Instant, inbox: Inbox, from: SocketAddr, data: Vec<u8>) -> std::io::Result<()> {
+    async fn arrived(
+        &mut self,
+        now: Instant,
+        inbox: Inbox,
+        from: SocketAddr,
+        data: Vec<u8>,
+    ) -> std::io::Result<()> {
         match inbox {
             Inbox::Host(i, port) => {
                 self.hosts[i].deliver(now, port, from, &data);

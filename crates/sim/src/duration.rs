@@ -23,13 +23,17 @@ impl FromStr for SimDuration {
         let mut total = Duration::ZERO;
         let mut rest = s;
         while !rest.is_empty() {
-            let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+            let digits = rest
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(rest.len());
             if digits == 0 {
                 return Err(bad());
             }
             let n: u64 = rest[..digits].parse().map_err(|_| bad())?;
             rest = &rest[digits..];
-            let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+            let unit_len = rest
+                .find(|c: char| c.is_ascii_digit())
+                .unwrap_or(rest.len());
             let unit = &rest[..unit_len];
             rest = &rest[unit_len..];
             let secs = |k: u64| n.checked_mul(k).map(Duration::from_secs).ok_or_else(bad);
@@ -79,11 +83,19 @@ mod tests {
 
     #[test]
     fn parses_and_prints() {
-        for (text, secs) in [("30d", 30 * 86_400), ("1h30m", 5400), ("90s", 90), ("5m", 300)] {
+        for (text, secs) in [
+            ("30d", 30 * 86_400),
+            ("1h30m", 5400),
+            ("90s", 90),
+            ("5m", 300),
+        ] {
             let d: SimDuration = text.parse().unwrap();
             assert_eq!(d.0, Duration::from_secs(secs));
         }
-        assert_eq!("250ms".parse::<SimDuration>().unwrap().0, Duration::from_millis(250));
+        assert_eq!(
+            "250ms".parse::<SimDuration>().unwrap().0,
+            Duration::from_millis(250)
+        );
         assert_eq!(SimDuration(Duration::from_secs(5400)).to_string(), "1h30m");
         for bad in ["", "5", "m5", "5x", "1.5h", "-1s"] {
             assert!(bad.parse::<SimDuration>().is_err(), "{bad}");

@@ -95,8 +95,14 @@ mod tests {
         let (aws, cgw) = (addr("127.0.1.1:4500"), addr("127.0.0.1:14501"));
         for role in [PortRole::NatT, PortRole::Single] {
             assert_eq!(role.frame(aws, cgw, b"ike".to_vec()), b"\0\0\0\0ike");
-            assert_eq!(role.classify(aws, cgw, b"\0\0\0\0ike"), Received::Ike(b"ike"));
-            assert_eq!(role.classify(aws, cgw, b"\x12\x34\x56\x78esp"), Received::Esp);
+            assert_eq!(
+                role.classify(aws, cgw, b"\0\0\0\0ike"),
+                Received::Ike(b"ike")
+            );
+            assert_eq!(
+                role.classify(aws, cgw, b"\x12\x34\x56\x78esp"),
+                Received::Esp
+            );
             assert_eq!(role.classify(aws, cgw, b"\xff"), Received::Keepalive);
             let mut ike = vec![0u8; 28];
             ike[0] = 0x12; // the initiator's SPI
@@ -107,7 +113,10 @@ mod tests {
         let cgw500 = addr("127.0.0.1:500");
         for role in [PortRole::Ike, PortRole::Single] {
             assert_eq!(role.frame(aws, cgw500, b"ike".to_vec()), b"ike");
-            assert_eq!(role.classify(aws, cgw500, b"\0\0\0\0ike"), Received::Ike(b"\0\0\0\0ike"));
+            assert_eq!(
+                role.classify(aws, cgw500, b"\0\0\0\0ike"),
+                Received::Ike(b"\0\0\0\0ike")
+            );
         }
         // A simulated host's ports are wherever the OS put them: the role decides.
         let (a, b) = (addr("127.0.1.1:40000"), addr("127.0.2.1:40001"));

@@ -33,7 +33,13 @@ pub struct RunOptions {
 
 impl Default for RunOptions {
     fn default() -> Self {
-        RunOptions { seed: None, duration: None, clock: Clock::Accelerated, pcap: None, keys: None }
+        RunOptions {
+            seed: None,
+            duration: None,
+            clock: Clock::Accelerated,
+            pcap: None,
+            keys: None,
+        }
     }
 }
 
@@ -84,7 +90,11 @@ fn cgw_config(tunnel: &Tunnel, aws_psk: &str) -> EndpointConfig {
 fn network(network: &Network, hosts: &[Host], seed: u64, t0: Instant) -> std::io::Result<Net> {
     let egress = (0..hosts.len())
         .map(|i| {
-            let direction = if i % 2 == 0 { Direction::AwsToCgw } else { Direction::CgwToAws };
+            let direction = if i % 2 == 0 {
+                Direction::AwsToCgw
+            } else {
+                Direction::CgwToAws
+            };
             Egress::new(network.conditions(direction), t0, host_seed(seed, i as u64))
         })
         .collect();
@@ -114,28 +124,55 @@ fn blackhole_actions(
     aws: usize,
     cgw: usize,
 ) -> Vec<(Duration, Action)> {
-    let inside = |windows: &[(Duration, Duration)], t: Duration| windows.iter().any(|&(from, to)| from <= t && t < to);
+    let inside = |windows: &[(Duration, Duration)], t: Duration| {
+        windows.iter().any(|&(from, to)| from <= t && t < to)
+    };
     let mut actions = Vec::new();
     let upstream = network.blackholes(Direction::CgwToAws);
     if !upstream.is_empty() {
-        let dead = |t: Duration| cgw_down.iter().any(|&(from, to)| from <= t && to.is_none_or(|to| t < to));
-        let mut changes: Vec<Duration> = upstream.iter().flat_map(|&(from, to)| [from, to]).collect();
-        changes.extend(cgw_down.iter().flat_map(|&(from, to)| [Some(from), to]).flatten());
+        let dead = |t: Duration| {
+            cgw_down
+                .iter()
+                .any(|&(from, to)| from <= t && to.is_none_or(|to| t < to))
+        };
+        let mut changes: Vec<Duration> =
+            upstream.iter().flat_map(|&(from, to)| [from, to]).collect();
+        changes.extend(
+            cgw_down
+                .iter()
+                .flat_map(|&(from, to)| [Some(from), to])
+                .flatten(),
+        );
         changes.sort();
         changes.dedup();
         for t in changes {
-            actions.push((t, Action::Traffic { host: aws, flowing: !inside(&upstream, t) && !dead(t) }));
+            actions.push((
+                t,
+                Action::Traffic {
+                    host: aws,
+                    flowing: !inside(&upstream, t) && !dead(t),
+                },
+            ));
         }
     }
     let downstream = network.blackholes(Direction::AwsToCgw);
     if !downstream.is_empty() {
         // A CGW that boots inside a blackhole hears nothing either.
-        let mut changes: Vec<Duration> = downstream.iter().flat_map(|&(from, to)| [from, to]).collect();
+        let mut changes: Vec<Duration> = downstream
+            .iter()
+            .flat_map(|&(from, to)| [from, to])
+            .collect();
         changes.extend(cgw_down.iter().filter_map(|&(_, to)| to));
         changes.sort();
         changes.dedup();
         for t in changes {
-            actions.push((t, Action::Traffic { host: cgw, flowing: !inside(&downstream, t) }));
+            actions.push((
+                t,
+                Action::Traffic {
+                    host: cgw,
+                    flowing: !inside(&downstream, t),
+                },
+            ));
         }
     }
     actions
@@ -154,7 +191,8 @@ struct Recorder {
 
 impl Recorder {
     fn time(&self, now: Instant) -> DateTime<Utc> {
-        let since = chrono::Duration::from_std(now.saturating_duration_since(self.t0)).unwrap_or(chrono::Duration::MAX);
+        let since = chrono::Duration::from_std(now.saturating_duration_since(self.t0))
+            .unwrap_or(chrono::Duration::MAX);
         self.start + since
     }
 }
@@ -176,8 +214,11 @@ impl Observer for Recorder {
     }
 
     fn datagram(&mut self, now: Instant, t: &Transmit) {
-        let since_epoch =
-            self.time(now).signed_duration_since(DateTime::<Utc>::UNIX_EPOCH).to_std().unwrap_or_default();
+        let since_epoch = self
+            .time(now)
+            .signed_duration_since(DateTime::<Utc>::UNIX_EPOCH)
+            .to_std()
+            .unwrap_or_default();
         if let Some(pcap) = &mut self.pcap {
             if let Err(e) = pcap.write(since_epoch, t.src, t.dst, &t.payload) {
                 self.pcap_error.get_or_insert(e);
@@ -188,7 +229,9 @@ impl Observer for Recorder {
 
 /// Runs a scenario to the end and returns its records.
 pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunOutput, RunError> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(run_async(scenario, options))
 }
 
@@ -213,10 +256,14 @@ async fn run_async(scenario: &Scenario, options: &RunOptions) -> Result<RunOutpu
         let mut cgw = cgw_config(tunnel, &psk);
         cgw.export_secrets = export;
         let base = hosts.len() as u64;
-        let aws =
-            Host::bind(tunnel.outside_ip.0, |addr| Endpoint::new(aws_config, addr, host_seed(seed, base))).await?;
-        let mut cgw =
-            Host::bind(scenario.cgw.outside_ip.0, |addr| Endpoint::new(cgw, addr, host_seed(seed, base + 1))).await?;
+        let aws = Host::bind(tunnel.outside_ip.0, |addr| {
+            Endpoint::new(aws_config, addr, host_seed(seed, base))
+        })
+        .await?;
+        let mut cgw = Host::bind(scenario.cgw.outside_ip.0, |addr| {
+            Endpoint::new(cgw, addr, host_seed(seed, base + 1))
+        })
+        .await?;
         // Each knows where the other's NAT-T port is (a real host's is 4500).
         let mut aws = aws;
         aws.set_peer_nat_t_port(cgw.nat_t_addr().port());
@@ -230,40 +277,75 @@ async fn run_async(scenario: &Scenario, options: &RunOptions) -> Result<RunOutpu
         }
         if let Some(at) = tunnel.cgw.crash_at {
             actions.push((at.0, Action::Crash { host: c }));
-            actions.push((at.0, Action::Traffic { host: a, flowing: false }));
+            actions.push((
+                at.0,
+                Action::Traffic {
+                    host: a,
+                    flowing: false,
+                },
+            ));
         }
         if let Some(at) = tunnel.cgw.reboot_at {
             let back = at.0 + tunnel.cgw.reboot_downtime.0;
             actions.push((at.0, Action::Crash { host: c }));
-            actions.push((at.0, Action::Traffic { host: a, flowing: false }));
+            actions.push((
+                at.0,
+                Action::Traffic {
+                    host: a,
+                    flowing: false,
+                },
+            ));
             actions.push((back, Action::Boot { host: c }));
             if scenario.traffic == Traffic::Steady {
-                actions.push((back, Action::Traffic { host: a, flowing: true }));
+                actions.push((
+                    back,
+                    Action::Traffic {
+                        host: a,
+                        flowing: true,
+                    },
+                ));
             }
-            reboots.push((c, cgw_config(tunnel, &psk), host_seed(seed, base + 1) ^ 0x5eed));
+            reboots.push((
+                c,
+                cgw_config(tunnel, &psk),
+                host_seed(seed, base + 1) ^ 0x5eed,
+            ));
         }
         if let Some(at) = tunnel.cgw.terminate_at {
             actions.push((at.0, Action::Terminate { host: c }));
         }
         if scenario.traffic == Traffic::Steady {
             let crash = tunnel.cgw.crash_at.map(|at| (at.0, None));
-            let reboot = tunnel.cgw.reboot_at.map(|at| (at.0, Some(at.0 + tunnel.cgw.reboot_downtime.0)));
+            let reboot = tunnel
+                .cgw
+                .reboot_at
+                .map(|at| (at.0, Some(at.0 + tunnel.cgw.reboot_downtime.0)));
             let cgw_down: Vec<_> = crash.into_iter().chain(reboot).collect();
             actions.extend(blackhole_actions(&scenario.network, &cgw_down, a, c));
         }
         hosts.push(aws);
         hosts.push(cgw);
         aws_hosts.extend([Some(i), None]);
-        names.extend([format!("aws-tunnel-{}", i + 1), format!("cgw-tunnel-{}", i + 1)]);
-        tunnels.push(TunnelLog::new(&scenario.vpn_connection.id, tunnel.outside_ip.0));
+        names.extend([
+            format!("aws-tunnel-{}", i + 1),
+            format!("cgw-tunnel-{}", i + 1),
+        ]);
+        tunnels.push(TunnelLog::new(
+            &scenario.vpn_connection.id,
+            tunnel.outside_ip.0,
+        ));
     }
 
     let t0 = Instant::now();
     let mut net = network(&scenario.network, &hosts, seed, t0)?;
     for h in hosts.iter_mut() {
-        h.endpoint.set_peer_traffic(t0, scenario.traffic == Traffic::Steady);
+        h.endpoint
+            .set_peer_traffic(t0, scenario.traffic == Traffic::Steady);
     }
-    let schedule = actions.into_iter().map(|(at, action)| (t0 + at, action)).collect();
+    let schedule = actions
+        .into_iter()
+        .map(|(at, action)| (t0 + at, action))
+        .collect();
     let mut peers = std::collections::HashMap::new();
     for (from, to) in starts {
         let mut remote: SocketAddr = hosts[to].addr();
@@ -279,13 +361,34 @@ async fn run_async(scenario: &Scenario, options: &RunOptions) -> Result<RunOutpu
         // A rebooted CGW calls AWS again if it called at the start.
         let peer = peers.get(&c).copied();
         let traffic = scenario.traffic == Traffic::Steady;
-        hosts[c].reboot = Some(driver::Reboot { config, seed, peer, traffic });
+        hosts[c].reboot = Some(driver::Reboot {
+            config,
+            seed,
+            peer,
+            traffic,
+        });
     }
     let pcap = options.pcap.as_deref().map(PcapSink::create).transpose()?;
-    let mut recorder =
-        Recorder { start: scenario.start.0, t0, aws_hosts, tunnels, records: Vec::new(), pcap, pcap_error: None };
+    let mut recorder = Recorder {
+        start: scenario.start.0,
+        t0,
+        aws_hosts,
+        tunnels,
+        records: Vec::new(),
+        pcap,
+        pcap_error: None,
+    };
     let duration = options.duration.unwrap_or(scenario.duration.0);
-    driver::run(&mut hosts, &mut net, options.clock, t0, duration, schedule, &mut recorder).await?;
+    driver::run(
+        &mut hosts,
+        &mut net,
+        options.clock,
+        t0,
+        duration,
+        schedule,
+        &mut recorder,
+    )
+    .await?;
 
     if let Some(e) = recorder.pcap_error.take() {
         return Err(e.into());
@@ -299,8 +402,15 @@ async fn run_async(scenario: &Scenario, options: &RunOptions) -> Result<RunOutpu
         let (mut v2, mut v1) = (String::new(), String::new());
         for h in hosts.iter_mut() {
             while let Some(s) = h.endpoint.poll_secrets() {
-                let Some(line) = wireshark_key_line(&s).filter(|_| seen.insert((s.spi_i, s.spi_r))) else { continue };
-                let table = if s.ike_version == ike_core::IkeVersion::V1 { &mut v1 } else { &mut v2 };
+                let Some(line) = wireshark_key_line(&s).filter(|_| seen.insert((s.spi_i, s.spi_r)))
+                else {
+                    continue;
+                };
+                let table = if s.ike_version == ike_core::IkeVersion::V1 {
+                    &mut v1
+                } else {
+                    &mut v2
+                };
                 table.push_str(&line);
                 table.push('\n');
             }
@@ -309,8 +419,15 @@ async fn run_async(scenario: &Scenario, options: &RunOptions) -> Result<RunOutpu
         std::fs::write(dir.join("ikev2_decryption_table"), v2)?;
         std::fs::write(dir.join("ikev1_decryption_table"), v1)?;
     }
-    let stats = names.into_iter().zip(hosts.iter().map(|h| h.endpoint.stats())).collect();
-    Ok(RunOutput { tunnels: recorder.tunnels, records: recorder.records, stats })
+    let stats = names
+        .into_iter()
+        .zip(hosts.iter().map(|h| h.endpoint.stats()))
+        .collect();
+    Ok(RunOutput {
+        tunnels: recorder.tunnels,
+        records: recorder.records,
+        stats,
+    })
 }
 
 #[cfg(test)]
@@ -322,7 +439,9 @@ mod tests {
             "description = \"t\"\n{blackholes}\n[vpn_connection]\nid = \"vpn-0123456789abcdef0\"\n\
              [cgw]\noutside_ip = \"127.0.2.1\"\n[[tunnel]]\noutside_ip = \"127.0.1.1\"\n"
         );
-        Scenario::parse(&text, "t.toml", "t").expect("scenario").network
+        Scenario::parse(&text, "t.toml", "t")
+            .expect("scenario")
+            .network
     }
 
     fn m(minutes: u64, seconds: u64) -> Duration {
@@ -343,10 +462,18 @@ mod tests {
     fn a_blackhole_stops_the_traffic_each_side_hears_while_it_lasts() {
         let both = network("[[network.blackhole]]\nfrom = \"10m\"\nto = \"12m\"\n");
         let actions = blackhole_actions(&both, &[], 0, 1);
-        assert_eq!(traffic(&actions, 0), vec![(m(10, 0), false), (m(12, 0), true)]);
-        assert_eq!(traffic(&actions, 1), vec![(m(10, 0), false), (m(12, 0), true)]);
+        assert_eq!(
+            traffic(&actions, 0),
+            vec![(m(10, 0), false), (m(12, 0), true)]
+        );
+        assert_eq!(
+            traffic(&actions, 1),
+            vec![(m(10, 0), false), (m(12, 0), true)]
+        );
 
-        let up = network("[[network.blackhole]]\nfrom = \"10m\"\nto = \"12m\"\ndirection = \"cgw_to_aws\"\n");
+        let up = network(
+            "[[network.blackhole]]\nfrom = \"10m\"\nto = \"12m\"\ndirection = \"cgw_to_aws\"\n",
+        );
         let actions = blackhole_actions(&up, &[], 0, 1);
         assert_eq!(traffic(&actions, 0).len(), 2);
         assert!(traffic(&actions, 1).is_empty());
@@ -358,13 +485,24 @@ mod tests {
         let both = network("[[network.blackhole]]\nfrom = \"10m\"\nto = \"12m\"\n");
         // Dies inside the blackhole: AWS never hears it again.
         let actions = blackhole_actions(&both, &[(m(11, 0), None)], 0, 1);
-        assert_eq!(traffic(&actions, 0), vec![(m(10, 0), false), (m(11, 0), false), (m(12, 0), false)]);
+        assert_eq!(
+            traffic(&actions, 0),
+            vec![(m(10, 0), false), (m(11, 0), false), (m(12, 0), false)]
+        );
         // Reboots inside it, back up before the path is: traffic once both are.
         let actions = blackhole_actions(&both, &[(m(9, 0), Some(m(11, 0)))], 0, 1);
-        let expected = vec![(m(9, 0), false), (m(10, 0), false), (m(11, 0), false), (m(12, 0), true)];
+        let expected = vec![
+            (m(9, 0), false),
+            (m(10, 0), false),
+            (m(11, 0), false),
+            (m(12, 0), true),
+        ];
         assert_eq!(traffic(&actions, 0), expected);
         // The rebooted CGW boots hearing traffic, which the blackhole takes back.
-        assert_eq!(traffic(&actions, 1), vec![(m(10, 0), false), (m(11, 0), false), (m(12, 0), true)]);
+        assert_eq!(
+            traffic(&actions, 1),
+            vec![(m(10, 0), false), (m(11, 0), false), (m(12, 0), true)]
+        );
         // Back after the path: AWS hears it from the boot on.
         let actions = blackhole_actions(&both, &[(m(11, 0), Some(m(13, 0)))], 0, 1);
         assert_eq!(traffic(&actions, 0).last(), Some(&(m(13, 0), true)));

@@ -24,8 +24,8 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use ike_core::{
-    parse_proposal, DpdAction, DpdConfig, EndpointConfig, IkeVersion, Lifetimes, Policy, ProposalKind, ProposalSpec,
-    Selection,
+    parse_proposal, DpdAction, DpdConfig, EndpointConfig, IkeVersion, Lifetimes, Policy,
+    ProposalKind, ProposalSpec, Selection,
 };
 use serde::{Deserialize, Deserializer};
 
@@ -39,11 +39,19 @@ pub const TEMPLATE: &str = include_str!("scenario/template.toml");
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
     #[error("cannot read scenario {file}: {source}")]
-    Io { file: String, source: std::io::Error },
+    Io {
+        file: String,
+        source: std::io::Error,
+    },
     #[error("{file}: {message}")]
     Syntax { file: String, message: String },
     #[error("{file}:{line}: `{key}`: {message}")]
-    Invalid { file: String, line: usize, key: String, message: String },
+    Invalid {
+        file: String,
+        line: usize,
+        key: String,
+        message: String,
+    },
     #[error("no built-in scenario and no file named `{0}`: `ikesim list` shows the built-in scenarios; a file path must exist")]
     NotFound(String),
 }
@@ -67,9 +75,13 @@ pub struct StartTime(pub DateTime<Utc>);
 impl<'de> Deserialize<'de> for StartTime {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        DateTime::parse_from_rfc3339(&s).map(|t| StartTime(t.with_timezone(&Utc))).map_err(|_| {
-            serde::de::Error::custom(format!("`{s}` is not an RFC 3339 time such as 2026-01-01T00:00:00Z"))
-        })
+        DateTime::parse_from_rfc3339(&s)
+            .map(|t| StartTime(t.with_timezone(&Utc)))
+            .map_err(|_| {
+                serde::de::Error::custom(format!(
+                    "`{s}` is not an RFC 3339 time such as 2026-01-01T00:00:00Z"
+                ))
+            })
     }
 }
 
@@ -80,7 +92,9 @@ pub struct HostIp(pub IpAddr);
 impl<'de> Deserialize<'de> for HostIp {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        let ip: IpAddr = s.parse().map_err(|_| serde::de::Error::custom(format!("`{s}` is not an IP address")))?;
+        let ip: IpAddr = s
+            .parse()
+            .map_err(|_| serde::de::Error::custom(format!("`{s}` is not an IP address")))?;
         if !ip.is_loopback() {
             return Err(serde::de::Error::custom(format!(
                 "{ip} is not a loopback address: every simulated host lives on 127.0.0.0/8 (e.g. 127.0.1.1)"
@@ -97,8 +111,14 @@ pub struct ProposalText<const ESP: bool>(pub String, pub ProposalSpec);
 impl<'de, const ESP: bool> Deserialize<'de> for ProposalText<ESP> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        let kind = if ESP { ProposalKind::Esp } else { ProposalKind::Ike };
-        parse_proposal(&s, kind).map(|spec| ProposalText(s, spec)).map_err(serde::de::Error::custom)
+        let kind = if ESP {
+            ProposalKind::Esp
+        } else {
+            ProposalKind::Ike
+        };
+        parse_proposal(&s, kind)
+            .map(|spec| ProposalText(s, spec))
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -182,8 +202,14 @@ impl Default for CgwConnection {
         CgwConnection {
             ike_version: 2,
             pre_shared_key: None,
-            ike_proposals: vec![ProposalText(ike.into(), parse_proposal(ike, ProposalKind::Ike).expect("literal"))],
-            esp_proposals: vec![ProposalText(esp.into(), parse_proposal(esp, ProposalKind::Esp).expect("literal"))],
+            ike_proposals: vec![ProposalText(
+                ike.into(),
+                parse_proposal(ike, ProposalKind::Ike).expect("literal"),
+            )],
+            esp_proposals: vec![ProposalText(
+                esp.into(),
+                parse_proposal(esp, ProposalKind::Esp).expect("literal"),
+            )],
             local_ts: vec![Cidr::default()],
             remote_ts: vec![Cidr::default()],
             startup_action: CgwStartup::Start,
@@ -207,20 +233,36 @@ impl CgwConnection {
     /// Checks what the types alone do not: the key (within `[tunnel.cgw]`) and the message.
     pub fn check(&self) -> Result<(), (&'static str, String)> {
         if !(1..=2).contains(&self.ike_version) {
-            return Err(("ike_version", format!("{} is not an IKE version: use 1 or 2", self.ike_version)));
+            return Err((
+                "ike_version",
+                format!("{} is not an IKE version: use 1 or 2", self.ike_version),
+            ));
         }
         if self.rekey_fuzz > 100 {
-            return Err(("rekey_fuzz", format!("{} is out of range: 0 to 100", self.rekey_fuzz)));
+            return Err((
+                "rekey_fuzz",
+                format!("{} is out of range: 0 to 100", self.rekey_fuzz),
+            ));
         }
-        let (ike, child, margin) = (self.ike_lifetime.0, self.child_lifetime.0, self.rekey_margin.0);
+        let (ike, child, margin) = (
+            self.ike_lifetime.0,
+            self.child_lifetime.0,
+            self.rekey_margin.0,
+        );
         if margin * 2 > child || margin * 2 > ike {
             return Err((
                 "rekey_margin",
-                format!("{} must be at most half of child_lifetime and ike_lifetime", self.rekey_margin),
+                format!(
+                    "{} must be at most half of child_lifetime and ike_lifetime",
+                    self.rekey_margin
+                ),
             ));
         }
         if self.ike_proposals.is_empty() || self.esp_proposals.is_empty() {
-            return Err(("", "ike_proposals and esp_proposals need at least one proposal each".into()));
+            return Err((
+                "",
+                "ike_proposals and esp_proposals need at least one proposal each".into(),
+            ));
         }
         Ok(())
     }
@@ -234,7 +276,10 @@ impl CgwConnection {
             universe: None,
         };
         let mut config = EndpointConfig::new(
-            self.pre_shared_key.clone().unwrap_or_else(|| default_psk.to_owned()).into_bytes(),
+            self.pre_shared_key
+                .clone()
+                .unwrap_or_else(|| default_psk.to_owned())
+                .into_bytes(),
             policy(self.ike_proposals.iter().map(|p| p.1.clone()).collect()),
             policy(self.esp_proposals.iter().map(|p| p.1.clone()).collect()),
         );
@@ -253,11 +298,19 @@ impl CgwConnection {
                 CgwDpdAction::Restart => DpdAction::Restart,
                 CgwDpdAction::None => DpdAction::None,
             };
-            config.dpd = Some(DpdConfig { delay: self.dpd_delay.0, timeout: None, action });
+            config.dpd = Some(DpdConfig {
+                delay: self.dpd_delay.0,
+                timeout: None,
+                action,
+            });
         }
         config.impair.abandon_after_sa_init = self.abandon_after_ike_sa_init;
         // A CGW speaks the one IKE version it is configured for.
-        config.ike_version = if self.ike_version == 1 { IkeVersion::V1 } else { IkeVersion::V2 };
+        config.ike_version = if self.ike_version == 1 {
+            IkeVersion::V1
+        } else {
+            IkeVersion::V2
+        };
         config.accept_ikev1 = self.ike_version == 1;
         config.accept_ikev2 = self.ike_version == 2;
         config
@@ -276,7 +329,9 @@ pub struct Tunnel {
 }
 
 mod network;
-pub use network::{Blackhole, Direction, Directions, NatOptions, Network, PathConditions, Probability};
+pub use network::{
+    Blackhole, Direction, Directions, NatOptions, Network, PathConditions, Probability,
+};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -323,24 +378,36 @@ fn line_of(text: &str, offset: usize) -> usize {
 impl Scenario {
     /// Reads and checks a scenario. `file` names it in errors; `name` is what `list` shows.
     pub fn parse(text: &str, file: &str, name: &str) -> Result<Scenario, ScenarioError> {
-        let mut scenario: Scenario =
-            toml::from_str(text).map_err(|e| ScenarioError::Syntax { file: file.into(), message: e.to_string() })?;
-        scenario.name = name.into();
-        let invalid = |offset: Option<usize>, key: String, message: String| ScenarioError::Invalid {
+        let mut scenario: Scenario = toml::from_str(text).map_err(|e| ScenarioError::Syntax {
             file: file.into(),
-            line: offset.map_or(0, |o| line_of(text, o)),
-            key,
-            message,
-        };
-        if let Some(unknown) = scenario.produces.iter().find(|id| vpn_log::by_id(id).is_none()) {
+            message: e.to_string(),
+        })?;
+        scenario.name = name.into();
+        let invalid =
+            |offset: Option<usize>, key: String, message: String| ScenarioError::Invalid {
+                file: file.into(),
+                line: offset.map_or(0, |o| line_of(text, o)),
+                key,
+                message,
+            };
+        if let Some(unknown) = scenario
+            .produces
+            .iter()
+            .find(|id| vpn_log::by_id(id).is_none())
+        {
             return Err(invalid(
                 text.find("produces"),
                 "produces".into(),
                 format!("`{unknown}` is not a catalogue id (docs/log-messages.md lists them)"),
             ));
         }
-        vpn_log::validate_vpn_connection_id(&scenario.vpn_connection.id)
-            .map_err(|e| invalid(text.find("[vpn_connection]"), "vpn_connection.id".into(), e.to_string()))?;
+        vpn_log::validate_vpn_connection_id(&scenario.vpn_connection.id).map_err(|e| {
+            invalid(
+                text.find("[vpn_connection]"),
+                "vpn_connection.id".into(),
+                e.to_string(),
+            )
+        })?;
         if scenario.tunnel.is_empty() || scenario.tunnel.len() > 2 {
             let n = scenario.tunnel.len();
             return Err(invalid(
@@ -356,26 +423,50 @@ impl Scenario {
                 return Err(invalid(offset, key(&format!("aws.{k}")), message));
             }
             if let Err((k, message)) = t.cgw.check() {
-                let k = if k.is_empty() { "cgw".to_owned() } else { format!("cgw.{k}") };
+                let k = if k.is_empty() {
+                    "cgw".to_owned()
+                } else {
+                    format!("cgw.{k}")
+                };
                 return Err(invalid(None, key(&k), message));
             }
             if t.outside_ip == scenario.cgw.outside_ip
-                || scenario.tunnel.iter().take(i).any(|other| other.outside_ip == t.outside_ip)
+                || scenario
+                    .tunnel
+                    .iter()
+                    .take(i)
+                    .any(|other| other.outside_ip == t.outside_ip)
             {
-                return Err(invalid(None, key("outside_ip"), "every simulated host needs its own address".into()));
+                return Err(invalid(
+                    None,
+                    key("outside_ip"),
+                    "every simulated host needs its own address".into(),
+                ));
             }
         }
-        let hosts: Vec<HostIp> =
-            scenario.tunnel.iter().map(|t| t.outside_ip).chain([scenario.cgw.outside_ip]).collect();
-        scenario.network.check(text, &hosts).map_err(|(offset, key, message)| invalid(offset, key, message))?;
+        let hosts: Vec<HostIp> = scenario
+            .tunnel
+            .iter()
+            .map(|t| t.outside_ip)
+            .chain([scenario.cgw.outside_ip])
+            .collect();
+        scenario
+            .network
+            .check(text, &hosts)
+            .map_err(|(offset, key, message)| invalid(offset, key, message))?;
         Ok(scenario)
     }
 
     /// Reads a scenario from a file.
     pub fn from_file(path: &Path) -> Result<Scenario, ScenarioError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io { file: file.clone(), source })?;
-        let name = path.file_stem().map_or_else(|| file.clone(), |s| s.to_string_lossy().into_owned());
+        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
+            file: file.clone(),
+            source,
+        })?;
+        let name = path
+            .file_stem()
+            .map_or_else(|| file.clone(), |s| s.to_string_lossy().into_owned());
         Scenario::parse(&text, &file, &name)
     }
 
@@ -408,7 +499,9 @@ outside_ip = "127.0.1.1"
 "#;
 
     fn err(extra: &str) -> String {
-        Scenario::parse(&format!("{MINIMAL}{extra}"), "t.toml", "t").unwrap_err().to_string()
+        Scenario::parse(&format!("{MINIMAL}{extra}"), "t.toml", "t")
+            .unwrap_err()
+            .to_string()
     }
 
     #[test]
@@ -430,15 +523,22 @@ outside_ip = "127.0.1.1"
     #[test]
     fn errors_name_file_line_and_key() {
         let e = err("[tunnel.aws]\nphase1_lifetime_seconds = 100\n");
-        assert!(e.contains("t.toml") && e.contains("line 10") && e.contains("900 to 28800"), "{e}");
+        assert!(
+            e.contains("t.toml") && e.contains("line 10") && e.contains("900 to 28800"),
+            "{e}"
+        );
         let e = err("[tunnel.aws]\nphase1_dh_group_numbers = [5]\n");
         assert!(e.contains("DH group 5 is not allowed in phase 1"), "{e}");
         let e = err("[tunnel.aws]\nfoo = 1\n");
         assert!(e.contains("unknown field `foo`"), "{e}");
         let e = err("[tunnel.aws]\nphase1_encryption_algorithms = [\"AES512\"]\n");
         assert!(e.contains("AES128-GCM-16"), "{e}");
-        let e = err("[tunnel.aws]\nphase2_lifetime_seconds = 3000\nrekey_margin_time_seconds = 1600\n");
-        assert!(e.starts_with("t.toml:11: `tunnel[1].aws.rekey_margin_time_seconds`"), "{e}");
+        let e =
+            err("[tunnel.aws]\nphase2_lifetime_seconds = 3000\nrekey_margin_time_seconds = 1600\n");
+        assert!(
+            e.starts_with("t.toml:11: `tunnel[1].aws.rekey_margin_time_seconds`"),
+            "{e}"
+        );
         let e = err("[tunnel.cgw]\nike_proposals = [\"aes128-sha9-modp2048\"]\n");
         assert!(e.contains("sha9"), "{e}");
         let e = err("[tunnel.aws]\npre_shared_key = \"0abcdefgh\"\n");
@@ -447,7 +547,9 @@ outside_ip = "127.0.1.1"
 
     #[test]
     fn non_loopback_hosts_are_refused() {
-        let e = Scenario::parse(&MINIMAL.replace("127.0.2.1", "10.0.0.1"), "t.toml", "t").unwrap_err().to_string();
+        let e = Scenario::parse(&MINIMAL.replace("127.0.2.1", "10.0.0.1"), "t.toml", "t")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("not a loopback address"), "{e}");
     }
 }

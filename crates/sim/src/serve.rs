@@ -56,9 +56,15 @@ pub struct ServeOptions {
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     #[error("cannot listen on {addr}: {source}{}", bind_hint(.addr, .source))]
-    Bind { addr: SocketAddr, source: std::io::Error },
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     #[error("cannot write records to {what}: {source}")]
-    Output { what: String, source: std::io::Error },
+    Output {
+        what: String,
+        source: std::io::Error,
+    },
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
@@ -93,14 +99,20 @@ struct Clock {
 
 impl Clock {
     fn utc(&self, now: Instant) -> DateTime<Utc> {
-        let since = chrono::Duration::from_std(now.saturating_duration_since(self.t0)).unwrap_or(chrono::Duration::MAX);
+        let since = chrono::Duration::from_std(now.saturating_duration_since(self.t0))
+            .unwrap_or(chrono::Duration::MAX);
         self.start + since
     }
 }
 
 impl Tunnel {
     /// Writes the records for the endpoint's events and sends its datagrams.
-    async fn pump(&mut self, clock: &Clock, now: Instant, options: &ServeOptions) -> Result<(), ServeError> {
+    async fn pump(
+        &mut self,
+        clock: &Clock,
+        now: Instant,
+        options: &ServeOptions,
+    ) -> Result<(), ServeError> {
         while let Some(event) = self.endpoint.poll_event() {
             self.write_records(clock.utc(now), &event, options)?;
         }
@@ -120,7 +132,12 @@ impl Tunnel {
         Ok(())
     }
 
-    fn write_records(&mut self, time: DateTime<Utc>, event: &Event, options: &ServeOptions) -> Result<(), ServeError> {
+    fn write_records(
+        &mut self,
+        time: DateTime<Utc>,
+        event: &Event,
+        options: &ServeOptions,
+    ) -> Result<(), ServeError> {
         tracing::info!(tunnel = self.index + 1, peer = %event.peer, kind = ?event.kind, "AWS event");
         self.log.record(time, event);
         for record in self.log.records.drain(..) {
@@ -133,7 +150,10 @@ impl Tunnel {
                 }
             };
             result.map_err(|source| ServeError::Output {
-                what: self.file.as_ref().map_or_else(|| "stdout".into(), |(p, _)| p.display().to_string()),
+                what: self
+                    .file
+                    .as_ref()
+                    .map_or_else(|| "stdout".into(), |(p, _)| p.display().to_string()),
                 source,
             })?;
         }
@@ -142,7 +162,14 @@ impl Tunnel {
 
     /// A datagram from `from` at port `port`: IKE goes to the endpoint; ESP shows the peer
     /// is alive; NAT-keepalives are ignored.
-    fn receive(&mut self, now: Instant, port: usize, from: SocketAddr, data: &[u8], cgw: Option<std::net::IpAddr>) {
+    fn receive(
+        &mut self,
+        now: Instant,
+        port: usize,
+        from: SocketAddr,
+        data: &[u8],
+        cgw: Option<std::net::IpAddr>,
+    ) {
         if cgw.is_some_and(|ip| ip != from.ip()) {
             if self.foreign == 0 {
                 tracing::warn!(tunnel = self.index + 1, %from, "datagram from an address other than the customer gateway's dropped (further ones: debug)");
@@ -152,7 +179,12 @@ impl Tunnel {
             self.foreign += 1;
             return;
         }
-        let Some(Port { role, addr: local, .. }) = self.ports.get(port) else { return };
+        let Some(Port {
+            role, addr: local, ..
+        }) = self.ports.get(port)
+        else {
+            return;
+        };
         match role.classify(*local, from, data) {
             Received::Ike(message) => {
                 tracing::debug!(tunnel = self.index + 1, %from, %local, len = message.len(), "receive");
@@ -217,9 +249,15 @@ async fn bind_ports(addr: SocketAddr) -> Result<Vec<Port>, ServeError> {
     }
     let mut ports = Vec::new();
     for (addr, role) in wanted {
-        let socket = UdpSocket::bind(addr).await.map_err(|source| ServeError::Bind { addr, source })?;
+        let socket = UdpSocket::bind(addr)
+            .await
+            .map_err(|source| ServeError::Bind { addr, source })?;
         let addr = socket.local_addr()?;
-        ports.push(Port { role, socket: Arc::new(socket), addr });
+        ports.push(Port {
+            role,
+            socket: Arc::new(socket),
+            addr,
+        });
     }
     Ok(ports)
 }
@@ -240,14 +278,18 @@ fn generated_psk() -> String {
 
 /// Serves the configured tunnels until Ctrl-C (or SIGTERM), then flushes and returns.
 pub fn serve(config: &ServeConfig, options: &ServeOptions) -> Result<(), ServeError> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(serve_async(config, options))
 }
 
 async fn serve_async(config: &ServeConfig, options: &ServeOptions) -> Result<(), ServeError> {
     if let Some(dir) = &options.out {
-        std::fs::create_dir_all(dir)
-            .map_err(|source| ServeError::Output { what: dir.display().to_string(), source })?;
+        std::fs::create_dir_all(dir).map_err(|source| ServeError::Output {
+            what: dir.display().to_string(),
+            source,
+        })?;
     }
     let mut tunnels = Vec::new();
     for (index, t) in config.tunnel.iter().enumerate() {
@@ -261,31 +303,56 @@ async fn serve_async(config: &ServeConfig, options: &ServeOptions) -> Result<(),
         let endpoint_config = t.aws.endpoint_config(&psk, local.ip());
         let mut endpoint = Endpoint::new(endpoint_config, local, rand::random());
         if let Some(nat_t) = ports.get(1) {
-            endpoint.set_nat_t_ports(NatTPorts { local: Some(nat_t.addr.port()), peer: None });
+            endpoint.set_nat_t_ports(NatTPorts {
+                local: Some(nat_t.addr.port()),
+                peer: None,
+            });
         }
-        let also = ports.get(1).map_or(String::new(), |p| format!(" and {} (NAT-T)", p.addr));
+        let also = ports
+            .get(1)
+            .map_or(String::new(), |p| format!(" and {} (NAT-T)", p.addr));
         let log = TunnelLog::new(&config.vpn_connection_id, local.ip());
         let file = match &options.out {
             Some(dir) => {
                 let path = stream_file(dir, &log.stream, options.format);
-                let f = File::create(&path)
-                    .map_err(|source| ServeError::Output { what: path.display().to_string(), source })?;
+                let f = File::create(&path).map_err(|source| ServeError::Output {
+                    what: path.display().to_string(),
+                    source,
+                })?;
                 Some((path, BufWriter::new(f)))
             }
             None => None,
         };
-        let psk_note = if generated { format!(", pre-shared key {psk} (generated)") } else { String::new() };
-        let to = file.as_ref().map_or_else(|| "stdout".to_owned(), |(p, _)| p.display().to_string());
+        let psk_note = if generated {
+            format!(", pre-shared key {psk} (generated)")
+        } else {
+            String::new()
+        };
+        let to = file
+            .as_ref()
+            .map_or_else(|| "stdout".to_owned(), |(p, _)| p.display().to_string());
         // What the user needs to point a CGW here: not a diagnostic, so not via tracing.
         eprintln!(
             "ikesim serve: tunnel {} listening on {local}{also} (log stream {} -> {to}){psk_note}",
             index + 1,
             log.stream
         );
-        tunnels.push(Tunnel { index, ports, endpoint, log, file, foreign: 0, esp: 0, unmarked_warned: false });
+        tunnels.push(Tunnel {
+            index,
+            ports,
+            endpoint,
+            log,
+            file,
+            foreign: 0,
+            esp: 0,
+            unmarked_warned: false,
+        });
     }
 
-    let clock = Clock { t0: Instant::now(), start: Utc::now() };
+    let clock = Clock {
+        t0: Instant::now(),
+        start: Utc::now(),
+    };
     let (tx, mut rx) = mpsc::channel::<(usize, usize, SocketAddr, Vec<u8>)>(1024);
     let mut readers = Vec::new();
     for t in &tunnels {
@@ -296,7 +363,11 @@ async fn serve_async(config: &ServeConfig, options: &ServeOptions) -> Result<(),
                 loop {
                     match socket.recv_from(&mut buf).await {
                         Ok((n, from)) => {
-                            if tx.send((index, port, from, buf[..n].to_vec())).await.is_err() {
+                            if tx
+                                .send((index, port, from, buf[..n].to_vec()))
+                                .await
+                                .is_err()
+                            {
                                 break;
                             }
                         }
@@ -315,7 +386,8 @@ async fn serve_async(config: &ServeConfig, options: &ServeOptions) -> Result<(),
     for (t, tc) in tunnels.iter_mut().zip(&config.tunnel) {
         if tc.aws.startup_action == StartupAction::Start {
             if let Some(ip) = config.cgw.outside_ip {
-                t.endpoint.initiate(clock.t0, SocketAddr::new(ip, config.cgw.port));
+                t.endpoint
+                    .initiate(clock.t0, SocketAddr::new(ip, config.cgw.port));
             }
         }
     }
@@ -333,7 +405,10 @@ async fn serve_async(config: &ServeConfig, options: &ServeOptions) -> Result<(),
         if let Some(e) = failed {
             break Err(e);
         }
-        let next = tunnels.iter().filter_map(|t| t.endpoint.poll_timeout()).min();
+        let next = tunnels
+            .iter()
+            .filter_map(|t| t.endpoint.poll_timeout())
+            .min();
         let timer = async {
             match next {
                 Some(at) => tokio::time::sleep_until(at.into()).await,
@@ -368,7 +443,10 @@ async fn serve_async(config: &ServeConfig, options: &ServeOptions) -> Result<(),
         tracing::info!(tunnel = t.index + 1, stats = ?t.endpoint.stats(), esp = t.esp, foreign = t.foreign, "counters");
         if let Some((path, f)) = &mut t.file {
             if let Err(source) = f.flush() {
-                flushed = Err(ServeError::Output { what: path.display().to_string(), source });
+                flushed = Err(ServeError::Output {
+                    what: path.display().to_string(),
+                    source,
+                });
             }
         }
     }

@@ -70,7 +70,9 @@ impl IkeVersion {
 
 /// The entry a `details` string comes from. Patterns do not overlap, so there is at most one.
 pub fn lookup(details: &str) -> Option<&'static CatalogueEntry> {
-    CATALOGUE.iter().find(|entry| entry.pattern_matches(details))
+    CATALOGUE
+        .iter()
+        .find(|entry| entry.pattern_matches(details))
 }
 
 /// The entry with this id.
@@ -114,7 +116,9 @@ mod tests {
 
     /// The reference's placeholders as the catalogue spells them.
     fn placeholders_mapped(aws: &str) -> String {
-        aws.replace("SPI: xxxx", "SPI: {spi}").replace("cgw: xxxx", "cgw: {cgw}").replace("(id=xxx)", "(id={id})")
+        aws.replace("SPI: xxxx", "SPI: {spi}")
+            .replace("cgw: xxxx", "cgw: {cgw}")
+            .replace("(id=xxx)", "(id={id})")
     }
 
     #[test]
@@ -127,7 +131,8 @@ mod tests {
                 .unwrap_or_else(|| panic!("not in the catalogue: {template}"));
             assert_eq!(entry.origin, Origin::Aws, "{template}");
         }
-        let aws_templates: HashSet<String> = AWS_STRINGS.iter().map(|s| placeholders_mapped(s)).collect();
+        let aws_templates: HashSet<String> =
+            AWS_STRINGS.iter().map(|s| placeholders_mapped(s)).collect();
         let aws_entries = CATALOGUE.iter().filter(|e| e.origin == Origin::Aws);
         for entry in aws_entries {
             assert!(aws_templates.contains(entry.template), "{}", entry.id);
@@ -143,7 +148,10 @@ mod tests {
             "No Proposal Match Found by AWS",
             "No Proposal Match Found. Notifying with \"No proposal chosen\"",
         ] {
-            let entries: Vec<_> = CATALOGUE.iter().filter(|e| e.template == template).collect();
+            let entries: Vec<_> = CATALOGUE
+                .iter()
+                .filter(|e| e.template == template)
+                .collect();
             assert_eq!(entries.len(), 1, "{template}");
             assert_eq!(entries[0].ike, IkeVersion::Both, "{template}");
         }
@@ -155,19 +163,27 @@ mod tests {
         let mut templates = HashSet::new();
         for entry in CATALOGUE {
             assert!(ids.insert(entry.id), "duplicate id {}", entry.id);
-            assert!(templates.insert(entry.template), "duplicate {}", entry.template);
             assert!(
-                entry
-                    .id
-                    .split('-')
-                    .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())),
+                templates.insert(entry.template),
+                "duplicate {}",
+                entry.template
+            );
+            assert!(
+                entry.id.split('-').all(|w| !w.is_empty()
+                    && w.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())),
                 "id not kebab-case: {}",
                 entry.id
             );
             assert!(!entry.meaning.is_empty() && !entry.meaning.contains('\n'));
             match entry.origin {
                 Origin::Aws => assert!(
-                    [SECTION_IKEV1_ERRORS, SECTION_IKEV2_ERRORS, SECTION_IKEV2_NEGOTIATION].contains(&entry.section),
+                    [
+                        SECTION_IKEV1_ERRORS,
+                        SECTION_IKEV2_ERRORS,
+                        SECTION_IKEV2_NEGOTIATION
+                    ]
+                    .contains(&entry.section),
                     "{}",
                     entry.id
                 ),
@@ -186,7 +202,12 @@ mod tests {
     fn no_string_matches_two_entries() {
         for (i, a) in CATALOGUE.iter().enumerate() {
             for b in &CATALOGUE[i + 1..] {
-                assert!(!template::overlap(a.template, b.template), "{} and {} can match the same string", a.id, b.id);
+                assert!(
+                    !template::overlap(a.template, b.template),
+                    "{} and {} can match the same string",
+                    a.id,
+                    b.id
+                );
             }
         }
     }
@@ -197,7 +218,10 @@ mod tests {
         assert_eq!(entry.map(|e| e.id), Some("ikev2-psk-mismatch"));
         let entry = lookup("No Proposal Match Found. Notifying with \"No proposal chosen\"");
         assert_eq!(entry.map(|e| e.id), Some("no-proposal-chosen"));
-        assert_eq!(lookup("AWS tunnel detected a pre-shared key mismatch with cgw: "), None);
+        assert_eq!(
+            lookup("AWS tunnel detected a pre-shared key mismatch with cgw: "),
+            None
+        );
         assert_eq!(lookup("No Proposal Match Found by AWS."), None);
         assert_eq!(lookup(""), None);
     }

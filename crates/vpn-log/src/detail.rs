@@ -71,7 +71,11 @@ pub enum Detail {
     /// `ikesim-negotiating-child-sa`
     NegotiatingChildSa { cgw: IpAddr },
     /// `ikesim-ike-sa-established`
-    IkeSaEstablished { cgw: IpAddr, spi_i: IkeSpi, spi_r: IkeSpi },
+    IkeSaEstablished {
+        cgw: IpAddr,
+        spi_i: IkeSpi,
+        spi_r: IkeSpi,
+    },
     /// `ikesim-child-sa-established`: AWS's inbound and outbound SPIs.
     ChildSaEstablished { spi_in: EspSpi, spi_out: EspSpi },
     /// `ikesim-sending-invalid-ke`: the DH group (transform id) AWS asks for.
@@ -132,7 +136,10 @@ impl Detail {
             vec![("spi_i", spi_i.to_string()), ("spi_r", spi_r.to_string())]
         }
         fn esp_spis(spi_in: &EspSpi, spi_out: &EspSpi) -> Values {
-            vec![("spi_in", spi_in.to_string()), ("spi_out", spi_out.to_string())]
+            vec![
+                ("spi_in", spi_in.to_string()),
+                ("spi_out", spi_out.to_string()),
+            ]
         }
         match self {
             Detail::PeerDeclaredDead => (&e::PEER_DEAD, vec![]),
@@ -141,7 +148,10 @@ impl Detail {
             Detail::NoProposalChosen => (&e::NO_PROPOSAL_CHOSEN, vec![]),
             Detail::ReceivedDeleteChildSa { spi: s } => (&e::RECEIVED_DELETE_CHILD_SA, spi(s)),
             Detail::ReceivedDeleteIkeSa => (&e::RECEIVED_DELETE_IKE_SA, vec![]),
-            Detail::DpdTimedOut { retry_count } => (&e::DPD_TIMED_OUT, vec![("retry_count", retry_count.to_string())]),
+            Detail::DpdTimedOut { retry_count } => (
+                &e::DPD_TIMED_OUT,
+                vec![("retry_count", retry_count.to_string())],
+            ),
             Detail::ChildRekeyCollisionDelete => (&e::CHILD_REKEY_COLLISION_DELETE, vec![]),
             Detail::RedundantChildSaDeleted => (&e::REDUNDANT_CHILD_SA, vec![]),
             Detail::ChildSaFailed => (&e::CHILD_SA_FAILED, vec![]),
@@ -149,31 +159,55 @@ impl Detail {
             Detail::SendingAuthenticationFailed => (&e::SENDING_AUTHENTICATION_FAILED, vec![]),
             Detail::PskMismatch { cgw: ip } => (&e::IKEV2_PSK_MISMATCH, cgw(ip)),
             Detail::HalfOpenTimeout { cgw: ip } => (&e::HALF_OPEN_TIMEOUT, cgw(ip)),
-            Detail::ProcessedCreateChildSaRequest { id: i } => (&e::PROCESSED_CREATE_CHILD_SA_REQUEST, id(i)),
-            Detail::SendingCreateChildSaResponse { id: i } => (&e::SENDING_CREATE_CHILD_SA_RESPONSE, id(i)),
-            Detail::SendingCreateChildSaRequest { id: i } => (&e::SENDING_CREATE_CHILD_SA_REQUEST, id(i)),
-            Detail::ProcessedCreateChildSaResponse { id: i } => (&e::PROCESSED_CREATE_CHILD_SA_RESPONSE, id(i)),
+            Detail::ProcessedCreateChildSaRequest { id: i } => {
+                (&e::PROCESSED_CREATE_CHILD_SA_REQUEST, id(i))
+            }
+            Detail::SendingCreateChildSaResponse { id: i } => {
+                (&e::SENDING_CREATE_CHILD_SA_RESPONSE, id(i))
+            }
+            Detail::SendingCreateChildSaRequest { id: i } => {
+                (&e::SENDING_CREATE_CHILD_SA_REQUEST, id(i))
+            }
+            Detail::ProcessedCreateChildSaResponse { id: i } => {
+                (&e::PROCESSED_CREATE_CHILD_SA_RESPONSE, id(i))
+            }
             Detail::NegotiatingIkeSa { cgw: ip } => (&e::NEGOTIATING_IKE_SA, cgw(ip)),
             Detail::NegotiatingChildSa { cgw: ip } => (&e::NEGOTIATING_CHILD_SA, cgw(ip)),
-            Detail::IkeSaEstablished { cgw: ip, spi_i, spi_r } => {
+            Detail::IkeSaEstablished {
+                cgw: ip,
+                spi_i,
+                spi_r,
+            } => {
                 let mut values = cgw(ip);
                 values.extend(ike_spis(spi_i, spi_r));
                 (&e::IKE_SA_ESTABLISHED, values)
             }
-            Detail::ChildSaEstablished { spi_in, spi_out } => (&e::CHILD_SA_ESTABLISHED, esp_spis(spi_in, spi_out)),
-            Detail::SendingInvalidKe { group } => (&e::SENDING_INVALID_KE, vec![("group", group.to_string())]),
-            Detail::ReceivedAuthenticationFailed { cgw: ip } => (&e::RECEIVED_AUTHENTICATION_FAILED, cgw(ip)),
-            Detail::ReceivedNoProposalChosen { cgw: ip } => (&e::RECEIVED_NO_PROPOSAL_CHOSEN, cgw(ip)),
+            Detail::ChildSaEstablished { spi_in, spi_out } => {
+                (&e::CHILD_SA_ESTABLISHED, esp_spis(spi_in, spi_out))
+            }
+            Detail::SendingInvalidKe { group } => {
+                (&e::SENDING_INVALID_KE, vec![("group", group.to_string())])
+            }
+            Detail::ReceivedAuthenticationFailed { cgw: ip } => {
+                (&e::RECEIVED_AUTHENTICATION_FAILED, cgw(ip))
+            }
+            Detail::ReceivedNoProposalChosen { cgw: ip } => {
+                (&e::RECEIVED_NO_PROPOSAL_CHOSEN, cgw(ip))
+            }
             Detail::IkeSaInitTimeout { cgw: ip } => (&e::IKE_SA_INIT_TIMEOUT, cgw(ip)),
             Detail::SendingDeleteIkeSa { cgw: ip } => (&e::SENDING_DELETE_IKE_SA, cgw(ip)),
             Detail::SendingDeleteChildSa { spi: s } => (&e::SENDING_DELETE_CHILD_SA, spi(s)),
             Detail::ChildSaDeleted { spi: s } => (&e::CHILD_SA_DELETED, spi(s)),
             Detail::IkeSaDeleted { cgw: ip } => (&e::IKE_SA_DELETED, cgw(ip)),
             Detail::SendingDpd { id: i } => (&e::SENDING_DPD, id(i)),
-            Detail::DpdTimeoutAction { action } => (&e::DPD_TIMEOUT_ACTION, vec![("action", action.to_string())]),
+            Detail::DpdTimeoutAction { action } => {
+                (&e::DPD_TIMEOUT_ACTION, vec![("action", action.to_string())])
+            }
             Detail::RekeyingIkeSa { cgw: ip } => (&e::REKEYING_IKE_SA, cgw(ip)),
             Detail::IkeSaRekeyed { spi_i, spi_r } => (&e::IKE_SA_REKEYED, ike_spis(spi_i, spi_r)),
-            Detail::ChildSaRekeyed { spi_in, spi_out } => (&e::CHILD_SA_REKEYED, esp_spis(spi_in, spi_out)),
+            Detail::ChildSaRekeyed { spi_in, spi_out } => {
+                (&e::CHILD_SA_REKEYED, esp_spis(spi_in, spi_out))
+            }
             Detail::NatTDetected { cgw: ip } => (&e::NAT_T_DETECTED, cgw(ip)),
         }
     }
@@ -264,7 +298,9 @@ pub(crate) fn samples() -> Vec<Detail> {
         Detail::ChildSaDeleted { spi: spi_in },
         Detail::IkeSaDeleted { cgw },
         Detail::SendingDpd { id: 7 },
-        Detail::DpdTimeoutAction { action: DpdAction::Restart },
+        Detail::DpdTimeoutAction {
+            action: DpdAction::Restart,
+        },
         Detail::RekeyingIkeSa { cgw },
         Detail::IkeSaRekeyed { spi_i, spi_r },
         Detail::ChildSaRekeyed { spi_in, spi_out },
@@ -310,33 +346,58 @@ mod tests {
     fn renders_as_documented() {
         let cgw: IpAddr = "203.0.113.9".parse().unwrap();
         let cases = [
-            (Detail::PskMismatch { cgw }, "AWS tunnel detected a pre-shared key mismatch with cgw: 203.0.113.9"),
             (
-                Detail::ReceivedDeleteChildSa { spi: EspSpi(0xc2d3_e4f5) },
+                Detail::PskMismatch { cgw },
+                "AWS tunnel detected a pre-shared key mismatch with cgw: 203.0.113.9",
+            ),
+            (
+                Detail::ReceivedDeleteChildSa {
+                    spi: EspSpi(0xc2d3_e4f5),
+                },
                 "AWS tunnel received DELETE for Phase 2 SA with SPI: c2d3e4f5",
             ),
-            (Detail::DpdTimedOut { retry_count: 3 }, "AWS tunnel DPD timed out after 3 retransmits"),
+            (
+                Detail::DpdTimedOut { retry_count: 3 },
+                "AWS tunnel DPD timed out after 3 retransmits",
+            ),
             (
                 Detail::SendingCreateChildSaRequest { id: 12 },
                 "AWS tunnel is sending request (id=12) for CREATE_CHILD_SA",
             ),
-            (Detail::NoProposalChosen, "No Proposal Match Found. Notifying with \"No proposal chosen\""),
             (
-                Detail::IkeSaEstablished { cgw, spi_i: IkeSpi(0x0123_4567_89ab_cdef), spi_r: IkeSpi(0xfeed) },
+                Detail::NoProposalChosen,
+                "No Proposal Match Found. Notifying with \"No proposal chosen\"",
+            ),
+            (
+                Detail::IkeSaEstablished {
+                    cgw,
+                    spi_i: IkeSpi(0x0123_4567_89ab_cdef),
+                    spi_r: IkeSpi(0xfeed),
+                },
                 "AWS tunnel Phase 1 IKE_SA established with cgw: 203.0.113.9, \
                  SPIs: 0123456789abcdef_i 000000000000feed_r",
             ),
             (
-                Detail::ChildSaEstablished { spi_in: EspSpi(0xc2d3_e4f5), spi_out: EspSpi(0x1f2e) },
+                Detail::ChildSaEstablished {
+                    spi_in: EspSpi(0xc2d3_e4f5),
+                    spi_out: EspSpi(0x1f2e),
+                },
                 "AWS tunnel Phase 2 CHILD_SA established with SPIs: c2d3e4f5_i 00001f2e_o",
             ),
             (
                 Detail::SendingInvalidKe { group: 14 },
                 "AWS tunnel is sending INVALID_KE_PAYLOAD, requesting DH group 14",
             ),
-            (Detail::DpdTimeoutAction { action: DpdAction::Clear }, "AWS tunnel DPD timeout action: clear"),
             (
-                Detail::HalfOpenTimeout { cgw: "2001:db8::9".parse().unwrap() },
+                Detail::DpdTimeoutAction {
+                    action: DpdAction::Clear,
+                },
+                "AWS tunnel DPD timeout action: clear",
+            ),
+            (
+                Detail::HalfOpenTimeout {
+                    cgw: "2001:db8::9".parse().unwrap(),
+                },
                 "AWS tunnel Timeout: deleting un-established Phase 1 IKE_SA with cgw: 2001:db8::9",
             ),
         ];

@@ -11,7 +11,9 @@ fn origin(origin: Origin) -> &'static str {
 
 /// The catalogue table as docs/log-messages.md carries it.
 fn table() -> String {
-    let mut out = String::from("| id | section | IKE | origin | template | meaning |\n|---|---|---|---|---|---|\n");
+    let mut out = String::from(
+        "| id | section | IKE | origin | template | meaning |\n|---|---|---|---|---|---|\n",
+    );
     for entry in CATALOGUE {
         out.push_str(&format!(
             "| `{}` | {} | {} | {} | `{}` | {} |\n",

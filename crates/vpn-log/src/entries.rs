@@ -14,11 +14,30 @@ const fn aws(
     template: &'static str,
     meaning: &'static str,
 ) -> CatalogueEntry {
-    CatalogueEntry { id, ike, origin: Origin::Aws, section, template, meaning }
+    CatalogueEntry {
+        id,
+        ike,
+        origin: Origin::Aws,
+        section,
+        template,
+        meaning,
+    }
 }
 
-const fn ikesim(id: &'static str, ike: IkeVersion, template: &'static str, meaning: &'static str) -> CatalogueEntry {
-    CatalogueEntry { id, ike, origin: Origin::Ikesim, section: SECTION_IKESIM, template, meaning }
+const fn ikesim(
+    id: &'static str,
+    ike: IkeVersion,
+    template: &'static str,
+    meaning: &'static str,
+) -> CatalogueEntry {
+    CatalogueEntry {
+        id,
+        ike,
+        origin: Origin::Ikesim,
+        section: SECTION_IKESIM,
+        template,
+        meaning,
+    }
 }
 
 // AWS: IKEv1 errors (the last four are also IKEv2 errors).

@@ -12,7 +12,11 @@ pub enum RecordError {
     MissingKey(&'static str),
     /// A key holds a value of the wrong kind or spelling.
     #[error("invalid `{key}`: {found:?}, expected {expected}")]
-    InvalidValue { key: &'static str, found: String, expected: &'static str },
+    InvalidValue {
+        key: &'static str,
+        found: String,
+        expected: &'static str,
+    },
     /// A text-format line does not follow the documented layout.
     #[error("not a text-format tunnel log record: {0}")]
     Text(String),

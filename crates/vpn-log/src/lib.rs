@@ -18,8 +18,8 @@ mod template;
 mod docs_check;
 
 pub use catalogue::{
-    by_id, lookup, CatalogueEntry, IkeVersion, Origin, CATALOGUE, SECTION_IKESIM, SECTION_IKEV1_ERRORS,
-    SECTION_IKEV2_ERRORS, SECTION_IKEV2_NEGOTIATION,
+    by_id, lookup, CatalogueEntry, IkeVersion, Origin, CATALOGUE, SECTION_IKESIM,
+    SECTION_IKEV1_ERRORS, SECTION_IKEV2_ERRORS, SECTION_IKEV2_NEGOTIATION,
 };
 pub use detail::{Detail, DpdAction};
 pub use error::RecordError;

@@ -41,12 +41,17 @@ impl TunnelRecord {
             let (record, schema) = parse_text(line)?;
             (record, Format::Text, schema)
         };
-        Ok(ParsedRecord { record, format, schema })
+        Ok(ParsedRecord {
+            record,
+            format,
+            schema,
+        })
     }
 }
 
 fn parse_json(line: &str) -> Result<(TunnelRecord, Schema), RecordError> {
-    let value: Value = serde_json::from_str(line.trim()).map_err(|e| RecordError::Json(e.to_string()))?;
+    let value: Value =
+        serde_json::from_str(line.trim()).map_err(|e| RecordError::Json(e.to_string()))?;
     let Value::Object(object) = value else {
         return Err(RecordError::Json("expected a JSON object".to_owned()));
     };
@@ -60,14 +65,27 @@ fn parse_json(line: &str) -> Result<(TunnelRecord, Schema), RecordError> {
     };
     let time = match required(&object, "event_timestamp")? {
         Value::Number(n) => {
-            let epoch =
-                n.as_i64().ok_or_else(|| invalid("event_timestamp", &n.to_string(), "an integer epoch time"))?;
-            epoch_time(epoch, schema)
-                .ok_or_else(|| invalid("event_timestamp", &n.to_string(), "an epoch time in range"))?
+            let epoch = n.as_i64().ok_or_else(|| {
+                invalid("event_timestamp", &n.to_string(), "an integer epoch time")
+            })?;
+            epoch_time(epoch, schema).ok_or_else(|| {
+                invalid("event_timestamp", &n.to_string(), "an epoch time in range")
+            })?
         }
-        Value::String(s) => human_time(s)
-            .ok_or_else(|| invalid("event_timestamp", s, "an epoch number or a time like 2025-11-08 05:40:29.641Z"))?,
-        other => return Err(invalid("event_timestamp", &other.to_string(), "an epoch number")),
+        Value::String(s) => human_time(s).ok_or_else(|| {
+            invalid(
+                "event_timestamp",
+                s,
+                "an epoch number or a time like 2025-11-08 05:40:29.641Z",
+            )
+        })?,
+        other => {
+            return Err(invalid(
+                "event_timestamp",
+                &other.to_string(),
+                "an epoch number",
+            ))
+        }
     };
     let record = TunnelRecord {
         time,
@@ -103,13 +121,27 @@ fn parse_text(line: &str) -> Result<(TunnelRecord, Schema), RecordError> {
         .ok_or_else(|| invalid("event_timestamp", epoch, "an epoch number"))?;
     let dpd_enabled = text_bool(text_field(&mut rest, "dpd_enabled")?, "dpd_enabled")?;
     let nat_t_detected = text_bool(text_field(&mut rest, "nat_t_detected")?, "nat_t_detected")?;
-    let phase1 = state(text_field(&mut rest, "ike_phase1_state")?, "ike_phase1_state")?;
-    let phase2 = state(text_field(&mut rest, "ike_phase2_state")?, "ike_phase2_state")?;
-    let quoted = rest.strip_prefix("details=").ok_or_else(|| text_error("expected details= last"))?;
-    let details: String =
-        serde_json::from_str(quoted).map_err(|_| invalid("details", quoted, "a double-quoted JSON string"))?;
-    let record =
-        TunnelRecord { time, dpd_enabled, nat_t_detected, ike_phase1_state: phase1, ike_phase2_state: phase2, details };
+    let phase1 = state(
+        text_field(&mut rest, "ike_phase1_state")?,
+        "ike_phase1_state",
+    )?;
+    let phase2 = state(
+        text_field(&mut rest, "ike_phase2_state")?,
+        "ike_phase2_state",
+    )?;
+    let quoted = rest
+        .strip_prefix("details=")
+        .ok_or_else(|| text_error("expected details= last"))?;
+    let details: String = serde_json::from_str(quoted)
+        .map_err(|_| invalid("details", quoted, "a double-quoted JSON string"))?;
+    let record = TunnelRecord {
+        time,
+        dpd_enabled,
+        nat_t_detected,
+        ike_phase1_state: phase1,
+        ike_phase2_state: phase2,
+        details,
+    };
     Ok((record, schema))
 }
 
@@ -120,11 +152,16 @@ fn human_time(s: &str) -> Option<DateTime<Utc>> {
     NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.fZ")
         .map(|naive| naive.and_utc())
         .ok()
-        .or_else(|| DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc)))
+        .or_else(|| {
+            DateTime::parse_from_rfc3339(s)
+                .ok()
+                .map(|t| t.with_timezone(&Utc))
+        })
 }
 
 fn epoch_time(epoch: i64, schema: Schema) -> Option<DateTime<Utc>> {
-    let millis = schema == Schema::Current || !(-MILLIS_THRESHOLD..MILLIS_THRESHOLD).contains(&epoch);
+    let millis =
+        schema == Schema::Current || !(-MILLIS_THRESHOLD..MILLIS_THRESHOLD).contains(&epoch);
     if millis {
         DateTime::from_timestamp_millis(epoch)
     } else {
@@ -132,22 +169,30 @@ fn epoch_time(epoch: i64, schema: Schema) -> Option<DateTime<Utc>> {
     }
 }
 
-fn required<'a>(object: &'a Map<String, Value>, key: &'static str) -> Result<&'a Value, RecordError> {
+fn required<'a>(
+    object: &'a Map<String, Value>,
+    key: &'static str,
+) -> Result<&'a Value, RecordError> {
     object.get(key).ok_or(RecordError::MissingKey(key))
 }
 
 fn json_bool(object: &Map<String, Value>, key: &'static str) -> Result<bool, RecordError> {
     let value = required(object, key)?;
-    value.as_bool().ok_or_else(|| invalid(key, &value.to_string(), "a JSON boolean"))
+    value
+        .as_bool()
+        .ok_or_else(|| invalid(key, &value.to_string(), "a JSON boolean"))
 }
 
 fn json_str<'a>(object: &'a Map<String, Value>, key: &'static str) -> Result<&'a str, RecordError> {
     let value = required(object, key)?;
-    value.as_str().ok_or_else(|| invalid(key, &value.to_string(), "a JSON string"))
+    value
+        .as_str()
+        .ok_or_else(|| invalid(key, &value.to_string(), "a JSON string"))
 }
 
 fn state(s: &str, key: &'static str) -> Result<PhaseState, RecordError> {
-    s.parse().map_err(|_| invalid(key, s, "established, rekeying, negotiating or down"))
+    s.parse()
+        .map_err(|_| invalid(key, s, "established, rekeying, negotiating or down"))
 }
 
 /// Takes `key=value ` off the front of `rest`.
@@ -156,7 +201,9 @@ fn text_field<'a>(rest: &mut &'a str, key: &'static str) -> Result<&'a str, Reco
         .strip_prefix(key)
         .and_then(|r| r.strip_prefix('='))
         .ok_or_else(|| text_error(&format!("expected {key}= next")))?;
-    let (value, tail) = after.split_once(' ').ok_or_else(|| text_error(&format!("line ends after {key}=")))?;
+    let (value, tail) = after
+        .split_once(' ')
+        .ok_or_else(|| text_error(&format!("line ends after {key}=")))?;
     *rest = tail;
     Ok(value)
 }
@@ -170,7 +217,11 @@ fn text_bool(s: &str, key: &'static str) -> Result<bool, RecordError> {
 }
 
 fn invalid(key: &'static str, found: &str, expected: &'static str) -> RecordError {
-    RecordError::InvalidValue { key, found: found.to_owned(), expected }
+    RecordError::InvalidValue {
+        key,
+        found: found.to_owned(),
+        expected,
+    }
 }
 
 fn text_error(what: &str) -> RecordError {
@@ -198,11 +249,23 @@ mod tests {
     #[test]
     fn json_round_trips_in_both_schemas() {
         let r = record(NO_PROPOSAL);
-        assert_eq!(TunnelRecord::parse_json(&r.to_json(Schema::Current)), Ok(r.clone()));
-        let whole_seconds = TunnelRecord { time: Utc.timestamp_opt(1_762_580_429, 0).unwrap(), ..r.clone() };
-        assert_eq!(TunnelRecord::parse_json(&r.to_json(Schema::V2022)), Ok(whole_seconds));
+        assert_eq!(
+            TunnelRecord::parse_json(&r.to_json(Schema::Current)),
+            Ok(r.clone())
+        );
+        let whole_seconds = TunnelRecord {
+            time: Utc.timestamp_opt(1_762_580_429, 0).unwrap(),
+            ..r.clone()
+        };
+        assert_eq!(
+            TunnelRecord::parse_json(&r.to_json(Schema::V2022)),
+            Ok(whole_seconds)
+        );
         let parsed = TunnelRecord::parse(&r.to_json(Schema::V2022)).unwrap();
-        assert_eq!((parsed.format, parsed.schema), (Format::Json, Schema::V2022));
+        assert_eq!(
+            (parsed.format, parsed.schema),
+            (Format::Json, Schema::V2022)
+        );
     }
 
     #[test]
@@ -212,7 +275,10 @@ mod tests {
             let parsed = TunnelRecord::parse(&r.to_text(schema)).unwrap();
             assert_eq!((parsed.format, parsed.schema), (Format::Text, schema));
             assert_eq!(parsed.record.details, r.details);
-            assert_eq!(parsed.record.event_timestamp(schema), r.event_timestamp(schema));
+            assert_eq!(
+                parsed.record.event_timestamp(schema),
+                r.event_timestamp(schema)
+            );
         }
         assert_eq!(TunnelRecord::parse_text(&r.to_text(Schema::Current)), Ok(r));
     }

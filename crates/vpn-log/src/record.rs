@@ -167,7 +167,11 @@ impl FromStr for Schema {
         match s {
             "current" => Ok(Schema::Current),
             "2022" => Ok(Schema::V2022),
-            _ => Err(RecordError::InvalidValue { key: "schema", found: s.to_owned(), expected: "current or 2022" }),
+            _ => Err(RecordError::InvalidValue {
+                key: "schema",
+                found: s.to_owned(),
+                expected: "current or 2022",
+            }),
         }
     }
 }
@@ -195,7 +199,11 @@ impl FromStr for Format {
         match s {
             "json" => Ok(Format::Json),
             "text" => Ok(Format::Text),
-            _ => Err(RecordError::InvalidValue { key: "format", found: s.to_owned(), expected: "json or text" }),
+            _ => Err(RecordError::InvalidValue {
+                key: "format",
+                found: s.to_owned(),
+                expected: "json or text",
+            }),
         }
     }
 }
@@ -256,7 +264,10 @@ mod tests {
             "ike_phase2_state",
             "details",
         ];
-        let positions: Vec<usize> = keys.iter().map(|k| json.find(&format!("\"{k}\":")).unwrap()).collect();
+        let positions: Vec<usize> = keys
+            .iter()
+            .map(|k| json.find(&format!("\"{k}\":")).unwrap())
+            .collect();
         assert!(positions.windows(2).all(|w| w[0] < w[1]));
         // Compact: the only space is the one inside `timestamp`.
         assert_eq!(json.matches(' ').count(), 1);
@@ -271,16 +282,18 @@ mod tests {
     fn sub_millisecond_digits_are_truncated() {
         let mut r = record("x");
         r.time = Utc.timestamp_nanos(1_762_580_429_641_999_999);
-        assert!(r
-            .to_json(Schema::Current)
-            .starts_with(r#"{"event_timestamp":1762580429641,"timestamp":"2025-11-08 05:40:29.641Z""#));
+        assert!(r.to_json(Schema::Current).starts_with(
+            r#"{"event_timestamp":1762580429641,"timestamp":"2025-11-08 05:40:29.641Z""#
+        ));
     }
 
     #[test]
     fn quotes_in_details_are_escaped() {
         let r = record(NO_PROPOSAL);
         let json = r.to_json(Schema::Current);
-        assert!(json.ends_with(r#""details":"No Proposal Match Found. Notifying with \"No proposal chosen\""}"#));
+        assert!(json.ends_with(
+            r#""details":"No Proposal Match Found. Notifying with \"No proposal chosen\""}"#
+        ));
         let value: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(value["details"], NO_PROPOSAL);
         assert_eq!(
@@ -304,8 +317,14 @@ mod tests {
     #[test]
     fn render_picks_the_format() {
         let r = record("x");
-        assert_eq!(r.render(Format::Json, Schema::V2022), r.to_json(Schema::V2022));
-        assert_eq!(r.render(Format::Text, Schema::Current), r.to_text(Schema::Current));
+        assert_eq!(
+            r.render(Format::Json, Schema::V2022),
+            r.to_json(Schema::V2022)
+        );
+        assert_eq!(
+            r.render(Format::Text, Schema::Current),
+            r.to_text(Schema::Current)
+        );
         assert_eq!(Format::default(), Format::Json);
         assert_eq!(Schema::default(), Schema::Current);
     }

@@ -45,7 +45,10 @@ mod tests {
     fn fixed_width_lowercase_hex() {
         assert_eq!(EspSpi(0xc2d3_e4f5).to_string(), "c2d3e4f5");
         assert_eq!(EspSpi(0x1f).to_string(), "0000001f");
-        assert_eq!(IkeSpi(0x0123_4567_89ab_cdef).to_string(), "0123456789abcdef");
+        assert_eq!(
+            IkeSpi(0x0123_4567_89ab_cdef).to_string(),
+            "0123456789abcdef"
+        );
         assert_eq!(IkeSpi(u64::MAX).to_string(), "ffffffffffffffff");
         assert_eq!(IkeSpi::from(1).to_string().len(), 16);
     }

@@ -18,8 +18,12 @@ pub enum PhaseState {
 
 impl PhaseState {
     /// Every state, in the reference's order.
-    pub const ALL: [PhaseState; 4] =
-        [PhaseState::Established, PhaseState::Rekeying, PhaseState::Negotiating, PhaseState::Down];
+    pub const ALL: [PhaseState; 4] = [
+        PhaseState::Established,
+        PhaseState::Rekeying,
+        PhaseState::Negotiating,
+        PhaseState::Down,
+    ];
 
     /// The spelling written to records.
     pub fn as_str(self) -> &'static str {
@@ -44,13 +48,14 @@ impl FromStr for PhaseState {
     /// Accepts any ASCII case (`Established` as AWS's documentation writes it), so real
     /// records read back whatever their vintage.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        PhaseState::ALL.into_iter().find(|state| state.as_str().eq_ignore_ascii_case(s)).ok_or_else(|| {
-            RecordError::InvalidValue {
+        PhaseState::ALL
+            .into_iter()
+            .find(|state| state.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| RecordError::InvalidValue {
                 key: "ike_phase_state",
                 found: s.to_owned(),
                 expected: "established, rekeying, negotiating or down",
-            }
-        })
+            })
     }
 }
 
@@ -71,7 +76,12 @@ mod tests {
 
     #[test]
     fn serde_spells_lowercase() {
-        assert_eq!(serde_json::to_string(&PhaseState::Negotiating).ok().as_deref(), Some("\"negotiating\""));
+        assert_eq!(
+            serde_json::to_string(&PhaseState::Negotiating)
+                .ok()
+                .as_deref(),
+            Some("\"negotiating\"")
+        );
         let down: Result<PhaseState, _> = serde_json::from_str("\"down\"");
         assert_eq!(down.ok(), Some(PhaseState::Down));
     }

@@ -16,7 +16,10 @@ pub fn stream_name(vpn_connection_id: &str, tunnel_outside_ip: IpAddr) -> String
 /// `vpn-` followed by 8 or 17 lowercase hex digits, the shape of AWS's ids.
 pub fn validate_vpn_connection_id(id: &str) -> Result<(), RecordError> {
     let valid = id.strip_prefix("vpn-").is_some_and(|hex| {
-        matches!(hex.len(), 8 | 17) && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        matches!(hex.len(), 8 | 17)
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
     });
     if valid {
         Ok(())
@@ -34,7 +37,10 @@ mod tests {
         let ip: IpAddr = "1.2.3.4".parse().unwrap();
         assert_eq!(stream_name("vpn-1234abcd", ip), "vpn-1234abcd_1.2.3.4");
         let ip: IpAddr = "127.0.10.1".parse().unwrap();
-        assert_eq!(stream_name("vpn-0123456789abcdef0", ip), "vpn-0123456789abcdef0_127.0.10.1");
+        assert_eq!(
+            stream_name("vpn-0123456789abcdef0", ip),
+            "vpn-0123456789abcdef0_127.0.10.1"
+        );
         assert!(DEFAULT_LOG_GROUP.starts_with("/aws/vendedlogs/"));
     }
 

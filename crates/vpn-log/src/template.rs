@@ -73,16 +73,21 @@ pub(crate) fn matches(template: &str, text: &str) -> bool {
 fn match_segments(segments: &[Segment<'_>], text: &str) -> bool {
     match segments.split_first() {
         None => text.is_empty(),
-        Some((Segment::Literal(literal), rest)) => {
-            text.strip_prefix(literal).is_some_and(|tail| match_segments(rest, tail))
-        }
+        Some((Segment::Literal(literal), rest)) => text
+            .strip_prefix(literal)
+            .is_some_and(|tail| match_segments(rest, tail)),
         Some((Segment::Placeholder(_), rest)) => {
             // The placeholder takes text[..end]; `end` > 0 on a char boundary.
             let ends: Vec<usize> = match rest.first() {
-                Some(Segment::Literal(next)) => text.match_indices(next).map(|(i, _)| i).filter(|&i| i > 0).collect(),
+                Some(Segment::Literal(next)) => text
+                    .match_indices(next)
+                    .map(|(i, _)| i)
+                    .filter(|&i| i > 0)
+                    .collect(),
                 _ => text.char_indices().map(|(i, c)| i + c.len_utf8()).collect(),
             };
-            ends.into_iter().any(|end| match_segments(rest, &text[end..]))
+            ends.into_iter()
+                .any(|end| match_segments(rest, &text[end..]))
         }
     }
 }
@@ -162,8 +167,14 @@ mod tests {
             ]
         );
         assert_eq!(segments("{a}{b}").len(), 2);
-        assert_eq!(segments("a { b } {C} {"), vec![Segment::Literal("a { b } {C} {")]);
-        assert_eq!(placeholders("(id={id}) x {retry_count}"), ["id", "retry_count"]);
+        assert_eq!(
+            segments("a { b } {C} {"),
+            vec![Segment::Literal("a { b } {C} {")]
+        );
+        assert_eq!(
+            placeholders("(id={id}) x {retry_count}"),
+            ["id", "retry_count"]
+        );
     }
 
     #[test]

@@ -113,7 +113,10 @@ pub fn parse_proposal(text: &str, kind: ProposalKind) -> Result<ProposalSpec, Pr
             (Keyword::Dh(d), _) => push(&mut spec.dh, d),
             (Keyword::Esn(e), ProposalKind::Esp) => push(&mut spec.esn, e),
             (Keyword::Prf(_) | Keyword::Esn(_), _) => {
-                return Err(ProposalSyntaxError::WrongKind { keyword: word, kind: kind_name })
+                return Err(ProposalSyntaxError::WrongKind {
+                    keyword: word,
+                    kind: kind_name,
+                })
             }
         }
     }
@@ -179,6 +182,9 @@ mod tests {
         assert!(
             matches!(parse_proposal("aes128-sha9", ProposalKind::Esp), Err(ProposalSyntaxError::UnknownKeyword(w)) if w == "sha9")
         );
-        assert!(matches!(parse_proposal("aes128", ProposalKind::Esp), Err(ProposalSyntaxError::NoIntegrity(_))));
+        assert!(matches!(
+            parse_proposal("aes128", ProposalKind::Esp),
+            Err(ProposalSyntaxError::NoIntegrity(_))
+        ));
     }
 }

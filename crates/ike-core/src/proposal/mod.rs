@@ -11,7 +11,9 @@ use std::fmt;
 mod keywords;
 pub use keywords::{parse_proposal, ProposalKind, ProposalSyntaxError};
 
-use ike_wire::{DhGroup, EncrId, EsnId, IntegId, PrfId, Proposal, ProtocolId, Transform, TransformType};
+use ike_wire::{
+    DhGroup, EncrId, EsnId, IntegId, PrfId, Proposal, ProtocolId, Transform, TransformType,
+};
 
 /// An encryption algorithm with its key length (mandatory for AES, RFC 7296 §3.3.5).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -108,7 +110,12 @@ impl Selected {
         if let Some(esn) = self.esn {
             transforms.push(Transform::new(TransformType::ESN, esn.0));
         }
-        Proposal { number: self.number, protocol, spi, transforms }
+        Proposal {
+            number: self.number,
+            protocol,
+            spi,
+            transforms,
+        }
     }
 }
 
@@ -124,18 +131,46 @@ pub struct NoMatch {
 impl ProposalSpec {
     /// Encodes the spec as one wire proposal. `with_dh = false` leaves DH transforms out
     /// (a CHILD_SA negotiated inside IKE_AUTH has no KE, RFC 7296 §1.2).
-    pub fn to_wire(&self, number: u8, protocol: ProtocolId, spi: Vec<u8>, with_dh: bool) -> Proposal {
-        let mut transforms: Vec<Transform> = self.encryption.iter().map(Cipher::transform).collect();
-        transforms.extend(self.prf.iter().map(|p| Transform::new(TransformType::PRF, p.0)));
-        transforms.extend(self.integrity.iter().map(|i| Transform::new(TransformType::INTEG, i.0)));
+    pub fn to_wire(
+        &self,
+        number: u8,
+        protocol: ProtocolId,
+        spi: Vec<u8>,
+        with_dh: bool,
+    ) -> Proposal {
+        let mut transforms: Vec<Transform> =
+            self.encryption.iter().map(Cipher::transform).collect();
+        transforms.extend(
+            self.prf
+                .iter()
+                .map(|p| Transform::new(TransformType::PRF, p.0)),
+        );
+        transforms.extend(
+            self.integrity
+                .iter()
+                .map(|i| Transform::new(TransformType::INTEG, i.0)),
+        );
         if with_dh {
-            transforms.extend(self.dh.iter().map(|d| Transform::new(TransformType::DH, d.0)));
+            transforms.extend(
+                self.dh
+                    .iter()
+                    .map(|d| Transform::new(TransformType::DH, d.0)),
+            );
         }
         if protocol != ProtocolId::IKE {
-            let esn = if self.esn.is_empty() { &[EsnId::NO][..] } else { &self.esn[..] };
+            let esn = if self.esn.is_empty() {
+                &[EsnId::NO][..]
+            } else {
+                &self.esn[..]
+            };
             transforms.extend(esn.iter().map(|e| Transform::new(TransformType::ESN, e.0)));
         }
-        Proposal { number, protocol, spi, transforms }
+        Proposal {
+            number,
+            protocol,
+            spi,
+            transforms,
+        }
     }
 
     /// Reads an offered wire proposal back into a spec (unknown transform types ignored).
@@ -143,9 +178,13 @@ impl ProposalSpec {
         let mut spec = ProposalSpec::default();
         for t in &proposal.transforms {
             match t.ty {
-                TransformType::ENCR => spec.encryption.push(Cipher::new(EncrId(t.id), t.key_length())),
+                TransformType::ENCR => spec
+                    .encryption
+                    .push(Cipher::new(EncrId(t.id), t.key_length())),
                 TransformType::PRF => spec.prf.push(PrfId(t.id)),
-                TransformType::INTEG if t.id != IntegId::NONE.0 => spec.integrity.push(IntegId(t.id)),
+                TransformType::INTEG if t.id != IntegId::NONE.0 => {
+                    spec.integrity.push(IntegId(t.id))
+                }
                 TransformType::DH if t.id != DhGroup::NONE.0 => spec.dh.push(DhGroup(t.id)),
                 TransformType::ESN => spec.esn.push(EsnId(t.id)),
                 _ => {}
@@ -184,7 +223,9 @@ impl ProposalSpec {
             && opt(selected.integrity, &self.integrity)
             && opt(selected.prf, &self.prf)
             && opt(selected.dh, &self.dh)
-            && (selected.esn.is_none() || selected.esn == Some(EsnId::NO) || opt(selected.esn, &self.esn))
+            && (selected.esn.is_none()
+                || selected.esn == Some(EsnId::NO)
+                || opt(selected.esn, &self.esn))
     }
 }
 
@@ -224,19 +265,32 @@ pub enum Negotiation {
 }
 
 /// Picks the proposal to accept from `offered`, or says why none fits.
-pub fn select(offered: &[Proposal], policy: &Policy, negotiation: Negotiation) -> Result<Selected, NoMatch> {
-    let protocol = if negotiation == Negotiation::Ike { ProtocolId::IKE } else { ProtocolId::ESP };
-    let offers: Vec<(u8, ProposalSpec)> =
-        offered.iter().filter(|p| p.protocol == protocol).map(|p| (p.number, ProposalSpec::from_wire(p))).collect();
+pub fn select(
+    offered: &[Proposal],
+    policy: &Policy,
+    negotiation: Negotiation,
+) -> Result<Selected, NoMatch> {
+    let protocol = if negotiation == Negotiation::Ike {
+        ProtocolId::IKE
+    } else {
+        ProtocolId::ESP
+    };
+    let offers: Vec<(u8, ProposalSpec)> = offered
+        .iter()
+        .filter(|p| p.protocol == protocol)
+        .map(|p| (p.number, ProposalSpec::from_wire(p)))
+        .collect();
 
     let mut best: Option<(Vec<usize>, Selected)> = None;
     for (order, (number, offer)) in offers.iter().enumerate() {
         for local in &policy.proposals {
             let candidate = match policy.selection {
-                Selection::LocalPreference => match_one(offer, local, negotiation).map(|(mut rank, sel)| {
-                    rank.push(order);
-                    (rank, sel)
-                }),
+                Selection::LocalPreference => {
+                    match_one(offer, local, negotiation).map(|(mut rank, sel)| {
+                        rank.push(order);
+                        (rank, sel)
+                    })
+                }
                 // The peer's order decides: its proposal order, then its transform order.
                 Selection::PeerPreference => match_one(local, offer, negotiation)
                     .map(|(rank, sel)| (std::iter::once(order).chain(rank).collect(), sel)),
@@ -244,7 +298,10 @@ pub fn select(offered: &[Proposal], policy: &Policy, negotiation: Negotiation) -
             let Some((rank, sel)) = candidate else {
                 continue;
             };
-            let sel = Selected { number: *number, ..sel };
+            let sel = Selected {
+                number: *number,
+                ..sel
+            };
             if best.as_ref().is_none_or(|(r, _)| rank < *r) {
                 best = Some((rank, sel));
             }
@@ -253,16 +310,31 @@ pub fn select(offered: &[Proposal], policy: &Policy, negotiation: Negotiation) -
     if let Some((_, sel)) = best {
         return Ok(sel);
     }
-    let universe = policy.universe.clone().unwrap_or_else(|| ProposalSpec::union(&policy.proposals));
-    let supportable = offers.iter().any(|(_, offer)| match_one(offer, &universe, negotiation).is_some());
-    Err(NoMatch { unsupported: !supportable })
+    let universe = policy
+        .universe
+        .clone()
+        .unwrap_or_else(|| ProposalSpec::union(&policy.proposals));
+    let supportable = offers
+        .iter()
+        .any(|(_, offer)| match_one(offer, &universe, negotiation).is_some());
+    Err(NoMatch {
+        unsupported: !supportable,
+    })
 }
 
 /// Matches one offered spec against one local spec, choosing per type the algorithm that
 /// ranks first in `local`. Returns the ranks (for comparing candidates) and the choice.
-fn match_one(offer: &ProposalSpec, local: &ProposalSpec, negotiation: Negotiation) -> Option<(Vec<usize>, Selected)> {
+fn match_one(
+    offer: &ProposalSpec,
+    local: &ProposalSpec,
+    negotiation: Negotiation,
+) -> Option<(Vec<usize>, Selected)> {
     fn first<T: PartialEq + Copy>(local: &[T], offer: &[T]) -> Option<(usize, T)> {
-        local.iter().enumerate().find(|(_, x)| offer.contains(x)).map(|(i, x)| (i, *x))
+        local
+            .iter()
+            .enumerate()
+            .find(|(_, x)| offer.contains(x))
+            .map(|(i, x)| (i, *x))
     }
     let mut best: Option<(Vec<usize>, Selected)> = None;
     // Try ciphers in local order: an AEAD cipher needs no INTEG, any other needs one.
@@ -301,12 +373,27 @@ fn match_one(offer: &ProposalSpec, local: &ProposalSpec, negotiation: Negotiatio
         let esn = if negotiation == Negotiation::Ike {
             None
         } else {
-            let offered_esn = if offer.esn.is_empty() { vec![EsnId::NO] } else { offer.esn.clone() };
-            let local_esn = if local.esn.is_empty() { vec![EsnId::NO] } else { local.esn.clone() };
+            let offered_esn = if offer.esn.is_empty() {
+                vec![EsnId::NO]
+            } else {
+                offer.esn.clone()
+            };
+            let local_esn = if local.esn.is_empty() {
+                vec![EsnId::NO]
+            } else {
+                local.esn.clone()
+            };
             Some(first(&local_esn, &offered_esn)?.1)
         };
         let rank = vec![enc_rank, prf_rank, integ_rank, dh_rank];
-        let sel = Selected { number: 0, encryption: *cipher, integrity, prf, dh, esn };
+        let sel = Selected {
+            number: 0,
+            encryption: *cipher,
+            integrity,
+            prf,
+            dh,
+            esn,
+        };
         if best.as_ref().is_none_or(|(r, _)| rank < *r) {
             best = Some((rank, sel));
         }

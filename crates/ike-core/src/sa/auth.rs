@@ -3,8 +3,8 @@
 
 use ike_crypto::psk_auth;
 use ike_wire::{
-    Auth, AuthMethod, ExchangeType, Identification, Message, Notify, NotifyType, Payload, Proposal, ProtocolId,
-    TrafficSelector,
+    Auth, AuthMethod, ExchangeType, Identification, Message, Notify, NotifyType, Payload, Proposal,
+    ProtocolId, TrafficSelector,
 };
 
 use super::{AuthSent, Ctx, Established, IkeSa, Keys, Purpose, State};
@@ -19,7 +19,9 @@ fn same_mac(a: &[u8], b: &[u8]) -> bool {
 }
 
 fn notify_of(payloads: &[Payload], ty: NotifyType) -> bool {
-    payloads.iter().any(|p| matches!(p, Payload::Notify(n) if n.ty == ty))
+    payloads
+        .iter()
+        .any(|p| matches!(p, Payload::Notify(n) if n.ty == ty))
 }
 
 fn first_error(payloads: &[Payload]) -> Option<NotifyType> {
@@ -37,7 +39,11 @@ struct ChildOffer<'a> {
 }
 
 fn child_offer(payloads: &[Payload]) -> ChildOffer<'_> {
-    let mut c = ChildOffer { sa: None, tsi: None, tsr: None };
+    let mut c = ChildOffer {
+        sa: None,
+        tsi: None,
+        tsr: None,
+    };
     for p in payloads {
         match p {
             Payload::Sa(s) => c.sa = c.sa.or(Some(s)),
@@ -50,7 +56,9 @@ fn child_offer(payloads: &[Payload]) -> ChildOffer<'_> {
 }
 
 fn esp_spi(proposal: &Proposal) -> Option<u32> {
-    <[u8; 4]>::try_from(proposal.spi.as_slice()).ok().map(u32::from_be_bytes)
+    <[u8; 4]>::try_from(proposal.spi.as_slice())
+        .ok()
+        .map(u32::from_be_bytes)
 }
 
 impl IkeSa {
@@ -65,15 +73,32 @@ impl IkeSa {
         spi_in: u32,
     ) -> Vec<Payload> {
         let idi = self.local_id(ctx.config);
-        let auth = psk_auth(&keys.suite.prf, &ctx.config.psk, init_request, nr, &keys.sk_pi, &idi.body());
+        let auth = psk_auth(
+            &keys.suite.prf,
+            &ctx.config.psk,
+            init_request,
+            nr,
+            &keys.sk_pi,
+            &idi.body(),
+        );
         let mut payloads = vec![Payload::IdI(idi)];
         if ctx.config.initial_contact {
-            payloads.push(Payload::Notify(Notify::new(NotifyType::INITIAL_CONTACT, Vec::new())));
+            payloads.push(Payload::Notify(Notify::new(
+                NotifyType::INITIAL_CONTACT,
+                Vec::new(),
+            )));
         }
-        payloads.push(Payload::Auth(Auth { method: AuthMethod::SHARED_KEY_MIC, data: auth }));
+        payloads.push(Payload::Auth(Auth {
+            method: AuthMethod::SHARED_KEY_MIC,
+            data: auth,
+        }));
         let spi = spi_in.to_be_bytes().to_vec();
         let proposals = ctx.config.esp.proposals.iter().zip(1u8..);
-        payloads.push(Payload::Sa(proposals.map(|(p, n)| p.to_wire(n, ProtocolId::ESP, spi.clone(), false)).collect()));
+        payloads.push(Payload::Sa(
+            proposals
+                .map(|(p, n)| p.to_wire(n, ProtocolId::ESP, spi.clone(), false))
+                .collect(),
+        ));
         payloads.push(Payload::TsI(ctx.config.local_ts.clone()));
         payloads.push(Payload::TsR(ctx.config.remote_ts.clone()));
         payloads
@@ -109,31 +134,85 @@ impl IkeSa {
             let n = Notify::new(NotifyType::UNSUPPORTED_CRITICAL_PAYLOAD, vec![ty.0]);
             respond(self, ctx, &keys, &[Payload::Notify(n)]);
             self.close();
-            self.emit(ctx, EventKind::IkeSaFailed { notify: NotifyType::UNSUPPORTED_CRITICAL_PAYLOAD });
+            self.emit(
+                ctx,
+                EventKind::IkeSaFailed {
+                    notify: NotifyType::UNSUPPORTED_CRITICAL_PAYLOAD,
+                },
+            );
             return;
         }
-        let idi = payloads.iter().find_map(|p| if let Payload::IdI(i) = p { Some(i) } else { None });
-        let auth = payloads.iter().find_map(|p| if let Payload::Auth(a) = p { Some(a) } else { None });
+        let idi = payloads.iter().find_map(|p| {
+            if let Payload::IdI(i) = p {
+                Some(i)
+            } else {
+                None
+            }
+        });
+        let auth = payloads.iter().find_map(|p| {
+            if let Payload::Auth(a) = p {
+                Some(a)
+            } else {
+                None
+            }
+        });
         let (Some(idi), Some(auth)) = (idi, auth) else {
-            respond(self, ctx, &keys, &[Payload::Notify(Notify::new(NotifyType::INVALID_SYNTAX, Vec::new()))]);
+            respond(
+                self,
+                ctx,
+                &keys,
+                &[Payload::Notify(Notify::new(
+                    NotifyType::INVALID_SYNTAX,
+                    Vec::new(),
+                ))],
+            );
             self.close();
-            self.emit(ctx, EventKind::IkeSaFailed { notify: NotifyType::INVALID_SYNTAX });
+            self.emit(
+                ctx,
+                EventKind::IkeSaFailed {
+                    notify: NotifyType::INVALID_SYNTAX,
+                },
+            );
             return;
         };
-        let expected = psk_auth(&keys.suite.prf, &ctx.config.psk, &st.init_request, &st.nr, &keys.sk_pi, &idi.body());
+        let expected = psk_auth(
+            &keys.suite.prf,
+            &ctx.config.psk,
+            &st.init_request,
+            &st.nr,
+            &keys.sk_pi,
+            &idi.body(),
+        );
         if auth.method != AuthMethod::SHARED_KEY_MIC || !same_mac(&auth.data, &expected) {
             tracing::debug!(peer = %idi, "AUTH payload does not verify with our PSK");
             let n = Notify::new(NotifyType::AUTHENTICATION_FAILED, Vec::new());
             respond(self, ctx, &keys, &[Payload::Notify(n)]);
             self.close();
-            self.emit(ctx, EventKind::AuthenticationFailed { direction: Direction::Sent });
+            self.emit(
+                ctx,
+                EventKind::AuthenticationFailed {
+                    direction: Direction::Sent,
+                },
+            );
             return;
         }
 
         let idr: Identification = self.local_id(ctx.config);
-        let our_auth = psk_auth(&keys.suite.prf, &ctx.config.psk, &st.init_response, &st.ni, &keys.sk_pr, &idr.body());
-        let mut response =
-            vec![Payload::IdR(idr), Payload::Auth(Auth { method: AuthMethod::SHARED_KEY_MIC, data: our_auth })];
+        let our_auth = psk_auth(
+            &keys.suite.prf,
+            &ctx.config.psk,
+            &st.init_response,
+            &st.ni,
+            &keys.sk_pr,
+            &idr.body(),
+        );
+        let mut response = vec![
+            Payload::IdR(idr),
+            Payload::Auth(Auth {
+                method: AuthMethod::SHARED_KEY_MIC,
+                data: our_auth,
+            }),
+        ];
         let offer = child_offer(&payloads);
         let (spi_i, spi_r) = (self.spi_i, self.spi_r);
         let ike_selected = self.ike_selected;
@@ -146,22 +225,45 @@ impl IkeSa {
         let Some(selected) = ike_selected else { return };
         let Some(offered) = offer.sa else {
             // A childless IKE SA (RFC 6023).
-            self.emit(ctx, EventKind::IkeSaEstablished { spi_i, spi_r, selected });
+            self.emit(
+                ctx,
+                EventKind::IkeSaEstablished {
+                    spi_i,
+                    spi_r,
+                    selected,
+                },
+            );
             self.send_protected_response(ctx, ExchangeType::IKE_AUTH, id, &response);
             return;
         };
         let spi_in = ctx.esp_spi();
         self.children.push(ChildSa::negotiating(spi_in));
-        self.emit(ctx, EventKind::IkeSaEstablished { spi_i, spi_r, selected });
+        self.emit(
+            ctx,
+            EventKind::IkeSaEstablished {
+                spi_i,
+                spi_r,
+                selected,
+            },
+        );
 
         let outcome = self.accept_child(ctx, offered, offer.tsi, offer.tsr, &st.ni, &st.nr, None);
         match outcome {
             Ok((selected, tsi, tsr, spi_out)) => {
-                response.push(Payload::Sa(vec![selected.to_wire(ProtocolId::ESP, spi_in.to_be_bytes().to_vec())]));
+                response.push(Payload::Sa(vec![
+                    selected.to_wire(ProtocolId::ESP, spi_in.to_be_bytes().to_vec())
+                ]));
                 response.push(Payload::TsI(tsi));
                 response.push(Payload::TsR(tsr));
                 self.send_protected_response(ctx, ExchangeType::IKE_AUTH, id, &response);
-                self.emit(ctx, EventKind::ChildSaEstablished { spi_in, spi_out, selected });
+                self.emit(
+                    ctx,
+                    EventKind::ChildSaEstablished {
+                        spi_in,
+                        spi_out,
+                        selected,
+                    },
+                );
             }
             Err((notify, failure)) => {
                 self.children.retain(|c| c.spi_in != spi_in);
@@ -192,14 +294,28 @@ impl IkeSa {
         ni: &[u8],
         nr: &[u8],
         g_ir: Option<&[u8]>,
-    ) -> Result<(Selected, Vec<TrafficSelector>, Vec<TrafficSelector>, u32), (NotifyType, ChildFailure)> {
-        let negotiation = if g_ir.is_some() { Negotiation::ChildWithKe } else { Negotiation::ChildWithoutKe };
+    ) -> Result<
+        (Selected, Vec<TrafficSelector>, Vec<TrafficSelector>, u32),
+        (NotifyType, ChildFailure),
+    > {
+        let negotiation = if g_ir.is_some() {
+            Negotiation::ChildWithKe
+        } else {
+            Negotiation::ChildWithoutKe
+        };
         let selected = select(offered, &ctx.config.esp, negotiation).map_err(|nm| {
-            let failure = ChildFailure::NoProposalChosen { unsupported: nm.unsupported, direction: Direction::Sent };
+            let failure = ChildFailure::NoProposalChosen {
+                unsupported: nm.unsupported,
+                direction: Direction::Sent,
+            };
             (NotifyType::NO_PROPOSAL_CHOSEN, failure)
         })?;
-        let ts_unacceptable =
-            (NotifyType::TS_UNACCEPTABLE, ChildFailure::TsUnacceptable { direction: Direction::Sent });
+        let ts_unacceptable = (
+            NotifyType::TS_UNACCEPTABLE,
+            ChildFailure::TsUnacceptable {
+                direction: Direction::Sent,
+            },
+        );
         let (Some(tsi), Some(tsr)) = (tsi, tsr) else {
             return Err(ts_unacceptable);
         };
@@ -221,11 +337,22 @@ impl IkeSa {
         let Some(child) = self.children.last_mut() else {
             return Err((NotifyType::INVALID_SYNTAX, ChildFailure::InvalidResponse));
         };
-        let params = ChildParams { prf: &prf, sk_d: &sk_d, g_ir, ni, nr };
-        child.establish(&params, spi_out, selected, tsr.clone(), tsi.clone()).map_err(|_| {
-            let failure = ChildFailure::NoProposalChosen { unsupported: true, direction: Direction::Sent };
-            (NotifyType::NO_PROPOSAL_CHOSEN, failure)
-        })?;
+        let params = ChildParams {
+            prf: &prf,
+            sk_d: &sk_d,
+            g_ir,
+            ni,
+            nr,
+        };
+        child
+            .establish(&params, spi_out, selected, tsr.clone(), tsi.clone())
+            .map_err(|_| {
+                let failure = ChildFailure::NoProposalChosen {
+                    unsupported: true,
+                    direction: Direction::Sent,
+                };
+                (NotifyType::NO_PROPOSAL_CHOSEN, failure)
+            })?;
         let (rekey_at, expire_at) = ctx.lifetime(ctx.config.lifetimes.child);
         (child.rekey_at, child.expire_at) = (rekey_at, Some(expire_at));
         Ok((selected, tsi, tsr, spi_out))
@@ -233,32 +360,73 @@ impl IkeSa {
 
     /// The initiator checks the responder's AUTH; then the CHILD SA's outcome.
     pub(super) fn handle_auth_response(&mut self, ctx: &mut Ctx<'_>, payloads: &[Payload]) {
-        let State::AuthSent(st) = std::mem::replace(&mut self.state, State::Closed) else { return };
-        let AuthSent { keys, ni, nr, init_response } = *st;
+        let State::AuthSent(st) = std::mem::replace(&mut self.state, State::Closed) else {
+            return;
+        };
+        let AuthSent {
+            keys,
+            ni,
+            nr,
+            init_response,
+        } = *st;
         let payloads = payloads.to_vec();
 
         if notify_of(&payloads, NotifyType::AUTHENTICATION_FAILED) {
             self.close();
-            self.emit(ctx, EventKind::AuthenticationFailed { direction: Direction::Received });
+            self.emit(
+                ctx,
+                EventKind::AuthenticationFailed {
+                    direction: Direction::Received,
+                },
+            );
             return;
         }
-        let idr = payloads.iter().find_map(|p| if let Payload::IdR(i) = p { Some(i) } else { None });
-        let auth = payloads.iter().find_map(|p| if let Payload::Auth(a) = p { Some(a) } else { None });
+        let idr = payloads.iter().find_map(|p| {
+            if let Payload::IdR(i) = p {
+                Some(i)
+            } else {
+                None
+            }
+        });
+        let auth = payloads.iter().find_map(|p| {
+            if let Payload::Auth(a) = p {
+                Some(a)
+            } else {
+                None
+            }
+        });
         let (Some(idr), Some(auth)) = (idr, auth) else {
             let notify = first_error(&payloads).unwrap_or(NotifyType::INVALID_SYNTAX);
             self.close();
             self.emit(ctx, EventKind::IkeSaFailed { notify });
             return;
         };
-        let expected = psk_auth(&keys.suite.prf, &ctx.config.psk, &init_response, &ni, &keys.sk_pr, &idr.body());
+        let expected = psk_auth(
+            &keys.suite.prf,
+            &ctx.config.psk,
+            &init_response,
+            &ni,
+            &keys.sk_pr,
+            &idr.body(),
+        );
         if auth.method != AuthMethod::SHARED_KEY_MIC || !same_mac(&auth.data, &expected) {
             tracing::debug!(peer = %idr, "responder's AUTH does not verify with our PSK");
             // Tell the peer (RFC 7296 §2.21.2), then forget the SA.
             self.state = State::Established(Box::new(Established { keys }));
             let n = Notify::new(NotifyType::AUTHENTICATION_FAILED, Vec::new());
-            self.request(ctx, ExchangeType::INFORMATIONAL, Purpose::Notify, vec![Payload::Notify(n)]);
+            self.request(
+                ctx,
+                ExchangeType::INFORMATIONAL,
+                Purpose::Notify,
+                vec![Payload::Notify(n)],
+            );
             self.close();
-            self.emit(ctx, EventKind::AuthenticationFailed { direction: Direction::Sent });
+            self.emit(
+                ctx,
+                EventKind::AuthenticationFailed {
+                    direction: Direction::Sent,
+                },
+            );
             return;
         }
         let prf = keys.suite.prf;
@@ -267,13 +435,25 @@ impl IkeSa {
         self.on_ike_established(ctx);
         let (spi_i, spi_r) = (self.spi_i, self.spi_r);
         if let Some(selected) = self.ike_selected {
-            self.emit(ctx, EventKind::IkeSaEstablished { spi_i, spi_r, selected });
+            self.emit(
+                ctx,
+                EventKind::IkeSaEstablished {
+                    spi_i,
+                    spi_r,
+                    selected,
+                },
+            );
         }
 
         let failure = if notify_of(&payloads, NotifyType::NO_PROPOSAL_CHOSEN) {
-            Some(ChildFailure::NoProposalChosen { unsupported: false, direction: Direction::Received })
+            Some(ChildFailure::NoProposalChosen {
+                unsupported: false,
+                direction: Direction::Received,
+            })
         } else if notify_of(&payloads, NotifyType::TS_UNACCEPTABLE) {
-            Some(ChildFailure::TsUnacceptable { direction: Direction::Received })
+            Some(ChildFailure::TsUnacceptable {
+                direction: Direction::Received,
+            })
         } else {
             first_error(&payloads).map(ChildFailure::Notified)
         };
@@ -305,17 +485,35 @@ impl IkeSa {
         let spi_in = child.spi_in;
         match outcome {
             Ok((selected, spi_out, tsi, tsr)) => {
-                let params = ChildParams { prf: &prf, sk_d: &sk_d, g_ir: None, ni: &ni, nr: &nr };
+                let params = ChildParams {
+                    prf: &prf,
+                    sk_d: &sk_d,
+                    g_ir: None,
+                    ni: &ni,
+                    nr: &nr,
+                };
                 match child.establish(&params, spi_out, selected, tsi, tsr) {
                     Ok(()) => {
                         let (rekey_at, expire_at) = ctx.lifetime(ctx.config.lifetimes.child);
                         (child.rekey_at, child.expire_at) = (rekey_at, Some(expire_at));
-                        self.emit(ctx, EventKind::ChildSaEstablished { spi_in, spi_out, selected });
+                        self.emit(
+                            ctx,
+                            EventKind::ChildSaEstablished {
+                                spi_in,
+                                spi_out,
+                                selected,
+                            },
+                        );
                     }
                     Err(e) => {
                         tracing::debug!("CHILD SA keys: {e}");
                         self.children.retain(|c| c.spi_in != spi_in);
-                        self.emit(ctx, EventKind::ChildSaFailed { failure: ChildFailure::InvalidResponse });
+                        self.emit(
+                            ctx,
+                            EventKind::ChildSaFailed {
+                                failure: ChildFailure::InvalidResponse,
+                            },
+                        );
                     }
                 }
             }

@@ -15,13 +15,19 @@ impl IkeSa {
         for p in payloads {
             match p {
                 Payload::Delete(d) if d.protocol == ProtocolId::IKE => delete_ike = true,
-                Payload::Delete(d) if d.protocol == ProtocolId::ESP || d.protocol == ProtocolId::AH => {
+                Payload::Delete(d)
+                    if d.protocol == ProtocolId::ESP || d.protocol == ProtocolId::AH =>
+                {
                     for spi in &d.spis {
-                        let Ok(bytes) = <[u8; 4]>::try_from(spi.as_slice()) else { continue };
+                        let Ok(bytes) = <[u8; 4]>::try_from(spi.as_slice()) else {
+                            continue;
+                        };
                         deleted_children.push(u32::from_be_bytes(bytes));
                     }
                 }
-                Payload::Notify(n) if n.ty == NotifyType::AUTHENTICATION_FAILED => delete_ike = true,
+                Payload::Notify(n) if n.ty == NotifyType::AUTHENTICATION_FAILED => {
+                    delete_ike = true
+                }
                 _ => {}
             }
         }
@@ -32,7 +38,8 @@ impl IkeSa {
                 // We answered the peer's IKE rekey while ours was in flight and kept the
                 // CHILD SAs here until the nonces would decide; the peer deleting this SA
                 // decides instead: its new SA stands, ours is forgotten (§2.25.2).
-                ctx.adoptions.push(((spi_i, spi_r), std::mem::take(&mut self.children)));
+                ctx.adoptions
+                    .push(((spi_i, spi_r), std::mem::take(&mut self.children)));
             }
             self.close();
             self.emit(ctx, EventKind::IkeSaDeleteReceived);
@@ -47,7 +54,9 @@ impl IkeSa {
         let mut ours = Vec::new();
         let mut events = Vec::new();
         for spi in deleted_children {
-            let Some(pos) = self.children.iter().position(|c| c.spi_out == spi) else { continue };
+            let Some(pos) = self.children.iter().position(|c| c.spi_out == spi) else {
+                continue;
+            };
             let child = self.children.remove(pos);
             ours.push(child.spi_in.to_be_bytes().to_vec());
             if rekeying == Some(child.spi_in) {
@@ -59,7 +68,11 @@ impl IkeSa {
         let response = if ours.is_empty() {
             Vec::new()
         } else {
-            vec![Payload::Delete(Delete { protocol: ProtocolId::ESP, spi_size: 4, spis: ours })]
+            vec![Payload::Delete(Delete {
+                protocol: ProtocolId::ESP,
+                spi_size: 4,
+                spis: ours,
+            })]
         };
         self.send_protected_response(ctx, ExchangeType::INFORMATIONAL, id, &response);
         for e in events {

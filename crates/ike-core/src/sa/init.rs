@@ -5,8 +5,8 @@ use std::net::SocketAddr;
 
 use ike_crypto::{nat_detection_hash, skeyseed, Encryption, IkeSuite, Integrity, KeyExchange, Prf};
 use ike_wire::{
-    DhGroup, ExchangeType, Flags, Header, KeyExchange as KePayload, Message, Notify, NotifyType, Payload, PayloadType,
-    ProtocolId,
+    DhGroup, ExchangeType, Flags, Header, KeyExchange as KePayload, Message, Notify, NotifyType,
+    Payload, PayloadType, ProtocolId,
 };
 
 use super::{AuthSent, Ctx, IkeSa, InitReplied, InitSent, Keys, Purpose, Role, State};
@@ -26,7 +26,9 @@ fn derive_keys(
     role: Role,
     ctx: &mut Ctx<'_>,
 ) -> Result<Keys, ike_crypto::CryptoError> {
-    let prf_id = selected.prf.ok_or(ike_crypto::CryptoError::Unsupported { what: "PRF", id: 0 })?;
+    let prf_id = selected
+        .prf
+        .ok_or(ike_crypto::CryptoError::Unsupported { what: "PRF", id: 0 })?;
     let suite = IkeSuite {
         encryption: Encryption::new(selected.encryption.id, selected.encryption.key_bits)?,
         integrity: selected.integrity.map(Integrity::new).transpose()?,
@@ -35,11 +37,17 @@ fn derive_keys(
     let g_ir = ke.shared_secret(peer_public)?;
     let seed = skeyseed(&suite.prf, ni, nr, &g_ir);
     let keys = suite.derive(&seed, ni, nr, spi_i, spi_r);
-    let export = ctx.config.export_secrets.then_some((&mut *ctx.secrets, spi_i, spi_r));
+    let export = ctx
+        .config
+        .export_secrets
+        .then_some((&mut *ctx.secrets, spi_i, spi_r));
     Keys::new(suite, keys, role, export)
 }
 
-fn find<'a, T>(payloads: &'a [Payload], pick: impl Fn(&'a Payload) -> Option<&'a T>) -> Option<&'a T> {
+fn find<'a, T>(
+    payloads: &'a [Payload],
+    pick: impl Fn(&'a Payload) -> Option<&'a T>,
+) -> Option<&'a T> {
     payloads.iter().find_map(pick)
 }
 
@@ -97,7 +105,11 @@ pub(crate) fn respond_without_state(
         message_id: request.message_id,
         length: 0,
     };
-    let datagram = Message { header, payloads: vec![Payload::Notify(notify)] }.encode();
+    let datagram = Message {
+        header,
+        payloads: vec![Payload::Notify(notify)],
+    }
+    .encode();
     ctx.send(local, remote, datagram);
 }
 
@@ -116,8 +128,18 @@ fn emit_without_sa(ctx: &mut Ctx<'_>, remote: SocketAddr, kind: EventKind) {
 impl IkeSa {
     /// Starts an IKE SA as initiator: sends IKE_SA_INIT with our first proposal's first
     /// DH group as the KE guess.
-    pub(crate) fn initiate(ctx: &mut Ctx<'_>, local: SocketAddr, remote: SocketAddr) -> Option<IkeSa> {
-        let Some(group) = ctx.config.ike.proposals.first().and_then(|p| p.dh.first().copied()) else {
+    pub(crate) fn initiate(
+        ctx: &mut Ctx<'_>,
+        local: SocketAddr,
+        remote: SocketAddr,
+    ) -> Option<IkeSa> {
+        let Some(group) = ctx
+            .config
+            .ike
+            .proposals
+            .first()
+            .and_then(|p| p.dh.first().copied())
+        else {
             tracing::warn!("no IKE proposal with a DH group configured: cannot initiate");
             return None;
         };
@@ -130,8 +152,21 @@ impl IkeSa {
         };
         let spi_i = ctx.ike_spi();
         let ni = ctx.random_bytes(NONCE_LEN);
-        let state = InitSent { ke, ni, cookie: None, tried_groups: vec![group] };
-        let mut sa = IkeSa::new(Role::Initiator, spi_i, 0, local, remote, State::InitSent(Box::new(state)), ctx.now);
+        let state = InitSent {
+            ke,
+            ni,
+            cookie: None,
+            tried_groups: vec![group],
+        };
+        let mut sa = IkeSa::new(
+            Role::Initiator,
+            spi_i,
+            0,
+            local,
+            remote,
+            State::InitSent(Box::new(state)),
+            ctx.now,
+        );
         sa.send_init_request(ctx);
         sa.emit(ctx, EventKind::IkeSaNegotiating { spi_i, spi_r: 0 });
         Some(sa)
@@ -143,11 +178,21 @@ impl IkeSa {
         };
         let mut payloads = Vec::new();
         if let Some(cookie) = &st.cookie {
-            payloads.push(Payload::Notify(Notify::new(NotifyType::COOKIE, cookie.clone())));
+            payloads.push(Payload::Notify(Notify::new(
+                NotifyType::COOKIE,
+                cookie.clone(),
+            )));
         }
         let proposals = ctx.config.ike.proposals.iter().zip(1u8..);
-        payloads.push(Payload::Sa(proposals.map(|(p, n)| p.to_wire(n, ProtocolId::IKE, Vec::new(), true)).collect()));
-        payloads.push(Payload::Ke(KePayload { group: st.ke.group(), data: st.ke.public_value().to_vec() }));
+        payloads.push(Payload::Sa(
+            proposals
+                .map(|(p, n)| p.to_wire(n, ProtocolId::IKE, Vec::new(), true))
+                .collect(),
+        ));
+        payloads.push(Payload::Ke(KePayload {
+            group: st.ke.group(),
+            data: st.ke.public_value().to_vec(),
+        }));
         payloads.push(Payload::Nonce(st.ni.clone()));
         payloads.extend(nat_notifies(self.spi_i, 0, self.local, self.remote));
         let header = self.header(ExchangeType::IKE_SA_INIT, 0, false);
@@ -171,9 +216,18 @@ impl IkeSa {
             self.retry_with_group(ctx, &n.data);
             return;
         }
-        if notifies(msg, NotifyType::NO_PROPOSAL_CHOSEN).next().is_some() {
+        if notifies(msg, NotifyType::NO_PROPOSAL_CHOSEN)
+            .next()
+            .is_some()
+        {
             self.close();
-            self.emit(ctx, EventKind::IkeNoProposalChosen { unsupported: false, direction: Direction::Received });
+            self.emit(
+                ctx,
+                EventKind::IkeNoProposalChosen {
+                    unsupported: false,
+                    direction: Direction::Received,
+                },
+            );
             return;
         }
         if let Some(ty) = msg.payloads.iter().find_map(|p| match p {
@@ -186,9 +240,27 @@ impl IkeSa {
         }
         let p = &msg.payloads;
         let (Some(sa), Some(ke), Some(nr)) = (
-            find(p, |p| if let Payload::Sa(s) = p { Some(s) } else { None }),
-            find(p, |p| if let Payload::Ke(k) = p { Some(k) } else { None }),
-            find(p, |p| if let Payload::Nonce(n) = p { Some(n) } else { None }),
+            find(p, |p| {
+                if let Payload::Sa(s) = p {
+                    Some(s)
+                } else {
+                    None
+                }
+            }),
+            find(p, |p| {
+                if let Payload::Ke(k) = p {
+                    Some(k)
+                } else {
+                    None
+                }
+            }),
+            find(p, |p| {
+                if let Payload::Nonce(n) = p {
+                    Some(n)
+                } else {
+                    None
+                }
+            }),
         ) else {
             ctx.stats.malformed += 1;
             return;
@@ -208,22 +280,38 @@ impl IkeSa {
         let Some(selected) = acceptable else {
             tracing::debug!("IKE_SA_INIT response chose something we did not offer");
             self.close();
-            self.emit(ctx, EventKind::IkeSaFailed { notify: NotifyType::NO_PROPOSAL_CHOSEN });
+            self.emit(
+                ctx,
+                EventKind::IkeSaFailed {
+                    notify: NotifyType::NO_PROPOSAL_CHOSEN,
+                },
+            );
             return;
         };
         self.spi_r = msg.header.spi_r;
         let init_request = self.pending.take().map(|p| p.datagram).unwrap_or_default();
-        let keys =
-            match derive_keys(&selected, st.ke, &ke.data, (&st.ni, nr), (self.spi_i, self.spi_r), Role::Initiator, ctx)
-            {
-                Ok(k) => k,
-                Err(e) => {
-                    tracing::debug!("IKE_SA_INIT response unusable: {e}");
-                    self.close();
-                    self.emit(ctx, EventKind::IkeSaFailed { notify: NotifyType::INVALID_SYNTAX });
-                    return;
-                }
-            };
+        let keys = match derive_keys(
+            &selected,
+            st.ke,
+            &ke.data,
+            (&st.ni, nr),
+            (self.spi_i, self.spi_r),
+            Role::Initiator,
+            ctx,
+        ) {
+            Ok(k) => k,
+            Err(e) => {
+                tracing::debug!("IKE_SA_INIT response unusable: {e}");
+                self.close();
+                self.emit(
+                    ctx,
+                    EventKind::IkeSaFailed {
+                        notify: NotifyType::INVALID_SYNTAX,
+                    },
+                );
+                return;
+            }
+        };
         detect_nat(self, msg);
         self.float(ctx);
         self.ike_selected = Some(selected);
@@ -231,10 +319,17 @@ impl IkeSa {
         self.children.push(ChildSa::negotiating(spi_in));
         self.last_heard = ctx.now;
         let auth_payloads = self.auth_request_payloads(ctx, &keys, &init_request, nr, spi_in);
-        self.state =
-            State::AuthSent(Box::new(AuthSent { keys, ni: st.ni, nr: nr.clone(), init_response: raw.to_vec() }));
+        self.state = State::AuthSent(Box::new(AuthSent {
+            keys,
+            ni: st.ni,
+            nr: nr.clone(),
+            init_response: raw.to_vec(),
+        }));
         if ctx.config.impair.abandon_after_sa_init {
-            tracing::debug!(spi_i = self.spi_i, "impair: abandoning the IKE SA after IKE_SA_INIT");
+            tracing::debug!(
+                spi_i = self.spi_i,
+                "impair: abandoning the IKE SA after IKE_SA_INIT"
+            );
             self.close();
             return;
         }
@@ -246,26 +341,47 @@ impl IkeSa {
             [a, b] => DhGroup(u16::from_be_bytes([*a, *b])),
             _ => DhGroup::NONE,
         };
-        let offered = ctx.config.ike.proposals.iter().any(|p| p.dh.contains(&group));
+        let offered = ctx
+            .config
+            .ike
+            .proposals
+            .iter()
+            .any(|p| p.dh.contains(&group));
         let State::InitSent(st) = &mut self.state else {
             return;
         };
         if !offered || st.tried_groups.contains(&group) {
             self.close();
-            self.emit(ctx, EventKind::IkeSaFailed { notify: NotifyType::INVALID_KE_PAYLOAD });
+            self.emit(
+                ctx,
+                EventKind::IkeSaFailed {
+                    notify: NotifyType::INVALID_KE_PAYLOAD,
+                },
+            );
             return;
         }
         match KeyExchange::generate(group) {
             Ok(ke) => {
                 st.ke = ke;
                 st.tried_groups.push(group);
-                self.emit(ctx, EventKind::InvalidKePayload { group, direction: Direction::Received });
+                self.emit(
+                    ctx,
+                    EventKind::InvalidKePayload {
+                        group,
+                        direction: Direction::Received,
+                    },
+                );
                 self.send_init_request(ctx);
             }
             Err(e) => {
                 tracing::warn!("peer asked for DH group {group}, which we cannot compute: {e}");
                 self.close();
-                self.emit(ctx, EventKind::IkeSaFailed { notify: NotifyType::INVALID_KE_PAYLOAD });
+                self.emit(
+                    ctx,
+                    EventKind::IkeSaFailed {
+                        notify: NotifyType::INVALID_KE_PAYLOAD,
+                    },
+                );
             }
         }
     }
@@ -291,9 +407,27 @@ impl IkeSa {
         }
         let p = &msg.payloads;
         let (Some(offered), Some(ke), Some(ni)) = (
-            find(p, |p| if let Payload::Sa(s) = p { Some(s) } else { None }),
-            find(p, |p| if let Payload::Ke(k) = p { Some(k) } else { None }),
-            find(p, |p| if let Payload::Nonce(n) = p { Some(n) } else { None }),
+            find(p, |p| {
+                if let Payload::Sa(s) = p {
+                    Some(s)
+                } else {
+                    None
+                }
+            }),
+            find(p, |p| {
+                if let Payload::Ke(k) = p {
+                    Some(k)
+                } else {
+                    None
+                }
+            }),
+            find(p, |p| {
+                if let Payload::Nonce(n) = p {
+                    Some(n)
+                } else {
+                    None
+                }
+            }),
         ) else {
             refuse(ctx, NotifyType::INVALID_SYNTAX, Vec::new());
             return None;
@@ -306,16 +440,29 @@ impl IkeSa {
             Ok(s) => s,
             Err(no_match) => {
                 refuse(ctx, NotifyType::NO_PROPOSAL_CHOSEN, Vec::new());
-                let kind =
-                    EventKind::IkeNoProposalChosen { unsupported: no_match.unsupported, direction: Direction::Sent };
+                let kind = EventKind::IkeNoProposalChosen {
+                    unsupported: no_match.unsupported,
+                    direction: Direction::Sent,
+                };
                 emit_without_sa(ctx, remote, kind);
                 return None;
             }
         };
         let group = selected.dh.unwrap_or(DhGroup::NONE);
         if ke.group != group {
-            refuse(ctx, NotifyType::INVALID_KE_PAYLOAD, group.0.to_be_bytes().to_vec());
-            emit_without_sa(ctx, remote, EventKind::InvalidKePayload { group, direction: Direction::Sent });
+            refuse(
+                ctx,
+                NotifyType::INVALID_KE_PAYLOAD,
+                group.0.to_be_bytes().to_vec(),
+            );
+            emit_without_sa(
+                ctx,
+                remote,
+                EventKind::InvalidKePayload {
+                    group,
+                    direction: Direction::Sent,
+                },
+            );
             return None;
         }
         let our_ke = match KeyExchange::generate(group) {
@@ -330,7 +477,15 @@ impl IkeSa {
         let spi_r = ctx.ike_spi();
         let nr = ctx.random_bytes(NONCE_LEN);
         let public = our_ke.public_value().to_vec();
-        let keys = match derive_keys(&selected, our_ke, &ke.data, (ni, &nr), (spi_i, spi_r), Role::Responder, ctx) {
+        let keys = match derive_keys(
+            &selected,
+            our_ke,
+            &ke.data,
+            (ni, &nr),
+            (spi_i, spi_r),
+            Role::Responder,
+            ctx,
+        ) {
             Ok(k) => k,
             Err(e) => {
                 tracing::debug!("IKE_SA_INIT request unusable: {e}");
@@ -338,13 +493,24 @@ impl IkeSa {
                 return None;
             }
         };
-        let mut sa = IkeSa::new(Role::Responder, spi_i, spi_r, local, remote, State::Closed, ctx.now);
+        let mut sa = IkeSa::new(
+            Role::Responder,
+            spi_i,
+            spi_r,
+            local,
+            remote,
+            State::Closed,
+            ctx.now,
+        );
         sa.half_open_at = Some(ctx.now + ctx.config.half_open_timeout);
         detect_nat(&mut sa, msg);
         sa.ike_selected = Some(selected);
         let mut payloads = vec![
             Payload::Sa(vec![selected.to_wire(ProtocolId::IKE, Vec::new())]),
-            Payload::Ke(KePayload { group, data: public }),
+            Payload::Ke(KePayload {
+                group,
+                data: public,
+            }),
             Payload::Nonce(nr.clone()),
         ];
         payloads.extend(nat_notifies(spi_i, spi_r, local, remote));

@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 
 use ike_crypto::{IkeSaKeys, IkeSuite, KeyExchange, SkCipher};
 use ike_wire::{
-    encode_payloads, encode_sk_prefix, parse_payloads, ExchangeType, Flags, Header, Identification, Message, Payload,
-    PayloadType,
+    encode_payloads, encode_sk_prefix, parse_payloads, ExchangeType, Flags, Header, Identification,
+    Message, Payload, PayloadType,
 };
 use rand::RngCore;
 use rand_chacha::ChaCha20Rng;
@@ -100,14 +100,22 @@ impl Ctx<'_> {
     /// When an SA set up now should be rekeyed and when it expires: rekey at
     /// `lifetime - margin - random(0 ..= margin × fuzz)` (AWS's and strongSwan's rule).
     pub fn lifetime(&mut self, lifetime: Duration) -> (Option<Instant>, Instant) {
-        let Lifetimes { margin, fuzz_percent, rekey, .. } = self.config.lifetimes;
+        let Lifetimes {
+            margin,
+            fuzz_percent,
+            rekey,
+            ..
+        } = self.config.lifetimes;
         // A lifetime negotiated below our margin (IKEv1 takes the shorter one) still
         // leaves the SA some life before its rekey: the margin is at most half of it, and
         // the rekey comes no sooner than a tenth of the way in.
         let margin = margin.min(lifetime / 2);
         let window = margin.mul_f64(f64::from(fuzz_percent.min(100)) / 100.0);
         let fuzz = window.mul_f64(self.rng.next_u32() as f64 / f64::from(u32::MAX));
-        let offset = lifetime.saturating_sub(margin).saturating_sub(fuzz).max(lifetime / 10);
+        let offset = lifetime
+            .saturating_sub(margin)
+            .saturating_sub(fuzz)
+            .max(lifetime / 10);
         let rekey_at = rekey.then(|| self.now + offset);
         (rekey_at, self.now + lifetime)
     }
@@ -158,7 +166,14 @@ impl Keys {
             Role::Initiator => (initiator, responder),
             Role::Responder => (responder, initiator),
         };
-        Ok(Keys { suite, sk_d: k.sk_d, sk_pi: k.sk_pi, sk_pr: k.sk_pr, outbound, inbound })
+        Ok(Keys {
+            suite,
+            sk_d: k.sk_d,
+            sk_pi: k.sk_pi,
+            sk_pr: k.sk_pr,
+            outbound,
+            inbound,
+        })
     }
 }
 
@@ -342,8 +357,14 @@ impl IkeSa {
 
     fn rekeying_ike(&self) -> bool {
         self.responding_to_ike_rekey
-            || matches!(self.pending.as_ref().map(|p| &p.purpose), Some(Purpose::RekeyIke(_)))
-            || self.queued.iter().any(|q| matches!(q.purpose, Purpose::RekeyIke(_)))
+            || matches!(
+                self.pending.as_ref().map(|p| &p.purpose),
+                Some(Purpose::RekeyIke(_))
+            )
+            || self
+                .queued
+                .iter()
+                .any(|q| matches!(q.purpose, Purpose::RekeyIke(_)))
     }
 
     pub fn phase1(&self) -> SaState {
@@ -359,7 +380,12 @@ impl IkeSa {
     }
 
     pub fn phase2(&self) -> SaState {
-        self.children.iter().filter(|c| !c.superseded).map(|c| c.state).max().unwrap_or(SaState::Down)
+        self.children
+            .iter()
+            .filter(|c| !c.superseded)
+            .map(|c| c.state)
+            .max()
+            .unwrap_or(SaState::Down)
     }
 
     pub fn emit(&self, ctx: &mut Ctx<'_>, kind: EventKind) {
@@ -382,7 +408,10 @@ impl IkeSa {
 
     /// Our identity: configured, or our IP address.
     pub fn local_id(&self, config: &EndpointConfig) -> Identification {
-        config.local_id.clone().unwrap_or_else(|| Identification::from_ip(self.local.ip()))
+        config
+            .local_id
+            .clone()
+            .unwrap_or_else(|| Identification::from_ip(self.local.ip()))
     }
 
     fn header(&self, exchange: ExchangeType, message_id: u32, response: bool) -> Header {
@@ -407,7 +436,13 @@ impl IkeSa {
     }
 
     /// Encodes `payloads` inside an SK payload protected with our outbound keys.
-    fn seal(&self, ctx: &mut Ctx<'_>, keys: &Keys, header: &Header, payloads: &[Payload]) -> Vec<u8> {
+    fn seal(
+        &self,
+        ctx: &mut Ctx<'_>,
+        keys: &Keys,
+        header: &Header,
+        payloads: &[Payload],
+    ) -> Vec<u8> {
         let (first, plaintext) = encode_payloads(payloads);
         let body_len = keys.outbound.body_len(plaintext.len());
         let mut datagram = encode_sk_prefix(header, first, body_len);
@@ -455,22 +490,45 @@ impl IkeSa {
     }
 
     /// Sends a new request (the caller has checked that none is outstanding).
-    fn send_request(&mut self, ctx: &mut Ctx<'_>, exchange: ExchangeType, purpose: Purpose, datagram: Vec<u8>) {
+    fn send_request(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        exchange: ExchangeType,
+        purpose: Purpose,
+        datagram: Vec<u8>,
+    ) {
         let id = self.next_request_id;
         self.next_request_id = self.next_request_id.wrapping_add(1);
         let deadline = ctx.now + self.retransmit_wait(ctx, &purpose, 1);
         ctx.send(self.local, self.remote, datagram.clone());
-        self.pending =
-            Some(Pending { id, exchange, purpose, datagram, transmissions: 1, first_sent: ctx.now, deadline });
+        self.pending = Some(Pending {
+            id,
+            exchange,
+            purpose,
+            datagram,
+            transmissions: 1,
+            first_sent: ctx.now,
+            deadline,
+        });
         if exchange == ExchangeType::CREATE_CHILD_SA {
             self.emit(ctx, EventKind::CreateChildRequestSent { id });
         }
     }
 
     /// Sends a protected request now, or queues it behind the outstanding one.
-    fn request(&mut self, ctx: &mut Ctx<'_>, exchange: ExchangeType, purpose: Purpose, payloads: Vec<Payload>) {
+    fn request(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        exchange: ExchangeType,
+        purpose: Purpose,
+        payloads: Vec<Payload>,
+    ) {
         if self.pending.is_some() || !self.queued.is_empty() {
-            self.queued.push_back(Queued { exchange, purpose, payloads });
+            self.queued.push_back(Queued {
+                exchange,
+                purpose,
+                payloads,
+            });
             return;
         }
         let Some(keys) = self.keys() else { return };
@@ -493,7 +551,13 @@ impl IkeSa {
     }
 
     /// Sends a protected response to request `id` and keeps it for retransmitted requests.
-    fn send_protected_response(&mut self, ctx: &mut Ctx<'_>, exchange: ExchangeType, id: u32, payloads: &[Payload]) {
+    fn send_protected_response(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        exchange: ExchangeType,
+        id: u32,
+        payloads: &[Payload],
+    ) {
         let Some(keys) = self.keys() else { return };
         let header = self.header(exchange, id, true);
         let datagram = self.seal(ctx, keys, &header, payloads);
@@ -507,7 +571,12 @@ impl IkeSa {
     }
 
     fn ends(&mut self) -> Ends<'_> {
-        Ends { local: &mut self.local, remote: &mut self.remote, nat: self.nat, spi: self.spi_i }
+        Ends {
+            local: &mut self.local,
+            remote: &mut self.remote,
+            nat: self.nat,
+            spi: self.spi_i,
+        }
     }
 
     /// Follows a peer behind a NAT to its new port (`nat_t::Ends::follow_peer`).
@@ -530,7 +599,8 @@ impl IkeSa {
     pub fn handle(&mut self, ctx: &mut Ctx<'_>, msg: &Message, raw: &[u8]) {
         let id = msg.header.message_id;
         if msg.header.flags.is_response() {
-            if self.pending.as_ref().map(|p| (p.id, p.exchange)) != Some((id, msg.header.exchange)) {
+            if self.pending.as_ref().map(|p| (p.id, p.exchange)) != Some((id, msg.header.exchange))
+            {
                 ctx.stats.unmatched += 1;
                 return;
             }
@@ -539,10 +609,14 @@ impl IkeSa {
                 return;
             }
             let Some(keys) = self.keys() else { return };
-            let Some(payloads) = Self::open(ctx, keys, msg, raw) else { return };
+            let Some(payloads) = Self::open(ctx, keys, msg, raw) else {
+                return;
+            };
             self.last_heard = ctx.now;
             self.follow_peer(ctx);
-            let Some(pending) = self.pending.take() else { return };
+            let Some(pending) = self.pending.take() else {
+                return;
+            };
             match pending.purpose {
                 Purpose::Auth => self.handle_auth_response(ctx, &payloads),
                 Purpose::RekeyChild(r) => self.handle_child_rekey_response(ctx, id, *r, &payloads),
@@ -578,20 +652,30 @@ impl IkeSa {
             return;
         }
         match (&self.state, msg.header.exchange) {
-            (State::InitReplied(_), ExchangeType::IKE_AUTH) => self.handle_auth_request(ctx, msg, raw),
+            (State::InitReplied(_), ExchangeType::IKE_AUTH) => {
+                self.handle_auth_request(ctx, msg, raw)
+            }
             (State::Established(keys), exchange) => {
-                let Some(payloads) = Self::open(ctx, &keys.keys, msg, raw) else { return };
+                let Some(payloads) = Self::open(ctx, &keys.keys, msg, raw) else {
+                    return;
+                };
                 self.last_heard = ctx.now;
                 self.follow_peer(ctx);
                 match exchange {
                     ExchangeType::INFORMATIONAL => self.handle_info_request(ctx, id, &payloads),
-                    ExchangeType::CREATE_CHILD_SA => self.handle_create_child_request(ctx, id, &payloads),
+                    ExchangeType::CREATE_CHILD_SA => {
+                        self.handle_create_child_request(ctx, id, &payloads)
+                    }
                     _ => ctx.stats.unmatched += 1,
                 }
             }
             _ => ctx.stats.unmatched += 1,
         }
-        if self.last_response.as_ref().is_some_and(|(last_id, _)| *last_id == id) {
+        if self
+            .last_response
+            .as_ref()
+            .is_some_and(|(last_id, _)| *last_id == id)
+        {
             self.last_request = raw.to_vec();
         }
     }

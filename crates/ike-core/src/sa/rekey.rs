@@ -16,7 +16,10 @@
 use std::time::Duration;
 
 use ike_crypto::{rekey_skeyseed, Encryption, IkeSuite, Integrity, KeyExchange, Prf};
-use ike_wire::{DhGroup, ExchangeType, KeyExchange as KePayload, Notify, NotifyType, Payload, Proposal, ProtocolId};
+use ike_wire::{
+    DhGroup, ExchangeType, KeyExchange as KePayload, Notify, NotifyType, Payload, Proposal,
+    ProtocolId,
+};
 use rand::RngCore;
 
 use super::{ChildRekey, Ctx, Established, IkeRekey, IkeSa, Keys, Purpose, Role, State};
@@ -29,24 +32,51 @@ use crate::ts;
 /// TEMPORARY_FAILURE (up to twice this, at random; strongSwan waits 5–15 s).
 const TEMPORARY_FAILURE_WAIT: Duration = Duration::from_secs(5);
 
-fn find<'a, T>(payloads: &'a [Payload], pick: impl Fn(&'a Payload) -> Option<&'a T>) -> Option<&'a T> {
+fn find<'a, T>(
+    payloads: &'a [Payload],
+    pick: impl Fn(&'a Payload) -> Option<&'a T>,
+) -> Option<&'a T> {
     payloads.iter().find_map(pick)
 }
 
 fn sa_of(p: &[Payload]) -> Option<&Vec<Proposal>> {
-    find(p, |p| if let Payload::Sa(s) = p { Some(s) } else { None })
+    find(p, |p| {
+        if let Payload::Sa(s) = p {
+            Some(s)
+        } else {
+            None
+        }
+    })
 }
 
 fn nonce_of(p: &[Payload]) -> Option<&Vec<u8>> {
-    find(p, |p| if let Payload::Nonce(n) = p { Some(n) } else { None })
+    find(p, |p| {
+        if let Payload::Nonce(n) = p {
+            Some(n)
+        } else {
+            None
+        }
+    })
 }
 
 fn ke_of(p: &[Payload]) -> Option<&KePayload> {
-    find(p, |p| if let Payload::Ke(k) = p { Some(k) } else { None })
+    find(p, |p| {
+        if let Payload::Ke(k) = p {
+            Some(k)
+        } else {
+            None
+        }
+    })
 }
 
 fn notify_of(p: &[Payload], ty: NotifyType) -> Option<&Notify> {
-    find(p, |p| if let Payload::Notify(n) = p { (n.ty == ty).then_some(n) } else { None })
+    find(p, |p| {
+        if let Payload::Notify(n) = p {
+            (n.ty == ty).then_some(n)
+        } else {
+            None
+        }
+    })
 }
 
 fn first_error(p: &[Payload]) -> Option<NotifyType> {
@@ -71,7 +101,9 @@ fn lowest<'a>(a: &'a [u8], b: &'a [u8]) -> &'a [u8] {
 }
 
 fn suite_of(selected: &Selected) -> Result<IkeSuite, ike_crypto::CryptoError> {
-    let prf = selected.prf.ok_or(ike_crypto::CryptoError::Unsupported { what: "PRF", id: 0 })?;
+    let prf = selected
+        .prf
+        .ok_or(ike_crypto::CryptoError::Unsupported { what: "PRF", id: 0 })?;
     Ok(IkeSuite {
         encryption: Encryption::new(selected.encryption.id, selected.encryption.key_bits)?,
         integrity: selected.integrity.map(Integrity::new).transpose()?,
@@ -90,17 +122,34 @@ impl IkeSa {
     /// The DH group for a CHILD SA rekey with PFS: the old SA's, else the IKE SA's if our
     /// ESP policy allows it, else our first. `None` when we do not do PFS.
     fn pfs_group(&self, ctx: &Ctx<'_>, old: Option<Selected>) -> Option<DhGroup> {
-        let groups: Vec<DhGroup> = ctx.config.esp.proposals.iter().flat_map(|p| p.dh.iter().copied()).collect();
+        let groups: Vec<DhGroup> = ctx
+            .config
+            .esp
+            .proposals
+            .iter()
+            .flat_map(|p| p.dh.iter().copied())
+            .collect();
         if groups.is_empty() {
             return None;
         }
-        let ike_group = self.ike_selected.and_then(|s| s.dh).filter(|g| groups.contains(g));
-        old.and_then(|s| s.dh).or(ike_group).or(groups.first().copied())
+        let ike_group = self
+            .ike_selected
+            .and_then(|s| s.dh)
+            .filter(|g| groups.contains(g));
+        old.and_then(|s| s.dh)
+            .or(ike_group)
+            .or(groups.first().copied())
     }
 
     /// Rekeys the CHILD SA `spi_in` (its rekey time came).
     pub(super) fn start_child_rekey(&mut self, ctx: &mut Ctx<'_>, spi_in: u32) {
-        let Some(child) = self.children.iter().find(|c| c.spi_in == spi_in && !c.superseded) else { return };
+        let Some(child) = self
+            .children
+            .iter()
+            .find(|c| c.spi_in == spi_in && !c.superseded)
+        else {
+            return;
+        };
         let group = self.pfs_group(ctx, child.selected);
         self.send_child_rekey(ctx, spi_in, group, Vec::new());
     }
@@ -119,7 +168,9 @@ impl IkeSa {
                 return;
             }
         };
-        let Some(child) = self.children.iter_mut().find(|c| c.spi_in == old_spi_in) else { return };
+        let Some(child) = self.children.iter_mut().find(|c| c.spi_in == old_spi_in) else {
+            return;
+        };
         child.state = SaState::Rekeying;
         child.rekey_at = None;
         let (ts_local, ts_remote) = (child.ts_local.clone(), child.ts_remote.clone());
@@ -132,17 +183,35 @@ impl IkeSa {
         rekey_sa.spi = old_spi_in.to_be_bytes().to_vec();
         let mut payloads = vec![
             Payload::Notify(rekey_sa),
-            Payload::Sa(proposals.map(|(p, n)| p.to_wire(n, ProtocolId::ESP, spi.clone(), true)).collect()),
+            Payload::Sa(
+                proposals
+                    .map(|(p, n)| p.to_wire(n, ProtocolId::ESP, spi.clone(), true))
+                    .collect(),
+            ),
             Payload::Nonce(ni.clone()),
         ];
         if let Some(ke) = &ke {
-            payloads.push(Payload::Ke(KePayload { group: ke.group(), data: ke.public_value().to_vec() }));
+            payloads.push(Payload::Ke(KePayload {
+                group: ke.group(),
+                data: ke.public_value().to_vec(),
+            }));
             tried.push(ke.group());
         }
         payloads.push(Payload::TsI(ts_local));
         payloads.push(Payload::TsR(ts_remote));
-        let rekey = ChildRekey { old_spi_in, new_spi_in, ni, ke, tried_groups: tried };
-        self.request(ctx, ExchangeType::CREATE_CHILD_SA, Purpose::RekeyChild(Box::new(rekey)), payloads);
+        let rekey = ChildRekey {
+            old_spi_in,
+            new_spi_in,
+            ni,
+            ke,
+            tried_groups: tried,
+        };
+        self.request(
+            ctx,
+            ExchangeType::CREATE_CHILD_SA,
+            Purpose::RekeyChild(Box::new(rekey)),
+            payloads,
+        );
     }
 
     /// Rekeys this IKE SA (its rekey time came).
@@ -150,7 +219,9 @@ impl IkeSa {
         if self.rekeying_ike() {
             return;
         }
-        let Some(group) = self.ike_selected.and_then(|s| s.dh) else { return };
+        let Some(group) = self.ike_selected.and_then(|s| s.dh) else {
+            return;
+        };
         let ke = match KeyExchange::generate(group) {
             Ok(ke) => ke,
             Err(e) => {
@@ -163,9 +234,16 @@ impl IkeSa {
         let spi = new_spi.to_be_bytes().to_vec();
         let proposals = ctx.config.ike.proposals.iter().zip(1u8..);
         let payloads = vec![
-            Payload::Sa(proposals.map(|(p, n)| p.to_wire(n, ProtocolId::IKE, spi.clone(), true)).collect()),
+            Payload::Sa(
+                proposals
+                    .map(|(p, n)| p.to_wire(n, ProtocolId::IKE, spi.clone(), true))
+                    .collect(),
+            ),
             Payload::Nonce(ni.clone()),
-            Payload::Ke(KePayload { group, data: ke.public_value().to_vec() }),
+            Payload::Ke(KePayload {
+                group,
+                data: ke.public_value().to_vec(),
+            }),
         ];
         self.request(
             ctx,
@@ -177,8 +255,14 @@ impl IkeSa {
 
     /// A CREATE_CHILD_SA request from the peer: an IKE SA rekey, a CHILD SA rekey, or a
     /// new CHILD SA.
-    pub(super) fn handle_create_child_request(&mut self, ctx: &mut Ctx<'_>, id: u32, payloads: &[Payload]) {
-        let is_ike = sa_of(payloads).is_some_and(|s| s.iter().any(|p| p.protocol == ProtocolId::IKE));
+    pub(super) fn handle_create_child_request(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        id: u32,
+        payloads: &[Payload],
+    ) {
+        let is_ike =
+            sa_of(payloads).is_some_and(|s| s.iter().any(|p| p.protocol == ProtocolId::IKE));
         if is_ike {
             self.answer_ike_rekey(ctx, id, payloads);
         } else {
@@ -191,7 +275,12 @@ impl IkeSa {
     }
 
     fn respond_notify(&mut self, ctx: &mut Ctx<'_>, id: u32, notify: Notify) {
-        self.send_protected_response(ctx, ExchangeType::CREATE_CHILD_SA, id, &[Payload::Notify(notify)]);
+        self.send_protected_response(
+            ctx,
+            ExchangeType::CREATE_CHILD_SA,
+            id,
+            &[Payload::Notify(notify)],
+        );
         self.emit(ctx, EventKind::CreateChildResponseSent { id });
     }
 
@@ -200,8 +289,11 @@ impl IkeSa {
         let rekey_sa = notify_of(payloads, NotifyType::REKEY_SA);
         let old_spi_in = match rekey_sa {
             Some(n) => {
-                let old =
-                    spi32(&n.spi).and_then(|spi| self.children.iter().find(|c| c.spi_out == spi && !c.superseded));
+                let old = spi32(&n.spi).and_then(|spi| {
+                    self.children
+                        .iter()
+                        .find(|c| c.spi_out == spi && !c.superseded)
+                });
                 match old {
                     Some(c) => Some(c.spi_in),
                     None => {
@@ -224,7 +316,9 @@ impl IkeSa {
             Some(Purpose::RekeyChild(r)) => Some(r.old_spi_in),
             _ => None,
         };
-        if let Some(child) = old_spi_in.and_then(|spi| self.children.iter_mut().find(|c| c.spi_in == spi)) {
+        if let Some(child) =
+            old_spi_in.and_then(|spi| self.children.iter_mut().find(|c| c.spi_in == spi))
+        {
             child.state = SaState::Rekeying;
         }
         self.emit(ctx, EventKind::CreateChildRequestProcessed { id });
@@ -233,20 +327,31 @@ impl IkeSa {
             self.respond_error(ctx, id, NotifyType::INVALID_SYNTAX, Vec::new());
             return;
         };
-        let fail =
-            |sa: &mut IkeSa, ctx: &mut Ctx<'_>, notify: NotifyType, data: Vec<u8>, failure: Option<ChildFailure>| {
-                sa.restore_child(old_spi_in);
-                sa.respond_error(ctx, id, notify, data);
-                if let Some(failure) = failure {
-                    sa.emit(ctx, EventKind::ChildSaFailed { failure });
-                }
-            };
+        let fail = |sa: &mut IkeSa,
+                    ctx: &mut Ctx<'_>,
+                    notify: NotifyType,
+                    data: Vec<u8>,
+                    failure: Option<ChildFailure>| {
+            sa.restore_child(old_spi_in);
+            sa.respond_error(ctx, id, notify, data);
+            if let Some(failure) = failure {
+                sa.emit(ctx, EventKind::ChildSaFailed { failure });
+            }
+        };
         let selected = match select(offered, &ctx.config.esp, Negotiation::ChildWithKe) {
             Ok(s) => s,
             Err(nm) => {
-                let failure =
-                    ChildFailure::NoProposalChosen { unsupported: nm.unsupported, direction: Direction::Sent };
-                fail(self, ctx, NotifyType::NO_PROPOSAL_CHOSEN, Vec::new(), Some(failure));
+                let failure = ChildFailure::NoProposalChosen {
+                    unsupported: nm.unsupported,
+                    direction: Direction::Sent,
+                };
+                fail(
+                    self,
+                    ctx,
+                    NotifyType::NO_PROPOSAL_CHOSEN,
+                    Vec::new(),
+                    Some(failure),
+                );
                 return;
             }
         };
@@ -254,7 +359,13 @@ impl IkeSa {
         let mut our_ke = None;
         if let Some(group) = selected.dh {
             if peer_ke.map(|k| k.group) != Some(group) {
-                fail(self, ctx, NotifyType::INVALID_KE_PAYLOAD, group.0.to_be_bytes().to_vec(), None);
+                fail(
+                    self,
+                    ctx,
+                    NotifyType::INVALID_KE_PAYLOAD,
+                    group.0.to_be_bytes().to_vec(),
+                    None,
+                );
                 return;
             }
             match KeyExchange::generate(group) {
@@ -265,7 +376,10 @@ impl IkeSa {
                 }
             }
         }
-        let public = our_ke.as_ref().map(|k| KePayload { group: k.group(), data: k.public_value().to_vec() });
+        let public = our_ke.as_ref().map(|k| KePayload {
+            group: k.group(),
+            data: k.public_value().to_vec(),
+        });
         let g_ir = match (our_ke, peer_ke) {
             (Some(ke), Some(peer)) => match ke.shared_secret(&peer.data) {
                 Ok(g) => Some(g),
@@ -276,15 +390,29 @@ impl IkeSa {
             },
             _ => None,
         };
-        let tsi = find(payloads, |p| if let Payload::TsI(t) = p { Some(t) } else { None });
-        let tsr = find(payloads, |p| if let Payload::TsR(t) = p { Some(t) } else { None });
+        let tsi = find(payloads, |p| {
+            if let Payload::TsI(t) = p {
+                Some(t)
+            } else {
+                None
+            }
+        });
+        let tsr = find(payloads, |p| {
+            if let Payload::TsR(t) = p {
+                Some(t)
+            } else {
+                None
+            }
+        });
         let nr = ctx.random_bytes(32);
         let spi_in = ctx.esp_spi();
         self.children.push(ChildSa::negotiating(spi_in));
         match self.accept_child(ctx, offered, tsi, tsr, ni, &nr, g_ir.as_deref()) {
             Ok((selected, tsi, tsr, spi_out)) => {
                 let mut response = vec![
-                    Payload::Sa(vec![selected.to_wire(ProtocolId::ESP, spi_in.to_be_bytes().to_vec())]),
+                    Payload::Sa(vec![
+                        selected.to_wire(ProtocolId::ESP, spi_in.to_be_bytes().to_vec())
+                    ]),
                     Payload::Nonce(nr.clone()),
                 ];
                 if let Some(ke) = public {
@@ -295,7 +423,14 @@ impl IkeSa {
                 self.send_protected_response(ctx, ExchangeType::CREATE_CHILD_SA, id, &response);
                 self.emit(ctx, EventKind::CreateChildResponseSent { id });
                 let Some(old_spi_in) = old_spi_in else {
-                    self.emit(ctx, EventKind::ChildSaEstablished { spi_in, spi_out, selected });
+                    self.emit(
+                        ctx,
+                        EventKind::ChildSaEstablished {
+                            spi_in,
+                            spi_out,
+                            selected,
+                        },
+                    );
                     return;
                 };
                 if let Some(old) = self.children.iter_mut().find(|c| c.spi_in == old_spi_in) {
@@ -306,7 +441,14 @@ impl IkeSa {
                         old.collision = Some((ni.clone(), nr));
                     }
                 }
-                self.emit(ctx, EventKind::ChildSaRekeyed { old_spi_in, spi_in, spi_out });
+                self.emit(
+                    ctx,
+                    EventKind::ChildSaRekeyed {
+                        old_spi_in,
+                        spi_in,
+                        spi_out,
+                    },
+                );
             }
             Err((notify, failure)) => {
                 self.children.retain(|c| c.spi_in != spi_in);
@@ -317,7 +459,9 @@ impl IkeSa {
 
     /// A rekey that did not happen leaves the old SA as it was.
     fn restore_child(&mut self, old_spi_in: Option<u32>) {
-        if let Some(c) = old_spi_in.and_then(|spi| self.children.iter_mut().find(|c| c.spi_in == spi)) {
+        if let Some(c) =
+            old_spi_in.and_then(|spi| self.children.iter_mut().find(|c| c.spi_in == spi))
+        {
             if !c.superseded {
                 c.state = SaState::Established;
             }
@@ -334,19 +478,26 @@ impl IkeSa {
         self.emit(ctx, EventKind::CreateChildResponseProcessed { id });
         let old_exists = self.children.iter().any(|c| c.spi_in == r.old_spi_in);
         if let Some(n) = notify_of(payloads, NotifyType::INVALID_KE_PAYLOAD) {
-            let group = <[u8; 2]>::try_from(n.data.as_slice()).map(|b| DhGroup(u16::from_be_bytes(b))).ok();
-            let allowed = group
-                .filter(|g| !r.tried_groups.contains(g) && ctx.config.esp.proposals.iter().any(|p| p.dh.contains(g)));
+            let group = <[u8; 2]>::try_from(n.data.as_slice())
+                .map(|b| DhGroup(u16::from_be_bytes(b)))
+                .ok();
+            let allowed = group.filter(|g| {
+                !r.tried_groups.contains(g)
+                    && ctx.config.esp.proposals.iter().any(|p| p.dh.contains(g))
+            });
             if let (Some(group), true) = (allowed, old_exists) {
                 self.send_child_rekey(ctx, r.old_spi_in, Some(group), r.tried_groups);
                 return;
             }
         }
         let failure = first_error(payloads).map(|ty| match ty {
-            NotifyType::NO_PROPOSAL_CHOSEN => {
-                ChildFailure::NoProposalChosen { unsupported: false, direction: Direction::Received }
-            }
-            NotifyType::TS_UNACCEPTABLE => ChildFailure::TsUnacceptable { direction: Direction::Received },
+            NotifyType::NO_PROPOSAL_CHOSEN => ChildFailure::NoProposalChosen {
+                unsupported: false,
+                direction: Direction::Received,
+            },
+            NotifyType::TS_UNACCEPTABLE => ChildFailure::TsUnacceptable {
+                direction: Direction::Received,
+            },
             other => ChildFailure::Notified(other),
         });
         let outcome = match failure {
@@ -355,8 +506,11 @@ impl IkeSa {
         };
         match outcome {
             Ok((selected, spi_out)) => {
-                let collision =
-                    self.children.iter().find(|c| c.spi_in == r.old_spi_in).and_then(|c| c.collision.clone());
+                let collision = self
+                    .children
+                    .iter()
+                    .find(|c| c.spi_in == r.old_spi_in)
+                    .and_then(|c| c.collision.clone());
                 let (rekey_at, expire_at) = ctx.lifetime(ctx.config.lifetimes.child);
                 if let Some(child) = self.children.iter_mut().find(|c| c.spi_in == r.new_spi_in) {
                     (child.rekey_at, child.expire_at) = (rekey_at, Some(expire_at));
@@ -366,18 +520,34 @@ impl IkeSa {
                     Some((peer_ni, peer_nr)) if lowest(&r.ni, nr) < lowest(&peer_ni, &peer_nr) => {
                         // Our exchange holds the lowest nonce: the SA it created is redundant
                         // and ours to delete; the peer deletes the old one (§2.8.1).
-                        self.emit(ctx, EventKind::RedundantChildSaDeleted { spi_in: r.new_spi_in });
+                        self.emit(
+                            ctx,
+                            EventKind::RedundantChildSaDeleted {
+                                spi_in: r.new_spi_in,
+                            },
+                        );
                         self.delete_child_quietly(ctx, r.new_spi_in);
                     }
                     _ => {
                         if !old_exists {
                             // The peer deleted the old SA meanwhile: the new one just stands.
-                            self.emit(ctx, EventKind::ChildSaEstablished { spi_in: r.new_spi_in, spi_out, selected });
+                            self.emit(
+                                ctx,
+                                EventKind::ChildSaEstablished {
+                                    spi_in: r.new_spi_in,
+                                    spi_out,
+                                    selected,
+                                },
+                            );
                             return;
                         }
                         self.emit(
                             ctx,
-                            EventKind::ChildSaRekeyed { old_spi_in: r.old_spi_in, spi_in: r.new_spi_in, spi_out },
+                            EventKind::ChildSaRekeyed {
+                                old_spi_in: r.old_spi_in,
+                                spi_in: r.new_spi_in,
+                                spi_out,
+                            },
                         );
                         self.delete_child(ctx, r.old_spi_in);
                     }
@@ -398,10 +568,28 @@ impl IkeSa {
         payloads: &[Payload],
     ) -> Result<(Selected, u32), ChildFailure> {
         let invalid = ChildFailure::InvalidResponse;
-        let (Some(sa), Some(nr)) = (sa_of(payloads), nonce_of(payloads)) else { return Err(invalid) };
-        let tsi = find(payloads, |p| if let Payload::TsI(t) = p { Some(t) } else { None }).ok_or(invalid)?;
-        let tsr = find(payloads, |p| if let Payload::TsR(t) = p { Some(t) } else { None }).ok_or(invalid)?;
-        let [one] = sa.as_slice() else { return Err(invalid) };
+        let (Some(sa), Some(nr)) = (sa_of(payloads), nonce_of(payloads)) else {
+            return Err(invalid);
+        };
+        let tsi = find(payloads, |p| {
+            if let Payload::TsI(t) = p {
+                Some(t)
+            } else {
+                None
+            }
+        })
+        .ok_or(invalid)?;
+        let tsr = find(payloads, |p| {
+            if let Payload::TsR(t) = p {
+                Some(t)
+            } else {
+                None
+            }
+        })
+        .ok_or(invalid)?;
+        let [one] = sa.as_slice() else {
+            return Err(invalid);
+        };
         let selected = Selected::from_wire(one).ok_or(invalid)?;
         let spi_out = spi32(&one.spi).ok_or(invalid)?;
         let g_ir = match (r.ke.take(), ke_of(payloads), selected.dh) {
@@ -411,17 +599,30 @@ impl IkeSa {
             (None, None, None) => None,
             _ => return Err(invalid),
         };
-        let Some(keys) = self.established_keys() else { return Err(invalid) };
+        let Some(keys) = self.established_keys() else {
+            return Err(invalid);
+        };
         let (prf, sk_d) = (keys.suite.prf, keys.sk_d.clone());
-        let child_ts =
-            self.children.iter().find(|c| c.spi_in == r.old_spi_in).map(|c| (c.ts_local.clone(), c.ts_remote.clone()));
+        let child_ts = self
+            .children
+            .iter()
+            .find(|c| c.spi_in == r.old_spi_in)
+            .map(|c| (c.ts_local.clone(), c.ts_remote.clone()));
         let (ts_local, ts_remote) = child_ts.unwrap_or_else(|| (tsi.clone(), tsr.clone()));
         if !ts::all_within(tsi, &ts_local) || !ts::all_within(tsr, &ts_remote) {
             return Err(invalid);
         }
         let mut child = ChildSa::negotiating(r.new_spi_in);
-        let params = ChildParams { prf: &prf, sk_d: &sk_d, g_ir: g_ir.as_deref(), ni: &r.ni, nr };
-        child.establish(&params, spi_out, selected, tsi.clone(), tsr.clone()).map_err(|_| invalid)?;
+        let params = ChildParams {
+            prf: &prf,
+            sk_d: &sk_d,
+            g_ir: g_ir.as_deref(),
+            ni: &r.ni,
+            nr,
+        };
+        child
+            .establish(&params, spi_out, selected, tsi.clone(), tsr.clone())
+            .map_err(|_| invalid)?;
         self.children.push(child);
         Ok((selected, spi_out))
     }
@@ -442,12 +643,17 @@ impl IkeSa {
         // Not while we are deleting this IKE SA (RFC 7296 §2.25.2), nor while a CHILD SA
         // rekey of ours is in flight on it (its answer would find the CHILD SAs moved to
         // the new IKE SA): the peer retries later.
-        let rekeying_child = matches!(self.pending.as_ref().map(|p| &p.purpose), Some(Purpose::RekeyChild(_)));
+        let rekeying_child = matches!(
+            self.pending.as_ref().map(|p| &p.purpose),
+            Some(Purpose::RekeyChild(_))
+        );
         if self.superseded || rekeying_child {
             self.respond_error(ctx, id, NotifyType::TEMPORARY_FAILURE, Vec::new());
             return;
         }
-        let (Some(offered), Some(ni), Some(peer_ke)) = (sa_of(payloads), nonce_of(payloads), ke_of(payloads)) else {
+        let (Some(offered), Some(ni), Some(peer_ke)) =
+            (sa_of(payloads), nonce_of(payloads), ke_of(payloads))
+        else {
             self.respond_error(ctx, id, NotifyType::INVALID_SYNTAX, Vec::new());
             return;
         };
@@ -460,10 +666,18 @@ impl IkeSa {
         };
         let group = selected.dh.unwrap_or(DhGroup::NONE);
         if peer_ke.group != group {
-            self.respond_error(ctx, id, NotifyType::INVALID_KE_PAYLOAD, group.0.to_be_bytes().to_vec());
+            self.respond_error(
+                ctx,
+                id,
+                NotifyType::INVALID_KE_PAYLOAD,
+                group.0.to_be_bytes().to_vec(),
+            );
             return;
         }
-        let peer_spi = offered.iter().find(|p| p.number == selected.number).and_then(|p| spi64(&p.spi));
+        let peer_spi = offered
+            .iter()
+            .find(|p| p.number == selected.number)
+            .and_then(|p| spi64(&p.spi));
         let (Some(peer_spi), Some(old)) = (peer_spi, self.established_keys()) else {
             self.respond_error(ctx, id, NotifyType::INVALID_SYNTAX, Vec::new());
             return;
@@ -477,7 +691,10 @@ impl IkeSa {
             let seed = rekey_skeyseed(&old_prf, &old_sk_d, &g_ir, ni, &nr);
             let suite = suite_of(&selected)?;
             let keys = suite.derive(&seed, ni, &nr, peer_spi, our_spi);
-            let export = ctx.config.export_secrets.then_some((&mut *ctx.secrets, peer_spi, our_spi));
+            let export =
+                ctx.config
+                    .export_secrets
+                    .then_some((&mut *ctx.secrets, peer_spi, our_spi));
             Ok((public, Keys::new(suite, keys, Role::Responder, export)?))
         });
         let (public, keys) = match built {
@@ -489,19 +706,35 @@ impl IkeSa {
             }
         };
         let response = vec![
-            Payload::Sa(vec![selected.to_wire(ProtocolId::IKE, our_spi.to_be_bytes().to_vec())]),
+            Payload::Sa(vec![
+                selected.to_wire(ProtocolId::IKE, our_spi.to_be_bytes().to_vec())
+            ]),
             Payload::Nonce(nr.clone()),
-            Payload::Ke(KePayload { group, data: public }),
+            Payload::Ke(KePayload {
+                group,
+                data: public,
+            }),
         ];
         self.send_protected_response(ctx, ExchangeType::CREATE_CHILD_SA, id, &response);
         self.emit(ctx, EventKind::CreateChildResponseSent { id });
-        let collision = matches!(self.pending.as_ref().map(|p| &p.purpose), Some(Purpose::RekeyIke(_)));
+        let collision = matches!(
+            self.pending.as_ref().map(|p| &p.purpose),
+            Some(Purpose::RekeyIke(_))
+        );
         if collision {
             // Both sides rekey at once: which new SA survives is decided when our own
             // exchange completes; the CHILD SAs stay here until then.
             self.ike_rekey_collision = Some((ni.clone(), nr, peer_spi, our_spi));
         }
-        self.hand_over(ctx, Role::Responder, peer_spi, our_spi, keys, selected, !collision);
+        self.hand_over(
+            ctx,
+            Role::Responder,
+            peer_spi,
+            our_spi,
+            keys,
+            selected,
+            !collision,
+        );
     }
 
     /// Creates the IKE SA that replaces this one, moves the CHILD SAs to it and queues it
@@ -537,11 +770,22 @@ impl IkeSa {
         self.superseded = true;
         self.rekey_at = None;
         self.expire_at = None;
-        self.emit_with(ctx, EventKind::IkeSaRekeyed { spi_i, spi_r }, SaState::Established, phase2);
+        self.emit_with(
+            ctx,
+            EventKind::IkeSaRekeyed { spi_i, spi_r },
+            SaState::Established,
+            phase2,
+        );
         ctx.new_sas.push(new);
     }
 
-    pub(super) fn handle_ike_rekey_response(&mut self, ctx: &mut Ctx<'_>, id: u32, r: IkeRekey, payloads: &[Payload]) {
+    pub(super) fn handle_ike_rekey_response(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        id: u32,
+        r: IkeRekey,
+        payloads: &[Payload],
+    ) {
         self.emit(ctx, EventKind::CreateChildResponseProcessed { id });
         if let Some(ty) = first_error(payloads) {
             tracing::debug!("IKE SA rekey refused with {ty}");
@@ -549,31 +793,40 @@ impl IkeSa {
                 if ty == NotifyType::TEMPORARY_FAILURE {
                     // Not now: try again after a while, not at once (RFC 7296 §2.25).
                     let wait = TEMPORARY_FAILURE_WAIT
-                        + TEMPORARY_FAILURE_WAIT.mul_f64(f64::from(ctx.rng.next_u32()) / f64::from(u32::MAX));
+                        + TEMPORARY_FAILURE_WAIT
+                            .mul_f64(f64::from(ctx.rng.next_u32()) / f64::from(u32::MAX));
                     self.rekey_at = Some(ctx.now + wait);
                 }
                 self.emit(ctx, EventKind::IkeRekeyFailed { notify: ty });
             }
             return;
         }
-        let (Some(sa), Some(nr), Some(peer_ke)) = (sa_of(payloads), nonce_of(payloads), ke_of(payloads)) else {
+        let (Some(sa), Some(nr), Some(peer_ke)) =
+            (sa_of(payloads), nonce_of(payloads), ke_of(payloads))
+        else {
             return;
         };
         let chosen = match sa.as_slice() {
             [one] => Selected::from_wire(one).zip(spi64(&one.spi)),
             _ => None,
         };
-        let Some((selected, peer_spi)) = chosen.filter(|(s, _)| ctx.config.ike.proposals.iter().any(|p| p.allows(s)))
+        let Some((selected, peer_spi)) =
+            chosen.filter(|(s, _)| ctx.config.ike.proposals.iter().any(|p| p.allows(s)))
         else {
             return;
         };
-        let Some(old) = self.established_keys() else { return };
+        let Some(old) = self.established_keys() else {
+            return;
+        };
         let (old_prf, old_sk_d) = (old.suite.prf, old.sk_d.clone());
         let built = r.ke.shared_secret(&peer_ke.data).and_then(|g_ir| {
             let seed = rekey_skeyseed(&old_prf, &old_sk_d, &g_ir, &r.ni, nr);
             let suite = suite_of(&selected)?;
             let keys = suite.derive(&seed, &r.ni, nr, r.new_spi, peer_spi);
-            let export = ctx.config.export_secrets.then_some((&mut *ctx.secrets, r.new_spi, peer_spi));
+            let export =
+                ctx.config
+                    .export_secrets
+                    .then_some((&mut *ctx.secrets, r.new_spi, peer_spi));
             Keys::new(suite, keys, Role::Initiator, export)
         });
         let keys = match built {
@@ -583,7 +836,9 @@ impl IkeSa {
                 return;
             }
         };
-        if let Some((peer_ni, peer_nr, peer_new_spi_i, our_new_spi_r)) = self.ike_rekey_collision.take() {
+        if let Some((peer_ni, peer_nr, peer_new_spi_i, our_new_spi_r)) =
+            self.ike_rekey_collision.take()
+        {
             if lowest(&r.ni, nr) < lowest(&peer_ni, &peer_nr) {
                 // Our exchange is redundant (§2.8.1): the SA it made is deleted by us, the
                 // peer's stands and the peer deletes this old one.
@@ -600,12 +855,21 @@ impl IkeSa {
                 redundant.delete(ctx);
                 ctx.new_sas.push(redundant);
                 let children = std::mem::take(&mut self.children);
-                ctx.adoptions.push(((peer_new_spi_i, our_new_spi_r), children));
+                ctx.adoptions
+                    .push(((peer_new_spi_i, our_new_spi_r), children));
                 return;
             }
             // Ours wins: the SA the peer's exchange made is redundant and the peer deletes it.
         }
-        self.hand_over(ctx, Role::Initiator, r.new_spi, peer_spi, keys, selected, true);
+        self.hand_over(
+            ctx,
+            Role::Initiator,
+            r.new_spi,
+            peer_spi,
+            keys,
+            selected,
+            true,
+        );
         self.delete(ctx);
     }
 }

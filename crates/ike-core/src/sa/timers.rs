@@ -30,7 +30,13 @@ impl IkeSa {
     pub fn deadline(&self, config: &EndpointConfig) -> Option<Instant> {
         let pending = self.pending.as_ref().map(|p| p.deadline);
         timing::earliest(
-            [pending, self.half_open_at, self.rekey_at, self.expire_at, self.dpd_at(config)],
+            [
+                pending,
+                self.half_open_at,
+                self.rekey_at,
+                self.expire_at,
+                self.dpd_at(config),
+            ],
             &self.children,
         )
     }
@@ -85,14 +91,21 @@ impl IkeSa {
         }
         if self.dpd_at(ctx.config).is_some_and(|t| t <= now) {
             tracing::trace!(spi_i = self.spi_i, "DPD liveness check");
-            self.request(ctx, ExchangeType::INFORMATIONAL, Purpose::Liveness, Vec::new());
+            self.request(
+                ctx,
+                ExchangeType::INFORMATIONAL,
+                Purpose::Liveness,
+                Vec::new(),
+            );
         }
     }
 
     /// Retransmits the outstanding request, or gives up on it (RFC 7296 §2.1–2.4).
     fn retransmit(&mut self, ctx: &mut Ctx<'_>) {
         let now = ctx.now;
-        let Some(p) = self.pending.as_mut() else { return };
+        let Some(p) = self.pending.as_mut() else {
+            return;
+        };
         let dpd_probe = matches!(p.purpose, Purpose::Liveness);
         if let Some((n, deadline)) =
             timing::next_transmission(ctx.config, dpd_probe, p.transmissions, p.first_sent, now)
@@ -112,8 +125,18 @@ impl IkeSa {
                 // timeout says (strongSwan treats both alike).
                 let exchange = p.exchange;
                 self.close();
-                self.emit(ctx, EventKind::RetransmitsExhausted { exchange, retransmits });
-                if ctx.config.dpd.is_some_and(|d| d.action == DpdAction::Restart) {
+                self.emit(
+                    ctx,
+                    EventKind::RetransmitsExhausted {
+                        exchange,
+                        retransmits,
+                    },
+                );
+                if ctx
+                    .config
+                    .dpd
+                    .is_some_and(|d| d.action == DpdAction::Restart)
+                {
                     *ctx.restart = Some((self.local, self.remote, crate::event::IkeVersion::V2));
                 }
             }
@@ -122,7 +145,13 @@ impl IkeSa {
                 let was_live = !self.superseded;
                 self.close();
                 if was_live {
-                    self.emit(ctx, EventKind::RetransmitsExhausted { exchange, retransmits });
+                    self.emit(
+                        ctx,
+                        EventKind::RetransmitsExhausted {
+                            exchange,
+                            retransmits,
+                        },
+                    );
                 }
             }
         }
@@ -134,14 +163,26 @@ impl IkeSa {
         match action {
             DpdAction::Clear | DpdAction::Restart => {
                 self.close();
-                self.emit(ctx, EventKind::DpdTimeout { retransmits, action });
+                self.emit(
+                    ctx,
+                    EventKind::DpdTimeout {
+                        retransmits,
+                        action,
+                    },
+                );
                 if action == DpdAction::Restart {
                     *ctx.restart = Some((self.local, self.remote, crate::event::IkeVersion::V2));
                 }
             }
             DpdAction::None => {
                 self.last_heard = ctx.now;
-                self.emit(ctx, EventKind::DpdTimeout { retransmits, action });
+                self.emit(
+                    ctx,
+                    EventKind::DpdTimeout {
+                        retransmits,
+                        action,
+                    },
+                );
                 self.send_queued(ctx);
             }
         }
@@ -150,7 +191,11 @@ impl IkeSa {
     /// Deletes this IKE SA (and with it every CHILD SA, §1.4.1). The SA counts as down
     /// from now on; it lives until the peer confirms or the request times out.
     pub(crate) fn delete(&mut self, ctx: &mut Ctx<'_>) {
-        let delete = Delete { protocol: ProtocolId::IKE, spi_size: 0, spis: Vec::new() };
+        let delete = Delete {
+            protocol: ProtocolId::IKE,
+            spi_size: 0,
+            spis: Vec::new(),
+        };
         let announce = !self.superseded;
         self.pending = None;
         self.queued.clear();
@@ -163,12 +208,19 @@ impl IkeSa {
             self.emit(ctx, EventKind::IkeSaDeleteSent);
         }
         let purpose = Purpose::DeleteIke { live: announce };
-        self.request(ctx, ExchangeType::INFORMATIONAL, purpose, vec![Payload::Delete(delete)]);
+        self.request(
+            ctx,
+            ExchangeType::INFORMATIONAL,
+            purpose,
+            vec![Payload::Delete(delete)],
+        );
     }
 
     /// Deletes one CHILD SA (its lifetime ran out without a rekey, or it was replaced).
     pub(super) fn delete_child(&mut self, ctx: &mut Ctx<'_>, spi_in: u32) {
-        let Some(child) = self.children.iter_mut().find(|c| c.spi_in == spi_in) else { return };
+        let Some(child) = self.children.iter_mut().find(|c| c.spi_in == spi_in) else {
+            return;
+        };
         let announce = !child.superseded;
         child.superseded = true;
         child.rekey_at = None;
@@ -176,7 +228,16 @@ impl IkeSa {
         if announce {
             self.emit(ctx, EventKind::ChildSaDeleteSent { spi_in });
         }
-        let delete = Delete { protocol: ProtocolId::ESP, spi_size: 4, spis: vec![spi_in.to_be_bytes().to_vec()] };
-        self.request(ctx, ExchangeType::INFORMATIONAL, Purpose::DeleteChild { spi_in }, vec![Payload::Delete(delete)]);
+        let delete = Delete {
+            protocol: ProtocolId::ESP,
+            spi_size: 4,
+            spis: vec![spi_in.to_be_bytes().to_vec()],
+        };
+        self.request(
+            ctx,
+            ExchangeType::INFORMATIONAL,
+            Purpose::DeleteChild { spi_in },
+            vec![Payload::Delete(delete)],
+        );
     }
 }

@@ -3,8 +3,8 @@
 
 use ike_crypto::v1::{info_hash, last_block, phase2_iv};
 use ike_wire::v1::{
-    doi, encode_header_for, encode_payloads, parse_payloads, Body, ExchangeType, Flags, Header, Message, Notification,
-    NotifyType, Payload, PayloadType,
+    doi, encode_header_for, encode_payloads, parse_payloads, Body, ExchangeType, Flags, Header,
+    Message, Notification, NotifyType, Payload, PayloadType,
 };
 use rand::RngCore;
 
@@ -22,7 +22,12 @@ pub(super) fn message_id(ctx: &mut Ctx<'_>) -> u32 {
 }
 
 impl Phase1Sa {
-    pub(super) fn v1_header(&self, exchange: ExchangeType, message_id: u32, encrypted: bool) -> Header {
+    pub(super) fn v1_header(
+        &self,
+        exchange: ExchangeType,
+        message_id: u32,
+        encrypted: bool,
+    ) -> Header {
         Header {
             cky_i: self.cky_i,
             cky_r: self.cky_r,
@@ -30,14 +35,22 @@ impl Phase1Sa {
             major: 1,
             minor: 0,
             exchange,
-            flags: if encrypted { Flags::ENCRYPTION } else { Flags(0) },
+            flags: if encrypted {
+                Flags::ENCRYPTION
+            } else {
+                Flags(0)
+            },
             message_id,
             length: 0,
         }
     }
 
     pub(super) fn plain(&self, exchange: ExchangeType, payloads: Vec<Payload>) -> Vec<u8> {
-        Message { header: self.v1_header(exchange, 0, false), body: Body::Plain(payloads) }.encode()
+        Message {
+            header: self.v1_header(exchange, 0, false),
+            body: Body::Plain(payloads),
+        }
+        .encode()
     }
 
     /// Encrypts `payloads` with `iv`; returns the datagram and the next IV (its last block).
@@ -51,15 +64,25 @@ impl Phase1Sa {
     ) -> (Vec<u8>, Vec<u8>) {
         let (first, plaintext) = encode_payloads(payloads);
         let ciphertext = keys.cbc.encrypt(iv, &plaintext);
-        let mut datagram = encode_header_for(&self.v1_header(exchange, message_id, true), first, ciphertext.len());
+        let mut datagram = encode_header_for(
+            &self.v1_header(exchange, message_id, true),
+            first,
+            ciphertext.len(),
+        );
         datagram.extend_from_slice(&ciphertext);
         (datagram, last_block(&ciphertext))
     }
 
     /// Decrypts an encrypted message with `iv`; returns its payloads and the next IV. A
     /// failure to decrypt into well-formed payloads is `None`.
-    pub(super) fn decrypt(keys: &P1Keys, msg: &Message, iv: &[u8]) -> Option<(Vec<Payload>, Vec<u8>)> {
-        let Body::Encrypted(ciphertext) = &msg.body else { return None };
+    pub(super) fn decrypt(
+        keys: &P1Keys,
+        msg: &Message,
+        iv: &[u8],
+    ) -> Option<(Vec<Payload>, Vec<u8>)> {
+        let Body::Encrypted(ciphertext) = &msg.body else {
+            return None;
+        };
         let plaintext = keys.cbc.decrypt(iv, ciphertext).ok()?;
         let payloads = parse_payloads(msg.header.next_payload, &plaintext).ok()?;
         Some((payloads, last_block(ciphertext)))
@@ -81,8 +104,13 @@ impl Phase1Sa {
         let hash = info_hash(&keys.prf, &keys.skeyid_a, mid, &encode_payloads(&rest).1);
         let iv = phase2_iv(keys.hash, &keys.last_block, mid, ike_crypto::v1::Cbc::BLOCK);
         let [payload] = rest;
-        let (datagram, _) =
-            self.encrypted(keys, ExchangeType::INFORMATIONAL, mid, &iv, &[Payload::Hash(hash), payload]);
+        let (datagram, _) = self.encrypted(
+            keys,
+            ExchangeType::INFORMATIONAL,
+            mid,
+            &iv,
+            &[Payload::Hash(hash), payload],
+        );
         Some(datagram)
     }
 
@@ -92,7 +120,9 @@ impl Phase1Sa {
         let mid = msg.header.message_id;
         let iv = phase2_iv(keys.hash, &keys.last_block, mid, ike_crypto::v1::Cbc::BLOCK);
         let (payloads, _) = Self::decrypt(keys, msg, &iv)?;
-        let (Payload::Hash(hash), rest) = payloads.split_first()? else { return None };
+        let (Payload::Hash(hash), rest) = payloads.split_first()? else {
+            return None;
+        };
         let expected = info_hash(&keys.prf, &keys.skeyid_a, mid, &encode_payloads(rest).1);
         (hash == &expected).then(|| rest.to_vec())
     }
@@ -100,5 +130,11 @@ impl Phase1Sa {
 
 /// A notification (RFC 2408 §3.14) of the IPsec DOI.
 pub(super) fn notification(ty: NotifyType, protocol: u8, spi: Vec<u8>, data: Vec<u8>) -> Payload {
-    Payload::Notification(Notification { doi: doi::IPSEC, protocol, spi, ty, data })
+    Payload::Notification(Notification {
+        doi: doi::IPSEC,
+        protocol,
+        spi,
+        ty,
+        data,
+    })
 }

@@ -8,8 +8,8 @@ use std::time::Duration;
 use ike_crypto::v1::{hash_i, hash_r, nat_d, phase1_iv, phase1_keys, skeyid_psk, Cbc, Hash};
 use ike_crypto::KeyExchange;
 use ike_wire::v1::{
-    doi, id_type, ike_attr, protocol, Body, ExchangeType, Id, Message, Notification, NotifyType, Payload, Proposal, Sa,
-    Transform,
+    doi, id_type, ike_attr, protocol, Body, ExchangeType, Id, Message, Notification, NotifyType,
+    Payload, Proposal, Sa, Transform,
 };
 use ike_wire::DhGroup;
 
@@ -23,13 +23,25 @@ use crate::sa::{Ctx, Role};
 const NONCE_LEN: usize = 32;
 
 fn vendor_ids(ctx: &Ctx<'_>) -> Vec<Payload> {
-    let dpd = (!ctx.config.impair.no_dpd_vendor_id).then(|| Payload::VendorId(DPD_VENDOR_ID.to_vec()));
-    dpd.into_iter().chain([Payload::VendorId(NAT_T_VENDOR_ID.to_vec())]).collect()
+    let dpd =
+        (!ctx.config.impair.no_dpd_vendor_id).then(|| Payload::VendorId(DPD_VENDOR_ID.to_vec()));
+    dpd.into_iter()
+        .chain([Payload::VendorId(NAT_T_VENDOR_ID.to_vec())])
+        .collect()
 }
 
 fn sa_payload(transforms: Vec<Transform>) -> Payload {
-    let proposal = Proposal { number: 1, protocol: protocol::ISAKMP, spi: Vec::new(), transforms };
-    Payload::Sa(Sa { doi: doi::IPSEC, situation: doi::SIT_IDENTITY_ONLY, proposals: vec![proposal] })
+    let proposal = Proposal {
+        number: 1,
+        protocol: protocol::ISAKMP,
+        spi: Vec::new(),
+        transforms,
+    };
+    Payload::Sa(Sa {
+        doi: doi::IPSEC,
+        situation: doi::SIT_IDENTITY_ONLY,
+        proposals: vec![proposal],
+    })
 }
 
 fn own_id(addr: SocketAddr) -> Payload {
@@ -37,30 +49,67 @@ fn own_id(addr: SocketAddr) -> Payload {
         std::net::IpAddr::V4(a) => (id_type::IPV4_ADDR, a.octets().to_vec()),
         std::net::IpAddr::V6(a) => (id_type::IPV6_ADDR, a.octets().to_vec()),
     };
-    Payload::Id(Id { id_type: ty, protocol: 0, port: 0, data })
+    Payload::Id(Id {
+        id_type: ty,
+        protocol: 0,
+        port: 0,
+        data,
+    })
 }
 
 fn find_sa(p: &[Payload]) -> Option<&Sa> {
-    p.iter().find_map(|p| if let Payload::Sa(s) = p { Some(s) } else { None })
+    p.iter().find_map(|p| {
+        if let Payload::Sa(s) = p {
+            Some(s)
+        } else {
+            None
+        }
+    })
 }
 
 fn find_ke(p: &[Payload]) -> Option<&Vec<u8>> {
-    p.iter().find_map(|p| if let Payload::Ke(k) = p { Some(k) } else { None })
+    p.iter().find_map(|p| {
+        if let Payload::Ke(k) = p {
+            Some(k)
+        } else {
+            None
+        }
+    })
 }
 
 fn find_nonce(p: &[Payload]) -> Option<&Vec<u8>> {
-    p.iter().find_map(|p| if let Payload::Nonce(n) = p { Some(n) } else { None })
+    p.iter().find_map(|p| {
+        if let Payload::Nonce(n) = p {
+            Some(n)
+        } else {
+            None
+        }
+    })
 }
 
 fn nat_ds(p: &[Payload]) -> Vec<&Vec<u8>> {
-    p.iter().filter_map(|p| if let Payload::NatD(d) = p { Some(d) } else { None }).collect()
+    p.iter()
+        .filter_map(|p| {
+            if let Payload::NatD(d) = p {
+                Some(d)
+            } else {
+                None
+            }
+        })
+        .collect()
 }
 
 /// Names the peer's vendor IDs in the diagnostics (`-vv`).
 fn log_vendor_ids(p: &[Payload]) {
     let names: Vec<String> = p
         .iter()
-        .filter_map(|p| if let Payload::VendorId(v) = p { Some(super::vendor_id_name(v)) } else { None })
+        .filter_map(|p| {
+            if let Payload::VendorId(v) = p {
+                Some(super::vendor_id_name(v))
+            } else {
+                None
+            }
+        })
         .collect();
     if !names.is_empty() {
         tracing::debug!(?names, "peer's vendor IDs");
@@ -68,11 +117,18 @@ fn log_vendor_ids(p: &[Payload]) {
 }
 
 fn says_dpd(p: &[Payload]) -> bool {
-    p.iter().any(|p| matches!(p, Payload::VendorId(v) if v.as_slice() == DPD_VENDOR_ID))
+    p.iter()
+        .any(|p| matches!(p, Payload::VendorId(v) if v.as_slice() == DPD_VENDOR_ID))
 }
 
 fn notify_of(p: &[Payload]) -> Option<NotifyType> {
-    p.iter().find_map(|p| if let Payload::Notification(n) = p { Some(n.ty) } else { None })
+    p.iter().find_map(|p| {
+        if let Payload::Notification(n) = p {
+            Some(n.ty)
+        } else {
+            None
+        }
+    })
 }
 
 impl Phase1Sa {
@@ -108,7 +164,13 @@ impl Phase1Sa {
         let datagram = sa.plain(ExchangeType::IDENTITY_PROTECTION, payloads);
         sa.send_awaiting(ctx, Awaiting::MainMode, datagram);
         if replaces.is_none() {
-            sa.emit(ctx, EventKind::IkeSaNegotiating { spi_i: cky_i, spi_r: 0 });
+            sa.emit(
+                ctx,
+                EventKind::IkeSaNegotiating {
+                    spi_i: cky_i,
+                    spi_r: 0,
+                },
+            );
         }
         Some(sa)
     }
@@ -121,7 +183,9 @@ impl Phase1Sa {
         msg: &Message,
         raw: &[u8],
     ) -> Option<Phase1Sa> {
-        let Body::Plain(payloads) = &msg.body else { return None };
+        let Body::Plain(payloads) = &msg.body else {
+            return None;
+        };
         let offered = find_sa(payloads)?;
         let transforms: Vec<Transform> = offered
             .proposals
@@ -131,13 +195,29 @@ impl Phase1Sa {
             .collect();
         let as_v2: Vec<_> = transforms.iter().filter_map(phase1_as_proposal).collect();
         let cky_r = ctx.ike_spi();
-        let mut sa = Phase1Sa::new(Role::Responder, msg.header.cky_i, cky_r, local, remote, ctx.now);
+        let mut sa = Phase1Sa::new(
+            Role::Responder,
+            msg.header.cky_i,
+            cky_r,
+            local,
+            remote,
+            ctx.now,
+        );
         let selected = match select(&as_v2, &ctx.config.ike, Negotiation::Ike) {
             Ok(s) => s,
             Err(no_match) => {
-                let n = notification(NotifyType::NO_PROPOSAL_CHOSEN, protocol::ISAKMP, Vec::new(), Vec::new());
+                let n = notification(
+                    NotifyType::NO_PROPOSAL_CHOSEN,
+                    protocol::ISAKMP,
+                    Vec::new(),
+                    Vec::new(),
+                );
                 sa.cky_r = 0;
-                ctx.send(local, remote, sa.plain(ExchangeType::INFORMATIONAL, vec![n]));
+                ctx.send(
+                    local,
+                    remote,
+                    sa.plain(ExchangeType::INFORMATIONAL, vec![n]),
+                );
                 ctx.events.push(Event {
                     kind: EventKind::IkeNoProposalChosen {
                         unsupported: no_match.unsupported,
@@ -171,14 +251,21 @@ impl Phase1Sa {
         out.extend(vendor_ids(ctx));
         let datagram = sa.plain(ExchangeType::IDENTITY_PROTECTION, out);
         sa.send_answer(ctx, raw, datagram);
-        sa.emit(ctx, EventKind::IkeSaNegotiating { spi_i: sa.cky_i, spi_r: cky_r });
+        sa.emit(
+            ctx,
+            EventKind::IkeSaNegotiating {
+                spi_i: sa.cky_i,
+                spi_r: cky_r,
+            },
+        );
         Some(sa)
     }
 
     fn group_and_hash(&self) -> Option<(DhGroup, Hash, usize)> {
         let t = self.mm.as_ref()?.transform.as_ref()?;
         let group = DhGroup(u16::try_from(attr(t, ike_attr::GROUP_DESCRIPTION)?).ok()?);
-        let hash = Hash::from_attribute(u16::try_from(attr(t, ike_attr::HASH_ALGORITHM)?).ok()?).ok()?;
+        let hash =
+            Hash::from_attribute(u16::try_from(attr(t, ike_attr::HASH_ALGORITHM)?).ok()?).ok()?;
         let key_len = attr(t, ike_attr::KEY_LENGTH).map_or(16, |bits| bits as usize / 8);
         Some((group, hash, key_len))
     }
@@ -202,19 +289,32 @@ impl Phase1Sa {
         }
         if notify_of(payloads) == Some(NotifyType::NO_PROPOSAL_CHOSEN) {
             self.close();
-            self.emit(ctx, EventKind::IkeNoProposalChosen { unsupported: false, direction: Direction::Received });
+            self.emit(
+                ctx,
+                EventKind::IkeNoProposalChosen {
+                    unsupported: false,
+                    direction: Direction::Received,
+                },
+            );
         }
     }
 
     fn on_message2(&mut self, ctx: &mut Ctx<'_>, msg: &Message, payloads: &[Payload]) {
         let Some(sa) = find_sa(payloads) else { return };
-        let Some(t) = sa.proposals.first().and_then(|p| p.transforms.first()) else { return };
+        let Some(t) = sa.proposals.first().and_then(|p| p.transforms.first()) else {
+            return;
+        };
         let acceptable = phase1_as_proposal(t)
             .and_then(|p| Selected::from_wire(&p))
             .filter(|s| ctx.config.ike.proposals.iter().any(|p| p.allows(s)));
         let Some(selected) = acceptable else {
             self.close();
-            self.emit(ctx, EventKind::IkeSaFailed { notify: ike_wire::NotifyType::NO_PROPOSAL_CHOSEN });
+            self.emit(
+                ctx,
+                EventKind::IkeSaFailed {
+                    notify: ike_wire::NotifyType::NO_PROPOSAL_CHOSEN,
+                },
+            );
             return;
         };
         self.cky_r = msg.header.cky_r;
@@ -225,7 +325,9 @@ impl Phase1Sa {
         if let Some(mm) = self.mm.as_mut() {
             mm.transform = Some(t.clone());
         }
-        let Some((group, hash, _)) = self.group_and_hash() else { return };
+        let Some((group, hash, _)) = self.group_and_hash() else {
+            return;
+        };
         let ke = match KeyExchange::generate(group) {
             Ok(k) => k,
             Err(e) => {
@@ -273,7 +375,11 @@ impl Phase1Sa {
         let k = phase1_keys(&prf, skeyid.clone(), &g_xy, self.cky_i, self.cky_r, key_len);
         let cbc = Cbc::new(&k.enc_key).ok()?;
         if ctx.config.export_secrets {
-            ctx.secrets.push(crate::event::IkeSaSecrets::ikev1(self.cky_i, self.cky_r, k.enc_key.clone()));
+            ctx.secrets.push(crate::event::IkeSaSecrets::ikev1(
+                self.cky_i,
+                self.cky_r,
+                k.enc_key.clone(),
+            ));
         }
         let iv = phase1_iv(hash, &mm.g_xi, &mm.g_xr, Cbc::BLOCK);
         self.keys = Some(Box::new(P1Keys {
@@ -290,8 +396,12 @@ impl Phase1Sa {
     }
 
     fn on_message3(&mut self, ctx: &mut Ctx<'_>, msg: &Message, raw: &[u8], payloads: &[Payload]) {
-        let (Some(ke), Some(ni)) = (find_ke(payloads), find_nonce(payloads)) else { return };
-        let Some((group, hash, _)) = self.group_and_hash() else { return };
+        let (Some(ke), Some(ni)) = (find_ke(payloads), find_nonce(payloads)) else {
+            return;
+        };
+        let Some((group, hash, _)) = self.group_and_hash() else {
+            return;
+        };
         let ours = match KeyExchange::generate(group) {
             Ok(k) => k,
             Err(_) => return,
@@ -323,15 +433,24 @@ impl Phase1Sa {
     }
 
     fn on_message4(&mut self, ctx: &mut Ctx<'_>, _msg: &Message, payloads: &[Payload]) {
-        let (Some(ke), Some(nr)) = (find_ke(payloads), find_nonce(payloads)) else { return };
-        let Some((_, hash, _)) = self.group_and_hash() else { return };
+        let (Some(ke), Some(nr)) = (find_ke(payloads), find_nonce(payloads)) else {
+            return;
+        };
+        let Some((_, hash, _)) = self.group_and_hash() else {
+            return;
+        };
         if let Some(mm) = self.mm.as_mut() {
             mm.g_xr = ke.clone();
             mm.nr = nr.clone();
         }
         if self.derive(ctx, ke).is_none() {
             self.close();
-            self.emit(ctx, EventKind::IkeSaFailed { notify: ike_wire::NotifyType::INVALID_SYNTAX });
+            self.emit(
+                ctx,
+                EventKind::IkeSaFailed {
+                    notify: ike_wire::NotifyType::INVALID_SYNTAX,
+                },
+            );
             return;
         }
         self.pending = None;
@@ -339,22 +458,44 @@ impl Phase1Sa {
         self.last_heard = ctx.now;
         if ctx.config.impair.abandon_after_sa_init {
             // IKEv1's counterpart of abandoning after IKE_SA_INIT: main mode 5 never comes.
-            tracing::debug!(cky_i = self.cky_i, "impair: abandoning the ISAKMP SA after main mode message 4");
+            tracing::debug!(
+                cky_i = self.cky_i,
+                "impair: abandoning the ISAKMP SA after main mode message 4"
+            );
             self.close();
             return;
         }
         // RFC 3947 §4: behind or in front of a NAT, message 5 goes from the NAT-T port.
         self.ends().float(ctx.nat_t);
-        let (Some(keys), Some(mm)) = (self.keys.as_ref(), self.mm.as_ref()) else { return };
+        let (Some(keys), Some(mm)) = (self.keys.as_ref(), self.mm.as_ref()) else {
+            return;
+        };
         let id = own_id(self.local);
-        let h = hash_i(&keys.prf, &keys.skeyid, &mm.g_xi, &mm.g_xr, self.cky_i, self.cky_r, &mm.sai_b, &id.body());
+        let h = hash_i(
+            &keys.prf,
+            &keys.skeyid,
+            &mm.g_xi,
+            &mm.g_xr,
+            self.cky_i,
+            self.cky_r,
+            &mm.sai_b,
+            &id.body(),
+        );
         let mut payloads = vec![id, Payload::Hash(h)];
         // A first ISAKMP SA with the peer says so, as strongSwan does (a phase 1 rekey
         // replaces an SA the peer should keep until it is deleted).
         if ctx.config.initial_contact && self.replaces.is_none() {
-            payloads.push(Payload::Notification(Notification::initial_contact(self.cky_i, self.cky_r)));
+            payloads.push(Payload::Notification(Notification::initial_contact(
+                self.cky_i, self.cky_r,
+            )));
         }
-        let (datagram, next_iv) = self.encrypted(keys, ExchangeType::IDENTITY_PROTECTION, 0, &keys.iv, &payloads);
+        let (datagram, next_iv) = self.encrypted(
+            keys,
+            ExchangeType::IDENTITY_PROTECTION,
+            0,
+            &keys.iv,
+            &payloads,
+        );
         if let Some(keys) = self.keys.as_mut() {
             keys.iv = next_iv;
         }
@@ -365,19 +506,39 @@ impl Phase1Sa {
     /// Message 5: the first encrypted one. With a PSK that differs from ours, the keys
     /// differ and it decrypts to garbage.
     fn on_message5(&mut self, ctx: &mut Ctx<'_>, msg: &Message, raw: &[u8]) {
-        let Some(keys) = self.keys.as_ref() else { return };
+        let Some(keys) = self.keys.as_ref() else {
+            return;
+        };
         let verified = Self::decrypt(keys, msg, &keys.iv).and_then(|(payloads, next_iv)| {
             let id = payloads.iter().find(|p| matches!(p, Payload::Id(_)))?;
-            let got = payloads.iter().find_map(|p| if let Payload::Hash(h) = p { Some(h) } else { None })?;
+            let got = payloads.iter().find_map(|p| {
+                if let Payload::Hash(h) = p {
+                    Some(h)
+                } else {
+                    None
+                }
+            })?;
             let mm = self.mm.as_ref()?;
-            let expected =
-                hash_i(&keys.prf, &keys.skeyid, &mm.g_xi, &mm.g_xr, self.cky_i, self.cky_r, &mm.sai_b, &id.body());
-            let initial_contact =
-                payloads.iter().any(|p| matches!(p, Payload::Notification(n) if n.ty == NotifyType::INITIAL_CONTACT));
+            let expected = hash_i(
+                &keys.prf,
+                &keys.skeyid,
+                &mm.g_xi,
+                &mm.g_xr,
+                self.cky_i,
+                self.cky_r,
+                &mm.sai_b,
+                &id.body(),
+            );
+            let initial_contact = payloads.iter().any(
+                |p| matches!(p, Payload::Notification(n) if n.ty == NotifyType::INITIAL_CONTACT),
+            );
             (got == &expected).then_some((next_iv, initial_contact))
         });
         let Some((next_iv, initial_contact)) = verified else {
-            tracing::debug!(cky_i = self.cky_i, "main mode message 5 does not decrypt with our PSK");
+            tracing::debug!(
+                cky_i = self.cky_i,
+                "main mode message 5 does not decrypt with our PSK"
+            );
             self.close();
             self.emit(ctx, EventKind::PayloadDecryptionFailed);
             return;
@@ -388,12 +549,28 @@ impl Phase1Sa {
             // Every other SA with this peer is stale: it rebooted (RFC 2407 §4.6.3.3).
             *ctx.initial_contact = Some((self.remote.ip(), self.cky_i, self.cky_r));
         }
-        let Some(keys) = self.keys.as_ref() else { return };
+        let Some(keys) = self.keys.as_ref() else {
+            return;
+        };
         let Some(mm) = self.mm.as_ref() else { return };
         let id = own_id(self.local);
-        let h = hash_r(&keys.prf, &keys.skeyid, &mm.g_xr, &mm.g_xi, self.cky_r, self.cky_i, &mm.sai_b, &id.body());
-        let (datagram, last) =
-            self.encrypted(keys, ExchangeType::IDENTITY_PROTECTION, 0, &next_iv, &[id, Payload::Hash(h)]);
+        let h = hash_r(
+            &keys.prf,
+            &keys.skeyid,
+            &mm.g_xr,
+            &mm.g_xi,
+            self.cky_r,
+            self.cky_i,
+            &mm.sai_b,
+            &id.body(),
+        );
+        let (datagram, last) = self.encrypted(
+            keys,
+            ExchangeType::IDENTITY_PROTECTION,
+            0,
+            &next_iv,
+            &[id, Payload::Hash(h)],
+        );
         if let Some(keys) = self.keys.as_mut() {
             keys.iv = last.clone();
             keys.last_block = last;
@@ -403,13 +580,29 @@ impl Phase1Sa {
     }
 
     fn on_message6(&mut self, ctx: &mut Ctx<'_>, msg: &Message) {
-        let Some(keys) = self.keys.as_ref() else { return };
+        let Some(keys) = self.keys.as_ref() else {
+            return;
+        };
         let verified = Self::decrypt(keys, msg, &keys.iv).and_then(|(payloads, _)| {
             let id = payloads.iter().find(|p| matches!(p, Payload::Id(_)))?;
-            let got = payloads.iter().find_map(|p| if let Payload::Hash(h) = p { Some(h) } else { None })?;
+            let got = payloads.iter().find_map(|p| {
+                if let Payload::Hash(h) = p {
+                    Some(h)
+                } else {
+                    None
+                }
+            })?;
             let mm = self.mm.as_ref()?;
-            let expected =
-                hash_r(&keys.prf, &keys.skeyid, &mm.g_xr, &mm.g_xi, self.cky_r, self.cky_i, &mm.sai_b, &id.body());
+            let expected = hash_r(
+                &keys.prf,
+                &keys.skeyid,
+                &mm.g_xr,
+                &mm.g_xi,
+                self.cky_r,
+                self.cky_i,
+                &mm.sai_b,
+                &id.body(),
+            );
             (got == &expected).then_some(())
         });
         if verified.is_none() {
@@ -418,7 +611,9 @@ impl Phase1Sa {
             self.emit(ctx, EventKind::PayloadDecryptionFailed);
             return;
         }
-        let Body::Encrypted(ciphertext) = &msg.body else { return };
+        let Body::Encrypted(ciphertext) = &msg.body else {
+            return;
+        };
         let last = ike_crypto::v1::last_block(ciphertext);
         if let Some(keys) = self.keys.as_mut() {
             keys.iv = last.clone();
@@ -460,12 +655,22 @@ impl Phase1Sa {
             *ctx.v1_replaced = Some(old);
             self.emit_with(
                 ctx,
-                EventKind::IkeSaRekeyed { spi_i: self.cky_i, spi_r: self.cky_r },
+                EventKind::IkeSaRekeyed {
+                    spi_i: self.cky_i,
+                    spi_r: self.cky_r,
+                },
                 SaState::Established,
                 self.phase2(),
             );
         } else {
-            self.emit(ctx, EventKind::IkeSaEstablished { spi_i: self.cky_i, spi_r: self.cky_r, selected });
+            self.emit(
+                ctx,
+                EventKind::IkeSaEstablished {
+                    spi_i: self.cky_i,
+                    spi_r: self.cky_r,
+                    selected,
+                },
+            );
         }
     }
 }

@@ -38,11 +38,13 @@ use crate::proposal::Selected;
 use crate::sa::{Ctx, Nat, Role};
 
 /// RFC 3706's vendor ID: "this implementation does DPD".
-pub(crate) const DPD_VENDOR_ID: [u8; 16] =
-    [0xaf, 0xca, 0xd7, 0x13, 0x68, 0xa1, 0xf1, 0xc9, 0x6b, 0x86, 0x96, 0xfc, 0x77, 0x57, 0x01, 0x00];
+pub(crate) const DPD_VENDOR_ID: [u8; 16] = [
+    0xaf, 0xca, 0xd7, 0x13, 0x68, 0xa1, 0xf1, 0xc9, 0x6b, 0x86, 0x96, 0xfc, 0x77, 0x57, 0x01, 0x00,
+];
 /// RFC 3947's vendor ID (MD5 of "RFC 3947").
-pub(crate) const NAT_T_VENDOR_ID: [u8; 16] =
-    [0x4a, 0x13, 0x1c, 0x81, 0x07, 0x03, 0x58, 0x45, 0x5c, 0x57, 0x28, 0xf2, 0x0e, 0x95, 0x45, 0x2f];
+pub(crate) const NAT_T_VENDOR_ID: [u8; 16] = [
+    0x4a, 0x13, 0x1c, 0x81, 0x07, 0x03, 0x58, 0x45, 0x5c, 0x57, 0x28, 0xf2, 0x0e, 0x95, 0x45, 0x2f,
+];
 
 /// The vendor IDs real peers put in main mode that ikesim names in its diagnostics (as
 /// Wireshark names them). Only DPD's changes what ikesim does; NAT-T works from the NAT-D
@@ -53,21 +55,33 @@ const KNOWN_VENDOR_IDS: &[(&str, &[u8], bool)] = &[
     ("RFC 3947 NAT-T", &NAT_T_VENDOR_ID, false),
     (
         "draft-ietf-ipsec-nat-t-ike-02\\n",
-        &[0x90, 0xcb, 0x80, 0x91, 0x3e, 0xbb, 0x69, 0x6e, 0x08, 0x63, 0x81, 0xb5, 0xec, 0x42, 0x7b, 0x1f],
+        &[
+            0x90, 0xcb, 0x80, 0x91, 0x3e, 0xbb, 0x69, 0x6e, 0x08, 0x63, 0x81, 0xb5, 0xec, 0x42,
+            0x7b, 0x1f,
+        ],
         false,
     ),
-    ("XAUTH", &[0x09, 0x00, 0x26, 0x89, 0xdf, 0xd6, 0xb7, 0x12], false),
+    (
+        "XAUTH",
+        &[0x09, 0x00, 0x26, 0x89, 0xdf, 0xd6, 0xb7, 0x12],
+        false,
+    ),
     // IKEv1 fragmentation (Cisco's): these 16 bytes, then 4 bytes of capabilities.
     (
         "Cisco Fragmentation",
-        &[0x40, 0x48, 0xb7, 0xd5, 0x6e, 0xbc, 0xe8, 0x85, 0x25, 0xe7, 0xde, 0x7f, 0x00, 0xd6, 0xc2, 0xd3],
+        &[
+            0x40, 0x48, 0xb7, 0xd5, 0x6e, 0xbc, 0xe8, 0x85, 0x25, 0xe7, 0xde, 0x7f, 0x00, 0xd6,
+            0xc2, 0xd3,
+        ],
         true,
     ),
 ];
 
 /// The name of a vendor ID ikesim knows, else its hex.
 pub(crate) fn vendor_id_name(v: &[u8]) -> String {
-    let known = KNOWN_VENDOR_IDS.iter().find(|(_, id, more)| if *more { v.starts_with(id) } else { v == *id });
+    let known = KNOWN_VENDOR_IDS
+        .iter()
+        .find(|(_, id, more)| if *more { v.starts_with(id) } else { v == *id });
     match known {
         Some((name, ..)) => (*name).to_owned(),
         None => v.iter().map(|b| format!("{b:02x}")).collect(),
@@ -185,14 +199,25 @@ pub(crate) struct Phase1Sa {
 }
 
 impl Phase1Sa {
-    pub(crate) fn new(role: Role, cky_i: u64, cky_r: u64, local: SocketAddr, remote: SocketAddr, now: Instant) -> Self {
+    pub(crate) fn new(
+        role: Role,
+        cky_i: u64,
+        cky_r: u64,
+        local: SocketAddr,
+        remote: SocketAddr,
+        now: Instant,
+    ) -> Self {
         Phase1Sa {
             role,
             cky_i,
             cky_r,
             local,
             remote,
-            step: if role == Role::Initiator { Step::I1 } else { Step::R2 },
+            step: if role == Role::Initiator {
+                Step::I1
+            } else {
+                Step::R2
+            },
             mm: None,
             keys: None,
             selected: None,
@@ -236,7 +261,12 @@ impl Phase1Sa {
     }
 
     pub fn phase2(&self) -> SaState {
-        self.children.iter().filter(|c| !c.superseded).map(|c| c.state).max().unwrap_or(SaState::Down)
+        self.children
+            .iter()
+            .filter(|c| !c.superseded)
+            .map(|c| c.state)
+            .max()
+            .unwrap_or(SaState::Down)
     }
 
     pub fn emit(&self, ctx: &mut Ctx<'_>, kind: EventKind) {
@@ -259,7 +289,13 @@ impl Phase1Sa {
     fn send_awaiting(&mut self, ctx: &mut Ctx<'_>, awaiting: Awaiting, datagram: Vec<u8>) {
         let deadline = ctx.now + self.retransmit_wait(ctx, awaiting, 1);
         ctx.send(self.local, self.remote, datagram.clone());
-        self.pending = Some(Pending1 { awaiting, datagram, transmissions: 1, first_sent: ctx.now, deadline });
+        self.pending = Some(Pending1 {
+            awaiting,
+            datagram,
+            transmissions: 1,
+            first_sent: ctx.now,
+            deadline,
+        });
     }
 
     /// Sends an answer, remembered so a retransmitted request gets it again.
@@ -270,7 +306,12 @@ impl Phase1Sa {
     }
 
     fn ends(&mut self) -> Ends<'_> {
-        Ends { local: &mut self.local, remote: &mut self.remote, nat: self.nat, spi: self.cky_i }
+        Ends {
+            local: &mut self.local,
+            remote: &mut self.remote,
+            nat: self.nat,
+            spi: self.cky_i,
+        }
     }
 
     /// An authenticated message from the peer: DPD's silence starts again, and a peer
@@ -332,7 +373,11 @@ pub(crate) fn unsupported_exchange(request: &ike_wire::v1::Header) -> Vec<u8> {
         Vec::new(),
         Vec::new(),
     );
-    Message { header, body: Body::Plain(vec![n]) }.encode()
+    Message {
+        header,
+        body: Body::Plain(vec![n]),
+    }
+    .encode()
 }
 
 #[cfg(test)]
@@ -340,7 +385,10 @@ mod tests {
     use super::vendor_id_name;
 
     fn hex(s: &str) -> Vec<u8> {
-        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
     }
 
     /// The five vendor IDs strongSwan 5.9 sends in main mode message 1 (captured), named as

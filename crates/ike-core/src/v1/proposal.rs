@@ -4,21 +4,28 @@
 //! code as for IKEv2.
 
 use ike_wire::v1::{
-    esp_transform, ike_attr, ike_auth, ike_encr, ike_hash, ipsec_attr, ipsec_auth, life_type, Transform,
+    esp_transform, ike_attr, ike_auth, ike_encr, ike_hash, ipsec_attr, ipsec_auth, life_type,
+    Transform,
 };
 use ike_wire::{Attribute, AttributeValue, DhGroup, EncrId, IntegId, PrfId, Proposal, ProtocolId};
 
 use crate::proposal::{Cipher, ProposalSpec, Selected};
 
 fn short(ty: u16, v: u16) -> Attribute {
-    Attribute { ty, value: AttributeValue::Short(v) }
+    Attribute {
+        ty,
+        value: AttributeValue::Short(v),
+    }
 }
 
 /// A number attribute, in TV form when it fits, TLV otherwise (life durations).
 fn number(ty: u16, v: u32) -> Attribute {
     match u16::try_from(v) {
         Ok(v) => short(ty, v),
-        Err(_) => Attribute { ty, value: AttributeValue::Long(v.to_be_bytes().to_vec()) },
+        Err(_) => Attribute {
+            ty,
+            value: AttributeValue::Long(v.to_be_bytes().to_vec()),
+        },
     }
 }
 
@@ -63,9 +70,13 @@ pub(crate) fn phase1_transforms(specs: &[ProposalSpec], lifetime_secs: u32) -> V
     let mut out = Vec::new();
     for spec in specs {
         for c in &spec.encryption {
-            let Some(encr) = ike_encr_attr(*c) else { continue };
+            let Some(encr) = ike_encr_attr(*c) else {
+                continue;
+            };
             for prf in &spec.prf {
-                let Some(hash) = hash_attr(*prf) else { continue };
+                let Some(hash) = hash_attr(*prf) else {
+                    continue;
+                };
                 for g in &spec.dh {
                     let mut attributes = vec![short(ike_attr::ENCRYPTION_ALGORITHM, encr)];
                     if let Some(bits) = c.key_bits {
@@ -79,7 +90,11 @@ pub(crate) fn phase1_transforms(specs: &[ProposalSpec], lifetime_secs: u32) -> V
                         number(ike_attr::LIFE_DURATION, lifetime_secs),
                     ]);
                     let number = u8::try_from(out.len() + 1).unwrap_or(u8::MAX);
-                    out.push(Transform { number, id: 1, attributes });
+                    out.push(Transform {
+                        number,
+                        id: 1,
+                        attributes,
+                    });
                 }
             }
         }
@@ -100,7 +115,8 @@ pub(crate) fn phase1_as_proposal(t: &Transform) -> Option<Proposal> {
         other => EncrId(1000 + other),
     };
     let key_bits = attr(t, ike_attr::KEY_LENGTH).and_then(|k| u16::try_from(k).ok());
-    let (integ, prf) = hash_algs(attr(t, ike_attr::HASH_ALGORITHM)?).unwrap_or((IntegId(1000), PrfId(1000)));
+    let (integ, prf) =
+        hash_algs(attr(t, ike_attr::HASH_ALGORITHM)?).unwrap_or((IntegId(1000), PrfId(1000)));
     let group = DhGroup(u16::try_from(attr(t, ike_attr::GROUP_DESCRIPTION)?).ok()?);
     let spec = ProposalSpec {
         encryption: vec![Cipher::new(encr, key_bits)],
@@ -114,11 +130,18 @@ pub(crate) fn phase1_as_proposal(t: &Transform) -> Option<Proposal> {
 
 /// The phase 2 (ESP) transforms for our ESP proposals. `mode` is the encapsulation mode:
 /// tunnel, or UDP-encapsulated tunnel once NAT-T found a NAT (RFC 3947 §5.1).
-pub(crate) fn phase2_transforms(specs: &[ProposalSpec], lifetime_secs: u32, mode: u16) -> Vec<Transform> {
+pub(crate) fn phase2_transforms(
+    specs: &[ProposalSpec],
+    lifetime_secs: u32,
+    mode: u16,
+) -> Vec<Transform> {
     let mut out = Vec::new();
     for spec in specs {
-        let groups: Vec<Option<DhGroup>> =
-            if spec.dh.is_empty() { vec![None] } else { spec.dh.iter().copied().map(Some).collect() };
+        let groups: Vec<Option<DhGroup>> = if spec.dh.is_empty() {
+            vec![None]
+        } else {
+            spec.dh.iter().copied().map(Some).collect()
+        };
         for c in &spec.encryption {
             let id = match c.id {
                 EncrId::AES_CBC => esp_transform::AES_CBC,
@@ -127,8 +150,11 @@ pub(crate) fn phase2_transforms(specs: &[ProposalSpec], lifetime_secs: u32, mode
                 EncrId::DES => esp_transform::DES,
                 _ => continue,
             };
-            let integs: Vec<Option<IntegId>> =
-                if c.is_aead() { vec![None] } else { spec.integrity.iter().copied().map(Some).collect() };
+            let integs: Vec<Option<IntegId>> = if c.is_aead() {
+                vec![None]
+            } else {
+                spec.integrity.iter().copied().map(Some).collect()
+            };
             for integ in &integs {
                 for g in &groups {
                     let mut attributes = vec![
@@ -140,14 +166,20 @@ pub(crate) fn phase2_transforms(specs: &[ProposalSpec], lifetime_secs: u32, mode
                         attributes.push(short(ipsec_attr::GROUP_DESCRIPTION, g.0));
                     }
                     if let Some(i) = integ {
-                        let Some(a) = ipsec_auth_attr(*i) else { continue };
+                        let Some(a) = ipsec_auth_attr(*i) else {
+                            continue;
+                        };
                         attributes.push(short(ipsec_attr::AUTHENTICATION_ALGORITHM, a));
                     }
                     if let Some(bits) = c.key_bits {
                         attributes.push(short(ipsec_attr::KEY_LENGTH, bits));
                     }
                     let number = u8::try_from(out.len() + 1).unwrap_or(u8::MAX);
-                    out.push(Transform { number, id, attributes });
+                    out.push(Transform {
+                        number,
+                        id,
+                        attributes,
+                    });
                 }
             }
         }
@@ -176,15 +208,19 @@ pub(crate) fn phase2_as_proposal(t: &Transform) -> Proposal {
         other => EncrId(1000 + u16::from(other)),
     };
     let key_bits = attr(t, ipsec_attr::KEY_LENGTH).and_then(|k| u16::try_from(k).ok());
-    let integ = attr(t, ipsec_attr::AUTHENTICATION_ALGORITHM).map(|a| match u16::try_from(a).unwrap_or(0) {
-        ipsec_auth::HMAC_MD5 => IntegId::HMAC_MD5_96,
-        ipsec_auth::HMAC_SHA => IntegId::HMAC_SHA1_96,
-        ipsec_auth::HMAC_SHA2_256 => IntegId::HMAC_SHA2_256_128,
-        ipsec_auth::HMAC_SHA2_384 => IntegId::HMAC_SHA2_384_192,
-        ipsec_auth::HMAC_SHA2_512 => IntegId::HMAC_SHA2_512_256,
-        other => IntegId(1000 + other),
+    let integ = attr(t, ipsec_attr::AUTHENTICATION_ALGORITHM).map(|a| {
+        match u16::try_from(a).unwrap_or(0) {
+            ipsec_auth::HMAC_MD5 => IntegId::HMAC_MD5_96,
+            ipsec_auth::HMAC_SHA => IntegId::HMAC_SHA1_96,
+            ipsec_auth::HMAC_SHA2_256 => IntegId::HMAC_SHA2_256_128,
+            ipsec_auth::HMAC_SHA2_384 => IntegId::HMAC_SHA2_384_192,
+            ipsec_auth::HMAC_SHA2_512 => IntegId::HMAC_SHA2_512_256,
+            other => IntegId(1000 + other),
+        }
     });
-    let group = attr(t, ipsec_attr::GROUP_DESCRIPTION).and_then(|g| u16::try_from(g).ok()).map(DhGroup);
+    let group = attr(t, ipsec_attr::GROUP_DESCRIPTION)
+        .and_then(|g| u16::try_from(g).ok())
+        .map(DhGroup);
     let spec = ProposalSpec {
         encryption: vec![Cipher::new(encr, key_bits)],
         integrity: integ.into_iter().collect(),
@@ -196,11 +232,16 @@ pub(crate) fn phase2_as_proposal(t: &Transform) -> Proposal {
 }
 
 /// The transform of `transforms` that `selected` came from.
-pub(crate) fn chosen<'a>(transforms: &'a [Transform], selected: &Selected) -> Option<&'a Transform> {
+pub(crate) fn chosen<'a>(
+    transforms: &'a [Transform],
+    selected: &Selected,
+) -> Option<&'a Transform> {
     transforms.iter().find(|t| t.number == selected.number)
 }
 
 /// The lifetime a transform asks for, in seconds (life type seconds only).
 pub(crate) fn lifetime(t: &Transform, life_type_attr: u16, duration_attr: u16) -> Option<u32> {
-    (attr(t, life_type_attr) == Some(u32::from(life_type::SECONDS))).then(|| attr(t, duration_attr)).flatten()
+    (attr(t, life_type_attr) == Some(u32::from(life_type::SECONDS)))
+        .then(|| attr(t, duration_attr))
+        .flatten()
 }

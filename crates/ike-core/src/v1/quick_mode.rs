@@ -10,7 +10,8 @@ use ike_crypto::v1::{phase2_iv, qm_hash1, qm_hash2, qm_hash3, qm_keymat, Cbc};
 use ike_crypto::{child_sa_key_len, Encryption, Integrity, KeyExchange};
 use ike_wire::v1::encapsulation::{self, UDP_ENCAPSULATED_TUNNEL as UDP_TUNNEL};
 use ike_wire::v1::{
-    doi, encode_payloads, id_type, ipsec_attr, protocol, ExchangeType, Id, Message, NotifyType, Payload, Proposal, Sa,
+    doi, encode_payloads, id_type, ipsec_attr, protocol, ExchangeType, Id, Message, NotifyType,
+    Payload, Proposal, Sa,
 };
 use ike_wire::{DhGroup, TrafficSelector, TsType};
 
@@ -42,7 +43,12 @@ fn client_id(t: &TrafficSelector) -> Payload {
         }
         _ => (id_type::IPV4_ADDR_SUBNET, vec![0; 8]),
     };
-    Payload::Id(Id { id_type: ty, protocol: t.ip_protocol, port: 0, data })
+    Payload::Id(Id {
+        id_type: ty,
+        protocol: t.ip_protocol,
+        port: 0,
+        data,
+    })
 }
 
 /// A client ID back as a traffic selector.
@@ -52,7 +58,11 @@ fn selector(id: &Id) -> Option<TrafficSelector> {
         id_type::IPV4_ADDR_SUBNET if d.len() == 8 => {
             let a = u32::from_be_bytes([d[0], d[1], d[2], d[3]]);
             let m = u32::from_be_bytes([d[4], d[5], d[6], d[7]]);
-            ((a & m).to_be_bytes().into(), (a | !m).to_be_bytes().into(), TsType::IPV4_ADDR_RANGE)
+            (
+                (a & m).to_be_bytes().into(),
+                (a | !m).to_be_bytes().into(),
+                TsType::IPV4_ADDR_RANGE,
+            )
         }
         id_type::IPV4_ADDR if d.len() == 4 => {
             let a: IpAddr = [d[0], d[1], d[2], d[3]].into();
@@ -61,7 +71,11 @@ fn selector(id: &Id) -> Option<TrafficSelector> {
         id_type::IPV6_ADDR_SUBNET if d.len() == 32 => {
             let a = u128::from_be_bytes(d[..16].try_into().ok()?);
             let m = u128::from_be_bytes(d[16..].try_into().ok()?);
-            ((a & m).to_be_bytes().into(), (a | !m).to_be_bytes().into(), TsType::IPV6_ADDR_RANGE)
+            (
+                (a & m).to_be_bytes().into(),
+                (a | !m).to_be_bytes().into(),
+                TsType::IPV6_ADDR_RANGE,
+            )
         }
         _ => return None,
     };
@@ -80,7 +94,15 @@ fn host(ip: IpAddr) -> TrafficSelector {
 }
 
 fn ids(p: &[Payload]) -> Vec<&Id> {
-    p.iter().filter_map(|p| if let Payload::Id(i) = p { Some(i) } else { None }).collect()
+    p.iter()
+        .filter_map(|p| {
+            if let Payload::Id(i) = p {
+                Some(i)
+            } else {
+                None
+            }
+        })
+        .collect()
 }
 
 /// The ESP key length per direction for the chosen transform (§5.5).
@@ -97,17 +119,28 @@ impl Phase1Sa {
             self.queued_quick.push_back(rekey_of);
             return;
         }
-        let Some(keys) = self.keys.as_ref() else { return };
+        let Some(keys) = self.keys.as_ref() else {
+            return;
+        };
         let old = rekey_of.and_then(|spi| self.children.iter().find(|c| c.spi_in == spi));
         let (ts_local, ts_remote) = match old {
             Some(c) => (c.ts_local.clone(), c.ts_remote.clone()),
             None => (ctx.config.local_ts.clone(), ctx.config.remote_ts.clone()),
         };
-        let groups: Vec<DhGroup> = ctx.config.esp.proposals.iter().flat_map(|p| p.dh.iter().copied()).collect();
+        let groups: Vec<DhGroup> = ctx
+            .config
+            .esp
+            .proposals
+            .iter()
+            .flat_map(|p| p.dh.iter().copied())
+            .collect();
         let group = old
             .and_then(|c| c.selected)
             .and_then(|s| s.dh)
-            .or(self.selected.and_then(|s| s.dh).filter(|g| groups.contains(g)))
+            .or(self
+                .selected
+                .and_then(|s| s.dh)
+                .filter(|g| groups.contains(g)))
             .or(groups.first().copied());
         let ke = match group.map(KeyExchange::generate).transpose() {
             Ok(k) => k,
@@ -116,7 +149,8 @@ impl Phase1Sa {
                 return;
             }
         };
-        if let Some(c) = rekey_of.and_then(|spi| self.children.iter_mut().find(|c| c.spi_in == spi)) {
+        if let Some(c) = rekey_of.and_then(|spi| self.children.iter_mut().find(|c| c.spi_in == spi))
+        {
             c.state = SaState::Rekeying;
             c.rekey_at = None;
         }
@@ -145,10 +179,22 @@ impl Phase1Sa {
             spi: spi_in.to_be_bytes().to_vec(),
             // With a NAT on the path ESP goes in UDP, and the mode must say so (RFC 3947
             // §5.1): a peer takes plain tunnel mode for unencapsulated ESP.
-            transforms: phase2_transforms(&specs, secs, if nat { UDP_TUNNEL } else { encapsulation::TUNNEL }),
+            transforms: phase2_transforms(
+                &specs,
+                secs,
+                if nat {
+                    UDP_TUNNEL
+                } else {
+                    encapsulation::TUNNEL
+                },
+            ),
         };
         let mut rest = vec![
-            Payload::Sa(Sa { doi: doi::IPSEC, situation: doi::SIT_IDENTITY_ONLY, proposals: vec![proposal] }),
+            Payload::Sa(Sa {
+                doi: doi::IPSEC,
+                situation: doi::SIT_IDENTITY_ONLY,
+                proposals: vec![proposal],
+            }),
             Payload::Nonce(ni.clone()),
         ];
         if let Some(ke) = &ke {
@@ -162,7 +208,8 @@ impl Phase1Sa {
         let iv = phase2_iv(keys.hash, &keys.last_block, mid, Cbc::BLOCK);
         let mut payloads = vec![Payload::Hash(h1)];
         payloads.extend(rest);
-        let (datagram, next_iv) = self.encrypted(keys, ExchangeType::QUICK_MODE, mid, &iv, &payloads);
+        let (datagram, next_iv) =
+            self.encrypted(keys, ExchangeType::QUICK_MODE, mid, &iv, &payloads);
         self.quick.push(QuickMode {
             mid,
             role: Role::Initiator,
@@ -189,55 +236,101 @@ impl Phase1Sa {
     }
 
     fn on_quick1(&mut self, ctx: &mut Ctx<'_>, msg: &Message, raw: &[u8]) {
-        let Some(keys) = self.keys.as_ref() else { return };
+        let Some(keys) = self.keys.as_ref() else {
+            return;
+        };
         let mid = msg.header.message_id;
         let iv = phase2_iv(keys.hash, &keys.last_block, mid, Cbc::BLOCK);
         let Some((payloads, next_iv)) = Self::decrypt(keys, msg, &iv) else {
             ctx.stats.integrity_failures += 1;
             return;
         };
-        let Some((Payload::Hash(h1), rest)) = payloads.split_first() else { return };
+        let Some((Payload::Hash(h1), rest)) = payloads.split_first() else {
+            return;
+        };
         if *h1 != qm_hash1(&keys.prf, &keys.skeyid_a, mid, &encode_payloads(rest).1) {
             ctx.stats.integrity_failures += 1;
             return;
         }
         self.heard(ctx);
-        let sa = rest.iter().find_map(|p| if let Payload::Sa(s) = p { Some(s) } else { None });
-        let ni = rest.iter().find_map(|p| if let Payload::Nonce(n) = p { Some(n.clone()) } else { None });
-        let peer_ke = rest.iter().find_map(|p| if let Payload::Ke(k) = p { Some(k.clone()) } else { None });
-        let (Some(sa), Some(ni)) = (sa, ni) else { return };
-        let Some(offer) = sa.proposals.iter().find(|p| p.protocol == protocol::IPSEC_ESP) else { return };
-        let Ok(spi_out) = <[u8; 4]>::try_from(offer.spi.as_slice()).map(u32::from_be_bytes) else { return };
-        let refuse = |sa: &mut Phase1Sa, ctx: &mut Ctx<'_>, ty: NotifyType, failure: ChildFailure| {
-            sa.send_informational(
-                ctx,
-                notification(ty, protocol::IPSEC_ESP, spi_out.to_be_bytes().to_vec(), Vec::new()),
-            );
-            sa.emit(ctx, EventKind::ChildSaFailed { failure });
+        let sa = rest.iter().find_map(|p| {
+            if let Payload::Sa(s) = p {
+                Some(s)
+            } else {
+                None
+            }
+        });
+        let ni = rest.iter().find_map(|p| {
+            if let Payload::Nonce(n) = p {
+                Some(n.clone())
+            } else {
+                None
+            }
+        });
+        let peer_ke = rest.iter().find_map(|p| {
+            if let Payload::Ke(k) = p {
+                Some(k.clone())
+            } else {
+                None
+            }
+        });
+        let (Some(sa), Some(ni)) = (sa, ni) else {
+            return;
         };
+        let Some(offer) = sa
+            .proposals
+            .iter()
+            .find(|p| p.protocol == protocol::IPSEC_ESP)
+        else {
+            return;
+        };
+        let Ok(spi_out) = <[u8; 4]>::try_from(offer.spi.as_slice()).map(u32::from_be_bytes) else {
+            return;
+        };
+        let refuse =
+            |sa: &mut Phase1Sa, ctx: &mut Ctx<'_>, ty: NotifyType, failure: ChildFailure| {
+                sa.send_informational(
+                    ctx,
+                    notification(
+                        ty,
+                        protocol::IPSEC_ESP,
+                        spi_out.to_be_bytes().to_vec(),
+                        Vec::new(),
+                    ),
+                );
+                sa.emit(ctx, EventKind::ChildSaFailed { failure });
+            };
         let as_v2: Vec<_> = offer.transforms.iter().map(phase2_as_proposal).collect();
         let selected = match select(&as_v2, &ctx.config.esp, Negotiation::ChildWithKe) {
             Ok(s) if s.dh.is_some() == peer_ke.is_some() => s,
             Ok(_) | Err(_) => {
-                let unsupported =
-                    select(&as_v2, &ctx.config.esp, Negotiation::ChildWithKe).err().is_some_and(|e| e.unsupported);
+                let unsupported = select(&as_v2, &ctx.config.esp, Negotiation::ChildWithKe)
+                    .err()
+                    .is_some_and(|e| e.unsupported);
                 refuse(
                     self,
                     ctx,
                     NotifyType::NO_PROPOSAL_CHOSEN,
-                    ChildFailure::NoProposalChosen { unsupported, direction: Direction::Sent },
+                    ChildFailure::NoProposalChosen {
+                        unsupported,
+                        direction: Direction::Sent,
+                    },
                 );
                 return;
             }
         };
-        let Some(transform) = chosen(&offer.transforms, &selected).cloned() else { return };
+        let Some(transform) = chosen(&offer.transforms, &selected).cloned() else {
+            return;
+        };
         // Client IDs: absent means the two peers themselves (RFC 2409 §5.5).
         let client = ids(rest);
         let (tsi, tsr) = match client.as_slice() {
             [i, r] => (selector(i), selector(r)),
             _ => (Some(host(self.remote.ip())), Some(host(self.local.ip()))),
         };
-        let (Some(tsi), Some(tsr)) = (tsi, tsr) else { return };
+        let (Some(tsi), Some(tsr)) = (tsi, tsr) else {
+            return;
+        };
         let tsi = ts::narrow(&[tsi], &ctx.config.remote_ts);
         let tsr = ts::narrow(&[tsr], &ctx.config.local_ts);
         let (Some(tsi1), Some(tsr1)) = (tsi.first().cloned(), tsr.first().cloned()) else {
@@ -245,7 +338,9 @@ impl Phase1Sa {
                 self,
                 ctx,
                 NotifyType::INVALID_ID_INFORMATION,
-                ChildFailure::TsUnacceptable { direction: Direction::Sent },
+                ChildFailure::TsUnacceptable {
+                    direction: Direction::Sent,
+                },
             );
             return;
         };
@@ -272,7 +367,11 @@ impl Phase1Sa {
             transforms: vec![t],
         };
         let mut rest2 = vec![
-            Payload::Sa(Sa { doi: sa.doi, situation: sa.situation, proposals: vec![proposal] }),
+            Payload::Sa(Sa {
+                doi: sa.doi,
+                situation: sa.situation,
+                proposals: vec![proposal],
+            }),
             Payload::Nonce(nr.clone()),
         ];
         if let Some(p) = our_public {
@@ -282,18 +381,47 @@ impl Phase1Sa {
             rest2.push(client_id(&tsi1));
             rest2.push(client_id(&tsr1));
         }
-        let Some(keys) = self.keys.as_ref() else { return };
-        let h2 = qm_hash2(&keys.prf, &keys.skeyid_a, mid, &ni, &encode_payloads(&rest2).1);
+        let Some(keys) = self.keys.as_ref() else {
+            return;
+        };
+        let h2 = qm_hash2(
+            &keys.prf,
+            &keys.skeyid_a,
+            mid,
+            &ni,
+            &encode_payloads(&rest2).1,
+        );
         let mut payloads2 = vec![Payload::Hash(h2)];
         payloads2.extend(rest2);
-        let (datagram, next_iv2) = self.encrypted(keys, ExchangeType::QUICK_MODE, mid, &next_iv, &payloads2);
-        let lifetime_secs = lifetime(&transform, ipsec_attr::SA_LIFE_TYPE, ipsec_attr::SA_LIFE_DURATION);
+        let (datagram, next_iv2) =
+            self.encrypted(keys, ExchangeType::QUICK_MODE, mid, &next_iv, &payloads2);
+        let lifetime_secs = lifetime(
+            &transform,
+            ipsec_attr::SA_LIFE_TYPE,
+            ipsec_attr::SA_LIFE_DURATION,
+        );
         let mut child = ChildSa::negotiating(spi_in);
         if let (Some(len), Some(keys)) = (keymat_len(&selected), self.keys.as_ref()) {
-            let inbound =
-                qm_keymat(&keys.prf, &keys.skeyid_d, g_xy.as_deref(), protocol::IPSEC_ESP, spi_in, &ni, &nr, len);
-            let outbound =
-                qm_keymat(&keys.prf, &keys.skeyid_d, g_xy.as_deref(), protocol::IPSEC_ESP, spi_out, &ni, &nr, len);
+            let inbound = qm_keymat(
+                &keys.prf,
+                &keys.skeyid_d,
+                g_xy.as_deref(),
+                protocol::IPSEC_ESP,
+                spi_in,
+                &ni,
+                &nr,
+                len,
+            );
+            let outbound = qm_keymat(
+                &keys.prf,
+                &keys.skeyid_d,
+                g_xy.as_deref(),
+                protocol::IPSEC_ESP,
+                spi_out,
+                &ni,
+                &nr,
+                len,
+            );
             child.keymat = [inbound, outbound].concat();
         }
         child.spi_out = spi_out;
@@ -326,15 +454,27 @@ impl Phase1Sa {
     }
 
     fn on_quick2(&mut self, ctx: &mut Ctx<'_>, msg: &Message, raw: &[u8], i: usize) {
-        let Some(keys) = self.keys.as_ref() else { return };
+        let Some(keys) = self.keys.as_ref() else {
+            return;
+        };
         let q = &self.quick[i];
         let mid = q.mid;
         let Some((payloads, next_iv)) = Self::decrypt(keys, msg, &q.iv) else {
             ctx.stats.integrity_failures += 1;
             return;
         };
-        let Some((Payload::Hash(h2), rest)) = payloads.split_first() else { return };
-        if *h2 != qm_hash2(&keys.prf, &keys.skeyid_a, mid, &q.ni, &encode_payloads(rest).1) {
+        let Some((Payload::Hash(h2), rest)) = payloads.split_first() else {
+            return;
+        };
+        if *h2
+            != qm_hash2(
+                &keys.prf,
+                &keys.skeyid_a,
+                mid,
+                &q.ni,
+                &encode_payloads(rest).1,
+            )
+        {
             ctx.stats.integrity_failures += 1;
             return;
         }
@@ -343,15 +483,44 @@ impl Phase1Sa {
         let mut q = self.quick.remove(i);
         let fail = |sa: &mut Phase1Sa, ctx: &mut Ctx<'_>, q: &QuickMode| {
             sa.restore(q.rekey_of);
-            sa.emit(ctx, EventKind::ChildSaFailed { failure: ChildFailure::InvalidResponse });
+            sa.emit(
+                ctx,
+                EventKind::ChildSaFailed {
+                    failure: ChildFailure::InvalidResponse,
+                },
+            );
             sa.next_queued(ctx);
         };
-        let sa = rest.iter().find_map(|p| if let Payload::Sa(s) = p { Some(s) } else { None });
-        let nr = rest.iter().find_map(|p| if let Payload::Nonce(n) = p { Some(n.clone()) } else { None });
-        let peer_ke = rest.iter().find_map(|p| if let Payload::Ke(k) = p { Some(k.clone()) } else { None });
-        let (Some(sa), Some(nr)) = (sa, nr) else { return fail(self, ctx, &q) };
-        let Some(p) = sa.proposals.first() else { return fail(self, ctx, &q) };
-        let Some(t) = p.transforms.first() else { return fail(self, ctx, &q) };
+        let sa = rest.iter().find_map(|p| {
+            if let Payload::Sa(s) = p {
+                Some(s)
+            } else {
+                None
+            }
+        });
+        let nr = rest.iter().find_map(|p| {
+            if let Payload::Nonce(n) = p {
+                Some(n.clone())
+            } else {
+                None
+            }
+        });
+        let peer_ke = rest.iter().find_map(|p| {
+            if let Payload::Ke(k) = p {
+                Some(k.clone())
+            } else {
+                None
+            }
+        });
+        let (Some(sa), Some(nr)) = (sa, nr) else {
+            return fail(self, ctx, &q);
+        };
+        let Some(p) = sa.proposals.first() else {
+            return fail(self, ctx, &q);
+        };
+        let Some(t) = p.transforms.first() else {
+            return fail(self, ctx, &q);
+        };
         let Ok(spi_out) = <[u8; 4]>::try_from(p.spi.as_slice()).map(u32::from_be_bytes) else {
             return fail(self, ctx, &q);
         };
@@ -368,15 +537,39 @@ impl Phase1Sa {
             (None, None) => None,
             _ => return fail(self, ctx, &q),
         };
-        let Some(keys) = self.keys.as_ref() else { return };
+        let Some(keys) = self.keys.as_ref() else {
+            return;
+        };
         let h3 = qm_hash3(&keys.prf, &keys.skeyid_a, mid, &q.ni, &nr);
-        let (datagram, _) = self.encrypted(keys, ExchangeType::QUICK_MODE, mid, &next_iv, &[Payload::Hash(h3)]);
+        let (datagram, _) = self.encrypted(
+            keys,
+            ExchangeType::QUICK_MODE,
+            mid,
+            &next_iv,
+            &[Payload::Hash(h3)],
+        );
         let mut child = ChildSa::negotiating(q.spi_in);
         if let Some(len) = keymat_len(&selected) {
-            let inbound =
-                qm_keymat(&keys.prf, &keys.skeyid_d, g_xy.as_deref(), protocol::IPSEC_ESP, q.spi_in, &q.ni, &nr, len);
-            let outbound =
-                qm_keymat(&keys.prf, &keys.skeyid_d, g_xy.as_deref(), protocol::IPSEC_ESP, spi_out, &q.ni, &nr, len);
+            let inbound = qm_keymat(
+                &keys.prf,
+                &keys.skeyid_d,
+                g_xy.as_deref(),
+                protocol::IPSEC_ESP,
+                q.spi_in,
+                &q.ni,
+                &nr,
+                len,
+            );
+            let outbound = qm_keymat(
+                &keys.prf,
+                &keys.skeyid_d,
+                g_xy.as_deref(),
+                protocol::IPSEC_ESP,
+                spi_out,
+                &q.ni,
+                &nr,
+                len,
+            );
             child.keymat = [inbound, outbound].concat();
         }
         // The responder resends message 2 until message 3 reaches it: a resent message 2
@@ -397,51 +590,89 @@ impl Phase1Sa {
         let spi_in = q.spi_in;
         match q.rekey_of {
             Some(old) => {
-                self.emit(ctx, EventKind::ChildSaRekeyed { old_spi_in: old, spi_in, spi_out });
+                self.emit(
+                    ctx,
+                    EventKind::ChildSaRekeyed {
+                        old_spi_in: old,
+                        spi_in,
+                        spi_out,
+                    },
+                );
                 self.delete_child(ctx, old);
             }
-            None => self.emit(ctx, EventKind::ChildSaEstablished { spi_in, spi_out, selected }),
+            None => self.emit(
+                ctx,
+                EventKind::ChildSaEstablished {
+                    spi_in,
+                    spi_out,
+                    selected,
+                },
+            ),
         }
         self.next_queued(ctx);
     }
 
     fn on_quick3(&mut self, ctx: &mut Ctx<'_>, msg: &Message, i: usize) {
-        let Some(keys) = self.keys.as_ref() else { return };
+        let Some(keys) = self.keys.as_ref() else {
+            return;
+        };
         let q = &self.quick[i];
         let Some((payloads, _)) = Self::decrypt(keys, msg, &q.iv) else {
             ctx.stats.integrity_failures += 1;
             return;
         };
-        let Some(Payload::Hash(h3)) = payloads.first() else { return };
+        let Some(Payload::Hash(h3)) = payloads.first() else {
+            return;
+        };
         if *h3 != qm_hash3(&keys.prf, &keys.skeyid_a, q.mid, &q.ni, &q.nr) {
             ctx.stats.integrity_failures += 1;
             return;
         }
         self.heard(ctx);
         let q = self.quick.remove(i);
-        if self.pending.as_ref().is_some_and(|p| p.awaiting == Awaiting::QuickFinish(q.mid)) {
+        if self
+            .pending
+            .as_ref()
+            .is_some_and(|p| p.awaiting == Awaiting::QuickFinish(q.mid))
+        {
             self.pending = None;
         }
-        let Some(pos) = self.children.iter().position(|c| c.spi_in == q.spi_in) else { return };
+        let Some(pos) = self.children.iter().position(|c| c.spi_in == q.spi_in) else {
+            return;
+        };
         self.children[pos].state = SaState::Established;
-        let (ts_l, ts_r, spi_out) =
-            (self.children[pos].ts_local.clone(), self.children[pos].ts_remote.clone(), self.children[pos].spi_out);
+        let (ts_l, ts_r, spi_out) = (
+            self.children[pos].ts_local.clone(),
+            self.children[pos].ts_remote.clone(),
+            self.children[pos].spi_out,
+        );
         let selected = self.children[pos].selected;
         // The same selectors as an SA we have: the peer is replacing it (a phase 2 rekey).
-        let old = self
-            .children
-            .iter_mut()
-            .find(|c| c.spi_in != q.spi_in && !c.superseded && c.ts_local == ts_l && c.ts_remote == ts_r);
+        let old = self.children.iter_mut().find(|c| {
+            c.spi_in != q.spi_in && !c.superseded && c.ts_local == ts_l && c.ts_remote == ts_r
+        });
         match (old, selected) {
             (Some(old), _) => {
                 old.superseded = true;
                 old.rekey_at = None;
                 let old_spi_in = old.spi_in;
-                self.emit(ctx, EventKind::ChildSaRekeyed { old_spi_in, spi_in: q.spi_in, spi_out });
+                self.emit(
+                    ctx,
+                    EventKind::ChildSaRekeyed {
+                        old_spi_in,
+                        spi_in: q.spi_in,
+                        spi_out,
+                    },
+                );
             }
-            (None, Some(selected)) => {
-                self.emit(ctx, EventKind::ChildSaEstablished { spi_in: q.spi_in, spi_out, selected })
-            }
+            (None, Some(selected)) => self.emit(
+                ctx,
+                EventKind::ChildSaEstablished {
+                    spi_in: q.spi_in,
+                    spi_out,
+                    selected,
+                },
+            ),
             (None, None) => {}
         }
         self.next_queued(ctx);
@@ -449,7 +680,8 @@ impl Phase1Sa {
 
     /// A phase 2 rekey that did not happen leaves the old SA as it was.
     pub(super) fn restore(&mut self, rekey_of: Option<u32>) {
-        if let Some(c) = rekey_of.and_then(|spi| self.children.iter_mut().find(|c| c.spi_in == spi)) {
+        if let Some(c) = rekey_of.and_then(|spi| self.children.iter_mut().find(|c| c.spi_in == spi))
+        {
             if !c.superseded {
                 c.state = SaState::Established;
             }

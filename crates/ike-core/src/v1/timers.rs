@@ -31,7 +31,13 @@ impl Phase1Sa {
     pub fn deadline(&self, config: &EndpointConfig) -> Option<Instant> {
         let pending = self.pending.as_ref().map(|p| p.deadline);
         timing::earliest(
-            [pending, self.half_open_at, self.rekey_at, self.expire_at, self.dpd_at(config)],
+            [
+                pending,
+                self.half_open_at,
+                self.rekey_at,
+                self.expire_at,
+                self.dpd_at(config),
+            ],
             &self.children,
         )
     }
@@ -87,7 +93,12 @@ impl Phase1Sa {
             self.dpd_seq = self.dpd_seq.wrapping_add(1);
             let seq = self.dpd_seq;
             let spi = [self.cky_i.to_be_bytes(), self.cky_r.to_be_bytes()].concat();
-            let n = notification(NotifyType::R_U_THERE, protocol::ISAKMP, spi, seq.to_be_bytes().to_vec());
+            let n = notification(
+                NotifyType::R_U_THERE,
+                protocol::ISAKMP,
+                spi,
+                seq.to_be_bytes().to_vec(),
+            );
             if let Some(datagram) = self.informational(ctx, n) {
                 self.send_awaiting(ctx, Awaiting::Dpd(seq), datagram);
             }
@@ -96,7 +107,9 @@ impl Phase1Sa {
 
     fn retransmit(&mut self, ctx: &mut Ctx<'_>) {
         let now = ctx.now;
-        let Some(p) = self.pending.as_mut() else { return };
+        let Some(p) = self.pending.as_mut() else {
+            return;
+        };
         let dpd_probe = matches!(p.awaiting, Awaiting::Dpd(_));
         if let Some((n, deadline)) =
             timing::next_transmission(ctx.config, dpd_probe, p.transmissions, p.first_sent, now)
@@ -114,11 +127,23 @@ impl Phase1Sa {
                 let action = ctx.config.dpd.map_or(DpdAction::Clear, |d| d.action);
                 if action == DpdAction::None {
                     self.last_heard = now;
-                    self.emit(ctx, EventKind::DpdTimeout { retransmits, action });
+                    self.emit(
+                        ctx,
+                        EventKind::DpdTimeout {
+                            retransmits,
+                            action,
+                        },
+                    );
                     return;
                 }
                 self.close();
-                self.emit(ctx, EventKind::DpdTimeout { retransmits, action });
+                self.emit(
+                    ctx,
+                    EventKind::DpdTimeout {
+                        retransmits,
+                        action,
+                    },
+                );
                 if action == DpdAction::Restart {
                     *ctx.restart = Some((self.local, self.remote, crate::event::IkeVersion::V1));
                 }
@@ -128,7 +153,12 @@ impl Phase1Sa {
                 if let Some(i) = self.quick.iter().position(|q| q.mid == mid) {
                     let q = self.quick.remove(i);
                     self.children.retain(|c| c.spi_in != q.spi_in);
-                    self.emit(ctx, EventKind::ChildSaFailed { failure: crate::event::ChildFailure::InvalidResponse });
+                    self.emit(
+                        ctx,
+                        EventKind::ChildSaFailed {
+                            failure: crate::event::ChildFailure::InvalidResponse,
+                        },
+                    );
                 }
             }
             Awaiting::MainMode | Awaiting::Quick(_) => {
@@ -140,7 +170,13 @@ impl Phase1Sa {
                 };
                 self.close();
                 if was_live {
-                    self.emit(ctx, EventKind::RetransmitsExhausted { exchange, retransmits });
+                    self.emit(
+                        ctx,
+                        EventKind::RetransmitsExhausted {
+                            exchange,
+                            retransmits,
+                        },
+                    );
                 }
             }
         }
@@ -170,14 +206,21 @@ impl Phase1Sa {
             self.emit(ctx, EventKind::IkeSaDeleteSent);
         }
         let spi = [self.cky_i.to_be_bytes(), self.cky_r.to_be_bytes()].concat();
-        let d = Delete { doi: doi::IPSEC, protocol: protocol::ISAKMP, spi_size: 16, spis: vec![spi] };
+        let d = Delete {
+            doi: doi::IPSEC,
+            protocol: protocol::ISAKMP,
+            spi_size: 16,
+            spis: vec![spi],
+        };
         self.send_informational(ctx, Payload::Delete(d));
         self.close();
     }
 
     /// Deletes one IPsec SA (informational DELETE with our inbound SPI).
     pub(super) fn delete_child(&mut self, ctx: &mut Ctx<'_>, spi_in: u32) {
-        let Some(pos) = self.children.iter().position(|c| c.spi_in == spi_in) else { return };
+        let Some(pos) = self.children.iter().position(|c| c.spi_in == spi_in) else {
+            return;
+        };
         let child = self.children.remove(pos);
         if !child.superseded {
             self.emit(ctx, EventKind::ChildSaDeleteSent { spi_in });
@@ -205,21 +248,32 @@ impl Phase1Sa {
         for p in payloads {
             match p {
                 Payload::Notification(n) if n.ty == NotifyType::R_U_THERE => {
-                    let ack = notification(NotifyType::R_U_THERE_ACK, protocol::ISAKMP, n.spi.clone(), n.data.clone());
+                    let ack = notification(
+                        NotifyType::R_U_THERE_ACK,
+                        protocol::ISAKMP,
+                        n.spi.clone(),
+                        n.data.clone(),
+                    );
                     self.send_informational(ctx, ack);
                 }
                 Payload::Notification(n)
                     if n.ty == NotifyType::R_U_THERE_ACK
-                        && self.pending.as_ref().is_some_and(|p| matches!(p.awaiting, Awaiting::Dpd(_))) =>
+                        && self
+                            .pending
+                            .as_ref()
+                            .is_some_and(|p| matches!(p.awaiting, Awaiting::Dpd(_))) =>
                 {
                     self.pending = None;
                     self.next_queued(ctx);
                 }
                 Payload::Notification(n)
-                    if n.ty == NotifyType::NO_PROPOSAL_CHOSEN || n.ty == NotifyType::INVALID_ID_INFORMATION =>
+                    if n.ty == NotifyType::NO_PROPOSAL_CHOSEN
+                        || n.ty == NotifyType::INVALID_ID_INFORMATION =>
                 {
                     // The peer refused our quick mode.
-                    let Some(q) = self.quick.iter().position(|q| q.role == Role::Initiator) else { continue };
+                    let Some(q) = self.quick.iter().position(|q| q.role == Role::Initiator) else {
+                        continue;
+                    };
                     let q = self.quick.remove(q);
                     self.pending = None;
                     self.restore(q.rekey_of);
@@ -229,7 +283,9 @@ impl Phase1Sa {
                             direction: crate::event::Direction::Received,
                         }
                     } else {
-                        crate::event::ChildFailure::TsUnacceptable { direction: crate::event::Direction::Received }
+                        crate::event::ChildFailure::TsUnacceptable {
+                            direction: crate::event::Direction::Received,
+                        }
                     };
                     self.emit(ctx, EventKind::ChildSaFailed { failure });
                     self.next_queued(ctx);
@@ -245,9 +301,13 @@ impl Phase1Sa {
                 }
                 Payload::Delete(d) if d.protocol == protocol::IPSEC_ESP => {
                     for spi in &d.spis {
-                        let Ok(bytes) = <[u8; 4]>::try_from(spi.as_slice()) else { continue };
+                        let Ok(bytes) = <[u8; 4]>::try_from(spi.as_slice()) else {
+                            continue;
+                        };
                         let spi = u32::from_be_bytes(bytes);
-                        let Some(pos) = self.children.iter().position(|c| c.spi_out == spi) else { continue };
+                        let Some(pos) = self.children.iter().position(|c| c.spi_out == spi) else {
+                            continue;
+                        };
                         self.children.remove(pos);
                         self.emit(ctx, EventKind::ChildSaDeleteReceived { spi });
                     }

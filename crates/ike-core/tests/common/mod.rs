@@ -12,8 +12,8 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use ike_core::{
-    parse_proposal, DpdConfig, Endpoint, EndpointConfig, Event, EventKind, IkeSaSecrets, Lifetimes, NatTPorts, Policy,
-    ProposalKind, ProposalSpec, SaState, Selection,
+    parse_proposal, DpdConfig, Endpoint, EndpointConfig, Event, EventKind, IkeSaSecrets, Lifetimes,
+    NatTPorts, Policy, ProposalKind, ProposalSpec, SaState, Selection,
 };
 use ike_crypto::{Encryption, Integrity, SkCipher};
 use ike_wire::{parse_payloads, ExchangeType, Message, Payload};
@@ -100,8 +100,18 @@ pub struct Host {
 impl Host {
     fn new(config: EndpointConfig, addr: SocketAddr, seed: u64) -> Host {
         let mut endpoint = Endpoint::new(config, addr, seed);
-        endpoint.set_nat_t_ports(NatTPorts { local: Some(NAT_T_PORT), peer: None });
-        Host { endpoint, addr, events: Vec::new(), secrets: Vec::new(), sent: Vec::new(), drop: Box::new(|_| false) }
+        endpoint.set_nat_t_ports(NatTPorts {
+            local: Some(NAT_T_PORT),
+            peer: None,
+        });
+        Host {
+            endpoint,
+            addr,
+            events: Vec::new(),
+            secrets: Vec::new(),
+            sent: Vec::new(),
+            drop: Box::new(|_| false),
+        }
     }
 
     /// The kinds of the events so far, in order.
@@ -111,7 +121,10 @@ impl Host {
 
     /// The phase states each event reported.
     pub fn states(&self) -> Vec<(SaState, SaState)> {
-        self.events.iter().map(|(_, e)| (e.phase1, e.phase2)).collect()
+        self.events
+            .iter()
+            .map(|(_, e)| (e.phase1, e.phase2))
+            .collect()
     }
 
     /// The first event matching `pred`, with its time.
@@ -131,7 +144,10 @@ impl Host {
 
     /// The kinds of the events from position `from` on.
     pub fn kinds_since(&self, from: usize) -> Vec<EventKind> {
-        self.events_since(from).iter().map(|(_, e)| e.kind.clone()).collect()
+        self.events_since(from)
+            .iter()
+            .map(|(_, e)| e.kind.clone())
+            .collect()
     }
 
     /// The datagrams this host sent of `exchange`: its requests (`response` false) or its
@@ -196,7 +212,10 @@ impl PairNat {
         if outside.ip() != self.ip {
             return Some(outside);
         }
-        self.map.iter().find(|(_, p)| *p == outside.port()).map(|(i, _)| *i)
+        self.map
+            .iter()
+            .find(|(_, p)| *p == outside.port())
+            .map(|(i, _)| *i)
     }
 
     /// Forgets every mapping: the next datagram out gets a new outside port.
@@ -206,7 +225,10 @@ impl PairNat {
 
     /// The outside address `inside` is mapped to now.
     pub fn outside(&self, inside: SocketAddr) -> Option<SocketAddr> {
-        self.map.iter().find(|(i, _)| *i == inside).map(|(_, p)| SocketAddr::new(self.ip, *p))
+        self.map
+            .iter()
+            .find(|(i, _)| *i == inside)
+            .map(|(_, p)| SocketAddr::new(self.ip, *p))
     }
 }
 
@@ -226,7 +248,11 @@ impl Pair {
 
     /// Puts the CGW behind a NAT at `NAT_IP` (call before `initiate`).
     pub fn behind_nat(mut self) -> Pair {
-        self.nat = Some(PairNat { ip: NAT_IP.parse().expect("literal address"), map: Vec::new(), next_port: 31_000 });
+        self.nat = Some(PairNat {
+            ip: NAT_IP.parse().expect("literal address"),
+            map: Vec::new(),
+            next_port: 31_000,
+        });
         self
     }
 
@@ -284,7 +310,11 @@ impl Pair {
     /// taken next happens at that exact instant.
     pub fn run_to(&mut self, since_start: Duration) {
         let limit = self.start + since_start;
-        assert!(limit >= self.now, "run_to({since_start:?}) is in the past ({:?})", self.elapsed());
+        assert!(
+            limit >= self.now,
+            "run_to({since_start:?}) is in the past ({:?})",
+            self.elapsed()
+        );
         self.drive_until(limit);
         self.now = limit;
     }
@@ -299,8 +329,14 @@ impl Pair {
     /// deadline (a delivery or either endpoint's timer) no later than `limit` and fires
     /// the timers due then. Returns false when there was nothing to do before `limit`.
     pub fn step_until(&mut self, limit: Instant) -> bool {
-        if self.in_flight.front().is_some_and(|d| d.deliver_at <= self.now) {
-            let Some(d) = self.in_flight.pop_front() else { return false };
+        if self
+            .in_flight
+            .front()
+            .is_some_and(|d| d.deliver_at <= self.now)
+        {
+            let Some(d) = self.in_flight.pop_front() else {
+                return false;
+            };
             let now = self.now;
             self.host(d.to).endpoint.handle(now, d.dst, d.src, &d.bytes);
             self.drain();
@@ -360,7 +396,14 @@ impl Pair {
             };
             while let Some(t) = host.endpoint.poll_transmit() {
                 let (src, dst) = (t.src, t.dst);
-                let mut d = Datagram { at, index: host.sent.len(), src, dst, bytes: t.payload, dropped: false };
+                let mut d = Datagram {
+                    at,
+                    index: host.sent.len(),
+                    src,
+                    dst,
+                    bytes: t.payload,
+                    dropped: false,
+                };
                 d.dropped = (host.drop)(&d);
                 // Through the NAT in front of the CGW, if there is one.
                 let translated = match (&mut self.nat, side) {
@@ -371,9 +414,20 @@ impl Pair {
                 match translated {
                     Some((src, dst)) if !d.dropped => {
                         let deliver_at = now + latency;
-                        let pos = self.in_flight.partition_point(|f| f.deliver_at <= deliver_at);
+                        let pos = self
+                            .in_flight
+                            .partition_point(|f| f.deliver_at <= deliver_at);
                         let (to, bytes) = (side.peer(), d.bytes.clone());
-                        self.in_flight.insert(pos, InFlight { deliver_at, to, src, dst, bytes });
+                        self.in_flight.insert(
+                            pos,
+                            InFlight {
+                                deliver_at,
+                                to,
+                                src,
+                                dst,
+                                bytes,
+                            },
+                        );
                     }
                     Some(_) => {}
                     None => d.dropped = true,
@@ -392,8 +446,15 @@ impl Pair {
 
 /// A policy from strongSwan proposal strings, one proposal each.
 pub fn policy(kind: ProposalKind, proposals: &[&str], selection: Selection) -> Policy {
-    let proposals = proposals.iter().map(|p| parse_proposal(p, kind).expect("valid proposal string")).collect();
-    Policy { proposals, selection, universe: None }
+    let proposals = proposals
+        .iter()
+        .map(|p| parse_proposal(p, kind).expect("valid proposal string"))
+        .collect();
+    Policy {
+        proposals,
+        selection,
+        universe: None,
+    }
 }
 
 /// Every algorithm AWS supports, lowest value first (the AWS tunnel's default options):
@@ -402,7 +463,8 @@ pub fn policy(kind: ProposalKind, proposals: &[&str], selection: Selection) -> P
 pub fn aws_universe(kind: ProposalKind) -> ProposalSpec {
     let ciphers = "aes128-aes256-aes128gcm16-aes256gcm16-sha1-sha256-sha384-sha512";
     let groups = "modp1024-modp2048-modp3072-modp4096-modp6144-modp8192-ecp256-ecp384-ecp521-modp1024s160-modp2048s224-modp2048s256";
-    let mut spec = parse_proposal(&format!("{ciphers}-{groups}"), kind).expect("valid proposal string");
+    let mut spec =
+        parse_proposal(&format!("{ciphers}-{groups}"), kind).expect("valid proposal string");
     spec.dh.retain(|g| ike_crypto::dh_supported(*g));
     if kind == ProposalKind::Esp {
         // Phase 2 also allows group 5 (reference §3), lowest value first.
@@ -414,13 +476,21 @@ pub fn aws_universe(kind: ProposalKind) -> ProposalSpec {
 /// An AWS tunnel's configuration: local preference, lowest value first, AWS's universe,
 /// and AWS's own address as its identity. `ike`/`esp` restrict the allowed algorithms
 /// (as the tunnel options do); `None` allows everything AWS supports.
-pub fn aws_config(psk: &str, ike: Option<ProposalSpec>, esp: Option<ProposalSpec>) -> EndpointConfig {
+pub fn aws_config(
+    psk: &str,
+    ike: Option<ProposalSpec>,
+    esp: Option<ProposalSpec>,
+) -> EndpointConfig {
     let policy = |kind, restricted: Option<ProposalSpec>| Policy {
         proposals: vec![restricted.unwrap_or_else(|| aws_universe(kind))],
         selection: Selection::LocalPreference,
         universe: Some(aws_universe(kind)),
     };
-    let mut config = EndpointConfig::new(psk, policy(ProposalKind::Ike, ike), policy(ProposalKind::Esp, esp));
+    let mut config = EndpointConfig::new(
+        psk,
+        policy(ProposalKind::Ike, ike),
+        policy(ProposalKind::Esp, esp),
+    );
     config.initial_contact = false;
     config.export_secrets = true;
     config
@@ -448,24 +518,40 @@ pub fn spec(kind: ProposalKind, text: &str) -> ProposalSpec {
 pub fn decrypt(secrets: &[IkeSaSecrets], datagram: &[u8]) -> Vec<Payload> {
     let msg = Message::parse(datagram).expect("datagram parses");
     let h = msg.header;
-    let s =
-        secrets.iter().find(|s| s.spi_i == h.spi_i && s.spi_r == h.spi_r).expect("no exported keys for this IKE SA");
+    let s = secrets
+        .iter()
+        .find(|s| s.spi_i == h.spi_i && s.spi_r == h.spi_r)
+        .expect("no exported keys for this IKE SA");
     let Some(Payload::Encrypted(sk)) = msg.payloads.last() else {
         panic!("no SK payload in {:?}", msg.payloads);
     };
-    let (sk_e, sk_a) = if h.flags.is_initiator() { (&s.sk_ei, &s.sk_ai) } else { (&s.sk_er, &s.sk_ar) };
+    let (sk_e, sk_a) = if h.flags.is_initiator() {
+        (&s.sk_ei, &s.sk_ai)
+    } else {
+        (&s.sk_er, &s.sk_ar)
+    };
     let encryption = Encryption::new(s.encryption, s.key_bits).expect("supported cipher");
-    let integrity = s.integrity.map(|i| Integrity::new(i).expect("supported integrity"));
+    let integrity = s
+        .integrity
+        .map(|i| Integrity::new(i).expect("supported integrity"));
     let cipher = SkCipher::new(encryption, integrity, sk_e, sk_a).expect("keys fit the cipher");
     let prefix = &datagram[..datagram.len() - sk.data.len()];
-    let plaintext = cipher.open(prefix, &sk.data).expect("SK payload opens with the exported keys");
+    let plaintext = cipher
+        .open(prefix, &sk.data)
+        .expect("SK payload opens with the exported keys");
     parse_payloads(sk.first_inner, &plaintext).expect("decrypted payloads parse")
 }
 
 /// Lifetimes without fuzz, so every rekey happens at an exact instant: `lifetime - margin`
 /// after the SA was set up (`margin` is at most half the lifetime, see `Ctx::lifetime`).
 pub fn exact_lifetimes(ike: Duration, child: Duration, margin: Duration) -> Lifetimes {
-    Lifetimes { ike, child, margin, fuzz_percent: 0, rekey: true }
+    Lifetimes {
+        ike,
+        child,
+        margin,
+        fuzz_percent: 0,
+        rekey: true,
+    }
 }
 
 /// Builder-style settings for one side of a pair, applied before `Pair::new`.
@@ -490,7 +576,10 @@ impl ConfigExt for EndpointConfig {
     }
 
     fn child_rekey_after(mut self, child: Duration, after: Duration) -> Self {
-        assert!(after * 2 >= child && after <= child, "rekey at {after:?} of a {child:?} lifetime cannot be exact");
+        assert!(
+            after * 2 >= child && after <= child,
+            "rekey at {after:?} of a {child:?} lifetime cannot be exact"
+        );
         self.lifetimes.child = child;
         self.lifetimes.margin = child - after;
         self.lifetimes.fuzz_percent = 0;
@@ -499,7 +588,10 @@ impl ConfigExt for EndpointConfig {
     }
 
     fn ike_rekey_after(mut self, ike: Duration, after: Duration) -> Self {
-        assert!(after * 2 >= ike && after <= ike, "rekey at {after:?} of a {ike:?} lifetime cannot be exact");
+        assert!(
+            after * 2 >= ike && after <= ike,
+            "rekey at {after:?} of a {ike:?} lifetime cannot be exact"
+        );
         self.lifetimes.ike = ike;
         self.lifetimes.margin = ike - after;
         self.lifetimes.fuzz_percent = 0;
@@ -523,7 +615,8 @@ impl ConfigExt for EndpointConfig {
 impl Datagram {
     /// The datagram as an ISAKMP (IKEv1) message.
     pub fn v1(&self) -> ike_wire::v1::Message {
-        ike_wire::v1::Message::parse(&self.bytes).expect("the endpoint sent an ISAKMP datagram that does not parse")
+        ike_wire::v1::Message::parse(&self.bytes)
+            .expect("the endpoint sent an ISAKMP datagram that does not parse")
     }
 }
 
@@ -557,7 +650,9 @@ impl V1Capture {
     }
 
     fn of_sa(&self, cky_i: u64, cky_r: u64) -> impl Iterator<Item = &ike_wire::v1::Message> {
-        self.datagrams.iter().filter(move |m| m.header.cky_i == cky_i && m.header.cky_r == cky_r)
+        self.datagrams
+            .iter()
+            .filter(move |m| m.header.cky_i == cky_i && m.header.cky_r == cky_r)
     }
 
     /// The payloads inside an encrypted message of this capture, decrypted with the keys
@@ -567,18 +662,27 @@ impl V1Capture {
         use ike_wire::v1::{ike_attr, Body, ExchangeType, Message, Payload};
         let msg = Message::parse(datagram).expect("datagram parses");
         let h = msg.header;
-        let Body::Encrypted(ciphertext) = &msg.body else { panic!("not encrypted: {msg:?}") };
+        let Body::Encrypted(ciphertext) = &msg.body else {
+            panic!("not encrypted: {msg:?}")
+        };
         let body = |m: &Message| match &m.body {
             Body::Encrypted(c) => c.clone(),
             Body::Plain(_) => Vec::new(),
         };
-        let main_mode: Vec<&Message> =
-            self.of_sa(h.cky_i, h.cky_r).filter(|m| m.header.exchange == ExchangeType::IDENTITY_PROTECTION).collect();
+        let main_mode: Vec<&Message> = self
+            .of_sa(h.cky_i, h.cky_r)
+            .filter(|m| m.header.exchange == ExchangeType::IDENTITY_PROTECTION)
+            .collect();
         let hash = main_mode
             .iter()
             .find_map(|m| {
                 m.payloads().iter().find_map(|p| match p {
-                    Payload::Sa(sa) => sa.proposals.first()?.transforms.first()?.attr(ike_attr::HASH_ALGORITHM),
+                    Payload::Sa(sa) => sa
+                        .proposals
+                        .first()?
+                        .transforms
+                        .first()?
+                        .attr(ike_attr::HASH_ALGORITHM),
                     _ => None,
                 })
             })
@@ -586,9 +690,21 @@ impl V1Capture {
             .expect("main mode message 2 with the chosen hash in the capture");
         let kes: Vec<&Vec<u8>> = main_mode
             .iter()
-            .flat_map(|m| m.payloads().iter().filter_map(|p| if let Payload::Ke(k) = p { Some(k) } else { None }))
+            .flat_map(|m| {
+                m.payloads().iter().filter_map(|p| {
+                    if let Payload::Ke(k) = p {
+                        Some(k)
+                    } else {
+                        None
+                    }
+                })
+            })
             .collect();
-        let encrypted_mm: Vec<&Message> = main_mode.iter().copied().filter(|m| m.header.flags.is_encrypted()).collect();
+        let encrypted_mm: Vec<&Message> = main_mode
+            .iter()
+            .copied()
+            .filter(|m| m.header.flags.is_encrypted())
+            .collect();
         let iv = if h.exchange == ExchangeType::IDENTITY_PROTECTION {
             match encrypted_mm.iter().position(|m| body(m) == *ciphertext) {
                 Some(0) => phase1_iv(hash, kes[0], kes[1], Cbc::BLOCK),
@@ -596,9 +712,13 @@ impl V1Capture {
                 _ => panic!("main mode message not in the capture"),
             }
         } else {
-            let m6 = encrypted_mm.get(1).expect("main mode message 6 in the capture");
-            let exchange: Vec<&Message> =
-                self.of_sa(h.cky_i, h.cky_r).filter(|m| m.header.message_id == h.message_id).collect();
+            let m6 = encrypted_mm
+                .get(1)
+                .expect("main mode message 6 in the capture");
+            let exchange: Vec<&Message> = self
+                .of_sa(h.cky_i, h.cky_r)
+                .filter(|m| m.header.message_id == h.message_id)
+                .collect();
             match exchange.iter().position(|m| body(m) == *ciphertext) {
                 Some(0) | None => phase2_iv(hash, &last_block(&body(m6)), h.message_id, Cbc::BLOCK),
                 Some(i) => last_block(&body(exchange[i - 1])),

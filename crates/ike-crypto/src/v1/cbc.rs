@@ -23,13 +23,22 @@ impl Phase1Encryption {
     /// Looks the cipher up by attribute values. An unknown or refused cipher is
     /// [`CryptoError::Unsupported`]; AES without a valid key length is
     /// [`CryptoError::UnsupportedKeyLength`] (with `id` 7, the IKEv1 value).
-    pub fn from_attributes(encryption: u16, key_length: Option<u16>) -> Result<Phase1Encryption, CryptoError> {
+    pub fn from_attributes(
+        encryption: u16,
+        key_length: Option<u16>,
+    ) -> Result<Phase1Encryption, CryptoError> {
         if encryption != AES_CBC {
-            return Err(CryptoError::Unsupported { what: "IKEv1 encryption", id: encryption });
+            return Err(CryptoError::Unsupported {
+                what: "IKEv1 encryption",
+                id: encryption,
+            });
         }
         match key_length {
             Some(bits @ (128 | 192 | 256)) => Ok(Phase1Encryption { key_bits: bits }),
-            _ => Err(CryptoError::UnsupportedKeyLength { id: AES_CBC, key_bits: key_length }),
+            _ => Err(CryptoError::UnsupportedKeyLength {
+                id: AES_CBC,
+                key_bits: key_length,
+            }),
         }
     }
 
@@ -73,7 +82,10 @@ impl Cbc {
             Some(aes) => Ok(Cbc { aes }),
             None => Err(CryptoError::InvalidKeyLength {
                 what: "IKEv1 AES-CBC key (16, 24 or 32 bytes)",
-                expected: [16, 24, 32].into_iter().find(|&n| n >= key.len()).unwrap_or(32),
+                expected: [16, 24, 32]
+                    .into_iter()
+                    .find(|&n| n >= key.len())
+                    .unwrap_or(32),
                 actual: key.len(),
             }),
         }
@@ -87,7 +99,9 @@ impl Cbc {
     /// If `iv` is not [`Cbc::BLOCK`] bytes long: IVs are ours ([`phase1_iv`],
     /// [`phase2_iv`], [`last_block`]), never the peer's.
     pub fn encrypt(&self, iv: &[u8], plaintext: &[u8]) -> Vec<u8> {
-        let iv: &[u8; AES_BLOCK] = iv.try_into().expect("IKEv1 CBC IV must be one AES block (16 bytes)");
+        let iv: &[u8; AES_BLOCK] = iv
+            .try_into()
+            .expect("IKEv1 CBC IV must be one AES block (16 bytes)");
         let padded_len = plaintext.len().div_ceil(AES_BLOCK).max(1) * AES_BLOCK;
         let mut buf = Vec::with_capacity(padded_len);
         buf.extend_from_slice(plaintext);
@@ -112,7 +126,9 @@ impl Cbc {
             return Err(CryptoError::DecryptionFailed);
         }
         let mut buf = ciphertext.to_vec();
-        self.aes.decrypt(iv, &mut buf).ok_or(CryptoError::DecryptionFailed)?;
+        self.aes
+            .decrypt(iv, &mut buf)
+            .ok_or(CryptoError::DecryptionFailed)?;
         Ok(buf)
     }
 }
@@ -142,12 +158,24 @@ pub fn phase1_iv(hash: Hash, g_xi: &[u8], g_xr: &[u8], block_len: usize) -> Vec<
 ///
 /// # Panics
 /// If `block_len` exceeds the hash output.
-pub fn phase2_iv(hash: Hash, last_phase1_block: &[u8], message_id: u32, block_len: usize) -> Vec<u8> {
-    truncated_iv(hash.digest_parts(&[last_phase1_block, &message_id.to_be_bytes()]), block_len)
+pub fn phase2_iv(
+    hash: Hash,
+    last_phase1_block: &[u8],
+    message_id: u32,
+    block_len: usize,
+) -> Vec<u8> {
+    truncated_iv(
+        hash.digest_parts(&[last_phase1_block, &message_id.to_be_bytes()]),
+        block_len,
+    )
 }
 
 fn truncated_iv(mut digest: Vec<u8>, block_len: usize) -> Vec<u8> {
-    assert!(block_len <= digest.len(), "IV of {block_len} bytes from a {}-byte hash", digest.len());
+    assert!(
+        block_len <= digest.len(),
+        "IV of {block_len} bytes from a {}-byte hash",
+        digest.len()
+    );
     digest.truncate(block_len);
     digest
 }

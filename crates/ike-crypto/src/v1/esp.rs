@@ -28,7 +28,12 @@ pub fn esp_integrity(auth_algorithm: u16) -> Result<Integrity, CryptoError> {
         5 => IntegId::HMAC_SHA2_256_128,
         6 => IntegId::HMAC_SHA2_384_192,
         7 => IntegId::HMAC_SHA2_512_256,
-        _ => return Err(CryptoError::Unsupported { what: "IKEv1 ESP authentication", id: auth_algorithm }),
+        _ => {
+            return Err(CryptoError::Unsupported {
+                what: "IKEv1 ESP authentication",
+                id: auth_algorithm,
+            })
+        }
     };
     Integrity::new(id)
 }
@@ -47,12 +52,19 @@ impl EspKeys {
     /// Splits the KEYMAT of one SA: the encryption key first, then the integrity key.
     /// [`child_sa_key_len`](crate::child_sa_key_len) is the KEYMAT length to ask
     /// [`qm_keymat`](super::qm_keymat) for; `None` if `keymat` is shorter.
-    pub fn split(keymat: &[u8], encryption: &Encryption, integrity: Option<&Integrity>) -> Option<EspKeys> {
+    pub fn split(
+        keymat: &[u8],
+        encryption: &Encryption,
+        integrity: Option<&Integrity>,
+    ) -> Option<EspKeys> {
         let encr_len = encryption.key_material_len();
         let integ_len = integrity.map_or(0, |i| i.key_len());
         let encr = keymat.get(..encr_len)?;
         let integ = keymat.get(encr_len..encr_len + integ_len)?;
-        Some(EspKeys { encr: encr.to_vec(), integ: integ.to_vec() })
+        Some(EspKeys {
+            encr: encr.to_vec(),
+            integ: integ.to_vec(),
+        })
     }
 }
 

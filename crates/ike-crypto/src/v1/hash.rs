@@ -27,7 +27,10 @@ impl Hash {
             4 => Ok(Hash::Sha256),
             5 => Ok(Hash::Sha384),
             6 => Ok(Hash::Sha512),
-            _ => Err(CryptoError::Unsupported { what: "IKEv1 hash", id: value }),
+            _ => Err(CryptoError::Unsupported {
+                what: "IKEv1 hash",
+                id: value,
+            }),
         }
     }
 

@@ -53,7 +53,14 @@ impl std::fmt::Debug for Phase1Keys {
 /// `K1 = prf(SKEYID_e, 0)`, `Kn+1 = prf(SKEYID_e, Kn)` (App. B). `g_xy` is
 /// [`KeyExchange::shared_secret`](crate::KeyExchange::shared_secret); the cookies are the
 /// ISAKMP header's initiator and responder cookies.
-pub fn phase1_keys(prf: &Prf, skeyid: Vec<u8>, g_xy: &[u8], cky_i: u64, cky_r: u64, enc_key_len: usize) -> Phase1Keys {
+pub fn phase1_keys(
+    prf: &Prf,
+    skeyid: Vec<u8>,
+    g_xy: &[u8],
+    cky_i: u64,
+    cky_r: u64,
+    enc_key_len: usize,
+) -> Phase1Keys {
     let (cky_i, cky_r) = (cky_i.to_be_bytes(), cky_r.to_be_bytes());
     let skeyid_d = prf.compute_parts(&skeyid, &[g_xy, &cky_i, &cky_r, &[0]]);
     let skeyid_a = prf.compute_parts(&skeyid, &[&skeyid_d, g_xy, &cky_i, &cky_r, &[1]]);
@@ -71,7 +78,13 @@ pub fn phase1_keys(prf: &Prf, skeyid: Vec<u8>, g_xy: &[u8], cky_i: u64, cky_r: u
         key.truncate(enc_key_len);
         key
     };
-    Phase1Keys { skeyid, skeyid_d, skeyid_a, skeyid_e, enc_key }
+    Phase1Keys {
+        skeyid,
+        skeyid_d,
+        skeyid_a,
+        skeyid_e,
+        enc_key,
+    }
 }
 
 /// The initiator's main mode HASH_I (RFC 2409 §5):
@@ -91,7 +104,17 @@ pub fn hash_i(
     sai_b: &[u8],
     idii_b: &[u8],
 ) -> Vec<u8> {
-    prf.compute_parts(skeyid, &[g_xi, g_xr, &cky_i.to_be_bytes(), &cky_r.to_be_bytes(), sai_b, idii_b])
+    prf.compute_parts(
+        skeyid,
+        &[
+            g_xi,
+            g_xr,
+            &cky_i.to_be_bytes(),
+            &cky_r.to_be_bytes(),
+            sai_b,
+            idii_b,
+        ],
+    )
 }
 
 /// The responder's main mode HASH_R (RFC 2409 §5):
@@ -108,7 +131,17 @@ pub fn hash_r(
     sai_b: &[u8],
     idir_b: &[u8],
 ) -> Vec<u8> {
-    prf.compute_parts(skeyid, &[g_xr, g_xi, &cky_r.to_be_bytes(), &cky_i.to_be_bytes(), sai_b, idir_b])
+    prf.compute_parts(
+        skeyid,
+        &[
+            g_xr,
+            g_xi,
+            &cky_r.to_be_bytes(),
+            &cky_i.to_be_bytes(),
+            sai_b,
+            idir_b,
+        ],
+    )
 }
 
 /// Quick mode HASH(1) (RFC 2409 §5.5): `prf(SKEYID_a, M-ID | SA | Ni [| KE] [| IDci | IDcr])`.
@@ -160,7 +193,13 @@ pub fn qm_keymat(
     nr_b: &[u8],
     len: usize,
 ) -> Vec<u8> {
-    let seed: [&[u8]; 5] = [g_xy.unwrap_or_default(), &[protocol], &spi.to_be_bytes(), ni_b, nr_b];
+    let seed: [&[u8]; 5] = [
+        g_xy.unwrap_or_default(),
+        &[protocol],
+        &spi.to_be_bytes(),
+        ni_b,
+        nr_b,
+    ];
     let mut keymat = Vec::with_capacity(len + prf.output_len());
     let mut k = prf.compute_parts(skeyid_d, &seed);
     keymat.extend_from_slice(&k);
@@ -183,5 +222,10 @@ pub fn nat_d(hash: Hash, cky_i: u64, cky_r: u64, addr: SocketAddr) -> Vec<u8> {
         SocketAddr::V4(a) => a.ip().octets().to_vec(),
         SocketAddr::V6(a) => a.ip().octets().to_vec(),
     };
-    hash.digest_parts(&[&cky_i.to_be_bytes(), &cky_r.to_be_bytes(), &ip, &addr.port().to_be_bytes()])
+    hash.digest_parts(&[
+        &cky_i.to_be_bytes(),
+        &cky_r.to_be_bytes(),
+        &ip,
+        &addr.port().to_be_bytes(),
+    ])
 }

@@ -36,7 +36,8 @@ pub use cbc::{last_block, phase1_iv, phase2_iv, Cbc, Phase1Encryption};
 pub use esp::{esp_encryption, esp_integrity, EspKeys};
 pub use hash::Hash;
 pub use keys::{
-    hash_i, hash_r, info_hash, nat_d, phase1_keys, qm_hash1, qm_hash2, qm_hash3, qm_keymat, skeyid_psk, Phase1Keys,
+    hash_i, hash_r, info_hash, nat_d, phase1_keys, qm_hash1, qm_hash2, qm_hash3, qm_keymat,
+    skeyid_psk, Phase1Keys,
 };
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 use super::*;
 use crate::{
-    encode_sk_prefix, encode_skf_prefix, DhGroup, EncrId, Encrypted, ExchangeType, Flags, IntegId, KeyExchange,
-    PayloadType, PrfId, Proposal, ProtocolId, Transform, UnknownPayload,
+    encode_sk_prefix, encode_skf_prefix, DhGroup, EncrId, Encrypted, ExchangeType, Flags, IntegId,
+    KeyExchange, PayloadType, PrfId, Proposal, ProtocolId, Transform, UnknownPayload,
 };
 
 /// Hex with whitespace and `#` comments allowed, for readable byte fixtures.
@@ -12,7 +12,10 @@ fn hex(s: &str) -> Vec<u8> {
         .flat_map(|l| l.bytes())
         .filter(|b| !b.is_ascii_whitespace())
         .collect();
-    digits.chunks(2).map(|pair| u8::from_str_radix(std::str::from_utf8(pair).unwrap(), 16).unwrap()).collect()
+    digits
+        .chunks(2)
+        .map(|pair| u8::from_str_radix(std::str::from_utf8(pair).unwrap(), 16).unwrap())
+        .collect()
 }
 
 /// An IKE_SA_INIT request as an initiator proposing AES-CBC-256 / SHA2-256 / Curve25519
@@ -70,14 +73,29 @@ fn parses_hand_built_ike_sa_init_field_by_field() {
             ],
         }])
     );
-    assert_eq!(m.payloads[1], Payload::Ke(KeyExchange { group: DhGroup::CURVE25519, data: (0..32).collect() }));
+    assert_eq!(
+        m.payloads[1],
+        Payload::Ke(KeyExchange {
+            group: DhGroup::CURVE25519,
+            data: (0..32).collect()
+        })
+    );
     assert_eq!(m.payloads[2], Payload::Nonce((0xa0..=0xbf).collect()));
     assert_eq!(
         m.notify(NotifyType::NAT_DETECTION_SOURCE_IP),
-        Some(&Notify::new(NotifyType::NAT_DETECTION_SOURCE_IP, vec![0x11; 20]))
+        Some(&Notify::new(
+            NotifyType::NAT_DETECTION_SOURCE_IP,
+            vec![0x11; 20]
+        ))
     );
-    assert_eq!(m.notify(NotifyType::NAT_DETECTION_DESTINATION_IP).map(|n| &n.data), Some(&vec![0x22; 20]));
-    assert!(m.notify(NotifyType::IKEV2_FRAGMENTATION_SUPPORTED).is_some());
+    assert_eq!(
+        m.notify(NotifyType::NAT_DETECTION_DESTINATION_IP)
+            .map(|n| &n.data),
+        Some(&vec![0x22; 20])
+    );
+    assert!(m
+        .notify(NotifyType::IKEV2_FRAGMENTATION_SUPPORTED)
+        .is_some());
     assert!(m.notify(NotifyType::COOKIE).is_none());
     assert_eq!(m.sa().map(|s| s.len()), Some(1));
     assert_eq!(m.ke().map(|k| k.group), Some(DhGroup::CURVE25519));
@@ -97,7 +115,10 @@ fn encode_computes_chain_and_lengths() {
             length: 12345,                 // ignored
             ..Header::default()
         },
-        payloads: vec![Payload::Notify(Notify::new(NotifyType::INITIAL_CONTACT, vec![])), Payload::Nonce(vec![1])],
+        payloads: vec![
+            Payload::Notify(Notify::new(NotifyType::INITIAL_CONTACT, vec![])),
+            Payload::Nonce(vec![1]),
+        ],
     };
     let bytes = m.encode();
     assert_eq!(bytes.len(), 28 + 8 + 5);
@@ -111,7 +132,13 @@ fn encode_computes_chain_and_lengths() {
 
 #[test]
 fn empty_message_is_just_a_header() {
-    let m = Message { header: Header { major: 2, ..Header::default() }, payloads: vec![] };
+    let m = Message {
+        header: Header {
+            major: 2,
+            ..Header::default()
+        },
+        payloads: vec![],
+    };
     let bytes = m.encode();
     assert_eq!(bytes.len(), HEADER_LEN);
     assert_eq!(Message::parse(&bytes).unwrap().payloads, []);
@@ -128,7 +155,10 @@ fn ike_auth_request() -> Message {
             message_id: 1,
             ..Header::default()
         },
-        payloads: vec![Payload::Encrypted(Encrypted { first_inner: PayloadType::IDI, data: vec![0x5a; 40] })],
+        payloads: vec![Payload::Encrypted(Encrypted {
+            first_inner: PayloadType::IDI,
+            data: vec![0x5a; 40],
+        })],
     }
 }
 
@@ -142,7 +172,14 @@ fn sk_prefix_is_the_start_of_the_encoded_message() {
     assert_eq!(bytes[28..32], [35, 0, 0, 44]);
     assert_eq!(
         Message::parse(&bytes),
-        Ok(Message { header: Header { next_payload: PayloadType::SK, length: 72, ..m.header }, ..m })
+        Ok(Message {
+            header: Header {
+                next_payload: PayloadType::SK,
+                length: 72,
+                ..m.header
+            },
+            ..m
+        })
     );
 }
 
@@ -156,7 +193,10 @@ fn skf_prefix_is_the_start_of_the_encoded_fragment() {
         data: vec![1; 20],
     })];
     let bytes = m.encode();
-    assert_eq!(encode_skf_prefix(&m.header, PayloadType::NONE, 2, 3, 20), bytes[..36]);
+    assert_eq!(
+        encode_skf_prefix(&m.header, PayloadType::NONE, 2, 3, 20),
+        bytes[..36]
+    );
     assert_eq!(bytes[28..36], [0, 0, 0, 28, 0, 2, 0, 3]);
 }
 
@@ -186,18 +226,32 @@ fn header_length_must_equal_datagram_length() {
     bytes.push(0);
     assert_eq!(
         Message::parse(&bytes),
-        Err(ParseError::BadLength { what: "IKE header Length", offset: 24, length: 216 })
+        Err(ParseError::BadLength {
+            what: "IKE header Length",
+            offset: 24,
+            length: 216
+        })
     );
     let mut bytes = hex(SA_INIT_HEX);
     bytes[27] = 27;
-    assert!(matches!(Message::parse(&bytes), Err(ParseError::BadLength { length: 27, .. })));
+    assert!(matches!(
+        Message::parse(&bytes),
+        Err(ParseError::BadLength { length: 27, .. })
+    ));
 }
 
 #[test]
 fn payload_length_below_generic_header_is_rejected() {
     let mut bytes = hex(SA_INIT_HEX);
     bytes[30..32].copy_from_slice(&[0, 3]);
-    assert_eq!(Message::parse(&bytes), Err(ParseError::BadLength { what: "payload", offset: 28, length: 3 }));
+    assert_eq!(
+        Message::parse(&bytes),
+        Err(ParseError::BadLength {
+            what: "payload",
+            offset: 28,
+            length: 3
+        })
+    );
 }
 
 #[test]
@@ -207,7 +261,12 @@ fn payload_overrunning_the_message_is_truncated() {
     bytes[211] = 9;
     assert_eq!(
         Message::parse(&bytes),
-        Err(ParseError::Truncated { what: "payload body", offset: 212, needed: 5, available: 4 })
+        Err(ParseError::Truncated {
+            what: "payload body",
+            offset: 212,
+            needed: 5,
+            available: 4
+        })
     );
 }
 
@@ -215,7 +274,13 @@ fn payload_overrunning_the_message_is_truncated() {
 fn bytes_after_the_last_payload_are_rejected() {
     let mut bytes = hex(SA_INIT_HEX);
     bytes[180] = 0; // the second-to-last Notify claims to be the last
-    assert_eq!(Message::parse(&bytes), Err(ParseError::TrailingData { offset: 208, length: 8 }));
+    assert_eq!(
+        Message::parse(&bytes),
+        Err(ParseError::TrailingData {
+            offset: 208,
+            length: 8
+        })
+    );
 }
 
 #[test]
@@ -224,7 +289,10 @@ fn sk_must_be_last() {
     bytes.extend_from_slice(&[0, 0, 0, 4]);
     let len = bytes.len() as u32;
     bytes[24..28].copy_from_slice(&len.to_be_bytes());
-    assert_eq!(Message::parse(&bytes), Err(ParseError::EncryptedNotLast { offset: 72 }));
+    assert_eq!(
+        Message::parse(&bytes),
+        Err(ParseError::EncryptedNotLast { offset: 72 })
+    );
 }
 
 #[test]
@@ -233,16 +301,31 @@ fn chain_running_out_mid_header_is_truncated() {
     bytes[208] = 41; // last Notify now claims a next payload
     assert_eq!(
         Message::parse(&bytes),
-        Err(ParseError::Truncated { what: "generic payload header", offset: 216, needed: 4, available: 0 })
+        Err(ParseError::Truncated {
+            what: "generic payload header",
+            offset: 216,
+            needed: 4,
+            available: 0
+        })
     );
 }
 
 #[test]
 fn unknown_critical_payload_is_reported() {
     let m = Message {
-        header: Header { major: 2, ..Header::default() },
-        payloads: vec![Payload::Unknown(UnknownPayload { ty: PayloadType(200), critical: true, body: vec![1, 2, 3] })],
+        header: Header {
+            major: 2,
+            ..Header::default()
+        },
+        payloads: vec![Payload::Unknown(UnknownPayload {
+            ty: PayloadType(200),
+            critical: true,
+            body: vec![1, 2, 3],
+        })],
     };
     let parsed = Message::parse(&m.encode()).unwrap();
-    assert_eq!(parsed.unsupported_critical().map(|u| u.ty), Some(PayloadType(200)));
+    assert_eq!(
+        parsed.unsupported_critical().map(|u| u.ty),
+        Some(PayloadType(200))
+    );
 }

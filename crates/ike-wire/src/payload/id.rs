@@ -25,12 +25,18 @@ impl Identification {
 
     /// An ID_IPV4_ADDR identity; AWS identifies tunnel endpoints by outside IP.
     pub fn ipv4(addr: Ipv4Addr) -> Self {
-        Identification { ty: IdType::IPV4_ADDR, data: addr.octets().to_vec() }
+        Identification {
+            ty: IdType::IPV4_ADDR,
+            data: addr.octets().to_vec(),
+        }
     }
 
     /// An ID_IPV6_ADDR identity.
     pub fn ipv6(addr: Ipv6Addr) -> Self {
-        Identification { ty: IdType::IPV6_ADDR, data: addr.octets().to_vec() }
+        Identification {
+            ty: IdType::IPV6_ADDR,
+            data: addr.octets().to_vec(),
+        }
     }
 
     /// An ID_IPV4_ADDR or ID_IPV6_ADDR identity, by the address family.
@@ -43,21 +49,31 @@ impl Identification {
 
     /// An ID_FQDN identity.
     pub fn fqdn(name: &str) -> Self {
-        Identification { ty: IdType::FQDN, data: name.as_bytes().to_vec() }
+        Identification {
+            ty: IdType::FQDN,
+            data: name.as_bytes().to_vec(),
+        }
     }
 
     /// The address of an ID_IPV4_ADDR / ID_IPV6_ADDR identity of the right size.
     pub fn ip(&self) -> Option<IpAddr> {
         match self.ty {
-            IdType::IPV4_ADDR => <[u8; 4]>::try_from(self.data.as_slice()).ok().map(IpAddr::from),
-            IdType::IPV6_ADDR => <[u8; 16]>::try_from(self.data.as_slice()).ok().map(IpAddr::from),
+            IdType::IPV4_ADDR => <[u8; 4]>::try_from(self.data.as_slice())
+                .ok()
+                .map(IpAddr::from),
+            IdType::IPV6_ADDR => <[u8; 16]>::try_from(self.data.as_slice())
+                .ok()
+                .map(IpAddr::from),
             _ => None,
         }
     }
 
     pub(crate) fn parse(mut r: Reader<'_>, what: &'static str) -> Result<Self, ParseError> {
         let [ty, _, _, _] = r.array(what)?;
-        Ok(Identification { ty: IdType(ty), data: r.rest().to_vec() })
+        Ok(Identification {
+            ty: IdType(ty),
+            data: r.rest().to_vec(),
+        })
     }
 
     pub(crate) fn encode_into(&self, out: &mut Vec<u8>) {
@@ -88,17 +104,35 @@ mod tests {
     fn body_is_type_reserved_data() {
         let id = Identification::ipv4(Ipv4Addr::new(192, 0, 2, 1));
         assert_eq!(id.body(), [1, 0, 0, 0, 192, 0, 2, 1]);
-        assert_eq!(Identification::parse(Reader::new(&id.body(), 0), "ID"), Ok(id));
+        assert_eq!(
+            Identification::parse(Reader::new(&id.body(), 0), "ID"),
+            Ok(id)
+        );
     }
 
     #[test]
     fn display() {
-        assert_eq!(Identification::ipv4(Ipv4Addr::new(192, 0, 2, 1)).to_string(), "192.0.2.1");
-        assert_eq!(Identification::from_ip(Ipv6Addr::LOCALHOST.into()).to_string(), "::1");
-        assert_eq!(Identification::fqdn("vpn.example.com").to_string(), "vpn.example.com");
-        let key = Identification { ty: IdType::KEY_ID, data: vec![0xde, 0xad] };
+        assert_eq!(
+            Identification::ipv4(Ipv4Addr::new(192, 0, 2, 1)).to_string(),
+            "192.0.2.1"
+        );
+        assert_eq!(
+            Identification::from_ip(Ipv6Addr::LOCALHOST.into()).to_string(),
+            "::1"
+        );
+        assert_eq!(
+            Identification::fqdn("vpn.example.com").to_string(),
+            "vpn.example.com"
+        );
+        let key = Identification {
+            ty: IdType::KEY_ID,
+            data: vec![0xde, 0xad],
+        };
         assert_eq!(key.to_string(), "dead");
-        let short = Identification { ty: IdType::IPV4_ADDR, data: vec![1, 2] };
+        let short = Identification {
+            ty: IdType::IPV4_ADDR,
+            data: vec![1, 2],
+        };
         assert_eq!(short.ip(), None);
         assert_eq!(short.to_string(), "0102");
     }

@@ -7,7 +7,9 @@ pub use id::Identification;
 use crate::codec::{patch_len16, sat_u16, sat_u8, Reader};
 use crate::proposal::{encode_sa, parse_sa};
 use crate::ts::{encode_ts_payload, parse_ts_payload};
-use crate::{AuthMethod, DhGroup, NotifyType, ParseError, PayloadType, Proposal, ProtocolId, TrafficSelector};
+use crate::{
+    AuthMethod, DhGroup, NotifyType, ParseError, PayloadType, Proposal, ProtocolId, TrafficSelector,
+};
 
 /// The Critical bit of the generic payload header (RFC 7296 §3.2).
 const CRITICAL: u8 = 0x80;
@@ -40,7 +42,12 @@ pub struct Notify {
 impl Notify {
     /// A notification about the IKE SA (protocol NONE, no SPI), the usual case.
     pub fn new(ty: NotifyType, data: Vec<u8>) -> Self {
-        Notify { protocol: ProtocolId::NONE, spi: Vec::new(), ty, data }
+        Notify {
+            protocol: ProtocolId::NONE,
+            spi: Vec::new(),
+            ty,
+            data,
+        }
     }
 }
 
@@ -57,7 +64,11 @@ pub struct Delete {
 impl Delete {
     /// Deletes the IKE SA the message belongs to (and with it every Child SA).
     pub fn ike() -> Self {
-        Delete { protocol: ProtocolId::IKE, spi_size: 0, spis: Vec::new() }
+        Delete {
+            protocol: ProtocolId::IKE,
+            spi_size: 0,
+            spis: Vec::new(),
+        }
     }
 
     /// Deletes ESP Child SAs by their inbound SPIs (RFC 7296 §1.4.1).
@@ -163,13 +174,19 @@ pub(crate) fn parse_payload(
         PayloadType::SA => Payload::Sa(parse_sa(r)?),
         PayloadType::KE => {
             let [g0, g1, _, _] = r.array("KE payload header")?;
-            Payload::Ke(KeyExchange { group: DhGroup(u16::from_be_bytes([g0, g1])), data: r.rest().to_vec() })
+            Payload::Ke(KeyExchange {
+                group: DhGroup(u16::from_be_bytes([g0, g1])),
+                data: r.rest().to_vec(),
+            })
         }
         PayloadType::IDI => Payload::IdI(Identification::parse(r, "IDi payload header")?),
         PayloadType::IDR => Payload::IdR(Identification::parse(r, "IDr payload header")?),
         PayloadType::AUTH => {
             let [method, _, _, _] = r.array("AUTH payload header")?;
-            Payload::Auth(Auth { method: AuthMethod(method), data: r.rest().to_vec() })
+            Payload::Auth(Auth {
+                method: AuthMethod(method),
+                data: r.rest().to_vec(),
+            })
         }
         PayloadType::NONCE => Payload::Nonce(r.rest().to_vec()),
         PayloadType::NOTIFY => Payload::Notify(parse_notify(r)?),
@@ -177,7 +194,10 @@ pub(crate) fn parse_payload(
         PayloadType::VENDOR_ID => Payload::VendorId(r.rest().to_vec()),
         PayloadType::TSI => Payload::TsI(parse_ts_payload(r)?),
         PayloadType::TSR => Payload::TsR(parse_ts_payload(r)?),
-        PayloadType::SK => Payload::Encrypted(Encrypted { first_inner: next, data: r.rest().to_vec() }),
+        PayloadType::SK => Payload::Encrypted(Encrypted {
+            first_inner: next,
+            data: r.rest().to_vec(),
+        }),
         PayloadType::SKF => {
             let [n0, n1, t0, t1] = r.array("SKF payload header")?;
             Payload::EncryptedFragment(EncryptedFragment {
@@ -187,7 +207,11 @@ pub(crate) fn parse_payload(
                 data: r.rest().to_vec(),
             })
         }
-        _ => Payload::Unknown(UnknownPayload { ty, critical, body: r.rest().to_vec() }),
+        _ => Payload::Unknown(UnknownPayload {
+            ty,
+            critical,
+            body: r.rest().to_vec(),
+        }),
     })
 }
 
@@ -208,13 +232,26 @@ fn parse_delete(mut r: Reader<'_>) -> Result<Delete, ParseError> {
     let count = usize::from(u16::from_be_bytes([n0, n1]));
     let size = usize::from(spi_size);
     if size == 0 && count != 0 {
-        return Err(ParseError::Invalid { what: "Delete payload SPI count (SPI size is 0)", offset: start });
+        return Err(ParseError::Invalid {
+            what: "Delete payload SPI count (SPI size is 0)",
+            offset: start,
+        });
     }
     if r.remaining() != count * size {
-        return Err(ParseError::BadLength { what: "Delete payload SPIs", offset: r.offset(), length: r.remaining() });
+        return Err(ParseError::BadLength {
+            what: "Delete payload SPIs",
+            offset: r.offset(),
+            length: r.remaining(),
+        });
     }
-    let spis = (0..count).map(|_| r.bytes(size, "Delete SPI").map(<[u8]>::to_vec)).collect::<Result<_, _>>()?;
-    Ok(Delete { protocol: ProtocolId(protocol), spi_size, spis })
+    let spis = (0..count)
+        .map(|_| r.bytes(size, "Delete SPI").map(<[u8]>::to_vec))
+        .collect::<Result<_, _>>()?;
+    Ok(Delete {
+        protocol: ProtocolId(protocol),
+        spi_size,
+        spis,
+    })
 }
 
 /// Appends one payload: generic header (RFC 7296 §3.2) then body, length patched in.

@@ -54,7 +54,10 @@ fn several_proposals_chain_with_last_substruc_2() {
 #[test]
 fn long_attributes_round_trip() {
     let mut p = esp_proposal();
-    p.transforms[1].attributes.push(Attribute { ty: 0x1234, value: AttributeValue::Long(vec![1, 2, 3]) });
+    p.transforms[1].attributes.push(Attribute {
+        ty: 0x1234,
+        value: AttributeValue::Long(vec![1, 2, 3]),
+    });
     let bytes = encode(std::slice::from_ref(&p));
     assert_eq!(parse(&bytes), Ok(vec![p]));
 }
@@ -65,7 +68,10 @@ fn key_length_and_typed_views() {
     assert_eq!(p.transforms[0].key_length(), Some(128));
     assert_eq!(p.transforms[1].key_length(), None);
     assert_eq!(p.transforms_of(TransformType::ESN).count(), 1);
-    assert_eq!(Transform::dh(DhGroup::MODP_2048), Transform::new(TransformType::DH, 14));
+    assert_eq!(
+        Transform::dh(DhGroup::MODP_2048),
+        Transform::new(TransformType::DH, 14)
+    );
     assert_eq!(Transform::prf(PrfId::HMAC_SHA2_256).id, 5);
 }
 
@@ -75,7 +81,12 @@ fn transform_count_must_match() {
     bytes[7] = 4;
     assert_eq!(
         parse(&bytes),
-        Err(ParseError::CountMismatch { what: "transforms in proposal", offset: 0, declared: 4, found: 3 })
+        Err(ParseError::CountMismatch {
+            what: "transforms in proposal",
+            offset: 0,
+            declared: 4,
+            found: 3
+        })
     );
 }
 
@@ -83,24 +94,62 @@ fn transform_count_must_match() {
 fn last_substruc_must_match_position() {
     let mut bytes = ESP_PROPOSAL.to_vec();
     bytes[0] = 2; // claims another proposal follows
-    assert_eq!(parse(&bytes), Err(ParseError::Invalid { what: "proposal Last Substruc", offset: 0 }));
+    assert_eq!(
+        parse(&bytes),
+        Err(ParseError::Invalid {
+            what: "proposal Last Substruc",
+            offset: 0
+        })
+    );
     let mut bytes = ESP_PROPOSAL.to_vec();
     bytes[32] = 3; // last transform claims another follows
-    assert_eq!(parse(&bytes), Err(ParseError::Invalid { what: "transform Last Substruc", offset: 32 }));
+    assert_eq!(
+        parse(&bytes),
+        Err(ParseError::Invalid {
+            what: "transform Last Substruc",
+            offset: 32
+        })
+    );
 }
 
 #[test]
 fn lengths_are_checked() {
     let mut bytes = ESP_PROPOSAL.to_vec();
     bytes[3] = 11; // shorter than header + SPI
-    assert_eq!(parse(&bytes), Err(ParseError::BadLength { what: "proposal", offset: 0, length: 11 }));
+    assert_eq!(
+        parse(&bytes),
+        Err(ParseError::BadLength {
+            what: "proposal",
+            offset: 0,
+            length: 11
+        })
+    );
     let mut bytes = ESP_PROPOSAL.to_vec();
     bytes[3] = 41; // longer than the body
-    assert!(matches!(parse(&bytes), Err(ParseError::Truncated { what: "proposal transforms", .. })));
+    assert!(matches!(
+        parse(&bytes),
+        Err(ParseError::Truncated {
+            what: "proposal transforms",
+            ..
+        })
+    ));
     let mut bytes = ESP_PROPOSAL.to_vec();
     bytes[27] = 7; // transform length below 8
-    assert_eq!(parse(&bytes), Err(ParseError::BadLength { what: "transform", offset: 24, length: 7 }));
-    assert!(matches!(parse(&ESP_PROPOSAL[..5]), Err(ParseError::Truncated { what: "proposal header", .. })));
+    assert_eq!(
+        parse(&bytes),
+        Err(ParseError::BadLength {
+            what: "transform",
+            offset: 24,
+            length: 7
+        })
+    );
+    assert!(matches!(
+        parse(&ESP_PROPOSAL[..5]),
+        Err(ParseError::Truncated {
+            what: "proposal header",
+            ..
+        })
+    ));
 }
 
 #[test]
@@ -109,6 +158,11 @@ fn tlv_attribute_overrunning_its_transform_is_truncated() {
     bytes[20] = 0x00; // Key Length attribute becomes TLV with length 128
     assert_eq!(
         parse(&bytes),
-        Err(ParseError::Truncated { what: "attribute value", offset: 24, needed: 128, available: 0 })
+        Err(ParseError::Truncated {
+            what: "attribute value",
+            offset: 24,
+            needed: 128,
+            available: 0
+        })
     );
 }

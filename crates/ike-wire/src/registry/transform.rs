@@ -132,7 +132,10 @@ mod tests {
         assert_eq!(EncrId::AES_GCM_16.to_string(), "ENCR_AES_GCM_16");
         assert_eq!(EncrId::TRIPLE_DES.to_string(), "ENCR_3DES");
         assert_eq!(PrfId::HMAC_SHA2_256.to_string(), "PRF_HMAC_SHA2_256");
-        assert_eq!(IntegId::HMAC_SHA2_256_128.to_string(), "AUTH_HMAC_SHA2_256_128");
+        assert_eq!(
+            IntegId::HMAC_SHA2_256_128.to_string(),
+            "AUTH_HMAC_SHA2_256_128"
+        );
         assert_eq!(IntegId::NONE.to_string(), "NONE");
         assert_eq!(DhGroup::MODP_2048.to_string(), "MODP_2048");
         assert_eq!(DhGroup(14), DhGroup::MODP_2048);

@@ -19,7 +19,11 @@ pub fn parse_payloads(first: PayloadType, data: &[u8]) -> Result<Vec<Payload>, P
 
 /// Parses a chain at offset `base` of the caller's buffer; returns the payloads and the
 /// number of bytes the chain covers (anything after that is padding or trailing data).
-pub(crate) fn parse_chain(first: PayloadType, data: &[u8], base: usize) -> Result<(Vec<Payload>, usize), ParseError> {
+pub(crate) fn parse_chain(
+    first: PayloadType,
+    data: &[u8],
+    base: usize,
+) -> Result<(Vec<Payload>, usize), ParseError> {
     let mut r = Reader::new(data, base);
     let mut payloads = Vec::new();
     let mut ty = first;
@@ -36,8 +40,13 @@ fn generic<'a>(r: &mut Reader<'a>) -> Result<(PayloadType, Reader<'a>, usize), P
     let offset = r.offset();
     let [next, _, l0, l1] = r.array("generic payload header")?;
     let length = usize::from(u16::from_be_bytes([l0, l1]));
-    let body_len =
-        length.checked_sub(GENERIC_HEADER_LEN).ok_or(ParseError::BadLength { what: "payload", offset, length })?;
+    let body_len = length
+        .checked_sub(GENERIC_HEADER_LEN)
+        .ok_or(ParseError::BadLength {
+            what: "payload",
+            offset,
+            length,
+        })?;
     Ok((PayloadType(next), r.sub(body_len, "payload body")?, offset))
 }
 
@@ -64,13 +73,20 @@ pub fn payloads_after_first(first: PayloadType, data: &[u8]) -> Result<&[u8], Pa
 pub fn encode_payloads(payloads: &[Payload]) -> (PayloadType, Vec<u8>) {
     let mut out = Vec::new();
     for (i, p) in payloads.iter().enumerate() {
-        let next = payloads.get(i + 1).map_or(PayloadType::NONE, Payload::payload_type);
+        let next = payloads
+            .get(i + 1)
+            .map_or(PayloadType::NONE, Payload::payload_type);
         let start = out.len();
         out.extend_from_slice(&[next.0, 0, 0, 0]);
         p.encode_body(&mut out);
         patch_len16(&mut out, start, 2);
     }
-    (payloads.first().map_or(PayloadType::NONE, Payload::payload_type), out)
+    (
+        payloads
+            .first()
+            .map_or(PayloadType::NONE, Payload::payload_type),
+        out,
+    )
 }
 
 /// The header of a message whose body is `body_len` bytes: Next Payload = `first`, Length
@@ -78,7 +94,11 @@ pub fn encode_payloads(payloads: &[Payload]) -> (PayloadType, Vec<u8>) {
 /// and encrypts the chain itself, then appends the ciphertext to these bytes.
 pub fn encode_header_for(header: &Header, first: PayloadType, body_len: usize) -> Vec<u8> {
     let mut out = Vec::with_capacity(HEADER_LEN);
-    Header { next_payload: first, length: sat_u32(HEADER_LEN.saturating_add(body_len)), ..*header }
-        .encode_into(&mut out);
+    Header {
+        next_payload: first,
+        length: sat_u32(HEADER_LEN.saturating_add(body_len)),
+        ..*header
+    }
+    .encode_into(&mut out);
     out
 }

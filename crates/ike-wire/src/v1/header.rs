@@ -128,8 +128,8 @@ mod tests {
         assert_eq!(
             out,
             [
-                1, 2, 3, 4, 5, 6, 7, 8, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 8, 0x10, 32, 1, 0xde, 0xad,
-                0xbe, 0xef, 0, 0, 0, 0x4c
+                1, 2, 3, 4, 5, 6, 7, 8, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 8, 0x10,
+                32, 1, 0xde, 0xad, 0xbe, 0xef, 0, 0, 0, 0x4c
             ]
         );
         assert_eq!(Header::parse(&out), Ok(h));
@@ -149,7 +149,12 @@ mod tests {
     fn short_header_is_truncated() {
         assert_eq!(
             Header::parse(&[0; 20]),
-            Err(ParseError::Truncated { what: "ISAKMP header", offset: 0, needed: 28, available: 20 })
+            Err(ParseError::Truncated {
+                what: "ISAKMP header",
+                offset: 0,
+                needed: 28,
+                available: 20
+            })
         );
     }
 }

@@ -25,27 +25,46 @@ pub struct Id {
 impl Id {
     /// An ID_IPV4_ADDR identity, any protocol and port.
     pub fn ipv4(addr: Ipv4Addr) -> Self {
-        Id { id_type: id_type::IPV4_ADDR, protocol: 0, port: 0, data: addr.octets().to_vec() }
+        Id {
+            id_type: id_type::IPV4_ADDR,
+            protocol: 0,
+            port: 0,
+            data: addr.octets().to_vec(),
+        }
     }
 
     /// An ID_IPV4_ADDR or ID_IPV6_ADDR identity, by the address family.
     pub fn from_ip(addr: IpAddr) -> Self {
         match addr {
             IpAddr::V4(a) => Id::ipv4(a),
-            IpAddr::V6(a) => Id { id_type: id_type::IPV6_ADDR, protocol: 0, port: 0, data: a.octets().to_vec() },
+            IpAddr::V6(a) => Id {
+                id_type: id_type::IPV6_ADDR,
+                protocol: 0,
+                port: 0,
+                data: a.octets().to_vec(),
+            },
         }
     }
 
     /// An ID_FQDN identity.
     pub fn fqdn(name: &str) -> Self {
-        Id { id_type: id_type::FQDN, protocol: 0, port: 0, data: name.as_bytes().to_vec() }
+        Id {
+            id_type: id_type::FQDN,
+            protocol: 0,
+            port: 0,
+            data: name.as_bytes().to_vec(),
+        }
     }
 
     /// The address of an ID_IPV4_ADDR / ID_IPV6_ADDR identity of the right size.
     pub fn ip(&self) -> Option<IpAddr> {
         match self.id_type {
-            id_type::IPV4_ADDR => <[u8; 4]>::try_from(self.data.as_slice()).ok().map(IpAddr::from),
-            id_type::IPV6_ADDR => <[u8; 16]>::try_from(self.data.as_slice()).ok().map(IpAddr::from),
+            id_type::IPV4_ADDR => <[u8; 4]>::try_from(self.data.as_slice())
+                .ok()
+                .map(IpAddr::from),
+            id_type::IPV6_ADDR => <[u8; 16]>::try_from(self.data.as_slice())
+                .ok()
+                .map(IpAddr::from),
             _ => None,
         }
     }
@@ -69,13 +88,22 @@ impl Id {
             _ => return None,
         };
         let (types, start, end, width) = match (ts.start_addr, ts.end_addr) {
-            (IpAddr::V4(s), IpAddr::V4(e)) => (V4_TYPES, u128::from(u32::from(s)), u128::from(u32::from(e)), 4),
+            (IpAddr::V4(s), IpAddr::V4(e)) => (
+                V4_TYPES,
+                u128::from(u32::from(s)),
+                u128::from(u32::from(e)),
+                4,
+            ),
             (IpAddr::V6(s), IpAddr::V6(e)) => (V6_TYPES, u128::from(s), u128::from(e), 16),
             _ => return None,
         };
         let bytes = |v: u128| v.to_be_bytes()[16 - width..].to_vec();
         let host = start ^ end;
-        let all = if width == 4 { u128::from(u32::MAX) } else { u128::MAX };
+        let all = if width == 4 {
+            u128::from(u32::MAX)
+        } else {
+            u128::MAX
+        };
         let (id_type, data) = if start == end {
             (types[0], bytes(start))
         } else if host & host.wrapping_add(1) == 0 && start & host == 0 {
@@ -83,7 +111,12 @@ impl Id {
         } else {
             (types[2], [bytes(start), bytes(end)].concat())
         };
-        Some(Id { id_type, protocol: ts.ip_protocol, port, data })
+        Some(Id {
+            id_type,
+            protocol: ts.ip_protocol,
+            port,
+            data,
+        })
     }
 
     /// The traffic selector an address, subnet or range ID stands for (RFC 2407 §4.6.2.1);
@@ -104,8 +137,16 @@ impl Id {
             }
             _ => return None,
         };
-        let (start_port, end_port) = if self.port == 0 { (0, u16::MAX) } else { (self.port, self.port) };
-        let ts_type = if start.is_ipv4() { TsType::IPV4_ADDR_RANGE } else { TsType::IPV6_ADDR_RANGE };
+        let (start_port, end_port) = if self.port == 0 {
+            (0, u16::MAX)
+        } else {
+            (self.port, self.port)
+        };
+        let ts_type = if start.is_ipv4() {
+            TsType::IPV4_ADDR_RANGE
+        } else {
+            TsType::IPV6_ADDR_RANGE
+        };
         Some(TrafficSelector {
             ts_type,
             ip_protocol: self.protocol,
@@ -118,7 +159,10 @@ impl Id {
 
     /// The address at `at` in the data, of the width the ID type implies.
     fn addr(&self, at: usize) -> Option<IpAddr> {
-        let v6 = matches!(self.id_type, id_type::IPV6_ADDR | id_type::IPV6_ADDR_SUBNET | id_type::IPV6_ADDR_RANGE);
+        let v6 = matches!(
+            self.id_type,
+            id_type::IPV6_ADDR | id_type::IPV6_ADDR_SUBNET | id_type::IPV6_ADDR_RANGE
+        );
         if v6 {
             let b: [u8; 16] = self.data.get(at..at + 16)?.try_into().ok()?;
             Some(IpAddr::V6(Ipv6Addr::from(b)))
@@ -130,7 +174,12 @@ impl Id {
 
     pub(crate) fn parse(mut r: Reader<'_>) -> Result<Id, ParseError> {
         let [id_type, protocol, p0, p1] = r.array("ID payload header")?;
-        Ok(Id { id_type, protocol, port: u16::from_be_bytes([p0, p1]), data: r.rest().to_vec() })
+        Ok(Id {
+            id_type,
+            protocol,
+            port: u16::from_be_bytes([p0, p1]),
+            data: r.rest().to_vec(),
+        })
     }
 
     pub(crate) fn encode_into(&self, out: &mut Vec<u8>) {
@@ -141,8 +190,16 @@ impl Id {
 }
 
 /// ADDR, ADDR_SUBNET, ADDR_RANGE for each family.
-const V4_TYPES: [u8; 3] = [id_type::IPV4_ADDR, id_type::IPV4_ADDR_SUBNET, id_type::IPV4_ADDR_RANGE];
-const V6_TYPES: [u8; 3] = [id_type::IPV6_ADDR, id_type::IPV6_ADDR_SUBNET, id_type::IPV6_ADDR_RANGE];
+const V4_TYPES: [u8; 3] = [
+    id_type::IPV4_ADDR,
+    id_type::IPV4_ADDR_SUBNET,
+    id_type::IPV4_ADDR_RANGE,
+];
+const V6_TYPES: [u8; 3] = [
+    id_type::IPV6_ADDR,
+    id_type::IPV6_ADDR_SUBNET,
+    id_type::IPV6_ADDR_RANGE,
+];
 
 impl fmt::Display for Id {
     /// Addresses, subnets (`addr/mask`) and ranges in address notation, FQDNs and user
@@ -156,7 +213,9 @@ impl fmt::Display for Id {
             (id_type::IPV6_ADDR_SUBNET, Some(a), Some(m)) if half == 16 => write!(f, "{a}/{m}"),
             (id_type::IPV4_ADDR_RANGE, Some(a), Some(b)) if half == 4 => write!(f, "{a}-{b}"),
             (id_type::IPV6_ADDR_RANGE, Some(a), Some(b)) if half == 16 => write!(f, "{a}-{b}"),
-            (id_type::FQDN | id_type::USER_FQDN, _, _) => f.write_str(&String::from_utf8_lossy(&self.data)),
+            (id_type::FQDN | id_type::USER_FQDN, _, _) => {
+                f.write_str(&String::from_utf8_lossy(&self.data))
+            }
             _ => self.data.iter().try_for_each(|b| write!(f, "{b:02x}")),
         }
     }
@@ -186,7 +245,10 @@ mod tests {
         let host = TrafficSelector::ipv4(v4([192, 0, 2, 1]), v4([192, 0, 2, 1]));
         assert_eq!(Id::from_selector(&host), Some(Id::ipv4(v4([192, 0, 2, 1]))));
         let any = Id::from_selector(&TrafficSelector::any_ipv4()).unwrap();
-        assert_eq!((any.id_type, any.data.as_slice()), (id_type::IPV4_ADDR_SUBNET, &[0, 0, 0, 0, 0, 0, 0, 0][..]));
+        assert_eq!(
+            (any.id_type, any.data.as_slice()),
+            (id_type::IPV4_ADDR_SUBNET, &[0, 0, 0, 0, 0, 0, 0, 0][..])
+        );
         assert_eq!(any.selector(), Some(TrafficSelector::any_ipv4()));
         let range = TrafficSelector::ipv4(v4([10, 0, 0, 1]), v4([10, 0, 0, 6]));
         let id = Id::from_selector(&range).unwrap();
@@ -204,7 +266,10 @@ mod tests {
         ts.ip_protocol = 6;
         (ts.start_port, ts.end_port) = (443, 443);
         let id = Id::from_selector(&ts).unwrap();
-        assert_eq!((id.id_type, id.protocol, id.port, id.data.len()), (id_type::IPV6_ADDR_SUBNET, 6, 443, 32));
+        assert_eq!(
+            (id.id_type, id.protocol, id.port, id.data.len()),
+            (id_type::IPV6_ADDR_SUBNET, 6, 443, 32)
+        );
         assert_eq!(id.selector(), Some(ts.clone()));
         ts.end_port = 444;
         assert_eq!(Id::from_selector(&ts), None);
@@ -216,8 +281,27 @@ mod tests {
         assert_eq!(id.selector(), None);
         assert_eq!(id.ip(), None);
         assert_eq!(id.to_string(), "vpn.example");
-        assert_eq!(Id { data: vec![1, 2], ..Id::ipv4(Ipv4Addr::LOCALHOST) }.selector(), None);
-        assert_eq!(Id { id_type: id_type::KEY_ID, protocol: 0, port: 0, data: vec![0xab] }.to_string(), "ab");
-        assert_eq!(Id::from_ip(Ipv4Addr::LOCALHOST.into()).ip(), Some(Ipv4Addr::LOCALHOST.into()));
+        assert_eq!(
+            Id {
+                data: vec![1, 2],
+                ..Id::ipv4(Ipv4Addr::LOCALHOST)
+            }
+            .selector(),
+            None
+        );
+        assert_eq!(
+            Id {
+                id_type: id_type::KEY_ID,
+                protocol: 0,
+                port: 0,
+                data: vec![0xab]
+            }
+            .to_string(),
+            "ab"
+        );
+        assert_eq!(
+            Id::from_ip(Ipv4Addr::LOCALHOST.into()).ip(),
+            Some(Ipv4Addr::LOCALHOST.into())
+        );
     }
 }

@@ -32,21 +32,37 @@ impl Message {
     pub fn parse(data: &[u8]) -> Result<Message, ParseError> {
         let header = Header::parse(data)?;
         if header.major != 1 {
-            return Err(ParseError::UnsupportedVersion { major: header.major, minor: header.minor });
+            return Err(ParseError::UnsupportedVersion {
+                major: header.major,
+                minor: header.minor,
+            });
         }
         let length = usize::try_from(header.length).unwrap_or(usize::MAX);
         if length != data.len() {
-            return Err(ParseError::BadLength { what: "ISAKMP header Length", offset: 24, length });
+            return Err(ParseError::BadLength {
+                what: "ISAKMP header Length",
+                offset: 24,
+                length,
+            });
         }
         let rest = data.get(HEADER_LEN..).unwrap_or_default();
         if header.is_encrypted() {
-            return Ok(Message { header, body: Body::Encrypted(rest.to_vec()) });
+            return Ok(Message {
+                header,
+                body: Body::Encrypted(rest.to_vec()),
+            });
         }
         let (payloads, used) = parse_chain(header.next_payload, rest, HEADER_LEN)?;
         if used != rest.len() {
-            return Err(ParseError::TrailingData { offset: HEADER_LEN + used, length: rest.len() - used });
+            return Err(ParseError::TrailingData {
+                offset: HEADER_LEN + used,
+                length: rest.len() - used,
+            });
         }
-        Ok(Message { header, body: Body::Plain(payloads) })
+        Ok(Message {
+            header,
+            body: Body::Plain(payloads),
+        })
     }
 
     /// Encodes the message. Length is computed, and so is the E flag (set exactly for an
@@ -58,12 +74,29 @@ impl Message {
         let (header, body) = match &self.body {
             Body::Plain(payloads) => {
                 let (first, body) = encode_payloads(payloads);
-                (Header { next_payload: first, flags, ..self.header }, body)
+                (
+                    Header {
+                        next_payload: first,
+                        flags,
+                        ..self.header
+                    },
+                    body,
+                )
             }
-            Body::Encrypted(bytes) => (Header { flags: flags | Flags::ENCRYPTION, ..self.header }, bytes.clone()),
+            Body::Encrypted(bytes) => (
+                Header {
+                    flags: flags | Flags::ENCRYPTION,
+                    ..self.header
+                },
+                bytes.clone(),
+            ),
         };
         let mut out = Vec::with_capacity(HEADER_LEN + body.len());
-        Header { length: sat_u32(HEADER_LEN.saturating_add(body.len())), ..header }.encode_into(&mut out);
+        Header {
+            length: sat_u32(HEADER_LEN.saturating_add(body.len())),
+            ..header
+        }
+        .encode_into(&mut out);
         out.extend_from_slice(&body);
         out
     }

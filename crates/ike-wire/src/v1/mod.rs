@@ -43,8 +43,8 @@ pub use header::{ike_major_version, Header, HEADER_LEN};
 pub use id::Id;
 pub use message::{Body, Message};
 pub use numbers::{
-    ah_transform, doi, encapsulation, esp_transform, group_type, id_type, ike_attr, ike_auth, ike_encr, ike_hash,
-    ipsec_attr, ipsec_auth, life_type, protocol, KEY_IKE,
+    ah_transform, doi, encapsulation, esp_transform, group_type, id_type, ike_attr, ike_auth,
+    ike_encr, ike_hash, ipsec_attr, ipsec_auth, life_type, protocol, KEY_IKE,
 };
 pub use payload::{Delete, Notification, Payload};
 pub use registry::{ExchangeType, Flags, NotifyType, PayloadType};

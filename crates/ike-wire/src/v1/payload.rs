@@ -20,7 +20,13 @@ pub struct Notification {
 impl Notification {
     /// An IPsec DOI notification.
     pub fn new(ty: NotifyType, protocol: u8, spi: Vec<u8>, data: Vec<u8>) -> Self {
-        Notification { doi: doi::IPSEC, protocol, spi, ty, data }
+        Notification {
+            doi: doi::IPSEC,
+            protocol,
+            spi,
+            ty,
+            data,
+        }
     }
 
     /// R-U-THERE (RFC 3706 §5.1): about the ISAKMP SA, SPI = CKY-I | CKY-R, data = the
@@ -37,11 +43,21 @@ impl Notification {
     /// INITIAL-CONTACT (RFC 2407 §4.6.3.3): about the new ISAKMP SA (SPI = CKY-I | CKY-R);
     /// every other SA with the sender is stale.
     pub fn initial_contact(cky_i: u64, cky_r: u64) -> Self {
-        Notification::new(NotifyType::INITIAL_CONTACT, protocol::ISAKMP, cookies(cky_i, cky_r), Vec::new())
+        Notification::new(
+            NotifyType::INITIAL_CONTACT,
+            protocol::ISAKMP,
+            cookies(cky_i, cky_r),
+            Vec::new(),
+        )
     }
 
     fn dpd(ty: NotifyType, cky_i: u64, cky_r: u64, sequence: u32) -> Self {
-        Notification::new(ty, protocol::ISAKMP, cookies(cky_i, cky_r), sequence.to_be_bytes().to_vec())
+        Notification::new(
+            ty,
+            protocol::ISAKMP,
+            cookies(cky_i, cky_r),
+            sequence.to_be_bytes().to_vec(),
+        )
     }
 
     /// The sequence number of an R-U-THERE / R-U-THERE-ACK with 4 bytes of data.
@@ -49,7 +65,9 @@ impl Notification {
         if !self.ty.is_dpd() {
             return None;
         }
-        <[u8; 4]>::try_from(self.data.as_slice()).ok().map(u32::from_be_bytes)
+        <[u8; 4]>::try_from(self.data.as_slice())
+            .ok()
+            .map(u32::from_be_bytes)
     }
 
     /// The cookies of a 16-byte ISAKMP SA SPI.
@@ -72,7 +90,12 @@ pub struct Delete {
 impl Delete {
     /// Deletes the ISAKMP SA named by its cookies (RFC 2408 §3.15).
     pub fn isakmp(cky_i: u64, cky_r: u64) -> Self {
-        Delete { doi: doi::IPSEC, protocol: protocol::ISAKMP, spi_size: 16, spis: vec![cookies(cky_i, cky_r)] }
+        Delete {
+            doi: doi::IPSEC,
+            protocol: protocol::ISAKMP,
+            spi_size: 16,
+            spis: vec![cookies(cky_i, cky_r)],
+        }
     }
 
     /// Deletes ESP SAs by the SPIs the sender receives on (RFC 2408 §3.15).
@@ -87,7 +110,11 @@ impl Delete {
 
     /// The SPIs as numbers, when they are 4 bytes each.
     pub fn spis_u32(&self) -> impl Iterator<Item = u32> + '_ {
-        self.spis.iter().filter_map(|s| <[u8; 4]>::try_from(s.as_slice()).ok().map(u32::from_be_bytes))
+        self.spis.iter().filter_map(|s| {
+            <[u8; 4]>::try_from(s.as_slice())
+                .ok()
+                .map(u32::from_be_bytes)
+        })
     }
 
     /// The cookies of an ISAKMP SA delete (16-byte SPI).
@@ -106,7 +133,10 @@ fn cookies(cky_i: u64, cky_r: u64) -> Vec<u8> {
 fn split_cookies(spi: &[u8]) -> Option<(u64, u64)> {
     let spi = <[u8; 16]>::try_from(spi).ok()?;
     let (i, r) = spi.split_at(8);
-    Some((u64::from_be_bytes(i.try_into().ok()?), u64::from_be_bytes(r.try_into().ok()?)))
+    Some((
+        u64::from_be_bytes(i.try_into().ok()?),
+        u64::from_be_bytes(r.try_into().ok()?),
+    ))
 }
 
 /// One ISAKMP payload, decoded as far as the wire format goes. Payloads IKE carries as
@@ -188,7 +218,11 @@ impl Payload {
     }
 
     /// Decodes one payload body of type `ty`.
-    pub(crate) fn parse(ty: PayloadType, offset: usize, mut r: Reader<'_>) -> Result<Payload, ParseError> {
+    pub(crate) fn parse(
+        ty: PayloadType,
+        offset: usize,
+        mut r: Reader<'_>,
+    ) -> Result<Payload, ParseError> {
         Ok(match ty {
             PayloadType::SA => Payload::Sa(Sa::parse(r)?),
             PayloadType::KE => Payload::Ke(r.rest().to_vec()),
@@ -201,9 +235,15 @@ impl Payload {
             PayloadType::NAT_D | PayloadType::NAT_D_DRAFT => Payload::NatD(r.rest().to_vec()),
             PayloadType::NAT_OA => Payload::NatOa(r.rest().to_vec()),
             PayloadType::PROPOSAL | PayloadType::TRANSFORM => {
-                return Err(ParseError::Invalid { what: "payload type (proposal/transform outside an SA)", offset })
+                return Err(ParseError::Invalid {
+                    what: "payload type (proposal/transform outside an SA)",
+                    offset,
+                })
             }
-            _ => Payload::Unknown { ty, body: r.rest().to_vec() },
+            _ => Payload::Unknown {
+                ty,
+                body: r.rest().to_vec(),
+            },
         })
     }
 }
@@ -212,7 +252,13 @@ fn parse_notification(mut r: Reader<'_>) -> Result<Notification, ParseError> {
     let doi = u32::from_be_bytes(r.array("notification DOI")?);
     let [protocol, spi_size, t0, t1] = r.array("notification header")?;
     let spi = r.bytes(usize::from(spi_size), "notification SPI")?.to_vec();
-    Ok(Notification { doi, protocol, spi, ty: NotifyType(u16::from_be_bytes([t0, t1])), data: r.rest().to_vec() })
+    Ok(Notification {
+        doi,
+        protocol,
+        spi,
+        ty: NotifyType(u16::from_be_bytes([t0, t1])),
+        data: r.rest().to_vec(),
+    })
 }
 
 fn parse_delete(mut r: Reader<'_>) -> Result<Delete, ParseError> {
@@ -222,11 +268,25 @@ fn parse_delete(mut r: Reader<'_>) -> Result<Delete, ParseError> {
     let count = usize::from(u16::from_be_bytes([n0, n1]));
     let size = usize::from(spi_size);
     if size == 0 && count != 0 {
-        return Err(ParseError::Invalid { what: "delete SPI count (SPI size is 0)", offset: start });
+        return Err(ParseError::Invalid {
+            what: "delete SPI count (SPI size is 0)",
+            offset: start,
+        });
     }
     if Some(r.remaining()) != count.checked_mul(size) {
-        return Err(ParseError::BadLength { what: "delete SPIs", offset: r.offset(), length: r.remaining() });
+        return Err(ParseError::BadLength {
+            what: "delete SPIs",
+            offset: r.offset(),
+            length: r.remaining(),
+        });
     }
-    let spis = (0..count).map(|_| r.bytes(size, "delete SPI").map(<[u8]>::to_vec)).collect::<Result<_, _>>()?;
-    Ok(Delete { doi, protocol, spi_size, spis })
+    let spis = (0..count)
+        .map(|_| r.bytes(size, "delete SPI").map(<[u8]>::to_vec))
+        .collect::<Result<_, _>>()?;
+    Ok(Delete {
+        doi,
+        protocol,
+        spi_size,
+        spis,
+    })
 }

@@ -156,11 +156,17 @@ impl BitOr for Flags {
 
 impl fmt::Debug for Flags {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let names =
-            [(Flags::ENCRYPTION, "ENCRYPTION"), (Flags::COMMIT, "COMMIT"), (Flags::AUTHENTICATION_ONLY, "AUTH_ONLY")];
+        let names = [
+            (Flags::ENCRYPTION, "ENCRYPTION"),
+            (Flags::COMMIT, "COMMIT"),
+            (Flags::AUTHENTICATION_ONLY, "AUTH_ONLY"),
+        ];
         let known = names.iter().fold(0, |acc, (flag, _)| acc | flag.0);
-        let mut parts: Vec<String> =
-            names.iter().filter(|(flag, _)| self.contains(*flag)).map(|(_, name)| (*name).to_string()).collect();
+        let mut parts: Vec<String> = names
+            .iter()
+            .filter(|(flag, _)| self.contains(*flag))
+            .map(|(_, name)| (*name).to_string())
+            .collect();
         let other = self.0 & !known;
         if other != 0 || parts.is_empty() {
             parts.push(format!("{other:#04x}"));

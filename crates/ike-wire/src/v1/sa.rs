@@ -27,7 +27,11 @@ pub struct Transform {
 impl Transform {
     /// A transform without attributes.
     pub fn new(number: u8, id: u8) -> Self {
-        Transform { number, id, attributes: Vec::new() }
+        Transform {
+            number,
+            id,
+            attributes: Vec::new(),
+        }
     }
 
     /// A phase 1 transform (ID KEY_IKE).
@@ -59,8 +63,15 @@ impl Transform {
         match &self.attribute(class)?.value {
             AttributeValue::Short(v) => Some(u32::from(*v)),
             AttributeValue::Long(bytes) => {
-                let significant = bytes.iter().position(|b| *b != 0).map_or(&[][..], |i| &bytes[i..]);
-                (significant.len() <= 4).then(|| significant.iter().fold(0u32, |acc, b| acc << 8 | u32::from(*b)))
+                let significant = bytes
+                    .iter()
+                    .position(|b| *b != 0)
+                    .map_or(&[][..], |i| &bytes[i..]);
+                (significant.len() <= 4).then(|| {
+                    significant
+                        .iter()
+                        .fold(0u32, |acc, b| acc << 8 | u32::from(*b))
+                })
             }
         }
     }
@@ -82,17 +93,29 @@ pub struct Proposal {
 impl Proposal {
     /// Proposal 1 for the ISAKMP SA: no SPI.
     pub fn isakmp(transforms: Vec<Transform>) -> Self {
-        Proposal { number: 1, protocol: protocol::ISAKMP, spi: Vec::new(), transforms }
+        Proposal {
+            number: 1,
+            protocol: protocol::ISAKMP,
+            spi: Vec::new(),
+            transforms,
+        }
     }
 
     /// Proposal 1 for an ESP SA whose inbound SPI is `spi`.
     pub fn esp(spi: u32, transforms: Vec<Transform>) -> Self {
-        Proposal { number: 1, protocol: protocol::IPSEC_ESP, spi: spi.to_be_bytes().to_vec(), transforms }
+        Proposal {
+            number: 1,
+            protocol: protocol::IPSEC_ESP,
+            spi: spi.to_be_bytes().to_vec(),
+            transforms,
+        }
     }
 
     /// The SPI as a number, if it is the 4 bytes of an ESP or AH SPI.
     pub fn spi_u32(&self) -> Option<u32> {
-        <[u8; 4]>::try_from(self.spi.as_slice()).ok().map(u32::from_be_bytes)
+        <[u8; 4]>::try_from(self.spi.as_slice())
+            .ok()
+            .map(u32::from_be_bytes)
     }
 }
 
@@ -109,7 +132,11 @@ pub struct Sa {
 impl Sa {
     /// An IPsec DOI SA with situation SIT_IDENTITY_ONLY, as IKE sends (RFC 2407 §4.6.1).
     pub fn ipsec(proposals: Vec<Proposal>) -> Self {
-        Sa { doi: doi::IPSEC, situation: doi::SIT_IDENTITY_ONLY, proposals }
+        Sa {
+            doi: doi::IPSEC,
+            situation: doi::SIT_IDENTITY_ONLY,
+            proposals,
+        }
     }
 
     /// The body as it goes on the wire: SAi_b, which HASH_I and HASH_R cover (RFC 2409 §5).
@@ -126,9 +153,19 @@ impl Sa {
         while !r.is_empty() {
             let (next, body, start) = substructure(&mut r, "proposal")?;
             proposals.push(parse_proposal(body, start)?);
-            check_next(next, PayloadType::PROPOSAL, !r.is_empty(), "proposal Next Payload", start)?;
+            check_next(
+                next,
+                PayloadType::PROPOSAL,
+                !r.is_empty(),
+                "proposal Next Payload",
+                start,
+            )?;
         }
-        Ok(Sa { doi, situation, proposals })
+        Ok(Sa {
+            doi,
+            situation,
+            proposals,
+        })
     }
 
     pub(crate) fn encode_into(&self, out: &mut Vec<u8>) {
@@ -136,13 +173,21 @@ impl Sa {
         out.extend_from_slice(&self.situation.to_be_bytes());
         for (i, p) in self.proposals.iter().enumerate() {
             let start = out.len();
-            let next = if i + 1 == self.proposals.len() { PayloadType::NONE } else { PayloadType::PROPOSAL };
+            let next = if i + 1 == self.proposals.len() {
+                PayloadType::NONE
+            } else {
+                PayloadType::PROPOSAL
+            };
             out.extend_from_slice(&[next.0, 0, 0, 0, p.number, p.protocol, sat_u8(p.spi.len())]);
             out.push(sat_u8(p.transforms.len()));
             out.extend_from_slice(&p.spi);
             for (j, t) in p.transforms.iter().enumerate() {
                 let start = out.len();
-                let next = if j + 1 == p.transforms.len() { PayloadType::NONE } else { PayloadType::TRANSFORM };
+                let next = if j + 1 == p.transforms.len() {
+                    PayloadType::NONE
+                } else {
+                    PayloadType::TRANSFORM
+                };
                 out.extend_from_slice(&[next.0, 0, 0, 0, t.number, t.id, 0, 0]);
                 encode_attributes(&t.attributes, out);
                 patch_len16(out, start, 2);
@@ -154,11 +199,18 @@ impl Sa {
 
 /// Reads one proposal or transform generic header and returns its Next Payload, its body
 /// (after the 4-byte header) and its offset.
-fn substructure<'a>(r: &mut Reader<'a>, what: &'static str) -> Result<(PayloadType, Reader<'a>, usize), ParseError> {
+fn substructure<'a>(
+    r: &mut Reader<'a>,
+    what: &'static str,
+) -> Result<(PayloadType, Reader<'a>, usize), ParseError> {
     let start = r.offset();
     let [next, _, l0, l1] = r.array(what)?;
     let length = usize::from(u16::from_be_bytes([l0, l1]));
-    let body_len = length.checked_sub(4).ok_or(ParseError::BadLength { what, offset: start, length })?;
+    let body_len = length.checked_sub(4).ok_or(ParseError::BadLength {
+        what,
+        offset: start,
+        length,
+    })?;
     Ok((PayloadType(next), r.sub(body_len, what)?, start))
 }
 
@@ -185,8 +237,18 @@ fn parse_proposal(mut r: Reader<'_>, start: usize) -> Result<Proposal, ParseErro
     while !r.is_empty() {
         let (next, mut body, t_start) = substructure(&mut r, "transform")?;
         let [number, id, _, _] = body.array("transform header")?;
-        transforms.push(Transform { number, id, attributes: parse_attributes(body)? });
-        check_next(next, PayloadType::TRANSFORM, !r.is_empty(), "transform Next Payload", t_start)?;
+        transforms.push(Transform {
+            number,
+            id,
+            attributes: parse_attributes(body)?,
+        });
+        check_next(
+            next,
+            PayloadType::TRANSFORM,
+            !r.is_empty(),
+            "transform Next Payload",
+            t_start,
+        )?;
     }
     if transforms.len() != usize::from(declared) {
         return Err(ParseError::CountMismatch {
@@ -196,7 +258,12 @@ fn parse_proposal(mut r: Reader<'_>, start: usize) -> Result<Proposal, ParseErro
             found: transforms.len(),
         });
     }
-    Ok(Proposal { number, protocol, spi, transforms })
+    Ok(Proposal {
+        number,
+        protocol,
+        spi,
+        transforms,
+    })
 }
 
 #[cfg(test)]
@@ -206,9 +273,14 @@ mod tests {
 
     #[test]
     fn with_picks_tv_or_tlv() {
-        let t = Transform::ike(1).with(ike_attr::LIFE_DURATION, 28_800).with(ike_attr::LIFE_DURATION + 100, 86_400 * 7);
+        let t = Transform::ike(1)
+            .with(ike_attr::LIFE_DURATION, 28_800)
+            .with(ike_attr::LIFE_DURATION + 100, 86_400 * 7);
         assert_eq!(t.attributes[0].value, AttributeValue::Short(28_800));
-        assert_eq!(t.attributes[1].value, AttributeValue::Long(vec![0, 9, 0x3a, 0x80]));
+        assert_eq!(
+            t.attributes[1].value,
+            AttributeValue::Long(vec![0, 9, 0x3a, 0x80])
+        );
         assert_eq!(t.attr(ike_attr::LIFE_DURATION), Some(28_800));
         assert_eq!(t.attr(ike_attr::LIFE_DURATION + 100), Some(604_800));
         assert_eq!(t.attr(ike_attr::KEY_LENGTH), None);
@@ -218,9 +290,18 @@ mod tests {
     fn attr_reads_long_values_of_any_width() {
         let mut t = Transform::new(1, 12);
         let long = |b: &[u8]| AttributeValue::Long(b.to_vec());
-        t.attributes.push(Attribute { ty: ipsec_attr::SA_LIFE_DURATION, value: long(&[0, 0, 0, 0, 0, 0, 0x0e, 0x10]) });
-        t.attributes.push(Attribute { ty: ipsec_attr::KEY_ROUNDS, value: long(&[1, 0, 0, 0, 0]) });
-        t.attributes.push(Attribute { ty: ipsec_attr::KEY_LENGTH, value: long(&[]) });
+        t.attributes.push(Attribute {
+            ty: ipsec_attr::SA_LIFE_DURATION,
+            value: long(&[0, 0, 0, 0, 0, 0, 0x0e, 0x10]),
+        });
+        t.attributes.push(Attribute {
+            ty: ipsec_attr::KEY_ROUNDS,
+            value: long(&[1, 0, 0, 0, 0]),
+        });
+        t.attributes.push(Attribute {
+            ty: ipsec_attr::KEY_LENGTH,
+            value: long(&[]),
+        });
         assert_eq!(t.attr(ipsec_attr::SA_LIFE_DURATION), Some(3600));
         assert_eq!(t.attr(ipsec_attr::KEY_ROUNDS), None);
         assert_eq!(t.attr(ipsec_attr::KEY_LENGTH), Some(0));

@@ -14,15 +14,22 @@ fn hex(s: &str) -> Vec<u8> {
         .flat_map(|l| l.bytes())
         .filter(|b| !b.is_ascii_whitespace())
         .collect();
-    digits.chunks(2).map(|pair| u8::from_str_radix(std::str::from_utf8(pair).unwrap(), 16).unwrap()).collect()
+    digits
+        .chunks(2)
+        .map(|pair| u8::from_str_radix(std::str::from_utf8(pair).unwrap(), 16).unwrap())
+        .collect()
 }
 
 fn tv(ty: u16, v: u16) -> Attribute {
-    Attribute { ty, value: AttributeValue::Short(v) }
+    Attribute {
+        ty,
+        value: AttributeValue::Short(v),
+    }
 }
 
-const DPD_VID: [u8; 16] =
-    [0xaf, 0xca, 0xd7, 0x13, 0x68, 0xa1, 0xf1, 0xc9, 0x6b, 0x86, 0x96, 0xfc, 0x77, 0x57, 0x01, 0x00];
+const DPD_VID: [u8; 16] = [
+    0xaf, 0xca, 0xd7, 0x13, 0x68, 0xa1, 0xf1, 0xc9, 0x6b, 0x86, 0x96, 0xfc, 0x77, 0x57, 0x01, 0x00,
+];
 
 /// Main mode message 1 as an initiator offering AES-256/SHA2-256/group 14 and
 /// 3DES/SHA1/group 2 (both PSK, 8 hours) would send it, with the DPD and RFC 3947
@@ -65,23 +72,57 @@ fn parses_hand_built_main_mode_1_field_by_field() {
         panic!("unexpected payloads {:?}", m.body)
     };
     assert_eq!((sa.doi, sa.situation), (doi::IPSEC, doi::SIT_IDENTITY_ONLY));
-    let [p] = sa.proposals.as_slice() else { panic!("one proposal") };
-    assert_eq!((p.number, p.protocol, p.spi.as_slice()), (1, protocol::ISAKMP, &[][..]));
-    let [t1, t2] = p.transforms.as_slice() else { panic!("two transforms") };
-    assert_eq!((t1.number, t1.id, t2.number, t2.id), (1, KEY_IKE, 2, KEY_IKE));
+    let [p] = sa.proposals.as_slice() else {
+        panic!("one proposal")
+    };
+    assert_eq!(
+        (p.number, p.protocol, p.spi.as_slice()),
+        (1, protocol::ISAKMP, &[][..])
+    );
+    let [t1, t2] = p.transforms.as_slice() else {
+        panic!("two transforms")
+    };
+    assert_eq!(
+        (t1.number, t1.id, t2.number, t2.id),
+        (1, KEY_IKE, 2, KEY_IKE)
+    );
     assert_eq!(t1.attributes.len(), 7);
-    assert_eq!(t1.attr(ike_attr::ENCRYPTION_ALGORITHM), Some(ike_encr::AES_CBC.into()));
+    assert_eq!(
+        t1.attr(ike_attr::ENCRYPTION_ALGORITHM),
+        Some(ike_encr::AES_CBC.into())
+    );
     assert_eq!(t1.attr(ike_attr::KEY_LENGTH), Some(256));
-    assert_eq!(t1.attr(ike_attr::HASH_ALGORITHM), Some(ike_hash::SHA2_256.into()));
-    assert_eq!(t1.attr(ike_attr::AUTHENTICATION_METHOD), Some(ike_auth::PRE_SHARED_KEY.into()));
+    assert_eq!(
+        t1.attr(ike_attr::HASH_ALGORITHM),
+        Some(ike_hash::SHA2_256.into())
+    );
+    assert_eq!(
+        t1.attr(ike_attr::AUTHENTICATION_METHOD),
+        Some(ike_auth::PRE_SHARED_KEY.into())
+    );
     assert_eq!(t1.attr(ike_attr::GROUP_DESCRIPTION), Some(14));
-    assert_eq!(t1.attr(ike_attr::LIFE_TYPE), Some(life_type::SECONDS.into()));
-    assert_eq!(t1.attribute(ike_attr::LIFE_DURATION).unwrap().value, AttributeValue::Long(vec![0, 0, 0x70, 0x80]));
+    assert_eq!(
+        t1.attr(ike_attr::LIFE_TYPE),
+        Some(life_type::SECONDS.into())
+    );
+    assert_eq!(
+        t1.attribute(ike_attr::LIFE_DURATION).unwrap().value,
+        AttributeValue::Long(vec![0, 0, 0x70, 0x80])
+    );
     assert_eq!(t1.attr(ike_attr::LIFE_DURATION), Some(28_800));
-    assert_eq!(t2.attr(ike_attr::ENCRYPTION_ALGORITHM), Some(ike_encr::TRIPLE_DES_CBC.into()));
-    assert_eq!(t2.attr(ike_attr::HASH_ALGORITHM), Some(ike_hash::SHA.into()));
+    assert_eq!(
+        t2.attr(ike_attr::ENCRYPTION_ALGORITHM),
+        Some(ike_encr::TRIPLE_DES_CBC.into())
+    );
+    assert_eq!(
+        t2.attr(ike_attr::HASH_ALGORITHM),
+        Some(ike_hash::SHA.into())
+    );
     assert_eq!(t2.attr(ike_attr::GROUP_DESCRIPTION), Some(2));
-    assert_eq!(t2.attribute(ike_attr::LIFE_DURATION).unwrap().value, AttributeValue::Short(28_800));
+    assert_eq!(
+        t2.attribute(ike_attr::LIFE_DURATION).unwrap().value,
+        AttributeValue::Short(28_800)
+    );
     assert_eq!(dpd, &DPD_VID);
     assert_eq!(natt[..4], [0x4a, 0x13, 0x1c, 0x81]);
 
@@ -97,19 +138,35 @@ fn builds_main_mode_1_from_the_api() {
         .with(ike_attr::ENCRYPTION_ALGORITHM, ike_encr::AES_CBC.into())
         .with(ike_attr::KEY_LENGTH, 256)
         .with(ike_attr::HASH_ALGORITHM, ike_hash::SHA2_256.into())
-        .with(ike_attr::AUTHENTICATION_METHOD, ike_auth::PRE_SHARED_KEY.into())
+        .with(
+            ike_attr::AUTHENTICATION_METHOD,
+            ike_auth::PRE_SHARED_KEY.into(),
+        )
         .with(ike_attr::GROUP_DESCRIPTION, 14)
         .with(ike_attr::LIFE_TYPE, life_type::SECONDS.into());
-    t1.attributes
-        .push(Attribute { ty: ike_attr::LIFE_DURATION, value: AttributeValue::Long(28_800u32.to_be_bytes().to_vec()) });
+    t1.attributes.push(Attribute {
+        ty: ike_attr::LIFE_DURATION,
+        value: AttributeValue::Long(28_800u32.to_be_bytes().to_vec()),
+    });
     let t2 = Transform {
         number: 2,
         id: KEY_IKE,
-        attributes: vec![tv(1, 5), tv(2, 2), tv(3, 1), tv(4, 2), tv(11, 1), tv(12, 28_800)],
+        attributes: vec![
+            tv(1, 5),
+            tv(2, 2),
+            tv(3, 1),
+            tv(4, 2),
+            tv(11, 1),
+            tv(12, 28_800),
+        ],
     };
     let bytes = hex(MAIN_MODE_1);
     let m = Message {
-        header: Header { cky_i: 0x0102_0304_0506_0708, exchange: ExchangeType::MAIN_MODE, ..Header::default() },
+        header: Header {
+            cky_i: 0x0102_0304_0506_0708,
+            exchange: ExchangeType::MAIN_MODE,
+            ..Header::default()
+        },
         body: Body::Plain(vec![
             Payload::Sa(Sa::ipsec(vec![Proposal::isakmp(vec![t1, t2])])),
             Payload::VendorId(DPD_VID.to_vec()),
@@ -153,23 +210,41 @@ fn parses_quick_mode_1_plaintext_with_padding() {
     };
     assert_eq!(hash, &[0x11; 20]);
     let p = &sa.proposals[0];
-    assert_eq!((p.protocol, p.spi_u32()), (protocol::IPSEC_ESP, Some(0xc0ff_ee01)));
+    assert_eq!(
+        (p.protocol, p.spi_u32()),
+        (protocol::IPSEC_ESP, Some(0xc0ff_ee01))
+    );
     let t = &p.transforms[0];
     assert_eq!((t.number, t.id), (1, esp_transform::AES_CBC));
-    assert_eq!(t.attr(ipsec_attr::SA_LIFE_TYPE), Some(life_type::SECONDS.into()));
+    assert_eq!(
+        t.attr(ipsec_attr::SA_LIFE_TYPE),
+        Some(life_type::SECONDS.into())
+    );
     assert_eq!(t.attr(ipsec_attr::SA_LIFE_DURATION), Some(3600));
-    assert_eq!(t.attr(ipsec_attr::ENCAPSULATION_MODE), Some(encapsulation::TUNNEL.into()));
-    assert_eq!(t.attr(ipsec_attr::AUTHENTICATION_ALGORITHM), Some(ipsec_auth::HMAC_SHA.into()));
+    assert_eq!(
+        t.attr(ipsec_attr::ENCAPSULATION_MODE),
+        Some(encapsulation::TUNNEL.into())
+    );
+    assert_eq!(
+        t.attr(ipsec_attr::AUTHENTICATION_ALGORITHM),
+        Some(ipsec_auth::HMAC_SHA.into())
+    );
     assert_eq!(t.attr(ipsec_attr::KEY_LENGTH), Some(128));
     assert_eq!(t.attr(ipsec_attr::GROUP_DESCRIPTION), Some(14));
     assert_eq!(ni.len(), 16);
     assert_eq!(ke, &[1, 2, 3, 4, 5, 6, 7, 8]);
-    assert_eq!((idci.id_type, idci.protocol, idci.port), (id_type::IPV4_ADDR_SUBNET, 0, 0));
+    assert_eq!(
+        (idci.id_type, idci.protocol, idci.port),
+        (id_type::IPV4_ADDR_SUBNET, 0, 0)
+    );
     assert_eq!(idci.to_string(), "10.0.0.0/255.255.255.0");
     let ts = idcr.selector().unwrap();
     assert_eq!(
         (ts.start_addr, ts.end_addr),
-        (Ipv4Addr::new(172, 16, 0, 0).into(), Ipv4Addr::new(172, 16, 255, 255).into())
+        (
+            Ipv4Addr::new(172, 16, 0, 0).into(),
+            Ipv4Addr::new(172, 16, 255, 255).into()
+        )
     );
 
     // What HASH(1) covers: the raw bytes after the HASH payload up to the end of the chain,
@@ -198,11 +273,23 @@ fn encrypted_quick_mode_message_stays_opaque() {
     assert_eq!(datagram.len(), 28 + 48);
     let m = Message::parse(&datagram).unwrap();
     assert_eq!(m.body, Body::Encrypted(ciphertext.clone()));
-    assert_eq!(m.header, Header { length: 76, ..header });
+    assert_eq!(
+        m.header,
+        Header {
+            length: 76,
+            ..header
+        }
+    );
     assert!(m.payloads().is_empty());
     assert_eq!(m.encode(), datagram);
     // Message::encode computes the E flag from the body.
-    let unflagged = Message { header: Header { flags: Flags(0), ..header }, body: Body::Encrypted(ciphertext) };
+    let unflagged = Message {
+        header: Header {
+            flags: Flags(0),
+            ..header
+        },
+        body: Body::Encrypted(ciphertext),
+    };
     assert_eq!(unflagged.encode(), datagram);
 }
 
@@ -219,15 +306,32 @@ const R_U_THERE_PLAINTEXT: &str = "
 fn parses_r_u_there() {
     let bytes = hex(R_U_THERE_PLAINTEXT);
     let payloads = parse_payloads(PayloadType::HASH, &bytes).unwrap();
-    let [Payload::Hash(_), Payload::Notification(n)] = payloads.as_slice() else { panic!("{payloads:?}") };
-    assert_eq!((n.doi, n.protocol, n.ty), (doi::IPSEC, protocol::ISAKMP, NotifyType::R_U_THERE));
+    let [Payload::Hash(_), Payload::Notification(n)] = payloads.as_slice() else {
+        panic!("{payloads:?}")
+    };
+    assert_eq!(
+        (n.doi, n.protocol, n.ty),
+        (doi::IPSEC, protocol::ISAKMP, NotifyType::R_U_THERE)
+    );
     assert_eq!(n.spi.len(), 16);
-    assert_eq!(n.cookies(), Some((0x0102_0304_0506_0708, 0x1112_1314_1516_1718)));
+    assert_eq!(
+        n.cookies(),
+        Some((0x0102_0304_0506_0708, 0x1112_1314_1516_1718))
+    );
     assert_eq!(n.dpd_sequence(), Some(42));
-    assert_eq!(n, &Notification::r_u_there(0x0102_0304_0506_0708, 0x1112_1314_1516_1718, 42));
+    assert_eq!(
+        n,
+        &Notification::r_u_there(0x0102_0304_0506_0708, 0x1112_1314_1516_1718, 42)
+    );
     let ack = Notification::r_u_there_ack(1, 2, 42);
-    assert_eq!((ack.ty, ack.dpd_sequence()), (NotifyType::R_U_THERE_ACK, Some(42)));
-    assert_eq!(Notification::new(NotifyType::INITIAL_CONTACT, 1, vec![], vec![0; 4]).dpd_sequence(), None);
+    assert_eq!(
+        (ack.ty, ack.dpd_sequence()),
+        (NotifyType::R_U_THERE_ACK, Some(42))
+    );
+    assert_eq!(
+        Notification::new(NotifyType::INITIAL_CONTACT, 1, vec![], vec![0; 4]).dpd_sequence(),
+        None
+    );
     assert_eq!(encode_payloads(&payloads), (PayloadType::HASH, bytes));
 }
 
@@ -240,13 +344,23 @@ fn parses_deletes() {
           0102030405060708 1112131415161718
     ");
     let payloads = parse_payloads(PayloadType::HASH, &bytes).unwrap();
-    let [Payload::Hash(_), Payload::Delete(esp), Payload::Delete(isakmp)] = payloads.as_slice() else {
+    let [Payload::Hash(_), Payload::Delete(esp), Payload::Delete(isakmp)] = payloads.as_slice()
+    else {
         panic!("{payloads:?}")
     };
     assert_eq!(esp, &Delete::esp([0xc0ff_ee01, 0xc0ff_ee02]));
-    assert_eq!(esp.spis_u32().collect::<Vec<_>>(), [0xc0ff_ee01, 0xc0ff_ee02]);
-    assert_eq!(isakmp, &Delete::isakmp(0x0102_0304_0506_0708, 0x1112_1314_1516_1718));
-    assert_eq!(isakmp.cookies(), Some((0x0102_0304_0506_0708, 0x1112_1314_1516_1718)));
+    assert_eq!(
+        esp.spis_u32().collect::<Vec<_>>(),
+        [0xc0ff_ee01, 0xc0ff_ee02]
+    );
+    assert_eq!(
+        isakmp,
+        &Delete::isakmp(0x0102_0304_0506_0708, 0x1112_1314_1516_1718)
+    );
+    assert_eq!(
+        isakmp.cookies(),
+        Some((0x0102_0304_0506_0708, 0x1112_1314_1516_1718))
+    );
     assert_eq!(encode_payloads(&payloads).1, bytes);
 }
 
@@ -269,14 +383,21 @@ fn every_payload_round_trips() {
         doi: doi::IPSEC,
         situation: doi::SIT_IDENTITY_ONLY,
         proposals: vec![
-            Proposal::esp(7, vec![esp.clone(), Transform::new(2, esp_transform::AES_CBC)]),
+            Proposal::esp(
+                7,
+                vec![esp.clone(), Transform::new(2, esp_transform::AES_CBC)],
+            ),
             Proposal::esp(8, vec![esp]),
         ],
     }));
     assert_eq!(sa[..4], [0, 0, 0, 84]);
     assert_eq!(round_trip(Payload::Ke(vec![9; 3])), [0, 0, 0, 7, 9, 9, 9]);
-    let id =
-        round_trip(Payload::Id(Id { id_type: id_type::IPV4_ADDR, protocol: 17, port: 500, data: vec![192, 0, 2, 1] }));
+    let id = round_trip(Payload::Id(Id {
+        id_type: id_type::IPV4_ADDR,
+        protocol: 17,
+        port: 500,
+        data: vec![192, 0, 2, 1],
+    }));
     assert_eq!(id, [0, 0, 0, 12, 1, 17, 0x01, 0xf4, 192, 0, 2, 1]);
     round_trip(Payload::Id(Id::fqdn("aws.example")));
     round_trip(Payload::Hash(vec![1; 32]));
@@ -299,8 +420,14 @@ fn every_payload_round_trips() {
     round_trip(Payload::VendorId(DPD_VID.to_vec()));
     assert_eq!(round_trip(Payload::NatD(vec![5; 20]))[..4], [0, 0, 0, 24]);
     round_trip(Payload::NatOa(vec![1, 0, 0, 0, 10, 0, 0, 1]));
-    round_trip(Payload::Unknown { ty: PayloadType::FRAGMENT, body: vec![0, 1, 2, 3, 4, 5, 6, 7] });
-    round_trip(Payload::Unknown { ty: PayloadType::CERT, body: vec![] });
+    round_trip(Payload::Unknown {
+        ty: PayloadType::FRAGMENT,
+        body: vec![0, 1, 2, 3, 4, 5, 6, 7],
+    });
+    round_trip(Payload::Unknown {
+        ty: PayloadType::CERT,
+        body: vec![],
+    });
 }
 
 #[test]
@@ -308,10 +435,22 @@ fn draft_nat_payloads() {
     // NAT-D from the draft (130) reads as NatD and is written back as RFC 3947's 20; a
     // draft NAT-OA (131) keeps its type, so a HASH over it survives re-encoding.
     let natd = [0, 0, 0, 8, 1, 2, 3, 4];
-    assert_eq!(parse_payloads(PayloadType::NAT_D_DRAFT, &natd), Ok(vec![Payload::NatD(vec![1, 2, 3, 4])]));
+    assert_eq!(
+        parse_payloads(PayloadType::NAT_D_DRAFT, &natd),
+        Ok(vec![Payload::NatD(vec![1, 2, 3, 4])])
+    );
     let natoa = parse_payloads(PayloadType::NAT_OA_DRAFT, &natd).unwrap();
-    assert_eq!(natoa, [Payload::Unknown { ty: PayloadType::NAT_OA_DRAFT, body: vec![1, 2, 3, 4] }]);
-    assert_eq!(encode_payloads(&natoa), (PayloadType::NAT_OA_DRAFT, natd.to_vec()));
+    assert_eq!(
+        natoa,
+        [Payload::Unknown {
+            ty: PayloadType::NAT_OA_DRAFT,
+            body: vec![1, 2, 3, 4]
+        }]
+    );
+    assert_eq!(
+        encode_payloads(&natoa),
+        (PayloadType::NAT_OA_DRAFT, natd.to_vec())
+    );
 }
 
 #[test]
@@ -320,16 +459,35 @@ fn padding_is_ignored_only_after_the_chain() {
     let mut padded = chain.to_vec();
     padded.extend_from_slice(&[0, 0, 0, 3]);
     let want = vec![Payload::Nonce(vec![0xaa, 0xbb])];
-    assert_eq!(parse_payloads(PayloadType::NONCE, &padded), Ok(want.clone()));
+    assert_eq!(
+        parse_payloads(PayloadType::NONCE, &padded),
+        Ok(want.clone())
+    );
     assert_eq!(parse_payloads(PayloadType::NONE, &padded), Ok(vec![]));
-    assert_eq!(payloads_after_first(PayloadType::NONCE, &padded), Ok(&[][..]));
-    assert_eq!(payloads_after_first(PayloadType::NONE, &padded), Ok(&[][..]));
+    assert_eq!(
+        payloads_after_first(PayloadType::NONCE, &padded),
+        Ok(&[][..])
+    );
+    assert_eq!(
+        payloads_after_first(PayloadType::NONE, &padded),
+        Ok(&[][..])
+    );
 
     // A plaintext message must end with its chain.
-    let mut m = Message { header: Header::default(), body: Body::Plain(want) }.encode();
+    let mut m = Message {
+        header: Header::default(),
+        body: Body::Plain(want),
+    }
+    .encode();
     m.extend_from_slice(&[0; 4]);
     m[27] += 4;
-    assert_eq!(Message::parse(&m), Err(ParseError::TrailingData { offset: 34, length: 4 }));
+    assert_eq!(
+        Message::parse(&m),
+        Err(ParseError::TrailingData {
+            offset: 34,
+            length: 4
+        })
+    );
 }
 
 #[test]
@@ -337,15 +495,27 @@ fn reserved_bytes_are_ignored_but_hash_input_stays_raw() {
     // HASH, then a nonce whose RESERVED byte is (wrongly) set.
     let bytes = [10, 0, 0, 6, 0x11, 0x22, 0, 0x5a, 0, 5, 0x33];
     let payloads = parse_payloads(PayloadType::HASH, &bytes).unwrap();
-    assert_eq!(payloads, [Payload::Hash(vec![0x11, 0x22]), Payload::Nonce(vec![0x33])]);
-    assert_eq!(payloads_after_first(PayloadType::HASH, &bytes), Ok(&bytes[6..]));
+    assert_eq!(
+        payloads,
+        [Payload::Hash(vec![0x11, 0x22]), Payload::Nonce(vec![0x33])]
+    );
+    assert_eq!(
+        payloads_after_first(PayloadType::HASH, &bytes),
+        Ok(&bytes[6..])
+    );
     assert_ne!(encode_payloads(&payloads[1..]).1, bytes[6..]);
 }
 
 #[test]
 fn header_errors() {
     let good = hex(MAIN_MODE_1);
-    assert!(matches!(Message::parse(&good[..27]), Err(ParseError::Truncated { what: "ISAKMP header", .. })));
+    assert!(matches!(
+        Message::parse(&good[..27]),
+        Err(ParseError::Truncated {
+            what: "ISAKMP header",
+            ..
+        })
+    ));
 
     let mut v2 = good.clone();
     v2[17] = 0x20;
@@ -357,7 +527,11 @@ fn header_errors() {
     long.push(0);
     assert_eq!(
         Message::parse(&long),
-        Err(ParseError::BadLength { what: "ISAKMP header Length", offset: 24, length: 160 })
+        Err(ParseError::BadLength {
+            what: "ISAKMP header Length",
+            offset: 24,
+            length: 160
+        })
     );
 }
 
@@ -371,15 +545,25 @@ fn payload_errors() {
     // Payload Length below the generic header.
     assert_eq!(
         chain(PayloadType::NONCE, "00 00 0003"),
-        Err(ParseError::BadLength { what: "payload", offset: 0, length: 3 })
+        Err(ParseError::BadLength {
+            what: "payload",
+            offset: 0,
+            length: 3
+        })
     );
     // Payload Length past the data.
     assert!(matches!(
         chain(PayloadType::NONCE, "00 00 0010 aabb"),
-        Err(ParseError::Truncated { what: "payload body", .. })
+        Err(ParseError::Truncated {
+            what: "payload body",
+            ..
+        })
     ));
     // The chain promises a next payload that is not there.
-    assert!(matches!(chain(PayloadType::NONCE, "0a 00 0005 aa"), Err(ParseError::Truncated { offset: 5, .. })));
+    assert!(matches!(
+        chain(PayloadType::NONCE, "0a 00 0005 aa"),
+        Err(ParseError::Truncated { offset: 5, .. })
+    ));
     // Proposal and transform payloads only live inside an SA.
     let err = chain(PayloadType::PROPOSAL, "00 00 0008 01 01 00 00").unwrap_err();
     assert!(matches!(err, ParseError::Invalid { offset: 0, .. }));
@@ -387,54 +571,119 @@ fn payload_errors() {
     // Fixed parts cut short.
     assert!(matches!(
         chain(PayloadType::ID, "00 00 0007 010000"),
-        Err(ParseError::Truncated { what: "ID payload header", .. })
+        Err(ParseError::Truncated {
+            what: "ID payload header",
+            ..
+        })
     ));
     assert!(matches!(
         chain(PayloadType::SA, "00 00 0008 00000001"),
-        Err(ParseError::Truncated { what: "SA situation", .. })
+        Err(ParseError::Truncated {
+            what: "SA situation",
+            ..
+        })
     ));
     assert!(matches!(
-        chain(PayloadType::NOTIFICATION, "00 00 000e 00000001 03 04 000e 0102"),
-        Err(ParseError::Truncated { what: "notification SPI", .. })
+        chain(
+            PayloadType::NOTIFICATION,
+            "00 00 000e 00000001 03 04 000e 0102"
+        ),
+        Err(ParseError::Truncated {
+            what: "notification SPI",
+            ..
+        })
     ));
     // Delete: SPI bytes disagree with count x size; SPIs of size 0.
     assert!(matches!(
-        chain(PayloadType::DELETE, "00 00 0011 00000001 03 04 0002 c0ffee01 00"),
-        Err(ParseError::BadLength { what: "delete SPIs", .. })
+        chain(
+            PayloadType::DELETE,
+            "00 00 0011 00000001 03 04 0002 c0ffee01 00"
+        ),
+        Err(ParseError::BadLength {
+            what: "delete SPIs",
+            ..
+        })
     ));
-    assert!(matches!(chain(PayloadType::DELETE, "00 00 000c 00000001 03 00 0001"), Err(ParseError::Invalid { .. })));
+    assert!(matches!(
+        chain(PayloadType::DELETE, "00 00 000c 00000001 03 00 0001"),
+        Err(ParseError::Invalid { .. })
+    ));
 }
 
 #[test]
 fn sa_errors() {
     let sa = |proposals: &str| {
-        chain(PayloadType::SA, &format!("00 00 {:04x} 00000001 00000001 {proposals}", 12 + hex(proposals).len()))
+        chain(
+            PayloadType::SA,
+            &format!(
+                "00 00 {:04x} 00000001 00000001 {proposals}",
+                12 + hex(proposals).len()
+            ),
+        )
     };
     // Two transforms declared, one present.
     let err = sa("00 00 0010 01 03 00 02   00 00 0008 01 0c 0000").unwrap_err();
-    assert_eq!(err, ParseError::CountMismatch { what: "transforms in proposal", offset: 12, declared: 2, found: 1 });
+    assert_eq!(
+        err,
+        ParseError::CountMismatch {
+            what: "transforms in proposal",
+            offset: 12,
+            declared: 2,
+            found: 1
+        }
+    );
     assert_eq!(err.v1_notify_type(), NotifyType::BAD_PROPOSAL_SYNTAX);
     // A last proposal that says another follows, and a proposal chained as a transform.
-    assert!(matches!(sa("02 00 0008 01 03 00 00"), Err(ParseError::Invalid { what: "proposal Next Payload", .. })));
+    assert!(matches!(
+        sa("02 00 0008 01 03 00 00"),
+        Err(ParseError::Invalid {
+            what: "proposal Next Payload",
+            ..
+        })
+    ));
     assert!(matches!(
         sa("03 00 0008 01 03 00 00 00 00 0008 02 03 00 00"),
-        Err(ParseError::Invalid { what: "proposal Next Payload", offset: 12 })
+        Err(ParseError::Invalid {
+            what: "proposal Next Payload",
+            offset: 12
+        })
     ));
     // A transform that says it is the last while another follows.
     assert!(matches!(
         sa("00 00 0018 01 03 00 02   00 00 0008 01 0c 0000   00 00 0008 02 0c 0000"),
-        Err(ParseError::Invalid { what: "transform Next Payload", offset: 20 })
+        Err(ParseError::Invalid {
+            what: "transform Next Payload",
+            offset: 20
+        })
     ));
     // Lengths: proposal shorter than its header, SPI past the proposal, attribute past the transform.
-    assert!(matches!(sa("00 00 0003 01 03 00 00 00"), Err(ParseError::BadLength { what: "proposal", .. })));
-    assert!(matches!(sa("00 00 0008 01 03 04 00"), Err(ParseError::Truncated { what: "proposal SPI", .. })));
+    assert!(matches!(
+        sa("00 00 0003 01 03 00 00 00"),
+        Err(ParseError::BadLength {
+            what: "proposal",
+            ..
+        })
+    ));
+    assert!(matches!(
+        sa("00 00 0008 01 03 04 00"),
+        Err(ParseError::Truncated {
+            what: "proposal SPI",
+            ..
+        })
+    ));
     assert!(sa("00 00 0010 01 03 00 01   00 00 0008 01 0c 0000").is_ok());
     assert!(matches!(
         sa("00 00 0014 01 03 00 01   00 00 000c 01 0c 0000 0002 0004"),
-        Err(ParseError::Truncated { what: "attribute value", .. })
+        Err(ParseError::Truncated {
+            what: "attribute value",
+            ..
+        })
     ));
     assert!(matches!(
         sa("00 00 0012 01 03 00 01   00 00 000a 01 0c 0000 8001"),
-        Err(ParseError::Truncated { what: "transform attribute", .. })
+        Err(ParseError::Truncated {
+            what: "transform attribute",
+            ..
+        })
     ));
 }

@@ -53,44 +53,82 @@ impl TunnelLog {
         };
         match &event.kind {
             EventKind::IkeSaNegotiating { .. } => vec![Detail::NegotiatingIkeSa { cgw }],
-            EventKind::InvalidKePayload { group, direction: Direction::Sent } => {
+            EventKind::InvalidKePayload {
+                group,
+                direction: Direction::Sent,
+            } => {
                 vec![Detail::SendingInvalidKe { group: group.0 }]
             }
-            EventKind::InvalidKePayload { direction: Direction::Received, .. } => Vec::new(),
-            EventKind::IkeNoProposalChosen { unsupported, direction: Direction::Sent } => {
+            EventKind::InvalidKePayload {
+                direction: Direction::Received,
+                ..
+            } => Vec::new(),
+            EventKind::IkeNoProposalChosen {
+                unsupported,
+                direction: Direction::Sent,
+            } => {
                 vec![no_proposal(*unsupported)]
             }
-            EventKind::IkeNoProposalChosen { direction: Direction::Received, .. } => {
+            EventKind::IkeNoProposalChosen {
+                direction: Direction::Received,
+                ..
+            } => {
                 vec![Detail::ReceivedNoProposalChosen { cgw }]
             }
-            EventKind::AuthenticationFailed { direction: Direction::Sent } => {
-                vec![Detail::PskMismatch { cgw }, Detail::SendingAuthenticationFailed]
+            EventKind::AuthenticationFailed {
+                direction: Direction::Sent,
+            } => {
+                vec![
+                    Detail::PskMismatch { cgw },
+                    Detail::SendingAuthenticationFailed,
+                ]
             }
-            EventKind::AuthenticationFailed { direction: Direction::Received } => {
+            EventKind::AuthenticationFailed {
+                direction: Direction::Received,
+            } => {
                 vec![Detail::ReceivedAuthenticationFailed { cgw }]
             }
             EventKind::IkeSaEstablished { spi_i, spi_r, .. } => {
-                vec![Detail::IkeSaEstablished { cgw, spi_i: IkeSpi(*spi_i), spi_r: IkeSpi(*spi_r) }]
+                vec![Detail::IkeSaEstablished {
+                    cgw,
+                    spi_i: IkeSpi(*spi_i),
+                    spi_r: IkeSpi(*spi_r),
+                }]
             }
-            EventKind::ChildSaEstablished { spi_in, spi_out, .. } => {
-                vec![Detail::ChildSaEstablished { spi_in: EspSpi(*spi_in), spi_out: EspSpi(*spi_out) }]
+            EventKind::ChildSaEstablished {
+                spi_in, spi_out, ..
+            } => {
+                vec![Detail::ChildSaEstablished {
+                    spi_in: EspSpi(*spi_in),
+                    spi_out: EspSpi(*spi_out),
+                }]
             }
             EventKind::ChildSaFailed { failure } => {
                 let mut d = match failure {
-                    ChildFailure::NoProposalChosen { unsupported, direction: Direction::Sent } => {
+                    ChildFailure::NoProposalChosen {
+                        unsupported,
+                        direction: Direction::Sent,
+                    } => {
                         vec![no_proposal(*unsupported)]
                     }
-                    ChildFailure::NoProposalChosen { direction: Direction::Received, .. } => {
+                    ChildFailure::NoProposalChosen {
+                        direction: Direction::Received,
+                        ..
+                    } => {
                         vec![Detail::ReceivedNoProposalChosen { cgw }]
                     }
-                    ChildFailure::TsUnacceptable { direction: Direction::Received } => vec![Detail::TsUnacceptable],
+                    ChildFailure::TsUnacceptable {
+                        direction: Direction::Received,
+                    } => vec![Detail::TsUnacceptable],
                     _ => Vec::new(),
                 };
                 d.push(Detail::ChildSaFailed);
                 d
             }
             EventKind::IkeSaFailed { .. } => vec![Detail::IkeSaDeleted { cgw }],
-            EventKind::RetransmitsExhausted { exchange, .. } if *exchange == ExchangeType::IKE_SA_INIT => {
+            EventKind::RetransmitsExhausted { exchange, .. }
+                if *exchange == ExchangeType::IKE_SA_INIT =>
+            {
                 vec![Detail::IkeSaInitTimeout { cgw }]
             }
             EventKind::RetransmitsExhausted { .. } => vec![Detail::IkeSaDeleted { cgw }],
@@ -98,21 +136,43 @@ impl TunnelLog {
             EventKind::ChildSaDeleteReceived { spi } => {
                 vec![Detail::ReceivedDeleteChildSa { spi: EspSpi(*spi) }]
             }
-            EventKind::ChildSaDeleted { spi_in, .. } => vec![Detail::ChildSaDeleted { spi: EspSpi(*spi_in) }],
+            EventKind::ChildSaDeleted { spi_in, .. } => vec![Detail::ChildSaDeleted {
+                spi: EspSpi(*spi_in),
+            }],
             EventKind::IkeSaDeleted => vec![Detail::IkeSaDeleted { cgw }],
             EventKind::IkeSaDeleteSent => vec![Detail::SendingDeleteIkeSa { cgw }],
-            EventKind::ChildSaDeleteSent { spi_in } => vec![Detail::SendingDeleteChildSa { spi: EspSpi(*spi_in) }],
+            EventKind::ChildSaDeleteSent { spi_in } => vec![Detail::SendingDeleteChildSa {
+                spi: EspSpi(*spi_in),
+            }],
             EventKind::HalfOpenTimeout => vec![Detail::HalfOpenTimeout { cgw }],
-            EventKind::DpdTimeout { retransmits, .. } => vec![Detail::DpdTimedOut { retry_count: *retransmits }],
-            EventKind::CreateChildRequestSent { id } => vec![Detail::SendingCreateChildSaRequest { id: *id }],
-            EventKind::CreateChildRequestProcessed { id } => vec![Detail::ProcessedCreateChildSaRequest { id: *id }],
-            EventKind::CreateChildResponseSent { id } => vec![Detail::SendingCreateChildSaResponse { id: *id }],
-            EventKind::CreateChildResponseProcessed { id } => vec![Detail::ProcessedCreateChildSaResponse { id: *id }],
-            EventKind::ChildSaRekeyed { spi_in, spi_out, .. } => {
-                vec![Detail::ChildSaRekeyed { spi_in: EspSpi(*spi_in), spi_out: EspSpi(*spi_out) }]
+            EventKind::DpdTimeout { retransmits, .. } => vec![Detail::DpdTimedOut {
+                retry_count: *retransmits,
+            }],
+            EventKind::CreateChildRequestSent { id } => {
+                vec![Detail::SendingCreateChildSaRequest { id: *id }]
+            }
+            EventKind::CreateChildRequestProcessed { id } => {
+                vec![Detail::ProcessedCreateChildSaRequest { id: *id }]
+            }
+            EventKind::CreateChildResponseSent { id } => {
+                vec![Detail::SendingCreateChildSaResponse { id: *id }]
+            }
+            EventKind::CreateChildResponseProcessed { id } => {
+                vec![Detail::ProcessedCreateChildSaResponse { id: *id }]
+            }
+            EventKind::ChildSaRekeyed {
+                spi_in, spi_out, ..
+            } => {
+                vec![Detail::ChildSaRekeyed {
+                    spi_in: EspSpi(*spi_in),
+                    spi_out: EspSpi(*spi_out),
+                }]
             }
             EventKind::IkeSaRekeyed { spi_i, spi_r } => {
-                vec![Detail::IkeSaRekeyed { spi_i: IkeSpi(*spi_i), spi_r: IkeSpi(*spi_r) }]
+                vec![Detail::IkeSaRekeyed {
+                    spi_i: IkeSpi(*spi_i),
+                    spi_r: IkeSpi(*spi_r),
+                }]
             }
             EventKind::RedundantChildSaDeleted { .. } => vec![Detail::RedundantChildSaDeleted],
             EventKind::ChildRekeyCollisionDelete { .. } => vec![Detail::ChildRekeyCollisionDelete],
@@ -127,14 +187,25 @@ impl TunnelLog {
     fn v1_details(event: &Event) -> Option<Vec<Detail>> {
         Some(match &event.kind {
             // Phase 1: the catalogue has one message for any proposal AWS cannot accept.
-            EventKind::IkeNoProposalChosen { direction: Direction::Sent, .. } => vec![Detail::NoProposalMatchByAws],
+            EventKind::IkeNoProposalChosen {
+                direction: Direction::Sent,
+                ..
+            } => vec![Detail::NoProposalMatchByAws],
             // Phase 2: NO_PROPOSAL_CHOSEN is exchanged.
-            EventKind::ChildSaFailed { failure: ChildFailure::NoProposalChosen { direction: Direction::Sent, .. } } => {
+            EventKind::ChildSaFailed {
+                failure:
+                    ChildFailure::NoProposalChosen {
+                        direction: Direction::Sent,
+                        ..
+                    },
+            } => {
                 vec![Detail::NoProposalChosen]
             }
             EventKind::PayloadDecryptionFailed => vec![Detail::PayloadDecryptionFailed],
             EventKind::DpdTimeout { .. } => vec![Detail::PeerDeclaredDead],
-            EventKind::ChildSaNegotiating => vec![Detail::NegotiatingChildSa { cgw: event.peer.ip() }],
+            EventKind::ChildSaNegotiating => vec![Detail::NegotiatingChildSa {
+                cgw: event.peer.ip(),
+            }],
             _ => return None,
         })
     }
@@ -150,7 +221,11 @@ impl TunnelLog {
         for (i, detail) in details.into_iter().enumerate() {
             // Earlier lines of a multi-line story keep the states from before the change.
             let states = if i == last { after } else { self.states };
-            let nat = if i == last { event.nat_t_detected } else { self.nat_t_detected };
+            let nat = if i == last {
+                event.nat_t_detected
+            } else {
+                self.nat_t_detected
+            };
             self.records.push(TunnelRecord {
                 time,
                 dpd_enabled: event.dpd_enabled,

@@ -25,7 +25,12 @@ pub enum AwsEncryption {
 }
 
 impl AwsEncryption {
-    pub const ALL: [AwsEncryption; 4] = [Self::Aes128, Self::Aes256, Self::Aes128Gcm16, Self::Aes256Gcm16];
+    pub const ALL: [AwsEncryption; 4] = [
+        Self::Aes128,
+        Self::Aes256,
+        Self::Aes128Gcm16,
+        Self::Aes256Gcm16,
+    ];
 
     pub fn cipher(self) -> Cipher {
         match self {
@@ -98,7 +103,9 @@ impl<'de, const PHASE: u8> Deserialize<'de> for DhGroups<PHASE> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let groups = Vec::<u16>::deserialize(d)?;
         if groups.is_empty() {
-            return Err(serde::de::Error::custom(format!("phase {PHASE} needs at least one DH group")));
+            return Err(serde::de::Error::custom(format!(
+                "phase {PHASE} needs at least one DH group"
+            )));
         }
         for g in &groups {
             if !Self::allowed().contains(g) {
@@ -122,10 +129,12 @@ impl<'de, const MIN: u32, const MAX: u32> Deserialize<'de> for Ranged<MIN, MAX> 
         let v = i64::deserialize(d)?;
         match u32::try_from(v) {
             Ok(v) if (MIN..=MAX).contains(&v) => Ok(Ranged(v)),
-            _ if MAX == u32::MAX => {
-                Err(serde::de::Error::custom(format!("{v} is out of range: AWS allows {MIN} or more")))
-            }
-            _ => Err(serde::de::Error::custom(format!("{v} is out of range: AWS allows {MIN} to {MAX}"))),
+            _ if MAX == u32::MAX => Err(serde::de::Error::custom(format!(
+                "{v} is out of range: AWS allows {MIN} or more"
+            ))),
+            _ => Err(serde::de::Error::custom(format!(
+                "{v} is out of range: AWS allows {MIN} to {MAX}"
+            ))),
         }
     }
 }
@@ -170,10 +179,18 @@ impl fmt::Debug for AwsPsk {
 impl AwsPsk {
     pub fn check(s: &str) -> Result<(), String> {
         if !(8..=64).contains(&s.len()) {
-            return Err(format!("the pre-shared key has {} characters; AWS requires 8 to 64", s.len()));
+            return Err(format!(
+                "the pre-shared key has {} characters; AWS requires 8 to 64",
+                s.len()
+            ));
         }
-        if let Some(c) = s.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '.' || *c == '_')) {
-            return Err(format!("the pre-shared key contains `{c}`; AWS allows letters, digits, `.` and `_`"));
+        if let Some(c) = s
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || *c == '.' || *c == '_'))
+        {
+            return Err(format!(
+                "the pre-shared key contains `{c}`; AWS allows letters, digits, `.` and `_`"
+            ));
         }
         if s.starts_with('0') {
             return Err("the pre-shared key starts with `0`, which AWS does not allow".into());
@@ -199,7 +216,9 @@ impl<'de> Deserialize<'de> for Cidr {
         let s = String::deserialize(d)?;
         ike_core::ts::parse_cidr(&s)
             .map(|ts| Cidr(ts, s.clone()))
-            .ok_or_else(|| serde::de::Error::custom(format!("`{s}` is not a CIDR such as 10.0.0.0/16")))
+            .ok_or_else(|| {
+                serde::de::Error::custom(format!("`{s}` is not a CIDR such as 10.0.0.0/16"))
+            })
     }
 }
 
@@ -262,7 +281,11 @@ impl Default for TunnelOptions {
 /// Everything AWS would ever accept (the universe against which a CGW's proposal is
 /// "unsupported" rather than merely "not configured").
 fn universe(phase: u8) -> ProposalSpec {
-    let groups: &[u16] = if phase == 1 { &PHASE1_DH_GROUPS } else { &PHASE2_DH_GROUPS };
+    let groups: &[u16] = if phase == 1 {
+        &PHASE1_DH_GROUPS
+    } else {
+        &PHASE2_DH_GROUPS
+    };
     spec(&AwsEncryption::ALL, &AwsIntegrity::ALL, groups, phase == 1)
 }
 
@@ -280,8 +303,16 @@ fn spec(enc: &[AwsEncryption], integ: &[AwsIntegrity], groups: &[u16], ike: bool
     ProposalSpec {
         encryption: enc.iter().map(|e| e.cipher()).collect(),
         integrity: integ.iter().map(|i| i.integ()).collect(),
-        prf: if ike { integ.iter().map(|i| i.prf()).collect() } else { Vec::new() },
-        dh: groups.into_iter().map(DhGroup).filter(|g| ike_crypto::dh_supported(*g)).collect(),
+        prf: if ike {
+            integ.iter().map(|i| i.prf()).collect()
+        } else {
+            Vec::new()
+        },
+        dh: groups
+            .into_iter()
+            .map(DhGroup)
+            .filter(|g| ike_crypto::dh_supported(*g))
+            .collect(),
         esn: Vec::new(),
     }
 }
@@ -300,7 +331,9 @@ impl TunnelOptions {
                 format!("{p2} must be below phase1_lifetime_seconds ({p1})"),
             ));
         }
-        if self.startup_action == StartupAction::Start && !self.ike_versions.contains(&IkeVersionName::Ikev2) {
+        if self.startup_action == StartupAction::Start
+            && !self.ike_versions.contains(&IkeVersionName::Ikev2)
+        {
             return Err((
                 0..0,
                 "startup_action",
@@ -311,7 +344,10 @@ impl TunnelOptions {
             return Err((
                 self.rekey_margin_time_seconds.span(),
                 "rekey_margin_time_seconds",
-                format!("{margin} is out of range: AWS allows 60 to half the phase 2 lifetime ({})", p2 / 2),
+                format!(
+                    "{margin} is out of range: AWS allows 60 to half the phase 2 lifetime ({})",
+                    p2 / 2
+                ),
             ));
         }
         Ok(())
@@ -358,7 +394,10 @@ impl TunnelOptions {
             DpdTimeoutAction::None => ike_core::DpdAction::None,
             DpdTimeoutAction::Restart => ike_core::DpdAction::Restart,
         };
-        config.dpd = Some(DpdConfig::aws(Duration::from_secs(self.dpd_timeout_seconds.0.into()), action));
+        config.dpd = Some(DpdConfig::aws(
+            Duration::from_secs(self.dpd_timeout_seconds.0.into()),
+            action,
+        ));
         // AWS does not publish its half-open timeout; strongSwan's default (30 s) it is.
         config.half_open_timeout = HALF_OPEN_TIMEOUT;
         config.accept_ikev1 = self.ike_versions.contains(&IkeVersionName::Ikev1);

@@ -133,7 +133,13 @@ impl Egress {
     pub fn new(conditions: Conditions, start: Instant, seed: u64) -> Egress {
         let mut rng = ChaCha20Rng::seed_from_u64(seed);
         rng.set_stream(1);
-        Egress { conditions, start, rng, burst_left: 0, stats: EgressStats::default() }
+        Egress {
+            conditions,
+            start,
+            rng,
+            burst_left: 0,
+            stats: EgressStats::default(),
+        }
     }
 
     /// A clean path with a fixed delay (no draws at all).
@@ -148,7 +154,10 @@ impl Egress {
     /// Whether the path is down at `now`.
     pub fn blackholed(&self, now: Instant) -> bool {
         let since = now.saturating_duration_since(self.start);
-        self.conditions.blackholes.iter().any(|&(from, to)| from <= since && since < to)
+        self.conditions
+            .blackholes
+            .iter()
+            .any(|&(from, to)| from <= since && since < to)
     }
 
     /// Decides the fate of a datagram sent at `now` whose IP packet is `packet_len` bytes.
@@ -225,7 +234,10 @@ pub struct Path<T> {
 
 impl<T> Default for Path<T> {
     fn default() -> Self {
-        Path { queue: BTreeMap::new(), seq: 0 }
+        Path {
+            queue: BTreeMap::new(),
+            seq: 0,
+        }
     }
 }
 
@@ -260,7 +272,13 @@ mod tests {
 
     /// Sends `n` numbered datagrams of `len` bytes, one every `gap`, through `egress` and
     /// returns the numbers in the order they come out of the path.
-    fn received(egress: &mut Egress, start: Instant, n: u32, gap: Duration, len: usize) -> Vec<u32> {
+    fn received(
+        egress: &mut Egress,
+        start: Instant,
+        n: u32,
+        gap: Duration,
+        len: usize,
+    ) -> Vec<u32> {
         let mut path = Path::default();
         for i in 0..n {
             let now = start + gap * i;
@@ -288,8 +306,17 @@ mod tests {
     fn a_clean_path_delivers_everything_in_order_after_its_delay() {
         let start = Instant::now();
         let mut e = Egress::new(Conditions::delay(15 * MS), start, 1);
-        assert_eq!(e.send(start, 100), Fate::Delivered { at: start + 15 * MS, copy: None });
-        assert_eq!(received(&mut e, start, 50, MS, 100), (0..50).collect::<Vec<_>>());
+        assert_eq!(
+            e.send(start, 100),
+            Fate::Delivered {
+                at: start + 15 * MS,
+                copy: None
+            }
+        );
+        assert_eq!(
+            received(&mut e, start, 50, MS, 100),
+            (0..50).collect::<Vec<_>>()
+        );
     }
 
     #[test]
@@ -338,8 +365,14 @@ mod tests {
         let start = Instant::now();
         let mut e = Egress::new(with(|c| c.mtu = Some(1280)), start, 1);
         let to = "127.0.0.1:500".parse().unwrap();
-        assert!(matches!(e.send(start, ip_packet_len(to, 1252)), Fate::Delivered { .. }));
-        assert_eq!(e.send(start, ip_packet_len(to, 1253)), Fate::Dropped(DropReason::TooBig));
+        assert!(matches!(
+            e.send(start, ip_packet_len(to, 1252)),
+            Fate::Delivered { .. }
+        ));
+        assert_eq!(
+            e.send(start, ip_packet_len(to, 1253)),
+            Fate::Dropped(DropReason::TooBig)
+        );
         assert_eq!(ip_packet_len("[::1]:500".parse().unwrap(), 1232), 1280);
     }
 
@@ -347,9 +380,15 @@ mod tests {
     fn blackhole_windows_drop_everything_inside_them_and_nothing_outside() {
         let start = Instant::now();
         let s = Duration::from_secs(1);
-        let mut e = Egress::new(with(|c| c.blackholes = vec![(10 * s, 20 * s), (30 * s, 31 * s)]), start, 1);
+        let mut e = Egress::new(
+            with(|c| c.blackholes = vec![(10 * s, 20 * s), (30 * s, 31 * s)]),
+            start,
+            1,
+        );
         let got = received(&mut e, start, 40, s, 100);
-        let expected: Vec<u32> = (0..40).filter(|i| !(10..20).contains(i) && *i != 30).collect();
+        let expected: Vec<u32> = (0..40)
+            .filter(|i| !(10..20).contains(i) && *i != 30)
+            .collect();
         assert_eq!(got, expected);
         assert_eq!(e.stats.blackholed, 11);
         assert!(e.blackholed(start + 10 * s) && !e.blackholed(start + 20 * s));
@@ -362,10 +401,17 @@ mod tests {
         let got = received(&mut e, start, 100, MS, 100);
         let copies = got.windows(2).filter(|w| w[0] == w[1]).count();
         assert_eq!(copies as u64, e.stats.duplicated);
-        assert!((15..45).contains(&copies), "{copies} duplicates of 100 at 30 %");
+        assert!(
+            (15..45).contains(&copies),
+            "{copies} duplicates of 100 at 30 %"
+        );
         let mut dedup = got.clone();
         dedup.dedup();
-        assert_eq!(dedup, (0..100).collect::<Vec<_>>(), "nothing else changes order");
+        assert_eq!(
+            dedup,
+            (0..100).collect::<Vec<_>>(),
+            "nothing else changes order"
+        );
     }
 
     #[test]
@@ -382,11 +428,19 @@ mod tests {
         let got = received(&mut e, start, 200, 10 * MS, 100);
         assert_eq!(got.len(), 200, "reordering loses nothing");
         // A datagram held back 35 ms is overtaken by the (up to) three sent after it.
-        let late: Vec<u32> = got.windows(2).filter(|w| w[0] > w[1]).map(|w| w[0]).collect();
+        let late: Vec<u32> = got
+            .windows(2)
+            .filter(|w| w[0] > w[1])
+            .map(|w| w[0])
+            .collect();
         assert!(!late.is_empty());
         assert!(late.len() as u64 <= e.stats.reordered);
         for w in got.windows(2) {
-            assert!(w[0] < w[1] + 4, "{} overtook by more than three: {got:?}", w[0]);
+            assert!(
+                w[0] < w[1] + 4,
+                "{} overtook by more than three: {got:?}",
+                w[0]
+            );
         }
     }
 

@@ -142,7 +142,12 @@ impl Nat {
     /// and no rebind since it was made.
     fn live(&self, m: &Mapping, now: Instant) -> bool {
         let idle = now.saturating_duration_since(m.last_outbound) <= self.config.mapping_timeout;
-        let rebound = self.config.rebind_at.iter().map(|r| self.start + *r).any(|r| m.created < r && r <= now);
+        let rebound = self
+            .config
+            .rebind_at
+            .iter()
+            .map(|r| self.start + *r)
+            .any(|r| m.created < r && r <= now);
         idle && !rebound
     }
 
@@ -154,7 +159,12 @@ impl Nat {
         if let Some(i) = existing.filter(|&i| self.live(&self.mappings[i], now)) {
             let m = &mut self.mappings[i];
             m.last_outbound = now;
-            return Ok(Outbound { id: m.id, socket: m.socket.clone(), outside: m.outside, created: false });
+            return Ok(Outbound {
+                id: m.id,
+                socket: m.socket.clone(),
+                outside: m.outside,
+                created: false,
+            });
         }
         // Bound before the old socket closes, so the port is a new one.
         let socket = Arc::new(bind(self.config.outside_ip)?);
@@ -162,7 +172,15 @@ impl Nat {
         self.next_id += 1;
         self.stats.mappings += 1;
         let id = self.next_id;
-        let m = Mapping { id, inside, outside, socket: socket.clone(), created: now, last_outbound: now, task: None };
+        let m = Mapping {
+            id,
+            inside,
+            outside,
+            socket: socket.clone(),
+            created: now,
+            last_outbound: now,
+            task: None,
+        };
         match existing {
             Some(i) => {
                 tracing::debug!(%inside, old = %self.mappings[i].outside, new = %outside, "NAT: mapping gone, new outside port");
@@ -173,13 +191,23 @@ impl Nat {
                 self.mappings.push(m);
             }
         }
-        Ok(Outbound { id, socket, outside, created: true })
+        Ok(Outbound {
+            id,
+            socket,
+            outside,
+            created: true,
+        })
     }
 
     /// A datagram arrived at mapping `id`'s outside socket at `now`: the inside address it
     /// goes to, or `None` if the mapping is gone (the datagram is dropped).
     pub fn inbound(&mut self, now: Instant, id: u64) -> Option<SocketAddr> {
-        let inside = self.mappings.iter().find(|m| m.id == id).filter(|m| self.live(m, now)).map(|m| m.inside);
+        let inside = self
+            .mappings
+            .iter()
+            .find(|m| m.id == id)
+            .filter(|m| self.live(m, now))
+            .map(|m| m.inside);
         match inside {
             Some(_) => self.stats.inbound += 1,
             None => {
@@ -230,15 +258,30 @@ mod tests {
         let a = nat.outbound(s(0), cgw).unwrap();
         assert!(a.created && a.outside.ip() == nat.outside_ip() && a.outside != nat.inside_addr());
         let b = nat.outbound(s(20), cgw).unwrap();
-        assert_eq!((b.id, b.outside, b.created), (a.id, a.outside, false), "refreshed within the timeout");
-        assert_eq!(nat.inbound(s(50), a.id), Some(cgw), "20 s + 30 s: still mapped");
+        assert_eq!(
+            (b.id, b.outside, b.created),
+            (a.id, a.outside, false),
+            "refreshed within the timeout"
+        );
+        assert_eq!(
+            nat.inbound(s(50), a.id),
+            Some(cgw),
+            "20 s + 30 s: still mapped"
+        );
         let o = nat.outbound(s(21), other).unwrap();
         assert_ne!(o.outside, a.outside, "one outside port per inside address");
 
-        assert_eq!(nat.inbound(s(51), a.id), None, "idle past the timeout: gone");
+        assert_eq!(
+            nat.inbound(s(51), a.id),
+            None,
+            "idle past the timeout: gone"
+        );
         let c = nat.outbound(s(60), cgw).unwrap();
         assert!(c.created && c.outside != a.outside);
-        assert!(nat.mapping_at(a.outside).is_none(), "the old port is closed");
+        assert!(
+            nat.mapping_at(a.outside).is_none(),
+            "the old port is closed"
+        );
 
         assert_eq!(nat.inbound(s(99), c.id), None, "idle 39 s");
         let d = nat.outbound(s(95), cgw).unwrap();
@@ -247,6 +290,10 @@ mod tests {
         assert_eq!(nat.inbound(s(100), d.id), None, "rebound at 100 s");
         let e = nat.outbound(s(100), cgw).unwrap();
         assert!(e.created && e.outside != d.outside);
-        assert_eq!(nat.inbound(s(101), e.id), Some(cgw), "made at the rebind: lives on");
+        assert_eq!(
+            nat.inbound(s(101), e.id),
+            Some(cgw),
+            "made at the rebind: lives on"
+        );
     }
 }

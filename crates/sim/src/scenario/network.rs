@@ -44,7 +44,9 @@ impl<'de> Deserialize<'de> for Probability {
         if (0.0..=1.0).contains(&v) {
             Ok(Probability(v))
         } else {
-            Err(serde::de::Error::custom(format!("{v} is out of range: a probability from 0 to 1 (0.2 is 20 %)")))
+            Err(serde::de::Error::custom(format!(
+                "{v} is out of range: a probability from 0 to 1 (0.2 is 20 %)"
+            )))
         }
     }
 }
@@ -58,7 +60,9 @@ impl<'de, const MIN: u32, const MAX: u32> Deserialize<'de> for Bounded<MIN, MAX>
         let v = i64::deserialize(d)?;
         match u32::try_from(v) {
             Ok(v) if (MIN..=MAX).contains(&v) => Ok(Bounded(v)),
-            _ => Err(serde::de::Error::custom(format!("{v} is out of range: {MIN} to {MAX}"))),
+            _ => Err(serde::de::Error::custom(format!(
+                "{v} is out of range: {MIN} to {MAX}"
+            ))),
         }
     }
 }
@@ -255,8 +259,12 @@ impl Network {
 
     /// The windows `[from, to)` in which `direction` is down, merged and in order.
     pub fn blackholes(&self, direction: Direction) -> Vec<(Duration, Duration)> {
-        let mut windows: Vec<(Duration, Duration)> =
-            self.blackhole.iter().filter(|b| b.direction.includes(direction)).map(|b| (b.from.0, b.to.0)).collect();
+        let mut windows: Vec<(Duration, Duration)> = self
+            .blackhole
+            .iter()
+            .filter(|b| b.direction.includes(direction))
+            .map(|b| (b.from.0, b.to.0))
+            .collect();
         windows.sort();
         let mut merged: Vec<(Duration, Duration)> = Vec::new();
         for (from, to) in windows {
@@ -279,11 +287,17 @@ impl Network {
 
     /// Checks what the types alone cannot: `(offset in text, key, message)` on error.
     /// `hosts` are the scenario's other addresses.
-    pub(super) fn check(&self, text: &str, hosts: &[HostIp]) -> Result<(), (Option<usize>, String, String)> {
+    pub(super) fn check(
+        &self,
+        text: &str,
+        hosts: &[HostIp],
+    ) -> Result<(), (Option<usize>, String, String)> {
         let mut sections = text.match_indices("[[network.blackhole]]").map(|(o, _)| o);
         for (i, b) in self.blackhole.iter().enumerate() {
             // The `to` line of the i-th [[network.blackhole]] table (or the table itself).
-            let offset = sections.next().map(|o| text[o..].find("\nto").map_or(o, |p| o + p + 1));
+            let offset = sections
+                .next()
+                .map(|o| text[o..].find("\nto").map_or(o, |p| o + p + 1));
             if b.to <= b.from {
                 return Err((
                     offset,
@@ -295,13 +309,20 @@ impl Network {
         if let Some(nat) = &self.nat {
             let offset = text.find("[network.nat]");
             if nat.mapping_timeout.0.is_zero() {
-                return Err((offset, "network.nat.mapping_timeout".into(), "must be longer than 0s".into()));
+                return Err((
+                    offset,
+                    "network.nat.mapping_timeout".into(),
+                    "must be longer than 0s".into(),
+                ));
             }
             if hosts.contains(&nat.outside_ip) {
                 return Err((
                     offset,
                     "network.nat.outside_ip".into(),
-                    format!("{} is taken: the NAT needs an address of its own", nat.outside_ip.0),
+                    format!(
+                        "{} is taken: the NAT needs an address of its own",
+                        nat.outside_ip.0
+                    ),
                 ));
             }
         }
@@ -334,7 +355,11 @@ outside_ip = "127.0.1.1"
     fn latency_alone_is_a_clean_path() {
         let s = parse("[network]\nlatency = \"20ms\"\n").unwrap();
         for d in [Direction::AwsToCgw, Direction::CgwToAws] {
-            let expected = Conditions { burst_length: 3, reorder_delay: 100 * MS, ..Conditions::delay(20 * MS) };
+            let expected = Conditions {
+                burst_length: 3,
+                reorder_delay: 100 * MS,
+                ..Conditions::delay(20 * MS)
+            };
             assert_eq!(s.network.conditions(d), expected);
         }
         let s = parse("").unwrap();
@@ -351,7 +376,10 @@ outside_ip = "127.0.1.1"
         .unwrap();
         let up = s.network.conditions(Direction::CgwToAws);
         let down = s.network.conditions(Direction::AwsToCgw);
-        assert_eq!((up.loss, up.mtu, up.delay, up.jitter), (0.5, Some(1280), 20 * MS, 2 * MS));
+        assert_eq!(
+            (up.loss, up.mtu, up.delay, up.jitter),
+            (0.5, Some(1280), 20 * MS, 2 * MS)
+        );
         assert_eq!((down.loss, down.mtu, down.delay), (0.2, None, 20 * MS));
     }
 
@@ -364,8 +392,14 @@ outside_ip = "127.0.1.1"
         )
         .unwrap();
         let h = |m: u64| Duration::from_secs(m * 60);
-        assert_eq!(s.network.blackholes(Direction::CgwToAws), vec![(h(60), h(70))]);
-        assert_eq!(s.network.blackholes(Direction::AwsToCgw), vec![(h(60), h(65)), (h(120), h(121))]);
+        assert_eq!(
+            s.network.blackholes(Direction::CgwToAws),
+            vec![(h(60), h(70))]
+        );
+        assert_eq!(
+            s.network.blackholes(Direction::AwsToCgw),
+            vec![(h(60), h(65)), (h(120), h(121))]
+        );
     }
 
     #[test]
@@ -380,7 +414,10 @@ outside_ip = "127.0.1.1"
     #[test]
     fn errors_name_the_key_and_the_allowed_range() {
         let e = parse("[network]\nloss = 1.5\n").unwrap_err();
-        assert!(e.contains("line 10") && e.contains("loss = 1.5") && e.contains("0 to 1"), "{e}");
+        assert!(
+            e.contains("line 10") && e.contains("loss = 1.5") && e.contains("0 to 1"),
+            "{e}"
+        );
         let e = parse("[network.aws_to_cgw]\nduplicate = -0.1\n").unwrap_err();
         assert!(e.contains("duplicate") && e.contains("0 to 1"), "{e}");
         let e = parse("[network]\nmtu = 40\n").unwrap_err();
@@ -393,11 +430,16 @@ outside_ip = "127.0.1.1"
         assert!(e.contains("uniform") && e.contains("normal"), "{e}");
         let e = parse("[[network.blackhole]]\nfrom = \"2h\"\nto = \"1h\"\n").unwrap_err();
         assert!(e.starts_with("t.toml:11: `network.blackhole[1].to`"), "{e}");
-        let e = parse("[[network.blackhole]]\nfrom = \"2h\"\nto = \"3h\"\ndirection = \"up\"\n").unwrap_err();
+        let e = parse("[[network.blackhole]]\nfrom = \"2h\"\nto = \"3h\"\ndirection = \"up\"\n")
+            .unwrap_err();
         assert!(e.contains("aws_to_cgw") && e.contains("cgw_to_aws"), "{e}");
         let e = parse("[network.nat]\noutside_ip = \"127.0.2.1\"\n").unwrap_err();
-        assert!(e.contains("`network.nat.outside_ip`") && e.contains("address of its own"), "{e}");
-        let e = parse("[network.nat]\noutside_ip = \"127.0.3.1\"\nmapping_timeout = \"0s\"\n").unwrap_err();
+        assert!(
+            e.contains("`network.nat.outside_ip`") && e.contains("address of its own"),
+            "{e}"
+        );
+        let e = parse("[network.nat]\noutside_ip = \"127.0.3.1\"\nmapping_timeout = \"0s\"\n")
+            .unwrap_err();
         assert!(e.contains("`network.nat.mapping_timeout`"), "{e}");
         let e = parse("[network.nat]\noutside_ip = \"10.0.0.1\"\n").unwrap_err();
         assert!(e.contains("not a loopback address"), "{e}");

@@ -16,7 +16,8 @@ pub const DEFAULT_PORT: u16 = 4500;
 
 /// Where the first tunnel listens without a configuration file or `--listen`: the
 /// scenarios' AWS outside IP.
-pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(127, 0, 1, 1)), DEFAULT_PORT);
+pub const DEFAULT_LISTEN: SocketAddr =
+    SocketAddr::new(IpAddr::V4(Ipv4Addr::new(127, 0, 1, 1)), DEFAULT_PORT);
 
 /// The VPN connection id used when the file names none.
 pub const DEFAULT_VPN_CONNECTION_ID: &str = "vpn-0123456789abcdef0";
@@ -81,11 +82,19 @@ listen = "127.0.1.1:4500"
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read {file}: {source}")]
-    Io { file: String, source: std::io::Error },
+    Io {
+        file: String,
+        source: std::io::Error,
+    },
     #[error("{file}: {message}")]
     Syntax { file: String, message: String },
     #[error("{file}{line}: `{key}`: {message}")]
-    Invalid { file: String, line: String, key: String, message: String },
+    Invalid {
+        file: String,
+        line: String,
+        key: String,
+        message: String,
+    },
 }
 
 /// `ip:port`, or an IP alone (port [`DEFAULT_PORT`]).
@@ -94,10 +103,16 @@ pub fn parse_listen(s: &str) -> Result<SocketAddr, String> {
     if let Ok(addr) = s.parse::<SocketAddr>() {
         return Ok(addr);
     }
-    if let Ok(ip) = s.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
+    if let Ok(ip) = s
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+    {
         return Ok(SocketAddr::new(ip, DEFAULT_PORT));
     }
-    Err(format!("`{s}` is not an address such as 127.0.1.1:4500 (or 127.0.1.1, port {DEFAULT_PORT})"))
+    Err(format!(
+        "`{s}` is not an address such as 127.0.1.1:4500 (or 127.0.1.1, port {DEFAULT_PORT})"
+    ))
 }
 
 /// A listen address from the file: any address here; the loopback rule is checked in
@@ -108,7 +123,9 @@ pub struct Listen(pub SocketAddr);
 impl<'de> Deserialize<'de> for Listen {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        parse_listen(&s).map(Listen).map_err(serde::de::Error::custom)
+        parse_listen(&s)
+            .map(Listen)
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -125,7 +142,10 @@ pub struct ExpectedCgw {
 
 impl Default for ExpectedCgw {
     fn default() -> Self {
-        ExpectedCgw { outside_ip: None, port: 500 }
+        ExpectedCgw {
+            outside_ip: None,
+            port: 500,
+        }
     }
 }
 
@@ -174,13 +194,19 @@ fn line_of(text: &str, offset: usize) -> usize {
 impl ServeConfig {
     /// Reads and checks a configuration; `file` names it in errors.
     pub fn parse(text: &str, file: &str) -> Result<ServeConfig, ConfigError> {
-        let config: ServeConfig =
-            toml::from_str(text).map_err(|e| ConfigError::Syntax { file: file.into(), message: e.to_string() })?;
-        let invalid = |span: Option<std::ops::Range<usize>>, key: String, message: String| ConfigError::Invalid {
+        let config: ServeConfig = toml::from_str(text).map_err(|e| ConfigError::Syntax {
             file: file.into(),
-            line: span.filter(|s| !s.is_empty()).map_or(String::new(), |s| format!(":{}", line_of(text, s.start))),
-            key,
-            message,
+            message: e.to_string(),
+        })?;
+        let invalid = |span: Option<std::ops::Range<usize>>, key: String, message: String| {
+            ConfigError::Invalid {
+                file: file.into(),
+                line: span
+                    .filter(|s| !s.is_empty())
+                    .map_or(String::new(), |s| format!(":{}", line_of(text, s.start))),
+                key,
+                message,
+            }
         };
         vpn_log::validate_vpn_connection_id(&config.vpn_connection_id)
             .map_err(|e| invalid(None, "vpn_connection_id".into(), e.to_string()))?;
@@ -216,7 +242,12 @@ impl ServeConfig {
                     "\"start\" needs the customer gateway's address to initiate to: set [cgw] outside_ip".into(),
                 ));
             }
-            if config.tunnel.iter().take(i).any(|o| o.listen.get_ref().0 == listen) {
+            if config
+                .tunnel
+                .iter()
+                .take(i)
+                .any(|o| o.listen.get_ref().0 == listen)
+            {
                 return Err(invalid(
                     Some(t.listen.span()),
                     key("listen"),
@@ -229,14 +260,21 @@ impl ServeConfig {
 
     pub fn from_file(path: &Path) -> Result<ServeConfig, ConfigError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io { file: file.clone(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+            file: file.clone(),
+            source,
+        })?;
         ServeConfig::parse(&text, &file)
     }
 
     /// Applies the command line: `--listen` replaces the first tunnel's address (any
     /// address: naming it explicitly is what allows leaving loopback), `--psk` every
     /// tunnel's pre-shared key.
-    pub fn apply_overrides(&mut self, listen: Option<SocketAddr>, psk: Option<&str>) -> Result<(), String> {
+    pub fn apply_overrides(
+        &mut self,
+        listen: Option<SocketAddr>,
+        psk: Option<&str>,
+    ) -> Result<(), String> {
         if let Some(addr) = listen {
             if addr.ip().is_unspecified() {
                 return Err(format!(
@@ -244,8 +282,15 @@ impl ServeConfig {
                      AWS identifies itself by its outside IP"
                 ));
             }
-            if self.tunnel.iter().skip(1).any(|t| t.listen.get_ref().0 == addr) {
-                return Err(format!("--listen {addr}: the second tunnel already listens there"));
+            if self
+                .tunnel
+                .iter()
+                .skip(1)
+                .any(|t| t.listen.get_ref().0 == addr)
+            {
+                return Err(format!(
+                    "--listen {addr}: the second tunnel already listens there"
+                ));
             }
             if let Some(first) = self.tunnel.first_mut() {
                 first.listen = toml::Spanned::new(0..0, Listen(addr));
@@ -273,7 +318,10 @@ mod tests {
         assert_eq!(c.cgw, d.cgw);
         assert_eq!(c.tunnel.len(), 1);
         assert_eq!(c.tunnel[0].listen.get_ref(), d.tunnel[0].listen.get_ref());
-        assert_eq!(c.tunnel[0].aws.phase1_dh_group_numbers, d.tunnel[0].aws.phase1_dh_group_numbers);
+        assert_eq!(
+            c.tunnel[0].aws.phase1_dh_group_numbers,
+            d.tunnel[0].aws.phase1_dh_group_numbers
+        );
         // Every commented AWS option is a real option with its default value.
         let aws: String = TEMPLATE
             .lines()
@@ -287,21 +335,38 @@ mod tests {
         let full = TEMPLATE.replacen("[tunnel.aws]\n", &format!("[tunnel.aws]\n{aws}"), 1);
         let c = ServeConfig::parse(&full, "template").unwrap();
         let a = &c.tunnel[0].aws;
-        assert_eq!(a.pre_shared_key.as_ref().map(|p| p.0.as_str()), Some("ikesim.example_psk_1"));
+        assert_eq!(
+            a.pre_shared_key.as_ref().map(|p| p.0.as_str()),
+            Some("ikesim.example_psk_1")
+        );
         assert_eq!(a.phase1_lifetime_seconds.get_ref().0, 28_800);
-        assert_eq!(a.phase2_dh_group_numbers, d.tunnel[0].aws.phase2_dh_group_numbers);
+        assert_eq!(
+            a.phase2_dh_group_numbers,
+            d.tunnel[0].aws.phase2_dh_group_numbers
+        );
         assert_eq!(a.dpd_timeout_seconds.0, 30);
     }
 
     #[test]
     fn errors_name_file_line_and_key() {
-        let e = ServeConfig::parse("[[tunnel]]\nlisten = \"10.0.0.1:4500\"\n", "s.toml").unwrap_err().to_string();
-        assert!(e.starts_with("s.toml:2: `tunnel[1].listen`") && e.contains("--listen"), "{e}");
-        let text = "[[tunnel]]\nlisten = \"127.0.1.1\"\n[tunnel.aws]\nphase2_lifetime_seconds = 3000\n\
+        let e = ServeConfig::parse("[[tunnel]]\nlisten = \"10.0.0.1:4500\"\n", "s.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("s.toml:2: `tunnel[1].listen`") && e.contains("--listen"),
+            "{e}"
+        );
+        let text =
+            "[[tunnel]]\nlisten = \"127.0.1.1\"\n[tunnel.aws]\nphase2_lifetime_seconds = 3000\n\
                     rekey_margin_time_seconds = 1600\n";
         let e = ServeConfig::parse(text, "s.toml").unwrap_err().to_string();
-        assert!(e.starts_with("s.toml:5: `tunnel[1].aws.rekey_margin_time_seconds`"), "{e}");
-        let e = ServeConfig::parse("[[tunnel]]\nlisten = \"127.0.1.1\"\nfoo = 1\n", "s.toml").unwrap_err().to_string();
+        assert!(
+            e.starts_with("s.toml:5: `tunnel[1].aws.rekey_margin_time_seconds`"),
+            "{e}"
+        );
+        let e = ServeConfig::parse("[[tunnel]]\nlisten = \"127.0.1.1\"\nfoo = 1\n", "s.toml")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("unknown field `foo`"), "{e}");
         let text = "[[tunnel]]\nlisten = \"127.0.1.1\"\n[tunnel.aws]\nstartup_action = \"start\"\n";
         let e = ServeConfig::parse(text, "s.toml").unwrap_err().to_string();
@@ -317,13 +382,28 @@ mod tests {
         let lan: SocketAddr = "192.0.2.10:4500".parse().unwrap();
         c.apply_overrides(Some(lan), Some("abcdefgh12")).unwrap();
         assert_eq!(c.tunnel[0].listen.get_ref().0, lan);
-        assert_eq!(c.tunnel[0].aws.pre_shared_key.as_ref().map(|p| p.0.as_str()), Some("abcdefgh12"));
-        let e = c.apply_overrides(Some("0.0.0.0:4500".parse().unwrap()), None).unwrap_err();
+        assert_eq!(
+            c.tunnel[0]
+                .aws
+                .pre_shared_key
+                .as_ref()
+                .map(|p| p.0.as_str()),
+            Some("abcdefgh12")
+        );
+        let e = c
+            .apply_overrides(Some("0.0.0.0:4500".parse().unwrap()), None)
+            .unwrap_err();
         assert!(e.contains("wildcard"), "{e}");
         let e = c.apply_overrides(None, Some("0bad")).unwrap_err();
         assert!(e.contains("--psk"), "{e}");
-        assert_eq!(parse_listen("127.0.0.5").unwrap(), "127.0.0.5:4500".parse().unwrap());
-        assert_eq!(parse_listen("[::1]").unwrap(), "[::1]:4500".parse().unwrap());
+        assert_eq!(
+            parse_listen("127.0.0.5").unwrap(),
+            "127.0.0.5:4500".parse().unwrap()
+        );
+        assert_eq!(
+            parse_listen("[::1]").unwrap(),
+            "[::1]:4500".parse().unwrap()
+        );
         assert!(parse_listen("localhost:1").is_err());
     }
 }
