@@ -13,8 +13,11 @@ pub enum RecordError {
     /// A key holds a value of the wrong kind or spelling.
     #[error("invalid `{key}`: {found:?}, expected {expected}")]
     InvalidValue {
+        /// The record key, e.g. `ike_phase1_state`.
         key: &'static str,
+        /// The value as the line spells it.
         found: String,
+        /// What the key accepts, in words.
         expected: &'static str,
     },
     /// A text-format line does not follow the documented layout.

@@ -13,8 +13,11 @@ const MILLIS_THRESHOLD: i64 = 100_000_000_000;
 /// A record read from a line, with the format and schema it was written in.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ParsedRecord {
+    /// The record itself.
     pub record: TunnelRecord,
+    /// JSON or text, as the line was written.
     pub format: Format,
+    /// The key set: with `timestamp` (current) or without (2022–2024).
     pub schema: Schema,
 }
 

@@ -17,9 +17,13 @@ pub struct TunnelRecord {
     /// Creation time of the record. Written with millisecond precision (seconds for
     /// [`Schema::V2022`]); finer digits are truncated.
     pub time: DateTime<Utc>,
+    /// `dpd_enabled`: whether Dead Peer Detection runs on the tunnel (RFC 3706).
     pub dpd_enabled: bool,
+    /// `nat_t_detected`: whether NAT detection found the CGW behind a NAT (RFC 7296 §2.23).
     pub nat_t_detected: bool,
+    /// `ike_phase1_state`: the tunnel's IKE SA (phase 1) state.
     pub ike_phase1_state: PhaseState,
+    /// `ike_phase2_state`: the tunnel's CHILD SA / IPsec SA (phase 2) state.
     pub ike_phase2_state: PhaseState,
     /// The message: a catalogue template filled in (see [`crate::Detail`]).
     pub details: String,
@@ -41,8 +45,10 @@ pub enum Schema {
 /// The tunnel option `LogOutputFormat` (reference §1): `json` (AWS's default) or `text`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Format {
+    /// One JSON object per line, keys in the reference's order.
     #[default]
     Json,
+    /// One `key=value` line per record, for people (`--format text`).
     Text,
 }
 

@@ -10,9 +10,13 @@ use crate::RecordError;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PhaseState {
+    /// The SA is up.
     Established,
+    /// The SA is up and being replaced by a new one.
     Rekeying,
+    /// An exchange to set the SA up is under way.
     Negotiating,
+    /// No SA.
     Down,
 }
 
