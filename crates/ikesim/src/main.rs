@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use sim::{Clock, RunOptions, Scenario, SimDuration};
-use vpn_log::{Format, Schema};
+use vpn_log::{Format, Schema, Sink};
 
 #[derive(Parser)]
 #[command(
@@ -51,8 +51,8 @@ enum Command {
         /// ikev1_decryption_table (e.g. DIR = ~/.config/wireshark), to decrypt the pcap.
         #[arg(long, value_name = "DIR")]
         keys: Option<PathBuf>,
-        /// Write one file per log stream into DIR (<vpn-connection-id>_<outside-ip>.log,
-        /// as CloudWatch Logs names the streams) instead of printing to stdout.
+        /// Write one file per log stream into DIR (<vpn-connection-id>_<outside-ip>.jsonl, .log
+        /// with --format text; as CloudWatch Logs names the streams) instead of stdout.
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
@@ -88,8 +88,8 @@ enum Command {
         /// Print a commented configuration with AWS's defaults and exit.
         #[arg(long)]
         print_config: bool,
-        /// Write one file per log stream into DIR (<vpn-id>_<outside-ip>.jsonl) instead of
-        /// stdout.
+        /// Write one file per log stream into DIR (<vpn-connection-id>_<outside-ip>.jsonl, .log
+        /// with --format text) instead of stdout.
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
         /// Record format: json (AWS's default LogOutputFormat) or text.
@@ -286,32 +286,26 @@ fn run(
     for (host, stats) in &output.stats {
         tracing::info!(host, ?stats, "counters");
     }
-    if let Some(dir) = out_dir {
-        let fail =
-            |e: std::io::Error| Failure::Runtime(format!("writing to {}: {e}", dir.display()));
-        std::fs::create_dir_all(dir).map_err(fail)?;
+    let mut sink = match out_dir {
+        Some(dir) => Sink::directory(dir, format, schema),
+        None => Ok(Sink::stdout(format, schema)),
+    }
+    .map_err(|e| Failure::Runtime(e.to_string()))?;
+    let written = (|| {
         for tunnel in &output.tunnels {
-            let text: String = tunnel
-                .records
-                .iter()
-                .map(|r| r.render(format, schema) + "\n")
-                .collect();
-            std::fs::write(dir.join(format!("{}.log", tunnel.stream)), text).map_err(fail)?;
+            sink.open(&tunnel.stream)?;
         }
-        return Ok(());
-    }
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    for (_, record) in &output.records {
-        if let Err(e) = writeln!(out, "{}", record.render(format, schema)) {
-            if e.kind() == std::io::ErrorKind::BrokenPipe {
-                return Ok(());
-            }
-            return Err(Failure::Runtime(format!("writing to stdout: {e}")));
+        for (tunnel, record) in &output.records {
+            sink.write(&output.tunnels[*tunnel].stream, record)?;
         }
+        sink.flush()
+    })();
+    match written {
+        // `ikesim run | head`: the reader has what it wanted.
+        Err(e) if e.is_broken_pipe() => Ok(()),
+        Err(e) => Err(Failure::Runtime(e.to_string())),
+        Ok(()) => Ok(()),
     }
-    out.flush().map_err(|e| Failure::Runtime(e.to_string()))?;
-    Ok(())
 }
 
 fn serve(

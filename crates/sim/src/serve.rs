@@ -19,8 +19,7 @@
 
 pub mod config;
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -32,7 +31,7 @@ use ike_core::{Endpoint, Event, NatTPorts};
 use rand::Rng;
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
-use vpn_log::{Format, Schema};
+use vpn_log::{Format, Schema, Sink};
 
 use crate::aws::options::StartupAction;
 use crate::aws::TunnelLog;
@@ -48,8 +47,8 @@ pub struct ServeOptions {
     /// Record format and schema.
     pub format: Format,
     pub schema: Schema,
-    /// Write one file per log stream here (`<stream>.jsonl`, or `.log` for text) instead of
-    /// writing every record to stdout.
+    /// Write one file per log stream here ([`vpn_log::stream_file`]: `<stream>.jsonl`, or
+    /// `.log` for text) instead of writing every record to stdout.
     pub out: Option<PathBuf>,
 }
 
@@ -60,11 +59,8 @@ pub enum ServeError {
         addr: SocketAddr,
         source: std::io::Error,
     },
-    #[error("cannot write records to {what}: {source}")]
-    Output {
-        what: String,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Output(#[from] vpn_log::SinkError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
@@ -83,8 +79,6 @@ struct Tunnel {
     ports: Vec<Port>,
     endpoint: Endpoint,
     log: TunnelLog,
-    /// `None`: stdout.
-    file: Option<(PathBuf, BufWriter<File>)>,
     /// Datagrams dropped because they did not come from the expected CGW.
     foreign: u64,
     esp: u64,
@@ -111,10 +105,10 @@ impl Tunnel {
         &mut self,
         clock: &Clock,
         now: Instant,
-        options: &ServeOptions,
+        sink: &mut Sink,
     ) -> Result<(), ServeError> {
         while let Some(event) = self.endpoint.poll_event() {
-            self.write_records(clock.utc(now), &event, options)?;
+            self.write_records(clock.utc(now), &event, sink)?;
         }
         while let Some(t) = self.endpoint.poll_transmit() {
             let Some(port) = self.ports.iter().find(|p| p.addr == t.src) else {
@@ -132,31 +126,19 @@ impl Tunnel {
         Ok(())
     }
 
+    /// Writes the records for one event, and flushes them: they are written as they happen.
     fn write_records(
         &mut self,
         time: DateTime<Utc>,
         event: &Event,
-        options: &ServeOptions,
+        sink: &mut Sink,
     ) -> Result<(), ServeError> {
         tracing::info!(tunnel = self.index + 1, peer = %event.peer, kind = ?event.kind, "AWS event");
         self.log.record(time, event);
         for record in self.log.records.drain(..) {
-            let line = record.render(options.format, options.schema);
-            let result = match &mut self.file {
-                Some((_, f)) => writeln!(f, "{line}").and_then(|()| f.flush()),
-                None => {
-                    let mut out = std::io::stdout().lock();
-                    writeln!(out, "{line}").and_then(|()| out.flush())
-                }
-            };
-            result.map_err(|source| ServeError::Output {
-                what: self
-                    .file
-                    .as_ref()
-                    .map_or_else(|| "stdout".into(), |(p, _)| p.display().to_string()),
-                source,
-            })?;
+            sink.write(&self.log.stream, &record)?;
         }
+        sink.flush()?;
         Ok(())
     }
 
@@ -214,15 +196,6 @@ impl Tunnel {
             }
         }
     }
-}
-
-/// The file a log stream is written to under `--out`.
-pub fn stream_file(dir: &std::path::Path, stream: &str, format: Format) -> PathBuf {
-    let ext = match format {
-        Format::Json => "jsonl",
-        Format::Text => "log",
-    };
-    dir.join(format!("{stream}.{ext}"))
 }
 
 /// What to do about a port that cannot be bound.
@@ -285,12 +258,10 @@ pub fn serve(config: &ServeConfig, options: &ServeOptions) -> Result<(), ServeEr
 }
 
 async fn serve_async(config: &ServeConfig, options: &ServeOptions) -> Result<(), ServeError> {
-    if let Some(dir) = &options.out {
-        std::fs::create_dir_all(dir).map_err(|source| ServeError::Output {
-            what: dir.display().to_string(),
-            source,
-        })?;
-    }
+    let mut sink = match &options.out {
+        Some(dir) => Sink::directory(dir, options.format, options.schema)?,
+        None => Sink::stdout(options.format, options.schema),
+    };
     let mut tunnels = Vec::new();
     for (index, t) in config.tunnel.iter().enumerate() {
         let addr = t.listen.get_ref().0;
@@ -312,25 +283,12 @@ async fn serve_async(config: &ServeConfig, options: &ServeOptions) -> Result<(),
             .get(1)
             .map_or(String::new(), |p| format!(" and {} (NAT-T)", p.addr));
         let log = TunnelLog::new(&config.vpn_connection_id, local.ip());
-        let file = match &options.out {
-            Some(dir) => {
-                let path = stream_file(dir, &log.stream, options.format);
-                let f = File::create(&path).map_err(|source| ServeError::Output {
-                    what: path.display().to_string(),
-                    source,
-                })?;
-                Some((path, BufWriter::new(f)))
-            }
-            None => None,
-        };
+        let to = sink.open(&log.stream)?;
         let psk_note = if generated {
             format!(", pre-shared key {psk} (generated)")
         } else {
             String::new()
         };
-        let to = file
-            .as_ref()
-            .map_or_else(|| "stdout".to_owned(), |(p, _)| p.display().to_string());
         // What the user needs to point a CGW here: not a diagnostic, so not via tracing.
         eprintln!(
             "ikesim serve: tunnel {} listening on {local}{also} (log stream {} -> {to}){psk_note}",
@@ -342,7 +300,6 @@ async fn serve_async(config: &ServeConfig, options: &ServeOptions) -> Result<(),
             ports,
             endpoint,
             log,
-            file,
             foreign: 0,
             esp: 0,
             unmarked_warned: false,
@@ -397,7 +354,7 @@ async fn serve_async(config: &ServeConfig, options: &ServeOptions) -> Result<(),
         let now = Instant::now();
         let mut failed = None;
         for t in tunnels.iter_mut() {
-            if let Err(e) = t.pump(&clock, now, options).await {
+            if let Err(e) = t.pump(&clock, now, &mut sink).await {
                 failed = Some(e);
                 break;
             }
@@ -438,18 +395,10 @@ async fn serve_async(config: &ServeConfig, options: &ServeOptions) -> Result<(),
     for r in readers {
         r.abort();
     }
-    let mut flushed = Ok(());
-    for t in tunnels.iter_mut() {
+    for t in &tunnels {
         tracing::info!(tunnel = t.index + 1, stats = ?t.endpoint.stats(), esp = t.esp, foreign = t.foreign, "counters");
-        if let Some((path, f)) = &mut t.file {
-            if let Err(source) = f.flush() {
-                flushed = Err(ServeError::Output {
-                    what: path.display().to_string(),
-                    source,
-                });
-            }
-        }
     }
+    let flushed = sink.flush().map_err(ServeError::from);
     std::io::stdout().flush()?;
     result.and(flushed)
 }
