@@ -36,6 +36,7 @@ use tokio::net::UdpSocket;
 use crate::framing::{PortRole, Received};
 use crate::scenario::{CgwConnection, CgwStartup};
 use crate::serve::ConfigError;
+use crate::spelling::{ike_version_number_of, line_of};
 
 pub use ike_core::nat_t::{IKE_PORT, NAT_T_PORT};
 /// How long `connect` waits for the tunnel without `--duration` or `--stay`.
@@ -196,10 +197,6 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for TakeLocal<'_, A> {
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
         self.inner.next_value_seed(seed)
     }
-}
-
-fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
 impl ConnectConfig {
@@ -724,7 +721,7 @@ async fn connect_async(
     let marker = PortRole::Single.uses_marker(local, peer);
     eprintln!(
         "ikesim connect: CGW {local} -> responder {peer}, IKEv{}{}{}",
-        config.cgw.ike_version,
+        ike_version_number_of(config.cgw.ike_version),
         if marker {
             " (non-ESP marker: neither port is 500)"
         } else {
@@ -752,7 +749,7 @@ async fn connect_async(
         return Err(ConnectError::BadInput(format!(
             "cannot start negotiating: none of ike_proposals can be offered in IKEv{} (IKEv1 has no AES-GCM for \
              phase 1)",
-            cgw.ike_version
+            ike_version_number_of(cgw.ike_version)
         )));
     }
 
@@ -1005,7 +1002,7 @@ mod tests {
                 port: Some(4500)
             })
         );
-        assert_eq!((c.cgw.ike_version, c.cgw.rekey), (1, false));
+        assert_eq!((c.cgw.ike_version, c.cgw.rekey), (IkeVersion::V1, false));
         let c = parse("").unwrap();
         assert!(c.local.is_none() && c.cgw.pre_shared_key.is_none());
     }
@@ -1027,7 +1024,10 @@ mod tests {
             "{e}"
         );
         let e = parse("ike_version = 3\n").unwrap_err();
-        assert!(e.starts_with("c.toml:1: `ike_version`"), "{e}");
+        assert!(
+            e.starts_with("c.toml:") && e.contains("line 1") && e.contains("use 1 or 2"),
+            "{e}"
+        );
         let e = parse("startup_action = \"add\"\n").unwrap_err();
         assert!(
             e.contains("`startup_action`") && e.contains("initiates"),

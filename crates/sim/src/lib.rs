@@ -13,6 +13,7 @@ pub mod network;
 pub mod runner;
 pub mod scenario;
 pub mod serve;
+pub mod spelling;
 
 pub use driver::Clock;
 pub use duration::SimDuration;

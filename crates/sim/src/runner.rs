@@ -7,11 +7,11 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use ike_core::{Endpoint, EndpointConfig, Event, Transmit};
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use vpn_log::TunnelRecord;
 
-use crate::aws::options::StartupAction;
+use crate::aws::options::{AwsPsk, StartupAction};
 use crate::aws::TunnelLog;
 use crate::capture::{wireshark_key_line, PcapSink};
 use crate::driver::{self, Action, Clock, Host, Net, Observer};
@@ -65,19 +65,6 @@ fn host_seed(seed: u64, index: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
-}
-
-/// AWS's generated PSK: 32 letters and digits, not starting with `0`.
-fn generated_psk(rng: &mut ChaCha20Rng) -> String {
-    const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    let mut psk = String::new();
-    while psk.len() < 32 {
-        let c = ALNUM[rng.gen_range(0..ALNUM.len())] as char;
-        if !(psk.is_empty() && c == '0') {
-            psk.push(c);
-        }
-    }
-    psk
 }
 
 fn cgw_config(tunnel: &Tunnel, aws_psk: &str) -> EndpointConfig {
@@ -249,7 +236,7 @@ async fn run_async(scenario: &Scenario, options: &RunOptions) -> Result<RunOutpu
     for (i, tunnel) in scenario.tunnel.iter().enumerate() {
         let psk = match &tunnel.aws.pre_shared_key {
             Some(p) => p.0.clone(),
-            None => generated_psk(&mut rng),
+            None => AwsPsk::generate(&mut rng).0,
         };
         let mut aws_config = tunnel.aws.endpoint_config(&psk, tunnel.outside_ip.0);
         aws_config.export_secrets = export;

@@ -31,6 +31,7 @@ use serde::{Deserialize, Deserializer};
 
 use crate::aws::options::{Cidr, TunnelOptions};
 use crate::duration::SimDuration;
+use crate::spelling::line_of;
 
 /// A commented scenario to start from (`ikesim new-scenario`).
 pub const TEMPLATE: &str = include_str!("scenario/template.toml");
@@ -149,7 +150,9 @@ pub enum CgwStartup {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CgwConnection {
-    pub ike_version: u8,
+    /// `1` or `2` in the file.
+    #[serde(deserialize_with = "crate::spelling::ike_version_number")]
+    pub ike_version: IkeVersion,
     /// Absent: the same key as the AWS tunnel (a correctly configured CGW).
     pub pre_shared_key: Option<String>,
     pub ike_proposals: Vec<ProposalText<false>>,
@@ -168,7 +171,9 @@ pub struct CgwConnection {
     pub rekey: bool,
     /// Send a liveness check after this long without hearing from AWS ("0s": no DPD).
     pub dpd_delay: SimDuration,
-    pub dpd_action: CgwDpdAction,
+    /// `clear`, `none` or `restart` in the file.
+    #[serde(deserialize_with = "crate::spelling::dpd_action")]
+    pub dpd_action: DpdAction,
     /// Stop after IKE_SA_INIT, never sending IKE_AUTH (leaves a half-open SA at AWS).
     pub abandon_after_ike_sa_init: bool,
     /// The CGW dies at this time: it stops sending and answering, for good.
@@ -181,16 +186,6 @@ pub struct CgwConnection {
     pub terminate_at: Option<SimDuration>,
 }
 
-/// What the CGW does when its own DPD declares AWS dead.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum CgwDpdAction {
-    #[default]
-    Clear,
-    Restart,
-    None,
-}
-
 fn secs(s: u64) -> SimDuration {
     SimDuration(std::time::Duration::from_secs(s))
 }
@@ -200,7 +195,7 @@ impl Default for CgwConnection {
         let ike = "aes256-sha256-modp2048";
         let esp = "aes256-sha256-modp2048";
         CgwConnection {
-            ike_version: 2,
+            ike_version: IkeVersion::V2,
             pre_shared_key: None,
             ike_proposals: vec![ProposalText(
                 ike.into(),
@@ -219,7 +214,7 @@ impl Default for CgwConnection {
             rekey_fuzz: 100,
             rekey: true,
             dpd_delay: secs(0),
-            dpd_action: CgwDpdAction::Clear,
+            dpd_action: DpdAction::Clear,
             abandon_after_ike_sa_init: false,
             crash_at: None,
             reboot_at: None,
@@ -232,12 +227,6 @@ impl Default for CgwConnection {
 impl CgwConnection {
     /// Checks what the types alone do not: the key (within `[tunnel.cgw]`) and the message.
     pub fn check(&self) -> Result<(), (&'static str, String)> {
-        if !(1..=2).contains(&self.ike_version) {
-            return Err((
-                "ike_version",
-                format!("{} is not an IKE version: use 1 or 2", self.ike_version),
-            ));
-        }
         if self.rekey_fuzz > 100 {
             return Err((
                 "rekey_fuzz",
@@ -293,26 +282,17 @@ impl CgwConnection {
             rekey: self.rekey,
         };
         if !self.dpd_delay.0.is_zero() {
-            let action = match self.dpd_action {
-                CgwDpdAction::Clear => DpdAction::Clear,
-                CgwDpdAction::Restart => DpdAction::Restart,
-                CgwDpdAction::None => DpdAction::None,
-            };
             config.dpd = Some(DpdConfig {
                 delay: self.dpd_delay.0,
                 timeout: None,
-                action,
+                action: self.dpd_action,
             });
         }
         config.impair.abandon_after_sa_init = self.abandon_after_ike_sa_init;
         // A CGW speaks the one IKE version it is configured for.
-        config.ike_version = if self.ike_version == 1 {
-            IkeVersion::V1
-        } else {
-            IkeVersion::V2
-        };
-        config.accept_ikev1 = self.ike_version == 1;
-        config.accept_ikev2 = self.ike_version == 2;
+        config.ike_version = self.ike_version;
+        config.accept_ikev1 = self.ike_version == IkeVersion::V1;
+        config.accept_ikev2 = self.ike_version == IkeVersion::V2;
         config
     }
 }
@@ -369,10 +349,6 @@ pub struct Scenario {
     pub vpn_connection: VpnConnection,
     pub cgw: CgwHost,
     pub tunnel: Vec<Tunnel>,
-}
-
-fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
 impl Scenario {
@@ -543,6 +519,26 @@ outside_ip = "127.0.1.1"
         assert!(e.contains("sha9"), "{e}");
         let e = err("[tunnel.aws]\npre_shared_key = \"0abcdefgh\"\n");
         assert!(e.contains("starts with `0`"), "{e}");
+        // The core's types, in the file's words.
+        let e = err("[tunnel.cgw]\nike_version = 3\n");
+        assert!(e.contains("line 10") && e.contains("use 1 or 2"), "{e}");
+        let e = err("[tunnel.cgw]\ndpd_action = \"hold\"\n");
+        assert!(e.contains("unknown variant `hold`"), "{e}");
+        let e = err("[tunnel.aws]\nike_versions = [\"ikev3\"]\n");
+        assert!(e.contains("unknown variant `ikev3`"), "{e}");
+        let s = Scenario::parse(
+            &format!("{MINIMAL}[tunnel.aws]\nike_versions = [\"ikev1\"]\ndpd_timeout_action = \"restart\"\n[tunnel.cgw]\nike_version = 1\ndpd_action = \"none\"\n"),
+            "t.toml",
+            "t",
+        )
+        .unwrap();
+        let t = &s.tunnel[0];
+        assert_eq!(t.aws.ike_versions, vec![IkeVersion::V1]);
+        assert_eq!(t.aws.dpd_timeout_action, DpdAction::Restart);
+        assert_eq!(
+            (t.cgw.ike_version, t.cgw.dpd_action),
+            (IkeVersion::V1, DpdAction::None)
+        );
     }
 
     #[test]

@@ -28,12 +28,11 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use ike_core::nat_t::{IKE_PORT, NAT_T_PORT};
 use ike_core::{Endpoint, Event, NatTPorts};
-use rand::Rng;
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use vpn_log::{Format, Schema, Sink};
 
-use crate::aws::options::StartupAction;
+use crate::aws::options::{AwsPsk, StartupAction};
 use crate::aws::TunnelLog;
 use crate::framing::{PortRole, Received};
 pub use config::{ConfigError, ServeConfig};
@@ -235,20 +234,6 @@ async fn bind_ports(addr: SocketAddr) -> Result<Vec<Port>, ServeError> {
     Ok(ports)
 }
 
-/// AWS's generated PSK: 32 letters and digits, not starting with `0`.
-fn generated_psk() -> String {
-    const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    let mut rng = rand::thread_rng();
-    let mut psk = String::new();
-    while psk.len() < 32 {
-        let c = ALNUM[rng.gen_range(0..ALNUM.len())] as char;
-        if !(psk.is_empty() && c == '0') {
-            psk.push(c);
-        }
-    }
-    psk
-}
-
 /// Serves the configured tunnels until Ctrl-C (or SIGTERM), then flushes and returns.
 pub fn serve(config: &ServeConfig, options: &ServeOptions) -> Result<(), ServeError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -269,7 +254,7 @@ async fn serve_async(config: &ServeConfig, options: &ServeOptions) -> Result<(),
         let local = ports[0].addr;
         let (psk, generated) = match &t.aws.pre_shared_key {
             Some(p) => (p.0.clone(), false),
-            None => (generated_psk(), true),
+            None => (AwsPsk::generate(&mut rand::thread_rng()).0, true),
         };
         let endpoint_config = t.aws.endpoint_config(&psk, local.ip());
         let mut endpoint = Endpoint::new(endpoint_config, local, rand::random());

@@ -29,7 +29,10 @@ pub fn run(args: ListArgs) -> Result<(), Failure> {
                 .collect();
             let value = serde_json::json!({
                 "name": name,
-                "ike_version": scenario.tunnel.first().map_or(2, |t| t.cgw.ike_version),
+                "ike_version": scenario
+                    .tunnel
+                    .first()
+                    .map_or(2, |t| sim::spelling::ike_version_number_of(t.cgw.ike_version)),
                 "description": scenario.description,
                 "messages": messages,
             });
