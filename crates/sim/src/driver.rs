@@ -25,6 +25,7 @@ use tokio::task::JoinHandle;
 
 use crate::framing::{PortRole, Received};
 use crate::network::{ip_packet_len, Egress, Fate, Nat, Path};
+use crate::traffic::{self, Action, Reboot};
 
 /// Largest IKE datagram we accept (IKE messages over UDP stay well below this).
 const MAX_DATAGRAM: usize = 65_535;
@@ -47,51 +48,12 @@ pub struct Host {
     sockets: [Arc<UdpSocket>; 2],
     addrs: [SocketAddr; 2],
     /// A crashed host neither sends nor receives nor keeps time.
-    alive: bool,
+    pub(crate) alive: bool,
     /// How to bring the host back after a crash ([`Action::Boot`]).
     pub reboot: Option<Reboot>,
 }
 
-/// What a host boots with: its configuration, a fresh seed, and whom it calls at once.
-pub struct Reboot {
-    pub config: ike_core::EndpointConfig,
-    pub seed: u64,
-    pub peer: Option<SocketAddr>,
-    /// Whether it hears its peer's traffic once up (the scenario's traffic model).
-    pub traffic: bool,
-}
-
-/// Something the scenario makes happen at a given time.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Action {
-    /// The host dies for good (power cut, process killed).
-    Crash { host: usize },
-    /// The data-plane model: the host starts or stops receiving its peer's traffic.
-    Traffic { host: usize, flowing: bool },
-    /// A crashed host comes back with no memory of its SAs (a reboot) and, if it has a
-    /// peer to call, initiates at once — with INITIAL_CONTACT.
-    Boot { host: usize },
-    /// An administrator deletes the host's IKE SAs (`swanctl --terminate`).
-    Terminate { host: usize },
-}
-
 impl Host {
-    /// Comes back from a crash with a fresh endpoint (no SAs, a new seed).
-    fn boot(&mut self, now: Instant) {
-        let Some(r) = self.reboot.as_mut() else {
-            return;
-        };
-        let ports = self.endpoint.nat_t_ports();
-        self.endpoint = Endpoint::new(r.config.clone(), self.addrs[0], r.seed);
-        self.endpoint.set_nat_t_ports(ports);
-        r.seed = r.seed.wrapping_add(1);
-        self.alive = true;
-        self.endpoint.set_peer_traffic(now, r.traffic);
-        if let Some(peer) = r.peer {
-            self.endpoint.initiate(now, peer);
-        }
-    }
-
     /// Binds the IKE and NAT-T sockets on `ip` (a loopback address; the OS picks the
     /// ports) and builds the endpoint for the IKE port's address.
     pub async fn bind(
@@ -320,15 +282,7 @@ pub async fn run(
             let Some((_, action)) = schedule.pop_front() else {
                 break;
             };
-            tracing::debug!(?action, "scenario action");
-            match action {
-                Action::Crash { host } => wire.hosts[host].alive = false,
-                Action::Traffic { host, flowing } => {
-                    wire.hosts[host].endpoint.set_peer_traffic(now, flowing)
-                }
-                Action::Boot { host } => wire.hosts[host].boot(now),
-                Action::Terminate { host } => wire.hosts[host].endpoint.delete_ike_sas(now),
-            }
+            traffic::apply(action, wire.hosts, now);
         }
         // Deliver what is due, in order.
         while let Some(t) = wire.path.pop_due(now) {

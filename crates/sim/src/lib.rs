@@ -14,6 +14,7 @@ pub mod runner;
 pub mod scenario;
 pub mod serve;
 pub mod spelling;
+pub mod traffic;
 
 pub use driver::Clock;
 pub use duration::SimDuration;

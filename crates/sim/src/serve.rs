@@ -190,8 +190,7 @@ impl Tunnel {
                 // quiet while it flows (DESIGN.md, "Traffic and DPD").
                 self.esp += 1;
                 tracing::debug!(tunnel = self.index + 1, %from, len = data.len(), "ESP datagram (not IKE: no non-ESP marker)");
-                self.endpoint.set_peer_traffic(now, true);
-                self.endpoint.set_peer_traffic(now, false);
+                crate::traffic::heard_from_peer(&mut self.endpoint, now);
             }
         }
     }
