@@ -9,6 +9,7 @@ pub mod connect;
 pub mod driver;
 pub mod duration;
 pub mod framing;
+pub mod narration;
 pub mod network;
 pub mod runner;
 pub mod scenario;

@@ -15,6 +15,7 @@ use crate::aws::options::{AwsPsk, StartupAction};
 use crate::aws::TunnelLog;
 use crate::capture::{wireshark_key_line, PcapSink};
 use crate::driver::{self, Clock, Host, Net, Observer};
+use crate::narration::narrate;
 use crate::network::{Egress, Nat};
 use crate::scenario::{CgwStartup, Direction, Network, Scenario};
 use crate::traffic::{self, Action, Reboot, TunnelHosts};
@@ -123,11 +124,22 @@ impl Recorder {
 
 impl Observer for Recorder {
     fn event(&mut self, host: usize, now: Instant, event: Event) {
-        let Some(tunnel) = self.hosts.iter().position(|t| t.aws == host) else {
-            tracing::debug!(host, ?event.kind, "CGW event");
+        let aws = self.hosts.iter().position(|t| t.aws == host);
+        // `-v` tells every event, both sides, as `connect` and `serve` do.
+        if tracing::enabled!(tracing::Level::INFO) {
+            let (side, peer, tunnel) = match aws {
+                Some(t) => ("AWS", "the CGW", t),
+                None => {
+                    let t = self.hosts.iter().position(|t| t.cgw == host);
+                    ("CGW", "AWS", t.unwrap_or(host))
+                }
+            };
+            let told = narrate(&event, peer);
+            tracing::info!(tunnel = tunnel + 1, side, "{}", told.line);
+        }
+        let Some(tunnel) = aws else {
             return;
         };
-        tracing::debug!(tunnel, ?event.kind, "AWS event");
         let time = self.time(now);
         let log = &mut self.tunnels[tunnel];
         let before = log.records.len();

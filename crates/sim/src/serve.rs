@@ -132,7 +132,8 @@ impl Tunnel {
         event: &Event,
         sink: &mut Sink,
     ) -> Result<(), ServeError> {
-        tracing::info!(tunnel = self.index + 1, peer = %event.peer, kind = ?event.kind, "AWS event");
+        let told = crate::narration::narrate(event, "the CGW");
+        tracing::info!(tunnel = self.index + 1, peer = %event.peer, "AWS: {}", told.line);
         self.log.record(time, event);
         for record in self.log.records.drain(..) {
             sink.write(&self.log.stream, &record)?;
