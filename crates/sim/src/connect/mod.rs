@@ -21,34 +21,34 @@
 //! responder from 500 to 4500 — once NAT detection finds a NAT, and where every IKE datagram
 //! is marked (ike_core::nat_t).
 //!
-//! This module drives the CGW; [`outcome`] follows the events to the verdict (told through
-//! [`crate::narration`]); `guesswork` holds what the core does not report yet.
+//! This module sets the CGW up; `cgw` is its side of the driver's loop (shared with `run`
+//! and `serve`: [`crate::driver::run_facing_peers`]) and decides when the run ends;
+//! [`outcome`] follows the events to the verdict (told through [`crate::narration`]);
+//! `guesswork` holds what the core does not report yet.
 
+mod cgw;
 pub mod config;
 mod guesswork;
 pub mod outcome;
 
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Instant;
 
 use ike_core::nat_t::{IKE_PORT, NAT_T_PORT};
-use ike_core::{Endpoint, NatTPorts, SaState};
+use ike_core::Endpoint;
 use tokio::net::UdpSocket;
 
-use crate::framing::{PortRole, Received};
+use crate::driver::{self, Host, Port};
+use crate::framing::PortRole;
 use crate::spelling::ike_version_number_of;
+use cgw::{Cgw, Deadlines};
 pub use config::{
     addresses, parse_addr, ConnectConfig, ConnectOptions, Local, DEFAULT_LOCAL, DEFAULT_WAIT,
     TEMPLATE,
 };
-use guesswork::V1Guesses;
+use outcome::verdict;
 pub use outcome::Outcome;
-use outcome::{verdict, Ending, Progress};
-
-/// How long the CGW waits for the answer to its DELETE when it shuts down.
-const DELETE_WAIT: Duration = Duration::from_secs(2);
-
-const MAX_DATAGRAM: usize = 65_535;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
@@ -69,50 +69,27 @@ pub fn connect(config: &ConnectConfig, options: &ConnectOptions) -> Result<Outco
 
 /// The CGW's sockets: its IKE port, and a NAT-T port next to it (4500 when the IKE port is
 /// 500, else one the OS picks) unless the IKE port is 4500 itself.
-async fn bind_ports(
-    local: SocketAddr,
-) -> Result<Vec<(PortRole, SocketAddr, UdpSocket)>, ConnectError> {
-    let bind = |addr: SocketAddr| async move {
+async fn bind_ports(local: SocketAddr) -> Result<Vec<Port>, ConnectError> {
+    let bind = |addr: SocketAddr, role: PortRole| async move {
         let socket = UdpSocket::bind(addr)
             .await
             .map_err(|e| ConnectError::BadInput(format!("cannot bind {addr}: {e}")))?;
         let addr = socket.local_addr()?;
-        Ok::<_, ConnectError>((addr, socket))
+        Ok::<_, ConnectError>(Port {
+            role,
+            socket: Arc::new(socket),
+            addr,
+        })
     };
-    let (ike, socket) = bind(local).await?;
-    let mut ports = vec![(PortRole::Single, ike, socket)];
-    if ike.port() != NAT_T_PORT {
-        let port = if ike.port() == IKE_PORT {
-            NAT_T_PORT
-        } else {
-            0
-        };
-        let (nat_t, socket) = bind(SocketAddr::new(ike.ip(), port)).await?;
-        ports.push((PortRole::NatT, nat_t, socket));
+    let ike = bind(local, PortRole::Single).await?;
+    let ike_port = ike.addr.port();
+    let ip = ike.addr.ip();
+    let mut ports = vec![ike];
+    if ike_port != NAT_T_PORT {
+        let port = if ike_port == IKE_PORT { NAT_T_PORT } else { 0 };
+        ports.push(bind(SocketAddr::new(ip, port), PortRole::NatT).await?);
     }
     Ok(ports)
-}
-
-/// Receives on whichever socket has a datagram first: (its index, (length, source)).
-async fn recv_any(
-    ports: &[(PortRole, SocketAddr, UdpSocket)],
-    buf: &mut [u8],
-) -> std::io::Result<(usize, (usize, SocketAddr))> {
-    match ports {
-        [(_, _, a)] => a.recv_from(buf).await.map(|got| (0, got)),
-        [(_, _, a), (_, _, b), ..] => loop {
-            // Readiness first, then the read, so no datagram is taken and then dropped.
-            let got = tokio::select! {
-                r = a.readable() => r.and_then(|()| a.try_recv_from(buf)).map(|got| (0, got)),
-                r = b.readable() => r.and_then(|()| b.try_recv_from(buf)).map(|got| (1, got)),
-            };
-            match got {
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
-                other => return other,
-            }
-        },
-        [] => std::future::pending().await,
-    }
 }
 
 async fn connect_async(
@@ -132,15 +109,11 @@ async fn connect_async(
         return Err(ConnectError::BadInput("the pre-shared key is empty".into()));
     }
     let ports = bind_ports(local).await?;
-    let local = ports[0].1;
+    let local = ports[0].addr;
+    let nat_t = ports.get(1).map(|p| p.addr.port());
     let endpoint_config = config.cgw.endpoint_config(&psk);
-    let mut endpoint = Endpoint::new(endpoint_config, local, rand::random());
-    if let Some((_, nat_t, _)) = ports.get(1) {
-        endpoint.set_nat_t_ports(NatTPorts {
-            local: Some(nat_t.port()),
-            peer: None,
-        });
-    }
+    let endpoint = Endpoint::new(endpoint_config, local, rand::random());
+    let mut host = Host::facing_real_peer(endpoint, ports);
     let marker = PortRole::Single.uses_marker(local, peer);
     eprintln!(
         "ikesim connect: CGW {local} -> responder {peer}, IKEv{}{}{}",
@@ -150,25 +123,24 @@ async fn connect_async(
         } else {
             ""
         },
-        ports.get(1).map_or(String::new(), |(_, a, _)| format!(
-            "; NAT-T port {}",
-            a.port()
-        ))
+        nat_t.map_or(String::new(), |p| format!("; NAT-T port {p}"))
     );
 
     let t0 = Instant::now();
     let cgw = &config.cgw;
-    let terminate_at = cgw.terminate_at.map(|d| t0 + d.0);
-    let crash_at = cgw.crash_at.map(|d| t0 + d.0);
-    // A CGW that is told to do something later stays until then.
-    let stay = options.stay || terminate_at.is_some() || crash_at.is_some();
-    let limit = options
-        .duration
-        .or((!stay).then_some(DEFAULT_WAIT))
-        .map(|d| t0 + d);
-
-    endpoint.initiate(t0, peer);
-    if endpoint.poll_timeout().is_none() {
+    let mut run = Cgw::new(
+        cgw.ike_version,
+        peer,
+        Deadlines {
+            t0,
+            duration: options.duration,
+            terminate_at: cgw.terminate_at.map(|d| d.0),
+            crash_at: cgw.crash_at.map(|d| d.0),
+            stay: options.stay,
+        },
+    );
+    host.endpoint.initiate(t0, peer);
+    if host.endpoint.poll_timeout().is_none() {
         return Err(ConnectError::BadInput(format!(
             "cannot start negotiating: none of ike_proposals can be offered in IKEv{} (IKEv1 has no AES-GCM for \
              phase 1)",
@@ -176,171 +148,14 @@ async fn connect_async(
         )));
     }
 
-    let mut progress = Progress::default();
-    let mut guesses = V1Guesses::default();
-    let mut shutdown = std::pin::pin!(crate::serve::shutdown_signal());
-    let mut buf = vec![0u8; MAX_DATAGRAM];
-    let mut foreign = 0u64;
-    let mut esp = 0u64;
-    // Set once the run is ending: the deadline for the DELETE exchange.
-    let mut closing: Option<Instant> = None;
-    let mut reason_end: Option<String> = None;
-    let mut crashed = false;
-    let mut timed_out = false;
-    // Whether anything at all came from the responder.
-    let mut heard = false;
-    // The phase states when the run decided to end (before our own DELETE).
-    let mut states_at_end: Option<(SaState, SaState)> = None;
-
-    loop {
-        // Events first (they decide the outcome), then datagrams.
-        while let Some(e) = endpoint.poll_event() {
-            progress.event(&e);
-        }
-        while let Some(t) = endpoint.poll_transmit() {
-            guesses.sent(endpoint.config().ike_version, &t.payload);
-            let Some((role, _, socket)) = ports.iter().find(|(_, a, _)| *a == t.src) else {
-                continue;
-            };
-            let datagram = role.frame(t.src, t.dst, t.payload);
-            tracing::debug!(src = %t.src, dst = %t.dst, len = datagram.len(), "send");
-            if let Err(e) = socket.send_to(&datagram, t.dst).await {
-                tracing::warn!(dst = %t.dst, "send failed: {e}");
-            }
-        }
-        let now = Instant::now();
-        if let Some(at) = closing {
-            // Shutting down: done once the DELETE exchange is over (IKEv2: answered; IKEv1
-            // has no answer), or we waited long enough.
-            if endpoint.poll_timeout().is_none() || now >= at {
-                break;
-            }
-        } else {
-            let end = if progress.failure.is_some() || (progress.up() && !stay) {
-                Some(None)
-            } else if endpoint.poll_timeout().is_none() {
-                // Nothing is left to happen: abandoned, or down for good.
-                Some(None)
-            } else if crash_at.is_some_and(|t| now >= t) {
-                crashed = true;
-                Some(Some("crash_at reached: the CGW goes silent".to_owned()))
-            } else if terminate_at.is_some_and(|t| now >= t) {
-                Some(Some("terminate_at reached".to_owned()))
-            } else if limit.is_some_and(|t| now >= t) {
-                timed_out = true;
-                Some(Some(match options.duration {
-                    Some(d) => format!("--duration {} reached", crate::SimDuration(d)),
-                    None => format!("no result within {}", crate::SimDuration(DEFAULT_WAIT)),
-                }))
-            } else {
-                None
-            };
-            if let Some(why) = end {
-                if let Some(why) = &why {
-                    tracing::info!("{why}: ending");
-                }
-                reason_end = why;
-                states_at_end = Some(endpoint.phase_states());
-                if crashed {
-                    break;
-                }
-                // A CGW shutting down deletes its IKE SA (the responder logs the DELETE).
-                if endpoint.ike_sas().is_empty() {
-                    break;
-                }
-                endpoint.delete_ike_sas(now);
-                closing = Some(now + DELETE_WAIT);
-                continue;
-            }
-        }
-
-        let next = [
-            endpoint.poll_timeout(),
-            limit,
-            terminate_at,
-            crash_at,
-            closing,
-        ]
-        .into_iter()
-        .flatten()
-        .min();
-        let timer = async {
-            match next {
-                Some(at) => tokio::time::sleep_until(at.into()).await,
-                None => std::future::pending().await,
-            }
-        };
-        tokio::select! {
-            biased;
-            signal = &mut shutdown, if closing.is_none() => {
-                tracing::info!("{signal}: stopping");
-                reason_end = Some(signal.to_owned());
-                states_at_end = Some(endpoint.phase_states());
-                if endpoint.ike_sas().is_empty() {
-                    break;
-                }
-                endpoint.delete_ike_sas(Instant::now());
-                closing = Some(Instant::now() + DELETE_WAIT);
-            }
-            got = recv_any(&ports, &mut buf) => {
-                let (port, (n, from)) = match got {
-                    Ok(x) => x,
-                    Err(e) => {
-                        // E.g. ICMP port unreachable: the responder is not there (yet).
-                        tracing::debug!("receive error: {e}");
-                        tokio::time::sleep(Duration::from_millis(10)).await;
-                        continue;
-                    }
-                };
-                if from.ip() != peer.ip() {
-                    foreign += 1;
-                    tracing::debug!(%from, "datagram from an address other than the responder's dropped");
-                    continue;
-                }
-                heard = true;
-                let data = &buf[..n];
-                let (role, local, _) = &ports[port];
-                let local = *local;
-                match role.classify(local, from, data) {
-                    Received::Ike(message) => {
-                        tracing::debug!(%from, %local, len = message.len(), "receive");
-                        if let Some(why) = guesses.handle(&mut endpoint, Instant::now(), local, from, message) {
-                            progress.failed(why);
-                        }
-                    }
-                    Received::Keepalive => tracing::trace!(%from, "NAT-keepalive"),
-                    Received::UnmarkedIke => tracing::warn!(
-                        %from,
-                        "IKE message without the non-ESP marker dropped: when neither port is 500 every IKE \
-                         datagram must start with four zero bytes (RFC 3948 §2.2)"
-                    ),
-                    Received::Esp => {
-                        esp += 1;
-                        tracing::debug!(%from, len = n, "ESP datagram (no ESP data plane here: counted)");
-                    }
-                }
-            }
-            () = timer => {
-                let now = Instant::now();
-                if endpoint.poll_timeout().is_some_and(|at| at <= now) {
-                    endpoint.handle_timeout(now);
-                }
-            }
-        }
-    }
+    let mut hosts = [host];
+    driver::run_facing_peers(&mut hosts, &mut run).await?;
+    let [mut host] = hosts;
     // What the last datagrams said (the answer to our DELETE).
-    while let Some(e) = endpoint.poll_event() {
-        progress.event(&e);
+    while let Some(e) = host.endpoint.poll_event() {
+        run.progress.event(&e);
     }
-    tracing::debug!(stats = ?endpoint.stats(), esp, foreign, "counters");
-
-    let end = Ending {
-        reason: reason_end,
-        timed_out,
-        heard,
-        states: states_at_end.unwrap_or_else(|| endpoint.phase_states()),
-        stay,
-        abandoned: cgw.abandon_after_ike_sa_init,
-    };
+    tracing::debug!(stats = ?host.endpoint.stats(), esp = run.esp, foreign = run.foreign, "counters");
+    let (progress, end) = run.ending(&host.endpoint, cgw.abandon_after_ike_sa_init);
     Ok(verdict(&progress, &end, peer))
 }

@@ -2,7 +2,9 @@
 //! driver and the real-time one. The delivery code asks its [`Pace`] and never which
 //! clock it runs on.
 
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -22,6 +24,8 @@ pub(crate) enum Advance {
     /// A datagram arrived (real time) at this time; or, with `None`, the receive tasks are
     /// gone. Look again before applying anything else.
     Arrived(Instant, Option<Arrival>),
+    /// A signal (Ctrl-C, SIGTERM) arrived, at this time; it is reported once.
+    Signal(Instant, &'static str),
     /// The run is over.
     End,
 }
@@ -53,7 +57,7 @@ pub(crate) trait Pace {
         &mut self,
         now: Instant,
         next: Option<Instant>,
-        end: Instant,
+        end: Option<Instant>,
         in_flight: usize,
         arrivals: &mut UnboundedReceiver<Arrival>,
     ) -> Advance;
@@ -77,7 +81,7 @@ impl Pace for Accelerated {
         &mut self,
         now: Instant,
         next: Option<Instant>,
-        _end: Instant,
+        _end: Option<Instant>,
         _in_flight: usize,
         _arrivals: &mut UnboundedReceiver<Arrival>,
     ) -> Advance {
@@ -86,8 +90,40 @@ impl Pace for Accelerated {
 }
 
 /// The wall clock: one receive task per socket feeds a channel, and the driver sleeps
-/// until the next deadline or the next datagram.
-pub(crate) struct Wall;
+/// until the next deadline, the next datagram or (when it listens for them) a signal.
+pub(crate) struct Wall {
+    signal: Option<Pin<Box<dyn Future<Output = &'static str>>>>,
+}
+
+impl Wall {
+    /// `signals`: report Ctrl-C and SIGTERM ([`Advance::Signal`]) instead of leaving them
+    /// to the default handling (the process ends).
+    pub(crate) fn new(signals: bool) -> Wall {
+        Wall {
+            signal: signals
+                .then(|| Box::pin(shutdown_signal()) as Pin<Box<dyn Future<Output = _>>>),
+        }
+    }
+}
+
+/// Resolves on Ctrl-C, or on SIGTERM where there is one; says which.
+async fn shutdown_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => return "interrupt",
+                _ = term.recv() => return "terminate",
+            }
+        }
+    }
+    match tokio::signal::ctrl_c().await {
+        Ok(()) => "interrupt",
+        // No signal handling at all: run until killed.
+        Err(_) => std::future::pending().await,
+    }
+}
 
 impl Pace for Wall {
     fn listen(
@@ -107,21 +143,49 @@ impl Pace for Wall {
         &mut self,
         _now: Instant,
         next: Option<Instant>,
-        end: Instant,
+        end: Option<Instant>,
         in_flight: usize,
         arrivals: &mut UnboundedReceiver<Arrival>,
     ) -> Advance {
-        let wake = next.unwrap_or(end).min(end);
-        tokio::select! {
-            got = arrivals.recv() => Advance::Arrived(Instant::now(), got),
-            _ = tokio::time::sleep_until(wake.into()) => {
-                let now = Instant::now();
-                if now >= end && in_flight > 0 {
-                    Advance::End
-                } else {
-                    Advance::To(now)
-                }
+        let wake = match (next, end) {
+            (Some(t), Some(end)) => Some(t.min(end)),
+            (t, end) => t.or(end),
+        };
+        let woken = |now: Instant| {
+            if end.is_some_and(|end| now >= end) && in_flight > 0 {
+                Advance::End
+            } else {
+                Advance::To(now)
             }
+        };
+        let now = Instant::now();
+        if wake.is_some_and(|at| at <= now) {
+            // Something is due already (a datagram to send): no waiting, so a stream of
+            // arrivals cannot hold it back.
+            return woken(now);
         }
+        let sleep = async {
+            match wake {
+                Some(at) => tokio::time::sleep_until(at.into()).await,
+                None => std::future::pending().await,
+            }
+        };
+        let signal = async {
+            match self.signal.as_mut() {
+                Some(s) => s.await,
+                None => std::future::pending().await,
+            }
+        };
+        let advance = tokio::select! {
+            biased;
+            signal = signal => Advance::Signal(Instant::now(), signal),
+            got = arrivals.recv() => Advance::Arrived(Instant::now(), got),
+            () = sleep => woken(Instant::now()),
+        };
+        if matches!(advance, Advance::Signal(..)) {
+            // Reported once: a resolved signal future is not polled again.
+            self.signal = None;
+        }
+        advance
     }
 }

@@ -12,9 +12,10 @@ use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::host::{Host, ROLES};
+use super::host::Host;
 use super::pace::{Pace, PickUp};
-use super::{Net, Observer, LOOPBACK_GRACE, MAX_DATAGRAM};
+use super::{Net, NotIke, Observer, LOOPBACK_GRACE, MAX_DATAGRAM};
+use crate::framing::Received;
 use crate::network::{ip_packet_len, Fate, Path};
 
 /// The socket a datagram arrived on, in real time.
@@ -38,13 +39,22 @@ enum Receiver {
 
 pub(crate) type Arrivals = mpsc::UnboundedSender<(Inbox, SocketAddr, Vec<u8>)>;
 
-/// The real-time driver's receive loop for one socket.
+/// The real-time driver's receive loop for one socket. A receive error (e.g. an ICMP
+/// error reported on the socket) does not end it.
 pub(super) fn spawn_receiver(socket: Arc<UdpSocket>, inbox: Inbox, tx: Arrivals) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut buf = vec![0u8; MAX_DATAGRAM];
-        while let Ok((n, from)) = socket.recv_from(&mut buf).await {
-            if tx.send((inbox, from, buf[..n].to_vec())).is_err() {
-                break;
+        loop {
+            match socket.recv_from(&mut buf).await {
+                Ok((n, from)) => {
+                    if tx.send((inbox, from, buf[..n].to_vec())).is_err() {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    tracing::debug!(?inbox, "receive error: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                }
             }
         }
     })
@@ -76,12 +86,12 @@ pub(super) struct Wire<'a, P> {
 }
 
 impl<P: Pace> Wire<'_, P> {
-    /// The host and port (index into its `addrs`) at `addr`.
+    /// The host and port (index into its ports) at `addr`.
     fn host_at(&self, addr: SocketAddr) -> Option<(usize, usize)> {
         self.hosts
             .iter()
             .enumerate()
-            .find_map(|(i, h)| h.addrs.iter().position(|a| *a == addr).map(|p| (i, p)))
+            .find_map(|(i, h)| h.port_at(addr).map(|p| (i, p)))
     }
 
     /// Collects every endpoint's events, and its datagrams through its egress.
@@ -95,16 +105,19 @@ impl<P: Pace> Wire<'_, P> {
                 self.observer.event(i, now, e);
             }
             while let Some(mut t) = h.endpoint.poll_transmit() {
-                if !t.dst.ip().is_loopback() {
+                if !h.real_peer && !t.dst.ip().is_loopback() {
                     tracing::warn!(dst = %t.dst, "refusing to send outside loopback");
                     continue;
                 }
+                self.observer.sending(i, &t);
                 // From here on it is the datagram as it goes on the wire.
-                let Some(port) = h.addrs.iter().position(|a| *a == t.src) else {
-                    tracing::warn!(src = %t.src, "an endpoint sent from an address it does not have: dropped");
+                let Some(port) = h.port_at(t.src) else {
+                    tracing::warn!(host = i, src = %t.src, "an endpoint sent from an address it does not have: dropped");
                     continue;
                 };
-                t.payload = ROLES[port].frame(t.src, t.dst, std::mem::take(&mut t.payload));
+                let role = h.ports[port].role;
+                t.payload = role.frame(t.src, t.dst, std::mem::take(&mut t.payload));
+                tracing::debug!(host = i, src = %t.src, dst = %t.dst, len = t.payload.len(), "send");
                 let fate = match self.net.egress.get_mut(i) {
                     Some(egress) => egress.send(now, ip_packet_len(t.dst, t.payload.len())),
                     None => Fate::Delivered {
@@ -138,9 +151,10 @@ impl<P: Pace> Wire<'_, P> {
         if !self.hosts[src].alive {
             return Ok(());
         }
-        let socket = self.hosts[src].sockets[port].clone();
+        let socket = self.hosts[src].ports[port].socket.clone();
+        let real = self.hosts[src].real_peer;
         let Some(nat) = self.net.nat.as_mut() else {
-            return self.put_on_wire(now, &socket, t).await;
+            return self.put_on_wire(now, &socket, t, real).await;
         };
         match (nat.is_behind(t.src), nat.is_behind(t.dst)) {
             (true, false) => {}
@@ -148,7 +162,7 @@ impl<P: Pace> Wire<'_, P> {
                 tracing::debug!(dst = %t.dst, "behind the NAT, unreachable from outside: dropped");
                 return Ok(());
             }
-            _ => return self.put_on_wire(now, &socket, t).await,
+            _ => return self.put_on_wire(now, &socket, t, real).await,
         }
         // The inside leg: the host sends to the NAT, which picks the mapping for the source
         // it sees.
@@ -172,7 +186,7 @@ impl<P: Pace> Wire<'_, P> {
             dst: t.dst,
             payload: self.buf[..n].to_vec(),
         };
-        self.put_on_wire(now, &out.socket, t).await
+        self.put_on_wire(now, &out.socket, t, real).await
     }
 
     fn receiver(&self, dst: SocketAddr) -> Receiver {
@@ -189,15 +203,26 @@ impl<P: Pace> Wire<'_, P> {
     }
 
     /// Sends `t` from `socket` to its destination; in accelerated mode (or to a socket no
-    /// task listens on) receives it there at once and hands it on.
+    /// task listens on) receives it there at once and hands it on. A host facing a real
+    /// peer (`real`) sends to addresses that are none of ours as well.
     async fn put_on_wire(
         &mut self,
         now: Instant,
         socket: &UdpSocket,
         t: Transmit,
+        real: bool,
     ) -> std::io::Result<()> {
         let receiver = self.receiver(t.dst);
         match receiver {
+            Receiver::Nobody if real => {
+                self.observer.datagram(now, &t);
+                // A peer that went away (or a route that does not exist) must not stop the
+                // run: the core retransmits and times out like a real endpoint would.
+                if let Err(e) = socket.send_to(&t.payload, t.dst).await {
+                    tracing::warn!(dst = %t.dst, "send failed: {e}");
+                }
+                return Ok(());
+            }
             Receiver::Nobody => {
                 tracing::debug!(dst = %t.dst, "datagram for no simulated host dropped");
                 return Ok(());
@@ -216,7 +241,7 @@ impl<P: Pace> Wire<'_, P> {
         socket.send_to(&t.payload, t.dst).await?;
         match receiver {
             Receiver::Host(d, port) => {
-                let socket = self.hosts[d].sockets[port].clone();
+                let socket = self.hosts[d].ports[port].socket.clone();
                 // A host behind the NAT has no receive task: the NAT relays to it directly.
                 let behind_nat = self.net.nat.as_ref().is_some_and(|n| n.is_behind(t.dst));
                 let got = if behind_nat {
@@ -226,9 +251,12 @@ impl<P: Pace> Wire<'_, P> {
                 };
                 match got {
                     PickUp::Later => self.in_flight += 1,
-                    PickUp::Now(Some((n, from))) => {
-                        self.hosts[d].deliver(now, port, from, &self.buf[..n])
-                    }
+                    PickUp::Now(Some((n, from))) => deliver(
+                        self.hosts,
+                        self.observer,
+                        (now, d, port, from),
+                        &self.buf[..n],
+                    ),
                     PickUp::Now(None) => {
                         tracing::warn!(src = %t.src, dst = %t.dst, "datagram lost on loopback")
                     }
@@ -270,12 +298,17 @@ impl<P: Pace> Wire<'_, P> {
             return Ok(());
         };
         relay.send_to(&data, inside).await?;
-        let socket = self.hosts[d].sockets[port].clone();
+        let socket = self.hosts[d].ports[port].socket.clone();
         let Some((n, _)) = receive(&socket, &mut self.buf).await? else {
             tracing::warn!(dst = %inside, "datagram lost on loopback on its way out of the NAT");
             return Ok(());
         };
-        self.hosts[d].deliver(now, port, from, &self.buf[..n]);
+        deliver(
+            self.hosts,
+            self.observer,
+            (now, d, port, from),
+            &self.buf[..n],
+        );
         Ok(())
     }
 
@@ -289,10 +322,42 @@ impl<P: Pace> Wire<'_, P> {
     ) -> std::io::Result<()> {
         match inbox {
             Inbox::Host(i, port) => {
-                self.hosts[i].deliver(now, port, from, &data);
+                deliver(self.hosts, self.observer, (now, i, port, from), &data);
                 Ok(())
             }
             Inbox::Mapping(id) => self.through_nat(now, id, from, data).await,
         }
     }
+}
+
+/// Hands a datagram that arrived at `host`'s port `port` from `from` to its endpoint,
+/// without the NAT-T port's marker, if the observer lets it in; anything that is not an
+/// IKE message (ESP, keepalives, unmarked IKE) goes to the observer instead.
+fn deliver(
+    hosts: &mut [Host],
+    observer: &mut dyn Observer,
+    (now, host, port, from): (Instant, usize, usize, SocketAddr),
+    data: &[u8],
+) {
+    let Some(h) = hosts.get_mut(host).filter(|h| h.alive) else {
+        return;
+    };
+    if !observer.admit(host, from) {
+        return;
+    }
+    let Some(p) = h.ports.get(port) else {
+        return;
+    };
+    let (role, local) = (p.role, p.addr);
+    let what = match role.classify(local, from, data) {
+        Received::Ike(message) => {
+            tracing::debug!(host, %from, %local, len = message.len(), "receive");
+            observer.handle(host, &mut h.endpoint, (now, local, from), message);
+            return;
+        }
+        Received::Keepalive => NotIke::Keepalive,
+        Received::Esp => NotIke::Esp { len: data.len() },
+        Received::UnmarkedIke => NotIke::UnmarkedIke,
+    };
+    observer.not_ike(host, &mut h.endpoint, (now, local, from), what);
 }
