@@ -111,7 +111,10 @@ async fn connect_async(
     let ports = bind_ports(local).await?;
     let local = ports[0].addr;
     let nat_t = ports.get(1).map(|p| p.addr.port());
-    let endpoint_config = config.cgw.endpoint_config(&psk);
+    // `--psk` replaces the file's key (CgwConnection::endpoint_config would prefer the file's).
+    let mut connection = config.cgw.clone();
+    connection.pre_shared_key = Some(psk.clone());
+    let endpoint_config = connection.endpoint_config(&psk);
     let endpoint = Endpoint::new(endpoint_config, local, rand::random());
     let mut host = Host::facing_real_peer(endpoint, ports);
     let marker = PortRole::Single.uses_marker(local, peer);
