@@ -32,7 +32,7 @@ pub fn run(args: ListArgs) -> Result<(), Failure> {
                 "ike_version": scenario
                     .tunnel
                     .first()
-                    .map_or(2, |t| sim::spelling::ike_version_number_of(t.cgw.ike_version)),
+                    .map_or(2, |t| sim::ike_version_number_of(t.cgw.ike_version)),
                 "description": scenario.description,
                 "messages": messages,
             });

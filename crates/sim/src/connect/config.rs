@@ -19,8 +19,9 @@ pub const DEFAULT_WAIT: Duration = Duration::from_secs(60);
 /// Our address when neither the file nor the command line names one.
 pub const DEFAULT_LOCAL: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
-/// A commented configuration to start from (documentation and tests).
-pub const TEMPLATE: &str = r#"# ikesim connect configuration: one simulated customer gateway (CGW) connection, with
+/// A commented configuration (a test fixture: the keys a `connect` file may have).
+#[cfg(test)]
+const TEMPLATE: &str = r#"# ikesim connect configuration: one simulated customer gateway (CGW) connection, with
 # the keys of a scenario's [tunnel.cgw] table (docs/scenario-format.md), plus `local`.
 # Start it with `ikesim connect --config FILE --peer ADDR`; see docs/real-cgw.md.
 

@@ -3,7 +3,7 @@
 //! tunnel — IKEv2, or IKEv1 main mode + quick mode — and says what the CGW sees, one line
 //! per event on stderr, then whether phase 1 and phase 2 came up.
 //!
-//! The configuration ([`config`]) is one CGW connection exactly as a scenario's
+//! The configuration (`config.rs`) is one CGW connection exactly as a scenario's
 //! `[tunnel.cgw]` table spells it (the same keys, defaults and checks:
 //! [`crate::scenario::CgwConnection`]), plus `local`, our address:
 //!
@@ -23,13 +23,13 @@
 //!
 //! This module sets the CGW up; `cgw` is its side of the driver's loop (shared with `run`
 //! and `serve`: [`crate::driver::run_facing_peers`]) and decides when the run ends;
-//! [`outcome`] follows the events to the verdict (told through [`crate::narration`]);
+//! `outcome` follows the events to the verdict (told through [`crate::narration`]);
 //! `guesswork` holds what the core does not report yet.
 
 mod cgw;
-pub mod config;
+mod config;
 mod guesswork;
-pub mod outcome;
+mod outcome;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -43,10 +43,8 @@ use crate::driver::{self, Host, Port};
 use crate::framing::PortRole;
 use crate::spelling::ike_version_number_of;
 use cgw::{Cgw, Deadlines};
-pub use config::{
-    addresses, parse_addr, ConnectConfig, ConnectOptions, Local, DEFAULT_LOCAL, DEFAULT_WAIT,
-    TEMPLATE,
-};
+use config::{addresses, DEFAULT_WAIT};
+pub use config::{parse_addr, ConnectConfig, ConnectOptions, Local};
 use outcome::verdict;
 pub use outcome::Outcome;
 

@@ -86,14 +86,6 @@ impl Net {
             nat: None,
         }
     }
-
-    /// Every host's datagrams delayed by `latency`, nothing else.
-    pub fn latency(hosts: usize, latency: Duration, start: Instant) -> Net {
-        Net {
-            egress: (0..hosts).map(|_| Egress::delay(latency, start)).collect(),
-            nat: None,
-        }
-    }
 }
 
 /// A datagram that arrived and is not an IKE message.
