@@ -35,15 +35,16 @@ pub const KEY_IKE: u8 = 1;
 /// Phase 1 attribute classes (RFC 2409 Appendix A). Classes marked V in the RFC may use
 /// the TV form when the value fits in 16 bits.
 pub mod ike_attr {
-    /// Encryption Algorithm, basic; values in [`ike_encr`] (RFC 2409 App. A).
+    /// Encryption Algorithm, basic; values in [`ike_encr`](super::ike_encr) (RFC 2409 App. A).
     pub const ENCRYPTION_ALGORITHM: u16 = 1;
-    /// Hash Algorithm, basic; values in [`ike_hash`] (RFC 2409 App. A).
+    /// Hash Algorithm, basic; values in [`ike_hash`](super::ike_hash) (RFC 2409 App. A).
     pub const HASH_ALGORITHM: u16 = 2;
-    /// Authentication Method, basic; values in [`ike_auth`] (RFC 2409 App. A).
+    /// Authentication Method, basic; values in [`ike_auth`](super::ike_auth) (RFC 2409 App. A).
     pub const AUTHENTICATION_METHOD: u16 = 3;
     /// Group Description, basic: the Diffie-Hellman group number (RFC 2409 App. A).
     pub const GROUP_DESCRIPTION: u16 = 4;
-    /// Group Type, basic; values in [`group_type`], only for private groups (RFC 2409 App. A).
+    /// Group Type, basic; values in [`group_type`](super::group_type), only for private groups
+    /// (RFC 2409 App. A).
     pub const GROUP_TYPE: u16 = 5;
     /// Group Prime/Irreducible Polynomial, variable (RFC 2409 App. A).
     pub const GROUP_PRIME: u16 = 6;
@@ -55,8 +56,8 @@ pub mod ike_attr {
     pub const GROUP_CURVE_A: u16 = 9;
     /// Group Curve B, variable (RFC 2409 App. A).
     pub const GROUP_CURVE_B: u16 = 10;
-    /// Life Type, basic; values in [`life_type`]; the next Life Duration counts in it (RFC 2409
-    /// App. A).
+    /// Life Type, basic; values in [`life_type`](super::life_type); the next Life Duration counts
+    /// in it (RFC 2409 App. A).
     pub const LIFE_TYPE: u16 = 11;
     /// Life Duration, variable, in the units of the preceding Life Type (RFC 2409 App. A).
     pub const LIFE_DURATION: u16 = 12;
@@ -220,15 +221,16 @@ pub mod ah_transform {
 
 /// Phase 2 attribute classes of the IPsec DOI (RFC 2407 §4.5; ESN RFC 4304).
 pub mod ipsec_attr {
-    /// SA Life Type; values in [`life_type`] (RFC 2407 §4.5).
+    /// SA Life Type; values in [`life_type`](super::life_type) (RFC 2407 §4.5).
     pub const SA_LIFE_TYPE: u16 = 1;
     /// SA Life Duration, in the units of the preceding SA Life Type (RFC 2407 §4.5).
     pub const SA_LIFE_DURATION: u16 = 2;
     /// The PFS group of a quick mode (RFC 2407 §4.5).
     pub const GROUP_DESCRIPTION: u16 = 3;
-    /// Encapsulation Mode; values in [`encapsulation`] (RFC 2407 §4.5).
+    /// Encapsulation Mode; values in [`encapsulation`](super::encapsulation) (RFC 2407 §4.5).
     pub const ENCAPSULATION_MODE: u16 = 4;
-    /// Authentication Algorithm of an ESP or AH SA; values in [`ipsec_auth`] (RFC 2407 §4.5).
+    /// Authentication Algorithm of an ESP or AH SA; values in [`ipsec_auth`](super::ipsec_auth)
+    /// (RFC 2407 §4.5).
     pub const AUTHENTICATION_ALGORITHM: u16 = 5;
     /// Key Length in bits, for variable-length ciphers such as AES (RFC 2407 §4.5).
     pub const KEY_LENGTH: u16 = 6;
