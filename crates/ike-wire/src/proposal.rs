@@ -116,7 +116,7 @@ pub struct Proposal {
     pub protocol: ProtocolId,
     /// Empty for an initial IKE SA negotiation, 8 bytes when rekeying one, 4 for AH/ESP.
     pub spi: Vec<u8>,
-    /// The transforms: the responder picks one of each type (RFC 7296 §3.3.6).
+    /// The transforms: the responder picks one of each type (RFC 7296 §3.3).
     pub transforms: Vec<Transform>,
 }
 

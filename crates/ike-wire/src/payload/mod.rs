@@ -18,7 +18,7 @@ const CRITICAL: u8 = 0x80;
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct KeyExchange {
     /// Diffie-Hellman Group Num: the group of `data`, answered with INVALID_KE_PAYLOAD if
-    /// not the one selected (RFC 7296 §1.2).
+    /// not the one selected (RFC 7296 §3.4).
     pub group: DhGroup,
     /// Key Exchange Data: the public value, in the group's encoding (RFC 7296 §3.4).
     pub data: Vec<u8>,
