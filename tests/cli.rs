@@ -101,8 +101,9 @@ fn out_writes_one_file_per_log_stream() {
         "--out",
         dir.to_str().unwrap(),
     ]);
+    // The extension follows the format: .jsonl for JSON lines, .log for text.
     let read = |ip: &str| {
-        std::fs::read_to_string(dir.join(format!("vpn-0a1b2c3d4e5f60718_{ip}.log"))).unwrap()
+        std::fs::read_to_string(dir.join(format!("vpn-0a1b2c3d4e5f60718_{ip}.jsonl"))).unwrap()
     };
     let (t1, t2) = (read("127.0.1.1"), read("127.0.1.2"));
     assert!(
@@ -116,4 +117,20 @@ fn out_writes_one_file_per_log_stream() {
     // stdout holds both streams' records, in time order.
     let all = run_ok(&["run", "ikev2-two-tunnels-one-failing"]);
     assert_eq!(all.lines().count(), t1.lines().count() + t2.lines().count());
+
+    let text_dir = temp_dir("cli-out-text");
+    run_ok(&[
+        "run",
+        "ikev2-two-tunnels-one-failing",
+        "--format",
+        "text",
+        "--out",
+        text_dir.to_str().unwrap(),
+    ]);
+    let text =
+        std::fs::read_to_string(text_dir.join("vpn-0a1b2c3d4e5f60718_127.0.1.1.log")).unwrap();
+    assert_eq!(text.lines().count(), t1.lines().count());
+    assert!(!text_dir
+        .join("vpn-0a1b2c3d4e5f60718_127.0.1.1.jsonl")
+        .exists());
 }

@@ -84,7 +84,8 @@ impl IkeSuite {
 }
 
 /// `SKEYSEED = prf(Ni | Nr, g^ir)` for a new IKE SA (RFC 7296 §2.14). The nonces are the
-/// Nonce payload bodies; `g_ir` is [`KeyExchange::shared_secret`](crate::KeyExchange::shared_secret).
+/// Nonce payload bodies; `g_ir` is
+/// [`KeyExchange::shared_secret`](crate::KeyExchange::shared_secret).
 pub fn skeyseed(prf: &Prf, ni: &[u8], nr: &[u8], g_ir: &[u8]) -> Vec<u8> {
     let key = [ni, nr].concat();
     prf.compute(&key, g_ir)

@@ -11,16 +11,23 @@ pub enum ParseError {
     /// A field or structure runs past the end of the data that contains it.
     #[error("{what} truncated at offset {offset}: needs {needed} bytes, {available} available")]
     Truncated {
+        /// The structure being read, e.g. "KE payload header".
         what: &'static str,
+        /// Where the structure starts.
         offset: usize,
+        /// Bytes the structure needs from `offset`.
         needed: usize,
+        /// Bytes actually left from `offset`.
         available: usize,
     },
     /// A length field disagrees with the data or with the structure's fixed layout.
     #[error("{what} at offset {offset} has inconsistent length {length}")]
     BadLength {
+        /// The structure whose length field is wrong.
         what: &'static str,
+        /// Where the structure starts.
         offset: usize,
+        /// The length the field declares.
         length: usize,
     },
     /// The header's major version is not the parser's: 2 for [`Message::parse`], 1 for
@@ -29,28 +36,55 @@ pub enum ParseError {
     /// [`Message::parse`]: crate::Message::parse
     /// [`v1::Message::parse`]: crate::v1::Message::parse
     #[error("unsupported IKE version {major}.{minor}")]
-    UnsupportedVersion { major: u8, minor: u8 },
+    UnsupportedVersion {
+        /// Major version as received.
+        major: u8,
+        /// Minor version as received.
+        minor: u8,
+    },
     /// Bytes follow an SK or SKF payload, which must be the last payload (RFC 7296 §3.14,
     /// RFC 7383 §2.5).
     #[error("encrypted payload is not the last payload: data follows at offset {offset}")]
-    EncryptedNotLast { offset: usize },
+    EncryptedNotLast {
+        /// Where the bytes after the encrypted payload start.
+        offset: usize,
+    },
     /// A count field disagrees with the number of items actually present.
     #[error("{what} at offset {offset}: {declared} declared, {found} present")]
     CountMismatch {
+        /// The structure whose count is wrong, e.g. "transforms in proposal".
         what: &'static str,
+        /// Where the structure starts.
         offset: usize,
+        /// The count the field declares.
         declared: usize,
+        /// The number of items actually parsed.
         found: usize,
     },
     /// A traffic selector type this crate cannot size (RFC 7296 §3.13.1).
     #[error("unsupported traffic selector type {ts_type} at offset {offset}")]
-    UnsupportedTsType { ts_type: TsType, offset: usize },
+    UnsupportedTsType {
+        /// The TS Type as received.
+        ts_type: TsType,
+        /// Where the traffic selector starts.
+        offset: usize,
+    },
     /// Bytes left over after the payload chain ended (Next Payload = 0).
     #[error("{length} bytes after the last payload at offset {offset}")]
-    TrailingData { offset: usize, length: usize },
+    TrailingData {
+        /// Where the leftover bytes start.
+        offset: usize,
+        /// How many bytes are left over.
+        length: usize,
+    },
     /// A field holds a value the format does not allow.
     #[error("invalid {what} at offset {offset}")]
-    Invalid { what: &'static str, offset: usize },
+    Invalid {
+        /// The field that holds the value.
+        what: &'static str,
+        /// Where the field is.
+        offset: usize,
+    },
 }
 
 impl ParseError {

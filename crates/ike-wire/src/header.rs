@@ -88,8 +88,12 @@ pub struct Header {
     pub major: u8,
     /// Minor version: sent as 0, ignored on receipt (RFC 7296 §2.5).
     pub minor: u8,
+    /// Exchange type: which exchange this message belongs to (RFC 7296 §3.1).
     pub exchange: ExchangeType,
+    /// Initiator and Response flags (RFC 7296 §3.1).
     pub flags: Flags,
+    /// Message ID: matches a response to its request and orders the exchanges of one IKE SA
+    /// (RFC 7296 §2.2).
     pub message_id: u32,
     /// Length of the whole message, header included.
     pub length: u32,

@@ -9,7 +9,9 @@ use crate::{Notify, NotifyType, ParseError, Payload, PayloadsExt};
 /// last payload and stays encrypted here.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Message {
+    /// The fixed header; its Next Payload and Length are recomputed by [`Message::encode`].
     pub header: Header,
+    /// The payload chain in wire order.
     pub payloads: Vec<Payload>,
 }
 

@@ -16,6 +16,7 @@ const AF_BIT: u16 = 0x8000;
 pub struct Attribute {
     /// Attribute type without the AF bit (so below 0x8000).
     pub ty: u16,
+    /// The value, in whichever form it arrived or is to be sent.
     pub value: AttributeValue,
 }
 
@@ -37,8 +38,12 @@ impl Attribute {
 /// because its registry depends on `ty`; the typed constructors and accessors pick it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Transform {
+    /// Transform Type: what this transform negotiates (encryption, PRF, integrity, DH, ESN).
     pub ty: TransformType,
+    /// Transform ID, in the registry of `ty` ([`EncrId`], [`PrfId`], [`IntegId`], [`DhGroup`],
+    /// [`EsnId`]).
     pub id: u16,
+    /// Transform attributes; in practice only Key Length (RFC 7296 §3.3.5).
     pub attributes: Vec<Attribute>,
 }
 
@@ -107,9 +112,11 @@ impl Transform {
 pub struct Proposal {
     /// Proposal number: 1 for the first, same or +1 for each next (RFC 7296 §3.3.1).
     pub number: u8,
+    /// Protocol ID: the kind of SA proposed (IKE, AH or ESP).
     pub protocol: ProtocolId,
     /// Empty for an initial IKE SA negotiation, 8 bytes when rekeying one, 4 for AH/ESP.
     pub spi: Vec<u8>,
+    /// The transforms: the responder picks one of each type (RFC 7296 §3.3).
     pub transforms: Vec<Transform>,
 }
 

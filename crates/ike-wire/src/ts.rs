@@ -10,12 +10,17 @@ use crate::{ParseError, TsType};
 /// (RFC 7296 §3.13.1). Both addresses are of the family `ts_type` names.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TrafficSelector {
+    /// TS Type: IPv4 or IPv6 address range.
     pub ts_type: TsType,
     /// IP protocol number; 0 means any.
     pub ip_protocol: u8,
+    /// First port of the range; 0 with `end_port` 65535 means any port.
     pub start_port: u16,
+    /// Last port of the range, inclusive.
     pub end_port: u16,
+    /// First address of the range.
     pub start_addr: IpAddr,
+    /// Last address of the range, inclusive.
     pub end_addr: IpAddr,
 }
 

@@ -1,20 +1,28 @@
 //! ikesim's simulation layer: scenarios, the simulated AWS side (options and tunnel log),
-//! the drivers (accelerated and real-time) and the runner that ties them together.
+//! the driver (one network loop, accelerated or on the wall clock) and the commands built
+//! on it: `run` (the runner), `serve`, `connect`, `bench`.
+//!
+//! The public API is what the `ikesim` binary and the end-to-end tests use; the rest is
+//! crate-private.
 
 pub mod aws;
 pub mod bench;
 pub mod builtin;
-pub mod capture;
+mod capture;
 pub mod connect;
-pub mod driver;
-pub mod duration;
-pub mod framing;
-pub mod network;
-pub mod runner;
+mod driver;
+mod duration;
+mod framing;
+mod narration;
+mod network;
+mod runner;
 pub mod scenario;
 pub mod serve;
+mod spelling;
+mod traffic;
 
 pub use driver::Clock;
 pub use duration::SimDuration;
 pub use runner::{run, RunError, RunOptions, RunOutput};
 pub use scenario::{Scenario, ScenarioError};
+pub use spelling::ike_version_number_of;

@@ -6,17 +6,19 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use ike_core::{Endpoint, EndpointConfig, Event, Transmit};
-use rand::{Rng, SeedableRng};
+use ike_core::{Endpoint, Event, Transmit};
+use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use vpn_log::TunnelRecord;
 
-use crate::aws::options::StartupAction;
+use crate::aws::options::{AwsPsk, StartupAction};
 use crate::aws::TunnelLog;
 use crate::capture::{wireshark_key_line, PcapSink};
-use crate::driver::{self, Action, Clock, Host, Net, Observer};
+use crate::driver::{self, Clock, Host, Net, Observer};
+use crate::narration::narrate;
 use crate::network::{Egress, Nat};
-use crate::scenario::{CgwStartup, Direction, Network, Scenario, Traffic, Tunnel};
+use crate::scenario::{CgwStartup, Direction, Network, Scenario};
+use crate::traffic::{self, Action, Reboot, TunnelHosts};
 
 /// How to run a scenario (command-line overrides and outputs).
 #[derive(Clone, Debug)]
@@ -67,30 +69,18 @@ fn host_seed(seed: u64, index: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// AWS's generated PSK: 32 letters and digits, not starting with `0`.
-fn generated_psk(rng: &mut ChaCha20Rng) -> String {
-    const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    let mut psk = String::new();
-    while psk.len() < 32 {
-        let c = ALNUM[rng.gen_range(0..ALNUM.len())] as char;
-        if !(psk.is_empty() && c == '0') {
-            psk.push(c);
-        }
-    }
-    psk
-}
-
-fn cgw_config(tunnel: &Tunnel, aws_psk: &str) -> EndpointConfig {
-    tunnel.cgw.endpoint_config(aws_psk)
-}
-
-/// What lies between the hosts (AWS hosts at even indices, their CGWs after them): each
-/// host's egress with its direction's conditions and its own random stream, and the NAT in
-/// front of the CGW.
-fn network(network: &Network, hosts: &[Host], seed: u64, t0: Instant) -> std::io::Result<Net> {
+/// What lies between the hosts: each host's egress with its direction's conditions and its
+/// own random stream, and the NAT in front of the CGWs.
+fn network(
+    network: &Network,
+    hosts: &[Host],
+    tunnels: &[TunnelHosts],
+    seed: u64,
+    t0: Instant,
+) -> std::io::Result<Net> {
     let egress = (0..hosts.len())
         .map(|i| {
-            let direction = if i % 2 == 0 {
+            let direction = if tunnels.iter().any(|t| t.aws == i) {
                 Direction::AwsToCgw
             } else {
                 Direction::CgwToAws
@@ -101,8 +91,8 @@ fn network(network: &Network, hosts: &[Host], seed: u64, t0: Instant) -> std::io
     let nat = match network.nat_config() {
         Some(config) => {
             let mut nat = Nat::bind(config, t0)?;
-            for cgw in hosts.iter().skip(1).step_by(2) {
-                for addr in cgw.addrs() {
+            for t in tunnels {
+                for addr in hosts[t.cgw].addrs() {
                     nat.put_behind(addr);
                 }
             }
@@ -113,76 +103,11 @@ fn network(network: &Network, hosts: &[Host], seed: u64, t0: Instant) -> std::io
     Ok(Net { egress, nat })
 }
 
-/// The data-plane model meets the blackholes (on a steady tunnel): AWS hears the CGW's
-/// traffic while the CGW is up and the CGW→AWS direction is not blackholed; the CGW hears
-/// AWS's while AWS→CGW is not. `cgw_down` are the windows in which the CGW is dead (`None`:
-/// for good). At every instant where one of these changes, the state is restated — after the
-/// crash and boot actions of the same instant, so it has the last word.
-fn blackhole_actions(
-    network: &Network,
-    cgw_down: &[(Duration, Option<Duration>)],
-    aws: usize,
-    cgw: usize,
-) -> Vec<(Duration, Action)> {
-    let inside = |windows: &[(Duration, Duration)], t: Duration| {
-        windows.iter().any(|&(from, to)| from <= t && t < to)
-    };
-    let mut actions = Vec::new();
-    let upstream = network.blackholes(Direction::CgwToAws);
-    if !upstream.is_empty() {
-        let dead = |t: Duration| {
-            cgw_down
-                .iter()
-                .any(|&(from, to)| from <= t && to.is_none_or(|to| t < to))
-        };
-        let mut changes: Vec<Duration> =
-            upstream.iter().flat_map(|&(from, to)| [from, to]).collect();
-        changes.extend(
-            cgw_down
-                .iter()
-                .flat_map(|&(from, to)| [Some(from), to])
-                .flatten(),
-        );
-        changes.sort();
-        changes.dedup();
-        for t in changes {
-            actions.push((
-                t,
-                Action::Traffic {
-                    host: aws,
-                    flowing: !inside(&upstream, t) && !dead(t),
-                },
-            ));
-        }
-    }
-    let downstream = network.blackholes(Direction::AwsToCgw);
-    if !downstream.is_empty() {
-        // A CGW that boots inside a blackhole hears nothing either.
-        let mut changes: Vec<Duration> = downstream
-            .iter()
-            .flat_map(|&(from, to)| [from, to])
-            .collect();
-        changes.extend(cgw_down.iter().filter_map(|&(_, to)| to));
-        changes.sort();
-        changes.dedup();
-        for t in changes {
-            actions.push((
-                t,
-                Action::Traffic {
-                    host: cgw,
-                    flowing: !inside(&downstream, t),
-                },
-            ));
-        }
-    }
-    actions
-}
-
 struct Recorder {
     start: DateTime<Utc>,
     t0: Instant,
-    /// Host index → tunnel index, for AWS hosts.
-    aws_hosts: Vec<Option<usize>>,
+    /// Which hosts are which tunnel's, by tunnel index.
+    hosts: Vec<TunnelHosts>,
     tunnels: Vec<TunnelLog>,
     records: Vec<(usize, TunnelRecord)>,
     pcap: Option<PcapSink>,
@@ -199,11 +124,22 @@ impl Recorder {
 
 impl Observer for Recorder {
     fn event(&mut self, host: usize, now: Instant, event: Event) {
-        let Some(tunnel) = self.aws_hosts.get(host).copied().flatten() else {
-            tracing::debug!(host, ?event.kind, "CGW event");
+        let aws = self.hosts.iter().position(|t| t.aws == host);
+        // `-v` tells every event, both sides, as `connect` and `serve` do.
+        if tracing::enabled!(tracing::Level::INFO) {
+            let (side, peer, tunnel) = match aws {
+                Some(t) => ("AWS", "the CGW", t),
+                None => {
+                    let t = self.hosts.iter().position(|t| t.cgw == host);
+                    ("CGW", "AWS", t.unwrap_or(host))
+                }
+            };
+            let told = narrate(&event, peer);
+            tracing::info!(tunnel = tunnel + 1, side, "{}", told.line);
+        }
+        let Some(tunnel) = aws else {
             return;
         };
-        tracing::debug!(tunnel, ?event.kind, "AWS event");
         let time = self.time(now);
         let log = &mut self.tunnels[tunnel];
         let before = log.records.len();
@@ -240,7 +176,7 @@ async fn run_async(scenario: &Scenario, options: &RunOptions) -> Result<RunOutpu
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
     let export = options.keys.is_some();
     let mut hosts: Vec<Host> = Vec::new();
-    let mut aws_hosts = Vec::new();
+    let mut topology: Vec<TunnelHosts> = Vec::new();
     let mut names = Vec::new();
     let mut tunnels = Vec::new();
     let mut starts: Vec<(usize, usize)> = Vec::new(); // (initiator host, responder host)
@@ -249,83 +185,42 @@ async fn run_async(scenario: &Scenario, options: &RunOptions) -> Result<RunOutpu
     for (i, tunnel) in scenario.tunnel.iter().enumerate() {
         let psk = match &tunnel.aws.pre_shared_key {
             Some(p) => p.0.clone(),
-            None => generated_psk(&mut rng),
+            None => AwsPsk::generate(&mut rng).0,
         };
         let mut aws_config = tunnel.aws.endpoint_config(&psk, tunnel.outside_ip.0);
         aws_config.export_secrets = export;
-        let mut cgw = cgw_config(tunnel, &psk);
-        cgw.export_secrets = export;
-        let base = hosts.len() as u64;
-        let aws = Host::bind(tunnel.outside_ip.0, |addr| {
-            Endpoint::new(aws_config, addr, host_seed(seed, base))
+        let mut cgw_config = tunnel.cgw.endpoint_config(&psk);
+        cgw_config.export_secrets = export;
+        let ids = TunnelHosts {
+            aws: hosts.len(),
+            cgw: hosts.len() + 1,
+        };
+        let cgw_seed = host_seed(seed, ids.cgw as u64);
+        let mut aws = Host::bind(tunnel.outside_ip.0, |addr| {
+            Endpoint::new(aws_config, addr, host_seed(seed, ids.aws as u64))
         })
         .await?;
         let mut cgw = Host::bind(scenario.cgw.outside_ip.0, |addr| {
-            Endpoint::new(cgw, addr, host_seed(seed, base + 1))
+            Endpoint::new(cgw_config, addr, cgw_seed)
         })
         .await?;
         // Each knows where the other's NAT-T port is (a real host's is 4500).
-        let mut aws = aws;
         aws.set_peer_nat_t_port(cgw.nat_t_addr().port());
         cgw.set_peer_nat_t_port(aws.nat_t_addr().port());
-        let (a, c) = (hosts.len(), hosts.len() + 1);
         if tunnel.cgw.startup_action == CgwStartup::Start {
-            starts.push((c, a));
+            starts.push((ids.cgw, ids.aws));
         }
         if tunnel.aws.startup_action == StartupAction::Start {
-            starts.push((a, c));
+            starts.push((ids.aws, ids.cgw));
         }
-        if let Some(at) = tunnel.cgw.crash_at {
-            actions.push((at.0, Action::Crash { host: c }));
-            actions.push((
-                at.0,
-                Action::Traffic {
-                    host: a,
-                    flowing: false,
-                },
-            ));
-        }
-        if let Some(at) = tunnel.cgw.reboot_at {
-            let back = at.0 + tunnel.cgw.reboot_downtime.0;
-            actions.push((at.0, Action::Crash { host: c }));
-            actions.push((
-                at.0,
-                Action::Traffic {
-                    host: a,
-                    flowing: false,
-                },
-            ));
-            actions.push((back, Action::Boot { host: c }));
-            if scenario.traffic == Traffic::Steady {
-                actions.push((
-                    back,
-                    Action::Traffic {
-                        host: a,
-                        flowing: true,
-                    },
-                ));
-            }
-            reboots.push((
-                c,
-                cgw_config(tunnel, &psk),
-                host_seed(seed, base + 1) ^ 0x5eed,
-            ));
-        }
-        if let Some(at) = tunnel.cgw.terminate_at {
-            actions.push((at.0, Action::Terminate { host: c }));
-        }
-        if scenario.traffic == Traffic::Steady {
-            let crash = tunnel.cgw.crash_at.map(|at| (at.0, None));
-            let reboot = tunnel
-                .cgw
-                .reboot_at
-                .map(|at| (at.0, Some(at.0 + tunnel.cgw.reboot_downtime.0)));
-            let cgw_down: Vec<_> = crash.into_iter().chain(reboot).collect();
-            actions.extend(blackhole_actions(&scenario.network, &cgw_down, a, c));
+        actions.extend(traffic::tunnel_actions(scenario, tunnel, ids));
+        if tunnel.cgw.reboot_at.is_some() {
+            let config = tunnel.cgw.endpoint_config(&psk);
+            reboots.push((ids.cgw, config, cgw_seed ^ 0x5eed));
         }
         hosts.push(aws);
         hosts.push(cgw);
-        aws_hosts.extend([Some(i), None]);
+        topology.push(ids);
         names.extend([
             format!("aws-tunnel-{}", i + 1),
             format!("cgw-tunnel-{}", i + 1),
@@ -337,11 +232,9 @@ async fn run_async(scenario: &Scenario, options: &RunOptions) -> Result<RunOutpu
     }
 
     let t0 = Instant::now();
-    let mut net = network(&scenario.network, &hosts, seed, t0)?;
-    for h in hosts.iter_mut() {
-        h.endpoint
-            .set_peer_traffic(t0, scenario.traffic == Traffic::Steady);
-    }
+    let mut net = network(&scenario.network, &hosts, &topology, seed, t0)?;
+    let flowing = traffic::flowing(scenario);
+    traffic::start(&mut hosts, t0, flowing);
     let schedule = actions
         .into_iter()
         .map(|(at, action)| (t0 + at, action))
@@ -360,19 +253,18 @@ async fn run_async(scenario: &Scenario, options: &RunOptions) -> Result<RunOutpu
     for (c, config, seed) in reboots {
         // A rebooted CGW calls AWS again if it called at the start.
         let peer = peers.get(&c).copied();
-        let traffic = scenario.traffic == Traffic::Steady;
-        hosts[c].reboot = Some(driver::Reboot {
+        hosts[c].reboot = Some(Reboot {
             config,
             seed,
             peer,
-            traffic,
+            traffic: flowing,
         });
     }
     let pcap = options.pcap.as_deref().map(PcapSink::create).transpose()?;
     let mut recorder = Recorder {
         start: scenario.start.0,
         t0,
-        aws_hosts,
+        hosts: topology,
         tunnels,
         records: Vec::new(),
         pcap,
@@ -428,83 +320,4 @@ async fn run_async(scenario: &Scenario, options: &RunOptions) -> Result<RunOutpu
         records: recorder.records,
         stats,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn network(blackholes: &str) -> Network {
-        let text = format!(
-            "description = \"t\"\n{blackholes}\n[vpn_connection]\nid = \"vpn-0123456789abcdef0\"\n\
-             [cgw]\noutside_ip = \"127.0.2.1\"\n[[tunnel]]\noutside_ip = \"127.0.1.1\"\n"
-        );
-        Scenario::parse(&text, "t.toml", "t")
-            .expect("scenario")
-            .network
-    }
-
-    fn m(minutes: u64, seconds: u64) -> Duration {
-        Duration::from_secs(minutes * 60 + seconds)
-    }
-
-    fn traffic(actions: &[(Duration, Action)], host: usize) -> Vec<(Duration, bool)> {
-        actions
-            .iter()
-            .filter_map(|(t, a)| match a {
-                Action::Traffic { host: h, flowing } if *h == host => Some((*t, *flowing)),
-                _ => None,
-            })
-            .collect()
-    }
-
-    #[test]
-    fn a_blackhole_stops_the_traffic_each_side_hears_while_it_lasts() {
-        let both = network("[[network.blackhole]]\nfrom = \"10m\"\nto = \"12m\"\n");
-        let actions = blackhole_actions(&both, &[], 0, 1);
-        assert_eq!(
-            traffic(&actions, 0),
-            vec![(m(10, 0), false), (m(12, 0), true)]
-        );
-        assert_eq!(
-            traffic(&actions, 1),
-            vec![(m(10, 0), false), (m(12, 0), true)]
-        );
-
-        let up = network(
-            "[[network.blackhole]]\nfrom = \"10m\"\nto = \"12m\"\ndirection = \"cgw_to_aws\"\n",
-        );
-        let actions = blackhole_actions(&up, &[], 0, 1);
-        assert_eq!(traffic(&actions, 0).len(), 2);
-        assert!(traffic(&actions, 1).is_empty());
-        assert!(blackhole_actions(&network(""), &[(m(5, 0), None)], 0, 1).is_empty());
-    }
-
-    #[test]
-    fn traffic_comes_back_only_when_the_path_is_up_and_the_cgw_alive() {
-        let both = network("[[network.blackhole]]\nfrom = \"10m\"\nto = \"12m\"\n");
-        // Dies inside the blackhole: AWS never hears it again.
-        let actions = blackhole_actions(&both, &[(m(11, 0), None)], 0, 1);
-        assert_eq!(
-            traffic(&actions, 0),
-            vec![(m(10, 0), false), (m(11, 0), false), (m(12, 0), false)]
-        );
-        // Reboots inside it, back up before the path is: traffic once both are.
-        let actions = blackhole_actions(&both, &[(m(9, 0), Some(m(11, 0)))], 0, 1);
-        let expected = vec![
-            (m(9, 0), false),
-            (m(10, 0), false),
-            (m(11, 0), false),
-            (m(12, 0), true),
-        ];
-        assert_eq!(traffic(&actions, 0), expected);
-        // The rebooted CGW boots hearing traffic, which the blackhole takes back.
-        assert_eq!(
-            traffic(&actions, 1),
-            vec![(m(10, 0), false), (m(11, 0), false), (m(12, 0), true)]
-        );
-        // Back after the path: AWS hears it from the boot on.
-        let actions = blackhole_actions(&both, &[(m(11, 0), Some(m(13, 0)))], 0, 1);
-        assert_eq!(traffic(&actions, 0).last(), Some(&(m(13, 0), true)));
-    }
 }

@@ -23,14 +23,12 @@ use std::net::IpAddr;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use ike_core::{
-    parse_proposal, DpdAction, DpdConfig, EndpointConfig, IkeVersion, Lifetimes, Policy,
-    ProposalKind, ProposalSpec, Selection,
-};
+use ike_core::{parse_proposal, ProposalKind, ProposalSpec};
 use serde::{Deserialize, Deserializer};
 
-use crate::aws::options::{Cidr, TunnelOptions};
+use crate::aws::options::TunnelOptions;
 use crate::duration::SimDuration;
+use crate::spelling::line_of;
 
 /// A commented scenario to start from (`ikesim new-scenario`).
 pub const TEMPLATE: &str = include_str!("scenario/template.toml");
@@ -134,189 +132,6 @@ pub struct CgwHost {
     pub outside_ip: HostIp,
 }
 
-/// Whether the CGW brings the tunnel up itself.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum CgwStartup {
-    /// Initiate at the start of the scenario (strongSwan `start_action = start`).
-    #[default]
-    Start,
-    /// Wait for AWS to initiate.
-    Add,
-}
-
-/// The CGW's configuration for one tunnel.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct CgwConnection {
-    pub ike_version: u8,
-    /// Absent: the same key as the AWS tunnel (a correctly configured CGW).
-    pub pre_shared_key: Option<String>,
-    pub ike_proposals: Vec<ProposalText<false>>,
-    pub esp_proposals: Vec<ProposalText<true>>,
-    pub local_ts: Vec<Cidr>,
-    pub remote_ts: Vec<Cidr>,
-    pub startup_action: CgwStartup,
-    /// IKE SA lifetime; rekeyed `rekey_margin` (plus fuzz) before it ends.
-    pub ike_lifetime: SimDuration,
-    /// CHILD SA lifetime.
-    pub child_lifetime: SimDuration,
-    pub rekey_margin: SimDuration,
-    /// Percentage of `rekey_margin` over which the rekey time is randomised (0–100).
-    pub rekey_fuzz: u32,
-    /// `false`: never rekey; SAs are deleted when their lifetime ends.
-    pub rekey: bool,
-    /// Send a liveness check after this long without hearing from AWS ("0s": no DPD).
-    pub dpd_delay: SimDuration,
-    pub dpd_action: CgwDpdAction,
-    /// Stop after IKE_SA_INIT, never sending IKE_AUTH (leaves a half-open SA at AWS).
-    pub abandon_after_ike_sa_init: bool,
-    /// The CGW dies at this time: it stops sending and answering, for good.
-    pub crash_at: Option<SimDuration>,
-    /// The CGW reboots at this time: it loses every SA, is down for `reboot_downtime`,
-    /// then starts over (with INITIAL_CONTACT).
-    pub reboot_at: Option<SimDuration>,
-    pub reboot_downtime: SimDuration,
-    /// An administrator deletes the CGW's IKE SA at this time (`swanctl --terminate`).
-    pub terminate_at: Option<SimDuration>,
-}
-
-/// What the CGW does when its own DPD declares AWS dead.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum CgwDpdAction {
-    #[default]
-    Clear,
-    Restart,
-    None,
-}
-
-fn secs(s: u64) -> SimDuration {
-    SimDuration(std::time::Duration::from_secs(s))
-}
-
-impl Default for CgwConnection {
-    fn default() -> Self {
-        let ike = "aes256-sha256-modp2048";
-        let esp = "aes256-sha256-modp2048";
-        CgwConnection {
-            ike_version: 2,
-            pre_shared_key: None,
-            ike_proposals: vec![ProposalText(
-                ike.into(),
-                parse_proposal(ike, ProposalKind::Ike).expect("literal"),
-            )],
-            esp_proposals: vec![ProposalText(
-                esp.into(),
-                parse_proposal(esp, ProposalKind::Esp).expect("literal"),
-            )],
-            local_ts: vec![Cidr::default()],
-            remote_ts: vec![Cidr::default()],
-            startup_action: CgwStartup::Start,
-            ike_lifetime: secs(28_800),
-            child_lifetime: secs(3_600),
-            rekey_margin: secs(540),
-            rekey_fuzz: 100,
-            rekey: true,
-            dpd_delay: secs(0),
-            dpd_action: CgwDpdAction::Clear,
-            abandon_after_ike_sa_init: false,
-            crash_at: None,
-            reboot_at: None,
-            reboot_downtime: secs(0),
-            terminate_at: None,
-        }
-    }
-}
-
-impl CgwConnection {
-    /// Checks what the types alone do not: the key (within `[tunnel.cgw]`) and the message.
-    pub fn check(&self) -> Result<(), (&'static str, String)> {
-        if !(1..=2).contains(&self.ike_version) {
-            return Err((
-                "ike_version",
-                format!("{} is not an IKE version: use 1 or 2", self.ike_version),
-            ));
-        }
-        if self.rekey_fuzz > 100 {
-            return Err((
-                "rekey_fuzz",
-                format!("{} is out of range: 0 to 100", self.rekey_fuzz),
-            ));
-        }
-        let (ike, child, margin) = (
-            self.ike_lifetime.0,
-            self.child_lifetime.0,
-            self.rekey_margin.0,
-        );
-        if margin * 2 > child || margin * 2 > ike {
-            return Err((
-                "rekey_margin",
-                format!(
-                    "{} must be at most half of child_lifetime and ike_lifetime",
-                    self.rekey_margin
-                ),
-            ));
-        }
-        if self.ike_proposals.is_empty() || self.esp_proposals.is_empty() {
-            return Err((
-                "",
-                "ike_proposals and esp_proposals need at least one proposal each".into(),
-            ));
-        }
-        Ok(())
-    }
-
-    /// The core's configuration for this CGW. `default_psk` is used when the connection
-    /// names no key of its own (in a scenario: the AWS tunnel's, a correctly configured CGW).
-    pub fn endpoint_config(&self, default_psk: &str) -> EndpointConfig {
-        let policy = |specs: Vec<ProposalSpec>| Policy {
-            proposals: specs,
-            selection: Selection::LocalPreference,
-            universe: None,
-        };
-        let mut config = EndpointConfig::new(
-            self.pre_shared_key
-                .clone()
-                .unwrap_or_else(|| default_psk.to_owned())
-                .into_bytes(),
-            policy(self.ike_proposals.iter().map(|p| p.1.clone()).collect()),
-            policy(self.esp_proposals.iter().map(|p| p.1.clone()).collect()),
-        );
-        config.local_ts = self.local_ts.iter().map(|c| c.0.clone()).collect();
-        config.remote_ts = self.remote_ts.iter().map(|c| c.0.clone()).collect();
-        config.lifetimes = Lifetimes {
-            ike: self.ike_lifetime.0,
-            child: self.child_lifetime.0,
-            margin: self.rekey_margin.0,
-            fuzz_percent: self.rekey_fuzz,
-            rekey: self.rekey,
-        };
-        if !self.dpd_delay.0.is_zero() {
-            let action = match self.dpd_action {
-                CgwDpdAction::Clear => DpdAction::Clear,
-                CgwDpdAction::Restart => DpdAction::Restart,
-                CgwDpdAction::None => DpdAction::None,
-            };
-            config.dpd = Some(DpdConfig {
-                delay: self.dpd_delay.0,
-                timeout: None,
-                action,
-            });
-        }
-        config.impair.abandon_after_sa_init = self.abandon_after_ike_sa_init;
-        // A CGW speaks the one IKE version it is configured for.
-        config.ike_version = if self.ike_version == 1 {
-            IkeVersion::V1
-        } else {
-            IkeVersion::V2
-        };
-        config.accept_ikev1 = self.ike_version == 1;
-        config.accept_ikev2 = self.ike_version == 2;
-        config
-    }
-}
-
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Tunnel {
@@ -328,7 +143,9 @@ pub struct Tunnel {
     pub cgw: CgwConnection,
 }
 
+mod cgw;
 mod network;
+pub use cgw::{CgwConnection, CgwStartup};
 pub use network::{
     Blackhole, Direction, Directions, NatOptions, Network, PathConditions, Probability,
 };
@@ -369,10 +186,6 @@ pub struct Scenario {
     pub vpn_connection: VpnConnection,
     pub cgw: CgwHost,
     pub tunnel: Vec<Tunnel>,
-}
-
-fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
 impl Scenario {
@@ -486,6 +299,8 @@ impl Scenario {
 
 #[cfg(test)]
 mod tests {
+    use ike_core::{DpdAction, IkeVersion};
+
     use super::*;
 
     const MINIMAL: &str = r#"
@@ -543,6 +358,26 @@ outside_ip = "127.0.1.1"
         assert!(e.contains("sha9"), "{e}");
         let e = err("[tunnel.aws]\npre_shared_key = \"0abcdefgh\"\n");
         assert!(e.contains("starts with `0`"), "{e}");
+        // The core's types, in the file's words.
+        let e = err("[tunnel.cgw]\nike_version = 3\n");
+        assert!(e.contains("line 10") && e.contains("use 1 or 2"), "{e}");
+        let e = err("[tunnel.cgw]\ndpd_action = \"hold\"\n");
+        assert!(e.contains("unknown variant `hold`"), "{e}");
+        let e = err("[tunnel.aws]\nike_versions = [\"ikev3\"]\n");
+        assert!(e.contains("unknown variant `ikev3`"), "{e}");
+        let s = Scenario::parse(
+            &format!("{MINIMAL}[tunnel.aws]\nike_versions = [\"ikev1\"]\ndpd_timeout_action = \"restart\"\n[tunnel.cgw]\nike_version = 1\ndpd_action = \"none\"\n"),
+            "t.toml",
+            "t",
+        )
+        .unwrap();
+        let t = &s.tunnel[0];
+        assert_eq!(t.aws.ike_versions, vec![IkeVersion::V1]);
+        assert_eq!(t.aws.dpd_timeout_action, DpdAction::Restart);
+        assert_eq!(
+            (t.cgw.ike_version, t.cgw.dpd_action),
+            (IkeVersion::V1, DpdAction::None)
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! `ikesim serve`: simulated AWS tunnels waiting for a real customer gateway, on the wall
-//! clock. One UDP socket per tunnel, the sans-IO [`Endpoint`] behind it, and every AWS-side
-//! event turned into tunnel log records that are written as they happen.
+//! clock. Each tunnel is a host of the driver's loop facing a real peer
+//! ([`crate::driver::run_facing_peers`]): its sockets, the sans-IO [`Endpoint`] behind them,
+//! and every AWS-side event turned into tunnel log records that are written as they happen.
 //!
 //! Ports, as a real AWS endpoint has them:
 //! - **Listening on port 500** (`listen = "…:500"`), a tunnel listens on 4500 as well, like
@@ -19,28 +20,23 @@
 
 pub mod config;
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
-use std::net::SocketAddr;
+use std::io::Write;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use ike_core::nat_t::{IKE_PORT, NAT_T_PORT};
-use ike_core::{Endpoint, Event, NatTPorts};
-use rand::Rng;
+use ike_core::{Endpoint, Event};
 use tokio::net::UdpSocket;
-use tokio::sync::mpsc;
-use vpn_log::{Format, Schema};
+use vpn_log::{Format, Schema, Sink};
 
-use crate::aws::options::StartupAction;
+use crate::aws::options::{AwsPsk, StartupAction};
 use crate::aws::TunnelLog;
-use crate::framing::{PortRole, Received};
+use crate::driver::{self, Arrived, Check, Host, NotIke, Observer, Port};
+use crate::framing::PortRole;
 pub use config::{ConfigError, ServeConfig};
-
-/// Largest datagram we read.
-const MAX_DATAGRAM: usize = 65_535;
 
 /// What `serve` runs with, besides the configuration.
 #[derive(Clone, Debug, Default)]
@@ -48,8 +44,8 @@ pub struct ServeOptions {
     /// Record format and schema.
     pub format: Format,
     pub schema: Schema,
-    /// Write one file per log stream here (`<stream>.jsonl`, or `.log` for text) instead of
-    /// writing every record to stdout.
+    /// Write one file per log stream here ([`vpn_log::stream_file`]: `<stream>.jsonl`, or
+    /// `.log` for text) instead of writing every record to stdout.
     pub out: Option<PathBuf>,
 }
 
@@ -60,31 +56,17 @@ pub enum ServeError {
         addr: SocketAddr,
         source: std::io::Error,
     },
-    #[error("cannot write records to {what}: {source}")]
-    Output {
-        what: String,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Output(#[from] vpn_log::SinkError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
 
-/// One of a tunnel's sockets.
-struct Port {
-    role: PortRole,
-    socket: Arc<UdpSocket>,
-    addr: SocketAddr,
-}
-
-/// One AWS tunnel: sockets, endpoint, log and where its records go.
+/// One AWS tunnel's log and counters (the driver has its sockets and endpoint, as host
+/// `index`).
 struct Tunnel {
     index: usize,
-    /// The listen socket, and the NAT-T socket when it listens on 500.
-    ports: Vec<Port>,
-    endpoint: Endpoint,
     log: TunnelLog,
-    /// `None`: stdout.
-    file: Option<(PathBuf, BufWriter<File>)>,
     /// Datagrams dropped because they did not come from the expected CGW.
     foreign: u64,
     esp: u64,
@@ -105,124 +87,93 @@ impl Clock {
     }
 }
 
-impl Tunnel {
-    /// Writes the records for the endpoint's events and sends its datagrams.
-    async fn pump(
-        &mut self,
-        clock: &Clock,
-        now: Instant,
-        options: &ServeOptions,
-    ) -> Result<(), ServeError> {
-        while let Some(event) = self.endpoint.poll_event() {
-            self.write_records(clock.utc(now), &event, options)?;
-        }
-        while let Some(t) = self.endpoint.poll_transmit() {
-            let Some(port) = self.ports.iter().find(|p| p.addr == t.src) else {
-                tracing::warn!(tunnel = self.index + 1, src = %t.src, "datagram from an address we do not have: dropped");
-                continue;
-            };
-            let datagram = port.role.frame(t.src, t.dst, t.payload);
-            tracing::debug!(tunnel = self.index + 1, src = %t.src, dst = %t.dst, len = datagram.len(), "send");
-            // A peer that went away (or a route that does not exist) must not stop the
-            // tunnel: the core retransmits and times out like AWS would.
-            if let Err(e) = port.socket.send_to(&datagram, t.dst).await {
-                tracing::warn!(tunnel = self.index + 1, dst = %t.dst, "send failed: {e}");
-            }
-        }
-        Ok(())
-    }
+/// The AWS side of `serve`: what the loop reports becomes records, ESP a sign of life.
+struct Aws {
+    tunnels: Vec<Tunnel>,
+    sink: Sink,
+    clock: Clock,
+    /// The customer gateway AWS answers (`None`: any).
+    cgw: Option<IpAddr>,
+    /// The first failure to write records: it ends the run.
+    failed: Option<ServeError>,
+}
 
-    fn write_records(
-        &mut self,
-        time: DateTime<Utc>,
-        event: &Event,
-        options: &ServeOptions,
-    ) -> Result<(), ServeError> {
-        tracing::info!(tunnel = self.index + 1, peer = %event.peer, kind = ?event.kind, "AWS event");
-        self.log.record(time, event);
-        for record in self.log.records.drain(..) {
-            let line = record.render(options.format, options.schema);
-            let result = match &mut self.file {
-                Some((_, f)) => writeln!(f, "{line}").and_then(|()| f.flush()),
-                None => {
-                    let mut out = std::io::stdout().lock();
-                    writeln!(out, "{line}").and_then(|()| out.flush())
-                }
-            };
-            result.map_err(|source| ServeError::Output {
-                what: self
-                    .file
-                    .as_ref()
-                    .map_or_else(|| "stdout".into(), |(p, _)| p.display().to_string()),
-                source,
-            })?;
-        }
-        Ok(())
-    }
-
-    /// A datagram from `from` at port `port`: IKE goes to the endpoint; ESP shows the peer
-    /// is alive; NAT-keepalives are ignored.
-    fn receive(
-        &mut self,
-        now: Instant,
-        port: usize,
-        from: SocketAddr,
-        data: &[u8],
-        cgw: Option<std::net::IpAddr>,
-    ) {
-        if cgw.is_some_and(|ip| ip != from.ip()) {
-            if self.foreign == 0 {
-                tracing::warn!(tunnel = self.index + 1, %from, "datagram from an address other than the customer gateway's dropped (further ones: debug)");
-            } else {
-                tracing::debug!(tunnel = self.index + 1, %from, "datagram from a foreign address dropped");
-            }
-            self.foreign += 1;
-            return;
-        }
-        let Some(Port {
-            role, addr: local, ..
-        }) = self.ports.get(port)
-        else {
+impl Observer for Aws {
+    /// Writes the records for one event, and flushes them: they are written as they happen.
+    fn event(&mut self, host: usize, now: Instant, event: Event) {
+        let Some(t) = self.tunnels.get_mut(host) else {
             return;
         };
-        match role.classify(*local, from, data) {
-            Received::Ike(message) => {
-                tracing::debug!(tunnel = self.index + 1, %from, %local, len = message.len(), "receive");
-                self.endpoint.handle(now, *local, from, message);
+        let told = crate::narration::narrate(&event, "the CGW");
+        tracing::info!(tunnel = t.index + 1, peer = %event.peer, "AWS: {}", told.line);
+        t.log.record(self.clock.utc(now), &event);
+        let mut written = Ok(());
+        for record in t.log.records.drain(..) {
+            written = written.and_then(|()| self.sink.write(&t.log.stream, &record));
+        }
+        if let Err(e) = written.and_then(|()| self.sink.flush()) {
+            self.failed.get_or_insert(e.into());
+        }
+    }
+
+    fn admit(&mut self, host: usize, from: SocketAddr) -> bool {
+        if self.cgw.is_none_or(|ip| ip == from.ip()) {
+            return true;
+        }
+        if let Some(t) = self.tunnels.get_mut(host) {
+            if t.foreign == 0 {
+                tracing::warn!(tunnel = t.index + 1, %from, "datagram from an address other than the customer gateway's dropped (further ones: debug)");
+            } else {
+                tracing::debug!(tunnel = t.index + 1, %from, "datagram from a foreign address dropped");
             }
-            Received::Keepalive => tracing::trace!(tunnel = self.index + 1, %from, "NAT-keepalive"),
-            Received::UnmarkedIke => {
-                if !self.unmarked_warned {
+            t.foreign += 1;
+        }
+        false
+    }
+
+    /// ESP shows the peer is alive; NAT-keepalives are ignored.
+    fn not_ike(&mut self, host: usize, endpoint: &mut Endpoint, at: Arrived, what: NotIke) {
+        let Some(t) = self.tunnels.get_mut(host) else {
+            return;
+        };
+        let (now, _, from) = at;
+        match what {
+            NotIke::Keepalive => tracing::trace!(tunnel = t.index + 1, %from, "NAT-keepalive"),
+            NotIke::UnmarkedIke => {
+                if !t.unmarked_warned {
                     tracing::warn!(
-                        tunnel = self.index + 1,
+                        tunnel = t.index + 1,
                         %from,
                         "IKE message without the non-ESP marker dropped: when neither port is 500 every IKE \
                          datagram must start with four zero bytes (RFC 3948 §2.2); use port 500 on the CGW's \
                          side or a CGW that adds the marker"
                     );
-                    self.unmarked_warned = true;
+                    t.unmarked_warned = true;
                 }
             }
-            Received::Esp => {
+            NotIke::Esp { len } => {
                 // No ESP data plane here: the datagram is counted, and (like traffic
                 // reaching AWS) it stands for hearing from the peer, so on-demand DPD stays
                 // quiet while it flows (DESIGN.md, "Traffic and DPD").
-                self.esp += 1;
-                tracing::debug!(tunnel = self.index + 1, %from, len = data.len(), "ESP datagram (not IKE: no non-ESP marker)");
-                self.endpoint.set_peer_traffic(now, true);
-                self.endpoint.set_peer_traffic(now, false);
+                t.esp += 1;
+                tracing::debug!(tunnel = t.index + 1, %from, len, "ESP datagram (not IKE: no non-ESP marker)");
+                crate::traffic::heard_from_peer(endpoint, now);
             }
         }
     }
-}
 
-/// The file a log stream is written to under `--out`.
-pub fn stream_file(dir: &std::path::Path, stream: &str, format: Format) -> PathBuf {
-    let ext = match format {
-        Format::Json => "jsonl",
-        Format::Text => "log",
-    };
-    dir.join(format!("{stream}.{ext}"))
+    fn check(&mut self, _now: Instant, _hosts: &mut [Host]) -> Check {
+        if self.failed.is_some() {
+            Check::Stop
+        } else {
+            Check::Continue(None)
+        }
+    }
+
+    fn signal(&mut self, _now: Instant, signal: &'static str, _hosts: &mut [Host]) -> bool {
+        tracing::info!("{signal}: stopping");
+        true
+    }
 }
 
 /// What to do about a port that cannot be bound.
@@ -262,20 +213,6 @@ async fn bind_ports(addr: SocketAddr) -> Result<Vec<Port>, ServeError> {
     Ok(ports)
 }
 
-/// AWS's generated PSK: 32 letters and digits, not starting with `0`.
-fn generated_psk() -> String {
-    const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    let mut rng = rand::thread_rng();
-    let mut psk = String::new();
-    while psk.len() < 32 {
-        let c = ALNUM[rng.gen_range(0..ALNUM.len())] as char;
-        if !(psk.is_empty() && c == '0') {
-            psk.push(c);
-        }
-    }
-    psk
-}
-
 /// Serves the configured tunnels until Ctrl-C (or SIGTERM), then flushes and returns.
 pub fn serve(config: &ServeConfig, options: &ServeOptions) -> Result<(), ServeError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -285,12 +222,11 @@ pub fn serve(config: &ServeConfig, options: &ServeOptions) -> Result<(), ServeEr
 }
 
 async fn serve_async(config: &ServeConfig, options: &ServeOptions) -> Result<(), ServeError> {
-    if let Some(dir) = &options.out {
-        std::fs::create_dir_all(dir).map_err(|source| ServeError::Output {
-            what: dir.display().to_string(),
-            source,
-        })?;
-    }
+    let mut sink = match &options.out {
+        Some(dir) => Sink::directory(dir, options.format, options.schema)?,
+        None => Sink::stdout(options.format, options.schema),
+    };
+    let mut hosts = Vec::new();
     let mut tunnels = Vec::new();
     for (index, t) in config.tunnel.iter().enumerate() {
         let addr = t.listen.get_ref().0;
@@ -298,51 +234,30 @@ async fn serve_async(config: &ServeConfig, options: &ServeOptions) -> Result<(),
         let local = ports[0].addr;
         let (psk, generated) = match &t.aws.pre_shared_key {
             Some(p) => (p.0.clone(), false),
-            None => (generated_psk(), true),
+            None => (AwsPsk::generate(&mut rand::thread_rng()).0, true),
         };
         let endpoint_config = t.aws.endpoint_config(&psk, local.ip());
-        let mut endpoint = Endpoint::new(endpoint_config, local, rand::random());
-        if let Some(nat_t) = ports.get(1) {
-            endpoint.set_nat_t_ports(NatTPorts {
-                local: Some(nat_t.addr.port()),
-                peer: None,
-            });
-        }
+        let endpoint = Endpoint::new(endpoint_config, local, rand::random());
         let also = ports
             .get(1)
             .map_or(String::new(), |p| format!(" and {} (NAT-T)", p.addr));
         let log = TunnelLog::new(&config.vpn_connection_id, local.ip());
-        let file = match &options.out {
-            Some(dir) => {
-                let path = stream_file(dir, &log.stream, options.format);
-                let f = File::create(&path).map_err(|source| ServeError::Output {
-                    what: path.display().to_string(),
-                    source,
-                })?;
-                Some((path, BufWriter::new(f)))
-            }
-            None => None,
-        };
+        let to = sink.open(&log.stream)?;
         let psk_note = if generated {
             format!(", pre-shared key {psk} (generated)")
         } else {
             String::new()
         };
-        let to = file
-            .as_ref()
-            .map_or_else(|| "stdout".to_owned(), |(p, _)| p.display().to_string());
         // What the user needs to point a CGW here: not a diagnostic, so not via tracing.
         eprintln!(
             "ikesim serve: tunnel {} listening on {local}{also} (log stream {} -> {to}){psk_note}",
             index + 1,
             log.stream
         );
+        hosts.push(Host::facing_real_peer(endpoint, ports));
         tunnels.push(Tunnel {
             index,
-            ports,
-            endpoint,
             log,
-            file,
             foreign: 0,
             esp: 0,
             unmarked_warned: false,
@@ -353,122 +268,30 @@ async fn serve_async(config: &ServeConfig, options: &ServeOptions) -> Result<(),
         t0: Instant::now(),
         start: Utc::now(),
     };
-    let (tx, mut rx) = mpsc::channel::<(usize, usize, SocketAddr, Vec<u8>)>(1024);
-    let mut readers = Vec::new();
-    for t in &tunnels {
-        for (port, p) in t.ports.iter().enumerate() {
-            let (socket, tx, index) = (p.socket.clone(), tx.clone(), t.index);
-            readers.push(tokio::spawn(async move {
-                let mut buf = vec![0u8; MAX_DATAGRAM];
-                loop {
-                    match socket.recv_from(&mut buf).await {
-                        Ok((n, from)) => {
-                            if tx
-                                .send((index, port, from, buf[..n].to_vec()))
-                                .await
-                                .is_err()
-                            {
-                                break;
-                            }
-                        }
-                        // E.g. an ICMP error reported on the socket: not the end of the tunnel.
-                        Err(e) => {
-                            tracing::debug!(tunnel = index + 1, "receive error: {e}");
-                            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-                        }
-                    }
-                }
-            }));
-        }
-    }
-    drop(tx);
-
-    for (t, tc) in tunnels.iter_mut().zip(&config.tunnel) {
+    for (h, tc) in hosts.iter_mut().zip(&config.tunnel) {
         if tc.aws.startup_action == StartupAction::Start {
             if let Some(ip) = config.cgw.outside_ip {
-                t.endpoint
+                h.endpoint
                     .initiate(clock.t0, SocketAddr::new(ip, config.cgw.port));
             }
         }
     }
-
-    let mut shutdown = std::pin::pin!(shutdown_signal());
-    let result = loop {
-        let now = Instant::now();
-        let mut failed = None;
-        for t in tunnels.iter_mut() {
-            if let Err(e) = t.pump(&clock, now, options).await {
-                failed = Some(e);
-                break;
-            }
-        }
-        if let Some(e) = failed {
-            break Err(e);
-        }
-        let next = tunnels
-            .iter()
-            .filter_map(|t| t.endpoint.poll_timeout())
-            .min();
-        let timer = async {
-            match next {
-                Some(at) => tokio::time::sleep_until(at.into()).await,
-                None => std::future::pending().await,
-            }
-        };
-        tokio::select! {
-            biased;
-            signal = &mut shutdown => {
-                tracing::info!("{signal}: stopping");
-                break Ok(());
-            }
-            got = rx.recv() => {
-                let Some((index, port, from, data)) = got else { break Ok(()) };
-                tunnels[index].receive(Instant::now(), port, from, &data, config.cgw.outside_ip);
-            }
-            () = timer => {
-                let now = Instant::now();
-                for t in tunnels.iter_mut() {
-                    if t.endpoint.poll_timeout().is_some_and(|at| at <= now) {
-                        t.endpoint.handle_timeout(now);
-                    }
-                }
-            }
-        }
+    let mut aws = Aws {
+        tunnels,
+        sink,
+        clock,
+        cgw: config.cgw.outside_ip,
+        failed: None,
     };
-    for r in readers {
-        r.abort();
+    let ran = driver::run_facing_peers(&mut hosts, &mut aws).await;
+    for (t, h) in aws.tunnels.iter().zip(&hosts) {
+        tracing::info!(tunnel = t.index + 1, stats = ?h.endpoint.stats(), esp = t.esp, foreign = t.foreign, "counters");
     }
-    let mut flushed = Ok(());
-    for t in tunnels.iter_mut() {
-        tracing::info!(tunnel = t.index + 1, stats = ?t.endpoint.stats(), esp = t.esp, foreign = t.foreign, "counters");
-        if let Some((path, f)) = &mut t.file {
-            if let Err(source) = f.flush() {
-                flushed = Err(ServeError::Output {
-                    what: path.display().to_string(),
-                    source,
-                });
-            }
-        }
-    }
+    let flushed = aws.sink.flush().map_err(ServeError::from);
     std::io::stdout().flush()?;
+    let result = match aws.failed.take() {
+        Some(e) => Err(e),
+        None => ran.map_err(ServeError::from),
+    };
     result.and(flushed)
-}
-
-/// Resolves on Ctrl-C, or on SIGTERM where there is one; says which.
-pub(crate) async fn shutdown_signal() -> &'static str {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => return "interrupt",
-                _ = term.recv() => return "terminate",
-            }
-        }
-    }
-    match tokio::signal::ctrl_c().await {
-        Ok(()) => "interrupt",
-        // No signal handling at all: serve until killed.
-        Err(_) => std::future::pending().await,
-    }
 }

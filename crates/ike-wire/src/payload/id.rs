@@ -9,7 +9,9 @@ use crate::{IdType, ParseError};
 /// An IDi or IDr payload body: who the sender claims to be (RFC 7296 §3.5).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Identification {
+    /// ID Type: how to read `data`.
     pub ty: IdType,
+    /// Identification Data: an address, a name or opaque bytes, by `ty`.
     pub data: Vec<u8>,
 }
 

@@ -17,14 +17,20 @@ const CRITICAL: u8 = 0x80;
 /// Key Exchange payload body: the sender's Diffie-Hellman public value (RFC 7296 §3.4).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct KeyExchange {
+    /// Diffie-Hellman Group Num: the group of `data`, answered with INVALID_KE_PAYLOAD if
+    /// not the one selected (RFC 7296 §3.4).
     pub group: DhGroup,
+    /// Key Exchange Data: the public value, in the group's encoding (RFC 7296 §3.4).
     pub data: Vec<u8>,
 }
 
 /// Authentication payload body (RFC 7296 §3.8).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Auth {
+    /// Auth Method: how `data` was computed.
     pub method: AuthMethod,
+    /// Authentication Data: for a PSK, `prf(prf(Shared Secret, "Key Pad for IKEv2"),
+    /// <signed octets>)` (RFC 7296 §2.15).
     pub data: Vec<u8>,
 }
 
@@ -35,7 +41,9 @@ pub struct Notify {
     pub protocol: ProtocolId,
     /// SPI of that SA; empty for the IKE SA.
     pub spi: Vec<u8>,
+    /// What is reported: below 16384 an error, from 16384 a status (RFC 7296 §3.10.1).
     pub ty: NotifyType,
+    /// Notification Data, whose meaning depends on the type (RFC 7296 §3.10.1).
     pub data: Vec<u8>,
 }
 
@@ -54,10 +62,13 @@ impl Notify {
 /// Delete payload body: SAs the sender has removed (RFC 7296 §3.11).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Delete {
+    /// Protocol ID of the deleted SAs: IKE, AH or ESP.
     pub protocol: ProtocolId,
     /// Size of each SPI: 0 for the IKE SA (which the message's header names), 4 for
     /// AH/ESP. Every entry of `spis` has this length.
     pub spi_size: u8,
+    /// The SPIs of the deleted SAs, as the sender expects them in inbound packets (RFC 7296
+    /// §3.11).
     pub spis: Vec<Vec<u8>>,
 }
 
@@ -98,6 +109,7 @@ pub struct Encrypted {
 pub struct EncryptedFragment {
     /// 1-based fragment number.
     pub number: u16,
+    /// Total Fragments of the original message (RFC 7383 §2.5).
     pub total: u16,
     /// Type of the first inner payload in fragment 1; NONE in the others.
     pub first_inner: PayloadType,
@@ -110,27 +122,44 @@ pub struct EncryptedFragment {
 /// skip the others (RFC 7296 §2.5).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct UnknownPayload {
+    /// The payload type announced in the preceding Next Payload field.
     pub ty: PayloadType,
+    /// The Critical bit of the generic payload header (RFC 7296 §3.2).
     pub critical: bool,
+    /// The payload body after the 4-byte generic header, kept verbatim.
     pub body: Vec<u8>,
 }
 
 /// One IKEv2 payload, decoded as far as the wire format goes.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Payload {
+    /// Security Association: the proposals, in preference order (RFC 7296 §3.3).
     Sa(Vec<Proposal>),
+    /// Key Exchange (RFC 7296 §3.4).
     Ke(KeyExchange),
+    /// Identification of the initiator, IDi (RFC 7296 §3.5).
     IdI(Identification),
+    /// Identification of the responder, IDr (RFC 7296 §3.5).
     IdR(Identification),
+    /// Authentication (RFC 7296 §3.8).
     Auth(Auth),
+    /// Nonce Data, 16 to 256 bytes (RFC 7296 §3.9).
     Nonce(Vec<u8>),
+    /// Notify (RFC 7296 §3.10).
     Notify(Notify),
+    /// Delete (RFC 7296 §3.11).
     Delete(Delete),
+    /// Vendor ID, the opaque identifier bytes (RFC 7296 §3.12).
     VendorId(Vec<u8>),
+    /// Traffic selectors of the initiator, TSi (RFC 7296 §3.13).
     TsI(Vec<TrafficSelector>),
+    /// Traffic selectors of the responder, TSr (RFC 7296 §3.13).
     TsR(Vec<TrafficSelector>),
+    /// Encrypted and Authenticated, SK (RFC 7296 §3.14).
     Encrypted(Encrypted),
+    /// Encrypted and Authenticated Fragment, SKF (RFC 7383 §2.5).
     EncryptedFragment(EncryptedFragment),
+    /// Any payload type not decoded above, kept verbatim.
     Unknown(UnknownPayload),
 }
 

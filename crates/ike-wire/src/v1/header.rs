@@ -39,7 +39,9 @@ pub struct Header {
     pub major: u8,
     /// Minor version, 0.
     pub minor: u8,
+    /// Exchange Type: main mode, quick mode, informational, … (RFC 2408 §3.1).
     pub exchange: ExchangeType,
+    /// Encryption, Commit and Authentication Only bits (RFC 2408 §3.1).
     pub flags: Flags,
     /// Zero in phase 1; a random non-zero ID per phase 2 / informational exchange.
     pub message_id: u32,

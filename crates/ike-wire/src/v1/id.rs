@@ -19,6 +19,8 @@ pub struct Id {
     pub protocol: u8,
     /// Port; 0 means any.
     pub port: u16,
+    /// Identification Data: an address, subnet, range or name, by `id_type`
+    /// (RFC 2407 §4.6.2).
     pub data: Vec<u8>,
 }
 

@@ -20,7 +20,9 @@ pub enum Body {
 /// An ISAKMP message as carried in one UDP datagram.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Message {
+    /// The fixed header; its Next Payload and Length are recomputed by [`Message::encode`].
     pub header: Header,
+    /// The payload chain, or the still encrypted bytes when the E flag is set.
     pub body: Body,
 }
 

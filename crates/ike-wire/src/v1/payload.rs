@@ -8,12 +8,15 @@ use super::{doi, protocol, Id, NotifyType, PayloadType, Sa};
 /// A notification payload (RFC 2408 §3.14).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Notification {
+    /// Domain of Interpretation: a [`doi`](super::doi) value, IPSEC for IKE (RFC 2408 §3.14).
     pub doi: u32,
     /// A [`protocol`](super::protocol) ID: ISAKMP for the ISAKMP SA, ESP/AH for an IPsec SA.
     pub protocol: u8,
     /// Empty, a 4-byte IPsec SPI, or CKY-I | CKY-R (16 bytes) for the ISAKMP SA.
     pub spi: Vec<u8>,
+    /// Notify Message Type: what is reported (RFC 2408 §3.14.1).
     pub ty: NotifyType,
+    /// Notification Data, whose meaning depends on the type.
     pub data: Vec<u8>,
 }
 
@@ -79,11 +82,14 @@ impl Notification {
 /// A delete payload (RFC 2408 §3.15).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Delete {
+    /// Domain of Interpretation: a [`doi`](super::doi) value, IPSEC for IKE (RFC 2408 §3.15).
     pub doi: u32,
+    /// A [`protocol`](super::protocol) ID: the kind of the deleted SAs.
     pub protocol: u8,
     /// 16 for the ISAKMP SA (CKY-I | CKY-R), 4 for ESP/AH. Every entry of `spis` must have
     /// this length.
     pub spi_size: u8,
+    /// The SPIs of the deleted SAs, as the sender receives on them.
     pub spis: Vec<Vec<u8>>,
 }
 
@@ -143,13 +149,21 @@ fn split_cookies(spi: &[u8]) -> Option<(u64, u64)> {
 /// opaque bytes (KE, HASH, nonce, vendor ID, NAT-D, NAT-OA) are their bodies.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Payload {
+    /// Security Association (RFC 2408 §3.4).
     Sa(Sa),
+    /// Key Exchange Data: the Diffie-Hellman public value (RFC 2408 §3.7).
     Ke(Vec<u8>),
+    /// Identification (RFC 2408 §3.8, RFC 2407 §4.6.2).
     Id(Id),
+    /// Hash Data: HASH_I, HASH_R or a quick mode / informational HASH (RFC 2409 §5).
     Hash(Vec<u8>),
+    /// Nonce Data (RFC 2408 §3.13).
     Nonce(Vec<u8>),
+    /// Notification (RFC 2408 §3.14).
     Notification(Notification),
+    /// Delete (RFC 2408 §3.15).
     Delete(Delete),
+    /// Vendor ID: the opaque identifier bytes, e.g. DPD's (RFC 2408 §3.16, RFC 3706 §5.1).
     VendorId(Vec<u8>),
     /// NAT-D (RFC 3947 §3.2): parsed from type 20 and the draft's 130, encoded as 20.
     NatD(Vec<u8>),
@@ -159,7 +173,9 @@ pub enum Payload {
     /// Any other type (CERT, CR, SIG, FRAGMENT, …). `ty` must not be NONE, PROPOSAL or
     /// TRANSFORM: those cannot head a payload.
     Unknown {
+        /// The type announced in the preceding Next Payload field.
         ty: PayloadType,
+        /// The payload body after the 4-byte generic header, kept verbatim.
         body: Vec<u8>,
     },
 }

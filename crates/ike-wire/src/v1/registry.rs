@@ -11,17 +11,24 @@ registry! {
     /// Exchange type of an ISAKMP message (RFC 2408 §3.1, RFC 2409 §5).
     pub struct ExchangeType(u8);
     prefix = "";
+    /// No exchange type (RFC 2408 §3.1).
     NONE = 0,
+    /// Base exchange (RFC 2408 §4.4).
     BASE = 1,
     /// Main mode (RFC 2409 §5): identities travel encrypted.
     IDENTITY_PROTECTION = 2,
+    /// Authentication Only exchange (RFC 2408 §4.6).
     AUTHENTICATION_ONLY = 3,
+    /// Aggressive mode: identities in the clear, three messages (RFC 2408 §4.7, RFC 2409 §5).
     AGGRESSIVE = 4,
+    /// Informational exchange: notifications and deletes, DPD included (RFC 2408 §4.8, RFC 2409
+    /// §5.7).
     INFORMATIONAL = 5,
     /// Mode Config / XAUTH (draft-ietf-ipsec-isakmp-mode-cfg).
     TRANSACTION = 6,
     /// Phase 2 (RFC 2409 §5.5).
     QUICK_MODE = 32,
+    /// New Group Mode (RFC 2409 §5.6).
     NEW_GROUP_MODE = 33,
 }
 
@@ -36,20 +43,31 @@ registry! {
     prefix = "";
     /// No next payload: ends a payload chain.
     NONE = 0,
+    /// Security Association (RFC 2408 §3.4).
     SA = 1,
     /// Only inside an SA payload (RFC 2408 §3.5).
     PROPOSAL = 2,
     /// Only inside a proposal (RFC 2408 §3.6).
     TRANSFORM = 3,
+    /// Key Exchange (RFC 2408 §3.7).
     KE = 4,
+    /// Identification (RFC 2408 §3.8).
     ID = 5,
+    /// Certificate (RFC 2408 §3.9).
     CERT = 6,
+    /// Certificate Request (RFC 2408 §3.10).
     CR = 7,
+    /// Hash (RFC 2408 §3.11).
     HASH = 8,
+    /// Signature (RFC 2408 §3.12).
     SIG = 9,
+    /// Nonce (RFC 2408 §3.13).
     NONCE = 10,
+    /// Notification (RFC 2408 §3.14).
     NOTIFICATION = 11,
+    /// Delete (RFC 2408 §3.15).
     DELETE = 12,
+    /// Vendor ID (RFC 2408 §3.16).
     VENDOR_ID = 13,
     /// Mode Config attributes (draft-ietf-ipsec-isakmp-mode-cfg).
     ATTRIBUTE = 14,
@@ -66,44 +84,79 @@ registry! {
 }
 
 registry! {
-    /// Notify message type (RFC 2408 §3.14.1). Below 8192 report errors; the IPsec DOI
+    /// Notify message type (RFC 2408 §3.14.1). Values 1–16383 report errors; the IPsec DOI
     /// status types (RFC 2407 §4.6.3) and DPD (RFC 3706 §4) sit in the private ranges.
     pub struct NotifyType(u16);
     prefix = "";
+    /// INVALID-PAYLOAD-TYPE error (RFC 2408 §3.14.1).
     INVALID_PAYLOAD_TYPE = 1,
+    /// DOI-NOT-SUPPORTED error (RFC 2408 §3.14.1).
     DOI_NOT_SUPPORTED = 2,
+    /// SITUATION-NOT-SUPPORTED error (RFC 2408 §3.14.1).
     SITUATION_NOT_SUPPORTED = 3,
+    /// INVALID-COOKIE error (RFC 2408 §3.14.1).
     INVALID_COOKIE = 4,
+    /// INVALID-MAJOR-VERSION error (RFC 2408 §3.14.1).
     INVALID_MAJOR_VERSION = 5,
+    /// INVALID-MINOR-VERSION error (RFC 2408 §3.14.1).
     INVALID_MINOR_VERSION = 6,
+    /// INVALID-EXCHANGE-TYPE error (RFC 2408 §3.14.1).
     INVALID_EXCHANGE_TYPE = 7,
+    /// INVALID-FLAGS error (RFC 2408 §3.14.1).
     INVALID_FLAGS = 8,
+    /// INVALID-MESSAGE-ID error (RFC 2408 §3.14.1).
     INVALID_MESSAGE_ID = 9,
+    /// INVALID-PROTOCOL-ID error (RFC 2408 §3.14.1).
     INVALID_PROTOCOL_ID = 10,
+    /// INVALID-SPI error (RFC 2408 §3.14.1).
     INVALID_SPI = 11,
+    /// INVALID-TRANSFORM-ID error (RFC 2408 §3.14.1).
     INVALID_TRANSFORM_ID = 12,
+    /// ATTRIBUTES-NOT-SUPPORTED error (RFC 2408 §3.14.1).
     ATTRIBUTES_NOT_SUPPORTED = 13,
+    /// NO-PROPOSAL-CHOSEN error: none of the offered proposals is acceptable (RFC 2408 §3.14.1).
     NO_PROPOSAL_CHOSEN = 14,
+    /// BAD-PROPOSAL-SYNTAX error (RFC 2408 §3.14.1).
     BAD_PROPOSAL_SYNTAX = 15,
+    /// PAYLOAD-MALFORMED error: a payload did not parse, e.g. after decryption with the wrong key
+    /// (RFC 2408 §3.14.1).
     PAYLOAD_MALFORMED = 16,
+    /// INVALID-KEY-INFORMATION error (RFC 2408 §3.14.1).
     INVALID_KEY_INFORMATION = 17,
+    /// INVALID-ID-INFORMATION error (RFC 2408 §3.14.1).
     INVALID_ID_INFORMATION = 18,
+    /// INVALID-CERT-ENCODING error (RFC 2408 §3.14.1).
     INVALID_CERT_ENCODING = 19,
+    /// INVALID-CERTIFICATE error (RFC 2408 §3.14.1).
     INVALID_CERTIFICATE = 20,
+    /// BAD-CERT-REQUEST-SYNTAX error (RFC 2408 §3.14.1).
     BAD_CERT_REQUEST_SYNTAX = 21,
+    /// INVALID-CERT-AUTHORITY error (RFC 2408 §3.14.1).
     INVALID_CERT_AUTHORITY = 22,
+    /// INVALID-HASH-INFORMATION error: a HASH payload did not verify (RFC 2408 §3.14.1).
     INVALID_HASH_INFORMATION = 23,
+    /// AUTHENTICATION-FAILED error (RFC 2408 §3.14.1).
     AUTHENTICATION_FAILED = 24,
+    /// INVALID-SIGNATURE error (RFC 2408 §3.14.1).
     INVALID_SIGNATURE = 25,
+    /// ADDRESS-NOTIFICATION error (RFC 2408 §3.14.1).
     ADDRESS_NOTIFICATION = 26,
+    /// NOTIFY-SA-LIFETIME error (RFC 2408 §3.14.1).
     NOTIFY_SA_LIFETIME = 27,
+    /// CERTIFICATE-UNAVAILABLE error (RFC 2408 §3.14.1).
     CERTIFICATE_UNAVAILABLE = 28,
+    /// UNSUPPORTED-EXCHANGE-TYPE error (RFC 2408 §3.14.1).
     UNSUPPORTED_EXCHANGE_TYPE = 29,
+    /// UNEQUAL-PAYLOAD-LENGTHS error (RFC 2408 §3.14.1).
     UNEQUAL_PAYLOAD_LENGTHS = 30,
+    /// CONNECTED status: the SA may be used (the commit bit's acknowledgement) (RFC 2408 §3.14.1).
     CONNECTED = 16384,
     /// The responder's lifetime for the SA, when shorter than proposed (RFC 2407 §4.6.3.1).
     RESPONDER_LIFETIME = 24576,
+    /// REPLAY-STATUS: whether the sender runs anti-replay on the SA (RFC 2407 §4.6.3.2).
     REPLAY_STATUS = 24577,
+    /// INITIAL-CONTACT: the sender has no other SA with the recipient, so old ones can go (RFC 2407
+    /// §4.6.3.3).
     INITIAL_CONTACT = 24578,
     /// Dead peer detection request (RFC 3706 §5.1).
     R_U_THERE = 36136,

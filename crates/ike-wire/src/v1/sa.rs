@@ -80,6 +80,7 @@ impl Transform {
 /// A proposal payload (RFC 2408 §3.5).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Proposal {
+    /// Proposal #: proposals sharing a number are ANDed, e.g. ESP with AH (RFC 2408 §3.5).
     pub number: u8,
     /// A [`protocol`](super::protocol) ID.
     pub protocol: u8,
@@ -124,8 +125,11 @@ impl Proposal {
 /// would add is not supported (it would not parse as proposals).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Sa {
+    /// Domain of Interpretation: a [`doi`](super::doi) value, IPSEC for IKE.
     pub doi: u32,
+    /// Situation bitmap: SIT_IDENTITY_ONLY for IKE (RFC 2407 §4.6.1).
     pub situation: u32,
+    /// The proposals, most preferred first.
     pub proposals: Vec<Proposal>,
 }
 

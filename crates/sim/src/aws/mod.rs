@@ -2,7 +2,7 @@
 //! (how AWS reports what its endpoint did). This is the only place where AWS's wording
 //! meets the protocol.
 
-pub mod log;
+mod log;
 pub mod options;
 
 pub use log::TunnelLog;

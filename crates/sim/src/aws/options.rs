@@ -7,7 +7,10 @@ use std::net::IpAddr;
 
 use std::time::Duration;
 
-use ike_core::{Cipher, DpdConfig, EndpointConfig, Lifetimes, Policy, ProposalSpec, Selection};
+use ike_core::{
+    Cipher, DpdAction, DpdConfig, EndpointConfig, IkeVersion, Lifetimes, Policy, ProposalSpec,
+    Selection,
+};
 use ike_wire::{DhGroup, EncrId, IntegId, PrfId, TrafficSelector};
 use serde::{Deserialize, Deserializer};
 
@@ -139,16 +142,6 @@ impl<'de, const MIN: u32, const MAX: u32> Deserialize<'de> for Ranged<MIN, MAX> 
     }
 }
 
-/// What AWS does when DPD declares the peer dead.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum DpdTimeoutAction {
-    #[default]
-    Clear,
-    None,
-    Restart,
-}
-
 /// Who brings the tunnel up: `add` (the CGW initiates) or `start` (AWS initiates).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -156,13 +149,6 @@ pub enum StartupAction {
     #[default]
     Add,
     Start,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum IkeVersionName {
-    Ikev1,
-    Ikev2,
 }
 
 /// A pre-shared key as AWS accepts it: 8–64 letters, digits, `.` and `_`, not starting
@@ -177,6 +163,20 @@ impl fmt::Debug for AwsPsk {
 }
 
 impl AwsPsk {
+    /// AWS's generated key: 32 letters and digits, not starting with `0`. `rng` is the
+    /// scenario's seeded stream in `run`, the OS's in `serve`.
+    pub fn generate(rng: &mut impl rand::Rng) -> AwsPsk {
+        const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        let mut psk = String::new();
+        while psk.len() < 32 {
+            let c = ALNUM[rng.gen_range(0..ALNUM.len())] as char;
+            if !(psk.is_empty() && c == '0') {
+                psk.push(c);
+            }
+        }
+        AwsPsk(psk)
+    }
+
     pub fn check(s: &str) -> Result<(), String> {
         if !(8..=64).contains(&s.len()) {
             return Err(format!(
@@ -234,7 +234,8 @@ impl Default for Cidr {
 pub struct TunnelOptions {
     /// Absent: 32 random alphanumerics (drawn from the scenario seed), as AWS does.
     pub pre_shared_key: Option<AwsPsk>,
-    pub ike_versions: Vec<IkeVersionName>,
+    #[serde(deserialize_with = "crate::spelling::ike_version_names")]
+    pub ike_versions: Vec<IkeVersion>,
     pub phase1_encryption_algorithms: Vec<AwsEncryption>,
     pub phase2_encryption_algorithms: Vec<AwsEncryption>,
     pub phase1_integrity_algorithms: Vec<AwsIntegrity>,
@@ -247,7 +248,8 @@ pub struct TunnelOptions {
     pub rekey_fuzz_percentage: Ranged<0, 100>,
     pub replay_window_size: Ranged<64, 2_048>,
     pub dpd_timeout_seconds: Ranged<30, { u32::MAX }>,
-    pub dpd_timeout_action: DpdTimeoutAction,
+    #[serde(deserialize_with = "crate::spelling::dpd_action")]
+    pub dpd_timeout_action: DpdAction,
     pub startup_action: StartupAction,
     pub local_ipv4_network_cidr: Cidr,
     pub remote_ipv4_network_cidr: Cidr,
@@ -257,7 +259,7 @@ impl Default for TunnelOptions {
     fn default() -> Self {
         TunnelOptions {
             pre_shared_key: None,
-            ike_versions: vec![IkeVersionName::Ikev1, IkeVersionName::Ikev2],
+            ike_versions: vec![IkeVersion::V1, IkeVersion::V2],
             phase1_encryption_algorithms: AwsEncryption::ALL.to_vec(),
             phase2_encryption_algorithms: AwsEncryption::ALL.to_vec(),
             phase1_integrity_algorithms: AwsIntegrity::ALL.to_vec(),
@@ -270,7 +272,7 @@ impl Default for TunnelOptions {
             rekey_fuzz_percentage: Ranged(100),
             replay_window_size: Ranged(1_024),
             dpd_timeout_seconds: Ranged(30),
-            dpd_timeout_action: DpdTimeoutAction::Clear,
+            dpd_timeout_action: DpdAction::Clear,
             startup_action: StartupAction::Add,
             local_ipv4_network_cidr: Cidr::default(),
             remote_ipv4_network_cidr: Cidr::default(),
@@ -332,7 +334,7 @@ impl TunnelOptions {
             ));
         }
         if self.startup_action == StartupAction::Start
-            && !self.ike_versions.contains(&IkeVersionName::Ikev2)
+            && !self.ike_versions.contains(&IkeVersion::V2)
         {
             return Err((
                 0..0,
@@ -389,19 +391,14 @@ impl TunnelOptions {
             fuzz_percent: self.rekey_fuzz_percentage.0,
             rekey: true,
         };
-        let action = match self.dpd_timeout_action {
-            DpdTimeoutAction::Clear => ike_core::DpdAction::Clear,
-            DpdTimeoutAction::None => ike_core::DpdAction::None,
-            DpdTimeoutAction::Restart => ike_core::DpdAction::Restart,
-        };
         config.dpd = Some(DpdConfig::aws(
             Duration::from_secs(self.dpd_timeout_seconds.0.into()),
-            action,
+            self.dpd_timeout_action,
         ));
         // AWS does not publish its half-open timeout; strongSwan's default (30 s) it is.
         config.half_open_timeout = HALF_OPEN_TIMEOUT;
-        config.accept_ikev1 = self.ike_versions.contains(&IkeVersionName::Ikev1);
-        config.accept_ikev2 = self.ike_versions.contains(&IkeVersionName::Ikev2);
+        config.accept_ikev1 = self.ike_versions.contains(&IkeVersion::V1);
+        config.accept_ikev2 = self.ike_versions.contains(&IkeVersion::V2);
         config
     }
 }

@@ -142,15 +142,6 @@ impl Egress {
         }
     }
 
-    /// A clean path with a fixed delay (no draws at all).
-    pub fn delay(delay: Duration, start: Instant) -> Egress {
-        Egress::new(Conditions::delay(delay), start, 0)
-    }
-
-    pub fn conditions(&self) -> &Conditions {
-        &self.conditions
-    }
-
     /// Whether the path is down at `now`.
     pub fn blackholed(&self, now: Instant) -> bool {
         let since = now.saturating_duration_since(self.start);
@@ -257,10 +248,6 @@ impl<T> Path<T> {
             return None;
         }
         Some(entry.remove())
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.queue.is_empty()
     }
 }
 

@@ -9,6 +9,7 @@ use std::path::Path;
 use serde::{Deserialize, Deserializer};
 
 use crate::aws::options::{AwsPsk, StartupAction, TunnelOptions};
+use crate::spelling::line_of;
 
 /// The UDP port a tunnel listens on when `listen` names only an address: the NAT-T port
 /// (RFC 3948), which real AWS endpoints also answer on and which needs no privileges.
@@ -185,10 +186,6 @@ impl Default for ServeConfig {
             }],
         }
     }
-}
-
-fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
 impl ServeConfig {

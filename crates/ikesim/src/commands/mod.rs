@@ -1,0 +1,44 @@
+//! One module per subcommand: its arguments (clap) and what it does. `main` parses and
+//! dispatches; every command returns a [`Failure`] that `main` turns into the exit status.
+
+use std::io::Write;
+
+use sim::SimDuration;
+use vpn_log::{Format, Schema};
+
+pub mod bench;
+pub mod connect;
+pub mod list;
+pub mod new_scenario;
+pub mod run;
+pub mod serve;
+
+/// Exit status: 0 when the scenario ran (whatever the tunnel did), 2 on bad input, 1 when
+/// the simulation itself could not run (`connect`: when the tunnel failed).
+pub enum Failure {
+    BadInput(String),
+    Runtime(String),
+}
+
+/// Writes one line to stdout. A closed pipe (`ikesim list | head`) ends the output
+/// quietly, as it does for any Unix tool; other write errors are failures.
+pub fn emit(line: &str) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{line}") {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => Err(Failure::Runtime(format!("writing to stdout: {e}"))),
+        Ok(()) => Ok(()),
+    }
+}
+
+pub fn parse_duration(s: &str) -> Result<SimDuration, String> {
+    s.parse()
+}
+
+pub fn parse_format(s: &str) -> Result<Format, String> {
+    s.parse().map_err(|e: vpn_log::RecordError| e.to_string())
+}
+
+pub fn parse_schema(s: &str) -> Result<Schema, String> {
+    s.parse().map_err(|e: vpn_log::RecordError| e.to_string())
+}

@@ -1,0 +1,319 @@
+//! The driver: real UDP sockets around sans-IO endpoints — the one network loop of sim.
+//! `run` (accelerated and `--realtime`), `serve` and `connect` all drive their endpoints
+//! through it.
+//!
+//! # Shape
+//! - [`Host`] (`host.rs`): an endpoint and its sockets ([`Port`]s, each with its framing
+//!   role, [`crate::framing::PortRole`]: what leaves a NAT-T port carries the non-ESP
+//!   marker and what arrives there loses it). A simulated host has an IKE and a NAT-T port
+//!   on its own loopback address, wherever the OS put them (the endpoint is told them, and
+//!   moves to the NAT-T port when it detects a NAT — ike_core::nat_t); a host facing a real
+//!   peer (`serve`'s tunnel, `connect`'s CGW) has the ports it was told to bind.
+//! - [`Net`]: what lies between the hosts — each host's [`crate::network::Egress`] and the
+//!   simulated [`crate::network::Nat`] (nothing, for real peers).
+//! - `Wire` (`wire.rs`): hosts + net + the path queue of datagrams in flight; drains the
+//!   endpoints, sends what is due for real, hands what arrives to its endpoint.
+//! - `Pace` (`pace.rs`): how time passes — `Accelerated` (virtual time that jumps to the
+//!   next deadline; every datagram sent is received at once) or `Wall` (the wall clock;
+//!   one receive task per socket; optionally Ctrl-C and SIGTERM). The loop and the delivery
+//!   code ask the pace and never which clock they run on; [`Clock`] only picks the pace.
+//! - [`Observer`]: what the loop reports (events, datagrams, non-IKE datagrams) and where the
+//!   command has a say (which sources are let in, how a message is handed to the endpoint,
+//!   when the run ends, what a signal does). `run`'s recorder, `serve`'s AWS side and
+//!   `connect`'s CGW are observers.
+//!
+//! # Flow of one pass of the loop
+//! 1. drain every endpoint: events to the observer; datagrams through the sending host's
+//!    egress (network conditions applied at egress, like netem — the datagram still leaves
+//!    from its true source address) into the path queue at their delivery time;
+//! 2. the observer checks the run ([`Check`]): go on (with a deadline of its own), drain
+//!    again, or stop;
+//! 3. the next deadline is the earliest of the endpoints' timers, the path queue, the
+//!    scenario's actions and the observer's; nothing left (or all past the end) and nothing
+//!    in flight: done (`run` only; real peers run until the observer or a signal ends them);
+//! 4. the pace lets time pass to it — or, in real time, reports a datagram that arrived
+//!    (which goes to its endpoint, or through the NAT) or a signal, and looks again;
+//! 5. scenario actions that are due ([`crate::traffic`]), then the datagrams that are due,
+//!    in order (sent for real; a host behind the NAT sends and receives through it), then
+//!    the endpoints' timers.
+
+mod host;
+mod pace;
+mod wire;
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use ike_core::{Endpoint, Event, Transmit};
+use tokio::sync::mpsc;
+
+pub use host::{Host, Port};
+use pace::{Accelerated, Advance, Pace, Wall};
+use wire::{Inbox, Wire};
+
+use crate::network::{Egress, Nat, Path};
+use crate::traffic::{self, Action};
+
+/// Largest IKE datagram we accept (IKE messages over UDP stay well below this).
+const MAX_DATAGRAM: usize = 65_535;
+
+/// How long the driver waits for a datagram it sent over loopback before counting it lost.
+const LOOPBACK_GRACE: Duration = Duration::from_secs(2);
+
+/// Which clock a run uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Clock {
+    /// Virtual time that jumps to the next deadline once every datagram sent has been
+    /// delivered — days of a tunnel run in well under a second.
+    Accelerated,
+    /// The wall clock.
+    Realtime,
+}
+
+/// What lies between the hosts: each host's egress conditions, and a NAT some of them sit
+/// behind.
+pub struct Net {
+    /// One per host, in host order.
+    pub egress: Vec<Egress>,
+    pub nat: Option<Nat>,
+}
+
+impl Net {
+    /// Nothing between the hosts and their peers but the real network.
+    pub fn none() -> Net {
+        Net {
+            egress: Vec::new(),
+            nat: None,
+        }
+    }
+}
+
+/// A datagram that arrived and is not an IKE message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotIke {
+    /// A NAT-keepalive (RFC 3948 §2.3).
+    Keepalive,
+    /// UDP-encapsulated ESP (RFC 3948 §2.1): no data plane here, but a sign of life.
+    Esp { len: usize },
+    /// An IKE message without the non-ESP marker where one is due (RFC 3948 §2.2).
+    UnmarkedIke,
+}
+
+/// Whether the run goes on, after the observer looked at it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Check {
+    /// Go on; the observer wants to look again at this time, if any.
+    Continue(Option<Instant>),
+    /// The observer changed something (e.g. started a DELETE): collect the endpoints'
+    /// output again before going on.
+    Again,
+    /// Stop (what is due is still sent).
+    Stop,
+}
+
+/// When a datagram arrived: (now, our address, the source).
+pub type Arrived = (Instant, SocketAddr, SocketAddr);
+
+/// What the driver reports as it runs, and where the command running it has a say.
+pub trait Observer {
+    /// An endpoint produced an event at `now`.
+    fn event(&mut self, host: usize, now: Instant, event: Event);
+    /// A datagram went over the wire (for captures). Behind a NAT, the wire is its outside.
+    fn datagram(&mut self, _now: Instant, _transmit: &Transmit) {}
+    /// `host`'s endpoint hands out `transmit`, as the core wrote it (before framing).
+    fn sending(&mut self, _host: usize, _transmit: &Transmit) {}
+    /// Whether a datagram from `from` to `host` is let in (a real peer's host answers only
+    /// the peer it expects).
+    fn admit(&mut self, _host: usize, _from: SocketAddr) -> bool {
+        true
+    }
+    /// An IKE message for `host`'s endpoint.
+    fn handle(&mut self, _host: usize, endpoint: &mut Endpoint, at: Arrived, message: &[u8]) {
+        let (now, local, from) = at;
+        endpoint.handle(now, local, from, message);
+    }
+    /// Something that is not IKE arrived at `host`.
+    fn not_ike(&mut self, host: usize, _endpoint: &mut Endpoint, at: Arrived, what: NotIke) {
+        let (_, local, from) = at;
+        tracing::debug!(host, %local, %from, ?what, "not an IKE message: dropped");
+    }
+    /// After every endpoint's output was collected: go on or stop.
+    fn check(&mut self, _now: Instant, _hosts: &mut [Host]) -> Check {
+        Check::Continue(None)
+    }
+    /// A signal (Ctrl-C, SIGTERM) arrived: whether to stop at once (`true`), or to go on
+    /// (the observer decides the end in [`Observer::check`]).
+    fn signal(&mut self, _now: Instant, _signal: &'static str, _hosts: &mut [Host]) -> bool {
+        true
+    }
+}
+
+/// When the loop ends on its own (besides [`Check::Stop`] and a signal).
+#[derive(Clone, Copy, Debug)]
+struct Until {
+    /// Nothing is done after this time.
+    end: Option<Instant>,
+    /// Stop once no endpoint has a timer, no action is due and nothing is in flight.
+    idle: bool,
+}
+
+/// Runs simulated `hosts` from `t0` until `t0 + duration` or until nothing is left to do.
+pub async fn run(
+    hosts: &mut [Host],
+    net: &mut Net,
+    clock: Clock,
+    t0: Instant,
+    duration: Duration,
+    schedule: Vec<(Instant, Action)>,
+    observer: &mut dyn Observer,
+) -> std::io::Result<()> {
+    let until = Until {
+        end: Some(t0 + duration),
+        idle: true,
+    };
+    match clock {
+        Clock::Accelerated => drive(Accelerated, hosts, net, t0, until, schedule, observer).await,
+        Clock::Realtime => drive(Wall::new(false), hosts, net, t0, until, schedule, observer).await,
+    }
+}
+
+/// Runs hosts that face real peers (`serve`, `connect`) on the wall clock until the
+/// observer stops the run or a signal does.
+pub async fn run_facing_peers(
+    hosts: &mut [Host],
+    observer: &mut dyn Observer,
+) -> std::io::Result<()> {
+    let until = Until {
+        end: None,
+        idle: false,
+    };
+    let mut net = Net::none();
+    let t0 = Instant::now();
+    drive(
+        Wall::new(true),
+        hosts,
+        &mut net,
+        t0,
+        until,
+        Vec::new(),
+        observer,
+    )
+    .await
+}
+
+/// The loop (see the module documentation), at the pace `pace`.
+async fn drive<P: Pace>(
+    pace: P,
+    hosts: &mut [Host],
+    net: &mut Net,
+    t0: Instant,
+    until: Until,
+    mut schedule: Vec<(Instant, Action)>,
+    observer: &mut dyn Observer,
+) -> std::io::Result<()> {
+    schedule.sort_by_key(|(t, _)| *t);
+    let mut schedule = std::collections::VecDeque::from(schedule);
+
+    // Real time: one receive task per socket feeding a channel. A host behind the NAT hears
+    // only the NAT, which relays to it directly.
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let mut tasks = Vec::new();
+    for (i, h) in hosts.iter().enumerate() {
+        for (port, p) in h.ports.iter().enumerate() {
+            if !net.nat.as_ref().is_some_and(|n| n.is_behind(p.addr)) {
+                tasks.extend(pace.listen(&p.socket, Inbox::Host(i, port), &tx));
+            }
+        }
+    }
+    let mut wire = Wire {
+        hosts,
+        net,
+        pace,
+        observer,
+        tx,
+        path: Path::default(),
+        in_flight: 0,
+        buf: vec![0u8; MAX_DATAGRAM],
+    };
+    let mut now = t0;
+
+    loop {
+        wire.drain(now);
+        let wanted = match wire.observer.check(now, wire.hosts) {
+            Check::Continue(at) => at,
+            Check::Again => continue,
+            Check::Stop => {
+                while let Some(t) = wire.path.pop_due(now) {
+                    wire.transmit(now, t).await?;
+                }
+                break;
+            }
+        };
+        let next_timer = wire
+            .hosts
+            .iter()
+            .filter(|h| h.alive)
+            .filter_map(|h| h.endpoint.poll_timeout())
+            .min();
+        let next_action = schedule.front().map(|(t, _)| *t);
+        let next = [next_timer, wire.path.next_due(), next_action, wanted]
+            .into_iter()
+            .flatten()
+            .min();
+        let in_flight = wire.in_flight;
+        let idle = next.is_none() && in_flight == 0;
+        let past_end = until.end.is_some_and(|end| next.is_some_and(|t| t > end));
+        if until.idle && idle || past_end && in_flight == 0 {
+            break;
+        }
+        let advance = wire
+            .pace
+            .advance(now, next, until.end, in_flight, &mut rx)
+            .await;
+        match advance {
+            Advance::To(t) => now = t,
+            Advance::Arrived(t, got) => {
+                now = t;
+                if let Some((inbox, from, data)) = got {
+                    wire.in_flight = wire.in_flight.saturating_sub(1);
+                    wire.arrived(now, inbox, from, data).await?;
+                }
+                continue;
+            }
+            Advance::Signal(t, signal) => {
+                now = t;
+                if wire.observer.signal(now, signal, wire.hosts) {
+                    break;
+                }
+                continue;
+            }
+            Advance::End => break,
+        }
+        while schedule.front().is_some_and(|(t, _)| *t <= now) {
+            let Some((_, action)) = schedule.pop_front() else {
+                break;
+            };
+            traffic::apply(action, wire.hosts, now);
+        }
+        // Deliver what is due, in order.
+        while let Some(t) = wire.path.pop_due(now) {
+            wire.transmit(now, t).await?;
+            wire.drain(now);
+        }
+        for h in wire.hosts.iter_mut().filter(|h| h.alive) {
+            if h.endpoint.poll_timeout().is_some_and(|t| t <= now) {
+                h.endpoint.handle_timeout(now);
+            }
+        }
+    }
+    for t in tasks {
+        t.abort();
+    }
+    for (i, e) in wire.net.egress.iter().enumerate() {
+        tracing::debug!(host = i, stats = ?e.stats, "egress");
+    }
+    if let Some(nat) = &wire.net.nat {
+        tracing::debug!(stats = ?nat.stats, "NAT");
+    }
+    Ok(())
+}

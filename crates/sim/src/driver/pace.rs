@@ -1,0 +1,191 @@
+//! How time passes for the driver: the one thing that differs between the accelerated
+//! driver and the real-time one. The delivery code asks its [`Pace`] and never which
+//! clock it runs on.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::task::JoinHandle;
+
+use super::wire::{receive, spawn_receiver, Arrivals, Inbox};
+
+/// A datagram a receive task reported: the socket, the source, the bytes.
+pub(crate) type Arrival = (Inbox, SocketAddr, Vec<u8>);
+
+/// What [`Pace::advance`] found.
+pub(crate) enum Advance {
+    /// Time is now this: apply what is due.
+    To(Instant),
+    /// A datagram arrived (real time) at this time; or, with `None`, the receive tasks are
+    /// gone. Look again before applying anything else.
+    Arrived(Instant, Option<Arrival>),
+    /// A signal (Ctrl-C, SIGTERM) arrived, at this time; it is reported once.
+    Signal(Instant, &'static str),
+    /// The run is over.
+    End,
+}
+
+/// Whether a datagram sent to one of our sockets has been received.
+pub(crate) enum PickUp {
+    /// Received now (`None`: lost on loopback, after a grace).
+    Now(Option<(usize, SocketAddr)>),
+    /// The socket's receive task will report it ([`Advance::Arrived`]).
+    Later,
+}
+
+/// Accelerated or wall-clock time (DESIGN.md, "Sans-IO core").
+pub(crate) trait Pace {
+    /// Starts the receive task a socket needs, if this pace has receive tasks.
+    fn listen(
+        &self,
+        socket: &Arc<UdpSocket>,
+        inbox: Inbox,
+        tx: &Arrivals,
+    ) -> Option<JoinHandle<()>>;
+
+    /// A datagram was just sent to `socket`: receive it now, or leave it to its task.
+    async fn pick_up(&self, socket: &UdpSocket, buf: &mut [u8]) -> std::io::Result<PickUp>;
+
+    /// Lets time pass from `now` to `next` (the earliest deadline; `None`: none), never past
+    /// `end`; `in_flight` datagrams are still to be reported by receive tasks.
+    async fn advance(
+        &mut self,
+        now: Instant,
+        next: Option<Instant>,
+        end: Option<Instant>,
+        in_flight: usize,
+        arrivals: &mut UnboundedReceiver<Arrival>,
+    ) -> Advance;
+}
+
+/// Virtual time that jumps to the next deadline: every datagram sent is received at once
+/// (nothing else runs meanwhile), so when the driver asks for time to pass nothing is in
+/// flight — days of a tunnel run in well under a second.
+pub(crate) struct Accelerated;
+
+impl Pace for Accelerated {
+    fn listen(&self, _: &Arc<UdpSocket>, _: Inbox, _: &Arrivals) -> Option<JoinHandle<()>> {
+        None
+    }
+
+    async fn pick_up(&self, socket: &UdpSocket, buf: &mut [u8]) -> std::io::Result<PickUp> {
+        receive(socket, buf).await.map(PickUp::Now)
+    }
+
+    async fn advance(
+        &mut self,
+        now: Instant,
+        next: Option<Instant>,
+        _end: Option<Instant>,
+        _in_flight: usize,
+        _arrivals: &mut UnboundedReceiver<Arrival>,
+    ) -> Advance {
+        Advance::To(now.max(next.unwrap_or(now)))
+    }
+}
+
+/// The wall clock: one receive task per socket feeds a channel, and the driver sleeps
+/// until the next deadline, the next datagram or (when it listens for them) a signal.
+pub(crate) struct Wall {
+    signal: Option<Pin<Box<dyn Future<Output = &'static str>>>>,
+}
+
+impl Wall {
+    /// `signals`: report Ctrl-C and SIGTERM ([`Advance::Signal`]) instead of leaving them
+    /// to the default handling (the process ends).
+    pub(crate) fn new(signals: bool) -> Wall {
+        Wall {
+            signal: signals
+                .then(|| Box::pin(shutdown_signal()) as Pin<Box<dyn Future<Output = _>>>),
+        }
+    }
+}
+
+/// Resolves on Ctrl-C, or on SIGTERM where there is one; says which.
+async fn shutdown_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => return "interrupt",
+                _ = term.recv() => return "terminate",
+            }
+        }
+    }
+    match tokio::signal::ctrl_c().await {
+        Ok(()) => "interrupt",
+        // No signal handling at all: run until killed.
+        Err(_) => std::future::pending().await,
+    }
+}
+
+impl Pace for Wall {
+    fn listen(
+        &self,
+        socket: &Arc<UdpSocket>,
+        inbox: Inbox,
+        tx: &Arrivals,
+    ) -> Option<JoinHandle<()>> {
+        Some(spawn_receiver(socket.clone(), inbox, tx.clone()))
+    }
+
+    async fn pick_up(&self, _: &UdpSocket, _: &mut [u8]) -> std::io::Result<PickUp> {
+        Ok(PickUp::Later)
+    }
+
+    async fn advance(
+        &mut self,
+        _now: Instant,
+        next: Option<Instant>,
+        end: Option<Instant>,
+        in_flight: usize,
+        arrivals: &mut UnboundedReceiver<Arrival>,
+    ) -> Advance {
+        let wake = match (next, end) {
+            (Some(t), Some(end)) => Some(t.min(end)),
+            (t, end) => t.or(end),
+        };
+        let woken = |now: Instant| {
+            if end.is_some_and(|end| now >= end) && in_flight > 0 {
+                Advance::End
+            } else {
+                Advance::To(now)
+            }
+        };
+        let now = Instant::now();
+        if wake.is_some_and(|at| at <= now) {
+            // Something is due already (a datagram to send): no waiting, so a stream of
+            // arrivals cannot hold it back.
+            return woken(now);
+        }
+        let sleep = async {
+            match wake {
+                Some(at) => tokio::time::sleep_until(at.into()).await,
+                None => std::future::pending().await,
+            }
+        };
+        let signal = async {
+            match self.signal.as_mut() {
+                Some(s) => s.await,
+                None => std::future::pending().await,
+            }
+        };
+        let advance = tokio::select! {
+            biased;
+            signal = signal => Advance::Signal(Instant::now(), signal),
+            got = arrivals.recv() => Advance::Arrived(Instant::now(), got),
+            () = sleep => woken(Instant::now()),
+        };
+        if matches!(advance, Advance::Signal(..)) {
+            // Reported once: a resolved signal future is not polled again.
+            self.signal = None;
+        }
+        advance
+    }
+}
