@@ -15,16 +15,9 @@ use crate::child::ChildSa;
 use crate::config::EndpointConfig;
 use crate::event::{Event, IkeSaSecrets, IkeVersion, SaState, Stats};
 use crate::nat_t::{Arrival, NatTPorts};
-use crate::sa::{Ctx, IkeSa, Role, State};
+use crate::sa::{IkeSa, State};
+use crate::shell::{Ctx, Role, Transmit};
 use crate::v1::Phase1Sa;
-
-/// A datagram to send.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Transmit {
-    pub src: SocketAddr,
-    pub dst: SocketAddr,
-    pub payload: Vec<u8>,
-}
 
 /// Which SA an input went to (its events merge with the states of all the others).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -9,12 +9,12 @@ pub mod event;
 pub mod nat_t;
 pub mod proposal;
 mod sa;
-mod timing;
+mod shell;
 pub mod ts;
 mod v1;
 
 pub use config::{DpdAction, DpdConfig, EndpointConfig, Impair, Lifetimes, RetransmitConfig};
-pub use endpoint::{Endpoint, Transmit};
+pub use endpoint::Endpoint;
 pub use event::{
     ChildFailure, Direction, Event, EventKind, IkeSaSecrets, IkeVersion, SaState, Stats,
 };
@@ -22,4 +22,4 @@ pub use nat_t::NatTPorts;
 pub use proposal::{
     parse_proposal, Cipher, Policy, ProposalKind, ProposalSpec, Selected, Selection,
 };
-pub use sa::Role;
+pub use shell::{Role, Transmit};

@@ -7,10 +7,11 @@ use ike_wire::{
     ProtocolId, TrafficSelector,
 };
 
-use super::{AuthSent, Ctx, Established, IkeSa, Keys, Purpose, State};
+use super::{AuthSent, Established, IkeSa, Keys, Purpose, State};
 use crate::child::{ChildParams, ChildSa};
 use crate::event::{ChildFailure, Direction, EventKind};
 use crate::proposal::{select, Negotiation, Selected};
+use crate::shell::Ctx;
 use crate::ts;
 
 /// Compares two MACs without leaking where they differ.

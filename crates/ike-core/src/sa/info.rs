@@ -4,8 +4,9 @@
 
 use ike_wire::{Delete, ExchangeType, NotifyType, Payload, ProtocolId};
 
-use super::{Ctx, IkeSa, Purpose};
+use super::{IkeSa, Purpose};
 use crate::event::EventKind;
+use crate::shell::Ctx;
 
 impl IkeSa {
     /// An INFORMATIONAL request from the peer on an established SA (already decrypted).

@@ -9,10 +9,12 @@ use ike_wire::{
     Payload, PayloadType, ProtocolId,
 };
 
-use super::{AuthSent, Ctx, IkeSa, InitReplied, InitSent, Keys, Purpose, Role, State};
+use super::{AuthSent, IkeSa, InitReplied, InitSent, Keys, Purpose, State};
 use crate::child::ChildSa;
 use crate::event::{Direction, Event, EventKind, IkeVersion, SaState};
 use crate::proposal::{select, Negotiation, Selected};
+use crate::shell::Ctx;
+use crate::shell::Role;
 
 const NONCE_LEN: usize = 32;
 

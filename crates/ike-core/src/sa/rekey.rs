@@ -22,10 +22,12 @@ use ike_wire::{
 };
 use rand::RngCore;
 
-use super::{ChildRekey, Ctx, Established, IkeRekey, IkeSa, Keys, Purpose, Role, State};
+use super::{ChildRekey, Established, IkeRekey, IkeSa, Keys, Purpose, State};
 use crate::child::{ChildParams, ChildSa};
 use crate::event::{ChildFailure, Direction, EventKind, SaState};
 use crate::proposal::{select, Negotiation, Selected};
+use crate::shell::Ctx;
+use crate::shell::Role;
 use crate::ts;
 
 /// How long to wait at least before retrying an exchange the peer refused with

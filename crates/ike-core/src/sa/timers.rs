@@ -6,10 +6,11 @@ use std::time::{Duration, Instant};
 
 use ike_wire::{Delete, ExchangeType, Payload, ProtocolId};
 
-use super::{Ctx, IkeSa, Purpose};
+use super::{IkeSa, Purpose};
 use crate::config::{DpdAction, EndpointConfig};
 use crate::event::EventKind;
-use crate::timing::{self, DpdView};
+use crate::shell::timing::{self, DpdView};
+use crate::shell::Ctx;
 
 impl IkeSa {
     pub(super) fn retransmit_wait(&self, ctx: &Ctx<'_>, purpose: &Purpose, n: u32) -> Duration {

@@ -9,7 +9,7 @@ use ike_wire::v1::{
 use rand::RngCore;
 
 use super::{P1Keys, Phase1Sa};
-use crate::sa::Ctx;
+use crate::shell::Ctx;
 
 /// A non-zero message id for a phase 2 exchange.
 pub(super) fn message_id(ctx: &mut Ctx<'_>) -> u32 {

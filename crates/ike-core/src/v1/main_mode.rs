@@ -18,7 +18,7 @@ use super::proposal::{attr, chosen, lifetime, phase1_as_proposal, phase1_transfo
 use super::{Awaiting, MainMode, P1Keys, Phase1Sa, Step, DPD_VENDOR_ID, NAT_T_VENDOR_ID};
 use crate::event::{Direction, Event, EventKind, IkeVersion, SaState};
 use crate::proposal::{select, Negotiation, Selected};
-use crate::sa::{Ctx, Role};
+use crate::shell::{Ctx, Role};
 
 const NONCE_LEN: usize = 32;
 

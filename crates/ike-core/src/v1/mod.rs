@@ -34,8 +34,9 @@ use ike_wire::TrafficSelector;
 use crate::child::ChildSa;
 use crate::event::{Event, EventKind, IkeVersion, SaState};
 use crate::nat_t::Ends;
+use crate::nat_t::Nat;
 use crate::proposal::Selected;
-use crate::sa::{Ctx, Nat, Role};
+use crate::shell::{Ctx, Role};
 
 /// RFC 3706's vendor ID: "this implementation does DPD".
 pub(crate) const DPD_VENDOR_ID: [u8; 16] = [

@@ -21,7 +21,7 @@ use super::{Awaiting, Phase1Sa, QuickMode};
 use crate::child::ChildSa;
 use crate::event::{ChildFailure, Direction, EventKind, SaState};
 use crate::proposal::{select, Negotiation, Selected};
-use crate::sa::{Ctx, Role};
+use crate::shell::{Ctx, Role};
 use crate::ts;
 
 const NONCE_LEN: usize = 32;

@@ -10,8 +10,8 @@ use super::exchange::notification;
 use super::{Awaiting, Phase1Sa};
 use crate::config::{DpdAction, EndpointConfig};
 use crate::event::{EventKind, SaState};
-use crate::sa::{Ctx, Role};
-use crate::timing::{self, DpdView};
+use crate::shell::timing::{self, DpdView};
+use crate::shell::{Ctx, Role};
 
 impl Phase1Sa {
     pub(super) fn retransmit_wait(&self, ctx: &Ctx<'_>, awaiting: Awaiting, n: u32) -> Duration {

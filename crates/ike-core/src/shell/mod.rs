@@ -1,0 +1,122 @@
+//! The SA shell: what an IKE SA needs from its endpoint whatever its version — the role,
+//! the per-input context (`Ctx`: clock, RNG, outgoing datagrams, events, counters), the
+//! datagram type and the timing rules. IKEv2 (`sa`) and IKEv1 (`v1`) both build on it and
+//! on nothing of each other.
+
+pub(crate) mod timing;
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use rand::RngCore;
+use rand_chacha::ChaCha20Rng;
+
+use crate::child::ChildSa;
+use crate::config::{EndpointConfig, Lifetimes};
+use crate::event::{Event, IkeSaSecrets, IkeVersion, Stats};
+use crate::nat_t::{Arrival, NatTPorts};
+use crate::sa::IkeSa;
+
+/// A datagram to send.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Transmit {
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+    pub payload: Vec<u8>,
+}
+
+/// Which end of the IKE SA we are: the original initiator or responder (RFC 7296 §2.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Initiator,
+    Responder,
+}
+
+/// Everything an SA needs from its endpoint while it handles one input.
+pub(crate) struct Ctx<'a> {
+    pub now: Instant,
+    pub config: &'a EndpointConfig,
+    pub rng: &'a mut ChaCha20Rng,
+    pub transmits: &'a mut VecDeque<Transmit>,
+    pub events: &'a mut Vec<Event>,
+    pub stats: &'a mut Stats,
+    pub secrets: &'a mut Vec<IkeSaSecrets>,
+    /// IKE SAs created while handling this input (by an IKE SA rekey).
+    pub new_sas: &'a mut Vec<IkeSa>,
+    /// Set when DPD's `restart` action wants a new IKE SA with this peer: (our address,
+    /// the peer's, version) — the ports the old SA was on.
+    pub restart: &'a mut Option<(SocketAddr, SocketAddr, IkeVersion)>,
+    /// CHILD SAs to move to the IKE SA with these SPIs (an IKE rekey collision's survivor).
+    pub adoptions: &'a mut Vec<((u64, u64), Vec<ChildSa>)>,
+    /// IKEv1: an ISAKMP SA wants a new main mode to replace it (our address, the peer's,
+    /// its cookies).
+    pub v1_rekey: &'a mut Option<(SocketAddr, SocketAddr, (u64, u64))>,
+    /// IKEv1: a new ISAKMP SA is up that replaces the one with these cookies.
+    pub v1_replaced: &'a mut Option<(u64, u64)>,
+    /// IKEv1: IPsec SAs whose ISAKMP SA was deleted, for a newer ISAKMP SA to take over.
+    pub v1_orphans: &'a mut Vec<ChildSa>,
+    /// INITIAL_CONTACT from this peer address on the IKE SA with these SPIs: every other
+    /// IKE SA with the peer is stale (RFC 7296 §2.4).
+    pub initial_contact: &'a mut Option<(std::net::IpAddr, u64, u64)>,
+    /// Where NAT-T moves an SA (see `nat_t`).
+    pub nat_t: NatTPorts,
+    /// Where the datagram being handled arrived and came from (`None` for timers).
+    pub arrival: Option<Arrival>,
+}
+
+impl Ctx<'_> {
+    pub fn random_bytes(&mut self, len: usize) -> Vec<u8> {
+        let mut v = vec![0; len];
+        self.rng.fill_bytes(&mut v);
+        v
+    }
+
+    /// A fresh non-zero IKE SPI.
+    pub fn ike_spi(&mut self) -> u64 {
+        loop {
+            let spi = self.rng.next_u64();
+            if spi != 0 {
+                return spi;
+            }
+        }
+    }
+
+    /// A fresh ESP SPI outside the reserved range 0–255 (RFC 4303 §2.1).
+    pub fn esp_spi(&mut self) -> u32 {
+        loop {
+            let spi = self.rng.next_u32();
+            if spi > 255 {
+                return spi;
+            }
+        }
+    }
+
+    /// When an SA set up now should be rekeyed and when it expires: rekey at
+    /// `lifetime - margin - random(0 ..= margin × fuzz)` (AWS's and strongSwan's rule).
+    pub fn lifetime(&mut self, lifetime: Duration) -> (Option<Instant>, Instant) {
+        let Lifetimes {
+            margin,
+            fuzz_percent,
+            rekey,
+            ..
+        } = self.config.lifetimes;
+        // A lifetime negotiated below our margin (IKEv1 takes the shorter one) still
+        // leaves the SA some life before its rekey: the margin is at most half of it, and
+        // the rekey comes no sooner than a tenth of the way in.
+        let margin = margin.min(lifetime / 2);
+        let window = margin.mul_f64(f64::from(fuzz_percent.min(100)) / 100.0);
+        let fuzz = window.mul_f64(self.rng.next_u32() as f64 / f64::from(u32::MAX));
+        let offset = lifetime
+            .saturating_sub(margin)
+            .saturating_sub(fuzz)
+            .max(lifetime / 10);
+        let rekey_at = rekey.then(|| self.now + offset);
+        (rekey_at, self.now + lifetime)
+    }
+
+    pub fn send(&mut self, src: SocketAddr, dst: SocketAddr, payload: Vec<u8>) {
+        self.stats.datagrams_out += 1;
+        self.transmits.push_back(Transmit { src, dst, payload });
+    }
+}
