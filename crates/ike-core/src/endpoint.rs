@@ -16,7 +16,7 @@ use crate::config::EndpointConfig;
 use crate::event::{Event, IkeSaSecrets, IkeVersion, SaState, Stats};
 use crate::nat_t::{Arrival, NatTPorts};
 use crate::sa::{IkeSa, State};
-use crate::shell::{Ctx, Role, Transmit};
+use crate::shell::{Ctx, Effect, IkeSaId, Role, Transmit};
 use crate::v1::Phase1Sa;
 
 /// Which SA an input went to (its events merge with the states of all the others).
@@ -24,19 +24,6 @@ use crate::v1::Phase1Sa;
 enum SaRef {
     V2(usize),
     V1(usize),
-}
-
-/// What a handler produced besides datagrams.
-#[derive(Default)]
-struct Outbox {
-    events: Vec<Event>,
-    new_sas: Vec<IkeSa>,
-    restart: Option<(SocketAddr, SocketAddr, IkeVersion)>,
-    adoptions: Vec<((u64, u64), Vec<ChildSa>)>,
-    v1_rekey: Option<(SocketAddr, SocketAddr, (u64, u64))>,
-    v1_replaced: Option<(u64, u64)>,
-    v1_orphans: Vec<ChildSa>,
-    initial_contact: Option<(std::net::IpAddr, u64, u64)>,
 }
 
 /// One IKE host's state for one peer: its IKE SAs, pending output and counters.
@@ -135,29 +122,24 @@ impl Endpoint {
         v2.chain(v1).map(|c| (c.spi_in, c.spi_out)).collect()
     }
 
-    /// Runs `f` with a context, then publishes its events and takes in what it produced.
+    /// Runs `f` with a context, then publishes its events and applies its effects.
     fn with<R>(
         &mut self,
         now: Instant,
         f: impl FnOnce(&mut Ctx<'_>, &mut Vec<IkeSa>, &mut Vec<Phase1Sa>) -> (R, Option<SaRef>),
     ) -> R {
-        let mut out = Outbox::default();
+        let mut events = Vec::new();
+        let mut effects = Vec::new();
         let (r, from) = {
             let mut ctx = Ctx {
                 now,
                 config: &self.config,
                 rng: &mut self.rng,
                 transmits: &mut self.transmits,
-                events: &mut out.events,
+                events: &mut events,
                 stats: &mut self.stats,
                 secrets: &mut self.secrets,
-                new_sas: &mut out.new_sas,
-                restart: &mut out.restart,
-                adoptions: &mut out.adoptions,
-                v1_rekey: &mut out.v1_rekey,
-                v1_replaced: &mut out.v1_replaced,
-                v1_orphans: &mut out.v1_orphans,
-                initial_contact: &mut out.initial_contact,
+                effects: &mut effects,
                 nat_t: self.nat_t,
                 arrival: self.arrival,
             };
@@ -165,10 +147,16 @@ impl Endpoint {
         };
         // CHILD SAs change hands before the events are stamped, so the states they show
         // count the SAs where they now live; new IKE SAs join after (they tell their own
-        // states).
-        self.adopt(&mut out);
-        self.publish(std::mem::take(&mut out.events), from);
-        self.settle(now, out);
+        // states), and every other effect follows in the order it was asked for.
+        let (before, after): (Vec<Effect>, Vec<Effect>) =
+            effects.into_iter().partition(Effect::moves_children);
+        for effect in before {
+            self.apply(now, effect);
+        }
+        self.publish(events, from);
+        for effect in after {
+            self.apply(now, effect);
+        }
         self.sas.retain(|sa| !sa.is_closed());
         self.v1.retain(|sa| !sa.is_closed());
         r
@@ -188,7 +176,7 @@ impl Endpoint {
         local: SocketAddr,
         remote: SocketAddr,
         version: IkeVersion,
-        replaces: Option<(u64, u64)>,
+        replaces: Option<IkeSaId>,
     ) {
         let traffic = self.traffic;
         self.with(now, |ctx, sas, v1| match version {
@@ -456,83 +444,67 @@ impl Endpoint {
         self.events.pop_front()
     }
 
-    /// Takes in what an SA's handler produced besides events: IKE SAs created by a rekey,
-    /// CHILD SAs handed to another IKE SA, IKEv1 phase 1 replacements and a DPD restart.
-    fn adopt(&mut self, out: &mut Outbox) {
-        for ((spi_i, spi_r), children) in out.adoptions.drain(..) {
-            match self
-                .sas
-                .iter_mut()
-                .find(|sa| sa.spi_i == spi_i && sa.spi_r == spi_r)
-            {
+    /// Applies one effect an SA asked for (see `shell::effect`).
+    fn apply(&mut self, now: Instant, effect: Effect) {
+        match effect {
+            Effect::Adopt { to, children } => match self.sas.iter_mut().find(|sa| sa.id() == to) {
                 Some(sa) => sa.children.extend(children),
-                None => {
-                    tracing::debug!("no IKE SA {spi_i:016x}_i {spi_r:016x}_r to adopt CHILD SAs")
+                None => tracing::debug!(
+                    "no IKE SA {:016x}_i {:016x}_r to adopt CHILD SAs",
+                    to.spi_i,
+                    to.spi_r
+                ),
+            },
+            Effect::Orphans(mut children) => {
+                if let Some(heir) = self.v1.iter_mut().rev().find(|sa| sa.is_established()) {
+                    heir.children.append(&mut children);
                 }
             }
-        }
-        if !out.v1_orphans.is_empty() {
-            let heir = self.v1.iter_mut().rev().find(|sa| sa.is_established());
-            match heir {
-                Some(sa) => sa.children.append(&mut out.v1_orphans),
-                None => out.v1_orphans.clear(),
-            }
-        }
-    }
-
-    fn settle(&mut self, now: Instant, out: Outbox) {
-        self.sas.extend(out.new_sas);
-        if let Some((ip, spi_i, spi_r)) = out.initial_contact {
-            // Forget the stale SAs (either IKE version) without a word to the peer, which
-            // no longer knows them. Only established ones, as strongSwan does: a half-open
-            // SA was never authenticated and times out on its own (and says so).
-            for sa in &mut self.sas {
-                if sa.remote.ip() == ip
-                    && (sa.spi_i, sa.spi_r) != (spi_i, spi_r)
-                    && sa.is_established()
-                {
-                    tracing::debug!(spi_i = sa.spi_i, "INITIAL_CONTACT: dropping a stale IKE SA");
-                    sa.close();
+            Effect::Spawn(sa) => self.sas.push(*sa),
+            Effect::InitialContact { peer, from } => {
+                // Forget the stale SAs (either IKE version) without a word to the peer,
+                // which no longer knows them. Only established ones, as strongSwan does: a
+                // half-open SA was never authenticated and times out on its own (and says
+                // so).
+                for sa in &mut self.sas {
+                    if sa.remote.ip() == peer && sa.id() != from && sa.is_established() {
+                        tracing::debug!(
+                            spi_i = sa.spi_i,
+                            "INITIAL_CONTACT: dropping a stale IKE SA"
+                        );
+                        sa.close();
+                    }
+                }
+                for sa in &mut self.v1 {
+                    if sa.remote.ip() == peer && sa.id() != from && sa.is_established() {
+                        tracing::debug!(
+                            cky_i = sa.cky_i,
+                            "INITIAL-CONTACT: dropping a stale ISAKMP SA"
+                        );
+                        sa.close();
+                    }
                 }
             }
-            for sa in &mut self.v1 {
-                if sa.remote.ip() == ip
-                    && (sa.cky_i, sa.cky_r) != (spi_i, spi_r)
-                    && sa.is_established()
-                {
-                    tracing::debug!(
-                        cky_i = sa.cky_i,
-                        "INITIAL-CONTACT: dropping a stale ISAKMP SA"
-                    );
-                    sa.close();
+            Effect::ReplacePhase1 { old } => {
+                // The new ISAKMP SA takes over the IPsec SAs; the old one is deleted.
+                if let Some(pos) = self.v1.iter().position(|sa| sa.id() == old) {
+                    let children = std::mem::take(&mut self.v1[pos].children);
+                    if let Some(new) = self.v1.iter_mut().find(|sa| sa.replaces == Some(old)) {
+                        new.children.extend(children);
+                    }
+                    self.with(now, |ctx, _, v1| {
+                        (v1[pos].delete(ctx), Some(SaRef::V1(pos)))
+                    });
                 }
             }
-        }
-        if let Some((cky_i, cky_r)) = out.v1_replaced {
-            // The new ISAKMP SA takes over the IPsec SAs; the old one is deleted.
-            if let Some(old) = self
-                .v1
-                .iter()
-                .position(|sa| sa.cky_i == cky_i && sa.cky_r == cky_r)
-            {
-                let children = std::mem::take(&mut self.v1[old].children);
-                if let Some(new) = self
-                    .v1
-                    .iter_mut()
-                    .find(|sa| sa.replaces == Some((cky_i, cky_r)))
-                {
-                    new.children.extend(children);
-                }
-                self.with(now, |ctx, _, v1| {
-                    (v1[old].delete(ctx), Some(SaRef::V1(old)))
-                });
+            Effect::RekeyPhase1 { local, remote, old } => {
+                self.start(now, local, remote, IkeVersion::V1, Some(old));
             }
-        }
-        if let Some((local, remote, old)) = out.v1_rekey {
-            self.start(now, local, remote, IkeVersion::V1, Some(old));
-        }
-        if let Some((local, remote, version)) = out.restart {
-            self.start(now, local, remote, version, None);
+            Effect::Restart {
+                local,
+                remote,
+                version,
+            } => self.start(now, local, remote, version, None),
         }
     }
 

@@ -12,6 +12,7 @@ use crate::child::{ChildParams, ChildSa};
 use crate::event::{ChildFailure, Direction, EventKind};
 use crate::proposal::{select, Negotiation, Selected};
 use crate::shell::Ctx;
+use crate::shell::Effect;
 use crate::ts;
 
 /// Compares two MACs without leaking where they differ.
@@ -221,7 +222,10 @@ impl IkeSa {
         self.on_ike_established(ctx);
         if notify_of(&payloads, NotifyType::INITIAL_CONTACT) {
             // The peer has no other SA with us (it rebooted): ours are stale (§2.4).
-            *ctx.initial_contact = Some((self.remote.ip(), self.spi_i, self.spi_r));
+            ctx.effects.push(Effect::InitialContact {
+                peer: self.remote.ip(),
+                from: self.id(),
+            });
         }
         let Some(selected) = ike_selected else { return };
         let Some(offered) = offer.sa else {

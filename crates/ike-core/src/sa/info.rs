@@ -7,6 +7,7 @@ use ike_wire::{Delete, ExchangeType, NotifyType, Payload, ProtocolId};
 use super::{IkeSa, Purpose};
 use crate::event::EventKind;
 use crate::shell::Ctx;
+use crate::shell::{Effect, IkeSaId};
 
 impl IkeSa {
     /// An INFORMATIONAL request from the peer on an established SA (already decrypted).
@@ -39,8 +40,10 @@ impl IkeSa {
                 // We answered the peer's IKE rekey while ours was in flight and kept the
                 // CHILD SAs here until the nonces would decide; the peer deleting this SA
                 // decides instead: its new SA stands, ours is forgotten (§2.25.2).
-                ctx.adoptions
-                    .push(((spi_i, spi_r), std::mem::take(&mut self.children)));
+                ctx.effects.push(Effect::Adopt {
+                    to: IkeSaId { spi_i, spi_r },
+                    children: std::mem::take(&mut self.children),
+                });
             }
             self.close();
             self.emit(ctx, EventKind::IkeSaDeleteReceived);

@@ -26,8 +26,8 @@ use crate::config::EndpointConfig;
 use crate::event::{Event, EventKind, IkeSaSecrets, IkeVersion, SaState};
 use crate::nat_t::{Ends, Nat};
 use crate::proposal::Selected;
-use crate::shell::Ctx;
 pub(crate) use crate::shell::Role;
+use crate::shell::{Ctx, IkeSaId};
 
 /// The SK_* keys of an established (or authenticating) IKE SA, split by direction.
 pub(crate) struct Keys {
@@ -247,6 +247,14 @@ impl IkeSa {
             ike_rekey_collision: None,
             superseded: false,
             responding_to_ike_rekey: false,
+        }
+    }
+
+    /// Its SPIs (SPIr is 0 until the IKE_SA_INIT response arrives).
+    pub fn id(&self) -> IkeSaId {
+        IkeSaId {
+            spi_i: self.spi_i,
+            spi_r: self.spi_r,
         }
     }
 

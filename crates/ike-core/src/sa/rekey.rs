@@ -28,6 +28,7 @@ use crate::event::{ChildFailure, Direction, EventKind, SaState};
 use crate::proposal::{select, Negotiation, Selected};
 use crate::shell::Ctx;
 use crate::shell::Role;
+use crate::shell::{Effect, IkeSaId};
 use crate::ts;
 
 /// How long to wait at least before retrying an exchange the peer refused with
@@ -778,7 +779,7 @@ impl IkeSa {
             SaState::Established,
             phase2,
         );
-        ctx.new_sas.push(new);
+        ctx.effects.push(Effect::Spawn(Box::new(new)));
     }
 
     pub(super) fn handle_ike_rekey_response(
@@ -855,10 +856,15 @@ impl IkeSa {
                 );
                 redundant.superseded = true;
                 redundant.delete(ctx);
-                ctx.new_sas.push(redundant);
+                ctx.effects.push(Effect::Spawn(Box::new(redundant)));
                 let children = std::mem::take(&mut self.children);
-                ctx.adoptions
-                    .push(((peer_new_spi_i, our_new_spi_r), children));
+                ctx.effects.push(Effect::Adopt {
+                    to: IkeSaId {
+                        spi_i: peer_new_spi_i,
+                        spi_r: our_new_spi_r,
+                    },
+                    children,
+                });
                 return;
             }
             // Ours wins: the SA the peer's exchange made is redundant and the peer deletes it.

@@ -11,6 +11,7 @@ use crate::config::{DpdAction, EndpointConfig};
 use crate::event::EventKind;
 use crate::shell::timing::{self, DpdView};
 use crate::shell::Ctx;
+use crate::shell::Effect;
 
 impl IkeSa {
     pub(super) fn retransmit_wait(&self, ctx: &Ctx<'_>, purpose: &Purpose, n: u32) -> Duration {
@@ -138,7 +139,11 @@ impl IkeSa {
                     .dpd
                     .is_some_and(|d| d.action == DpdAction::Restart)
                 {
-                    *ctx.restart = Some((self.local, self.remote, crate::event::IkeVersion::V2));
+                    ctx.effects.push(Effect::Restart {
+                        local: self.local,
+                        remote: self.remote,
+                        version: crate::event::IkeVersion::V2,
+                    });
                 }
             }
             _ => {
@@ -172,7 +177,11 @@ impl IkeSa {
                     },
                 );
                 if action == DpdAction::Restart {
-                    *ctx.restart = Some((self.local, self.remote, crate::event::IkeVersion::V2));
+                    ctx.effects.push(Effect::Restart {
+                        local: self.local,
+                        remote: self.remote,
+                        version: crate::event::IkeVersion::V2,
+                    });
                 }
             }
             DpdAction::None => {

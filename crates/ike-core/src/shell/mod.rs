@@ -3,7 +3,10 @@
 //! datagram type and the timing rules. IKEv2 (`sa`) and IKEv1 (`v1`) both build on it and
 //! on nothing of each other.
 
+mod effect;
 pub(crate) mod timing;
+
+pub(crate) use effect::Effect;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -12,11 +15,9 @@ use std::time::{Duration, Instant};
 use rand::RngCore;
 use rand_chacha::ChaCha20Rng;
 
-use crate::child::ChildSa;
 use crate::config::{EndpointConfig, Lifetimes};
-use crate::event::{Event, IkeSaSecrets, IkeVersion, Stats};
+use crate::event::{Event, IkeSaSecrets, Stats};
 use crate::nat_t::{Arrival, NatTPorts};
-use crate::sa::IkeSa;
 
 /// A datagram to send.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -24,6 +25,14 @@ pub struct Transmit {
     pub src: SocketAddr,
     pub dst: SocketAddr,
     pub payload: Vec<u8>,
+}
+
+/// An IKE SA's identity on the wire: its two SPIs (IKEv2, RFC 7296 §3.1) or cookies
+/// (IKEv1, RFC 2408 §3.1), initiator's first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct IkeSaId {
+    pub spi_i: u64,
+    pub spi_r: u64,
 }
 
 /// Which end of the IKE SA we are: the original initiator or responder (RFC 7296 §2.2).
@@ -42,23 +51,8 @@ pub(crate) struct Ctx<'a> {
     pub events: &'a mut Vec<Event>,
     pub stats: &'a mut Stats,
     pub secrets: &'a mut Vec<IkeSaSecrets>,
-    /// IKE SAs created while handling this input (by an IKE SA rekey).
-    pub new_sas: &'a mut Vec<IkeSa>,
-    /// Set when DPD's `restart` action wants a new IKE SA with this peer: (our address,
-    /// the peer's, version) — the ports the old SA was on.
-    pub restart: &'a mut Option<(SocketAddr, SocketAddr, IkeVersion)>,
-    /// CHILD SAs to move to the IKE SA with these SPIs (an IKE rekey collision's survivor).
-    pub adoptions: &'a mut Vec<((u64, u64), Vec<ChildSa>)>,
-    /// IKEv1: an ISAKMP SA wants a new main mode to replace it (our address, the peer's,
-    /// its cookies).
-    pub v1_rekey: &'a mut Option<(SocketAddr, SocketAddr, (u64, u64))>,
-    /// IKEv1: a new ISAKMP SA is up that replaces the one with these cookies.
-    pub v1_replaced: &'a mut Option<(u64, u64)>,
-    /// IKEv1: IPsec SAs whose ISAKMP SA was deleted, for a newer ISAKMP SA to take over.
-    pub v1_orphans: &'a mut Vec<ChildSa>,
-    /// INITIAL_CONTACT from this peer address on the IKE SA with these SPIs: every other
-    /// IKE SA with the peer is stale (RFC 7296 §2.4).
-    pub initial_contact: &'a mut Option<(std::net::IpAddr, u64, u64)>,
+    /// What this input asks of other SAs, in order (see `effect`).
+    pub effects: &'a mut Vec<Effect>,
     /// Where NAT-T moves an SA (see `nat_t`).
     pub nat_t: NatTPorts,
     /// Where the datagram being handled arrived and came from (`None` for timers).

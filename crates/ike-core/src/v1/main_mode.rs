@@ -18,7 +18,7 @@ use super::proposal::{attr, chosen, lifetime, phase1_as_proposal, phase1_transfo
 use super::{Awaiting, MainMode, P1Keys, Phase1Sa, Step, DPD_VENDOR_ID, NAT_T_VENDOR_ID};
 use crate::event::{Direction, Event, EventKind, IkeVersion, SaState};
 use crate::proposal::{select, Negotiation, Selected};
-use crate::shell::{Ctx, Role};
+use crate::shell::{Ctx, Effect, IkeSaId, Role};
 
 const NONCE_LEN: usize = 32;
 
@@ -137,7 +137,7 @@ impl Phase1Sa {
         ctx: &mut Ctx<'_>,
         local: SocketAddr,
         remote: SocketAddr,
-        replaces: Option<(u64, u64)>,
+        replaces: Option<IkeSaId>,
     ) -> Option<Phase1Sa> {
         let secs = u32::try_from(ctx.config.lifetimes.ike.as_secs()).unwrap_or(u32::MAX);
         let transforms = phase1_transforms(&ctx.config.ike.proposals, secs);
@@ -547,7 +547,10 @@ impl Phase1Sa {
         self.ends().move_with_peer(ctx.arrival);
         if initial_contact {
             // Every other SA with this peer is stale: it rebooted (RFC 2407 §4.6.3.3).
-            *ctx.initial_contact = Some((self.remote.ip(), self.cky_i, self.cky_r));
+            ctx.effects.push(Effect::InitialContact {
+                peer: self.remote.ip(),
+                from: self.id(),
+            });
         }
         let Some(keys) = self.keys.as_ref() else {
             return;
@@ -652,7 +655,7 @@ impl Phase1Sa {
             esn: None,
         });
         if let Some(old) = self.replaces {
-            *ctx.v1_replaced = Some(old);
+            ctx.effects.push(Effect::ReplacePhase1 { old });
             self.emit_with(
                 ctx,
                 EventKind::IkeSaRekeyed {

@@ -36,7 +36,7 @@ use crate::event::{Event, EventKind, IkeVersion, SaState};
 use crate::nat_t::Ends;
 use crate::nat_t::Nat;
 use crate::proposal::Selected;
-use crate::shell::{Ctx, Role};
+use crate::shell::{Ctx, IkeSaId, Role};
 
 /// RFC 3706's vendor ID: "this implementation does DPD".
 pub(crate) const DPD_VENDOR_ID: [u8; 16] = [
@@ -195,7 +195,7 @@ pub(crate) struct Phase1Sa {
     /// A new main mode replacing this SA is under way.
     pub rekeying: bool,
     /// The ISAKMP SA this one replaces once it is established (phase 1 rekey).
-    pub replaces: Option<(u64, u64)>,
+    pub replaces: Option<IkeSaId>,
     pub dpd_seq: u32,
 }
 
@@ -240,6 +240,14 @@ impl Phase1Sa {
             rekeying: false,
             replaces: None,
             dpd_seq: 0,
+        }
+    }
+
+    /// Its cookies (CKY-R is 0 until main mode message 2).
+    pub fn id(&self) -> IkeSaId {
+        IkeSaId {
+            spi_i: self.cky_i,
+            spi_r: self.cky_r,
         }
     }
 

@@ -11,7 +11,7 @@ use super::{Awaiting, Phase1Sa};
 use crate::config::{DpdAction, EndpointConfig};
 use crate::event::{EventKind, SaState};
 use crate::shell::timing::{self, DpdView};
-use crate::shell::{Ctx, Role};
+use crate::shell::{Ctx, Effect, Role};
 
 impl Phase1Sa {
     pub(super) fn retransmit_wait(&self, ctx: &Ctx<'_>, awaiting: Awaiting, n: u32) -> Duration {
@@ -66,7 +66,11 @@ impl Phase1Sa {
         if self.rekey_at.is_some_and(|t| t <= now) {
             self.rekey_at = None;
             self.rekeying = true;
-            *ctx.v1_rekey = Some((self.local, self.remote, (self.cky_i, self.cky_r)));
+            ctx.effects.push(Effect::RekeyPhase1 {
+                local: self.local,
+                remote: self.remote,
+                old: self.id(),
+            });
         }
         let due: Vec<(u32, bool)> = self
             .children
@@ -145,7 +149,11 @@ impl Phase1Sa {
                     },
                 );
                 if action == DpdAction::Restart {
-                    *ctx.restart = Some((self.local, self.remote, crate::event::IkeVersion::V1));
+                    ctx.effects.push(Effect::Restart {
+                        local: self.local,
+                        remote: self.remote,
+                        version: crate::event::IkeVersion::V1,
+                    });
                 }
             }
             Awaiting::QuickFinish(mid) => {
@@ -294,7 +302,7 @@ impl Phase1Sa {
                     // IPsec SAs outlive their ISAKMP SA in IKEv1: a newer ISAKMP SA with
                     // this peer takes them over (the endpoint finds it).
                     let children = std::mem::take(&mut self.children);
-                    ctx.v1_orphans.extend(children);
+                    ctx.effects.push(Effect::Orphans(children));
                     self.close();
                     self.emit(ctx, EventKind::IkeSaDeleteReceived);
                     return;
