@@ -2,13 +2,12 @@
 //! SPIs, algorithms, selectors, KEYMAT and lifetime, which is all the log and the peer can
 //! observe.
 
-use std::time::Instant;
-
 use ike_crypto::{child_keymat, child_sa_key_len, Encryption, Integrity, Prf};
 use ike_wire::TrafficSelector;
 
 use crate::event::SaState;
 use crate::proposal::Selected;
+use crate::shell::timer::ChildTimers;
 
 pub(crate) struct ChildSa {
     pub state: SaState,
@@ -20,8 +19,8 @@ pub(crate) struct ChildSa {
     pub ts_remote: Vec<TrafficSelector>,
     /// KEYMAT: initiator-to-responder keys first, then responder-to-initiator (§2.17).
     pub keymat: Vec<u8>,
-    pub rekey_at: Option<Instant>,
-    pub expire_at: Option<Instant>,
+    /// Rekey and expiry (RFC 7296 §2.8; `shell::timer`).
+    pub timers: ChildTimers,
     /// Replaced by a rekey or being deleted: waits only for its DELETE.
     pub superseded: bool,
     /// We answered the peer's rekey of this SA while ours was in flight (§2.8.1): the
@@ -49,8 +48,7 @@ impl ChildSa {
             ts_local: Vec::new(),
             ts_remote: Vec::new(),
             keymat: Vec::new(),
-            rekey_at: None,
-            expire_at: None,
+            timers: ChildTimers::default(),
             superseded: false,
             collision: None,
         }

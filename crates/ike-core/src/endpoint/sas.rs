@@ -9,7 +9,7 @@ use crate::child::ChildSa;
 use crate::config::EndpointConfig;
 use crate::event::{IkeVersion, SaState};
 use crate::sa::IkeSa;
-use crate::shell::{Ctx, IkeSaId};
+use crate::shell::{timer, Ctx, IkeSaId};
 use crate::v1::Phase1Sa;
 
 /// An IKE SA of either version: an IKEv2 IKE SA or an IKEv1 ISAKMP SA.
@@ -110,15 +110,15 @@ impl Sa {
 
     pub fn deadline(&self, config: &EndpointConfig) -> Option<Instant> {
         match self {
-            Sa::V2(sa) => sa.deadline(config),
-            Sa::V1(sa) => sa.deadline(config),
+            Sa::V2(sa) => timer::deadline(sa, config),
+            Sa::V1(sa) => timer::deadline(sa, config),
         }
     }
 
     pub fn handle_timeout(&mut self, ctx: &mut Ctx<'_>) {
         match self {
-            Sa::V2(sa) => sa.handle_timeout(ctx),
-            Sa::V1(sa) => sa.handle_timeout(ctx),
+            Sa::V2(sa) => timer::handle_timeout(sa, ctx),
+            Sa::V1(sa) => timer::handle_timeout(sa, ctx),
         }
     }
 

@@ -11,6 +11,7 @@ use super::{AuthSent, Established, IkeSa, Keys, Purpose, State};
 use crate::child::{ChildParams, ChildSa};
 use crate::event::{ChildFailure, Direction, EventKind};
 use crate::proposal::{select, Negotiation, Selected};
+use crate::shell::timer::{ChildTimer, Timer};
 use crate::shell::Ctx;
 use crate::shell::Effect;
 use crate::ts;
@@ -281,9 +282,10 @@ impl IkeSa {
 
     /// Starts the IKE SA's lifetime clock (RFC 7296 §2.8) and ends the half-open timeout.
     pub(super) fn on_ike_established(&mut self, ctx: &mut Ctx<'_>) {
-        self.half_open_at = None;
+        self.timers.stop(Timer::HalfOpen);
         let (rekey_at, expire_at) = ctx.lifetime(ctx.config.lifetimes.ike);
-        (self.rekey_at, self.expire_at) = (rekey_at, Some(expire_at));
+        self.timers.arm(Timer::RekeyIke, rekey_at);
+        self.timers.set(Timer::ExpireIke, expire_at);
     }
 
     /// Chooses an ESP proposal and narrows the selectors for the CHILD SA being negotiated
@@ -359,7 +361,8 @@ impl IkeSa {
                 (NotifyType::NO_PROPOSAL_CHOSEN, failure)
             })?;
         let (rekey_at, expire_at) = ctx.lifetime(ctx.config.lifetimes.child);
-        (child.rekey_at, child.expire_at) = (rekey_at, Some(expire_at));
+        child.timers.arm(ChildTimer::Rekey, rekey_at);
+        child.timers.set(ChildTimer::Expire, expire_at);
         Ok((selected, tsi, tsr, spi_out))
     }
 
@@ -500,7 +503,8 @@ impl IkeSa {
                 match child.establish(&params, spi_out, selected, tsi, tsr) {
                     Ok(()) => {
                         let (rekey_at, expire_at) = ctx.lifetime(ctx.config.lifetimes.child);
-                        (child.rekey_at, child.expire_at) = (rekey_at, Some(expire_at));
+                        child.timers.arm(ChildTimer::Rekey, rekey_at);
+                        child.timers.set(ChildTimer::Expire, expire_at);
                         self.emit(
                             ctx,
                             EventKind::ChildSaEstablished {

@@ -13,6 +13,7 @@ use super::{AuthSent, IkeSa, InitReplied, InitSent, Keys, Purpose, State};
 use crate::child::ChildSa;
 use crate::event::{Direction, Event, EventKind, IkeVersion, SaState};
 use crate::proposal::{select, Negotiation, Selected};
+use crate::shell::timer::Timer;
 use crate::shell::Ctx;
 use crate::shell::Role;
 
@@ -200,7 +201,7 @@ impl IkeSa {
         let header = self.header(ExchangeType::IKE_SA_INIT, 0, false);
         let datagram = Message { header, payloads }.encode();
         self.next_request_id = 0;
-        self.pending = None;
+        self.clear_pending();
         self.send_request(ctx, ExchangeType::IKE_SA_INIT, Purpose::SaInit, datagram);
     }
 
@@ -291,7 +292,7 @@ impl IkeSa {
             return;
         };
         self.spi_r = msg.header.spi_r;
-        let init_request = self.pending.take().map(|p| p.datagram).unwrap_or_default();
+        let init_request = self.take_pending().map(|p| p.datagram).unwrap_or_default();
         let keys = match derive_keys(
             &selected,
             st.ke,
@@ -504,7 +505,8 @@ impl IkeSa {
             State::Closed,
             ctx.now,
         );
-        sa.half_open_at = Some(ctx.now + ctx.config.half_open_timeout);
+        sa.timers
+            .set(Timer::HalfOpen, ctx.now + ctx.config.half_open_timeout);
         detect_nat(&mut sa, msg);
         sa.ike_selected = Some(selected);
         let mut payloads = vec![

@@ -26,6 +26,7 @@ use crate::config::EndpointConfig;
 use crate::event::{Event, EventKind, IkeSaSecrets, IkeVersion, SaState};
 use crate::nat_t::{Ends, Nat};
 use crate::proposal::Selected;
+use crate::shell::timer::{IkeTimers, Timer};
 pub(crate) use crate::shell::Role;
 use crate::shell::{Ctx, IkeSaId};
 
@@ -165,7 +166,6 @@ pub(crate) struct Pending {
     pub datagram: Vec<u8>,
     pub transmissions: u32,
     pub first_sent: Instant,
-    pub deadline: Instant,
 }
 
 /// A request waiting for the outstanding one to complete.
@@ -196,10 +196,9 @@ pub(crate) struct IkeSa {
     pub children: Vec<ChildSa>,
     /// The IKE proposal chosen in IKE_SA_INIT (or the IKE rekey that created this SA).
     pub ike_selected: Option<Selected>,
-    /// IKE SA lifetime (RFC 7296 §2.8) and the half-open timeout of a responder.
-    pub rekey_at: Option<Instant>,
-    pub expire_at: Option<Instant>,
-    pub half_open_at: Option<Instant>,
+    /// Retransmission, the half-open timeout of a responder and the IKE SA lifetime
+    /// (RFC 7296 §2.1, §2.8); see `shell::timer`.
+    pub timers: IkeTimers,
     /// When we last heard from the peer (any authenticated message), for DPD.
     pub last_heard: Instant,
     /// The peer's ESP traffic reaches us (the data-plane model, see `Endpoint::set_peer_traffic`).
@@ -239,9 +238,7 @@ impl IkeSa {
             last_request: Vec::new(),
             children: Vec::new(),
             ike_selected: None,
-            rekey_at: None,
-            expire_at: None,
-            half_open_at: None,
+            timers: IkeTimers::default(),
             last_heard: now,
             traffic: false,
             ike_rekey_collision: None,
@@ -400,6 +397,17 @@ impl IkeSa {
         }
     }
 
+    /// Ends the outstanding request (answered, given up or abandoned): its retransmission
+    /// timer stops with it.
+    pub(crate) fn take_pending(&mut self) -> Option<Pending> {
+        self.timers.stop(Timer::Retransmit);
+        self.pending.take()
+    }
+
+    pub(crate) fn clear_pending(&mut self) {
+        self.take_pending();
+    }
+
     /// Sends a new request (the caller has checked that none is outstanding).
     fn send_request(
         &mut self,
@@ -411,6 +419,7 @@ impl IkeSa {
         let id = self.next_request_id;
         self.next_request_id = self.next_request_id.wrapping_add(1);
         let deadline = ctx.now + self.retransmit_wait(ctx, &purpose, 1);
+        self.timers.set(Timer::Retransmit, deadline);
         ctx.send(self.local, self.remote, datagram.clone());
         self.pending = Some(Pending {
             id,
@@ -419,7 +428,6 @@ impl IkeSa {
             datagram,
             transmissions: 1,
             first_sent: ctx.now,
-            deadline,
         });
         if exchange == ExchangeType::CREATE_CHILD_SA {
             self.emit(ctx, EventKind::CreateChildRequestSent { id });
@@ -525,7 +533,7 @@ impl IkeSa {
             };
             self.last_heard = ctx.now;
             self.follow_peer(ctx);
-            let Some(pending) = self.pending.take() else {
+            let Some(pending) = self.take_pending() else {
                 return;
             };
             match pending.purpose {
@@ -595,7 +603,7 @@ impl IkeSa {
     pub fn close(&mut self) {
         self.state = State::Closed;
         self.children.clear();
-        self.pending = None;
+        self.clear_pending();
         self.queued.clear();
     }
 }

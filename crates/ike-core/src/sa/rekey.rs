@@ -26,6 +26,7 @@ use super::{ChildRekey, Established, IkeRekey, IkeSa, Keys, Purpose, State};
 use crate::child::{ChildParams, ChildSa};
 use crate::event::{ChildFailure, Direction, EventKind, SaState};
 use crate::proposal::{select, Negotiation, Selected};
+use crate::shell::timer::{ChildTimer, Timer};
 use crate::shell::Ctx;
 use crate::shell::Role;
 use crate::shell::{Effect, IkeSaId};
@@ -175,7 +176,7 @@ impl IkeSa {
             return;
         };
         child.state = SaState::Rekeying;
-        child.rekey_at = None;
+        child.timers.stop(ChildTimer::Rekey);
         let (ts_local, ts_remote) = (child.ts_local.clone(), child.ts_remote.clone());
         let new_spi_in = ctx.esp_spi();
         let ni = ctx.random_bytes(32);
@@ -438,7 +439,7 @@ impl IkeSa {
                 };
                 if let Some(old) = self.children.iter_mut().find(|c| c.spi_in == old_spi_in) {
                     old.superseded = true;
-                    old.rekey_at = None;
+                    old.timers.stop(ChildTimer::Rekey);
                     if our_rekey == Some(old_spi_in) {
                         // Both sides rekey this SA at once: remember the peer's exchange.
                         old.collision = Some((ni.clone(), nr));
@@ -516,7 +517,8 @@ impl IkeSa {
                     .and_then(|c| c.collision.clone());
                 let (rekey_at, expire_at) = ctx.lifetime(ctx.config.lifetimes.child);
                 if let Some(child) = self.children.iter_mut().find(|c| c.spi_in == r.new_spi_in) {
-                    (child.rekey_at, child.expire_at) = (rekey_at, Some(expire_at));
+                    child.timers.arm(ChildTimer::Rekey, rekey_at);
+                    child.timers.set(ChildTimer::Expire, expire_at);
                 }
                 let nr = nonce_of(payloads).map_or(&[][..], |n| n.as_slice());
                 match collision {
@@ -771,8 +773,8 @@ impl IkeSa {
         }
         let phase2 = new.phase2().max(self.phase2());
         self.superseded = true;
-        self.rekey_at = None;
-        self.expire_at = None;
+        self.timers.stop(Timer::RekeyIke);
+        self.timers.stop(Timer::ExpireIke);
         self.emit_with(
             ctx,
             EventKind::IkeSaRekeyed { spi_i, spi_r },
@@ -798,7 +800,7 @@ impl IkeSa {
                     let wait = TEMPORARY_FAILURE_WAIT
                         + TEMPORARY_FAILURE_WAIT
                             .mul_f64(f64::from(ctx.rng.next_u32()) / f64::from(u32::MAX));
-                    self.rekey_at = Some(ctx.now + wait);
+                    self.timers.set(Timer::RekeyIke, ctx.now + wait);
                 }
                 self.emit(ctx, EventKind::IkeRekeyFailed { notify: ty });
             }

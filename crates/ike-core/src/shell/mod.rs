@@ -4,6 +4,7 @@
 //! on nothing of each other.
 
 mod effect;
+pub(crate) mod timer;
 pub(crate) mod timing;
 
 pub(crate) use effect::Effect;

@@ -1,6 +1,5 @@
 //! The timing rules both IKE versions share: when DPD probes, how requests are resent and
-//! when they are given up, and an SA's next deadline. The SAs keep their own timer fields;
-//! these functions decide what the fields mean.
+//! when they are given up. `timer` holds the timers; these functions decide their instants.
 
 use std::time::{Duration, Instant};
 
@@ -71,13 +70,4 @@ pub(crate) fn next_transmission(
         deadline = deadline.min(first_sent + timeout);
     }
     Some((n, deadline))
-}
-
-/// The earliest of an SA's own deadlines and its live CHILD SAs' rekey and expiry.
-pub(crate) fn earliest(own: [Option<Instant>; 5], children: &[ChildSa]) -> Option<Instant> {
-    let children = children
-        .iter()
-        .filter(|c| !c.superseded)
-        .flat_map(|c| [c.rekey_at, c.expire_at]);
-    own.into_iter().chain(children).flatten().min()
 }

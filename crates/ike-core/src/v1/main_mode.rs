@@ -18,6 +18,7 @@ use super::proposal::{attr, chosen, lifetime, phase1_as_proposal, phase1_transfo
 use super::{Awaiting, MainMode, P1Keys, Phase1Sa, Step, DPD_VENDOR_ID, NAT_T_VENDOR_ID};
 use crate::event::{Direction, Event, EventKind, IkeVersion, SaState};
 use crate::proposal::{select, Negotiation, Selected};
+use crate::shell::timer::Timer;
 use crate::shell::{Ctx, Effect, IkeSaId, Role};
 
 const NONCE_LEN: usize = 32;
@@ -237,7 +238,8 @@ impl Phase1Sa {
         log_vendor_ids(payloads);
         sa.peer_dpd = says_dpd(payloads);
         sa.selected = Some(selected);
-        sa.half_open_at = Some(ctx.now + ctx.config.half_open_timeout);
+        sa.timers
+            .set(Timer::HalfOpen, ctx.now + ctx.config.half_open_timeout);
         sa.mm = Some(Box::new(MainMode {
             sai_b: Payload::Sa(offered.clone()).body(),
             transform: Some(transform.clone()),
@@ -318,7 +320,7 @@ impl Phase1Sa {
             return;
         };
         self.cky_r = msg.header.cky_r;
-        self.pending = None;
+        self.clear_pending();
         log_vendor_ids(payloads);
         self.peer_dpd = says_dpd(payloads);
         self.selected = Some(selected);
@@ -453,7 +455,7 @@ impl Phase1Sa {
             );
             return;
         }
-        self.pending = None;
+        self.clear_pending();
         self.detect_nat(hash, payloads);
         self.last_heard = ctx.now;
         if ctx.config.impair.abandon_after_sa_init {
@@ -622,7 +624,7 @@ impl Phase1Sa {
             keys.iv = last.clone();
             keys.last_block = last;
         }
-        self.pending = None;
+        self.clear_pending();
         self.established(ctx);
         // A phase 1 rekey keeps the IPsec SAs it takes over; a first main mode needs one.
         if self.replaces.is_none() {
@@ -633,7 +635,7 @@ impl Phase1Sa {
     /// The ISAKMP SA is up: its lifetime starts (the shorter of ours and the peer's).
     fn established(&mut self, ctx: &mut Ctx<'_>) {
         self.step = Step::Established;
-        self.half_open_at = None;
+        self.timers.stop(Timer::HalfOpen);
         self.last_heard = ctx.now;
         let ours = ctx.config.lifetimes.ike;
         let theirs = self
@@ -644,7 +646,8 @@ impl Phase1Sa {
             .map(|s| Duration::from_secs(s.into()));
         self.lifetime = theirs.map_or(ours, |t| t.min(ours));
         let (rekey_at, expire_at) = ctx.lifetime(self.lifetime);
-        (self.rekey_at, self.expire_at) = (rekey_at, Some(expire_at));
+        self.timers.arm(Timer::RekeyIke, rekey_at);
+        self.timers.set(Timer::ExpireIke, expire_at);
         self.mm = None;
         let selected = self.selected.unwrap_or(Selected {
             number: 0,

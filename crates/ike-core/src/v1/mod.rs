@@ -36,6 +36,7 @@ use crate::event::{Event, EventKind, IkeVersion, SaState};
 use crate::nat_t::Ends;
 use crate::nat_t::Nat;
 use crate::proposal::Selected;
+use crate::shell::timer::{IkeTimers, Timer};
 use crate::shell::{Ctx, IkeSaId, Role};
 
 /// RFC 3706's vendor ID: "this implementation does DPD".
@@ -159,7 +160,6 @@ pub(crate) struct Pending1 {
     pub datagram: Vec<u8>,
     pub transmissions: u32,
     pub first_sent: Instant,
-    pub deadline: Instant,
 }
 
 /// An ISAKMP SA and its IPsec SAs.
@@ -185,9 +185,8 @@ pub(crate) struct Phase1Sa {
     pub last_in: Option<Vec<u8>>,
     pub last_out: Option<Vec<u8>>,
     pub lifetime: Duration,
-    pub rekey_at: Option<Instant>,
-    pub expire_at: Option<Instant>,
-    pub half_open_at: Option<Instant>,
+    /// Retransmission, the half-open timeout and the ISAKMP SA lifetime (`shell::timer`).
+    pub timers: IkeTimers,
     pub last_heard: Instant,
     pub traffic: bool,
     /// Replaced by a newer ISAKMP SA: counts for nothing, waits to be deleted.
@@ -231,9 +230,7 @@ impl Phase1Sa {
             last_in: None,
             last_out: None,
             lifetime: Duration::ZERO,
-            rekey_at: None,
-            expire_at: None,
-            half_open_at: None,
+            timers: IkeTimers::default(),
             last_heard: now,
             traffic: false,
             superseded: false,
@@ -294,16 +291,27 @@ impl Phase1Sa {
         });
     }
 
+    /// Ends the outstanding request (answered, given up or abandoned): its retransmission
+    /// timer stops with it.
+    pub(crate) fn take_pending(&mut self) -> Option<Pending1> {
+        self.timers.stop(Timer::Retransmit);
+        self.pending.take()
+    }
+
+    pub(crate) fn clear_pending(&mut self) {
+        self.take_pending();
+    }
+
     /// Sends a message we expect an answer to, retransmitting it until then.
     fn send_awaiting(&mut self, ctx: &mut Ctx<'_>, awaiting: Awaiting, datagram: Vec<u8>) {
         let deadline = ctx.now + self.retransmit_wait(ctx, awaiting, 1);
+        self.timers.set(Timer::Retransmit, deadline);
         ctx.send(self.local, self.remote, datagram.clone());
         self.pending = Some(Pending1 {
             awaiting,
             datagram,
             transmissions: 1,
             first_sent: ctx.now,
-            deadline,
         });
     }
 
@@ -335,7 +343,7 @@ impl Phase1Sa {
         self.step = Step::Closed;
         self.children.clear();
         self.quick.clear();
-        self.pending = None;
+        self.clear_pending();
         self.queued_quick.clear();
     }
 }

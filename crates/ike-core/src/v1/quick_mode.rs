@@ -21,6 +21,7 @@ use super::{Awaiting, Phase1Sa, QuickMode};
 use crate::child::ChildSa;
 use crate::event::{ChildFailure, Direction, EventKind, SaState};
 use crate::proposal::{select, Negotiation, Selected};
+use crate::shell::timer::ChildTimer;
 use crate::shell::{Ctx, Role};
 use crate::ts;
 
@@ -152,7 +153,7 @@ impl Phase1Sa {
         if let Some(c) = rekey_of.and_then(|spi| self.children.iter_mut().find(|c| c.spi_in == spi))
         {
             c.state = SaState::Rekeying;
-            c.rekey_at = None;
+            c.timers.stop(ChildTimer::Rekey);
         }
         let mid = message_id(ctx);
         let spi_in = ctx.esp_spi();
@@ -433,7 +434,8 @@ impl Phase1Sa {
             .unwrap_or(ctx.config.lifetimes.child)
             .min(ctx.config.lifetimes.child);
         let (rekey_at, expire_at) = ctx.lifetime(lifetime);
-        (child.rekey_at, child.expire_at) = (rekey_at, Some(expire_at));
+        child.timers.arm(ChildTimer::Rekey, rekey_at);
+        child.timers.set(ChildTimer::Expire, expire_at);
         self.children.push(child);
         self.quick.push(QuickMode {
             mid,
@@ -479,7 +481,7 @@ impl Phase1Sa {
             return;
         }
         self.heard(ctx);
-        self.pending = None;
+        self.clear_pending();
         let mut q = self.quick.remove(i);
         let fail = |sa: &mut Phase1Sa, ctx: &mut Ctx<'_>, q: &QuickMode| {
             sa.restore(q.rekey_of);
@@ -585,7 +587,8 @@ impl Phase1Sa {
             .unwrap_or(ctx.config.lifetimes.child)
             .min(ctx.config.lifetimes.child);
         let (rekey_at, expire_at) = ctx.lifetime(lifetime);
-        (child.rekey_at, child.expire_at) = (rekey_at, Some(expire_at));
+        child.timers.arm(ChildTimer::Rekey, rekey_at);
+        child.timers.set(ChildTimer::Expire, expire_at);
         self.children.push(child);
         let spi_in = q.spi_in;
         match q.rekey_of {
@@ -635,7 +638,7 @@ impl Phase1Sa {
             .as_ref()
             .is_some_and(|p| p.awaiting == Awaiting::QuickFinish(q.mid))
         {
-            self.pending = None;
+            self.clear_pending();
         }
         let Some(pos) = self.children.iter().position(|c| c.spi_in == q.spi_in) else {
             return;
@@ -654,7 +657,7 @@ impl Phase1Sa {
         match (old, selected) {
             (Some(old), _) => {
                 old.superseded = true;
-                old.rekey_at = None;
+                old.timers.stop(ChildTimer::Rekey);
                 let old_spi_in = old.spi_in;
                 self.emit(
                     ctx,
