@@ -11,16 +11,13 @@ use super::{AuthSent, Established, IkeSa, Keys, Purpose, State};
 use crate::child::{ChildParams, ChildSa};
 use crate::event::{ChildFailure, Direction, EventKind};
 use crate::proposal::{select, Negotiation, Selected};
+use crate::shell::same_mac;
 use crate::shell::timer::{ChildTimer, Timer};
 use crate::shell::Ctx;
 use crate::shell::Effect;
 use crate::ts;
 
 /// Compares two MACs without leaking where they differ.
-fn same_mac(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 fn notify_of(payloads: &[Payload], ty: NotifyType) -> bool {
     payloads
         .iter()

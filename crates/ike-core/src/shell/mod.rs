@@ -28,6 +28,20 @@ pub struct Transmit {
     pub payload: Vec<u8>,
 }
 
+/// Compares a MAC the peer sent with the one we computed (IKEv2 AUTH, IKEv1 HASH_I,
+/// HASH_R and quick mode's HASH(1)–(3)) in time that depends only on their lengths, so a
+/// forger learns nothing from how fast a guess is refused.
+pub(crate) fn same_mac(got: &[u8], expected: &[u8]) -> bool {
+    if got.len() != expected.len() {
+        return false;
+    }
+    let diff = got
+        .iter()
+        .zip(expected)
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y));
+    std::hint::black_box(diff) == 0
+}
+
 /// An IKE SA's identity on the wire: its two SPIs (IKEv2, RFC 7296 §3.1) or cookies
 /// (IKEv1, RFC 2408 §3.1), initiator's first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

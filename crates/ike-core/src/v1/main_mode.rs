@@ -19,7 +19,7 @@ use super::{Awaiting, MainMode, P1Keys, Phase1Sa, Step, DPD_VENDOR_ID, NAT_T_VEN
 use crate::event::{Direction, Event, EventKind, IkeVersion, SaState};
 use crate::proposal::{select, Negotiation, Selected};
 use crate::shell::timer::Timer;
-use crate::shell::{Ctx, Effect, IkeSaId, Role};
+use crate::shell::{same_mac, Ctx, Effect, IkeSaId, Role};
 
 const NONCE_LEN: usize = 32;
 
@@ -534,7 +534,7 @@ impl Phase1Sa {
             let initial_contact = payloads.iter().any(
                 |p| matches!(p, Payload::Notification(n) if n.ty == NotifyType::INITIAL_CONTACT),
             );
-            (got == &expected).then_some((next_iv, initial_contact))
+            same_mac(got, &expected).then_some((next_iv, initial_contact))
         });
         let Some((next_iv, initial_contact)) = verified else {
             tracing::debug!(
@@ -608,7 +608,7 @@ impl Phase1Sa {
                 &mm.sai_b,
                 &id.body(),
             );
-            (got == &expected).then_some(())
+            same_mac(got, &expected).then_some(())
         });
         if verified.is_none() {
             tracing::debug!(cky_i = self.cky_i, "main mode message 6 does not verify");

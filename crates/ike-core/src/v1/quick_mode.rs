@@ -22,7 +22,7 @@ use crate::child::ChildSa;
 use crate::event::{ChildFailure, Direction, EventKind, SaState};
 use crate::proposal::{select, Negotiation, Selected};
 use crate::shell::timer::ChildTimer;
-use crate::shell::{Ctx, Role};
+use crate::shell::{same_mac, Ctx, Role};
 use crate::ts;
 
 const NONCE_LEN: usize = 32;
@@ -249,7 +249,10 @@ impl Phase1Sa {
         let Some((Payload::Hash(h1), rest)) = payloads.split_first() else {
             return;
         };
-        if *h1 != qm_hash1(&keys.prf, &keys.skeyid_a, mid, &encode_payloads(rest).1) {
+        if !same_mac(
+            h1,
+            &qm_hash1(&keys.prf, &keys.skeyid_a, mid, &encode_payloads(rest).1),
+        ) {
             ctx.stats.integrity_failures += 1;
             return;
         }
@@ -468,15 +471,14 @@ impl Phase1Sa {
         let Some((Payload::Hash(h2), rest)) = payloads.split_first() else {
             return;
         };
-        if *h2
-            != qm_hash2(
-                &keys.prf,
-                &keys.skeyid_a,
-                mid,
-                &q.ni,
-                &encode_payloads(rest).1,
-            )
-        {
+        let expected = qm_hash2(
+            &keys.prf,
+            &keys.skeyid_a,
+            mid,
+            &q.ni,
+            &encode_payloads(rest).1,
+        );
+        if !same_mac(h2, &expected) {
             ctx.stats.integrity_failures += 1;
             return;
         }
@@ -627,7 +629,10 @@ impl Phase1Sa {
         let Some(Payload::Hash(h3)) = payloads.first() else {
             return;
         };
-        if *h3 != qm_hash3(&keys.prf, &keys.skeyid_a, q.mid, &q.ni, &q.nr) {
+        if !same_mac(
+            h3,
+            &qm_hash3(&keys.prf, &keys.skeyid_a, q.mid, &q.ni, &q.nr),
+        ) {
             ctx.stats.integrity_failures += 1;
             return;
         }
