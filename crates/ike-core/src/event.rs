@@ -193,6 +193,51 @@ pub struct Stats {
     /// Messages for no known IKE SA, or with an unexpected message id.
     pub unmatched: u64,
     pub retransmits: u64,
+    /// Messages an SA dropped without a word to the peer, by reason.
+    pub drops: Drops,
+}
+
+/// Why an SA dropped a message it could not act on (a diagnostic: the peer is not told,
+/// as RFC 7296 §2.21 and RFC 2408 §5 prefer for what may be forged or stale).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DropReason {
+    /// A payload the message must carry is missing (an SA, KE, Nonce, ID or HASH).
+    MissingPayload,
+    /// The message is not one the SA expects in its state (main mode's order, RFC 2409
+    /// §5; a refusal when nothing was asked).
+    UnexpectedMessage,
+    /// The peer's proposal or values cannot be used (a transform without a group or hash
+    /// we know, a KE value that does not compute).
+    Unusable,
+}
+
+impl DropReason {
+    const ALL: [DropReason; 3] = [
+        DropReason::MissingPayload,
+        DropReason::UnexpectedMessage,
+        DropReason::Unusable,
+    ];
+}
+
+/// How many messages were dropped for each `DropReason`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Drops {
+    counts: [u64; DropReason::ALL.len()],
+}
+
+impl Drops {
+    pub fn get(&self, reason: DropReason) -> u64 {
+        self.counts[reason as usize]
+    }
+
+    pub fn total(&self) -> u64 {
+        self.counts.iter().sum()
+    }
+
+    pub(crate) fn count(&mut self, reason: DropReason) {
+        self.counts[reason as usize] += 1;
+    }
 }
 
 /// An IKE SA's traffic keys, for decrypting captures (Wireshark's IKEv2 and IKEv1

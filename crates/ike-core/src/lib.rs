@@ -16,7 +16,8 @@ mod v1;
 pub use config::{DpdAction, DpdConfig, EndpointConfig, Impair, Lifetimes, RetransmitConfig};
 pub use endpoint::Endpoint;
 pub use event::{
-    ChildFailure, Direction, Event, EventKind, IkeSaSecrets, IkeVersion, SaState, Stats,
+    ChildFailure, Direction, DropReason, Drops, Event, EventKind, IkeSaSecrets, IkeVersion,
+    SaState, Stats,
 };
 pub use nat_t::NatTPorts;
 pub use proposal::{

@@ -17,7 +17,7 @@ use rand::RngCore;
 use rand_chacha::ChaCha20Rng;
 
 use crate::config::{EndpointConfig, Lifetimes};
-use crate::event::{Event, IkeSaSecrets, Stats};
+use crate::event::{DropReason, Event, IkeSaSecrets, Stats};
 use crate::nat_t::{Arrival, NatTPorts};
 
 /// A datagram to send.
@@ -122,6 +122,13 @@ impl Ctx<'_> {
             .max(lifetime / 10);
         let rekey_at = rekey.then(|| self.now + offset);
         (rekey_at, self.now + lifetime)
+    }
+
+    /// Drops the message being handled for `reason`: counted, and said in the
+    /// diagnostics with `what` happened.
+    pub fn drop_message(&mut self, reason: DropReason, what: &str) {
+        self.stats.drops.count(reason);
+        tracing::debug!(?reason, "message dropped: {what}");
     }
 
     pub fn send(&mut self, src: SocketAddr, dst: SocketAddr, payload: Vec<u8>) {

@@ -18,6 +18,8 @@
 
 mod exchange;
 mod main_mode;
+mod main_mode_auth;
+mod payloads;
 pub(crate) mod proposal;
 mod quick_mode;
 mod timers;
@@ -90,30 +92,51 @@ pub(crate) fn vendor_id_name(v: &[u8]) -> String {
     }
 }
 
-/// Where main mode stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Step {
-    /// Initiator: sent message 1 / 3 / 5.
-    I1,
-    I3,
-    I5,
-    /// Responder: sent message 2 / 4.
-    R2,
-    R4,
-    Established,
+/// Where the ISAKMP SA stands: one variant per main mode message it expects next (rustls
+/// style), each carrying what main mode has gathered so far, so a state can only accept
+/// what is legal next (RFC 2409 §5).
+pub(crate) enum State {
+    /// Initiator: sent message 1 (our offer), expects 2 (the responder's choice).
+    ExpectMm2(Box<ExpectMm2>),
+    /// Responder: sent message 2, expects 3 (KE, Ni, NAT-D).
+    ExpectMm3(Box<ExpectMm3>),
+    /// Initiator: sent message 3, expects 4 (KE, Nr, NAT-D).
+    ExpectMm4(Box<ExpectMm4>),
+    /// Responder: keys derived and message 4 sent, expects 5 (IDii, HASH_I).
+    ExpectMm5(Box<Authenticating>),
+    /// Initiator: sent message 5, expects 6 (IDir, HASH_R).
+    ExpectMm6(Box<Authenticating>),
+    Established(Box<P1Keys>),
     Closed,
 }
 
-/// What main mode accumulates until the ISAKMP SA is up.
-pub(crate) struct MainMode {
-    /// The initiator's SA payload body (SAi_b), which both HASH_I and HASH_R cover.
+/// The initiator's SA payload body (SAi_b), which both HASH_I and HASH_R cover.
+pub(crate) struct ExpectMm2 {
     pub sai_b: Vec<u8>,
-    pub transform: Option<Transform>,
-    pub ke: Option<KeyExchange>,
+}
+
+pub(crate) struct ExpectMm3 {
+    pub sai_b: Vec<u8>,
+    /// The transform we chose from the initiator's offer.
+    pub transform: Transform,
+}
+
+pub(crate) struct ExpectMm4 {
+    pub sai_b: Vec<u8>,
+    /// The transform the responder chose.
+    pub transform: Transform,
+    pub ke: KeyExchange,
+    pub g_xi: Vec<u8>,
+    pub ni: Vec<u8>,
+}
+
+/// Messages 5 and 6: the keys are there, what HASH_I and HASH_R cover too (§5).
+pub(crate) struct Authenticating {
+    pub sai_b: Vec<u8>,
+    pub transform: Transform,
     pub g_xi: Vec<u8>,
     pub g_xr: Vec<u8>,
-    pub ni: Vec<u8>,
-    pub nr: Vec<u8>,
+    pub keys: P1Keys,
 }
 
 /// The ISAKMP SA's keys (RFC 2409 §5) and the CBC IV chain of phase 1.
@@ -164,14 +187,11 @@ pub(crate) struct Pending1 {
 
 /// An ISAKMP SA and its IPsec SAs.
 pub(crate) struct Phase1Sa {
-    pub role: Role,
     pub cky_i: u64,
     pub cky_r: u64,
     pub local: SocketAddr,
     pub remote: SocketAddr,
-    pub step: Step,
-    pub mm: Option<Box<MainMode>>,
-    pub keys: Option<Box<P1Keys>>,
+    pub state: State,
     pub selected: Option<Selected>,
     pub nat: Nat,
     /// The peer announced DPD support (RFC 3706 vendor ID).
@@ -200,26 +220,19 @@ pub(crate) struct Phase1Sa {
 
 impl Phase1Sa {
     pub(crate) fn new(
-        role: Role,
         cky_i: u64,
         cky_r: u64,
         local: SocketAddr,
         remote: SocketAddr,
+        state: State,
         now: Instant,
     ) -> Self {
         Phase1Sa {
-            role,
             cky_i,
             cky_r,
             local,
             remote,
-            step: if role == Role::Initiator {
-                Step::I1
-            } else {
-                Step::R2
-            },
-            mm: None,
-            keys: None,
+            state,
             selected: None,
             nat: Nat::default(),
             peer_dpd: false,
@@ -249,20 +262,33 @@ impl Phase1Sa {
     }
 
     pub fn is_closed(&self) -> bool {
-        self.step == Step::Closed
+        matches!(self.state, State::Closed)
     }
 
     pub fn is_established(&self) -> bool {
-        self.step == Step::Established && !self.superseded
+        matches!(self.state, State::Established(_)) && !self.superseded
+    }
+
+    /// The ISAKMP SA's keys, once main mode has derived them (message 3 or 4 on).
+    pub fn keys(&self) -> Option<&P1Keys> {
+        match &self.state {
+            State::ExpectMm5(st) | State::ExpectMm6(st) => Some(&st.keys),
+            State::Established(keys) => Some(keys),
+            State::ExpectMm2(_) | State::ExpectMm3(_) | State::ExpectMm4(_) | State::Closed => None,
+        }
     }
 
     pub fn phase1(&self) -> SaState {
-        match self.step {
+        match self.state {
             _ if self.superseded => SaState::Down,
-            Step::Established if self.rekeying => SaState::Rekeying,
-            Step::Established => SaState::Established,
-            Step::Closed => SaState::Down,
-            _ => SaState::Negotiating,
+            State::Established(_) if self.rekeying => SaState::Rekeying,
+            State::Established(_) => SaState::Established,
+            State::Closed => SaState::Down,
+            State::ExpectMm2(_)
+            | State::ExpectMm3(_)
+            | State::ExpectMm4(_)
+            | State::ExpectMm5(_)
+            | State::ExpectMm6(_) => SaState::Negotiating,
         }
     }
 
@@ -340,7 +366,7 @@ impl Phase1Sa {
 
     /// Ends the SA and its IPsec SAs without telling the peer.
     pub fn close(&mut self) {
-        self.step = Step::Closed;
+        self.state = State::Closed;
         self.children.clear();
         self.quick.clear();
         self.clear_pending();

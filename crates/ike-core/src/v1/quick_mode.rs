@@ -120,9 +120,9 @@ impl Phase1Sa {
             self.queued_quick.push_back(rekey_of);
             return;
         }
-        let Some(keys) = self.keys.as_ref() else {
+        if self.keys().is_none() {
             return;
-        };
+        }
         let old = rekey_of.and_then(|spi| self.children.iter().find(|c| c.spi_in == spi));
         let (ts_local, ts_remote) = match old {
             Some(c) => (c.ts_local.clone(), c.ts_remote.clone()),
@@ -205,6 +205,9 @@ impl Phase1Sa {
             rest.push(client_id(l));
             rest.push(client_id(r));
         }
+        let Some(keys) = self.keys() else {
+            return;
+        };
         let h1 = qm_hash1(&keys.prf, &keys.skeyid_a, mid, &encode_payloads(&rest).1);
         let iv = phase2_iv(keys.hash, &keys.last_block, mid, Cbc::BLOCK);
         let mut payloads = vec![Payload::Hash(h1)];
@@ -237,7 +240,7 @@ impl Phase1Sa {
     }
 
     fn on_quick1(&mut self, ctx: &mut Ctx<'_>, msg: &Message, raw: &[u8]) {
-        let Some(keys) = self.keys.as_ref() else {
+        let Some(keys) = self.keys() else {
             return;
         };
         let mid = msg.header.message_id;
@@ -385,7 +388,7 @@ impl Phase1Sa {
             rest2.push(client_id(&tsi1));
             rest2.push(client_id(&tsr1));
         }
-        let Some(keys) = self.keys.as_ref() else {
+        let Some(keys) = self.keys() else {
             return;
         };
         let h2 = qm_hash2(
@@ -405,7 +408,7 @@ impl Phase1Sa {
             ipsec_attr::SA_LIFE_DURATION,
         );
         let mut child = ChildSa::negotiating(spi_in);
-        if let (Some(len), Some(keys)) = (keymat_len(&selected), self.keys.as_ref()) {
+        if let (Some(len), Some(keys)) = (keymat_len(&selected), self.keys()) {
             let inbound = qm_keymat(
                 &keys.prf,
                 &keys.skeyid_d,
@@ -459,7 +462,7 @@ impl Phase1Sa {
     }
 
     fn on_quick2(&mut self, ctx: &mut Ctx<'_>, msg: &Message, raw: &[u8], i: usize) {
-        let Some(keys) = self.keys.as_ref() else {
+        let Some(keys) = self.keys() else {
             return;
         };
         let q = &self.quick[i];
@@ -541,7 +544,7 @@ impl Phase1Sa {
             (None, None) => None,
             _ => return fail(self, ctx, &q),
         };
-        let Some(keys) = self.keys.as_ref() else {
+        let Some(keys) = self.keys() else {
             return;
         };
         let h3 = qm_hash3(&keys.prf, &keys.skeyid_a, mid, &q.ni, &nr);
@@ -618,7 +621,7 @@ impl Phase1Sa {
     }
 
     fn on_quick3(&mut self, ctx: &mut Ctx<'_>, msg: &Message, i: usize) {
-        let Some(keys) = self.keys.as_ref() else {
+        let Some(keys) = self.keys() else {
             return;
         };
         let q = &self.quick[i];
