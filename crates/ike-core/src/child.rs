@@ -9,8 +9,35 @@ use crate::event::SaState;
 use crate::proposal::Selected;
 use crate::shell::timer::ChildTimers;
 
+/// Where a CHILD SA stands in its own protocol (RFC 7296 §1.3, §2.8, §1.4.1; RFC 2409
+/// §5.5 for quick mode).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ChildState {
+    /// Being negotiated: only our inbound SPI is known.
+    Negotiating,
+    /// Negotiated: its keys are in use.
+    Installed,
+    /// Installed, and a rekey of it is in flight.
+    Rekeying,
+    /// Replaced by a rekey, or being deleted with or without its IKE SA: it waits only for
+    /// its DELETE and counts for nothing.
+    Deleting,
+}
+
+impl ChildState {
+    /// How AWS shows a CHILD SA in this state (phase 2); a deleting one shows nothing.
+    pub fn shown(self) -> Option<SaState> {
+        match self {
+            ChildState::Negotiating => Some(SaState::Negotiating),
+            ChildState::Installed => Some(SaState::Established),
+            ChildState::Rekeying => Some(SaState::Rekeying),
+            ChildState::Deleting => None,
+        }
+    }
+}
+
 pub(crate) struct ChildSa {
-    pub state: SaState,
+    pub state: ChildState,
     /// The SPI we receive with (chosen by us) and the one we send with (the peer's).
     pub spi_in: u32,
     pub spi_out: u32,
@@ -21,8 +48,6 @@ pub(crate) struct ChildSa {
     pub keymat: Vec<u8>,
     /// Rekey and expiry (RFC 7296 §2.8; `shell::timer`).
     pub timers: ChildTimers,
-    /// Replaced by a rekey or being deleted: waits only for its DELETE.
-    pub superseded: bool,
     /// We answered the peer's rekey of this SA while ours was in flight (§2.8.1): the
     /// nonces of the peer's exchange.
     pub collision: Option<(Vec<u8>, Vec<u8>)>,
@@ -41,7 +66,7 @@ impl ChildSa {
     /// A CHILD SA being negotiated: only our inbound SPI is known.
     pub fn negotiating(spi_in: u32) -> ChildSa {
         ChildSa {
-            state: SaState::Negotiating,
+            state: ChildState::Negotiating,
             spi_in,
             spi_out: 0,
             selected: None,
@@ -49,8 +74,19 @@ impl ChildSa {
             ts_remote: Vec::new(),
             keymat: Vec::new(),
             timers: ChildTimers::default(),
-            superseded: false,
             collision: None,
+        }
+    }
+
+    pub fn is_deleting(&self) -> bool {
+        self.state == ChildState::Deleting
+    }
+
+    /// Sets the state, unless the CHILD SA is already being deleted (which only its DELETE
+    /// ends).
+    pub fn set_state(&mut self, state: ChildState) {
+        if !self.is_deleting() {
+            self.state = state;
         }
     }
 
@@ -71,7 +107,7 @@ impl ChildSa {
         self.selected = Some(selected);
         self.ts_local = ts_local;
         self.ts_remote = ts_remote;
-        self.state = SaState::Established;
+        self.state = ChildState::Installed;
         Ok(())
     }
 }

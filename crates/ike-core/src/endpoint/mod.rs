@@ -14,6 +14,7 @@ use std::time::Instant;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
+use crate::child::ChildState;
 use crate::config::EndpointConfig;
 use crate::event::{Event, IkeSaSecrets, IkeVersion, SaState, Stats};
 use crate::nat_t::{Arrival, NatTPorts};
@@ -100,7 +101,7 @@ impl Endpoint {
         self.in_visit_order()
             .filter(|sa| !sa.is_closed())
             .flat_map(|sa| sa.children())
-            .filter(|c| !c.superseded && c.state == SaState::Established)
+            .filter(|c| c.state == ChildState::Installed)
             .map(|c| (c.spi_in, c.spi_out))
             .collect()
     }

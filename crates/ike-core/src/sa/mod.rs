@@ -208,8 +208,6 @@ pub(crate) struct IkeSa {
     pub ike_rekey_collision: Option<(Vec<u8>, Vec<u8>, u64, u64)>,
     /// Replaced by an IKE rekey: waits only for its DELETE, counts for nothing.
     pub superseded: bool,
-    /// Set while answering an IKE rekey request, so its records show `rekeying`.
-    pub responding_to_ike_rekey: bool,
 }
 
 impl IkeSa {
@@ -243,7 +241,6 @@ impl IkeSa {
             traffic: false,
             ike_rekey_collision: None,
             superseded: false,
-            responding_to_ike_rekey: false,
         }
     }
 
@@ -264,15 +261,13 @@ impl IkeSa {
     }
 
     fn rekeying_ike(&self) -> bool {
-        self.responding_to_ike_rekey
-            || matches!(
-                self.pending.as_ref().map(|p| &p.purpose),
-                Some(Purpose::RekeyIke(_))
-            )
-            || self
-                .queued
-                .iter()
-                .any(|q| matches!(q.purpose, Purpose::RekeyIke(_)))
+        matches!(
+            self.pending.as_ref().map(|p| &p.purpose),
+            Some(Purpose::RekeyIke(_))
+        ) || self
+            .queued
+            .iter()
+            .any(|q| matches!(q.purpose, Purpose::RekeyIke(_)))
     }
 
     pub fn phase1(&self) -> SaState {
@@ -290,8 +285,7 @@ impl IkeSa {
     pub fn phase2(&self) -> SaState {
         self.children
             .iter()
-            .filter(|c| !c.superseded)
-            .map(|c| c.state)
+            .filter_map(|c| c.state.shown())
             .max()
             .unwrap_or(SaState::Down)
     }

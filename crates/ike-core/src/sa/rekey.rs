@@ -23,7 +23,7 @@ use ike_wire::{
 use rand::RngCore;
 
 use super::{ChildRekey, Established, IkeRekey, IkeSa, Keys, Purpose, State};
-use crate::child::{ChildParams, ChildSa};
+use crate::child::{ChildParams, ChildSa, ChildState};
 use crate::event::{ChildFailure, Direction, EventKind, SaState};
 use crate::proposal::{select, Negotiation, Selected};
 use crate::shell::timer::{ChildTimer, Timer};
@@ -150,7 +150,7 @@ impl IkeSa {
         let Some(child) = self
             .children
             .iter()
-            .find(|c| c.spi_in == spi_in && !c.superseded)
+            .find(|c| c.spi_in == spi_in && !c.is_deleting())
         else {
             return;
         };
@@ -175,7 +175,7 @@ impl IkeSa {
         let Some(child) = self.children.iter_mut().find(|c| c.spi_in == old_spi_in) else {
             return;
         };
-        child.state = SaState::Rekeying;
+        child.set_state(ChildState::Rekeying);
         child.timers.stop(ChildTimer::Rekey);
         let (ts_local, ts_remote) = (child.ts_local.clone(), child.ts_remote.clone());
         let new_spi_in = ctx.esp_spi();
@@ -296,7 +296,7 @@ impl IkeSa {
                 let old = spi32(&n.spi).and_then(|spi| {
                     self.children
                         .iter()
-                        .find(|c| c.spi_out == spi && !c.superseded)
+                        .find(|c| c.spi_out == spi && !c.is_deleting())
                 });
                 match old {
                     Some(c) => Some(c.spi_in),
@@ -323,7 +323,7 @@ impl IkeSa {
         if let Some(child) =
             old_spi_in.and_then(|spi| self.children.iter_mut().find(|c| c.spi_in == spi))
         {
-            child.state = SaState::Rekeying;
+            child.set_state(ChildState::Rekeying);
         }
         self.emit(ctx, EventKind::CreateChildRequestProcessed { id });
         let (Some(offered), Some(ni)) = (sa_of(payloads), nonce_of(payloads)) else {
@@ -438,7 +438,7 @@ impl IkeSa {
                     return;
                 };
                 if let Some(old) = self.children.iter_mut().find(|c| c.spi_in == old_spi_in) {
-                    old.superseded = true;
+                    old.state = ChildState::Deleting;
                     old.timers.stop(ChildTimer::Rekey);
                     if our_rekey == Some(old_spi_in) {
                         // Both sides rekey this SA at once: remember the peer's exchange.
@@ -466,9 +466,7 @@ impl IkeSa {
         if let Some(c) =
             old_spi_in.and_then(|spi| self.children.iter_mut().find(|c| c.spi_in == spi))
         {
-            if !c.superseded {
-                c.state = SaState::Established;
-            }
+            c.set_state(ChildState::Installed);
         }
     }
 
@@ -635,16 +633,25 @@ impl IkeSa {
     /// Deletes a CHILD SA without a record of its own (the caller has told the story).
     fn delete_child_quietly(&mut self, ctx: &mut Ctx<'_>, spi_in: u32) {
         if let Some(c) = self.children.iter_mut().find(|c| c.spi_in == spi_in) {
-            c.superseded = true;
+            c.state = ChildState::Deleting;
         }
         self.delete_child(ctx, spi_in);
     }
 
     /// The peer rekeys this IKE SA: answer, and hand everything to the new SA.
     fn answer_ike_rekey(&mut self, ctx: &mut Ctx<'_>, id: u32, payloads: &[Payload]) {
-        self.responding_to_ike_rekey = true;
-        self.emit(ctx, EventKind::CreateChildRequestProcessed { id });
-        self.responding_to_ike_rekey = false;
+        // Processing the peer's rekey request puts this IKE SA in rekeying (§2.18), even
+        // if it is refused below.
+        let phase1 = match self.phase1() {
+            SaState::Established => SaState::Rekeying,
+            other => other,
+        };
+        self.emit_with(
+            ctx,
+            EventKind::CreateChildRequestProcessed { id },
+            phase1,
+            self.phase2(),
+        );
         // Not while we are deleting this IKE SA (RFC 7296 §2.25.2), nor while a CHILD SA
         // rekey of ours is in flight on it (its answer would find the CHILD SAs moved to
         // the new IKE SA): the peer retries later.

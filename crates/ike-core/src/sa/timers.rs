@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use ike_wire::{Delete, ExchangeType, Payload, ProtocolId};
 
 use super::{IkeSa, Purpose};
-use crate::child::ChildSa;
+use crate::child::{ChildSa, ChildState};
 use crate::config::{DpdAction, EndpointConfig};
 use crate::event::EventKind;
 use crate::shell::timer::{ChildTimer, IkeTimers, Timed, Timer};
@@ -194,7 +194,7 @@ impl IkeSa {
         self.superseded = true;
         // Its CHILD SAs go with it (§1.4.1).
         for c in &mut self.children {
-            c.superseded = true;
+            c.state = ChildState::Deleting;
         }
         if announce {
             self.emit(ctx, EventKind::IkeSaDeleteSent);
@@ -213,8 +213,8 @@ impl IkeSa {
         let Some(child) = self.children.iter_mut().find(|c| c.spi_in == spi_in) else {
             return;
         };
-        let announce = !child.superseded;
-        child.superseded = true;
+        let announce = !child.is_deleting();
+        child.state = ChildState::Deleting;
         child.timers.stop(ChildTimer::Rekey);
         child.timers.stop(ChildTimer::Expire);
         if announce {

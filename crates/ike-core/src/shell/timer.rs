@@ -120,7 +120,7 @@ pub(crate) trait Timed {
     fn is_superseded(&self) -> bool;
     /// Whether this CHILD SA's timers run now (not while it is being replaced).
     fn child_timers_run(&self, child: &ChildSa) -> bool {
-        !child.superseded
+        !child.is_deleting()
     }
     fn on_timer(&mut self, ctx: &mut Ctx<'_>, timer: Timer);
     fn on_child_timer(&mut self, ctx: &mut Ctx<'_>, spi_in: u32, timer: ChildTimer);
@@ -140,7 +140,7 @@ pub(crate) fn deadline<S: Timed>(sa: &S, config: &EndpointConfig) -> Option<Inst
     let children = sa
         .children()
         .iter()
-        .filter(|c| !c.superseded)
+        .filter(|c| !c.is_deleting())
         .filter_map(|c| c.timers.next_timeout());
     own.chain(sa.dpd_at(config)).chain(children).min()
 }

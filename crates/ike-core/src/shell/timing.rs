@@ -3,9 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use crate::child::ChildSa;
+use crate::child::{ChildSa, ChildState};
 use crate::config::EndpointConfig;
-use crate::event::SaState;
 
 /// What the DPD rule needs to know about an SA.
 pub(crate) struct DpdView {
@@ -30,7 +29,7 @@ pub(crate) fn dpd_at(
     if !sa.can_probe {
         return None;
     }
-    let child_up = children.iter().any(|c| c.state == SaState::Established);
+    let child_up = children.iter().any(|c| c.state == ChildState::Installed);
     if sa.traffic && child_up && !sa.nat {
         return None;
     }

@@ -295,8 +295,7 @@ impl Phase1Sa {
     pub fn phase2(&self) -> SaState {
         self.children
             .iter()
-            .filter(|c| !c.superseded)
-            .map(|c| c.state)
+            .filter_map(|c| c.state.shown())
             .max()
             .unwrap_or(SaState::Down)
     }

@@ -18,8 +18,8 @@ use ike_wire::{DhGroup, TrafficSelector, TsType};
 use super::exchange::{message_id, notification};
 use super::proposal::{chosen, lifetime, phase2_as_proposal, phase2_transforms};
 use super::{Awaiting, Phase1Sa, QuickMode};
-use crate::child::ChildSa;
-use crate::event::{ChildFailure, Direction, EventKind, SaState};
+use crate::child::{ChildSa, ChildState};
+use crate::event::{ChildFailure, Direction, EventKind};
 use crate::proposal::{select, Negotiation, Selected};
 use crate::shell::timer::ChildTimer;
 use crate::shell::{same_mac, Ctx, Role};
@@ -152,7 +152,7 @@ impl Phase1Sa {
         };
         if let Some(c) = rekey_of.and_then(|spi| self.children.iter_mut().find(|c| c.spi_in == spi))
         {
-            c.state = SaState::Rekeying;
+            c.set_state(ChildState::Rekeying);
             c.timers.stop(ChildTimer::Rekey);
         }
         let mid = message_id(ctx);
@@ -586,7 +586,7 @@ impl Phase1Sa {
         child.selected = Some(selected);
         child.ts_local = q.ts_local.clone();
         child.ts_remote = q.ts_remote.clone();
-        child.state = SaState::Established;
+        child.state = ChildState::Installed;
         let lifetime = lifetime(t, ipsec_attr::SA_LIFE_TYPE, ipsec_attr::SA_LIFE_DURATION)
             .map(|s| Duration::from_secs(s.into()))
             .unwrap_or(ctx.config.lifetimes.child)
@@ -651,7 +651,7 @@ impl Phase1Sa {
         let Some(pos) = self.children.iter().position(|c| c.spi_in == q.spi_in) else {
             return;
         };
-        self.children[pos].state = SaState::Established;
+        self.children[pos].set_state(ChildState::Installed);
         let (ts_l, ts_r, spi_out) = (
             self.children[pos].ts_local.clone(),
             self.children[pos].ts_remote.clone(),
@@ -660,11 +660,11 @@ impl Phase1Sa {
         let selected = self.children[pos].selected;
         // The same selectors as an SA we have: the peer is replacing it (a phase 2 rekey).
         let old = self.children.iter_mut().find(|c| {
-            c.spi_in != q.spi_in && !c.superseded && c.ts_local == ts_l && c.ts_remote == ts_r
+            c.spi_in != q.spi_in && !c.is_deleting() && c.ts_local == ts_l && c.ts_remote == ts_r
         });
         match (old, selected) {
             (Some(old), _) => {
-                old.superseded = true;
+                old.state = ChildState::Deleting;
                 old.timers.stop(ChildTimer::Rekey);
                 let old_spi_in = old.spi_in;
                 self.emit(
@@ -693,9 +693,7 @@ impl Phase1Sa {
     pub(super) fn restore(&mut self, rekey_of: Option<u32>) {
         if let Some(c) = rekey_of.and_then(|spi| self.children.iter_mut().find(|c| c.spi_in == spi))
         {
-            if !c.superseded {
-                c.state = SaState::Established;
-            }
+            c.set_state(ChildState::Installed);
         }
     }
 

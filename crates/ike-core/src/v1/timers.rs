@@ -9,9 +9,9 @@ use ike_wire::v1::{doi, protocol, Body, Delete, ExchangeType, Message, NotifyTyp
 
 use super::exchange::notification;
 use super::{Awaiting, Phase1Sa};
-use crate::child::ChildSa;
+use crate::child::{ChildSa, ChildState};
 use crate::config::{DpdAction, EndpointConfig};
-use crate::event::{EventKind, SaState};
+use crate::event::EventKind;
 use crate::shell::timer::{ChildTimer, IkeTimers, Timed, Timer};
 use crate::shell::timing::{self, DpdView};
 use crate::shell::{Ctx, Effect, Role};
@@ -45,7 +45,7 @@ impl Timed for Phase1Sa {
 
     /// A quick mode still negotiating has no lifetime to run out yet.
     fn child_timers_run(&self, child: &ChildSa) -> bool {
-        !child.superseded && child.state != SaState::Negotiating
+        matches!(child.state, ChildState::Installed | ChildState::Rekeying)
     }
 
     fn on_timer(&mut self, ctx: &mut Ctx<'_>, timer: Timer) {
@@ -191,7 +191,7 @@ impl Phase1Sa {
             let live: Vec<u32> = self
                 .children
                 .iter()
-                .filter(|c| !c.superseded && c.state != SaState::Negotiating)
+                .filter(|c| matches!(c.state, ChildState::Installed | ChildState::Rekeying))
                 .map(|c| c.spi_in)
                 .collect();
             for spi_in in live {
@@ -200,7 +200,7 @@ impl Phase1Sa {
         }
         self.superseded = true;
         for c in &mut self.children {
-            c.superseded = true;
+            c.state = ChildState::Deleting;
         }
         if announce {
             self.emit(ctx, EventKind::IkeSaDeleteSent);
@@ -222,7 +222,7 @@ impl Phase1Sa {
             return;
         };
         let child = self.children.remove(pos);
-        if !child.superseded {
+        if !child.is_deleting() {
             self.emit(ctx, EventKind::ChildSaDeleteSent { spi_in });
         }
         let d = Delete {
