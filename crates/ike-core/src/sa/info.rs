@@ -5,7 +5,7 @@
 use ike_wire::{Delete, ExchangeType, NotifyType, Payload, ProtocolId};
 
 use super::{IkeSa, Purpose};
-use crate::event::EventKind;
+use crate::event::{DropReason, EventKind};
 use crate::shell::Ctx;
 use crate::shell::{Effect, IkeSaId};
 
@@ -22,6 +22,10 @@ impl IkeSa {
                 {
                     for spi in &d.spis {
                         let Ok(bytes) = <[u8; 4]>::try_from(spi.as_slice()) else {
+                            ctx.drop_message(
+                                DropReason::Unusable,
+                                "DELETE with an ESP SPI not 4 bytes",
+                            );
                             continue;
                         };
                         deleted_children.push(u32::from_be_bytes(bytes));

@@ -24,7 +24,7 @@ use rand::RngCore;
 
 use super::{ChildRekey, Established, IkeRekey, IkeSa, Keys, Purpose, State};
 use crate::child::{ChildParams, ChildSa, ChildState};
-use crate::event::{ChildFailure, Direction, EventKind, SaState};
+use crate::event::{ChildFailure, Direction, DropReason, EventKind, SaState};
 use crate::proposal::{select, Negotiation, Selected};
 use crate::shell::timer::{ChildTimer, Timer};
 use crate::shell::Ctx;
@@ -816,6 +816,10 @@ impl IkeSa {
         let (Some(sa), Some(nr), Some(peer_ke)) =
             (sa_of(payloads), nonce_of(payloads), ke_of(payloads))
         else {
+            ctx.drop_message(
+                DropReason::MissingPayload,
+                "IKE rekey response without SA, Nonce or KE",
+            );
             return;
         };
         let chosen = match sa.as_slice() {
@@ -825,6 +829,10 @@ impl IkeSa {
         let Some((selected, peer_spi)) =
             chosen.filter(|(s, _)| ctx.config.ike.proposals.iter().any(|p| p.allows(s)))
         else {
+            ctx.drop_message(
+                DropReason::Unusable,
+                "IKE rekey response selects no proposal we offered",
+            );
             return;
         };
         let Some(old) = self.established_keys() else {
@@ -845,6 +853,10 @@ impl IkeSa {
             Ok(k) => k,
             Err(e) => {
                 tracing::debug!("IKE rekey response unusable: {e}");
+                ctx.drop_message(
+                    DropReason::Unusable,
+                    "IKE rekey response whose keys do not compute",
+                );
                 return;
             }
         };

@@ -19,7 +19,7 @@ use super::exchange::{message_id, notification};
 use super::proposal::{chosen, lifetime, phase2_as_proposal, phase2_transforms};
 use super::{Awaiting, Phase1Sa, QuickMode};
 use crate::child::{ChildSa, ChildState};
-use crate::event::{ChildFailure, Direction, EventKind};
+use crate::event::{ChildFailure, Direction, DropReason, EventKind};
 use crate::proposal::{select, Negotiation, Selected};
 use crate::shell::timer::ChildTimer;
 use crate::shell::{same_mac, Ctx, Role};
@@ -250,6 +250,10 @@ impl Phase1Sa {
             return;
         };
         let Some((Payload::Hash(h1), rest)) = payloads.split_first() else {
+            ctx.drop_message(
+                DropReason::MissingPayload,
+                "quick mode 1 without HASH(1) first",
+            );
             return;
         };
         if !same_mac(
@@ -282,6 +286,10 @@ impl Phase1Sa {
             }
         });
         let (Some(sa), Some(ni)) = (sa, ni) else {
+            ctx.drop_message(
+                DropReason::MissingPayload,
+                "quick mode 1 without SA or Nonce",
+            );
             return;
         };
         let Some(offer) = sa
@@ -289,9 +297,14 @@ impl Phase1Sa {
             .iter()
             .find(|p| p.protocol == protocol::IPSEC_ESP)
         else {
+            ctx.drop_message(
+                DropReason::MissingPayload,
+                "quick mode 1 without an ESP proposal",
+            );
             return;
         };
         let Ok(spi_out) = <[u8; 4]>::try_from(offer.spi.as_slice()).map(u32::from_be_bytes) else {
+            ctx.drop_message(DropReason::Unusable, "quick mode 1: ESP SPI not 4 bytes");
             return;
         };
         let refuse =
@@ -327,6 +340,10 @@ impl Phase1Sa {
             }
         };
         let Some(transform) = chosen(&offer.transforms, &selected).cloned() else {
+            ctx.drop_message(
+                DropReason::Unusable,
+                "quick mode 1: chosen transform not found",
+            );
             return;
         };
         // Client IDs: absent means the two peers themselves (RFC 2409 §5.5).
@@ -336,6 +353,10 @@ impl Phase1Sa {
             _ => (Some(host(self.remote.ip())), Some(host(self.local.ip()))),
         };
         let (Some(tsi), Some(tsr)) = (tsi, tsr) else {
+            ctx.drop_message(
+                DropReason::Unusable,
+                "quick mode 1: client IDs that are no selectors",
+            );
             return;
         };
         let tsi = ts::narrow(&[tsi], &ctx.config.remote_ts);
@@ -353,13 +374,22 @@ impl Phase1Sa {
         };
         let ours = match selected.dh.map(KeyExchange::generate).transpose() {
             Ok(k) => k,
-            Err(_) => return,
+            Err(_) => {
+                ctx.drop_message(DropReason::Unusable, "quick mode 1: our PFS KE failed");
+                return;
+            }
         };
         let our_public = ours.as_ref().map(|k| k.public_value().to_vec());
         let g_xy = match (ours, &peer_ke) {
             (Some(k), Some(p)) => match k.shared_secret(p) {
                 Ok(g) => Some(g),
-                Err(_) => return,
+                Err(_) => {
+                    ctx.drop_message(
+                        DropReason::Unusable,
+                        "quick mode 1: the KE value does not compute",
+                    );
+                    return;
+                }
             },
             _ => None,
         };
@@ -472,6 +502,10 @@ impl Phase1Sa {
             return;
         };
         let Some((Payload::Hash(h2), rest)) = payloads.split_first() else {
+            ctx.drop_message(
+                DropReason::MissingPayload,
+                "quick mode 2 without HASH(2) first",
+            );
             return;
         };
         let expected = qm_hash2(
@@ -630,6 +664,7 @@ impl Phase1Sa {
             return;
         };
         let Some(Payload::Hash(h3)) = payloads.first() else {
+            ctx.drop_message(DropReason::MissingPayload, "quick mode 3 without HASH(3)");
             return;
         };
         if !same_mac(
@@ -649,6 +684,10 @@ impl Phase1Sa {
             self.clear_pending();
         }
         let Some(pos) = self.children.iter().position(|c| c.spi_in == q.spi_in) else {
+            ctx.drop_message(
+                DropReason::UnexpectedMessage,
+                "quick mode 3 for an IPsec SA that is gone",
+            );
             return;
         };
         self.children[pos].set_state(ChildState::Installed);

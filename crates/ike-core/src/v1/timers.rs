@@ -11,7 +11,7 @@ use super::exchange::notification;
 use super::{Awaiting, Phase1Sa};
 use crate::child::{ChildSa, ChildState};
 use crate::config::{DpdAction, EndpointConfig};
-use crate::event::EventKind;
+use crate::event::{DropReason, EventKind};
 use crate::shell::timer::{ChildTimer, IkeTimers, Timed, Timer};
 use crate::shell::timing::{self, DpdView};
 use crate::shell::{Ctx, Effect, Role};
@@ -272,6 +272,10 @@ impl Phase1Sa {
                 {
                     // The peer refused our quick mode.
                     let Some(q) = self.quick.iter().position(|q| q.role == Role::Initiator) else {
+                        ctx.drop_message(
+                            DropReason::UnexpectedMessage,
+                            "quick mode refusal when none of ours is in flight",
+                        );
                         continue;
                     };
                     let q = self.quick.remove(q);
@@ -302,6 +306,10 @@ impl Phase1Sa {
                 Payload::Delete(d) if d.protocol == protocol::IPSEC_ESP => {
                     for spi in &d.spis {
                         let Ok(bytes) = <[u8; 4]>::try_from(spi.as_slice()) else {
+                            ctx.drop_message(
+                                DropReason::Unusable,
+                                "DELETE with an ESP SPI not 4 bytes",
+                            );
                             continue;
                         };
                         let spi = u32::from_be_bytes(bytes);
