@@ -7,7 +7,7 @@ use ike_wire::{
     ProtocolId, TrafficSelector,
 };
 
-use super::{AuthSent, Established, IkeSa, Keys, Purpose, State};
+use super::{Established, IkeSa, Keys, State};
 use crate::child::{ChildParams, ChildSa};
 use crate::event::{ChildFailure, Direction, EventKind};
 use crate::proposal::{select, Negotiation, Selected};
@@ -18,13 +18,13 @@ use crate::shell::Effect;
 use crate::ts;
 
 /// Compares two MACs without leaking where they differ.
-fn notify_of(payloads: &[Payload], ty: NotifyType) -> bool {
+pub(super) fn notify_of(payloads: &[Payload], ty: NotifyType) -> bool {
     payloads
         .iter()
         .any(|p| matches!(p, Payload::Notify(n) if n.ty == ty))
 }
 
-fn first_error(payloads: &[Payload]) -> Option<NotifyType> {
+pub(super) fn first_error(payloads: &[Payload]) -> Option<NotifyType> {
     payloads.iter().find_map(|p| match p {
         Payload::Notify(n) if n.ty.is_error() => Some(n.ty),
         _ => None,
@@ -32,13 +32,13 @@ fn first_error(payloads: &[Payload]) -> Option<NotifyType> {
 }
 
 /// The CHILD SA part of an IKE_AUTH or CREATE_CHILD_SA message.
-struct ChildOffer<'a> {
-    sa: Option<&'a Vec<Proposal>>,
-    tsi: Option<&'a Vec<TrafficSelector>>,
-    tsr: Option<&'a Vec<TrafficSelector>>,
+pub(super) struct ChildOffer<'a> {
+    pub sa: Option<&'a Vec<Proposal>>,
+    pub tsi: Option<&'a Vec<TrafficSelector>>,
+    pub tsr: Option<&'a Vec<TrafficSelector>>,
 }
 
-fn child_offer(payloads: &[Payload]) -> ChildOffer<'_> {
+pub(super) fn child_offer(payloads: &[Payload]) -> ChildOffer<'_> {
     let mut c = ChildOffer {
         sa: None,
         tsi: None,
@@ -55,7 +55,7 @@ fn child_offer(payloads: &[Payload]) -> ChildOffer<'_> {
     c
 }
 
-fn esp_spi(proposal: &Proposal) -> Option<u32> {
+pub(super) fn esp_spi(proposal: &Proposal) -> Option<u32> {
     <[u8; 4]>::try_from(proposal.spi.as_slice())
         .ok()
         .map(u32::from_be_bytes)
@@ -361,172 +361,5 @@ impl IkeSa {
         child.timers.arm(ChildTimer::Rekey, rekey_at);
         child.timers.set(ChildTimer::Expire, expire_at);
         Ok((selected, tsi, tsr, spi_out))
-    }
-
-    /// The initiator checks the responder's AUTH; then the CHILD SA's outcome.
-    pub(super) fn handle_auth_response(&mut self, ctx: &mut Ctx<'_>, payloads: &[Payload]) {
-        let State::AuthSent(st) = std::mem::replace(&mut self.state, State::Closed) else {
-            return;
-        };
-        let AuthSent {
-            keys,
-            ni,
-            nr,
-            init_response,
-        } = *st;
-        let payloads = payloads.to_vec();
-
-        if notify_of(&payloads, NotifyType::AUTHENTICATION_FAILED) {
-            self.close();
-            self.emit(
-                ctx,
-                EventKind::AuthenticationFailed {
-                    direction: Direction::Received,
-                },
-            );
-            return;
-        }
-        let idr = payloads.iter().find_map(|p| {
-            if let Payload::IdR(i) = p {
-                Some(i)
-            } else {
-                None
-            }
-        });
-        let auth = payloads.iter().find_map(|p| {
-            if let Payload::Auth(a) = p {
-                Some(a)
-            } else {
-                None
-            }
-        });
-        let (Some(idr), Some(auth)) = (idr, auth) else {
-            let notify = first_error(&payloads).unwrap_or(NotifyType::INVALID_SYNTAX);
-            self.close();
-            self.emit(ctx, EventKind::IkeSaFailed { notify });
-            return;
-        };
-        let expected = psk_auth(
-            &keys.suite.prf,
-            &ctx.config.psk,
-            &init_response,
-            &ni,
-            &keys.sk_pr,
-            &idr.body(),
-        );
-        if auth.method != AuthMethod::SHARED_KEY_MIC || !same_mac(&auth.data, &expected) {
-            tracing::debug!(peer = %idr, "responder's AUTH does not verify with our PSK");
-            // Tell the peer (RFC 7296 §2.21.2), then forget the SA.
-            self.state = State::Established(Box::new(Established { keys }));
-            let n = Notify::new(NotifyType::AUTHENTICATION_FAILED, Vec::new());
-            self.request(
-                ctx,
-                ExchangeType::INFORMATIONAL,
-                Purpose::Notify,
-                vec![Payload::Notify(n)],
-            );
-            self.close();
-            self.emit(
-                ctx,
-                EventKind::AuthenticationFailed {
-                    direction: Direction::Sent,
-                },
-            );
-            return;
-        }
-        let prf = keys.suite.prf;
-        let sk_d = keys.sk_d.clone();
-        self.state = State::Established(Box::new(Established { keys }));
-        self.on_ike_established(ctx);
-        let (spi_i, spi_r) = (self.spi_i, self.spi_r);
-        if let Some(selected) = self.ike_selected {
-            self.emit(
-                ctx,
-                EventKind::IkeSaEstablished {
-                    spi_i,
-                    spi_r,
-                    selected,
-                },
-            );
-        }
-
-        let failure = if notify_of(&payloads, NotifyType::NO_PROPOSAL_CHOSEN) {
-            Some(ChildFailure::NoProposalChosen {
-                unsupported: false,
-                direction: Direction::Received,
-            })
-        } else if notify_of(&payloads, NotifyType::TS_UNACCEPTABLE) {
-            Some(ChildFailure::TsUnacceptable {
-                direction: Direction::Received,
-            })
-        } else {
-            first_error(&payloads).map(ChildFailure::Notified)
-        };
-        let offer = child_offer(&payloads);
-        let outcome = match (failure, offer.sa, offer.tsi, offer.tsr) {
-            (Some(f), ..) => Err(f),
-            (None, Some(sa), Some(tsi), Some(tsr)) => {
-                let chosen = match sa.as_slice() {
-                    [one] => Selected::from_wire(one).zip(esp_spi(one)),
-                    _ => None,
-                };
-                let fits = |s: &Selected| ctx.config.esp.proposals.iter().any(|p| p.allows(s));
-                match chosen {
-                    Some((s, spi_out))
-                        if fits(&s)
-                            && ts::all_within(tsi, &ctx.config.local_ts)
-                            && ts::all_within(tsr, &ctx.config.remote_ts) =>
-                    {
-                        Ok((s, spi_out, tsi.clone(), tsr.clone()))
-                    }
-                    _ => Err(ChildFailure::InvalidResponse),
-                }
-            }
-            _ => Err(ChildFailure::InvalidResponse),
-        };
-        let Some(child) = self.children.last_mut() else {
-            return;
-        };
-        let spi_in = child.spi_in;
-        match outcome {
-            Ok((selected, spi_out, tsi, tsr)) => {
-                let params = ChildParams {
-                    prf: &prf,
-                    sk_d: &sk_d,
-                    g_ir: None,
-                    ni: &ni,
-                    nr: &nr,
-                };
-                match child.establish(&params, spi_out, selected, tsi, tsr) {
-                    Ok(()) => {
-                        let (rekey_at, expire_at) = ctx.lifetime(ctx.config.lifetimes.child);
-                        child.timers.arm(ChildTimer::Rekey, rekey_at);
-                        child.timers.set(ChildTimer::Expire, expire_at);
-                        self.emit(
-                            ctx,
-                            EventKind::ChildSaEstablished {
-                                spi_in,
-                                spi_out,
-                                selected,
-                            },
-                        );
-                    }
-                    Err(e) => {
-                        tracing::debug!("CHILD SA keys: {e}");
-                        self.children.retain(|c| c.spi_in != spi_in);
-                        self.emit(
-                            ctx,
-                            EventKind::ChildSaFailed {
-                                failure: ChildFailure::InvalidResponse,
-                            },
-                        );
-                    }
-                }
-            }
-            Err(failure) => {
-                self.children.retain(|c| c.spi_in != spi_in);
-                self.emit(ctx, EventKind::ChildSaFailed { failure });
-            }
-        }
     }
 }

@@ -2,12 +2,16 @@
 //!
 //! The SA's `State` is one variant per expected message (rustls style): an initiator
 //! goes `InitSent → AuthSent → Established`, a responder `InitReplied → Established`.
-//! Each exchange lives in its own module; this one holds what they share: message ids,
-//! retransmission, SK protection and event emission.
+//! Each exchange lives in its own module (responder and initiator sides apart where they
+//! are long); `messages` holds message ids, the request window and SK protection, this
+//! one the SA's data and event emission.
 
 mod auth;
+mod auth_response;
 mod info;
 mod init;
+mod init_accept;
+mod messages;
 mod rekey;
 mod timers;
 
@@ -16,17 +20,14 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use ike_crypto::{IkeSaKeys, IkeSuite, KeyExchange, SkCipher};
-use ike_wire::{
-    encode_payloads, encode_sk_prefix, parse_payloads, ExchangeType, Flags, Header, Identification,
-    Message, Payload, PayloadType,
-};
+use ike_wire::{ExchangeType, Identification, Message, Payload};
 
 use crate::child::ChildSa;
 use crate::config::EndpointConfig;
 use crate::event::{Event, EventKind, IkeSaSecrets, IkeVersion, SaState};
 use crate::nat_t::{Ends, Nat};
 use crate::proposal::Selected;
-use crate::shell::timer::{IkeTimers, Timer};
+use crate::shell::timer::IkeTimers;
 pub(crate) use crate::shell::Role;
 use crate::shell::{Ctx, IkeSaId};
 
@@ -314,173 +315,6 @@ impl IkeSa {
             .local_id
             .clone()
             .unwrap_or_else(|| Identification::from_ip(self.local.ip()))
-    }
-
-    fn header(&self, exchange: ExchangeType, message_id: u32, response: bool) -> Header {
-        let mut flags = Flags(0);
-        if self.role == Role::Initiator {
-            flags = flags | Flags::INITIATOR;
-        }
-        if response {
-            flags = flags | Flags::RESPONSE;
-        }
-        Header {
-            spi_i: self.spi_i,
-            spi_r: self.spi_r,
-            next_payload: PayloadType::NONE,
-            major: 2,
-            minor: 0,
-            exchange,
-            flags,
-            message_id,
-            length: 0,
-        }
-    }
-
-    /// Encodes `payloads` inside an SK payload protected with our outbound keys.
-    fn seal(
-        &self,
-        ctx: &mut Ctx<'_>,
-        keys: &Keys,
-        header: &Header,
-        payloads: &[Payload],
-    ) -> Vec<u8> {
-        let (first, plaintext) = encode_payloads(payloads);
-        let body_len = keys.outbound.body_len(plaintext.len());
-        let mut datagram = encode_sk_prefix(header, first, body_len);
-        let iv = ctx.random_bytes(keys.suite.encryption.iv_len());
-        let body = keys.outbound.seal(&datagram, &plaintext, &iv);
-        datagram.extend_from_slice(&body);
-        datagram
-    }
-
-    /// Verifies and decrypts the SK payload of `msg` (whose bytes are `raw`). A failure is
-    /// counted and the message dropped, as RFC 7296 §2.21.1 asks.
-    fn open(ctx: &mut Ctx<'_>, keys: &Keys, msg: &Message, raw: &[u8]) -> Option<Vec<Payload>> {
-        let Some(Payload::Encrypted(sk)) = msg.payloads.last() else {
-            ctx.stats.malformed += 1;
-            tracing::debug!("message without SK payload dropped");
-            return None;
-        };
-        let prefix = &raw[..raw.len().saturating_sub(sk.data.len())];
-        let plaintext = match keys.inbound.open(prefix, &sk.data) {
-            Ok(p) => p,
-            Err(e) => {
-                ctx.stats.integrity_failures += 1;
-                tracing::debug!("SK payload rejected: {e}");
-                return None;
-            }
-        };
-        match parse_payloads(sk.first_inner, &plaintext) {
-            Ok(p) => Some(p),
-            Err(e) => {
-                ctx.stats.malformed += 1;
-                tracing::debug!("decrypted payloads malformed: {e}");
-                None
-            }
-        }
-    }
-
-    /// The keys, once IKE_SA_INIT is done.
-    fn keys(&self) -> Option<&Keys> {
-        match &self.state {
-            State::AuthSent(s) => Some(&s.keys),
-            State::InitReplied(s) => Some(&s.keys),
-            State::Established(s) => Some(&s.keys),
-            State::InitSent(_) | State::Closed => None,
-        }
-    }
-
-    /// Ends the outstanding request (answered, given up or abandoned): its retransmission
-    /// timer stops with it.
-    pub(crate) fn take_pending(&mut self) -> Option<Pending> {
-        self.timers.stop(Timer::Retransmit);
-        self.pending.take()
-    }
-
-    pub(crate) fn clear_pending(&mut self) {
-        self.take_pending();
-    }
-
-    /// Sends a new request (the caller has checked that none is outstanding).
-    fn send_request(
-        &mut self,
-        ctx: &mut Ctx<'_>,
-        exchange: ExchangeType,
-        purpose: Purpose,
-        datagram: Vec<u8>,
-    ) {
-        let id = self.next_request_id;
-        self.next_request_id = self.next_request_id.wrapping_add(1);
-        let deadline = ctx.now + self.retransmit_wait(ctx, &purpose, 1);
-        self.timers.set(Timer::Retransmit, deadline);
-        ctx.send(self.local, self.remote, datagram.clone());
-        self.pending = Some(Pending {
-            id,
-            exchange,
-            purpose,
-            datagram,
-            transmissions: 1,
-            first_sent: ctx.now,
-        });
-        if exchange == ExchangeType::CREATE_CHILD_SA {
-            self.emit(ctx, EventKind::CreateChildRequestSent { id });
-        }
-    }
-
-    /// Sends a protected request now, or queues it behind the outstanding one.
-    fn request(
-        &mut self,
-        ctx: &mut Ctx<'_>,
-        exchange: ExchangeType,
-        purpose: Purpose,
-        payloads: Vec<Payload>,
-    ) {
-        if self.pending.is_some() || !self.queued.is_empty() {
-            self.queued.push_back(Queued {
-                exchange,
-                purpose,
-                payloads,
-            });
-            return;
-        }
-        let Some(keys) = self.keys() else { return };
-        let header = self.header(exchange, self.next_request_id, false);
-        let datagram = self.seal(ctx, keys, &header, &payloads);
-        self.send_request(ctx, exchange, purpose, datagram);
-    }
-
-    /// Sends the next queued request once the window is free.
-    fn send_queued(&mut self, ctx: &mut Ctx<'_>) {
-        if self.pending.is_some() || self.is_closed() {
-            return;
-        }
-        if let Some(q) = self.queued.pop_front() {
-            let Some(keys) = self.keys() else { return };
-            let header = self.header(q.exchange, self.next_request_id, false);
-            let datagram = self.seal(ctx, keys, &header, &q.payloads);
-            self.send_request(ctx, q.exchange, q.purpose, datagram);
-        }
-    }
-
-    /// Sends a protected response to request `id` and keeps it for retransmitted requests.
-    fn send_protected_response(
-        &mut self,
-        ctx: &mut Ctx<'_>,
-        exchange: ExchangeType,
-        id: u32,
-        payloads: &[Payload],
-    ) {
-        let Some(keys) = self.keys() else { return };
-        let header = self.header(exchange, id, true);
-        let datagram = self.seal(ctx, keys, &header, payloads);
-        self.send_response(ctx, id, datagram);
-    }
-
-    fn send_response(&mut self, ctx: &mut Ctx<'_>, id: u32, datagram: Vec<u8>) {
-        ctx.send(self.local, self.remote, datagram.clone());
-        self.last_response = Some((id, datagram));
-        self.expected_request_id = id.wrapping_add(1);
     }
 
     fn ends(&mut self) -> Ends<'_> {

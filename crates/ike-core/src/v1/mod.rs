@@ -22,6 +22,7 @@ mod main_mode_auth;
 mod payloads;
 pub(crate) mod proposal;
 mod quick_mode;
+mod quick_mode_responder;
 mod timers;
 
 use std::collections::VecDeque;
