@@ -11,10 +11,8 @@ use super::{Established, IkeSa, Keys, State};
 use crate::child::{ChildParams, ChildSa};
 use crate::event::{ChildFailure, Direction, EventKind};
 use crate::proposal::{select, Negotiation, Selected};
-use crate::shell::same_mac;
 use crate::shell::timer::{ChildTimer, Timer};
-use crate::shell::Ctx;
-use crate::shell::Effect;
+use crate::shell::{same_mac, Ctx, Effect, MessageId};
 use crate::ts;
 
 /// Compares two MACs without leaking where they differ.
@@ -119,7 +117,7 @@ impl IkeSa {
         let State::InitReplied(st) = std::mem::replace(&mut self.state, State::Closed) else {
             return;
         };
-        let id = msg.header.message_id;
+        let id = MessageId(msg.header.message_id);
         let keys = st.keys;
         let respond = |sa: &mut IkeSa, ctx: &mut Ctx<'_>, keys: &Keys, payloads: &[Payload]| {
             let header = sa.header(ExchangeType::IKE_AUTH, id, true);

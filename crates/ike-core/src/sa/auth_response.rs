@@ -9,9 +9,8 @@ use super::{AuthSent, Established, IkeSa, Purpose, State};
 use crate::child::ChildParams;
 use crate::event::{ChildFailure, Direction, EventKind};
 use crate::proposal::Selected;
-use crate::shell::same_mac;
 use crate::shell::timer::ChildTimer;
-use crate::shell::Ctx;
+use crate::shell::{same_mac, Ctx};
 use crate::ts;
 
 impl IkeSa {

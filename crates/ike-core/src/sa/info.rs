@@ -6,12 +6,16 @@ use ike_wire::{Delete, ExchangeType, NotifyType, Payload, ProtocolId};
 
 use super::{IkeSa, Purpose};
 use crate::event::{DropReason, EventKind};
-use crate::shell::Ctx;
-use crate::shell::{Effect, IkeSaId};
+use crate::shell::{Ctx, Effect, MessageId};
 
 impl IkeSa {
     /// An INFORMATIONAL request from the peer on an established SA (already decrypted).
-    pub(super) fn handle_info_request(&mut self, ctx: &mut Ctx<'_>, id: u32, payloads: &[Payload]) {
+    pub(super) fn handle_info_request(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        id: MessageId,
+        payloads: &[Payload],
+    ) {
         let mut delete_ike = false;
         let mut deleted_children = Vec::new();
         for p in payloads {
@@ -40,12 +44,12 @@ impl IkeSa {
         if delete_ike {
             // The response is empty (§1.4.1); the SA is gone for both sides afterwards.
             self.send_protected_response(ctx, ExchangeType::INFORMATIONAL, id, &[]);
-            if let Some((_, _, spi_i, spi_r)) = self.ike_rekey_collision.take() {
+            if let Some(peer) = self.ike_rekey_collision.take() {
                 // We answered the peer's IKE rekey while ours was in flight and kept the
                 // CHILD SAs here until the nonces would decide; the peer deleting this SA
                 // decides instead: its new SA stands, ours is forgotten (§2.25.2).
                 ctx.effects.push(Effect::Adopt {
-                    to: IkeSaId { spi_i, spi_r },
+                    to: peer.new_sa,
                     children: std::mem::take(&mut self.children),
                 });
             }

@@ -13,8 +13,7 @@ use super::{AuthSent, IkeSa, InitSent, Keys, Purpose, State};
 use crate::child::ChildSa;
 use crate::event::{Direction, Event, EventKind, IkeVersion, SaState};
 use crate::proposal::Selected;
-use crate::shell::Ctx;
-use crate::shell::Role;
+use crate::shell::{Ctx, IkeSaId, MessageId, Role};
 
 pub(super) const NONCE_LEN: usize = 32;
 
@@ -24,7 +23,7 @@ pub(super) fn derive_keys(
     ke: KeyExchange,
     peer_public: &[u8],
     (ni, nr): (&[u8], &[u8]),
-    (spi_i, spi_r): (u64, u64),
+    id: IkeSaId,
     role: Role,
     ctx: &mut Ctx<'_>,
 ) -> Result<Keys, ike_crypto::CryptoError> {
@@ -38,11 +37,8 @@ pub(super) fn derive_keys(
     };
     let g_ir = ke.shared_secret(peer_public)?;
     let seed = skeyseed(&suite.prf, ni, nr, &g_ir);
-    let keys = suite.derive(&seed, ni, nr, spi_i, spi_r);
-    let export = ctx
-        .config
-        .export_secrets
-        .then_some((&mut *ctx.secrets, spi_i, spi_r));
+    let keys = suite.derive(&seed, ni, nr, id.spi_i, id.spi_r);
+    let export = ctx.config.export_secrets.then_some((&mut *ctx.secrets, id));
     Keys::new(suite, keys, role, export)
 }
 
@@ -202,9 +198,9 @@ impl IkeSa {
         }));
         payloads.push(Payload::Nonce(st.ni.clone()));
         payloads.extend(nat_notifies(self.spi_i, 0, self.local, self.remote));
-        let header = self.header(ExchangeType::IKE_SA_INIT, 0, false);
+        let header = self.header(ExchangeType::IKE_SA_INIT, MessageId(0), false);
         let datagram = Message { header, payloads }.encode();
-        self.next_request_id = 0;
+        self.next_request_id = MessageId(0);
         self.clear_pending();
         self.send_request(ctx, ExchangeType::IKE_SA_INIT, Purpose::SaInit, datagram);
     }
@@ -302,7 +298,7 @@ impl IkeSa {
             st.ke,
             &ke.data,
             (&st.ni, nr),
-            (self.spi_i, self.spi_r),
+            self.id(),
             Role::Initiator,
             ctx,
         ) {

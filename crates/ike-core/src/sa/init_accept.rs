@@ -17,8 +17,7 @@ use super::{IkeSa, InitReplied, State};
 use crate::event::{Direction, EventKind};
 use crate::proposal::{select, Negotiation};
 use crate::shell::timer::Timer;
-use crate::shell::Ctx;
-use crate::shell::Role;
+use crate::shell::{Ctx, IkeSaId, MessageId, Role};
 
 impl IkeSa {
     /// Answers an IKE_SA_INIT request. Returns the new half-open SA, or `None` when the
@@ -117,7 +116,7 @@ impl IkeSa {
             our_ke,
             &ke.data,
             (ni, &nr),
-            (spi_i, spi_r),
+            IkeSaId { spi_i, spi_r },
             Role::Responder,
             ctx,
         ) {
@@ -150,7 +149,11 @@ impl IkeSa {
             Payload::Nonce(nr.clone()),
         ];
         payloads.extend(nat_notifies(spi_i, spi_r, local, remote));
-        let header = sa.header(ExchangeType::IKE_SA_INIT, msg.header.message_id, true);
+        let header = sa.header(
+            ExchangeType::IKE_SA_INIT,
+            MessageId(msg.header.message_id),
+            true,
+        );
         let response = Message { header, payloads }.encode();
         sa.state = State::InitReplied(Box::new(InitReplied {
             keys,
@@ -160,7 +163,7 @@ impl IkeSa {
             init_response: response.clone(),
         }));
         sa.last_request = raw.to_vec();
-        sa.send_response(ctx, msg.header.message_id, response);
+        sa.send_response(ctx, MessageId(msg.header.message_id), response);
         sa.emit(ctx, EventKind::IkeSaNegotiating { spi_i, spi_r });
         Some(sa)
     }

@@ -9,12 +9,17 @@ use ike_wire::{
 
 use crate::event::EventKind;
 use crate::shell::timer::Timer;
-use crate::shell::{Ctx, Role};
+use crate::shell::{Ctx, MessageId, Role};
 
 use super::{IkeSa, Keys, Pending, Purpose, Queued, State};
 
 impl IkeSa {
-    pub(super) fn header(&self, exchange: ExchangeType, message_id: u32, response: bool) -> Header {
+    pub(super) fn header(
+        &self,
+        exchange: ExchangeType,
+        message_id: MessageId,
+        response: bool,
+    ) -> Header {
         let mut flags = Flags(0);
         if self.role == Role::Initiator {
             flags = flags | Flags::INITIATOR;
@@ -30,7 +35,7 @@ impl IkeSa {
             minor: 0,
             exchange,
             flags,
-            message_id,
+            message_id: message_id.0,
             length: 0,
         }
     }
@@ -114,7 +119,7 @@ impl IkeSa {
         datagram: Vec<u8>,
     ) {
         let id = self.next_request_id;
-        self.next_request_id = self.next_request_id.wrapping_add(1);
+        self.next_request_id = self.next_request_id.next();
         let deadline = ctx.now + self.retransmit_wait(ctx, &purpose, 1);
         self.timers.set(Timer::Retransmit, deadline);
         ctx.send(self.local, self.remote, datagram.clone());
@@ -127,7 +132,7 @@ impl IkeSa {
             first_sent: ctx.now,
         });
         if exchange == ExchangeType::CREATE_CHILD_SA {
-            self.emit(ctx, EventKind::CreateChildRequestSent { id });
+            self.emit(ctx, EventKind::CreateChildRequestSent { id: id.0 });
         }
     }
 
@@ -171,7 +176,7 @@ impl IkeSa {
         &mut self,
         ctx: &mut Ctx<'_>,
         exchange: ExchangeType,
-        id: u32,
+        id: MessageId,
         payloads: &[Payload],
     ) {
         let Some(keys) = self.keys() else { return };
@@ -180,9 +185,9 @@ impl IkeSa {
         self.send_response(ctx, id, datagram);
     }
 
-    pub(super) fn send_response(&mut self, ctx: &mut Ctx<'_>, id: u32, datagram: Vec<u8>) {
+    pub(super) fn send_response(&mut self, ctx: &mut Ctx<'_>, id: MessageId, datagram: Vec<u8>) {
         ctx.send(self.local, self.remote, datagram.clone());
         self.last_response = Some((id, datagram));
-        self.expected_request_id = id.wrapping_add(1);
+        self.expected_request_id = id.next();
     }
 }

@@ -29,7 +29,7 @@ use crate::nat_t::{Ends, Nat};
 use crate::proposal::Selected;
 use crate::shell::timer::IkeTimers;
 pub(crate) use crate::shell::Role;
-use crate::shell::{Ctx, IkeSaId};
+use crate::shell::{Ctx, IkeSaId, MessageId};
 
 /// The SK_* keys of an established (or authenticating) IKE SA, split by direction.
 pub(crate) struct Keys {
@@ -48,13 +48,13 @@ impl Keys {
         suite: IkeSuite,
         k: IkeSaKeys,
         role: Role,
-        export: Option<(&mut Vec<IkeSaSecrets>, u64, u64)>,
+        export: Option<(&mut Vec<IkeSaSecrets>, IkeSaId)>,
     ) -> Result<Keys, ike_crypto::CryptoError> {
-        if let Some((out, spi_i, spi_r)) = export {
+        if let Some((out, id)) = export {
             out.push(IkeSaSecrets {
                 ike_version: IkeVersion::V2,
-                spi_i,
-                spi_r,
+                spi_i: id.spi_i,
+                spi_r: id.spi_r,
                 encryption: suite.encryption.id(),
                 key_bits: Some(suite.encryption.key_bits()),
                 integrity: suite.integrity.map(|i| i.id()),
@@ -139,6 +139,14 @@ pub(crate) struct IkeRekey {
     pub ke: KeyExchange,
 }
 
+/// The peer's IKE SA rekey we answered while ours was in flight (RFC 7296 §2.8.1): the
+/// nonces that decide which new SA survives, and the SA the peer's exchange created.
+pub(crate) struct PeerIkeRekey {
+    pub ni: Vec<u8>,
+    pub nr: Vec<u8>,
+    pub new_sa: IkeSaId,
+}
+
 /// What an outstanding request is for, so its response goes to the right handler.
 pub(crate) enum Purpose {
     SaInit,
@@ -161,7 +169,7 @@ pub(crate) enum Purpose {
 
 /// Our one outstanding request (window size 1, RFC 7296 §2.3) and its retransmissions.
 pub(crate) struct Pending {
-    pub id: u32,
+    pub id: MessageId,
     pub exchange: ExchangeType,
     pub purpose: Purpose,
     pub datagram: Vec<u8>,
@@ -185,12 +193,12 @@ pub(crate) struct IkeSa {
     pub state: State,
     pub nat: Nat,
     /// Our next request's message id, the request in flight, and those queued behind it.
-    pub next_request_id: u32,
+    pub next_request_id: MessageId,
     pub pending: Option<Pending>,
     pub queued: VecDeque<Queued>,
     /// The peer's next request id, and our last response (resent on a retransmit).
-    pub expected_request_id: u32,
-    pub last_response: Option<(u32, Vec<u8>)>,
+    pub expected_request_id: MessageId,
+    pub last_response: Option<(MessageId, Vec<u8>)>,
     /// The request `last_response` answers, as received: only a bitwise copy of it is a
     /// retransmission (RFC 7296 §2.1).
     pub last_request: Vec<u8>,
@@ -206,7 +214,7 @@ pub(crate) struct IkeSa {
     pub traffic: bool,
     /// We answered the peer's IKE rekey while ours was in flight (RFC 7296 §2.8.1): the
     /// nonces of its exchange and the SA it created.
-    pub ike_rekey_collision: Option<(Vec<u8>, Vec<u8>, u64, u64)>,
+    pub ike_rekey_collision: Option<PeerIkeRekey>,
     /// Replaced by an IKE rekey: waits only for its DELETE, counts for nothing.
     pub superseded: bool,
 }
@@ -229,10 +237,10 @@ impl IkeSa {
             remote,
             state,
             nat: Nat::default(),
-            next_request_id: 0,
+            next_request_id: MessageId(0),
             pending: None,
             queued: VecDeque::new(),
-            expected_request_id: 0,
+            expected_request_id: MessageId(0),
             last_response: None,
             last_request: Vec::new(),
             children: Vec::new(),
@@ -344,7 +352,7 @@ impl IkeSa {
     /// Handles a message addressed to this SA (`raw` is its datagram; `ctx.arrival` says
     /// where it came from).
     pub fn handle(&mut self, ctx: &mut Ctx<'_>, msg: &Message, raw: &[u8]) {
-        let id = msg.header.message_id;
+        let id = MessageId(msg.header.message_id);
         if msg.header.flags.is_response() {
             if self.pending.as_ref().map(|p| (p.id, p.exchange)) != Some((id, msg.header.exchange))
             {
@@ -388,7 +396,10 @@ impl IkeSa {
                     ctx.send(self.local, self.remote, response.clone());
                     ctx.stats.retransmits += 1;
                 } else {
-                    tracing::debug!(id, "not a retransmission of the last request: dropped");
+                    tracing::debug!(
+                        id = id.0,
+                        "not a retransmission of the last request: dropped"
+                    );
                     ctx.stats.unmatched += 1;
                 }
                 return;

@@ -12,8 +12,7 @@ use crate::config::{DpdAction, EndpointConfig};
 use crate::event::EventKind;
 use crate::shell::timer::{ChildTimer, IkeTimers, Timed, Timer};
 use crate::shell::timing::{self, DpdView};
-use crate::shell::Ctx;
-use crate::shell::Effect;
+use crate::shell::{Ctx, Effect};
 
 impl Timed for IkeSa {
     fn timers(&self) -> &IkeTimers {

@@ -50,6 +50,18 @@ pub(crate) struct IkeSaId {
     pub spi_r: u64,
 }
 
+/// An IKEv2 message id (RFC 7296 §2.2): each end numbers its requests from 0, and a
+/// response carries the id of its request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct MessageId(pub u32);
+
+impl MessageId {
+    /// The id after this one (wrapping, though a real SA is rekeyed long before).
+    pub fn next(self) -> MessageId {
+        MessageId(self.0.wrapping_add(1))
+    }
+}
+
 /// Which end of the IKE SA we are: the original initiator or responder (RFC 7296 §2.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {

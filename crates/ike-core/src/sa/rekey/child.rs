@@ -12,7 +12,7 @@ use crate::event::{ChildFailure, Direction, EventKind};
 use crate::proposal::{select, Negotiation, Selected};
 use crate::sa::{ChildRekey, IkeSa, Purpose};
 use crate::shell::timer::ChildTimer;
-use crate::shell::Ctx;
+use crate::shell::{Ctx, MessageId};
 use crate::ts;
 
 impl IkeSa {
@@ -92,7 +92,7 @@ impl IkeSa {
     pub(in crate::sa) fn answer_child_request(
         &mut self,
         ctx: &mut Ctx<'_>,
-        id: u32,
+        id: MessageId,
         payloads: &[Payload],
     ) {
         // REKEY_SA names the SA by the SPI the peer receives with: our outbound SPI.
@@ -114,7 +114,7 @@ impl IkeSa {
                             ty: NotifyType::CHILD_SA_NOT_FOUND,
                             data: Vec::new(),
                         };
-                        self.emit(ctx, EventKind::CreateChildRequestProcessed { id });
+                        self.emit(ctx, EventKind::CreateChildRequestProcessed { id: id.0 });
                         self.respond_notify(ctx, id, not_found);
                         return;
                     }
@@ -131,7 +131,7 @@ impl IkeSa {
         {
             child.set_state(ChildState::Rekeying);
         }
-        self.emit(ctx, EventKind::CreateChildRequestProcessed { id });
+        self.emit(ctx, EventKind::CreateChildRequestProcessed { id: id.0 });
         let (Some(offered), Some(ni)) = (sa_of(payloads), nonce_of(payloads)) else {
             self.restore_child(old_spi_in);
             self.respond_error(ctx, id, NotifyType::INVALID_SYNTAX, Vec::new());
@@ -231,7 +231,7 @@ impl IkeSa {
                 response.push(Payload::TsI(tsi));
                 response.push(Payload::TsR(tsr));
                 self.send_protected_response(ctx, ExchangeType::CREATE_CHILD_SA, id, &response);
-                self.emit(ctx, EventKind::CreateChildResponseSent { id });
+                self.emit(ctx, EventKind::CreateChildResponseSent { id: id.0 });
                 let Some(old_spi_in) = old_spi_in else {
                     self.emit(
                         ctx,
@@ -279,11 +279,11 @@ impl IkeSa {
     pub(in crate::sa) fn handle_child_rekey_response(
         &mut self,
         ctx: &mut Ctx<'_>,
-        id: u32,
+        id: MessageId,
         mut r: ChildRekey,
         payloads: &[Payload],
     ) {
-        self.emit(ctx, EventKind::CreateChildResponseProcessed { id });
+        self.emit(ctx, EventKind::CreateChildResponseProcessed { id: id.0 });
         let old_exists = self.children.iter().any(|c| c.spi_in == r.old_spi_in);
         if let Some(n) = notify_of(payloads, NotifyType::INVALID_KE_PAYLOAD) {
             let group = <[u8; 2]>::try_from(n.data.as_slice())

@@ -8,11 +8,9 @@ use rand::RngCore;
 use super::{first_error, ke_of, lowest, nonce_of, sa_of, spi64, suite_of, TEMPORARY_FAILURE_WAIT};
 use crate::event::{DropReason, EventKind, SaState};
 use crate::proposal::{select, Negotiation, Selected};
-use crate::sa::{Established, IkeRekey, IkeSa, Keys, Purpose, State};
+use crate::sa::{Established, IkeRekey, IkeSa, Keys, PeerIkeRekey, Purpose, State};
 use crate::shell::timer::Timer;
-use crate::shell::Ctx;
-use crate::shell::Role;
-use crate::shell::{Effect, IkeSaId};
+use crate::shell::{Ctx, Effect, IkeSaId, MessageId, Role};
 
 impl IkeSa {
     /// Rekeys this IKE SA (its rekey time came).
@@ -58,7 +56,7 @@ impl IkeSa {
     pub(in crate::sa) fn answer_ike_rekey(
         &mut self,
         ctx: &mut Ctx<'_>,
-        id: u32,
+        id: MessageId,
         payloads: &[Payload],
     ) {
         // Processing the peer's rekey request puts this IKE SA in rekeying (§2.18), even
@@ -69,7 +67,7 @@ impl IkeSa {
         };
         self.emit_with(
             ctx,
-            EventKind::CreateChildRequestProcessed { id },
+            EventKind::CreateChildRequestProcessed { id: id.0 },
             phase1,
             self.phase2(),
         );
@@ -124,10 +122,13 @@ impl IkeSa {
             let seed = rekey_skeyseed(&old_prf, &old_sk_d, &g_ir, ni, &nr);
             let suite = suite_of(&selected)?;
             let keys = suite.derive(&seed, ni, &nr, peer_spi, our_spi);
-            let export =
-                ctx.config
-                    .export_secrets
-                    .then_some((&mut *ctx.secrets, peer_spi, our_spi));
+            let export = ctx.config.export_secrets.then_some((
+                &mut *ctx.secrets,
+                IkeSaId {
+                    spi_i: peer_spi,
+                    spi_r: our_spi,
+                },
+            ));
             Ok((public, Keys::new(suite, keys, Role::Responder, export)?))
         });
         let (public, keys) = match built {
@@ -149,7 +150,7 @@ impl IkeSa {
             }),
         ];
         self.send_protected_response(ctx, ExchangeType::CREATE_CHILD_SA, id, &response);
-        self.emit(ctx, EventKind::CreateChildResponseSent { id });
+        self.emit(ctx, EventKind::CreateChildResponseSent { id: id.0 });
         let collision = matches!(
             self.pending.as_ref().map(|p| &p.purpose),
             Some(Purpose::RekeyIke(_))
@@ -157,7 +158,14 @@ impl IkeSa {
         if collision {
             // Both sides rekey at once: which new SA survives is decided when our own
             // exchange completes; the CHILD SAs stay here until then.
-            self.ike_rekey_collision = Some((ni.clone(), nr, peer_spi, our_spi));
+            self.ike_rekey_collision = Some(PeerIkeRekey {
+                ni: ni.clone(),
+                nr,
+                new_sa: IkeSaId {
+                    spi_i: peer_spi,
+                    spi_r: our_spi,
+                },
+            });
         }
         self.hand_over(
             ctx,
@@ -215,11 +223,11 @@ impl IkeSa {
     pub(in crate::sa) fn handle_ike_rekey_response(
         &mut self,
         ctx: &mut Ctx<'_>,
-        id: u32,
+        id: MessageId,
         r: IkeRekey,
         payloads: &[Payload],
     ) {
-        self.emit(ctx, EventKind::CreateChildResponseProcessed { id });
+        self.emit(ctx, EventKind::CreateChildResponseProcessed { id: id.0 });
         if let Some(ty) = first_error(payloads) {
             tracing::debug!("IKE SA rekey refused with {ty}");
             if !self.superseded {
@@ -264,10 +272,13 @@ impl IkeSa {
             let seed = rekey_skeyseed(&old_prf, &old_sk_d, &g_ir, &r.ni, nr);
             let suite = suite_of(&selected)?;
             let keys = suite.derive(&seed, &r.ni, nr, r.new_spi, peer_spi);
-            let export =
-                ctx.config
-                    .export_secrets
-                    .then_some((&mut *ctx.secrets, r.new_spi, peer_spi));
+            let export = ctx.config.export_secrets.then_some((
+                &mut *ctx.secrets,
+                IkeSaId {
+                    spi_i: r.new_spi,
+                    spi_r: peer_spi,
+                },
+            ));
             Keys::new(suite, keys, Role::Initiator, export)
         });
         let keys = match built {
@@ -281,10 +292,8 @@ impl IkeSa {
                 return;
             }
         };
-        if let Some((peer_ni, peer_nr, peer_new_spi_i, our_new_spi_r)) =
-            self.ike_rekey_collision.take()
-        {
-            if lowest(&r.ni, nr) < lowest(&peer_ni, &peer_nr) {
+        if let Some(peer) = self.ike_rekey_collision.take() {
+            if lowest(&r.ni, nr) < lowest(&peer.ni, &peer.nr) {
                 // Our exchange is redundant (§2.8.1): the SA it made is deleted by us, the
                 // peer's stands and the peer deletes this old one.
                 let mut redundant = IkeSa::new(
@@ -301,10 +310,7 @@ impl IkeSa {
                 ctx.effects.push(Effect::Spawn(Box::new(redundant)));
                 let children = std::mem::take(&mut self.children);
                 ctx.effects.push(Effect::Adopt {
-                    to: IkeSaId {
-                        spi_i: peer_new_spi_i,
-                        spi_r: our_new_spi_r,
-                    },
+                    to: peer.new_sa,
                     children,
                 });
                 return;

@@ -27,7 +27,7 @@ use ike_wire::{
 use super::{IkeSa, Keys, State};
 use crate::event::EventKind;
 use crate::proposal::Selected;
-use crate::shell::Ctx;
+use crate::shell::{Ctx, MessageId};
 
 /// How long to wait at least before retrying an exchange the peer refused with
 /// TEMPORARY_FAILURE (up to twice this, at random; strongSwan waits 5–15 s).
@@ -147,7 +147,7 @@ impl IkeSa {
     pub(super) fn handle_create_child_request(
         &mut self,
         ctx: &mut Ctx<'_>,
-        id: u32,
+        id: MessageId,
         payloads: &[Payload],
     ) {
         let is_ike =
@@ -159,17 +159,17 @@ impl IkeSa {
         }
     }
 
-    fn respond_error(&mut self, ctx: &mut Ctx<'_>, id: u32, ty: NotifyType, data: Vec<u8>) {
+    fn respond_error(&mut self, ctx: &mut Ctx<'_>, id: MessageId, ty: NotifyType, data: Vec<u8>) {
         self.respond_notify(ctx, id, Notify::new(ty, data));
     }
 
-    fn respond_notify(&mut self, ctx: &mut Ctx<'_>, id: u32, notify: Notify) {
+    fn respond_notify(&mut self, ctx: &mut Ctx<'_>, id: MessageId, notify: Notify) {
         self.send_protected_response(
             ctx,
             ExchangeType::CREATE_CHILD_SA,
             id,
             &[Payload::Notify(notify)],
         );
-        self.emit(ctx, EventKind::CreateChildResponseSent { id });
+        self.emit(ctx, EventKind::CreateChildResponseSent { id: id.0 });
     }
 }
