@@ -8,6 +8,7 @@ use ike_wire::TrafficSelector;
 use crate::event::SaState;
 use crate::proposal::Selected;
 use crate::shell::timer::ChildTimers;
+use crate::shell::Spi;
 
 /// Where a CHILD SA stands in its own protocol (RFC 7296 §1.3, §2.8, §1.4.1; RFC 2409
 /// §5.5 for quick mode).
@@ -39,8 +40,8 @@ impl ChildState {
 pub(crate) struct ChildSa {
     pub state: ChildState,
     /// The SPI we receive with (chosen by us) and the one we send with (the peer's).
-    pub spi_in: u32,
-    pub spi_out: u32,
+    pub spi_in: Spi,
+    pub spi_out: Spi,
     pub selected: Option<Selected>,
     pub ts_local: Vec<TrafficSelector>,
     pub ts_remote: Vec<TrafficSelector>,
@@ -64,11 +65,11 @@ pub(crate) struct ChildParams<'a> {
 
 impl ChildSa {
     /// A CHILD SA being negotiated: only our inbound SPI is known.
-    pub fn negotiating(spi_in: u32) -> ChildSa {
+    pub fn negotiating(spi_in: Spi) -> ChildSa {
         ChildSa {
             state: ChildState::Negotiating,
             spi_in,
-            spi_out: 0,
+            spi_out: Spi(0),
             selected: None,
             ts_local: Vec::new(),
             ts_remote: Vec::new(),
@@ -94,7 +95,7 @@ impl ChildSa {
     pub fn establish(
         &mut self,
         keys: &ChildParams<'_>,
-        spi_out: u32,
+        spi_out: Spi,
         selected: Selected,
         ts_local: Vec<TrafficSelector>,
         ts_remote: Vec<TrafficSelector>,

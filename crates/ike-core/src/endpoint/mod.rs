@@ -102,7 +102,7 @@ impl Endpoint {
             .filter(|sa| !sa.is_closed())
             .flat_map(|sa| sa.children())
             .filter(|c| c.state == ChildState::Installed)
-            .map(|c| (c.spi_in, c.spi_out))
+            .map(|c| (c.spi_in.0, c.spi_out.0))
             .collect()
     }
 

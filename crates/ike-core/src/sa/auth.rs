@@ -12,7 +12,7 @@ use crate::child::{ChildParams, ChildSa};
 use crate::event::{ChildFailure, Direction, EventKind};
 use crate::proposal::{select, Negotiation, Selected};
 use crate::shell::timer::{ChildTimer, Timer};
-use crate::shell::{same_mac, Ctx, Effect, MessageId};
+use crate::shell::{same_mac, Ctx, Effect, MessageId, Spi};
 use crate::ts;
 
 /// Compares two MACs without leaking where they differ.
@@ -68,7 +68,7 @@ impl IkeSa {
         keys: &Keys,
         init_request: &[u8],
         nr: &[u8],
-        spi_in: u32,
+        spi_in: Spi,
     ) -> Vec<Payload> {
         let idi = self.local_id(ctx.config);
         let auth = psk_auth(
@@ -260,7 +260,7 @@ impl IkeSa {
                 self.emit(
                     ctx,
                     EventKind::ChildSaEstablished {
-                        spi_in,
+                        spi_in: spi_in.0,
                         spi_out,
                         selected,
                     },
@@ -347,7 +347,7 @@ impl IkeSa {
             nr,
         };
         child
-            .establish(&params, spi_out, selected, tsr.clone(), tsi.clone())
+            .establish(&params, Spi(spi_out), selected, tsr.clone(), tsi.clone())
             .map_err(|_| {
                 let failure = ChildFailure::NoProposalChosen {
                     unsupported: true,

@@ -10,7 +10,7 @@ use crate::child::ChildParams;
 use crate::event::{ChildFailure, Direction, EventKind};
 use crate::proposal::Selected;
 use crate::shell::timer::ChildTimer;
-use crate::shell::{same_mac, Ctx};
+use crate::shell::{same_mac, Ctx, Spi};
 use crate::ts;
 
 impl IkeSa {
@@ -148,7 +148,7 @@ impl IkeSa {
                     ni: &ni,
                     nr: &nr,
                 };
-                match child.establish(&params, spi_out, selected, tsi, tsr) {
+                match child.establish(&params, Spi(spi_out), selected, tsi, tsr) {
                     Ok(()) => {
                         let (rekey_at, expire_at) = ctx.lifetime(ctx.config.lifetimes.child);
                         child.timers.arm(ChildTimer::Rekey, rekey_at);
@@ -156,7 +156,7 @@ impl IkeSa {
                         self.emit(
                             ctx,
                             EventKind::ChildSaEstablished {
-                                spi_in,
+                                spi_in: spi_in.0,
                                 spi_out,
                                 selected,
                             },

@@ -6,7 +6,7 @@ use ike_wire::{Delete, ExchangeType, NotifyType, Payload, ProtocolId};
 
 use super::{IkeSa, Purpose};
 use crate::event::{DropReason, EventKind};
-use crate::shell::{Ctx, Effect, MessageId};
+use crate::shell::{Ctx, Effect, MessageId, Spi};
 
 impl IkeSa {
     /// An INFORMATIONAL request from the peer on an established SA (already decrypted).
@@ -66,7 +66,7 @@ impl IkeSa {
         let mut ours = Vec::new();
         let mut events = Vec::new();
         for spi in deleted_children {
-            let Some(pos) = self.children.iter().position(|c| c.spi_out == spi) else {
+            let Some(pos) = self.children.iter().position(|c| c.spi_out == Spi(spi)) else {
                 continue;
             };
             let child = self.children.remove(pos);

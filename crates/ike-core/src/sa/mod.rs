@@ -29,7 +29,7 @@ use crate::nat_t::{Ends, Nat};
 use crate::proposal::Selected;
 use crate::shell::timer::IkeTimers;
 pub(crate) use crate::shell::Role;
-use crate::shell::{Ctx, IkeSaId, MessageId};
+use crate::shell::{Ctx, IkeSaId, MessageId, Spi};
 
 /// The SK_* keys of an established (or authenticating) IKE SA, split by direction.
 pub(crate) struct Keys {
@@ -125,8 +125,8 @@ pub(crate) enum State {
 
 /// A CHILD SA rekey of ours in flight (RFC 7296 §1.3.3).
 pub(crate) struct ChildRekey {
-    pub old_spi_in: u32,
-    pub new_spi_in: u32,
+    pub old_spi_in: Spi,
+    pub new_spi_in: Spi,
     pub ni: Vec<u8>,
     pub ke: Option<KeyExchange>,
     pub tried_groups: Vec<ike_wire::DhGroup>,
@@ -159,7 +159,7 @@ pub(crate) enum Purpose {
         live: bool,
     },
     DeleteChild {
-        spi_in: u32,
+        spi_in: Spi,
     },
     /// An INFORMATIONAL carrying an error notification.
     Notify,

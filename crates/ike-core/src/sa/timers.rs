@@ -12,7 +12,7 @@ use crate::config::{DpdAction, EndpointConfig};
 use crate::event::EventKind;
 use crate::shell::timer::{ChildTimer, IkeTimers, Timed, Timer};
 use crate::shell::timing::{self, DpdView};
-use crate::shell::{Ctx, Effect};
+use crate::shell::{Ctx, Effect, Spi};
 
 impl Timed for IkeSa {
     fn timers(&self) -> &IkeTimers {
@@ -69,7 +69,7 @@ impl Timed for IkeSa {
         }
     }
 
-    fn on_child_timer(&mut self, ctx: &mut Ctx<'_>, spi_in: u32, timer: ChildTimer) {
+    fn on_child_timer(&mut self, ctx: &mut Ctx<'_>, spi_in: Spi, timer: ChildTimer) {
         match timer {
             ChildTimer::Expire => self.delete_child(ctx, spi_in),
             ChildTimer::Rekey => self.start_child_rekey(ctx, spi_in),
@@ -208,7 +208,7 @@ impl IkeSa {
     }
 
     /// Deletes one CHILD SA (its lifetime ran out without a rekey, or it was replaced).
-    pub(super) fn delete_child(&mut self, ctx: &mut Ctx<'_>, spi_in: u32) {
+    pub(super) fn delete_child(&mut self, ctx: &mut Ctx<'_>, spi_in: Spi) {
         let Some(child) = self.children.iter_mut().find(|c| c.spi_in == spi_in) else {
             return;
         };
@@ -217,7 +217,7 @@ impl IkeSa {
         child.timers.stop(ChildTimer::Rekey);
         child.timers.stop(ChildTimer::Expire);
         if announce {
-            self.emit(ctx, EventKind::ChildSaDeleteSent { spi_in });
+            self.emit(ctx, EventKind::ChildSaDeleteSent { spi_in: spi_in.0 });
         }
         let delete = Delete {
             protocol: ProtocolId::ESP,

@@ -50,6 +50,18 @@ pub(crate) struct IkeSaId {
     pub spi_r: u64,
 }
 
+/// An ESP SPI (RFC 4303 §2.1): ours names a CHILD SA's inbound direction, the peer's its
+/// outbound one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct Spi(pub u32);
+
+impl Spi {
+    /// The SPI as it goes on the wire (SA proposals, REKEY_SA, DELETE).
+    pub fn to_be_bytes(self) -> [u8; 4] {
+        self.0.to_be_bytes()
+    }
+}
+
 /// An IKEv2 message id (RFC 7296 §2.2): each end numbers its requests from 0, and a
 /// response carries the id of its request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -104,11 +116,11 @@ impl Ctx<'_> {
     }
 
     /// A fresh ESP SPI outside the reserved range 0–255 (RFC 4303 §2.1).
-    pub fn esp_spi(&mut self) -> u32 {
+    pub fn esp_spi(&mut self) -> Spi {
         loop {
             let spi = self.rng.next_u32();
             if spi > 255 {
-                return spi;
+                return Spi(spi);
             }
         }
     }

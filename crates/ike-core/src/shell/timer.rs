@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use crate::child::ChildSa;
 use crate::config::EndpointConfig;
-use crate::shell::Ctx;
+use crate::shell::{Ctx, Spi};
 
 /// An IKE SA's timers, in the order simultaneous ones fire.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -123,7 +123,7 @@ pub(crate) trait Timed {
         !child.is_deleting()
     }
     fn on_timer(&mut self, ctx: &mut Ctx<'_>, timer: Timer);
-    fn on_child_timer(&mut self, ctx: &mut Ctx<'_>, spi_in: u32, timer: ChildTimer);
+    fn on_child_timer(&mut self, ctx: &mut Ctx<'_>, spi_in: Spi, timer: ChildTimer);
 }
 
 fn timer_at<S: Timed>(sa: &S, timer: Timer, config: &EndpointConfig) -> Option<Instant> {
@@ -152,7 +152,7 @@ pub(crate) fn handle_timeout<S: Timed>(sa: &mut S, ctx: &mut Ctx<'_>) {
     let now = ctx.now;
     for timer in Timer::VALUES {
         if timer == Timer::Dpd {
-            let due: Vec<(u32, ChildTimer)> = sa
+            let due: Vec<(Spi, ChildTimer)> = sa
                 .children()
                 .iter()
                 .filter(|c| sa.child_timers_run(c))

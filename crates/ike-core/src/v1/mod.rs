@@ -40,7 +40,7 @@ use crate::nat_t::Ends;
 use crate::nat_t::Nat;
 use crate::proposal::Selected;
 use crate::shell::timer::{IkeTimers, Timer};
-use crate::shell::{Ctx, IkeSaId, Role};
+use crate::shell::{Ctx, IkeSaId, Role, Spi};
 
 /// RFC 3706's vendor ID: "this implementation does DPD".
 pub(crate) const DPD_VENDOR_ID: [u8; 16] = [
@@ -162,9 +162,9 @@ pub(crate) struct QuickMode {
     pub ni: Vec<u8>,
     pub nr: Vec<u8>,
     pub ke: Option<KeyExchange>,
-    pub spi_in: u32,
+    pub spi_in: Spi,
     /// The CHILD SA this quick mode replaces (a phase 2 rekey).
-    pub rekey_of: Option<u32>,
+    pub rekey_of: Option<Spi>,
     pub ts_local: Vec<TrafficSelector>,
     pub ts_remote: Vec<TrafficSelector>,
 }
@@ -201,7 +201,7 @@ pub(crate) struct Phase1Sa {
     pub quick: Vec<QuickMode>,
     pub pending: Option<Pending1>,
     /// Quick modes to start once the outstanding exchange completes.
-    pub queued_quick: VecDeque<Option<u32>>,
+    pub queued_quick: VecDeque<Option<Spi>>,
     /// The last message received and our answer, to answer a retransmission alike.
     pub last_in: Option<Vec<u8>>,
     pub last_out: Option<Vec<u8>>,

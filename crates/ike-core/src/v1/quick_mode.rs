@@ -22,7 +22,7 @@ use crate::child::{ChildSa, ChildState};
 use crate::event::{ChildFailure, DropReason, EventKind};
 use crate::proposal::Selected;
 use crate::shell::timer::ChildTimer;
-use crate::shell::{same_mac, Ctx, Role};
+use crate::shell::{same_mac, Ctx, Role, Spi};
 use crate::ts;
 
 pub(super) const NONCE_LEN: usize = 32;
@@ -115,7 +115,7 @@ pub(super) fn keymat_len(selected: &Selected) -> Option<usize> {
 
 impl Phase1Sa {
     /// Starts a quick mode for a new CHILD SA, or to replace `rekey_of`.
-    pub(super) fn start_quick_mode(&mut self, ctx: &mut Ctx<'_>, rekey_of: Option<u32>) {
+    pub(super) fn start_quick_mode(&mut self, ctx: &mut Ctx<'_>, rekey_of: Option<Spi>) {
         if self.pending.is_some() {
             self.queued_quick.push_back(rekey_of);
             return;
@@ -344,7 +344,7 @@ impl Phase1Sa {
                 &keys.skeyid_d,
                 g_xy.as_deref(),
                 protocol::IPSEC_ESP,
-                q.spi_in,
+                q.spi_in.0,
                 &q.ni,
                 &nr,
                 len,
@@ -364,7 +364,7 @@ impl Phase1Sa {
         // The responder resends message 2 until message 3 reaches it: a resent message 2
         // gets message 3 again, like any request we answered.
         self.send_answer(ctx, raw, datagram);
-        child.spi_out = spi_out;
+        child.spi_out = Spi(spi_out);
         child.selected = Some(selected);
         child.ts_local = q.ts_local.clone();
         child.ts_remote = q.ts_remote.clone();
@@ -383,8 +383,8 @@ impl Phase1Sa {
                 self.emit(
                     ctx,
                     EventKind::ChildSaRekeyed {
-                        old_spi_in: old,
-                        spi_in,
+                        old_spi_in: old.0,
+                        spi_in: spi_in.0,
                         spi_out,
                     },
                 );
@@ -393,7 +393,7 @@ impl Phase1Sa {
             None => self.emit(
                 ctx,
                 EventKind::ChildSaEstablished {
-                    spi_in,
+                    spi_in: spi_in.0,
                     spi_out,
                     selected,
                 },
@@ -403,7 +403,7 @@ impl Phase1Sa {
     }
 
     /// A phase 2 rekey that did not happen leaves the old SA as it was.
-    pub(super) fn restore(&mut self, rekey_of: Option<u32>) {
+    pub(super) fn restore(&mut self, rekey_of: Option<Spi>) {
         if let Some(c) = rekey_of.and_then(|spi| self.children.iter_mut().find(|c| c.spi_in == spi))
         {
             c.set_state(ChildState::Installed);

@@ -18,7 +18,7 @@ use crate::child::{ChildSa, ChildState};
 use crate::event::{ChildFailure, Direction, DropReason, EventKind};
 use crate::proposal::{select, Negotiation};
 use crate::shell::timer::ChildTimer;
-use crate::shell::{same_mac, Ctx, Role};
+use crate::shell::{same_mac, Ctx, Role, Spi};
 use crate::ts;
 
 impl Phase1Sa {
@@ -227,7 +227,7 @@ impl Phase1Sa {
                 &keys.skeyid_d,
                 g_xy.as_deref(),
                 protocol::IPSEC_ESP,
-                spi_in,
+                spi_in.0,
                 &ni,
                 &nr,
                 len,
@@ -244,7 +244,7 @@ impl Phase1Sa {
             );
             child.keymat = [inbound, outbound].concat();
         }
-        child.spi_out = spi_out;
+        child.spi_out = Spi(spi_out);
         child.selected = Some(selected);
         child.ts_local = vec![tsr1];
         child.ts_remote = vec![tsi1];
@@ -329,17 +329,17 @@ impl Phase1Sa {
                 self.emit(
                     ctx,
                     EventKind::ChildSaRekeyed {
-                        old_spi_in,
-                        spi_in: q.spi_in,
-                        spi_out,
+                        old_spi_in: old_spi_in.0,
+                        spi_in: q.spi_in.0,
+                        spi_out: spi_out.0,
                     },
                 );
             }
             (None, Some(selected)) => self.emit(
                 ctx,
                 EventKind::ChildSaEstablished {
-                    spi_in: q.spi_in,
-                    spi_out,
+                    spi_in: q.spi_in.0,
+                    spi_out: spi_out.0,
                     selected,
                 },
             ),

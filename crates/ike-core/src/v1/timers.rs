@@ -14,7 +14,7 @@ use crate::config::{DpdAction, EndpointConfig};
 use crate::event::{DropReason, EventKind};
 use crate::shell::timer::{ChildTimer, IkeTimers, Timed, Timer};
 use crate::shell::timing::{self, DpdView};
-use crate::shell::{Ctx, Effect, Role};
+use crate::shell::{Ctx, Effect, Role, Spi};
 
 impl Timed for Phase1Sa {
     fn timers(&self) -> &IkeTimers {
@@ -87,7 +87,7 @@ impl Timed for Phase1Sa {
         }
     }
 
-    fn on_child_timer(&mut self, ctx: &mut Ctx<'_>, spi_in: u32, timer: ChildTimer) {
+    fn on_child_timer(&mut self, ctx: &mut Ctx<'_>, spi_in: Spi, timer: ChildTimer) {
         match timer {
             ChildTimer::Expire => self.delete_child(ctx, spi_in),
             ChildTimer::Rekey => self.start_quick_mode(ctx, Some(spi_in)),
@@ -188,7 +188,7 @@ impl Phase1Sa {
     pub(crate) fn delete(&mut self, ctx: &mut Ctx<'_>) {
         let announce = !self.superseded;
         if announce {
-            let live: Vec<u32> = self
+            let live: Vec<Spi> = self
                 .children
                 .iter()
                 .filter(|c| matches!(c.state, ChildState::Installed | ChildState::Rekeying))
@@ -217,13 +217,13 @@ impl Phase1Sa {
     }
 
     /// Deletes one IPsec SA (informational DELETE with our inbound SPI).
-    pub(super) fn delete_child(&mut self, ctx: &mut Ctx<'_>, spi_in: u32) {
+    pub(super) fn delete_child(&mut self, ctx: &mut Ctx<'_>, spi_in: Spi) {
         let Some(pos) = self.children.iter().position(|c| c.spi_in == spi_in) else {
             return;
         };
         let child = self.children.remove(pos);
         if !child.is_deleting() {
-            self.emit(ctx, EventKind::ChildSaDeleteSent { spi_in });
+            self.emit(ctx, EventKind::ChildSaDeleteSent { spi_in: spi_in.0 });
         }
         let d = Delete {
             doi: doi::IPSEC,
@@ -313,7 +313,8 @@ impl Phase1Sa {
                             continue;
                         };
                         let spi = u32::from_be_bytes(bytes);
-                        let Some(pos) = self.children.iter().position(|c| c.spi_out == spi) else {
+                        let Some(pos) = self.children.iter().position(|c| c.spi_out == Spi(spi))
+                        else {
                             continue;
                         };
                         self.children.remove(pos);

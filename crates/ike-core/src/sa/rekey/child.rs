@@ -12,12 +12,12 @@ use crate::event::{ChildFailure, Direction, EventKind};
 use crate::proposal::{select, Negotiation, Selected};
 use crate::sa::{ChildRekey, IkeSa, Purpose};
 use crate::shell::timer::ChildTimer;
-use crate::shell::{Ctx, MessageId};
+use crate::shell::{Ctx, MessageId, Spi};
 use crate::ts;
 
 impl IkeSa {
     /// Rekeys the CHILD SA `spi_in` (its rekey time came).
-    pub(in crate::sa) fn start_child_rekey(&mut self, ctx: &mut Ctx<'_>, spi_in: u32) {
+    pub(in crate::sa) fn start_child_rekey(&mut self, ctx: &mut Ctx<'_>, spi_in: Spi) {
         let Some(child) = self
             .children
             .iter()
@@ -32,7 +32,7 @@ impl IkeSa {
     pub(in crate::sa) fn send_child_rekey(
         &mut self,
         ctx: &mut Ctx<'_>,
-        old_spi_in: u32,
+        old_spi_in: Spi,
         group: Option<DhGroup>,
         mut tried: Vec<DhGroup>,
     ) {
@@ -102,7 +102,7 @@ impl IkeSa {
                 let old = spi32(&n.spi).and_then(|spi| {
                     self.children
                         .iter()
-                        .find(|c| c.spi_out == spi && !c.is_deleting())
+                        .find(|c| c.spi_out == Spi(spi) && !c.is_deleting())
                 });
                 match old {
                     Some(c) => Some(c.spi_in),
@@ -236,7 +236,7 @@ impl IkeSa {
                     self.emit(
                         ctx,
                         EventKind::ChildSaEstablished {
-                            spi_in,
+                            spi_in: spi_in.0,
                             spi_out,
                             selected,
                         },
@@ -254,8 +254,8 @@ impl IkeSa {
                 self.emit(
                     ctx,
                     EventKind::ChildSaRekeyed {
-                        old_spi_in,
-                        spi_in,
+                        old_spi_in: old_spi_in.0,
+                        spi_in: spi_in.0,
                         spi_out,
                     },
                 );
@@ -268,7 +268,7 @@ impl IkeSa {
     }
 
     /// A rekey that did not happen leaves the old SA as it was.
-    pub(in crate::sa) fn restore_child(&mut self, old_spi_in: Option<u32>) {
+    pub(in crate::sa) fn restore_child(&mut self, old_spi_in: Option<Spi>) {
         if let Some(c) =
             old_spi_in.and_then(|spi| self.children.iter_mut().find(|c| c.spi_in == spi))
         {
@@ -332,7 +332,7 @@ impl IkeSa {
                         self.emit(
                             ctx,
                             EventKind::RedundantChildSaDeleted {
-                                spi_in: r.new_spi_in,
+                                spi_in: r.new_spi_in.0,
                             },
                         );
                         self.delete_child_quietly(ctx, r.new_spi_in);
@@ -343,7 +343,7 @@ impl IkeSa {
                             self.emit(
                                 ctx,
                                 EventKind::ChildSaEstablished {
-                                    spi_in: r.new_spi_in,
+                                    spi_in: r.new_spi_in.0,
                                     spi_out,
                                     selected,
                                 },
@@ -353,8 +353,8 @@ impl IkeSa {
                         self.emit(
                             ctx,
                             EventKind::ChildSaRekeyed {
-                                old_spi_in: r.old_spi_in,
-                                spi_in: r.new_spi_in,
+                                old_spi_in: r.old_spi_in.0,
+                                spi_in: r.new_spi_in.0,
                                 spi_out,
                             },
                         );
@@ -430,14 +430,14 @@ impl IkeSa {
             nr,
         };
         child
-            .establish(&params, spi_out, selected, tsi.clone(), tsr.clone())
+            .establish(&params, Spi(spi_out), selected, tsi.clone(), tsr.clone())
             .map_err(|_| invalid)?;
         self.children.push(child);
         Ok((selected, spi_out))
     }
 
     /// Deletes a CHILD SA without a record of its own (the caller has told the story).
-    pub(in crate::sa) fn delete_child_quietly(&mut self, ctx: &mut Ctx<'_>, spi_in: u32) {
+    pub(in crate::sa) fn delete_child_quietly(&mut self, ctx: &mut Ctx<'_>, spi_in: Spi) {
         if let Some(c) = self.children.iter_mut().find(|c| c.spi_in == spi_in) {
             c.state = ChildState::Deleting;
         }
