@@ -210,13 +210,18 @@ pub enum DropReason {
     /// The peer's proposal or values cannot be used (a transform without a group or hash
     /// we know, a KE value that does not compute).
     Unusable,
+    /// The SA has no keys for it (a message, or a request of ours, before IKE_SA_INIT or
+    /// main mode has derived them). The states should make this impossible; counted so
+    /// that it shows if it happens.
+    NoKeys,
 }
 
 impl DropReason {
-    const ALL: [DropReason; 3] = [
+    const ALL: [DropReason; 4] = [
         DropReason::MissingPayload,
         DropReason::UnexpectedMessage,
         DropReason::Unusable,
+        DropReason::NoKeys,
     ];
 }
 

@@ -7,7 +7,7 @@ use ike_wire::{
     Payload, PayloadType,
 };
 
-use crate::event::EventKind;
+use crate::event::{DropReason, EventKind};
 use crate::shell::timer::Timer;
 use crate::shell::{Ctx, MessageId, Role};
 
@@ -152,7 +152,10 @@ impl IkeSa {
             });
             return;
         }
-        let Some(keys) = self.keys() else { return };
+        let Some(keys) = self.keys() else {
+            ctx.drop_message(DropReason::NoKeys, "no keys yet");
+            return;
+        };
         let header = self.header(exchange, self.next_request_id, false);
         let datagram = self.seal(ctx, keys, &header, &payloads);
         self.send_request(ctx, exchange, purpose, datagram);
@@ -164,7 +167,10 @@ impl IkeSa {
             return;
         }
         if let Some(q) = self.queued.pop_front() {
-            let Some(keys) = self.keys() else { return };
+            let Some(keys) = self.keys() else {
+                ctx.drop_message(DropReason::NoKeys, "no keys yet");
+                return;
+            };
             let header = self.header(q.exchange, self.next_request_id, false);
             let datagram = self.seal(ctx, keys, &header, &q.payloads);
             self.send_request(ctx, q.exchange, q.purpose, datagram);
@@ -179,7 +185,10 @@ impl IkeSa {
         id: MessageId,
         payloads: &[Payload],
     ) {
-        let Some(keys) = self.keys() else { return };
+        let Some(keys) = self.keys() else {
+            ctx.drop_message(DropReason::NoKeys, "no keys yet");
+            return;
+        };
         let header = self.header(exchange, id, true);
         let datagram = self.seal(ctx, keys, &header, payloads);
         self.send_response(ctx, id, datagram);

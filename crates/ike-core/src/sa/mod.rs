@@ -24,7 +24,7 @@ use ike_wire::{ExchangeType, Identification, Message, Payload};
 
 use crate::child::ChildSa;
 use crate::config::EndpointConfig;
-use crate::event::{Event, EventKind, IkeSaSecrets, IkeVersion, SaState};
+use crate::event::{DropReason, Event, EventKind, IkeSaSecrets, IkeVersion, SaState};
 use crate::nat_t::{Ends, Nat};
 use crate::proposal::Selected;
 use crate::shell::timer::IkeTimers;
@@ -363,7 +363,10 @@ impl IkeSa {
                 self.handle_init_response(ctx, msg, raw);
                 return;
             }
-            let Some(keys) = self.keys() else { return };
+            let Some(keys) = self.keys() else {
+                ctx.drop_message(DropReason::NoKeys, "no keys yet");
+                return;
+            };
             let Some(payloads) = Self::open(ctx, keys, msg, raw) else {
                 return;
             };

@@ -121,6 +121,10 @@ impl Phase1Sa {
             return;
         }
         if self.keys().is_none() {
+            ctx.drop_message(
+                DropReason::NoKeys,
+                "quick mode before the ISAKMP SA has keys",
+            );
             return;
         }
         let old = rekey_of.and_then(|spi| self.children.iter().find(|c| c.spi_in == spi));
@@ -206,6 +210,7 @@ impl Phase1Sa {
             rest.push(client_id(r));
         }
         let Some(keys) = self.keys() else {
+            ctx.drop_message(DropReason::NoKeys, "no keys yet");
             return;
         };
         let h1 = qm_hash1(&keys.prf, &keys.skeyid_a, mid, &encode_payloads(&rest).1);
@@ -241,6 +246,7 @@ impl Phase1Sa {
 
     fn on_quick2(&mut self, ctx: &mut Ctx<'_>, msg: &Message, raw: &[u8], i: usize) {
         let Some(keys) = self.keys() else {
+            ctx.drop_message(DropReason::NoKeys, "no keys yet");
             return;
         };
         let q = &self.quick[i];
@@ -327,6 +333,7 @@ impl Phase1Sa {
             _ => return fail(self, ctx, &q),
         };
         let Some(keys) = self.keys() else {
+            ctx.drop_message(DropReason::NoKeys, "no keys yet");
             return;
         };
         let h3 = qm_hash3(&keys.prf, &keys.skeyid_a, mid, &q.ni, &nr);

@@ -24,6 +24,7 @@ use crate::ts;
 impl Phase1Sa {
     pub(super) fn on_quick1(&mut self, ctx: &mut Ctx<'_>, msg: &Message, raw: &[u8]) {
         let Some(keys) = self.keys() else {
+            ctx.drop_message(DropReason::NoKeys, "no keys yet");
             return;
         };
         let mid = msg.header.message_id;
@@ -202,6 +203,7 @@ impl Phase1Sa {
             rest2.push(client_id(&tsr1));
         }
         let Some(keys) = self.keys() else {
+            ctx.drop_message(DropReason::NoKeys, "no keys yet");
             return;
         };
         let h2 = qm_hash2(
@@ -276,6 +278,7 @@ impl Phase1Sa {
 
     pub(super) fn on_quick3(&mut self, ctx: &mut Ctx<'_>, msg: &Message, i: usize) {
         let Some(keys) = self.keys() else {
+            ctx.drop_message(DropReason::NoKeys, "no keys yet");
             return;
         };
         let q = &self.quick[i];
