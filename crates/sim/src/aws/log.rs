@@ -235,6 +235,22 @@ impl TunnelLog {
                 details: detail.render(),
             });
         }
+        // NAT detection (RFC 7296 §2.23, RFC 3947 §3) found the CGW behind a NAT: AWS says
+        // its logs cover NAT-T detection (reference §2), so the moment it turns true gets a
+        // line of its own, after the event's story, with the states after it.
+        if event.nat_t_detected && !self.nat_t_detected {
+            self.records.push(TunnelRecord {
+                time,
+                dpd_enabled: event.dpd_enabled,
+                nat_t_detected: true,
+                ike_phase1_state: after.0,
+                ike_phase2_state: after.1,
+                details: Detail::NatTDetected {
+                    cgw: event.peer.ip(),
+                }
+                .render(),
+            });
+        }
         self.states = after;
         self.nat_t_detected = event.nat_t_detected;
     }
