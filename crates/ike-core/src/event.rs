@@ -43,7 +43,6 @@ pub enum ChildFailure {
 }
 
 /// Something that happened to an IKE or CHILD SA.
-#[non_exhaustive]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EventKind {
     /// An IKE SA started negotiating (we sent or accepted IKE_SA_INIT).
