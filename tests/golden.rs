@@ -97,21 +97,8 @@ fn golden_logs_never_skip_negotiating() {
     }
 }
 
-/// Catalogue entries that only a core event which does not exist yet can produce
-/// (docs/log-messages.md, "Not written yet"). Each id here is checked the other way round:
-/// the test fails once a golden log contains it, so the list can only shrink.
-const AWAITING_CORE_EVENT: &[&str] = &[
-    // Needs an event when a rekey of the IKE SA starts (IKEv2: CREATE_CHILD_SA rekeying
-    // the IKE SA sent or accepted, RFC 7296 §1.3.2; IKEv1: the replacing main mode begins).
-    "ikesim-rekeying-ike-sa",
-    // `EventKind::ChildSaDeleted` exists but is never emitted: it belongs where a CHILD SA
-    // delete completes (IKEv2: the peer answered our DELETE, §1.4.1; IKEv1: DELETE sent).
-    "ikesim-child-sa-deleted",
-];
-
 /// Every catalogue entry is written by at least one built-in scenario, through the
-/// protocol (scenarios hold no log text), unless it is listed in [`AWAITING_CORE_EVENT`];
-/// a listed one is written by none.
+/// protocol (scenarios hold no log text).
 #[test]
 fn golden_logs_cover_the_whole_catalogue() {
     let mut seen = std::collections::BTreeSet::new();
@@ -124,30 +111,15 @@ fn golden_logs_cover_the_whole_catalogue() {
             }
         }
     }
-    for id in AWAITING_CORE_EVENT {
-        assert!(
-            vpn_log::by_id(id).is_some(),
-            "AWAITING_CORE_EVENT names {id}, which is not in the catalogue"
-        );
-    }
     let missing: Vec<&str> = vpn_log::CATALOGUE
         .iter()
         .map(|e| e.id)
-        .filter(|id| !seen.contains(id) && !AWAITING_CORE_EVENT.contains(id))
+        .filter(|id| !seen.contains(id))
         .collect();
     assert!(
         missing.is_empty(),
         "no golden log in tests/golden/ has a record of these catalogue entries: {missing:?} \
          (give each a scenario that produces it, or take it out of the catalogue)"
-    );
-    let produced: Vec<&str> = AWAITING_CORE_EVENT
-        .iter()
-        .copied()
-        .filter(|id| seen.contains(id))
-        .collect();
-    assert!(
-        produced.is_empty(),
-        "golden logs now contain {produced:?}: take them out of AWAITING_CORE_EVENT"
     );
 }
 

@@ -93,7 +93,9 @@ pub enum EventKind {
     ChildSaDeleteReceived {
         spi: u32,
     },
-    /// A CHILD SA is gone (after a DELETE exchange, or with its IKE SA).
+    /// A CHILD SA is gone: the peer answered our DELETE for it (RFC 7296 §1.4.1). Not
+    /// emitted when the peer deleted it (`ChildSaDeleteReceived` tells that), nor in IKEv1,
+    /// whose DELETE is never answered (RFC 2408 §4.8): there `ChildSaDeleteSent` is all.
     ChildSaDeleted {
         spi_in: u32,
         spi_out: u32,
@@ -134,6 +136,13 @@ pub enum EventKind {
     },
     /// The IKE SA was replaced by one with these SPIs (§2.18).
     IkeSaRekeyed {
+        spi_i: u64,
+        spi_r: u64,
+    },
+    /// A rekey of the IKE SA `spi_i`/`spi_r` started: IKEv2 sent or accepted a
+    /// CREATE_CHILD_SA request for it (RFC 7296 §1.3.2, §2.18); IKEv1, which has no rekey
+    /// of its own (RFC 2409), started the main mode that replaces it.
+    IkeSaRekeying {
         spi_i: u64,
         spi_r: u64,
     },

@@ -235,9 +235,9 @@ pub(crate) const SENDING_DELETE_CHILD_SA: CatalogueEntry = ikesim(
 );
 pub(crate) const CHILD_SA_DELETED: CatalogueEntry = ikesim(
     "ikesim-child-sa-deleted",
-    Both,
+    V2,
     "AWS tunnel Phase 2 CHILD_SA deleted with SPI: {spi}",
-    "A phase 2 SA delete completed; {spi} is AWS's inbound SPI.",
+    "The CGW answered AWS's DELETE for a phase 2 SA; {spi} is AWS's inbound SPI.",
 );
 pub(crate) const IKE_SA_DELETED: CatalogueEntry = ikesim(
     "ikesim-ike-sa-deleted",
@@ -249,7 +249,7 @@ pub(crate) const REKEYING_IKE_SA: CatalogueEntry = ikesim(
     "ikesim-rekeying-ike-sa",
     Both,
     "AWS tunnel is rekeying Phase 1 IKE_SA with cgw: {cgw}",
-    "A phase 1 rekey started (lifetime minus rekey margin reached, or the CGW asked).",
+    "A phase 1 rekey started: AWS sent or accepted a CREATE_CHILD_SA rekeying the IKE SA (IKEv2), or began the main mode replacing it (IKEv1).",
 );
 pub(crate) const IKE_SA_REKEYED: CatalogueEntry = ikesim(
     "ikesim-ike-sa-rekeyed",

@@ -385,7 +385,18 @@ impl IkeSa {
                         self.emit(ctx, EventKind::IkeSaDeleted);
                     }
                 }
-                Purpose::DeleteChild { spi_in } => self.children.retain(|c| c.spi_in != spi_in),
+                Purpose::DeleteChild { spi_in } => {
+                    if let Some(pos) = self.children.iter().position(|c| c.spi_in == spi_in) {
+                        let child = self.children.remove(pos);
+                        self.emit(
+                            ctx,
+                            EventKind::ChildSaDeleted {
+                                spi_in: child.spi_in.0,
+                                spi_out: child.spi_out.0,
+                            },
+                        );
+                    }
+                }
                 Purpose::SaInit | Purpose::Liveness | Purpose::Notify => {}
             }
             self.send_queued(ctx);

@@ -82,15 +82,19 @@ impl Phase1Sa {
         payloads.extend(vendor_ids(ctx));
         let datagram = sa.plain(ExchangeType::IDENTITY_PROTECTION, payloads);
         sa.send_awaiting(ctx, Awaiting::MainMode, datagram);
-        if replaces.is_none() {
-            sa.emit(
-                ctx,
-                EventKind::IkeSaNegotiating {
-                    spi_i: cky_i,
-                    spi_r: 0,
-                },
-            );
-        }
+        // A replacement is the old ISAKMP SA's rekey as far as the tunnel goes (RFC 2409
+        // has no rekey of its own); the old SA, marked rekeying, gives the phase 1 state.
+        let kind = match replaces {
+            None => EventKind::IkeSaNegotiating {
+                spi_i: cky_i,
+                spi_r: 0,
+            },
+            Some(old) => EventKind::IkeSaRekeying {
+                spi_i: old.spi_i,
+                spi_r: old.spi_r,
+            },
+        };
+        sa.emit(ctx, kind);
         Some(sa)
     }
 

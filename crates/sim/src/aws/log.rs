@@ -185,6 +185,7 @@ impl TunnelLog {
             }
             EventKind::RedundantChildSaDeleted { .. } => vec![Detail::RedundantChildSaDeleted],
             EventKind::ChildRekeyCollisionDelete { .. } => vec![Detail::ChildRekeyCollisionDelete],
+            EventKind::IkeSaRekeying { .. } => vec![Detail::RekeyingIkeSa { cgw }],
             // The IKE SA stays up and is rekeyed later or expires: nothing to report yet.
             EventKind::IkeRekeyFailed { .. } => Vec::new(),
             EventKind::ChildSaNegotiating => vec![Detail::NegotiatingChildSa { cgw }],

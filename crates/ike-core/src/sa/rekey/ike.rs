@@ -28,6 +28,17 @@ impl IkeSa {
                 return;
             }
         };
+        if self.phase1() == SaState::Established {
+            self.emit_with(
+                ctx,
+                EventKind::IkeSaRekeying {
+                    spi_i: self.id().spi_i,
+                    spi_r: self.id().spi_r,
+                },
+                SaState::Rekeying,
+                self.phase2(),
+            );
+        }
         let new_spi = ctx.ike_spi();
         let ni = ctx.random_bytes(32);
         let spi = new_spi.to_be_bytes().to_vec();
@@ -61,7 +72,8 @@ impl IkeSa {
     ) {
         // Processing the peer's rekey request puts this IKE SA in rekeying (§2.18), even
         // if it is refused below.
-        let phase1 = match self.phase1() {
+        let was = self.phase1();
+        let phase1 = match was {
             SaState::Established => SaState::Rekeying,
             other => other,
         };
@@ -81,6 +93,18 @@ impl IkeSa {
         if self.superseded || rekeying_child {
             self.respond_error(ctx, id, NotifyType::TEMPORARY_FAILURE, Vec::new());
             return;
+        }
+        // The rekey is taken up: the peer's, unless one of ours already is (a collision).
+        if was == SaState::Established {
+            self.emit_with(
+                ctx,
+                EventKind::IkeSaRekeying {
+                    spi_i: self.id().spi_i,
+                    spi_r: self.id().spi_r,
+                },
+                SaState::Rekeying,
+                self.phase2(),
+            );
         }
         let (Some(offered), Some(ni), Some(peer_ke)) =
             (sa_of(payloads), nonce_of(payloads), ke_of(payloads))
