@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 
 use ike_wire::{DhGroup, ExchangeType, NotifyType};
 
+use crate::failure::{Misbehaviours, PeerMisbehaved};
 use crate::proposal::Selected;
 
 /// The state of phase 1 (IKE SA) or phase 2 (CHILD SA) as AWS reports it. Ordered by
@@ -38,8 +39,14 @@ pub enum ChildFailure {
     },
     /// Any other error notify from the peer (e.g. INTERNAL_ADDRESS_FAILURE).
     Notified(NotifyType),
-    /// The responder's answer did not fit what we offered (proposal or selectors).
-    InvalidResponse,
+    /// The peer's answer broke the rules (what we offered, or RFC 7296's).
+    Misbehaved(PeerMisbehaved),
+    /// IKEv1 quick mode: the initiator never sent the third message that confirms the
+    /// IPsec SA (RFC 2409 §5.5), so we forget it.
+    Unconfirmed,
+    /// Our own state did not allow it (keys or the CHILD SA gone mid-exchange, a selected
+    /// suite whose keys do not build). Should not happen; reported, never a panic.
+    Internal,
 }
 
 /// Something that happened to an IKE or CHILD SA.
@@ -203,6 +210,9 @@ pub struct Stats {
     pub retransmits: u64,
     /// Messages an SA dropped without a word to the peer, by reason.
     pub drops: Drops,
+    /// Answers that broke a negotiation because the peer misbehaved, by kind (each one a
+    /// `ChildSaFailed` event with `ChildFailure::Misbehaved`).
+    pub misbehaved: Misbehaviours,
 }
 
 /// Why an SA dropped a message it could not act on (a diagnostic: the peer is not told,

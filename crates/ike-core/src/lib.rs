@@ -14,6 +14,7 @@ mod child;
 pub mod config;
 mod endpoint;
 pub mod event;
+mod failure;
 pub mod nat_t;
 pub mod proposal;
 mod sa;
@@ -27,6 +28,7 @@ pub use event::{
     ChildFailure, Direction, DropReason, Drops, Event, EventKind, IkeSaSecrets, IkeVersion,
     SaState, Stats,
 };
+pub use failure::{Misbehaviours, PeerMisbehaved};
 pub use nat_t::NatTPorts;
 pub use proposal::{
     parse_proposal, Cipher, Policy, ProposalKind, ProposalSpec, Selected, Selection,

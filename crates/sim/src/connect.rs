@@ -414,10 +414,9 @@ fn child_failure(f: ChildFailure) -> String {
         } => "we refused the peer's traffic selectors (TS_UNACCEPTABLE / INVALID_ID_INFORMATION)"
             .into(),
         ChildFailure::Notified(n) => format!("the responder answered {n}"),
-        ChildFailure::InvalidResponse => {
-            "the responder's answer does not fit what we offered (proposal or traffic selectors)"
-                .into()
-        }
+        ChildFailure::Misbehaved(m) => format!("the responder's answer is invalid: {m}"),
+        ChildFailure::Unconfirmed => "the initiator never confirmed the IPsec SA".into(),
+        ChildFailure::Internal => "our own state did not allow the CHILD SA".into(),
     }
 }
 

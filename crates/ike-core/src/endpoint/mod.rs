@@ -16,7 +16,7 @@ use rand_chacha::ChaCha20Rng;
 
 use crate::child::ChildState;
 use crate::config::EndpointConfig;
-use crate::event::{Event, IkeSaSecrets, IkeVersion, SaState, Stats};
+use crate::event::{ChildFailure, Event, EventKind, IkeSaSecrets, IkeVersion, SaState, Stats};
 use crate::nat_t::{Arrival, NatTPorts};
 use crate::sa::IkeSa;
 use crate::shell::{Ctx, Effect, IkeSaId, Transmit};
@@ -292,6 +292,12 @@ impl Endpoint {
     fn publish(&mut self, events: Vec<Event>, from: Option<SaHandle>) {
         let (p1, p2) = self.merged(from);
         for mut e in events {
+            if let EventKind::ChildSaFailed {
+                failure: ChildFailure::Misbehaved(m),
+            } = &e.kind
+            {
+                self.stats.misbehaved.count(m);
+            }
             e.phase1 = e.phase1.max(p1);
             e.phase2 = e.phase2.max(p2);
             self.events.push_back(e);

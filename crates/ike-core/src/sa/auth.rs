@@ -10,6 +10,7 @@ use ike_wire::{
 use super::{Established, IkeSa, Keys, State};
 use crate::child::{ChildParams, ChildSa};
 use crate::event::{ChildFailure, Direction, EventKind};
+use crate::failure::PeerMisbehaved;
 use crate::proposal::{select, Negotiation, Selected};
 use crate::shell::timer::{ChildTimer, Timer};
 use crate::shell::{same_mac, Ctx, Effect, MessageId, Spi};
@@ -251,8 +252,15 @@ impl IkeSa {
         let outcome = self.accept_child(ctx, offered, offer.tsi, offer.tsr, &st.ni, &st.nr, None);
         match outcome {
             Ok((selected, tsi, tsr, spi_out)) => {
+                let mut answered = selected;
+                if ctx.config.impair.select_unoffered_esp {
+                    answered.encryption.key_bits = match selected.encryption.key_bits {
+                        Some(128) => Some(256),
+                        _ => Some(128),
+                    };
+                }
                 response.push(Payload::Sa(vec![
-                    selected.to_wire(ProtocolId::ESP, spi_in.to_be_bytes().to_vec())
+                    answered.to_wire(ProtocolId::ESP, spi_in.to_be_bytes().to_vec())
                 ]));
                 response.push(Payload::TsI(tsi));
                 response.push(Payload::TsR(tsr));
@@ -331,13 +339,16 @@ impl IkeSa {
             .iter()
             .find(|p| p.number == selected.number && p.protocol == ProtocolId::ESP)
             .and_then(esp_spi)
-            .ok_or((NotifyType::INVALID_SYNTAX, ChildFailure::InvalidResponse))?;
+            .ok_or((
+                NotifyType::INVALID_SYNTAX,
+                ChildFailure::Misbehaved(PeerMisbehaved::BadSpiSize),
+            ))?;
         let Some(keys) = self.keys() else {
-            return Err((NotifyType::INVALID_SYNTAX, ChildFailure::InvalidResponse));
+            return Err((NotifyType::INVALID_SYNTAX, ChildFailure::Internal));
         };
         let (prf, sk_d) = (keys.suite.prf, keys.sk_d.clone());
         let Some(child) = self.children.last_mut() else {
-            return Err((NotifyType::INVALID_SYNTAX, ChildFailure::InvalidResponse));
+            return Err((NotifyType::INVALID_SYNTAX, ChildFailure::Internal));
         };
         let params = ChildParams {
             prf: &prf,

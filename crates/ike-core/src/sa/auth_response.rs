@@ -2,12 +2,13 @@
 //! then the first CHILD SA's outcome (its proposal, selectors and SPI) is taken in.
 
 use ike_crypto::psk_auth;
-use ike_wire::{AuthMethod, ExchangeType, Notify, NotifyType, Payload};
+use ike_wire::{AuthMethod, ExchangeType, Notify, NotifyType, Payload, PayloadType};
 
 use super::auth::{child_offer, esp_spi, first_error, notify_of};
 use super::{AuthSent, Established, IkeSa, Purpose, State};
 use crate::child::ChildParams;
 use crate::event::{ChildFailure, Direction, EventKind};
+use crate::failure::PeerMisbehaved;
 use crate::proposal::Selected;
 use crate::shell::timer::ChildTimer;
 use crate::shell::{same_mac, Ctx, Spi};
@@ -117,23 +118,37 @@ impl IkeSa {
         let outcome = match (failure, offer.sa, offer.tsi, offer.tsr) {
             (Some(f), ..) => Err(f),
             (None, Some(sa), Some(tsi), Some(tsr)) => {
-                let chosen = match sa.as_slice() {
-                    [one] => Selected::from_wire(one).zip(esp_spi(one)),
-                    _ => None,
-                };
                 let fits = |s: &Selected| ctx.config.esp.proposals.iter().any(|p| p.allows(s));
-                match chosen {
-                    Some((s, spi_out))
-                        if fits(&s)
-                            && ts::all_within(tsi, &ctx.config.local_ts)
-                            && ts::all_within(tsr, &ctx.config.remote_ts) =>
-                    {
-                        Ok((s, spi_out, tsi.clone(), tsr.clone()))
-                    }
-                    _ => Err(ChildFailure::InvalidResponse),
+                let misbehaved = |m| Err(ChildFailure::Misbehaved(m));
+                match sa.as_slice() {
+                    [one] => match (Selected::from_wire(one), esp_spi(one)) {
+                        (Some(s), Some(spi_out)) if fits(&s) => {
+                            if ts::all_within(tsi, &ctx.config.local_ts)
+                                && ts::all_within(tsr, &ctx.config.remote_ts)
+                            {
+                                Ok((s, spi_out, tsi.clone(), tsr.clone()))
+                            } else {
+                                misbehaved(PeerMisbehaved::TsOutsideOffer)
+                            }
+                        }
+                        (Some(s), None) if fits(&s) => misbehaved(PeerMisbehaved::BadSpiSize),
+                        _ => misbehaved(PeerMisbehaved::SelectedUnofferedProposal),
+                    },
+                    _ => misbehaved(PeerMisbehaved::SelectedSeveralProposals),
                 }
             }
-            _ => Err(ChildFailure::InvalidResponse),
+            (None, sa, tsi, _) => {
+                let payload = if sa.is_none() {
+                    PayloadType::SA
+                } else if tsi.is_none() {
+                    PayloadType::TSI
+                } else {
+                    PayloadType::TSR
+                };
+                Err(ChildFailure::Misbehaved(PeerMisbehaved::MissingPayload {
+                    payload,
+                }))
+            }
         };
         let Some(child) = self.children.last_mut() else {
             return;
@@ -168,7 +183,7 @@ impl IkeSa {
                         self.emit(
                             ctx,
                             EventKind::ChildSaFailed {
-                                failure: ChildFailure::InvalidResponse,
+                                failure: ChildFailure::Internal,
                             },
                         );
                     }

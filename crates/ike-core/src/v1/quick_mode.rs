@@ -13,13 +13,14 @@ use ike_wire::v1::{
     doi, encode_payloads, id_type, ipsec_attr, protocol, ExchangeType, Id, Message, Payload,
     Proposal, Sa,
 };
-use ike_wire::{DhGroup, TrafficSelector, TsType};
+use ike_wire::{DhGroup, PayloadType, TrafficSelector, TsType};
 
 use super::exchange::message_id;
 use super::proposal::{lifetime, phase2_as_proposal, phase2_transforms};
 use super::{Awaiting, Phase1Sa, QuickMode};
 use crate::child::{ChildSa, ChildState};
 use crate::event::{ChildFailure, DropReason, EventKind};
+use crate::failure::PeerMisbehaved;
 use crate::proposal::Selected;
 use crate::shell::timer::ChildTimer;
 use crate::shell::{same_mac, Ctx, Role, Spi};
@@ -276,12 +277,13 @@ impl Phase1Sa {
         self.heard(ctx);
         self.clear_pending();
         let mut q = self.quick.remove(i);
-        let fail = |sa: &mut Phase1Sa, ctx: &mut Ctx<'_>, q: &QuickMode| {
+        let missing = |payload| PeerMisbehaved::MissingPayload { payload };
+        let fail = |sa: &mut Phase1Sa, ctx: &mut Ctx<'_>, q: &QuickMode, m: PeerMisbehaved| {
             sa.restore(q.rekey_of);
             sa.emit(
                 ctx,
                 EventKind::ChildSaFailed {
-                    failure: ChildFailure::InvalidResponse,
+                    failure: ChildFailure::Misbehaved(m),
                 },
             );
             sa.next_queued(ctx);
@@ -307,30 +309,37 @@ impl Phase1Sa {
                 None
             }
         });
-        let (Some(sa), Some(nr)) = (sa, nr) else {
-            return fail(self, ctx, &q);
+        let Some(sa) = sa else {
+            return fail(self, ctx, &q, missing(PayloadType::SA));
+        };
+        let Some(nr) = nr else {
+            return fail(self, ctx, &q, missing(PayloadType::NONCE));
         };
         let Some(p) = sa.proposals.first() else {
-            return fail(self, ctx, &q);
+            return fail(self, ctx, &q, PeerMisbehaved::SelectedSeveralProposals);
         };
         let Some(t) = p.transforms.first() else {
-            return fail(self, ctx, &q);
+            return fail(self, ctx, &q, PeerMisbehaved::SelectedUnofferedProposal);
         };
         let Ok(spi_out) = <[u8; 4]>::try_from(p.spi.as_slice()).map(u32::from_be_bytes) else {
-            return fail(self, ctx, &q);
+            return fail(self, ctx, &q, PeerMisbehaved::BadSpiSize);
         };
         let Some(selected) = Selected::from_wire(&phase2_as_proposal(t))
             .filter(|s| ctx.config.esp.proposals.iter().any(|p| p.allows(s)))
         else {
-            return fail(self, ctx, &q);
+            return fail(self, ctx, &q, PeerMisbehaved::SelectedUnofferedProposal);
         };
         let g_xy = match (q.ke.take(), peer_ke) {
             (Some(k), Some(p)) => match k.shared_secret(&p) {
                 Ok(g) => Some(g),
-                Err(_) => return fail(self, ctx, &q),
+                Err(_) => return fail(self, ctx, &q, PeerMisbehaved::KeValueUnusable),
             },
             (None, None) => None,
-            _ => return fail(self, ctx, &q),
+            (Some(_), None) => return fail(self, ctx, &q, missing(PayloadType::KE)),
+            // PFS where we asked for none.
+            (None, Some(_)) => {
+                return fail(self, ctx, &q, PeerMisbehaved::SelectedUnofferedProposal)
+            }
         };
         let Some(keys) = self.keys() else {
             ctx.drop_message(DropReason::NoKeys, "no keys yet");

@@ -156,7 +156,7 @@ impl Phase1Sa {
                     self.emit(
                         ctx,
                         EventKind::ChildSaFailed {
-                            failure: crate::event::ChildFailure::InvalidResponse,
+                            failure: crate::event::ChildFailure::Unconfirmed,
                         },
                     );
                 }

@@ -128,7 +128,9 @@ impl TunnelLog {
                         direction: Direction::Sent,
                     }
                     | ChildFailure::Notified(_)
-                    | ChildFailure::InvalidResponse => Vec::new(),
+                    | ChildFailure::Misbehaved(_)
+                    | ChildFailure::Unconfirmed
+                    | ChildFailure::Internal => Vec::new(),
                 };
                 d.push(Detail::ChildSaFailed);
                 d

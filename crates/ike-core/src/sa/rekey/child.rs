@@ -3,12 +3,14 @@
 
 use ike_crypto::KeyExchange;
 use ike_wire::{
-    DhGroup, ExchangeType, KeyExchange as KePayload, Notify, NotifyType, Payload, ProtocolId,
+    DhGroup, ExchangeType, KeyExchange as KePayload, Notify, NotifyType, Payload, PayloadType,
+    ProtocolId,
 };
 
 use super::{find, first_error, ke_of, lowest, nonce_of, notify_of, sa_of, spi32};
 use crate::child::{ChildParams, ChildSa, ChildState};
 use crate::event::{ChildFailure, Direction, EventKind};
+use crate::failure::PeerMisbehaved;
 use crate::proposal::{select, Negotiation, Selected};
 use crate::sa::{ChildRekey, IkeSa, Purpose};
 use crate::shell::timer::ChildTimer;
@@ -376,10 +378,10 @@ impl IkeSa {
         r: &mut ChildRekey,
         payloads: &[Payload],
     ) -> Result<(Selected, u32), ChildFailure> {
-        let invalid = ChildFailure::InvalidResponse;
-        let (Some(sa), Some(nr)) = (sa_of(payloads), nonce_of(payloads)) else {
-            return Err(invalid);
-        };
+        let misbehaved = ChildFailure::Misbehaved;
+        let missing = |payload| misbehaved(PeerMisbehaved::MissingPayload { payload });
+        let sa = sa_of(payloads).ok_or(missing(PayloadType::SA))?;
+        let nr = nonce_of(payloads).ok_or(missing(PayloadType::NONCE))?;
         let tsi = find(payloads, |p| {
             if let Payload::TsI(t) = p {
                 Some(t)
@@ -387,7 +389,7 @@ impl IkeSa {
                 None
             }
         })
-        .ok_or(invalid)?;
+        .ok_or(missing(PayloadType::TSI))?;
         let tsr = find(payloads, |p| {
             if let Payload::TsR(t) = p {
                 Some(t)
@@ -395,21 +397,25 @@ impl IkeSa {
                 None
             }
         })
-        .ok_or(invalid)?;
+        .ok_or(missing(PayloadType::TSR))?;
         let [one] = sa.as_slice() else {
-            return Err(invalid);
+            return Err(misbehaved(PeerMisbehaved::SelectedSeveralProposals));
         };
-        let selected = Selected::from_wire(one).ok_or(invalid)?;
-        let spi_out = spi32(&one.spi).ok_or(invalid)?;
+        let unoffered = misbehaved(PeerMisbehaved::SelectedUnofferedProposal);
+        let selected = Selected::from_wire(one).ok_or(unoffered)?;
+        let spi_out = spi32(&one.spi).ok_or(misbehaved(PeerMisbehaved::BadSpiSize))?;
         let g_ir = match (r.ke.take(), ke_of(payloads), selected.dh) {
-            (Some(ke), Some(peer), Some(g)) if ke.group() == g && peer.group == g => {
-                Some(ke.shared_secret(&peer.data).map_err(|_| invalid)?)
-            }
+            (Some(ke), Some(peer), Some(g)) if ke.group() == g && peer.group == g => Some(
+                ke.shared_secret(&peer.data)
+                    .map_err(|_| misbehaved(PeerMisbehaved::KeValueUnusable))?,
+            ),
+            (Some(_), None, Some(_)) => return Err(missing(PayloadType::KE)),
             (None, None, None) => None,
-            _ => return Err(invalid),
+            // A PFS group we did not ask for, or none where we asked for one.
+            _ => return Err(unoffered),
         };
         let Some(keys) = self.established_keys() else {
-            return Err(invalid);
+            return Err(ChildFailure::Internal);
         };
         let (prf, sk_d) = (keys.suite.prf, keys.sk_d.clone());
         let child_ts = self
@@ -419,7 +425,7 @@ impl IkeSa {
             .map(|c| (c.ts_local.clone(), c.ts_remote.clone()));
         let (ts_local, ts_remote) = child_ts.unwrap_or_else(|| (tsi.clone(), tsr.clone()));
         if !ts::all_within(tsi, &ts_local) || !ts::all_within(tsr, &ts_remote) {
-            return Err(invalid);
+            return Err(misbehaved(PeerMisbehaved::TsOutsideOffer));
         }
         let mut child = ChildSa::negotiating(r.new_spi_in);
         let params = ChildParams {
@@ -431,7 +437,7 @@ impl IkeSa {
         };
         child
             .establish(&params, Spi(spi_out), selected, tsi.clone(), tsr.clone())
-            .map_err(|_| invalid)?;
+            .map_err(|_| ChildFailure::Internal)?;
         self.children.push(child);
         Ok((selected, spi_out))
     }
