@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 use ike_wire::{DhGroup, ExchangeType, NotifyType};
 
-use crate::failure::{Misbehaviours, PeerMisbehaved};
+use crate::failure::{Incompatibilities, Misbehaviours, PeerIncompatible, PeerMisbehaved};
 use crate::proposal::Selected;
 
 /// The state of phase 1 (IKE SA) or phase 2 (CHILD SA) as AWS reports it. Ordered by
@@ -30,13 +30,9 @@ pub enum Direction {
 /// Why a CHILD SA could not be set up while its IKE SA lives on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ChildFailure {
-    NoProposalChosen {
-        unsupported: bool,
-        direction: Direction,
-    },
-    TsUnacceptable {
-        direction: Direction,
-    },
+    /// Nothing in common: `Sent` when we refused the peer's offer, `Received` when the
+    /// peer refused ours.
+    Incompatible(PeerIncompatible, Direction),
     /// Any other error notify from the peer (e.g. INTERNAL_ADDRESS_FAILURE).
     Notified(NotifyType),
     /// The peer's answer broke the rules (what we offered, or RFC 7296's).
@@ -213,6 +209,9 @@ pub struct Stats {
     /// Answers that broke a negotiation because the peer misbehaved, by kind (each one a
     /// `ChildSaFailed` event with `ChildFailure::Misbehaved`).
     pub misbehaved: Misbehaviours,
+    /// CHILD SA negotiations that failed because the peer is incompatible, by kind
+    /// (`ChildFailure::Incompatible`, refused by either side).
+    pub incompatible: Incompatibilities,
 }
 
 /// Why an SA dropped a message it could not act on (a diagnostic: the peer is not told,

@@ -28,7 +28,7 @@ pub use event::{
     ChildFailure, Direction, DropReason, Drops, Event, EventKind, IkeSaSecrets, IkeVersion,
     SaState, Stats,
 };
-pub use failure::{Misbehaviours, PeerMisbehaved};
+pub use failure::{Incompatibilities, Misbehaviours, PeerIncompatible, PeerMisbehaved};
 pub use nat_t::NatTPorts;
 pub use proposal::{
     parse_proposal, Cipher, Policy, ProposalKind, ProposalSpec, Selected, Selection,

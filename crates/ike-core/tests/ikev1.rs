@@ -12,7 +12,7 @@ use std::time::Duration;
 use common::*;
 use ike_core::{
     ChildFailure, Direction, DpdAction, DpdConfig, EndpointConfig, EventKind, IkeVersion,
-    Lifetimes, ProposalKind, SaState, Selected,
+    Lifetimes, PeerIncompatible, ProposalKind, SaState, Selected,
 };
 use ike_crypto::v1::{nat_d, Hash};
 use ike_wire::v1::{
@@ -607,10 +607,10 @@ fn quick_mode_without_pfs() {
     assert_eq!(
         kinds_after(&pair.aws, 2),
         [EventKind::ChildSaFailed {
-            failure: ChildFailure::NoProposalChosen {
-                unsupported: true,
-                direction: Direction::Sent
-            }
+            failure: ChildFailure::Incompatible(
+                PeerIncompatible::NoProposalChosen { unsupported: true },
+                Direction::Sent
+            )
         }]
     );
     assert_eq!(pair.aws.endpoint.phase_states(), (Up, Down));
@@ -767,10 +767,10 @@ fn phase2_refused_for_its_pfs_group() {
     let pair = up(tunnel, cgw(IKE, "aes128-sha256-modp3072"));
 
     let refused = |direction| EventKind::ChildSaFailed {
-        failure: ChildFailure::NoProposalChosen {
-            unsupported: false,
+        failure: ChildFailure::Incompatible(
+            PeerIncompatible::NoProposalChosen { unsupported: false },
             direction,
-        },
+        ),
     };
     assert_eq!(kinds_after(&pair.aws, 2), [refused(Direction::Sent)]);
     assert_eq!(states_after(&pair.aws, 2), [(Up, Down)]);

@@ -19,8 +19,8 @@ use std::time::Duration;
 use common::*;
 use ike_core::ts::parse_cidr;
 use ike_core::{
-    ChildFailure, Direction, DpdAction, DpdConfig, EndpointConfig, EventKind, ProposalKind,
-    ProposalSpec, SaState, Selected,
+    ChildFailure, Direction, DpdAction, DpdConfig, EndpointConfig, EventKind, PeerIncompatible,
+    ProposalKind, ProposalSpec, SaState, Selected,
 };
 use ike_wire::{
     Delete, DhGroup, ExchangeType, KeyExchange, Message, Notify, NotifyType, Payload, PayloadType,
@@ -619,9 +619,13 @@ fn pfs_mismatch(initiator: Side) {
     pair.run_to(up(initiator) + secs(1_800) - ms(1));
     assert_eq!(agreed_child(&pair, initiator), (old_in, old_out));
     pair.run_to(secs(4_000));
-    let no_proposal = |direction| ChildFailure::NoProposalChosen {
-        unsupported: direction == Direction::Sent,
-        direction,
+    let no_proposal = |direction| {
+        ChildFailure::Incompatible(
+            PeerIncompatible::NoProposalChosen {
+                unsupported: direction == Direction::Sent,
+            },
+            direction,
+        )
     };
     let end = up(initiator) + secs(1_800);
     assert_eq!(

@@ -11,8 +11,8 @@ use std::time::Duration;
 use common::*;
 use ike_core::ts::parse_cidr;
 use ike_core::{
-    ChildFailure, Direction, EndpointConfig, Event, EventKind, PeerMisbehaved, ProposalKind,
-    SaState, Selected,
+    ChildFailure, Direction, EndpointConfig, Event, EventKind, PeerIncompatible, PeerMisbehaved,
+    ProposalKind, SaState, Selected,
 };
 use ike_wire::{
     Delete, DhGroup, EncrId, ExchangeType, Identification, Message, Notify, NotifyType, Payload,
@@ -1073,6 +1073,11 @@ fn a_response_selecting_an_unoffered_proposal_is_misbehaviour() {
     let stats = pair.cgw.endpoint.stats();
     assert_eq!(stats.misbehaved.get(&unoffered), 1);
     assert_eq!(stats.misbehaved.total(), 1);
+    assert_eq!(
+        stats.incompatible.total(),
+        0,
+        "misbehaviour is no incompatibility"
+    );
     // A refusal is no misbehaviour: the responder that said NO_PROPOSAL_CHOSEN (or
     // TS_UNACCEPTABLE) in `child_sa_refused` leaves the count at zero.
     assert_eq!(pair.aws.endpoint.stats().misbehaved.total(), 0);
@@ -1081,9 +1086,11 @@ fn a_response_selecting_an_unoffered_proposal_is_misbehaviour() {
 #[test]
 fn child_sa_refused() {
     let (sent, received) = (Direction::Sent, Direction::Received);
-    let npc = |unsupported, direction| ChildFailure::NoProposalChosen {
-        unsupported,
-        direction,
+    let npc = |unsupported, direction| {
+        ChildFailure::Incompatible(
+            PeerIncompatible::NoProposalChosen { unsupported },
+            direction,
+        )
     };
     let aws_esp_aes128 = || Some(spec(ProposalKind::Esp, "aes128-sha256"));
     let aws_with_ts = |local: &str, remote: &str| {
@@ -1118,10 +1125,8 @@ fn child_sa_refused() {
             aws_with_ts("172.31.0.0/16", "10.1.0.0/16"),
             cgw_with_ts("192.168.0.0/16", "172.31.0.0/16"),
             NotifyType::TS_UNACCEPTABLE,
-            ChildFailure::TsUnacceptable { direction: sent },
-            ChildFailure::TsUnacceptable {
-                direction: received,
-            },
+            ChildFailure::Incompatible(PeerIncompatible::TsUnacceptable, sent),
+            ChildFailure::Incompatible(PeerIncompatible::TsUnacceptable, received),
         ),
     ];
     for (case, aws, cgw, notify, aws_failure, cgw_failure) in cases {
@@ -1162,9 +1167,20 @@ fn child_sa_refused() {
             "{case}"
         );
 
+        // A refusal is the peer being incompatible, counted so on both sides; no
+        // misbehaviour.
+        let ChildFailure::Incompatible(kind, _) = aws_failure else {
+            panic!("{case}: {aws_failure:?}")
+        };
         for host in [&pair.aws, &pair.cgw] {
-            let misbehaved = host.endpoint.stats().misbehaved.total();
-            assert_eq!(misbehaved, 0, "{case}: a refusal is no misbehaviour");
+            let stats = host.endpoint.stats();
+            assert_eq!(stats.incompatible.get(&kind), 1, "{case}");
+            assert_eq!(stats.incompatible.total(), 1, "{case}");
+            assert_eq!(
+                stats.misbehaved.total(),
+                0,
+                "{case}: a refusal is no misbehaviour"
+            );
         }
         let response = decrypt(&pair.cgw.secrets, &pair.aws.sent[1].bytes);
         assert!(

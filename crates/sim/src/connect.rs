@@ -26,7 +26,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use ike_core::{
-    ChildFailure, Direction, Endpoint, Event, EventKind, IkeVersion, NatTPorts, SaState,
+    ChildFailure, Direction, Endpoint, Event, EventKind, IkeVersion, NatTPorts, PeerIncompatible,
+    SaState,
 };
 use ike_wire::NotifyType;
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, Visitor};
@@ -395,24 +396,21 @@ fn exchange_name(version: IkeVersion, exchange: ike_wire::ExchangeType) -> Strin
 /// Why a CHILD SA did not come up, in words.
 fn child_failure(f: ChildFailure) -> String {
     match f {
-        ChildFailure::NoProposalChosen {
-            direction: Direction::Received,
-            ..
-        } => "the responder accepted none of our ESP proposals (NO_PROPOSAL_CHOSEN)".into(),
-        ChildFailure::NoProposalChosen {
-            direction: Direction::Sent,
-            ..
-        } => "we accepted none of the peer's ESP proposals (NO_PROPOSAL_CHOSEN)".into(),
-        ChildFailure::TsUnacceptable {
-            direction: Direction::Received,
-        } => {
+        ChildFailure::Incompatible(
+            PeerIncompatible::NoProposalChosen { .. },
+            Direction::Received,
+        ) => "the responder accepted none of our ESP proposals (NO_PROPOSAL_CHOSEN)".into(),
+        ChildFailure::Incompatible(PeerIncompatible::NoProposalChosen { .. }, Direction::Sent) => {
+            "we accepted none of the peer's ESP proposals (NO_PROPOSAL_CHOSEN)".into()
+        }
+        ChildFailure::Incompatible(PeerIncompatible::TsUnacceptable, Direction::Received) => {
             "the responder refused our traffic selectors (TS_UNACCEPTABLE / INVALID_ID_INFORMATION)"
                 .into()
         }
-        ChildFailure::TsUnacceptable {
-            direction: Direction::Sent,
-        } => "we refused the peer's traffic selectors (TS_UNACCEPTABLE / INVALID_ID_INFORMATION)"
-            .into(),
+        ChildFailure::Incompatible(PeerIncompatible::TsUnacceptable, Direction::Sent) => {
+            "we refused the peer's traffic selectors (TS_UNACCEPTABLE / INVALID_ID_INFORMATION)"
+                .into()
+        }
         ChildFailure::Notified(n) => format!("the responder answered {n}"),
         ChildFailure::Misbehaved(m) => format!("the responder's answer is invalid: {m}"),
         ChildFailure::Unconfirmed => "the initiator never confirmed the IPsec SA".into(),

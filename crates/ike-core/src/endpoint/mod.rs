@@ -292,11 +292,14 @@ impl Endpoint {
     fn publish(&mut self, events: Vec<Event>, from: Option<SaHandle>) {
         let (p1, p2) = self.merged(from);
         for mut e in events {
-            if let EventKind::ChildSaFailed {
-                failure: ChildFailure::Misbehaved(m),
-            } = &e.kind
-            {
-                self.stats.misbehaved.count(m);
+            match &e.kind {
+                EventKind::ChildSaFailed {
+                    failure: ChildFailure::Misbehaved(m),
+                } => self.stats.misbehaved.count(m),
+                EventKind::ChildSaFailed {
+                    failure: ChildFailure::Incompatible(i, _),
+                } => self.stats.incompatible.count(i),
+                _ => {}
             }
             e.phase1 = e.phase1.max(p1);
             e.phase2 = e.phase2.max(p2);

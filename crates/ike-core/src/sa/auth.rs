@@ -10,7 +10,7 @@ use ike_wire::{
 use super::{Established, IkeSa, Keys, State};
 use crate::child::{ChildParams, ChildSa};
 use crate::event::{ChildFailure, Direction, EventKind};
-use crate::failure::PeerMisbehaved;
+use crate::failure::{PeerIncompatible, PeerMisbehaved};
 use crate::proposal::{select, Negotiation, Selected};
 use crate::shell::timer::{ChildTimer, Timer};
 use crate::shell::{same_mac, Ctx, Effect, MessageId, Spi};
@@ -314,17 +314,17 @@ impl IkeSa {
             Negotiation::ChildWithoutKe
         };
         let selected = select(offered, &ctx.config.esp, negotiation).map_err(|nm| {
-            let failure = ChildFailure::NoProposalChosen {
-                unsupported: nm.unsupported,
-                direction: Direction::Sent,
-            };
+            let failure = ChildFailure::Incompatible(
+                PeerIncompatible::NoProposalChosen {
+                    unsupported: nm.unsupported,
+                },
+                Direction::Sent,
+            );
             (NotifyType::NO_PROPOSAL_CHOSEN, failure)
         })?;
         let ts_unacceptable = (
             NotifyType::TS_UNACCEPTABLE,
-            ChildFailure::TsUnacceptable {
-                direction: Direction::Sent,
-            },
+            ChildFailure::Incompatible(PeerIncompatible::TsUnacceptable, Direction::Sent),
         );
         let (Some(tsi), Some(tsr)) = (tsi, tsr) else {
             return Err(ts_unacceptable);
@@ -360,10 +360,10 @@ impl IkeSa {
         child
             .establish(&params, Spi(spi_out), selected, tsr.clone(), tsi.clone())
             .map_err(|_| {
-                let failure = ChildFailure::NoProposalChosen {
-                    unsupported: true,
-                    direction: Direction::Sent,
-                };
+                let failure = ChildFailure::Incompatible(
+                    PeerIncompatible::NoProposalChosen { unsupported: true },
+                    Direction::Sent,
+                );
                 (NotifyType::NO_PROPOSAL_CHOSEN, failure)
             })?;
         let (rekey_at, expire_at) = ctx.lifetime(ctx.config.lifetimes.child);

@@ -8,7 +8,7 @@ use super::auth::{child_offer, esp_spi, first_error, notify_of};
 use super::{AuthSent, Established, IkeSa, Purpose, State};
 use crate::child::ChildParams;
 use crate::event::{ChildFailure, Direction, EventKind};
-use crate::failure::PeerMisbehaved;
+use crate::failure::{PeerIncompatible, PeerMisbehaved};
 use crate::proposal::Selected;
 use crate::shell::timer::ChildTimer;
 use crate::shell::{same_mac, Ctx, Spi};
@@ -103,14 +103,15 @@ impl IkeSa {
         }
 
         let failure = if notify_of(&payloads, NotifyType::NO_PROPOSAL_CHOSEN) {
-            Some(ChildFailure::NoProposalChosen {
-                unsupported: false,
-                direction: Direction::Received,
-            })
+            Some(ChildFailure::Incompatible(
+                PeerIncompatible::NoProposalChosen { unsupported: false },
+                Direction::Received,
+            ))
         } else if notify_of(&payloads, NotifyType::TS_UNACCEPTABLE) {
-            Some(ChildFailure::TsUnacceptable {
-                direction: Direction::Received,
-            })
+            Some(ChildFailure::Incompatible(
+                PeerIncompatible::TsUnacceptable,
+                Direction::Received,
+            ))
         } else {
             first_error(&payloads).map(ChildFailure::Notified)
         };

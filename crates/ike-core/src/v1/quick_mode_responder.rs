@@ -16,6 +16,7 @@ use super::quick_mode::{client_id, host, ids, keymat_len, selector, NONCE_LEN};
 use super::{Awaiting, Phase1Sa, QuickMode};
 use crate::child::{ChildSa, ChildState};
 use crate::event::{ChildFailure, Direction, DropReason, EventKind};
+use crate::failure::PeerIncompatible;
 use crate::proposal::{select, Negotiation};
 use crate::shell::timer::ChildTimer;
 use crate::shell::{same_mac, Ctx, Role, Spi};
@@ -115,10 +116,10 @@ impl Phase1Sa {
                     self,
                     ctx,
                     NotifyType::NO_PROPOSAL_CHOSEN,
-                    ChildFailure::NoProposalChosen {
-                        unsupported,
-                        direction: Direction::Sent,
-                    },
+                    ChildFailure::Incompatible(
+                        PeerIncompatible::NoProposalChosen { unsupported },
+                        Direction::Sent,
+                    ),
                 );
                 return;
             }
@@ -150,9 +151,7 @@ impl Phase1Sa {
                 self,
                 ctx,
                 NotifyType::INVALID_ID_INFORMATION,
-                ChildFailure::TsUnacceptable {
-                    direction: Direction::Sent,
-                },
+                ChildFailure::Incompatible(PeerIncompatible::TsUnacceptable, Direction::Sent),
             );
             return;
         };

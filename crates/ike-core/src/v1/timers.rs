@@ -282,14 +282,17 @@ impl Phase1Sa {
                     self.clear_pending();
                     self.restore(q.rekey_of);
                     let failure = if n.ty == NotifyType::NO_PROPOSAL_CHOSEN {
-                        crate::event::ChildFailure::NoProposalChosen {
-                            unsupported: false,
-                            direction: crate::event::Direction::Received,
-                        }
+                        crate::event::ChildFailure::Incompatible(
+                            crate::failure::PeerIncompatible::NoProposalChosen {
+                                unsupported: false,
+                            },
+                            crate::event::Direction::Received,
+                        )
                     } else {
-                        crate::event::ChildFailure::TsUnacceptable {
-                            direction: crate::event::Direction::Received,
-                        }
+                        crate::event::ChildFailure::Incompatible(
+                            crate::failure::PeerIncompatible::TsUnacceptable,
+                            crate::event::Direction::Received,
+                        )
                     };
                     self.emit(ctx, EventKind::ChildSaFailed { failure });
                     self.next_queued(ctx);

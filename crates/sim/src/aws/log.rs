@@ -5,7 +5,7 @@
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
-use ike_core::{ChildFailure, Direction, Event, EventKind, IkeVersion, SaState};
+use ike_core::{ChildFailure, Direction, Event, EventKind, IkeVersion, PeerIncompatible, SaState};
 use ike_wire::ExchangeType;
 use vpn_log::{Detail, EspSpi, IkeSpi, PhaseState, TunnelRecord};
 
@@ -105,28 +105,30 @@ impl TunnelLog {
             EventKind::ChildSaFailed { failure } => {
                 let mut d = match failure {
                     // IKEv1 phase 2: NO_PROPOSAL_CHOSEN is exchanged, and that is the story.
-                    ChildFailure::NoProposalChosen {
-                        direction: Direction::Sent,
-                        ..
-                    } if v1 => return vec![Detail::NoProposalChosen],
-                    ChildFailure::NoProposalChosen {
-                        unsupported,
-                        direction: Direction::Sent,
-                    } => {
+                    ChildFailure::Incompatible(
+                        PeerIncompatible::NoProposalChosen { .. },
+                        Direction::Sent,
+                    ) if v1 => return vec![Detail::NoProposalChosen],
+                    ChildFailure::Incompatible(
+                        PeerIncompatible::NoProposalChosen { unsupported },
+                        Direction::Sent,
+                    ) => {
                         vec![no_proposal(*unsupported)]
                     }
-                    ChildFailure::NoProposalChosen {
-                        direction: Direction::Received,
-                        ..
-                    } => {
+                    ChildFailure::Incompatible(
+                        PeerIncompatible::NoProposalChosen { .. },
+                        Direction::Received,
+                    ) => {
                         vec![Detail::ReceivedNoProposalChosen { cgw }]
                     }
-                    ChildFailure::TsUnacceptable {
-                        direction: Direction::Received,
-                    } => vec![Detail::TsUnacceptable],
-                    ChildFailure::TsUnacceptable {
-                        direction: Direction::Sent,
-                    }
+                    ChildFailure::Incompatible(
+                        PeerIncompatible::TsUnacceptable,
+                        Direction::Received,
+                    ) => vec![Detail::TsUnacceptable],
+                    ChildFailure::Incompatible(
+                        PeerIncompatible::TsUnacceptable,
+                        Direction::Sent,
+                    )
                     | ChildFailure::Notified(_)
                     | ChildFailure::Misbehaved(_)
                     | ChildFailure::Unconfirmed

@@ -10,7 +10,7 @@ use ike_wire::{
 use super::{find, first_error, ke_of, lowest, nonce_of, notify_of, sa_of, spi32};
 use crate::child::{ChildParams, ChildSa, ChildState};
 use crate::event::{ChildFailure, Direction, EventKind};
-use crate::failure::PeerMisbehaved;
+use crate::failure::{PeerIncompatible, PeerMisbehaved};
 use crate::proposal::{select, Negotiation, Selected};
 use crate::sa::{ChildRekey, IkeSa, Purpose};
 use crate::shell::timer::ChildTimer;
@@ -153,10 +153,12 @@ impl IkeSa {
         let selected = match select(offered, &ctx.config.esp, Negotiation::ChildWithKe) {
             Ok(s) => s,
             Err(nm) => {
-                let failure = ChildFailure::NoProposalChosen {
-                    unsupported: nm.unsupported,
-                    direction: Direction::Sent,
-                };
+                let failure = ChildFailure::Incompatible(
+                    PeerIncompatible::NoProposalChosen {
+                        unsupported: nm.unsupported,
+                    },
+                    Direction::Sent,
+                );
                 fail(
                     self,
                     ctx,
@@ -301,13 +303,13 @@ impl IkeSa {
             }
         }
         let failure = first_error(payloads).map(|ty| match ty {
-            NotifyType::NO_PROPOSAL_CHOSEN => ChildFailure::NoProposalChosen {
-                unsupported: false,
-                direction: Direction::Received,
-            },
-            NotifyType::TS_UNACCEPTABLE => ChildFailure::TsUnacceptable {
-                direction: Direction::Received,
-            },
+            NotifyType::NO_PROPOSAL_CHOSEN => ChildFailure::Incompatible(
+                PeerIncompatible::NoProposalChosen { unsupported: false },
+                Direction::Received,
+            ),
+            NotifyType::TS_UNACCEPTABLE => {
+                ChildFailure::Incompatible(PeerIncompatible::TsUnacceptable, Direction::Received)
+            }
             other => ChildFailure::Notified(other),
         });
         let outcome = match failure {
