@@ -13,7 +13,8 @@
 //!
 //! Needs root, /dev/net/tun and strongSwan (`strongswan-charon strongswan-swanctl
 //! libstrongswan-standard-plugins libcharon-extra-plugins`, see .ci/run); without them each
-//! test fails at once, saying what is missing.
+//! such test says `skipped: needs …, install with …` on stderr and passes, or fails with
+//! `IKESIM_REQUIRE_PEERS=1` (as in CI). The check is `common::can_run`.
 //!
 //! Tests run in parallel, and so may two runs of this suite (two checkouts, two target
 //! directories): nothing is fixed that a second run would also take.
@@ -39,6 +40,8 @@
 
 mod common;
 
+use common::Need;
+
 use std::io::{BufRead, BufReader, Read};
 use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::path::{Path, PathBuf};
@@ -51,40 +54,25 @@ use serde_json::Value;
 
 const PSK: &str = "TestPSK123456";
 const VPN: &str = "vpn-0123456789abcdef0";
-const CHARON: &str = "/usr/lib/ipsec/charon";
 
-/// Fails the test at once, saying what to install, when strongSwan cannot run here.
-fn require_strongswan() {
-    let mut missing = Vec::new();
-    if !Path::new(CHARON).exists() {
-        missing.push(format!("{CHARON} (package strongswan-charon)"));
-    }
-    if !Command::new("sh")
-        .args(["-c", "command -v swanctl"])
-        .output()
-        .is_ok_and(|o| o.status.success())
-    {
-        missing.push("swanctl (package strongswan-swanctl)".into());
-    }
-    if !Path::new("/usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so").exists() {
-        missing.push("the kernel-libipsec plugin (package libcharon-extra-plugins)".into());
-    }
-    if !Path::new("/dev/net/tun").exists() {
-        missing.push("/dev/net/tun (kernel-libipsec's userspace ESP needs it)".into());
-    }
-    let uid = Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
-    if uid.ok().as_deref() != Some("0") {
-        missing.push("root (charon binds ports and opens a TUN device)".into());
-    }
+/// What a test against a real charon needs.
+const STRONGSWAN: &[Need] = &[Need::Root, Need::StrongSwan];
+
+/// Returns from the calling test, which then passes, when strongSwan cannot run here
+/// (`common::can_run` says what is missing; `IKESIM_REQUIRE_PEERS=1` fails instead).
+macro_rules! needs_strongswan {
+    () => {
+        if !common::can_run(STRONGSWAN) {
+            return;
+        }
+    };
+}
+
+/// For the helpers that start a charon: the test must have checked first.
+fn assert_strongswan_checked() {
     assert!(
-        missing.is_empty(),
-        "the interop tests need a real strongSwan, and this machine lacks: {}.\n\
-         Install it as .ci/run does: apt-get install --no-install-recommends strongswan-charon \
-         strongswan-swanctl libstrongswan-standard-plugins libcharon-extra-plugins",
-        missing.join("; ")
+        common::have(STRONGSWAN),
+        "this test starts a charon without checking: begin it with needs_strongswan!()"
     );
 }
 
@@ -628,7 +616,7 @@ fn interop_full(
     out: bool,
     relay: bool,
 ) -> Interop {
-    require_strongswan();
+    assert_strongswan_checked();
     let dir = test_dir(name);
     let serve = Serve::start(&dir, &format!("127.0.1.{}", 100 + n), aws_options, out);
     let relay = relay.then(|| Relay::start(serve.addr.ip(), serve.addr));
@@ -801,6 +789,7 @@ fn assert_same_sas_of(t: &Interop, p1: &Value, p2: &Value, version: &str) {
 
 #[test]
 fn aes128_sha256_modp2048_establishes_and_ctrl_c_exits_0() {
+    needs_strongswan!();
     let mut t = interop(
         "aes128",
         1,
@@ -838,6 +827,7 @@ fn aes128_sha256_modp2048_establishes_and_ctrl_c_exits_0() {
 
 #[test]
 fn aes256gcm16_prfsha384_ecp384_establishes() {
+    needs_strongswan!();
     let t = interop(
         "gcm",
         2,
@@ -861,6 +851,7 @@ fn aes256gcm16_prfsha384_ecp384_establishes() {
 
 #[test]
 fn invalid_ke_payload_then_the_cgw_retries_with_the_group_aws_asks_for() {
+    needs_strongswan!();
     // strongSwan sends its KE for ecp256 (its first group); AWS picks the lowest group
     // both allow, MODP-2048 (14), and asks for it; strongSwan retries.
     let t = interop(
@@ -895,6 +886,7 @@ fn invalid_ke_payload_then_the_cgw_retries_with_the_group_aws_asks_for() {
 
 #[test]
 fn wrong_psk_is_a_pre_shared_key_mismatch() {
+    needs_strongswan!();
     let t = interop("psk", 4, "", &[("PSK", "NotTheAwsPsk99")]);
     let out = t.initiate();
     assert!(
@@ -925,6 +917,7 @@ fn wrong_psk_is_a_pre_shared_key_mismatch() {
 
 #[test]
 fn ike_proposal_aws_does_not_support_3des() {
+    needs_strongswan!();
     let t = interop("3des", 5, "", &[("IKE_PROPOSALS", "3des-sha256-modp2048")]);
     let out = t.initiate();
     assert!(
@@ -942,6 +935,7 @@ fn ike_proposal_aws_does_not_support_3des() {
 
 #[test]
 fn ike_proposal_aws_is_not_configured_for_modp1024() {
+    needs_strongswan!();
     // MODP-1024 (group 2) is one AWS allows, but this tunnel's options leave it out.
     let t = interop(
         "modp1024",
@@ -968,6 +962,7 @@ fn ike_proposal_aws_is_not_configured_for_modp1024() {
 
 #[test]
 fn esp_proposal_mismatch_keeps_phase_1() {
+    needs_strongswan!();
     let t = interop(
         "esp",
         7,
@@ -1014,6 +1009,7 @@ fn esp_proposal_mismatch_keeps_phase_1() {
 
 #[test]
 fn child_sa_rekey_initiated_by_strongswan() {
+    needs_strongswan!();
     let t = interop("rekey-child", 8, "", &[]);
     let (_, p2) = t.establish();
     let out = t.peer.run("rekey-child");
@@ -1068,6 +1064,7 @@ fn child_sa_rekey_initiated_by_strongswan() {
 
 #[test]
 fn ike_sa_rekey_initiated_by_strongswan() {
+    needs_strongswan!();
     let t = interop("rekey-ike", 9, "", &[]);
     let (p1, _) = t.establish();
     let out = t.peer.run("rekey-ike");
@@ -1100,6 +1097,7 @@ fn ike_sa_rekey_initiated_by_strongswan() {
 
 #[test]
 fn strongswan_terminating_sends_delete_and_out_writes_the_stream_file() {
+    needs_strongswan!();
     let t = interop_with("terminate", 10, "", &[], true);
     t.establish();
     let out = t.peer.run("terminate");
@@ -1126,6 +1124,7 @@ fn strongswan_terminating_sends_delete_and_out_writes_the_stream_file() {
 
 #[test]
 fn strongswan_killed_dpd_times_out_on_the_aws_side() {
+    needs_strongswan!();
     let t = interop("dpd", 11, "dpd_timeout_seconds = 30", &[]);
     t.establish();
     // An idle tunnel: AWS checks liveness after 10 s of silence. strongSwan moved to its
@@ -1192,7 +1191,7 @@ fn run_ip(n: u8) -> String {
 }
 
 fn strongswan_moves_from_500_to_4500(name: &str, n: u8, settings: &[(&str, &str)], version: &str) {
-    require_strongswan();
+    assert_strongswan_checked();
     let dir = test_dir(name);
     let ip = run_ip(n);
     let serve = Serve::listen(&dir, &format!("{ip}:500"), "", false);
@@ -1260,6 +1259,7 @@ fn strongswan_moves_from_500_to_4500(name: &str, n: u8, settings: &[(&str, &str)
 
 #[test]
 fn serve_on_port_500_answers_strongswan_moving_to_4500() {
+    needs_strongswan!();
     strongswan_moves_from_500_to_4500(
         "port-500",
         0,
@@ -1270,6 +1270,7 @@ fn serve_on_port_500_answers_strongswan_moving_to_4500() {
 
 #[test]
 fn ikev1_serve_on_port_500_answers_strongswan_moving_to_4500() {
+    needs_strongswan!();
     strongswan_moves_from_500_to_4500("v1-port-500", 1, &IKEV1, "IKEv1");
 }
 
@@ -1293,6 +1294,7 @@ fn ikev1_with<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
 
 #[test]
 fn ikev1_aes256_sha1_modp2048_establishes_main_mode_and_quick_mode() {
+    needs_strongswan!();
     let t = interop("v1-aes256", 19, "", &IKEV1);
     let (p1, p2) = t.establish();
     assert_eq!(
@@ -1321,6 +1323,7 @@ fn ikev1_aes256_sha1_modp2048_establishes_main_mode_and_quick_mode() {
 
 #[test]
 fn ikev1_wrong_psk_is_a_payload_decryption_failure() {
+    needs_strongswan!();
     let t = interop("v1-psk", 20, "", &ikev1_with(&[("PSK", "NotTheAwsPsk99")]));
     let out = t.initiate();
     assert!(
@@ -1347,6 +1350,7 @@ fn ikev1_wrong_psk_is_a_payload_decryption_failure() {
 
 #[test]
 fn ikev1_3des_is_refused() {
+    needs_strongswan!();
     let t = interop(
         "v1-3des",
         21,
@@ -1369,6 +1373,7 @@ fn ikev1_3des_is_refused() {
 
 #[test]
 fn ikev1_strongswan_terminating_deletes_phase_2_then_phase_1() {
+    needs_strongswan!();
     let t = interop("v1-terminate", 22, "", &IKEV1);
     let (_, p2) = t.establish();
     let out = t.peer.run("terminate");
@@ -1542,6 +1547,7 @@ fn strongswan_killed_before_auth(
 
 #[test]
 fn serve_survives_strongswan_killed_before_ike_auth_and_the_half_open_sa_times_out() {
+    needs_strongswan!();
     strongswan_killed_before_auth(
         "killed-before-auth",
         24,
@@ -1553,6 +1559,7 @@ fn serve_survives_strongswan_killed_before_ike_auth_and_the_half_open_sa_times_o
 
 #[test]
 fn serve_survives_strongswan_killed_after_main_mode_message_4_and_the_half_open_sa_times_out() {
+    needs_strongswan!();
     strongswan_killed_before_auth(
         "v1-killed-before-auth",
         25,
@@ -1637,6 +1644,7 @@ fn strongswan_reconnects_with_initial_contact(
 
 #[test]
 fn strongswan_reconnecting_with_initial_contact_replaces_the_stale_sa() {
+    needs_strongswan!();
     strongswan_reconnects_with_initial_contact(
         "initial-contact",
         26,
@@ -1649,6 +1657,7 @@ fn strongswan_reconnecting_with_initial_contact_replaces_the_stale_sa() {
 
 #[test]
 fn ikev1_strongswan_reconnecting_with_initial_contact_replaces_the_stale_sa() {
+    needs_strongswan!();
     strongswan_reconnects_with_initial_contact(
         "v1-initial-contact",
         27,
@@ -1674,7 +1683,7 @@ struct ConnectTest {
 /// the `[tunnel.cgw]` keys besides `local` and `pre_shared_key` (the responder's unless
 /// `cgw` names one).
 fn connect_test(name: &str, n: u16, cgw: &str, peer: &[(&str, &str)]) -> ConnectTest {
-    require_strongswan();
+    assert_strongswan_checked();
     let dir = test_dir(name);
     let cgw_ip = format!("127.0.2.{}", 100 + n);
     let psk = if cgw.contains("pre_shared_key") {
@@ -1868,6 +1877,7 @@ fn assert_child_matches(t: &ConnectTest, ours: &str) {
 
 #[test]
 fn connect_ikev2_establishes_against_a_strongswan_responder() {
+    needs_strongswan!();
     let t = connect_test(
         "connect-v2",
         12,
@@ -1919,6 +1929,7 @@ fn connect_ikev2_establishes_against_a_strongswan_responder() {
 
 #[test]
 fn connect_ikev1_establishes_main_mode_and_quick_mode_against_strongswan() {
+    needs_strongswan!();
     let t = connect_test(
         "connect-v1",
         13,
@@ -1958,6 +1969,7 @@ fn connect_ikev1_establishes_main_mode_and_quick_mode_against_strongswan() {
 
 #[test]
 fn connect_stay_rekeys_the_child_sa_against_strongswan() {
+    needs_strongswan!();
     // Rekey at 20 s − 5 s (no fuzz): well inside the 30 s run. strongSwan's own lifetimes
     // are hours: the rekey is the CGW's.
     let t = connect_test(
@@ -2043,6 +2055,7 @@ fn connect_stay_rekeys_the_child_sa_against_strongswan() {
 
 #[test]
 fn connect_stay_rekeys_the_ikev1_ipsec_sa_with_a_new_quick_mode() {
+    needs_strongswan!();
     // Rekey at 12 s − 4 s: strongSwan sees a quick mode for the same selectors ("detected
     // rekeying"), then the CGW deletes the old IPsec SA.
     let t = connect_test(
@@ -2100,6 +2113,7 @@ fn connect_stay_rekeys_the_ikev1_ipsec_sa_with_a_new_quick_mode() {
 
 #[test]
 fn connect_wrong_psk_exits_1_and_strongswan_logs_the_auth_failure() {
+    needs_strongswan!();
     let t = connect_test(
         "connect-psk",
         15,
@@ -2124,6 +2138,7 @@ fn connect_wrong_psk_exits_1_and_strongswan_logs_the_auth_failure() {
 
 #[test]
 fn connect_ikev1_wrong_psk_exits_1_at_once() {
+    needs_strongswan!();
     let t = connect_test(
         "connect-v1-psk",
         16,
@@ -2151,6 +2166,7 @@ fn connect_ikev1_wrong_psk_exits_1_at_once() {
 
 #[test]
 fn connect_refused_proposal_exits_1_with_no_proposal_chosen() {
+    needs_strongswan!();
     // strongSwan is configured for AES-128 only; the CGW offers 3DES.
     let t = connect_test(
         "connect-proposal",
@@ -2176,6 +2192,7 @@ fn connect_refused_proposal_exits_1_with_no_proposal_chosen() {
 
 #[test]
 fn connect_ikev1_refused_proposals_exit_1_with_no_proposal_chosen() {
+    needs_strongswan!();
     let t = connect_test(
         "connect-v1-proposal",
         18,

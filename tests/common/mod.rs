@@ -50,3 +50,125 @@ pub fn temp_dir(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).expect("create temp dir");
     dir
 }
+
+/// The variable that turns a missing dependency from a skip into a failure. `.ci/run` sets
+/// it, so CI never skips silently.
+pub const REQUIRE_PEERS: &str = "IKESIM_REQUIRE_PEERS";
+
+/// Something outside the workspace a test needs: privileges or a real program to talk to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Need {
+    /// Root: charon binds ports and opens a TUN device.
+    Root,
+    /// A real strongSwan (charon, swanctl, the kernel-libipsec plugin) and /dev/net/tun,
+    /// which kernel-libipsec's userspace ESP needs.
+    StrongSwan,
+    /// Wireshark's command-line dissector.
+    Tshark,
+}
+
+const CHARON: &str = "/usr/lib/ipsec/charon";
+const KERNEL_LIBIPSEC: &str = "/usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so";
+
+impl Need {
+    /// What of it this machine lacks (empty when it is all there).
+    fn missing(self) -> Vec<String> {
+        let mut missing = Vec::new();
+        match self {
+            Need::Root => {
+                if !is_root() {
+                    missing.push("root (charon binds ports and opens a TUN device)".to_owned());
+                }
+            }
+            Need::StrongSwan => {
+                if !std::path::Path::new(CHARON).exists() {
+                    missing.push(format!("{CHARON} (package strongswan-charon)"));
+                }
+                if !on_path("swanctl") {
+                    missing.push("swanctl (package strongswan-swanctl)".to_owned());
+                }
+                if !std::path::Path::new(KERNEL_LIBIPSEC).exists() {
+                    missing.push(
+                        "the kernel-libipsec plugin (package libcharon-extra-plugins)".to_owned(),
+                    );
+                }
+                if !std::path::Path::new("/dev/net/tun").exists() {
+                    missing.push("/dev/net/tun (kernel-libipsec's userspace ESP needs it)".into());
+                }
+            }
+            Need::Tshark => {
+                if !on_path("tshark") {
+                    missing.push("tshark (package tshark)".to_owned());
+                }
+            }
+        }
+        missing
+    }
+
+    /// How to get it, as .ci/run does.
+    fn install(self) -> &'static str {
+        match self {
+            Need::Root => "run the tests as root (sudo -E cargo test --workspace)",
+            Need::StrongSwan => {
+                "apt-get install --no-install-recommends strongswan-charon strongswan-swanctl \
+                 libstrongswan-standard-plugins libcharon-extra-plugins"
+            }
+            Need::Tshark => "apt-get install --no-install-recommends tshark",
+        }
+    }
+}
+
+/// Whether everything in `needs` is on this machine (no output).
+pub fn have(needs: &[Need]) -> bool {
+    needs.iter().all(|need| need.missing().is_empty())
+}
+
+/// Whether the calling test can run here. When something in `needs` is missing it says so
+/// on stderr (`skipped: needs …, install with …`; visible with `--nocapture`) and returns
+/// false, and the test returns at once and passes — so `cargo test --workspace` passes on a
+/// fresh machine. With `IKESIM_REQUIRE_PEERS=1` a missing dependency fails the test instead.
+pub fn can_run(needs: &[Need]) -> bool {
+    let missing: Vec<(Need, Vec<String>)> = needs
+        .iter()
+        .map(|&need| (need, need.missing()))
+        .filter(|(_, missing)| !missing.is_empty())
+        .collect();
+    if missing.is_empty() {
+        return true;
+    }
+    let what: Vec<String> = missing.iter().flat_map(|(_, m)| m.clone()).collect();
+    let how: Vec<&str> = missing.iter().map(|(need, _)| need.install()).collect();
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("this test")
+        .to_owned();
+    let message = format!(
+        "needs {}, install with: {} (test {test})",
+        what.join(", "),
+        how.join("; ")
+    );
+    assert!(
+        std::env::var(REQUIRE_PEERS).as_deref() != Ok("1"),
+        "{message}; {REQUIRE_PEERS}=1 is set, so this fails instead of skipping"
+    );
+    eprintln!("skipped: {message}; set {REQUIRE_PEERS}=1 to fail instead of skipping");
+    false
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// Whether `program` is an executable file in a directory of `PATH`.
+fn on_path(program: &str) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::env::var_os("PATH").is_some_and(|path| {
+        std::env::split_paths(&path).any(|dir| {
+            std::fs::metadata(dir.join(program))
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+    })
+}

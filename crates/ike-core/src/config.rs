@@ -114,6 +114,10 @@ pub struct Impair {
     /// IKEv1: leave RFC 3706's DPD vendor ID out of main mode, as a peer without DPD
     /// support does; the other side then never probes it (RFC 3706 §5.1).
     pub no_dpd_vendor_id: bool,
+    /// IKEv2 responder: answer IKE_AUTH's CHILD SA with another key size than the one it
+    /// selected (128 ↔ 256 bits), a proposal the initiator did not offer — the misbehaving
+    /// responder RFC 7296 §2.7 forbids, for tests of how an initiator reports it.
+    pub select_unoffered_esp: bool,
 }
 
 impl EndpointConfig {

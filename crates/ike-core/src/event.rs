@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 
 use ike_wire::{DhGroup, ExchangeType, NotifyType};
 
+use crate::failure::{Incompatibilities, Misbehaviours, PeerIncompatible, PeerMisbehaved};
 use crate::proposal::Selected;
 
 /// The state of phase 1 (IKE SA) or phase 2 (CHILD SA) as AWS reports it. Ordered by
@@ -29,21 +30,22 @@ pub enum Direction {
 /// Why a CHILD SA could not be set up while its IKE SA lives on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ChildFailure {
-    NoProposalChosen {
-        unsupported: bool,
-        direction: Direction,
-    },
-    TsUnacceptable {
-        direction: Direction,
-    },
+    /// Nothing in common: `Sent` when we refused the peer's offer, `Received` when the
+    /// peer refused ours.
+    Incompatible(PeerIncompatible, Direction),
     /// Any other error notify from the peer (e.g. INTERNAL_ADDRESS_FAILURE).
     Notified(NotifyType),
-    /// The responder's answer did not fit what we offered (proposal or selectors).
-    InvalidResponse,
+    /// The peer's answer broke the rules (what we offered, or RFC 7296's).
+    Misbehaved(PeerMisbehaved),
+    /// IKEv1 quick mode: the initiator never sent the third message that confirms the
+    /// IPsec SA (RFC 2409 §5.5), so we forget it.
+    Unconfirmed,
+    /// Our own state did not allow it (keys or the CHILD SA gone mid-exchange, a selected
+    /// suite whose keys do not build). Should not happen; reported, never a panic.
+    Internal,
 }
 
 /// Something that happened to an IKE or CHILD SA.
-#[non_exhaustive]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EventKind {
     /// An IKE SA started negotiating (we sent or accepted IKE_SA_INIT).
@@ -94,7 +96,9 @@ pub enum EventKind {
     ChildSaDeleteReceived {
         spi: u32,
     },
-    /// A CHILD SA is gone (after a DELETE exchange, or with its IKE SA).
+    /// A CHILD SA is gone: the peer answered our DELETE for it (RFC 7296 §1.4.1). Not
+    /// emitted when the peer deleted it (`ChildSaDeleteReceived` tells that), nor in IKEv1,
+    /// whose DELETE is never answered (RFC 2408 §4.8): there `ChildSaDeleteSent` is all.
     ChildSaDeleted {
         spi_in: u32,
         spi_out: u32,
@@ -135,6 +139,13 @@ pub enum EventKind {
     },
     /// The IKE SA was replaced by one with these SPIs (§2.18).
     IkeSaRekeyed {
+        spi_i: u64,
+        spi_r: u64,
+    },
+    /// A rekey of the IKE SA `spi_i`/`spi_r` started: IKEv2 sent or accepted a
+    /// CREATE_CHILD_SA request for it (RFC 7296 §1.3.2, §2.18); IKEv1, which has no rekey
+    /// of its own (RFC 2409), started the main mode that replaces it.
+    IkeSaRekeying {
         spi_i: u64,
         spi_r: u64,
     },
@@ -193,6 +204,62 @@ pub struct Stats {
     /// Messages for no known IKE SA, or with an unexpected message id.
     pub unmatched: u64,
     pub retransmits: u64,
+    /// Messages an SA dropped without a word to the peer, by reason.
+    pub drops: Drops,
+    /// Answers that broke a negotiation because the peer misbehaved, by kind (each one a
+    /// `ChildSaFailed` event with `ChildFailure::Misbehaved`).
+    pub misbehaved: Misbehaviours,
+    /// CHILD SA negotiations that failed because the peer is incompatible, by kind
+    /// (`ChildFailure::Incompatible`, refused by either side).
+    pub incompatible: Incompatibilities,
+}
+
+/// Why an SA dropped a message it could not act on (a diagnostic: the peer is not told,
+/// as RFC 7296 §2.21 and RFC 2408 §5 prefer for what may be forged or stale).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DropReason {
+    /// A payload the message must carry is missing (an SA, KE, Nonce, ID or HASH).
+    MissingPayload,
+    /// The message is not one the SA expects in its state (main mode's order, RFC 2409
+    /// §5; a refusal when nothing was asked).
+    UnexpectedMessage,
+    /// The peer's proposal or values cannot be used (a transform without a group or hash
+    /// we know, a KE value that does not compute).
+    Unusable,
+    /// The SA has no keys for it (a message, or a request of ours, before IKE_SA_INIT or
+    /// main mode has derived them). The states should make this impossible; counted so
+    /// that it shows if it happens.
+    NoKeys,
+}
+
+impl DropReason {
+    const ALL: [DropReason; 4] = [
+        DropReason::MissingPayload,
+        DropReason::UnexpectedMessage,
+        DropReason::Unusable,
+        DropReason::NoKeys,
+    ];
+}
+
+/// How many messages were dropped for each `DropReason`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Drops {
+    counts: [u64; DropReason::ALL.len()],
+}
+
+impl Drops {
+    pub fn get(&self, reason: DropReason) -> u64 {
+        self.counts[reason as usize]
+    }
+
+    pub fn total(&self) -> u64 {
+        self.counts.iter().sum()
+    }
+
+    pub(crate) fn count(&mut self, reason: DropReason) {
+        self.counts[reason as usize] += 1;
+    }
 }
 
 /// An IKE SA's traffic keys, for decrypting captures (Wireshark's IKEv2 and IKEv1

@@ -1,25 +1,36 @@
-//! Sans-IO IKEv2 state machines: an [`Endpoint`] per simulated host, holding IKE SAs and
-//! CHILD SAs for either role. No sockets, no clock: every input carries `now`, outputs
-//! are pulled (`poll_transmit`, `poll_timeout`, `poll_event`). See docs/architecture.md.
+//! Sans-IO IKEv2 (RFC 7296) and IKEv1 (RFC 2409) state machines: an [`Endpoint`] per
+//! simulated host, holding IKE SAs and CHILD SAs of either version for either role. No
+//! sockets, no clock: every input carries `now`, outputs are pulled (`poll_transmit`,
+//! `poll_timeout`, `poll_event`). See docs/architecture.md.
+//!
+//! - `endpoint`: the one collection of SAs (`Sa::V2` / `Sa::V1`), datagram dispatch, and
+//!   the cross-SA effects SAs ask for;
+//! - `shell`: what both versions share — `Ctx`, `Role`, `Transmit`, the ids (`IkeSaId`,
+//!   `Spi`, `MessageId`), the `Effect` queue, the timer table and its walk, timing rules;
+//! - `sa`: the IKEv2 IKE SA (one module per exchange); `v1`: the ISAKMP SA (main mode,
+//!   quick mode, informational); `child`: CHILD SAs of both.
 
 mod child;
 pub mod config;
 mod endpoint;
 pub mod event;
+mod failure;
 pub mod nat_t;
 pub mod proposal;
 mod sa;
-mod timing;
+mod shell;
 pub mod ts;
 mod v1;
 
 pub use config::{DpdAction, DpdConfig, EndpointConfig, Impair, Lifetimes, RetransmitConfig};
-pub use endpoint::{Endpoint, Transmit};
+pub use endpoint::Endpoint;
 pub use event::{
-    ChildFailure, Direction, Event, EventKind, IkeSaSecrets, IkeVersion, SaState, Stats,
+    ChildFailure, Direction, DropReason, Drops, Event, EventKind, IkeSaSecrets, IkeVersion,
+    SaState, Stats,
 };
+pub use failure::{Incompatibilities, Misbehaviours, PeerIncompatible, PeerMisbehaved};
 pub use nat_t::NatTPorts;
 pub use proposal::{
     parse_proposal, Cipher, Policy, ProposalKind, ProposalSpec, Selected, Selection,
 };
-pub use sa::Role;
+pub use shell::{Role, Transmit};

@@ -12,7 +12,7 @@ use std::time::Duration;
 use common::*;
 use ike_core::{
     ChildFailure, Direction, DpdAction, DpdConfig, EndpointConfig, EventKind, IkeVersion,
-    Lifetimes, ProposalKind, SaState, Selected,
+    Lifetimes, PeerIncompatible, ProposalKind, SaState, Selected,
 };
 use ike_crypto::v1::{nat_d, Hash};
 use ike_wire::v1::{
@@ -21,7 +21,7 @@ use ike_wire::v1::{
 };
 use ike_wire::{DhGroup, EncrId, IntegId, PrfId};
 
-use SaState::{Down, Established as Up, Negotiating};
+use SaState::{Down, Established as Up, Negotiating, Rekeying};
 
 /// AES-128, SHA2-256, MODP-2048: one transform of AWS's defaults.
 const IKE: &str = "aes128-sha256-modp2048";
@@ -607,10 +607,10 @@ fn quick_mode_without_pfs() {
     assert_eq!(
         kinds_after(&pair.aws, 2),
         [EventKind::ChildSaFailed {
-            failure: ChildFailure::NoProposalChosen {
-                unsupported: true,
-                direction: Direction::Sent
-            }
+            failure: ChildFailure::Incompatible(
+                PeerIncompatible::NoProposalChosen { unsupported: true },
+                Direction::Sent
+            )
         }]
     );
     assert_eq!(pair.aws.endpoint.phase_states(), (Up, Down));
@@ -767,10 +767,10 @@ fn phase2_refused_for_its_pfs_group() {
     let pair = up(tunnel, cgw(IKE, "aes128-sha256-modp3072"));
 
     let refused = |direction| EventKind::ChildSaFailed {
-        failure: ChildFailure::NoProposalChosen {
-            unsupported: false,
+        failure: ChildFailure::Incompatible(
+            PeerIncompatible::NoProposalChosen { unsupported: false },
             direction,
-        },
+        ),
     };
     assert_eq!(kinds_after(&pair.aws, 2), [refused(Direction::Sent)]);
     assert_eq!(states_after(&pair.aws, 2), [(Up, Down)]);
@@ -1241,6 +1241,11 @@ fn phase1_rekey_by_the_cgw() {
     assert_eq!(
         kinds_after(&pair.cgw, 3),
         [
+            // The replacing main mode starts: the old ISAKMP SA is rekeying.
+            EventKind::IkeSaRekeying {
+                spi_i: old.0,
+                spi_r: old.1
+            },
             EventKind::IkeSaRekeyed {
                 spi_i: new_i,
                 spi_r: new_r
@@ -1248,6 +1253,7 @@ fn phase1_rekey_by_the_cgw() {
             EventKind::IkeSaDeleteSent
         ]
     );
+    assert_eq!(states_after(&pair.cgw, 3)[0], (Rekeying, Up));
     let aws_new = kinds_after(&pair.aws, 4);
     assert!(
         matches!(aws_new[0], EventKind::IkeSaNegotiating { spi_i, spi_r } if (spi_i, spi_r) == new)
@@ -1258,7 +1264,10 @@ fn phase1_rekey_by_the_cgw() {
     assert_eq!(aws_new[2..], [EventKind::IkeSaDeleteReceived]);
     for host in [&pair.aws, &pair.cgw] {
         assert!(
-            host.states().iter().skip(3).all(|s| *s == (Up, Up)),
+            host.states()
+                .iter()
+                .skip(3)
+                .all(|s| matches!(s, (Up | Rekeying, Up))),
             "the tunnel stays up: {:?}",
             host.states()
         );
@@ -1352,6 +1361,11 @@ fn phase1_rekey_by_aws() {
     assert_eq!(
         kinds_after(&pair.aws, 4),
         [
+            // The replacing main mode starts: the old ISAKMP SA is rekeying.
+            EventKind::IkeSaRekeying {
+                spi_i: old.0,
+                spi_r: old.1
+            },
             EventKind::IkeSaRekeyed {
                 spi_i: new.0,
                 spi_r: new.1
@@ -1359,6 +1373,7 @@ fn phase1_rekey_by_aws() {
             EventKind::IkeSaDeleteSent
         ]
     );
+    assert_eq!(states_after(&pair.aws, 4)[0], (Rekeying, Up));
     let cgw_new = kinds_after(&pair.cgw, 3);
     assert!(
         matches!(cgw_new[0], EventKind::IkeSaNegotiating { spi_i, spi_r } if (spi_i, spi_r) == new)
@@ -1369,7 +1384,10 @@ fn phase1_rekey_by_aws() {
     assert_eq!(cgw_new[2..], [EventKind::IkeSaDeleteReceived]);
     for host in [&pair.aws, &pair.cgw] {
         assert!(
-            host.states().iter().skip(3).all(|s| *s == (Up, Up)),
+            host.states()
+                .iter()
+                .skip(3)
+                .all(|s| matches!(s, (Up | Rekeying, Up))),
             "the tunnel stays up: {:?}",
             host.states()
         );

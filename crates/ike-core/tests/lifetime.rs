@@ -19,8 +19,8 @@ use std::time::Duration;
 use common::*;
 use ike_core::ts::parse_cidr;
 use ike_core::{
-    ChildFailure, Direction, DpdAction, DpdConfig, EndpointConfig, EventKind, ProposalKind,
-    ProposalSpec, SaState, Selected,
+    ChildFailure, Direction, DpdAction, DpdConfig, EndpointConfig, EventKind, PeerIncompatible,
+    ProposalKind, ProposalSpec, SaState, Selected,
 };
 use ike_wire::{
     Delete, DhGroup, ExchangeType, KeyExchange, Message, Notify, NotifyType, Payload, PayloadType,
@@ -431,6 +431,16 @@ fn child_rekey_by(initiator: Side) {
                 Up
             ),
             (t + ms(20), ChildSaDeleteSent { spi_in: old_in }, Up, Up),
+            // The responder's answer to our DELETE confirms it (RFC 7296 §1.4.1).
+            (
+                t + ms(40),
+                ChildSaDeleted {
+                    spi_in: old_in,
+                    spi_out: old_out
+                },
+                Up,
+                Up
+            ),
         ]
     );
     assert_eq!(
@@ -609,9 +619,13 @@ fn pfs_mismatch(initiator: Side) {
     pair.run_to(up(initiator) + secs(1_800) - ms(1));
     assert_eq!(agreed_child(&pair, initiator), (old_in, old_out));
     pair.run_to(secs(4_000));
-    let no_proposal = |direction| ChildFailure::NoProposalChosen {
-        unsupported: direction == Direction::Sent,
-        direction,
+    let no_proposal = |direction| {
+        ChildFailure::Incompatible(
+            PeerIncompatible::NoProposalChosen {
+                unsupported: direction == Direction::Sent,
+            },
+            direction,
+        )
     };
     let end = up(initiator) + secs(1_800);
     assert_eq!(
@@ -633,6 +647,15 @@ fn pfs_mismatch(initiator: Side) {
                 Up
             ),
             (end, ChildSaDeleteSent { spi_in: old_in }, Up, Down),
+            (
+                end + ms(20),
+                ChildSaDeleted {
+                    spi_in: old_in,
+                    spi_out: old_out
+                },
+                Up,
+                Down
+            ),
         ]
     );
     assert_eq!(
@@ -765,6 +788,15 @@ fn ike_rekey_by(initiator: Side) {
     assert_eq!(
         log(&pair, initiator, m),
         [
+            (
+                t,
+                IkeSaRekeying {
+                    spi_i: old.0,
+                    spi_r: old.1
+                },
+                Rekeying,
+                Up
+            ),
             (t, CreateChildRequestSent { id: k }, Rekeying, Up),
             (t + ms(20), CreateChildResponseProcessed { id: k }, Up, Up),
             (t + ms(20), rekeyed.clone(), Up, Up),
@@ -776,6 +808,15 @@ fn ike_rekey_by(initiator: Side) {
             (
                 t + ms(10),
                 CreateChildRequestProcessed { id: k },
+                Rekeying,
+                Up
+            ),
+            (
+                t + ms(10),
+                IkeSaRekeying {
+                    spi_i: old.0,
+                    spi_r: old.1
+                },
                 Rekeying,
                 Up
             ),
@@ -846,6 +887,15 @@ fn ike_rekey_by(initiator: Side) {
                 Up
             ),
             (t + ms(20), ChildSaDeleteSent { spi_in: child_sa.0 }, Up, Up),
+            (
+                t + ms(40),
+                ChildSaDeleted {
+                    spi_in: child_sa.0,
+                    spi_out: child_sa.1
+                },
+                Up,
+                Up
+            ),
         ]
     );
     assert_eq!(
@@ -979,6 +1029,12 @@ fn simultaneous_child_rekeys(aws_seed: u64, cgw_seed: u64, loser: Side) {
         };
         // The loser deletes its redundant SA, the winner the old one; each hears the other's.
         let deleted = if side == loser { old[p] } else { own_new[p] };
+        // What our own DELETE removed, confirmed by the peer's answer.
+        let (gone_in, gone_out) = if side == loser {
+            (own_new[s], peer_new[p])
+        } else {
+            (old[s], old[p])
+        };
         assert_eq!(
             log(&pair, side, m),
             [
@@ -1020,6 +1076,15 @@ fn simultaneous_child_rekeys(aws_seed: u64, cgw_seed: u64, loser: Side) {
                 (
                     crossing(peer, t) + ms(30),
                     ChildSaDeleteReceived { spi: deleted },
+                    Up,
+                    Up
+                ),
+                (
+                    own_done + ms(20),
+                    ChildSaDeleted {
+                        spi_in: gone_in,
+                        spi_out: gone_out
+                    },
                     Up,
                     Up
                 ),
@@ -1105,6 +1170,15 @@ fn delete_crossing_a_child_rekey(delete_ms: i64) {
             (d, ChildSaDeleteSent { spi_in: c1 }, Up, Down),
             (t + ms(10), CreateChildRequestProcessed { id: 0 }, Up, Down),
             (t + ms(10), CreateChildResponseSent { id: 0 }, Up, Down),
+            (
+                d + ms(20),
+                ChildSaDeleted {
+                    spi_in: c1,
+                    spi_out: a1
+                },
+                Up,
+                Down
+            ),
         ]
     );
     let (a, c) = (sent(&pair, Aws, m), sent(&pair, Cgw, m));
@@ -1188,7 +1262,7 @@ fn delete_arriving_before_the_rekey_timer_leaves_nothing_to_rekey() {
         .with_lifetimes(exact_lifetimes(secs(28_800), d - up(Cgw), secs(270)))
         .no_rekey();
     let mut pair = established(aws, cgw, 7, 8);
-    let (_, c1) = agreed_child(&pair, Aws);
+    let (a1, c1) = agreed_child(&pair, Aws);
     let m = mark(&pair);
     pair.run_to(secs(4_000));
     assert_eq!(
@@ -1197,7 +1271,18 @@ fn delete_arriving_before_the_rekey_timer_leaves_nothing_to_rekey() {
     );
     assert_eq!(
         log(&pair, Cgw, m),
-        [(d, ChildSaDeleteSent { spi_in: c1 }, Up, Down)]
+        [
+            (d, ChildSaDeleteSent { spi_in: c1 }, Up, Down),
+            (
+                d + ms(20),
+                ChildSaDeleted {
+                    spi_in: c1,
+                    spi_out: a1
+                },
+                Up,
+                Down
+            ),
+        ]
     );
     assert!(pair.aws.sent_of(CCSA, false).is_empty() && pair.cgw.sent_of(CCSA, true).is_empty());
 }
@@ -1289,6 +1374,15 @@ fn simultaneous_child_rekeys_with_a_lost_request() {
                 Up
             ),
             (t + ms(25), ChildSaDeleteSent { spi_in: c1 }, Up, Up),
+            (
+                t + ms(45),
+                ChildSaDeleted {
+                    spi_in: c1,
+                    spi_out: a1
+                },
+                Up,
+                Up
+            ),
             (
                 t + secs(4) + ms(10),
                 CreateChildRequestProcessed { id: 0 },
@@ -1402,6 +1496,15 @@ fn simultaneous_ike_rekeys(aws_seed: u64, cgw_seed: u64, loser: Side) {
         let (s, peer) = (idx(side), side.peer());
         let own_done = crossing(side, t) + ms(20);
         let mut expected = vec![
+            (
+                crossing(side, t),
+                IkeSaRekeying {
+                    spi_i: old.0,
+                    spi_r: old.1,
+                },
+                Rekeying,
+                Up,
+            ),
             (
                 crossing(side, t),
                 CreateChildRequestSent { id: first_id(side) },
@@ -1550,6 +1653,15 @@ fn simultaneous_ike_rekeys_with_a_lost_request() {
     assert_eq!(
         log(&pair, Aws, m),
         [
+            (
+                t,
+                IkeSaRekeying {
+                    spi_i: old.0,
+                    spi_r: old.1
+                },
+                Rekeying,
+                Up
+            ),
             (t, CreateChildRequestSent { id: 0 }, Rekeying, Up),
             (
                 t + ms(15),
@@ -1565,6 +1677,15 @@ fn simultaneous_ike_rekeys_with_a_lost_request() {
     assert_eq!(
         log(&pair, Cgw, m),
         [
+            (
+                t + ms(5),
+                IkeSaRekeying {
+                    spi_i: old.0,
+                    spi_r: old.1
+                },
+                Rekeying,
+                Up
+            ),
             (t + ms(5), CreateChildRequestSent { id: 2 }, Rekeying, Up),
             (t + ms(25), CreateChildResponseProcessed { id: 2 }, Up, Up),
             (t + ms(25), rekeyed, Up, Up),
@@ -1640,6 +1761,15 @@ fn ike_rekey_crossing_a_child_rekey(ike: Side) {
     assert_eq!(
         log(&pair, ike, m),
         [
+            (
+                t,
+                IkeSaRekeying {
+                    spi_i: old.0,
+                    spi_r: old.1
+                },
+                Rekeying,
+                Up
+            ),
             (t, CreateChildRequestSent { id: k }, Rekeying, Up),
             (
                 tc + ms(10),
@@ -1673,6 +1803,15 @@ fn ike_rekey_crossing_a_child_rekey(ike: Side) {
                 Up
             ),
             (tc + ms(30), ChildSaDeleteReceived { spi: o1 }, Up, Up),
+            (
+                r,
+                IkeSaRekeying {
+                    spi_i: old.0,
+                    spi_r: old.1
+                },
+                Rekeying,
+                Up
+            ),
             (r, CreateChildRequestSent { id: k + 1 }, Rekeying, Up),
             (
                 r + ms(20),
@@ -1720,8 +1859,27 @@ fn ike_rekey_crossing_a_child_rekey(ike: Side) {
             ),
             (tc + ms(20), ChildSaDeleteSent { spi_in: o1 }, Up, Up),
             (
+                tc + ms(40),
+                ChildSaDeleted {
+                    spi_in: o1,
+                    spi_out: i1
+                },
+                Up,
+                Up
+            ),
+            (
                 r + ms(10),
                 CreateChildRequestProcessed { id: k + 1 },
+                Rekeying,
+                Up
+            ),
+            // Refused the first time (TEMPORARY_FAILURE: no rekey then), taken up now.
+            (
+                r + ms(10),
+                IkeSaRekeying {
+                    spi_i: old.0,
+                    spi_r: old.1
+                },
                 Rekeying,
                 Up
             ),
@@ -1793,6 +1951,15 @@ fn ike_sa_delete_crossing_an_ike_rekey() {
     assert_eq!(
         log(&pair, Aws, m),
         [
+            (
+                t,
+                IkeSaRekeying {
+                    spi_i: ike.0,
+                    spi_r: ike.1
+                },
+                Rekeying,
+                Up
+            ),
             (t, CreateChildRequestSent { id: 0 }, Rekeying, Up),
             (t + ms(15), IkeSaDeleteReceived, Down, Down)
         ]
@@ -2188,6 +2355,15 @@ fn expiry_without_rekey(side: Side) {
         log(&pair, side, m),
         [
             (child_end, ChildSaDeleteSent { spi_in: c_in }, Up, Down),
+            (
+                child_end + ms(20),
+                ChildSaDeleted {
+                    spi_in: c_in,
+                    spi_out: c_out
+                },
+                Up,
+                Down
+            ),
             (ike_end, IkeSaDeleteSent, Down, Down),
             (ike_end + ms(20), IkeSaDeleted, Down, Down),
         ]

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use common::*;
 use ike_core::{
     ChildFailure, Cipher, Direction, DpdAction, DpdConfig, EndpointConfig, EventKind, IkeVersion,
-    ProposalKind, ProposalSpec, SaState, Selected,
+    PeerIncompatible, ProposalKind, ProposalSpec, SaState, Selected,
 };
 use ike_wire::{DhGroup, EncrId, ExchangeType, IntegId, NotifyType, Payload, PrfId, ProtocolId};
 
@@ -590,10 +590,10 @@ fn phase1_refusals() {
 #[test]
 fn phase2_refusals() {
     let failed = |unsupported| EventKind::ChildSaFailed {
-        failure: ChildFailure::NoProposalChosen {
-            unsupported,
-            direction: Direction::Sent,
-        },
+        failure: ChildFailure::Incompatible(
+            PeerIncompatible::NoProposalChosen { unsupported },
+            Direction::Sent,
+        ),
     };
     let only_gcm: ProposalSpec = spec(ProposalKind::Esp, "aes256gcm16-ecp384");
     for version in [IkeVersion::V2, IkeVersion::V1] {

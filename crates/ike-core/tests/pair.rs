@@ -11,7 +11,8 @@ use std::time::Duration;
 use common::*;
 use ike_core::ts::parse_cidr;
 use ike_core::{
-    ChildFailure, Direction, EndpointConfig, Event, EventKind, ProposalKind, SaState, Selected,
+    ChildFailure, Direction, EndpointConfig, Event, EventKind, PeerIncompatible, PeerMisbehaved,
+    ProposalKind, SaState, Selected,
 };
 use ike_wire::{
     Delete, DhGroup, EncrId, ExchangeType, Identification, Message, Notify, NotifyType, Payload,
@@ -1039,12 +1040,57 @@ fn malformed_datagrams_are_dropped_and_counted() {
 ///  |                      or TS_UNACCEPTABLE)} ----|
 ///  IkeSaEstablished, ChildSaFailed{.., Received}   established/down
 /// ```
+/// A responder that answers with a proposal the initiator did not offer misbehaves (RFC
+/// 7296 §2.7): the initiator says so precisely and counts it, where a refusal (above) is
+/// the peer being incompatible. The responder's impairment answers AES-256 to an offer
+/// of AES-128 only.
+///
+/// ```text
+/// CGW (offers aes128-sha256 only)              AWS (select_unoffered_esp)
+///  |--- IKE_SA_INIT / IKE_AUTH  SK{.. SA(aes128) ..} -->|
+///  |<-- IKE_AUTH  SK{IDr AUTH SA(aes256) TSi TSr} ------|  ChildSaEstablished (its own view)
+///  IkeSaEstablished,
+///  ChildSaFailed{Misbehaved(SelectedUnofferedProposal)}   established/down
+/// ```
+#[test]
+fn a_response_selecting_an_unoffered_proposal_is_misbehaviour() {
+    let mut aws = aws_config(PSK, None, None);
+    aws.impair.select_unoffered_esp = true;
+    let pair = run(aws, cgw_config(PSK, &[IKE_GCM], &[ESP_CBC]));
+
+    let unoffered = PeerMisbehaved::SelectedUnofferedProposal;
+    let cgw = pair.cgw.kinds();
+    assert!(
+        matches!(cgw[1], EventKind::IkeSaEstablished { .. }),
+        "{cgw:?}"
+    );
+    assert_eq!(
+        cgw[2..],
+        [EventKind::ChildSaFailed {
+            failure: ChildFailure::Misbehaved(unoffered)
+        }]
+    );
+    let stats = pair.cgw.endpoint.stats();
+    assert_eq!(stats.misbehaved.get(&unoffered), 1);
+    assert_eq!(stats.misbehaved.total(), 1);
+    assert_eq!(
+        stats.incompatible.total(),
+        0,
+        "misbehaviour is no incompatibility"
+    );
+    // A refusal is no misbehaviour: the responder that said NO_PROPOSAL_CHOSEN (or
+    // TS_UNACCEPTABLE) in `child_sa_refused` leaves the count at zero.
+    assert_eq!(pair.aws.endpoint.stats().misbehaved.total(), 0);
+}
+
 #[test]
 fn child_sa_refused() {
     let (sent, received) = (Direction::Sent, Direction::Received);
-    let npc = |unsupported, direction| ChildFailure::NoProposalChosen {
-        unsupported,
-        direction,
+    let npc = |unsupported, direction| {
+        ChildFailure::Incompatible(
+            PeerIncompatible::NoProposalChosen { unsupported },
+            direction,
+        )
     };
     let aws_esp_aes128 = || Some(spec(ProposalKind::Esp, "aes128-sha256"));
     let aws_with_ts = |local: &str, remote: &str| {
@@ -1079,10 +1125,8 @@ fn child_sa_refused() {
             aws_with_ts("172.31.0.0/16", "10.1.0.0/16"),
             cgw_with_ts("192.168.0.0/16", "172.31.0.0/16"),
             NotifyType::TS_UNACCEPTABLE,
-            ChildFailure::TsUnacceptable { direction: sent },
-            ChildFailure::TsUnacceptable {
-                direction: received,
-            },
+            ChildFailure::Incompatible(PeerIncompatible::TsUnacceptable, sent),
+            ChildFailure::Incompatible(PeerIncompatible::TsUnacceptable, received),
         ),
     ];
     for (case, aws, cgw, notify, aws_failure, cgw_failure) in cases {
@@ -1123,6 +1167,21 @@ fn child_sa_refused() {
             "{case}"
         );
 
+        // A refusal is the peer being incompatible, counted so on both sides; no
+        // misbehaviour.
+        let ChildFailure::Incompatible(kind, _) = aws_failure else {
+            panic!("{case}: {aws_failure:?}")
+        };
+        for host in [&pair.aws, &pair.cgw] {
+            let stats = host.endpoint.stats();
+            assert_eq!(stats.incompatible.get(&kind), 1, "{case}");
+            assert_eq!(stats.incompatible.total(), 1, "{case}");
+            assert_eq!(
+                stats.misbehaved.total(),
+                0,
+                "{case}: a refusal is no misbehaviour"
+            );
+        }
         let response = decrypt(&pair.cgw.secrets, &pair.aws.sent[1].bytes);
         assert!(
             matches!(response[..2], [Payload::IdR(_), Payload::Auth(_)]),

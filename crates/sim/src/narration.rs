@@ -7,7 +7,7 @@
 //! log the [`Narration`] under their own tracing target, so each command's filter decides
 //! what is shown.
 
-use ike_core::{ChildFailure, Direction, Event, EventKind, IkeVersion};
+use ike_core::{ChildFailure, Direction, Event, EventKind, IkeVersion, PeerIncompatible};
 use ike_wire::NotifyType;
 use tracing::Level;
 
@@ -41,27 +41,28 @@ fn exchange_name(version: IkeVersion, exchange: ike_wire::ExchangeType) -> Strin
 /// Why a CHILD SA did not come up, in words.
 fn child_failure(f: ChildFailure, peer: &str) -> String {
     match f {
-        ChildFailure::NoProposalChosen {
-            direction: Direction::Received,
-            ..
-        } => format!("{peer} accepted none of our ESP proposals (NO_PROPOSAL_CHOSEN)"),
-        ChildFailure::NoProposalChosen {
-            direction: Direction::Sent,
-            ..
-        } => "we accepted none of the peer's ESP proposals (NO_PROPOSAL_CHOSEN)".into(),
-        ChildFailure::TsUnacceptable {
-            direction: Direction::Received,
-        } => format!(
-            "{peer} refused our traffic selectors (TS_UNACCEPTABLE / INVALID_ID_INFORMATION)"
-        ),
-        ChildFailure::TsUnacceptable {
-            direction: Direction::Sent,
-        } => "we refused the peer's traffic selectors (TS_UNACCEPTABLE / INVALID_ID_INFORMATION)"
-            .into(),
-        ChildFailure::Notified(n) => format!("{peer} answered {n}"),
-        ChildFailure::InvalidResponse => {
-            format!("{peer}'s answer does not fit what we offered (proposal or traffic selectors)")
+        ChildFailure::Incompatible(
+            PeerIncompatible::NoProposalChosen { .. },
+            Direction::Received,
+        ) => {
+            format!("{peer} accepted none of our ESP proposals (NO_PROPOSAL_CHOSEN)")
         }
+        ChildFailure::Incompatible(PeerIncompatible::NoProposalChosen { .. }, Direction::Sent) => {
+            "we accepted none of the peer's ESP proposals (NO_PROPOSAL_CHOSEN)".into()
+        }
+        ChildFailure::Incompatible(PeerIncompatible::TsUnacceptable, Direction::Received) => {
+            format!(
+                "{peer} refused our traffic selectors (TS_UNACCEPTABLE / INVALID_ID_INFORMATION)"
+            )
+        }
+        ChildFailure::Incompatible(PeerIncompatible::TsUnacceptable, Direction::Sent) => {
+            "we refused the peer's traffic selectors (TS_UNACCEPTABLE / INVALID_ID_INFORMATION)"
+                .into()
+        }
+        ChildFailure::Notified(n) => format!("{peer} answered {n}"),
+        ChildFailure::Misbehaved(m) => format!("{peer}'s answer is invalid: {m}"),
+        ChildFailure::Unconfirmed => "the initiator never confirmed the IPsec SA".into(),
+        ChildFailure::Internal => "our own state did not allow the CHILD SA".into(),
     }
 }
 
@@ -232,8 +233,10 @@ pub fn narrate(e: &Event, peer: &str) -> Narration {
             "{peer} deleted CHILD SA {} while we rekeyed it",
             spi32(*spi)
         )),
-        // TODO(issue 10): exhaustive once EventKind is exhaustive (today `#[non_exhaustive]`
-        // makes this arm necessary; every current kind is told above).
-        _ => debug(format!("{:?}", e.kind)),
+        EventKind::IkeSaRekeying { spi_i, spi_r } => ok(format!(
+            "rekeying the IKE SA {}_i {}_r",
+            spi64(*spi_i),
+            spi64(*spi_r)
+        )),
     }
 }

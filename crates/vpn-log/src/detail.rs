@@ -94,10 +94,6 @@ pub enum Detail {
     ChildSaDeleted { spi: EspSpi },
     /// `ikesim-ike-sa-deleted`
     IkeSaDeleted { cgw: IpAddr },
-    /// `ikesim-sending-dpd`
-    SendingDpd { id: u32 },
-    /// `ikesim-dpd-timeout-action`
-    DpdTimeoutAction { action: DpdAction },
     /// `ikesim-rekeying-ike-sa`
     RekeyingIkeSa { cgw: IpAddr },
     /// `ikesim-ike-sa-rekeyed`
@@ -199,10 +195,6 @@ impl Detail {
             Detail::SendingDeleteChildSa { spi: s } => (&e::SENDING_DELETE_CHILD_SA, spi(s)),
             Detail::ChildSaDeleted { spi: s } => (&e::CHILD_SA_DELETED, spi(s)),
             Detail::IkeSaDeleted { cgw: ip } => (&e::IKE_SA_DELETED, cgw(ip)),
-            Detail::SendingDpd { id: i } => (&e::SENDING_DPD, id(i)),
-            Detail::DpdTimeoutAction { action } => {
-                (&e::DPD_TIMEOUT_ACTION, vec![("action", action.to_string())])
-            }
             Detail::RekeyingIkeSa { cgw: ip } => (&e::REKEYING_IKE_SA, cgw(ip)),
             Detail::IkeSaRekeyed { spi_i, spi_r } => (&e::IKE_SA_REKEYED, ike_spis(spi_i, spi_r)),
             Detail::ChildSaRekeyed { spi_in, spi_out } => {
@@ -297,10 +289,6 @@ pub(crate) fn samples() -> Vec<Detail> {
         Detail::SendingDeleteChildSa { spi: spi_in },
         Detail::ChildSaDeleted { spi: spi_in },
         Detail::IkeSaDeleted { cgw },
-        Detail::SendingDpd { id: 7 },
-        Detail::DpdTimeoutAction {
-            action: DpdAction::Restart,
-        },
         Detail::RekeyingIkeSa { cgw },
         Detail::IkeSaRekeyed { spi_i, spi_r },
         Detail::ChildSaRekeyed { spi_in, spi_out },
@@ -387,12 +375,6 @@ mod tests {
             (
                 Detail::SendingInvalidKe { group: 14 },
                 "AWS tunnel is sending INVALID_KE_PAYLOAD, requesting DH group 14",
-            ),
-            (
-                Detail::DpdTimeoutAction {
-                    action: DpdAction::Clear,
-                },
-                "AWS tunnel DPD timeout action: clear",
             ),
             (
                 Detail::HalfOpenTimeout {

@@ -235,9 +235,9 @@ pub(crate) const SENDING_DELETE_CHILD_SA: CatalogueEntry = ikesim(
 );
 pub(crate) const CHILD_SA_DELETED: CatalogueEntry = ikesim(
     "ikesim-child-sa-deleted",
-    Both,
+    V2,
     "AWS tunnel Phase 2 CHILD_SA deleted with SPI: {spi}",
-    "A phase 2 SA delete completed; {spi} is AWS's inbound SPI.",
+    "The CGW answered AWS's DELETE for a phase 2 SA; {spi} is AWS's inbound SPI.",
 );
 pub(crate) const IKE_SA_DELETED: CatalogueEntry = ikesim(
     "ikesim-ike-sa-deleted",
@@ -245,23 +245,11 @@ pub(crate) const IKE_SA_DELETED: CatalogueEntry = ikesim(
     "AWS tunnel Phase 1 IKE_SA deleted with cgw: {cgw}",
     "A phase 1 SA delete completed; phase 1 is down.",
 );
-pub(crate) const SENDING_DPD: CatalogueEntry = ikesim(
-    "ikesim-sending-dpd",
-    Both,
-    "AWS tunnel is sending DPD liveness check (id={id})",
-    "AWS probes the CGW's liveness after 10 s without traffic from it (IKEv2: message id; IKEv1: R-U-THERE sequence number).",
-);
-pub(crate) const DPD_TIMEOUT_ACTION: CatalogueEntry = ikesim(
-    "ikesim-dpd-timeout-action",
-    Both,
-    "AWS tunnel DPD timeout action: {action}",
-    "DPD declared the CGW dead and the configured action runs: clear, restart or none.",
-);
 pub(crate) const REKEYING_IKE_SA: CatalogueEntry = ikesim(
     "ikesim-rekeying-ike-sa",
     Both,
     "AWS tunnel is rekeying Phase 1 IKE_SA with cgw: {cgw}",
-    "A phase 1 rekey started (lifetime minus rekey margin reached, or the CGW asked).",
+    "A phase 1 rekey started: AWS sent or accepted a CREATE_CHILD_SA rekeying the IKE SA (IKEv2), or began the main mode replacing it (IKEv1).",
 );
 pub(crate) const IKE_SA_REKEYED: CatalogueEntry = ikesim(
     "ikesim-ike-sa-rekeyed",
@@ -314,8 +302,6 @@ pub static CATALOGUE: &[CatalogueEntry] = &[
     SENDING_DELETE_CHILD_SA,
     CHILD_SA_DELETED,
     IKE_SA_DELETED,
-    SENDING_DPD,
-    DPD_TIMEOUT_ACTION,
     REKEYING_IKE_SA,
     IKE_SA_REKEYED,
     CHILD_SA_REKEYED,

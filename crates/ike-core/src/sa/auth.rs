@@ -7,24 +7,23 @@ use ike_wire::{
     ProtocolId, TrafficSelector,
 };
 
-use super::{AuthSent, Ctx, Established, IkeSa, Keys, Purpose, State};
+use super::{Established, IkeSa, Keys, State};
 use crate::child::{ChildParams, ChildSa};
 use crate::event::{ChildFailure, Direction, EventKind};
+use crate::failure::{PeerIncompatible, PeerMisbehaved};
 use crate::proposal::{select, Negotiation, Selected};
+use crate::shell::timer::{ChildTimer, Timer};
+use crate::shell::{same_mac, Ctx, Effect, MessageId, Spi};
 use crate::ts;
 
 /// Compares two MACs without leaking where they differ.
-fn same_mac(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-fn notify_of(payloads: &[Payload], ty: NotifyType) -> bool {
+pub(super) fn notify_of(payloads: &[Payload], ty: NotifyType) -> bool {
     payloads
         .iter()
         .any(|p| matches!(p, Payload::Notify(n) if n.ty == ty))
 }
 
-fn first_error(payloads: &[Payload]) -> Option<NotifyType> {
+pub(super) fn first_error(payloads: &[Payload]) -> Option<NotifyType> {
     payloads.iter().find_map(|p| match p {
         Payload::Notify(n) if n.ty.is_error() => Some(n.ty),
         _ => None,
@@ -32,13 +31,13 @@ fn first_error(payloads: &[Payload]) -> Option<NotifyType> {
 }
 
 /// The CHILD SA part of an IKE_AUTH or CREATE_CHILD_SA message.
-struct ChildOffer<'a> {
-    sa: Option<&'a Vec<Proposal>>,
-    tsi: Option<&'a Vec<TrafficSelector>>,
-    tsr: Option<&'a Vec<TrafficSelector>>,
+pub(super) struct ChildOffer<'a> {
+    pub sa: Option<&'a Vec<Proposal>>,
+    pub tsi: Option<&'a Vec<TrafficSelector>>,
+    pub tsr: Option<&'a Vec<TrafficSelector>>,
 }
 
-fn child_offer(payloads: &[Payload]) -> ChildOffer<'_> {
+pub(super) fn child_offer(payloads: &[Payload]) -> ChildOffer<'_> {
     let mut c = ChildOffer {
         sa: None,
         tsi: None,
@@ -55,7 +54,7 @@ fn child_offer(payloads: &[Payload]) -> ChildOffer<'_> {
     c
 }
 
-fn esp_spi(proposal: &Proposal) -> Option<u32> {
+pub(super) fn esp_spi(proposal: &Proposal) -> Option<u32> {
     <[u8; 4]>::try_from(proposal.spi.as_slice())
         .ok()
         .map(u32::from_be_bytes)
@@ -70,7 +69,7 @@ impl IkeSa {
         keys: &Keys,
         init_request: &[u8],
         nr: &[u8],
-        spi_in: u32,
+        spi_in: Spi,
     ) -> Vec<Payload> {
         let idi = self.local_id(ctx.config);
         let auth = psk_auth(
@@ -119,7 +118,7 @@ impl IkeSa {
         let State::InitReplied(st) = std::mem::replace(&mut self.state, State::Closed) else {
             return;
         };
-        let id = msg.header.message_id;
+        let id = MessageId(msg.header.message_id);
         let keys = st.keys;
         let respond = |sa: &mut IkeSa, ctx: &mut Ctx<'_>, keys: &Keys, payloads: &[Payload]| {
             let header = sa.header(ExchangeType::IKE_AUTH, id, true);
@@ -220,7 +219,10 @@ impl IkeSa {
         self.on_ike_established(ctx);
         if notify_of(&payloads, NotifyType::INITIAL_CONTACT) {
             // The peer has no other SA with us (it rebooted): ours are stale (§2.4).
-            *ctx.initial_contact = Some((self.remote.ip(), self.spi_i, self.spi_r));
+            ctx.effects.push(Effect::InitialContact {
+                peer: self.remote.ip(),
+                from: self.id(),
+            });
         }
         let Some(selected) = ike_selected else { return };
         let Some(offered) = offer.sa else {
@@ -250,8 +252,15 @@ impl IkeSa {
         let outcome = self.accept_child(ctx, offered, offer.tsi, offer.tsr, &st.ni, &st.nr, None);
         match outcome {
             Ok((selected, tsi, tsr, spi_out)) => {
+                let mut answered = selected;
+                if ctx.config.impair.select_unoffered_esp {
+                    answered.encryption.key_bits = match selected.encryption.key_bits {
+                        Some(128) => Some(256),
+                        _ => Some(128),
+                    };
+                }
                 response.push(Payload::Sa(vec![
-                    selected.to_wire(ProtocolId::ESP, spi_in.to_be_bytes().to_vec())
+                    answered.to_wire(ProtocolId::ESP, spi_in.to_be_bytes().to_vec())
                 ]));
                 response.push(Payload::TsI(tsi));
                 response.push(Payload::TsR(tsr));
@@ -259,7 +268,7 @@ impl IkeSa {
                 self.emit(
                     ctx,
                     EventKind::ChildSaEstablished {
-                        spi_in,
+                        spi_in: spi_in.0,
                         spi_out,
                         selected,
                     },
@@ -276,9 +285,10 @@ impl IkeSa {
 
     /// Starts the IKE SA's lifetime clock (RFC 7296 §2.8) and ends the half-open timeout.
     pub(super) fn on_ike_established(&mut self, ctx: &mut Ctx<'_>) {
-        self.half_open_at = None;
+        self.timers.stop(Timer::HalfOpen);
         let (rekey_at, expire_at) = ctx.lifetime(ctx.config.lifetimes.ike);
-        (self.rekey_at, self.expire_at) = (rekey_at, Some(expire_at));
+        self.timers.arm(Timer::RekeyIke, rekey_at);
+        self.timers.set(Timer::ExpireIke, expire_at);
     }
 
     /// Chooses an ESP proposal and narrows the selectors for the CHILD SA being negotiated
@@ -304,17 +314,17 @@ impl IkeSa {
             Negotiation::ChildWithoutKe
         };
         let selected = select(offered, &ctx.config.esp, negotiation).map_err(|nm| {
-            let failure = ChildFailure::NoProposalChosen {
-                unsupported: nm.unsupported,
-                direction: Direction::Sent,
-            };
+            let failure = ChildFailure::Incompatible(
+                PeerIncompatible::NoProposalChosen {
+                    unsupported: nm.unsupported,
+                },
+                Direction::Sent,
+            );
             (NotifyType::NO_PROPOSAL_CHOSEN, failure)
         })?;
         let ts_unacceptable = (
             NotifyType::TS_UNACCEPTABLE,
-            ChildFailure::TsUnacceptable {
-                direction: Direction::Sent,
-            },
+            ChildFailure::Incompatible(PeerIncompatible::TsUnacceptable, Direction::Sent),
         );
         let (Some(tsi), Some(tsr)) = (tsi, tsr) else {
             return Err(ts_unacceptable);
@@ -329,13 +339,16 @@ impl IkeSa {
             .iter()
             .find(|p| p.number == selected.number && p.protocol == ProtocolId::ESP)
             .and_then(esp_spi)
-            .ok_or((NotifyType::INVALID_SYNTAX, ChildFailure::InvalidResponse))?;
+            .ok_or((
+                NotifyType::INVALID_SYNTAX,
+                ChildFailure::Misbehaved(PeerMisbehaved::BadSpiSize),
+            ))?;
         let Some(keys) = self.keys() else {
-            return Err((NotifyType::INVALID_SYNTAX, ChildFailure::InvalidResponse));
+            return Err((NotifyType::INVALID_SYNTAX, ChildFailure::Internal));
         };
         let (prf, sk_d) = (keys.suite.prf, keys.sk_d.clone());
         let Some(child) = self.children.last_mut() else {
-            return Err((NotifyType::INVALID_SYNTAX, ChildFailure::InvalidResponse));
+            return Err((NotifyType::INVALID_SYNTAX, ChildFailure::Internal));
         };
         let params = ChildParams {
             prf: &prf,
@@ -345,182 +358,17 @@ impl IkeSa {
             nr,
         };
         child
-            .establish(&params, spi_out, selected, tsr.clone(), tsi.clone())
+            .establish(&params, Spi(spi_out), selected, tsr.clone(), tsi.clone())
             .map_err(|_| {
-                let failure = ChildFailure::NoProposalChosen {
-                    unsupported: true,
-                    direction: Direction::Sent,
-                };
+                let failure = ChildFailure::Incompatible(
+                    PeerIncompatible::NoProposalChosen { unsupported: true },
+                    Direction::Sent,
+                );
                 (NotifyType::NO_PROPOSAL_CHOSEN, failure)
             })?;
         let (rekey_at, expire_at) = ctx.lifetime(ctx.config.lifetimes.child);
-        (child.rekey_at, child.expire_at) = (rekey_at, Some(expire_at));
+        child.timers.arm(ChildTimer::Rekey, rekey_at);
+        child.timers.set(ChildTimer::Expire, expire_at);
         Ok((selected, tsi, tsr, spi_out))
-    }
-
-    /// The initiator checks the responder's AUTH; then the CHILD SA's outcome.
-    pub(super) fn handle_auth_response(&mut self, ctx: &mut Ctx<'_>, payloads: &[Payload]) {
-        let State::AuthSent(st) = std::mem::replace(&mut self.state, State::Closed) else {
-            return;
-        };
-        let AuthSent {
-            keys,
-            ni,
-            nr,
-            init_response,
-        } = *st;
-        let payloads = payloads.to_vec();
-
-        if notify_of(&payloads, NotifyType::AUTHENTICATION_FAILED) {
-            self.close();
-            self.emit(
-                ctx,
-                EventKind::AuthenticationFailed {
-                    direction: Direction::Received,
-                },
-            );
-            return;
-        }
-        let idr = payloads.iter().find_map(|p| {
-            if let Payload::IdR(i) = p {
-                Some(i)
-            } else {
-                None
-            }
-        });
-        let auth = payloads.iter().find_map(|p| {
-            if let Payload::Auth(a) = p {
-                Some(a)
-            } else {
-                None
-            }
-        });
-        let (Some(idr), Some(auth)) = (idr, auth) else {
-            let notify = first_error(&payloads).unwrap_or(NotifyType::INVALID_SYNTAX);
-            self.close();
-            self.emit(ctx, EventKind::IkeSaFailed { notify });
-            return;
-        };
-        let expected = psk_auth(
-            &keys.suite.prf,
-            &ctx.config.psk,
-            &init_response,
-            &ni,
-            &keys.sk_pr,
-            &idr.body(),
-        );
-        if auth.method != AuthMethod::SHARED_KEY_MIC || !same_mac(&auth.data, &expected) {
-            tracing::debug!(peer = %idr, "responder's AUTH does not verify with our PSK");
-            // Tell the peer (RFC 7296 §2.21.2), then forget the SA.
-            self.state = State::Established(Box::new(Established { keys }));
-            let n = Notify::new(NotifyType::AUTHENTICATION_FAILED, Vec::new());
-            self.request(
-                ctx,
-                ExchangeType::INFORMATIONAL,
-                Purpose::Notify,
-                vec![Payload::Notify(n)],
-            );
-            self.close();
-            self.emit(
-                ctx,
-                EventKind::AuthenticationFailed {
-                    direction: Direction::Sent,
-                },
-            );
-            return;
-        }
-        let prf = keys.suite.prf;
-        let sk_d = keys.sk_d.clone();
-        self.state = State::Established(Box::new(Established { keys }));
-        self.on_ike_established(ctx);
-        let (spi_i, spi_r) = (self.spi_i, self.spi_r);
-        if let Some(selected) = self.ike_selected {
-            self.emit(
-                ctx,
-                EventKind::IkeSaEstablished {
-                    spi_i,
-                    spi_r,
-                    selected,
-                },
-            );
-        }
-
-        let failure = if notify_of(&payloads, NotifyType::NO_PROPOSAL_CHOSEN) {
-            Some(ChildFailure::NoProposalChosen {
-                unsupported: false,
-                direction: Direction::Received,
-            })
-        } else if notify_of(&payloads, NotifyType::TS_UNACCEPTABLE) {
-            Some(ChildFailure::TsUnacceptable {
-                direction: Direction::Received,
-            })
-        } else {
-            first_error(&payloads).map(ChildFailure::Notified)
-        };
-        let offer = child_offer(&payloads);
-        let outcome = match (failure, offer.sa, offer.tsi, offer.tsr) {
-            (Some(f), ..) => Err(f),
-            (None, Some(sa), Some(tsi), Some(tsr)) => {
-                let chosen = match sa.as_slice() {
-                    [one] => Selected::from_wire(one).zip(esp_spi(one)),
-                    _ => None,
-                };
-                let fits = |s: &Selected| ctx.config.esp.proposals.iter().any(|p| p.allows(s));
-                match chosen {
-                    Some((s, spi_out))
-                        if fits(&s)
-                            && ts::all_within(tsi, &ctx.config.local_ts)
-                            && ts::all_within(tsr, &ctx.config.remote_ts) =>
-                    {
-                        Ok((s, spi_out, tsi.clone(), tsr.clone()))
-                    }
-                    _ => Err(ChildFailure::InvalidResponse),
-                }
-            }
-            _ => Err(ChildFailure::InvalidResponse),
-        };
-        let Some(child) = self.children.last_mut() else {
-            return;
-        };
-        let spi_in = child.spi_in;
-        match outcome {
-            Ok((selected, spi_out, tsi, tsr)) => {
-                let params = ChildParams {
-                    prf: &prf,
-                    sk_d: &sk_d,
-                    g_ir: None,
-                    ni: &ni,
-                    nr: &nr,
-                };
-                match child.establish(&params, spi_out, selected, tsi, tsr) {
-                    Ok(()) => {
-                        let (rekey_at, expire_at) = ctx.lifetime(ctx.config.lifetimes.child);
-                        (child.rekey_at, child.expire_at) = (rekey_at, Some(expire_at));
-                        self.emit(
-                            ctx,
-                            EventKind::ChildSaEstablished {
-                                spi_in,
-                                spi_out,
-                                selected,
-                            },
-                        );
-                    }
-                    Err(e) => {
-                        tracing::debug!("CHILD SA keys: {e}");
-                        self.children.retain(|c| c.spi_in != spi_in);
-                        self.emit(
-                            ctx,
-                            EventKind::ChildSaFailed {
-                                failure: ChildFailure::InvalidResponse,
-                            },
-                        );
-                    }
-                }
-            }
-            Err(failure) => {
-                self.children.retain(|c| c.spi_in != spi_in);
-                self.emit(ctx, EventKind::ChildSaFailed { failure });
-            }
-        }
     }
 }

@@ -4,12 +4,18 @@
 
 use ike_wire::{Delete, ExchangeType, NotifyType, Payload, ProtocolId};
 
-use super::{Ctx, IkeSa, Purpose};
-use crate::event::EventKind;
+use super::{IkeSa, Purpose};
+use crate::event::{DropReason, EventKind};
+use crate::shell::{Ctx, Effect, MessageId, Spi};
 
 impl IkeSa {
     /// An INFORMATIONAL request from the peer on an established SA (already decrypted).
-    pub(super) fn handle_info_request(&mut self, ctx: &mut Ctx<'_>, id: u32, payloads: &[Payload]) {
+    pub(super) fn handle_info_request(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        id: MessageId,
+        payloads: &[Payload],
+    ) {
         let mut delete_ike = false;
         let mut deleted_children = Vec::new();
         for p in payloads {
@@ -20,6 +26,10 @@ impl IkeSa {
                 {
                     for spi in &d.spis {
                         let Ok(bytes) = <[u8; 4]>::try_from(spi.as_slice()) else {
+                            ctx.drop_message(
+                                DropReason::Unusable,
+                                "DELETE with an ESP SPI not 4 bytes",
+                            );
                             continue;
                         };
                         deleted_children.push(u32::from_be_bytes(bytes));
@@ -34,12 +44,14 @@ impl IkeSa {
         if delete_ike {
             // The response is empty (§1.4.1); the SA is gone for both sides afterwards.
             self.send_protected_response(ctx, ExchangeType::INFORMATIONAL, id, &[]);
-            if let Some((_, _, spi_i, spi_r)) = self.ike_rekey_collision.take() {
+            if let Some(peer) = self.ike_rekey_collision.take() {
                 // We answered the peer's IKE rekey while ours was in flight and kept the
                 // CHILD SAs here until the nonces would decide; the peer deleting this SA
                 // decides instead: its new SA stands, ours is forgotten (§2.25.2).
-                ctx.adoptions
-                    .push(((spi_i, spi_r), std::mem::take(&mut self.children)));
+                ctx.effects.push(Effect::Adopt {
+                    to: peer.new_sa,
+                    children: std::mem::take(&mut self.children),
+                });
             }
             self.close();
             self.emit(ctx, EventKind::IkeSaDeleteReceived);
@@ -54,7 +66,7 @@ impl IkeSa {
         let mut ours = Vec::new();
         let mut events = Vec::new();
         for spi in deleted_children {
-            let Some(pos) = self.children.iter().position(|c| c.spi_out == spi) else {
+            let Some(pos) = self.children.iter().position(|c| c.spi_out == Spi(spi)) else {
                 continue;
             };
             let child = self.children.remove(pos);

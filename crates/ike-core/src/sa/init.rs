@@ -9,20 +9,21 @@ use ike_wire::{
     Payload, PayloadType, ProtocolId,
 };
 
-use super::{AuthSent, Ctx, IkeSa, InitReplied, InitSent, Keys, Purpose, Role, State};
+use super::{AuthSent, IkeSa, InitSent, Keys, Purpose, State};
 use crate::child::ChildSa;
 use crate::event::{Direction, Event, EventKind, IkeVersion, SaState};
-use crate::proposal::{select, Negotiation, Selected};
+use crate::proposal::Selected;
+use crate::shell::{Ctx, IkeSaId, MessageId, Role};
 
-const NONCE_LEN: usize = 32;
+pub(super) const NONCE_LEN: usize = 32;
 
 /// Derives the IKE SA's keys from the chosen suite, the DH exchange and the nonces (§2.14).
-fn derive_keys(
+pub(super) fn derive_keys(
     selected: &Selected,
     ke: KeyExchange,
     peer_public: &[u8],
     (ni, nr): (&[u8], &[u8]),
-    (spi_i, spi_r): (u64, u64),
+    id: IkeSaId,
     role: Role,
     ctx: &mut Ctx<'_>,
 ) -> Result<Keys, ike_crypto::CryptoError> {
@@ -36,15 +37,12 @@ fn derive_keys(
     };
     let g_ir = ke.shared_secret(peer_public)?;
     let seed = skeyseed(&suite.prf, ni, nr, &g_ir);
-    let keys = suite.derive(&seed, ni, nr, spi_i, spi_r);
-    let export = ctx
-        .config
-        .export_secrets
-        .then_some((&mut *ctx.secrets, spi_i, spi_r));
+    let keys = suite.derive(&seed, ni, nr, id.spi_i, id.spi_r);
+    let export = ctx.config.export_secrets.then_some((&mut *ctx.secrets, id));
     Keys::new(suite, keys, role, export)
 }
 
-fn find<'a, T>(
+pub(super) fn find<'a, T>(
     payloads: &'a [Payload],
     pick: impl Fn(&'a Payload) -> Option<&'a T>,
 ) -> Option<&'a T> {
@@ -60,7 +58,7 @@ fn notifies(msg: &Message, ty: NotifyType) -> impl Iterator<Item = &Notify> {
 
 /// Sets `nat` from the peer's NAT_DETECTION notifies: the source hash must match the
 /// address the datagram came from, the destination hash the address it arrived at.
-fn detect_nat(sa: &mut IkeSa, msg: &Message) {
+pub(super) fn detect_nat(sa: &mut IkeSa, msg: &Message) {
     let (spi_i, spi_r) = (msg.header.spi_i, msg.header.spi_r);
     let mut sources = notifies(msg, NotifyType::NAT_DETECTION_SOURCE_IP).peekable();
     if sources.peek().is_some() {
@@ -72,7 +70,12 @@ fn detect_nat(sa: &mut IkeSa, msg: &Message) {
     }
 }
 
-fn nat_notifies(spi_i: u64, spi_r: u64, local: SocketAddr, remote: SocketAddr) -> [Payload; 2] {
+pub(super) fn nat_notifies(
+    spi_i: u64,
+    spi_r: u64,
+    local: SocketAddr,
+    remote: SocketAddr,
+) -> [Payload; 2] {
     [
         Payload::Notify(Notify::new(
             NotifyType::NAT_DETECTION_SOURCE_IP,
@@ -113,7 +116,7 @@ pub(crate) fn respond_without_state(
     ctx.send(local, remote, datagram);
 }
 
-fn emit_without_sa(ctx: &mut Ctx<'_>, remote: SocketAddr, kind: EventKind) {
+pub(super) fn emit_without_sa(ctx: &mut Ctx<'_>, remote: SocketAddr, kind: EventKind) {
     ctx.events.push(Event {
         kind,
         phase1: SaState::Down,
@@ -195,10 +198,10 @@ impl IkeSa {
         }));
         payloads.push(Payload::Nonce(st.ni.clone()));
         payloads.extend(nat_notifies(self.spi_i, 0, self.local, self.remote));
-        let header = self.header(ExchangeType::IKE_SA_INIT, 0, false);
+        let header = self.header(ExchangeType::IKE_SA_INIT, MessageId(0), false);
         let datagram = Message { header, payloads }.encode();
-        self.next_request_id = 0;
-        self.pending = None;
+        self.next_request_id = MessageId(0);
+        self.clear_pending();
         self.send_request(ctx, ExchangeType::IKE_SA_INIT, Purpose::SaInit, datagram);
     }
 
@@ -289,13 +292,13 @@ impl IkeSa {
             return;
         };
         self.spi_r = msg.header.spi_r;
-        let init_request = self.pending.take().map(|p| p.datagram).unwrap_or_default();
+        let init_request = self.take_pending().map(|p| p.datagram).unwrap_or_default();
         let keys = match derive_keys(
             &selected,
             st.ke,
             &ke.data,
             (&st.ni, nr),
-            (self.spi_i, self.spi_r),
+            self.id(),
             Role::Initiator,
             ctx,
         ) {
@@ -384,148 +387,5 @@ impl IkeSa {
                 );
             }
         }
-    }
-
-    /// Answers an IKE_SA_INIT request. Returns the new half-open SA, or `None` when the
-    /// request was refused (the refusal, if any, has been sent).
-    pub(crate) fn accept(
-        ctx: &mut Ctx<'_>,
-        local: SocketAddr,
-        remote: SocketAddr,
-        msg: &Message,
-        raw: &[u8],
-    ) -> Option<IkeSa> {
-        let refuse = |ctx: &mut Ctx<'_>, ty: NotifyType, data: Vec<u8>| {
-            respond_without_state(ctx, local, remote, &msg.header, Notify::new(ty, data));
-        };
-        if let Some(ty) = msg.payloads.iter().find_map(|p| match p {
-            Payload::Unknown(u) if u.critical => Some(u.ty),
-            _ => None,
-        }) {
-            refuse(ctx, NotifyType::UNSUPPORTED_CRITICAL_PAYLOAD, vec![ty.0]);
-            return None;
-        }
-        let p = &msg.payloads;
-        let (Some(offered), Some(ke), Some(ni)) = (
-            find(p, |p| {
-                if let Payload::Sa(s) = p {
-                    Some(s)
-                } else {
-                    None
-                }
-            }),
-            find(p, |p| {
-                if let Payload::Ke(k) = p {
-                    Some(k)
-                } else {
-                    None
-                }
-            }),
-            find(p, |p| {
-                if let Payload::Nonce(n) = p {
-                    Some(n)
-                } else {
-                    None
-                }
-            }),
-        ) else {
-            refuse(ctx, NotifyType::INVALID_SYNTAX, Vec::new());
-            return None;
-        };
-        if !(16..=256).contains(&ni.len()) {
-            refuse(ctx, NotifyType::INVALID_SYNTAX, Vec::new());
-            return None;
-        }
-        let selected = match select(offered, &ctx.config.ike, Negotiation::Ike) {
-            Ok(s) => s,
-            Err(no_match) => {
-                refuse(ctx, NotifyType::NO_PROPOSAL_CHOSEN, Vec::new());
-                let kind = EventKind::IkeNoProposalChosen {
-                    unsupported: no_match.unsupported,
-                    direction: Direction::Sent,
-                };
-                emit_without_sa(ctx, remote, kind);
-                return None;
-            }
-        };
-        let group = selected.dh.unwrap_or(DhGroup::NONE);
-        if ke.group != group {
-            refuse(
-                ctx,
-                NotifyType::INVALID_KE_PAYLOAD,
-                group.0.to_be_bytes().to_vec(),
-            );
-            emit_without_sa(
-                ctx,
-                remote,
-                EventKind::InvalidKePayload {
-                    group,
-                    direction: Direction::Sent,
-                },
-            );
-            return None;
-        }
-        let our_ke = match KeyExchange::generate(group) {
-            Ok(k) => k,
-            Err(e) => {
-                tracing::warn!("selected DH group {group} cannot be computed: {e}");
-                refuse(ctx, NotifyType::NO_PROPOSAL_CHOSEN, Vec::new());
-                return None;
-            }
-        };
-        let spi_i = msg.header.spi_i;
-        let spi_r = ctx.ike_spi();
-        let nr = ctx.random_bytes(NONCE_LEN);
-        let public = our_ke.public_value().to_vec();
-        let keys = match derive_keys(
-            &selected,
-            our_ke,
-            &ke.data,
-            (ni, &nr),
-            (spi_i, spi_r),
-            Role::Responder,
-            ctx,
-        ) {
-            Ok(k) => k,
-            Err(e) => {
-                tracing::debug!("IKE_SA_INIT request unusable: {e}");
-                refuse(ctx, NotifyType::INVALID_SYNTAX, Vec::new());
-                return None;
-            }
-        };
-        let mut sa = IkeSa::new(
-            Role::Responder,
-            spi_i,
-            spi_r,
-            local,
-            remote,
-            State::Closed,
-            ctx.now,
-        );
-        sa.half_open_at = Some(ctx.now + ctx.config.half_open_timeout);
-        detect_nat(&mut sa, msg);
-        sa.ike_selected = Some(selected);
-        let mut payloads = vec![
-            Payload::Sa(vec![selected.to_wire(ProtocolId::IKE, Vec::new())]),
-            Payload::Ke(KePayload {
-                group,
-                data: public,
-            }),
-            Payload::Nonce(nr.clone()),
-        ];
-        payloads.extend(nat_notifies(spi_i, spi_r, local, remote));
-        let header = sa.header(ExchangeType::IKE_SA_INIT, msg.header.message_id, true);
-        let response = Message { header, payloads }.encode();
-        sa.state = State::InitReplied(Box::new(InitReplied {
-            keys,
-            ni: ni.clone(),
-            nr,
-            init_request: raw.to_vec(),
-            init_response: response.clone(),
-        }));
-        sa.last_request = raw.to_vec();
-        sa.send_response(ctx, msg.header.message_id, response);
-        sa.emit(ctx, EventKind::IkeSaNegotiating { spi_i, spi_r });
-        Some(sa)
     }
 }

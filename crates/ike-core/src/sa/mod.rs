@@ -2,129 +2,34 @@
 //!
 //! The SA's `State` is one variant per expected message (rustls style): an initiator
 //! goes `InitSent → AuthSent → Established`, a responder `InitReplied → Established`.
-//! Each exchange lives in its own module; this one holds what they share: message ids,
-//! retransmission, SK protection and event emission.
+//! Each exchange lives in its own module (responder and initiator sides apart where they
+//! are long); `messages` holds message ids, the request window and SK protection, this
+//! one the SA's data and event emission.
 
 mod auth;
+mod auth_response;
 mod info;
 mod init;
+mod init_accept;
+mod messages;
 mod rekey;
 mod timers;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use ike_crypto::{IkeSaKeys, IkeSuite, KeyExchange, SkCipher};
-use ike_wire::{
-    encode_payloads, encode_sk_prefix, parse_payloads, ExchangeType, Flags, Header, Identification,
-    Message, Payload, PayloadType,
-};
-use rand::RngCore;
-use rand_chacha::ChaCha20Rng;
+use ike_wire::{ExchangeType, Identification, Message, Payload};
 
 use crate::child::ChildSa;
-use crate::config::{EndpointConfig, Lifetimes};
-use crate::event::{Event, EventKind, IkeSaSecrets, IkeVersion, SaState, Stats};
-pub(crate) use crate::nat_t::Nat;
-use crate::nat_t::{Arrival, Ends, NatTPorts};
+use crate::config::EndpointConfig;
+use crate::event::{DropReason, Event, EventKind, IkeSaSecrets, IkeVersion, SaState};
+use crate::nat_t::{Ends, Nat};
 use crate::proposal::Selected;
-use crate::Transmit;
-
-/// Which end of the IKE SA we are: the original initiator or responder (RFC 7296 §2.2).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Role {
-    Initiator,
-    Responder,
-}
-
-/// Everything an SA needs from its endpoint while it handles one input.
-pub(crate) struct Ctx<'a> {
-    pub now: Instant,
-    pub config: &'a EndpointConfig,
-    pub rng: &'a mut ChaCha20Rng,
-    pub transmits: &'a mut VecDeque<Transmit>,
-    pub events: &'a mut Vec<Event>,
-    pub stats: &'a mut Stats,
-    pub secrets: &'a mut Vec<IkeSaSecrets>,
-    /// IKE SAs created while handling this input (by an IKE SA rekey).
-    pub new_sas: &'a mut Vec<IkeSa>,
-    /// Set when DPD's `restart` action wants a new IKE SA with this peer: (our address,
-    /// the peer's, version) — the ports the old SA was on.
-    pub restart: &'a mut Option<(SocketAddr, SocketAddr, IkeVersion)>,
-    /// CHILD SAs to move to the IKE SA with these SPIs (an IKE rekey collision's survivor).
-    pub adoptions: &'a mut Vec<((u64, u64), Vec<ChildSa>)>,
-    /// IKEv1: an ISAKMP SA wants a new main mode to replace it (our address, the peer's,
-    /// its cookies).
-    pub v1_rekey: &'a mut Option<(SocketAddr, SocketAddr, (u64, u64))>,
-    /// IKEv1: a new ISAKMP SA is up that replaces the one with these cookies.
-    pub v1_replaced: &'a mut Option<(u64, u64)>,
-    /// IKEv1: IPsec SAs whose ISAKMP SA was deleted, for a newer ISAKMP SA to take over.
-    pub v1_orphans: &'a mut Vec<ChildSa>,
-    /// INITIAL_CONTACT from this peer address on the IKE SA with these SPIs: every other
-    /// IKE SA with the peer is stale (RFC 7296 §2.4).
-    pub initial_contact: &'a mut Option<(std::net::IpAddr, u64, u64)>,
-    /// Where NAT-T moves an SA (see `nat_t`).
-    pub nat_t: NatTPorts,
-    /// Where the datagram being handled arrived and came from (`None` for timers).
-    pub arrival: Option<Arrival>,
-}
-
-impl Ctx<'_> {
-    pub fn random_bytes(&mut self, len: usize) -> Vec<u8> {
-        let mut v = vec![0; len];
-        self.rng.fill_bytes(&mut v);
-        v
-    }
-
-    /// A fresh non-zero IKE SPI.
-    pub fn ike_spi(&mut self) -> u64 {
-        loop {
-            let spi = self.rng.next_u64();
-            if spi != 0 {
-                return spi;
-            }
-        }
-    }
-
-    /// A fresh ESP SPI outside the reserved range 0–255 (RFC 4303 §2.1).
-    pub fn esp_spi(&mut self) -> u32 {
-        loop {
-            let spi = self.rng.next_u32();
-            if spi > 255 {
-                return spi;
-            }
-        }
-    }
-
-    /// When an SA set up now should be rekeyed and when it expires: rekey at
-    /// `lifetime - margin - random(0 ..= margin × fuzz)` (AWS's and strongSwan's rule).
-    pub fn lifetime(&mut self, lifetime: Duration) -> (Option<Instant>, Instant) {
-        let Lifetimes {
-            margin,
-            fuzz_percent,
-            rekey,
-            ..
-        } = self.config.lifetimes;
-        // A lifetime negotiated below our margin (IKEv1 takes the shorter one) still
-        // leaves the SA some life before its rekey: the margin is at most half of it, and
-        // the rekey comes no sooner than a tenth of the way in.
-        let margin = margin.min(lifetime / 2);
-        let window = margin.mul_f64(f64::from(fuzz_percent.min(100)) / 100.0);
-        let fuzz = window.mul_f64(self.rng.next_u32() as f64 / f64::from(u32::MAX));
-        let offset = lifetime
-            .saturating_sub(margin)
-            .saturating_sub(fuzz)
-            .max(lifetime / 10);
-        let rekey_at = rekey.then(|| self.now + offset);
-        (rekey_at, self.now + lifetime)
-    }
-
-    pub fn send(&mut self, src: SocketAddr, dst: SocketAddr, payload: Vec<u8>) {
-        self.stats.datagrams_out += 1;
-        self.transmits.push_back(Transmit { src, dst, payload });
-    }
-}
+use crate::shell::timer::IkeTimers;
+pub(crate) use crate::shell::Role;
+use crate::shell::{Ctx, IkeSaId, MessageId, Spi};
 
 /// The SK_* keys of an established (or authenticating) IKE SA, split by direction.
 pub(crate) struct Keys {
@@ -143,13 +48,13 @@ impl Keys {
         suite: IkeSuite,
         k: IkeSaKeys,
         role: Role,
-        export: Option<(&mut Vec<IkeSaSecrets>, u64, u64)>,
+        export: Option<(&mut Vec<IkeSaSecrets>, IkeSaId)>,
     ) -> Result<Keys, ike_crypto::CryptoError> {
-        if let Some((out, spi_i, spi_r)) = export {
+        if let Some((out, id)) = export {
             out.push(IkeSaSecrets {
                 ike_version: IkeVersion::V2,
-                spi_i,
-                spi_r,
+                spi_i: id.spi_i,
+                spi_r: id.spi_r,
                 encryption: suite.encryption.id(),
                 key_bits: Some(suite.encryption.key_bits()),
                 integrity: suite.integrity.map(|i| i.id()),
@@ -220,8 +125,8 @@ pub(crate) enum State {
 
 /// A CHILD SA rekey of ours in flight (RFC 7296 §1.3.3).
 pub(crate) struct ChildRekey {
-    pub old_spi_in: u32,
-    pub new_spi_in: u32,
+    pub old_spi_in: Spi,
+    pub new_spi_in: Spi,
     pub ni: Vec<u8>,
     pub ke: Option<KeyExchange>,
     pub tried_groups: Vec<ike_wire::DhGroup>,
@@ -232,6 +137,14 @@ pub(crate) struct IkeRekey {
     pub new_spi: u64,
     pub ni: Vec<u8>,
     pub ke: KeyExchange,
+}
+
+/// The peer's IKE SA rekey we answered while ours was in flight (RFC 7296 §2.8.1): the
+/// nonces that decide which new SA survives, and the SA the peer's exchange created.
+pub(crate) struct PeerIkeRekey {
+    pub ni: Vec<u8>,
+    pub nr: Vec<u8>,
+    pub new_sa: IkeSaId,
 }
 
 /// What an outstanding request is for, so its response goes to the right handler.
@@ -246,7 +159,7 @@ pub(crate) enum Purpose {
         live: bool,
     },
     DeleteChild {
-        spi_in: u32,
+        spi_in: Spi,
     },
     /// An INFORMATIONAL carrying an error notification.
     Notify,
@@ -256,13 +169,12 @@ pub(crate) enum Purpose {
 
 /// Our one outstanding request (window size 1, RFC 7296 §2.3) and its retransmissions.
 pub(crate) struct Pending {
-    pub id: u32,
+    pub id: MessageId,
     pub exchange: ExchangeType,
     pub purpose: Purpose,
     pub datagram: Vec<u8>,
     pub transmissions: u32,
     pub first_sent: Instant,
-    pub deadline: Instant,
 }
 
 /// A request waiting for the outstanding one to complete.
@@ -281,33 +193,30 @@ pub(crate) struct IkeSa {
     pub state: State,
     pub nat: Nat,
     /// Our next request's message id, the request in flight, and those queued behind it.
-    pub next_request_id: u32,
+    pub next_request_id: MessageId,
     pub pending: Option<Pending>,
     pub queued: VecDeque<Queued>,
     /// The peer's next request id, and our last response (resent on a retransmit).
-    pub expected_request_id: u32,
-    pub last_response: Option<(u32, Vec<u8>)>,
+    pub expected_request_id: MessageId,
+    pub last_response: Option<(MessageId, Vec<u8>)>,
     /// The request `last_response` answers, as received: only a bitwise copy of it is a
     /// retransmission (RFC 7296 §2.1).
     pub last_request: Vec<u8>,
     pub children: Vec<ChildSa>,
     /// The IKE proposal chosen in IKE_SA_INIT (or the IKE rekey that created this SA).
     pub ike_selected: Option<Selected>,
-    /// IKE SA lifetime (RFC 7296 §2.8) and the half-open timeout of a responder.
-    pub rekey_at: Option<Instant>,
-    pub expire_at: Option<Instant>,
-    pub half_open_at: Option<Instant>,
+    /// Retransmission, the half-open timeout of a responder and the IKE SA lifetime
+    /// (RFC 7296 §2.1, §2.8); see `shell::timer`.
+    pub timers: IkeTimers,
     /// When we last heard from the peer (any authenticated message), for DPD.
     pub last_heard: Instant,
     /// The peer's ESP traffic reaches us (the data-plane model, see `Endpoint::set_peer_traffic`).
     pub traffic: bool,
     /// We answered the peer's IKE rekey while ours was in flight (RFC 7296 §2.8.1): the
     /// nonces of its exchange and the SA it created.
-    pub ike_rekey_collision: Option<(Vec<u8>, Vec<u8>, u64, u64)>,
+    pub ike_rekey_collision: Option<PeerIkeRekey>,
     /// Replaced by an IKE rekey: waits only for its DELETE, counts for nothing.
     pub superseded: bool,
-    /// Set while answering an IKE rekey request, so its records show `rekeying`.
-    pub responding_to_ike_rekey: bool,
 }
 
 impl IkeSa {
@@ -328,22 +237,27 @@ impl IkeSa {
             remote,
             state,
             nat: Nat::default(),
-            next_request_id: 0,
+            next_request_id: MessageId(0),
             pending: None,
             queued: VecDeque::new(),
-            expected_request_id: 0,
+            expected_request_id: MessageId(0),
             last_response: None,
             last_request: Vec::new(),
             children: Vec::new(),
             ike_selected: None,
-            rekey_at: None,
-            expire_at: None,
-            half_open_at: None,
+            timers: IkeTimers::default(),
             last_heard: now,
             traffic: false,
             ike_rekey_collision: None,
             superseded: false,
-            responding_to_ike_rekey: false,
+        }
+    }
+
+    /// Its SPIs (SPIr is 0 until the IKE_SA_INIT response arrives).
+    pub fn id(&self) -> IkeSaId {
+        IkeSaId {
+            spi_i: self.spi_i,
+            spi_r: self.spi_r,
         }
     }
 
@@ -356,15 +270,13 @@ impl IkeSa {
     }
 
     fn rekeying_ike(&self) -> bool {
-        self.responding_to_ike_rekey
-            || matches!(
-                self.pending.as_ref().map(|p| &p.purpose),
-                Some(Purpose::RekeyIke(_))
-            )
-            || self
-                .queued
-                .iter()
-                .any(|q| matches!(q.purpose, Purpose::RekeyIke(_)))
+        matches!(
+            self.pending.as_ref().map(|p| &p.purpose),
+            Some(Purpose::RekeyIke(_))
+        ) || self
+            .queued
+            .iter()
+            .any(|q| matches!(q.purpose, Purpose::RekeyIke(_)))
     }
 
     pub fn phase1(&self) -> SaState {
@@ -382,8 +294,7 @@ impl IkeSa {
     pub fn phase2(&self) -> SaState {
         self.children
             .iter()
-            .filter(|c| !c.superseded)
-            .map(|c| c.state)
+            .filter_map(|c| c.state.shown())
             .max()
             .unwrap_or(SaState::Down)
     }
@@ -414,162 +325,6 @@ impl IkeSa {
             .unwrap_or_else(|| Identification::from_ip(self.local.ip()))
     }
 
-    fn header(&self, exchange: ExchangeType, message_id: u32, response: bool) -> Header {
-        let mut flags = Flags(0);
-        if self.role == Role::Initiator {
-            flags = flags | Flags::INITIATOR;
-        }
-        if response {
-            flags = flags | Flags::RESPONSE;
-        }
-        Header {
-            spi_i: self.spi_i,
-            spi_r: self.spi_r,
-            next_payload: PayloadType::NONE,
-            major: 2,
-            minor: 0,
-            exchange,
-            flags,
-            message_id,
-            length: 0,
-        }
-    }
-
-    /// Encodes `payloads` inside an SK payload protected with our outbound keys.
-    fn seal(
-        &self,
-        ctx: &mut Ctx<'_>,
-        keys: &Keys,
-        header: &Header,
-        payloads: &[Payload],
-    ) -> Vec<u8> {
-        let (first, plaintext) = encode_payloads(payloads);
-        let body_len = keys.outbound.body_len(plaintext.len());
-        let mut datagram = encode_sk_prefix(header, first, body_len);
-        let iv = ctx.random_bytes(keys.suite.encryption.iv_len());
-        let body = keys.outbound.seal(&datagram, &plaintext, &iv);
-        datagram.extend_from_slice(&body);
-        datagram
-    }
-
-    /// Verifies and decrypts the SK payload of `msg` (whose bytes are `raw`). A failure is
-    /// counted and the message dropped, as RFC 7296 §2.21.1 asks.
-    fn open(ctx: &mut Ctx<'_>, keys: &Keys, msg: &Message, raw: &[u8]) -> Option<Vec<Payload>> {
-        let Some(Payload::Encrypted(sk)) = msg.payloads.last() else {
-            ctx.stats.malformed += 1;
-            tracing::debug!("message without SK payload dropped");
-            return None;
-        };
-        let prefix = &raw[..raw.len().saturating_sub(sk.data.len())];
-        let plaintext = match keys.inbound.open(prefix, &sk.data) {
-            Ok(p) => p,
-            Err(e) => {
-                ctx.stats.integrity_failures += 1;
-                tracing::debug!("SK payload rejected: {e}");
-                return None;
-            }
-        };
-        match parse_payloads(sk.first_inner, &plaintext) {
-            Ok(p) => Some(p),
-            Err(e) => {
-                ctx.stats.malformed += 1;
-                tracing::debug!("decrypted payloads malformed: {e}");
-                None
-            }
-        }
-    }
-
-    /// The keys, once IKE_SA_INIT is done.
-    fn keys(&self) -> Option<&Keys> {
-        match &self.state {
-            State::AuthSent(s) => Some(&s.keys),
-            State::InitReplied(s) => Some(&s.keys),
-            State::Established(s) => Some(&s.keys),
-            State::InitSent(_) | State::Closed => None,
-        }
-    }
-
-    /// Sends a new request (the caller has checked that none is outstanding).
-    fn send_request(
-        &mut self,
-        ctx: &mut Ctx<'_>,
-        exchange: ExchangeType,
-        purpose: Purpose,
-        datagram: Vec<u8>,
-    ) {
-        let id = self.next_request_id;
-        self.next_request_id = self.next_request_id.wrapping_add(1);
-        let deadline = ctx.now + self.retransmit_wait(ctx, &purpose, 1);
-        ctx.send(self.local, self.remote, datagram.clone());
-        self.pending = Some(Pending {
-            id,
-            exchange,
-            purpose,
-            datagram,
-            transmissions: 1,
-            first_sent: ctx.now,
-            deadline,
-        });
-        if exchange == ExchangeType::CREATE_CHILD_SA {
-            self.emit(ctx, EventKind::CreateChildRequestSent { id });
-        }
-    }
-
-    /// Sends a protected request now, or queues it behind the outstanding one.
-    fn request(
-        &mut self,
-        ctx: &mut Ctx<'_>,
-        exchange: ExchangeType,
-        purpose: Purpose,
-        payloads: Vec<Payload>,
-    ) {
-        if self.pending.is_some() || !self.queued.is_empty() {
-            self.queued.push_back(Queued {
-                exchange,
-                purpose,
-                payloads,
-            });
-            return;
-        }
-        let Some(keys) = self.keys() else { return };
-        let header = self.header(exchange, self.next_request_id, false);
-        let datagram = self.seal(ctx, keys, &header, &payloads);
-        self.send_request(ctx, exchange, purpose, datagram);
-    }
-
-    /// Sends the next queued request once the window is free.
-    fn send_queued(&mut self, ctx: &mut Ctx<'_>) {
-        if self.pending.is_some() || self.is_closed() {
-            return;
-        }
-        if let Some(q) = self.queued.pop_front() {
-            let Some(keys) = self.keys() else { return };
-            let header = self.header(q.exchange, self.next_request_id, false);
-            let datagram = self.seal(ctx, keys, &header, &q.payloads);
-            self.send_request(ctx, q.exchange, q.purpose, datagram);
-        }
-    }
-
-    /// Sends a protected response to request `id` and keeps it for retransmitted requests.
-    fn send_protected_response(
-        &mut self,
-        ctx: &mut Ctx<'_>,
-        exchange: ExchangeType,
-        id: u32,
-        payloads: &[Payload],
-    ) {
-        let Some(keys) = self.keys() else { return };
-        let header = self.header(exchange, id, true);
-        let datagram = self.seal(ctx, keys, &header, payloads);
-        self.send_response(ctx, id, datagram);
-    }
-
-    fn send_response(&mut self, ctx: &mut Ctx<'_>, id: u32, datagram: Vec<u8>) {
-        ctx.send(self.local, self.remote, datagram.clone());
-        self.last_response = Some((id, datagram));
-        self.expected_request_id = id.wrapping_add(1);
-    }
-
     fn ends(&mut self) -> Ends<'_> {
         Ends {
             local: &mut self.local,
@@ -597,7 +352,7 @@ impl IkeSa {
     /// Handles a message addressed to this SA (`raw` is its datagram; `ctx.arrival` says
     /// where it came from).
     pub fn handle(&mut self, ctx: &mut Ctx<'_>, msg: &Message, raw: &[u8]) {
-        let id = msg.header.message_id;
+        let id = MessageId(msg.header.message_id);
         if msg.header.flags.is_response() {
             if self.pending.as_ref().map(|p| (p.id, p.exchange)) != Some((id, msg.header.exchange))
             {
@@ -608,13 +363,16 @@ impl IkeSa {
                 self.handle_init_response(ctx, msg, raw);
                 return;
             }
-            let Some(keys) = self.keys() else { return };
+            let Some(keys) = self.keys() else {
+                ctx.drop_message(DropReason::NoKeys, "no keys yet");
+                return;
+            };
             let Some(payloads) = Self::open(ctx, keys, msg, raw) else {
                 return;
             };
             self.last_heard = ctx.now;
             self.follow_peer(ctx);
-            let Some(pending) = self.pending.take() else {
+            let Some(pending) = self.take_pending() else {
                 return;
             };
             match pending.purpose {
@@ -627,7 +385,18 @@ impl IkeSa {
                         self.emit(ctx, EventKind::IkeSaDeleted);
                     }
                 }
-                Purpose::DeleteChild { spi_in } => self.children.retain(|c| c.spi_in != spi_in),
+                Purpose::DeleteChild { spi_in } => {
+                    if let Some(pos) = self.children.iter().position(|c| c.spi_in == spi_in) {
+                        let child = self.children.remove(pos);
+                        self.emit(
+                            ctx,
+                            EventKind::ChildSaDeleted {
+                                spi_in: child.spi_in.0,
+                                spi_out: child.spi_out.0,
+                            },
+                        );
+                    }
+                }
                 Purpose::SaInit | Purpose::Liveness | Purpose::Notify => {}
             }
             self.send_queued(ctx);
@@ -641,7 +410,10 @@ impl IkeSa {
                     ctx.send(self.local, self.remote, response.clone());
                     ctx.stats.retransmits += 1;
                 } else {
-                    tracing::debug!(id, "not a retransmission of the last request: dropped");
+                    tracing::debug!(
+                        id = id.0,
+                        "not a retransmission of the last request: dropped"
+                    );
                     ctx.stats.unmatched += 1;
                 }
                 return;
@@ -684,7 +456,7 @@ impl IkeSa {
     pub fn close(&mut self) {
         self.state = State::Closed;
         self.children.clear();
-        self.pending = None;
+        self.clear_pending();
         self.queued.clear();
     }
 }

@@ -1,19 +1,22 @@
-//! The SA's timers (quinn-proto keeps them in one table; here they are fields): request
-//! retransmission (RFC 7296 §2.1), DPD (§2.4, AWS's timing), the half-open timeout, and
-//! IKE and CHILD SA rekey and expiry (§2.8).
+//! What the IKE SA's timers do when they fire (the table and the walk are
+//! `shell::timer`'s): request retransmission (RFC 7296 §2.1), DPD (§2.4, AWS's timing),
+//! the half-open timeout, and IKE and CHILD SA rekey and expiry (§2.8); and DELETE.
 
 use std::time::{Duration, Instant};
 
 use ike_wire::{Delete, ExchangeType, Payload, ProtocolId};
 
-use super::{Ctx, IkeSa, Purpose};
+use super::{IkeSa, Purpose};
+use crate::child::{ChildSa, ChildState};
 use crate::config::{DpdAction, EndpointConfig};
 use crate::event::EventKind;
-use crate::timing::{self, DpdView};
+use crate::shell::timer::{ChildTimer, IkeTimers, Timed, Timer};
+use crate::shell::timing::{self, DpdView};
+use crate::shell::{Ctx, Effect, Spi};
 
-impl IkeSa {
-    pub(super) fn retransmit_wait(&self, ctx: &Ctx<'_>, purpose: &Purpose, n: u32) -> Duration {
-        timing::retransmit_wait(ctx.config, matches!(purpose, Purpose::Liveness), n)
+impl Timed for IkeSa {
+    fn timers(&self) -> &IkeTimers {
+        &self.timers
     }
 
     fn dpd_at(&self, config: &EndpointConfig) -> Option<Instant> {
@@ -26,78 +29,57 @@ impl IkeSa {
         timing::dpd_at(config, view, &self.children)
     }
 
-    /// The earliest instant this SA wants to be woken up.
-    pub fn deadline(&self, config: &EndpointConfig) -> Option<Instant> {
-        let pending = self.pending.as_ref().map(|p| p.deadline);
-        timing::earliest(
-            [
-                pending,
-                self.half_open_at,
-                self.rekey_at,
-                self.expire_at,
-                self.dpd_at(config),
-            ],
-            &self.children,
-        )
+    fn children(&self) -> &[ChildSa] {
+        &self.children
     }
 
-    /// Runs whatever is due at `ctx.now`.
-    pub fn handle_timeout(&mut self, ctx: &mut Ctx<'_>) {
-        let now = ctx.now;
-        if self.pending.as_ref().is_some_and(|p| p.deadline <= now) {
-            self.retransmit(ctx);
-        }
-        if self.is_closed() {
-            return;
-        }
-        if self.half_open_at.is_some_and(|t| t <= now) {
-            self.close();
-            self.emit(ctx, EventKind::HalfOpenTimeout);
-            return;
-        }
-        if self.superseded {
-            return;
-        }
-        if self.expire_at.is_some_and(|t| t <= now) {
-            self.expire_at = None;
-            self.rekey_at = None;
-            self.delete(ctx);
-            return;
-        }
-        if self.rekey_at.is_some_and(|t| t <= now) {
-            self.rekey_at = None;
-            self.start_ike_rekey(ctx);
-        }
-        let due: Vec<(u32, bool)> = self
-            .children
-            .iter()
-            .filter(|c| !c.superseded)
-            .filter_map(|c| {
-                if c.expire_at.is_some_and(|t| t <= now) {
-                    Some((c.spi_in, true))
-                } else if c.rekey_at.is_some_and(|t| t <= now) {
-                    Some((c.spi_in, false))
-                } else {
-                    None
-                }
-            })
-            .collect();
-        for (spi_in, expired) in due {
-            if expired {
-                self.delete_child(ctx, spi_in);
-            } else {
-                self.start_child_rekey(ctx, spi_in);
+    fn is_closed(&self) -> bool {
+        IkeSa::is_closed(self)
+    }
+
+    fn is_superseded(&self) -> bool {
+        self.superseded
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<'_>, timer: Timer) {
+        match timer {
+            Timer::Retransmit => self.retransmit(ctx),
+            Timer::HalfOpen => {
+                self.close();
+                self.emit(ctx, EventKind::HalfOpenTimeout);
+            }
+            Timer::ExpireIke => {
+                self.timers.stop(Timer::ExpireIke);
+                self.timers.stop(Timer::RekeyIke);
+                self.delete(ctx);
+            }
+            Timer::RekeyIke => {
+                self.timers.stop(Timer::RekeyIke);
+                self.start_ike_rekey(ctx);
+            }
+            Timer::Dpd => {
+                tracing::trace!(spi_i = self.spi_i, "DPD liveness check");
+                self.request(
+                    ctx,
+                    ExchangeType::INFORMATIONAL,
+                    Purpose::Liveness,
+                    Vec::new(),
+                );
             }
         }
-        if self.dpd_at(ctx.config).is_some_and(|t| t <= now) {
-            tracing::trace!(spi_i = self.spi_i, "DPD liveness check");
-            self.request(
-                ctx,
-                ExchangeType::INFORMATIONAL,
-                Purpose::Liveness,
-                Vec::new(),
-            );
+    }
+
+    fn on_child_timer(&mut self, ctx: &mut Ctx<'_>, spi_in: Spi, timer: ChildTimer) {
+        match timer {
+            ChildTimer::Expire => self.delete_child(ctx, spi_in),
+            ChildTimer::Rekey => self.start_child_rekey(ctx, spi_in),
         }
+    }
+}
+
+impl IkeSa {
+    pub(super) fn retransmit_wait(&self, ctx: &Ctx<'_>, purpose: &Purpose, n: u32) -> Duration {
+        timing::retransmit_wait(ctx.config, matches!(purpose, Purpose::Liveness), n)
     }
 
     /// Retransmits the outstanding request, or gives up on it (RFC 7296 §2.1–2.4).
@@ -110,13 +92,14 @@ impl IkeSa {
         if let Some((n, deadline)) =
             timing::next_transmission(ctx.config, dpd_probe, p.transmissions, p.first_sent, now)
         {
-            (p.transmissions, p.deadline) = (n, deadline);
+            p.transmissions = n;
             let datagram = p.datagram.clone();
+            self.timers.set(Timer::Retransmit, deadline);
             ctx.stats.retransmits += 1;
             ctx.send(self.local, self.remote, datagram);
             return;
         }
-        let Some(p) = self.pending.take() else { return };
+        let Some(p) = self.take_pending() else { return };
         let retransmits = p.transmissions - 1;
         match p.purpose {
             Purpose::Liveness => self.peer_dead(ctx, retransmits),
@@ -137,7 +120,11 @@ impl IkeSa {
                     .dpd
                     .is_some_and(|d| d.action == DpdAction::Restart)
                 {
-                    *ctx.restart = Some((self.local, self.remote, crate::event::IkeVersion::V2));
+                    ctx.effects.push(Effect::Restart {
+                        local: self.local,
+                        remote: self.remote,
+                        version: crate::event::IkeVersion::V2,
+                    });
                 }
             }
             _ => {
@@ -171,7 +158,11 @@ impl IkeSa {
                     },
                 );
                 if action == DpdAction::Restart {
-                    *ctx.restart = Some((self.local, self.remote, crate::event::IkeVersion::V2));
+                    ctx.effects.push(Effect::Restart {
+                        local: self.local,
+                        remote: self.remote,
+                        version: crate::event::IkeVersion::V2,
+                    });
                 }
             }
             DpdAction::None => {
@@ -197,12 +188,12 @@ impl IkeSa {
             spis: Vec::new(),
         };
         let announce = !self.superseded;
-        self.pending = None;
+        self.clear_pending();
         self.queued.clear();
         self.superseded = true;
         // Its CHILD SAs go with it (§1.4.1).
         for c in &mut self.children {
-            c.superseded = true;
+            c.state = ChildState::Deleting;
         }
         if announce {
             self.emit(ctx, EventKind::IkeSaDeleteSent);
@@ -217,16 +208,16 @@ impl IkeSa {
     }
 
     /// Deletes one CHILD SA (its lifetime ran out without a rekey, or it was replaced).
-    pub(super) fn delete_child(&mut self, ctx: &mut Ctx<'_>, spi_in: u32) {
+    pub(super) fn delete_child(&mut self, ctx: &mut Ctx<'_>, spi_in: Spi) {
         let Some(child) = self.children.iter_mut().find(|c| c.spi_in == spi_in) else {
             return;
         };
-        let announce = !child.superseded;
-        child.superseded = true;
-        child.rekey_at = None;
-        child.expire_at = None;
+        let announce = !child.is_deleting();
+        child.state = ChildState::Deleting;
+        child.timers.stop(ChildTimer::Rekey);
+        child.timers.stop(ChildTimer::Expire);
         if announce {
-            self.emit(ctx, EventKind::ChildSaDeleteSent { spi_in });
+            self.emit(ctx, EventKind::ChildSaDeleteSent { spi_in: spi_in.0 });
         }
         let delete = Delete {
             protocol: ProtocolId::ESP,

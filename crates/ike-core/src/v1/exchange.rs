@@ -9,7 +9,7 @@ use ike_wire::v1::{
 use rand::RngCore;
 
 use super::{P1Keys, Phase1Sa};
-use crate::sa::Ctx;
+use crate::shell::{same_mac, Ctx};
 
 /// A non-zero message id for a phase 2 exchange.
 pub(super) fn message_id(ctx: &mut Ctx<'_>) -> u32 {
@@ -98,7 +98,7 @@ impl Phase1Sa {
 
     /// Builds an informational message (not sent).
     pub(super) fn informational(&mut self, ctx: &mut Ctx<'_>, payload: Payload) -> Option<Vec<u8>> {
-        let keys = self.keys.as_ref()?;
+        let keys = self.keys()?;
         let mid = message_id(ctx);
         let rest = [payload];
         let hash = info_hash(&keys.prf, &keys.skeyid_a, mid, &encode_payloads(&rest).1);
@@ -116,7 +116,7 @@ impl Phase1Sa {
 
     /// Opens an informational exchange from the peer and checks its HASH(1).
     pub(super) fn open_informational(&self, msg: &Message) -> Option<Vec<Payload>> {
-        let keys = self.keys.as_ref()?;
+        let keys = self.keys()?;
         let mid = msg.header.message_id;
         let iv = phase2_iv(keys.hash, &keys.last_block, mid, ike_crypto::v1::Cbc::BLOCK);
         let (payloads, _) = Self::decrypt(keys, msg, &iv)?;
@@ -124,7 +124,7 @@ impl Phase1Sa {
             return None;
         };
         let expected = info_hash(&keys.prf, &keys.skeyid_a, mid, &encode_payloads(rest).1);
-        (hash == &expected).then(|| rest.to_vec())
+        same_mac(hash, &expected).then(|| rest.to_vec())
     }
 }
 

@@ -1,134 +1,61 @@
 //! Main mode with pre-shared keys (RFC 2409 §5, §5.4): six messages, the last two
 //! encrypted with keys derived from the PSK — so a wrong PSK shows as a message that does
-//! not decrypt. NAT detection per RFC 3947.
+//! not decrypt (`main_mode_auth`). This module: messages 1–4, the SA offer and choice,
+//! the Diffie-Hellman exchange, the key schedule and NAT detection per RFC 3947.
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
-use ike_crypto::v1::{hash_i, hash_r, nat_d, phase1_iv, phase1_keys, skeyid_psk, Cbc, Hash};
+use ike_crypto::v1::{nat_d, phase1_iv, phase1_keys, skeyid_psk, Cbc, Hash};
 use ike_crypto::KeyExchange;
 use ike_wire::v1::{
-    doi, id_type, ike_attr, protocol, Body, ExchangeType, Id, Message, Notification, NotifyType,
-    Payload, Proposal, Sa, Transform,
+    ike_attr, protocol, Body, ExchangeType, Message, NotifyType, Payload, Transform,
 };
 use ike_wire::DhGroup;
 
 use super::exchange::notification;
-use super::proposal::{attr, chosen, lifetime, phase1_as_proposal, phase1_transforms};
-use super::{Awaiting, MainMode, P1Keys, Phase1Sa, Step, DPD_VENDOR_ID, NAT_T_VENDOR_ID};
-use crate::event::{Direction, Event, EventKind, IkeVersion, SaState};
+use super::payloads::{
+    find_ke, find_nonce, find_sa, log_vendor_ids, nat_ds, notify_of, sa_payload, says_dpd,
+    vendor_ids,
+};
+use super::proposal::{attr, chosen, phase1_as_proposal, phase1_transforms};
+use super::{Authenticating, Awaiting, ExpectMm2, ExpectMm3, ExpectMm4, P1Keys, Phase1Sa, State};
+use crate::event::{Direction, DropReason, Event, EventKind, IkeVersion, SaState};
 use crate::proposal::{select, Negotiation, Selected};
-use crate::sa::{Ctx, Role};
+use crate::shell::timer::Timer;
+use crate::shell::{Ctx, IkeSaId};
 
 const NONCE_LEN: usize = 32;
 
-fn vendor_ids(ctx: &Ctx<'_>) -> Vec<Payload> {
-    let dpd =
-        (!ctx.config.impair.no_dpd_vendor_id).then(|| Payload::VendorId(DPD_VENDOR_ID.to_vec()));
-    dpd.into_iter()
-        .chain([Payload::VendorId(NAT_T_VENDOR_ID.to_vec())])
-        .collect()
+/// The parts of a main mode transform that key the ISAKMP SA.
+#[derive(Clone, Copy)]
+pub(super) struct Suite {
+    pub group: DhGroup,
+    pub hash: Hash,
+    pub key_len: usize,
 }
 
-fn sa_payload(transforms: Vec<Transform>) -> Payload {
-    let proposal = Proposal {
-        number: 1,
-        protocol: protocol::ISAKMP,
-        spi: Vec::new(),
-        transforms,
-    };
-    Payload::Sa(Sa {
-        doi: doi::IPSEC,
-        situation: doi::SIT_IDENTITY_ONLY,
-        proposals: vec![proposal],
-    })
-}
-
-fn own_id(addr: SocketAddr) -> Payload {
-    let (ty, data) = match addr.ip() {
-        std::net::IpAddr::V4(a) => (id_type::IPV4_ADDR, a.octets().to_vec()),
-        std::net::IpAddr::V6(a) => (id_type::IPV6_ADDR, a.octets().to_vec()),
-    };
-    Payload::Id(Id {
-        id_type: ty,
-        protocol: 0,
-        port: 0,
-        data,
-    })
-}
-
-fn find_sa(p: &[Payload]) -> Option<&Sa> {
-    p.iter().find_map(|p| {
-        if let Payload::Sa(s) = p {
-            Some(s)
-        } else {
-            None
-        }
-    })
-}
-
-fn find_ke(p: &[Payload]) -> Option<&Vec<u8>> {
-    p.iter().find_map(|p| {
-        if let Payload::Ke(k) = p {
-            Some(k)
-        } else {
-            None
-        }
-    })
-}
-
-fn find_nonce(p: &[Payload]) -> Option<&Vec<u8>> {
-    p.iter().find_map(|p| {
-        if let Payload::Nonce(n) = p {
-            Some(n)
-        } else {
-            None
-        }
-    })
-}
-
-fn nat_ds(p: &[Payload]) -> Vec<&Vec<u8>> {
-    p.iter()
-        .filter_map(|p| {
-            if let Payload::NatD(d) = p {
-                Some(d)
-            } else {
-                None
-            }
+impl Suite {
+    fn of(t: &Transform) -> Option<Suite> {
+        let group = DhGroup(u16::try_from(attr(t, ike_attr::GROUP_DESCRIPTION)?).ok()?);
+        let hash =
+            Hash::from_attribute(u16::try_from(attr(t, ike_attr::HASH_ALGORITHM)?).ok()?).ok()?;
+        let key_len = attr(t, ike_attr::KEY_LENGTH).map_or(16, |bits| bits as usize / 8);
+        Some(Suite {
+            group,
+            hash,
+            key_len,
         })
-        .collect()
-}
-
-/// Names the peer's vendor IDs in the diagnostics (`-vv`).
-fn log_vendor_ids(p: &[Payload]) {
-    let names: Vec<String> = p
-        .iter()
-        .filter_map(|p| {
-            if let Payload::VendorId(v) = p {
-                Some(super::vendor_id_name(v))
-            } else {
-                None
-            }
-        })
-        .collect();
-    if !names.is_empty() {
-        tracing::debug!(?names, "peer's vendor IDs");
     }
 }
 
-fn says_dpd(p: &[Payload]) -> bool {
-    p.iter()
-        .any(|p| matches!(p, Payload::VendorId(v) if v.as_slice() == DPD_VENDOR_ID))
-}
-
-fn notify_of(p: &[Payload]) -> Option<NotifyType> {
-    p.iter().find_map(|p| {
-        if let Payload::Notification(n) = p {
-            Some(n.ty)
-        } else {
-            None
-        }
-    })
+/// What SKEYID and the phase 1 keys are derived from (RFC 2409 §5).
+struct KeyInputs<'a> {
+    ke: KeyExchange,
+    peer_public: &'a [u8],
+    ni: &'a [u8],
+    nr: &'a [u8],
+    g_xi: &'a [u8],
+    g_xr: &'a [u8],
 }
 
 impl Phase1Sa {
@@ -137,7 +64,7 @@ impl Phase1Sa {
         ctx: &mut Ctx<'_>,
         local: SocketAddr,
         remote: SocketAddr,
-        replaces: Option<(u64, u64)>,
+        replaces: Option<IkeSaId>,
     ) -> Option<Phase1Sa> {
         let secs = u32::try_from(ctx.config.lifetimes.ike.as_secs()).unwrap_or(u32::MAX);
         let transforms = phase1_transforms(&ctx.config.ike.proposals, secs);
@@ -146,32 +73,28 @@ impl Phase1Sa {
             return None;
         }
         let cky_i = ctx.ike_spi();
-        let mut sa = Phase1Sa::new(Role::Initiator, cky_i, 0, local, remote, ctx.now);
-        sa.replaces = replaces;
         let sa_p = sa_payload(transforms);
         let sai_b = sa_p.body();
+        let state = State::ExpectMm2(Box::new(ExpectMm2 { sai_b }));
+        let mut sa = Phase1Sa::new(cky_i, 0, local, remote, state, ctx.now);
+        sa.replaces = replaces;
         let mut payloads = vec![sa_p];
         payloads.extend(vendor_ids(ctx));
-        sa.mm = Some(Box::new(MainMode {
-            sai_b,
-            transform: None,
-            ke: None,
-            g_xi: Vec::new(),
-            g_xr: Vec::new(),
-            ni: Vec::new(),
-            nr: Vec::new(),
-        }));
         let datagram = sa.plain(ExchangeType::IDENTITY_PROTECTION, payloads);
         sa.send_awaiting(ctx, Awaiting::MainMode, datagram);
-        if replaces.is_none() {
-            sa.emit(
-                ctx,
-                EventKind::IkeSaNegotiating {
-                    spi_i: cky_i,
-                    spi_r: 0,
-                },
-            );
-        }
+        // A replacement is the old ISAKMP SA's rekey as far as the tunnel goes (RFC 2409
+        // has no rekey of its own); the old SA, marked rekeying, gives the phase 1 state.
+        let kind = match replaces {
+            None => EventKind::IkeSaNegotiating {
+                spi_i: cky_i,
+                spi_r: 0,
+            },
+            Some(old) => EventKind::IkeSaRekeying {
+                spi_i: old.spi_i,
+                spi_r: old.spi_r,
+            },
+        };
+        sa.emit(ctx, kind);
         Some(sa)
     }
 
@@ -184,9 +107,13 @@ impl Phase1Sa {
         raw: &[u8],
     ) -> Option<Phase1Sa> {
         let Body::Plain(payloads) = &msg.body else {
+            ctx.drop_message(DropReason::UnexpectedMessage, "main mode 1 encrypted");
             return None;
         };
-        let offered = find_sa(payloads)?;
+        let Some(offered) = find_sa(payloads) else {
+            ctx.drop_message(DropReason::MissingPayload, "main mode 1 without SA");
+            return None;
+        };
         let transforms: Vec<Transform> = offered
             .proposals
             .iter()
@@ -195,14 +122,6 @@ impl Phase1Sa {
             .collect();
         let as_v2: Vec<_> = transforms.iter().filter_map(phase1_as_proposal).collect();
         let cky_r = ctx.ike_spi();
-        let mut sa = Phase1Sa::new(
-            Role::Responder,
-            msg.header.cky_i,
-            cky_r,
-            local,
-            remote,
-            ctx.now,
-        );
         let selected = match select(&as_v2, &ctx.config.ike, Negotiation::Ike) {
             Ok(s) => s,
             Err(no_match) => {
@@ -212,11 +131,12 @@ impl Phase1Sa {
                     Vec::new(),
                     Vec::new(),
                 );
-                sa.cky_r = 0;
+                let refusal =
+                    Phase1Sa::new(msg.header.cky_i, 0, local, remote, State::Closed, ctx.now);
                 ctx.send(
                     local,
                     remote,
-                    sa.plain(ExchangeType::INFORMATIONAL, vec![n]),
+                    refusal.plain(ExchangeType::INFORMATIONAL, vec![n]),
                 );
                 ctx.events.push(Event {
                     kind: EventKind::IkeNoProposalChosen {
@@ -233,20 +153,23 @@ impl Phase1Sa {
                 return None;
             }
         };
-        let transform = chosen(&transforms, &selected)?.clone();
+        let Some(transform) = chosen(&transforms, &selected).cloned() else {
+            ctx.drop_message(
+                DropReason::Unusable,
+                "main mode 1: chosen transform not found",
+            );
+            return None;
+        };
+        let state = State::ExpectMm3(Box::new(ExpectMm3 {
+            sai_b: Payload::Sa(offered.clone()).body(),
+            transform: transform.clone(),
+        }));
+        let mut sa = Phase1Sa::new(msg.header.cky_i, cky_r, local, remote, state, ctx.now);
         log_vendor_ids(payloads);
         sa.peer_dpd = says_dpd(payloads);
         sa.selected = Some(selected);
-        sa.half_open_at = Some(ctx.now + ctx.config.half_open_timeout);
-        sa.mm = Some(Box::new(MainMode {
-            sai_b: Payload::Sa(offered.clone()).body(),
-            transform: Some(transform.clone()),
-            ke: None,
-            g_xi: Vec::new(),
-            g_xr: Vec::new(),
-            ni: Vec::new(),
-            nr: Vec::new(),
-        }));
+        sa.timers
+            .set(Timer::HalfOpen, ctx.now + ctx.config.half_open_timeout);
         let mut out = vec![sa_payload(vec![transform])];
         out.extend(vendor_ids(ctx));
         let datagram = sa.plain(ExchangeType::IDENTITY_PROTECTION, out);
@@ -261,47 +184,58 @@ impl Phase1Sa {
         Some(sa)
     }
 
-    fn group_and_hash(&self) -> Option<(DhGroup, Hash, usize)> {
-        let t = self.mm.as_ref()?.transform.as_ref()?;
-        let group = DhGroup(u16::try_from(attr(t, ike_attr::GROUP_DESCRIPTION)?).ok()?);
-        let hash =
-            Hash::from_attribute(u16::try_from(attr(t, ike_attr::HASH_ALGORITHM)?).ok()?).ok()?;
-        let key_len = attr(t, ike_attr::KEY_LENGTH).map_or(16, |bits| bits as usize / 8);
-        Some((group, hash, key_len))
-    }
-
-    /// A main mode message for this SA.
+    /// A main mode message for this SA: only the one its state expects is taken.
     pub(super) fn handle_main_mode(&mut self, ctx: &mut Ctx<'_>, msg: &Message, raw: &[u8]) {
-        match (self.step, &msg.body) {
-            (Step::I1, Body::Plain(p)) => self.on_message2(ctx, msg, p),
-            (Step::R2, Body::Plain(p)) => self.on_message3(ctx, msg, raw, p),
-            (Step::I3, Body::Plain(p)) => self.on_message4(ctx, msg, p),
-            (Step::R4, Body::Encrypted(_)) => self.on_message5(ctx, msg, raw),
-            (Step::I5, Body::Encrypted(_)) => self.on_message6(ctx, msg),
+        match (&self.state, &msg.body) {
+            (State::ExpectMm2(_), Body::Plain(p)) => self.on_message2(ctx, msg, p),
+            (State::ExpectMm3(_), Body::Plain(p)) => self.on_message3(ctx, msg, raw, p),
+            (State::ExpectMm4(_), Body::Plain(p)) => self.on_message4(ctx, p),
+            (State::ExpectMm5(_), Body::Encrypted(_)) => self.on_message5(ctx, msg, raw),
+            (State::ExpectMm6(_), Body::Encrypted(c)) => self.on_message6(ctx, msg, c),
             _ => ctx.stats.unmatched += 1,
         }
     }
 
-    /// A plain informational during main mode: the responder refused us.
+    /// A plain informational: during main mode 1, the responder refusing us.
     pub(super) fn handle_plain_notify(&mut self, ctx: &mut Ctx<'_>, payloads: &[Payload]) {
-        if self.role != Role::Initiator || self.step != Step::I1 {
+        if !matches!(self.state, State::ExpectMm2(_)) {
+            ctx.drop_message(
+                DropReason::UnexpectedMessage,
+                "plain informational outside main mode",
+            );
             return;
         }
-        if notify_of(payloads) == Some(NotifyType::NO_PROPOSAL_CHOSEN) {
-            self.close();
-            self.emit(
-                ctx,
-                EventKind::IkeNoProposalChosen {
-                    unsupported: false,
-                    direction: Direction::Received,
-                },
+        if notify_of(payloads) != Some(NotifyType::NO_PROPOSAL_CHOSEN) {
+            ctx.drop_message(
+                DropReason::UnexpectedMessage,
+                "plain informational that is no refusal",
             );
+            return;
         }
+        self.close();
+        self.emit(
+            ctx,
+            EventKind::IkeNoProposalChosen {
+                unsupported: false,
+                direction: Direction::Received,
+            },
+        );
     }
 
     fn on_message2(&mut self, ctx: &mut Ctx<'_>, msg: &Message, payloads: &[Payload]) {
-        let Some(sa) = find_sa(payloads) else { return };
+        let State::ExpectMm2(st) = &self.state else {
+            return;
+        };
+        let sai_b = st.sai_b.clone();
+        let Some(sa) = find_sa(payloads) else {
+            ctx.drop_message(DropReason::MissingPayload, "main mode 2 without SA");
+            return;
+        };
         let Some(t) = sa.proposals.first().and_then(|p| p.transforms.first()) else {
+            ctx.drop_message(
+                DropReason::MissingPayload,
+                "main mode 2 without a transform",
+            );
             return;
         };
         let acceptable = phase1_as_proposal(t)
@@ -318,37 +252,40 @@ impl Phase1Sa {
             return;
         };
         self.cky_r = msg.header.cky_r;
-        self.pending = None;
+        self.clear_pending();
         log_vendor_ids(payloads);
         self.peer_dpd = says_dpd(payloads);
         self.selected = Some(selected);
-        if let Some(mm) = self.mm.as_mut() {
-            mm.transform = Some(t.clone());
-        }
-        let Some((group, hash, _)) = self.group_and_hash() else {
+        let Some(suite) = Suite::of(t) else {
+            ctx.drop_message(
+                DropReason::Unusable,
+                "main mode 2: no group or hash we know",
+            );
             return;
         };
-        let ke = match KeyExchange::generate(group) {
+        let ke = match KeyExchange::generate(suite.group) {
             Ok(k) => k,
             Err(e) => {
-                tracing::warn!("main mode group {group}: {e}");
+                tracing::warn!("main mode group {}: {e}", suite.group);
                 self.close();
                 return;
             }
         };
         let ni = ctx.random_bytes(NONCE_LEN);
+        let g_xi = ke.public_value().to_vec();
         let out = vec![
-            Payload::Ke(ke.public_value().to_vec()),
+            Payload::Ke(g_xi.clone()),
             Payload::Nonce(ni.clone()),
-            Payload::NatD(nat_d(hash, self.cky_i, self.cky_r, self.remote)),
-            Payload::NatD(nat_d(hash, self.cky_i, self.cky_r, self.local)),
+            Payload::NatD(nat_d(suite.hash, self.cky_i, self.cky_r, self.remote)),
+            Payload::NatD(nat_d(suite.hash, self.cky_i, self.cky_r, self.local)),
         ];
-        if let Some(mm) = self.mm.as_mut() {
-            mm.g_xi = ke.public_value().to_vec();
-            mm.ke = Some(ke);
-            mm.ni = ni;
-        }
-        self.step = Step::I3;
+        self.state = State::ExpectMm4(Box::new(ExpectMm4 {
+            sai_b,
+            transform: t.clone(),
+            ke,
+            g_xi,
+            ni,
+        }));
         let datagram = self.plain(ExchangeType::IDENTITY_PROTECTION, out);
         self.send_awaiting(ctx, Awaiting::MainMode, datagram);
     }
@@ -365,85 +302,134 @@ impl Phase1Sa {
     }
 
     /// Derives SKEYID and the rest from the DH result and the PSK (RFC 2409 §5).
-    fn derive(&mut self, ctx: &mut Ctx<'_>, peer_public: &[u8]) -> Option<()> {
-        let (_, hash, key_len) = self.group_and_hash()?;
-        let mm = self.mm.as_mut()?;
-        let ke = mm.ke.take()?;
-        let g_xy = ke.shared_secret(peer_public).ok()?;
-        let prf = hash.prf();
-        let skeyid = skeyid_psk(&prf, &ctx.config.psk, &mm.ni, &mm.nr);
-        let k = phase1_keys(&prf, skeyid.clone(), &g_xy, self.cky_i, self.cky_r, key_len);
-        let cbc = Cbc::new(&k.enc_key).ok()?;
+    fn derive(&self, ctx: &mut Ctx<'_>, suite: Suite, k: KeyInputs<'_>) -> Option<P1Keys> {
+        let g_xy = k.ke.shared_secret(k.peer_public).ok()?;
+        let prf = suite.hash.prf();
+        let skeyid = skeyid_psk(&prf, &ctx.config.psk, k.ni, k.nr);
+        let keys = phase1_keys(
+            &prf,
+            skeyid.clone(),
+            &g_xy,
+            self.cky_i,
+            self.cky_r,
+            suite.key_len,
+        );
+        let cbc = Cbc::new(&keys.enc_key).ok()?;
         if ctx.config.export_secrets {
             ctx.secrets.push(crate::event::IkeSaSecrets::ikev1(
                 self.cky_i,
                 self.cky_r,
-                k.enc_key.clone(),
+                keys.enc_key.clone(),
             ));
         }
-        let iv = phase1_iv(hash, &mm.g_xi, &mm.g_xr, Cbc::BLOCK);
-        self.keys = Some(Box::new(P1Keys {
-            hash,
+        let iv = phase1_iv(suite.hash, k.g_xi, k.g_xr, Cbc::BLOCK);
+        Some(P1Keys {
+            hash: suite.hash,
             prf,
             skeyid,
-            skeyid_d: k.skeyid_d.clone(),
-            skeyid_a: k.skeyid_a.clone(),
+            skeyid_d: keys.skeyid_d.clone(),
+            skeyid_a: keys.skeyid_a.clone(),
             cbc,
             iv,
             last_block: Vec::new(),
-        }));
-        Some(())
+        })
     }
 
     fn on_message3(&mut self, ctx: &mut Ctx<'_>, msg: &Message, raw: &[u8], payloads: &[Payload]) {
-        let (Some(ke), Some(ni)) = (find_ke(payloads), find_nonce(payloads)) else {
+        let State::ExpectMm3(st) = &self.state else {
             return;
         };
-        let Some((group, hash, _)) = self.group_and_hash() else {
+        let (Some(g_xi), Some(ni)) = (find_ke(payloads), find_nonce(payloads)) else {
+            ctx.drop_message(
+                DropReason::MissingPayload,
+                "main mode 3 without KE or Nonce",
+            );
             return;
         };
-        let ours = match KeyExchange::generate(group) {
-            Ok(k) => k,
-            Err(_) => return,
+        let Some(suite) = Suite::of(&st.transform) else {
+            ctx.drop_message(
+                DropReason::Unusable,
+                "main mode 3: no group or hash we know",
+            );
+            return;
+        };
+        let Ok(ours) = KeyExchange::generate(suite.group) else {
+            ctx.drop_message(DropReason::Unusable, "main mode 3: our KE failed");
+            return;
         };
         let nr = ctx.random_bytes(NONCE_LEN);
-        if let Some(mm) = self.mm.as_mut() {
-            mm.g_xi = ke.clone();
-            mm.g_xr = ours.public_value().to_vec();
-            mm.ni = ni.clone();
-            mm.nr = nr.clone();
-            mm.ke = Some(ours);
-        }
-        let g_xr = self.mm.as_ref().map(|m| m.g_xr.clone()).unwrap_or_default();
-        if self.derive(ctx, ke).is_none() {
+        let g_xr = ours.public_value().to_vec();
+        let inputs = KeyInputs {
+            ke: ours,
+            peer_public: g_xi,
+            ni,
+            nr: &nr,
+            g_xi,
+            g_xr: &g_xr,
+        };
+        let Some(keys) = self.derive(ctx, suite, inputs) else {
             tracing::debug!(cky_i = msg.header.cky_i, "main mode message 3 unusable");
+            ctx.drop_message(DropReason::Unusable, "main mode 3: the keys do not compute");
             return;
-        }
-        self.detect_nat(hash, payloads);
+        };
+        let (sai_b, transform) = (st.sai_b.clone(), st.transform.clone());
+        self.detect_nat(suite.hash, payloads);
         self.last_heard = ctx.now;
         let out = vec![
-            Payload::Ke(g_xr),
+            Payload::Ke(g_xr.clone()),
             Payload::Nonce(nr),
-            Payload::NatD(nat_d(hash, self.cky_i, self.cky_r, self.remote)),
-            Payload::NatD(nat_d(hash, self.cky_i, self.cky_r, self.local)),
+            Payload::NatD(nat_d(suite.hash, self.cky_i, self.cky_r, self.remote)),
+            Payload::NatD(nat_d(suite.hash, self.cky_i, self.cky_r, self.local)),
         ];
-        self.step = Step::R4;
+        self.state = State::ExpectMm5(Box::new(Authenticating {
+            sai_b,
+            transform,
+            g_xi: g_xi.clone(),
+            g_xr,
+            keys,
+        }));
         let datagram = self.plain(ExchangeType::IDENTITY_PROTECTION, out);
         self.send_answer(ctx, raw, datagram);
     }
 
-    fn on_message4(&mut self, ctx: &mut Ctx<'_>, _msg: &Message, payloads: &[Payload]) {
-        let (Some(ke), Some(nr)) = (find_ke(payloads), find_nonce(payloads)) else {
+    fn on_message4(&mut self, ctx: &mut Ctx<'_>, payloads: &[Payload]) {
+        let State::ExpectMm4(st) = &self.state else {
             return;
         };
-        let Some((_, hash, _)) = self.group_and_hash() else {
+        let (Some(g_xr), Some(nr)) = (find_ke(payloads), find_nonce(payloads)) else {
+            ctx.drop_message(
+                DropReason::MissingPayload,
+                "main mode 4 without KE or Nonce",
+            );
             return;
         };
-        if let Some(mm) = self.mm.as_mut() {
-            mm.g_xr = ke.clone();
-            mm.nr = nr.clone();
-        }
-        if self.derive(ctx, ke).is_none() {
+        let Some(suite) = Suite::of(&st.transform) else {
+            ctx.drop_message(
+                DropReason::Unusable,
+                "main mode 4: no group or hash we know",
+            );
+            return;
+        };
+        // From here on main mode either goes on to message 5 or ends.
+        let State::ExpectMm4(st) = std::mem::replace(&mut self.state, State::Closed) else {
+            return;
+        };
+        let ExpectMm4 {
+            sai_b,
+            transform,
+            ke,
+            g_xi,
+            ni,
+        } = *st;
+        let inputs = KeyInputs {
+            ke,
+            peer_public: g_xr,
+            ni: &ni,
+            nr,
+            g_xi: &g_xi,
+            g_xr,
+        };
+        let Some(keys) = self.derive(ctx, suite, inputs) else {
             self.close();
             self.emit(
                 ctx,
@@ -452,9 +438,9 @@ impl Phase1Sa {
                 },
             );
             return;
-        }
-        self.pending = None;
-        self.detect_nat(hash, payloads);
+        };
+        self.clear_pending();
+        self.detect_nat(suite.hash, payloads);
         self.last_heard = ctx.now;
         if ctx.config.impair.abandon_after_sa_init {
             // IKEv1's counterpart of abandoning after IKE_SA_INIT: main mode 5 never comes.
@@ -465,212 +451,13 @@ impl Phase1Sa {
             self.close();
             return;
         }
-        // RFC 3947 §4: behind or in front of a NAT, message 5 goes from the NAT-T port.
-        self.ends().float(ctx.nat_t);
-        let (Some(keys), Some(mm)) = (self.keys.as_ref(), self.mm.as_ref()) else {
-            return;
-        };
-        let id = own_id(self.local);
-        let h = hash_i(
-            &keys.prf,
-            &keys.skeyid,
-            &mm.g_xi,
-            &mm.g_xr,
-            self.cky_i,
-            self.cky_r,
-            &mm.sai_b,
-            &id.body(),
-        );
-        let mut payloads = vec![id, Payload::Hash(h)];
-        // A first ISAKMP SA with the peer says so, as strongSwan does (a phase 1 rekey
-        // replaces an SA the peer should keep until it is deleted).
-        if ctx.config.initial_contact && self.replaces.is_none() {
-            payloads.push(Payload::Notification(Notification::initial_contact(
-                self.cky_i, self.cky_r,
-            )));
-        }
-        let (datagram, next_iv) = self.encrypted(
+        let auth = Authenticating {
+            sai_b,
+            transform,
+            g_xi,
+            g_xr: g_xr.clone(),
             keys,
-            ExchangeType::IDENTITY_PROTECTION,
-            0,
-            &keys.iv,
-            &payloads,
-        );
-        if let Some(keys) = self.keys.as_mut() {
-            keys.iv = next_iv;
-        }
-        self.step = Step::I5;
-        self.send_awaiting(ctx, Awaiting::MainMode, datagram);
-    }
-
-    /// Message 5: the first encrypted one. With a PSK that differs from ours, the keys
-    /// differ and it decrypts to garbage.
-    fn on_message5(&mut self, ctx: &mut Ctx<'_>, msg: &Message, raw: &[u8]) {
-        let Some(keys) = self.keys.as_ref() else {
-            return;
         };
-        let verified = Self::decrypt(keys, msg, &keys.iv).and_then(|(payloads, next_iv)| {
-            let id = payloads.iter().find(|p| matches!(p, Payload::Id(_)))?;
-            let got = payloads.iter().find_map(|p| {
-                if let Payload::Hash(h) = p {
-                    Some(h)
-                } else {
-                    None
-                }
-            })?;
-            let mm = self.mm.as_ref()?;
-            let expected = hash_i(
-                &keys.prf,
-                &keys.skeyid,
-                &mm.g_xi,
-                &mm.g_xr,
-                self.cky_i,
-                self.cky_r,
-                &mm.sai_b,
-                &id.body(),
-            );
-            let initial_contact = payloads.iter().any(
-                |p| matches!(p, Payload::Notification(n) if n.ty == NotifyType::INITIAL_CONTACT),
-            );
-            (got == &expected).then_some((next_iv, initial_contact))
-        });
-        let Some((next_iv, initial_contact)) = verified else {
-            tracing::debug!(
-                cky_i = self.cky_i,
-                "main mode message 5 does not decrypt with our PSK"
-            );
-            self.close();
-            self.emit(ctx, EventKind::PayloadDecryptionFailed);
-            return;
-        };
-        // An initiator that moved to its NAT-T port for message 5 takes us along.
-        self.ends().move_with_peer(ctx.arrival);
-        if initial_contact {
-            // Every other SA with this peer is stale: it rebooted (RFC 2407 §4.6.3.3).
-            *ctx.initial_contact = Some((self.remote.ip(), self.cky_i, self.cky_r));
-        }
-        let Some(keys) = self.keys.as_ref() else {
-            return;
-        };
-        let Some(mm) = self.mm.as_ref() else { return };
-        let id = own_id(self.local);
-        let h = hash_r(
-            &keys.prf,
-            &keys.skeyid,
-            &mm.g_xr,
-            &mm.g_xi,
-            self.cky_r,
-            self.cky_i,
-            &mm.sai_b,
-            &id.body(),
-        );
-        let (datagram, last) = self.encrypted(
-            keys,
-            ExchangeType::IDENTITY_PROTECTION,
-            0,
-            &next_iv,
-            &[id, Payload::Hash(h)],
-        );
-        if let Some(keys) = self.keys.as_mut() {
-            keys.iv = last.clone();
-            keys.last_block = last;
-        }
-        self.send_answer(ctx, raw, datagram);
-        self.established(ctx);
-    }
-
-    fn on_message6(&mut self, ctx: &mut Ctx<'_>, msg: &Message) {
-        let Some(keys) = self.keys.as_ref() else {
-            return;
-        };
-        let verified = Self::decrypt(keys, msg, &keys.iv).and_then(|(payloads, _)| {
-            let id = payloads.iter().find(|p| matches!(p, Payload::Id(_)))?;
-            let got = payloads.iter().find_map(|p| {
-                if let Payload::Hash(h) = p {
-                    Some(h)
-                } else {
-                    None
-                }
-            })?;
-            let mm = self.mm.as_ref()?;
-            let expected = hash_r(
-                &keys.prf,
-                &keys.skeyid,
-                &mm.g_xr,
-                &mm.g_xi,
-                self.cky_r,
-                self.cky_i,
-                &mm.sai_b,
-                &id.body(),
-            );
-            (got == &expected).then_some(())
-        });
-        if verified.is_none() {
-            tracing::debug!(cky_i = self.cky_i, "main mode message 6 does not verify");
-            self.close();
-            self.emit(ctx, EventKind::PayloadDecryptionFailed);
-            return;
-        }
-        let Body::Encrypted(ciphertext) = &msg.body else {
-            return;
-        };
-        let last = ike_crypto::v1::last_block(ciphertext);
-        if let Some(keys) = self.keys.as_mut() {
-            keys.iv = last.clone();
-            keys.last_block = last;
-        }
-        self.pending = None;
-        self.established(ctx);
-        // A phase 1 rekey keeps the IPsec SAs it takes over; a first main mode needs one.
-        if self.replaces.is_none() {
-            self.start_quick_mode(ctx, None);
-        }
-    }
-
-    /// The ISAKMP SA is up: its lifetime starts (the shorter of ours and the peer's).
-    fn established(&mut self, ctx: &mut Ctx<'_>) {
-        self.step = Step::Established;
-        self.half_open_at = None;
-        self.last_heard = ctx.now;
-        let ours = ctx.config.lifetimes.ike;
-        let theirs = self
-            .mm
-            .as_ref()
-            .and_then(|m| m.transform.as_ref())
-            .and_then(|t| lifetime(t, ike_attr::LIFE_TYPE, ike_attr::LIFE_DURATION))
-            .map(|s| Duration::from_secs(s.into()));
-        self.lifetime = theirs.map_or(ours, |t| t.min(ours));
-        let (rekey_at, expire_at) = ctx.lifetime(self.lifetime);
-        (self.rekey_at, self.expire_at) = (rekey_at, Some(expire_at));
-        self.mm = None;
-        let selected = self.selected.unwrap_or(Selected {
-            number: 0,
-            encryption: crate::proposal::Cipher::new(ike_wire::EncrId::AES_CBC, None),
-            integrity: None,
-            prf: None,
-            dh: None,
-            esn: None,
-        });
-        if let Some(old) = self.replaces {
-            *ctx.v1_replaced = Some(old);
-            self.emit_with(
-                ctx,
-                EventKind::IkeSaRekeyed {
-                    spi_i: self.cky_i,
-                    spi_r: self.cky_r,
-                },
-                SaState::Established,
-                self.phase2(),
-            );
-        } else {
-            self.emit(
-                ctx,
-                EventKind::IkeSaEstablished {
-                    spi_i: self.cky_i,
-                    spi_r: self.cky_r,
-                    selected,
-                },
-            );
-        }
+        self.send_message5(ctx, auth);
     }
 }

@@ -18,8 +18,11 @@
 
 mod exchange;
 mod main_mode;
+mod main_mode_auth;
+mod payloads;
 pub(crate) mod proposal;
 mod quick_mode;
+mod quick_mode_responder;
 mod timers;
 
 use std::collections::VecDeque;
@@ -34,8 +37,10 @@ use ike_wire::TrafficSelector;
 use crate::child::ChildSa;
 use crate::event::{Event, EventKind, IkeVersion, SaState};
 use crate::nat_t::Ends;
+use crate::nat_t::Nat;
 use crate::proposal::Selected;
-use crate::sa::{Ctx, Nat, Role};
+use crate::shell::timer::{IkeTimers, Timer};
+use crate::shell::{Ctx, IkeSaId, Role, Spi};
 
 /// RFC 3706's vendor ID: "this implementation does DPD".
 pub(crate) const DPD_VENDOR_ID: [u8; 16] = [
@@ -88,30 +93,51 @@ pub(crate) fn vendor_id_name(v: &[u8]) -> String {
     }
 }
 
-/// Where main mode stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Step {
-    /// Initiator: sent message 1 / 3 / 5.
-    I1,
-    I3,
-    I5,
-    /// Responder: sent message 2 / 4.
-    R2,
-    R4,
-    Established,
+/// Where the ISAKMP SA stands: one variant per main mode message it expects next (rustls
+/// style), each carrying what main mode has gathered so far, so a state can only accept
+/// what is legal next (RFC 2409 §5).
+pub(crate) enum State {
+    /// Initiator: sent message 1 (our offer), expects 2 (the responder's choice).
+    ExpectMm2(Box<ExpectMm2>),
+    /// Responder: sent message 2, expects 3 (KE, Ni, NAT-D).
+    ExpectMm3(Box<ExpectMm3>),
+    /// Initiator: sent message 3, expects 4 (KE, Nr, NAT-D).
+    ExpectMm4(Box<ExpectMm4>),
+    /// Responder: keys derived and message 4 sent, expects 5 (IDii, HASH_I).
+    ExpectMm5(Box<Authenticating>),
+    /// Initiator: sent message 5, expects 6 (IDir, HASH_R).
+    ExpectMm6(Box<Authenticating>),
+    Established(Box<P1Keys>),
     Closed,
 }
 
-/// What main mode accumulates until the ISAKMP SA is up.
-pub(crate) struct MainMode {
-    /// The initiator's SA payload body (SAi_b), which both HASH_I and HASH_R cover.
+/// The initiator's SA payload body (SAi_b), which both HASH_I and HASH_R cover.
+pub(crate) struct ExpectMm2 {
     pub sai_b: Vec<u8>,
-    pub transform: Option<Transform>,
-    pub ke: Option<KeyExchange>,
+}
+
+pub(crate) struct ExpectMm3 {
+    pub sai_b: Vec<u8>,
+    /// The transform we chose from the initiator's offer.
+    pub transform: Transform,
+}
+
+pub(crate) struct ExpectMm4 {
+    pub sai_b: Vec<u8>,
+    /// The transform the responder chose.
+    pub transform: Transform,
+    pub ke: KeyExchange,
+    pub g_xi: Vec<u8>,
+    pub ni: Vec<u8>,
+}
+
+/// Messages 5 and 6: the keys are there, what HASH_I and HASH_R cover too (§5).
+pub(crate) struct Authenticating {
+    pub sai_b: Vec<u8>,
+    pub transform: Transform,
     pub g_xi: Vec<u8>,
     pub g_xr: Vec<u8>,
-    pub ni: Vec<u8>,
-    pub nr: Vec<u8>,
+    pub keys: P1Keys,
 }
 
 /// The ISAKMP SA's keys (RFC 2409 §5) and the CBC IV chain of phase 1.
@@ -136,9 +162,9 @@ pub(crate) struct QuickMode {
     pub ni: Vec<u8>,
     pub nr: Vec<u8>,
     pub ke: Option<KeyExchange>,
-    pub spi_in: u32,
+    pub spi_in: Spi,
     /// The CHILD SA this quick mode replaces (a phase 2 rekey).
-    pub rekey_of: Option<u32>,
+    pub rekey_of: Option<Spi>,
     pub ts_local: Vec<TrafficSelector>,
     pub ts_remote: Vec<TrafficSelector>,
 }
@@ -158,19 +184,15 @@ pub(crate) struct Pending1 {
     pub datagram: Vec<u8>,
     pub transmissions: u32,
     pub first_sent: Instant,
-    pub deadline: Instant,
 }
 
 /// An ISAKMP SA and its IPsec SAs.
 pub(crate) struct Phase1Sa {
-    pub role: Role,
     pub cky_i: u64,
     pub cky_r: u64,
     pub local: SocketAddr,
     pub remote: SocketAddr,
-    pub step: Step,
-    pub mm: Option<Box<MainMode>>,
-    pub keys: Option<Box<P1Keys>>,
+    pub state: State,
     pub selected: Option<Selected>,
     pub nat: Nat,
     /// The peer announced DPD support (RFC 3706 vendor ID).
@@ -179,14 +201,13 @@ pub(crate) struct Phase1Sa {
     pub quick: Vec<QuickMode>,
     pub pending: Option<Pending1>,
     /// Quick modes to start once the outstanding exchange completes.
-    pub queued_quick: VecDeque<Option<u32>>,
+    pub queued_quick: VecDeque<Option<Spi>>,
     /// The last message received and our answer, to answer a retransmission alike.
     pub last_in: Option<Vec<u8>>,
     pub last_out: Option<Vec<u8>>,
     pub lifetime: Duration,
-    pub rekey_at: Option<Instant>,
-    pub expire_at: Option<Instant>,
-    pub half_open_at: Option<Instant>,
+    /// Retransmission, the half-open timeout and the ISAKMP SA lifetime (`shell::timer`).
+    pub timers: IkeTimers,
     pub last_heard: Instant,
     pub traffic: bool,
     /// Replaced by a newer ISAKMP SA: counts for nothing, waits to be deleted.
@@ -194,32 +215,25 @@ pub(crate) struct Phase1Sa {
     /// A new main mode replacing this SA is under way.
     pub rekeying: bool,
     /// The ISAKMP SA this one replaces once it is established (phase 1 rekey).
-    pub replaces: Option<(u64, u64)>,
+    pub replaces: Option<IkeSaId>,
     pub dpd_seq: u32,
 }
 
 impl Phase1Sa {
     pub(crate) fn new(
-        role: Role,
         cky_i: u64,
         cky_r: u64,
         local: SocketAddr,
         remote: SocketAddr,
+        state: State,
         now: Instant,
     ) -> Self {
         Phase1Sa {
-            role,
             cky_i,
             cky_r,
             local,
             remote,
-            step: if role == Role::Initiator {
-                Step::I1
-            } else {
-                Step::R2
-            },
-            mm: None,
-            keys: None,
+            state,
             selected: None,
             nat: Nat::default(),
             peer_dpd: false,
@@ -230,9 +244,7 @@ impl Phase1Sa {
             last_in: None,
             last_out: None,
             lifetime: Duration::ZERO,
-            rekey_at: None,
-            expire_at: None,
-            half_open_at: None,
+            timers: IkeTimers::default(),
             last_heard: now,
             traffic: false,
             superseded: false,
@@ -242,29 +254,49 @@ impl Phase1Sa {
         }
     }
 
+    /// Its cookies (CKY-R is 0 until main mode message 2).
+    pub fn id(&self) -> IkeSaId {
+        IkeSaId {
+            spi_i: self.cky_i,
+            spi_r: self.cky_r,
+        }
+    }
+
     pub fn is_closed(&self) -> bool {
-        self.step == Step::Closed
+        matches!(self.state, State::Closed)
     }
 
     pub fn is_established(&self) -> bool {
-        self.step == Step::Established && !self.superseded
+        matches!(self.state, State::Established(_)) && !self.superseded
+    }
+
+    /// The ISAKMP SA's keys, once main mode has derived them (message 3 or 4 on).
+    pub fn keys(&self) -> Option<&P1Keys> {
+        match &self.state {
+            State::ExpectMm5(st) | State::ExpectMm6(st) => Some(&st.keys),
+            State::Established(keys) => Some(keys),
+            State::ExpectMm2(_) | State::ExpectMm3(_) | State::ExpectMm4(_) | State::Closed => None,
+        }
     }
 
     pub fn phase1(&self) -> SaState {
-        match self.step {
+        match self.state {
             _ if self.superseded => SaState::Down,
-            Step::Established if self.rekeying => SaState::Rekeying,
-            Step::Established => SaState::Established,
-            Step::Closed => SaState::Down,
-            _ => SaState::Negotiating,
+            State::Established(_) if self.rekeying => SaState::Rekeying,
+            State::Established(_) => SaState::Established,
+            State::Closed => SaState::Down,
+            State::ExpectMm2(_)
+            | State::ExpectMm3(_)
+            | State::ExpectMm4(_)
+            | State::ExpectMm5(_)
+            | State::ExpectMm6(_) => SaState::Negotiating,
         }
     }
 
     pub fn phase2(&self) -> SaState {
         self.children
             .iter()
-            .filter(|c| !c.superseded)
-            .map(|c| c.state)
+            .filter_map(|c| c.state.shown())
             .max()
             .unwrap_or(SaState::Down)
     }
@@ -285,16 +317,27 @@ impl Phase1Sa {
         });
     }
 
+    /// Ends the outstanding request (answered, given up or abandoned): its retransmission
+    /// timer stops with it.
+    pub(crate) fn take_pending(&mut self) -> Option<Pending1> {
+        self.timers.stop(Timer::Retransmit);
+        self.pending.take()
+    }
+
+    pub(crate) fn clear_pending(&mut self) {
+        self.take_pending();
+    }
+
     /// Sends a message we expect an answer to, retransmitting it until then.
     fn send_awaiting(&mut self, ctx: &mut Ctx<'_>, awaiting: Awaiting, datagram: Vec<u8>) {
         let deadline = ctx.now + self.retransmit_wait(ctx, awaiting, 1);
+        self.timers.set(Timer::Retransmit, deadline);
         ctx.send(self.local, self.remote, datagram.clone());
         self.pending = Some(Pending1 {
             awaiting,
             datagram,
             transmissions: 1,
             first_sent: ctx.now,
-            deadline,
         });
     }
 
@@ -323,10 +366,10 @@ impl Phase1Sa {
 
     /// Ends the SA and its IPsec SAs without telling the peer.
     pub fn close(&mut self) {
-        self.step = Step::Closed;
+        self.state = State::Closed;
         self.children.clear();
         self.quick.clear();
-        self.pending = None;
+        self.clear_pending();
         self.queued_quick.clear();
     }
 }

@@ -10,24 +10,26 @@ use ike_crypto::v1::{phase2_iv, qm_hash1, qm_hash2, qm_hash3, qm_keymat, Cbc};
 use ike_crypto::{child_sa_key_len, Encryption, Integrity, KeyExchange};
 use ike_wire::v1::encapsulation::{self, UDP_ENCAPSULATED_TUNNEL as UDP_TUNNEL};
 use ike_wire::v1::{
-    doi, encode_payloads, id_type, ipsec_attr, protocol, ExchangeType, Id, Message, NotifyType,
-    Payload, Proposal, Sa,
+    doi, encode_payloads, id_type, ipsec_attr, protocol, ExchangeType, Id, Message, Payload,
+    Proposal, Sa,
 };
-use ike_wire::{DhGroup, TrafficSelector, TsType};
+use ike_wire::{DhGroup, PayloadType, TrafficSelector, TsType};
 
-use super::exchange::{message_id, notification};
-use super::proposal::{chosen, lifetime, phase2_as_proposal, phase2_transforms};
+use super::exchange::message_id;
+use super::proposal::{lifetime, phase2_as_proposal, phase2_transforms};
 use super::{Awaiting, Phase1Sa, QuickMode};
-use crate::child::ChildSa;
-use crate::event::{ChildFailure, Direction, EventKind, SaState};
-use crate::proposal::{select, Negotiation, Selected};
-use crate::sa::{Ctx, Role};
+use crate::child::{ChildSa, ChildState};
+use crate::event::{ChildFailure, DropReason, EventKind};
+use crate::failure::PeerMisbehaved;
+use crate::proposal::Selected;
+use crate::shell::timer::ChildTimer;
+use crate::shell::{same_mac, Ctx, Role, Spi};
 use crate::ts;
 
-const NONCE_LEN: usize = 32;
+pub(super) const NONCE_LEN: usize = 32;
 
 /// A traffic selector as an IKEv1 client ID (a subnet, RFC 2407 §4.6.2).
-fn client_id(t: &TrafficSelector) -> Payload {
+pub(super) fn client_id(t: &TrafficSelector) -> Payload {
     let (ty, data) = match (t.start_addr, t.end_addr) {
         (IpAddr::V4(s), IpAddr::V4(e)) => {
             let mask = !(u32::from(s) ^ u32::from(e));
@@ -52,7 +54,7 @@ fn client_id(t: &TrafficSelector) -> Payload {
 }
 
 /// A client ID back as a traffic selector.
-fn selector(id: &Id) -> Option<TrafficSelector> {
+pub(super) fn selector(id: &Id) -> Option<TrafficSelector> {
     let d = &id.data;
     let (start, end, ts_type): (IpAddr, IpAddr, TsType) = match id.id_type {
         id_type::IPV4_ADDR_SUBNET if d.len() == 8 => {
@@ -89,11 +91,11 @@ fn selector(id: &Id) -> Option<TrafficSelector> {
     })
 }
 
-fn host(ip: IpAddr) -> TrafficSelector {
+pub(super) fn host(ip: IpAddr) -> TrafficSelector {
     ts::cidr(ip, if ip.is_ipv4() { 32 } else { 128 })
 }
 
-fn ids(p: &[Payload]) -> Vec<&Id> {
+pub(super) fn ids(p: &[Payload]) -> Vec<&Id> {
     p.iter()
         .filter_map(|p| {
             if let Payload::Id(i) = p {
@@ -106,7 +108,7 @@ fn ids(p: &[Payload]) -> Vec<&Id> {
 }
 
 /// The ESP key length per direction for the chosen transform (§5.5).
-fn keymat_len(selected: &Selected) -> Option<usize> {
+pub(super) fn keymat_len(selected: &Selected) -> Option<usize> {
     let encryption = Encryption::new(selected.encryption.id, selected.encryption.key_bits).ok()?;
     let integrity = selected.integrity.map(Integrity::new).transpose().ok()?;
     Some(child_sa_key_len(&encryption, integrity.as_ref()))
@@ -114,14 +116,18 @@ fn keymat_len(selected: &Selected) -> Option<usize> {
 
 impl Phase1Sa {
     /// Starts a quick mode for a new CHILD SA, or to replace `rekey_of`.
-    pub(super) fn start_quick_mode(&mut self, ctx: &mut Ctx<'_>, rekey_of: Option<u32>) {
+    pub(super) fn start_quick_mode(&mut self, ctx: &mut Ctx<'_>, rekey_of: Option<Spi>) {
         if self.pending.is_some() {
             self.queued_quick.push_back(rekey_of);
             return;
         }
-        let Some(keys) = self.keys.as_ref() else {
+        if self.keys().is_none() {
+            ctx.drop_message(
+                DropReason::NoKeys,
+                "quick mode before the ISAKMP SA has keys",
+            );
             return;
-        };
+        }
         let old = rekey_of.and_then(|spi| self.children.iter().find(|c| c.spi_in == spi));
         let (ts_local, ts_remote) = match old {
             Some(c) => (c.ts_local.clone(), c.ts_remote.clone()),
@@ -151,8 +157,8 @@ impl Phase1Sa {
         };
         if let Some(c) = rekey_of.and_then(|spi| self.children.iter_mut().find(|c| c.spi_in == spi))
         {
-            c.state = SaState::Rekeying;
-            c.rekey_at = None;
+            c.set_state(ChildState::Rekeying);
+            c.timers.stop(ChildTimer::Rekey);
         }
         let mid = message_id(ctx);
         let spi_in = ctx.esp_spi();
@@ -204,6 +210,10 @@ impl Phase1Sa {
             rest.push(client_id(l));
             rest.push(client_id(r));
         }
+        let Some(keys) = self.keys() else {
+            ctx.drop_message(DropReason::NoKeys, "no keys yet");
+            return;
+        };
         let h1 = qm_hash1(&keys.prf, &keys.skeyid_a, mid, &encode_payloads(&rest).1);
         let iv = phase2_iv(keys.hash, &keys.last_block, mid, Cbc::BLOCK);
         let mut payloads = vec![Payload::Hash(h1)];
@@ -235,226 +245,9 @@ impl Phase1Sa {
         }
     }
 
-    fn on_quick1(&mut self, ctx: &mut Ctx<'_>, msg: &Message, raw: &[u8]) {
-        let Some(keys) = self.keys.as_ref() else {
-            return;
-        };
-        let mid = msg.header.message_id;
-        let iv = phase2_iv(keys.hash, &keys.last_block, mid, Cbc::BLOCK);
-        let Some((payloads, next_iv)) = Self::decrypt(keys, msg, &iv) else {
-            ctx.stats.integrity_failures += 1;
-            return;
-        };
-        let Some((Payload::Hash(h1), rest)) = payloads.split_first() else {
-            return;
-        };
-        if *h1 != qm_hash1(&keys.prf, &keys.skeyid_a, mid, &encode_payloads(rest).1) {
-            ctx.stats.integrity_failures += 1;
-            return;
-        }
-        self.heard(ctx);
-        let sa = rest.iter().find_map(|p| {
-            if let Payload::Sa(s) = p {
-                Some(s)
-            } else {
-                None
-            }
-        });
-        let ni = rest.iter().find_map(|p| {
-            if let Payload::Nonce(n) = p {
-                Some(n.clone())
-            } else {
-                None
-            }
-        });
-        let peer_ke = rest.iter().find_map(|p| {
-            if let Payload::Ke(k) = p {
-                Some(k.clone())
-            } else {
-                None
-            }
-        });
-        let (Some(sa), Some(ni)) = (sa, ni) else {
-            return;
-        };
-        let Some(offer) = sa
-            .proposals
-            .iter()
-            .find(|p| p.protocol == protocol::IPSEC_ESP)
-        else {
-            return;
-        };
-        let Ok(spi_out) = <[u8; 4]>::try_from(offer.spi.as_slice()).map(u32::from_be_bytes) else {
-            return;
-        };
-        let refuse =
-            |sa: &mut Phase1Sa, ctx: &mut Ctx<'_>, ty: NotifyType, failure: ChildFailure| {
-                sa.send_informational(
-                    ctx,
-                    notification(
-                        ty,
-                        protocol::IPSEC_ESP,
-                        spi_out.to_be_bytes().to_vec(),
-                        Vec::new(),
-                    ),
-                );
-                sa.emit(ctx, EventKind::ChildSaFailed { failure });
-            };
-        let as_v2: Vec<_> = offer.transforms.iter().map(phase2_as_proposal).collect();
-        let selected = match select(&as_v2, &ctx.config.esp, Negotiation::ChildWithKe) {
-            Ok(s) if s.dh.is_some() == peer_ke.is_some() => s,
-            Ok(_) | Err(_) => {
-                let unsupported = select(&as_v2, &ctx.config.esp, Negotiation::ChildWithKe)
-                    .err()
-                    .is_some_and(|e| e.unsupported);
-                refuse(
-                    self,
-                    ctx,
-                    NotifyType::NO_PROPOSAL_CHOSEN,
-                    ChildFailure::NoProposalChosen {
-                        unsupported,
-                        direction: Direction::Sent,
-                    },
-                );
-                return;
-            }
-        };
-        let Some(transform) = chosen(&offer.transforms, &selected).cloned() else {
-            return;
-        };
-        // Client IDs: absent means the two peers themselves (RFC 2409 §5.5).
-        let client = ids(rest);
-        let (tsi, tsr) = match client.as_slice() {
-            [i, r] => (selector(i), selector(r)),
-            _ => (Some(host(self.remote.ip())), Some(host(self.local.ip()))),
-        };
-        let (Some(tsi), Some(tsr)) = (tsi, tsr) else {
-            return;
-        };
-        let tsi = ts::narrow(&[tsi], &ctx.config.remote_ts);
-        let tsr = ts::narrow(&[tsr], &ctx.config.local_ts);
-        let (Some(tsi1), Some(tsr1)) = (tsi.first().cloned(), tsr.first().cloned()) else {
-            refuse(
-                self,
-                ctx,
-                NotifyType::INVALID_ID_INFORMATION,
-                ChildFailure::TsUnacceptable {
-                    direction: Direction::Sent,
-                },
-            );
-            return;
-        };
-        let ours = match selected.dh.map(KeyExchange::generate).transpose() {
-            Ok(k) => k,
-            Err(_) => return,
-        };
-        let our_public = ours.as_ref().map(|k| k.public_value().to_vec());
-        let g_xy = match (ours, &peer_ke) {
-            (Some(k), Some(p)) => match k.shared_secret(p) {
-                Ok(g) => Some(g),
-                Err(_) => return,
-            },
-            _ => None,
-        };
-        let nr = ctx.random_bytes(NONCE_LEN);
-        let spi_in = ctx.esp_spi();
-        let mut t = transform.clone();
-        t.number = 1;
-        let proposal = Proposal {
-            number: offer.number,
-            protocol: protocol::IPSEC_ESP,
-            spi: spi_in.to_be_bytes().to_vec(),
-            transforms: vec![t],
-        };
-        let mut rest2 = vec![
-            Payload::Sa(Sa {
-                doi: sa.doi,
-                situation: sa.situation,
-                proposals: vec![proposal],
-            }),
-            Payload::Nonce(nr.clone()),
-        ];
-        if let Some(p) = our_public {
-            rest2.push(Payload::Ke(p));
-        }
-        if client.len() == 2 {
-            rest2.push(client_id(&tsi1));
-            rest2.push(client_id(&tsr1));
-        }
-        let Some(keys) = self.keys.as_ref() else {
-            return;
-        };
-        let h2 = qm_hash2(
-            &keys.prf,
-            &keys.skeyid_a,
-            mid,
-            &ni,
-            &encode_payloads(&rest2).1,
-        );
-        let mut payloads2 = vec![Payload::Hash(h2)];
-        payloads2.extend(rest2);
-        let (datagram, next_iv2) =
-            self.encrypted(keys, ExchangeType::QUICK_MODE, mid, &next_iv, &payloads2);
-        let lifetime_secs = lifetime(
-            &transform,
-            ipsec_attr::SA_LIFE_TYPE,
-            ipsec_attr::SA_LIFE_DURATION,
-        );
-        let mut child = ChildSa::negotiating(spi_in);
-        if let (Some(len), Some(keys)) = (keymat_len(&selected), self.keys.as_ref()) {
-            let inbound = qm_keymat(
-                &keys.prf,
-                &keys.skeyid_d,
-                g_xy.as_deref(),
-                protocol::IPSEC_ESP,
-                spi_in,
-                &ni,
-                &nr,
-                len,
-            );
-            let outbound = qm_keymat(
-                &keys.prf,
-                &keys.skeyid_d,
-                g_xy.as_deref(),
-                protocol::IPSEC_ESP,
-                spi_out,
-                &ni,
-                &nr,
-                len,
-            );
-            child.keymat = [inbound, outbound].concat();
-        }
-        child.spi_out = spi_out;
-        child.selected = Some(selected);
-        child.ts_local = vec![tsr1];
-        child.ts_remote = vec![tsi1];
-        let lifetime = lifetime_secs
-            .map(|s| Duration::from_secs(s.into()))
-            .unwrap_or(ctx.config.lifetimes.child)
-            .min(ctx.config.lifetimes.child);
-        let (rekey_at, expire_at) = ctx.lifetime(lifetime);
-        (child.rekey_at, child.expire_at) = (rekey_at, Some(expire_at));
-        self.children.push(child);
-        self.quick.push(QuickMode {
-            mid,
-            role: Role::Responder,
-            iv: next_iv2,
-            ni,
-            nr,
-            ke: None,
-            spi_in,
-            rekey_of: None,
-            ts_local: Vec::new(),
-            ts_remote: Vec::new(),
-        });
-        self.emit(ctx, EventKind::ChildSaNegotiating);
-        self.last_in = Some(raw.to_vec());
-        self.last_out = Some(datagram.clone());
-        self.send_awaiting(ctx, Awaiting::QuickFinish(mid), datagram);
-    }
-
     fn on_quick2(&mut self, ctx: &mut Ctx<'_>, msg: &Message, raw: &[u8], i: usize) {
-        let Some(keys) = self.keys.as_ref() else {
+        let Some(keys) = self.keys() else {
+            ctx.drop_message(DropReason::NoKeys, "no keys yet");
             return;
         };
         let q = &self.quick[i];
@@ -464,29 +257,33 @@ impl Phase1Sa {
             return;
         };
         let Some((Payload::Hash(h2), rest)) = payloads.split_first() else {
+            ctx.drop_message(
+                DropReason::MissingPayload,
+                "quick mode 2 without HASH(2) first",
+            );
             return;
         };
-        if *h2
-            != qm_hash2(
-                &keys.prf,
-                &keys.skeyid_a,
-                mid,
-                &q.ni,
-                &encode_payloads(rest).1,
-            )
-        {
+        let expected = qm_hash2(
+            &keys.prf,
+            &keys.skeyid_a,
+            mid,
+            &q.ni,
+            &encode_payloads(rest).1,
+        );
+        if !same_mac(h2, &expected) {
             ctx.stats.integrity_failures += 1;
             return;
         }
         self.heard(ctx);
-        self.pending = None;
+        self.clear_pending();
         let mut q = self.quick.remove(i);
-        let fail = |sa: &mut Phase1Sa, ctx: &mut Ctx<'_>, q: &QuickMode| {
+        let missing = |payload| PeerMisbehaved::MissingPayload { payload };
+        let fail = |sa: &mut Phase1Sa, ctx: &mut Ctx<'_>, q: &QuickMode, m: PeerMisbehaved| {
             sa.restore(q.rekey_of);
             sa.emit(
                 ctx,
                 EventKind::ChildSaFailed {
-                    failure: ChildFailure::InvalidResponse,
+                    failure: ChildFailure::Misbehaved(m),
                 },
             );
             sa.next_queued(ctx);
@@ -512,32 +309,40 @@ impl Phase1Sa {
                 None
             }
         });
-        let (Some(sa), Some(nr)) = (sa, nr) else {
-            return fail(self, ctx, &q);
+        let Some(sa) = sa else {
+            return fail(self, ctx, &q, missing(PayloadType::SA));
+        };
+        let Some(nr) = nr else {
+            return fail(self, ctx, &q, missing(PayloadType::NONCE));
         };
         let Some(p) = sa.proposals.first() else {
-            return fail(self, ctx, &q);
+            return fail(self, ctx, &q, PeerMisbehaved::SelectedSeveralProposals);
         };
         let Some(t) = p.transforms.first() else {
-            return fail(self, ctx, &q);
+            return fail(self, ctx, &q, PeerMisbehaved::SelectedUnofferedProposal);
         };
         let Ok(spi_out) = <[u8; 4]>::try_from(p.spi.as_slice()).map(u32::from_be_bytes) else {
-            return fail(self, ctx, &q);
+            return fail(self, ctx, &q, PeerMisbehaved::BadSpiSize);
         };
         let Some(selected) = Selected::from_wire(&phase2_as_proposal(t))
             .filter(|s| ctx.config.esp.proposals.iter().any(|p| p.allows(s)))
         else {
-            return fail(self, ctx, &q);
+            return fail(self, ctx, &q, PeerMisbehaved::SelectedUnofferedProposal);
         };
         let g_xy = match (q.ke.take(), peer_ke) {
             (Some(k), Some(p)) => match k.shared_secret(&p) {
                 Ok(g) => Some(g),
-                Err(_) => return fail(self, ctx, &q),
+                Err(_) => return fail(self, ctx, &q, PeerMisbehaved::KeValueUnusable),
             },
             (None, None) => None,
-            _ => return fail(self, ctx, &q),
+            (Some(_), None) => return fail(self, ctx, &q, missing(PayloadType::KE)),
+            // PFS where we asked for none.
+            (None, Some(_)) => {
+                return fail(self, ctx, &q, PeerMisbehaved::SelectedUnofferedProposal)
+            }
         };
-        let Some(keys) = self.keys.as_ref() else {
+        let Some(keys) = self.keys() else {
+            ctx.drop_message(DropReason::NoKeys, "no keys yet");
             return;
         };
         let h3 = qm_hash3(&keys.prf, &keys.skeyid_a, mid, &q.ni, &nr);
@@ -555,7 +360,7 @@ impl Phase1Sa {
                 &keys.skeyid_d,
                 g_xy.as_deref(),
                 protocol::IPSEC_ESP,
-                q.spi_in,
+                q.spi_in.0,
                 &q.ni,
                 &nr,
                 len,
@@ -575,17 +380,18 @@ impl Phase1Sa {
         // The responder resends message 2 until message 3 reaches it: a resent message 2
         // gets message 3 again, like any request we answered.
         self.send_answer(ctx, raw, datagram);
-        child.spi_out = spi_out;
+        child.spi_out = Spi(spi_out);
         child.selected = Some(selected);
         child.ts_local = q.ts_local.clone();
         child.ts_remote = q.ts_remote.clone();
-        child.state = SaState::Established;
+        child.state = ChildState::Installed;
         let lifetime = lifetime(t, ipsec_attr::SA_LIFE_TYPE, ipsec_attr::SA_LIFE_DURATION)
             .map(|s| Duration::from_secs(s.into()))
             .unwrap_or(ctx.config.lifetimes.child)
             .min(ctx.config.lifetimes.child);
         let (rekey_at, expire_at) = ctx.lifetime(lifetime);
-        (child.rekey_at, child.expire_at) = (rekey_at, Some(expire_at));
+        child.timers.arm(ChildTimer::Rekey, rekey_at);
+        child.timers.set(ChildTimer::Expire, expire_at);
         self.children.push(child);
         let spi_in = q.spi_in;
         match q.rekey_of {
@@ -593,8 +399,8 @@ impl Phase1Sa {
                 self.emit(
                     ctx,
                     EventKind::ChildSaRekeyed {
-                        old_spi_in: old,
-                        spi_in,
+                        old_spi_in: old.0,
+                        spi_in: spi_in.0,
                         spi_out,
                     },
                 );
@@ -603,88 +409,20 @@ impl Phase1Sa {
             None => self.emit(
                 ctx,
                 EventKind::ChildSaEstablished {
-                    spi_in,
+                    spi_in: spi_in.0,
                     spi_out,
                     selected,
                 },
             ),
-        }
-        self.next_queued(ctx);
-    }
-
-    fn on_quick3(&mut self, ctx: &mut Ctx<'_>, msg: &Message, i: usize) {
-        let Some(keys) = self.keys.as_ref() else {
-            return;
-        };
-        let q = &self.quick[i];
-        let Some((payloads, _)) = Self::decrypt(keys, msg, &q.iv) else {
-            ctx.stats.integrity_failures += 1;
-            return;
-        };
-        let Some(Payload::Hash(h3)) = payloads.first() else {
-            return;
-        };
-        if *h3 != qm_hash3(&keys.prf, &keys.skeyid_a, q.mid, &q.ni, &q.nr) {
-            ctx.stats.integrity_failures += 1;
-            return;
-        }
-        self.heard(ctx);
-        let q = self.quick.remove(i);
-        if self
-            .pending
-            .as_ref()
-            .is_some_and(|p| p.awaiting == Awaiting::QuickFinish(q.mid))
-        {
-            self.pending = None;
-        }
-        let Some(pos) = self.children.iter().position(|c| c.spi_in == q.spi_in) else {
-            return;
-        };
-        self.children[pos].state = SaState::Established;
-        let (ts_l, ts_r, spi_out) = (
-            self.children[pos].ts_local.clone(),
-            self.children[pos].ts_remote.clone(),
-            self.children[pos].spi_out,
-        );
-        let selected = self.children[pos].selected;
-        // The same selectors as an SA we have: the peer is replacing it (a phase 2 rekey).
-        let old = self.children.iter_mut().find(|c| {
-            c.spi_in != q.spi_in && !c.superseded && c.ts_local == ts_l && c.ts_remote == ts_r
-        });
-        match (old, selected) {
-            (Some(old), _) => {
-                old.superseded = true;
-                old.rekey_at = None;
-                let old_spi_in = old.spi_in;
-                self.emit(
-                    ctx,
-                    EventKind::ChildSaRekeyed {
-                        old_spi_in,
-                        spi_in: q.spi_in,
-                        spi_out,
-                    },
-                );
-            }
-            (None, Some(selected)) => self.emit(
-                ctx,
-                EventKind::ChildSaEstablished {
-                    spi_in: q.spi_in,
-                    spi_out,
-                    selected,
-                },
-            ),
-            (None, None) => {}
         }
         self.next_queued(ctx);
     }
 
     /// A phase 2 rekey that did not happen leaves the old SA as it was.
-    pub(super) fn restore(&mut self, rekey_of: Option<u32>) {
+    pub(super) fn restore(&mut self, rekey_of: Option<Spi>) {
         if let Some(c) = rekey_of.and_then(|spi| self.children.iter_mut().find(|c| c.spi_in == spi))
         {
-            if !c.superseded {
-                c.state = SaState::Established;
-            }
+            c.set_state(ChildState::Installed);
         }
     }
 

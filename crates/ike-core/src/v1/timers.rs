@@ -1,4 +1,5 @@
-//! IKEv1 timers and informational exchanges: retransmission, DPD (RFC 3706: R-U-THERE /
+//! What IKEv1's timers do when they fire (the table and the walk are `shell::timer`'s),
+//! and informational exchanges: retransmission, DPD (RFC 3706: R-U-THERE /
 //! R-U-THERE-ACK with AWS's timing), the half-open timeout, phase 1 and phase 2 rekey
 //! (a new main mode / quick mode before the lifetime ends) and expiry, and DELETE.
 
@@ -8,14 +9,16 @@ use ike_wire::v1::{doi, protocol, Body, Delete, ExchangeType, Message, NotifyTyp
 
 use super::exchange::notification;
 use super::{Awaiting, Phase1Sa};
+use crate::child::{ChildSa, ChildState};
 use crate::config::{DpdAction, EndpointConfig};
-use crate::event::{EventKind, SaState};
-use crate::sa::{Ctx, Role};
-use crate::timing::{self, DpdView};
+use crate::event::{DropReason, EventKind};
+use crate::shell::timer::{ChildTimer, IkeTimers, Timed, Timer};
+use crate::shell::timing::{self, DpdView};
+use crate::shell::{Ctx, Effect, Role, Spi};
 
-impl Phase1Sa {
-    pub(super) fn retransmit_wait(&self, ctx: &Ctx<'_>, awaiting: Awaiting, n: u32) -> Duration {
-        timing::retransmit_wait(ctx.config, matches!(awaiting, Awaiting::Dpd(_)), n)
+impl Timed for Phase1Sa {
+    fn timers(&self) -> &IkeTimers {
+        &self.timers
     }
 
     fn dpd_at(&self, config: &EndpointConfig) -> Option<Instant> {
@@ -28,81 +31,73 @@ impl Phase1Sa {
         timing::dpd_at(config, view, &self.children)
     }
 
-    pub fn deadline(&self, config: &EndpointConfig) -> Option<Instant> {
-        let pending = self.pending.as_ref().map(|p| p.deadline);
-        timing::earliest(
-            [
-                pending,
-                self.half_open_at,
-                self.rekey_at,
-                self.expire_at,
-                self.dpd_at(config),
-            ],
-            &self.children,
-        )
+    fn children(&self) -> &[ChildSa] {
+        &self.children
     }
 
-    pub fn handle_timeout(&mut self, ctx: &mut Ctx<'_>) {
-        let now = ctx.now;
-        if self.pending.as_ref().is_some_and(|p| p.deadline <= now) {
-            self.retransmit(ctx);
-        }
-        if self.is_closed() {
-            return;
-        }
-        if self.half_open_at.is_some_and(|t| t <= now) {
-            self.close();
-            self.emit(ctx, EventKind::HalfOpenTimeout);
-            return;
-        }
-        if self.superseded {
-            return;
-        }
-        if self.expire_at.is_some_and(|t| t <= now) {
-            self.expire_at = None;
-            self.delete(ctx);
-            return;
-        }
-        if self.rekey_at.is_some_and(|t| t <= now) {
-            self.rekey_at = None;
-            self.rekeying = true;
-            *ctx.v1_rekey = Some((self.local, self.remote, (self.cky_i, self.cky_r)));
-        }
-        let due: Vec<(u32, bool)> = self
-            .children
-            .iter()
-            .filter(|c| !c.superseded && c.state != SaState::Negotiating)
-            .filter_map(|c| {
-                if c.expire_at.is_some_and(|t| t <= now) {
-                    Some((c.spi_in, true))
-                } else if c.rekey_at.is_some_and(|t| t <= now) {
-                    Some((c.spi_in, false))
-                } else {
-                    None
+    fn is_closed(&self) -> bool {
+        Phase1Sa::is_closed(self)
+    }
+
+    fn is_superseded(&self) -> bool {
+        self.superseded
+    }
+
+    /// A quick mode still negotiating has no lifetime to run out yet.
+    fn child_timers_run(&self, child: &ChildSa) -> bool {
+        matches!(child.state, ChildState::Installed | ChildState::Rekeying)
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<'_>, timer: Timer) {
+        match timer {
+            Timer::Retransmit => self.retransmit(ctx),
+            Timer::HalfOpen => {
+                self.close();
+                self.emit(ctx, EventKind::HalfOpenTimeout);
+            }
+            Timer::ExpireIke => {
+                self.timers.stop(Timer::ExpireIke);
+                self.delete(ctx);
+            }
+            Timer::RekeyIke => {
+                // A new main mode replaces this ISAKMP SA (RFC 2409 has no rekey of its
+                // own); the endpoint starts it.
+                self.timers.stop(Timer::RekeyIke);
+                self.rekeying = true;
+                ctx.effects.push(Effect::RekeyPhase1 {
+                    local: self.local,
+                    remote: self.remote,
+                    old: self.id(),
+                });
+            }
+            Timer::Dpd => {
+                self.dpd_seq = self.dpd_seq.wrapping_add(1);
+                let seq = self.dpd_seq;
+                let spi = [self.cky_i.to_be_bytes(), self.cky_r.to_be_bytes()].concat();
+                let n = notification(
+                    NotifyType::R_U_THERE,
+                    protocol::ISAKMP,
+                    spi,
+                    seq.to_be_bytes().to_vec(),
+                );
+                if let Some(datagram) = self.informational(ctx, n) {
+                    self.send_awaiting(ctx, Awaiting::Dpd(seq), datagram);
                 }
-            })
-            .collect();
-        for (spi_in, expired) in due {
-            if expired {
-                self.delete_child(ctx, spi_in);
-            } else {
-                self.start_quick_mode(ctx, Some(spi_in));
             }
         }
-        if self.dpd_at(ctx.config).is_some_and(|t| t <= now) {
-            self.dpd_seq = self.dpd_seq.wrapping_add(1);
-            let seq = self.dpd_seq;
-            let spi = [self.cky_i.to_be_bytes(), self.cky_r.to_be_bytes()].concat();
-            let n = notification(
-                NotifyType::R_U_THERE,
-                protocol::ISAKMP,
-                spi,
-                seq.to_be_bytes().to_vec(),
-            );
-            if let Some(datagram) = self.informational(ctx, n) {
-                self.send_awaiting(ctx, Awaiting::Dpd(seq), datagram);
-            }
+    }
+
+    fn on_child_timer(&mut self, ctx: &mut Ctx<'_>, spi_in: Spi, timer: ChildTimer) {
+        match timer {
+            ChildTimer::Expire => self.delete_child(ctx, spi_in),
+            ChildTimer::Rekey => self.start_quick_mode(ctx, Some(spi_in)),
         }
+    }
+}
+
+impl Phase1Sa {
+    pub(super) fn retransmit_wait(&self, ctx: &Ctx<'_>, awaiting: Awaiting, n: u32) -> Duration {
+        timing::retransmit_wait(ctx.config, matches!(awaiting, Awaiting::Dpd(_)), n)
     }
 
     fn retransmit(&mut self, ctx: &mut Ctx<'_>) {
@@ -114,13 +109,14 @@ impl Phase1Sa {
         if let Some((n, deadline)) =
             timing::next_transmission(ctx.config, dpd_probe, p.transmissions, p.first_sent, now)
         {
-            (p.transmissions, p.deadline) = (n, deadline);
+            p.transmissions = n;
             let datagram = p.datagram.clone();
+            self.timers.set(Timer::Retransmit, deadline);
             ctx.stats.retransmits += 1;
             ctx.send(self.local, self.remote, datagram);
             return;
         }
-        let Some(p) = self.pending.take() else { return };
+        let Some(p) = self.take_pending() else { return };
         let retransmits = p.transmissions - 1;
         match p.awaiting {
             Awaiting::Dpd(_) => {
@@ -145,7 +141,11 @@ impl Phase1Sa {
                     },
                 );
                 if action == DpdAction::Restart {
-                    *ctx.restart = Some((self.local, self.remote, crate::event::IkeVersion::V1));
+                    ctx.effects.push(Effect::Restart {
+                        local: self.local,
+                        remote: self.remote,
+                        version: crate::event::IkeVersion::V1,
+                    });
                 }
             }
             Awaiting::QuickFinish(mid) => {
@@ -156,7 +156,7 @@ impl Phase1Sa {
                     self.emit(
                         ctx,
                         EventKind::ChildSaFailed {
-                            failure: crate::event::ChildFailure::InvalidResponse,
+                            failure: crate::event::ChildFailure::Unconfirmed,
                         },
                     );
                 }
@@ -188,10 +188,10 @@ impl Phase1Sa {
     pub(crate) fn delete(&mut self, ctx: &mut Ctx<'_>) {
         let announce = !self.superseded;
         if announce {
-            let live: Vec<u32> = self
+            let live: Vec<Spi> = self
                 .children
                 .iter()
-                .filter(|c| !c.superseded && c.state != SaState::Negotiating)
+                .filter(|c| matches!(c.state, ChildState::Installed | ChildState::Rekeying))
                 .map(|c| c.spi_in)
                 .collect();
             for spi_in in live {
@@ -200,7 +200,7 @@ impl Phase1Sa {
         }
         self.superseded = true;
         for c in &mut self.children {
-            c.superseded = true;
+            c.state = ChildState::Deleting;
         }
         if announce {
             self.emit(ctx, EventKind::IkeSaDeleteSent);
@@ -217,13 +217,13 @@ impl Phase1Sa {
     }
 
     /// Deletes one IPsec SA (informational DELETE with our inbound SPI).
-    pub(super) fn delete_child(&mut self, ctx: &mut Ctx<'_>, spi_in: u32) {
+    pub(super) fn delete_child(&mut self, ctx: &mut Ctx<'_>, spi_in: Spi) {
         let Some(pos) = self.children.iter().position(|c| c.spi_in == spi_in) else {
             return;
         };
         let child = self.children.remove(pos);
-        if !child.superseded {
-            self.emit(ctx, EventKind::ChildSaDeleteSent { spi_in });
+        if !child.is_deleting() {
+            self.emit(ctx, EventKind::ChildSaDeleteSent { spi_in: spi_in.0 });
         }
         let d = Delete {
             doi: doi::IPSEC,
@@ -263,7 +263,7 @@ impl Phase1Sa {
                             .as_ref()
                             .is_some_and(|p| matches!(p.awaiting, Awaiting::Dpd(_))) =>
                 {
-                    self.pending = None;
+                    self.clear_pending();
                     self.next_queued(ctx);
                 }
                 Payload::Notification(n)
@@ -272,20 +272,27 @@ impl Phase1Sa {
                 {
                     // The peer refused our quick mode.
                     let Some(q) = self.quick.iter().position(|q| q.role == Role::Initiator) else {
+                        ctx.drop_message(
+                            DropReason::UnexpectedMessage,
+                            "quick mode refusal when none of ours is in flight",
+                        );
                         continue;
                     };
                     let q = self.quick.remove(q);
-                    self.pending = None;
+                    self.clear_pending();
                     self.restore(q.rekey_of);
                     let failure = if n.ty == NotifyType::NO_PROPOSAL_CHOSEN {
-                        crate::event::ChildFailure::NoProposalChosen {
-                            unsupported: false,
-                            direction: crate::event::Direction::Received,
-                        }
+                        crate::event::ChildFailure::Incompatible(
+                            crate::failure::PeerIncompatible::NoProposalChosen {
+                                unsupported: false,
+                            },
+                            crate::event::Direction::Received,
+                        )
                     } else {
-                        crate::event::ChildFailure::TsUnacceptable {
-                            direction: crate::event::Direction::Received,
-                        }
+                        crate::event::ChildFailure::Incompatible(
+                            crate::failure::PeerIncompatible::TsUnacceptable,
+                            crate::event::Direction::Received,
+                        )
                     };
                     self.emit(ctx, EventKind::ChildSaFailed { failure });
                     self.next_queued(ctx);
@@ -294,7 +301,7 @@ impl Phase1Sa {
                     // IPsec SAs outlive their ISAKMP SA in IKEv1: a newer ISAKMP SA with
                     // this peer takes them over (the endpoint finds it).
                     let children = std::mem::take(&mut self.children);
-                    ctx.v1_orphans.extend(children);
+                    ctx.effects.push(Effect::Orphans(children));
                     self.close();
                     self.emit(ctx, EventKind::IkeSaDeleteReceived);
                     return;
@@ -302,10 +309,15 @@ impl Phase1Sa {
                 Payload::Delete(d) if d.protocol == protocol::IPSEC_ESP => {
                     for spi in &d.spis {
                         let Ok(bytes) = <[u8; 4]>::try_from(spi.as_slice()) else {
+                            ctx.drop_message(
+                                DropReason::Unusable,
+                                "DELETE with an ESP SPI not 4 bytes",
+                            );
                             continue;
                         };
                         let spi = u32::from_be_bytes(bytes);
-                        let Some(pos) = self.children.iter().position(|c| c.spi_out == spi) else {
+                        let Some(pos) = self.children.iter().position(|c| c.spi_out == Spi(spi))
+                        else {
                             continue;
                         };
                         self.children.remove(pos);

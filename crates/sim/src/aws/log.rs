@@ -5,7 +5,7 @@
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
-use ike_core::{ChildFailure, Direction, Event, EventKind, IkeVersion, SaState};
+use ike_core::{ChildFailure, Direction, Event, EventKind, IkeVersion, PeerIncompatible, SaState};
 use ike_wire::ExchangeType;
 use vpn_log::{Detail, EspSpi, IkeSpi, PhaseState, TunnelRecord};
 
@@ -36,16 +36,15 @@ impl TunnelLog {
         }
     }
 
-    /// What AWS would write for `event`, in order (usually one message).
+    /// What AWS would write for `event`, in order (usually one message). The match names
+    /// every event kind, so a new one does not compile until someone decides its record.
+    /// IKEv1 has its own catalogue rows where they differ (reference §2, "IKEv1 errors").
     fn details(event: &Event) -> Vec<Detail> {
         let cgw = event.peer.ip();
-        if event.ike_version == IkeVersion::V1 {
-            if let Some(d) = Self::v1_details(event) {
-                return d;
-            }
-        }
+        let v1 = event.ike_version == IkeVersion::V1;
         let no_proposal = |unsupported: bool| {
-            if unsupported {
+            // IKEv1 phase 1 has one message for any proposal AWS cannot accept.
+            if unsupported || v1 {
                 Detail::NoProposalMatchByAws
             } else {
                 Detail::NoProposalChosen
@@ -105,22 +104,35 @@ impl TunnelLog {
             }
             EventKind::ChildSaFailed { failure } => {
                 let mut d = match failure {
-                    ChildFailure::NoProposalChosen {
-                        unsupported,
-                        direction: Direction::Sent,
-                    } => {
+                    // IKEv1 phase 2: NO_PROPOSAL_CHOSEN is exchanged, and that is the story.
+                    ChildFailure::Incompatible(
+                        PeerIncompatible::NoProposalChosen { .. },
+                        Direction::Sent,
+                    ) if v1 => return vec![Detail::NoProposalChosen],
+                    ChildFailure::Incompatible(
+                        PeerIncompatible::NoProposalChosen { unsupported },
+                        Direction::Sent,
+                    ) => {
                         vec![no_proposal(*unsupported)]
                     }
-                    ChildFailure::NoProposalChosen {
-                        direction: Direction::Received,
-                        ..
-                    } => {
+                    ChildFailure::Incompatible(
+                        PeerIncompatible::NoProposalChosen { .. },
+                        Direction::Received,
+                    ) => {
                         vec![Detail::ReceivedNoProposalChosen { cgw }]
                     }
-                    ChildFailure::TsUnacceptable {
-                        direction: Direction::Received,
-                    } => vec![Detail::TsUnacceptable],
-                    _ => Vec::new(),
+                    ChildFailure::Incompatible(
+                        PeerIncompatible::TsUnacceptable,
+                        Direction::Received,
+                    ) => vec![Detail::TsUnacceptable],
+                    ChildFailure::Incompatible(
+                        PeerIncompatible::TsUnacceptable,
+                        Direction::Sent,
+                    )
+                    | ChildFailure::Notified(_)
+                    | ChildFailure::Misbehaved(_)
+                    | ChildFailure::Unconfirmed
+                    | ChildFailure::Internal => Vec::new(),
                 };
                 d.push(Detail::ChildSaFailed);
                 d
@@ -145,6 +157,7 @@ impl TunnelLog {
                 spi: EspSpi(*spi_in),
             }],
             EventKind::HalfOpenTimeout => vec![Detail::HalfOpenTimeout { cgw }],
+            EventKind::DpdTimeout { .. } if v1 => vec![Detail::PeerDeclaredDead],
             EventKind::DpdTimeout { retransmits, .. } => vec![Detail::DpdTimedOut {
                 retry_count: *retransmits,
             }],
@@ -176,38 +189,12 @@ impl TunnelLog {
             }
             EventKind::RedundantChildSaDeleted { .. } => vec![Detail::RedundantChildSaDeleted],
             EventKind::ChildRekeyCollisionDelete { .. } => vec![Detail::ChildRekeyCollisionDelete],
+            EventKind::IkeSaRekeying { .. } => vec![Detail::RekeyingIkeSa { cgw }],
+            // The IKE SA stays up and is rekeyed later or expires: nothing to report yet.
             EventKind::IkeRekeyFailed { .. } => Vec::new(),
             EventKind::ChildSaNegotiating => vec![Detail::NegotiatingChildSa { cgw }],
             EventKind::PayloadDecryptionFailed => vec![Detail::PayloadDecryptionFailed],
-            _ => Vec::new(),
         }
-    }
-
-    /// IKEv1's own catalogue rows (reference §2, "IKEv1 errors"), where they differ.
-    fn v1_details(event: &Event) -> Option<Vec<Detail>> {
-        Some(match &event.kind {
-            // Phase 1: the catalogue has one message for any proposal AWS cannot accept.
-            EventKind::IkeNoProposalChosen {
-                direction: Direction::Sent,
-                ..
-            } => vec![Detail::NoProposalMatchByAws],
-            // Phase 2: NO_PROPOSAL_CHOSEN is exchanged.
-            EventKind::ChildSaFailed {
-                failure:
-                    ChildFailure::NoProposalChosen {
-                        direction: Direction::Sent,
-                        ..
-                    },
-            } => {
-                vec![Detail::NoProposalChosen]
-            }
-            EventKind::PayloadDecryptionFailed => vec![Detail::PayloadDecryptionFailed],
-            EventKind::DpdTimeout { .. } => vec![Detail::PeerDeclaredDead],
-            EventKind::ChildSaNegotiating => vec![Detail::NegotiatingChildSa {
-                cgw: event.peer.ip(),
-            }],
-            _ => return None,
-        })
     }
 
     /// Appends the records for `event`, which happened at `time`.
@@ -233,6 +220,22 @@ impl TunnelLog {
                 ike_phase1_state: states.0,
                 ike_phase2_state: states.1,
                 details: detail.render(),
+            });
+        }
+        // NAT detection (RFC 7296 §2.23, RFC 3947 §3) found the CGW behind a NAT: AWS says
+        // its logs cover NAT-T detection (reference §2), so the moment it turns true gets a
+        // line of its own, after the event's story, with the states after it.
+        if event.nat_t_detected && !self.nat_t_detected {
+            self.records.push(TunnelRecord {
+                time,
+                dpd_enabled: event.dpd_enabled,
+                nat_t_detected: true,
+                ike_phase1_state: after.0,
+                ike_phase2_state: after.1,
+                details: Detail::NatTDetected {
+                    cgw: event.peer.ip(),
+                }
+                .render(),
             });
         }
         self.states = after;

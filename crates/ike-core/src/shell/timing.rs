@@ -1,12 +1,10 @@
 //! The timing rules both IKE versions share: when DPD probes, how requests are resent and
-//! when they are given up, and an SA's next deadline. The SAs keep their own timer fields;
-//! these functions decide what the fields mean.
+//! when they are given up. `timer` holds the timers; these functions decide their instants.
 
 use std::time::{Duration, Instant};
 
-use crate::child::ChildSa;
+use crate::child::{ChildSa, ChildState};
 use crate::config::EndpointConfig;
-use crate::event::SaState;
 
 /// What the DPD rule needs to know about an SA.
 pub(crate) struct DpdView {
@@ -31,7 +29,7 @@ pub(crate) fn dpd_at(
     if !sa.can_probe {
         return None;
     }
-    let child_up = children.iter().any(|c| c.state == SaState::Established);
+    let child_up = children.iter().any(|c| c.state == ChildState::Installed);
     if sa.traffic && child_up && !sa.nat {
         return None;
     }
@@ -71,13 +69,4 @@ pub(crate) fn next_transmission(
         deadline = deadline.min(first_sent + timeout);
     }
     Some((n, deadline))
-}
-
-/// The earliest of an SA's own deadlines and its live CHILD SAs' rekey and expiry.
-pub(crate) fn earliest(own: [Option<Instant>; 5], children: &[ChildSa]) -> Option<Instant> {
-    let children = children
-        .iter()
-        .filter(|c| !c.superseded)
-        .flat_map(|c| [c.rekey_at, c.expire_at]);
-    own.into_iter().chain(children).flatten().min()
 }

@@ -1,0 +1,309 @@
+//! The sans-IO endpoint: one simulated IKE host's view of its peer (quinn-proto shape).
+//! The driver feeds datagrams and deadlines in and drains datagrams, the next deadline and
+//! events out after every input. IKEv2 and IKEv1 SAs live side by side in one collection;
+//! the version byte of each datagram says which machinery handles it (`input`).
+
+mod effects;
+mod input;
+mod sas;
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+
+use crate::child::ChildState;
+use crate::config::EndpointConfig;
+use crate::event::{ChildFailure, Event, EventKind, IkeSaSecrets, IkeVersion, SaState, Stats};
+use crate::nat_t::{Arrival, NatTPorts};
+use crate::sa::IkeSa;
+use crate::shell::{Ctx, Effect, IkeSaId, Transmit};
+use crate::v1::Phase1Sa;
+use sas::{Entry, Sa, SaHandle};
+
+/// One IKE host's state for one peer: its IKE SAs, pending output and counters.
+pub struct Endpoint {
+    config: EndpointConfig,
+    local: SocketAddr,
+    rng: ChaCha20Rng,
+    sas: Vec<Entry>,
+    next_handle: u64,
+    transmits: VecDeque<Transmit>,
+    events: VecDeque<Event>,
+    stats: Stats,
+    secrets: Vec<IkeSaSecrets>,
+    /// The last `set_peer_traffic` value, for SAs created later.
+    traffic: bool,
+    nat_t: NatTPorts,
+    /// Where the datagram being handled arrived and came from.
+    arrival: Option<Arrival>,
+}
+
+impl Endpoint {
+    /// `seed` fixes every SPI, nonce and IV this endpoint will draw.
+    pub fn new(config: EndpointConfig, local: SocketAddr, seed: u64) -> Endpoint {
+        Endpoint {
+            config,
+            local,
+            rng: ChaCha20Rng::seed_from_u64(seed),
+            sas: Vec::new(),
+            next_handle: 0,
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+            stats: Stats::default(),
+            secrets: Vec::new(),
+            traffic: false,
+            nat_t: NatTPorts::default(),
+            arrival: None,
+        }
+    }
+
+    /// Where this host's and its peer's NAT-T ports are (see `nat_t`). Without them the
+    /// endpoint stays on the port it started on.
+    pub fn set_nat_t_ports(&mut self, ports: NatTPorts) {
+        self.nat_t = ports;
+    }
+
+    pub fn nat_t_ports(&self) -> NatTPorts {
+        self.nat_t
+    }
+
+    pub fn local(&self) -> SocketAddr {
+        self.local
+    }
+
+    pub fn config(&self) -> &EndpointConfig {
+        &self.config
+    }
+
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+
+    /// Phase 1 and phase 2 states over all of this endpoint's SAs.
+    pub fn phase_states(&self) -> (SaState, SaState) {
+        self.merged(None)
+    }
+
+    /// The IKE SAs that are up (not being replaced or deleted): (SPIi, SPIr) — IKEv1
+    /// cookies for IKEv1.
+    pub fn ike_sas(&self) -> Vec<(u64, u64)> {
+        self.in_visit_order()
+            .filter(|sa| sa.is_established())
+            .map(|sa| (sa.id().spi_i, sa.id().spi_r))
+            .collect()
+    }
+
+    /// The CHILD SAs that are up: (our inbound SPI, our outbound SPI).
+    pub fn child_sas(&self) -> Vec<(u32, u32)> {
+        self.in_visit_order()
+            .filter(|sa| !sa.is_closed())
+            .flat_map(|sa| sa.children())
+            .filter(|c| c.state == ChildState::Installed)
+            .map(|c| (c.spi_in.0, c.spi_out.0))
+            .collect()
+    }
+
+    /// The SAs in the order the endpoint walks them: IKEv2 SAs, then IKEv1 SAs, each in
+    /// the order they were created (the order records of simultaneous timers come in).
+    fn in_visit_order(&self) -> impl Iterator<Item = &Sa> {
+        let of = |v: IkeVersion| {
+            self.sas
+                .iter()
+                .filter(move |e| e.sa.version() == v)
+                .map(|e| &e.sa)
+        };
+        of(IkeVersion::V2).chain(of(IkeVersion::V1))
+    }
+
+    /// The handles of the SAs there are now, in visiting order: a walk that may close or
+    /// create SAs looks each up again instead of trusting positions.
+    fn visit_order(&self) -> Vec<SaHandle> {
+        let of = |v: IkeVersion| {
+            self.sas
+                .iter()
+                .filter(move |e| e.sa.version() == v)
+                .map(|e| e.handle)
+        };
+        of(IkeVersion::V2).chain(of(IkeVersion::V1)).collect()
+    }
+
+    fn get(&self, handle: SaHandle) -> Option<&Sa> {
+        self.sas.iter().find(|e| e.handle == handle).map(|e| &e.sa)
+    }
+
+    /// Takes in a new SA (the data-plane model's current state included).
+    fn insert(&mut self, mut sa: Sa) {
+        sa.set_traffic_flag(self.traffic);
+        let handle = SaHandle(self.next_handle);
+        self.next_handle += 1;
+        self.sas.push(Entry { handle, sa });
+    }
+
+    /// Runs `f` with a context, then publishes its events (their states merged with every
+    /// SA but `from`'s) and applies its effects.
+    fn with<R>(
+        &mut self,
+        now: Instant,
+        from: Option<SaHandle>,
+        f: impl FnOnce(&mut Ctx<'_>, &mut Vec<Entry>) -> R,
+    ) -> R {
+        let mut events = Vec::new();
+        let mut effects = Vec::new();
+        let r = {
+            let mut ctx = Ctx {
+                now,
+                config: &self.config,
+                rng: &mut self.rng,
+                transmits: &mut self.transmits,
+                events: &mut events,
+                stats: &mut self.stats,
+                secrets: &mut self.secrets,
+                effects: &mut effects,
+                nat_t: self.nat_t,
+                arrival: self.arrival,
+            };
+            f(&mut ctx, &mut self.sas)
+        };
+        // CHILD SAs change hands before the events are stamped, so the states they show
+        // count the SAs where they now live; new IKE SAs join after (they tell their own
+        // states), and every other effect follows in the order it was asked for.
+        let (before, after): (Vec<Effect>, Vec<Effect>) =
+            effects.into_iter().partition(Effect::moves_children);
+        for effect in before {
+            self.apply(now, effect);
+        }
+        self.publish(events, from);
+        for effect in after {
+            self.apply(now, effect);
+        }
+        self.sas.retain(|e| !e.sa.is_closed());
+        r
+    }
+
+    /// Runs `f` on the SA `handle` (if it still exists), as `with` does.
+    fn with_sa(&mut self, now: Instant, handle: SaHandle, f: impl FnOnce(&mut Ctx<'_>, &mut Sa)) {
+        self.with(now, Some(handle), |ctx, sas| {
+            if let Some(e) = sas.iter_mut().find(|e| e.handle == handle) {
+                f(ctx, &mut e.sa);
+            }
+        });
+    }
+
+    /// Starts negotiating an IKE SA with `remote` (startup action `start`, or a CGW
+    /// bringing its tunnel up), in the configured IKE version.
+    pub fn initiate(&mut self, now: Instant, remote: SocketAddr) {
+        self.start(now, self.local, remote, self.config.ike_version, None);
+    }
+
+    /// Starts an IKE SA from `local` (our IKE port, or the NAT-T port an SA it replaces
+    /// had moved to).
+    fn start(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+        version: IkeVersion,
+        replaces: Option<IkeSaId>,
+    ) {
+        let sa = self.with(now, None, |ctx, _| match version {
+            IkeVersion::V2 => IkeSa::initiate(ctx, local, remote).map(Sa::V2),
+            IkeVersion::V1 => Phase1Sa::initiate(ctx, local, remote, replaces).map(Sa::V1),
+        });
+        if let Some(sa) = sa {
+            self.insert(sa);
+        }
+    }
+
+    /// The data-plane model (DESIGN.md, "Traffic and DPD"): whether the peer's ESP traffic
+    /// reaches us. While it flows, on-demand DPD has no reason to probe; when it stops,
+    /// the silence starts now.
+    pub fn set_peer_traffic(&mut self, now: Instant, flowing: bool) {
+        for e in &mut self.sas {
+            e.sa.set_traffic(now, flowing);
+        }
+        self.traffic = flowing;
+    }
+
+    /// Deletes every IKE SA that is up (an administrator's `terminate`).
+    pub fn delete_ike_sas(&mut self, now: Instant) {
+        for handle in self.visit_order() {
+            if self.get(handle).is_some_and(Sa::is_established) {
+                self.with_sa(now, handle, |ctx, sa| sa.delete(ctx));
+            }
+        }
+    }
+
+    /// A datagram from `remote` arrived at our address `local` (either of our ports; the
+    /// IO layer has taken off the non-ESP marker of the NAT-T port).
+    pub fn handle(&mut self, now: Instant, local: SocketAddr, remote: SocketAddr, data: &[u8]) {
+        self.arrival = Some(Arrival { local, remote });
+        self.handle_datagram(now, local, remote, data);
+        self.arrival = None;
+    }
+
+    /// Runs retransmissions and other timers that are due.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        for handle in self.visit_order() {
+            let due = self
+                .get(handle)
+                .and_then(|sa| sa.deadline(&self.config))
+                .is_some_and(|d| d <= now);
+            if due {
+                self.with_sa(now, handle, |ctx, sa| sa.handle_timeout(ctx));
+            }
+        }
+    }
+
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.in_visit_order()
+            .filter_map(|sa| sa.deadline(&self.config))
+            .min()
+    }
+
+    /// Traffic keys of new IKE SAs, when `EndpointConfig::export_secrets` is set.
+    pub fn poll_secrets(&mut self) -> Option<IkeSaSecrets> {
+        self.secrets.pop()
+    }
+
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// Phase states over every SA except `except`.
+    fn merged(&self, except: Option<SaHandle>) -> (SaState, SaState) {
+        self.sas
+            .iter()
+            .filter(|e| except != Some(e.handle))
+            .map(|e| e.sa.phases())
+            .fold((SaState::Down, SaState::Down), |(a, b), (p1, p2)| {
+                (a.max(p1), b.max(p2))
+            })
+    }
+
+    /// Queues events, with states merged over the endpoint's other SAs (a new IKE SA
+    /// negotiating next to an established one leaves the tunnel established).
+    fn publish(&mut self, events: Vec<Event>, from: Option<SaHandle>) {
+        let (p1, p2) = self.merged(from);
+        for mut e in events {
+            match &e.kind {
+                EventKind::ChildSaFailed {
+                    failure: ChildFailure::Misbehaved(m),
+                } => self.stats.misbehaved.count(m),
+                EventKind::ChildSaFailed {
+                    failure: ChildFailure::Incompatible(i, _),
+                } => self.stats.incompatible.count(i),
+                _ => {}
+            }
+            e.phase1 = e.phase1.max(p1);
+            e.phase2 = e.phase2.max(p2);
+            self.events.push_back(e);
+        }
+    }
+}

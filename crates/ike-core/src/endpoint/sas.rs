@@ -1,0 +1,139 @@
+//! The endpoint's one collection of IKE SAs, whatever their version: `Sa` says what every
+//! operation of the endpoint needs of an SA once, and dispatches to IKEv2's `IkeSa` or
+//! IKEv1's `Phase1Sa`.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use crate::child::ChildSa;
+use crate::config::EndpointConfig;
+use crate::event::{IkeVersion, SaState};
+use crate::sa::IkeSa;
+use crate::shell::{timer, Ctx, IkeSaId};
+use crate::v1::Phase1Sa;
+
+/// An IKE SA of either version: an IKEv2 IKE SA or an IKEv1 ISAKMP SA.
+pub(crate) enum Sa {
+    V2(IkeSa),
+    V1(Phase1Sa),
+}
+
+/// The endpoint's handle on one of its SAs: stable while the SA lives, unlike its
+/// position (SAs come and go while the endpoint walks them) or its SPIs (an initiator's
+/// SPIr is 0 until the first response, and both versions share the space).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct SaHandle(pub u64);
+
+pub(crate) struct Entry {
+    pub handle: SaHandle,
+    pub sa: Sa,
+}
+
+impl Sa {
+    pub fn version(&self) -> IkeVersion {
+        match self {
+            Sa::V2(_) => IkeVersion::V2,
+            Sa::V1(_) => IkeVersion::V1,
+        }
+    }
+
+    pub fn id(&self) -> IkeSaId {
+        match self {
+            Sa::V2(sa) => sa.id(),
+            Sa::V1(sa) => sa.id(),
+        }
+    }
+
+    pub fn remote(&self) -> SocketAddr {
+        match self {
+            Sa::V2(sa) => sa.remote,
+            Sa::V1(sa) => sa.remote,
+        }
+    }
+
+    pub fn is_closed(&self) -> bool {
+        match self {
+            Sa::V2(sa) => sa.is_closed(),
+            Sa::V1(sa) => sa.is_closed(),
+        }
+    }
+
+    /// Up, and not being replaced or deleted.
+    pub fn is_established(&self) -> bool {
+        match self {
+            Sa::V2(sa) => sa.is_established(),
+            Sa::V1(sa) => sa.is_established(),
+        }
+    }
+
+    pub fn phases(&self) -> (SaState, SaState) {
+        match self {
+            Sa::V2(sa) => (sa.phase1(), sa.phase2()),
+            Sa::V1(sa) => (sa.phase1(), sa.phase2()),
+        }
+    }
+
+    pub fn children(&self) -> &[ChildSa] {
+        match self {
+            Sa::V2(sa) => &sa.children,
+            Sa::V1(sa) => &sa.children,
+        }
+    }
+
+    pub fn children_mut(&mut self) -> &mut Vec<ChildSa> {
+        match self {
+            Sa::V2(sa) => &mut sa.children,
+            Sa::V1(sa) => &mut sa.children,
+        }
+    }
+
+    /// The data-plane model: whether the peer's ESP traffic reaches us. When it stops,
+    /// DPD's silence starts now.
+    pub fn set_traffic(&mut self, now: Instant, flowing: bool) {
+        let (traffic, last_heard) = match self {
+            Sa::V2(sa) => (&mut sa.traffic, &mut sa.last_heard),
+            Sa::V1(sa) => (&mut sa.traffic, &mut sa.last_heard),
+        };
+        if *traffic && !flowing {
+            *last_heard = now;
+        }
+        *traffic = flowing;
+    }
+
+    /// A new SA starts with the endpoint's current data-plane model.
+    pub fn set_traffic_flag(&mut self, flowing: bool) {
+        match self {
+            Sa::V2(sa) => sa.traffic = flowing,
+            Sa::V1(sa) => sa.traffic = flowing,
+        }
+    }
+
+    pub fn deadline(&self, config: &EndpointConfig) -> Option<Instant> {
+        match self {
+            Sa::V2(sa) => timer::deadline(sa, config),
+            Sa::V1(sa) => timer::deadline(sa, config),
+        }
+    }
+
+    pub fn handle_timeout(&mut self, ctx: &mut Ctx<'_>) {
+        match self {
+            Sa::V2(sa) => timer::handle_timeout(sa, ctx),
+            Sa::V1(sa) => timer::handle_timeout(sa, ctx),
+        }
+    }
+
+    pub fn delete(&mut self, ctx: &mut Ctx<'_>) {
+        match self {
+            Sa::V2(sa) => sa.delete(ctx),
+            Sa::V1(sa) => sa.delete(ctx),
+        }
+    }
+
+    /// Ends the SA without a word to the peer.
+    pub fn close(&mut self) {
+        match self {
+            Sa::V2(sa) => sa.close(),
+            Sa::V1(sa) => sa.close(),
+        }
+    }
+}

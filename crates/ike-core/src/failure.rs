@@ -1,0 +1,120 @@
+//! Why a negotiation with the peer failed, rustls-style: "the peer is incompatible" (its
+//! configuration and ours have nothing in common; fix a config) apart from "the peer
+//! misbehaved" (its message broke the rules; it is broken or hostile), each saying
+//! precisely what happened, so a driver or a test matches on it instead of guessing from
+//! bytes. CHILD SA failures carry them today; the IKE SA's failures still have their own
+//! `EventKind` variants (`IkeNoProposalChosen`, `InvalidKePayload`, …).
+
+use ike_wire::PayloadType;
+
+/// The peer and we have nothing in common for this negotiation: a configuration
+/// mismatch, told to the peer (or by it) with an error notify. Not `#[non_exhaustive]`,
+/// unlike `PeerMisbehaved`: each kind writes its own AWS record, and the workspace's
+/// event → record mapping (sim's aws/log.rs) must name every one, so a new kind does not
+/// compile until its record is decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+pub enum PeerIncompatible {
+    /// No proposal in common (RFC 7296 §2.7, NO_PROPOSAL_CHOSEN). `unsupported`: what the
+    /// peer offered has nothing we implement at all (AWS: "No Proposal Match Found by AWS").
+    #[error("no proposal in common (NO_PROPOSAL_CHOSEN)")]
+    NoProposalChosen { unsupported: bool },
+    /// No traffic selectors in common (§2.9, TS_UNACCEPTABLE; IKEv1 INVALID_ID_INFORMATION).
+    #[error("no traffic selectors in common (TS_UNACCEPTABLE)")]
+    TsUnacceptable,
+}
+
+impl PeerIncompatible {
+    const COUNT: usize = 2;
+
+    fn index(&self) -> usize {
+        match self {
+            PeerIncompatible::NoProposalChosen { .. } => 0,
+            PeerIncompatible::TsUnacceptable => 1,
+        }
+    }
+}
+
+/// How many negotiations failed because the peer is incompatible, by kind of
+/// `PeerIncompatible` (fields ignored), whichever side found it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Incompatibilities {
+    counts: [u64; PeerIncompatible::COUNT],
+}
+
+impl Incompatibilities {
+    pub fn get(&self, kind: &PeerIncompatible) -> u64 {
+        self.counts[kind.index()]
+    }
+
+    pub fn total(&self) -> u64 {
+        self.counts.iter().sum()
+    }
+
+    pub(crate) fn count(&mut self, kind: &PeerIncompatible) {
+        self.counts[kind.index()] += 1;
+    }
+}
+
+/// What a peer's message got wrong against what we offered or RFC 7296 requires. A peer
+/// that does this is broken or hostile, not merely configured differently.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum PeerMisbehaved {
+    /// The responder selected a proposal (or PFS group) we did not offer (RFC 7296 §2.7:
+    /// it must pick one of ours and may not change it).
+    #[error("the peer selected a proposal we did not offer")]
+    SelectedUnofferedProposal,
+    /// The responder's SA payload carries other than exactly one proposal (§2.7).
+    #[error("the peer selected other than exactly one proposal")]
+    SelectedSeveralProposals,
+    /// The responder narrowed to traffic selectors outside what we offered (§2.9).
+    #[error("the peer's traffic selectors are outside our offer")]
+    TsOutsideOffer,
+    /// A payload the message must carry is missing (named as RFC 7296 names it, for
+    /// IKEv1 too).
+    #[error("the peer's message lacks its {payload} payload")]
+    MissingPayload { payload: PayloadType },
+    /// An ESP SPI that is not 4 bytes (RFC 4303 §2.1, RFC 7296 §3.3.1).
+    #[error("the peer's SPI is not 4 bytes")]
+    BadSpiSize,
+    /// The peer's KE value does not compute with the selected group (RFC 7296 §3.4).
+    #[error("the peer's KE value is unusable")]
+    KeValueUnusable,
+}
+
+impl PeerMisbehaved {
+    const COUNT: usize = 6;
+
+    /// The variant's index, for counting by kind (fields ignored).
+    fn index(&self) -> usize {
+        match self {
+            PeerMisbehaved::SelectedUnofferedProposal => 0,
+            PeerMisbehaved::SelectedSeveralProposals => 1,
+            PeerMisbehaved::TsOutsideOffer => 2,
+            PeerMisbehaved::MissingPayload { .. } => 3,
+            PeerMisbehaved::BadSpiSize => 4,
+            PeerMisbehaved::KeValueUnusable => 5,
+        }
+    }
+}
+
+/// How many times the peer misbehaved, by kind of `PeerMisbehaved` (its fields ignored:
+/// `MissingPayload` counts every missing payload).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Misbehaviours {
+    counts: [u64; PeerMisbehaved::COUNT],
+}
+
+impl Misbehaviours {
+    pub fn get(&self, kind: &PeerMisbehaved) -> u64 {
+        self.counts[kind.index()]
+    }
+
+    pub fn total(&self) -> u64 {
+        self.counts.iter().sum()
+    }
+
+    pub(crate) fn count(&mut self, kind: &PeerMisbehaved) {
+        self.counts[kind.index()] += 1;
+    }
+}

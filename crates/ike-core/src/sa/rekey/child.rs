@@ -1,0 +1,454 @@
+//! CHILD SA rekeys (RFC 7296 §1.3.3, §2.8) with optional PFS, for both roles, including
+//! simultaneous rekeys of one CHILD SA resolved by nonce comparison (§2.8.1).
+
+use ike_crypto::KeyExchange;
+use ike_wire::{
+    DhGroup, ExchangeType, KeyExchange as KePayload, Notify, NotifyType, Payload, PayloadType,
+    ProtocolId,
+};
+
+use super::{find, first_error, ke_of, lowest, nonce_of, notify_of, sa_of, spi32};
+use crate::child::{ChildParams, ChildSa, ChildState};
+use crate::event::{ChildFailure, Direction, EventKind};
+use crate::failure::{PeerIncompatible, PeerMisbehaved};
+use crate::proposal::{select, Negotiation, Selected};
+use crate::sa::{ChildRekey, IkeSa, Purpose};
+use crate::shell::timer::ChildTimer;
+use crate::shell::{Ctx, MessageId, Spi};
+use crate::ts;
+
+impl IkeSa {
+    /// Rekeys the CHILD SA `spi_in` (its rekey time came).
+    pub(in crate::sa) fn start_child_rekey(&mut self, ctx: &mut Ctx<'_>, spi_in: Spi) {
+        let Some(child) = self
+            .children
+            .iter()
+            .find(|c| c.spi_in == spi_in && !c.is_deleting())
+        else {
+            return;
+        };
+        let group = self.pfs_group(ctx, child.selected);
+        self.send_child_rekey(ctx, spi_in, group, Vec::new());
+    }
+
+    pub(in crate::sa) fn send_child_rekey(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        old_spi_in: Spi,
+        group: Option<DhGroup>,
+        mut tried: Vec<DhGroup>,
+    ) {
+        let ke = match group.map(KeyExchange::generate).transpose() {
+            Ok(ke) => ke,
+            Err(e) => {
+                tracing::warn!("cannot rekey with PFS group {group:?}: {e}");
+                return;
+            }
+        };
+        let Some(child) = self.children.iter_mut().find(|c| c.spi_in == old_spi_in) else {
+            return;
+        };
+        child.set_state(ChildState::Rekeying);
+        child.timers.stop(ChildTimer::Rekey);
+        let (ts_local, ts_remote) = (child.ts_local.clone(), child.ts_remote.clone());
+        let new_spi_in = ctx.esp_spi();
+        let ni = ctx.random_bytes(32);
+        let spi = new_spi_in.to_be_bytes().to_vec();
+        let proposals = ctx.config.esp.proposals.iter().zip(1u8..);
+        let mut rekey_sa = Notify::new(NotifyType::REKEY_SA, Vec::new());
+        rekey_sa.protocol = ProtocolId::ESP;
+        rekey_sa.spi = old_spi_in.to_be_bytes().to_vec();
+        let mut payloads = vec![
+            Payload::Notify(rekey_sa),
+            Payload::Sa(
+                proposals
+                    .map(|(p, n)| p.to_wire(n, ProtocolId::ESP, spi.clone(), true))
+                    .collect(),
+            ),
+            Payload::Nonce(ni.clone()),
+        ];
+        if let Some(ke) = &ke {
+            payloads.push(Payload::Ke(KePayload {
+                group: ke.group(),
+                data: ke.public_value().to_vec(),
+            }));
+            tried.push(ke.group());
+        }
+        payloads.push(Payload::TsI(ts_local));
+        payloads.push(Payload::TsR(ts_remote));
+        let rekey = ChildRekey {
+            old_spi_in,
+            new_spi_in,
+            ni,
+            ke,
+            tried_groups: tried,
+        };
+        self.request(
+            ctx,
+            ExchangeType::CREATE_CHILD_SA,
+            Purpose::RekeyChild(Box::new(rekey)),
+            payloads,
+        );
+    }
+
+    pub(in crate::sa) fn answer_child_request(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        id: MessageId,
+        payloads: &[Payload],
+    ) {
+        // REKEY_SA names the SA by the SPI the peer receives with: our outbound SPI.
+        let rekey_sa = notify_of(payloads, NotifyType::REKEY_SA);
+        let old_spi_in = match rekey_sa {
+            Some(n) => {
+                let old = spi32(&n.spi).and_then(|spi| {
+                    self.children
+                        .iter()
+                        .find(|c| c.spi_out == Spi(spi) && !c.is_deleting())
+                });
+                match old {
+                    Some(c) => Some(c.spi_in),
+                    None => {
+                        // It names the SA it did not find, as REKEY_SA did (§3.10).
+                        let not_found = Notify {
+                            protocol: n.protocol,
+                            spi: n.spi.clone(),
+                            ty: NotifyType::CHILD_SA_NOT_FOUND,
+                            data: Vec::new(),
+                        };
+                        self.emit(ctx, EventKind::CreateChildRequestProcessed { id: id.0 });
+                        self.respond_notify(ctx, id, not_found);
+                        return;
+                    }
+                }
+            }
+            None => None,
+        };
+        let our_rekey = match self.pending.as_ref().map(|p| &p.purpose) {
+            Some(Purpose::RekeyChild(r)) => Some(r.old_spi_in),
+            _ => None,
+        };
+        if let Some(child) =
+            old_spi_in.and_then(|spi| self.children.iter_mut().find(|c| c.spi_in == spi))
+        {
+            child.set_state(ChildState::Rekeying);
+        }
+        self.emit(ctx, EventKind::CreateChildRequestProcessed { id: id.0 });
+        let (Some(offered), Some(ni)) = (sa_of(payloads), nonce_of(payloads)) else {
+            self.restore_child(old_spi_in);
+            self.respond_error(ctx, id, NotifyType::INVALID_SYNTAX, Vec::new());
+            return;
+        };
+        let fail = |sa: &mut IkeSa,
+                    ctx: &mut Ctx<'_>,
+                    notify: NotifyType,
+                    data: Vec<u8>,
+                    failure: Option<ChildFailure>| {
+            sa.restore_child(old_spi_in);
+            sa.respond_error(ctx, id, notify, data);
+            if let Some(failure) = failure {
+                sa.emit(ctx, EventKind::ChildSaFailed { failure });
+            }
+        };
+        let selected = match select(offered, &ctx.config.esp, Negotiation::ChildWithKe) {
+            Ok(s) => s,
+            Err(nm) => {
+                let failure = ChildFailure::Incompatible(
+                    PeerIncompatible::NoProposalChosen {
+                        unsupported: nm.unsupported,
+                    },
+                    Direction::Sent,
+                );
+                fail(
+                    self,
+                    ctx,
+                    NotifyType::NO_PROPOSAL_CHOSEN,
+                    Vec::new(),
+                    Some(failure),
+                );
+                return;
+            }
+        };
+        let peer_ke = ke_of(payloads);
+        let mut our_ke = None;
+        if let Some(group) = selected.dh {
+            if peer_ke.map(|k| k.group) != Some(group) {
+                fail(
+                    self,
+                    ctx,
+                    NotifyType::INVALID_KE_PAYLOAD,
+                    group.0.to_be_bytes().to_vec(),
+                    None,
+                );
+                return;
+            }
+            match KeyExchange::generate(group) {
+                Ok(k) => our_ke = Some(k),
+                Err(_) => {
+                    fail(self, ctx, NotifyType::NO_PROPOSAL_CHOSEN, Vec::new(), None);
+                    return;
+                }
+            }
+        }
+        let public = our_ke.as_ref().map(|k| KePayload {
+            group: k.group(),
+            data: k.public_value().to_vec(),
+        });
+        let g_ir = match (our_ke, peer_ke) {
+            (Some(ke), Some(peer)) => match ke.shared_secret(&peer.data) {
+                Ok(g) => Some(g),
+                Err(_) => {
+                    fail(self, ctx, NotifyType::INVALID_SYNTAX, Vec::new(), None);
+                    return;
+                }
+            },
+            _ => None,
+        };
+        let tsi = find(payloads, |p| {
+            if let Payload::TsI(t) = p {
+                Some(t)
+            } else {
+                None
+            }
+        });
+        let tsr = find(payloads, |p| {
+            if let Payload::TsR(t) = p {
+                Some(t)
+            } else {
+                None
+            }
+        });
+        let nr = ctx.random_bytes(32);
+        let spi_in = ctx.esp_spi();
+        self.children.push(ChildSa::negotiating(spi_in));
+        match self.accept_child(ctx, offered, tsi, tsr, ni, &nr, g_ir.as_deref()) {
+            Ok((selected, tsi, tsr, spi_out)) => {
+                let mut response = vec![
+                    Payload::Sa(vec![
+                        selected.to_wire(ProtocolId::ESP, spi_in.to_be_bytes().to_vec())
+                    ]),
+                    Payload::Nonce(nr.clone()),
+                ];
+                if let Some(ke) = public {
+                    response.push(Payload::Ke(ke));
+                }
+                response.push(Payload::TsI(tsi));
+                response.push(Payload::TsR(tsr));
+                self.send_protected_response(ctx, ExchangeType::CREATE_CHILD_SA, id, &response);
+                self.emit(ctx, EventKind::CreateChildResponseSent { id: id.0 });
+                let Some(old_spi_in) = old_spi_in else {
+                    self.emit(
+                        ctx,
+                        EventKind::ChildSaEstablished {
+                            spi_in: spi_in.0,
+                            spi_out,
+                            selected,
+                        },
+                    );
+                    return;
+                };
+                if let Some(old) = self.children.iter_mut().find(|c| c.spi_in == old_spi_in) {
+                    old.state = ChildState::Deleting;
+                    old.timers.stop(ChildTimer::Rekey);
+                    if our_rekey == Some(old_spi_in) {
+                        // Both sides rekey this SA at once: remember the peer's exchange.
+                        old.collision = Some((ni.clone(), nr));
+                    }
+                }
+                self.emit(
+                    ctx,
+                    EventKind::ChildSaRekeyed {
+                        old_spi_in: old_spi_in.0,
+                        spi_in: spi_in.0,
+                        spi_out,
+                    },
+                );
+            }
+            Err((notify, failure)) => {
+                self.children.retain(|c| c.spi_in != spi_in);
+                fail(self, ctx, notify, Vec::new(), Some(failure));
+            }
+        }
+    }
+
+    /// A rekey that did not happen leaves the old SA as it was.
+    pub(in crate::sa) fn restore_child(&mut self, old_spi_in: Option<Spi>) {
+        if let Some(c) =
+            old_spi_in.and_then(|spi| self.children.iter_mut().find(|c| c.spi_in == spi))
+        {
+            c.set_state(ChildState::Installed);
+        }
+    }
+
+    pub(in crate::sa) fn handle_child_rekey_response(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        id: MessageId,
+        mut r: ChildRekey,
+        payloads: &[Payload],
+    ) {
+        self.emit(ctx, EventKind::CreateChildResponseProcessed { id: id.0 });
+        let old_exists = self.children.iter().any(|c| c.spi_in == r.old_spi_in);
+        if let Some(n) = notify_of(payloads, NotifyType::INVALID_KE_PAYLOAD) {
+            let group = <[u8; 2]>::try_from(n.data.as_slice())
+                .map(|b| DhGroup(u16::from_be_bytes(b)))
+                .ok();
+            let allowed = group.filter(|g| {
+                !r.tried_groups.contains(g)
+                    && ctx.config.esp.proposals.iter().any(|p| p.dh.contains(g))
+            });
+            if let (Some(group), true) = (allowed, old_exists) {
+                self.send_child_rekey(ctx, r.old_spi_in, Some(group), r.tried_groups);
+                return;
+            }
+        }
+        let failure = first_error(payloads).map(|ty| match ty {
+            NotifyType::NO_PROPOSAL_CHOSEN => ChildFailure::Incompatible(
+                PeerIncompatible::NoProposalChosen { unsupported: false },
+                Direction::Received,
+            ),
+            NotifyType::TS_UNACCEPTABLE => {
+                ChildFailure::Incompatible(PeerIncompatible::TsUnacceptable, Direction::Received)
+            }
+            other => ChildFailure::Notified(other),
+        });
+        let outcome = match failure {
+            Some(f) => Err(f),
+            None => self.complete_child_rekey(&mut r, payloads),
+        };
+        match outcome {
+            Ok((selected, spi_out)) => {
+                let collision = self
+                    .children
+                    .iter()
+                    .find(|c| c.spi_in == r.old_spi_in)
+                    .and_then(|c| c.collision.clone());
+                let (rekey_at, expire_at) = ctx.lifetime(ctx.config.lifetimes.child);
+                if let Some(child) = self.children.iter_mut().find(|c| c.spi_in == r.new_spi_in) {
+                    child.timers.arm(ChildTimer::Rekey, rekey_at);
+                    child.timers.set(ChildTimer::Expire, expire_at);
+                }
+                let nr = nonce_of(payloads).map_or(&[][..], |n| n.as_slice());
+                match collision {
+                    Some((peer_ni, peer_nr)) if lowest(&r.ni, nr) < lowest(&peer_ni, &peer_nr) => {
+                        // Our exchange holds the lowest nonce: the SA it created is redundant
+                        // and ours to delete; the peer deletes the old one (§2.8.1).
+                        self.emit(
+                            ctx,
+                            EventKind::RedundantChildSaDeleted {
+                                spi_in: r.new_spi_in.0,
+                            },
+                        );
+                        self.delete_child_quietly(ctx, r.new_spi_in);
+                    }
+                    _ => {
+                        if !old_exists {
+                            // The peer deleted the old SA meanwhile: the new one just stands.
+                            self.emit(
+                                ctx,
+                                EventKind::ChildSaEstablished {
+                                    spi_in: r.new_spi_in.0,
+                                    spi_out,
+                                    selected,
+                                },
+                            );
+                            return;
+                        }
+                        self.emit(
+                            ctx,
+                            EventKind::ChildSaRekeyed {
+                                old_spi_in: r.old_spi_in.0,
+                                spi_in: r.new_spi_in.0,
+                                spi_out,
+                            },
+                        );
+                        self.delete_child(ctx, r.old_spi_in);
+                    }
+                }
+            }
+            Err(failure) => {
+                self.children.retain(|c| c.spi_in != r.new_spi_in);
+                self.restore_child(Some(r.old_spi_in));
+                self.emit(ctx, EventKind::ChildSaFailed { failure });
+            }
+        }
+    }
+
+    /// Checks the responder's answer to our CHILD rekey and sets up the new SA.
+    pub(in crate::sa) fn complete_child_rekey(
+        &mut self,
+        r: &mut ChildRekey,
+        payloads: &[Payload],
+    ) -> Result<(Selected, u32), ChildFailure> {
+        let misbehaved = ChildFailure::Misbehaved;
+        let missing = |payload| misbehaved(PeerMisbehaved::MissingPayload { payload });
+        let sa = sa_of(payloads).ok_or(missing(PayloadType::SA))?;
+        let nr = nonce_of(payloads).ok_or(missing(PayloadType::NONCE))?;
+        let tsi = find(payloads, |p| {
+            if let Payload::TsI(t) = p {
+                Some(t)
+            } else {
+                None
+            }
+        })
+        .ok_or(missing(PayloadType::TSI))?;
+        let tsr = find(payloads, |p| {
+            if let Payload::TsR(t) = p {
+                Some(t)
+            } else {
+                None
+            }
+        })
+        .ok_or(missing(PayloadType::TSR))?;
+        let [one] = sa.as_slice() else {
+            return Err(misbehaved(PeerMisbehaved::SelectedSeveralProposals));
+        };
+        let unoffered = misbehaved(PeerMisbehaved::SelectedUnofferedProposal);
+        let selected = Selected::from_wire(one).ok_or(unoffered)?;
+        let spi_out = spi32(&one.spi).ok_or(misbehaved(PeerMisbehaved::BadSpiSize))?;
+        let g_ir = match (r.ke.take(), ke_of(payloads), selected.dh) {
+            (Some(ke), Some(peer), Some(g)) if ke.group() == g && peer.group == g => Some(
+                ke.shared_secret(&peer.data)
+                    .map_err(|_| misbehaved(PeerMisbehaved::KeValueUnusable))?,
+            ),
+            (Some(_), None, Some(_)) => return Err(missing(PayloadType::KE)),
+            (None, None, None) => None,
+            // A PFS group we did not ask for, or none where we asked for one.
+            _ => return Err(unoffered),
+        };
+        let Some(keys) = self.established_keys() else {
+            return Err(ChildFailure::Internal);
+        };
+        let (prf, sk_d) = (keys.suite.prf, keys.sk_d.clone());
+        let child_ts = self
+            .children
+            .iter()
+            .find(|c| c.spi_in == r.old_spi_in)
+            .map(|c| (c.ts_local.clone(), c.ts_remote.clone()));
+        let (ts_local, ts_remote) = child_ts.unwrap_or_else(|| (tsi.clone(), tsr.clone()));
+        if !ts::all_within(tsi, &ts_local) || !ts::all_within(tsr, &ts_remote) {
+            return Err(misbehaved(PeerMisbehaved::TsOutsideOffer));
+        }
+        let mut child = ChildSa::negotiating(r.new_spi_in);
+        let params = ChildParams {
+            prf: &prf,
+            sk_d: &sk_d,
+            g_ir: g_ir.as_deref(),
+            ni: &r.ni,
+            nr,
+        };
+        child
+            .establish(&params, Spi(spi_out), selected, tsi.clone(), tsr.clone())
+            .map_err(|_| ChildFailure::Internal)?;
+        self.children.push(child);
+        Ok((selected, spi_out))
+    }
+
+    /// Deletes a CHILD SA without a record of its own (the caller has told the story).
+    pub(in crate::sa) fn delete_child_quietly(&mut self, ctx: &mut Ctx<'_>, spi_in: Spi) {
+        if let Some(c) = self.children.iter_mut().find(|c| c.spi_in == spi_in) {
+            c.state = ChildState::Deleting;
+        }
+        self.delete_child(ctx, spi_in);
+    }
+}

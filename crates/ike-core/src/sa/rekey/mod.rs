@@ -1,0 +1,175 @@
+//! CREATE_CHILD_SA (RFC 7296 §1.3): rekeying CHILD SAs (§1.3.3, with optional PFS) and the
+//! IKE SA itself (§1.3.2, §2.18), for both roles, including simultaneous rekeys resolved
+//! by nonce comparison (§2.8.1).
+//!
+//! ```text
+//! initiator                                   responder
+//!  |-- HDR, SK {N(REKEY_SA), SA, Ni, [KEi], TSi, TSr} -->|   CHILD SA rekey
+//!  |<-- HDR, SK {SA, Nr, [KEr], TSi, TSr} ---------------|
+//!  |-- HDR, SK {D(old SPI)} ---------------------------->|   the initiator deletes the old SA
+//!
+//!  |-- HDR, SK {SA(new SPIi), Ni, KEi} ----------------->|   IKE SA rekey
+//!  |<-- HDR, SK {SA(new SPIr), Nr, KEr} -----------------|
+//!  |-- HDR(old SPIs), SK {D} --------------------------->|
+//! ```
+
+mod child;
+mod ike;
+
+use std::time::Duration;
+
+use ike_crypto::{Encryption, IkeSuite, Integrity, Prf};
+use ike_wire::{
+    DhGroup, ExchangeType, KeyExchange as KePayload, Notify, NotifyType, Payload, Proposal,
+    ProtocolId,
+};
+
+use super::{IkeSa, Keys, State};
+use crate::event::EventKind;
+use crate::proposal::Selected;
+use crate::shell::{Ctx, MessageId};
+
+/// How long to wait at least before retrying an exchange the peer refused with
+/// TEMPORARY_FAILURE (up to twice this, at random; strongSwan waits 5–15 s).
+const TEMPORARY_FAILURE_WAIT: Duration = Duration::from_secs(5);
+
+fn find<'a, T>(
+    payloads: &'a [Payload],
+    pick: impl Fn(&'a Payload) -> Option<&'a T>,
+) -> Option<&'a T> {
+    payloads.iter().find_map(pick)
+}
+
+fn sa_of(p: &[Payload]) -> Option<&Vec<Proposal>> {
+    find(p, |p| {
+        if let Payload::Sa(s) = p {
+            Some(s)
+        } else {
+            None
+        }
+    })
+}
+
+fn nonce_of(p: &[Payload]) -> Option<&Vec<u8>> {
+    find(p, |p| {
+        if let Payload::Nonce(n) = p {
+            Some(n)
+        } else {
+            None
+        }
+    })
+}
+
+fn ke_of(p: &[Payload]) -> Option<&KePayload> {
+    find(p, |p| {
+        if let Payload::Ke(k) = p {
+            Some(k)
+        } else {
+            None
+        }
+    })
+}
+
+fn notify_of(p: &[Payload], ty: NotifyType) -> Option<&Notify> {
+    find(p, |p| {
+        if let Payload::Notify(n) = p {
+            (n.ty == ty).then_some(n)
+        } else {
+            None
+        }
+    })
+}
+
+fn first_error(p: &[Payload]) -> Option<NotifyType> {
+    p.iter().find_map(|p| match p {
+        Payload::Notify(n) if n.ty.is_error() => Some(n.ty),
+        _ => None,
+    })
+}
+
+fn spi32(bytes: &[u8]) -> Option<u32> {
+    <[u8; 4]>::try_from(bytes).ok().map(u32::from_be_bytes)
+}
+
+fn spi64(bytes: &[u8]) -> Option<u64> {
+    <[u8; 8]>::try_from(bytes).ok().map(u64::from_be_bytes)
+}
+
+/// The lowest of the nonces of an exchange: the one with the lowest of all four is the
+/// redundant one in a collision (§2.8.1).
+fn lowest<'a>(a: &'a [u8], b: &'a [u8]) -> &'a [u8] {
+    a.min(b)
+}
+
+fn suite_of(selected: &Selected) -> Result<IkeSuite, ike_crypto::CryptoError> {
+    let prf = selected
+        .prf
+        .ok_or(ike_crypto::CryptoError::Unsupported { what: "PRF", id: 0 })?;
+    Ok(IkeSuite {
+        encryption: Encryption::new(selected.encryption.id, selected.encryption.key_bits)?,
+        integrity: selected.integrity.map(Integrity::new).transpose()?,
+        prf: Prf::new(prf)?,
+    })
+}
+
+impl IkeSa {
+    fn established_keys(&self) -> Option<&Keys> {
+        match &self.state {
+            State::Established(e) => Some(&e.keys),
+            _ => None,
+        }
+    }
+
+    /// The DH group for a CHILD SA rekey with PFS: the old SA's, else the IKE SA's if our
+    /// ESP policy allows it, else our first. `None` when we do not do PFS.
+    fn pfs_group(&self, ctx: &Ctx<'_>, old: Option<Selected>) -> Option<DhGroup> {
+        let groups: Vec<DhGroup> = ctx
+            .config
+            .esp
+            .proposals
+            .iter()
+            .flat_map(|p| p.dh.iter().copied())
+            .collect();
+        if groups.is_empty() {
+            return None;
+        }
+        let ike_group = self
+            .ike_selected
+            .and_then(|s| s.dh)
+            .filter(|g| groups.contains(g));
+        old.and_then(|s| s.dh)
+            .or(ike_group)
+            .or(groups.first().copied())
+    }
+
+    /// A CREATE_CHILD_SA request from the peer: an IKE SA rekey, a CHILD SA rekey, or a
+    /// new CHILD SA.
+    pub(super) fn handle_create_child_request(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        id: MessageId,
+        payloads: &[Payload],
+    ) {
+        let is_ike =
+            sa_of(payloads).is_some_and(|s| s.iter().any(|p| p.protocol == ProtocolId::IKE));
+        if is_ike {
+            self.answer_ike_rekey(ctx, id, payloads);
+        } else {
+            self.answer_child_request(ctx, id, payloads);
+        }
+    }
+
+    fn respond_error(&mut self, ctx: &mut Ctx<'_>, id: MessageId, ty: NotifyType, data: Vec<u8>) {
+        self.respond_notify(ctx, id, Notify::new(ty, data));
+    }
+
+    fn respond_notify(&mut self, ctx: &mut Ctx<'_>, id: MessageId, notify: Notify) {
+        self.send_protected_response(
+            ctx,
+            ExchangeType::CREATE_CHILD_SA,
+            id,
+            &[Payload::Notify(notify)],
+        );
+        self.emit(ctx, EventKind::CreateChildResponseSent { id: id.0 });
+    }
+}
