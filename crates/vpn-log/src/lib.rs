@@ -3,6 +3,8 @@
 //! `details` message catalogue as data, typed messages, and log stream naming.
 //! `docs/log-messages.md` documents all of it.
 
+#![warn(missing_docs)]
+
 mod catalogue;
 mod detail;
 mod entries;
