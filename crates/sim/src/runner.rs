@@ -23,8 +23,12 @@ use crate::traffic::{self, Action, Reboot, TunnelHosts};
 /// How to run a scenario (command-line overrides and outputs).
 #[derive(Clone, Debug)]
 pub struct RunOptions {
+    /// `--seed`: replaces the scenario's `seed` (same seed, same records).
     pub seed: Option<u64>,
+    /// `--duration`: replaces the scenario's `duration`, in simulated time.
     pub duration: Option<Duration>,
+    /// Accelerated (the default: the clock jumps to the next deadline) or the wall clock
+    /// (`--realtime`), as DESIGN.md's driver section says.
     pub clock: Clock,
     /// Write every datagram to this pcap file.
     pub pcap: Option<PathBuf>,
@@ -45,8 +49,11 @@ impl Default for RunOptions {
     }
 }
 
+/// A run that could not complete.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
+    /// A loopback socket, the runtime, the pcap file or the keys directory failed (`bench`
+    /// reports a failed DH computation of its floor here too).
     #[error("network: {0}")]
     Io(#[from] std::io::Error),
 }

@@ -36,20 +36,37 @@ pub const TEMPLATE: &str = include_str!("scenario/template.toml");
 /// A scenario that cannot be used, with where and what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
+    /// The file could not be read.
     #[error("cannot read scenario {file}: {source}")]
     Io {
+        /// The path as given.
         file: String,
+        /// Why reading failed.
         source: std::io::Error,
     },
+    /// Not TOML, an unknown key, or a value out of shape or out of AWS's range; toml's
+    /// message carries the line and column.
     #[error("{file}: {message}")]
-    Syntax { file: String, message: String },
-    #[error("{file}:{line}: `{key}`: {message}")]
-    Invalid {
+    Syntax {
+        /// The path, or the built-in scenario's name.
         file: String,
-        line: usize,
-        key: String,
+        /// toml's message, with the offending line quoted.
         message: String,
     },
+    /// Well-formed but refused by a rule across keys (e.g. phase 2 lifetime not below
+    /// phase 1, as AWS requires).
+    #[error("{file}:{line}: `{key}`: {message}")]
+    Invalid {
+        /// The path, or the built-in scenario's name.
+        file: String,
+        /// 1-based line of the offending key (0 when it has no place in the file).
+        line: usize,
+        /// The key as docs/scenario-format.md names it.
+        key: String,
+        /// What is wrong and what is allowed.
+        message: String,
+    },
+    /// The argument is neither a built-in scenario's name nor an existing file.
     #[error("no built-in scenario and no file named `{0}`: `ikesim list` shows the built-in scenarios; a file path must exist")]
     NotFound(String),
 }
@@ -120,25 +137,34 @@ impl<'de, const ESP: bool> Deserialize<'de> for ProposalText<ESP> {
     }
 }
 
+/// `[vpn_connection]` (docs/scenario-format.md): the AWS VPN connection the tunnels
+/// belong to.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VpnConnection {
+    /// `id`: `vpn-` and 8 or 17 hex digits; names the log streams (reference §5).
     pub id: String,
 }
 
+/// `[cgw]` (docs/scenario-format.md): the customer gateway host, shared by the tunnels.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CgwHost {
+    /// `outside_ip`: the CGW's public address as AWS sees it (before any NAT).
     pub outside_ip: HostIp,
 }
 
+/// One `[[tunnel]]` (docs/scenario-format.md): an AWS tunnel and the CGW's side of it; a
+/// VPN connection has one or two.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Tunnel {
     /// The AWS tunnel's outside IP address (a loopback address here).
     pub outside_ip: HostIp,
+    /// `[tunnel.aws]`: AWS's tunnel options, AWS's defaults when absent.
     #[serde(default)]
     pub aws: TunnelOptions,
+    /// `[tunnel.cgw]`: the CGW's configuration for this tunnel.
     #[serde(default)]
     pub cgw: CgwConnection,
 }
@@ -150,11 +176,15 @@ pub use network::{
     Blackhole, Direction, Directions, NatOptions, Network, PathConditions, Probability,
 };
 
+/// `traffic` (docs/scenario-format.md, "Traffic"): the data plane's effect on DPD until
+/// there is an ESP data plane (DESIGN.md, "Traffic and DPD").
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Traffic {
+    /// `steady` (the default): AWS keeps hearing from the CGW; on-demand DPD stays quiet.
     #[default]
     Steady,
+    /// `idle`: AWS hears nothing between exchanges and probes every 10 s.
     Idle,
 }
 
@@ -162,15 +192,21 @@ pub enum Traffic {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
+    /// The built-in name or the file's path: what `list` and errors show (not a key).
     #[serde(skip)]
     pub name: String,
+    /// `description` (required): one line for `ikesim list`.
     pub description: String,
+    /// `seed`, default 1: fixes SPIs, nonces, fuzz and impairments (DESIGN.md principle 3).
     #[serde(default = "default_seed")]
     pub seed: u64,
+    /// `start`, default 2026-01-01T00:00:00Z: the records' first timestamp.
     #[serde(default = "default_start")]
     pub start: StartTime,
+    /// `duration`, default 5m: simulated time to run.
     #[serde(default = "default_duration")]
     pub duration: SimDuration,
+    /// `[network]`: loss, delay, blackholes and NAT between the hosts.
     #[serde(default)]
     pub network: Network,
     /// Whether the tunnel carries traffic (the data-plane model of DESIGN.md): `steady`
@@ -183,8 +219,11 @@ pub struct Scenario {
     /// golden log — never used to produce anything.
     #[serde(default)]
     pub produces: Vec<String>,
+    /// `[vpn_connection]`.
     pub vpn_connection: VpnConnection,
+    /// `[cgw]`.
     pub cgw: CgwHost,
+    /// `[[tunnel]]`: one or two.
     pub tunnel: Vec<Tunnel>,
 }
 

@@ -1,6 +1,6 @@
 //! `ikesim serve`: simulated AWS tunnels waiting for a real customer gateway, on the wall
 //! clock. Each tunnel is a host of the driver's loop facing a real peer
-//! ([`crate::driver::run_facing_peers`]): its sockets, the sans-IO [`Endpoint`] behind them,
+//! (`driver::run_facing_peers`): its sockets, the sans-IO [`Endpoint`] behind them,
 //! and every AWS-side event turned into tunnel log records that are written as they happen.
 //!
 //! Ports, as a real AWS endpoint has them:
@@ -43,21 +43,29 @@ pub use config::{ConfigError, ServeConfig};
 pub struct ServeOptions {
     /// Record format and schema.
     pub format: Format,
+    /// Which keys a record carries: AWS's current schema or its 2022 one.
     pub schema: Schema,
     /// Write one file per log stream here ([`vpn_log::stream_file`]: `<stream>.jsonl`, or
     /// `.log` for text) instead of writing every record to stdout.
     pub out: Option<PathBuf>,
 }
 
+/// Why `serve` stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
+    /// A tunnel's `listen` address could not be bound; the message hints at the usual
+    /// causes.
     #[error("cannot listen on {addr}: {source}{}", bind_hint(.addr, .source))]
     Bind {
+        /// The address from the file or `--listen`.
         addr: SocketAddr,
+        /// Why binding failed.
         source: std::io::Error,
     },
+    /// Records could not be written (stdout or `--out`).
     #[error(transparent)]
     Output(#[from] vpn_log::SinkError),
+    /// Any other I/O failure of the runtime or the sockets.
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }

@@ -5,10 +5,13 @@ use crate::template;
 
 pub use crate::entries::CATALOGUE;
 
-/// Section of an AWS string in the reference, or [`SECTION_IKESIM`].
+/// AWS's heading "IKEv1 errors" (reference §2); strings AWS lists for both versions too.
 pub const SECTION_IKEV1_ERRORS: &str = "IKEv1 errors";
+/// AWS's heading "IKEv2 errors" (reference §2).
 pub const SECTION_IKEV2_ERRORS: &str = "IKEv2 errors";
+/// AWS's heading "IKEv2 negotiation" (reference §2): the CREATE_CHILD_SA exchange lines.
 pub const SECTION_IKEV2_NEGOTIATION: &str = "IKEv2 negotiation";
+/// Not an AWS heading: ikesim's wording for events AWS logs without publishing a string.
 pub const SECTION_IKESIM: &str = "ikesim";
 
 /// Where an entry's wording comes from.
@@ -23,8 +26,11 @@ pub enum Origin {
 /// Which IKE version logs an entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IkeVersion {
+    /// IKEv1 only (RFC 2409): main mode, quick mode, RFC 3706 DPD.
     V1,
+    /// IKEv2 only (RFC 7296).
     V2,
+    /// Both versions log the same string.
     Both,
 }
 
@@ -33,7 +39,9 @@ pub enum IkeVersion {
 pub struct CatalogueEntry {
     /// Stable kebab-case id, e.g. `ikev2-psk-mismatch`.
     pub id: &'static str,
+    /// The IKE version(s) whose log carries the entry (`docs/log-messages.md` column).
     pub ike: IkeVersion,
+    /// Whether the wording is AWS's, verbatim, or ikesim's.
     pub origin: Origin,
     /// `IKEv1 errors`, `IKEv2 errors`, `IKEv2 negotiation` (AWS's headings; a string AWS
     /// lists under both IKEv1 and IKEv2 keeps its first, IKEv1) or `ikesim`.

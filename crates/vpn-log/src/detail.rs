@@ -3,22 +3,10 @@
 
 use std::fmt;
 use std::net::IpAddr;
-use std::str::FromStr;
 
 use crate::catalogue::CatalogueEntry;
 use crate::entries as e;
-use crate::{template, EspSpi, IkeSpi, RecordError};
-
-/// The tunnel option "DPD timeout action" (reference §3).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum DpdAction {
-    /// End the IKE session and clear routes (AWS's default).
-    Clear,
-    /// Do nothing.
-    None,
-    /// Restart the IKE session.
-    Restart,
-}
+use crate::{template, EspSpi, IkeSpi};
 
 /// A `details` message with the values of its placeholders. `cgw` is the customer
 /// gateway's IP address (no port); `id` a decimal message id; SPIs as [`EspSpi`] /
@@ -35,13 +23,19 @@ pub enum Detail {
     NoProposalMatchByAws,
     /// `no-proposal-chosen`
     NoProposalChosen,
-    /// `received-delete-child-sa`: the SPI in the CGW's DELETE payload.
-    ReceivedDeleteChildSa { spi: EspSpi },
+    /// `received-delete-child-sa`
+    ReceivedDeleteChildSa {
+        /// `{spi}`: the SPI in the CGW's DELETE payload (the CGW's inbound SPI).
+        spi: EspSpi,
+    },
     /// `received-delete-ike-sa`
     ReceivedDeleteIkeSa,
     // AWS, IKEv2 errors.
     /// `ikev2-dpd-timeout`
-    DpdTimedOut { retry_count: u32 },
+    DpdTimedOut {
+        /// `{retry_count}`: DPD retransmits that went unanswered (reference §3).
+        retry_count: u32,
+    },
     /// `ikev2-child-rekey-collision-delete`
     ChildRekeyCollisionDelete,
     /// `ikev2-redundant-child-sa`
@@ -53,55 +47,127 @@ pub enum Detail {
     /// `ikev2-sending-auth-failed`
     SendingAuthenticationFailed,
     /// `ikev2-psk-mismatch`
-    PskMismatch { cgw: IpAddr },
+    PskMismatch {
+        /// `{cgw}`: the customer gateway's IP address, no port.
+        cgw: IpAddr,
+    },
     /// `ikev2-half-open-timeout`
-    HalfOpenTimeout { cgw: IpAddr },
+    HalfOpenTimeout {
+        /// `{cgw}`: the customer gateway's IP address, no port.
+        cgw: IpAddr,
+    },
     // AWS, IKEv2 negotiation.
     /// `ikev2-processed-create-child-sa-request`
-    ProcessedCreateChildSaRequest { id: u32 },
+    ProcessedCreateChildSaRequest {
+        /// `{id}`: the message id of the CGW's request (RFC 7296 §2.2).
+        id: u32,
+    },
     /// `ikev2-sending-create-child-sa-response`
-    SendingCreateChildSaResponse { id: u32 },
+    SendingCreateChildSaResponse {
+        /// `{id}`: the message id of the CGW's request, which the response echoes (RFC 7296 §2.2).
+        id: u32,
+    },
     /// `ikev2-sending-create-child-sa-request`
-    SendingCreateChildSaRequest { id: u32 },
+    SendingCreateChildSaRequest {
+        /// `{id}`: the message id of AWS's request (RFC 7296 §2.2).
+        id: u32,
+    },
     /// `ikev2-processed-create-child-sa-response`
-    ProcessedCreateChildSaResponse { id: u32 },
+    ProcessedCreateChildSaResponse {
+        /// `{id}`: the message id of AWS's request, which the response echoes (RFC 7296 §2.2).
+        id: u32,
+    },
     // ikesim's wording.
     /// `ikesim-negotiating-ike-sa`
-    NegotiatingIkeSa { cgw: IpAddr },
+    NegotiatingIkeSa {
+        /// `{cgw}`: the customer gateway's IP address, no port.
+        cgw: IpAddr,
+    },
     /// `ikesim-negotiating-child-sa`
-    NegotiatingChildSa { cgw: IpAddr },
+    NegotiatingChildSa {
+        /// `{cgw}`: the customer gateway's IP address, no port.
+        cgw: IpAddr,
+    },
     /// `ikesim-ike-sa-established`
     IkeSaEstablished {
+        /// `{cgw}`: the customer gateway's IP address, no port.
         cgw: IpAddr,
+        /// `{spi_i}`: the IKE SA initiator's SPI (RFC 7296 §3.1).
         spi_i: IkeSpi,
+        /// `{spi_r}`: the IKE SA responder's SPI.
         spi_r: IkeSpi,
     },
-    /// `ikesim-child-sa-established`: AWS's inbound and outbound SPIs.
-    ChildSaEstablished { spi_in: EspSpi, spi_out: EspSpi },
-    /// `ikesim-sending-invalid-ke`: the DH group (transform id) AWS asks for.
-    SendingInvalidKe { group: u16 },
+    /// `ikesim-child-sa-established`
+    ChildSaEstablished {
+        /// `{spi_in}`: AWS's inbound ESP SPI (the one the CGW sends to).
+        spi_in: EspSpi,
+        /// `{spi_out}`: AWS's outbound ESP SPI (the CGW's inbound one).
+        spi_out: EspSpi,
+    },
+    /// `ikesim-sending-invalid-ke`
+    SendingInvalidKe {
+        /// `{group}`: the DH group (transform id) AWS asks for (RFC 7296 §1.2, §3.10.1).
+        group: u16,
+    },
     /// `ikesim-received-auth-failed`
-    ReceivedAuthenticationFailed { cgw: IpAddr },
+    ReceivedAuthenticationFailed {
+        /// `{cgw}`: the customer gateway's IP address, no port.
+        cgw: IpAddr,
+    },
     /// `ikesim-received-no-proposal-chosen`
-    ReceivedNoProposalChosen { cgw: IpAddr },
+    ReceivedNoProposalChosen {
+        /// `{cgw}`: the customer gateway's IP address, no port.
+        cgw: IpAddr,
+    },
     /// `ikesim-ike-sa-init-timeout`
-    IkeSaInitTimeout { cgw: IpAddr },
+    IkeSaInitTimeout {
+        /// `{cgw}`: the customer gateway's IP address, no port.
+        cgw: IpAddr,
+    },
     /// `ikesim-sending-delete-ike-sa`
-    SendingDeleteIkeSa { cgw: IpAddr },
-    /// `ikesim-sending-delete-child-sa`: AWS's inbound SPI, as its DELETE payload carries it.
-    SendingDeleteChildSa { spi: EspSpi },
-    /// `ikesim-child-sa-deleted`: AWS's inbound SPI.
-    ChildSaDeleted { spi: EspSpi },
+    SendingDeleteIkeSa {
+        /// `{cgw}`: the customer gateway's IP address, no port.
+        cgw: IpAddr,
+    },
+    /// `ikesim-sending-delete-child-sa`
+    SendingDeleteChildSa {
+        /// `{spi}`: AWS's inbound SPI, as its DELETE payload carries it (RFC 7296 §3.11).
+        spi: EspSpi,
+    },
+    /// `ikesim-child-sa-deleted`
+    ChildSaDeleted {
+        /// `{spi}`: AWS's inbound SPI of the deleted SA.
+        spi: EspSpi,
+    },
     /// `ikesim-ike-sa-deleted`
-    IkeSaDeleted { cgw: IpAddr },
+    IkeSaDeleted {
+        /// `{cgw}`: the customer gateway's IP address, no port.
+        cgw: IpAddr,
+    },
     /// `ikesim-rekeying-ike-sa`
-    RekeyingIkeSa { cgw: IpAddr },
+    RekeyingIkeSa {
+        /// `{cgw}`: the customer gateway's IP address, no port.
+        cgw: IpAddr,
+    },
     /// `ikesim-ike-sa-rekeyed`
-    IkeSaRekeyed { spi_i: IkeSpi, spi_r: IkeSpi },
-    /// `ikesim-child-sa-rekeyed`: AWS's new inbound and outbound SPIs.
-    ChildSaRekeyed { spi_in: EspSpi, spi_out: EspSpi },
+    IkeSaRekeyed {
+        /// `{spi_i}`: the new IKE SA's initiator SPI (RFC 7296 §2.18).
+        spi_i: IkeSpi,
+        /// `{spi_r}`: the new IKE SA's responder SPI.
+        spi_r: IkeSpi,
+    },
+    /// `ikesim-child-sa-rekeyed`
+    ChildSaRekeyed {
+        /// `{spi_in}`: AWS's new inbound ESP SPI.
+        spi_in: EspSpi,
+        /// `{spi_out}`: AWS's new outbound ESP SPI.
+        spi_out: EspSpi,
+    },
     /// `ikesim-nat-t-detected`
-    NatTDetected { cgw: IpAddr },
+    NatTDetected {
+        /// `{cgw}`: the customer gateway's IP address, no port.
+        cgw: IpAddr,
+    },
 }
 
 type Values = Vec<(&'static str, String)>;
@@ -214,40 +280,6 @@ impl fmt::Display for Detail {
 impl From<Detail> for String {
     fn from(detail: Detail) -> String {
         detail.render()
-    }
-}
-
-impl DpdAction {
-    /// AWS's spelling: `clear`, `none` or `restart`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DpdAction::Clear => "clear",
-            DpdAction::None => "none",
-            DpdAction::Restart => "restart",
-        }
-    }
-}
-
-impl fmt::Display for DpdAction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for DpdAction {
-    type Err = RecordError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "clear" => Ok(DpdAction::Clear),
-            "none" => Ok(DpdAction::None),
-            "restart" => Ok(DpdAction::Restart),
-            _ => Err(RecordError::InvalidValue {
-                key: "dpd_timeout_action",
-                found: s.to_owned(),
-                expected: "clear, none or restart",
-            }),
-        }
     }
 }
 
@@ -387,13 +419,5 @@ mod tests {
             assert_eq!(detail.render(), text);
             assert_eq!(String::from(detail), text);
         }
-    }
-
-    #[test]
-    fn dpd_actions_spell_as_aws() {
-        for action in [DpdAction::Clear, DpdAction::None, DpdAction::Restart] {
-            assert_eq!(action.to_string().parse(), Ok(action));
-        }
-        assert!("hold".parse::<DpdAction>().is_err());
     }
 }

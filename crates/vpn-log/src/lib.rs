@@ -3,6 +3,8 @@
 //! `details` message catalogue as data, typed messages, and log stream naming.
 //! `docs/log-messages.md` documents all of it.
 
+#![warn(missing_docs)]
+
 mod catalogue;
 mod detail;
 mod entries;
@@ -22,7 +24,7 @@ pub use catalogue::{
     by_id, lookup, CatalogueEntry, IkeVersion, Origin, CATALOGUE, SECTION_IKESIM,
     SECTION_IKEV1_ERRORS, SECTION_IKEV2_ERRORS, SECTION_IKEV2_NEGOTIATION,
 };
-pub use detail::{Detail, DpdAction};
+pub use detail::Detail;
 pub use error::RecordError;
 pub use parse::ParsedRecord;
 pub use record::{Format, Schema, TunnelRecord};

@@ -25,6 +25,7 @@ use crate::{Format, Schema, TunnelRecord};
 pub struct SinkError {
     /// `stdout`, or the file or directory.
     pub what: String,
+    /// The I/O error the write or create returned.
     #[source]
     pub source: std::io::Error,
 }

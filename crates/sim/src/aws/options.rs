@@ -17,25 +17,31 @@ use serde::{Deserialize, Deserializer};
 /// AWS's phase 1/2 encryption choices, in AWS's order ("lowest value first").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
 pub enum AwsEncryption {
+    /// `AES128`: AES-CBC, 128-bit key (RFC 3602).
     #[serde(rename = "AES128")]
     Aes128,
+    /// `AES256`: AES-CBC, 256-bit key.
     #[serde(rename = "AES256")]
     Aes256,
+    /// `AES128-GCM-16`: AES-GCM with a 16-octet ICV, 128-bit key (RFC 5282, RFC 4106).
     #[serde(rename = "AES128-GCM-16")]
     Aes128Gcm16,
+    /// `AES256-GCM-16`: the same with a 256-bit key.
     #[serde(rename = "AES256-GCM-16")]
     Aes256Gcm16,
 }
 
 impl AwsEncryption {
-    pub const ALL: [AwsEncryption; 4] = [
+    /// Every choice, in AWS's order: the default of both phases (reference §3).
+    pub(crate) const ALL: [AwsEncryption; 4] = [
         Self::Aes128,
         Self::Aes256,
         Self::Aes128Gcm16,
         Self::Aes256Gcm16,
     ];
 
-    pub fn cipher(self) -> Cipher {
+    /// The IKEv2 ENCR transform and key length (RFC 7296 §3.3.2) this choice proposes.
+    pub(crate) fn cipher(self) -> Cipher {
         match self {
             Self::Aes128 => Cipher::new(EncrId::AES_CBC, Some(128)),
             Self::Aes256 => Cipher::new(EncrId::AES_CBC, Some(256)),
@@ -48,20 +54,27 @@ impl AwsEncryption {
 /// AWS's integrity choices; in IKEv2 each also names the PRF.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
 pub enum AwsIntegrity {
+    /// `SHA1`: HMAC-SHA1-96 (RFC 2404), PRF HMAC-SHA1.
     #[serde(rename = "SHA1")]
     Sha1,
+    /// `SHA2-256`: HMAC-SHA2-256-128 (RFC 4868), PRF HMAC-SHA2-256.
     #[serde(rename = "SHA2-256")]
     Sha2_256,
+    /// `SHA2-384`: HMAC-SHA2-384-192 (RFC 4868), PRF HMAC-SHA2-384.
     #[serde(rename = "SHA2-384")]
     Sha2_384,
+    /// `SHA2-512`: HMAC-SHA2-512-256 (RFC 4868), PRF HMAC-SHA2-512.
     #[serde(rename = "SHA2-512")]
     Sha2_512,
 }
 
 impl AwsIntegrity {
-    pub const ALL: [AwsIntegrity; 4] = [Self::Sha1, Self::Sha2_256, Self::Sha2_384, Self::Sha2_512];
+    /// Every choice, in AWS's order: the default of both phases (reference §3).
+    pub(crate) const ALL: [AwsIntegrity; 4] =
+        [Self::Sha1, Self::Sha2_256, Self::Sha2_384, Self::Sha2_512];
 
-    pub fn integ(self) -> IntegId {
+    /// The INTEG transform (RFC 7296 §3.3.2) this choice proposes.
+    pub(crate) fn integ(self) -> IntegId {
         match self {
             Self::Sha1 => IntegId::HMAC_SHA1_96,
             Self::Sha2_256 => IntegId::HMAC_SHA2_256_128,
@@ -70,7 +83,8 @@ impl AwsIntegrity {
         }
     }
 
-    pub fn prf(self) -> PrfId {
+    /// The PRF transform this choice proposes for the IKE SA (AWS names one hash for both).
+    pub(crate) fn prf(self) -> PrfId {
         match self {
             Self::Sha1 => PrfId::HMAC_SHA1,
             Self::Sha2_256 => PrfId::HMAC_SHA2_256,
@@ -82,18 +96,21 @@ impl AwsIntegrity {
 
 /// How long AWS keeps an IKE SA whose initiator never completes IKE_AUTH (ikesim's
 /// choice: AWS does not publish it; strongSwan's default).
-pub const HALF_OPEN_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const HALF_OPEN_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// DH groups AWS allows in phase 1 (no group 5) and phase 2.
-pub const PHASE1_DH_GROUPS: [u16; 12] = [2, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24];
-pub const PHASE2_DH_GROUPS: [u16; 13] = [2, 5, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24];
+/// Phase1DHGroupNumbers: the DH groups AWS allows in phase 1, all by default; no group 5
+/// (reference §3).
+pub(crate) const PHASE1_DH_GROUPS: [u16; 12] = [2, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24];
+/// Phase2DHGroupNumbers: the DH groups AWS allows in phase 2, all by default (reference §3).
+pub(crate) const PHASE2_DH_GROUPS: [u16; 13] = [2, 5, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24];
 
 /// A list of DH group numbers checked against what AWS allows in one phase.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DhGroups<const PHASE: u8>(pub Vec<u16>);
 
 impl<const PHASE: u8> DhGroups<PHASE> {
-    pub fn allowed() -> &'static [u16] {
+    /// What AWS allows in this phase: [`PHASE1_DH_GROUPS`] or [`PHASE2_DH_GROUPS`].
+    pub(crate) fn allowed() -> &'static [u16] {
         if PHASE == 1 {
             &PHASE1_DH_GROUPS
         } else {
@@ -146,8 +163,10 @@ impl<'de, const MIN: u32, const MAX: u32> Deserialize<'de> for Ranged<MIN, MAX> 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StartupAction {
+    /// `add`: AWS waits for the CGW's IKE_SA_INIT (or main mode) — AWS's default.
     #[default]
     Add,
+    /// `start`: AWS initiates the IKE SA itself; IKEv2 only (reference §3).
     Start,
 }
 
@@ -165,7 +184,7 @@ impl fmt::Debug for AwsPsk {
 impl AwsPsk {
     /// AWS's generated key: 32 letters and digits, not starting with `0`. `rng` is the
     /// scenario's seeded stream in `run`, the OS's in `serve`.
-    pub fn generate(rng: &mut impl rand::Rng) -> AwsPsk {
+    pub(crate) fn generate(rng: &mut impl rand::Rng) -> AwsPsk {
         const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
         let mut psk = String::new();
         while psk.len() < 32 {
@@ -177,7 +196,8 @@ impl AwsPsk {
         AwsPsk(psk)
     }
 
-    pub fn check(s: &str) -> Result<(), String> {
+    /// Whether AWS accepts `s` as a key; the error says which rule it breaks.
+    pub(crate) fn check(s: &str) -> Result<(), String> {
         if !(8..=64).contains(&s.len()) {
             return Err(format!(
                 "the pre-shared key has {} characters; AWS requires 8 to 64",
@@ -233,25 +253,48 @@ impl Default for Cidr {
 #[serde(deny_unknown_fields, default)]
 pub struct TunnelOptions {
     /// Absent: 32 random alphanumerics (drawn from the scenario seed), as AWS does.
+    /// PreSharedKey: see [`AwsPsk`] for what AWS accepts (reference §3).
     pub pre_shared_key: Option<AwsPsk>,
+    /// IKEVersions: `ikev1`, `ikev2`, default both (reference §3).
     #[serde(deserialize_with = "crate::spelling::ike_version_names")]
     pub ike_versions: Vec<IkeVersion>,
+    /// Phase1EncryptionAlgorithms: default all (reference §3).
     pub phase1_encryption_algorithms: Vec<AwsEncryption>,
+    /// Phase2EncryptionAlgorithms: default all (reference §3).
     pub phase2_encryption_algorithms: Vec<AwsEncryption>,
+    /// Phase1IntegrityAlgorithms: default all (reference §3).
     pub phase1_integrity_algorithms: Vec<AwsIntegrity>,
+    /// Phase2IntegrityAlgorithms: default all (reference §3).
     pub phase2_integrity_algorithms: Vec<AwsIntegrity>,
+    /// Phase1DHGroupNumbers: 2, 14–24, default all (reference §3).
     pub phase1_dh_group_numbers: DhGroups<1>,
+    /// Phase2DHGroupNumbers: 2, 5, 14–24, default all (reference §3).
     pub phase2_dh_group_numbers: DhGroups<2>,
+    /// Phase1LifetimeSeconds: 900–28,800 s, default 28,800 (reference §3). Spanned so
+    /// `TunnelOptions::check` can point at it.
     pub phase1_lifetime_seconds: toml::Spanned<Ranged<900, 28_800>>,
+    /// Phase2LifetimeSeconds: 900–3,600 s and below phase 1, default 3,600 (reference §3).
     pub phase2_lifetime_seconds: toml::Spanned<Ranged<900, 3_600>>,
+    /// RekeyMarginTimeSeconds: 60 s to half the phase 2 lifetime, default 270
+    /// (reference §3); the range here is the widest, `TunnelOptions::check` the rest.
     pub rekey_margin_time_seconds: toml::Spanned<Ranged<60, 1_800>>,
+    /// RekeyFuzzPercentage: 0–100 %, default 100 (reference §3).
     pub rekey_fuzz_percentage: Ranged<0, 100>,
+    /// ReplayWindowSize: 64–2,048 packets, default 1,024 (reference §3). Checked but not yet
+    /// used: there is no ESP data plane.
     pub replay_window_size: Ranged<64, 2_048>,
+    /// DPDTimeoutSeconds: 30 s or more, default 30 (reference §3).
     pub dpd_timeout_seconds: Ranged<30, { u32::MAX }>,
+    /// DPDTimeoutAction: `clear`, `none`, `restart`, default `clear` (reference §3).
     #[serde(deserialize_with = "crate::spelling::dpd_action")]
     pub dpd_timeout_action: DpdAction,
+    /// StartupAction: `add` or `start` (IKEv2 only), default `add` (reference §3).
     pub startup_action: StartupAction,
+    /// LocalIpv4NetworkCidr: the customer gateway's side, default `0.0.0.0/0` (AWS names
+    /// the sides from the customer's view; the AWS endpoint's remote traffic selector).
     pub local_ipv4_network_cidr: Cidr,
+    /// RemoteIpv4NetworkCidr: the AWS side, default `0.0.0.0/0` (the AWS endpoint's local
+    /// traffic selector).
     pub remote_ipv4_network_cidr: Cidr,
 }
 
@@ -322,7 +365,7 @@ fn spec(enc: &[AwsEncryption], integ: &[AwsIntegrity], groups: &[u16], ike: bool
 impl TunnelOptions {
     /// Cross-option rules AWS enforces; returns the offending option's byte span and the
     /// message.
-    pub fn check(&self) -> Result<(), (std::ops::Range<usize>, &'static str, String)> {
+    pub(crate) fn check(&self) -> Result<(), (std::ops::Range<usize>, &'static str, String)> {
         let p1 = self.phase1_lifetime_seconds.get_ref().0;
         let p2 = self.phase2_lifetime_seconds.get_ref().0;
         let margin = self.rekey_margin_time_seconds.get_ref().0;
@@ -355,8 +398,9 @@ impl TunnelOptions {
         Ok(())
     }
 
-    /// The simulated AWS endpoint's IKEv2 configuration for this tunnel.
-    pub fn endpoint_config(&self, psk: &str, outside_ip: IpAddr) -> EndpointConfig {
+    /// The simulated AWS endpoint's configuration for this tunnel (IKEv2, and IKEv1 when
+    /// `ike_versions` has it).
+    pub(crate) fn endpoint_config(&self, psk: &str, outside_ip: IpAddr) -> EndpointConfig {
         let ike = Policy {
             proposals: vec![spec(
                 &self.phase1_encryption_algorithms,

@@ -31,15 +31,23 @@ pub struct CgwConnection {
     pub ike_version: IkeVersion,
     /// Absent: the same key as the AWS tunnel (a correctly configured CGW).
     pub pre_shared_key: Option<String>,
+    /// strongSwan proposal strings for the IKE SA, in the CGW's order; an algorithm AWS does
+    /// not support may be offered, to be refused. Default `["aes256-sha256-modp2048"]`.
     pub ike_proposals: Vec<ProposalText<false>>,
+    /// The same for the CHILD SA (ESP); a DH group means PFS on rekeys. Default
+    /// `["aes256-sha256-modp2048"]`.
     pub esp_proposals: Vec<ProposalText<true>>,
+    /// The CGW's side of its encryption domain: its TSi when it initiates (RFC 7296 §2.9).
     pub local_ts: Vec<Cidr>,
+    /// The AWS side of the CGW's encryption domain.
     pub remote_ts: Vec<Cidr>,
+    /// `start` (the default) or `add`.
     pub startup_action: CgwStartup,
     /// IKE SA lifetime; rekeyed `rekey_margin` (plus fuzz) before it ends.
     pub ike_lifetime: SimDuration,
     /// CHILD SA lifetime.
     pub child_lifetime: SimDuration,
+    /// How long before a lifetime ends the CGW rekeys; at most half of each lifetime.
     pub rekey_margin: SimDuration,
     /// Percentage of `rekey_margin` over which the rekey time is randomised (0–100).
     pub rekey_fuzz: u32,
@@ -57,6 +65,7 @@ pub struct CgwConnection {
     /// The CGW reboots at this time: it loses every SA, is down for `reboot_downtime`,
     /// then starts over (with INITIAL_CONTACT).
     pub reboot_at: Option<SimDuration>,
+    /// How long a reboot (`reboot_at`) keeps the CGW down.
     pub reboot_downtime: SimDuration,
     /// An administrator deletes the CGW's IKE SA at this time (`swanctl --terminate`).
     pub terminate_at: Option<SimDuration>,

@@ -77,15 +77,25 @@ pub type Mtu = Bounded<68, 65_535>;
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PathConditions {
+    /// `loss`: probability that a datagram is dropped (default 0).
     pub loss: Option<Probability>,
+    /// `burst_loss`: probability that a datagram starts a loss burst of `burst_length`.
     pub burst_loss: Option<Probability>,
+    /// `burst_length`: datagrams one burst drops (default 3).
     pub burst_length: Option<BurstLength>,
+    /// `delay`: added to `[network]`'s `latency`.
     pub delay: Option<SimDuration>,
+    /// `jitter`: spread of the delay (never below zero), so it can reorder by itself.
     pub jitter: Option<SimDuration>,
+    /// `jitter_distribution`: `uniform` (delay ± jitter, the default) or `normal` (σ = jitter).
     pub jitter_distribution: Option<JitterDistribution>,
+    /// `duplicate`: probability that a datagram arrives twice.
     pub duplicate: Option<Probability>,
+    /// `reorder`: probability that a datagram is held back `reorder_delay`.
     pub reorder: Option<Probability>,
+    /// `reorder_delay`: how long a reordered datagram is held back (default 100ms).
     pub reorder_delay: Option<SimDuration>,
+    /// `mtu`: the largest IP packet the path carries; larger datagrams are dropped.
     pub mtu: Option<Mtu>,
 }
 
@@ -110,7 +120,9 @@ impl PathConditions {
 /// Which way datagrams travel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Direction {
+    /// From the AWS endpoint to the CGW (`[network.aws_to_cgw]`).
     AwsToCgw,
+    /// From the CGW to the AWS endpoint (`[network.cgw_to_aws]`).
     CgwToAws,
 }
 
@@ -118,14 +130,18 @@ pub enum Direction {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Directions {
+    /// `both` (the default): the path is down both ways.
     #[default]
     Both,
+    /// `aws_to_cgw`: the CGW hears nothing from AWS; AWS still hears the CGW.
     AwsToCgw,
+    /// `cgw_to_aws`: AWS hears nothing from the CGW.
     CgwToAws,
 }
 
 impl Directions {
-    pub fn includes(self, d: Direction) -> bool {
+    /// Whether a blackhole in these directions drops datagrams travelling `d`.
+    pub(crate) fn includes(self, d: Direction) -> bool {
         match self {
             Directions::Both => true,
             Directions::AwsToCgw => d == Direction::AwsToCgw,
@@ -138,8 +154,11 @@ impl Directions {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Blackhole {
+    /// `from`: when the path goes down.
     pub from: SimDuration,
+    /// `to`: when it comes back; after `from`.
     pub to: SimDuration,
+    /// `direction`: `both`, `aws_to_cgw` or `cgw_to_aws`.
     #[serde(default)]
     pub direction: Directions,
 }
@@ -175,22 +194,36 @@ pub struct Network {
     /// One-way delay of every datagram.
     #[serde(default = "default_latency")]
     pub latency: SimDuration,
+    /// `loss`: probability that a datagram is dropped (default 0).
     pub loss: Option<Probability>,
+    /// `burst_loss`: probability that a datagram starts a loss burst of `burst_length`.
     pub burst_loss: Option<Probability>,
+    /// `burst_length`: datagrams one burst drops (default 3).
     pub burst_length: Option<BurstLength>,
+    /// `delay`: added to `[network]`'s `latency`.
     pub delay: Option<SimDuration>,
+    /// `jitter`: spread of the delay (never below zero), so it can reorder by itself.
     pub jitter: Option<SimDuration>,
+    /// `jitter_distribution`: `uniform` (delay ± jitter, the default) or `normal` (σ = jitter).
     pub jitter_distribution: Option<JitterDistribution>,
+    /// `duplicate`: probability that a datagram arrives twice.
     pub duplicate: Option<Probability>,
+    /// `reorder`: probability that a datagram is held back `reorder_delay`.
     pub reorder: Option<Probability>,
+    /// `reorder_delay`: how long a reordered datagram is held back (default 100ms).
     pub reorder_delay: Option<SimDuration>,
+    /// `mtu`: the largest IP packet the path carries; larger datagrams are dropped.
     pub mtu: Option<Mtu>,
+    /// `[network.aws_to_cgw]`: this direction's own conditions, key by key over the above.
     #[serde(default)]
     pub aws_to_cgw: PathConditions,
+    /// `[network.cgw_to_aws]`: the other direction's.
     #[serde(default)]
     pub cgw_to_aws: PathConditions,
+    /// `[[network.blackhole]]`: windows in which the path is down.
     #[serde(default)]
     pub blackhole: Vec<Blackhole>,
+    /// `[network.nat]`: a NAT in front of the CGW; absent, none.
     pub nat: Option<NatOptions>,
 }
 

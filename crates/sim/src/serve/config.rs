@@ -82,18 +82,34 @@ listen = "127.0.1.1:4500"
 /// A configuration that cannot be used, with where and what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// The file could not be read.
     #[error("cannot read {file}: {source}")]
     Io {
+        /// The path as given.
         file: String,
+        /// Why reading failed.
         source: std::io::Error,
     },
+    /// Not TOML, an unknown key, or a value out of shape or out of AWS's range; toml's
+    /// message carries the line and column.
     #[error("{file}: {message}")]
-    Syntax { file: String, message: String },
+    Syntax {
+        /// The path as given.
+        file: String,
+        /// toml's message, with the offending line quoted.
+        message: String,
+    },
+    /// Well-formed but refused by a rule across keys (a non-loopback `listen`, two tunnels
+    /// on one address, AWS's cross-option rules).
     #[error("{file}{line}: `{key}`: {message}")]
     Invalid {
+        /// The path as given.
         file: String,
+        /// `:N` for the offending key's line, or empty when it has no place in the file.
         line: String,
+        /// The key as the template spells it.
         key: String,
+        /// What is wrong and what is allowed.
         message: String,
     },
 }
@@ -154,7 +170,9 @@ impl Default for ExpectedCgw {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServeTunnel {
+    /// `listen`: the tunnel's outside IP (loopback) and port, [`DEFAULT_PORT`] if none.
     pub listen: toml::Spanned<Listen>,
+    /// `[tunnel.aws]`: AWS's tunnel options, as a scenario spells them.
     #[serde(default)]
     pub aws: TunnelOptions,
 }
@@ -163,10 +181,13 @@ pub struct ServeTunnel {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServeConfig {
+    /// `vpn_connection_id`, default [`DEFAULT_VPN_CONNECTION_ID`]: names the log streams.
     #[serde(default = "default_vpn_connection_id")]
     pub vpn_connection_id: String,
+    /// `[cgw]`: the customer gateway AWS expects.
     #[serde(default)]
     pub cgw: ExpectedCgw,
+    /// `[[tunnel]]`: one or two.
     pub tunnel: Vec<ServeTunnel>,
 }
 
@@ -255,6 +276,7 @@ impl ServeConfig {
         Ok(config)
     }
 
+    /// Reads and checks the file at `path` ([`ServeConfig::parse`]).
     pub fn from_file(path: &Path) -> Result<ServeConfig, ConfigError> {
         let file = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
