@@ -146,7 +146,7 @@ pub struct NoMatch {
 impl ProposalSpec {
     /// Encodes the spec as one wire proposal. `with_dh = false` leaves DH transforms out
     /// (a CHILD_SA negotiated inside IKE_AUTH has no KE, RFC 7296 §1.2).
-    pub fn to_wire(
+    pub(crate) fn to_wire(
         &self,
         number: u8,
         protocol: ProtocolId,
@@ -209,7 +209,7 @@ impl ProposalSpec {
     }
 
     /// The union of several specs, keeping first-seen order.
-    pub fn union<'a>(specs: impl IntoIterator<Item = &'a ProposalSpec>) -> ProposalSpec {
+    pub(crate) fn union<'a>(specs: impl IntoIterator<Item = &'a ProposalSpec>) -> ProposalSpec {
         fn add<T: PartialEq + Copy>(into: &mut Vec<T>, from: &[T]) {
             for x in from {
                 if !into.contains(x) {
@@ -230,7 +230,7 @@ impl ProposalSpec {
 
     /// Whether `selected` uses only algorithms of this spec (an initiator checks the
     /// responder's choice against what it offered).
-    pub fn allows(&self, selected: &Selected) -> bool {
+    pub(crate) fn allows(&self, selected: &Selected) -> bool {
         fn opt<T: PartialEq>(v: Option<T>, list: &[T]) -> bool {
             v.is_none_or(|x| list.contains(&x))
         }
@@ -280,7 +280,7 @@ pub enum Negotiation {
 }
 
 /// Picks the proposal to accept from `offered`, or says why none fits.
-pub fn select(
+pub(crate) fn select(
     offered: &[Proposal],
     policy: &Policy,
     negotiation: Negotiation,
