@@ -76,8 +76,9 @@ pub enum EventKind {
     /// IKE_SA_INIT (IKEv1: main mode's first exchange) found no common proposal
     /// (RFC 7296 §2.7, NO_PROPOSAL_CHOSEN).
     IkeNoProposalChosen {
-        /// What the initiator offered has nothing we implement at all (see
-        /// `Policy::universe`); AWS logs that apart from a mere mismatch.
+        /// What the peer offered has nothing we implement at all (see
+        /// `Policy::universe`); AWS logs that apart from a mere mismatch. Always `false`
+        /// when `Received`: the notify does not say.
         unsupported: bool,
         /// `Sent` when we refused the peer's offer, `Received` when it refused ours.
         direction: Direction,
@@ -100,8 +101,8 @@ pub enum EventKind {
         selected: Selected,
     },
     /// A CHILD SA is installed: with IKE_AUTH, by CREATE_CHILD_SA (RFC 7296 §1.3.1), or
-    /// by IKEv1 quick mode (RFC 2409 §5.5). A CHILD SA that replaces one reports
-    /// `ChildSaRekeyed` as well.
+    /// by IKEv1 quick mode (RFC 2409 §5.5). A CHILD SA that replaces a live one reports
+    /// `ChildSaRekeyed` instead.
     ChildSaEstablished {
         /// Our inbound SPI: the one we chose, the peer sends with it.
         spi_in: u32,
@@ -190,7 +191,8 @@ pub enum EventKind {
         id: u32,
     },
     /// A CHILD SA was replaced by a new one (RFC 7296 §1.3.3; IKEv1: a quick mode for
-    /// the same selectors), on either side; the old one is deleted next.
+    /// the same selectors), on either side; the old one is on its way out (deleted by the
+    /// rekey's initiator, RFC 7296 §2.8).
     ChildSaRekeyed {
         /// The old CHILD SA's inbound SPI.
         old_spi_in: u32,
