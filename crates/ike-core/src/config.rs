@@ -9,7 +9,8 @@ use ike_wire::{Identification, TrafficSelector};
 use crate::proposal::Policy;
 use crate::ts;
 
-/// One endpoint's IKEv2 configuration (one IKE peer: an AWS tunnel, or a CGW connection).
+/// One endpoint's configuration, for both IKE versions (one IKE peer: an AWS tunnel, or a
+/// CGW connection).
 #[derive(Clone, Debug)]
 pub struct EndpointConfig {
     /// The pre-shared key (RFC 7296 §2.15).
@@ -24,6 +25,7 @@ pub struct EndpointConfig {
     pub local_ts: Vec<TrafficSelector>,
     /// The peer's side of the tunnel.
     pub remote_ts: Vec<TrafficSelector>,
+    /// When to resend an unanswered request and when to give up (RFC 7296 §2.1).
     pub retransmit: RetransmitConfig,
     /// Send INITIAL_CONTACT in IKE_AUTH (RFC 7296 §2.4), as CGWs do on their first SA.
     pub initial_contact: bool,
@@ -40,8 +42,10 @@ pub struct EndpointConfig {
     pub impair: Impair,
     /// The IKE version we speak when we initiate.
     pub ike_version: crate::event::IkeVersion,
-    /// The IKE versions we answer as responder (AWS's `ike_versions` tunnel option).
+    /// Whether we answer IKEv1 as responder (AWS's `ike_versions` tunnel option); other
+    /// versions' datagrams are dropped as malformed.
     pub accept_ikev1: bool,
+    /// Whether we answer IKEv2 as responder (AWS's `ike_versions` tunnel option).
     pub accept_ikev2: bool,
 }
 
@@ -50,9 +54,14 @@ pub struct EndpointConfig {
 /// and expires (is deleted) at `lifetime` if that did not happen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Lifetimes {
+    /// The IKE SA's lifetime (AWS's phase 1 lifetime).
     pub ike: Duration,
+    /// A CHILD SA's lifetime (AWS's phase 2 lifetime).
     pub child: Duration,
+    /// How long before the lifetime ends a rekey starts (AWS's rekey margin time).
     pub margin: Duration,
+    /// How much of `margin` is randomly added to it, so both ends do not rekey at once
+    /// (AWS's rekey fuzz; RFC 7296 §2.8.1 asks for such jitter).
     pub fuzz_percent: u32,
     /// `false`: never rekey, let SAs expire (a CGW with rekeying switched off).
     pub rekey: bool,
@@ -91,6 +100,7 @@ pub struct DpdConfig {
     /// this long after the first probe. `None`: the request's normal retransmission
     /// schedule decides (strongSwan's IKEv2 behaviour).
     pub timeout: Option<Duration>,
+    /// What to do with the SA once the peer is declared dead.
     pub action: DpdAction,
 }
 
@@ -149,8 +159,11 @@ impl EndpointConfig {
 /// strongSwan's: 4 s, ×1.8, 5 retransmits, so a request is abandoned after ~165 s.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct RetransmitConfig {
+    /// How long to wait for an answer to the original transmission.
     pub timeout: Duration,
+    /// The factor each further wait grows by.
     pub base: f64,
+    /// How many retransmissions before the request is abandoned.
     pub tries: u32,
 }
 
@@ -167,7 +180,7 @@ impl Default for RetransmitConfig {
 impl RetransmitConfig {
     /// How long to wait after the `n`th transmission (1 = the original) before the next
     /// one, or before giving up once `tries` retransmissions have gone out.
-    pub fn wait_after(&self, n: u32) -> Duration {
+    pub(crate) fn wait_after(&self, n: u32) -> Duration {
         let exp = i32::try_from(n.saturating_sub(1)).unwrap_or(i32::MAX);
         self.timeout.mul_f64(self.base.powi(exp))
     }

@@ -12,9 +12,15 @@ use crate::proposal::Selected;
 /// how far along it is, so the state of several SAs is their maximum.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SaState {
+    /// No SA of this phase exists, or the last one is gone.
     Down,
+    /// An exchange that sets one up is under way (IKE_SA_INIT/IKE_AUTH, main mode or
+    /// quick mode) and nothing of this phase is up yet.
     Negotiating,
+    /// Up, and being replaced (CREATE_CHILD_SA rekey, RFC 7296 §1.3.2–§1.3.3; in IKEv1
+    /// a new main mode or quick mode).
     Rekeying,
+    /// Up: authenticated (phase 1) or installed (phase 2).
     Established,
 }
 
@@ -48,59 +54,99 @@ pub enum ChildFailure {
 /// Something that happened to an IKE or CHILD SA.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EventKind {
-    /// An IKE SA started negotiating (we sent or accepted IKE_SA_INIT).
+    /// An IKE SA started negotiating: we sent or accepted IKE_SA_INIT (RFC 7296 §1.2), or
+    /// IKEv1 main mode's first message (RFC 2409 §5). A replacement reports
+    /// `IkeSaRekeying` instead.
     IkeSaNegotiating {
+        /// The initiator's SPI (IKEv1: cookie).
         spi_i: u64,
+        /// The responder's SPI, 0 while we initiate and have no answer yet (RFC 7296
+        /// §3.1).
         spi_r: u64,
     },
-    /// A peer's KE used another group than the one we chose (RFC 7296 §1.3).
+    /// A peer's KE used another group than the one we chose (RFC 7296 §1.3): `Sent` when
+    /// we answered IKE_SA_INIT with INVALID_KE_PAYLOAD, `Received` when the peer did.
     InvalidKePayload {
+        /// The group the responder wants, as INVALID_KE_PAYLOAD's data carries it
+        /// (RFC 7296 §3.10.1).
         group: DhGroup,
+        /// Who sent the notify.
         direction: Direction,
     },
-    /// IKE_SA_INIT found no common proposal.
+    /// IKE_SA_INIT (IKEv1: main mode's first exchange) found no common proposal
+    /// (RFC 7296 §2.7, NO_PROPOSAL_CHOSEN).
     IkeNoProposalChosen {
+        /// What the peer offered has nothing we implement at all (see
+        /// `Policy::universe`); AWS logs that apart from a mere mismatch. Always `false`
+        /// when `Received`: the notify does not say.
         unsupported: bool,
+        /// `Sent` when we refused the peer's offer, `Received` when it refused ours.
         direction: Direction,
     },
     /// PSK authentication failed (RFC 7296 §2.15): `Sent` when the peer's AUTH did not
     /// verify here, `Received` when the peer rejected ours.
     AuthenticationFailed {
+        /// Who sent AUTHENTICATION_FAILED.
         direction: Direction,
     },
+    /// An IKE SA is up: IKE_AUTH completed on either side (RFC 7296 §1.2), or IKEv1 main
+    /// mode's last message verified (RFC 2409 §5). A replacement IKE SA reports
+    /// `IkeSaRekeyed` instead.
     IkeSaEstablished {
+        /// The initiator's SPI (IKEv1: cookie).
         spi_i: u64,
+        /// The responder's SPI (IKEv1: cookie).
         spi_r: u64,
+        /// The IKE SA's algorithms.
         selected: Selected,
     },
+    /// A CHILD SA is installed: with IKE_AUTH, by CREATE_CHILD_SA (RFC 7296 §1.3.1), or
+    /// by IKEv1 quick mode (RFC 2409 §5.5). A CHILD SA that replaces a live one reports
+    /// `ChildSaRekeyed` instead.
     ChildSaEstablished {
+        /// Our inbound SPI: the one we chose, the peer sends with it.
         spi_in: u32,
+        /// Our outbound SPI: the peer's choice.
         spi_out: u32,
+        /// The CHILD SA's algorithms (`dh` is the PFS group, if any).
         selected: Selected,
     },
+    /// A CHILD SA could not be set up, on either side, while its IKE SA lives on.
     ChildSaFailed {
+        /// What went wrong.
         failure: ChildFailure,
     },
-    /// The peer answered IKE_SA_INIT or IKE_AUTH with another error notify.
+    /// IKE_SA_INIT or IKE_AUTH (IKEv1: main mode) failed for another reason than the
+    /// variants above: the peer answered with another error notify, or with something we
+    /// cannot use. The IKE SA is gone.
     IkeSaFailed {
+        /// The peer's error notify, or the one that names what was wrong with its answer
+        /// (NO_PROPOSAL_CHOSEN for a proposal we did not offer, INVALID_SYNTAX for a
+        /// missing payload).
         notify: NotifyType,
     },
-    /// A request went unanswered through every retransmission.
+    /// A request went unanswered through every retransmission (RFC 7296 §2.1, §2.4): the
+    /// IKE SA is gone. Reported for live SAs only, not for one already being replaced.
     RetransmitsExhausted {
+        /// The exchange of the unanswered request.
         exchange: ExchangeType,
+        /// How many times it was retransmitted.
         retransmits: u32,
     },
     /// The peer deleted the IKE SA (INFORMATIONAL with DELETE, RFC 7296 §1.4.1).
     IkeSaDeleteReceived,
-    /// The peer deleted a CHILD SA; `spi` as it appeared in the DELETE payload.
+    /// The peer deleted a CHILD SA (RFC 7296 §1.4.1; IKEv1 RFC 2408 §3.15).
     ChildSaDeleteReceived {
+        /// As the DELETE payload carried it: the peer's inbound SPI, our outbound one.
         spi: u32,
     },
     /// A CHILD SA is gone: the peer answered our DELETE for it (RFC 7296 §1.4.1). Not
     /// emitted when the peer deleted it (`ChildSaDeleteReceived` tells that), nor in IKEv1,
     /// whose DELETE is never answered (RFC 2408 §4.8): there `ChildSaDeleteSent` is all.
     ChildSaDeleted {
+        /// Our inbound SPI.
         spi_in: u32,
+        /// Our outbound SPI.
         spi_out: u32,
     },
     /// The IKE SA is gone (the peer confirmed our DELETE).
@@ -109,56 +155,83 @@ pub enum EventKind {
     IkeSaDeleteSent,
     /// We are deleting a CHILD SA (lifetime over, or replaced).
     ChildSaDeleteSent {
+        /// Our inbound SPI, the one our DELETE payload names (RFC 7296 §3.11).
         spi_in: u32,
     },
     /// A responder's IKE SA was never authenticated and timed out.
     HalfOpenTimeout,
     /// DPD declared the peer dead after `retransmits` retransmitted liveness checks.
+    /// IKEv2 liveness checks (RFC 7296 §2.4) or IKEv1 R-U-THERE (RFC 3706 §5), on either
+    /// side. With `DpdAction::None` the SA lives on.
     DpdTimeout {
+        /// How many times the last check was retransmitted.
         retransmits: u32,
+        /// What the configuration says to do now, and what was done.
         action: crate::config::DpdAction,
     },
-    /// CREATE_CHILD_SA, seen from our side (RFC 7296 §1.3), with the message id.
+    /// IKEv2: we sent a CREATE_CHILD_SA request (RFC 7296 §1.3) to create or rekey a
+    /// CHILD SA or to rekey the IKE SA.
     CreateChildRequestSent {
+        /// The request's message id (§2.2).
         id: u32,
     },
+    /// IKEv2: we handled the peer's CREATE_CHILD_SA request, before answering it.
     CreateChildRequestProcessed {
+        /// The request's message id.
         id: u32,
     },
+    /// IKEv2: we answered the peer's CREATE_CHILD_SA request.
     CreateChildResponseSent {
+        /// The message id of the request it answers.
         id: u32,
     },
+    /// IKEv2: the peer answered our CREATE_CHILD_SA request and we handled the answer.
     CreateChildResponseProcessed {
+        /// The message id of our request.
         id: u32,
     },
-    /// A CHILD SA was replaced by a new one (§1.3.3).
+    /// A CHILD SA was replaced by a new one (RFC 7296 §1.3.3; IKEv1: a quick mode for
+    /// the same selectors), on either side; the old one is on its way out (deleted by the
+    /// rekey's initiator, RFC 7296 §2.8).
     ChildSaRekeyed {
+        /// The old CHILD SA's inbound SPI.
         old_spi_in: u32,
+        /// The new CHILD SA's inbound SPI (ours).
         spi_in: u32,
+        /// The new CHILD SA's outbound SPI (the peer's).
         spi_out: u32,
     },
-    /// The IKE SA was replaced by one with these SPIs (§2.18).
+    /// The IKE SA was replaced by one with these SPIs (RFC 7296 §2.18; IKEv1: a new main
+    /// mode with the same peer, RFC 2409 having no rekey of its own).
     IkeSaRekeyed {
+        /// The new IKE SA's initiator SPI (IKEv1: cookie).
         spi_i: u64,
+        /// The new IKE SA's responder SPI (IKEv1: cookie).
         spi_r: u64,
     },
     /// A rekey of the IKE SA `spi_i`/`spi_r` started: IKEv2 sent or accepted a
     /// CREATE_CHILD_SA request for it (RFC 7296 §1.3.2, §2.18); IKEv1, which has no rekey
     /// of its own (RFC 2409), started the main mode that replaces it.
     IkeSaRekeying {
+        /// The initiator SPI (IKEv1: cookie) of the IKE SA being replaced.
         spi_i: u64,
+        /// The responder SPI (IKEv1: cookie) of the IKE SA being replaced.
         spi_r: u64,
     },
-    /// The peer refused to rekey the IKE SA.
+    /// The peer refused our CREATE_CHILD_SA request to rekey the IKE SA (RFC 7296 §2.18);
+    /// the old IKE SA lives on.
     IkeRekeyFailed {
+        /// The error notify of its answer.
         notify: NotifyType,
     },
     /// A simultaneous rekey left us with a redundant CHILD SA, which we delete (§2.8.1).
     RedundantChildSaDeleted {
+        /// Its inbound SPI (ours).
         spi_in: u32,
     },
-    /// The peer deleted a CHILD SA we were rekeying (§2.25.1); `spi` as in its DELETE.
+    /// The peer deleted a CHILD SA we were rekeying (§2.25.1).
     ChildRekeyCollisionDelete {
+        /// As the DELETE payload carried it: our outbound SPI.
         spi: u32,
     },
     /// A CHILD SA started negotiating on an established IKE SA (IKEv1 quick mode).
@@ -171,21 +244,28 @@ pub enum EventKind {
 /// Which IKE version an SA speaks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IkeVersion {
+    /// IKEv1: ISAKMP main mode and quick mode (RFC 2408, RFC 2409).
     V1,
+    /// IKEv2 (RFC 7296).
     V2,
 }
 
 /// An event with the context a log record needs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Event {
+    /// What happened.
     pub kind: EventKind,
-    /// Phase 1 and phase 2 states of the endpoint after this event.
+    /// The endpoint's phase 1 state after this event, merged over all its IKE SAs (the
+    /// furthest along wins, so a replacement negotiating beside an established SA does
+    /// not take the tunnel down).
     pub phase1: SaState,
+    /// The endpoint's phase 2 state after this event, merged likewise over all CHILD SAs.
     pub phase2: SaState,
     /// Whether NAT detection (RFC 7296 §2.23) found a NAT on the path.
     pub nat_t_detected: bool,
     /// The peer's address (IP and port) for this SA.
     pub peer: SocketAddr,
+    /// The version the SA speaks.
     pub ike_version: IkeVersion,
     /// Whether DPD runs on this SA: always in IKEv2 (liveness checks are part of it), in
     /// IKEv1 only when both sides announced RFC 3706 support with the DPD vendor ID.
@@ -195,14 +275,20 @@ pub struct Event {
 /// Counters of what the endpoint dropped or repeated; malformed input never stops a tunnel.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
+    /// Datagrams handed to `Endpoint::handle`.
     pub datagrams_in: u64,
+    /// Datagrams handed out by `Endpoint::poll_transmit`, retransmissions included.
     pub datagrams_out: u64,
-    /// Datagrams that did not parse as IKEv2.
+    /// Datagrams that did not parse (either version) or speak a version we do not accept,
+    /// and IKEv2 messages without an SK payload or whose decrypted payloads do not parse.
     pub malformed: u64,
-    /// SK payloads whose integrity check or decryption failed (dropped, RFC 7296 §2.21).
+    /// SK payloads whose integrity check or decryption failed (dropped, RFC 7296 §2.21),
+    /// and IKEv1 messages whose HASH did not verify (RFC 2409 §5.5).
     pub integrity_failures: u64,
     /// Messages for no known IKE SA, or with an unexpected message id.
     pub unmatched: u64,
+    /// Requests we sent again for want of an answer (RFC 7296 §2.1), and answers we
+    /// repeated for a retransmitted request.
     pub retransmits: u64,
     /// Messages an SA dropped without a word to the peer, by reason.
     pub drops: Drops,
@@ -249,10 +335,12 @@ pub struct Drops {
 }
 
 impl Drops {
+    /// How many messages were dropped for `reason`.
     pub fn get(&self, reason: DropReason) -> u64 {
         self.counts[reason as usize]
     }
 
+    /// How many messages were dropped, whatever the reason.
     pub fn total(&self) -> u64 {
         self.counts.iter().sum()
     }
@@ -267,20 +355,32 @@ impl Drops {
 /// encryption key (both directions use it); the other keys are empty.
 #[derive(Clone, PartialEq, Eq)]
 pub struct IkeSaSecrets {
+    /// The version, which says which of Wireshark's tables the keys belong in.
     pub ike_version: IkeVersion,
+    /// The initiator's SPI (IKEv1: cookie).
     pub spi_i: u64,
+    /// The responder's SPI (IKEv1: cookie).
     pub spi_r: u64,
+    /// The SK payload's cipher (RFC 7296 §3.14).
     pub encryption: ike_wire::EncrId,
+    /// Its key length, for ciphers with a variable one (AES, RFC 7296 §3.3.5).
     pub key_bits: Option<u16>,
+    /// The integrity algorithm; `None` with an AEAD cipher, and for IKEv1.
     pub integrity: Option<ike_wire::IntegId>,
+    /// SK_ei: encrypts what the initiator sends (RFC 7296 §2.14).
     pub sk_ei: Vec<u8>,
+    /// SK_er: encrypts what the responder sends.
     pub sk_er: Vec<u8>,
+    /// SK_ai: authenticates what the initiator sends; empty with an AEAD cipher.
     pub sk_ai: Vec<u8>,
+    /// SK_ar: authenticates what the responder sends; empty with an AEAD cipher.
     pub sk_ar: Vec<u8>,
 }
 
 impl IkeSaSecrets {
-    pub fn ikev1(cky_i: u64, cky_r: u64, enc_key: Vec<u8>) -> IkeSaSecrets {
+    /// An ISAKMP SA's secrets: its cookies and its AES-CBC key, derived from SKEYID_e
+    /// (RFC 2409 §5, appendix B).
+    pub(crate) fn ikev1(cky_i: u64, cky_r: u64, enc_key: Vec<u8>) -> IkeSaSecrets {
         IkeSaSecrets {
             ike_version: IkeVersion::V1,
             spi_i: cky_i,

@@ -17,7 +17,10 @@ pub enum PeerIncompatible {
     /// No proposal in common (RFC 7296 §2.7, NO_PROPOSAL_CHOSEN). `unsupported`: what the
     /// peer offered has nothing we implement at all (AWS: "No Proposal Match Found by AWS").
     #[error("no proposal in common (NO_PROPOSAL_CHOSEN)")]
-    NoProposalChosen { unsupported: bool },
+    NoProposalChosen {
+        /// Nothing in the offer is in `Policy::universe`.
+        unsupported: bool,
+    },
     /// No traffic selectors in common (§2.9, TS_UNACCEPTABLE; IKEv1 INVALID_ID_INFORMATION).
     #[error("no traffic selectors in common (TS_UNACCEPTABLE)")]
     TsUnacceptable,
@@ -42,10 +45,12 @@ pub struct Incompatibilities {
 }
 
 impl Incompatibilities {
+    /// How many negotiations failed with this kind (its fields ignored).
     pub fn get(&self, kind: &PeerIncompatible) -> u64 {
         self.counts[kind.index()]
     }
 
+    /// How many negotiations failed because the peer is incompatible, whatever the kind.
     pub fn total(&self) -> u64 {
         self.counts.iter().sum()
     }
@@ -73,7 +78,10 @@ pub enum PeerMisbehaved {
     /// A payload the message must carry is missing (named as RFC 7296 names it, for
     /// IKEv1 too).
     #[error("the peer's message lacks its {payload} payload")]
-    MissingPayload { payload: PayloadType },
+    MissingPayload {
+        /// The payload that is not there.
+        payload: PayloadType,
+    },
     /// An ESP SPI that is not 4 bytes (RFC 4303 §2.1, RFC 7296 §3.3.1).
     #[error("the peer's SPI is not 4 bytes")]
     BadSpiSize,
@@ -106,10 +114,12 @@ pub struct Misbehaviours {
 }
 
 impl Misbehaviours {
+    /// How many times the peer misbehaved this way (fields ignored).
     pub fn get(&self, kind: &PeerMisbehaved) -> u64 {
         self.counts[kind.index()]
     }
 
+    /// How many times the peer misbehaved, whatever the kind.
     pub fn total(&self) -> u64 {
         self.counts.iter().sum()
     }

@@ -10,6 +10,8 @@
 //! - `sa`: the IKEv2 IKE SA (one module per exchange); `v1`: the ISAKMP SA (main mode,
 //!   quick mode, informational); `child`: CHILD SAs of both.
 
+#![warn(missing_docs)]
+
 mod child;
 pub mod config;
 mod endpoint;

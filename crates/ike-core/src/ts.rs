@@ -11,7 +11,7 @@ pub fn any_ipv4() -> TrafficSelector {
 }
 
 /// A selector covering `addr/prefix`, all protocols and ports.
-pub fn cidr(addr: IpAddr, prefix: u8) -> TrafficSelector {
+pub(crate) fn cidr(addr: IpAddr, prefix: u8) -> TrafficSelector {
     let (ts_type, start_addr, end_addr) = match addr {
         IpAddr::V4(a) => {
             let bits = u32::from(a);
@@ -74,7 +74,7 @@ fn addr_key(a: IpAddr) -> u128 {
 }
 
 /// The intersection of two selectors, if they overlap (same family; protocol 0 = any).
-pub fn intersect(a: &TrafficSelector, b: &TrafficSelector) -> Option<TrafficSelector> {
+pub(crate) fn intersect(a: &TrafficSelector, b: &TrafficSelector) -> Option<TrafficSelector> {
     if a.ts_type != b.ts_type {
         return None;
     }
@@ -109,7 +109,10 @@ pub fn intersect(a: &TrafficSelector, b: &TrafficSelector) -> Option<TrafficSele
 
 /// Narrows what the peer proposed to what local policy allows (RFC 7296 §2.9): every
 /// non-empty pairwise intersection. Empty means TS_UNACCEPTABLE.
-pub fn narrow(offered: &[TrafficSelector], allowed: &[TrafficSelector]) -> Vec<TrafficSelector> {
+pub(crate) fn narrow(
+    offered: &[TrafficSelector],
+    allowed: &[TrafficSelector],
+) -> Vec<TrafficSelector> {
     let mut out = Vec::new();
     for o in offered {
         for a in allowed {
@@ -125,7 +128,7 @@ pub fn narrow(offered: &[TrafficSelector], allowed: &[TrafficSelector]) -> Vec<T
 
 /// Whether every selector of `inner` lies within some selector of `outer` (an initiator
 /// accepts a responder's narrowing, never a widening).
-pub fn all_within(inner: &[TrafficSelector], outer: &[TrafficSelector]) -> bool {
+pub(crate) fn all_within(inner: &[TrafficSelector], outer: &[TrafficSelector]) -> bool {
     inner
         .iter()
         .all(|i| outer.iter().any(|o| intersect(i, o).as_ref() == Some(i)))

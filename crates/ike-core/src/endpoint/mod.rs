@@ -66,18 +66,22 @@ impl Endpoint {
         self.nat_t = ports;
     }
 
+    /// Where this host's and its peer's NAT-T ports are, as last set.
     pub fn nat_t_ports(&self) -> NatTPorts {
         self.nat_t
     }
 
+    /// Our IKE address (port 500 on a real host), where SAs start from.
     pub fn local(&self) -> SocketAddr {
         self.local
     }
 
+    /// The configuration this endpoint was built with.
     pub fn config(&self) -> &EndpointConfig {
         &self.config
     }
 
+    /// What the endpoint has counted so far (drops, retransmits, failures by kind).
     pub fn stats(&self) -> Stats {
         self.stats
     }
@@ -257,10 +261,14 @@ impl Endpoint {
         }
     }
 
+    /// The next datagram to send, oldest first; drain after every input.
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
         self.transmits.pop_front()
     }
 
+    /// The earliest deadline of any SA's timers (retransmission, DPD, half-open, rekey,
+    /// expiry); call `handle_timeout` then. `None`: nothing will happen
+    /// until a datagram arrives.
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.in_visit_order()
             .filter_map(|sa| sa.deadline(&self.config))
@@ -272,6 +280,7 @@ impl Endpoint {
         self.secrets.pop()
     }
 
+    /// The next event, in the order they happened; drain after every input.
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
     }

@@ -9,23 +9,37 @@ use super::{Cipher, ProposalSpec};
 /// Which SA a proposal string configures: keywords differ (no PRF for ESP, DH = PFS).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ProposalKind {
+    /// An IKE SA proposal (strongSwan's `ike =`): it names a PRF and needs a DH group.
     Ike,
+    /// An ESP (CHILD SA) proposal (strongSwan's `esp =`): a DH group there means PFS.
     Esp,
 }
 
 /// A proposal string that cannot be read.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ProposalSyntaxError {
+    /// A keyword strongSwan would not know either.
     #[error("unknown algorithm keyword `{0}` (strongSwan spelling expected, e.g. aes128, aes256gcm16, sha256, prfsha384, modp2048, ecp384)")]
     UnknownKeyword(String),
+    /// A keyword the kind of proposal has no use for (a PRF in ESP, ESN in IKE).
     #[error("`{keyword}` is not valid in an {kind} proposal")]
-    WrongKind { keyword: String, kind: &'static str },
+    WrongKind {
+        /// The keyword as written.
+        keyword: String,
+        /// The kind of proposal it appeared in (`IKE` or `ESP`).
+        kind: &'static str,
+    },
+    /// No encryption algorithm: every proposal needs one (RFC 7296 §3.3.3).
     #[error("proposal `{0}` names no encryption algorithm")]
     NoEncryption(String),
+    /// A non-AEAD cipher without an integrity algorithm (RFC 7296 §3.3.3).
     #[error("proposal `{0}` needs an integrity algorithm (or an AEAD cipher such as aes256gcm16)")]
     NoIntegrity(String),
+    /// An IKE proposal without a DH group: IKE_SA_INIT needs one (RFC 7296 §1.2).
     #[error("IKE proposal `{0}` names no DH group (e.g. modp2048, ecp256)")]
     NoDhGroup(String),
+    /// An IKE proposal with an AEAD cipher and no PRF: nothing to derive the PRF from
+    /// (RFC 7296 §3.3.3).
     #[error("IKE proposal `{0}` with an AEAD cipher needs a PRF (e.g. prfsha256)")]
     NoPrf(String),
 }

@@ -18,17 +18,20 @@ use ike_wire::{
 /// An encryption algorithm with its key length (mandatory for AES, RFC 7296 §3.3.5).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Cipher {
+    /// The ENCR transform id (RFC 7296 §3.3.2).
     pub id: EncrId,
+    /// The Key Length attribute; `None` for ciphers with a fixed key.
     pub key_bits: Option<u16>,
 }
 
 impl Cipher {
+    /// A cipher, usable in `const` tables of supported algorithms.
     pub const fn new(id: EncrId, key_bits: Option<u16>) -> Self {
         Cipher { id, key_bits }
     }
 
     /// AEAD ciphers carry their own integrity: no INTEG transform goes with them.
-    pub fn is_aead(&self) -> bool {
+    pub(crate) fn is_aead(&self) -> bool {
         matches!(
             self.id,
             EncrId::AES_GCM_8
@@ -53,10 +56,15 @@ impl Cipher {
 /// An empty `dh` list on an ESP proposal means "no PFS"; an empty `esn` list means "no ESN".
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ProposalSpec {
+    /// ENCR transforms; an AEAD cipher needs no `integrity`.
     pub encryption: Vec<Cipher>,
+    /// INTEG transforms.
     pub integrity: Vec<IntegId>,
+    /// PRF transforms (IKE SA only).
     pub prf: Vec<PrfId>,
+    /// DH groups: the IKE SA's key exchange, or a CHILD SA's PFS (RFC 7296 §1.3.1).
     pub dh: Vec<DhGroup>,
+    /// Extended sequence numbers (CHILD SA only, RFC 7296 §3.3.2).
     pub esn: Vec<EsnId>,
 }
 
@@ -74,7 +82,9 @@ pub enum Selection {
 /// What an endpoint offers (as initiator) and accepts (as responder) for one protocol.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Policy {
+    /// The proposals, in the order we offer them as initiator.
     pub proposals: Vec<ProposalSpec>,
+    /// How we pick among the peer's acceptable proposals as responder.
     pub selection: Selection,
     /// Every algorithm this implementation would ever accept. A peer whose proposals all
     /// need something outside it is *unsupported* rather than merely *mismatched* — AWS
@@ -87,10 +97,15 @@ pub struct Policy {
 pub struct Selected {
     /// The proposal number from the offer, echoed in the reply (RFC 7296 §3.3.1).
     pub number: u8,
+    /// The cipher.
     pub encryption: Cipher,
+    /// The integrity algorithm; `None` with an AEAD cipher.
     pub integrity: Option<IntegId>,
+    /// The PRF; `None` for a CHILD SA.
     pub prf: Option<PrfId>,
+    /// The DH group; for a CHILD SA, `None` means no PFS.
     pub dh: Option<DhGroup>,
+    /// The ESN choice; `None` for an IKE SA.
     pub esn: Option<EsnId>,
 }
 
@@ -131,7 +146,7 @@ pub struct NoMatch {
 impl ProposalSpec {
     /// Encodes the spec as one wire proposal. `with_dh = false` leaves DH transforms out
     /// (a CHILD_SA negotiated inside IKE_AUTH has no KE, RFC 7296 §1.2).
-    pub fn to_wire(
+    pub(crate) fn to_wire(
         &self,
         number: u8,
         protocol: ProtocolId,
@@ -194,7 +209,7 @@ impl ProposalSpec {
     }
 
     /// The union of several specs, keeping first-seen order.
-    pub fn union<'a>(specs: impl IntoIterator<Item = &'a ProposalSpec>) -> ProposalSpec {
+    pub(crate) fn union<'a>(specs: impl IntoIterator<Item = &'a ProposalSpec>) -> ProposalSpec {
         fn add<T: PartialEq + Copy>(into: &mut Vec<T>, from: &[T]) {
             for x in from {
                 if !into.contains(x) {
@@ -215,7 +230,7 @@ impl ProposalSpec {
 
     /// Whether `selected` uses only algorithms of this spec (an initiator checks the
     /// responder's choice against what it offered).
-    pub fn allows(&self, selected: &Selected) -> bool {
+    pub(crate) fn allows(&self, selected: &Selected) -> bool {
         fn opt<T: PartialEq>(v: Option<T>, list: &[T]) -> bool {
             v.is_none_or(|x| list.contains(&x))
         }
@@ -265,7 +280,7 @@ pub enum Negotiation {
 }
 
 /// Picks the proposal to accept from `offered`, or says why none fits.
-pub fn select(
+pub(crate) fn select(
     offered: &[Proposal],
     policy: &Policy,
     negotiation: Negotiation,

@@ -23,8 +23,12 @@ use crate::nat_t::{Arrival, NatTPorts};
 /// A datagram to send.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Transmit {
+    /// Our address to send from: the IKE port or the NAT-T port (RFC 3948 §2.2).
     pub src: SocketAddr,
+    /// The peer's address.
     pub dst: SocketAddr,
+    /// The IKE message, without the non-ESP marker the NAT-T port needs (the IO layer
+    /// adds it, RFC 3948 §2.2).
     pub payload: Vec<u8>,
 }
 
@@ -77,7 +81,10 @@ impl MessageId {
 /// Which end of the IKE SA we are: the original initiator or responder (RFC 7296 §2.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
+    /// We started this IKE SA: sent its IKE_SA_INIT, or the CREATE_CHILD_SA that rekeyed
+    /// it into being (RFC 7296 §2.18), or IKEv1 main mode's first message.
     Initiator,
+    /// The peer started it.
     Responder,
 }
 
