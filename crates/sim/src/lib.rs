@@ -5,6 +5,8 @@
 //! The public API is what the `ikesim` binary and the end-to-end tests use; the rest is
 //! crate-private.
 
+#![warn(missing_docs)]
+
 pub mod aws;
 pub mod bench;
 pub mod builtin;

@@ -20,13 +20,18 @@ fn phase(s: SaState) -> PhaseState {
 
 /// One AWS tunnel's log stream.
 pub struct TunnelLog {
+    /// The log stream's name, from the VPN connection id and the tunnel's outside IP
+    /// (reference §1).
     pub stream: String,
+    /// The phase states of the last record, to tell a state change from a repeat.
     states: (PhaseState, PhaseState),
     nat_t_detected: bool,
+    /// Every record written so far, in order.
     pub records: Vec<TunnelRecord>,
 }
 
 impl TunnelLog {
+    /// An empty stream for the tunnel with outside IP `outside_ip` of `vpn_connection_id`.
     pub fn new(vpn_connection_id: &str, outside_ip: IpAddr) -> TunnelLog {
         TunnelLog {
             stream: vpn_log::stream_name(vpn_connection_id, outside_ip),

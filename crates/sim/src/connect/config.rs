@@ -68,7 +68,9 @@ pub fn parse_addr(s: &str) -> Result<(IpAddr, Option<u16>), String> {
 /// Our address from the file or `--local`: an IP and maybe a port (absent: the OS picks).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Local {
+    /// The address to bind.
     pub ip: IpAddr,
+    /// The IKE port; `None` lets the OS pick one.
     pub port: Option<u16>,
 }
 
@@ -84,7 +86,9 @@ impl<'de> Deserialize<'de> for Local {
 /// The whole file: a CGW connection and our address.
 #[derive(Clone, Debug, Default)]
 pub struct ConnectConfig {
+    /// `local`: our address, with where the file says it (for error messages).
     pub local: Option<toml::Spanned<Local>>,
+    /// The scenario's `[tunnel.cgw]` keys: proposals, PSK, DPD, lifetimes, ….
     pub cgw: CgwConnection,
 }
 
@@ -246,6 +250,7 @@ impl ConnectConfig {
         Ok(config)
     }
 
+    /// Reads and checks the file at `path` (errors name file, line and column).
     pub fn from_file(path: &Path) -> Result<ConnectConfig, ConfigError> {
         let file = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
@@ -265,7 +270,7 @@ pub struct ConnectOptions {
     pub local: Option<(IpAddr, Option<u16>)>,
     /// `--psk`: replaces the file's pre-shared key.
     pub psk: Option<String>,
-    /// `--duration`: the longest the run may last (default [`DEFAULT_WAIT`], or no limit
+    /// `--duration`: the longest the run may last (default `DEFAULT_WAIT`, or no limit
     /// with `stay`).
     pub duration: Option<Duration>,
     /// `--stay`: keep the tunnel up (answering DPD, rekeying) until Ctrl-C or `duration`.

@@ -22,8 +22,8 @@
 //! is marked (ike_core::nat_t).
 //!
 //! This module sets the CGW up; `cgw` is its side of the driver's loop (shared with `run`
-//! and `serve`: [`crate::driver::run_facing_peers`]) and decides when the run ends;
-//! `outcome` follows the events to the verdict (told through [`crate::narration`]);
+//! and `serve`: `driver::run_facing_peers`) and decides when the run ends;
+//! `outcome` follows the events to the verdict (told through `narration`);
 //! `guesswork` holds what the core does not report yet.
 
 mod cgw;
@@ -48,11 +48,13 @@ pub use config::{parse_addr, ConnectConfig, ConnectOptions, Local};
 use outcome::verdict;
 pub use outcome::Outcome;
 
+/// Why `connect` could not run (a tunnel that failed is an [`Outcome`], not an error).
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
     /// The command line or the file do not make a usable run.
     #[error("{0}")]
     BadInput(String),
+    /// A socket could not be bound or used.
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
