@@ -47,6 +47,11 @@ pub struct EndpointConfig {
     pub accept_ikev1: bool,
     /// Whether we answer IKEv2 as responder (AWS's `ike_versions` tunnel option).
     pub accept_ikev2: bool,
+    /// Whether an IKEv1 aggressive mode request is answered with UNSUPPORTED-EXCHANGE-TYPE
+    /// (RFC 2408 §3.14.1), as AWS does; otherwise it is dropped and counted like any
+    /// message for no known SA. A policy of the endpoint, not of IKEv1: AWS's tunnel
+    /// options set it, a simulated CGW leaves it off.
+    pub refuse_aggressive_mode: bool,
 }
 
 /// Lifetimes with a rekey margin and fuzz, as AWS and strongSwan define them: an SA is
@@ -151,6 +156,7 @@ impl EndpointConfig {
             ike_version: crate::event::IkeVersion::V2,
             accept_ikev1: true,
             accept_ikev2: true,
+            refuse_aggressive_mode: false,
         }
     }
 }

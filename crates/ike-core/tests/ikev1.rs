@@ -1601,6 +1601,12 @@ fn aggressive_mode_is_refused() {
     }
     assert_eq!(pair.aws.endpoint.stats().unmatched, 2);
 
+    // The refusal is AWS's policy, not IKEv1's: an endpoint without it (the simulated CGW)
+    // drops the request and counts it, and answers nothing.
+    pair.inject(Side::Cgw, &aggressive);
+    assert!(pair.cgw.sent.is_empty(), "{:?}", pair.cgw.sent.len());
+    assert_eq!(pair.cgw.endpoint.stats().unmatched, 1);
+
     pair.initiate();
     run_for(&mut pair, Duration::from_secs(1));
     assert_eq!(pair.aws.endpoint.phase_states(), (Up, Up));

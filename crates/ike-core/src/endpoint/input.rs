@@ -155,8 +155,11 @@ impl Endpoint {
                     self.insert(Sa::V1(sa));
                 }
             }
-            None if h.cky_r == 0 && h.exchange == ike_wire::v1::ExchangeType::AGGRESSIVE => {
-                // AWS does not do aggressive mode: say so (RFC 2408 §3.14.1), keep nothing.
+            None if h.cky_r == 0
+                && h.exchange == ike_wire::v1::ExchangeType::AGGRESSIVE
+                && self.config.refuse_aggressive_mode =>
+            {
+                // The policy (AWS's): say we do not do it (RFC 2408 §3.14.1), keep nothing.
                 tracing::debug!(%remote, "IKEv1 aggressive mode refused");
                 let refusal = crate::v1::unsupported_exchange(&h);
                 self.stats.unmatched += 1;

@@ -493,6 +493,7 @@ pub fn aws_config(
     );
     config.initial_contact = false;
     config.export_secrets = true;
+    config.refuse_aggressive_mode = true;
     config
 }
 

@@ -443,6 +443,8 @@ impl TunnelOptions {
         config.half_open_timeout = HALF_OPEN_TIMEOUT;
         config.accept_ikev1 = self.ike_versions.contains(&IkeVersion::V1);
         config.accept_ikev2 = self.ike_versions.contains(&IkeVersion::V2);
+        // AWS supports main mode only and says so to an aggressive mode request.
+        config.refuse_aggressive_mode = true;
         config
     }
 }
