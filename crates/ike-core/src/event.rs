@@ -1,5 +1,6 @@
-//! What the core tells its driver: events in protocol terms, each stamped with the phase
-//! states after it. Turning them into AWS's wording is the log layer's job.
+//! What the core tells its driver: events in protocol terms, each with the facts of the SA
+//! it concerns (its own phase states, NAT and DPD facts) and the changes to the others.
+//! Merging them into one tunnel state and AWS's wording is `sim::aws`'s job.
 
 use std::net::SocketAddr;
 
@@ -8,8 +9,8 @@ use ike_wire::{DhGroup, ExchangeType, NotifyType};
 use crate::failure::{Incompatibilities, Misbehaviours, PeerIncompatible, PeerMisbehaved};
 use crate::proposal::Selected;
 
-/// The state of phase 1 (IKE SA) or phase 2 (CHILD SA) as AWS reports it. Ordered by
-/// how far along it is, so the state of several SAs is their maximum.
+/// The state of phase 1 (IKE SA) or phase 2 (CHILD SA). Ordered by how far along it is,
+/// so the state of several SAs is their maximum.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SaState {
     /// No SA of this phase exists, or the last one is gone.
@@ -250,26 +251,87 @@ pub enum IkeVersion {
     V2,
 }
 
-/// An event with the context a log record needs.
+/// The endpoint's name for one of its IKE SAs: stable while the SA lives, unlike its
+/// SPIs (an initiator's SPIr is 0 until the first response, RFC 7296 §3.1, and IKEv1
+/// cookies share the space) or its position among the endpoint's SAs. Never reused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SaHandle(pub u64);
+
+/// What an IKE SA can say about itself at one moment: protocol facts, no tunnel view (how
+/// AWS merges several SAs into one tunnel state is `sim::aws`'s business).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SaFacts {
+    /// The IKE SA's own phase 1 state.
+    pub phase1: SaState,
+    /// The state of its CHILD SAs (IKEv1: IPsec SAs), the furthest along.
+    pub phase2: SaState,
+    /// What NAT detection found (RFC 7296 §2.23, RFC 3947 §3).
+    pub nat: crate::nat_t::Nat,
+    /// Whether DPD runs on this SA: always in IKEv2 (liveness checks are part of it,
+    /// RFC 7296 §2.4), in IKEv1 only when it is configured and the peer announced RFC 3706
+    /// support with the DPD vendor ID (RFC 3706 §5.1).
+    pub dpd: bool,
+}
+
+impl SaFacts {
+    /// An SA that does not exist (a refusal before any SA was kept).
+    pub(crate) fn none(dpd: bool) -> SaFacts {
+        SaFacts {
+            phase1: SaState::Down,
+            phase2: SaState::Down,
+            nat: crate::nat_t::Nat::default(),
+            dpd,
+        }
+    }
+}
+
+/// A change to one of the endpoint's other SAs that no event of its own told: CHILD SAs
+/// handed to it (an IKE rekey, RFC 7296 §2.18; an IKEv1 phase 1 replacement), or the SA
+/// gone (closed, INITIAL_CONTACT, replaced).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SaChange {
+    /// The SA's facts are now these.
+    Facts(SaHandle, SaFacts),
+    /// The SA no longer exists.
+    Removed(SaHandle),
+}
+
+/// An event, with the facts of the SA it concerns.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Event {
     /// What happened.
     pub kind: EventKind,
-    /// The endpoint's phase 1 state after this event, merged over all its IKE SAs (the
-    /// furthest along wins, so a replacement negotiating beside an established SA does
-    /// not take the tunnel down).
-    pub phase1: SaState,
-    /// The endpoint's phase 2 state after this event, merged likewise over all CHILD SAs.
-    pub phase2: SaState,
-    /// Whether NAT detection (RFC 7296 §2.23) found a NAT on the path.
-    pub nat_t_detected: bool,
+    /// The SA it happened to (for a refusal that kept no SA, a handle no SA will have).
+    pub sa: SaHandle,
+    /// That SA's facts after the event (a replaced SA may tell the states it hands over).
+    pub facts: SaFacts,
+    /// The endpoint's other SAs whose facts changed since the last event without one of
+    /// their own, in the endpoint's order: applied before this event, they keep a view of
+    /// every SA's facts current.
+    pub changes: Vec<SaChange>,
     /// The peer's address (IP and port) for this SA.
     pub peer: SocketAddr,
     /// The version the SA speaks.
     pub ike_version: IkeVersion,
-    /// Whether DPD runs on this SA: always in IKEv2 (liveness checks are part of it), in
-    /// IKEv1 only when both sides announced RFC 3706 support with the DPD vendor ID.
-    pub dpd_enabled: bool,
+}
+
+impl Event {
+    /// An event of an SA; the endpoint stamps `sa` and `changes` when it publishes it.
+    pub(crate) fn new(
+        kind: EventKind,
+        facts: SaFacts,
+        peer: SocketAddr,
+        ike_version: IkeVersion,
+    ) -> Event {
+        Event {
+            kind,
+            sa: SaHandle(u64::MAX),
+            facts,
+            changes: Vec::new(),
+            peer,
+            ike_version,
+        }
+    }
 }
 
 /// Counters of what the endpoint dropped or repeated; malformed input never stops a tunnel.

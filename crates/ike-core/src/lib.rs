@@ -28,10 +28,10 @@ pub use config::{DpdAction, DpdConfig, EndpointConfig, Impair, Lifetimes, Retran
 pub use endpoint::Endpoint;
 pub use event::{
     ChildFailure, Direction, DropReason, Drops, Event, EventKind, IkeSaSecrets, IkeVersion,
-    SaState, Stats,
+    SaChange, SaFacts, SaHandle, SaState, Stats,
 };
 pub use failure::{Incompatibilities, Misbehaviours, PeerIncompatible, PeerMisbehaved};
-pub use nat_t::NatTPorts;
+pub use nat_t::{Nat, NatTPorts};
 pub use proposal::{
     parse_proposal, Cipher, Policy, ProposalKind, ProposalSpec, Selected, Selection,
 };

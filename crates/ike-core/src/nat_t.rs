@@ -66,12 +66,15 @@ pub(crate) struct Arrival {
 
 /// NAT detection results (RFC 7296 §2.23, RFC 3947 §3).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Nat {
+pub struct Nat {
+    /// Our address as the peer saw it differs from ours: we are behind a NAT.
     pub local_behind: bool,
+    /// The peer's address as it claims it differs from where it came from.
     pub peer_behind: bool,
 }
 
 impl Nat {
+    /// A NAT on the path, in front of either side.
     pub fn detected(&self) -> bool {
         self.local_behind || self.peer_behind
     }

@@ -63,7 +63,13 @@ fn silent_peer_is_declared_dead_after_the_timeout() {
         }
     );
     assert_eq!(at - probes[0], Duration::from_secs(30));
-    assert_eq!((dead.phase1, dead.phase2), (SaState::Down, SaState::Down));
+    let i = pair
+        .aws
+        .events
+        .iter()
+        .position(|(_, e)| *e == dead)
+        .expect("DPD timeout");
+    assert_eq!(pair.aws.merged[i], (SaState::Down, SaState::Down));
 }
 
 #[test]

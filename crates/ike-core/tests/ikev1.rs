@@ -136,9 +136,9 @@ fn v1_child_established(host: &Host) -> ((u32, u32), Selected) {
 fn all_v1(host: &Host, dpd_enabled: bool) {
     for (t, e) in &host.events {
         assert_eq!(e.ike_version, IkeVersion::V1, "at {t:?}: {e:?}");
-        assert_eq!(e.dpd_enabled, dpd_enabled, "at {t:?}: {e:?}");
+        assert_eq!(e.facts.dpd, dpd_enabled, "at {t:?}: {e:?}");
         assert!(
-            !e.nat_t_detected,
+            !e.facts.nat.detected(),
             "no NAT between loopback addresses: {e:?}"
         );
     }

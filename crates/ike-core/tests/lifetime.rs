@@ -162,9 +162,11 @@ type Logged = (Duration, EventKind, SaState, SaState);
 /// A side's events since `mark`.
 fn log(pair: &Pair, side: Side, mark: Mark) -> Vec<Logged> {
     let h = host(pair, side);
-    h.events_since(mark.events[idx(side)])
+    let from = mark.events[idx(side)].min(h.events.len());
+    h.events[from..]
         .iter()
-        .map(|(at, e)| (*at, e.kind.clone(), e.phase1, e.phase2))
+        .zip(&h.merged[from..])
+        .map(|((at, e), &(p1, p2))| (*at, e.kind.clone(), p1, p2))
         .collect()
 }
 

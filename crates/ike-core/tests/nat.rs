@@ -132,7 +132,7 @@ fn behind_a_nat_both_move_to_the_nat_t_ports_and_aws_follows_a_rebind(version: I
         .chain(&pair.cgw.events)
         .filter(established)
     {
-        assert!(e.nat_t_detected, "at {t:?}: {e:?}");
+        assert!(e.facts.nat.detected(), "at {t:?}: {e:?}");
         assert_eq!(e.ike_version, version);
     }
 
@@ -210,6 +210,6 @@ fn without_a_nat_nothing_moves() {
             "{version:?}: {:?}",
             legs(&pair.aws)
         );
-        assert!(pair.aws.events.iter().all(|(_, e)| !e.nat_t_detected));
+        assert!(pair.aws.events.iter().all(|(_, e)| !e.facts.nat.detected()));
     }
 }

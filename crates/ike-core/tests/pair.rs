@@ -11,7 +11,7 @@ use std::time::Duration;
 use common::*;
 use ike_core::ts::parse_cidr;
 use ike_core::{
-    ChildFailure, Direction, EndpointConfig, Event, EventKind, PeerIncompatible, PeerMisbehaved,
+    ChildFailure, Direction, EndpointConfig, EventKind, PeerIncompatible, PeerMisbehaved,
     ProposalKind, SaState, Selected,
 };
 use ike_wire::{
@@ -94,8 +94,7 @@ fn selected(host: &Host) -> Selected {
 }
 
 fn last_state(host: &Host) -> (SaState, SaState) {
-    let (_, e): &(Duration, Event) = host.events.last().expect("an event");
-    (e.phase1, e.phase2)
+    *host.merged.last().expect("an event")
 }
 
 fn header_of(bytes: &[u8]) -> (ExchangeType, bool, bool, u32) {
@@ -298,7 +297,7 @@ fn happy_path() {
         assert!(host
             .events
             .iter()
-            .all(|(_, e)| !e.nat_t_detected && e.peer == addr(peer)));
+            .all(|(_, e)| !e.facts.nat.detected() && e.peer == addr(peer)));
     }
 
     // Both idle: nothing more until the CHILD SA's rekey (3,600 s - 270 s margin - fuzz).

@@ -72,7 +72,7 @@ pub fn narrate(e: &Event, peer: &str) -> Narration {
         IkeVersion::V1 => "IKEv1",
         IkeVersion::V2 => "IKEv2",
     };
-    let nat = if e.nat_t_detected {
+    let nat = if e.facts.nat.detected() {
         ", NAT detected"
     } else {
         ""

@@ -12,7 +12,7 @@ use rand_chacha::ChaCha20Rng;
 use vpn_log::TunnelRecord;
 
 use crate::aws::options::{AwsPsk, StartupAction};
-use crate::aws::TunnelLog;
+use crate::aws::{TunnelLog, TunnelView};
 use crate::capture::{wireshark_key_line, PcapSink};
 use crate::driver::{self, Clock, Host, Net, Observer};
 use crate::narration::narrate;
@@ -116,6 +116,8 @@ struct Recorder {
     /// Which hosts are which tunnel's, by tunnel index.
     hosts: Vec<TunnelHosts>,
     tunnels: Vec<TunnelLog>,
+    /// Each tunnel's AWS view of its endpoint's SAs, by tunnel index.
+    views: Vec<TunnelView>,
     records: Vec<(usize, TunnelRecord)>,
     pcap: Option<PcapSink>,
     pcap_error: Option<std::io::Error>,
@@ -148,9 +150,10 @@ impl Observer for Recorder {
             return;
         };
         let time = self.time(now);
+        let state = self.views[tunnel].observe(&event);
         let log = &mut self.tunnels[tunnel];
         let before = log.records.len();
-        log.record(time, &event);
+        log.record(time, &event, &state);
         for r in &log.records[before..] {
             self.records.push((tunnel, r.clone()));
         }
@@ -272,6 +275,7 @@ async fn run_async(scenario: &Scenario, options: &RunOptions) -> Result<RunOutpu
         start: scenario.start.0,
         t0,
         hosts: topology,
+        views: tunnels.iter().map(|_| TunnelView::new()).collect(),
         tunnels,
         records: Vec::new(),
         pcap,

@@ -33,7 +33,7 @@ use tokio::net::UdpSocket;
 use vpn_log::{Format, Schema, Sink};
 
 use crate::aws::options::{AwsPsk, StartupAction};
-use crate::aws::TunnelLog;
+use crate::aws::{TunnelLog, TunnelView};
 use crate::driver::{self, Arrived, Check, Host, NotIke, Observer, Port};
 use crate::framing::PortRole;
 pub use config::{ConfigError, ServeConfig};
@@ -74,6 +74,8 @@ pub enum ServeError {
 /// `index`).
 struct Tunnel {
     index: usize,
+    /// AWS's view of the endpoint's SAs.
+    view: TunnelView,
     log: TunnelLog,
     /// Datagrams dropped because they did not come from the expected CGW.
     foreign: u64,
@@ -114,7 +116,8 @@ impl Observer for Aws {
         };
         let told = crate::narration::narrate(&event, "the CGW");
         tracing::info!(tunnel = t.index + 1, peer = %event.peer, "AWS: {}", told.line);
-        t.log.record(self.clock.utc(now), &event);
+        let state = t.view.observe(&event);
+        t.log.record(self.clock.utc(now), &event, &state);
         let mut written = Ok(());
         for record in t.log.records.drain(..) {
             written = written.and_then(|()| self.sink.write(&t.log.stream, &record));
@@ -265,6 +268,7 @@ async fn serve_async(config: &ServeConfig, options: &ServeOptions) -> Result<(),
         hosts.push(Host::facing_real_peer(endpoint, ports));
         tunnels.push(Tunnel {
             index,
+            view: TunnelView::new(),
             log,
             foreign: 0,
             esp: 0,

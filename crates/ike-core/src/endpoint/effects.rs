@@ -34,7 +34,7 @@ impl Endpoint {
                     heir.children.append(&mut children);
                 }
             }
-            Effect::Spawn(sa) => self.insert(Sa::V2(*sa)),
+            Effect::Spawn(sa) => self.spawn(Sa::V2(*sa)),
             Effect::InitialContact { peer, from } => {
                 // Forget the stale SAs (either IKE version) without a word to the peer,
                 // which no longer knows them. Only established ones, as strongSwan does: a

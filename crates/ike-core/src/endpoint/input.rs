@@ -6,8 +6,9 @@ use std::time::Instant;
 
 use ike_wire::{ExchangeType, Message};
 
-use super::sas::{Sa, SaHandle};
+use super::sas::Sa;
 use super::Endpoint;
+use crate::event::SaHandle;
 use crate::sa::{IkeSa, State};
 use crate::shell::{Role, Transmit};
 use crate::v1::Phase1Sa;
@@ -113,11 +114,12 @@ impl Endpoint {
             }
             return;
         }
-        let sa = self.with(now, None, |ctx, _| {
+        let handle = self.reserve();
+        let sa = self.with(now, handle, |ctx, _| {
             IkeSa::accept(ctx, local, remote, msg, data)
         });
         if let Some(sa) = sa {
-            self.insert(Sa::V2(sa));
+            self.insert(handle, Sa::V2(sa));
         }
     }
 
@@ -148,11 +150,12 @@ impl Endpoint {
             None if h.cky_r == 0
                 && h.exchange == ike_wire::v1::ExchangeType::IDENTITY_PROTECTION =>
             {
-                let sa = self.with(now, None, |ctx, _| {
+                let handle = self.reserve();
+                let sa = self.with(now, handle, |ctx, _| {
                     Phase1Sa::accept(ctx, local, remote, &msg, data)
                 });
                 if let Some(sa) = sa {
-                    self.insert(Sa::V1(sa));
+                    self.insert(handle, Sa::V1(sa));
                 }
             }
             None if h.cky_r == 0

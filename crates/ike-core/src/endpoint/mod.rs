@@ -2,6 +2,12 @@
 //! The driver feeds datagrams and deadlines in and drains datagrams, the next deadline and
 //! events out after every input. IKEv2 and IKEv1 SAs live side by side in one collection;
 //! the version byte of each datagram says which machinery handles it (`input`).
+//!
+//! Events tell the facts of the SA they concern (`SaFacts`), stamped with its `SaHandle`;
+//! the first event of each batch also carries what changed, since the last event, in the
+//! other SAs without an event of their own (`SaChange`: CHILD SAs that changed hands, SAs
+//! gone). A view that applies them holds every SA's facts as the endpoint has them when
+//! the event is published; how AWS merges them into tunnel states is `sim::aws::view`.
 
 mod effects;
 mod input;
@@ -16,12 +22,15 @@ use rand_chacha::ChaCha20Rng;
 
 use crate::child::ChildState;
 use crate::config::EndpointConfig;
-use crate::event::{ChildFailure, Event, EventKind, IkeSaSecrets, IkeVersion, SaState, Stats};
+use crate::event::{
+    ChildFailure, Event, EventKind, IkeSaSecrets, IkeVersion, SaChange, SaFacts, SaHandle, SaState,
+    Stats,
+};
 use crate::nat_t::{Arrival, NatTPorts};
 use crate::sa::IkeSa;
 use crate::shell::{Ctx, Effect, IkeSaId, Transmit};
 use crate::v1::Phase1Sa;
-use sas::{Entry, Sa, SaHandle};
+use sas::{Entry, Sa};
 
 /// One IKE host's state for one peer: its IKE SAs, pending output and counters.
 pub struct Endpoint {
@@ -39,6 +48,8 @@ pub struct Endpoint {
     nat_t: NatTPorts,
     /// Where the datagram being handled arrived and came from.
     arrival: Option<Arrival>,
+    /// The facts the events have told so far of each SA (its own events, or `SaChange`s).
+    told: Vec<(SaHandle, SaFacts)>,
 }
 
 impl Endpoint {
@@ -57,6 +68,7 @@ impl Endpoint {
             traffic: false,
             nat_t: NatTPorts::default(),
             arrival: None,
+            told: Vec::new(),
         }
     }
 
@@ -86,9 +98,15 @@ impl Endpoint {
         self.stats
     }
 
-    /// Phase 1 and phase 2 states over all of this endpoint's SAs.
+    /// Phase 1 and phase 2 states over all of this endpoint's SAs, the furthest along of
+    /// each (`SaState`'s order).
     pub fn phase_states(&self) -> (SaState, SaState) {
-        self.merged(None)
+        self.sas
+            .iter()
+            .map(|e| e.sa.phases())
+            .fold((SaState::Down, SaState::Down), |(a, b), (p1, p2)| {
+                (a.max(p1), b.max(p2))
+            })
     }
 
     /// The IKE SAs that are up (not being replaced or deleted): (SPIi, SPIr) — IKEv1
@@ -138,20 +156,31 @@ impl Endpoint {
         self.sas.iter().find(|e| e.handle == handle).map(|e| &e.sa)
     }
 
-    /// Takes in a new SA (the data-plane model's current state included).
-    fn insert(&mut self, mut sa: Sa) {
-        sa.set_traffic_flag(self.traffic);
+    /// The handle of an SA about to be created, so that its first events can name it.
+    fn reserve(&mut self) -> SaHandle {
         let handle = SaHandle(self.next_handle);
         self.next_handle += 1;
+        handle
+    }
+
+    /// Takes in a new SA (the data-plane model's current state included) under `handle`.
+    fn insert(&mut self, handle: SaHandle, mut sa: Sa) {
+        sa.set_traffic_flag(self.traffic);
         self.sas.push(Entry { handle, sa });
     }
 
-    /// Runs `f` with a context, then publishes its events (their states merged with every
-    /// SA but `from`'s) and applies its effects.
+    /// A new SA that an effect brings (an IKE rekey's heir): it tells its own facts later.
+    fn spawn(&mut self, sa: Sa) {
+        let handle = self.reserve();
+        self.insert(handle, sa);
+    }
+
+    /// Runs `f` with a context, then publishes its events as the SA `from`'s (the one
+    /// `f` works on, or the one it creates) and applies its effects.
     fn with<R>(
         &mut self,
         now: Instant,
-        from: Option<SaHandle>,
+        from: SaHandle,
         f: impl FnOnce(&mut Ctx<'_>, &mut Vec<Entry>) -> R,
     ) -> R {
         let mut events = Vec::new();
@@ -171,9 +200,9 @@ impl Endpoint {
             };
             f(&mut ctx, &mut self.sas)
         };
-        // CHILD SAs change hands before the events are stamped, so the states they show
-        // count the SAs where they now live; new IKE SAs join after (they tell their own
-        // states), and every other effect follows in the order it was asked for.
+        // CHILD SAs change hands before the events are published, so the changes they carry
+        // show the SAs where the CHILD SAs now live; new IKE SAs join after (they tell their
+        // own facts), and every other effect follows in the order it was asked for.
         let (before, after): (Vec<Effect>, Vec<Effect>) =
             effects.into_iter().partition(Effect::moves_children);
         for effect in before {
@@ -189,7 +218,7 @@ impl Endpoint {
 
     /// Runs `f` on the SA `handle` (if it still exists), as `with` does.
     fn with_sa(&mut self, now: Instant, handle: SaHandle, f: impl FnOnce(&mut Ctx<'_>, &mut Sa)) {
-        self.with(now, Some(handle), |ctx, sas| {
+        self.with(now, handle, |ctx, sas| {
             if let Some(e) = sas.iter_mut().find(|e| e.handle == handle) {
                 f(ctx, &mut e.sa);
             }
@@ -212,12 +241,13 @@ impl Endpoint {
         version: IkeVersion,
         replaces: Option<IkeSaId>,
     ) {
-        let sa = self.with(now, None, |ctx, _| match version {
+        let handle = self.reserve();
+        let sa = self.with(now, handle, |ctx, _| match version {
             IkeVersion::V2 => IkeSa::initiate(ctx, local, remote).map(Sa::V2),
             IkeVersion::V1 => Phase1Sa::initiate(ctx, local, remote, replaces).map(Sa::V1),
         });
         if let Some(sa) = sa {
-            self.insert(sa);
+            self.insert(handle, sa);
         }
     }
 
@@ -285,21 +315,41 @@ impl Endpoint {
         self.events.pop_front()
     }
 
-    /// Phase states over every SA except `except`.
-    fn merged(&self, except: Option<SaHandle>) -> (SaState, SaState) {
-        self.sas
-            .iter()
-            .filter(|e| except != Some(e.handle))
-            .map(|e| e.sa.phases())
-            .fold((SaState::Down, SaState::Down), |(a, b), (p1, p2)| {
-                (a.max(p1), b.max(p2))
-            })
+    /// What changed in the SAs other than `from` since the events last told them, and
+    /// notes it as told: the SAs gone, then the SAs whose facts differ.
+    fn changes(&mut self, from: SaHandle) -> Vec<SaChange> {
+        let mut changes = Vec::new();
+        let sas = &self.sas;
+        self.told.retain(|&(h, _)| {
+            let here = h == from || sas.iter().any(|e| e.handle == h);
+            if !here {
+                changes.push(SaChange::Removed(h));
+            }
+            here
+        });
+        for e in sas.iter().filter(|e| e.handle != from) {
+            let facts = e.sa.facts(&self.config);
+            match self.told.iter_mut().find(|(h, _)| *h == e.handle) {
+                Some((_, told)) if *told == facts => {}
+                Some((_, told)) => {
+                    *told = facts;
+                    changes.push(SaChange::Facts(e.handle, facts));
+                }
+                None => {
+                    self.told.push((e.handle, facts));
+                    changes.push(SaChange::Facts(e.handle, facts));
+                }
+            }
+        }
+        changes
     }
 
-    /// Queues events, with states merged over the endpoint's other SAs (a new IKE SA
-    /// negotiating next to an established one leaves the tunnel established).
-    fn publish(&mut self, events: Vec<Event>, from: Option<SaHandle>) {
-        let (p1, p2) = self.merged(from);
+    /// Queues the events of the SA `from`, the first carrying the other SAs' changes.
+    fn publish(&mut self, events: Vec<Event>, from: SaHandle) {
+        if events.is_empty() {
+            return;
+        }
+        let mut changes = Some(self.changes(from));
         for mut e in events {
             match &e.kind {
                 EventKind::ChildSaFailed {
@@ -310,8 +360,12 @@ impl Endpoint {
                 } => self.stats.incompatible.count(i),
                 _ => {}
             }
-            e.phase1 = e.phase1.max(p1);
-            e.phase2 = e.phase2.max(p2);
+            e.sa = from;
+            e.changes = changes.take().unwrap_or_default();
+            match self.told.iter_mut().find(|(h, _)| *h == from) {
+                Some((_, told)) => *told = e.facts,
+                None => self.told.push((from, e.facts)),
+            }
             self.events.push_back(e);
         }
     }

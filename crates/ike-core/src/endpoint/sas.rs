@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use crate::child::ChildSa;
 use crate::config::EndpointConfig;
-use crate::event::{IkeVersion, SaState};
+use crate::event::{IkeVersion, SaFacts, SaHandle, SaState};
 use crate::sa::IkeSa;
 use crate::shell::{timer, Ctx, IkeSaId};
 use crate::v1::Phase1Sa;
@@ -17,12 +17,6 @@ pub(crate) enum Sa {
     V2(IkeSa),
     V1(Phase1Sa),
 }
-
-/// The endpoint's handle on one of its SAs: stable while the SA lives, unlike its
-/// position (SAs come and go while the endpoint walks them) or its SPIs (an initiator's
-/// SPIr is 0 until the first response, and both versions share the space).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct SaHandle(pub u64);
 
 pub(crate) struct Entry {
     pub handle: SaHandle,
@@ -70,6 +64,21 @@ impl Sa {
         match self {
             Sa::V2(sa) => (sa.phase1(), sa.phase2()),
             Sa::V1(sa) => (sa.phase1(), sa.phase2()),
+        }
+    }
+
+    /// What the SA can say about itself now (see `SaFacts`).
+    pub fn facts(&self, config: &EndpointConfig) -> SaFacts {
+        let (phase1, phase2) = self.phases();
+        let (nat, dpd) = match self {
+            Sa::V2(sa) => (sa.nat, true),
+            Sa::V1(sa) => (sa.nat, sa.peer_dpd && config.dpd.is_some()),
+        };
+        SaFacts {
+            phase1,
+            phase2,
+            nat,
+            dpd,
         }
     }
 

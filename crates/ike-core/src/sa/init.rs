@@ -11,7 +11,7 @@ use ike_wire::{
 
 use super::{AuthSent, IkeSa, InitSent, Keys, Purpose, State};
 use crate::child::ChildSa;
-use crate::event::{Direction, Event, EventKind, IkeVersion, SaState};
+use crate::event::{Direction, Event, EventKind, IkeVersion, SaFacts};
 use crate::proposal::Selected;
 use crate::shell::{Ctx, IkeSaId, MessageId, Role};
 
@@ -117,15 +117,12 @@ pub(crate) fn respond_without_state(
 }
 
 pub(super) fn emit_without_sa(ctx: &mut Ctx<'_>, remote: SocketAddr, kind: EventKind) {
-    ctx.events.push(Event {
+    ctx.events.push(Event::new(
         kind,
-        phase1: SaState::Down,
-        phase2: SaState::Down,
-        nat_t_detected: false,
-        peer: remote,
-        ike_version: IkeVersion::V2,
-        dpd_enabled: true,
-    });
+        SaFacts::none(true),
+        remote,
+        IkeVersion::V2,
+    ));
 }
 
 impl IkeSa {

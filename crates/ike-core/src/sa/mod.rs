@@ -24,7 +24,7 @@ use ike_wire::{ExchangeType, Identification, Message, Payload};
 
 use crate::child::ChildSa;
 use crate::config::EndpointConfig;
-use crate::event::{DropReason, Event, EventKind, IkeSaSecrets, IkeVersion, SaState};
+use crate::event::{DropReason, Event, EventKind, IkeSaSecrets, IkeVersion, SaFacts, SaState};
 use crate::nat_t::{Ends, Nat};
 use crate::proposal::Selected;
 use crate::shell::timer::IkeTimers;
@@ -306,15 +306,14 @@ impl IkeSa {
     /// Emits with explicit states, for moments when this SA alone does not tell them
     /// (an IKE rekey hands everything to an SA the endpoint does not hold yet).
     pub fn emit_with(&self, ctx: &mut Ctx<'_>, kind: EventKind, phase1: SaState, phase2: SaState) {
-        ctx.events.push(Event {
-            kind,
+        let facts = SaFacts {
             phase1,
             phase2,
-            nat_t_detected: self.nat.detected(),
-            peer: self.remote,
-            ike_version: IkeVersion::V2,
-            dpd_enabled: true,
-        });
+            nat: self.nat,
+            dpd: true,
+        };
+        ctx.events
+            .push(Event::new(kind, facts, self.remote, IkeVersion::V2));
     }
 
     /// Our identity: configured, or our IP address.

@@ -19,7 +19,7 @@ use super::payloads::{
 };
 use super::proposal::{attr, chosen, phase1_as_proposal, phase1_transforms};
 use super::{Authenticating, Awaiting, ExpectMm2, ExpectMm3, ExpectMm4, P1Keys, Phase1Sa, State};
-use crate::event::{Direction, DropReason, Event, EventKind, IkeVersion, SaState};
+use crate::event::{Direction, DropReason, Event, EventKind, IkeVersion, SaFacts};
 use crate::proposal::{select, Negotiation, Selected};
 use crate::shell::timer::Timer;
 use crate::shell::{Ctx, IkeSaId};
@@ -138,18 +138,16 @@ impl Phase1Sa {
                     remote,
                     refusal.plain(ExchangeType::INFORMATIONAL, vec![n]),
                 );
-                ctx.events.push(Event {
-                    kind: EventKind::IkeNoProposalChosen {
-                        unsupported: no_match.unsupported,
-                        direction: Direction::Sent,
-                    },
-                    phase1: SaState::Down,
-                    phase2: SaState::Down,
-                    nat_t_detected: false,
-                    peer: remote,
-                    ike_version: IkeVersion::V1,
-                    dpd_enabled: false,
-                });
+                let kind = EventKind::IkeNoProposalChosen {
+                    unsupported: no_match.unsupported,
+                    direction: Direction::Sent,
+                };
+                ctx.events.push(Event::new(
+                    kind,
+                    SaFacts::none(false),
+                    remote,
+                    IkeVersion::V1,
+                ));
                 return None;
             }
         };

@@ -35,7 +35,7 @@ use ike_wire::v1::Transform;
 use ike_wire::TrafficSelector;
 
 use crate::child::ChildSa;
-use crate::event::{Event, EventKind, IkeVersion, SaState};
+use crate::event::{Event, EventKind, IkeVersion, SaFacts, SaState};
 use crate::nat_t::Ends;
 use crate::nat_t::Nat;
 use crate::proposal::Selected;
@@ -306,15 +306,14 @@ impl Phase1Sa {
     }
 
     pub fn emit_with(&self, ctx: &mut Ctx<'_>, kind: EventKind, phase1: SaState, phase2: SaState) {
-        ctx.events.push(Event {
-            kind,
+        let facts = SaFacts {
             phase1,
             phase2,
-            nat_t_detected: self.nat.detected(),
-            peer: self.remote,
-            ike_version: IkeVersion::V1,
-            dpd_enabled: self.peer_dpd && ctx.config.dpd.is_some(),
-        });
+            nat: self.nat,
+            dpd: self.peer_dpd && ctx.config.dpd.is_some(),
+        };
+        ctx.events
+            .push(Event::new(kind, facts, self.remote, IkeVersion::V1));
     }
 
     /// Ends the outstanding request (answered, given up or abandoned): its retransmission

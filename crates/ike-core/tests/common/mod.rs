@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use ike_core::{
     parse_proposal, DpdConfig, Endpoint, EndpointConfig, Event, EventKind, IkeSaSecrets, Lifetimes,
-    NatTPorts, Policy, ProposalKind, ProposalSpec, SaState, Selection,
+    NatTPorts, Policy, ProposalKind, ProposalSpec, SaChange, SaFacts, SaHandle, SaState, Selection,
 };
 use ike_crypto::{Encryption, Integrity, SkCipher};
 use ike_wire::{parse_payloads, ExchangeType, Message, Payload};
@@ -89,12 +89,24 @@ pub struct Host {
     pub addr: SocketAddr,
     /// Every event, with the time since the pair was created.
     pub events: Vec<(Duration, Event)>,
+    /// The phase states after each event (same index as `events`), merged over the
+    /// endpoint's SAs: the furthest along of every SA's facts, as AWS's view merges them.
+    pub merged: Vec<(SaState, SaState)>,
+    /// Every SA's facts as the events told them, for `merged`.
+    facts: Vec<(SaHandle, SaFacts)>,
     /// IKE SA keys handed out (`export_secrets`), to decrypt captures.
     pub secrets: Vec<IkeSaSecrets>,
     /// Every datagram sent, delivered or not.
     pub sent: Vec<Datagram>,
     /// Egress loss: consulted for each datagram this host sends.
     pub drop: DropFilter,
+}
+
+fn set_facts(facts: &mut Vec<(SaHandle, SaFacts)>, sa: SaHandle, f: SaFacts) {
+    match facts.iter_mut().find(|(h, _)| *h == sa) {
+        Some((_, old)) => *old = f,
+        None => facts.push((sa, f)),
+    }
 }
 
 impl Host {
@@ -108,6 +120,8 @@ impl Host {
             endpoint,
             addr,
             events: Vec::new(),
+            merged: Vec::new(),
+            facts: Vec::new(),
             secrets: Vec::new(),
             sent: Vec::new(),
             drop: Box::new(|_| false),
@@ -119,12 +133,29 @@ impl Host {
         self.events.iter().map(|(_, e)| e.kind.clone()).collect()
     }
 
-    /// The phase states each event reported.
+    /// The merged phase states after each event.
     pub fn states(&self) -> Vec<(SaState, SaState)> {
-        self.events
+        self.merged.clone()
+    }
+
+    /// Records `e` and the merged phase states after it: the other SAs' changes first,
+    /// then the event's own SA.
+    fn push_event(&mut self, at: Duration, e: Event) {
+        for c in &e.changes {
+            match *c {
+                SaChange::Facts(sa, f) => set_facts(&mut self.facts, sa, f),
+                SaChange::Removed(sa) => self.facts.retain(|(h, _)| *h != sa),
+            }
+        }
+        set_facts(&mut self.facts, e.sa, e.facts);
+        let merged = self
+            .facts
             .iter()
-            .map(|(_, e)| (e.phase1, e.phase2))
-            .collect()
+            .fold((SaState::Down, SaState::Down), |(a, b), (_, f)| {
+                (a.max(f.phase1), b.max(f.phase2))
+            });
+        self.merged.push(merged);
+        self.events.push((at, e));
     }
 
     /// The first event matching `pred`, with its time.
@@ -435,7 +466,7 @@ impl Pair {
                 host.sent.push(d);
             }
             while let Some(e) = host.endpoint.poll_event() {
-                host.events.push((at, e));
+                host.push_event(at, e);
             }
             while let Some(s) = host.endpoint.poll_secrets() {
                 host.secrets.push(s);

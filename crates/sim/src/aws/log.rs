@@ -9,6 +9,8 @@ use ike_core::{ChildFailure, Direction, Event, EventKind, IkeVersion, PeerIncomp
 use ike_wire::ExchangeType;
 use vpn_log::{Detail, EspSpi, IkeSpi, PhaseState, TunnelRecord};
 
+use super::TunnelState;
+
 fn phase(s: SaState) -> PhaseState {
     match s {
         SaState::Down => PhaseState::Down,
@@ -202,10 +204,11 @@ impl TunnelLog {
         }
     }
 
-    /// Appends the records for `event`, which happened at `time`.
-    pub fn record(&mut self, time: DateTime<Utc>, event: &Event) {
+    /// Appends the records for `event`, which happened at `time` and left the tunnel in
+    /// `state` (`TunnelView::observe`'s answer for it).
+    pub fn record(&mut self, time: DateTime<Utc>, event: &Event, state: &TunnelState) {
         let details = Self::details(event);
-        let after = (phase(event.phase1), phase(event.phase2));
+        let after = (phase(state.phase1), phase(state.phase2));
         if details.is_empty() && after != self.states {
             tracing::warn!(?event, "phase state changed without a record");
         }
@@ -214,13 +217,13 @@ impl TunnelLog {
             // Earlier lines of a multi-line story keep the states from before the change.
             let states = if i == last { after } else { self.states };
             let nat = if i == last {
-                event.nat_t_detected
+                state.nat_t_detected
             } else {
                 self.nat_t_detected
             };
             self.records.push(TunnelRecord {
                 time,
-                dpd_enabled: event.dpd_enabled,
+                dpd_enabled: state.dpd_enabled,
                 nat_t_detected: nat,
                 ike_phase1_state: states.0,
                 ike_phase2_state: states.1,
@@ -230,10 +233,10 @@ impl TunnelLog {
         // NAT detection (RFC 7296 §2.23, RFC 3947 §3) found the CGW behind a NAT: AWS says
         // its logs cover NAT-T detection (reference §2), so the moment it turns true gets a
         // line of its own, after the event's story, with the states after it.
-        if event.nat_t_detected && !self.nat_t_detected {
+        if state.nat_t_detected && !self.nat_t_detected {
             self.records.push(TunnelRecord {
                 time,
-                dpd_enabled: event.dpd_enabled,
+                dpd_enabled: state.dpd_enabled,
                 nat_t_detected: true,
                 ike_phase1_state: after.0,
                 ike_phase2_state: after.1,
@@ -244,6 +247,6 @@ impl TunnelLog {
             });
         }
         self.states = after;
-        self.nat_t_detected = event.nat_t_detected;
+        self.nat_t_detected = state.nat_t_detected;
     }
 }

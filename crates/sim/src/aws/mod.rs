@@ -1,9 +1,12 @@
-//! The simulated AWS side: tunnel options (what AWS lets you configure) and the tunnel log
-//! (how AWS reports what its endpoint did). This is the only place where AWS's wording
-//! meets the protocol.
+//! The simulated AWS side: tunnel options (what AWS lets you configure), the tunnel view
+//! (how AWS derives a tunnel's state from its SAs' facts) and the tunnel log (how AWS
+//! reports what its endpoint did). This is the only place where AWS's wording meets the
+//! protocol.
 
 mod log;
 pub mod options;
+mod view;
 
 pub use log::TunnelLog;
 pub use options::TunnelOptions;
+pub use view::{TunnelState, TunnelView};
