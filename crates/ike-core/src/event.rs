@@ -239,6 +239,21 @@ pub enum EventKind {
     /// IKEv1: the peer's encrypted main mode message did not decrypt to anything sensible
     /// with our keys — with PSK authentication, the keys depend on the PSK (RFC 2409 §5).
     PayloadDecryptionFailed,
+    /// IKEv1 initiator, main mode: an unprotected informational with an error notify
+    /// arrived (RFC 2408 §3.14.1). Nothing proves who sent it, so the SA is kept and keeps
+    /// retransmitting (the message is dropped and counted); it is most likely the responder
+    /// saying why it gave up. A refusal of main mode 1 reports `IkeNoProposalChosen`.
+    UnauthenticatedNotify {
+        /// The notify's type.
+        notify: ike_wire::v1::NotifyType,
+        /// Whether our main mode message 5 had gone out (its keys come from the PSK).
+        after_message5: bool,
+    },
+    /// IKEv1 initiator: after our main mode message 5, an encrypted informational arrived
+    /// that does not decrypt or verify with our keys (RFC 2409 §5: they come from the PSK).
+    /// Most likely the responder could not decrypt message 5 either and says so under its
+    /// own keys; nothing proves who sent it, so the SA is kept and the message dropped.
+    Message5AnswerUndecryptable,
 }
 
 /// Which IKE version an SA speaks.

@@ -66,6 +66,31 @@ fn child_failure(f: ChildFailure, peer: &str) -> String {
     }
 }
 
+/// Why an unprotected error notify during main mode most likely came (RFC 2408 §3.14.1).
+fn unauthenticated_notify(
+    notify: ike_wire::v1::NotifyType,
+    after_message5: bool,
+    peer: &str,
+) -> String {
+    use ike_wire::v1::NotifyType as N;
+    let hint = match notify {
+        N::PAYLOAD_MALFORMED
+        | N::INVALID_PAYLOAD_TYPE
+        | N::INVALID_HASH_INFORMATION
+        | N::AUTHENTICATION_FAILED
+            if after_message5 =>
+        {
+            ": it could not decrypt or verify our main mode message 5, whose keys come from the \
+             pre-shared key — the pre-shared keys differ"
+        }
+        N::INVALID_ID_INFORMATION => ": it does not accept our identity (IDi is our IP address)",
+        _ => "",
+    };
+    format!(
+        "IKE SA failed: {peer} sent {notify} (an unprotected notification) during main mode{hint}"
+    )
+}
+
 /// Tells `e` as the endpoint that reported it, `peer` being the other side.
 pub fn narrate(e: &Event, peer: &str) -> Narration {
     let v = match e.ike_version {
@@ -135,6 +160,19 @@ pub fn narrate(e: &Event, peer: &str) -> Narration {
             "IKE SA failed: {peer}'s encrypted main mode message does not decrypt or verify with our \
              keys: the pre-shared keys differ"
         )),
+        EventKind::Message5AnswerUndecryptable => fail(format!(
+            "IKE SA failed: {peer} answered our main mode message 5 with an encrypted message that \
+             does not decrypt with our keys — its keys differ from ours, so the pre-shared keys differ"
+        )),
+        EventKind::UnauthenticatedNotify { notify, .. }
+            if *notify == ike_wire::v1::NotifyType::NO_PROPOSAL_CHOSEN =>
+        {
+            debug(format!("unprotected {notify} during main mode dropped"))
+        }
+        EventKind::UnauthenticatedNotify {
+            notify,
+            after_message5,
+        } => fail(unauthenticated_notify(*notify, *after_message5, peer)),
         EventKind::IkeSaEstablished {
             spi_i,
             spi_r,

@@ -196,20 +196,39 @@ impl Phase1Sa {
         }
     }
 
-    /// A plain informational: during main mode 1, the responder refusing us.
+    /// A plain informational: during main mode 1, the responder refusing us. Any other
+    /// error notify while we initiate main mode proves nothing (RFC 2408 §3.14.1): it is
+    /// dropped, but reported, since it is most likely the responder saying why it gave up.
     pub(super) fn handle_plain_notify(&mut self, ctx: &mut Ctx<'_>, payloads: &[Payload]) {
-        if !matches!(self.state, State::ExpectMm2(_)) {
+        let initiating = matches!(
+            self.state,
+            State::ExpectMm2(_) | State::ExpectMm4(_) | State::ExpectMm6(_)
+        );
+        let error = payloads.iter().find_map(|p| match p {
+            Payload::Notification(n) if n.ty.is_error() => Some(n.ty),
+            _ => None,
+        });
+        let refusal = matches!(self.state, State::ExpectMm2(_))
+            && notify_of(payloads) == Some(NotifyType::NO_PROPOSAL_CHOSEN);
+        if !refusal {
             ctx.drop_message(
                 DropReason::UnexpectedMessage,
-                "plain informational outside main mode",
+                if matches!(self.state, State::ExpectMm2(_)) {
+                    "plain informational that is no refusal"
+                } else {
+                    "plain informational outside main mode"
+                },
             );
-            return;
-        }
-        if notify_of(payloads) != Some(NotifyType::NO_PROPOSAL_CHOSEN) {
-            ctx.drop_message(
-                DropReason::UnexpectedMessage,
-                "plain informational that is no refusal",
-            );
+            if let (true, Some(notify)) = (initiating, error) {
+                let after_message5 = matches!(self.state, State::ExpectMm6(_));
+                self.emit(
+                    ctx,
+                    EventKind::UnauthenticatedNotify {
+                        notify,
+                        after_message5,
+                    },
+                );
+            }
             return;
         }
         self.close();

@@ -199,6 +199,11 @@ impl TunnelLog {
             EventKind::IkeRekeyFailed { .. } => Vec::new(),
             EventKind::ChildSaNegotiating => vec![Detail::NegotiatingChildSa { cgw }],
             EventKind::PayloadDecryptionFailed => vec![Detail::PayloadDecryptionFailed],
+            // Dropped unproven messages while initiating main mode: the SA and its states are
+            // unchanged, AWS logs nothing for them.
+            EventKind::UnauthenticatedNotify { .. } | EventKind::Message5AnswerUndecryptable => {
+                Vec::new()
+            }
         }
     }
 
