@@ -124,6 +124,9 @@ pub enum EventKind {
         /// (NO_PROPOSAL_CHOSEN for a proposal we did not offer, INVALID_SYNTAX for a
         /// missing payload).
         notify: NotifyType,
+        /// What the peer's answer got wrong, when that is why (`None`: the peer sent an
+        /// error notify, or the failure is ours). Counted in `Stats::misbehaved`.
+        misbehaved: Option<crate::failure::PeerMisbehaved>,
     },
     /// A request went unanswered through every retransmission (RFC 7296 §2.1, §2.4): the
     /// IKE SA is gone. Reported for live SAs only, not for one already being replaced.
@@ -307,11 +310,12 @@ pub struct Stats {
     pub retransmits: u64,
     /// Messages an SA dropped without a word to the peer, by reason.
     pub drops: Drops,
-    /// Answers that broke a negotiation because the peer misbehaved, by kind (each one a
-    /// `ChildSaFailed` event with `ChildFailure::Misbehaved`).
+    /// Messages that broke a negotiation because the peer misbehaved, by kind, found here:
+    /// `ChildSaFailed` with `ChildFailure::Misbehaved`, `IkeSaFailed` with `misbehaved`,
+    /// `AuthenticationFailed { Sent }`, `PayloadDecryptionFailed`.
     pub misbehaved: Misbehaviours,
-    /// CHILD SA negotiations that failed because the peer is incompatible, by kind
-    /// (`ChildFailure::Incompatible`, refused by either side).
+    /// Negotiations that failed because the peer is incompatible, by kind, refused by
+    /// either side: `ChildFailure::Incompatible`, `IkeNoProposalChosen`, `InvalidKePayload`.
     pub incompatible: Incompatibilities,
 }
 

@@ -59,6 +59,7 @@ fn child_failure(f: ChildFailure, peer: &str) -> String {
             "we refused the peer's traffic selectors (TS_UNACCEPTABLE / INVALID_ID_INFORMATION)"
                 .into()
         }
+        ChildFailure::Incompatible(i @ PeerIncompatible::InvalidKe { .. }, _) => i.to_string(),
         ChildFailure::Notified(n) => format!("{peer} answered {n}"),
         ChildFailure::Misbehaved(m) => format!("{peer}'s answer is invalid: {m}"),
         ChildFailure::Unconfirmed => "the initiator never confirmed the IPsec SA".into(),
@@ -198,12 +199,12 @@ pub fn narrate(e: &Event, peer: &str) -> Narration {
             "CHILD SA failed: {}",
             child_failure(*failure, peer)
         )),
-        EventKind::IkeSaFailed { notify } if *notify == NotifyType::NO_PROPOSAL_CHOSEN => {
+        EventKind::IkeSaFailed { notify, .. } if *notify == NotifyType::NO_PROPOSAL_CHOSEN => {
             fail(format!(
                 "IKE SA failed: {peer} chose a proposal we did not offer (NO_PROPOSAL_CHOSEN on our side)"
             ))
         }
-        EventKind::IkeSaFailed { notify } => fail(format!("IKE SA failed: {notify}")),
+        EventKind::IkeSaFailed { notify, .. } => fail(format!("IKE SA failed: {notify}")),
         EventKind::RetransmitsExhausted {
             exchange,
             retransmits,

@@ -20,6 +20,7 @@ use super::payloads::{
 use super::proposal::{attr, chosen, phase1_as_proposal, phase1_transforms};
 use super::{Authenticating, Awaiting, ExpectMm2, ExpectMm3, ExpectMm4, P1Keys, Phase1Sa, State};
 use crate::event::{Direction, DropReason, Event, EventKind, IkeVersion, SaState};
+use crate::failure::{PeerIncompatible, PeerMisbehaved};
 use crate::proposal::{select, Negotiation, Selected};
 use crate::shell::timer::Timer;
 use crate::shell::{Ctx, IkeSaId};
@@ -138,6 +139,9 @@ impl Phase1Sa {
                     remote,
                     refusal.plain(ExchangeType::INFORMATIONAL, vec![n]),
                 );
+                ctx.incompatible(PeerIncompatible::NoProposalChosen {
+                    unsupported: no_match.unsupported,
+                });
                 ctx.events.push(Event {
                     kind: EventKind::IkeNoProposalChosen {
                         unsupported: no_match.unsupported,
@@ -232,6 +236,7 @@ impl Phase1Sa {
             return;
         }
         self.close();
+        ctx.incompatible(PeerIncompatible::NoProposalChosen { unsupported: false });
         self.emit(
             ctx,
             EventKind::IkeNoProposalChosen {
@@ -262,10 +267,13 @@ impl Phase1Sa {
             .filter(|s| ctx.config.ike.proposals.iter().any(|p| p.allows(s)));
         let Some(selected) = acceptable else {
             self.close();
+            let m = PeerMisbehaved::SelectedUnofferedProposal;
+            ctx.misbehaved(m);
             self.emit(
                 ctx,
                 EventKind::IkeSaFailed {
                     notify: ike_wire::NotifyType::NO_PROPOSAL_CHOSEN,
+                    misbehaved: Some(m),
                 },
             );
             return;
@@ -450,10 +458,13 @@ impl Phase1Sa {
         };
         let Some(keys) = self.derive(ctx, suite, inputs) else {
             self.close();
+            let m = PeerMisbehaved::KeValueUnusable;
+            ctx.misbehaved(m);
             self.emit(
                 ctx,
                 EventKind::IkeSaFailed {
                     notify: ike_wire::NotifyType::INVALID_SYNTAX,
+                    misbehaved: Some(m),
                 },
             );
             return;

@@ -134,6 +134,8 @@ impl TunnelLog {
                         PeerIncompatible::TsUnacceptable,
                         Direction::Sent,
                     )
+                    // No CHILD SA fails this way yet (CREATE_CHILD_SA's KE, RFC 7296 §1.3.1).
+                    | ChildFailure::Incompatible(PeerIncompatible::InvalidKe { .. }, _)
                     | ChildFailure::Notified(_)
                     | ChildFailure::Misbehaved(_)
                     | ChildFailure::Unconfirmed
