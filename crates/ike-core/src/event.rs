@@ -125,6 +125,9 @@ pub enum EventKind {
         /// (NO_PROPOSAL_CHOSEN for a proposal we did not offer, INVALID_SYNTAX for a
         /// missing payload).
         notify: NotifyType,
+        /// What the peer's answer got wrong, when that is why (`None`: the peer sent an
+        /// error notify, or the failure is ours). Counted in `Stats::misbehaved`.
+        misbehaved: Option<crate::failure::PeerMisbehaved>,
     },
     /// A request went unanswered through every retransmission (RFC 7296 §2.1, §2.4): the
     /// IKE SA is gone. Reported for live SAs only, not for one already being replaced.
@@ -240,6 +243,21 @@ pub enum EventKind {
     /// IKEv1: the peer's encrypted main mode message did not decrypt to anything sensible
     /// with our keys — with PSK authentication, the keys depend on the PSK (RFC 2409 §5).
     PayloadDecryptionFailed,
+    /// IKEv1 initiator, main mode: an unprotected informational with an error notify
+    /// arrived (RFC 2408 §3.14.1). Nothing proves who sent it, so the SA is kept and keeps
+    /// retransmitting (the message is dropped and counted); it is most likely the responder
+    /// saying why it gave up. A refusal of main mode 1 reports `IkeNoProposalChosen`.
+    UnauthenticatedNotify {
+        /// The notify's type.
+        notify: ike_wire::v1::NotifyType,
+        /// Whether our main mode message 5 had gone out (its keys come from the PSK).
+        after_message5: bool,
+    },
+    /// IKEv1 initiator: after our main mode message 5, an encrypted informational arrived
+    /// that does not decrypt or verify with our keys (RFC 2409 §5: they come from the PSK).
+    /// Most likely the responder could not decrypt message 5 either and says so under its
+    /// own keys; nothing proves who sent it, so the SA is kept and the message dropped.
+    Message5AnswerUndecryptable,
 }
 
 /// Which IKE version an SA speaks.
@@ -354,11 +372,12 @@ pub struct Stats {
     pub retransmits: u64,
     /// Messages an SA dropped without a word to the peer, by reason.
     pub drops: Drops,
-    /// Answers that broke a negotiation because the peer misbehaved, by kind (each one a
-    /// `ChildSaFailed` event with `ChildFailure::Misbehaved`).
+    /// Messages that broke a negotiation because the peer misbehaved, by kind, found here:
+    /// `ChildSaFailed` with `ChildFailure::Misbehaved`, `IkeSaFailed` with `misbehaved`,
+    /// `AuthenticationFailed { Sent }`, `PayloadDecryptionFailed`.
     pub misbehaved: Misbehaviours,
-    /// CHILD SA negotiations that failed because the peer is incompatible, by kind
-    /// (`ChildFailure::Incompatible`, refused by either side).
+    /// Negotiations that failed because the peer is incompatible, by kind, refused by
+    /// either side: `ChildFailure::Incompatible`, `IkeNoProposalChosen`, `InvalidKePayload`.
     pub incompatible: Incompatibilities,
 }
 

@@ -2,10 +2,12 @@
 //! configuration and ours have nothing in common; fix a config) apart from "the peer
 //! misbehaved" (its message broke the rules; it is broken or hostile), each saying
 //! precisely what happened, so a driver or a test matches on it instead of guessing from
-//! bytes. CHILD SA failures carry them today; the IKE SA's failures still have their own
-//! `EventKind` variants (`IkeNoProposalChosen`, `InvalidKePayload`, …).
+//! bytes. CHILD SA failures carry them; the IKE SA's failures keep their own `EventKind`
+//! variants (`IkeNoProposalChosen`, `InvalidKePayload`, `AuthenticationFailed`,
+//! `PayloadDecryptionFailed`; `IkeSaFailed` carries its `PeerMisbehaved` kind), and every
+//! one is counted here by kind (`Stats::incompatible`, `Stats::misbehaved`).
 
-use ike_wire::PayloadType;
+use ike_wire::{DhGroup, PayloadType};
 
 /// The peer and we have nothing in common for this negotiation: a configuration
 /// mismatch, told to the peer (or by it) with an error notify. Not `#[non_exhaustive]`,
@@ -24,15 +26,25 @@ pub enum PeerIncompatible {
     /// No traffic selectors in common (§2.9, TS_UNACCEPTABLE; IKEv1 INVALID_ID_INFORMATION).
     #[error("no traffic selectors in common (TS_UNACCEPTABLE)")]
     TsUnacceptable,
+    /// The initiator's KE payload is of another group than the one the responder selected
+    /// (RFC 7296 §1.3, INVALID_KE_PAYLOAD): a retry with `wanted` may still succeed.
+    #[error("KE of group {offered}, the responder wants {wanted} (INVALID_KE_PAYLOAD)")]
+    InvalidKe {
+        /// The group of the KE payload the initiator sent.
+        offered: DhGroup,
+        /// The group the responder selected, as INVALID_KE_PAYLOAD's data says.
+        wanted: DhGroup,
+    },
 }
 
 impl PeerIncompatible {
-    const COUNT: usize = 2;
+    const COUNT: usize = 3;
 
     fn index(&self) -> usize {
         match self {
             PeerIncompatible::NoProposalChosen { .. } => 0,
             PeerIncompatible::TsUnacceptable => 1,
+            PeerIncompatible::InvalidKe { .. } => 2,
         }
     }
 }
@@ -88,10 +100,21 @@ pub enum PeerMisbehaved {
     /// The peer's KE value does not compute with the selected group (RFC 7296 §3.4).
     #[error("the peer's KE value is unusable")]
     KeValueUnusable,
+    /// The peer's AUTH payload does not verify with our PSK (RFC 7296 §2.15): the PSKs
+    /// differ, or the peer is not who it claims to be.
+    #[error("the peer's AUTH does not verify")]
+    AuthenticationFailed,
+    /// IKEv1: the peer's HASH_I / HASH_R does not verify (RFC 2409 §5).
+    #[error("the peer's HASH does not verify")]
+    HashMismatch,
+    /// IKEv1: the peer's encrypted main mode message does not decrypt into payloads with
+    /// our keys (RFC 2409 §5: with a PSK, they derive from it).
+    #[error("the peer's message does not decrypt")]
+    Undecryptable,
 }
 
 impl PeerMisbehaved {
-    const COUNT: usize = 6;
+    const COUNT: usize = 9;
 
     /// The variant's index, for counting by kind (fields ignored).
     fn index(&self) -> usize {
@@ -102,6 +125,9 @@ impl PeerMisbehaved {
             PeerMisbehaved::MissingPayload { .. } => 3,
             PeerMisbehaved::BadSpiSize => 4,
             PeerMisbehaved::KeValueUnusable => 5,
+            PeerMisbehaved::AuthenticationFailed => 6,
+            PeerMisbehaved::HashMismatch => 7,
+            PeerMisbehaved::Undecryptable => 8,
         }
     }
 }

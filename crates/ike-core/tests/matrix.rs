@@ -543,7 +543,7 @@ fn phase1_refusals() {
             assert_no_proposal_chosen_sent(version, &pair, proposal);
             let told = pair.cgw.kinds().iter().any(|k| {
                 matches!(k, EventKind::IkeNoProposalChosen { direction: Direction::Received, .. })
-                    || matches!(k, EventKind::IkeSaFailed { notify } if *notify == NotifyType::NO_PROPOSAL_CHOSEN)
+                    || matches!(k, EventKind::IkeSaFailed { notify, .. } if *notify == NotifyType::NO_PROPOSAL_CHOSEN)
             });
             assert!(told, "{version:?} {proposal}: {:?}", pair.cgw.kinds());
             assert_eq!(

@@ -59,11 +59,37 @@ fn child_failure(f: ChildFailure, peer: &str) -> String {
             "we refused the peer's traffic selectors (TS_UNACCEPTABLE / INVALID_ID_INFORMATION)"
                 .into()
         }
+        ChildFailure::Incompatible(i @ PeerIncompatible::InvalidKe { .. }, _) => i.to_string(),
         ChildFailure::Notified(n) => format!("{peer} answered {n}"),
         ChildFailure::Misbehaved(m) => format!("{peer}'s answer is invalid: {m}"),
         ChildFailure::Unconfirmed => "the initiator never confirmed the IPsec SA".into(),
         ChildFailure::Internal => "our own state did not allow the CHILD SA".into(),
     }
+}
+
+/// Why an unprotected error notify during main mode most likely came (RFC 2408 §3.14.1).
+fn unauthenticated_notify(
+    notify: ike_wire::v1::NotifyType,
+    after_message5: bool,
+    peer: &str,
+) -> String {
+    use ike_wire::v1::NotifyType as N;
+    let hint = match notify {
+        N::PAYLOAD_MALFORMED
+        | N::INVALID_PAYLOAD_TYPE
+        | N::INVALID_HASH_INFORMATION
+        | N::AUTHENTICATION_FAILED
+            if after_message5 =>
+        {
+            ": it could not decrypt or verify our main mode message 5, whose keys come from the \
+             pre-shared key — the pre-shared keys differ"
+        }
+        N::INVALID_ID_INFORMATION => ": it does not accept our identity (IDi is our IP address)",
+        _ => "",
+    };
+    format!(
+        "IKE SA failed: {peer} sent {notify} (an unprotected notification) during main mode{hint}"
+    )
 }
 
 /// Tells `e` as the endpoint that reported it, `peer` being the other side.
@@ -135,6 +161,19 @@ pub fn narrate(e: &Event, peer: &str) -> Narration {
             "IKE SA failed: {peer}'s encrypted main mode message does not decrypt or verify with our \
              keys: the pre-shared keys differ"
         )),
+        EventKind::Message5AnswerUndecryptable => fail(format!(
+            "IKE SA failed: {peer} answered our main mode message 5 with an encrypted message that \
+             does not decrypt with our keys — its keys differ from ours, so the pre-shared keys differ"
+        )),
+        EventKind::UnauthenticatedNotify { notify, .. }
+            if *notify == ike_wire::v1::NotifyType::NO_PROPOSAL_CHOSEN =>
+        {
+            debug(format!("unprotected {notify} during main mode dropped"))
+        }
+        EventKind::UnauthenticatedNotify {
+            notify,
+            after_message5,
+        } => fail(unauthenticated_notify(*notify, *after_message5, peer)),
         EventKind::IkeSaEstablished {
             spi_i,
             spi_r,
@@ -160,12 +199,12 @@ pub fn narrate(e: &Event, peer: &str) -> Narration {
             "CHILD SA failed: {}",
             child_failure(*failure, peer)
         )),
-        EventKind::IkeSaFailed { notify } if *notify == NotifyType::NO_PROPOSAL_CHOSEN => {
+        EventKind::IkeSaFailed { notify, .. } if *notify == NotifyType::NO_PROPOSAL_CHOSEN => {
             fail(format!(
                 "IKE SA failed: {peer} chose a proposal we did not offer (NO_PROPOSAL_CHOSEN on our side)"
             ))
         }
-        EventKind::IkeSaFailed { notify } => fail(format!("IKE SA failed: {notify}")),
+        EventKind::IkeSaFailed { notify, .. } => fail(format!("IKE SA failed: {notify}")),
         EventKind::RetransmitsExhausted {
             exchange,
             retransmits,

@@ -137,6 +137,7 @@ impl IkeSa {
                 ctx,
                 EventKind::IkeSaFailed {
                     notify: NotifyType::UNSUPPORTED_CRITICAL_PAYLOAD,
+                    misbehaved: None,
                 },
             );
             return;
@@ -156,6 +157,11 @@ impl IkeSa {
             }
         });
         let (Some(idi), Some(auth)) = (idi, auth) else {
+            let payload = if idi.is_none() {
+                ike_wire::PayloadType::IDI
+            } else {
+                ike_wire::PayloadType::AUTH
+            };
             respond(
                 self,
                 ctx,
@@ -166,11 +172,10 @@ impl IkeSa {
                 ))],
             );
             self.close();
-            self.emit(
+            self.fail_misbehaved(
                 ctx,
-                EventKind::IkeSaFailed {
-                    notify: NotifyType::INVALID_SYNTAX,
-                },
+                NotifyType::INVALID_SYNTAX,
+                PeerMisbehaved::MissingPayload { payload },
             );
             return;
         };
@@ -187,6 +192,7 @@ impl IkeSa {
             let n = Notify::new(NotifyType::AUTHENTICATION_FAILED, Vec::new());
             respond(self, ctx, &keys, &[Payload::Notify(n)]);
             self.close();
+            ctx.misbehaved(PeerMisbehaved::AuthenticationFailed);
             self.emit(
                 ctx,
                 EventKind::AuthenticationFailed {

@@ -53,9 +53,28 @@ impl IkeSa {
             }
         });
         let (Some(idr), Some(auth)) = (idr, auth) else {
-            let notify = first_error(&payloads).unwrap_or(NotifyType::INVALID_SYNTAX);
             self.close();
-            self.emit(ctx, EventKind::IkeSaFailed { notify });
+            match first_error(&payloads) {
+                Some(notify) => self.emit(
+                    ctx,
+                    EventKind::IkeSaFailed {
+                        notify,
+                        misbehaved: None,
+                    },
+                ),
+                None => {
+                    let payload = if idr.is_none() {
+                        PayloadType::IDR
+                    } else {
+                        PayloadType::AUTH
+                    };
+                    self.fail_misbehaved(
+                        ctx,
+                        NotifyType::INVALID_SYNTAX,
+                        PeerMisbehaved::MissingPayload { payload },
+                    );
+                }
+            }
             return;
         };
         let expected = psk_auth(
@@ -78,6 +97,7 @@ impl IkeSa {
                 vec![Payload::Notify(n)],
             );
             self.close();
+            ctx.misbehaved(PeerMisbehaved::AuthenticationFailed);
             self.emit(
                 ctx,
                 EventKind::AuthenticationFailed {

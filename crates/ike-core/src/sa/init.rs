@@ -12,6 +12,7 @@ use ike_wire::{
 use super::{AuthSent, IkeSa, InitSent, Keys, Purpose, State};
 use crate::child::ChildSa;
 use crate::event::{Direction, Event, EventKind, IkeVersion, SaFacts};
+use crate::failure::{PeerIncompatible, PeerMisbehaved};
 use crate::proposal::Selected;
 use crate::shell::{Ctx, IkeSaId, MessageId, Role};
 
@@ -126,6 +127,23 @@ pub(super) fn emit_without_sa(ctx: &mut Ctx<'_>, remote: SocketAddr, kind: Event
 }
 
 impl IkeSa {
+    /// The IKE SA failed because the peer's answer broke the rules: counted, then told.
+    pub(super) fn fail_misbehaved(
+        &self,
+        ctx: &mut Ctx<'_>,
+        notify: NotifyType,
+        misbehaved: PeerMisbehaved,
+    ) {
+        ctx.misbehaved(misbehaved);
+        self.emit(
+            ctx,
+            EventKind::IkeSaFailed {
+                notify,
+                misbehaved: Some(misbehaved),
+            },
+        );
+    }
+
     /// Starts an IKE SA as initiator: sends IKE_SA_INIT with our first proposal's first
     /// DH group as the KE guess.
     pub(crate) fn initiate(
@@ -221,6 +239,7 @@ impl IkeSa {
             .is_some()
         {
             self.close();
+            ctx.incompatible(PeerIncompatible::NoProposalChosen { unsupported: false });
             self.emit(
                 ctx,
                 EventKind::IkeNoProposalChosen {
@@ -235,7 +254,13 @@ impl IkeSa {
             _ => None,
         }) {
             self.close();
-            self.emit(ctx, EventKind::IkeSaFailed { notify: ty });
+            self.emit(
+                ctx,
+                EventKind::IkeSaFailed {
+                    notify: ty,
+                    misbehaved: None,
+                },
+            );
             return;
         }
         let p = &msg.payloads;
@@ -279,13 +304,13 @@ impl IkeSa {
         });
         let Some(selected) = acceptable else {
             tracing::debug!("IKE_SA_INIT response chose something we did not offer");
+            let m = if sa.len() == 1 {
+                PeerMisbehaved::SelectedUnofferedProposal
+            } else {
+                PeerMisbehaved::SelectedSeveralProposals
+            };
             self.close();
-            self.emit(
-                ctx,
-                EventKind::IkeSaFailed {
-                    notify: NotifyType::NO_PROPOSAL_CHOSEN,
-                },
-            );
+            self.fail_misbehaved(ctx, NotifyType::NO_PROPOSAL_CHOSEN, m);
             return;
         };
         self.spi_r = msg.header.spi_r;
@@ -303,11 +328,10 @@ impl IkeSa {
             Err(e) => {
                 tracing::debug!("IKE_SA_INIT response unusable: {e}");
                 self.close();
-                self.emit(
+                self.fail_misbehaved(
                     ctx,
-                    EventKind::IkeSaFailed {
-                        notify: NotifyType::INVALID_SYNTAX,
-                    },
+                    NotifyType::INVALID_SYNTAX,
+                    PeerMisbehaved::KeValueUnusable,
                 );
                 return;
             }
@@ -352,16 +376,26 @@ impl IkeSa {
         };
         if !offered || st.tried_groups.contains(&group) {
             self.close();
+            // A group we did not offer breaks §1.3; one we tried already is a loop.
+            let misbehaved = (!offered).then_some(PeerMisbehaved::SelectedUnofferedProposal);
+            if let Some(m) = misbehaved {
+                ctx.misbehaved(m);
+            }
             self.emit(
                 ctx,
                 EventKind::IkeSaFailed {
                     notify: NotifyType::INVALID_KE_PAYLOAD,
+                    misbehaved,
                 },
             );
             return;
         }
         match KeyExchange::generate(group) {
             Ok(ke) => {
+                ctx.incompatible(PeerIncompatible::InvalidKe {
+                    offered: st.ke.group(),
+                    wanted: group,
+                });
                 st.ke = ke;
                 st.tried_groups.push(group);
                 self.emit(
@@ -380,6 +414,7 @@ impl IkeSa {
                     ctx,
                     EventKind::IkeSaFailed {
                         notify: NotifyType::INVALID_KE_PAYLOAD,
+                        misbehaved: None,
                     },
                 );
             }

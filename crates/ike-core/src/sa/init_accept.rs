@@ -15,6 +15,7 @@ use super::init::{
 };
 use super::{IkeSa, InitReplied, State};
 use crate::event::{Direction, EventKind};
+use crate::failure::PeerIncompatible;
 use crate::proposal::{select, Negotiation};
 use crate::shell::timer::Timer;
 use crate::shell::{Ctx, IkeSaId, MessageId, Role};
@@ -74,6 +75,9 @@ impl IkeSa {
             Ok(s) => s,
             Err(no_match) => {
                 refuse(ctx, NotifyType::NO_PROPOSAL_CHOSEN, Vec::new());
+                ctx.incompatible(PeerIncompatible::NoProposalChosen {
+                    unsupported: no_match.unsupported,
+                });
                 let kind = EventKind::IkeNoProposalChosen {
                     unsupported: no_match.unsupported,
                     direction: Direction::Sent,
@@ -89,6 +93,10 @@ impl IkeSa {
                 NotifyType::INVALID_KE_PAYLOAD,
                 group.0.to_be_bytes().to_vec(),
             );
+            ctx.incompatible(PeerIncompatible::InvalidKe {
+                offered: ke.group,
+                wanted: group,
+            });
             emit_without_sa(
                 ctx,
                 remote,

@@ -106,6 +106,17 @@ pub(crate) struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// Counts a negotiation that failed because the peer is incompatible
+    /// (`Stats::incompatible`); CHILD SA failures are counted where they are published.
+    pub fn incompatible(&mut self, kind: crate::failure::PeerIncompatible) {
+        self.stats.incompatible.count(&kind);
+    }
+
+    /// Counts a negotiation the peer broke (`Stats::misbehaved`).
+    pub fn misbehaved(&mut self, kind: crate::failure::PeerMisbehaved) {
+        self.stats.misbehaved.count(&kind);
+    }
+
     pub fn random_bytes(&mut self, len: usize) -> Vec<u8> {
         let mut v = vec![0; len];
         self.rng.fill_bytes(&mut v);

@@ -20,6 +20,7 @@ use super::payloads::{
 use super::proposal::{attr, chosen, phase1_as_proposal, phase1_transforms};
 use super::{Authenticating, Awaiting, ExpectMm2, ExpectMm3, ExpectMm4, P1Keys, Phase1Sa, State};
 use crate::event::{Direction, DropReason, Event, EventKind, IkeVersion, SaFacts};
+use crate::failure::{PeerIncompatible, PeerMisbehaved};
 use crate::proposal::{select, Negotiation, Selected};
 use crate::shell::timer::Timer;
 use crate::shell::{Ctx, IkeSaId};
@@ -138,6 +139,9 @@ impl Phase1Sa {
                     remote,
                     refusal.plain(ExchangeType::INFORMATIONAL, vec![n]),
                 );
+                ctx.incompatible(PeerIncompatible::NoProposalChosen {
+                    unsupported: no_match.unsupported,
+                });
                 let kind = EventKind::IkeNoProposalChosen {
                     unsupported: no_match.unsupported,
                     direction: Direction::Sent,
@@ -194,23 +198,43 @@ impl Phase1Sa {
         }
     }
 
-    /// A plain informational: during main mode 1, the responder refusing us.
+    /// A plain informational: during main mode 1, the responder refusing us. Any other
+    /// error notify while we initiate main mode proves nothing (RFC 2408 §3.14.1): it is
+    /// dropped, but reported, since it is most likely the responder saying why it gave up.
     pub(super) fn handle_plain_notify(&mut self, ctx: &mut Ctx<'_>, payloads: &[Payload]) {
-        if !matches!(self.state, State::ExpectMm2(_)) {
+        let initiating = matches!(
+            self.state,
+            State::ExpectMm2(_) | State::ExpectMm4(_) | State::ExpectMm6(_)
+        );
+        let error = payloads.iter().find_map(|p| match p {
+            Payload::Notification(n) if n.ty.is_error() => Some(n.ty),
+            _ => None,
+        });
+        let refusal = matches!(self.state, State::ExpectMm2(_))
+            && notify_of(payloads) == Some(NotifyType::NO_PROPOSAL_CHOSEN);
+        if !refusal {
             ctx.drop_message(
                 DropReason::UnexpectedMessage,
-                "plain informational outside main mode",
+                if matches!(self.state, State::ExpectMm2(_)) {
+                    "plain informational that is no refusal"
+                } else {
+                    "plain informational outside main mode"
+                },
             );
-            return;
-        }
-        if notify_of(payloads) != Some(NotifyType::NO_PROPOSAL_CHOSEN) {
-            ctx.drop_message(
-                DropReason::UnexpectedMessage,
-                "plain informational that is no refusal",
-            );
+            if let (true, Some(notify)) = (initiating, error) {
+                let after_message5 = matches!(self.state, State::ExpectMm6(_));
+                self.emit(
+                    ctx,
+                    EventKind::UnauthenticatedNotify {
+                        notify,
+                        after_message5,
+                    },
+                );
+            }
             return;
         }
         self.close();
+        ctx.incompatible(PeerIncompatible::NoProposalChosen { unsupported: false });
         self.emit(
             ctx,
             EventKind::IkeNoProposalChosen {
@@ -241,10 +265,13 @@ impl Phase1Sa {
             .filter(|s| ctx.config.ike.proposals.iter().any(|p| p.allows(s)));
         let Some(selected) = acceptable else {
             self.close();
+            let m = PeerMisbehaved::SelectedUnofferedProposal;
+            ctx.misbehaved(m);
             self.emit(
                 ctx,
                 EventKind::IkeSaFailed {
                     notify: ike_wire::NotifyType::NO_PROPOSAL_CHOSEN,
+                    misbehaved: Some(m),
                 },
             );
             return;
@@ -429,10 +456,13 @@ impl Phase1Sa {
         };
         let Some(keys) = self.derive(ctx, suite, inputs) else {
             self.close();
+            let m = PeerMisbehaved::KeValueUnusable;
+            ctx.misbehaved(m);
             self.emit(
                 ctx,
                 EventKind::IkeSaFailed {
                     notify: ike_wire::NotifyType::INVALID_SYNTAX,
+                    misbehaved: Some(m),
                 },
             );
             return;

@@ -6,23 +6,36 @@ use std::time::Duration;
 
 use ike_crypto::v1::{hash_i, hash_r};
 use ike_wire::v1::{ike_attr, ExchangeType, Message, Notification, NotifyType, Payload};
+use ike_wire::PayloadType;
 
 use super::payloads::own_id;
 use super::proposal::lifetime;
 use super::{Authenticating, Awaiting, P1Keys, Phase1Sa, State};
 use crate::event::{EventKind, SaState};
+use crate::failure::PeerMisbehaved;
 use crate::proposal::Selected;
 use crate::shell::timer::Timer;
 use crate::shell::{same_mac, Ctx, Effect};
 
-/// The peer's ID payload and HASH in a decrypted message 5 or 6.
-fn id_and_hash(payloads: &[Payload]) -> Option<(&Payload, &Vec<u8>)> {
-    let id = payloads.iter().find(|p| matches!(p, Payload::Id(_)))?;
-    let hash = payloads.iter().find_map(|p| match p {
-        Payload::Hash(h) => Some(h),
-        _ => None,
-    })?;
-    Some((id, hash))
+/// The peer's ID payload and HASH in a decrypted message 5 or 6; a missing one is named as
+/// RFC 7296 names it (`id`: IDi or IDr; HASH is AUTH's counterpart).
+fn id_and_hash(
+    payloads: &[Payload],
+    id: PayloadType,
+) -> Result<(&Payload, &Vec<u8>), PeerMisbehaved> {
+    let missing = |payload| PeerMisbehaved::MissingPayload { payload };
+    let id = payloads
+        .iter()
+        .find(|p| matches!(p, Payload::Id(_)))
+        .ok_or(missing(id))?;
+    let hash = payloads
+        .iter()
+        .find_map(|p| match p {
+            Payload::Hash(h) => Some(h),
+            _ => None,
+        })
+        .ok_or(missing(PayloadType::AUTH))?;
+    Ok((id, hash))
 }
 
 impl Phase1Sa {
@@ -76,8 +89,9 @@ impl Phase1Sa {
             g_xr,
             mut keys,
         } = *st;
-        let verified = Self::decrypt(&keys, msg, &keys.iv).and_then(|(payloads, next_iv)| {
-            let (id, got) = id_and_hash(&payloads)?;
+        let decrypted = Self::decrypt(&keys, msg, &keys.iv).ok_or(PeerMisbehaved::Undecryptable);
+        let verified = decrypted.and_then(|(payloads, next_iv)| {
+            let (id, got) = id_and_hash(&payloads, PayloadType::IDI)?;
             let expected = hash_i(
                 &keys.prf,
                 &keys.skeyid,
@@ -91,16 +105,22 @@ impl Phase1Sa {
             let initial_contact = payloads.iter().any(
                 |p| matches!(p, Payload::Notification(n) if n.ty == NotifyType::INITIAL_CONTACT),
             );
-            same_mac(got, &expected).then_some((next_iv, initial_contact))
+            same_mac(got, &expected)
+                .then_some((next_iv, initial_contact))
+                .ok_or(PeerMisbehaved::HashMismatch)
         });
-        let Some((next_iv, initial_contact)) = verified else {
-            tracing::debug!(
-                cky_i = self.cky_i,
-                "main mode message 5 does not decrypt with our PSK"
-            );
-            self.close();
-            self.emit(ctx, EventKind::PayloadDecryptionFailed);
-            return;
+        let (next_iv, initial_contact) = match verified {
+            Ok(v) => v,
+            Err(m) => {
+                tracing::debug!(
+                    cky_i = self.cky_i,
+                    "main mode message 5 does not decrypt with our PSK: {m}"
+                );
+                self.close();
+                ctx.misbehaved(m);
+                self.emit(ctx, EventKind::PayloadDecryptionFailed);
+                return;
+            }
         };
         // An initiator that moved to its NAT-T port for message 5 takes us along.
         self.ends().move_with_peer(ctx.arrival);
@@ -148,8 +168,9 @@ impl Phase1Sa {
             g_xr,
             mut keys,
         } = *st;
-        let verified = Self::decrypt(&keys, msg, &keys.iv).and_then(|(payloads, _)| {
-            let (id, got) = id_and_hash(&payloads)?;
+        let decrypted = Self::decrypt(&keys, msg, &keys.iv).ok_or(PeerMisbehaved::Undecryptable);
+        let verified = decrypted.and_then(|(payloads, _)| {
+            let (id, got) = id_and_hash(&payloads, PayloadType::IDR)?;
             let expected = hash_r(
                 &keys.prf,
                 &keys.skeyid,
@@ -160,11 +181,17 @@ impl Phase1Sa {
                 &sai_b,
                 &id.body(),
             );
-            same_mac(got, &expected).then_some(())
+            same_mac(got, &expected)
+                .then_some(())
+                .ok_or(PeerMisbehaved::HashMismatch)
         });
-        if verified.is_none() {
-            tracing::debug!(cky_i = self.cky_i, "main mode message 6 does not verify");
+        if let Err(m) = verified {
+            tracing::debug!(
+                cky_i = self.cky_i,
+                "main mode message 6 does not verify: {m}"
+            );
             self.close();
+            ctx.misbehaved(m);
             self.emit(ctx, EventKind::PayloadDecryptionFailed);
             return;
         }

@@ -242,6 +242,9 @@ impl Phase1Sa {
         }
         let Some(payloads) = self.open_informational(msg) else {
             ctx.stats.integrity_failures += 1;
+            if matches!(self.state, super::State::ExpectMm6(_)) {
+                self.emit(ctx, EventKind::Message5AnswerUndecryptable);
+            }
             return;
         };
         self.heard(ctx);

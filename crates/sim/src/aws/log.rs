@@ -136,6 +136,8 @@ impl TunnelLog {
                         PeerIncompatible::TsUnacceptable,
                         Direction::Sent,
                     )
+                    // No CHILD SA fails this way yet (CREATE_CHILD_SA's KE, RFC 7296 §1.3.1).
+                    | ChildFailure::Incompatible(PeerIncompatible::InvalidKe { .. }, _)
                     | ChildFailure::Notified(_)
                     | ChildFailure::Misbehaved(_)
                     | ChildFailure::Unconfirmed
@@ -201,6 +203,11 @@ impl TunnelLog {
             EventKind::IkeRekeyFailed { .. } => Vec::new(),
             EventKind::ChildSaNegotiating => vec![Detail::NegotiatingChildSa { cgw }],
             EventKind::PayloadDecryptionFailed => vec![Detail::PayloadDecryptionFailed],
+            // Dropped unproven messages while initiating main mode: the SA and its states are
+            // unchanged, AWS logs nothing for them.
+            EventKind::UnauthenticatedNotify { .. } | EventKind::Message5AnswerUndecryptable => {
+                Vec::new()
+            }
         }
     }
 

@@ -6,9 +6,8 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use ike_core::{Endpoint, Event, IkeVersion, SaState, Transmit};
+use ike_core::{Endpoint, Event, SaState};
 
-use super::guesswork::V1Guesses;
 use super::outcome::{Ending, Progress};
 use super::DEFAULT_WAIT;
 use crate::driver::{Arrived, Check, Host, NotIke, Observer};
@@ -19,8 +18,6 @@ const DELETE_WAIT: Duration = Duration::from_secs(2);
 /// The simulated CGW's run.
 pub(super) struct Cgw {
     pub(super) progress: Progress,
-    guesses: V1Guesses,
-    version: IkeVersion,
     peer: SocketAddr,
     /// `--duration`, for the message when it runs out.
     duration: Option<Duration>,
@@ -52,7 +49,7 @@ pub(super) struct Deadlines {
 }
 
 impl Cgw {
-    pub(super) fn new(version: IkeVersion, peer: SocketAddr, d: Deadlines) -> Cgw {
+    pub(super) fn new(peer: SocketAddr, d: Deadlines) -> Cgw {
         let terminate_at = d.terminate_at.map(|t| d.t0 + t);
         let crash_at = d.crash_at.map(|t| d.t0 + t);
         // A CGW that is told to do something later stays until then.
@@ -63,8 +60,6 @@ impl Cgw {
             .map(|t| d.t0 + t);
         Cgw {
             progress: Progress::default(),
-            guesses: V1Guesses::default(),
-            version,
             peer,
             duration: d.duration,
             limit,
@@ -138,10 +133,6 @@ impl Observer for Cgw {
         self.progress.event(&event);
     }
 
-    fn sending(&mut self, _host: usize, transmit: &Transmit) {
-        self.guesses.sent(self.version, &transmit.payload);
-    }
-
     fn admit(&mut self, _host: usize, from: SocketAddr) -> bool {
         if from.ip() != self.peer.ip() {
             self.foreign += 1;
@@ -150,13 +141,6 @@ impl Observer for Cgw {
         }
         self.heard = true;
         true
-    }
-
-    fn handle(&mut self, _host: usize, endpoint: &mut Endpoint, at: Arrived, message: &[u8]) {
-        let (now, local, from) = at;
-        if let Some(why) = self.guesses.handle(endpoint, now, local, from, message) {
-            self.progress.failed(why);
-        }
     }
 
     fn not_ike(&mut self, _host: usize, _endpoint: &mut Endpoint, at: Arrived, what: NotIke) {

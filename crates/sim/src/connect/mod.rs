@@ -23,12 +23,13 @@
 //!
 //! This module sets the CGW up; `cgw` is its side of the driver's loop (shared with `run`
 //! and `serve`: `driver::run_facing_peers`) and decides when the run ends;
-//! `outcome` follows the events to the verdict (told through `narration`);
-//! `guesswork` holds what the core does not report yet.
+//! `outcome` follows the events to the verdict (told through `narration`). What IKEv1's
+//! initiator cannot prove — an unprotected error notify, an answer to main mode 5 that does
+//! not decrypt — the core reports as events too (`UnauthenticatedNotify`,
+//! `Message5AnswerUndecryptable`), so nothing here reads datagrams.
 
 mod cgw;
 mod config;
-mod guesswork;
 mod outcome;
 
 use std::net::SocketAddr;
@@ -132,7 +133,6 @@ async fn connect_async(
     let t0 = Instant::now();
     let cgw = &config.cgw;
     let mut run = Cgw::new(
-        cgw.ike_version,
         peer,
         Deadlines {
             t0,

@@ -62,12 +62,6 @@ impl Progress {
         }
     }
 
-    /// A failure found by other means than an event (see `guesswork`), told like one.
-    pub(super) fn failed(&mut self, why: String) {
-        tracing::warn!("{why}");
-        self.failure.get_or_insert(why);
-    }
-
     pub(super) fn up(&self) -> bool {
         self.phase1_up && self.phase2_up
     }
