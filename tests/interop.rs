@@ -21,8 +21,8 @@
 //! - charon's two UDP ports (it binds them on every address) are free ports the OS hands
 //!   out at run time; if another process takes one before charon binds it, charon is
 //!   started again on other ports (the script exits with 3 when charon could not bind).
-//! - Each run works in `$TMPDIR/ikesim-interop/<pid of the test process>/<test>/` (configs,
-//!   `charon.log`, the pid files). Every charon has its own /run (mount namespace).
+//! - Each run works in `$TMPDIR/ikesim-interop-<uid>/<pid of the test process>/<test>/`
+//!   (configs, `charon.log`, the pid files). Every charon has its own /run (mount namespace).
 //! - An interrupted run (killed before its Drops ran) leaves charons and `ikesim serve`s
 //!   running: the next run stops them and removes that directory, once its process is gone,
 //!   killing only a process its pid file names that is a charon started with that
@@ -390,7 +390,7 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// This run's work directory, `$TMPDIR/ikesim-interop/<pid>`, one subdirectory per test.
+/// This run's work directory, `$TMPDIR/ikesim-interop-<uid>/<pid>`, one subdirectory per test.
 /// The first call clears up after earlier runs that are over: a directory named after a
 /// process that is no longer this suite's is removed, after its charons and `ikesim serve`s
 /// are stopped, which an interrupted run leaves running (the script's `reap` signals only
@@ -400,7 +400,12 @@ fn text(bytes: &[u8]) -> String {
 fn run_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let base = std::env::temp_dir().join("ikesim-interop");
+        // One base per user: another user's runs (root's, in CI) are not ours to clear, and
+        // their directory is not ours to write in.
+        let uid = std::os::unix::fs::MetadataExt::uid(
+            &std::fs::metadata("/proc/self").expect("read /proc/self"),
+        );
+        let base = std::env::temp_dir().join(format!("ikesim-interop-{uid}"));
         let me = std::process::id();
         let live = |pid: u32| {
             pid != me
@@ -438,7 +443,9 @@ fn run_dir() -> &'static Path {
             let _ = std::fs::remove_dir_all(entry.path());
         }
         let dir = base.join(me.to_string());
-        std::fs::create_dir_all(&dir).expect("create the run's directory");
+        if let Err(e) = std::fs::create_dir_all(&dir) {
+            panic!("cannot create the run's directory {}: {e}", dir.display());
+        }
         dir
     })
 }
