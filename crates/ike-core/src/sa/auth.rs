@@ -255,7 +255,15 @@ impl IkeSa {
             },
         );
 
-        let outcome = self.accept_child(ctx, offered, offer.tsi, offer.tsr, &st.ni, &st.nr, None);
+        let outcome = self.accept_child(
+            ctx,
+            offered,
+            offer.tsi.map(Vec::as_slice),
+            offer.tsr.map(Vec::as_slice),
+            &st.ni,
+            &st.nr,
+            None,
+        );
         match outcome {
             Ok((selected, tsi, tsr, spi_out)) => {
                 let mut answered = selected;
@@ -305,8 +313,8 @@ impl IkeSa {
         &mut self,
         ctx: &mut Ctx<'_>,
         offered: &[Proposal],
-        tsi: Option<&Vec<TrafficSelector>>,
-        tsr: Option<&Vec<TrafficSelector>>,
+        tsi: Option<&[TrafficSelector]>,
+        tsr: Option<&[TrafficSelector]>,
         ni: &[u8],
         nr: &[u8],
         g_ir: Option<&[u8]>,

@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 
 use ike_crypto::{nat_detection_hash, skeyseed, Encryption, IkeSuite, Integrity, KeyExchange, Prf};
+use ike_wire::PayloadsExt;
 use ike_wire::{
     DhGroup, ExchangeType, Flags, Header, KeyExchange as KePayload, Message, Notify, NotifyType,
     Payload, PayloadType, ProtocolId,
@@ -41,13 +42,6 @@ pub(super) fn derive_keys(
     let keys = suite.derive(&seed, ni, nr, id.spi_i, id.spi_r);
     let export = ctx.config.export_secrets.then_some((&mut *ctx.secrets, id));
     Keys::new(suite, keys, role, export)
-}
-
-pub(super) fn find<'a, T>(
-    payloads: &'a [Payload],
-    pick: impl Fn(&'a Payload) -> Option<&'a T>,
-) -> Option<&'a T> {
-    payloads.iter().find_map(pick)
 }
 
 fn notifies(msg: &Message, ty: NotifyType) -> impl Iterator<Item = &Notify> {
@@ -264,36 +258,14 @@ impl IkeSa {
             return;
         }
         let p = &msg.payloads;
-        let (Some(sa), Some(ke), Some(nr)) = (
-            find(p, |p| {
-                if let Payload::Sa(s) = p {
-                    Some(s)
-                } else {
-                    None
-                }
-            }),
-            find(p, |p| {
-                if let Payload::Ke(k) = p {
-                    Some(k)
-                } else {
-                    None
-                }
-            }),
-            find(p, |p| {
-                if let Payload::Nonce(n) = p {
-                    Some(n)
-                } else {
-                    None
-                }
-            }),
-        ) else {
+        let (Some(sa), Some(ke), Some(nr)) = (p.sa(), p.ke(), p.nonce()) else {
             ctx.stats.malformed += 1;
             return;
         };
         let State::InitSent(st) = std::mem::replace(&mut self.state, State::Closed) else {
             return;
         };
-        let selected = match (sa.as_slice(), msg.header.spi_r) {
+        let selected = match (sa, msg.header.spi_r) {
             ([one], spi_r) if spi_r != 0 => Selected::from_wire(one),
             _ => None,
         };
@@ -346,7 +318,7 @@ impl IkeSa {
         self.state = State::AuthSent(Box::new(AuthSent {
             keys,
             ni: st.ni,
-            nr: nr.clone(),
+            nr: nr.to_vec(),
             init_response: raw.to_vec(),
         }));
         if ctx.config.impair.abandon_after_sa_init {

@@ -5,13 +5,14 @@
 use std::net::SocketAddr;
 
 use ike_crypto::KeyExchange;
+use ike_wire::PayloadsExt;
 use ike_wire::{
     DhGroup, ExchangeType, KeyExchange as KePayload, Message, Notify, NotifyType, Payload,
     ProtocolId,
 };
 
 use super::init::{
-    derive_keys, detect_nat, emit_without_sa, find, nat_notifies, respond_without_state, NONCE_LEN,
+    derive_keys, detect_nat, emit_without_sa, nat_notifies, respond_without_state, NONCE_LEN,
 };
 use super::{IkeSa, InitReplied, State};
 use crate::event::{Direction, EventKind};
@@ -41,29 +42,7 @@ impl IkeSa {
             return None;
         }
         let p = &msg.payloads;
-        let (Some(offered), Some(ke), Some(ni)) = (
-            find(p, |p| {
-                if let Payload::Sa(s) = p {
-                    Some(s)
-                } else {
-                    None
-                }
-            }),
-            find(p, |p| {
-                if let Payload::Ke(k) = p {
-                    Some(k)
-                } else {
-                    None
-                }
-            }),
-            find(p, |p| {
-                if let Payload::Nonce(n) = p {
-                    Some(n)
-                } else {
-                    None
-                }
-            }),
-        ) else {
+        let (Some(offered), Some(ke), Some(ni)) = (p.sa(), p.ke(), p.nonce()) else {
             refuse(ctx, NotifyType::INVALID_SYNTAX, Vec::new());
             return None;
         };
@@ -165,7 +144,7 @@ impl IkeSa {
         let response = Message { header, payloads }.encode();
         sa.state = State::InitReplied(Box::new(InitReplied {
             keys,
-            ni: ni.clone(),
+            ni: ni.to_vec(),
             nr,
             init_request: raw.to_vec(),
             init_response: response.clone(),

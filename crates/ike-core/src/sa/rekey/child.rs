@@ -2,12 +2,13 @@
 //! simultaneous rekeys of one CHILD SA resolved by nonce comparison (§2.8.1).
 
 use ike_crypto::KeyExchange;
+use ike_wire::PayloadsExt;
 use ike_wire::{
     DhGroup, ExchangeType, KeyExchange as KePayload, Notify, NotifyType, Payload, PayloadType,
     ProtocolId,
 };
 
-use super::{find, first_error, ke_of, lowest, nonce_of, notify_of, sa_of, spi32};
+use super::{first_error, lowest, spi32};
 use crate::child::{ChildParams, ChildSa, ChildState};
 use crate::event::{ChildFailure, Direction, EventKind};
 use crate::failure::{PeerIncompatible, PeerMisbehaved};
@@ -98,7 +99,7 @@ impl IkeSa {
         payloads: &[Payload],
     ) {
         // REKEY_SA names the SA by the SPI the peer receives with: our outbound SPI.
-        let rekey_sa = notify_of(payloads, NotifyType::REKEY_SA);
+        let rekey_sa = payloads.notify(NotifyType::REKEY_SA);
         let old_spi_in = match rekey_sa {
             Some(n) => {
                 let old = spi32(&n.spi).and_then(|spi| {
@@ -134,7 +135,7 @@ impl IkeSa {
             child.set_state(ChildState::Rekeying);
         }
         self.emit(ctx, EventKind::CreateChildRequestProcessed { id: id.0 });
-        let (Some(offered), Some(ni)) = (sa_of(payloads), nonce_of(payloads)) else {
+        let (Some(offered), Some(ni)) = (payloads.sa(), payloads.nonce()) else {
             self.restore_child(old_spi_in);
             self.respond_error(ctx, id, NotifyType::INVALID_SYNTAX, Vec::new());
             return;
@@ -169,7 +170,7 @@ impl IkeSa {
                 return;
             }
         };
-        let peer_ke = ke_of(payloads);
+        let peer_ke = payloads.ke();
         let mut our_ke = None;
         if let Some(group) = selected.dh {
             if peer_ke.map(|k| k.group) != Some(group) {
@@ -204,20 +205,8 @@ impl IkeSa {
             },
             _ => None,
         };
-        let tsi = find(payloads, |p| {
-            if let Payload::TsI(t) = p {
-                Some(t)
-            } else {
-                None
-            }
-        });
-        let tsr = find(payloads, |p| {
-            if let Payload::TsR(t) = p {
-                Some(t)
-            } else {
-                None
-            }
-        });
+        let tsi = payloads.ts_i();
+        let tsr = payloads.ts_r();
         let nr = ctx.random_bytes(32);
         let spi_in = ctx.esp_spi();
         self.children.push(ChildSa::negotiating(spi_in));
@@ -252,7 +241,7 @@ impl IkeSa {
                     old.timers.stop(ChildTimer::Rekey);
                     if our_rekey == Some(old_spi_in) {
                         // Both sides rekey this SA at once: remember the peer's exchange.
-                        old.collision = Some((ni.clone(), nr));
+                        old.collision = Some((ni.to_vec(), nr));
                     }
                 }
                 self.emit(
@@ -289,7 +278,7 @@ impl IkeSa {
     ) {
         self.emit(ctx, EventKind::CreateChildResponseProcessed { id: id.0 });
         let old_exists = self.children.iter().any(|c| c.spi_in == r.old_spi_in);
-        if let Some(n) = notify_of(payloads, NotifyType::INVALID_KE_PAYLOAD) {
+        if let Some(n) = payloads.notify(NotifyType::INVALID_KE_PAYLOAD) {
             let group = <[u8; 2]>::try_from(n.data.as_slice())
                 .map(|b| DhGroup(u16::from_be_bytes(b)))
                 .ok();
@@ -328,7 +317,7 @@ impl IkeSa {
                     child.timers.arm(ChildTimer::Rekey, rekey_at);
                     child.timers.set(ChildTimer::Expire, expire_at);
                 }
-                let nr = nonce_of(payloads).map_or(&[][..], |n| n.as_slice());
+                let nr = payloads.nonce().unwrap_or_default();
                 match collision {
                     Some((peer_ni, peer_nr)) if lowest(&r.ni, nr) < lowest(&peer_ni, &peer_nr) => {
                         // Our exchange holds the lowest nonce: the SA it created is redundant
@@ -382,31 +371,17 @@ impl IkeSa {
     ) -> Result<(Selected, u32), ChildFailure> {
         let misbehaved = ChildFailure::Misbehaved;
         let missing = |payload| misbehaved(PeerMisbehaved::MissingPayload { payload });
-        let sa = sa_of(payloads).ok_or(missing(PayloadType::SA))?;
-        let nr = nonce_of(payloads).ok_or(missing(PayloadType::NONCE))?;
-        let tsi = find(payloads, |p| {
-            if let Payload::TsI(t) = p {
-                Some(t)
-            } else {
-                None
-            }
-        })
-        .ok_or(missing(PayloadType::TSI))?;
-        let tsr = find(payloads, |p| {
-            if let Payload::TsR(t) = p {
-                Some(t)
-            } else {
-                None
-            }
-        })
-        .ok_or(missing(PayloadType::TSR))?;
-        let [one] = sa.as_slice() else {
+        let sa = payloads.sa().ok_or(missing(PayloadType::SA))?;
+        let nr = payloads.nonce().ok_or(missing(PayloadType::NONCE))?;
+        let tsi = payloads.ts_i().ok_or(missing(PayloadType::TSI))?;
+        let tsr = payloads.ts_r().ok_or(missing(PayloadType::TSR))?;
+        let [one] = sa else {
             return Err(misbehaved(PeerMisbehaved::SelectedSeveralProposals));
         };
         let unoffered = misbehaved(PeerMisbehaved::SelectedUnofferedProposal);
         let selected = Selected::from_wire(one).ok_or(unoffered)?;
         let spi_out = spi32(&one.spi).ok_or(misbehaved(PeerMisbehaved::BadSpiSize))?;
-        let g_ir = match (r.ke.take(), ke_of(payloads), selected.dh) {
+        let g_ir = match (r.ke.take(), payloads.ke(), selected.dh) {
             (Some(ke), Some(peer), Some(g)) if ke.group() == g && peer.group == g => Some(
                 ke.shared_secret(&peer.data)
                     .map_err(|_| misbehaved(PeerMisbehaved::KeValueUnusable))?,
@@ -425,7 +400,7 @@ impl IkeSa {
             .iter()
             .find(|c| c.spi_in == r.old_spi_in)
             .map(|c| (c.ts_local.clone(), c.ts_remote.clone()));
-        let (ts_local, ts_remote) = child_ts.unwrap_or_else(|| (tsi.clone(), tsr.clone()));
+        let (ts_local, ts_remote) = child_ts.unwrap_or_else(|| (tsi.to_vec(), tsr.to_vec()));
         if !ts::all_within(tsi, &ts_local) || !ts::all_within(tsr, &ts_remote) {
             return Err(misbehaved(PeerMisbehaved::TsOutsideOffer));
         }
@@ -438,7 +413,7 @@ impl IkeSa {
             nr,
         };
         child
-            .establish(&params, Spi(spi_out), selected, tsi.clone(), tsr.clone())
+            .establish(&params, Spi(spi_out), selected, tsi.to_vec(), tsr.to_vec())
             .map_err(|_| ChildFailure::Internal)?;
         self.children.push(child);
         Ok((selected, spi_out))

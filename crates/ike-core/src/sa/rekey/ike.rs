@@ -2,10 +2,11 @@
 //! resolved by nonce comparison (§2.8.1): the new IKE SA takes the CHILD SAs over.
 
 use ike_crypto::{rekey_skeyseed, KeyExchange};
+use ike_wire::PayloadsExt;
 use ike_wire::{DhGroup, ExchangeType, KeyExchange as KePayload, NotifyType, Payload, ProtocolId};
 use rand::RngCore;
 
-use super::{first_error, ke_of, lowest, nonce_of, sa_of, spi64, suite_of, TEMPORARY_FAILURE_WAIT};
+use super::{first_error, lowest, spi64, suite_of, TEMPORARY_FAILURE_WAIT};
 use crate::event::{DropReason, EventKind, SaState};
 use crate::proposal::{select, Negotiation, Selected};
 use crate::sa::{Established, IkeRekey, IkeSa, Keys, PeerIkeRekey, Purpose, State};
@@ -107,7 +108,7 @@ impl IkeSa {
             );
         }
         let (Some(offered), Some(ni), Some(peer_ke)) =
-            (sa_of(payloads), nonce_of(payloads), ke_of(payloads))
+            (payloads.sa(), payloads.nonce(), payloads.ke())
         else {
             self.respond_error(ctx, id, NotifyType::INVALID_SYNTAX, Vec::new());
             return;
@@ -183,7 +184,7 @@ impl IkeSa {
             // Both sides rekey at once: which new SA survives is decided when our own
             // exchange completes; the CHILD SAs stay here until then.
             self.ike_rekey_collision = Some(PeerIkeRekey {
-                ni: ni.clone(),
+                ni: ni.to_vec(),
                 nr,
                 new_sa: IkeSaId {
                     spi_i: peer_spi,
@@ -266,8 +267,7 @@ impl IkeSa {
             }
             return;
         }
-        let (Some(sa), Some(nr), Some(peer_ke)) =
-            (sa_of(payloads), nonce_of(payloads), ke_of(payloads))
+        let (Some(sa), Some(nr), Some(peer_ke)) = (payloads.sa(), payloads.nonce(), payloads.ke())
         else {
             ctx.drop_message(
                 DropReason::MissingPayload,
@@ -275,7 +275,7 @@ impl IkeSa {
             );
             return;
         };
-        let chosen = match sa.as_slice() {
+        let chosen = match sa {
             [one] => Selected::from_wire(one).zip(spi64(&one.spi)),
             _ => None,
         };

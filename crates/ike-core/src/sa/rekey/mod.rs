@@ -19,10 +19,8 @@ mod ike;
 use std::time::Duration;
 
 use ike_crypto::{Encryption, IkeSuite, Integrity, Prf};
-use ike_wire::{
-    DhGroup, ExchangeType, KeyExchange as KePayload, Notify, NotifyType, Payload, Proposal,
-    ProtocolId,
-};
+use ike_wire::PayloadsExt;
+use ike_wire::{DhGroup, ExchangeType, Notify, NotifyType, Payload, ProtocolId};
 
 use super::{IkeSa, Keys, State};
 use crate::event::EventKind;
@@ -32,53 +30,6 @@ use crate::shell::{Ctx, MessageId};
 /// How long to wait at least before retrying an exchange the peer refused with
 /// TEMPORARY_FAILURE (up to twice this, at random; strongSwan waits 5–15 s).
 const TEMPORARY_FAILURE_WAIT: Duration = Duration::from_secs(5);
-
-fn find<'a, T>(
-    payloads: &'a [Payload],
-    pick: impl Fn(&'a Payload) -> Option<&'a T>,
-) -> Option<&'a T> {
-    payloads.iter().find_map(pick)
-}
-
-fn sa_of(p: &[Payload]) -> Option<&Vec<Proposal>> {
-    find(p, |p| {
-        if let Payload::Sa(s) = p {
-            Some(s)
-        } else {
-            None
-        }
-    })
-}
-
-fn nonce_of(p: &[Payload]) -> Option<&Vec<u8>> {
-    find(p, |p| {
-        if let Payload::Nonce(n) = p {
-            Some(n)
-        } else {
-            None
-        }
-    })
-}
-
-fn ke_of(p: &[Payload]) -> Option<&KePayload> {
-    find(p, |p| {
-        if let Payload::Ke(k) = p {
-            Some(k)
-        } else {
-            None
-        }
-    })
-}
-
-fn notify_of(p: &[Payload], ty: NotifyType) -> Option<&Notify> {
-    find(p, |p| {
-        if let Payload::Notify(n) = p {
-            (n.ty == ty).then_some(n)
-        } else {
-            None
-        }
-    })
-}
 
 fn first_error(p: &[Payload]) -> Option<NotifyType> {
     p.iter().find_map(|p| match p {
@@ -150,8 +101,9 @@ impl IkeSa {
         id: MessageId,
         payloads: &[Payload],
     ) {
-        let is_ike =
-            sa_of(payloads).is_some_and(|s| s.iter().any(|p| p.protocol == ProtocolId::IKE));
+        let is_ike = payloads
+            .sa()
+            .is_some_and(|s| s.iter().any(|p| p.protocol == ProtocolId::IKE));
         if is_ike {
             self.answer_ike_rekey(ctx, id, payloads);
         } else {
