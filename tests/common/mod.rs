@@ -65,6 +65,8 @@ pub enum Need {
     StrongSwan,
     /// Wireshark's command-line dissector.
     Tshark,
+    /// moto's server and boto3 in the venv `.ci/moto-venv` makes (the CloudWatch tests).
+    Moto,
 }
 
 const CHARON: &str = "/usr/lib/ipsec/charon";
@@ -101,6 +103,7 @@ impl Need {
                     missing.push("tshark (package tshark)".to_owned());
                 }
             }
+            Need::Moto => missing.extend(moto_missing()),
         }
         missing
     }
@@ -114,6 +117,7 @@ impl Need {
                  libstrongswan-standard-plugins libcharon-extra-plugins"
             }
             Need::Tshark => "apt-get install --no-install-recommends tshark",
+            Need::Moto => MOTO_INSTALL,
         }
     }
 }
@@ -172,3 +176,11 @@ fn on_path(program: &str) -> bool {
         })
     })
 }
+
+// moto's server for the CloudWatch tests: `Moto` (start on a free port, killed on drop),
+// `aws_env` (fake credentials for a child), the venv's paths. One file, shared with
+// crates/delivery/tests/moto.rs, which cannot use this module (no ikesim binary there).
+#[path = "../cloudwatch/moto.rs"]
+mod moto;
+#[allow(unused_imports)] // Each test crate uses its own part of this module.
+pub use moto::{aws_env, moto_missing, moto_python, moto_venv, Moto, MOTO_INSTALL};
