@@ -16,7 +16,7 @@ use std::time::Duration;
 use chrono::Utc;
 use delivery::batch::LogEvent;
 use delivery::metrics::{MetricDatum, TUNNEL_STATE};
-use delivery::push::{PushConfig, Pusher, RetryPolicy};
+use delivery::push::{PushConfig, PushTuning, Pusher, RetryPolicy};
 use moto::{moto_missing, Moto, MOTO_INSTALL};
 
 const GROUP: &str = "/aws/vendedlogs/ikesim-library-test";
@@ -34,17 +34,21 @@ fn skip() -> bool {
     true
 }
 
-fn config(url: &str) -> PushConfig {
-    PushConfig {
+fn start(url: &str) -> Pusher {
+    let config = PushConfig {
         region: Some("us-east-1".into()),
         endpoint_url: Some(url.to_owned()),
+        ..PushConfig::default()
+    };
+    let tuning = PushTuning {
         retry: RetryPolicy {
             max_attempts: 3,
             base: Duration::from_millis(50),
             cap: Duration::from_millis(200),
         },
-        ..PushConfig::default()
-    }
+        ..PushTuning::default()
+    };
+    Pusher::start_tuned(config, tuning).expect("start the pusher")
 }
 
 async fn read_stream(client: &aws_sdk_cloudwatchlogs::Client, stream: &str) -> Vec<LogEvent> {
@@ -105,7 +109,7 @@ fn the_pusher_delivers_in_order_counts_what_it_cannot_and_pushes_metrics() {
             message: format!("small {i}"),
         })
         .collect();
-    let pusher = Pusher::start(config(&moto.url)).expect("start the pusher");
+    let pusher = start(&moto.url);
     pusher.open(GROUP, "big");
     pusher.open(GROUP, "empty");
     for e in &big {
@@ -209,7 +213,7 @@ fn the_pusher_delivers_in_order_counts_what_it_cannot_and_pushes_metrics() {
     // Nothing listens on moto's port once it is gone: every event is counted, none lost.
     let url = moto.url.clone();
     drop(moto);
-    let pusher = Pusher::start(config(&url)).expect("start the pusher");
+    let pusher = start(&url);
     for e in &small {
         pusher.send(GROUP, "small", e.clone());
     }

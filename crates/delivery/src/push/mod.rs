@@ -56,11 +56,6 @@ pub struct PushConfig {
     /// `--metrics-namespace`: AWS reserves `AWS/` for its own services, so pushed metrics
     /// default to [`PUSH_NAMESPACE`].
     pub metrics_namespace: String,
-    /// How failed calls are retried.
-    pub retry: RetryPolicy,
-    /// Pending events are put after this long without new work, so a slow `serve` still
-    /// delivers within seconds.
-    pub idle_flush: Duration,
 }
 
 impl Default for PushConfig {
@@ -69,6 +64,23 @@ impl Default for PushConfig {
             region: None,
             endpoint_url: None,
             metrics_namespace: PUSH_NAMESPACE.to_owned(),
+        }
+    }
+}
+
+/// How patient the pusher is; [`Pusher::start`] uses the default, tests shorten it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PushTuning {
+    /// How failed calls are retried.
+    pub retry: RetryPolicy,
+    /// Pending events are put after this long without new work, so a slow `serve` still
+    /// delivers within seconds.
+    pub idle_flush: Duration,
+}
+
+impl Default for PushTuning {
+    fn default() -> PushTuning {
+        PushTuning {
             retry: RetryPolicy::default(),
             idle_flush: Duration::from_secs(2),
         }
@@ -126,6 +138,11 @@ impl Pusher {
     /// Starts the thread, loads region and credentials, and checks them: a missing region
     /// or credentials is an error now, before the run produces anything.
     pub fn start(config: PushConfig) -> Result<Pusher, PushError> {
+        Pusher::start_tuned(config, PushTuning::default())
+    }
+
+    /// [`Pusher::start`] with other retry and flush settings.
+    pub fn start_tuned(config: PushConfig, tuning: PushTuning) -> Result<Pusher, PushError> {
         if let Some(url) = &config.endpoint_url {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
                 return Err(PushError::EndpointUrl(url.clone()));
@@ -141,7 +158,7 @@ impl Pusher {
             .name("cloudwatch-push".into())
             .spawn(move || {
                 runtime.block_on(async move {
-                    match Worker::connect(config, started).await {
+                    match Worker::connect(config, tuning, started).await {
                         Ok(worker) => {
                             let _ = ready_tx.send(Ok(()));
                             worker.run(rx).await
@@ -247,7 +264,11 @@ struct Worker {
 }
 
 impl Worker {
-    async fn connect(config: PushConfig, started: Instant) -> Result<Worker, PushError> {
+    async fn connect(
+        config: PushConfig,
+        tuning: PushTuning,
+        started: Instant,
+    ) -> Result<Worker, PushError> {
         let http = aws_smithy_http_client::Builder::new()
             .tls_provider(Provider::Rustls(CryptoMode::Ring))
             .build_https();
@@ -295,8 +316,8 @@ impl Worker {
                     .build(),
             ),
             namespace: config.metrics_namespace,
-            policy: config.retry,
-            idle_flush: config.idle_flush,
+            policy: tuning.retry,
+            idle_flush: tuning.idle_flush,
             started,
             streams: Vec::new(),
             index: HashMap::new(),
