@@ -1,0 +1,361 @@
+//! `--cloudwatch` end to end (issue 11, §1 and §5): the real binary pushes to moto's
+//! server on a free loopback port, and tests/cloudwatch/read_back.py reads everything back
+//! with boto3 — an independent client, so the comparison does not trust the SDK that
+//! pushed — to compare with the `--out` files of the same run, exactly.
+//!
+//! Needs moto (`.ci/moto-venv`); skips without it unless IKESIM_REQUIRE_PEERS=1.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Output;
+
+use common::{can_run, ikesim, repo, temp_dir, Moto, Need};
+use serde_json::Value;
+
+const GROUP: &str = "/aws/vendedlogs/ikesim";
+const VPN: &str = "vpn-0a1b2c3d4e5f60718";
+
+/// One event as CloudWatch Logs holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Event {
+    timestamp: i64,
+    message: String,
+}
+
+/// `ikesim ARGS` with moto's fake credentials and region.
+fn ikesim_pushing(moto_url: &str, args: &[&str]) -> Output {
+    let mut command = ikesim();
+    common::aws_env(&mut command, moto_url);
+    command.args(args).output().expect("run ikesim")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Every group under `prefix`, its streams and their events, read back from moto.
+fn read_back(moto: &Moto, prefix: &str) -> BTreeMap<String, BTreeMap<String, Vec<Event>>> {
+    let script = repo().join("tests/cloudwatch/read_back.py");
+    let json: Value = serde_json::from_str(&moto.python(&script, &["logs", prefix]))
+        .expect("read_back.py prints JSON");
+    let mut groups = BTreeMap::new();
+    for (group, streams) in json["groups"].as_object().expect("groups") {
+        let mut out = BTreeMap::new();
+        for (stream, events) in streams.as_object().expect("streams") {
+            let events = events
+                .as_array()
+                .expect("events")
+                .iter()
+                .map(|e| Event {
+                    timestamp: e["timestamp"].as_i64().expect("timestamp"),
+                    message: e["message"].as_str().expect("message").to_owned(),
+                })
+                .collect();
+            out.insert(stream.clone(), events);
+        }
+        groups.insert(group.clone(), out);
+    }
+    groups
+}
+
+/// The events of `DIR/<stream>.jsonl`: each line the message, its `event_timestamp`
+/// (epoch ms, the default schema) the timestamp.
+fn file_events(dir: &Path, stream: &str) -> Vec<Event> {
+    let path = dir.join(format!("{stream}.jsonl"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.lines()
+        .map(|line| {
+            let record: Value = serde_json::from_str(line).expect("a JSON record");
+            Event {
+                timestamp: record["event_timestamp"].as_i64().expect("epoch ms"),
+                message: line.to_owned(),
+            }
+        })
+        .collect()
+}
+
+/// The stderr summary's per-stream lines: stream → (events, PutLogEvents calls).
+fn summary(stderr: &str) -> BTreeMap<String, (u64, u64)> {
+    stderr
+        .lines()
+        .filter_map(|line| {
+            let rest = line.strip_prefix(&format!("  {GROUP} "))?;
+            let (stream, rest) = rest.split_once(": ")?;
+            let words: Vec<&str> = rest.split(' ').collect();
+            match words.as_slice() {
+                [events, "events", "in", calls, "PutLogEvents", "calls", ..] => Some((
+                    stream.to_owned(),
+                    (
+                        events.parse().ok()?,
+                        calls.trim_end_matches(',').parse().ok()?,
+                    ),
+                )),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+fn stream_name(ip: &str) -> String {
+    format!("{VPN}-{ip}")
+}
+
+#[test]
+fn a_pushed_run_reads_back_exactly_as_its_files() {
+    if !can_run(&[Need::Moto]) {
+        return;
+    }
+    let moto = Moto::start();
+    let dir = temp_dir("cloudwatch-two-tunnels");
+    let out = ikesim_pushing(
+        &moto.url,
+        &[
+            "run",
+            "ikev2-two-tunnels-one-failing",
+            "--cloudwatch",
+            "--endpoint-url",
+            &moto.url,
+            "--out",
+            dir.to_str().expect("UTF-8 temp dir"),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let back = read_back(&moto, "/");
+    assert_eq!(back.keys().collect::<Vec<_>>(), [GROUP], "{back:?}");
+    let streams = &back[GROUP];
+    let names: Vec<_> = streams.keys().cloned().collect();
+    assert_eq!(names, [stream_name("127.0.1.1"), stream_name("127.0.1.2")]);
+    for (name, events) in streams {
+        let want = file_events(&dir, name);
+        assert!(!want.is_empty(), "{name}: the file has records");
+        assert_eq!(
+            events, &want,
+            "{name}: moto's events are the file's records"
+        );
+    }
+    let summary = summary(&stderr(&out));
+    assert_eq!(summary.len(), 2, "{}", stderr(&out));
+    for (name, (events, _)) in &summary {
+        assert_eq!(*events as usize, streams[name].len());
+    }
+}
+
+#[test]
+fn a_long_run_goes_in_several_calls_and_loses_nothing() {
+    if !can_run(&[Need::Moto]) {
+        return;
+    }
+    let moto = Moto::start();
+    let dir = temp_dir("cloudwatch-flapping");
+    let scenario = repo().join("tests/cloudwatch/flapping-rekeys.toml");
+    let out = ikesim_pushing(
+        &moto.url,
+        &[
+            "run",
+            scenario.to_str().expect("UTF-8 path"),
+            "--cloudwatch",
+            "--endpoint-url",
+            &moto.url,
+            "--out",
+            dir.to_str().expect("UTF-8 temp dir"),
+        ],
+    );
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    // The delivery rate, for the issue's note (visible with --nocapture).
+    eprintln!(
+        "{}",
+        err.lines()
+            .find(|l| l.starts_with("cloudwatch:"))
+            .unwrap_or("")
+    );
+    let name = stream_name("127.0.1.1");
+    let back = read_back(&moto, GROUP);
+    let events = &back[GROUP][&name];
+    let want = file_events(&dir, &name);
+    assert!(want.len() > 10_000, "{} records: not a big run", want.len());
+    let span = want[want.len() - 1].timestamp - want[0].timestamp;
+    assert!(
+        span > 24 * 3600 * 1000,
+        "the run spans {span} ms, not over 24 h"
+    );
+    // Nothing lost, nothing reordered, nothing doubled.
+    assert_eq!(events.len(), want.len());
+    assert!(
+        events == &want,
+        "moto's events differ from the file's records"
+    );
+    let summary = summary(&err);
+    let (delivered, calls) = summary[&name];
+    assert_eq!(delivered as usize, want.len(), "{err}");
+    assert!(
+        calls >= 2,
+        "{calls} PutLogEvents calls for {} events: {err}",
+        want.len()
+    );
+}
+
+/// Every `TunnelState` datum of a `--metrics` file (a PutMetricData input, an array of
+/// them, or one per line): "vpn ip" → [(time, value)], the time as the file writes it
+/// (RFC 3339 UTC to the second, e.g. 2026-12-03T11:05:00Z, which sorts as it runs).
+fn file_tunnel_states(path: &Path) -> BTreeMap<String, Vec<(String, f64)>> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let inputs: Vec<Value> = match serde_json::from_str::<Value>(&text) {
+        Ok(Value::Array(inputs)) => inputs,
+        Ok(input) => vec![input],
+        Err(_) => text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).expect("a PutMetricData input per line"))
+            .collect(),
+    };
+    let mut series: BTreeMap<String, Vec<(String, f64)>> = BTreeMap::new();
+    for datum in inputs
+        .iter()
+        .flat_map(|i| i["MetricData"].as_array().cloned().unwrap_or_default())
+    {
+        if datum["MetricName"] != "TunnelState" {
+            continue;
+        }
+        let dim = |name: &str| {
+            datum["Dimensions"]
+                .as_array()
+                .and_then(|d| d.iter().find(|d| d["Name"] == name))
+                .and_then(|d| d["Value"].as_str())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let at = datum["Timestamp"].as_str().expect("Timestamp").to_owned();
+        series
+            .entry(format!("{} {}", dim("VpnId"), dim("TunnelIpAddress")))
+            .or_default()
+            .push((at, datum["Value"].as_f64().expect("Value")));
+    }
+    for points in series.values_mut() {
+        points.sort_by(|a, b| a.0.cmp(&b.0));
+    }
+    series
+}
+
+#[test]
+fn pushed_metrics_read_back_as_the_metrics_file() {
+    if !can_run(&[Need::Moto]) {
+        return;
+    }
+    let moto = Moto::start();
+    let dir = temp_dir("cloudwatch-metrics");
+    let file = dir.join("metrics.json");
+    let out = ikesim_pushing(
+        &moto.url,
+        &[
+            "run",
+            "ikev2-two-tunnels-one-failing",
+            "--cloudwatch",
+            "--endpoint-url",
+            &moto.url,
+            "--metrics",
+            file.to_str().expect("UTF-8 temp dir"),
+            "--metrics-period",
+            "60",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let want = file_tunnel_states(&file);
+    assert_eq!(want.len(), 2, "two tunnels in {}", file.display());
+    let first = want.values().flatten().map(|p| &p.0).min().expect("datums");
+    let last = want.values().flatten().map(|p| &p.0).max().expect("datums");
+    let script = repo().join("tests/cloudwatch/read_back.py");
+    let json: Value = serde_json::from_str(&moto.python(
+        &script,
+        &["metrics", "ikesim/VPN", "TunnelState", first, last, "60"],
+    ))
+    .expect("read_back.py prints JSON");
+    let mut got: BTreeMap<String, Vec<(String, f64)>> = BTreeMap::new();
+    for (key, points) in json["series"].as_object().expect("series") {
+        let points = points
+            .as_array()
+            .expect("points")
+            .iter()
+            .map(|p| {
+                let at = p[0].as_str().expect("time").to_owned();
+                (at, p[1].as_f64().expect("value"))
+            })
+            .collect();
+        got.insert(key.clone(), points);
+    }
+    assert_eq!(
+        got, want,
+        "GetMetricData's TunnelState series are the file's"
+    );
+    // Tunnel 1 comes up, tunnel 2 never does.
+    assert!(want[&format!("{VPN} 127.0.1.1")].iter().any(|p| p.1 == 1.0));
+    assert!(want[&format!("{VPN} 127.0.1.2")].iter().all(|p| p.1 == 0.0));
+}
+
+#[test]
+fn a_run_too_long_for_cloudwatch_is_refused_before_anything_is_sent() {
+    if !can_run(&[Need::Moto]) {
+        return;
+    }
+    let moto = Moto::start();
+    let out = ikesim_pushing(
+        &moto.url,
+        &[
+            "run",
+            "ikev2-happy",
+            "--duration",
+            "20d",
+            "--cloudwatch",
+            "--endpoint-url",
+            &moto.url,
+        ],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("cannot be pushed to CloudWatch Logs"), "{err}");
+    assert!(
+        err.contains("--duration"),
+        "the message says what to do: {err}"
+    );
+    assert!(out.stdout.is_empty(), "nothing was run");
+    assert!(read_back(&moto, "/").is_empty(), "moto has no log group");
+}
+
+#[test]
+fn an_unreachable_endpoint_is_exit_status_1_with_the_count_not_delivered() {
+    // A closed loopback port: nothing listens there (no moto needed).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port");
+    let url = format!("http://127.0.0.1:{port}");
+    let dir = temp_dir("cloudwatch-unreachable");
+    let out = ikesim_pushing(
+        &url,
+        &[
+            "run",
+            "ikev2-two-tunnels-one-failing",
+            "--cloudwatch",
+            "--endpoint-url",
+            &url,
+            "--out",
+            dir.to_str().expect("UTF-8 temp dir"),
+        ],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    let records: usize = ["127.0.1.1", "127.0.1.2"]
+        .iter()
+        .map(|ip| file_events(&dir, &stream_name(ip)).len())
+        .sum();
+    assert!(records > 0);
+    assert!(
+        err.contains(&format!(
+            "cloudwatch: {records} events and 0 metric datums NOT delivered"
+        )),
+        "{records} records written, the summary should say so: {err}"
+    );
+    assert!(err.contains("could not reach the endpoint"), "{err}");
+}
