@@ -351,11 +351,44 @@ fn an_unreachable_endpoint_is_exit_status_1_with_the_count_not_delivered() {
         .map(|ip| file_events(&dir, &stream_name(ip)).len())
         .sum();
     assert!(records > 0);
+    // The run's metrics are not delivered either; the count of events is the point.
     assert!(
-        err.contains(&format!(
-            "cloudwatch: {records} events and 0 metric datums NOT delivered"
-        )),
+        err.contains(&format!("cloudwatch: {records} events and "))
+            && err.contains("NOT delivered"),
         "{records} records written, the summary should say so: {err}"
     );
     assert!(err.contains("could not reach the endpoint"), "{err}");
+}
+
+#[test]
+fn missing_credentials_or_region_are_refused_before_the_run() {
+    // Nothing is contacted: the check comes first (the port is closed anyway).
+    let url = "http://127.0.0.1:9";
+    let run = |unset: &[&str]| {
+        let mut command = ikesim();
+        common::aws_env(&mut command, url);
+        for var in unset {
+            command.env_remove(var);
+        }
+        command
+            .args(["run", "ikev2-happy", "--cloudwatch", "--endpoint-url", url])
+            .output()
+            .expect("run ikesim")
+    };
+    let out = run(&["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("needs AWS credentials") && err.contains("AWS_ACCESS_KEY_ID"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty(), "nothing was run");
+    let out = run(&["AWS_REGION", "AWS_DEFAULT_REGION"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("needs an AWS region") && err.contains("--region"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty(), "nothing was run");
 }

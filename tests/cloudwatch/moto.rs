@@ -156,10 +156,8 @@ pub fn aws_env<'c>(command: &'c mut Command, endpoint: &str) -> &'c mut Command 
         .env("AWS_REGION", "us-east-1")
         .env("AWS_DEFAULT_REGION", "us-east-1")
         .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/nonexistent/ikesim-test-aws-config")
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            "/nonexistent/ikesim-test-aws-credentials",
-        )
+        // Empty files: no profile of the user's, and no warning about a missing file.
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
         .env("AWS_ENDPOINT_URL", endpoint)
 }

@@ -86,11 +86,8 @@ fn the_pusher_delivers_in_order_counts_what_it_cannot_and_pushes_metrics() {
     std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
     std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
     std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
-    std::env::set_var("AWS_CONFIG_FILE", "/nonexistent/ikesim-test-aws-config");
-    std::env::set_var(
-        "AWS_SHARED_CREDENTIALS_FILE",
-        "/nonexistent/ikesim-test-aws-credentials",
-    );
+    std::env::set_var("AWS_CONFIG_FILE", "/dev/null");
+    std::env::set_var("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
     std::env::remove_var("AWS_PROFILE");
 
     // 25,000 events over 30 h in one stream (three calls at least: 10,000 per call, 24 h

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 // The same smithy types serve both SDK crates; the logs crate's re-exports name them.
 use aws_sdk_cloudwatchlogs::config::http::HttpResponse;
-use aws_sdk_cloudwatchlogs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_cloudwatchlogs::error::{ProvideErrorMetadata, SdkError};
 
 /// How often and how patiently a failed call is tried again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,6 +93,21 @@ pub fn transient_service_error(status: u16, code: Option<&str>) -> bool {
     status >= 500 || status == 429 || code.is_some_and(|c| TRANSIENT_CODES.contains(&c))
 }
 
+/// The error and its causes, "outer: inner: innermost", without the debug dump
+/// `DisplayErrorContext` appends; repeated texts (a wrapper repeating its cause) once.
+fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(err);
+    while let Some(e) = next {
+        let text = e.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
+}
+
 /// Classifies an SDK error.
 pub fn classify<E>(err: &SdkError<E, HttpResponse>) -> Failure
 where
@@ -102,12 +117,12 @@ where
         SdkError::TimeoutError(_) => Failure {
             transient: true,
             unreachable: true,
-            message: format!("timed out: {}", DisplayErrorContext(err)),
+            message: chain(err),
         },
         SdkError::DispatchFailure(d) => Failure {
             transient: d.is_io() || d.is_timeout(),
             unreachable: d.is_io() || d.is_timeout(),
-            message: format!("could not reach the endpoint: {}", DisplayErrorContext(err)),
+            message: format!("could not reach the endpoint: {}", chain(err)),
         },
         SdkError::ResponseError(r) => Failure {
             transient: true,
@@ -115,7 +130,7 @@ where
             message: format!(
                 "unreadable response (HTTP {}): {}",
                 r.raw().status().as_u16(),
-                DisplayErrorContext(err)
+                chain(err)
             ),
         },
         SdkError::ServiceError(s) => {
@@ -134,7 +149,7 @@ where
         _ => Failure {
             transient: false,
             unreachable: false,
-            message: DisplayErrorContext(err).to_string(),
+            message: chain(err),
         },
     }
 }
