@@ -16,6 +16,7 @@ mod spi;
 mod state;
 mod stream;
 mod template;
+mod view;
 
 #[cfg(test)]
 mod docs_check;
@@ -32,3 +33,4 @@ pub use sink::{stream_file, Sink, SinkError};
 pub use spi::{EspSpi, IkeSpi};
 pub use state::PhaseState;
 pub use stream::{stream_name, validate_vpn_connection_id, DEFAULT_LOG_GROUP};
+pub use view::View;
