@@ -28,6 +28,7 @@
 //! and `TERM=dumb` say.
 
 use std::ffi::OsStr;
+use std::fmt;
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
@@ -72,10 +73,11 @@ struct TunnelColumn {
 }
 
 impl TunnelColumn {
-    fn new(index: usize, stream: Option<&str>) -> TunnelColumn {
+    /// Tunnel `index`, named by its outside IP or stream name (`None`: not announced).
+    fn new(index: usize, name: Option<&str>) -> TunnelColumn {
         let number = index + 1;
-        let label = match stream {
-            Some(stream) => format!("T{number} {}", outside_ip(stream)),
+        let label = match name {
+            Some(name) => format!("T{number} {}", outside_ip(name)),
             None => format!("T{number}"),
         };
         TunnelColumn {
@@ -87,8 +89,8 @@ impl TunnelColumn {
 }
 
 /// The tunnel's outside IP from its stream name, `<vpn-connection-id><sep><outside-ip>`
-/// with `-` or `_` as the separator (neither occurs in an IP address); the whole name
-/// when it does not end in one.
+/// with `-` or `_` as the separator (neither occurs in an IP address); the whole text
+/// when it does not end in one (an IP address alone, or a name of another shape).
 fn outside_ip(stream: &str) -> &str {
     match stream.rsplit_once(['-', '_']) {
         Some((_, ip)) if ip.parse::<IpAddr>().is_ok() => ip,
@@ -97,18 +99,19 @@ fn outside_ip(stream: &str) -> &str {
 }
 
 impl View {
-    /// A view of the tunnels whose log streams are `streams`: tunnel `i` of
-    /// [`View::render`] is the `i`-th stream, shown as `T<i+1>` and its outside IP.
+    /// A view of `tunnels`, each given by its outside IP (an [`IpAddr`]) or its log
+    /// stream's name (`vpn-…-<outside-ip>`, either separator): tunnel `i` of
+    /// [`View::render`] is the `i`-th, shown as `T<i+1>` and its outside IP.
     /// `color`: whether to write ANSI colour and bold (see [`View::color_default`]).
-    pub fn new<I, S>(streams: I, color: bool) -> View
+    pub fn new<I, T>(tunnels: I, color: bool) -> View
     where
-        I: IntoIterator<Item = S>,
-        S: AsRef<str>,
+        I: IntoIterator<Item = T>,
+        T: fmt::Display,
     {
-        let tunnels: Vec<TunnelColumn> = streams
+        let tunnels: Vec<TunnelColumn> = tunnels
             .into_iter()
             .enumerate()
-            .map(|(index, stream)| TunnelColumn::new(index, Some(stream.as_ref())))
+            .map(|(index, tunnel)| TunnelColumn::new(index, Some(&tunnel.to_string())))
             .collect();
         let label_width = tunnels
             .iter()
@@ -559,6 +562,17 @@ mod tests {
             line(5, &r),
             "T6                  P1 → established  P2 → established"
         );
+    }
+
+    #[test]
+    fn tunnels_given_by_outside_ip() {
+        let ips: Vec<IpAddr> = vec!["127.0.1.1".parse().unwrap(), "127.0.1.2".parse().unwrap()];
+        let mut by_ip = View::new(ips, false);
+        let mut by_stream = View::new(STREAMS, false);
+        let r = record("2026-01-01T00:00:00Z", Negotiating, Down, "m");
+        for tunnel in [0, 1, 1] {
+            assert_eq!(by_ip.render(tunnel, &r), by_stream.render(tunnel, &r));
+        }
     }
 
     #[test]
