@@ -167,12 +167,18 @@ impl Observer for Aws<'_> {
         }
     }
 
-    fn check(&mut self, _now: Instant, _hosts: &mut [Host]) -> Check {
+    /// Lets the sink publish what is due by now (metrics, period by period), and wakes the
+    /// loop when it next wants to.
+    fn check(&mut self, now: Instant, _hosts: &mut [Host]) -> Check {
         if self.failed.is_some() {
-            Check::Stop
-        } else {
-            Check::Continue(None)
+            return Check::Stop;
         }
+        let utc = self.clock.utc(now);
+        let next = self
+            .sink
+            .tick(utc)
+            .map(|at| now + (at - utc).to_std().unwrap_or(std::time::Duration::ZERO));
+        Check::Continue(next)
     }
 
     fn signal(&mut self, _now: Instant, signal: &'static str, _hosts: &mut [Host]) -> bool {

@@ -69,6 +69,16 @@ pub trait RecordSink {
     ) -> Result<(), SinkError>;
     /// The end of a batch of writes: everything so far is handed on.
     fn flush(&mut self) -> Result<(), SinkError>;
+    /// Time passes on a command that runs on the wall clock (`serve`): a sink that
+    /// publishes per period (metrics) does so here. Says when it wants to be called next;
+    /// by default it never does.
+    fn tick(
+        &mut self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Option<chrono::DateTime<chrono::Utc>> {
+        let _ = now;
+        None
+    }
 }
 
 enum Target {

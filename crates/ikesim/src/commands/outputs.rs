@@ -185,16 +185,26 @@ pub struct Outputs {
     tunnels: Vec<Tunnel>,
     envelopes: Option<Envelopes>,
     metrics: MetricsRecorder,
+    /// Where the metrics' periods start: the run's start.
+    start: DateTime<Utc>,
+    /// The end of the last period whose metrics were pushed (`serve` pushes them as the
+    /// periods end).
+    pushed_until: DateTime<Utc>,
+    metrics_period: chrono::Duration,
     metrics_file: Option<PathBuf>,
     metrics_namespace: Option<String>,
     pusher: Option<push::Pusher>,
 }
 
 impl Outputs {
-    /// Opens the destinations `args` asks for, for `tunnels`. With `--cloudwatch` the
-    /// pusher starts now, so that missing credentials or region are an error before the
-    /// run.
-    pub fn new(args: &OutputArgs, tunnels: Vec<TunnelLogging>) -> Result<Outputs, Failure> {
+    /// Opens the destinations `args` asks for, for `tunnels` of a run that starts at
+    /// `start`. With `--cloudwatch` the pusher starts now, so that missing credentials or
+    /// region are an error before the run.
+    pub fn new(
+        args: &OutputArgs,
+        tunnels: Vec<TunnelLogging>,
+        start: DateTime<Utc>,
+    ) -> Result<Outputs, Failure> {
         let runtime = |e: SinkError| Failure::Runtime(e.to_string());
         let default_format = args.format.unwrap_or_default();
         let display = match &args.out {
@@ -282,6 +292,11 @@ impl Outputs {
             tunnels,
             envelopes,
             metrics,
+            start,
+            pushed_until: start,
+            metrics_period: chrono::Duration::seconds(
+                i64::try_from(args.metrics_period).unwrap_or(i64::MAX),
+            ),
             metrics_file: args.metrics.clone(),
             metrics_namespace: args.metrics_namespace.clone(),
             pusher,
@@ -306,16 +321,17 @@ impl Outputs {
             })
     }
 
-    /// Delivers what is pending, writes the metrics of `[start, end]`, and reports on
-    /// stderr what was pushed. Undelivered records are a failure (exit status 1).
-    pub fn finish(mut self, start: DateTime<Utc>, end: DateTime<Utc>) -> Result<(), Failure> {
+    /// Delivers what is pending, writes the metrics of the run (which ended at `end`), and
+    /// reports on stderr what was pushed. Undelivered records are a failure (exit status
+    /// 1).
+    pub fn finish(mut self, end: DateTime<Utc>) -> Result<(), Failure> {
         let runtime = |e: SinkError| Failure::Runtime(e.to_string());
         self.flush_display().map_err(runtime)?;
         for t in &mut self.tunnels {
             let batch = t.batcher.take();
             Self::deliver_envelope(&mut self.envelopes, t, batch).map_err(runtime)?;
         }
-        let datums = self.metrics.datums(start, end);
+        let datums = self.metrics.datums(self.start, end);
         if let Some(file) = &self.metrics_file {
             let namespace = self
                 .metrics_namespace
@@ -324,7 +340,13 @@ impl Outputs {
             write_metrics(file, namespace, &datums)?;
         }
         match self.pusher.take() {
-            Some(pusher) => push::finish(pusher, datums),
+            Some(pusher) => {
+                let unpushed = datums
+                    .into_iter()
+                    .filter(|d| d.timestamp > self.pushed_until)
+                    .collect();
+                push::finish(pusher, unpushed)
+            }
             None => Ok(()),
         }
     }
@@ -421,6 +443,23 @@ impl RecordSink for Outputs {
             pusher.flush();
         }
         self.flush_display()
+    }
+
+    /// Pushes the metrics of the periods that ended by `now`; wants to be called again at
+    /// the end of the next one.
+    fn tick(&mut self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let pusher = self.pusher.as_ref()?;
+        let due: Vec<_> = self
+            .metrics
+            .datums(self.start, now)
+            .into_iter()
+            .filter(|d| d.timestamp > self.pushed_until)
+            .collect();
+        if let Some(last) = due.iter().map(|d| d.timestamp).max() {
+            self.pushed_until = last;
+            pusher.metrics(due);
+        }
+        Some(self.pushed_until + self.metrics_period)
     }
 }
 
@@ -534,6 +573,9 @@ mod push {
             match *self {}
         }
         pub fn flush(&self) {
+            match *self {}
+        }
+        pub fn metrics(&self, _datums: Vec<MetricDatum>) {
             match *self {}
         }
     }

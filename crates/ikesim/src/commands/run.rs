@@ -68,7 +68,7 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
             format: vpn_log::Format::Json,
         })
         .collect();
-    let mut outputs = Outputs::new(&args.outputs, tunnels)?;
+    let mut outputs = Outputs::new(&args.outputs, tunnels, start)?;
     let options = RunOptions {
         seed: args.seed,
         duration: Some(duration),
@@ -97,5 +97,5 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
     })();
     written.map_err(|e| Failure::Runtime(e.to_string()))?;
     let end = start + chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX);
-    outputs.finish(start, end)
+    outputs.finish(end)
 }

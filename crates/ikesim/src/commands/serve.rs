@@ -55,14 +55,13 @@ pub fn run(args: ServeArgs) -> Result<(), Failure> {
             format: vpn_log::Format::Json,
         })
         .collect();
-    let mut outputs = Outputs::new(&args.outputs, tunnels)?;
+    let mut outputs = Outputs::new(&args.outputs, tunnels, chrono::Utc::now())?;
     let options = sim::serve::ServeOptions {
         stream_separator: args.outputs.stream_separator(),
     };
-    let start = chrono::Utc::now();
     let served = sim::serve::serve(&config, &options, &mut outputs)
         .map_err(|e| Failure::Runtime(e.to_string()));
     // What was written is delivered even when serving failed.
-    let finished = outputs.finish(start, chrono::Utc::now());
+    let finished = outputs.finish(chrono::Utc::now());
     served.and(finished)
 }
