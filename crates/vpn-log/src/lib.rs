@@ -1,6 +1,7 @@
 //! AWS Site-to-Site VPN tunnel log records, exactly as AWS publishes them to CloudWatch
 //! Logs (`aws-vpn-log-reference.md`): the record and its JSON and text formats, the
-//! `details` message catalogue as data, typed messages, and log stream naming.
+//! `details` message catalogue as data, typed messages, log stream naming, the sinks, and
+//! a view for people at a terminal ([`View`]).
 //! `docs/log-messages.md` documents all of it.
 
 #![warn(missing_docs)]

@@ -165,7 +165,7 @@ struct Tunnel {
 
 /// Stdout for a person: the view, written line by line.
 struct ViewOut {
-    view: pending::View,
+    view: vpn_log::View,
     out: std::io::BufWriter<std::io::Stdout>,
 }
 
@@ -212,14 +212,10 @@ impl Outputs {
                 Display::Sink(Sink::directory(dir, default_format, args.schema).map_err(runtime)?)
             }
             None if args.format.is_none() && std::io::stdout().is_terminal() => {
-                let streams = tunnels
-                    .iter()
-                    .map(|t| (t.outside_ip, t.enabled))
-                    .collect::<Vec<_>>();
                 Display::View(ViewOut {
-                    view: pending::View::new(
-                        streams.iter().map(|(ip, _)| *ip).collect(),
-                        pending::View::color_default(),
+                    view: vpn_log::View::new(
+                        tunnels.iter().map(|t| t.outside_ip),
+                        vpn_log::View::color_default(),
                     ),
                     out: std::io::BufWriter::new(std::io::stdout()),
                 })
@@ -595,24 +591,7 @@ mod push {
 
 /// Stand-ins for what is being built beside this module (issue 11), replaced as it lands.
 mod pending {
-    use std::net::IpAddr;
     use std::path::{Path, PathBuf};
-
-    use vpn_log::TunnelRecord;
-
-    pub struct View;
-    impl View {
-        pub fn new(_tunnels: Vec<IpAddr>, _color: bool) -> View {
-            View
-        }
-        pub fn color_default() -> bool {
-            false
-        }
-        #[allow(clippy::unused_self)]
-        pub fn render(&mut self, _tunnel: usize, record: &TunnelRecord) -> String {
-            record.details.clone()
-        }
-    }
 
     pub struct FilterPattern;
     impl FilterPattern {
