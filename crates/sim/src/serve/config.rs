@@ -28,7 +28,8 @@ pub const DEFAULT_VPN_CONNECTION_ID: &str = "vpn-0123456789abcdef0";
 pub const TEMPLATE: &str = r#"# ikesim serve configuration: simulated AWS Site-to-Site VPN tunnels waiting for a real
 # customer gateway (CGW). Start with `ikesim serve --config FILE`; see docs/real-cgw.md.
 
-# Names the log streams: <vpn_connection_id>_<tunnel outside IP>.
+# Names the log streams: <vpn_connection_id>-<tunnel outside IP> (--stream-separator _ for
+# <vpn_connection_id>_<tunnel outside IP>).
 vpn_connection_id = "vpn-0123456789abcdef0"
 
 # The customer gateway AWS expects. AWS answers only this address; leave it out to answer
