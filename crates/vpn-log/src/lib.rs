@@ -10,6 +10,7 @@ mod catalogue;
 mod detail;
 mod entries;
 mod error;
+mod group;
 mod parse;
 mod record;
 mod sink;
@@ -28,6 +29,7 @@ pub use catalogue::{
 };
 pub use detail::Detail;
 pub use error::RecordError;
+pub use group::{validate_log_group_name, LogGroupArn, LogGroupError};
 pub use parse::ParsedRecord;
 pub use record::{Format, Schema, TunnelRecord};
 pub use sink::{stream_file, RecordSink, Sink, SinkError};
