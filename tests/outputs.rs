@@ -178,3 +178,55 @@ fn a_closed_stdout_ends_the_display_but_the_metrics_are_still_written() {
     assert!(!request["MetricData"].as_array().unwrap().is_empty());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn each_tunnel_follows_its_log_options_and_the_command_line_overrides_them() {
+    // Tunnel 1 logs text, tunnel 2 has logging off (AWS's LogEnabled = false).
+    let text = std::fs::read_to_string(
+        common::repo().join("scenarios/ikev2-two-tunnels-one-failing.toml"),
+    )
+    .unwrap();
+    let mut parts: Vec<String> = text.split("[[tunnel]]").map(str::to_owned).collect();
+    assert_eq!(parts.len(), 3);
+    parts[1] = parts[1].replacen(
+        "[tunnel.cgw]",
+        "[tunnel.aws.log_options.cloudwatch_log_options]\nlog_output_format = \"text\"\n\n[tunnel.cgw]",
+        1,
+    );
+    parts[2].push_str("\n[tunnel.aws.log_options.cloudwatch_log_options]\nlog_enabled = false\n");
+    let dir = temp_dir("outputs-log-options");
+    let file = dir.join("two.toml");
+    std::fs::write(&file, parts.join("[[tunnel]]")).unwrap();
+    let file = file.to_str().unwrap();
+
+    let out = dir.join("own");
+    run_ok(&["run", file, "--out", out.to_str().unwrap()]);
+    let names = |d: &std::path::Path| {
+        let mut v: Vec<String> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names(&out), ["vpn-0a1b2c3d4e5f60718-127.0.1.1.log"]);
+    // --format applies to every tunnel; a disabled tunnel still writes nothing.
+    let json = dir.join("json");
+    run_ok(&[
+        "run",
+        file,
+        "--format",
+        "json",
+        "--out",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(names(&json), ["vpn-0a1b2c3d4e5f60718-127.0.1.1.jsonl"]);
+    let stdout = run_ok(&["run", file, "--format", "json"]);
+    assert!(
+        stdout
+            .lines()
+            .all(|l| !l.contains("pre-shared key mismatch")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("CHILD_SA established"), "{stdout}");
+}

@@ -118,7 +118,7 @@ fn parse_period(s: &str) -> Result<u64, String> {
 }
 
 fn parse_group(s: &str) -> Result<String, String> {
-    pending::validate_log_group_name(s)?;
+    vpn_log::validate_log_group_name(s).map_err(|e| e.to_string())?;
     Ok(s.to_owned())
 }
 
@@ -619,9 +619,5 @@ mod pending {
         ) -> std::io::Result<Option<PathBuf>> {
             Ok(None)
         }
-    }
-
-    pub fn validate_log_group_name(_s: &str) -> Result<(), String> {
-        Ok(())
     }
 }

@@ -62,10 +62,18 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
         .map(|t| TunnelLogging {
             vpn_connection_id: scenario.vpn_connection.id.clone(),
             outside_ip: t.outside_ip.0,
-            enabled: true,
-            group: None,
-            account: None,
-            format: vpn_log::Format::Json,
+            enabled: t.log_options().log_enabled,
+            group: t
+                .log_options()
+                .log_group_arn
+                .as_ref()
+                .map(|a| a.name.clone()),
+            account: t
+                .log_options()
+                .log_group_arn
+                .as_ref()
+                .map(|a| a.account.clone()),
+            format: t.log_options().log_output_format,
         })
         .collect();
     let mut outputs = Outputs::new(&args.outputs, tunnels, start)?;

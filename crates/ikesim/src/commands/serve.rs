@@ -49,10 +49,18 @@ pub fn run(args: ServeArgs) -> Result<(), Failure> {
         .map(|t| TunnelLogging {
             vpn_connection_id: config.vpn_connection_id.clone(),
             outside_ip: t.listen.get_ref().0.ip(),
-            enabled: true,
-            group: None,
-            account: None,
-            format: vpn_log::Format::Json,
+            enabled: t.log_options().log_enabled,
+            group: t
+                .log_options()
+                .log_group_arn
+                .as_ref()
+                .map(|a| a.name.clone()),
+            account: t
+                .log_options()
+                .log_group_arn
+                .as_ref()
+                .map(|a| a.account.clone()),
+            format: t.log_options().log_output_format,
         })
         .collect();
     let mut outputs = Outputs::new(&args.outputs, tunnels, chrono::Utc::now())?;

@@ -14,12 +14,7 @@ use ike_core::{
 use ike_wire::{DhGroup, EncrId, IntegId, PrfId, TrafficSelector};
 use serde::{Deserialize, Deserializer};
 
-// The file sits beside this one (crates/sim/src/aws/log_options.rs); it is declared here
-// because aws/mod.rs lists only the option types' home.
-#[path = "log_options.rs"]
-mod log_options;
-
-pub use log_options::{CloudWatchLogOptions, LogOptions};
+pub use super::log_options::{CloudWatchLogOptions, LogOptions};
 
 /// AWS's phase 1/2 encryption choices, in AWS's order ("lowest value first").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
