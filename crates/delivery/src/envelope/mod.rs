@@ -115,7 +115,7 @@ impl Envelopes {
     /// # Errors
     /// An owner that is not 12 digits, a filter list AWS would refuse, or a directory that
     /// cannot be created.
-    pub fn new(
+    pub fn create(
         dir: impl Into<PathBuf>,
         owner: &str,
         filters: &[&str],

@@ -22,7 +22,7 @@ fn batch(events: &[(i64, &str)]) -> Batch {
 
 fn envelopes(dir: &Path, pattern: Option<&str>) -> Envelopes {
     let pattern = pattern.map(|p| FilterPattern::parse(p).unwrap_or_else(|e| panic!("{e}")));
-    Envelopes::new(dir, "123456789012", &[DEFAULT_FILTER_NAME], pattern)
+    Envelopes::create(dir, "123456789012", &[DEFAULT_FILTER_NAME], pattern)
         .unwrap_or_else(|e| panic!("{e}"))
 }
 
@@ -215,7 +215,7 @@ fn ids_are_56_digits_unique_in_the_run_and_grow_with_time_in_a_stream() {
 #[test]
 fn settings_aws_would_refuse_are_errors() {
     let dir = temp_dir("settings");
-    let new = |owner: &str, filters: &[&str]| Envelopes::new(&dir, owner, filters, None).err();
+    let new = |owner: &str, filters: &[&str]| Envelopes::create(&dir, owner, filters, None).err();
     assert!(matches!(
         new("12345678901", &["f"]),
         Some(EnvelopeError::Owner(_))
