@@ -5,11 +5,11 @@
 //! doc_source/FilterAndPatternSyntax.md).
 //!
 //! Two of AWS's pattern forms are understood:
-//! - **JSON** (`{ … }`, [`json`]): conditions on selectors (`$.a.b`, `$.a[0]`) joined with
+//! - **JSON** (`{ … }`, filter/json.rs): conditions on selectors (`$.a.b`, `$.a[0]`) joined with
 //!   `&&` and `||` and parentheses — the form AWS's own VPN monitoring filters use,
 //!   `{ ($.details = "*DPD timed out*") || ($.ike_phase1_state = "down") }`. A message that
 //!   is not JSON never matches a JSON pattern.
-//! - **Text** ([`text`]): terms that must all appear, `"quoted phrases"`, `-term`
+//! - **Text** (filter/text.rs): terms that must all appear, `"quoted phrases"`, `-term`
 //!   exclusions, `?term` alternatives; the empty pattern matches everything.
 //!
 //! Space-delimited (`[a, b, …]`) and regular-expression (`%…%`) patterns are refused with
