@@ -103,7 +103,7 @@ fn out_writes_one_file_per_log_stream() {
     ]);
     // The extension follows the format: .jsonl for JSON lines, .log for text.
     let read = |ip: &str| {
-        std::fs::read_to_string(dir.join(format!("vpn-0a1b2c3d4e5f60718_{ip}.jsonl"))).unwrap()
+        std::fs::read_to_string(dir.join(format!("vpn-0a1b2c3d4e5f60718-{ip}.jsonl"))).unwrap()
     };
     let (t1, t2) = (read("127.0.1.1"), read("127.0.1.2"));
     assert!(
@@ -128,9 +128,9 @@ fn out_writes_one_file_per_log_stream() {
         text_dir.to_str().unwrap(),
     ]);
     let text =
-        std::fs::read_to_string(text_dir.join("vpn-0a1b2c3d4e5f60718_127.0.1.1.log")).unwrap();
+        std::fs::read_to_string(text_dir.join("vpn-0a1b2c3d4e5f60718-127.0.1.1.log")).unwrap();
     assert_eq!(text.lines().count(), t1.lines().count());
     assert!(!text_dir
-        .join("vpn-0a1b2c3d4e5f60718_127.0.1.1.jsonl")
+        .join("vpn-0a1b2c3d4e5f60718-127.0.1.1.jsonl")
         .exists());
 }

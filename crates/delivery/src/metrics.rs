@@ -1,1 +1,257 @@
-//! Being built (issue 11).
+//! AWS/VPN metrics beside the logs (reference §6): per tunnel, dimensions `VpnId` and
+//! `TunnelIpAddress`,
+//! - `TunnelState`: 1 when the tunnel is up, 0 when it is down. ikesim has static VPNs
+//!   only (no BGP yet), where up means IPsec is up: the tunnel's phase 2 is `established`
+//!   or `rekeying` (the CHILD SA / IPsec SA is installed and carries traffic).
+//! - `TunnelDataIn` / `TunnelDataOut`: bytes received after decryption / sent before
+//!   encryption. ikesim has no ESP data plane yet, so these are 0 (issue 15 fills them).
+//!
+//! Period: AWS's VPN guide says only that the data is sent "as it becomes available"; the
+//! AWS CDK documents these metrics as "Average over 5 minutes" / "Sum over 5 minutes", and
+//! AWS's console graphs them at 5 minutes. ikesim writes one datapoint per metric per
+//! tunnel every period (default 300 s, `--metrics-period`), stamped at the end of the
+//! period, `TunnelState` being the tunnel's state at that instant (what a poller sees).
+//!
+//! The metrics are computed from the records' phase states, so they follow the simulated
+//! tunnel exactly, including tunnels whose logging is disabled.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+use vpn_log::{PhaseState, TunnelRecord};
+
+/// AWS's namespace for these metrics: used in `--metrics FILE` unless told otherwise.
+pub const AWS_NAMESPACE: &str = "AWS/VPN";
+/// The namespace ikesim pushes to by default: AWS reserves `AWS/` for its own services.
+pub const PUSH_NAMESPACE: &str = "ikesim/VPN";
+/// One datapoint per metric per tunnel every this long.
+pub const DEFAULT_PERIOD: Duration = Duration::from_secs(300);
+/// PutMetricData takes at most this many datums per call.
+pub const MAX_DATUMS_PER_CALL: usize = 1000;
+
+/// `TunnelState`.
+pub const TUNNEL_STATE: &str = "TunnelState";
+/// `TunnelDataIn`.
+pub const TUNNEL_DATA_IN: &str = "TunnelDataIn";
+/// `TunnelDataOut`.
+pub const TUNNEL_DATA_OUT: &str = "TunnelDataOut";
+
+/// One datapoint of one metric of one tunnel.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetricDatum {
+    /// [`TUNNEL_STATE`], [`TUNNEL_DATA_IN`] or [`TUNNEL_DATA_OUT`].
+    pub name: &'static str,
+    /// Dimension `VpnId`: the VPN connection id.
+    pub vpn_id: String,
+    /// Dimension `TunnelIpAddress`: the tunnel's outside IP address.
+    pub tunnel_ip: String,
+    /// The end of the period.
+    pub timestamp: DateTime<Utc>,
+    /// 0/1 for `TunnelState`, bytes for the data metrics.
+    pub value: f64,
+    /// CloudWatch's unit name: `None` for the state, `Bytes` for the data metrics.
+    pub unit: &'static str,
+}
+
+impl MetricDatum {
+    /// The datum as PutMetricData's `MetricData` entry.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "MetricName": self.name,
+            "Dimensions": [
+                {"Name": "VpnId", "Value": self.vpn_id},
+                {"Name": "TunnelIpAddress", "Value": self.tunnel_ip},
+            ],
+            "Timestamp": self.timestamp.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "Value": self.value,
+            "Unit": self.unit,
+        })
+    }
+}
+
+struct Tunnel {
+    vpn_id: String,
+    tunnel_ip: String,
+    /// When the tunnel went up (`true`) or down, in record order.
+    changes: Vec<(DateTime<Utc>, bool)>,
+}
+
+/// Follows each tunnel's state through its records.
+pub struct MetricsRecorder {
+    period: Duration,
+    tunnels: Vec<Tunnel>,
+}
+
+/// Whether a record says the tunnel is up: IPsec (phase 2) established or rekeying.
+pub fn is_up(record: &TunnelRecord) -> bool {
+    matches!(
+        record.ike_phase2_state,
+        PhaseState::Established | PhaseState::Rekeying
+    )
+}
+
+impl MetricsRecorder {
+    /// No tunnels yet; one datapoint per `period` (at least one second).
+    pub fn new(period: Duration) -> MetricsRecorder {
+        MetricsRecorder {
+            period: period.max(Duration::from_secs(1)),
+            tunnels: Vec::new(),
+        }
+    }
+
+    /// Adds a tunnel, down until a record says otherwise; returns its index.
+    pub fn tunnel(&mut self, vpn_id: &str, tunnel_ip: &str) -> usize {
+        self.tunnels.push(Tunnel {
+            vpn_id: vpn_id.to_owned(),
+            tunnel_ip: tunnel_ip.to_owned(),
+            changes: Vec::new(),
+        });
+        self.tunnels.len() - 1
+    }
+
+    /// Takes note of one of tunnel `tunnel`'s records (an unknown index is ignored).
+    pub fn observe(&mut self, tunnel: usize, record: &TunnelRecord) {
+        let Some(t) = self.tunnels.get_mut(tunnel) else {
+            return;
+        };
+        let up = is_up(record);
+        let was = t.changes.last().is_some_and(|&(_, up)| up);
+        if up != was {
+            t.changes.push((record.time, up));
+        }
+    }
+
+    /// Every datum of the periods that end in `(start, end]`, tunnel by tunnel, in time
+    /// order within a tunnel.
+    pub fn datums(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> Vec<MetricDatum> {
+        let period = chrono::Duration::from_std(self.period).unwrap_or(chrono::Duration::MAX);
+        let mut out = Vec::new();
+        for t in &self.tunnels {
+            let mut at = start + period;
+            let mut changes = t.changes.iter().peekable();
+            let mut up = false;
+            while at <= end {
+                while let Some(&&(when, state)) = changes.peek() {
+                    if when > at {
+                        break;
+                    }
+                    up = state;
+                    changes.next();
+                }
+                let datum = |name, value, unit| MetricDatum {
+                    name,
+                    vpn_id: t.vpn_id.clone(),
+                    tunnel_ip: t.tunnel_ip.clone(),
+                    timestamp: at,
+                    value,
+                    unit,
+                };
+                out.push(datum(TUNNEL_STATE, if up { 1.0 } else { 0.0 }, "None"));
+                out.push(datum(TUNNEL_DATA_IN, 0.0, "Bytes"));
+                out.push(datum(TUNNEL_DATA_OUT, 0.0, "Bytes"));
+                at += period;
+            }
+        }
+        out
+    }
+}
+
+/// PutMetricData requests for `datums` in `namespace`, at most [`MAX_DATUMS_PER_CALL`]
+/// each: what `aws cloudwatch put-metric-data --cli-input-json file://…` takes. No datums,
+/// no request.
+pub fn put_metric_data_inputs(namespace: &str, datums: &[MetricDatum]) -> Vec<Value> {
+    datums
+        .chunks(MAX_DATUMS_PER_CALL)
+        .map(|chunk| {
+            json!({
+                "Namespace": namespace,
+                "MetricData": chunk.iter().map(MetricDatum::to_json).collect::<Vec<_>>(),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    fn record(time: &str, p2: PhaseState) -> TunnelRecord {
+        TunnelRecord {
+            time: t(time),
+            dpd_enabled: true,
+            nat_t_detected: false,
+            ike_phase1_state: p2,
+            ike_phase2_state: p2,
+            details: "x".into(),
+        }
+    }
+
+    fn states(m: &MetricsRecorder, start: &str, end: &str) -> Vec<(String, String, f64)> {
+        m.datums(t(start), t(end))
+            .into_iter()
+            .filter(|d| d.name == TUNNEL_STATE)
+            .map(|d| {
+                let at = d.timestamp.format("%H:%M").to_string();
+                (d.tunnel_ip, at, d.value)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn tunnel_state_is_sampled_at_the_end_of_each_period() {
+        let mut m = MetricsRecorder::new(DEFAULT_PERIOD);
+        let a = m.tunnel("vpn-1234abcd", "1.2.3.4");
+        let b = m.tunnel("vpn-1234abcd", "1.2.3.5");
+        m.observe(a, &record("2026-01-01T00:00:01Z", PhaseState::Negotiating));
+        m.observe(a, &record("2026-01-01T00:00:02Z", PhaseState::Established));
+        // Rekeying is still up; a flap inside a period is not seen at its end.
+        m.observe(a, &record("2026-01-01T00:06:00Z", PhaseState::Rekeying));
+        m.observe(a, &record("2026-01-01T00:07:00Z", PhaseState::Down));
+        m.observe(a, &record("2026-01-01T00:08:00Z", PhaseState::Established));
+        m.observe(a, &record("2026-01-01T00:12:00Z", PhaseState::Down));
+        // A change exactly at the end of a period counts in it.
+        m.observe(b, &record("2026-01-01T00:10:00Z", PhaseState::Established));
+        let got = states(&m, "2026-01-01T00:00:00Z", "2026-01-01T00:17:00Z");
+        let want = [
+            ("1.2.3.4", "00:05", 1.0),
+            ("1.2.3.4", "00:10", 1.0),
+            ("1.2.3.4", "00:15", 0.0),
+            ("1.2.3.5", "00:05", 0.0),
+            ("1.2.3.5", "00:10", 1.0),
+            ("1.2.3.5", "00:15", 1.0),
+        ];
+        let want: Vec<_> = want
+            .iter()
+            .map(|&(ip, at, v)| (ip.to_owned(), at.to_owned(), v))
+            .collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn every_period_has_the_three_metrics_and_requests_hold_1000() {
+        let mut m = MetricsRecorder::new(Duration::from_secs(60));
+        m.tunnel("vpn-1234abcd", "1.2.3.4");
+        // 24 h at 60 s: 1,440 periods × 3 metrics.
+        let all = m.datums(t("2026-01-01T00:00:00Z"), t("2026-01-02T00:00:00Z"));
+        assert_eq!(all.len(), 4_320);
+        let requests = put_metric_data_inputs(AWS_NAMESPACE, &all);
+        let sizes: Vec<_> = requests
+            .iter()
+            .map(|r| r["MetricData"].as_array().unwrap().len())
+            .collect();
+        assert_eq!(sizes, [1000, 1000, 1000, 1000, 320]);
+        let first = &requests[0]["MetricData"][0];
+        assert_eq!(requests[0]["Namespace"], "AWS/VPN");
+        assert_eq!(first["MetricName"], "TunnelState");
+        assert_eq!(first["Timestamp"], "2026-01-01T00:01:00Z");
+        assert_eq!(first["Dimensions"][0]["Name"], "VpnId");
+        assert_eq!(first["Dimensions"][1]["Value"], "1.2.3.4");
+        assert_eq!(requests[0]["MetricData"][1]["Unit"], "Bytes");
+        assert!(put_metric_data_inputs(AWS_NAMESPACE, &[]).is_empty());
+    }
+}
