@@ -433,3 +433,50 @@ fn patterns_keep_their_text() {
     assert_eq!(p.to_string(), text);
     assert!(!pattern("ERROR").is_json());
 }
+
+#[test]
+fn no_short_pattern_makes_parsing_or_matching_panic() {
+    // Every pattern of up to four characters from the syntax's own alphabet (and one
+    // multi-byte letter): parse gives a pattern or an error whose column is inside it, and
+    // matching any message is a plain bool.
+    let alphabet: Vec<char> = "{}$.[]0a\"\\ =!<>&|()*-?%é".chars().collect();
+    let messages = [r#"{"a":[0,"a*"],"0":null}"#, "a 0 *", ""];
+    let mut text = Vec::new();
+    let mut patterns = 0;
+    let mut stack = vec![0_usize; 0];
+    loop {
+        text.clear();
+        text.extend(stack.iter().map(|&i| alphabet[i]));
+        let pattern: String = text.iter().collect();
+        match FilterPattern::parse(&pattern) {
+            Ok(p) => {
+                for m in messages {
+                    let _ = p.matches(m);
+                }
+            }
+            Err(e) => assert!(
+                (1..=pattern.chars().count() + 1).contains(&e.column),
+                "{pattern:?}: {e}"
+            ),
+        }
+        patterns += 1;
+        // The next pattern: count in base alphabet.len(), growing to four characters.
+        let mut i = stack.len();
+        loop {
+            if i == 0 {
+                if stack.len() == 4 {
+                    assert!(patterns > 300_000);
+                    return;
+                }
+                stack = vec![0; stack.len() + 1];
+                break;
+            }
+            i -= 1;
+            stack[i] += 1;
+            if stack[i] < alphabet.len() {
+                break;
+            }
+            stack[i] = 0;
+        }
+    }
+}
