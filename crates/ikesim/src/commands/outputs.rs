@@ -19,7 +19,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use delivery::batch::{Batcher, LogEvent};
 use delivery::metrics::{self, MetricsRecorder};
-use pending::{Envelopes, FilterPattern};
+use delivery::envelope::Envelopes;
+use delivery::filter::FilterPattern;
 use vpn_log::{Format, RecordSink, Schema, Sink, SinkError, StreamSeparator, TunnelRecord};
 
 use super::{parse_format, parse_schema, Failure};
@@ -586,38 +587,5 @@ mod push {
 
     pub fn finish(pusher: Pusher, _datums: Vec<MetricDatum>) -> Result<(), Failure> {
         match pusher {}
-    }
-}
-
-/// Stand-ins for what is being built beside this module (issue 11), replaced as it lands.
-mod pending {
-    use std::path::{Path, PathBuf};
-
-    pub struct FilterPattern;
-    impl FilterPattern {
-        pub fn parse(_text: &str) -> Result<FilterPattern, String> {
-            Err("not yet".to_owned())
-        }
-    }
-
-    pub struct Envelopes;
-    impl Envelopes {
-        pub fn create(
-            _dir: &Path,
-            _owner: &str,
-            _filters: &[&str],
-            _pattern: Option<FilterPattern>,
-        ) -> std::io::Result<Envelopes> {
-            Err(std::io::Error::other("not yet"))
-        }
-        #[allow(clippy::unused_self)]
-        pub fn deliver(
-            &mut self,
-            _group: &str,
-            _stream: &str,
-            _batch: &delivery::batch::Batch,
-        ) -> std::io::Result<Option<PathBuf>> {
-            Ok(None)
-        }
     }
 }
