@@ -190,7 +190,9 @@ fn each_tunnel_follows_its_log_options_and_the_command_line_overrides_them() {
     assert_eq!(parts.len(), 3);
     parts[1] = parts[1].replacen(
         "[tunnel.cgw]",
-        "[tunnel.aws.log_options.cloudwatch_log_options]\nlog_output_format = \"text\"\n\n[tunnel.cgw]",
+        "[tunnel.aws.log_options.cloudwatch_log_options]\nlog_output_format = \"text\"\n\
+         log_group_arn = \"arn:aws:logs:eu-west-1:210987654321:log-group:/vpn/tunnel-1:*\"\n\n\
+         [tunnel.cgw]",
         1,
     );
     parts[2].push_str("\n[tunnel.aws.log_options.cloudwatch_log_options]\nlog_enabled = false\n");
@@ -229,4 +231,27 @@ fn each_tunnel_follows_its_log_options_and_the_command_line_overrides_them() {
         "{stdout}"
     );
     assert!(stdout.contains("CHILD_SA established"), "{stdout}");
+    // The envelopes name the tunnel's own group and account, and carry its text records.
+    let envelopes = dir.join("envelopes");
+    run_ok(&["run", file, "--envelopes", envelopes.to_str().unwrap()]);
+    let mut deliveries: Vec<_> = std::fs::read_dir(&envelopes)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".json.gz"))
+        .collect();
+    deliveries.sort();
+    assert_eq!(deliveries.len(), 1, "only the enabled tunnel delivers");
+    let delivery = delivery::envelope::decode(&std::fs::read(&deliveries[0]).unwrap()).unwrap();
+    assert_eq!(delivery["logGroup"], "/vpn/tunnel-1");
+    assert_eq!(delivery["owner"], "210987654321");
+    assert_eq!(delivery["logStream"], "vpn-0a1b2c3d4e5f60718-127.0.1.1");
+    let own = std::fs::read_to_string(out.join("vpn-0a1b2c3d4e5f60718-127.0.1.1.log")).unwrap();
+    let messages: Vec<&str> = delivery["logEvents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(messages, own.lines().collect::<Vec<_>>());
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -18,9 +18,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use delivery::batch::{Batcher, LogEvent};
-use delivery::metrics::{self, MetricsRecorder};
 use delivery::envelope::Envelopes;
 use delivery::filter::FilterPattern;
+use delivery::metrics::{self, MetricsRecorder};
 use vpn_log::{Format, RecordSink, Schema, Sink, SinkError, StreamSeparator, TunnelRecord};
 
 use super::{parse_format, parse_schema, Failure};
