@@ -103,7 +103,7 @@ fn out_writes_one_file_per_log_stream() {
     ]);
     // The extension follows the format: .jsonl for JSON lines, .log for text.
     let read = |ip: &str| {
-        std::fs::read_to_string(dir.join(format!("vpn-0a1b2c3d4e5f60718_{ip}.jsonl"))).unwrap()
+        std::fs::read_to_string(dir.join(format!("vpn-0a1b2c3d4e5f60718-{ip}.jsonl"))).unwrap()
     };
     let (t1, t2) = (read("127.0.1.1"), read("127.0.1.2"));
     assert!(
@@ -128,9 +128,103 @@ fn out_writes_one_file_per_log_stream() {
         text_dir.to_str().unwrap(),
     ]);
     let text =
-        std::fs::read_to_string(text_dir.join("vpn-0a1b2c3d4e5f60718_127.0.1.1.log")).unwrap();
+        std::fs::read_to_string(text_dir.join("vpn-0a1b2c3d4e5f60718-127.0.1.1.log")).unwrap();
     assert_eq!(text.lines().count(), t1.lines().count());
     assert!(!text_dir
-        .join("vpn-0a1b2c3d4e5f60718_127.0.1.1.jsonl")
+        .join("vpn-0a1b2c3d4e5f60718-127.0.1.1.jsonl")
         .exists());
+}
+
+// Issue 11 §3: the per-tunnel log options (`[tunnel.aws.log_options.cloudwatch_log_options]`)
+// are checked when the file is read, like every other AWS option.
+
+/// The expected shape every log group ARN error shows.
+const LOG_GROUP_ARN_SHAPE: &str =
+    "arn:<partition>:logs:<region>:<12-digit account id>:log-group:<name>";
+
+#[test]
+fn a_log_group_arn_that_is_not_one_exits_2_naming_file_line_and_shape() {
+    let dir = temp_dir("cli-bad-arn");
+    let file = dir.join("bad-arn.toml");
+    let text = std::fs::read_to_string(common::repo().join("scenarios/ikev2-happy.toml")).unwrap();
+    let text = format!(
+        "{text}\n[tunnel.aws.log_options.cloudwatch_log_options]\n\
+         log_group_arn = \"arn:aws:s3:::my-vpn-logs\"\n"
+    );
+    let line = text.lines().count();
+    std::fs::write(&file, &text).unwrap();
+    let out = run(&["run", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(file.to_str().unwrap()) && err.contains(&format!("line {line}")),
+        "the error names the file and line {line}: {err}"
+    );
+    assert!(err.contains("log_group_arn"), "{err}");
+    assert!(err.contains("service `s3`"), "{err}");
+    assert!(err.contains(LOG_GROUP_ARN_SHAPE), "{err}");
+    assert!(out.stdout.is_empty());
+
+    // A log stream's ARN is not its group's, and a bad output format is named too.
+    let stream = text.replace(
+        "arn:aws:s3:::my-vpn-logs",
+        "arn:aws:logs:us-east-1:123456789012:log-group:/aws/vendedlogs/ikesim:log-stream:x",
+    );
+    std::fs::write(&file, stream).unwrap();
+    let out = run(&["run", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("log stream's ARN"), "{err}");
+    let format = text.replace(
+        "log_group_arn = \"arn:aws:s3:::my-vpn-logs\"",
+        "log_output_format = \"yaml\"",
+    );
+    std::fs::write(&file, format).unwrap();
+    let out = run(&["run", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("line {line}")) && err.contains("`json` or `text`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn serve_refuses_a_bad_log_group_arn_before_binding() {
+    // The test holds the listen address: had serve got as far as binding, it would fail on
+    // that instead (and it can never sit there serving).
+    let held = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let listen = held.local_addr().unwrap();
+    let dir = temp_dir("cli-serve-bad-arn");
+    let file = dir.join("serve.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[[tunnel]]\nlisten = \"{listen}\"\n\
+             [tunnel.aws.log_options.cloudwatch_log_options]\n\
+             log_group_arn = \"arn:aws:logs:us-east-1:12345678901:log-group:/aws/vendedlogs/ikesim\"\n"
+        ),
+    )
+    .unwrap();
+    let out = common::ikesim()
+        .args(["serve", "--config", file.to_str().unwrap()])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(file.to_str().unwrap()) && err.contains("line 4"),
+        "the error names the file and line 4: {err}"
+    );
+    assert!(
+        err.contains("not 12 digits") && err.contains(LOG_GROUP_ARN_SHAPE),
+        "{err}"
+    );
+    assert!(
+        !err.contains("listening on") && !err.contains("in use"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+    drop(held);
 }

@@ -153,7 +153,7 @@ impl Serve {
             );
             std::thread::sleep(Duration::from_millis(20));
         };
-        let out_file = out.then(|| out_dir.join(format!("{VPN}_{}.jsonl", addr.ip())));
+        let out_file = out.then(|| out_dir.join(format!("{VPN}-{}.jsonl", addr.ip())));
         Serve {
             child,
             addr,
@@ -1120,7 +1120,7 @@ fn strongswan_terminating_sends_delete_and_out_writes_the_stream_file() {
     t.assert_states(&deleted, "down", "down");
     assert!(!t.peer.list().contains("sim:"), "{}", t.report());
     assert!(t.peer.log().contains("IKE_SA deleted"), "{}", t.report());
-    // --out: the records went to <vpn-id>_<outside-ip>.jsonl, not stdout.
+    // --out: the records went to <vpn-id>-<outside-ip>.jsonl, not stdout.
     assert!(t
         .serve
         .stdout

@@ -35,6 +35,11 @@ pub struct RunOptions {
     /// Write the IKE SA keys as Wireshark's `ikev2_decryption_table` and
     /// `ikev1_decryption_table` into this directory.
     pub keys: Option<PathBuf>,
+    /// `--start`: replaces the scenario's `start`, the UTC time of the simulated clock's
+    /// origin.
+    pub start: Option<DateTime<Utc>>,
+    /// What joins the VPN connection id and the outside IP in stream names.
+    pub stream_separator: vpn_log::StreamSeparator,
 }
 
 impl Default for RunOptions {
@@ -45,6 +50,8 @@ impl Default for RunOptions {
             clock: Clock::Accelerated,
             pcap: None,
             keys: None,
+            start: None,
+            stream_separator: vpn_log::StreamSeparator::default(),
         }
     }
 }
@@ -238,6 +245,7 @@ async fn run_async(scenario: &Scenario, options: &RunOptions) -> Result<RunOutpu
         tunnels.push(TunnelLog::new(
             &scenario.vpn_connection.id,
             tunnel.outside_ip.0,
+            options.stream_separator,
         ));
     }
 
@@ -272,7 +280,7 @@ async fn run_async(scenario: &Scenario, options: &RunOptions) -> Result<RunOutpu
     }
     let pcap = options.pcap.as_deref().map(PcapSink::create).transpose()?;
     let mut recorder = Recorder {
-        start: scenario.start.0,
+        start: options.start.unwrap_or(scenario.start.0),
         t0,
         hosts: topology,
         views: tunnels.iter().map(|_| TunnelView::new()).collect(),

@@ -26,7 +26,7 @@ use chrono::{DateTime, Utc};
 use ike_core::{parse_proposal, ProposalKind, ProposalSpec};
 use serde::{Deserialize, Deserializer};
 
-use crate::aws::options::TunnelOptions;
+use crate::aws::options::{CloudWatchLogOptions, TunnelOptions};
 use crate::duration::SimDuration;
 use crate::spelling::line_of;
 
@@ -167,6 +167,14 @@ pub struct Tunnel {
     /// `[tunnel.cgw]`: the CGW's configuration for this tunnel.
     #[serde(default)]
     pub cgw: CgwConnection,
+}
+
+impl Tunnel {
+    /// `[tunnel.aws.log_options.cloudwatch_log_options]`: whether this tunnel's records are
+    /// written, to which log group, in which format (see [`CloudWatchLogOptions`]).
+    pub fn log_options(&self) -> &CloudWatchLogOptions {
+        self.aws.cloudwatch_log_options()
+    }
 }
 
 mod cgw;
@@ -417,6 +425,60 @@ outside_ip = "127.0.1.1"
             (t.cgw.ike_version, t.cgw.dpd_action),
             (IkeVersion::V1, DpdAction::None)
         );
+    }
+
+    #[test]
+    fn log_options_are_read_per_tunnel_and_checked() {
+        let s = Scenario::parse(MINIMAL, "t.toml", "t").unwrap();
+        let o = s.tunnel[0].log_options();
+        assert!(o.log_enabled);
+        assert_eq!(o.log_group_name(), vpn_log::DEFAULT_LOG_GROUP);
+        assert_eq!(o.log_output_format, vpn_log::Format::Json);
+        let two = format!(
+            "{MINIMAL}[tunnel.aws.log_options.cloudwatch_log_options]\n\
+             log_group_arn = \"arn:aws:logs:us-west-2:123456789012:log-group:/aws/vendedlogs/a\"\n\
+             [[tunnel]]\noutside_ip = \"127.0.1.2\"\n\
+             [tunnel.aws.log_options.cloudwatch_log_options]\n\
+             log_enabled = false\nlog_output_format = \"text\"\n"
+        );
+        let s = Scenario::parse(&two, "t.toml", "t").unwrap();
+        let (a, b) = (s.tunnel[0].log_options(), s.tunnel[1].log_options());
+        assert_eq!(a.log_group_name(), "/aws/vendedlogs/a");
+        assert_eq!(
+            a.log_group_arn.as_ref().map(|g| g.region.as_str()),
+            Some("us-west-2")
+        );
+        assert!(a.log_enabled && !b.log_enabled);
+        assert_eq!(b.log_output_format, vpn_log::Format::Text);
+        assert_eq!(b.log_group_name(), vpn_log::DEFAULT_LOG_GROUP);
+        let e = err("[tunnel.aws.log_options.cloudwatch_log_options]\n\
+             log_group_arn = \"arn:aws:logs:us-east-1:123456789012:log-group:g:log-stream:s\"\n");
+        assert!(e.starts_with("t.toml: ") && e.contains("line 10"), "{e}");
+        assert!(
+            e.contains("log stream's ARN") && e.contains("log-group:<name>"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn the_templates_log_options_block_holds_the_defaults() {
+        let block: String = TEMPLATE
+            .lines()
+            .skip_while(|l| !l.contains("[tunnel.aws.log_options.cloudwatch_log_options]"))
+            .take_while(|l| !l.is_empty())
+            .filter_map(|l| l.strip_prefix("# "))
+            .map(|l| format!("{}\n", l.split("  #").next().unwrap_or(l)))
+            .collect();
+        assert!(block.contains("bgp_log_output_format"), "{block}");
+        let text = TEMPLATE.replacen("\n[tunnel.cgw]", &format!("\n{block}[tunnel.cgw]"), 1);
+        let s = Scenario::parse(&text, "template.toml", "template").unwrap();
+        let o = s.tunnel[0].log_options();
+        let d = CloudWatchLogOptions::default();
+        assert_eq!(o.log_enabled, d.log_enabled);
+        assert_eq!(o.log_group_name(), vpn_log::DEFAULT_LOG_GROUP);
+        assert_eq!(o.log_output_format, d.log_output_format);
+        assert_eq!(o.bgp_log_enabled, d.bgp_log_enabled);
+        assert_eq!(o.bgp_log_output_format, d.bgp_log_output_format);
     }
 
     #[test]

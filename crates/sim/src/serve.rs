@@ -22,7 +22,6 @@ pub mod config;
 
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -30,7 +29,7 @@ use chrono::{DateTime, Utc};
 use ike_core::nat_t::{IKE_PORT, NAT_T_PORT};
 use ike_core::{Endpoint, Event};
 use tokio::net::UdpSocket;
-use vpn_log::{Format, Schema, Sink};
+use vpn_log::RecordSink;
 
 use crate::aws::options::{AwsPsk, StartupAction};
 use crate::aws::{TunnelLog, TunnelView};
@@ -38,16 +37,11 @@ use crate::driver::{self, Arrived, Check, Host, NotIke, Observer, Port};
 use crate::framing::PortRole;
 pub use config::{ConfigError, ServeConfig};
 
-/// What `serve` runs with, besides the configuration.
+/// What `serve` runs with, besides the configuration and where the records go.
 #[derive(Clone, Debug, Default)]
 pub struct ServeOptions {
-    /// Record format and schema.
-    pub format: Format,
-    /// Which keys a record carries: AWS's current schema or its 2022 one.
-    pub schema: Schema,
-    /// Write one file per log stream here ([`vpn_log::stream_file`]: `<stream>.jsonl`, or
-    /// `.log` for text) instead of writing every record to stdout.
-    pub out: Option<PathBuf>,
+    /// What joins the VPN connection id and the outside IP in stream names.
+    pub stream_separator: vpn_log::StreamSeparator,
 }
 
 /// Why `serve` stopped.
@@ -98,9 +92,9 @@ impl Clock {
 }
 
 /// The AWS side of `serve`: what the loop reports becomes records, ESP a sign of life.
-struct Aws {
+struct Aws<'s> {
     tunnels: Vec<Tunnel>,
-    sink: Sink,
+    sink: &'s mut dyn RecordSink,
     clock: Clock,
     /// The customer gateway AWS answers (`None`: any).
     cgw: Option<IpAddr>,
@@ -108,7 +102,7 @@ struct Aws {
     failed: Option<ServeError>,
 }
 
-impl Observer for Aws {
+impl Observer for Aws<'_> {
     /// Writes the records for one event, and flushes them: they are written as they happen.
     fn event(&mut self, host: usize, now: Instant, event: Event) {
         let Some(t) = self.tunnels.get_mut(host) else {
@@ -120,7 +114,7 @@ impl Observer for Aws {
         t.log.record(self.clock.utc(now), &event, &state);
         let mut written = Ok(());
         for record in t.log.records.drain(..) {
-            written = written.and_then(|()| self.sink.write(&t.log.stream, &record));
+            written = written.and_then(|()| self.sink.write(t.index, &t.log.stream, &record));
         }
         if let Err(e) = written.and_then(|()| self.sink.flush()) {
             self.failed.get_or_insert(e.into());
@@ -173,12 +167,18 @@ impl Observer for Aws {
         }
     }
 
-    fn check(&mut self, _now: Instant, _hosts: &mut [Host]) -> Check {
+    /// Lets the sink publish what is due by now (metrics, period by period), and wakes the
+    /// loop when it next wants to.
+    fn check(&mut self, now: Instant, _hosts: &mut [Host]) -> Check {
         if self.failed.is_some() {
-            Check::Stop
-        } else {
-            Check::Continue(None)
+            return Check::Stop;
         }
+        let utc = self.clock.utc(now);
+        let next = self
+            .sink
+            .tick(utc)
+            .map(|at| now + (at - utc).to_std().unwrap_or(std::time::Duration::ZERO));
+        Check::Continue(next)
     }
 
     fn signal(&mut self, _now: Instant, signal: &'static str, _hosts: &mut [Host]) -> bool {
@@ -225,18 +225,24 @@ async fn bind_ports(addr: SocketAddr) -> Result<Vec<Port>, ServeError> {
 }
 
 /// Serves the configured tunnels until Ctrl-C (or SIGTERM), then flushes and returns.
-pub fn serve(config: &ServeConfig, options: &ServeOptions) -> Result<(), ServeError> {
+/// Serves `config`'s tunnels until a signal, writing their records to `sink` as they
+/// happen (flushed after each event's records).
+pub fn serve(
+    config: &ServeConfig,
+    options: &ServeOptions,
+    sink: &mut dyn RecordSink,
+) -> Result<(), ServeError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(serve_async(config, options))
+    runtime.block_on(serve_async(config, options, sink))
 }
 
-async fn serve_async(config: &ServeConfig, options: &ServeOptions) -> Result<(), ServeError> {
-    let mut sink = match &options.out {
-        Some(dir) => Sink::directory(dir, options.format, options.schema)?,
-        None => Sink::stdout(options.format, options.schema),
-    };
+async fn serve_async(
+    config: &ServeConfig,
+    options: &ServeOptions,
+    sink: &mut dyn RecordSink,
+) -> Result<(), ServeError> {
     let mut hosts = Vec::new();
     let mut tunnels = Vec::new();
     for (index, t) in config.tunnel.iter().enumerate() {
@@ -252,8 +258,12 @@ async fn serve_async(config: &ServeConfig, options: &ServeOptions) -> Result<(),
         let also = ports
             .get(1)
             .map_or(String::new(), |p| format!(" and {} (NAT-T)", p.addr));
-        let log = TunnelLog::new(&config.vpn_connection_id, local.ip());
-        let to = sink.open(&log.stream)?;
+        let log = TunnelLog::new(
+            &config.vpn_connection_id,
+            local.ip(),
+            options.stream_separator,
+        );
+        let to = sink.open(index, &log.stream)?;
         let psk_note = if generated {
             format!(", pre-shared key {psk} (generated)")
         } else {

@@ -8,6 +8,13 @@
 //!   stream per tunnel. The file is `DIR/<stream>.<ext>`, the extension from the format:
 //!   `.jsonl` for JSON lines, `.log` for text ([`stream_file`]).
 //!
+//! Each stream is rendered in its own format (a tunnel's `LogOutputFormat`), given when
+//! it is opened ([`Sink::open_as`]); [`Sink::open`] uses the sink's default.
+//!
+//! [`RecordSink`] is what a command that produces records writes to: a [`Sink`], or the
+//! `ikesim` binary's set of destinations (files or stdout, CloudWatch Logs, subscription
+//! envelopes, metrics) that contains one.
+//!
 //! Records are buffered; [`Sink::flush`] ends a batch (`serve` flushes after every event's
 //! records, `run` once at the end). A record is handed to the buffer as one line with its
 //! newline, so a flush never cuts one in two.
@@ -48,6 +55,32 @@ pub fn stream_file(dir: &Path, stream: &str, format: Format) -> PathBuf {
     dir.join(format!("{stream}.{ext}"))
 }
 
+/// Where a command's records go, tunnel by tunnel (see the module documentation).
+pub trait RecordSink {
+    /// Opens tunnel `tunnel`'s stream `stream` before its first record, and says where its
+    /// records go (`stdout`, a file, …) for the command's startup line.
+    fn open(&mut self, tunnel: usize, stream: &str) -> Result<String, SinkError>;
+    /// One record of tunnel `tunnel`'s stream `stream`.
+    fn write(
+        &mut self,
+        tunnel: usize,
+        stream: &str,
+        record: &TunnelRecord,
+    ) -> Result<(), SinkError>;
+    /// The end of a batch of writes: everything so far is handed on.
+    fn flush(&mut self) -> Result<(), SinkError>;
+    /// Time passes on a command that runs on the wall clock (`serve`): a sink that
+    /// publishes per period (metrics) does so here. Says when it wants to be called next;
+    /// by default it never does.
+    fn tick(
+        &mut self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Option<chrono::DateTime<chrono::Utc>> {
+        let _ = now;
+        None
+    }
+}
+
 enum Target {
     Stdout(BufWriter<std::io::Stdout>),
     Directory {
@@ -57,10 +90,13 @@ enum Target {
     },
 }
 
-/// Records rendered in one format and schema, to stdout or to one file per stream.
+/// Records rendered in one schema, each stream in its format, to stdout or to one file per
+/// stream.
 pub struct Sink {
     format: Format,
     schema: Schema,
+    /// Streams opened with a format of their own.
+    formats: HashMap<String, Format>,
     target: Target,
 }
 
@@ -70,6 +106,7 @@ impl Sink {
         Sink {
             format,
             schema,
+            formats: HashMap::new(),
             target: Target::Stdout(BufWriter::new(std::io::stdout())),
         }
     }
@@ -83,6 +120,7 @@ impl Sink {
         Ok(Sink {
             format,
             schema,
+            formats: HashMap::new(),
             target: Target::Directory {
                 dir: dir.to_owned(),
                 files: HashMap::new(),
@@ -90,16 +128,26 @@ impl Sink {
         })
     }
 
-    /// Opens `stream` (its file is created, empty, now: a stream without records still
-    /// exists) and says where its records go: `stdout` or the file's path.
+    /// Opens `stream` in the sink's format (its file is created, empty, now: a stream
+    /// without records still exists) and says where its records go: `stdout` or the
+    /// file's path.
     pub fn open(&mut self, stream: &str) -> Result<String, SinkError> {
+        let format = self.format_of(stream);
+        self.open_as(stream, format)
+    }
+
+    /// Opens `stream` with its own format (which names its file), as [`Sink::open`] does.
+    pub fn open_as(&mut self, stream: &str, format: Format) -> Result<String, SinkError> {
+        if format != self.format {
+            self.formats.insert(stream.to_owned(), format);
+        }
         match &mut self.target {
             Target::Stdout(_) => Ok("stdout".to_owned()),
             Target::Directory { dir, files } => {
                 if let Some((path, _)) = files.get(stream) {
                     return Ok(path.display().to_string());
                 }
-                let path = stream_file(dir, stream, self.format);
+                let path = stream_file(dir, stream, format);
                 let file = File::create(&path).map_err(|source| SinkError {
                     what: path.display().to_string(),
                     source,
@@ -111,9 +159,13 @@ impl Sink {
         }
     }
 
+    fn format_of(&self, stream: &str) -> Format {
+        self.formats.get(stream).copied().unwrap_or(self.format)
+    }
+
     /// Writes one record of `stream` (opened on first use).
     pub fn write(&mut self, stream: &str, record: &TunnelRecord) -> Result<(), SinkError> {
-        let mut line = record.render(self.format, self.schema);
+        let mut line = record.render(self.format_of(stream), self.schema);
         line.push('\n');
         if let Target::Directory { files, .. } = &self.target {
             if !files.contains_key(stream) {
@@ -154,6 +206,25 @@ impl Sink {
     }
 }
 
+impl RecordSink for Sink {
+    fn open(&mut self, _tunnel: usize, stream: &str) -> Result<String, SinkError> {
+        Sink::open(self, stream)
+    }
+
+    fn write(
+        &mut self,
+        _tunnel: usize,
+        stream: &str,
+        record: &TunnelRecord,
+    ) -> Result<(), SinkError> {
+        Sink::write(self, stream, record)
+    }
+
+    fn flush(&mut self) -> Result<(), SinkError> {
+        Sink::flush(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,12 +245,12 @@ mod tests {
     fn the_extension_comes_from_the_format() {
         let dir = Path::new("/tmp/x");
         assert_eq!(
-            stream_file(dir, "vpn-1234abcd_127.0.1.1", Format::Json),
-            dir.join("vpn-1234abcd_127.0.1.1.jsonl")
+            stream_file(dir, "vpn-1234abcd-127.0.1.1", Format::Json),
+            dir.join("vpn-1234abcd-127.0.1.1.jsonl")
         );
         assert_eq!(
-            stream_file(dir, "vpn-1234abcd_127.0.1.1", Format::Text),
-            dir.join("vpn-1234abcd_127.0.1.1.log")
+            stream_file(dir, "vpn-1234abcd-127.0.1.1", Format::Text),
+            dir.join("vpn-1234abcd-127.0.1.1.log")
         );
     }
 
@@ -191,6 +262,9 @@ mod tests {
         let shown = sink.open("a").unwrap();
         assert_eq!(shown, dir.join("a.jsonl").display().to_string());
         sink.open("b").unwrap();
+        let shown = sink.open_as("t", Format::Text).unwrap();
+        assert_eq!(shown, dir.join("t.log").display().to_string());
+        sink.write("t", &record("text")).unwrap();
         sink.write("a", &record("one")).unwrap();
         sink.write("a", &record("two")).unwrap();
         sink.write("c", &record("three")).unwrap();
@@ -204,6 +278,11 @@ mod tests {
         );
         assert_eq!(read("b"), "");
         assert_eq!(read("c").lines().count(), 1);
+        let text = std::fs::read_to_string(dir.join("t.log")).unwrap();
+        assert_eq!(
+            text,
+            format!("{}\n", record("text").render(Format::Text, Schema::Current))
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

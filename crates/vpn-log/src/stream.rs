@@ -7,10 +7,46 @@ use crate::RecordError;
 /// ikesim's default log group; AWS recommends the `/aws/vendedlogs/` prefix.
 pub const DEFAULT_LOG_GROUP: &str = "/aws/vendedlogs/ikesim";
 
-/// One stream per tunnel: `<vpn-connection-id>_<tunnel-outside-ip>`, the separator AWS's
-/// BGP records use for a tunnel (`vpn-1234abcd_1.2.3.4`); AWS leaves it open.
-pub fn stream_name(vpn_connection_id: &str, tunnel_outside_ip: IpAddr) -> String {
-    format!("{vpn_connection_id}_{tunnel_outside_ip}")
+/// What joins the VPN connection id and the tunnel's outside IP in a stream name. AWS
+/// documents only that the name "uses VpnConnectionID and TunnelOutsideIPAddress"
+/// (reference §1); the one public AWS-authored consumer of these logs (the aws-samples
+/// VPN monitoring Lambda) splits the name on `-` into exactly three tokens, so `-` is the
+/// default. `_` is what AWS's BGP records use in their `resource_id` field.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum StreamSeparator {
+    /// `vpn-1234abcd-1.2.3.4` (`--stream-separator -`, the default).
+    #[default]
+    Hyphen,
+    /// `vpn-1234abcd_1.2.3.4` (`--stream-separator _`).
+    Underscore,
+}
+
+impl std::str::FromStr for StreamSeparator {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<StreamSeparator, String> {
+        match s {
+            "-" => Ok(StreamSeparator::Hyphen),
+            "_" => Ok(StreamSeparator::Underscore),
+            _ => Err(format!(
+                "`{s}` is not a stream separator: `-` (vpn-1234abcd-1.2.3.4, the default) or `_` \
+                 (vpn-1234abcd_1.2.3.4)"
+            )),
+        }
+    }
+}
+
+/// One stream per tunnel: `<vpn-connection-id><separator><tunnel-outside-ip>`.
+pub fn stream_name(
+    vpn_connection_id: &str,
+    tunnel_outside_ip: IpAddr,
+    separator: StreamSeparator,
+) -> String {
+    let sep = match separator {
+        StreamSeparator::Hyphen => '-',
+        StreamSeparator::Underscore => '_',
+    };
+    format!("{vpn_connection_id}{sep}{tunnel_outside_ip}")
 }
 
 /// `vpn-` followed by 8 or 17 lowercase hex digits, the shape of AWS's ids.
@@ -35,12 +71,19 @@ mod tests {
     #[test]
     fn stream_names_join_id_and_outside_ip() {
         let ip: IpAddr = "1.2.3.4".parse().unwrap();
-        assert_eq!(stream_name("vpn-1234abcd", ip), "vpn-1234abcd_1.2.3.4");
+        let name = stream_name("vpn-1234abcd", ip, StreamSeparator::default());
+        assert_eq!(name, "vpn-1234abcd-1.2.3.4");
+        // What the aws-samples monitoring Lambda does with it: three tokens.
+        let tokens: Vec<_> = name.split('-').collect();
+        assert_eq!(tokens, ["vpn", "1234abcd", "1.2.3.4"]);
         let ip: IpAddr = "127.0.10.1".parse().unwrap();
         assert_eq!(
-            stream_name("vpn-0123456789abcdef0", ip),
+            stream_name("vpn-0123456789abcdef0", ip, StreamSeparator::Underscore),
             "vpn-0123456789abcdef0_127.0.10.1"
         );
+        assert_eq!("_".parse(), Ok(StreamSeparator::Underscore));
+        assert_eq!("-".parse(), Ok(StreamSeparator::Hyphen));
+        assert!("/".parse::<StreamSeparator>().unwrap_err().contains("`-`"));
         assert!(DEFAULT_LOG_GROUP.starts_with("/aws/vendedlogs/"));
     }
 

@@ -10,6 +10,7 @@ pub mod bench;
 pub mod connect;
 pub mod list;
 pub mod new_scenario;
+pub mod outputs;
 pub mod run;
 pub mod serve;
 

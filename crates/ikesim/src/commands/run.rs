@@ -1,11 +1,14 @@
-//! `ikesim run`: a scenario on the accelerated (or wall) clock, its records to a sink.
+//! `ikesim run`: a scenario on the accelerated (or wall) clock, its records to the
+//! outputs (stdout or files, envelopes, metrics, CloudWatch).
 
 use std::path::PathBuf;
 
+use delivery::placement::{self, Start};
 use sim::{Clock, RunOptions, Scenario, SimDuration};
-use vpn_log::{Format, Schema, Sink};
+use vpn_log::RecordSink;
 
-use super::{parse_duration, parse_format, parse_schema, Failure};
+use super::outputs::{OutputArgs, Outputs, TunnelLogging};
+use super::{parse_duration, Failure};
 
 #[derive(clap::Args)]
 pub struct RunArgs {
@@ -17,12 +20,11 @@ pub struct RunArgs {
     /// Simulated time to run, e.g. 90s, 1h30m, 30d (default: the scenario's).
     #[arg(long, value_parser = parse_duration)]
     duration: Option<SimDuration>,
-    /// Record format: json (AWS's default LogOutputFormat) or text.
-    #[arg(long, default_value = "json", value_parser = parse_format)]
-    format: Format,
-    /// Record schema: current (7 keys, epoch ms) or 2022 (6 keys, epoch seconds).
-    #[arg(long, default_value = "current", value_parser = parse_schema)]
-    schema: Schema,
+    /// When the simulated clock starts: `now` or an RFC 3339 time (default: the
+    /// scenario's start, 2026-01-01T00:00:00Z unless it says otherwise; with
+    /// --cloudwatch, so that the run ends now).
+    #[arg(long, value_name = "TIME")]
+    start: Option<Start>,
     /// Run on the wall clock instead of the accelerated virtual clock.
     #[arg(long)]
     realtime: bool,
@@ -33,16 +35,51 @@ pub struct RunArgs {
     /// ikev1_decryption_table (e.g. DIR = ~/.config/wireshark), to decrypt the pcap.
     #[arg(long, value_name = "DIR")]
     keys: Option<PathBuf>,
-    /// Write one file per log stream into DIR (<vpn-connection-id>_<outside-ip>.jsonl, .log
-    /// with --format text; as CloudWatch Logs names the streams) instead of stdout.
-    #[arg(long, value_name = "DIR")]
-    out: Option<PathBuf>,
+    #[command(flatten)]
+    outputs: OutputArgs,
 }
 
 pub fn run(args: RunArgs) -> Result<(), Failure> {
+    let scenario = Scenario::load(&args.scenario).map_err(|e| Failure::BadInput(e.to_string()))?;
+    let duration = args.duration.map_or(scenario.duration.0, |d| d.0);
+    let cloudwatch = args.outputs.cloudwatch();
+    // On the wall clock the records happen now: a pushed run starts now.
+    let start = match args.start {
+        None if args.realtime && cloudwatch => Some(Start::Now),
+        other => other,
+    };
+    let start = placement::place(
+        start,
+        scenario.start.0,
+        duration,
+        chrono::Utc::now(),
+        cloudwatch,
+    )
+    .map_err(|e| Failure::BadInput(e.to_string()))?;
+    let tunnels = scenario
+        .tunnel
+        .iter()
+        .map(|t| TunnelLogging {
+            vpn_connection_id: scenario.vpn_connection.id.clone(),
+            outside_ip: t.outside_ip.0,
+            enabled: t.log_options().log_enabled,
+            group: t
+                .log_options()
+                .log_group_arn
+                .as_ref()
+                .map(|a| a.name.clone()),
+            account: t
+                .log_options()
+                .log_group_arn
+                .as_ref()
+                .map(|a| a.account.clone()),
+            format: t.log_options().log_output_format,
+        })
+        .collect();
+    let mut outputs = Outputs::new(&args.outputs, tunnels, start)?;
     let options = RunOptions {
         seed: args.seed,
-        duration: args.duration.map(|d| d.0),
+        duration: Some(duration),
         clock: if args.realtime {
             Clock::Realtime
         } else {
@@ -50,30 +87,23 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
         },
         pcap: args.pcap,
         keys: args.keys,
+        start: Some(start),
+        stream_separator: args.outputs.stream_separator(),
     };
-    let scenario = Scenario::load(&args.scenario).map_err(|e| Failure::BadInput(e.to_string()))?;
     let output = sim::run(&scenario, &options).map_err(|e| Failure::Runtime(e.to_string()))?;
     for (host, stats) in &output.stats {
         tracing::info!(host, ?stats, "counters");
     }
-    let mut sink = match &args.out {
-        Some(dir) => Sink::directory(dir, args.format, args.schema),
-        None => Ok(Sink::stdout(args.format, args.schema)),
-    }
-    .map_err(|e| Failure::Runtime(e.to_string()))?;
     let written = (|| {
-        for tunnel in &output.tunnels {
-            sink.open(&tunnel.stream)?;
+        for (i, tunnel) in output.tunnels.iter().enumerate() {
+            outputs.open(i, &tunnel.stream)?;
         }
         for (tunnel, record) in &output.records {
-            sink.write(&output.tunnels[*tunnel].stream, record)?;
+            outputs.write(*tunnel, &output.tunnels[*tunnel].stream, record)?;
         }
-        sink.flush()
+        outputs.flush()
     })();
-    match written {
-        // `ikesim run | head`: the reader has what it wanted.
-        Err(e) if e.is_broken_pipe() => Ok(()),
-        Err(e) => Err(Failure::Runtime(e.to_string())),
-        Ok(()) => Ok(()),
-    }
+    written.map_err(|e| Failure::Runtime(e.to_string()))?;
+    let end = start + chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX);
+    outputs.finish(end)
 }

@@ -3,9 +3,8 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use vpn_log::{Format, Schema};
-
-use super::{emit, parse_format, parse_schema, Failure};
+use super::outputs::{OutputArgs, Outputs, TunnelLogging};
+use super::{emit, Failure};
 
 #[derive(clap::Args)]
 pub struct ServeArgs {
@@ -24,16 +23,8 @@ pub struct ServeArgs {
     /// Print a commented configuration with AWS's defaults and exit.
     #[arg(long)]
     print_config: bool,
-    /// Write one file per log stream into DIR (<vpn-connection-id>_<outside-ip>.jsonl, .log
-    /// with --format text) instead of stdout.
-    #[arg(long, value_name = "DIR")]
-    out: Option<PathBuf>,
-    /// Record format: json (AWS's default LogOutputFormat) or text.
-    #[arg(long, default_value = "json", value_parser = parse_format)]
-    format: Format,
-    /// Record schema: current (7 keys, epoch ms) or 2022 (6 keys, epoch seconds).
-    #[arg(long, default_value = "current", value_parser = parse_schema)]
-    schema: Schema,
+    #[command(flatten)]
+    outputs: OutputArgs,
 }
 
 fn parse_listen(s: &str) -> Result<SocketAddr, String> {
@@ -44,11 +35,6 @@ pub fn run(args: ServeArgs) -> Result<(), Failure> {
     if args.print_config {
         return emit(sim::serve::config::TEMPLATE.trim_end());
     }
-    let options = sim::serve::ServeOptions {
-        format: args.format,
-        schema: args.schema,
-        out: args.out,
-    };
     let mut config = match &args.config {
         Some(path) => sim::serve::ServeConfig::from_file(path)
             .map_err(|e| Failure::BadInput(e.to_string()))?,
@@ -57,5 +43,33 @@ pub fn run(args: ServeArgs) -> Result<(), Failure> {
     config
         .apply_overrides(args.listen, args.psk.as_deref())
         .map_err(Failure::BadInput)?;
-    sim::serve::serve(&config, &options).map_err(|e| Failure::Runtime(e.to_string()))
+    let tunnels = config
+        .tunnel
+        .iter()
+        .map(|t| TunnelLogging {
+            vpn_connection_id: config.vpn_connection_id.clone(),
+            outside_ip: t.listen.get_ref().0.ip(),
+            enabled: t.log_options().log_enabled,
+            group: t
+                .log_options()
+                .log_group_arn
+                .as_ref()
+                .map(|a| a.name.clone()),
+            account: t
+                .log_options()
+                .log_group_arn
+                .as_ref()
+                .map(|a| a.account.clone()),
+            format: t.log_options().log_output_format,
+        })
+        .collect();
+    let mut outputs = Outputs::new(&args.outputs, tunnels, chrono::Utc::now())?;
+    let options = sim::serve::ServeOptions {
+        stream_separator: args.outputs.stream_separator(),
+    };
+    let served = sim::serve::serve(&config, &options, &mut outputs)
+        .map_err(|e| Failure::Runtime(e.to_string()));
+    // What was written is delivered even when serving failed.
+    let finished = outputs.finish(chrono::Utc::now());
+    served.and(finished)
 }

@@ -33,10 +33,15 @@ pub struct TunnelLog {
 }
 
 impl TunnelLog {
-    /// An empty stream for the tunnel with outside IP `outside_ip` of `vpn_connection_id`.
-    pub fn new(vpn_connection_id: &str, outside_ip: IpAddr) -> TunnelLog {
+    /// An empty stream for the tunnel with outside IP `outside_ip` of `vpn_connection_id`,
+    /// named with `separator`.
+    pub fn new(
+        vpn_connection_id: &str,
+        outside_ip: IpAddr,
+        separator: vpn_log::StreamSeparator,
+    ) -> TunnelLog {
         TunnelLog {
-            stream: vpn_log::stream_name(vpn_connection_id, outside_ip),
+            stream: vpn_log::stream_name(vpn_connection_id, outside_ip, separator),
             states: (PhaseState::Down, PhaseState::Down),
             nat_t_detected: false,
             records: Vec::new(),

@@ -4,6 +4,7 @@
 //! protocol.
 
 mod log;
+mod log_options;
 pub mod options;
 mod view;
 

@@ -14,6 +14,8 @@ use ike_core::{
 use ike_wire::{DhGroup, EncrId, IntegId, PrfId, TrafficSelector};
 use serde::{Deserialize, Deserializer};
 
+pub use super::log_options::{CloudWatchLogOptions, LogOptions};
+
 /// AWS's phase 1/2 encryption choices, in AWS's order ("lowest value first").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
 pub enum AwsEncryption {
@@ -296,6 +298,10 @@ pub struct TunnelOptions {
     /// RemoteIpv4NetworkCidr: the AWS side, default `0.0.0.0/0` (the AWS endpoint's local
     /// traffic selector).
     pub remote_ipv4_network_cidr: Cidr,
+    /// `[tunnel.aws.log_options]` (LogOptions): whether, where and in which format the
+    /// tunnel's log is published; logging on, default group, JSON by default (ikesim's
+    /// default for `log_enabled` differs from AWS's, see [`CloudWatchLogOptions`]).
+    pub log_options: LogOptions,
 }
 
 impl Default for TunnelOptions {
@@ -319,6 +325,7 @@ impl Default for TunnelOptions {
             startup_action: StartupAction::Add,
             local_ipv4_network_cidr: Cidr::default(),
             remote_ipv4_network_cidr: Cidr::default(),
+            log_options: LogOptions::default(),
         }
     }
 }
@@ -363,6 +370,12 @@ fn spec(enc: &[AwsEncryption], integ: &[AwsIntegrity], groups: &[u16], ike: bool
 }
 
 impl TunnelOptions {
+    /// The tunnel's CloudWatch Logs options (`log_options.cloudwatch_log_options`): what
+    /// the outputs of `run` and `serve` apply to this tunnel's records.
+    pub fn cloudwatch_log_options(&self) -> &CloudWatchLogOptions {
+        &self.log_options.cloudwatch_log_options
+    }
+
     /// Cross-option rules AWS enforces; returns the offending option's byte span and the
     /// message.
     pub(crate) fn check(&self) -> Result<(), (std::ops::Range<usize>, &'static str, String)> {

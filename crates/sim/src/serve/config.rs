@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Deserializer};
 
-use crate::aws::options::{AwsPsk, StartupAction, TunnelOptions};
+use crate::aws::options::{AwsPsk, CloudWatchLogOptions, StartupAction, TunnelOptions};
 use crate::spelling::line_of;
 
 /// The UDP port a tunnel listens on when `listen` names only an address: the NAT-T port
@@ -28,7 +28,8 @@ pub const DEFAULT_VPN_CONNECTION_ID: &str = "vpn-0123456789abcdef0";
 pub const TEMPLATE: &str = r#"# ikesim serve configuration: simulated AWS Site-to-Site VPN tunnels waiting for a real
 # customer gateway (CGW). Start with `ikesim serve --config FILE`; see docs/real-cgw.md.
 
-# Names the log streams: <vpn_connection_id>_<tunnel outside IP>.
+# Names the log streams: <vpn_connection_id>-<tunnel outside IP> (--stream-separator _ for
+# <vpn_connection_id>_<tunnel outside IP>).
 vpn_connection_id = "vpn-0123456789abcdef0"
 
 # The customer gateway AWS expects. AWS answers only this address; leave it out to answer
@@ -72,6 +73,18 @@ listen = "127.0.1.1:4500"
 # startup_action = "add"           # add: the CGW initiates; start: AWS initiates to [cgw]
 # local_ipv4_network_cidr = "0.0.0.0/0"
 # remote_ipv4_network_cidr = "0.0.0.0/0"
+
+# Where and how this tunnel's log is published (AWS's LogOptions). log_enabled: AWS's
+# default is false, ikesim's true (logs are its point); false writes nothing for this
+# tunnel. No log_group_arn: the group /aws/vendedlogs/ikesim (or --log-group). ikesim has
+# no BGP yet: the bgp_* options are checked, but no BGP records are written.
+# [tunnel.aws.log_options.cloudwatch_log_options]
+# log_enabled = true
+# log_group_arn = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/vendedlogs/ikesim"
+# log_output_format = "json"       # json | text (--format overrides it)
+# bgp_log_enabled = false
+# bgp_log_group_arn = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/vendedlogs/ikesim"
+# bgp_log_output_format = "json"   # json | text
 
 # A second tunnel needs its own address:
 # [[tunnel]]
@@ -175,6 +188,14 @@ pub struct ServeTunnel {
     /// `[tunnel.aws]`: AWS's tunnel options, as a scenario spells them.
     #[serde(default)]
     pub aws: TunnelOptions,
+}
+
+impl ServeTunnel {
+    /// `[tunnel.aws.log_options.cloudwatch_log_options]`: whether this tunnel's records are
+    /// written, to which log group, in which format (see [`CloudWatchLogOptions`]).
+    pub fn log_options(&self) -> &CloudWatchLogOptions {
+        self.aws.cloudwatch_log_options()
+    }
 }
 
 /// The whole file.
@@ -393,6 +414,45 @@ mod tests {
         let text = "[[tunnel]]\nlisten = \"127.0.1.1\"\n[[tunnel]]\nlisten = \"127.0.1.1:4500\"\n";
         let e = ServeConfig::parse(text, "s.toml").unwrap_err().to_string();
         assert!(e.contains("own listen address"), "{e}");
+    }
+
+    #[test]
+    fn the_templates_log_options_block_holds_the_defaults() {
+        let block: String = TEMPLATE
+            .lines()
+            .skip_while(|l| !l.contains("[tunnel.aws.log_options.cloudwatch_log_options]"))
+            .take_while(|l| !l.is_empty())
+            .filter_map(|l| l.strip_prefix("# "))
+            .map(|l| format!("{}\n", l.split("  #").next().unwrap_or(l)))
+            .collect();
+        assert!(block.contains("bgp_log_output_format"), "{block}");
+        // The template ends inside the first tunnel's [tunnel.aws]: the block belongs there.
+        let c = ServeConfig::parse(&format!("{TEMPLATE}{block}"), "template").unwrap();
+        let o = c.tunnel[0].log_options();
+        let d = CloudWatchLogOptions::default();
+        assert_eq!(o.log_enabled, d.log_enabled);
+        assert_eq!(o.log_group_name(), vpn_log::DEFAULT_LOG_GROUP);
+        assert_eq!(
+            o.log_group_arn.as_ref().map(|a| a.account.as_str()),
+            Some("123456789012")
+        );
+        assert_eq!(o.log_output_format, d.log_output_format);
+        assert_eq!(o.bgp_log_enabled, d.bgp_log_enabled);
+        assert_eq!(o.bgp_log_output_format, d.bgp_log_output_format);
+        assert_eq!(ServeConfig::default().tunnel[0].log_options(), &d);
+    }
+
+    #[test]
+    fn a_log_group_arn_that_is_not_one_is_refused_with_its_line() {
+        let text = "[[tunnel]]\nlisten = \"127.0.1.1\"\n\
+                    [tunnel.aws.log_options.cloudwatch_log_options]\n\
+                    log_group_arn = \"arn:aws:logs:us-east-1:12345:log-group:g\"\n";
+        let e = ServeConfig::parse(text, "s.toml").unwrap_err().to_string();
+        assert!(e.starts_with("s.toml: ") && e.contains("line 4"), "{e}");
+        assert!(
+            e.contains("not 12 digits") && e.contains("log-group:<name>"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -1,1 +1,0 @@
-//! Being built (issue 11).

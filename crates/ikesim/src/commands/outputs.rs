@@ -1,0 +1,591 @@
+//! Every destination of the records of `run` and `serve` (and the coming `fleet`), in one
+//! place: stdout (AWS JSON or text; a view for a person at a terminal) or one file per
+//! stream (`--out`), subscription envelopes (`--envelopes`), metrics (`--metrics`) and
+//! CloudWatch itself (`--cloudwatch`). docs/cloudwatch.md describes them.
+//!
+//! [`Outputs`] is a [`RecordSink`]: the command hands it each tunnel's records as they are
+//! made, and [`Outputs::finish`] delivers what is pending and reports.
+//!
+//! Each tunnel has its log options ([`TunnelLogging`]: AWS's `CloudWatchLogOptions`):
+//! a tunnel whose logging is disabled writes nothing anywhere (its metrics still count,
+//! as AWS publishes metrics whatever the logs); each writes in its own format and to its
+//! own group. `--format` and `--log-group` override them for every tunnel.
+
+use std::io::{IsTerminal, Write};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use delivery::batch::{Batcher, LogEvent};
+use delivery::envelope::Envelopes;
+use delivery::filter::FilterPattern;
+use delivery::metrics::{self, MetricsRecorder};
+use vpn_log::{Format, RecordSink, Schema, Sink, SinkError, StreamSeparator, TunnelRecord};
+
+use super::{parse_format, parse_schema, Failure};
+
+/// The envelope `owner` when no tunnel's log group ARN names an account: the account id
+/// AWS's own documentation examples use.
+const DEFAULT_ACCOUNT: &str = "123456789012";
+/// The subscription filter the envelopes name.
+const SUBSCRIPTION_FILTER: &str = "ikesim";
+
+/// Where the records go: the flags `run` and `serve` share.
+#[derive(clap::Args, Debug)]
+pub struct OutputArgs {
+    /// Record format for every tunnel: json (AWS's default LogOutputFormat) or text.
+    /// Without it each tunnel has its own (log_output_format, json by default), and a
+    /// terminal gets a view for people.
+    #[arg(long, value_parser = parse_format)]
+    format: Option<Format>,
+    /// Record schema: current (7 keys, epoch ms) or 2022 (6 keys, epoch seconds).
+    #[arg(long, default_value = "current", value_parser = parse_schema)]
+    schema: Schema,
+    /// Write one file per log stream into DIR (<stream>.jsonl, or .log for text; streams
+    /// are named <vpn-connection-id>-<outside-ip>, as CloudWatch Logs names them) instead
+    /// of stdout.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// What joins the VPN connection id and the outside IP in stream names: `-` (the
+    /// default, as AWS's monitoring sample parses them) or `_`.
+    #[arg(long, value_name = "SEP", default_value = "-")]
+    stream_separator: StreamSeparator,
+    /// Write what a CloudWatch Logs subscription filter would deliver into DIR: one
+    /// gzip'd DATA_MESSAGE (.json.gz) and its Lambda event (.lambda.json) per batch.
+    #[arg(long, value_name = "DIR")]
+    envelopes: Option<PathBuf>,
+    /// Deliver to --envelopes only the records this CloudWatch Logs filter pattern
+    /// matches, e.g. '{ ($.details = "*DPD timed out*") || ($.ike_phase1_state = "down") }'.
+    #[arg(long, value_name = "PATTERN", requires = "envelopes")]
+    filter_pattern: Option<String>,
+    /// The account id in the envelopes' `owner` (default: the tunnel's log group ARN's,
+    /// else 123456789012).
+    #[arg(long, value_name = "ID", value_parser = parse_account)]
+    account_id: Option<String>,
+    /// Write the AWS/VPN metrics (TunnelState, TunnelDataIn, TunnelDataOut) as
+    /// PutMetricData input for `aws cloudwatch put-metric-data --cli-input-json
+    /// file://FILE` (more than 1000 datapoints: FILE, then FILE-2, … with the same
+    /// extension).
+    #[arg(long, value_name = "FILE")]
+    metrics: Option<PathBuf>,
+    /// One metrics datapoint per tunnel every this many seconds (a multiple of 60).
+    #[arg(long, value_name = "SECONDS", default_value = "300", value_parser = parse_period)]
+    metrics_period: u64,
+    /// The metrics' namespace (default: AWS/VPN in --metrics FILE, ikesim/VPN when
+    /// pushing: AWS reserves AWS/ for its own services).
+    #[arg(long, value_name = "NS")]
+    metrics_namespace: Option<String>,
+    #[command(flatten)]
+    cloudwatch: CloudWatchArgs,
+}
+
+/// `--cloudwatch` and its settings.
+#[derive(clap::Args, Debug)]
+pub struct CloudWatchArgs {
+    /// Push the records to CloudWatch Logs (one stream per tunnel) and the metrics to
+    /// CloudWatch. Credentials and region from the usual AWS chain (environment, profile).
+    #[arg(long)]
+    pub cloudwatch: bool,
+    /// The log group for every tunnel (default: the tunnel's log_group_arn, else
+    /// /aws/vendedlogs/ikesim). Created if missing.
+    #[arg(long, value_name = "NAME", value_parser = parse_group)]
+    pub log_group: Option<String>,
+    /// The AWS region (default: the AWS chain's, e.g. AWS_REGION).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Another CloudWatch Logs / CloudWatch endpoint, e.g. a local moto server (default:
+    /// AWS_ENDPOINT_URL_CLOUDWATCH_LOGS, AWS_ENDPOINT_URL, else AWS's).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+}
+
+fn parse_account(s: &str) -> Result<String, String> {
+    if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(s.to_owned())
+    } else {
+        Err(format!("`{s}` is not an AWS account id: 12 digits"))
+    }
+}
+
+fn parse_period(s: &str) -> Result<u64, String> {
+    match s.parse::<u64>() {
+        Ok(n) if n >= 60 && n % 60 == 0 => Ok(n),
+        _ => Err(format!(
+            "`{s}` is not a metrics period: a whole number of seconds, a multiple of 60 \
+             (CloudWatch's standard resolution), e.g. 60 or 300"
+        )),
+    }
+}
+
+fn parse_group(s: &str) -> Result<String, String> {
+    vpn_log::validate_log_group_name(s).map_err(|e| e.to_string())?;
+    Ok(s.to_owned())
+}
+
+/// One tunnel's log options, as its scenario or serve file gives them (AWS's
+/// `CloudWatchLogOptions`), and its names.
+#[derive(Clone, Debug)]
+pub struct TunnelLogging {
+    /// The VPN connection id.
+    pub vpn_connection_id: String,
+    /// The tunnel's outside IP address.
+    pub outside_ip: IpAddr,
+    /// `log_enabled`.
+    pub enabled: bool,
+    /// The log group the tunnel's `log_group_arn` names, if any.
+    pub group: Option<String>,
+    /// The account its `log_group_arn` names, if any.
+    pub account: Option<String>,
+    /// `log_output_format`.
+    pub format: Format,
+}
+
+impl OutputArgs {
+    /// What joins the VPN connection id and the outside IP in stream names.
+    pub fn stream_separator(&self) -> StreamSeparator {
+        self.stream_separator
+    }
+
+    /// Whether the records are pushed to CloudWatch.
+    pub fn cloudwatch(&self) -> bool {
+        self.cloudwatch.cloudwatch
+    }
+}
+
+/// One tunnel as the outputs see it.
+struct Tunnel {
+    logging: TunnelLogging,
+    stream: Option<String>,
+    /// The group its records are pushed and enveloped as.
+    group: String,
+    format: Format,
+    /// Pending events for the envelopes.
+    batcher: Batcher,
+}
+
+/// Stdout for a person: the view, written line by line.
+struct ViewOut {
+    view: vpn_log::View,
+    out: std::io::BufWriter<std::io::Stdout>,
+}
+
+/// Where stream records are written: files or stdout as AWS renders them, or the view.
+enum Display {
+    Sink(Sink),
+    View(ViewOut),
+}
+
+/// Every destination of one command's records (module documentation).
+pub struct Outputs {
+    schema: Schema,
+    display: Display,
+    /// The reader of stdout went away (`ikesim run … | head`): the other destinations
+    /// still get everything.
+    display_closed: bool,
+    tunnels: Vec<Tunnel>,
+    envelopes: Option<Envelopes>,
+    metrics: MetricsRecorder,
+    /// Where the metrics' periods start: the run's start.
+    start: DateTime<Utc>,
+    /// The end of the last period whose metrics were pushed (`serve` pushes them as the
+    /// periods end).
+    pushed_until: DateTime<Utc>,
+    metrics_period: chrono::Duration,
+    metrics_file: Option<PathBuf>,
+    metrics_namespace: Option<String>,
+    pusher: Option<push::Pusher>,
+}
+
+impl Outputs {
+    /// Opens the destinations `args` asks for, for `tunnels` of a run that starts at
+    /// `start`. With `--cloudwatch` the pusher starts now, so that missing credentials or
+    /// region are an error before the run.
+    pub fn new(
+        args: &OutputArgs,
+        tunnels: Vec<TunnelLogging>,
+        start: DateTime<Utc>,
+    ) -> Result<Outputs, Failure> {
+        let runtime = |e: SinkError| Failure::Runtime(e.to_string());
+        let default_format = args.format.unwrap_or_default();
+        let display = match &args.out {
+            Some(dir) => {
+                Display::Sink(Sink::directory(dir, default_format, args.schema).map_err(runtime)?)
+            }
+            None if args.format.is_none() && std::io::stdout().is_terminal() => {
+                Display::View(ViewOut {
+                    view: vpn_log::View::new(
+                        tunnels.iter().map(|t| t.outside_ip),
+                        vpn_log::View::color_default(),
+                    ),
+                    out: std::io::BufWriter::new(std::io::stdout()),
+                })
+            }
+            None => Display::Sink(Sink::stdout(default_format, args.schema)),
+        };
+        let pattern = match &args.filter_pattern {
+            Some(p) => Some(
+                FilterPattern::parse(p)
+                    .map_err(|e| Failure::BadInput(format!("--filter-pattern: {e}")))?,
+            ),
+            None => None,
+        };
+        let owner = args
+            .account_id
+            .clone()
+            .or_else(|| tunnels.iter().find_map(|t| t.account.clone()))
+            .unwrap_or_else(|| DEFAULT_ACCOUNT.to_owned());
+        let envelopes = match &args.envelopes {
+            Some(dir) => Some(
+                Envelopes::create(dir, &owner, &[SUBSCRIPTION_FILTER], pattern)
+                    .map_err(|e| Failure::Runtime(format!("--envelopes {}: {e}", dir.display())))?,
+            ),
+            None => None,
+        };
+        let mut metrics = MetricsRecorder::new(Duration::from_secs(args.metrics_period));
+        let tunnels: Vec<Tunnel> = tunnels
+            .into_iter()
+            .map(|logging| {
+                metrics.tunnel(&logging.vpn_connection_id, &logging.outside_ip.to_string());
+                let group = args
+                    .cloudwatch
+                    .log_group
+                    .clone()
+                    .or_else(|| logging.group.clone())
+                    .unwrap_or_else(|| vpn_log::DEFAULT_LOG_GROUP.to_owned());
+                Tunnel {
+                    format: args.format.unwrap_or(logging.format),
+                    group,
+                    logging,
+                    stream: None,
+                    batcher: Batcher::new(),
+                }
+            })
+            .collect();
+        let pusher = if args.cloudwatch.cloudwatch {
+            let pusher = push::start(&args.cloudwatch, args.metrics_namespace.as_deref())?;
+            let mut hinted = false;
+            for t in tunnels.iter().filter(|t| t.logging.enabled) {
+                if !hinted && !t.group.starts_with("/aws/vendedlogs/") {
+                    // AWS's logs page: resource policies are limited to 5,120 characters,
+                    // and groups under /aws/vendedlogs/ do not need one per source.
+                    eprintln!(
+                        "hint: log group {} is outside /aws/vendedlogs/, the prefix AWS \
+                         recommends for VPN logs (CloudWatch Logs resource policies are \
+                         limited to 5,120 characters; see docs/cloudwatch.md)",
+                        t.group
+                    );
+                    hinted = true;
+                }
+            }
+            Some(pusher)
+        } else {
+            None
+        };
+        Ok(Outputs {
+            schema: args.schema,
+            display,
+            display_closed: false,
+            tunnels,
+            envelopes,
+            metrics,
+            start,
+            pushed_until: start,
+            metrics_period: chrono::Duration::seconds(
+                i64::try_from(args.metrics_period).unwrap_or(i64::MAX),
+            ),
+            metrics_file: args.metrics.clone(),
+            metrics_namespace: args.metrics_namespace.clone(),
+            pusher,
+        })
+    }
+
+    fn deliver_envelope(
+        envelopes: &mut Option<Envelopes>,
+        tunnel: &mut Tunnel,
+        batch: Option<delivery::batch::Batch>,
+    ) -> Result<(), SinkError> {
+        let (Some(envelopes), Some(batch), Some(stream)) = (envelopes, batch, &tunnel.stream)
+        else {
+            return Ok(());
+        };
+        envelopes
+            .deliver(&tunnel.group, stream, &batch)
+            .map(drop)
+            .map_err(|source| SinkError {
+                what: "--envelopes".to_owned(),
+                source,
+            })
+    }
+
+    /// Delivers what is pending, writes the metrics of the run (which ended at `end`), and
+    /// reports on stderr what was pushed. Undelivered records are a failure (exit status
+    /// 1).
+    pub fn finish(mut self, end: DateTime<Utc>) -> Result<(), Failure> {
+        let runtime = |e: SinkError| Failure::Runtime(e.to_string());
+        self.flush_display().map_err(runtime)?;
+        for t in &mut self.tunnels {
+            let batch = t.batcher.take();
+            Self::deliver_envelope(&mut self.envelopes, t, batch).map_err(runtime)?;
+        }
+        let datums = self.metrics.datums(self.start, end);
+        if let Some(file) = &self.metrics_file {
+            let namespace = self
+                .metrics_namespace
+                .as_deref()
+                .unwrap_or(metrics::AWS_NAMESPACE);
+            write_metrics(file, namespace, &datums)?;
+        }
+        match self.pusher.take() {
+            Some(pusher) => {
+                let unpushed = datums
+                    .into_iter()
+                    .filter(|d| d.timestamp > self.pushed_until)
+                    .collect();
+                push::finish(pusher, unpushed)
+            }
+            None => Ok(()),
+        }
+    }
+
+    fn flush_display(&mut self) -> Result<(), SinkError> {
+        if self.display_closed {
+            return Ok(());
+        }
+        let flushed = match &mut self.display {
+            Display::Sink(sink) => sink.flush(),
+            Display::View(v) => v.out.flush().map_err(|source| SinkError {
+                what: "stdout".to_owned(),
+                source,
+            }),
+        };
+        self.closed_is_fine(flushed)
+    }
+
+    /// A closed stdout ends the display, not the command.
+    fn closed_is_fine(&mut self, result: Result<(), SinkError>) -> Result<(), SinkError> {
+        match result {
+            Err(e) if e.is_broken_pipe() => {
+                self.display_closed = true;
+                Ok(())
+            }
+            other => other,
+        }
+    }
+}
+
+impl RecordSink for Outputs {
+    fn open(&mut self, tunnel: usize, stream: &str) -> Result<String, SinkError> {
+        let Some(t) = self.tunnels.get_mut(tunnel) else {
+            return Ok("nowhere".to_owned());
+        };
+        if !t.logging.enabled {
+            return Ok("nowhere: log_enabled = false".to_owned());
+        }
+        t.stream = Some(stream.to_owned());
+        let mut to = match &mut self.display {
+            Display::Sink(sink) => sink.open_as(stream, t.format)?,
+            Display::View(_) => "stdout".to_owned(),
+        };
+        if let Some(pusher) = &self.pusher {
+            pusher.open(&t.group, stream);
+            to.push_str(&format!(" and CloudWatch Logs {}", t.group));
+        }
+        Ok(to)
+    }
+
+    fn write(
+        &mut self,
+        tunnel: usize,
+        stream: &str,
+        record: &TunnelRecord,
+    ) -> Result<(), SinkError> {
+        self.metrics.observe(tunnel, record);
+        let Some(t) = self.tunnels.get_mut(tunnel) else {
+            return Ok(());
+        };
+        if !t.logging.enabled {
+            return Ok(());
+        }
+        if t.stream.is_none() {
+            self.open(tunnel, stream)?;
+        }
+        if !self.display_closed {
+            let shown = match &mut self.display {
+                Display::Sink(sink) => sink.write(stream, record),
+                Display::View(v) => {
+                    let line = v.view.render(tunnel, record);
+                    writeln!(v.out, "{line}").map_err(|source| SinkError {
+                        what: "stdout".to_owned(),
+                        source,
+                    })
+                }
+            };
+            self.closed_is_fine(shown)?;
+        }
+        let t = &mut self.tunnels[tunnel];
+        if self.envelopes.is_some() || self.pusher.is_some() {
+            let event = LogEvent::of(record, t.format, self.schema);
+            if let Some(pusher) = &self.pusher {
+                pusher.send(&t.group, stream, event.clone());
+            }
+            let full = t.batcher.push(event);
+            Self::deliver_envelope(&mut self.envelopes, t, full)?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), SinkError> {
+        if let Some(pusher) = &self.pusher {
+            pusher.flush();
+        }
+        self.flush_display()
+    }
+
+    /// Pushes the metrics of the periods that ended by `now`; wants to be called again at
+    /// the end of the next one.
+    fn tick(&mut self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let pusher = self.pusher.as_ref()?;
+        let due: Vec<_> = self
+            .metrics
+            .datums(self.start, now)
+            .into_iter()
+            .filter(|d| d.timestamp > self.pushed_until)
+            .collect();
+        if let Some(last) = due.iter().map(|d| d.timestamp).max() {
+            self.pushed_until = last;
+            pusher.metrics(due);
+        }
+        Some(self.pushed_until + self.metrics_period)
+    }
+}
+
+/// `--metrics FILE`: one PutMetricData request per file, FILE then FILE-2, FILE-3, … (the
+/// extension kept) when there are more than 1000 datapoints.
+fn write_metrics(
+    file: &Path,
+    namespace: &str,
+    datums: &[metrics::MetricDatum],
+) -> Result<(), Failure> {
+    let requests = metrics::put_metric_data_inputs(namespace, datums);
+    let requests = if requests.is_empty() {
+        // A run shorter than one period still gets its (empty) file.
+        vec![serde_json::json!({"Namespace": namespace, "MetricData": []})]
+    } else {
+        requests
+    };
+    for (i, request) in requests.iter().enumerate() {
+        let path = if i == 0 {
+            file.to_owned()
+        } else {
+            numbered(file, i + 1)
+        };
+        let mut text = serde_json::to_string_pretty(request)
+            .map_err(|e| Failure::Runtime(format!("--metrics: {e}")))?;
+        text.push('\n');
+        write_whole(&path, text.as_bytes())
+            .map_err(|e| Failure::Runtime(format!("--metrics {}: {e}", path.display())))?;
+    }
+    if requests.len() > 1 {
+        eprintln!(
+            "ikesim: {} metric datapoints in {} PutMetricData requests: {} and {}",
+            datums.len(),
+            requests.len(),
+            file.display(),
+            numbered(file, requests.len()).display()
+        );
+    }
+    Ok(())
+}
+
+/// `metrics.json` → `metrics-N.json`.
+fn numbered(file: &Path, n: usize) -> PathBuf {
+    let stem = file
+        .file_stem()
+        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+    let name = match file.extension() {
+        Some(ext) => format!("{stem}-{n}.{}", ext.to_string_lossy()),
+        None => format!("{stem}-{n}"),
+    };
+    file.with_file_name(name)
+}
+
+/// Writes `path` completely or not at all: a temporary file beside it, renamed.
+fn write_whole(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let name = path
+        .file_name()
+        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+    let tmp = path.with_file_name(format!(".{name}.tmp"));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}
+
+/// The pusher, or an error saying it is not built in.
+#[cfg(feature = "cloudwatch")]
+mod push {
+    use delivery::metrics::{MetricDatum, PUSH_NAMESPACE};
+    use delivery::push::PushConfig;
+    pub use delivery::push::Pusher;
+
+    use super::{CloudWatchArgs, Failure};
+
+    pub fn start(args: &CloudWatchArgs, namespace: Option<&str>) -> Result<Pusher, Failure> {
+        Pusher::start(PushConfig {
+            region: args.region.clone(),
+            endpoint_url: args.endpoint_url.clone(),
+            metrics_namespace: namespace.unwrap_or(PUSH_NAMESPACE).to_owned(),
+        })
+        .map_err(|e| Failure::BadInput(format!("--cloudwatch: {e}")))
+    }
+
+    pub fn finish(pusher: Pusher, datums: Vec<MetricDatum>) -> Result<(), Failure> {
+        pusher.metrics(datums);
+        let report = pusher.finish();
+        eprintln!("ikesim: {report}");
+        if report.undelivered > 0 {
+            return Err(Failure::Runtime(format!(
+                "{} records were not delivered to CloudWatch Logs",
+                report.undelivered
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Without the `cloudwatch` feature `--cloudwatch` says how to get it.
+#[cfg(not(feature = "cloudwatch"))]
+mod push {
+    use delivery::metrics::MetricDatum;
+
+    use super::{CloudWatchArgs, Failure};
+
+    /// Never made: there is no pusher in this build.
+    pub enum Pusher {}
+
+    impl Pusher {
+        pub fn open(&self, _group: &str, _stream: &str) {
+            match *self {}
+        }
+        pub fn send(&self, _group: &str, _stream: &str, _event: delivery::batch::LogEvent) {
+            match *self {}
+        }
+        pub fn flush(&self) {
+            match *self {}
+        }
+        pub fn metrics(&self, _datums: Vec<MetricDatum>) {
+            match *self {}
+        }
+    }
+
+    pub fn start(_args: &CloudWatchArgs, _namespace: Option<&str>) -> Result<Pusher, Failure> {
+        Err(Failure::BadInput(
+            "--cloudwatch: this ikesim was built without the `cloudwatch` feature; rebuild \
+             with default features (cargo build --release)"
+                .to_owned(),
+        ))
+    }
+
+    pub fn finish(pusher: Pusher, _datums: Vec<MetricDatum>) -> Result<(), Failure> {
+        match pusher {}
+    }
+}
