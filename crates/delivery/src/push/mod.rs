@@ -6,7 +6,8 @@
 //! they hand it work through a channel and never wait for the network, except in
 //! [`Pusher::finish`]. The thread:
 //! - creates the log group and each stream if missing (`CreateLogGroup`, `CreateLogStream`;
-//!   `ResourceAlreadyExistsException` is fine);
+//!   `ResourceAlreadyExistsException` is fine, and so is `AccessDeniedException`: a policy
+//!   may grant only `logs:PutLogEvents` on a group and stream that exist);
 //! - cuts each stream's events into PutLogEvents calls with [`crate::batch::Batcher`]
 //!   (10,000 events, 1,048,576 bytes, chronological, < 24 h) and puts them in order;
 //! - retries throttling, 5xx and time-outs with exponential backoff and jitter
@@ -447,9 +448,7 @@ impl Worker {
             let result = self
                 .retry(&format!("CreateLogGroup {group}"), || async {
                     match logs.create_log_group().log_group_name(&group).send().await {
-                        Err(e) if retry::code(&e) == Some("ResourceAlreadyExistsException") => {
-                            Ok(())
-                        }
+                        Err(e) if creation_is_fine(retry::code(&e)) => Ok(()),
                         other => other.map(|_| ()),
                     }
                 })
@@ -470,7 +469,7 @@ impl Worker {
                     .send()
                     .await
                 {
-                    Err(e) if retry::code(&e) == Some("ResourceAlreadyExistsException") => Ok(()),
+                    Err(e) if creation_is_fine(retry::code(&e)) => Ok(()),
                     other => other.map(|_| ()),
                 }
             })
@@ -581,6 +580,17 @@ impl Worker {
             }
         }
     }
+}
+
+/// Whether a CreateLogGroup/CreateLogStream error still lets the push go on: the resource
+/// exists, or the caller may not create it — a policy granting only `logs:PutLogEvents` on
+/// an existing group and stream is common; if they do not exist after all, PutLogEvents
+/// says so (ResourceNotFoundException) and its events are counted.
+fn creation_is_fine(code: Option<&str>) -> bool {
+    matches!(
+        code,
+        Some("ResourceAlreadyExistsException" | "AccessDeniedException")
+    )
 }
 
 /// A [`MetricDatum`] as the SDK's.
@@ -698,6 +708,14 @@ mod tests {
             reason.contains("rejected 3 events of g s: 3 too old"),
             "{reason}"
         );
+    }
+
+    #[test]
+    fn an_existing_or_forbidden_group_or_stream_does_not_stop_the_push() {
+        assert!(creation_is_fine(Some("ResourceAlreadyExistsException")));
+        assert!(creation_is_fine(Some("AccessDeniedException")));
+        assert!(!creation_is_fine(Some("InvalidParameterException")));
+        assert!(!creation_is_fine(None));
     }
 
     #[test]
