@@ -542,10 +542,10 @@ mod push {
         pusher.metrics(datums);
         let report = pusher.finish();
         eprintln!("ikesim: {report}");
-        if report.undelivered > 0 {
+        if !report.complete() {
             return Err(Failure::Runtime(format!(
-                "{} records were not delivered to CloudWatch Logs",
-                report.undelivered
+                "not everything was delivered to CloudWatch: {} records, {} metric datapoints",
+                report.undelivered, report.metric_datums_undelivered
             )));
         }
         Ok(())
