@@ -424,3 +424,200 @@ fn missing_credentials_or_region_are_refused_before_the_run() {
     );
     assert!(out.stdout.is_empty(), "nothing was run");
 }
+
+/// `aws ARGS…` (the venv's AWS CLI) against moto; returns stdout as JSON.
+fn aws_cli(moto: &Moto, args: &[&str]) -> Value {
+    let mut command = std::process::Command::new(common::moto_aws_cli());
+    let out = moto
+        .env(&mut command)
+        .args(args)
+        .args(["--endpoint-url", &moto.url, "--output", "json"])
+        .output()
+        .expect("run the AWS CLI");
+    assert!(out.status.success(), "aws {args:?}: {}", stderr(&out));
+    if out.stdout.is_empty() {
+        return Value::Null;
+    }
+    serde_json::from_slice(&out.stdout).expect("the AWS CLI prints JSON")
+}
+
+/// The README's push, read back with its `aws logs get-log-events`; and the `--metrics`
+/// file as the input of `aws cloudwatch put-metric-data --cli-input-json`, as the help
+/// says.
+#[test]
+fn the_readme_push_reads_back_with_the_aws_cli_and_the_metrics_file_is_cli_input() {
+    if !can_run(&[Need::Moto]) || !can_push() {
+        return;
+    }
+    let moto = Moto::start();
+    let dir = temp_dir("cloudwatch-readme");
+    let metrics = dir.join("metrics.json");
+    let out = ikesim_pushing(
+        &moto.url,
+        &[
+            "run",
+            "ikev2-dpd-clear",
+            "--cloudwatch",
+            "--endpoint-url",
+            &moto.url,
+            "--out",
+            dir.to_str().expect("UTF-8 temp dir"),
+            "--metrics",
+            metrics.to_str().expect("UTF-8 temp dir"),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let stream = stream_name("127.0.1.1");
+    // The README's command, with --output json; one page holds these few events.
+    let got = aws_cli(
+        &moto,
+        &[
+            "logs",
+            "get-log-events",
+            "--start-from-head",
+            "--log-group-name",
+            GROUP,
+            "--log-stream-name",
+            &stream,
+        ],
+    );
+    let events: Vec<Event> = got["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| Event {
+            timestamp: e["timestamp"].as_i64().expect("timestamp"),
+            message: e["message"].as_str().expect("message").to_owned(),
+        })
+        .collect();
+    assert_eq!(events, file_events(&dir, &stream));
+    aws_cli(
+        &moto,
+        &[
+            "cloudwatch",
+            "put-metric-data",
+            "--cli-input-json",
+            &format!("file://{}", metrics.display()),
+        ],
+    );
+    let listed = aws_cli(
+        &moto,
+        &["cloudwatch", "list-metrics", "--namespace", "AWS/VPN"],
+    );
+    let mut names: Vec<&str> = listed["Metrics"]
+        .as_array()
+        .expect("Metrics")
+        .iter()
+        .map(|m| m["MetricName"].as_str().expect("MetricName"))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names, ["TunnelDataIn", "TunnelDataOut", "TunnelState"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `ikesim serve --cloudwatch` pushes as it goes: a simulated CGW (`ikesim connect`) brings
+/// the tunnel up, the records are in moto while serve still runs, and after Ctrl-C the
+/// stream is exactly serve's `--out` file. A group outside /aws/vendedlogs/ gets the hint.
+#[test]
+fn serve_pushes_its_records_as_they_happen() {
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    if !can_run(&[Need::Moto]) || !can_push() {
+        return;
+    }
+    let moto = Moto::start();
+    let dir = temp_dir("cloudwatch-serve");
+    let psk = "ikesim.example_psk_1";
+    let group = "/vpn/ikesim-serve";
+    let mut serve = ikesim();
+    moto.env(&mut serve)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.74.1:0",
+            "--psk",
+            psk,
+            "--cloudwatch",
+        ])
+        .args(["--endpoint-url", &moto.url, "--log-group", group, "--out"])
+        .arg(dir.join("logs"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut serve = serve.spawn().expect("start ikesim serve");
+    let mut serve_err = serve.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(&mut serve_err).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut told = Vec::new();
+    let addr = loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(20))
+            .unwrap_or_else(|_| panic!("serve did not start: {told:?}"));
+        let listening = line.split("listening on ").nth(1).and_then(|rest| {
+            rest.split_whitespace()
+                .next()
+                .and_then(|a| a.parse::<std::net::SocketAddr>().ok())
+        });
+        told.push(line);
+        if let Some(addr) = listening {
+            break addr;
+        }
+    };
+    let cgw = dir.join("cgw.toml");
+    std::fs::write(
+        &cgw,
+        format!("local = \"127.0.74.2\"\npre_shared_key = \"{psk}\"\n"),
+    )
+    .expect("write the CGW's config");
+    let connect = ikesim()
+        .args(["connect", "--config"])
+        .arg(&cgw)
+        .args(["--peer", &addr.to_string()])
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run ikesim connect");
+    assert!(connect.status.success(), "{}", stderr(&connect));
+    // The CHILD SA's record reaches moto while serve is still running.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    // serve's default VPN connection id (`serve --print-config`).
+    let stream = "vpn-0123456789abcdef0-127.0.74.1".to_owned();
+    loop {
+        let back = read_back(&moto, group);
+        let events = back.get(group).and_then(|s| s.get(&stream));
+        if events.is_some_and(|e| e.iter().any(|e| e.message.contains("CHILD_SA established"))) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "serve pushed nothing within 30 s: {back:?}"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let _ = std::process::Command::new("kill")
+        .args(["-INT", &serve.id().to_string()])
+        .status();
+    let status = serve.wait().expect("serve exits");
+    while let Ok(line) = rx.recv_timeout(Duration::from_secs(5)) {
+        told.push(line);
+    }
+    let told = told.join("\n");
+    assert!(status.success(), "{told}");
+    assert!(told.contains("outside /aws/vendedlogs/"), "{told}");
+    assert_eq!(told.matches("hint:").count(), 1, "{told}");
+    let back = read_back(&moto, group);
+    assert_eq!(
+        back[group][&stream],
+        file_events(&dir.join("logs"), &stream)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

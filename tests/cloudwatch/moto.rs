@@ -26,16 +26,27 @@ pub fn moto_python() -> PathBuf {
     moto_venv().join("bin/python")
 }
 
-/// What is missing for moto, if anything (the venv's Python with moto's server and boto3).
+/// The venv's AWS CLI.
+pub fn moto_aws_cli() -> PathBuf {
+    moto_venv().join("bin/aws")
+}
+
+/// What is missing for moto, if anything (the venv's Python with moto's server, boto3 and
+/// the AWS CLI).
 pub fn moto_missing() -> Option<String> {
     let python = moto_python();
     let ok = Command::new(&python)
-        .args(["-c", "import moto.server, boto3"])
+        .args(["-c", "import moto.server, boto3, awscli"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
-    (!ok).then(|| format!("moto ({} with moto[server] and boto3)", python.display()))
+    (!ok).then(|| {
+        format!(
+            "moto ({} with moto[server], boto3 and awscli)",
+            python.display()
+        )
+    })
 }
 
 /// A running `python -m moto.server`, killed when dropped.

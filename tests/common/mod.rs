@@ -183,4 +183,4 @@ fn on_path(program: &str) -> bool {
 #[path = "../cloudwatch/moto.rs"]
 mod moto;
 #[allow(unused_imports)] // Each test crate uses its own part of this module.
-pub use moto::{aws_env, moto_missing, moto_python, moto_venv, Moto, MOTO_INSTALL};
+pub use moto::{aws_env, moto_aws_cli, moto_missing, moto_python, moto_venv, Moto, MOTO_INSTALL};
