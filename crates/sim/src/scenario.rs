@@ -462,13 +462,7 @@ outside_ip = "127.0.1.1"
 
     #[test]
     fn the_templates_log_options_block_holds_the_defaults() {
-        let block: String = TEMPLATE
-            .lines()
-            .skip_while(|l| !l.contains("[tunnel.aws.log_options.cloudwatch_log_options]"))
-            .take_while(|l| !l.is_empty())
-            .filter_map(|l| l.strip_prefix("# "))
-            .map(|l| format!("{}\n", l.split("  #").next().unwrap_or(l)))
-            .collect();
+        let block = crate::aws::log_options_block(TEMPLATE);
         assert!(block.contains("bgp_log_output_format"), "{block}");
         let text = TEMPLATE.replacen("\n[tunnel.cgw]", &format!("\n{block}[tunnel.cgw]"), 1);
         let s = Scenario::parse(&text, "template.toml", "template").unwrap();

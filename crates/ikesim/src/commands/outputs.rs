@@ -128,17 +128,36 @@ fn parse_group(s: &str) -> Result<String, String> {
 #[derive(Clone, Debug)]
 pub struct TunnelLogging {
     /// The VPN connection id.
-    pub vpn_connection_id: String,
+    vpn_connection_id: String,
     /// The tunnel's outside IP address.
-    pub outside_ip: IpAddr,
+    outside_ip: IpAddr,
     /// `log_enabled`.
-    pub enabled: bool,
+    enabled: bool,
     /// The log group the tunnel's `log_group_arn` names, if any.
-    pub group: Option<String>,
+    group: Option<String>,
     /// The account its `log_group_arn` names, if any.
-    pub account: Option<String>,
+    account: Option<String>,
     /// `log_output_format`.
-    pub format: Format,
+    format: Format,
+}
+
+impl TunnelLogging {
+    /// The tunnel with outside IP `outside_ip` of `vpn_connection_id`, with its options.
+    pub fn new(
+        vpn_connection_id: &str,
+        outside_ip: IpAddr,
+        options: &sim::aws::options::CloudWatchLogOptions,
+    ) -> TunnelLogging {
+        let arn = options.log_group_arn.as_ref();
+        TunnelLogging {
+            vpn_connection_id: vpn_connection_id.to_owned(),
+            outside_ip,
+            enabled: options.log_enabled,
+            group: arn.map(|a| a.name.clone()),
+            account: arn.map(|a| a.account.clone()),
+            format: options.log_output_format,
+        }
+    }
 }
 
 impl OutputArgs {

@@ -59,22 +59,7 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
     let tunnels = scenario
         .tunnel
         .iter()
-        .map(|t| TunnelLogging {
-            vpn_connection_id: scenario.vpn_connection.id.clone(),
-            outside_ip: t.outside_ip.0,
-            enabled: t.log_options().log_enabled,
-            group: t
-                .log_options()
-                .log_group_arn
-                .as_ref()
-                .map(|a| a.name.clone()),
-            account: t
-                .log_options()
-                .log_group_arn
-                .as_ref()
-                .map(|a| a.account.clone()),
-            format: t.log_options().log_output_format,
-        })
+        .map(|t| TunnelLogging::new(&scenario.vpn_connection.id, t.outside_ip.0, t.log_options()))
         .collect();
     let mut outputs = Outputs::new(&args.outputs, tunnels, start)?;
     let options = RunOptions {

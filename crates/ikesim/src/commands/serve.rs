@@ -46,21 +46,12 @@ pub fn run(args: ServeArgs) -> Result<(), Failure> {
     let tunnels = config
         .tunnel
         .iter()
-        .map(|t| TunnelLogging {
-            vpn_connection_id: config.vpn_connection_id.clone(),
-            outside_ip: t.listen.get_ref().0.ip(),
-            enabled: t.log_options().log_enabled,
-            group: t
-                .log_options()
-                .log_group_arn
-                .as_ref()
-                .map(|a| a.name.clone()),
-            account: t
-                .log_options()
-                .log_group_arn
-                .as_ref()
-                .map(|a| a.account.clone()),
-            format: t.log_options().log_output_format,
+        .map(|t| {
+            TunnelLogging::new(
+                &config.vpn_connection_id,
+                t.listen.get_ref().0.ip(),
+                t.log_options(),
+            )
         })
         .collect();
     let mut outputs = Outputs::new(&args.outputs, tunnels, chrono::Utc::now())?;

@@ -80,6 +80,20 @@ impl CloudWatchLogOptions {
     }
 }
 
+/// The commented-out `[tunnel.aws.log_options.cloudwatch_log_options]` block of a template
+/// (`ikesim new-scenario`'s, `serve --print-config`'s), uncommented, for the tests that
+/// check it holds the defaults.
+#[cfg(test)]
+pub(crate) fn template_block(template: &str) -> String {
+    template
+        .lines()
+        .skip_while(|l| !l.contains("[tunnel.aws.log_options.cloudwatch_log_options]"))
+        .take_while(|l| !l.is_empty())
+        .filter_map(|l| l.strip_prefix("# "))
+        .map(|l| format!("{}\n", l.split("  #").next().unwrap_or(l)))
+        .collect()
+}
+
 /// A `LogGroupArn`/`BgpLogGroupArn` value: the ARN of a CloudWatch Logs log group, refused
 /// with the expected shape otherwise (toml adds the line and column).
 fn log_group_arn<'de, D: Deserializer<'de>>(d: D) -> Result<Option<LogGroupArn>, D::Error> {

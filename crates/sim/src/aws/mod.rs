@@ -9,5 +9,7 @@ pub mod options;
 mod view;
 
 pub use log::TunnelLog;
+#[cfg(test)]
+pub(crate) use log_options::template_block as log_options_block;
 pub use options::TunnelOptions;
 pub use view::{TunnelState, TunnelView};

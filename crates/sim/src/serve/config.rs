@@ -418,13 +418,7 @@ mod tests {
 
     #[test]
     fn the_templates_log_options_block_holds_the_defaults() {
-        let block: String = TEMPLATE
-            .lines()
-            .skip_while(|l| !l.contains("[tunnel.aws.log_options.cloudwatch_log_options]"))
-            .take_while(|l| !l.is_empty())
-            .filter_map(|l| l.strip_prefix("# "))
-            .map(|l| format!("{}\n", l.split("  #").next().unwrap_or(l)))
-            .collect();
+        let block = crate::aws::log_options_block(TEMPLATE);
         assert!(block.contains("bgp_log_output_format"), "{block}");
         // The template ends inside the first tunnel's [tunnel.aws]: the block belongs there.
         let c = ServeConfig::parse(&format!("{TEMPLATE}{block}"), "template").unwrap();
