@@ -13,7 +13,7 @@
 
 use std::io::{IsTerminal, Write};
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -24,6 +24,11 @@ use delivery::metrics::{self, MetricsRecorder};
 use vpn_log::{Format, RecordSink, Schema, Sink, SinkError, StreamSeparator, TunnelRecord};
 
 use super::{parse_format, parse_schema, Failure};
+
+mod metrics_file;
+mod push;
+
+use metrics_file::write_metrics;
 
 /// The envelope `owner` when no tunnel's log group ARN names an account: the account id
 /// AWS's own documentation examples use.
@@ -476,135 +481,5 @@ impl RecordSink for Outputs {
             pusher.metrics(due);
         }
         Some(self.pushed_until + self.metrics_period)
-    }
-}
-
-/// `--metrics FILE`: one PutMetricData request per file, FILE then FILE-2, FILE-3, … (the
-/// extension kept) when there are more than 1000 datapoints.
-fn write_metrics(
-    file: &Path,
-    namespace: &str,
-    datums: &[metrics::MetricDatum],
-) -> Result<(), Failure> {
-    let requests = metrics::put_metric_data_inputs(namespace, datums);
-    let requests = if requests.is_empty() {
-        // A run shorter than one period still gets its (empty) file.
-        vec![serde_json::json!({"Namespace": namespace, "MetricData": []})]
-    } else {
-        requests
-    };
-    for (i, request) in requests.iter().enumerate() {
-        let path = if i == 0 {
-            file.to_owned()
-        } else {
-            numbered(file, i + 1)
-        };
-        let mut text = serde_json::to_string_pretty(request)
-            .map_err(|e| Failure::Runtime(format!("--metrics: {e}")))?;
-        text.push('\n');
-        write_whole(&path, text.as_bytes())
-            .map_err(|e| Failure::Runtime(format!("--metrics {}: {e}", path.display())))?;
-    }
-    if requests.len() > 1 {
-        eprintln!(
-            "ikesim: {} metric datapoints in {} PutMetricData requests: {} and {}",
-            datums.len(),
-            requests.len(),
-            file.display(),
-            numbered(file, requests.len()).display()
-        );
-    }
-    Ok(())
-}
-
-/// `metrics.json` → `metrics-N.json`.
-fn numbered(file: &Path, n: usize) -> PathBuf {
-    let stem = file
-        .file_stem()
-        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
-    let name = match file.extension() {
-        Some(ext) => format!("{stem}-{n}.{}", ext.to_string_lossy()),
-        None => format!("{stem}-{n}"),
-    };
-    file.with_file_name(name)
-}
-
-/// Writes `path` completely or not at all: a temporary file beside it, renamed.
-fn write_whole(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let name = path
-        .file_name()
-        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
-    let tmp = path.with_file_name(format!(".{name}.tmp"));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path)
-}
-
-/// The pusher, or an error saying it is not built in.
-#[cfg(feature = "cloudwatch")]
-mod push {
-    use delivery::metrics::{MetricDatum, PUSH_NAMESPACE};
-    use delivery::push::PushConfig;
-    pub use delivery::push::Pusher;
-
-    use super::{CloudWatchArgs, Failure};
-
-    pub fn start(args: &CloudWatchArgs, namespace: Option<&str>) -> Result<Pusher, Failure> {
-        Pusher::start(PushConfig {
-            region: args.region.clone(),
-            endpoint_url: args.endpoint_url.clone(),
-            metrics_namespace: namespace.unwrap_or(PUSH_NAMESPACE).to_owned(),
-        })
-        .map_err(|e| Failure::BadInput(format!("--cloudwatch: {e}")))
-    }
-
-    pub fn finish(pusher: Pusher, datums: Vec<MetricDatum>) -> Result<(), Failure> {
-        pusher.metrics(datums);
-        let report = pusher.finish();
-        eprintln!("ikesim: {report}");
-        if !report.complete() {
-            return Err(Failure::Runtime(format!(
-                "not everything was delivered to CloudWatch: {} records, {} metric datapoints",
-                report.undelivered, report.metric_datums_undelivered
-            )));
-        }
-        Ok(())
-    }
-}
-
-/// Without the `cloudwatch` feature `--cloudwatch` says how to get it.
-#[cfg(not(feature = "cloudwatch"))]
-mod push {
-    use delivery::metrics::MetricDatum;
-
-    use super::{CloudWatchArgs, Failure};
-
-    /// Never made: there is no pusher in this build.
-    pub enum Pusher {}
-
-    impl Pusher {
-        pub fn open(&self, _group: &str, _stream: &str) {
-            match *self {}
-        }
-        pub fn send(&self, _group: &str, _stream: &str, _event: delivery::batch::LogEvent) {
-            match *self {}
-        }
-        pub fn flush(&self) {
-            match *self {}
-        }
-        pub fn metrics(&self, _datums: Vec<MetricDatum>) {
-            match *self {}
-        }
-    }
-
-    pub fn start(_args: &CloudWatchArgs, _namespace: Option<&str>) -> Result<Pusher, Failure> {
-        Err(Failure::BadInput(
-            "--cloudwatch: this ikesim was built without the `cloudwatch` feature; rebuild \
-             with default features (cargo build --release)"
-                .to_owned(),
-        ))
-    }
-
-    pub fn finish(pusher: Pusher, _datums: Vec<MetricDatum>) -> Result<(), Failure> {
-        match pusher {}
     }
 }
