@@ -21,6 +21,7 @@
 
 use serde_json::Value;
 
+use super::cursor::Cursor;
 use super::text::quoted;
 use super::{wildcard_eq, FilterError};
 
@@ -152,7 +153,7 @@ impl Op {
 
 /// Parses the JSON pattern `pattern`, whose `{` is at byte `start`.
 pub(super) fn parse(pattern: &str, start: usize) -> Result<Expr, FilterError> {
-    let mut p = Parser {
+    let mut p = Cursor {
         pattern,
         at: start + 1,
     };
@@ -170,46 +171,8 @@ pub(super) fn parse(pattern: &str, start: usize) -> Result<Expr, FilterError> {
     Ok(expr)
 }
 
-struct Parser<'a> {
-    pattern: &'a str,
-    at: usize,
-}
-
-impl Parser<'_> {
-    fn rest(&self) -> &str {
-        &self.pattern[self.at..]
-    }
-
-    fn peek(&self) -> Option<char> {
-        self.rest().chars().next()
-    }
-
-    fn bump(&mut self) {
-        if let Some(c) = self.peek() {
-            self.at += c.len_utf8();
-        }
-    }
-
-    fn skip_blanks(&mut self) {
-        while self.peek().is_some_and(char::is_whitespace) {
-            self.bump();
-        }
-    }
-
-    fn error(&self, problem: impl Into<String>) -> FilterError {
-        FilterError::new(self.pattern, self.at, problem)
-    }
-
-    fn eat(&mut self, token: &str) -> bool {
-        self.skip_blanks();
-        if self.rest().starts_with(token) {
-            self.at += token.len();
-            true
-        } else {
-            false
-        }
-    }
-
+/// The JSON grammar, as methods on the shared cursor.
+impl Cursor<'_> {
     fn or(&mut self) -> Result<Expr, FilterError> {
         let mut all = vec![self.and()?];
         while self.eat("||") {

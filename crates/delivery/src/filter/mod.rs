@@ -16,6 +16,7 @@
 //! an error that says so. Where moto differs (its FilterLogEvents understands only plain
 //! terms), AWS's documentation wins.
 
+mod cursor;
 mod json;
 mod text;
 

@@ -12,6 +12,7 @@
 //!   next `?` must all appear in it (how AWS's CDK writes `anyTermGroup`: `?"ERROR"
 //!   "MainThread" ?"WARN" "Deadlock"`); terms before the first `?` are an alternative too.
 
+use super::cursor::Cursor;
 use super::FilterError;
 
 /// Alternatives, any of which may match.
@@ -81,28 +82,8 @@ pub(super) fn parse(pattern: &str, start: usize) -> Result<TextPattern, FilterEr
     Ok(TextPattern { groups })
 }
 
-struct Cursor<'a> {
-    pattern: &'a str,
-    at: usize,
-}
-
+/// The text grammar's term, on the shared cursor.
 impl Cursor<'_> {
-    fn peek(&self) -> Option<char> {
-        self.pattern[self.at..].chars().next()
-    }
-
-    fn bump(&mut self) {
-        if let Some(c) = self.peek() {
-            self.at += c.len_utf8();
-        }
-    }
-
-    fn skip_blanks(&mut self) {
-        while self.peek().is_some_and(char::is_whitespace) {
-            self.bump();
-        }
-    }
-
     /// A quoted phrase or an unquoted term; `None` at the end.
     fn term(&mut self) -> Result<Option<String>, FilterError> {
         match self.peek() {
