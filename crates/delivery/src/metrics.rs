@@ -173,8 +173,20 @@ pub fn put_metric_data_inputs(namespace: &str, datums: &[MetricDatum]) -> Vec<Va
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// A `TunnelState` 1 of tunnel 127.0.1.1 at `time`, for the pusher's tests.
+    pub(crate) fn tunnel_up_at(time: &str) -> MetricDatum {
+        MetricDatum {
+            name: TUNNEL_STATE,
+            vpn_id: "vpn-0a1b2c3d".into(),
+            tunnel_ip: "127.0.1.1".into(),
+            timestamp: time.parse().unwrap(),
+            value: 1.0,
+            unit: "None",
+        }
+    }
 
     fn t(s: &str) -> DateTime<Utc> {
         s.parse().unwrap()

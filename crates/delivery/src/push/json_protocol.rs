@@ -28,18 +28,12 @@ pub fn body(namespace: &str, datums: &[MetricDatum]) -> String {
     let data: Vec<Value> = datums
         .iter()
         .map(|d| {
+            // The entry `--metrics FILE` writes, with the timestamp as the protocol has it.
             #[allow(clippy::cast_precision_loss)]
             let seconds = d.timestamp.timestamp_millis() as f64 / 1000.0;
-            json!({
-                "MetricName": d.name,
-                "Dimensions": [
-                    {"Name": "VpnId", "Value": d.vpn_id},
-                    {"Name": "TunnelIpAddress", "Value": d.tunnel_ip},
-                ],
-                "Timestamp": seconds,
-                "Value": d.value,
-                "Unit": d.unit,
-            })
+            let mut entry = d.to_json();
+            entry["Timestamp"] = json!(seconds);
+            entry
         })
         .collect();
     json!({"Namespace": namespace, "MetricData": data}).to_string()
@@ -89,14 +83,7 @@ mod tests {
 
     #[test]
     fn the_json_body_has_aws_vpn_dimensions_and_epoch_seconds() {
-        let d = MetricDatum {
-            name: crate::metrics::TUNNEL_STATE,
-            vpn_id: "vpn-0a1b2c3d".into(),
-            tunnel_ip: "127.0.1.1".into(),
-            timestamp: "2026-12-03T12:05:00Z".parse().unwrap(),
-            value: 1.0,
-            unit: "None",
-        };
+        let d = crate::metrics::tests::tunnel_up_at("2026-12-03T12:05:00Z");
         let v: Value = serde_json::from_str(&body("ikesim/VPN", &[d])).unwrap();
         assert_eq!(v["Namespace"], "ikesim/VPN");
         let m = &v["MetricData"][0];

@@ -498,14 +498,7 @@ mod tests {
 
     #[test]
     fn a_metric_datum_keeps_aws_vpn_dimensions_and_unit() {
-        let d = MetricDatum {
-            name: crate::metrics::TUNNEL_STATE,
-            vpn_id: "vpn-0a1b2c3d".into(),
-            tunnel_ip: "127.0.1.1".into(),
-            timestamp: "2026-12-03T12:05:00Z".parse().unwrap(),
-            value: 1.0,
-            unit: "None",
-        };
+        let d = crate::metrics::tests::tunnel_up_at("2026-12-03T12:05:00Z");
         let s = sdk_datum(&d);
         assert_eq!(s.metric_name(), Some("TunnelState"));
         let dims: Vec<_> = s
