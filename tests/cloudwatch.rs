@@ -24,11 +24,16 @@ struct Event {
     message: String,
 }
 
-/// `ikesim ARGS` with moto's fake credentials and region.
-fn ikesim_pushing(moto_url: &str, args: &[&str]) -> Output {
+/// `ikesim run SCENARIO --cloudwatch --endpoint-url URL EXTRA…` with moto's fake
+/// credentials and region.
+fn run_pushing(moto_url: &str, scenario: &str, extra: &[&str]) -> Output {
     let mut command = ikesim();
     common::aws_env(&mut command, moto_url);
-    command.args(args).output().expect("run ikesim")
+    command
+        .args(["run", scenario, "--cloudwatch", "--endpoint-url", moto_url])
+        .args(extra)
+        .output()
+        .expect("run ikesim")
 }
 
 fn stderr(out: &Output) -> String {
@@ -135,17 +140,10 @@ fn a_pushed_run_reads_back_exactly_as_its_files() {
     }
     let moto = Moto::start();
     let dir = temp_dir("cloudwatch-two-tunnels");
-    let out = ikesim_pushing(
+    let out = run_pushing(
         &moto.url,
-        &[
-            "run",
-            "ikev2-two-tunnels-one-failing",
-            "--cloudwatch",
-            "--endpoint-url",
-            &moto.url,
-            "--out",
-            dir.to_str().expect("UTF-8 temp dir"),
-        ],
+        "ikev2-two-tunnels-one-failing",
+        &["--out", dir.to_str().expect("UTF-8 temp dir")],
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let back = read_back(&moto, "/");
@@ -176,17 +174,10 @@ fn a_long_run_goes_in_several_calls_and_loses_nothing() {
     let moto = Moto::start();
     let dir = temp_dir("cloudwatch-flapping");
     let scenario = repo().join("tests/cloudwatch/flapping-rekeys.toml");
-    let out = ikesim_pushing(
+    let out = run_pushing(
         &moto.url,
-        &[
-            "run",
-            scenario.to_str().expect("UTF-8 path"),
-            "--cloudwatch",
-            "--endpoint-url",
-            &moto.url,
-            "--out",
-            dir.to_str().expect("UTF-8 temp dir"),
-        ],
+        scenario.to_str().expect("UTF-8 path"),
+        &["--out", dir.to_str().expect("UTF-8 temp dir")],
     );
     let err = stderr(&out);
     assert!(out.status.success(), "{err}");
@@ -273,14 +264,10 @@ fn pushed_metrics_read_back_as_the_metrics_file() {
     let moto = Moto::start();
     let dir = temp_dir("cloudwatch-metrics");
     let file = dir.join("metrics.json");
-    let out = ikesim_pushing(
+    let out = run_pushing(
         &moto.url,
+        "ikev2-two-tunnels-one-failing",
         &[
-            "run",
-            "ikev2-two-tunnels-one-failing",
-            "--cloudwatch",
-            "--endpoint-url",
-            &moto.url,
             "--metrics",
             file.to_str().expect("UTF-8 temp dir"),
             "--metrics-period",
@@ -326,18 +313,7 @@ fn a_run_too_long_for_cloudwatch_is_refused_before_anything_is_sent() {
         return;
     }
     let moto = Moto::start();
-    let out = ikesim_pushing(
-        &moto.url,
-        &[
-            "run",
-            "ikev2-happy",
-            "--duration",
-            "20d",
-            "--cloudwatch",
-            "--endpoint-url",
-            &moto.url,
-        ],
-    );
+    let out = run_pushing(&moto.url, "ikev2-happy", &["--duration", "20d"]);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("cannot be pushed to CloudWatch Logs"), "{err}");
@@ -361,17 +337,10 @@ fn an_unreachable_endpoint_is_exit_status_1_with_the_count_not_delivered() {
         .expect("a free port");
     let url = format!("http://127.0.0.1:{port}");
     let dir = temp_dir("cloudwatch-unreachable");
-    let out = ikesim_pushing(
+    let out = run_pushing(
         &url,
-        &[
-            "run",
-            "ikev2-two-tunnels-one-failing",
-            "--cloudwatch",
-            "--endpoint-url",
-            &url,
-            "--out",
-            dir.to_str().expect("UTF-8 temp dir"),
-        ],
+        "ikev2-two-tunnels-one-failing",
+        &["--out", dir.to_str().expect("UTF-8 temp dir")],
     );
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
@@ -452,14 +421,10 @@ fn the_readme_push_reads_back_with_the_aws_cli_and_the_metrics_file_is_cli_input
     let moto = Moto::start();
     let dir = temp_dir("cloudwatch-readme");
     let metrics = dir.join("metrics.json");
-    let out = ikesim_pushing(
+    let out = run_pushing(
         &moto.url,
+        "ikev2-dpd-clear",
         &[
-            "run",
-            "ikev2-dpd-clear",
-            "--cloudwatch",
-            "--endpoint-url",
-            &moto.url,
             "--out",
             dir.to_str().expect("UTF-8 temp dir"),
             "--metrics",
