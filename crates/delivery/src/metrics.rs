@@ -242,6 +242,15 @@ pub(crate) mod tests {
             .map(|&(ip, at, v)| (ip.to_owned(), at.to_owned(), v))
             .collect();
         assert_eq!(got, want);
+        // From a later period's end (serve pushes period by period): the same datums after it,
+        // the state carried over from before it.
+        let all = m.datums(t("2026-01-01T00:00:00Z"), t("2026-01-01T00:17:00Z"));
+        let later = m.datums(t("2026-01-01T00:05:00Z"), t("2026-01-01T00:17:00Z"));
+        let after: Vec<_> = all
+            .into_iter()
+            .filter(|d| d.timestamp > t("2026-01-01T00:05:00Z"))
+            .collect();
+        assert_eq!(later, after);
     }
 
     #[test]

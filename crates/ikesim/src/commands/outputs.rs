@@ -361,13 +361,8 @@ impl Outputs {
             write_metrics(file, namespace, &datums)?;
         }
         match self.pusher.take() {
-            Some(pusher) => {
-                let unpushed = datums
-                    .into_iter()
-                    .filter(|d| d.timestamp > self.pushed_until)
-                    .collect();
-                push::finish(pusher, unpushed)
-            }
+            // `pushed_until` is a period's end (or the start): the periods after it.
+            Some(pusher) => push::finish(pusher, self.metrics.datums(self.pushed_until, end)),
             None => Ok(()),
         }
     }
@@ -470,12 +465,7 @@ impl RecordSink for Outputs {
     /// the end of the next one.
     fn tick(&mut self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         let pusher = self.pusher.as_ref()?;
-        let due: Vec<_> = self
-            .metrics
-            .datums(self.start, now)
-            .into_iter()
-            .filter(|d| d.timestamp > self.pushed_until)
-            .collect();
+        let due = self.metrics.datums(self.pushed_until, now);
         if let Some(last) = due.iter().map(|d| d.timestamp).max() {
             self.pushed_until = last;
             pusher.metrics(due);
