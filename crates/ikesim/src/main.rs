@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use commands::{bench, connect, list, new_scenario, run, serve, Failure};
+use commands::{bench, connect, explain, list, new_scenario, run, serve, Failure};
 
 #[derive(Parser)]
 #[command(
@@ -40,6 +40,12 @@ enum Command {
     /// sees, one line per event on stderr. Exit status 0 when phase 1 and phase 2 came up, 1
     /// when the tunnel failed (the reason is printed), 2 on bad input. See docs/real-cgw.md.
     Connect(connect::ConnectArgs),
+    /// Read AWS Site-to-Site VPN tunnel logs (files, directories, CloudWatch exports and
+    /// subscription deliveries; `-` or nothing for stdin) and say what each tunnel did and
+    /// why: every record in IKE terms, the tunnel's life, and what went wrong with its
+    /// evidence, guide page and the scenario that reproduces it. Exit status 0 when the
+    /// input was read, 2 when some of it could not be (reported with file:line).
+    Explain(explain::ExplainArgs),
     /// Write a commented scenario file to start from (NAME.toml in the current directory).
     NewScenario(new_scenario::NewScenarioArgs),
     /// List the built-in scenarios.
@@ -77,6 +83,7 @@ fn main() -> ExitCode {
         Command::List(args) => list::run(args),
         Command::NewScenario(args) => new_scenario::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Explain(args) => explain::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,33 @@
+//! `ikesim explain`: AWS Site-to-Site VPN tunnel logs in, what the tunnels did and why out.
+//!
+//! # Flow
+//! ```text
+//! files / stdin ──input::read──▶ Input { streams, problems }
+//!                                  │  one Stream per log stream, its records in time order
+//!                                  ▼
+//!                        meaning::of(record)        one line per record, from the catalogue
+//!                        rules::diagnose(stream)    Diagnosis { life, findings }
+//!                                  ▼
+//!                        report::text / report::json
+//! ```
+//!
+//! - [`input`] knows every form people have records in (JSON lines of both schemas,
+//!   ikesim's text format, `aws logs get-log-events` / `filter-log-events` output, Logs
+//!   Insights CSV and JSON exports, subscription deliveries `.json.gz` and the Lambda
+//!   `{"awslogs": …}` event, directories of per-stream files) and turns them into
+//!   [`Stream`]s. What it cannot read becomes a [`Problem`] with its file and line; the rest
+//!   is still read.
+//! - [`meaning`] says what one record means in IKE terms. A `details` string that is in no
+//!   catalogue entry is shown as unknown, never guessed.
+//! - [`rules`] is data: record patterns over time windows, each naming the likely cause,
+//!   the guide page and the built-in scenario that reproduces it. They look at the records
+//!   alone (AWS could write records no scenario here produced), never at scenario names.
+//! - [`report`] prints it for people (text) or scripts (JSON, with the evidence as record
+//!   indices into each stream).
+
+#![warn(missing_docs)]
+
+pub mod input;
+mod model;
+
+pub use model::{Entry, Input, Problem, Source, Stream};
