@@ -69,6 +69,33 @@ fn check_scenario(entry: &CatalogueEntry, scenario: &str) -> Result<(), String> 
     }
 }
 
+/// A page's "See it" section shows its scenario's timeline and `explain` on its log, both
+/// for the same scenario (one whose golden log has the message: checked with the others).
+fn check_see_it(page: &str) -> Result<(), String> {
+    let section = page
+        .split("\n## See it\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .ok_or("no \"## See it\" section (the scenario's timeline and `explain`)")?;
+    let named = scenarios_named(section);
+    let [timeline, explain] = named.as_slice() else {
+        return Err(format!("\"See it\" should run one scenario twice, runs {named:?}"));
+    };
+    let wanted = [
+        format!("ikesim run {timeline} --timeline {timeline}.html"),
+        format!("ikesim run {explain} | ikesim explain"),
+        "](../timeline.md)".to_owned(),
+        "](../explain.md)".to_owned(),
+    ];
+    match wanted.iter().find(|w| !section.contains(w.as_str())) {
+        Some(missing) => Err(format!("\"See it\" lacks `{missing}`")),
+        None if timeline != explain => Err(format!(
+            "\"See it\" draws {timeline} but explains {explain}: one scenario for both"
+        )),
+        None => Ok(()),
+    }
+}
+
 #[test]
 fn every_aws_message_has_a_page_that_quotes_it_and_a_scenario_that_produces_it() {
     let entries = aws_entries();
@@ -105,6 +132,9 @@ fn every_aws_message_has_a_page_that_quotes_it_and_a_scenario_that_produces_it()
             if let Err(e) = check_scenario(entry, scenario) {
                 failures.push(format!("{}: {e}", path.display()));
             }
+        }
+        if let Err(e) = check_see_it(&page) {
+            failures.push(format!("{}: {e}", path.display()));
         }
     }
     assert!(
