@@ -1,0 +1,196 @@
+//! Telling an input's form from its bytes, and handing it to the reader of that form.
+
+use std::io::Read;
+
+use serde_json::Value;
+use vpn_log::TunnelRecord;
+
+use super::{delivery, export, insights, lines, not_a_record, Sink, FORMS};
+use crate::model::Source;
+
+/// Decompressed input larger than this is refused: a few bytes of gzip can claim
+/// gigabytes, and a 30-day log of one tunnel is well under 100 MB.
+const MAX_DECOMPRESSED: u64 = 1 << 30;
+
+/// One JSON document being read: what problems and records point at.
+#[derive(Clone, Copy)]
+pub(super) struct Doc<'a> {
+    /// The input's name as the user gave it.
+    pub file: &'a str,
+    /// The stream name when the document does not say it.
+    pub stream: &'a str,
+    /// The document's text.
+    pub text: &'a str,
+    /// Which lines its parts are at.
+    pub line: At,
+}
+
+/// Where a document's parts are in its file.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum At {
+    /// The document starts on this 1-based line; its elements are located in its text.
+    Line(usize),
+    /// Everything is at this line: the document was decoded from the text there (a
+    /// Lambda event's base64), so its own lines mean nothing in the file.
+    Fixed(usize),
+    /// Lines mean nothing (inside gzip): line 0.
+    Nowhere,
+}
+
+impl Doc<'_> {
+    /// Where element `i` of an array is, given the lines its elements start on (relative
+    /// to the document, from [`super::offsets::element_lines`]).
+    pub fn source(&self, element_lines: &[usize], i: usize) -> Source {
+        let line = match (self.line, element_lines.get(i)) {
+            (At::Line(first), Some(&relative)) => first + relative - 1,
+            (At::Fixed(line), _) => line,
+            _ => 0,
+        };
+        self.at(line)
+    }
+
+    /// `file:line`.
+    pub fn at(&self, line: usize) -> Source {
+        Source {
+            file: self.file.to_owned(),
+            line,
+        }
+    }
+
+    /// Where the document itself starts.
+    pub fn start(&self) -> Source {
+        self.at(match self.line {
+            At::Line(line) | At::Fixed(line) => line,
+            At::Nowhere => 0,
+        })
+    }
+}
+
+/// Reads one input's bytes, whatever its form.
+pub(super) fn read(file: &str, stream: &str, bytes: &[u8], sink: &mut Sink) {
+    read_at(file, stream, bytes, sink, false);
+}
+
+fn read_at(file: &str, stream: &str, bytes: &[u8], sink: &mut Sink, gunzipped: bool) {
+    let source = || Source {
+        file: file.to_owned(),
+        line: 0,
+    };
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        if gunzipped {
+            sink.problem(
+                source(),
+                "gzip inside gzip: decompress it once first".to_owned(),
+            );
+            return;
+        }
+        match gunzip(bytes) {
+            Ok(inner) => read_at(file, stream, &inner, sink, true),
+            Err(why) => sink.problem(source(), why),
+        }
+        return;
+    }
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    let Some(first) = bytes.iter().position(|b| !b.is_ascii_whitespace()) else {
+        return; // empty: nothing to read, nothing wrong
+    };
+    if let (b'{' | b'[', Ok(text)) = (bytes[first], std::str::from_utf8(bytes)) {
+        if let Ok(value) = serde_json::from_str::<Value>(text) {
+            let line = 1 + text
+                .get(..first)
+                .map_or(0, |blank| blank.matches('\n').count());
+            let doc = Doc {
+                file,
+                stream,
+                text,
+                line: if gunzipped {
+                    At::Nowhere
+                } else {
+                    At::Line(line)
+                },
+            };
+            read_whole_document(doc, &value, sink);
+            return;
+        }
+        // Not one document: JSON lines (or broken JSON, which the lines report).
+    }
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        if insights::is_csv(text) {
+            insights::read_csv(file, stream, text, sink);
+            return;
+        }
+    }
+    lines::read(file, stream, bytes, sink);
+}
+
+/// A file that is one JSON document: an export, a delivery, or one record.
+fn read_whole_document(doc: Doc<'_>, value: &Value, sink: &mut Sink) {
+    if read_value(doc, value, sink) {
+        return;
+    }
+    match TunnelRecord::parse_json(doc.text) {
+        Ok(record) => sink.record(doc.stream, doc.start(), record),
+        Err(e) => sink.problem(
+            doc.start(),
+            format!(
+                "a JSON document, but {} and no export ikesim reads; {FORMS}",
+                not_a_record(&e)
+            ),
+        ),
+    }
+}
+
+/// Reads `value` (parsed from `text`, which starts at `line` of `file`) when it is a
+/// container form; `false` when it is none (a record, or something else).
+pub(super) fn read_document(
+    file: &str,
+    stream: &str,
+    text: &str,
+    value: &Value,
+    sink: &mut Sink,
+    line: usize,
+) -> bool {
+    let doc = Doc {
+        file,
+        stream,
+        text,
+        line: At::Line(line),
+    };
+    read_value(doc, value, sink)
+}
+
+fn read_value(doc: Doc<'_>, value: &Value, sink: &mut Sink) -> bool {
+    let object = match value {
+        Value::Array(rows) => return insights::read_json_export(doc, rows, sink),
+        Value::Object(object) => object,
+        _ => return false,
+    };
+    if let Some(Value::Array(events)) = object.get("events") {
+        export::read(doc, events, sink);
+    } else if let Some(Value::Array(results)) = object.get("results") {
+        insights::read_query_results(doc, object, results, sink);
+    } else if object.contains_key("messageType") {
+        delivery::read_message(doc, value, "", sink);
+    } else if object.contains_key("awslogs") {
+        delivery::read_lambda(doc, sink);
+    } else {
+        return false;
+    }
+    true
+}
+
+/// The decompressed bytes, or why there are none.
+fn gunzip(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    let mut inner = Vec::new();
+    flate2::read::MultiGzDecoder::new(bytes)
+        .take(MAX_DECOMPRESSED + 1)
+        .read_to_end(&mut inner)
+        .map_err(|e| format!("gzip data that does not decompress ({e}): is the file complete?"))?;
+    if inner.len() as u64 > MAX_DECOMPRESSED {
+        return Err(format!(
+            "gzip data that decompresses to more than {} MiB: decompress it and split it",
+            MAX_DECOMPRESSED >> 20
+        ));
+    }
+    Ok(inner)
+}
