@@ -149,7 +149,7 @@ fn each_form_of_the_corpus() {
                 ("2026-03-14 09:10:40", DPD_TIMEOUT),
             )],
             &[
-                (3, "not a tunnel log record: invalid `timestamp`: \"Mar 14\""),
+                (3, "not a tunnel log record (neither JSON nor ikesim's text format): \"Mar 14"),
                 (4, "not a tunnel log record: EOF while parsing a string"),
                 (5, "\"UP\""),
             ],
@@ -278,6 +278,25 @@ fn each_form_of_the_corpus() {
             &[(20, "logEvents[2]: not a tunnel log record")],
         ),
         (
+            "s3-export/exportedlogs/4f1c9a7e-2b3d-4e5f-8a9b-0c1d2e3f4a5b/\
+             vpn-0123456789abcdef0-203.0.113.10/000000.gz",
+            &[stream(
+                Some(T1),
+                3,
+                ("2026-03-14 09:00:00.015", NEGOTIATING),
+                (
+                    "2026-03-14 09:00:00.045",
+                    "AWS tunnel Phase 2 CHILD_SA established with SPIs: 8ded6515_i 87be839f_o",
+                ),
+            )],
+            &[],
+        ),
+        (
+            "truncated-export.json",
+            &[],
+            &[(20, "JSON that does not parse: EOF while parsing a value at line 20 column 12")],
+        ),
+        (
             "not-a-log.toml",
             &[],
             &[(0, "not a tunnel log in any form ikesim reads")],
@@ -400,6 +419,7 @@ fn the_corpus_directory_as_a_whole() {
             (path("garbage-in-the-middle.jsonl"), 5),
             (path("insights-without-message.csv"), 1),
             (path("not-a-log.toml"), 0),
+            (path("truncated-export.json"), 20),
         ],
         "{shown}"
     );

@@ -94,25 +94,41 @@ fn read_at(file: &str, stream: &str, bytes: &[u8], sink: &mut Sink, gunzipped: b
     let Some(first) = bytes.iter().position(|b| !b.is_ascii_whitespace()) else {
         return; // empty: nothing to read, nothing wrong
     };
+    let mut broken_json = None;
     if let (b'{' | b'[', Ok(text)) = (bytes[first], std::str::from_utf8(bytes)) {
-        if let Ok(value) = serde_json::from_str::<Value>(text) {
-            let line = 1 + text
-                .get(..first)
-                .map_or(0, |blank| blank.matches('\n').count());
-            let doc = Doc {
-                file,
-                stream,
-                text,
-                line: if gunzipped {
-                    At::Nowhere
-                } else {
-                    At::Line(line)
-                },
-            };
-            read_whole_document(doc, &value, sink);
-            return;
+        match serde_json::from_str::<Value>(text) {
+            Ok(value) => {
+                let line = 1 + text
+                    .get(..first)
+                    .map_or(0, |blank| blank.matches('\n').count());
+                let doc = Doc {
+                    file,
+                    stream,
+                    text,
+                    line: if gunzipped {
+                        At::Nowhere
+                    } else {
+                        At::Line(line)
+                    },
+                };
+                read_whole_document(doc, &value, sink);
+                return;
+            }
+            // Not one document: JSON lines, or a document that is broken. A first line
+            // that is no JSON value on its own (`{` or `[` of a pretty-printed export)
+            // says the latter; if no line reads as a record either, the parser's error
+            // (with its line and column) is the one problem worth reporting.
+            Err(e) => {
+                let first_line = text[first..].lines().next().unwrap_or_default();
+                if serde_json::from_str::<Value>(first_line).is_err() {
+                    let line = if gunzipped { 0 } else { e.line() };
+                    broken_json = Some((
+                        line,
+                        format!("JSON that does not parse: {e}; is the file complete?"),
+                    ));
+                }
+            }
         }
-        // Not one document: JSON lines (or broken JSON, which the lines report).
     }
     if let Ok(text) = std::str::from_utf8(bytes) {
         if insights::is_csv(text) {
@@ -120,7 +136,7 @@ fn read_at(file: &str, stream: &str, bytes: &[u8], sink: &mut Sink, gunzipped: b
             return;
         }
     }
-    lines::read(file, stream, bytes, sink);
+    lines::read(file, stream, bytes, sink, broken_json);
 }
 
 /// A file that is one JSON document: an export, a delivery, or one record.

@@ -35,6 +35,7 @@ pub(super) fn read(doc: Doc<'_>, events: &[Value], sink: &mut Sink) {
         let stream = event
             .get("logStreamName")
             .and_then(Value::as_str)
+            .filter(|name| !name.is_empty())
             .unwrap_or(doc.stream);
         match message_record(message) {
             Ok(record) => sink.record(stream, source, record),

@@ -6,14 +6,21 @@
 use vpn_log::TunnelRecord;
 
 use super::{content, excerpt, not_a_record, Sink, FORMS};
-use crate::model::{Problem, Source};
+use crate::model::Source;
 
 /// Reads `bytes` line by line into stream `stream`. Blank lines are skipped; a line that
 /// is no record is a problem at its line, unless no line of the file is a record and its
 /// first line does not even look like one (a PNG, a TOML file): then the file is in no
-/// form at all, and one problem says so.
-pub(super) fn read(file: &str, stream: &str, bytes: &[u8], sink: &mut Sink) {
-    let mut problems = Vec::new();
+/// form at all, and one problem says so. `broken_json` is that one problem (its line and
+/// message) when the file looked like one JSON document that does not parse.
+pub(super) fn read(
+    file: &str,
+    stream: &str,
+    bytes: &[u8],
+    sink: &mut Sink,
+    broken_json: Option<(usize, String)>,
+) {
+    let problems_before = sink.input.problems.len();
     let mut read_any = false;
     let mut first: Option<&[u8]> = None;
     for (n, line) in bytes.split(|&b| b == b'\n').enumerate() {
@@ -27,10 +34,10 @@ pub(super) fn read(file: &str, stream: &str, bytes: &[u8], sink: &mut Sink) {
             line: n + 1,
         };
         let Ok(text) = std::str::from_utf8(line) else {
-            problems.push(Problem {
+            sink.problem(
                 source,
-                message: "not UTF-8 text: a tunnel log record is a JSON or text line".to_owned(),
-            });
+                "not UTF-8 text: a tunnel log record is a JSON or text line".to_owned(),
+            );
             continue;
         };
         match TunnelRecord::parse(text) {
@@ -38,37 +45,84 @@ pub(super) fn read(file: &str, stream: &str, bytes: &[u8], sink: &mut Sink) {
                 read_any = true;
                 sink.record(stream, source, parsed.record);
             }
+            // Only a line that is no record is looked at again, so the common case
+            // (record lines) parses each line once.
             Err(e) => {
-                // Only a line that is no record is looked at again, so the common case
-                // (record lines) parses each line once.
-                if text.contains("\"awslogs\"") || text.contains("\"messageType\"") {
-                    if let Ok(value) = serde_json::from_str(text) {
-                        let before = sink.input.problems.len();
-                        if content::read_document(file, stream, text, &value, sink, n + 1) {
-                            read_any |= sink.input.problems.len() == before;
-                            continue;
-                        }
-                    }
+                if let Some(record) = s3_export_line(text) {
+                    read_any = true;
+                    sink.record(stream, source, record);
+                } else if !read_embedded_document(file, stream, text, n + 1, sink, &mut read_any) {
+                    sink.problem(source, record_problem(text, &e));
                 }
-                problems.push(Problem {
-                    source,
-                    message: format!("{}: {}", not_a_record(&e), excerpt(text)),
-                });
             }
         }
     }
-    match first {
-        Some(line) if !read_any && !looks_like_a_record(line) => sink.problem(
-            Source {
-                file: file.to_owned(),
-                line: 0,
-            },
+    let Some(first) = first else { return };
+    if read_any {
+        return;
+    }
+    let (line, whole_file) = match broken_json {
+        Some(problem) => problem,
+        None if !looks_like_a_record(first) => (
+            0,
             format!(
                 "not a tunnel log in any form ikesim reads (it starts with {}); {FORMS}",
-                excerpt(&String::from_utf8_lossy(line))
+                excerpt(&String::from_utf8_lossy(first))
             ),
         ),
-        _ => sink.input.problems.extend(problems),
+        None => return,
+    };
+    sink.input.problems.truncate(problems_before);
+    sink.problem(
+        Source {
+            file: file.to_owned(),
+            line,
+        },
+        whole_file,
+    );
+}
+
+/// A line holding a whole Lambda event or delivery; `false` when it holds none.
+fn read_embedded_document(
+    file: &str,
+    stream: &str,
+    text: &str,
+    line: usize,
+    sink: &mut Sink,
+    read_any: &mut bool,
+) -> bool {
+    if !text.contains("\"awslogs\"") && !text.contains("\"messageType\"") {
+        return false;
+    }
+    let Ok(value) = serde_json::from_str(text) else {
+        return false;
+    };
+    let before = sink.input.problems.len();
+    let read = content::read_document(file, stream, text, &value, sink, line);
+    *read_any |= read && sink.input.problems.len() == before;
+    read
+}
+
+/// A line of what CloudWatch Logs' export to Amazon S3 (`aws logs create-export-task`)
+/// writes: the event's time in RFC 3339, a space, the message
+/// (`2026-03-14T09:00:00.015Z {"event_timestamp":…}`). The record is the message.
+fn s3_export_line(text: &str) -> Option<TunnelRecord> {
+    let (stamp, message) = text.split_once(' ')?;
+    chrono::DateTime::parse_from_rfc3339(stamp).ok()?;
+    TunnelRecord::parse(message)
+        .ok()
+        .map(|parsed| parsed.record)
+}
+
+/// Why `text` is no record, for a problem at its line.
+pub(super) fn record_problem(text: &str, e: &vpn_log::RecordError) -> String {
+    if looks_like_a_record(text.as_bytes()) {
+        format!("{}: {}", not_a_record(e), excerpt(text))
+    } else {
+        format!(
+            "not a tunnel log record (neither JSON nor ikesim's text format): {}",
+            excerpt(text)
+        )
     }
 }
 

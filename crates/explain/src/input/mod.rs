@@ -13,6 +13,7 @@
 //! | `aws logs get-query-results` JSON ([`insights`]) | an object with `results` | `@logStream` |
 //! | a subscription delivery `DATA_MESSAGE` ([`delivery`]) | an object with `messageType`; gzip'd or not | `logStream` |
 //! | the Lambda event `{"awslogs":{"data":…}}` ([`delivery`]) | an object with `awslogs`; one per file or one per line | `logStream` |
+//! | `aws logs create-export-task` output in Amazon S3 ([`lines`]): gzip'd lines of `<RFC 3339 time> <message>` | a line that is a time, a space and a record | the nearest directory named like a stream (`…/<task-id>/<stream>/000000.gz`) |
 //! | gzip of any of these ([`content`]) | the magic bytes `1f 8b` | as the form inside says |
 //! | a directory ([`files`]) | the path is one | each file's own |
 //!
@@ -160,7 +161,7 @@ const FORMS: &str = "expected AWS VPN tunnel log records as JSON or text lines, 
 fn message_record(message: &str) -> Result<TunnelRecord, String> {
     TunnelRecord::parse(message)
         .map(|parsed| parsed.record)
-        .map_err(|e| format!("{}: {}", not_a_record(&e), excerpt(message)))
+        .map_err(|e| lines::record_problem(message, &e))
 }
 
 /// "not a tunnel log record: why", without saying it twice (the JSON error says it).

@@ -5,11 +5,14 @@ use std::net::IpAddr;
 
 /// The tunnel log stream name in the file's name, when it has one
 /// (`vpn-0123456789abcdef0-203.0.113.10.json`, `export-vpn-1234abcd_198.51.100.7.csv`: AWS
-/// names a tunnel's stream `<vpn-connection-id>-<outside-ip>`, reference §1), else the
-/// path as given (`-` for stdin): two unrelated files never merge by accident.
+/// names a tunnel's stream `<vpn-connection-id>-<outside-ip>`, reference §1), else in the
+/// nearest directory's name that has one (an export to Amazon S3 writes
+/// `<prefix>/<task-id>/<stream>/000000.gz`), else the path as given (`-` for stdin): two
+/// unrelated files never merge by accident.
 pub(super) fn stream_name(path: &str) -> String {
-    let file_name = path.rsplit(['/', '\\']).next().unwrap_or(path);
-    tunnel_stream(file_name).unwrap_or_else(|| path.to_owned())
+    path.rsplit(['/', '\\'])
+        .find_map(tunnel_stream)
+        .unwrap_or_else(|| path.to_owned())
 }
 
 /// The first `vpn-<8 or 17 hex>[-_]<ip>` in `text`.
@@ -80,6 +83,14 @@ mod tests {
             ("-", "-"),
             ("vpn-", "vpn-"),
             ("dir/vpn-1234abcdé", "dir/vpn-1234abcdé"),
+            (
+                "s3/exportedlogs/4f1c/vpn-1234abcd-203.0.113.10/000000.gz",
+                "vpn-1234abcd-203.0.113.10",
+            ),
+            (
+                "vpn-1234abcd-203.0.113.10/vpn-1234abcd-1.1.1.1.json",
+                "vpn-1234abcd-1.1.1.1",
+            ),
         ];
         for (path, name) in cases {
             assert_eq!(stream_name(path), name, "{path}");
