@@ -554,3 +554,226 @@ fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// A record line for inline inputs.
+fn record_line(ms: i64, details: &str) -> String {
+    let time = chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .format("%Y-%m-%d %H:%M:%S%.3fZ");
+    format!(
+        r#"{{"event_timestamp":{ms},"timestamp":"{time}","dpd_enabled":true,"nat_t_detected":false,"ike_phase1_state":"established","ike_phase2_state":"established","details":{}}}"#,
+        serde_json::Value::from(details)
+    )
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder
+        .write_all(bytes)
+        .unwrap_or_else(|e| panic!("gzip: {e}"));
+    encoder.finish().unwrap_or_else(|e| panic!("gzip: {e}"))
+}
+
+/// Smaller shapes of the forms, inline: (what, bytes, records per stream, problems as
+/// (line, words)).
+#[test]
+fn inline_shapes() {
+    let a = record_line(
+        1_773_478_800_015,
+        "AWS tunnel Phase 2 CHILD_SA deleted with SPI: 8ded6515",
+    );
+    let b = record_line(
+        1_773_478_800_016,
+        "AWS tunnel received DELETE for IKE_SA from CGW",
+    );
+    let query = |status: &str| {
+        format!(
+            r#"{{"results":[[{{"field":"@logStream","value":"{T1}"}},{{"field":"@message","value":{}}}]],"status":"{status}"}}"#,
+            serde_json::Value::from(a.as_str())
+        )
+    };
+    let lambda_bad = r#"{"awslogs":{"data":"H4sI%%%not-base64"}}"#;
+    #[allow(clippy::type_complexity)]
+    let cases: Vec<(&str, Vec<u8>, Vec<(&str, usize)>, Vec<(usize, &str)>)> = vec![
+        (
+            "an Insights JSON export without @message",
+            br#"[{"@timestamp":"2026-03-14 09:00:00.015","details":"x"}]"#.to_vec(),
+            vec![],
+            vec![(1, "(it has @timestamp, details): add `fields @timestamp, @logStream, @message`")],
+        ),
+        (
+            "get-query-results of a query still running",
+            query("Running").into_bytes(),
+            vec![(T1, 1)],
+            vec![(1, "the query's status is Running, not Complete")],
+        ),
+        ("get-query-results, complete", query("Complete").into_bytes(), vec![(T1, 1)], vec![]),
+        (
+            "a Lambda event per line, one of them damaged",
+            format!("{a}\n{lambda_bad}\n{b}\n").into_bytes(),
+            vec![("inline", 2)],
+            vec![(2, "a Lambda event from CloudWatch Logs that does not decode: awslogs.data is not base64")],
+        ),
+        (
+            "a delivery of an unknown message type",
+            br#"{"messageType":"HEALTH","logEvents":[]}"#.to_vec(),
+            vec![],
+            vec![(1, "messageType is \"HEALTH\", not DATA_MESSAGE or CONTROL_MESSAGE")],
+        ),
+        (
+            "an array of records (jq -s)",
+            format!("[\n{a},\n{b}\n]\n").into_bytes(),
+            vec![("inline", 2)],
+            vec![],
+        ),
+        (
+            "one pretty-printed record",
+            serde_json::to_vec_pretty(&serde_json::from_str::<serde_json::Value>(&a).unwrap_or_default())
+                .unwrap_or_default(),
+            vec![("inline", 1)],
+            vec![],
+        ),
+        (
+            "a JSON document of no form",
+            b"\n{\"foo\": 1}\n".to_vec(),
+            vec![],
+            vec![(2, "a JSON document, but not a tunnel log record: missing key `event_timestamp`")],
+        ),
+        (
+            "gzip'd record lines (lines of the decompressed text)",
+            gzip(format!("{a}\nnot a record\n{b}\n").as_bytes()),
+            vec![("inline", 2)],
+            vec![(2, "not a tunnel log record (neither JSON nor ikesim's text format)")],
+        ),
+        ("gzip of gzip", gzip(&gzip(a.as_bytes())), vec![], vec![(0, "gzip inside gzip")]),
+        (
+            "an export event whose message is no string",
+            br#"{"events":[{"timestamp":1,"message":{"details":"x"}}]}"#.to_vec(),
+            vec![],
+            vec![(1, "events[0]: no \"message\" string")],
+        ),
+    ];
+    for (what, bytes, streams, problems) in cases {
+        let input = input::read_bytes("inline", &bytes);
+        let shown = format!("{what}:\n{}", summary(&input));
+        let got: Vec<(&str, usize)> = input
+            .streams
+            .iter()
+            .map(|s| (s.name.as_str(), s.entries.len()))
+            .collect();
+        assert_eq!(got, streams, "{shown}");
+        assert_eq!(input.problems.len(), problems.len(), "{shown}");
+        for (p, (line, words)) in input.problems.iter().zip(&problems) {
+            assert_eq!(p.source.line, *line, "{shown}");
+            assert!(
+                p.message.contains(words),
+                "{words:?} not in {:?}\n{shown}",
+                p.message
+            );
+        }
+    }
+}
+
+/// A directory tree: files in name order through subdirectories, hidden files and
+/// directories skipped, a link back to the top read once.
+#[test]
+fn directories() {
+    let dir = std::env::temp_dir().join(format!("explain-input-dirs-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let write = |name: &str, text: &str| {
+        let p = dir.join(name);
+        std::fs::create_dir_all(p.parent().unwrap_or(&dir)).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(p, text).unwrap_or_else(|e| panic!("{e}"));
+    };
+    let stream = format!("{T1}.jsonl");
+    write(&format!("a/{stream}"), &(record_line(3, "third") + "\n"));
+    write(&format!("b/{stream}"), &(record_line(1, "first") + "\n"));
+    write(&format!("a/z/{stream}"), &(record_line(2, "second") + "\n"));
+    write(".git/objects/garbage", "\u{1}\u{2} not a log");
+    write(
+        "a/.vpn-0123456789abcdef0-203.0.113.10.jsonl.tmp",
+        "half a reco",
+    );
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&dir, dir.join("a/loop")).unwrap_or_else(|e| panic!("{e}"));
+    let input = input::read(&[dir.to_string_lossy().into_owned()]);
+    let shown = summary(&input);
+    assert!(input.problems.is_empty(), "{shown}");
+    assert_eq!(input.streams.len(), 1, "{shown}");
+    let read: Vec<(&str, String)> = input.streams[0]
+        .entries
+        .iter()
+        .map(|e| {
+            let file = e
+                .source
+                .file
+                .strip_prefix(&*dir.to_string_lossy())
+                .unwrap_or_default();
+            (e.record.details.as_str(), file.to_owned())
+        })
+        .collect();
+    let expected = [
+        ("first", format!("/b/{stream}")),
+        ("second", format!("/a/z/{stream}")),
+        ("third", format!("/a/{stream}")),
+    ];
+    assert_eq!(read, expected, "{shown}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// stdin (no path, and `-`), read whole and told like a file: this test runs itself again
+/// as a child with the input on its stdin.
+#[test]
+fn stdin_in_any_form() {
+    const CHILD: &str = "EXPLAIN_INPUT_STDIN_CHILD";
+    if let Some(args) = std::env::var_os(CHILD) {
+        let paths: Vec<String> = args
+            .to_string_lossy()
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
+        let input = input::read(&paths);
+        println!(); // the harness has written "test … " on this line
+        for s in &input.streams {
+            println!("STREAM {} {}", s.name, s.entries.len());
+        }
+        for p in &input.problems {
+            println!("PROBLEM {}: {}", p.source, p.message);
+        }
+        return;
+    }
+    let exe = std::env::current_exe().unwrap_or_else(|e| panic!("{e}"));
+    let filter = std::fs::read(path("filter-log-events.json")).unwrap_or_else(|e| panic!("{e}"));
+    for args in ["", "-"] {
+        let mut child = std::process::Command::new(&exe)
+            .args([
+                "--exact",
+                "stdin_in_any_form",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(CHILD, args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{e}"));
+        if let Some(mut stdin) = child.stdin.take() {
+            use std::io::Write;
+            stdin.write_all(&filter).unwrap_or_else(|e| panic!("{e}"));
+        }
+        let out = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+        let out = String::from_utf8_lossy(&out.stdout);
+        let lines: Vec<&str> = out
+            .lines()
+            .filter(|l| l.starts_with("STREAM") || l.starts_with("PROBLEM"))
+            .collect();
+        assert_eq!(lines.len(), 3, "{out}");
+        assert_eq!(lines[0], format!("STREAM {T1} 3"), "{out}");
+        assert_eq!(lines[1], format!("STREAM {T2} 6"), "{out}");
+        assert!(
+            lines[2].starts_with("PROBLEM -:38: events[5]: not a tunnel log record"),
+            "{out}"
+        );
+    }
+}
