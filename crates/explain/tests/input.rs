@@ -493,7 +493,7 @@ fn hostile_bytes() {
     assert!(problems(&input)[0].starts_with("shot.png: not a tunnel log in any form"));
     // Invalid UTF-8 on one line of a record file: that line is the problem.
     let mut bytes = std::fs::read(path("garbage-in-the-middle.jsonl")).unwrap_or_default();
-    bytes.splice(0..0, b"\xff\xfe not text\n".iter().copied());
+    bytes.splice(0..0, b"caf\xe9 in Latin-1\n".iter().copied());
     let input = input::read_bytes("latin1.jsonl", &bytes);
     assert_eq!(input.streams[0].entries.len(), 4);
     assert!(
@@ -501,7 +501,7 @@ fn hostile_bytes() {
         "{:?}",
         problems(&input)
     );
-    // A path that is not there, and a directory with nothing to read.
+    // A path that is not there.
     let missing = path("no-such-file.jsonl");
     let input = input::read(std::slice::from_ref(&missing));
     assert_eq!(problems(&input).len(), 1);
@@ -647,6 +647,25 @@ fn inline_shapes() {
             vec![(2, "not a tunnel log record (neither JSON nor ikesim's text format)")],
         ),
         ("gzip of gzip", gzip(&gzip(a.as_bytes())), vec![], vec![(0, "gzip inside gzip")]),
+        (
+            "UTF-16LE with a BOM (PowerShell 5's redirect), a damaged line among records",
+            [0xff, 0xfe]
+                .into_iter()
+                .chain(format!("{a}\r\n\u{fffd}oops\r\n{b}\r\n").encode_utf16().flat_map(u16::to_le_bytes))
+                .collect(),
+            vec![("inline", 2)],
+            vec![(2, "neither JSON nor ikesim's text format")],
+        ),
+        (
+            "UTF-16BE with a BOM, an odd byte at the end",
+            [0xfe, 0xff]
+                .into_iter()
+                .chain(a.encode_utf16().flat_map(u16::to_be_bytes))
+                .chain([0x41])
+                .collect(),
+            vec![("inline", 1)],
+            vec![],
+        ),
         (
             "an export event whose message is no string",
             br#"{"events":[{"timestamp":1,"message":{"details":"x"}}]}"#.to_vec(),

@@ -9,7 +9,7 @@ use super::{delivery, export, insights, lines, not_a_record, Sink, FORMS};
 use crate::model::Source;
 
 /// Decompressed input larger than this is refused: a few bytes of gzip can claim
-/// gigabytes, and a 30-day log of one tunnel is well under 100 MB.
+/// gigabytes, while a 30-day log of a busy tunnel is some 100 MB.
 const MAX_DECOMPRESSED: u64 = 1 << 30;
 
 /// One JSON document being read: what problems and records point at.
@@ -88,6 +88,11 @@ fn read_at(file: &str, stream: &str, bytes: &[u8], sink: &mut Sink, gunzipped: b
             Ok(inner) => read_at(file, stream, &inner, sink, true),
             Err(why) => sink.problem(source(), why),
         }
+        return;
+    }
+    if let Some(text) = utf16(bytes) {
+        // Windows PowerShell 5 writes `aws logs … > export.json` as UTF-16 with a BOM.
+        read_at(file, stream, text.as_bytes(), sink, gunzipped);
         return;
     }
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
@@ -193,6 +198,29 @@ fn read_value(doc: Doc<'_>, value: &Value, sink: &mut Sink) -> bool {
         return false;
     }
     true
+}
+
+/// The text of UTF-16 bytes that start with a byte order mark (invalid units become
+/// U+FFFD, so a damaged line is a problem at its line, not the whole file).
+fn utf16(bytes: &[u8]) -> Option<String> {
+    let big_endian = match bytes {
+        [0xff, 0xfe, ..] => false,
+        [0xfe, 0xff, ..] => true,
+        _ => return None,
+    };
+    let units = bytes[2..].chunks_exact(2).map(|pair| {
+        let pair = [pair[0], pair[1]];
+        if big_endian {
+            u16::from_be_bytes(pair)
+        } else {
+            u16::from_le_bytes(pair)
+        }
+    });
+    Some(
+        char::decode_utf16(units)
+            .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+            .collect(),
+    )
 }
 
 /// The decompressed bytes, or why there are none.

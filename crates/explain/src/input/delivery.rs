@@ -35,6 +35,7 @@ pub(super) fn read_message(doc: Doc<'_>, message: &Value, prefix: &str, sink: &m
     let stream = message
         .get("logStream")
         .and_then(Value::as_str)
+        .filter(|name| !name.is_empty())
         .unwrap_or(doc.stream);
     let Some(events) = message.get("logEvents").and_then(Value::as_array) else {
         sink.problem(

@@ -5,21 +5,30 @@
 //!
 //! | form | how it is told | stream name |
 //! |---|---|---|
-//! | record lines: JSON of both schemas, ikesim's text format, mixed ([`lines`]) | anything else | from the file name |
-//! | `aws logs get-log-events` JSON ([`export`]) | an object with `events`, no `logStreamName` | from the file name |
-//! | `aws logs filter-log-events` JSON ([`export`]) | an object with `events` carrying `logStreamName` | `logStreamName` |
-//! | Logs Insights "Export results" JSON ([`insights`]) | a JSON array of `{"@message", …}` | `@logStream` |
-//! | Logs Insights "Export results" CSV ([`insights`]) | a header row naming `@message` / `@timestamp` / `@logStream` | `@logStream` |
-//! | `aws logs get-query-results` JSON ([`insights`]) | an object with `results` | `@logStream` |
-//! | a subscription delivery `DATA_MESSAGE` ([`delivery`]) | an object with `messageType`; gzip'd or not | `logStream` |
-//! | the Lambda event `{"awslogs":{"data":…}}` ([`delivery`]) | an object with `awslogs`; one per file or one per line | `logStream` |
-//! | `aws logs create-export-task` output in Amazon S3 ([`lines`]): gzip'd lines of `<RFC 3339 time> <message>` | a line that is a time, a space and a record | the nearest directory named like a stream (`…/<task-id>/<stream>/000000.gz`) |
-//! | gzip of any of these ([`content`]) | the magic bytes `1f 8b` | as the form inside says |
-//! | a directory ([`files`]) | the path is one | each file's own |
+//! | record lines: JSON of both schemas, ikesim's text format, mixed (`lines.rs`) | anything else | from the file name |
+//! | `aws logs get-log-events` JSON (`export.rs`) | an object with `events`, no `logStreamName` | from the file name |
+//! | `aws logs filter-log-events` JSON (`export.rs`) | an object with `events` carrying `logStreamName` | `logStreamName` |
+//! | Logs Insights "Export results" JSON (`insights.rs`) | a JSON array of `{"@message", …}` | `@logStream` |
+//! | Logs Insights "Export results" CSV (`insights.rs`) | a header row naming `@message` / `@timestamp` / `@logStream` | `@logStream` |
+//! | `aws logs get-query-results` JSON (`insights.rs`) | an object with `results` | `@logStream` |
+//! | a subscription delivery `DATA_MESSAGE` (`delivery.rs`) | an object with `messageType`; gzip'd or not | `logStream` |
+//! | the Lambda event `{"awslogs":{"data":…}}` (`delivery.rs`) | an object with `awslogs`; one per file or one per line | `logStream` |
+//! | `aws logs create-export-task` output in Amazon S3 (`lines.rs`): gzip'd lines of `<RFC 3339 time> <message>` | a line that is a time, a space and a record | the nearest directory named like a stream (`…/<task-id>/<stream>/000000.gz`) |
+//! | gzip of any of these (`content.rs`) | the magic bytes `1f 8b` | as the form inside says |
+//! | a directory (`files.rs`) | the path is one | each file's own |
+//!
+//! Text is UTF-8 (a BOM is skipped), or UTF-16 with a BOM (what Windows PowerShell 5's
+//! `>` writes).
 //!
 //! The AWS CLI's `--output text` and `--output table` renderings are out of scope: they
 //! flatten the message into columns that cannot be told apart from the record's own
 //! spaces and tabs; export with the default `--output json` instead.
+//!
+//! A problem points at the line where its element starts: the line of a record line or of
+//! a CSV row, the line an event of a pretty-printed export starts on, the line of a
+//! Lambda event for the records inside it. Inside gzip, record lines keep their line in
+//! the decompressed text, and a JSON document's elements are at line 0 (the message
+//! names the element: `events[12]`, `logEvents[3]`).
 //!
 //! A record's time is its own `event_timestamp`; CloudWatch's event `timestamp` (the time
 //! the event was put, or `@timestamp`) is not used, and a message without
