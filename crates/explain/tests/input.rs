@@ -258,6 +258,17 @@ fn each_form_of_the_corpus() {
         ),
         ("deliveries/control-message.json.gz", &[], &[]),
         (
+            "firehose/2026/03/14/09/\
+             vpn-logs-to-s3-1-2026-03-14-09-05-12-6f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b",
+            &[stream(
+                Some(T2),
+                3,
+                ("2026-03-14 09:00:20.020", NEGOTIATING),
+                ("2026-03-14 09:00:20.051", AUTH_FAILED),
+            )],
+            &[],
+        ),
+        (
             "lambda-events.jsonl",
             &[stream(
                 Some(T2),
@@ -647,6 +658,19 @@ fn inline_shapes() {
             vec![(2, "not a tunnel log record (neither JSON nor ikesim's text format)")],
         ),
         ("gzip of gzip", gzip(&gzip(a.as_bytes())), vec![], vec![(0, "gzip inside gzip")]),
+        (
+            "deliveries concatenated, not gzip'd, the second one cut short",
+            format!(
+                "{delivery}\n\n  {delivery}{{\"messageType\":\"DATA_MESSAGE\",\"logEvents\":[",
+                delivery = format!(
+                    r#"{{"messageType":"DATA_MESSAGE","logStream":"{T1}","logEvents":[{{"id":"1","timestamp":1,"message":{}}}]}}"#,
+                    serde_json::Value::from(a.as_str())
+                )
+            )
+            .into_bytes(),
+            vec![(T1, 2)],
+            vec![(3, "a subscription delivery that does not parse: EOF")],
+        ),
         (
             "UTF-16LE with a BOM (PowerShell 5's redirect), a damaged line among records",
             [0xff, 0xfe]

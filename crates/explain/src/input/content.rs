@@ -124,6 +124,9 @@ fn read_at(file: &str, stream: &str, bytes: &[u8], sink: &mut Sink, gunzipped: b
             // says the latter; if no line reads as a record either, the parser's error
             // (with its line and column) is the one problem worth reporting.
             Err(e) => {
+                if read_concatenated_deliveries(file, stream, text, sink, gunzipped) {
+                    return;
+                }
                 let first_line = text[first..].lines().next().unwrap_or_default();
                 if serde_json::from_str::<Value>(first_line).is_err() {
                     let line = if gunzipped { 0 } else { e.line() };
@@ -142,6 +145,74 @@ fn read_at(file: &str, stream: &str, bytes: &[u8], sink: &mut Sink, gunzipped: b
         }
     }
     lines::read(file, stream, bytes, sink, broken_json);
+}
+
+/// Deliveries one after the other with nothing between them (`{…}{…}`): what Amazon Data
+/// Firehose writes to S3 from a CloudWatch Logs subscription (it concatenates the
+/// records it buffers; their gzip members decompress as one text). `false` when `text`
+/// does not start with a delivery.
+fn read_concatenated_deliveries(
+    file: &str,
+    stream: &str,
+    text: &str,
+    sink: &mut Sink,
+    gunzipped: bool,
+) -> bool {
+    let mut values = serde_json::Deserializer::from_str(text).into_iter::<Value>();
+    let first_is_delivery = matches!(
+        values.next(),
+        Some(Ok(Value::Object(ref object))) if object.contains_key("messageType")
+    );
+    if !first_is_delivery {
+        return false;
+    }
+    let mut values = serde_json::Deserializer::from_str(text).into_iter::<Value>();
+    let (mut line, mut counted) = (1, 0);
+    loop {
+        // Where the next value starts: past the whitespace after the last one.
+        let rest = text.get(values.byte_offset()..).unwrap_or_default();
+        let start = text.len() - rest.trim_start().len();
+        line += text
+            .get(counted..start)
+            .map_or(0, |part| part.matches('\n').count());
+        counted = start;
+        let at = if gunzipped {
+            At::Nowhere
+        } else {
+            At::Line(line)
+        };
+        match values.next() {
+            None => return true,
+            Some(Ok(value)) => {
+                let doc = Doc {
+                    file,
+                    stream,
+                    text: text.get(start..values.byte_offset()).unwrap_or_default(),
+                    line: at,
+                };
+                if !read_value(doc, &value, sink) {
+                    sink.problem(
+                        doc.start(),
+                        "a JSON value among subscription deliveries that is none".to_owned(),
+                    );
+                }
+            }
+            Some(Err(e)) => {
+                let source = Doc {
+                    file,
+                    stream,
+                    text,
+                    line: at,
+                }
+                .start();
+                sink.problem(
+                    source,
+                    format!("a subscription delivery that does not parse: {e}"),
+                );
+                return true;
+            }
+        }
+    }
 }
 
 /// A file that is one JSON document: an export, a delivery, or one record.
