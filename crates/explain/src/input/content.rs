@@ -264,7 +264,7 @@ fn read_value(doc: Doc<'_>, value: &Value, sink: &mut Sink) -> bool {
     } else if object.contains_key("messageType") {
         delivery::read_message(doc, value, "", sink);
     } else if object.contains_key("awslogs") {
-        delivery::read_lambda(doc, sink);
+        delivery::read_lambda(doc, value, sink);
     } else {
         return false;
     }
@@ -295,17 +295,40 @@ fn utf16(bytes: &[u8]) -> Option<String> {
 }
 
 /// The decompressed bytes, or why there are none.
-fn gunzip(bytes: &[u8]) -> Result<Vec<u8>, String> {
+pub(super) fn gunzip(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    gunzip_at_most(bytes, MAX_DECOMPRESSED)
+}
+
+fn gunzip_at_most(bytes: &[u8], max: u64) -> Result<Vec<u8>, String> {
     let mut inner = Vec::new();
     flate2::read::MultiGzDecoder::new(bytes)
-        .take(MAX_DECOMPRESSED + 1)
+        .take(max + 1)
         .read_to_end(&mut inner)
         .map_err(|e| format!("gzip data that does not decompress ({e}): is the file complete?"))?;
-    if inner.len() as u64 > MAX_DECOMPRESSED {
+    if inner.len() as u64 > max {
         return Err(format!(
             "gzip data that decompresses to more than {} MiB: decompress it and split it",
-            MAX_DECOMPRESSED >> 20
+            max >> 20
         ));
     }
     Ok(inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::gunzip_at_most;
+
+    #[test]
+    fn decompression_is_capped() {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        let zeros = vec![0_u8; 3 << 20];
+        encoder.write_all(&zeros).unwrap();
+        let bomb = encoder.finish().unwrap();
+        assert!(bomb.len() < 10_000);
+        assert_eq!(gunzip_at_most(&bomb, 3 << 20).map(|b| b.len()), Ok(3 << 20));
+        let refused = gunzip_at_most(&bomb, 2 << 20).unwrap_err();
+        assert!(refused.contains("more than 2 MiB"), "{refused}");
+    }
 }

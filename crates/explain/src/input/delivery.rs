@@ -9,7 +9,9 @@
 
 use serde_json::Value;
 
-use super::content::{At, Doc};
+use base64::Engine;
+
+use super::content::{self, At, Doc};
 use super::offsets::{element_lines, Array};
 use super::{message_record, Sink};
 
@@ -62,23 +64,39 @@ pub(super) fn read_message(doc: Doc<'_>, message: &Value, prefix: &str, sink: &m
 }
 
 /// Reads a Lambda event: the delivery inside `awslogs.data`, decoded as a Lambda function
-/// does (base64, gunzip, JSON; `delivery::envelope::decode_lambda`).
-pub(super) fn read_lambda(doc: Doc<'_>, sink: &mut Sink) {
-    match delivery::envelope::decode_lambda(doc.text) {
-        Ok(message) => {
-            // The decoded JSON has no lines in the file: its events are at the event's.
-            let inner = Doc {
-                line: match doc.line {
-                    At::Line(line) | At::Fixed(line) => At::Fixed(line),
-                    At::Nowhere => At::Nowhere,
-                },
-                ..doc
-            };
-            read_message(inner, &message, "awslogs.data: ", sink);
+/// does (`json.loads(gzip.decompress(base64.b64decode(event["awslogs"]["data"])))`), with
+/// the same cap on the decompressed size as any gzip'd input.
+pub(super) fn read_lambda(doc: Doc<'_>, event: &Value, sink: &mut Sink) {
+    let message = match decode_lambda(event) {
+        Ok(message) => message,
+        Err(why) => {
+            sink.problem(
+                doc.start(),
+                format!("a Lambda event from CloudWatch Logs that does not decode: {why}"),
+            );
+            return;
         }
-        Err(e) => sink.problem(
-            doc.start(),
-            format!("a Lambda event from CloudWatch Logs that does not decode: {e}"),
-        ),
-    }
+    };
+    // The decoded JSON has no lines in the file: its events are at the event's.
+    let inner = Doc {
+        line: match doc.line {
+            At::Line(line) | At::Fixed(line) => At::Fixed(line),
+            At::Nowhere => At::Nowhere,
+        },
+        ..doc
+    };
+    read_message(inner, &message, "awslogs.data: ", sink);
+}
+
+fn decode_lambda(event: &Value) -> Result<Value, String> {
+    let data = event
+        .get("awslogs")
+        .and_then(|awslogs| awslogs.get("data"))
+        .and_then(Value::as_str)
+        .ok_or("no string at awslogs.data")?;
+    let gzip = base64::engine::general_purpose::STANDARD
+        .decode(data.trim())
+        .map_err(|e| format!("awslogs.data is not base64: {e}"))?;
+    let json = content::gunzip(&gzip).map_err(|why| format!("awslogs.data holds {why}"))?;
+    serde_json::from_slice(&json).map_err(|e| format!("awslogs.data holds no JSON: {e}"))
 }
