@@ -586,6 +586,30 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     encoder.finish().unwrap_or_else(|e| panic!("gzip: {e}"))
 }
 
+/// The corpus's get-log-events output as two pages of three events, appended to one file
+/// as `aws logs get-log-events … >> FILE` does, pretty-printed or one page per line.
+fn get_log_events_pages(compact: bool) -> Vec<u8> {
+    let text = std::fs::read_to_string(path(
+        "get-log-events-vpn-0123456789abcdef0-203.0.113.20.json",
+    ))
+    .unwrap_or_else(|e| panic!("corpus: {e}"));
+    let page: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("corpus: {e}"));
+    let events = page["events"].as_array().cloned().unwrap_or_default();
+    let mut out = String::new();
+    for half in events.chunks(3) {
+        let page = serde_json::json!({"events": half, "nextForwardToken": "f/1", "nextBackwardToken": "b/1"});
+        let page = if compact {
+            serde_json::to_string(&page)
+        } else {
+            serde_json::to_string_pretty(&page)
+        };
+        out += &page.unwrap_or_default();
+        out += "\n";
+    }
+    out.into_bytes()
+}
+
 /// Smaller shapes of the forms, inline: (what, bytes, records per stream, problems as
 /// (line, words)).
 #[test]
@@ -659,9 +683,9 @@ fn inline_shapes() {
         ),
         ("gzip of gzip", gzip(&gzip(a.as_bytes())), vec![], vec![(0, "gzip inside gzip")]),
         (
-            "deliveries concatenated, not gzip'd, the second one cut short",
+            "deliveries concatenated, not gzip'd, the third one cut short",
             format!(
-                "{delivery}\n\n  {delivery}{{\"messageType\":\"DATA_MESSAGE\",\"logEvents\":[",
+                "{delivery}{delivery}\n  {{\"messageType\":\"DATA_MESSAGE\",\"logEvents\":[",
                 delivery = format!(
                     r#"{{"messageType":"DATA_MESSAGE","logStream":"{T1}","logEvents":[{{"id":"1","timestamp":1,"message":{}}}]}}"#,
                     serde_json::Value::from(a.as_str())
@@ -669,7 +693,32 @@ fn inline_shapes() {
             )
             .into_bytes(),
             vec![(T1, 2)],
-            vec![(3, "a subscription delivery that does not parse: EOF")],
+            vec![(2, "JSON that does not parse: EOF")],
+        ),
+        (
+            "a DATA_MESSAGE per line, one of them damaged",
+            format!(
+                "{delivery}\n{{\"messageType\":\"DATA_MESSAGE\",\n{delivery}\n",
+                delivery = format!(
+                    r#"{{"messageType":"DATA_MESSAGE","logStream":"{T1}","logEvents":[{{"id":"1","timestamp":1,"message":{}}}]}}"#,
+                    serde_json::Value::from(a.as_str())
+                )
+            )
+            .into_bytes(),
+            vec![(T1, 2)],
+            vec![(2, "not a tunnel log record: EOF while parsing")],
+        ),
+        (
+            "two get-log-events pages appended to one file, pretty-printed",
+            get_log_events_pages(false),
+            vec![("inline", 6)],
+            vec![],
+        ),
+        (
+            "two get-log-events pages, one per line",
+            get_log_events_pages(true),
+            vec![("inline", 6)],
+            vec![],
         ),
         (
             "UTF-16LE with a BOM (PowerShell 5's redirect), a damaged line among records",

@@ -119,16 +119,18 @@ fn read_at(file: &str, stream: &str, bytes: &[u8], sink: &mut Sink, gunzipped: b
                 read_whole_document(doc, &value, sink);
                 return;
             }
-            // Not one document: JSON lines, or a document that is broken. A first line
-            // that is no JSON value on its own (`{` or `[` of a pretty-printed export)
-            // says the latter; if no line reads as a record either, the parser's error
-            // (with its line and column) is the one problem worth reporting.
+            // Not one document: JSON lines (a value per line, read line by line so that a
+            // damaged line costs only itself), documents one after another, or a document
+            // that is broken. A first line that is no JSON value on its own (`{` or `[` of
+            // a pretty-printed export, or `{…}{…}`) says one of the latter two; if no line
+            // reads as a record either, the parser's error (with its line and column) is
+            // the one problem worth reporting.
             Err(e) => {
-                if read_concatenated_deliveries(file, stream, text, sink, gunzipped) {
-                    return;
-                }
                 let first_line = text[first..].lines().next().unwrap_or_default();
                 if serde_json::from_str::<Value>(first_line).is_err() {
+                    if read_concatenated_documents(file, stream, text, sink, gunzipped) {
+                        return;
+                    }
                     let line = if gunzipped { 0 } else { e.line() };
                     broken_json = Some((
                         line,
@@ -147,11 +149,13 @@ fn read_at(file: &str, stream: &str, bytes: &[u8], sink: &mut Sink, gunzipped: b
     lines::read(file, stream, bytes, sink, broken_json);
 }
 
-/// Deliveries one after the other with nothing between them (`{…}{…}`): what Amazon Data
-/// Firehose writes to S3 from a CloudWatch Logs subscription (it concatenates the
-/// records it buffers; their gzip members decompress as one text). `false` when `text`
-/// does not start with a delivery.
-fn read_concatenated_deliveries(
+/// Documents one after another, not one per line: deliveries with nothing between them
+/// (`{…}{…}`, what Amazon Data Firehose writes to S3 from a CloudWatch Logs subscription:
+/// it concatenates the records it buffers, and their gzip members decompress as one
+/// text), or pretty-printed pages of `aws logs get-log-events` appended to one file
+/// (`>>` once per `--next-token`). `false` when `text` does not start with such a
+/// document.
+fn read_concatenated_documents(
     file: &str,
     stream: &str,
     text: &str,
@@ -159,11 +163,14 @@ fn read_concatenated_deliveries(
     gunzipped: bool,
 ) -> bool {
     let mut values = serde_json::Deserializer::from_str(text).into_iter::<Value>();
-    let first_is_delivery = matches!(
+    let first_is_container = matches!(
         values.next(),
-        Some(Ok(Value::Object(ref object))) if object.contains_key("messageType")
+        Some(Ok(Value::Object(ref object)))
+            if ["events", "results", "messageType", "awslogs"]
+                .iter()
+                .any(|key| object.contains_key(*key))
     );
-    if !first_is_delivery {
+    if !first_is_container {
         return false;
     }
     let mut values = serde_json::Deserializer::from_str(text).into_iter::<Value>();
@@ -193,7 +200,7 @@ fn read_concatenated_deliveries(
                 if !read_value(doc, &value, sink) {
                     sink.problem(
                         doc.start(),
-                        "a JSON value among subscription deliveries that is none".to_owned(),
+                        "a JSON value among exports or deliveries that is none of them".to_owned(),
                     );
                 }
             }
@@ -207,7 +214,7 @@ fn read_concatenated_deliveries(
                 .start();
                 sink.problem(
                     source,
-                    format!("a subscription delivery that does not parse: {e}"),
+                    format!("JSON that does not parse: {e}; is the file complete?"),
                 );
                 return true;
             }

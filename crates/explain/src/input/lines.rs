@@ -1,7 +1,7 @@
 //! Record lines: one record per line, JSON of either schema or ikesim's text format,
 //! mixed freely (`ikesim run`'s stdout and `--out DIR` files, a `jq -c .message` of an
 //! export, AWS's records copied from the console). A line may also hold a whole Lambda
-//! event or delivery (a log of Lambda invocations: one event per line).
+//! event, delivery or export page (a log of Lambda invocations: one event per line).
 
 use vpn_log::TunnelRecord;
 
@@ -82,7 +82,8 @@ pub(super) fn read(
     );
 }
 
-/// A line holding a whole Lambda event or delivery; `false` when it holds none.
+/// A line holding a whole Lambda event, delivery or export page (`aws logs … --output
+/// json | jq -c` once per page); `false` when it holds none.
 fn read_embedded_document(
     file: &str,
     stream: &str,
@@ -91,7 +92,13 @@ fn read_embedded_document(
     sink: &mut Sink,
     read_any: &mut bool,
 ) -> bool {
-    if !text.contains("\"awslogs\"") && !text.contains("\"messageType\"") {
+    let container = [
+        "\"awslogs\"",
+        "\"messageType\"",
+        "\"events\"",
+        "\"results\"",
+    ];
+    if !text.trim_start().starts_with('{') || !container.iter().any(|key| text.contains(key)) {
         return false;
     }
     let Ok(value) = serde_json::from_str(text) else {

@@ -13,7 +13,7 @@
 //! | `aws logs get-query-results` JSON (`insights.rs`) | an object with `results` | `@logStream` |
 //! | a subscription delivery `DATA_MESSAGE` (`delivery.rs`) | an object with `messageType`; gzip'd or not | `logStream` |
 //! | the Lambda event `{"awslogs":{"data":…}}` (`delivery.rs`) | an object with `awslogs`; one per file or one per line | `logStream` |
-//! | deliveries concatenated (`{…}{…}`, what Amazon Data Firehose writes to S3) (`content.rs`) | JSON values one after another, the first with `messageType` | each one's `logStream` |
+//! | any of the JSON documents above one after another: deliveries concatenated (`{…}{…}`, what Amazon Data Firehose writes to S3), export pages appended (`>>`) (`content.rs`); or one per line (`lines.rs`) | JSON values one after another, the first one of these forms | as each document says |
 //! | `aws logs create-export-task` output in Amazon S3 (`lines.rs`): gzip'd lines of `<RFC 3339 time> <message>` | a line that is a time, a space and a record | the nearest directory named like a stream (`…/<task-id>/<stream>/000000.gz`) |
 //! | gzip of any of these (`content.rs`) | the magic bytes `1f 8b` | as the form inside says |
 //! | a directory (`files.rs`) | the path is one | each file's own |
