@@ -18,6 +18,10 @@
 //! | gzip of any of these (`content.rs`) | the magic bytes `1f 8b` | as the form inside says |
 //! | a directory (`files.rs`) | the path is one | each file's own |
 //!
+//! "From the file name" is the tunnel log stream name in the file's name
+//! (`vpn-0123456789abcdef0-203.0.113.10.json`) or in the nearest directory's, else the path
+//! as given (`-` for stdin); a row or event without its stream's name takes it too.
+//!
 //! Text is UTF-8 (a BOM is skipped), or UTF-16 with a BOM (what Windows PowerShell 5's
 //! `>` writes).
 //!
