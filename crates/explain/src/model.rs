@@ -40,7 +40,10 @@ pub struct Entry {
 pub struct Stream {
     /// The log stream's name (`vpn-<id>-<outside-ip>`, `_` as separator too) when the
     /// input says it (an export's `logStreamName` / `@logStream`, a delivery's
-    /// `logStream`, a per-stream file's name), else the file's name (`-` for stdin).
+    /// `logStream`), or a tunnel stream name found in the file's or its nearest
+    /// directory's name (`--out DIR`'s `<stream>.jsonl`, an S3 export's directories); else
+    /// the path as given (`-` for stdin), so that unrelated `tunnel.json` files in two
+    /// directories do not merge.
     pub name: String,
     /// The records.
     pub entries: Vec<Entry>,
