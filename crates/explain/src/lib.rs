@@ -28,6 +28,9 @@
 #![warn(missing_docs)]
 
 pub mod input;
+pub mod meaning;
 mod model;
+pub mod report;
+pub mod rules;
 
 pub use model::{Entry, Input, Problem, Source, Stream};
