@@ -3,7 +3,7 @@
 //! previous record. A `details` string in no catalogue entry is said to be unknown, never
 //! guessed (docs/log-messages.md lists every entry).
 
-use vpn_log::{CatalogueEntry, PhaseState, TunnelRecord};
+use vpn_log::{CatalogueEntry, IkeVersion, PhaseState, TunnelRecord};
 
 /// The words for a `details` string that is in no catalogue entry.
 pub const UNKNOWN: &str = "unknown message (not in AWS's catalogue)";
@@ -37,6 +37,20 @@ impl Meaning {
             .find(|(n, _)| *n == name)
             .map(|(_, v)| v.as_str())
     }
+}
+
+/// A stream's IKE version as far as its messages tell (some are logged by one version
+/// only): IKEv1 if any message is IKEv1's alone, else IKEv2 if any is IKEv2's, else `None`.
+pub fn ike_version<'a>(meanings: impl IntoIterator<Item = &'a Meaning>) -> Option<IkeVersion> {
+    let mut seen = None;
+    for m in meanings {
+        match m.entry.map(|e| e.ike) {
+            Some(IkeVersion::V1) => return Some(IkeVersion::V1),
+            Some(IkeVersion::V2) => seen = Some(IkeVersion::V2),
+            _ => {}
+        }
+    }
+    seen
 }
 
 /// What `record` means, `previous` being the stream's record before it (`None` for the

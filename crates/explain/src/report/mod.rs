@@ -67,7 +67,7 @@ pub fn build(input: &Input) -> Report<'_> {
                     m
                 })
                 .collect();
-            let ike = version(&meanings);
+            let ike = meaning::ike_version(&meanings);
             StreamReport {
                 stream,
                 meanings,
@@ -83,18 +83,6 @@ pub fn build(input: &Input) -> Report<'_> {
         streams,
         connections,
     }
-}
-
-fn version(meanings: &[Meaning]) -> Option<IkeVersion> {
-    let mut seen = None;
-    for m in meanings {
-        match m.entry.map(|e| e.ike) {
-            Some(IkeVersion::V1) => return Some(IkeVersion::V1),
-            Some(IkeVersion::V2) => seen = Some(IkeVersion::V2),
-            _ => {}
-        }
-    }
-    seen
 }
 
 /// `docs/failures/<page>.md`.

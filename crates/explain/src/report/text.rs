@@ -3,7 +3,7 @@
 //! the line below. The two tunnels of one VPN connection get their diagnoses side by side
 //! in two columns (what one compares between tunnels), then their records one stream after
 //! the other: AWS's messages run to 100 characters, so records in two columns would wrap
-//! every line. 160 columns at most.
+//! every line. Wrapped text keeps to 120 columns, a pair of columns to 159.
 
 use std::collections::HashSet;
 use std::fmt::Write;
@@ -11,8 +11,8 @@ use std::fmt::Write;
 use super::{guide_path, Records, Report, StreamReport};
 use crate::rules::{words, LifeState, Severity};
 
-/// The whole text line width.
-const WIDTH: usize = 160;
+/// The width wrapped text keeps to for one stream (records' own lines may be longer).
+const WIDTH: usize = 120;
 /// One column of a side-by-side pair.
 const COLUMN: usize = 78;
 /// Runs of at least this many foldable records are folded.
@@ -102,13 +102,16 @@ fn header(s: &StreamReport<'_>) -> Vec<String> {
     let mut lines = vec![format!("══ {}", s.stream.name)];
     if let (Some(a), Some(b)) = (entries.first(), entries.last()) {
         lines.push(format!(
-            "{} · {} → {} ({}) · {}",
+            "{}, {}",
             words::count(entries.len(), "record"),
+            s.ike
+                .map_or("IKE version unknown from the messages", |v| v.as_str())
+        ));
+        lines.push(format!(
+            "{} → {} ({})",
             words::full(a.record.time),
             words::full(b.record.time),
             words::span(words::seconds(a.record.time, b.record.time)),
-            s.ike
-                .map_or("IKE version not told by the messages", |v| v.as_str())
         ));
     }
     lines
@@ -130,7 +133,13 @@ fn diagnosis(s: &StreamReport<'_>, width: usize) -> Vec<String> {
         .filter(|p| p.state == LifeState::Up)
         .map(|p| words::seconds(p.from, p.to))
         .sum();
-    let periods = &d.life;
+    // A state held for no time at all (phase 1 up and phase 2 up in the same millisecond)
+    // is noise for people; the JSON keeps every period. A moment down is kept.
+    let periods: Vec<&crate::rules::Period> = d
+        .life
+        .iter()
+        .filter(|p| p.open || p.from != p.to || p.state == LifeState::Down)
+        .collect();
     let shown = if periods.len() > 12 {
         lines.push(format!(
             "  {} periods, up {} in all; the last 10:",

@@ -43,26 +43,12 @@ pub(crate) fn facts(stream: &Stream) -> Vec<Facts> {
     out
 }
 
-/// The stream's IKE version as far as its messages tell (some are logged by one version
-/// only), else `None`.
-pub(crate) fn ike_version(facts: &[Facts]) -> Option<IkeVersion> {
-    let mut seen = None;
-    for f in facts {
-        match f.meaning.entry.map(|e| e.ike) {
-            Some(IkeVersion::V1) => return Some(IkeVersion::V1),
-            Some(IkeVersion::V2) => seen = Some(IkeVersion::V2),
-            _ => {}
-        }
-    }
-    seen
-}
-
 /// The stream's life and findings.
 pub fn diagnose(stream: &Stream) -> Diagnosis {
     let facts = facts(stream);
     let records: Vec<_> = stream.entries.iter().map(|e| &e.record).collect();
     let (life, changes) = periods(&records);
-    let ike = ike_version(&facts);
+    let ike = meaning::ike_version(facts.iter().map(|f| &f.meaning));
     let mut findings: Vec<Finding> = RULES
         .iter()
         .filter_map(|rule| run(rule, &facts, ike))
@@ -176,7 +162,7 @@ fn run(rule: &Rule, facts: &[Facts], ike: Option<IkeVersion>) -> Option<Finding>
     } else {
         rule.title
     };
-    let fill = |text: &str| fill(text, facts, &hits, outcome.map_or("", |o| o.label));
+    let fill = |text: &str| fill(text, facts, &hits, outcome);
     let mut cause = fill(rule.cause);
     if let Some(o) = outcome {
         cause.push(' ');
@@ -239,7 +225,7 @@ fn one_day(facts: &[Facts]) -> bool {
 }
 
 /// A title or cause with its placeholders filled from the triggers.
-fn fill(text: &str, facts: &[Facts], hits: &[usize], outcome: &str) -> String {
+fn fill(text: &str, facts: &[Facts], hits: &[usize], outcome: Option<&super::Outcome>) -> String {
     let count = hits.len();
     let short_day = one_day(facts);
     let mut out = String::with_capacity(text.len() + 40);
@@ -273,7 +259,8 @@ fn fill(text: &str, facts: &[Facts], hits: &[usize], outcome: &str) -> String {
                 .values
                 .first()
                 .map_or_else(|| "?".to_owned(), |(_, v)| v.clone()),
-            "outcome" => outcome.to_owned(),
+            "outcome" => outcome.map_or("", |o| o.label).to_owned(),
+            "prefix" => outcome.map_or("", |o| o.prefix).to_owned(),
             other => match other.strip_prefix("count:") {
                 Some(noun) => words::count(count, noun),
                 None => format!("{{{other}}}"),

@@ -71,20 +71,24 @@ pub struct Period {
 }
 
 impl Period {
-    /// `up (phase 1 and 2) from 00:00:00.045 to 02:00:40.000 (2 h 0 min)`.
+    /// `up (phase 1 and 2) from 00:00:00.045 to 02:00:40.000 (2 h 0 min)`; the last
+    /// period: `down since 02:00:40.000 (to the end of the log: 5 min so far)`.
     pub fn words(&self, one_day: bool) -> String {
         let length = words::span(words::seconds(self.from, self.to));
-        let to = if self.open {
-            format!("the end of the log, {}", words::short(self.to, one_day))
+        if self.open {
+            format!(
+                "{} since {} (to the end of the log: {length} so far)",
+                self.state.words(),
+                words::short(self.from, one_day)
+            )
         } else {
-            words::short(self.to, one_day)
-        };
-        format!(
-            "{} from {} to {to} ({length}{})",
-            self.state.words(),
-            words::short(self.from, one_day),
-            if self.open { " or more" } else { "" }
-        )
+            format!(
+                "{} from {} to {} ({length})",
+                self.state.words(),
+                words::short(self.from, one_day),
+                words::short(self.to, one_day)
+            )
+        }
     }
 }
 

@@ -135,6 +135,9 @@ pub struct Outcome {
     pub label: &'static str,
     /// What it means, appended to the cause.
     pub explain: &'static str,
+    /// Words the title can start with for this outcome (`{prefix}`): `flapping: ` when the
+    /// tunnel goes down each time.
+    pub prefix: &'static str,
     /// What shows it.
     pub test: Test,
 }
@@ -201,7 +204,7 @@ pub struct Rule {
     pub outcomes: &'static [Outcome],
     /// The title with placeholders: `{count}`, `{count:noun}` (`3 attempts`), `{times}`
     /// (the triggers' times), `{span}` (first to last trigger), `{per_day}`, `{value}` (the
-    /// first trigger's placeholder value), `{outcome}`.
+    /// first trigger's placeholder value), `{outcome}`, `{prefix}` (the outcome's).
     pub title: &'static str,
     /// The title from [`Rule::many`] triggers on (`flapping: …`).
     pub title_many: &'static str,

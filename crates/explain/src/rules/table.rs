@@ -116,7 +116,6 @@ pub static RULES: &[Rule] = &[
                 authentication method or identity is not what the tunnel expects (a \
                 certificate-based CGW against a PSK tunnel, or the other way round).",
         guide: Guide::OfMessage("ikev2-sending-auth-failed"),
-        repro: &[repro("ikev2-psk-mismatch")],
         ..BASE
     },
     Rule {
@@ -252,6 +251,7 @@ pub static RULES: &[Rule] = &[
         outcomes: &[
             Outcome {
                 label: "then came back",
+                prefix: "",
                 explain: "Phase 2 was set up again afterwards.",
                 test: Test::Near(after(
                     &["ikesim-child-sa-established", "ikesim-child-sa-rekeyed"],
@@ -260,6 +260,7 @@ pub static RULES: &[Rule] = &[
             },
             Outcome {
                 label: "and it stayed down",
+                prefix: "",
                 explain: "Phase 2 stayed down afterwards (phase 1 kept): until the CGW \
                           initiates a new CHILD SA no traffic flows.",
                 test: Test::Otherwise,
@@ -303,11 +304,13 @@ pub static RULES: &[Rule] = &[
         outcomes: &[
             Outcome {
                 label: "restart",
+                prefix: "flapping: ",
                 explain: "DPD action restart: AWS starts a new phase 1 itself each time.",
                 test: Test::Near(after(&["ikesim-negotiating-ike-sa"], 5)),
             },
             Outcome {
                 label: "none",
+                prefix: "",
                 explain: "DPD action none: AWS keeps the SAs and keeps declaring the CGW dead.",
                 test: Test::Itself(Pattern {
                     phase1: UP,
@@ -316,12 +319,13 @@ pub static RULES: &[Rule] = &[
             },
             Outcome {
                 label: "clear",
+                prefix: "flapping: ",
                 explain: "DPD action clear: the tunnel stays down until the CGW initiates again.",
                 test: Test::Otherwise,
             },
         ],
         title: "DPD timed out ({count:time}): the CGW stopped answering, DPD action {outcome}",
-        title_many: "flapping: {count} DPD time-outs in {span}, DPD action {outcome}",
+        title_many: "{prefix}{count} DPD time-outs in {span}, DPD action {outcome}",
         many: 3,
         cause: "AWS heard nothing from the CGW for 10 s, sent DPD, and got no answer after its \
                 retransmits (about 30–40 s in all). Check the path (loss, a NAT or firewall \
@@ -384,22 +388,24 @@ pub static RULES: &[Rule] = &[
         outcomes: &[
             Outcome {
                 label: "renegotiated",
+                prefix: "",
                 explain: "A new phase 1 followed: the CGW restarted the tunnel.",
                 test: Test::Near(after(&["ikesim-negotiating-ike-sa"], 300)),
             },
             Outcome {
                 label: "left the tunnel down",
+                prefix: "",
                 explain: "Nothing followed: the tunnel stays down until the CGW initiates \
                           again.",
                 test: Test::Otherwise,
             },
         ],
         title: "the CGW deleted phase 1 ({count:time}, at {times}) and {outcome}",
-        cause: "The CGW sent a DELETE for the IKE SA and no new one replaced it: an \
+        cause: "The CGW sent a DELETE for the IKE SA, leaving phase 1 down: an \
                 administrator cleared it (ipsec down, swanctl --terminate, clear crypto), its \
                 IKE lifetime ran out without rekeying, an idle timeout, or it shut down.",
         guide: Guide::OfMessage("received-delete-ike-sa"),
-        repro: &[repro("ikev2-cgw-terminate")],
+        repro: &[repro_if("left the tunnel down", "ikev2-cgw-terminate")],
         ..BASE
     },
     Rule {
@@ -413,11 +419,13 @@ pub static RULES: &[Rule] = &[
         outcomes: &[
             Outcome {
                 label: "it came back",
+                prefix: "",
                 explain: "A new phase 2 followed.",
                 test: Test::Near(after(&["ikesim-child-sa-established"], 300)),
             },
             Outcome {
                 label: "left phase 2 down",
+                prefix: "",
                 explain: "No phase 2 replaced it: no traffic flows until the CGW negotiates \
                           one.",
                 test: Test::Otherwise,
@@ -429,7 +437,7 @@ pub static RULES: &[Rule] = &[
                 lifetime ran out without rekeying (an idle timeout, rekey off), or an \
                 administrator cleared it.",
         guide: Guide::OfMessage("received-delete-child-sa"),
-        repro: &[repro("ikev2-idle-tunnel-expires")],
+        repro: &[repro_if("left phase 2 down", "ikev2-idle-tunnel-expires")],
         ..BASE
     },
     Rule {
@@ -563,7 +571,8 @@ pub fn rules_markdown() -> String {
         };
         let guide = match r.guide {
             super::Guide::None => String::new(),
-            super::Guide::Page(p) | super::Guide::OfMessage(p) => format!("{p}.md"),
+            super::Guide::Page(p) => format!("{p}.md"),
+            super::Guide::OfMessage(p) => format!("the message's page, else {p}.md"),
         };
         let scenarios: Vec<_> = r.repro.iter().map(|x| x.scenario).collect();
         out.push_str(&format!(
@@ -584,4 +593,18 @@ pub fn rules_markdown() -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn docs_explain_md_holds_the_rules_table() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/explain.md");
+        let doc = std::fs::read_to_string(path).unwrap_or_default();
+        let table = super::rules_markdown();
+        assert!(
+            doc.contains(&table),
+            "docs/explain.md must hold the rules table as the code has it:\n{table}"
+        );
+    }
 }

@@ -194,7 +194,7 @@ fn dpd_action_is_read_from_what_follows() {
     assert_eq!(
         dpd(&none),
         Some((
-            "flapping: 3 DPD time-outs in 1 min 20 s, DPD action none".to_owned(),
+            "3 DPD time-outs in 1 min 20 s, DPD action none".to_owned(),
             Some("ikev2-dpd-none")
         ))
     );
