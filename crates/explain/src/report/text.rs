@@ -312,3 +312,104 @@ fn record(out: &mut String, s: &StreamReport<'_>, i: usize, day: bool) {
     );
     let _ = writeln!(out, "         → {}", s.meanings[i].text);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Entry, Input, Source, Stream};
+    use vpn_log::PhaseState::{Down, Established, Negotiating};
+
+    fn stream(
+        name: &str,
+        records: &[(i64, vpn_log::PhaseState, vpn_log::PhaseState, &str)],
+    ) -> Stream {
+        Stream {
+            name: name.to_owned(),
+            entries: records
+                .iter()
+                .enumerate()
+                .map(|(i, &(t, p1, p2, d))| Entry {
+                    index: i,
+                    source: Source {
+                        file: "t".to_owned(),
+                        line: i + 1,
+                    },
+                    record: vpn_log::TunnelRecord {
+                        time: chrono::DateTime::from_timestamp(1_767_225_600 + t, 0)
+                            .unwrap_or_default(),
+                        dpd_enabled: true,
+                        nat_t_detected: false,
+                        ike_phase1_state: p1,
+                        ike_phase2_state: p2,
+                        details: d.to_owned(),
+                    },
+                })
+                .collect(),
+        }
+    }
+
+    const UP: &str = "AWS tunnel Phase 2 CHILD_SA established with SPIs: 01020304_i 05060708_o";
+    const DPD: &str = "AWS tunnel DPD timed out after 2 retransmits";
+
+    #[test]
+    fn repeated_messages_fold_into_one_line_short_runs_do_not() {
+        let mut records = vec![(0, Established, Established, UP)];
+        records.extend((1..=7).map(|k| (k * 40, Established, Established, DPD)));
+        let input = Input {
+            streams: vec![stream("s", &records)],
+            problems: Vec::new(),
+        };
+        let report = super::super::build(&input);
+        let folded = text(&report, Records::Folded);
+        assert!(
+            folded.contains("  … #1–#7 00:00:40.000 → 00:04:40.000: 7 × AWS tunnel DPD timed out"),
+            "{folded}"
+        );
+        let all = text(&report, Records::All);
+        assert_eq!(
+            all.lines().filter(|l| l.starts_with("  #")).count(),
+            8,
+            "{all}"
+        );
+        let short = Input {
+            streams: vec![stream("s", &records[..6])],
+            problems: Vec::new(),
+        };
+        let out = text(&super::super::build(&short), Records::Folded);
+        assert!(!out.contains('…'), "a run of 5 is listed: {out}");
+        assert!(
+            matches!(
+                (out.find("findings:"), out.find("\nrecords\n")),
+                (Some(a), Some(b)) if a < b
+            ),
+            "diagnosis first: {out}"
+        );
+    }
+
+    #[test]
+    fn two_tunnels_of_a_connection_are_side_by_side() {
+        let neg = "AWS tunnel is negotiating Phase 1 IKE_SA with cgw: 192.0.2.1";
+        let a = stream(
+            "vpn-0123abcd-198.51.100.1",
+            &[
+                (0, Negotiating, Down, neg),
+                (1, Established, Established, UP),
+            ],
+        );
+        let b = stream("vpn-0123abcd-198.51.100.2", &[(0, Negotiating, Down, neg)]);
+        let input = Input {
+            streams: vec![a, b],
+            problems: Vec::new(),
+        };
+        let out = text(&super::super::build(&input), Records::Folded);
+        assert!(
+            out.starts_with("══ VPN connection vpn-0123abcd (2 tunnels)\n"),
+            "{out}"
+        );
+        let header = out.lines().nth(1).unwrap_or_default();
+        assert!(header.starts_with("══ vpn-0123abcd-198.51.100.1 "), "{out}");
+        assert!(header.ends_with(" │ ══ vpn-0123abcd-198.51.100.2"), "{out}");
+        assert!(out.contains("connection: WARNING — tunnel 198.51.100.2 never came up while tunnel 198.51.100.1 is up"), "{out}");
+        assert!(out.lines().all(|l| l.chars().count() <= 160), "{out}");
+    }
+}

@@ -7,15 +7,17 @@
 //! produced (any time, SPI, gap or schema).
 
 mod connection;
+mod doc;
 mod engine;
 mod life;
 mod table;
 pub(crate) mod words;
 
 pub use connection::{connections, Connection};
+pub use doc::rules_markdown;
 pub use engine::diagnose;
 pub use life::{LifeState, Period};
-pub use table::{rules_markdown, RULES, SUMMARIES};
+pub use table::{RULES, SUMMARIES};
 
 use vpn_log::{IkeVersion, PhaseState};
 
