@@ -319,6 +319,11 @@ fn every_scenario_golden_log_names_its_misconfiguration() {
                 "{name}: {r}"
             );
         }
+        let text = run_ok(&["explain", "--records", "all", &path.to_string_lossy()]);
+        assert!(
+            text.lines().all(|l| l.chars().count() <= 160),
+            "{name}: lines of at most 160 characters:\n{text}"
+        );
         let found = findings(stream);
         let ids: Vec<&str> = found.iter().filter_map(|f| f["id"].as_str()).collect();
         match expect {

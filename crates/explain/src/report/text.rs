@@ -13,6 +13,8 @@ use crate::rules::{words, LifeState, Severity};
 
 /// The width wrapped text keeps to for one stream (records' own lines may be longer).
 const WIDTH: usize = 120;
+/// No line is longer (a record's own line fits: AWS's messages are shorter).
+const LINE: usize = 160;
 /// One column of a side-by-side pair.
 const COLUMN: usize = 78;
 /// Runs of at least this many foldable records are folded.
@@ -310,7 +312,10 @@ fn record(out: &mut String, s: &StreamReport<'_>, i: usize, day: bool) {
         words::short(e.record.time, day),
         e.record.details
     );
-    let _ = writeln!(out, "         → {}", s.meanings[i].text);
+    let text = format!("→ {}", s.meanings[i].text);
+    for line in words::wrap(&text, LINE - 9) {
+        let _ = writeln!(out, "         {line}");
+    }
 }
 
 #[cfg(test)]

@@ -54,7 +54,8 @@ pub struct Finding {
     pub cause: String,
     /// The records it rests on: [`crate::Entry::index`]es into the stream.
     pub evidence: Vec<usize>,
-    /// The failure-mode guide page (`docs/failures/ikev2-psk-mismatch.md`).
+    /// The failure-mode guide page's name (`ikev2-psk-mismatch` for
+    /// `docs/failures/ikev2-psk-mismatch.md`, see [`crate::report::guide_path`]).
     pub guide: Option<&'static str>,
     /// The built-in scenario that reproduces it (`ikesim run <scenario>`).
     pub scenario: Option<&'static str>,

@@ -450,7 +450,7 @@ pub static RULES: &[Rule] = &[
         without: &[
             after(
                 &["received-delete-ike-sa", "ikesim-sending-delete-ike-sa"],
-                60,
+                300,
             ),
             before(&["ikev2-dpd-timeout", "ikev1-dpd-peer-dead"], 5),
         ],
