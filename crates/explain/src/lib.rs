@@ -5,10 +5,12 @@
 //! files / stdin ──input::read──▶ Input { streams, problems }
 //!                                  │  one Stream per log stream, its records in time order
 //!                                  ▼
-//!                        meaning::of(record)        one line per record, from the catalogue
-//!                        rules::diagnose(stream)    Diagnosis { life, findings }
+//!                        report::build(&input)
+//!                          meaning::of(prev, record)   one line per record, from the catalogue
+//!                          rules::diagnose(stream)     Diagnosis { life, changes, findings }
+//!                          rules::connections(…)       two tunnels of one VPN connection
 //!                                  ▼
-//!                        report::text / report::json
+//!                        report::text(&report, Records) / report::json(&report)
 //! ```
 //!
 //! - [`input`] knows every form people have records in (JSON lines of both schemas,
@@ -22,12 +24,19 @@
 //! - [`rules`] is data: record patterns over time windows, each naming the likely cause,
 //!   the guide page and the built-in scenario that reproduces it. They look at the records
 //!   alone (AWS could write records no scenario here produced), never at scenario names.
-//! - [`report`] prints it for people (text) or scripts (JSON, with the evidence as record
-//!   indices into each stream).
+//!   [`rules::RULES`] is the table and one engine runs it; a few findings come from the
+//!   whole stream (healthy, never up, unknown messages), and [`rules::connections`] looks
+//!   at the two tunnels of one VPN connection together.
+//! - [`report`] prints it for people (text: the diagnosis first, runs of routine records
+//!   folded, both tunnels of a connection side by side) or scripts (JSON, with the evidence
+//!   as record indices into each stream). docs/explain.md documents both.
 
 #![warn(missing_docs)]
 
 pub mod input;
+pub mod meaning;
 mod model;
+pub mod report;
+pub mod rules;
 
 pub use model::{Entry, Input, Problem, Source, Stream};

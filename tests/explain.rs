@@ -1,0 +1,635 @@
+//! `ikesim explain` end to end: the real binary on every built-in scenario's golden log,
+//! on hand-written records no scenario produced (tests/explain/cases/), on a two-tunnel
+//! run's per-stream files and on a 30-day log.
+
+mod common;
+
+use std::io::Write;
+use std::process::Stdio;
+
+use common::{builtin_scenarios, ikesim, repo, run, run_ok, temp_dir};
+use serde_json::Value;
+
+/// What `explain` must name on a scenario's golden log.
+enum Expect {
+    /// Nothing wrong: no warning or error, a `healthy` finding.
+    Healthy,
+    /// Healthy, plus this informational finding.
+    HealthyWith(&'static str),
+    /// This finding, pointing to this guide page (docs/failures/<page>.md) and scenario.
+    Finding(&'static str, Option<&'static str>, Option<&'static str>),
+}
+
+use Expect::{Finding, Healthy, HealthyWith};
+
+/// One row per built-in scenario (the test fails when a scenario has none). Where two
+/// scenarios write the same records (ikev1-half-open and ikev2-half-open, the
+/// proposal-unsupported pair), the records cannot tell them apart and the finding points
+/// to the IKEv2 one.
+const TABLE: &[(&str, Expect)] = &[
+    ("ikev1-aws-ike-rekey", Healthy),
+    (
+        "ikev1-cgw-reboot",
+        Finding("cgw-restarted", None, Some("ikev1-cgw-reboot")),
+    ),
+    ("ikev1-child-rekey", Healthy),
+    (
+        "ikev1-dpd",
+        Finding(
+            "dpd-timeout",
+            Some("ikev1-dpd-peer-dead"),
+            Some("ikev1-dpd"),
+        ),
+    ),
+    (
+        "ikev1-half-open",
+        Finding(
+            "half-open",
+            Some("ikev2-half-open-timeout"),
+            Some("ikev2-half-open"),
+        ),
+    ),
+    ("ikev1-happy", Healthy),
+    ("ikev1-ike-rekey", Healthy),
+    ("ikev1-nat", HealthyWith("nat-t")),
+    (
+        "ikev1-phase2-proposal-mismatch",
+        Finding(
+            "phase2-proposal-not-allowed",
+            Some("no-proposal-chosen"),
+            Some("ikev1-phase2-proposal-mismatch"),
+        ),
+    ),
+    (
+        "ikev1-proposal-unsupported",
+        Finding(
+            "phase1-proposal-unsupported",
+            Some("no-proposal-match-by-aws"),
+            Some("ikev2-proposal-unsupported"),
+        ),
+    ),
+    (
+        "ikev1-psk-mismatch",
+        Finding(
+            "psk-mismatch",
+            Some("ikev1-psk-mismatch"),
+            Some("ikev1-psk-mismatch"),
+        ),
+    ),
+    (
+        "ikev2-aws-start-proposal-mismatch",
+        Finding(
+            "cgw-refused-proposals",
+            Some("no-proposal-chosen"),
+            Some("ikev2-aws-start-proposal-mismatch"),
+        ),
+    ),
+    (
+        "ikev2-aws-start-psk-mismatch",
+        Finding(
+            "cgw-refused-auth",
+            Some("ikev2-psk-mismatch"),
+            Some("ikev2-aws-start-psk-mismatch"),
+        ),
+    ),
+    (
+        "ikev2-aws-start-ts-unacceptable",
+        Finding(
+            "ts-unacceptable",
+            Some("ikev2-ts-unacceptable"),
+            Some("ikev2-aws-start-ts-unacceptable"),
+        ),
+    ),
+    ("ikev2-cgw-ike-rekey", Healthy),
+    (
+        "ikev2-cgw-reboot",
+        Finding("cgw-restarted", None, Some("ikev2-cgw-reboot")),
+    ),
+    (
+        "ikev2-cgw-terminate",
+        Finding(
+            "cgw-deleted-ike-sa",
+            Some("received-delete-ike-sa"),
+            Some("ikev2-cgw-terminate"),
+        ),
+    ),
+    (
+        "ikev2-child-rekey-collision",
+        Finding(
+            "rekey-collisions",
+            Some("ikev2-redundant-child-sa"),
+            Some("ikev2-child-rekey-collision"),
+        ),
+    ),
+    ("ikev2-child-rekey", Healthy),
+    (
+        "ikev2-delete-during-rekey",
+        Finding(
+            "cgw-deleted-during-rekey",
+            Some("ikev2-child-rekey-collision-delete"),
+            Some("ikev2-delete-during-rekey"),
+        ),
+    ),
+    (
+        "ikev2-dpd-clear",
+        Finding(
+            "dpd-timeout",
+            Some("ikev2-dpd-timeout"),
+            Some("ikev2-dpd-clear"),
+        ),
+    ),
+    (
+        "ikev2-dpd-none-rekey-unanswered",
+        Finding(
+            "rekey-unanswered",
+            None,
+            Some("ikev2-dpd-none-rekey-unanswered"),
+        ),
+    ),
+    (
+        "ikev2-dpd-none",
+        Finding(
+            "dpd-timeout",
+            Some("ikev2-dpd-timeout"),
+            Some("ikev2-dpd-none"),
+        ),
+    ),
+    (
+        "ikev2-dpd-restart",
+        Finding(
+            "dpd-timeout",
+            Some("ikev2-dpd-timeout"),
+            Some("ikev2-dpd-restart"),
+        ),
+    ),
+    (
+        "ikev2-half-open",
+        Finding(
+            "half-open",
+            Some("ikev2-half-open-timeout"),
+            Some("ikev2-half-open"),
+        ),
+    ),
+    ("ikev2-happy", Healthy),
+    (
+        "ikev2-idle-tunnel-expires",
+        Finding(
+            "cgw-deleted-child-sa",
+            Some("received-delete-child-sa"),
+            Some("ikev2-idle-tunnel-expires"),
+        ),
+    ),
+    ("ikev2-ike-rekey", Healthy),
+    (
+        "ikev2-internet-weather",
+        Finding(
+            "dpd-timeout",
+            Some("ikev2-dpd-timeout"),
+            Some("ikev2-dpd-restart"),
+        ),
+    ),
+    ("ikev2-invalid-ke", HealthyWith("invalid-ke")),
+    (
+        "ikev2-lifetimes-collide-daily",
+        Finding(
+            "rekey-collisions",
+            Some("ikev2-redundant-child-sa"),
+            Some("ikev2-lifetimes-collide-daily"),
+        ),
+    ),
+    ("ikev2-lossy-path", Healthy),
+    ("ikev2-nat", HealthyWith("nat-t")),
+    (
+        "ikev2-phase2-proposal-unsupported",
+        Finding(
+            "phase2-proposal-unsupported",
+            Some("no-proposal-match-by-aws"),
+            Some("ikev2-phase2-proposal-unsupported"),
+        ),
+    ),
+    (
+        "ikev2-proposal-mismatch",
+        Finding(
+            "phase1-proposal-not-allowed",
+            Some("no-proposal-chosen"),
+            Some("ikev2-proposal-mismatch"),
+        ),
+    ),
+    (
+        "ikev2-proposal-unsupported",
+        Finding(
+            "phase1-proposal-unsupported",
+            Some("no-proposal-match-by-aws"),
+            Some("ikev2-proposal-unsupported"),
+        ),
+    ),
+    (
+        "ikev2-psk-mismatch",
+        Finding(
+            "psk-mismatch",
+            Some("ikev2-psk-mismatch"),
+            Some("ikev2-psk-mismatch"),
+        ),
+    ),
+    (
+        "ikev2-ts-unacceptable",
+        Finding(
+            "phase2-refused",
+            Some("ikev2-child-sa-failed"),
+            Some("ikev2-ts-unacceptable"),
+        ),
+    ),
+    // The golden log holds both tunnels' records in one file, so one stream: the failing
+    // tunnel's key mismatch (the connection-level finding is tested on per-stream files).
+    (
+        "ikev2-two-tunnels-one-failing",
+        Finding(
+            "psk-mismatch",
+            Some("ikev2-psk-mismatch"),
+            Some("ikev2-psk-mismatch"),
+        ),
+    ),
+];
+
+/// Other findings a scenario's records rightly show beside the expected one (any other
+/// finding fails the test, so a rule that starts firing where it should not is caught).
+const COMPANIONS: &[(&str, &[&str])] = &[
+    // The restarted IKE_SA_INIT gets no answer: the CGW is dead.
+    ("ikev2-dpd-restart", &["cgw-unreachable"]),
+    // DPD action none: AWS declares the peer dead three times, then its rekey goes unanswered.
+    ("ikev2-dpd-none-rekey-unanswered", &["dpd-timeout"]),
+    // The idle CGW lets phase 2 expire, then phase 1.
+    ("ikev2-idle-tunnel-expires", &["cgw-deleted-ike-sa"]),
+];
+
+/// `ikesim explain --format json ARGS`: exit code, the document, stderr.
+fn explain_json(args: &[&str]) -> (Option<i32>, Value, String) {
+    let mut all = vec!["explain", "--format", "json"];
+    all.extend_from_slice(args);
+    let out = run(&all);
+    let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "explain {args:?} printed no JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    });
+    (
+        out.status.code(),
+        doc,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn findings(stream: &Value) -> Vec<&Value> {
+    stream["findings"]
+        .as_array()
+        .map(|a| a.iter().collect())
+        .unwrap_or_default()
+}
+
+fn serious(f: &Value) -> bool {
+    f["severity"] == "warning" || f["severity"] == "error"
+}
+
+#[test]
+fn every_scenario_golden_log_names_its_misconfiguration() {
+    let mut scenarios = builtin_scenarios();
+    scenarios.sort();
+    let mut rows: Vec<&str> = TABLE.iter().map(|(name, _)| *name).collect();
+    rows.sort_unstable();
+    assert_eq!(
+        scenarios, rows,
+        "the table needs exactly one row per built-in scenario"
+    );
+
+    for (name, expect) in TABLE {
+        let path = repo().join(format!("tests/golden/{name}.jsonl"));
+        let (code, doc, stderr) = explain_json(&[&path.to_string_lossy()]);
+        assert_eq!(code, Some(0), "{name}: {stderr}");
+        let streams = doc["streams"].as_array().cloned().unwrap_or_default();
+        assert_eq!(streams.len(), 1, "{name}: one stream per golden file");
+        let stream = &streams[0];
+        for r in stream["records"].as_array().into_iter().flatten() {
+            assert_eq!(
+                r["known"], true,
+                "{name}: every golden message is catalogued: {r}"
+            );
+            assert!(
+                r["meaning"].as_str().is_some_and(|m| !m.is_empty()),
+                "{name}: {r}"
+            );
+        }
+        let text = run_ok(&["explain", "--records", "all", &path.to_string_lossy()]);
+        assert!(
+            text.lines().all(|l| l.chars().count() <= 160),
+            "{name}: lines of at most 160 characters:\n{text}"
+        );
+        let found = findings(stream);
+        let ids: Vec<&str> = found.iter().filter_map(|f| f["id"].as_str()).collect();
+        match expect {
+            Healthy | HealthyWith(_) => {
+                assert!(
+                    !found.iter().any(|f| serious(f)),
+                    "{name}: a healthy scenario has no problem finding: {ids:?}"
+                );
+                let mut expected = vec!["healthy"];
+                if let HealthyWith(id) = expect {
+                    expected.insert(0, id);
+                }
+                assert_eq!(ids, expected, "{name}: exactly these findings");
+            }
+            Finding(id, guide, scenario) => {
+                let f = found
+                    .iter()
+                    .find(|f| f["id"] == *id)
+                    .unwrap_or_else(|| panic!("{name}: no {id} finding in {ids:?}"));
+                let page = guide.map(|g| format!("docs/failures/{g}.md"));
+                assert_eq!(f["guide"].as_str(), page.as_deref(), "{name}: {f}");
+                assert_eq!(f["scenario"].as_str(), *scenario, "{name}: {f}");
+                let mut expected: Vec<&str> = vec![id];
+                for (scenario, others) in COMPANIONS {
+                    if scenario == name {
+                        expected.extend_from_slice(others);
+                    }
+                }
+                let mut got = ids.clone();
+                got.sort_unstable();
+                expected.sort_unstable();
+                assert_eq!(got, expected, "{name}: exactly these findings");
+                let evidence = f["evidence"].as_array().map_or(0, Vec::len);
+                assert!(evidence > 0, "{name}: a finding rests on records: {f}");
+                if let Some(page) = page {
+                    assert!(repo().join(&page).is_file(), "{name}: {page} exists");
+                }
+            }
+        }
+    }
+}
+
+/// One hand-written case: the path under tests/explain/cases, the exit status, what
+/// stderr must say, and per stream the findings (id, a piece of the title, the evidence).
+struct Case {
+    path: &'static str,
+    code: i32,
+    stderr: &'static [&'static str],
+    findings: &'static [(&'static str, &'static str, &'static [u64])],
+}
+
+const CASES: &[Case] = &[
+    // Phase 2 came up, then every CGW rekey is refused (the PFS case); other SPIs, times, IPs.
+    Case {
+        path: "pfs-at-rekey.jsonl",
+        code: 0,
+        stderr: &[],
+        findings: &[(
+            "phase2-refused-at-rekey",
+            "phase 2 refused at 3 rekeys after it first came up: at 01:00:12.501, \
+             02:00:40.101, 03:01:02.901",
+            &[4, 7, 9],
+        )],
+    },
+    // 2022 vintage: epoch seconds, no `timestamp`, capitalised states, another key order;
+    // a day of DPD time-outs that AWS answers with a new IKE_SA_INIT each time.
+    Case {
+        path: "vintage-2022.jsonl",
+        code: 0,
+        stderr: &[],
+        findings: &[(
+            "dpd-timeout",
+            "flapping: 14 DPD time-outs in 20 h 26 min, DPD action restart",
+            &[2, 6, 10, 14, 18, 22, 26, 30, 34, 38, 42, 46, 50, 54],
+        )],
+    },
+    // Text lines and JSON lines of both schemas in one file: an IKEv1 key mismatch.
+    Case {
+        path: "mixed.log",
+        code: 0,
+        stderr: &[],
+        findings: &[(
+            "psk-mismatch",
+            "phase 1 not authenticated: pre-shared key mismatch (3 attempts)",
+            &[1, 3, 5],
+        )],
+    },
+    Case {
+        path: "garbage.jsonl",
+        code: 2,
+        stderr: &["garbage.jsonl:3: ", "garbage.jsonl:5: "],
+        findings: &[("half-open", "(2 times)", &[1, 3])],
+    },
+    Case {
+        path: "unknown-only.jsonl",
+        code: 0,
+        stderr: &[],
+        findings: &[("unknown-only", "none of the 2 records", &[0, 1])],
+    },
+    Case {
+        path: "cgw-deletes-renegotiates.jsonl",
+        code: 0,
+        stderr: &[],
+        findings: &[(
+            "cgw-deleted-ike-sa",
+            "the CGW deleted phase 1 (2 times, at 00:50:00.000, 01:40:20.000) and renegotiated",
+            &[3, 7],
+        )],
+    },
+    Case {
+        path: "never-up.jsonl",
+        code: 0,
+        stderr: &[],
+        findings: &[("never-up", "the tunnel never came up", &[2])],
+    },
+    Case {
+        path: "two-tunnels",
+        code: 0,
+        stderr: &[],
+        findings: &[
+            ("dpd-timeout", "3 DPD time-outs", &[3, 7, 11]),
+            ("dpd-timeout", "3 DPD time-outs", &[3, 7, 11]),
+        ],
+    },
+];
+
+#[test]
+fn hand_written_records_get_their_findings() {
+    for case in CASES {
+        let path = repo().join("tests/explain/cases").join(case.path);
+        let (code, doc, stderr) = explain_json(&[&path.to_string_lossy()]);
+        assert_eq!(code, Some(case.code), "{}: {stderr}", case.path);
+        for s in case.stderr {
+            assert!(
+                stderr.contains(s),
+                "{}: stderr lacks {s:?}: {stderr}",
+                case.path
+            );
+        }
+        if case.stderr.is_empty() {
+            assert!(stderr.is_empty(), "{}: {stderr}", case.path);
+        }
+        let streams = doc["streams"].as_array().cloned().unwrap_or_default();
+        let all: Vec<&Value> = streams.iter().flat_map(findings).collect();
+        for (id, title, evidence) in case.findings {
+            let matching: Vec<&&Value> = all.iter().filter(|f| f["id"] == *id).collect();
+            assert!(!matching.is_empty(), "{}: no {id} in {all:?}", case.path);
+            for f in matching {
+                let t = f["title"].as_str().unwrap_or_default();
+                assert!(t.contains(title), "{}: {t:?} lacks {title:?}", case.path);
+                let ev: Vec<u64> = f["evidence"]
+                    .as_array()
+                    .map(|a| a.iter().filter_map(Value::as_u64).collect())
+                    .unwrap_or_default();
+                assert_eq!(&ev, evidence, "{}: {id}", case.path);
+            }
+        }
+        let problems = doc["problems"].as_array().map_or(0, Vec::len);
+        assert_eq!(problems, case.stderr.len(), "{}: {doc}", case.path);
+    }
+
+    // The garbage lines are skipped, the rest explained: four records in order.
+    let (_, doc, _) = explain_json(&[&repo()
+        .join("tests/explain/cases/garbage.jsonl")
+        .to_string_lossy()]);
+    assert_eq!(
+        doc["streams"][0]["records"].as_array().map(Vec::len),
+        Some(4)
+    );
+    assert_eq!(doc["problems"][0]["line"], 3);
+
+    // Unknown messages are said to be unknown, never guessed.
+    let (_, doc, _) = explain_json(&[&repo()
+        .join("tests/explain/cases/unknown-only.jsonl")
+        .to_string_lossy()]);
+    for r in doc["streams"][0]["records"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        assert_eq!(r["known"], false);
+        let meaning = r["meaning"].as_str().unwrap_or_default();
+        assert!(
+            meaning.starts_with("unknown message (not in AWS's catalogue)"),
+            "{meaning}"
+        );
+    }
+
+    // The two tunnels of one connection failing together: a connection finding.
+    let (_, doc, _) = explain_json(&[&repo()
+        .join("tests/explain/cases/two-tunnels")
+        .to_string_lossy()]);
+    assert_eq!(doc["connections"][0]["vpn"], "vpn-0123456789abcdef0");
+    assert_eq!(doc["connections"][0]["findings"][0]["id"], "flap-together");
+}
+
+#[test]
+fn empty_input_and_stdin() {
+    let empty = repo().join("tests/explain/cases/empty.jsonl");
+    let out = run(&["explain", &empty.to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "no tunnel log records\n"
+    );
+
+    let golden = std::fs::read(repo().join("tests/golden/ikev2-psk-mismatch.jsonl"))
+        .expect("the golden log");
+    let mut child = ikesim()
+        .args(["explain", "--format", "json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("run ikesim");
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(&golden).expect("write stdin");
+    }
+    let out = child.wait_with_output().expect("wait");
+    assert!(out.status.success());
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(doc["streams"][0]["name"], "-");
+    assert_eq!(doc["streams"][0]["findings"][0]["id"], "psk-mismatch");
+}
+
+#[test]
+fn both_tunnels_of_a_run_side_by_side() {
+    let dir = temp_dir("explain-two-tunnels");
+    let d = dir.to_string_lossy();
+    run_ok(&["run", "ikev2-two-tunnels-one-failing", "--out", &d]);
+    let text = run_ok(&["explain", &d]);
+    assert!(text.contains("══ VPN connection vpn-"), "{text}");
+    let pair = text
+        .lines()
+        .find(|l| l.starts_with("══ vpn-") && l.contains(" │ ══ vpn-"));
+    assert!(
+        pair.is_some(),
+        "the two streams' headers side by side:\n{text}"
+    );
+    assert!(text.lines().all(|l| l.chars().count() <= 160), "{text}");
+    let (_, doc, _) = explain_json(&[&d]);
+    let c = &doc["connections"][0];
+    assert_eq!(c["streams"].as_array().map(Vec::len), Some(2));
+    assert_eq!(c["findings"][0]["id"], "one-tunnel-down");
+    let title = c["findings"][0]["title"].as_str().unwrap_or_default();
+    assert!(
+        title.contains("never came up while tunnel") && title.contains("pre-shared key mismatch"),
+        "{title}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_30_day_log_is_folded_behind_its_diagnosis() {
+    let dir = temp_dir("explain-30d");
+    let log = dir.join("happy.jsonl");
+    let records = run_ok(&[
+        "run",
+        "ikev2-happy",
+        "--duration",
+        "30d",
+        "--format",
+        "json",
+    ]);
+    std::fs::write(&log, &records).expect("write the log");
+    let n = records.lines().count();
+    assert!(n > 1000, "{n} records");
+    let l = log.to_string_lossy();
+
+    let text = run_ok(&["explain", &l]);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines.len() < 40, "folded: {} lines\n{text}", lines.len());
+    let findings = lines.iter().position(|l| *l == "findings:");
+    let listing = lines.iter().position(|l| *l == "records");
+    assert!(findings < listing && findings.is_some(), "{text}");
+    assert!(text.contains("healthy: up since 2026-01-01"), "{text}");
+    let folded = lines.iter().find(|l| l.trim_start().starts_with("… #3–#"));
+    assert!(
+        folded.is_some_and(|l| l.contains("phase 2 rekeys")),
+        "{text}"
+    );
+
+    let all = run_ok(&["explain", "--records", "all", &l]);
+    // Record lines are indented two spaces; wrapped evidence lines ten.
+    assert_eq!(all.lines().filter(|l| l.starts_with("  #")).count(), n);
+    let none = run_ok(&["explain", "--records", "none", &l]);
+    assert!(
+        !none.contains("\nrecords\n") && none.contains("healthy"),
+        "{none}"
+    );
+    let (_, doc, _) = explain_json(&[&l]);
+    assert_eq!(
+        doc["streams"][0]["records"].as_array().map(Vec::len),
+        Some(n)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// docs/explain.md shows the binary's real output on a failing scenario: it must still be
+/// what the binary prints.
+#[test]
+fn the_documented_example_is_the_binary_s_output() {
+    let doc = std::fs::read_to_string(repo().join("docs/explain.md")).expect("docs/explain.md");
+    let golden = repo().join("tests/golden/ikev2-psk-mismatch.jsonl");
+    let out = run_ok(&["explain", &golden.to_string_lossy()]);
+    assert!(
+        doc.contains(out.trim_end()),
+        "docs/explain.md's example differs from `ikesim explain tests/golden/ikev2-psk-mismatch.jsonl`:\n{out}"
+    );
+}
