@@ -544,7 +544,7 @@ fn empty_input_and_stdin() {
     let out = child.wait_with_output().expect("wait");
     assert!(out.status.success());
     let doc: Value = serde_json::from_slice(&out.stdout).expect("JSON");
-    assert_eq!(doc["streams"][0]["name"], "-");
+    assert_eq!(doc["streams"][0]["name"], "stdin");
     assert_eq!(doc["streams"][0]["findings"][0]["id"], "psk-mismatch");
 }
 
@@ -621,15 +621,23 @@ fn a_30_day_log_is_folded_behind_its_diagnosis() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// docs/explain.md shows the binary's real output on a failing scenario: it must still be
-/// what the binary prints.
+/// docs/explain.md (and the README) show the binary's real output on a failing scenario, as
+/// a user gets it: `ikesim run ikev2-psk-mismatch --out logs && ikesim explain logs`. It must
+/// still be what the binary prints.
 #[test]
 fn the_documented_example_is_the_binary_s_output() {
     let doc = std::fs::read_to_string(repo().join("docs/explain.md")).expect("docs/explain.md");
-    let golden = repo().join("tests/golden/ikev2-psk-mismatch.jsonl");
-    let out = run_ok(&["explain", &golden.to_string_lossy()]);
-    assert!(
-        doc.contains(out.trim_end()),
-        "docs/explain.md's example differs from `ikesim explain tests/golden/ikev2-psk-mismatch.jsonl`:\n{out}"
-    );
+    let readme = std::fs::read_to_string(repo().join("README.md")).expect("README.md");
+    let dir = common::temp_dir("explain-doc-example");
+    let logs = dir.join("logs");
+    let logs = logs.to_string_lossy();
+    run_ok(&["run", "ikev2-psk-mismatch", "--out", &logs]);
+    let out = run_ok(&["explain", &logs]);
+    for (name, text) in [("docs/explain.md", &doc), ("README.md", &readme)] {
+        assert!(
+            text.contains(out.trim_end()),
+            "{name}'s example differs from `ikesim run ikev2-psk-mismatch --out logs && ikesim explain logs`:\n{out}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

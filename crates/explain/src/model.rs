@@ -42,7 +42,7 @@ pub struct Stream {
     /// input says it (an export's `logStreamName` / `@logStream`, a delivery's
     /// `logStream`), or a tunnel stream name found in the file's or its nearest
     /// directory's name (`--out DIR`'s `<stream>.jsonl`, an S3 export's directories); else
-    /// the path as given (`-` for stdin), so that unrelated `tunnel.json` files in two
+    /// the path as given (`stdin` for `-`), so that unrelated `tunnel.json` files in two
     /// directories do not merge.
     pub name: String,
     /// The records.

@@ -7,9 +7,12 @@ use std::net::IpAddr;
 /// (`vpn-0123456789abcdef0-203.0.113.10.json`, `export-vpn-1234abcd_198.51.100.7.csv`: AWS
 /// names a tunnel's stream `<vpn-connection-id>-<outside-ip>`, reference §1), else in the
 /// nearest directory's name that has one (an export to Amazon S3 writes
-/// `<prefix>/<task-id>/<stream>/000000.gz`), else the path as given (`-` for stdin): two
+/// `<prefix>/<task-id>/<stream>/000000.gz`), else the path as given (`stdin` for `-`): two
 /// unrelated files never merge by accident.
 pub(super) fn stream_name(path: &str) -> String {
+    if path == "-" {
+        return "stdin".to_owned();
+    }
     path.rsplit(['/', '\\'])
         .find_map(tunnel_stream)
         .unwrap_or_else(|| path.to_owned())
@@ -80,7 +83,7 @@ mod tests {
                 "logs/vpn-1234abcd-notanip.json",
                 "logs/vpn-1234abcd-notanip.json",
             ),
-            ("-", "-"),
+            ("-", "stdin"),
             ("vpn-", "vpn-"),
             ("dir/vpn-1234abcdé", "dir/vpn-1234abcdé"),
             (
