@@ -575,6 +575,30 @@ fn both_tunnels_of_a_run_side_by_side() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A tunnel the CGW never called has a stream with no records (`run --out` writes its file
+/// empty; in CloudWatch it is a stream nothing was put in): with the other tunnel up, the
+/// connection's finding is that the CGW has one tunnel configured.
+#[test]
+fn an_empty_stream_beside_an_up_tunnel_is_a_tunnel_never_configured() {
+    let dir = temp_dir("explain-one-tunnel");
+    let d = dir.to_string_lossy();
+    run_ok(&["run", "ikev2-happy", "--out", &d]);
+    std::fs::write(dir.join("vpn-0a1b2c3d4e5f60718-127.0.1.2.jsonl"), "").expect("write");
+    let (status, doc, _) = explain_json(&[&d]);
+    assert_eq!(status, Some(0));
+    assert_eq!(
+        doc["streams"][1]["records"].as_array().map(Vec::len),
+        Some(0)
+    );
+    let c = &doc["connections"][0];
+    assert_eq!(c["findings"][0]["id"], "one-tunnel-down");
+    let title = c["findings"][0]["title"].as_str().unwrap_or_default();
+    assert!(title.contains("one tunnel configured"), "{title}");
+    let text = run_ok(&["explain", &d]);
+    assert!(text.contains("│ no records"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn a_30_day_log_is_folded_behind_its_diagnosis() {
     let dir = temp_dir("explain-30d");

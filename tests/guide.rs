@@ -79,7 +79,9 @@ fn check_see_it(page: &str) -> Result<(), String> {
         .ok_or("no \"## See it\" section (the scenario's timeline and `explain`)")?;
     let named = scenarios_named(section);
     let [timeline, explain] = named.as_slice() else {
-        return Err(format!("\"See it\" should run one scenario twice, runs {named:?}"));
+        return Err(format!(
+            "\"See it\" should run one scenario twice, runs {named:?}"
+        ));
     };
     let wanted = [
         format!("ikesim run {timeline} --timeline {timeline}.html"),

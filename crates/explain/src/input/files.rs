@@ -76,7 +76,15 @@ fn read_file(path: &str, sink: &mut Sink) {
 
 fn read_file_bytes(path: &str, bytes: &[u8], sink: &mut Sink) {
     sink.next_file();
-    content::read(path, &name::stream_name(path), bytes, sink);
+    let stream = name::stream_name(path);
+    // An empty file named like a tunnel's stream is that tunnel, with no records: what
+    // `ikesim run --out DIR` writes for a tunnel the CGW never called, and what explain
+    // then reports as a tunnel that never negotiated.
+    if path != "-" && stream != path && bytes.iter().all(u8::is_ascii_whitespace) {
+        sink.stream(&stream);
+        return;
+    }
+    content::read(path, &stream, bytes, sink);
 }
 
 fn problem(path: &str, message: String, sink: &mut Sink) {

@@ -114,20 +114,23 @@ impl Sink {
         self.file += 1;
     }
 
+    /// The stream named `stream`, made (empty) if it is new: its index.
+    fn stream(&mut self, stream: &str) -> usize {
+        if let Some(&i) = self.by_name.get(stream) {
+            return i;
+        }
+        let i = self.input.streams.len();
+        self.input.streams.push(Stream {
+            name: stream.to_owned(),
+            entries: Vec::new(),
+        });
+        self.by_name.insert(stream.to_owned(), i);
+        i
+    }
+
     /// One record of stream `stream`, read at `source`.
     fn record(&mut self, stream: &str, source: Source, record: TunnelRecord) {
-        let index = match self.by_name.get(stream) {
-            Some(&i) => i,
-            None => {
-                let i = self.input.streams.len();
-                self.input.streams.push(Stream {
-                    name: stream.to_owned(),
-                    entries: Vec::new(),
-                });
-                self.by_name.insert(stream.to_owned(), i);
-                i
-            }
-        };
+        let index = self.stream(stream);
         let entries = &mut self.input.streams[index].entries;
         let same_time = self.by_time.entry((index, record.time)).or_default();
         let duplicate = same_time

@@ -115,6 +115,8 @@ fn header(s: &StreamReport<'_>) -> Vec<String> {
             words::full(b.record.time),
             words::span(words::seconds(a.record.time, b.record.time)),
         ));
+    } else {
+        lines.push("no records".to_owned());
     }
     lines
 }

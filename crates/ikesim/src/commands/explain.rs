@@ -51,7 +51,7 @@ pub fn run(args: ExplainArgs) -> Result<(), Failure> {
     };
     emit(out.trim_end())?;
     for p in &input.problems {
-        eprintln!("{}:{}: {}", p.source.file, p.source.line, p.message);
+        eprintln!("{}: {}", p.source, p.message);
     }
     match input.problems.len() {
         0 => Ok(()),
