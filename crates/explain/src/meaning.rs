@@ -58,7 +58,7 @@ pub fn ike_version<'a>(meanings: impl IntoIterator<Item = &'a Meaning>) -> Optio
 pub fn of(previous: Option<&TunnelRecord>, record: &TunnelRecord) -> Meaning {
     let entry = vpn_log::lookup(&record.details);
     let values = entry
-        .and_then(|e| captures(e.template, &record.details))
+        .and_then(|e| e.captures(&record.details))
         .unwrap_or_default();
     let mut text = match entry {
         Some(e) => fill(e.meaning, &values),
@@ -93,34 +93,6 @@ pub fn state_change(previous: Option<&TunnelRecord>, record: &TunnelRecord) -> S
         }
     }
     parts.join(", ")
-}
-
-/// The placeholders' values when `details` is `template` filled in: literal parts must
-/// match exactly; a placeholder takes the shortest text up to the next literal part (the
-/// last one takes the rest).
-fn captures(template: &'static str, details: &str) -> Option<Vec<(&'static str, String)>> {
-    let mut values = Vec::new();
-    let mut rest = details;
-    let mut tmpl = template;
-    while !tmpl.is_empty() {
-        let Some(open) = tmpl.find('{') else {
-            return (rest == tmpl).then_some(values);
-        };
-        let close = tmpl[open..].find('}')? + open;
-        let literal = &tmpl[..open];
-        rest = rest.strip_prefix(literal)?;
-        let name = &tmpl[open + 1..close];
-        tmpl = &tmpl[close + 1..];
-        let next_literal = tmpl.find('{').map_or(tmpl, |i| &tmpl[..i]);
-        let end = if next_literal.is_empty() {
-            rest.len()
-        } else {
-            rest.find(next_literal)?
-        };
-        values.push((name, rest[..end].to_owned()));
-        rest = &rest[end..];
-    }
-    rest.is_empty().then_some(values)
 }
 
 /// `text` with each `{name}` that has a value replaced by it.

@@ -59,6 +59,12 @@ impl CatalogueEntry {
         template::matches(self.template, details)
     }
 
+    /// The placeholders' values when `details` is this template filled in
+    /// (`[("spi", "87be839f")]`), or `None` when it is not.
+    pub fn captures(&self, details: &str) -> Option<Vec<(&'static str, String)>> {
+        template::captures(self.template, details)
+    }
+
     /// The placeholder names of the template, in order.
     pub fn placeholders(&self) -> Vec<&'static str> {
         template::placeholders(self.template)

@@ -67,7 +67,7 @@ pub(crate) const NO_PROPOSAL_CHOSEN: CatalogueEntry = aws(
     Both,
     SECTION_IKEV1_ERRORS,
     "No Proposal Match Found. Notifying with \"No proposal chosen\"",
-    "The proposals do not match (phase 2 with IKEv1); NO_PROPOSAL_CHOSEN is exchanged.",
+    "The proposals use algorithms AWS supports, but none the tunnel's options allow (phase 1 or 2); NO_PROPOSAL_CHOSEN is exchanged.",
 );
 pub(crate) const RECEIVED_DELETE_CHILD_SA: CatalogueEntry = aws(
     "received-delete-child-sa",

@@ -67,16 +67,28 @@ pub(crate) fn fill(template: &str, values: &[(&str, String)]) -> String {
 
 /// Whether `text` is the whole template with every placeholder replaced by non-empty text.
 pub(crate) fn matches(template: &str, text: &str) -> bool {
-    match_segments(&segments(template), text)
+    captures(template, text).is_some()
 }
 
-fn match_segments(segments: &[Segment<'_>], text: &str) -> bool {
+/// The placeholders' values when `text` is the whole template with every placeholder
+/// replaced by non-empty text (the first way that fits, each placeholder as short as it
+/// can be), in the template's order.
+pub(crate) fn captures<'t>(template: &'t str, text: &str) -> Option<Vec<(&'t str, String)>> {
+    let mut values = Vec::new();
+    capture_segments(&segments(template), text, &mut values).then_some(values)
+}
+
+fn capture_segments<'t>(
+    segments: &[Segment<'t>],
+    text: &str,
+    values: &mut Vec<(&'t str, String)>,
+) -> bool {
     match segments.split_first() {
         None => text.is_empty(),
         Some((Segment::Literal(literal), rest)) => text
             .strip_prefix(literal)
-            .is_some_and(|tail| match_segments(rest, tail)),
-        Some((Segment::Placeholder(_), rest)) => {
+            .is_some_and(|tail| capture_segments(rest, tail, values)),
+        Some((Segment::Placeholder(name), rest)) => {
             // The placeholder takes text[..end]; `end` > 0 on a char boundary.
             let ends: Vec<usize> = match rest.first() {
                 Some(Segment::Literal(next)) => text
@@ -86,8 +98,14 @@ fn match_segments(segments: &[Segment<'_>], text: &str) -> bool {
                     .collect(),
                 _ => text.char_indices().map(|(i, c)| i + c.len_utf8()).collect(),
             };
-            ends.into_iter()
-                .any(|end| match_segments(rest, &text[end..]))
+            ends.into_iter().any(|end| {
+                values.push((name, text[..end].to_owned()));
+                let fits = capture_segments(rest, &text[end..], values);
+                if !fits {
+                    values.pop();
+                }
+                fits
+            })
         }
     }
 }
@@ -175,6 +193,25 @@ mod tests {
             placeholders("(id={id}) x {retry_count}"),
             ["id", "retry_count"]
         );
+    }
+
+    #[test]
+    fn captures_placeholder_values() {
+        let t = "SPIs: {spi_i}_i {spi_r}_r";
+        assert_eq!(
+            captures(t, "SPIs: a5ff_i d215_r"),
+            Some(vec![
+                ("spi_i", "a5ff".to_owned()),
+                ("spi_r", "d215".to_owned())
+            ])
+        );
+        // A value may hold the next literal's text: the first split that fits wins.
+        assert_eq!(
+            captures("{a}_i", "x_i_i"),
+            Some(vec![("a", "x_i".to_owned())])
+        );
+        assert_eq!(captures(t, "SPIs: _i d215_r"), None);
+        assert_eq!(captures(t, "SPIs: a5ff_i d215"), None);
     }
 
     #[test]
