@@ -21,6 +21,7 @@ pub mod nat_t;
 pub mod proposal;
 mod sa;
 mod shell;
+pub mod trace;
 pub mod ts;
 mod v1;
 
@@ -36,3 +37,4 @@ pub use proposal::{
     parse_proposal, Cipher, Policy, ProposalKind, ProposalSpec, Selected, Selection,
 };
 pub use shell::{Role, Transmit};
+pub use trace::{Plaintext, TimerKind, Trace, TraceSa};
