@@ -23,6 +23,10 @@ pub struct ServeArgs {
     /// Print a commented configuration with AWS's defaults and exit.
     #[arg(long)]
     print_config: bool,
+    /// Write the ladder diagram of what was served to FILE.html when serve stops: the
+    /// CGW's messages as they arrived, decrypted, AWS's answers, timers and records.
+    #[arg(long, value_name = "FILE.html")]
+    timeline: Option<PathBuf>,
     #[command(flatten)]
     outputs: OutputArgs,
 }
@@ -57,6 +61,7 @@ pub fn run(args: ServeArgs) -> Result<(), Failure> {
     let mut outputs = Outputs::new(&args.outputs, tunnels, chrono::Utc::now())?;
     let options = sim::serve::ServeOptions {
         stream_separator: args.outputs.stream_separator(),
+        timeline: args.timeline,
     };
     let served = sim::serve::serve(&config, &options, &mut outputs)
         .map_err(|e| Failure::Runtime(e.to_string()));
