@@ -197,6 +197,12 @@ impl Observer for Recorder {
         }
     }
 
+    fn host_down(&mut self, _host: usize, (_, local, _): driver::Arrived, data: &[u8]) {
+        if let Some(c) = &mut self.timeline {
+            c.host_down(local, data);
+        }
+    }
+
     fn trace(&mut self, host: usize, now: Instant, trace: Trace) {
         if let Some(c) = &mut self.timeline {
             c.trace(host, now, trace);

@@ -279,9 +279,9 @@ async fn bind_ports(addr: SocketAddr) -> Result<Vec<Port>, ServeError> {
     Ok(ports)
 }
 
-/// Serves the configured tunnels until Ctrl-C (or SIGTERM), then flushes and returns.
-/// Serves `config`'s tunnels until a signal, writing their records to `sink` as they
-/// happen (flushed after each event's records).
+/// Serves `config`'s tunnels until a signal (Ctrl-C, SIGTERM), writing their records to
+/// `sink` as they happen (flushed after each event's records) and, with
+/// `ServeOptions::timeline`, the timeline page however serving ended.
 pub fn serve(
     config: &ServeConfig,
     options: &ServeOptions,
@@ -290,13 +290,36 @@ pub fn serve(
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(serve_async(config, options, sink))
+    let (served, timeline) = runtime.block_on(serve_async(config, options, sink));
+    let page = match (timeline, &options.timeline) {
+        (Some(timeline), Some(path)) => {
+            crate::timeline::write_page(path, &timeline).map_err(|source| ServeError::Timeline {
+                path: path.clone(),
+                source,
+            })
+        }
+        _ => Ok(()),
+    };
+    served.and(page)
 }
 
-async fn serve_async(
+/// Serves until the end, and hands back the timeline when `options.timeline` asks for one
+/// (whatever the result: a failure is part of the story).
+pub(crate) async fn serve_async(
     config: &ServeConfig,
     options: &ServeOptions,
     sink: &mut dyn RecordSink,
+) -> (Result<(), ServeError>, Option<timeline::Timeline>) {
+    let mut timeline = None;
+    let served = serve_tunnels(config, options, sink, &mut timeline).await;
+    (served, timeline)
+}
+
+async fn serve_tunnels(
+    config: &ServeConfig,
+    options: &ServeOptions,
+    sink: &mut dyn RecordSink,
+    page: &mut Option<timeline::Timeline>,
 ) -> Result<(), ServeError> {
     let mut hosts = Vec::new();
     let mut tunnels = Vec::new();
@@ -385,15 +408,7 @@ async fn serve_async(
         timeline,
     };
     let ran = driver::run_facing_peers(&mut hosts, &mut aws).await;
-    // The page is written however serve ended: a signal, or a failure.
-    let page = match (aws.timeline.take(), &options.timeline) {
-        (Some(c), Some(path)) => crate::timeline::write_page(path, &c.finish(title, origin))
-            .map_err(|source| ServeError::Timeline {
-                path: path.clone(),
-                source,
-            }),
-        _ => Ok(()),
-    };
+    *page = aws.timeline.take().map(|c| c.finish(title, origin));
     for (t, h) in aws.tunnels.iter().zip(&hosts) {
         tracing::info!(tunnel = t.index + 1, stats = ?h.endpoint.stats(), esp = t.esp, foreign = t.foreign, "counters");
     }
@@ -403,5 +418,5 @@ async fn serve_async(
         Some(e) => Err(e),
         None => ran.map_err(ServeError::from),
     };
-    result.and(flushed).and(page)
+    result.and(flushed)
 }

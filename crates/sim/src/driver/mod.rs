@@ -130,6 +130,9 @@ pub trait Observer {
     /// for a port it maps no more (or never did), or addressed from outside to a host
     /// behind it. For the timeline.
     fn nat_dropped(&mut self, _now: Instant, _transmit: &Transmit) {}
+    /// A datagram (`data`, framed as it arrived) reached `host` while it is down (crashed):
+    /// nobody read it. For the timeline.
+    fn host_down(&mut self, _host: usize, _at: Arrived, _data: &[u8]) {}
     /// `host`'s endpoint reported a trace entry (`ike_core::EndpointConfig::trace`): drained
     /// with its events, before them.
     fn trace(&mut self, _host: usize, _now: Instant, _trace: Trace) {}

@@ -346,9 +346,15 @@ fn deliver(
     (now, host, port, from): (Instant, usize, usize, SocketAddr),
     data: &[u8],
 ) {
-    let Some(h) = hosts.get_mut(host).filter(|h| h.alive) else {
+    let Some(h) = hosts.get_mut(host) else {
         return;
     };
+    if !h.alive {
+        if let Some(p) = h.ports.get(port) {
+            observer.host_down(host, (now, p.addr, from), data);
+        }
+        return;
+    }
     if !observer.admit(host, from) {
         return;
     }

@@ -29,6 +29,8 @@
 
 mod decode;
 mod lanes;
+#[cfg(test)]
+mod tests;
 mod words;
 mod words_v1;
 
@@ -291,12 +293,27 @@ impl Collector {
 
     /// `Observer::nat_dropped`: the NAT dropped `t` (framed as sent) at its arrival.
     pub(crate) fn nat_dropped(&mut self, t: &Transmit) {
-        let no_mapping = self.lanes.is_nat(t.dst.ip());
-        let framed = digest(&t.payload);
+        let reason = if self.lanes.is_nat(t.dst.ip()) {
+            "NAT: no mapping"
+        } else {
+            "NAT: no way in from outside"
+        };
+        self.lost_on_arrival(&t.payload, t.dst, reason);
+    }
+
+    /// `Observer::host_down`: `data` reached `local`, on a host that is down.
+    pub(crate) fn host_down(&mut self, local: SocketAddr, data: &[u8]) {
+        self.lost_on_arrival(data, local, "host down");
+    }
+
+    /// A datagram in flight (framed bytes `framed`, sent to `dst`) never reached its
+    /// endpoint after all.
+    fn lost_on_arrival(&mut self, framed: &[u8], dst: SocketAddr, reason: &str) {
+        let framed = digest(framed);
         let Some(i) = self
             .in_flight
             .iter()
-            .position(|&(d, dst, _)| d == framed && dst == t.dst)
+            .position(|&(d, to, _)| d == framed && to == dst)
         else {
             return;
         };
@@ -305,11 +322,7 @@ impl Collector {
         };
         if let Some(What::Datagram(d)) = self.events.get_mut(e).map(|e| &mut e.what) {
             d.fate = Shown::Lost {
-                reason: if no_mapping {
-                    "NAT: no mapping".to_owned()
-                } else {
-                    "NAT: no way in from outside".to_owned()
-                },
+                reason: reason.to_owned(),
             };
         }
     }

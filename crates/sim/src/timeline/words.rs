@@ -163,24 +163,34 @@ fn proposal_line(p: &Proposal) -> String {
     )
 }
 
+/// A proposal in one short line: each transform type's first choice, and how many more
+/// of that type it offers (`ENCR_AES_CBC-128 +3, PRF_HMAC_SHA1 +3, MODP_1024 (group 2) +11`).
+fn proposal_summary(p: &Proposal) -> String {
+    let mut types: Vec<(TransformType, &Transform, usize)> = Vec::new();
+    for t in &p.transforms {
+        match types.iter_mut().find(|(ty, _, _)| *ty == t.ty) {
+            Some((_, _, more)) => *more += 1,
+            None => types.push((t.ty, t, 0)),
+        }
+    }
+    types
+        .iter()
+        .map(|(_, t, more)| match more {
+            0 => transform(t),
+            n => format!("{} +{n}", transform(t)),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// An SA payload: the first proposal in the summary, every proposal in the detail.
 fn sa(proposals: &[Proposal]) -> PayloadView {
     let summary = match proposals {
         [] => "no proposal".to_owned(),
-        [only] => only
-            .transforms
-            .iter()
-            .map(transform)
-            .collect::<Vec<_>>()
-            .join(", "),
+        [only] => proposal_summary(only),
         [first, rest @ ..] => format!(
             "{} (+{} more proposals)",
-            first
-                .transforms
-                .iter()
-                .map(transform)
-                .collect::<Vec<_>>()
-                .join(", "),
+            proposal_summary(first),
             rest.len()
         ),
     };
