@@ -391,3 +391,44 @@ fn the_timeline_changes_no_record_and_no_captured_packet() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// IKEv1 behind a NAT: AWS's DPD (RFC 3706) on its lane, each R-U-THERE an Informational
+/// request through the NAT, decrypted, answered by an R-U-THERE-ACK.
+#[test]
+fn ikev1_dpd_is_r_u_there_answered_by_an_ack() {
+    let (t, _) = timeline_of("ikev1-nat");
+    let d = datagrams(&t);
+    let probes: Vec<&Datagram> = d
+        .iter()
+        .map(|(_, d)| *d)
+        .filter(|d| names(d).contains(&"N(R_U_THERE)"))
+        .collect();
+    let acks: Vec<&Datagram> = d
+        .iter()
+        .map(|(_, d)| *d)
+        .filter(|d| names(d).contains(&"N(R_U_THERE_ACK)"))
+        .collect();
+    assert!(probes.len() >= 5, "{}", probes.len());
+    for p in &probes {
+        assert_eq!(
+            (p.message.exchange.as_str(), p.message.response),
+            ("Informational", false)
+        );
+        assert_eq!(p.message.protection, Protection::Decrypted);
+        assert_eq!(p.via, Some(1));
+        assert_eq!(names(p)[0], "HASH");
+        let seq = summary(p, "N(R_U_THERE)");
+        assert!(
+            acks.iter().any(|a| a.from != p.from
+                && a.message.response
+                && summary(a, "N(R_U_THERE_ACK)") == seq),
+            "{seq} acknowledged"
+        );
+    }
+    let aws_dpd = t
+        .events
+        .iter()
+        .filter(|e| matches!(&e.what, What::Timer(m) if m.timer == "DPD" && m.lane == 2))
+        .count();
+    assert!(aws_dpd >= 5);
+}

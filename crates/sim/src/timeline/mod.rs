@@ -220,7 +220,7 @@ impl Collector {
             message
                 .payloads
                 .iter()
-                .any(|p| p.name == "N(R-U-THERE-ACK)")
+                .any(|p| p.name == "N(R_U_THERE_ACK)")
         } else {
             first != lane
         };
