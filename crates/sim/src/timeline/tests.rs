@@ -205,3 +205,117 @@ fn the_page_replaces_the_file_whole_and_an_unwritable_path_is_an_error() {
     assert!(super::write_page(&missing, &t).is_err());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A network that copies, loses to the MTU and meets a NAT without a mapping, and a host
+/// resending the same bytes — straight through the collector.
+#[test]
+fn duplicates_mtu_losses_nat_drops_and_resends_are_drawn_as_such() {
+    use std::time::Instant;
+
+    use ike_core::Transmit;
+    use ike_wire::{ExchangeType, Flags, Header, Payload, PayloadType};
+
+    use super::{Collector, HostSpec, Lanes};
+    use crate::network::{DropReason, Fate};
+
+    let a = |s: &str| s.parse::<std::net::SocketAddr>().expect("an address");
+    let hosts = [
+        HostSpec {
+            host: 0,
+            addrs: vec![a("127.0.1.1:500")],
+            tunnel: 0,
+            aws: true,
+        },
+        HostSpec {
+            host: 1,
+            addrs: vec![a("127.0.2.1:500")],
+            tunnel: 0,
+            aws: false,
+        },
+    ];
+    let nat = ("127.0.3.1".parse().expect("an address"), a("127.0.3.1:1"));
+    let t0 = Instant::now();
+    let mut c = Collector::new(t0, Lanes::new(&hosts, Some(nat)));
+    let message = ike_wire::Message {
+        header: Header {
+            spi_i: 0x1122_3344_5566_7788,
+            spi_r: 0,
+            next_payload: PayloadType::NONE,
+            major: 2,
+            minor: 0,
+            exchange: ExchangeType::IKE_SA_INIT,
+            flags: Flags::INITIATOR,
+            message_id: 0,
+            length: 0,
+        },
+        payloads: vec![Payload::Nonce(vec![7; 32])],
+    }
+    .encode();
+    let from_cgw = Transmit {
+        src: a("127.0.2.1:500"),
+        dst: a("127.0.1.1:500"),
+        payload: message.clone(),
+    };
+    let ms = |n| t0 + Duration::from_millis(n);
+    let copied = Fate::Delivered {
+        at: ms(15),
+        copy: Some(ms(40)),
+    };
+    c.sending(1, &from_cgw);
+    c.egress(1, t0, &from_cgw, &copied);
+    c.sending(1, &from_cgw);
+    c.egress(1, ms(4000), &from_cgw, &Fate::Dropped(DropReason::TooBig));
+    let to_nat = Transmit {
+        src: a("127.0.1.1:500"),
+        dst: a("127.0.3.1:1024"),
+        payload: message,
+    };
+    c.sending(0, &to_nat);
+    c.egress(
+        0,
+        ms(5000),
+        &to_nat,
+        &Fate::Delivered {
+            at: ms(5015),
+            copy: None,
+        },
+    );
+    c.nat_dropped(&to_nat);
+
+    let t = c.finish("t".to_owned(), chrono::DateTime::<chrono::Utc>::UNIX_EPOCH);
+    let shown: Vec<_> = t
+        .events
+        .iter()
+        .filter_map(|e| match &e.what {
+            What::Datagram(d) => Some((
+                e.at_us,
+                d.from,
+                d.to,
+                d.via,
+                d.transmission,
+                d.duplicate,
+                d.fate.clone(),
+            )),
+            _ => None,
+        })
+        .collect();
+    use timeline::Fate::{Delivered, Lost};
+    let lost = |r: &str| Lost {
+        reason: r.to_owned(),
+    };
+    assert_eq!(
+        shown,
+        [
+            (0, 0, 2, Some(1), 1, false, Delivered { at_us: 15_000 }),
+            (0, 0, 2, Some(1), 1, true, Delivered { at_us: 40_000 }),
+            (4_000_000, 0, 2, Some(1), 2, false, lost("MTU")),
+            (5_000_000, 2, 0, Some(1), 1, false, lost("NAT: no mapping")),
+        ]
+    );
+    let What::Datagram(first) = &t.events[0].what else {
+        panic!("a datagram first");
+    };
+    assert_eq!(first.message.exchange, "IKE_SA_INIT");
+    assert_eq!(first.message.spis, "1122334455667788/0000000000000000");
+    assert_eq!(first.message.payloads[0].name, "Ni");
+}
