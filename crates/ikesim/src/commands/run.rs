@@ -45,6 +45,15 @@ pub struct RunArgs {
 
 pub fn run(args: RunArgs) -> Result<(), Failure> {
     let scenario = Scenario::load(&args.scenario).map_err(|e| Failure::BadInput(e.to_string()))?;
+    if let Some(path) = &args.timeline {
+        // Before the run, not after it: a long run (or serve) should not end in this.
+        sim::timeline::check_page_path(path).map_err(|e| {
+            Failure::BadInput(format!(
+                "cannot write the timeline to {}: {e} (is the directory there and writable?)",
+                path.display()
+            ))
+        })?;
+    }
     let duration = args.duration.map_or(scenario.duration.0, |d| d.0);
     let cloudwatch = args.outputs.cloudwatch();
     // On the wall clock the records happen now: a pushed run starts now.

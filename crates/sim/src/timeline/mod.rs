@@ -404,11 +404,8 @@ pub(crate) enum Arrival<'a> {
     Other(&'static str, usize),
 }
 
-/// Writes `timeline` as its HTML page at `path`, atomically: into a temporary file in the
-/// same directory, then renamed over `path` (a rename within one file system replaces
-/// the file whole), so a reader never sees half a page.
-pub fn write_page(path: &Path, timeline: &Timeline) -> std::io::Result<()> {
-    let html = timeline::render_html(timeline);
+/// The temporary file `write_page` writes beside `path` before renaming it.
+fn temporary(path: &Path) -> std::io::Result<std::path::PathBuf> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -422,7 +419,23 @@ pub fn write_page(path: &Path, timeline: &Timeline) -> std::io::Result<()> {
     let mut tmp_name = std::ffi::OsString::from(".");
     tmp_name.push(name);
     tmp_name.push(format!(".{}.tmp", std::process::id()));
-    let tmp = dir.join(tmp_name);
+    Ok(dir.join(tmp_name))
+}
+
+/// Checks, before a long run or `serve`, that the page can be written at `path` (its
+/// directory exists and takes a file), so that the failure comes first, not last.
+pub fn check_page_path(path: &Path) -> std::io::Result<()> {
+    let tmp = temporary(path)?;
+    std::fs::File::create(&tmp)?;
+    std::fs::remove_file(&tmp)
+}
+
+/// Writes `timeline` as its HTML page at `path`, atomically: into a temporary file in the
+/// same directory, then renamed over `path` (a rename within one file system replaces
+/// the file whole), so a reader never sees half a page.
+pub fn write_page(path: &Path, timeline: &Timeline) -> std::io::Result<()> {
+    let html = timeline::render_html(timeline);
+    let tmp = temporary(path)?;
     let written = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(html.as_bytes())?;
