@@ -3,7 +3,7 @@
 //!
 //! # Design
 //! Three sources, each telling what only it knows:
-//! - **the driver's hooks** ([`crate::driver::Observer`]): each datagram an endpoint hands
+//! - **the driver's hooks** (`driver::Observer`): each datagram an endpoint hands
 //!   out (`sending`, the bytes as the core wrote them) and what its host's egress made of
 //!   it (`egress`: lost with a reason, delivered at a time, a duplicate copy later); a NAT
 //!   dropping one it has no mapping for (`nat_dropped`); for `serve`, a real CGW's
