@@ -32,6 +32,10 @@ pub struct EndpointConfig {
     /// Hand out each IKE SA's SK_e/SK_a keys (`Endpoint::poll_secrets`) so captures can
     /// be decrypted, like SSLKEYLOGFILE. Off unless asked for.
     pub export_secrets: bool,
+    /// Report the plaintext of protected messages and the timers that fire
+    /// (`Endpoint::poll_trace`, see `trace`), for the timeline. Off unless asked for: off,
+    /// it costs nothing.
+    pub trace: bool,
     /// SA lifetimes and when to rekey them (RFC 7296 §2.8).
     pub lifetimes: Lifetimes,
     /// Dead peer detection; `None` never probes (liveness requests are still answered).
@@ -149,6 +153,7 @@ impl EndpointConfig {
             retransmit: RetransmitConfig::default(),
             initial_contact: true,
             export_secrets: false,
+            trace: false,
             lifetimes: Lifetimes::default(),
             dpd: None,
             half_open_timeout: Duration::from_secs(30),

@@ -9,6 +9,9 @@
 //!   `Spi`, `MessageId`), the `Effect` queue, the timer table and its walk, timing rules;
 //! - `sa`: the IKEv2 IKE SA (one module per exchange); `v1`: the ISAKMP SA (main mode,
 //!   quick mode, informational); `child`: CHILD SAs of both.
+//! - `trace`: what only the core knows, for the timeline — the plaintext of each protected
+//!   message sealed or opened and each timer that fired (opt-in: `EndpointConfig::trace`,
+//!   drained with `Endpoint::poll_trace`).
 
 #![warn(missing_docs)]
 
@@ -21,6 +24,7 @@ pub mod nat_t;
 pub mod proposal;
 mod sa;
 mod shell;
+pub mod trace;
 pub mod ts;
 mod v1;
 
@@ -36,3 +40,4 @@ pub use proposal::{
     parse_proposal, Cipher, Policy, ProposalKind, ProposalSpec, Selected, Selection,
 };
 pub use shell::{Role, Transmit};
+pub use trace::{Plaintext, TimerKind, Trace, TraceSa};

@@ -21,6 +21,7 @@ mod runner;
 pub mod scenario;
 pub mod serve;
 mod spelling;
+pub mod timeline;
 mod traffic;
 
 pub use driver::Clock;

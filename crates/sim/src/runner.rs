@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use ike_core::{Endpoint, Event, Transmit};
+use ike_core::{Endpoint, Event, Trace, Transmit};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use vpn_log::TunnelRecord;
@@ -16,8 +16,9 @@ use crate::aws::{TunnelLog, TunnelView};
 use crate::capture::{wireshark_key_line, PcapSink};
 use crate::driver::{self, Clock, Host, Net, Observer};
 use crate::narration::narrate;
-use crate::network::{Egress, Nat};
+use crate::network::{Egress, Fate, Nat};
 use crate::scenario::{CgwStartup, Direction, Network, Scenario};
+use crate::timeline::{Collector, HostSpec, Lanes};
 use crate::traffic::{self, Action, Reboot, TunnelHosts};
 
 /// How to run a scenario (command-line overrides and outputs).
@@ -40,6 +41,10 @@ pub struct RunOptions {
     pub start: Option<DateTime<Utc>>,
     /// What joins the VPN connection id and the outside IP in stream names.
     pub stream_separator: vpn_log::StreamSeparator,
+    /// `--timeline`: collect the run's ladder diagram ([`RunOutput::timeline`]). It turns
+    /// on the endpoints' trace (`ike_core::EndpointConfig::trace`), which changes nothing
+    /// they send or log.
+    pub timeline: bool,
 }
 
 impl Default for RunOptions {
@@ -52,6 +57,7 @@ impl Default for RunOptions {
             keys: None,
             start: None,
             stream_separator: vpn_log::StreamSeparator::default(),
+            timeline: false,
         }
     }
 }
@@ -73,6 +79,9 @@ pub struct RunOutput {
     pub records: Vec<(usize, TunnelRecord)>,
     /// The endpoints' counters (AWS tunnel 1, CGW for tunnel 1, …).
     pub stats: Vec<(String, ike_core::Stats)>,
+    /// The ladder diagram, when [`RunOptions::timeline`] asked for it (write it with
+    /// [`crate::timeline::write_page`]).
+    pub timeline: Option<timeline::Timeline>,
 }
 
 /// A well-mixed 64-bit seed for host `index` (SplitMix64 step).
@@ -128,6 +137,7 @@ struct Recorder {
     records: Vec<(usize, TunnelRecord)>,
     pcap: Option<PcapSink>,
     pcap_error: Option<std::io::Error>,
+    timeline: Option<Collector>,
 }
 
 impl Recorder {
@@ -162,7 +172,40 @@ impl Observer for Recorder {
         let before = log.records.len();
         log.record(time, &event, &state);
         for r in &log.records[before..] {
+            if let Some(c) = &mut self.timeline {
+                c.record(host, now, &log.stream, r);
+            }
             self.records.push((tunnel, r.clone()));
+        }
+    }
+
+    fn sending(&mut self, host: usize, t: &Transmit) {
+        if let Some(c) = &mut self.timeline {
+            c.sending(host, t);
+        }
+    }
+
+    fn egress(&mut self, host: usize, now: Instant, t: &Transmit, fate: &Fate) {
+        if let Some(c) = &mut self.timeline {
+            c.egress(host, now, t, fate);
+        }
+    }
+
+    fn nat_dropped(&mut self, _now: Instant, t: &Transmit) {
+        if let Some(c) = &mut self.timeline {
+            c.nat_dropped(t);
+        }
+    }
+
+    fn host_down(&mut self, _host: usize, (_, local, _): driver::Arrived, data: &[u8]) {
+        if let Some(c) = &mut self.timeline {
+            c.host_down(local, data);
+        }
+    }
+
+    fn trace(&mut self, host: usize, now: Instant, trace: Trace) {
+        if let Some(c) = &mut self.timeline {
+            c.trace(host, now, trace);
         }
     }
 
@@ -206,8 +249,10 @@ async fn run_async(scenario: &Scenario, options: &RunOptions) -> Result<RunOutpu
         };
         let mut aws_config = tunnel.aws.endpoint_config(&psk, tunnel.outside_ip.0);
         aws_config.export_secrets = export;
+        aws_config.trace = options.timeline;
         let mut cgw_config = tunnel.cgw.endpoint_config(&psk);
         cgw_config.export_secrets = export;
+        cgw_config.trace = options.timeline;
         let ids = TunnelHosts {
             aws: hosts.len(),
             cgw: hosts.len() + 1,
@@ -232,7 +277,8 @@ async fn run_async(scenario: &Scenario, options: &RunOptions) -> Result<RunOutpu
         }
         actions.extend(traffic::tunnel_actions(scenario, tunnel, ids));
         if tunnel.cgw.reboot_at.is_some() {
-            let config = tunnel.cgw.endpoint_config(&psk);
+            let mut config = tunnel.cgw.endpoint_config(&psk);
+            config.trace = options.timeline;
             reboots.push((ids.cgw, config, cgw_seed ^ 0x5eed));
         }
         hosts.push(aws);
@@ -279,8 +325,25 @@ async fn run_async(scenario: &Scenario, options: &RunOptions) -> Result<RunOutpu
         });
     }
     let pcap = options.pcap.as_deref().map(PcapSink::create).transpose()?;
+    let timeline = options.timeline.then(|| {
+        let specs: Vec<HostSpec> = topology
+            .iter()
+            .enumerate()
+            .flat_map(|(tunnel, ids)| {
+                [(ids.aws, true), (ids.cgw, false)].map(|(host, aws)| HostSpec {
+                    host,
+                    addrs: hosts[host].addrs().collect(),
+                    tunnel,
+                    aws,
+                })
+            })
+            .collect();
+        let nat = net.nat.as_ref().map(|n| (n.outside_ip(), n.inside_addr()));
+        Collector::new(t0, Lanes::new(&specs, nat))
+    });
+    let start = options.start.unwrap_or(scenario.start.0);
     let mut recorder = Recorder {
-        start: options.start.unwrap_or(scenario.start.0),
+        start,
         t0,
         hosts: topology,
         views: tunnels.iter().map(|_| TunnelView::new()).collect(),
@@ -288,6 +351,7 @@ async fn run_async(scenario: &Scenario, options: &RunOptions) -> Result<RunOutpu
         records: Vec::new(),
         pcap,
         pcap_error: None,
+        timeline,
     };
     let duration = options.duration.unwrap_or(scenario.duration.0);
     driver::run(
@@ -334,9 +398,12 @@ async fn run_async(scenario: &Scenario, options: &RunOptions) -> Result<RunOutpu
         .into_iter()
         .zip(hosts.iter().map(|h| h.endpoint.stats()))
         .collect();
+    let title = format!("ikesim run {} --seed {seed}", scenario.name);
+    let timeline = recorder.timeline.take().map(|c| c.finish(title, start));
     Ok(RunOutput {
         tunnels: recorder.tunnels,
         records: recorder.records,
         stats,
+        timeline,
     })
 }

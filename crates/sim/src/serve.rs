@@ -22,12 +22,13 @@ pub mod config;
 
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use ike_core::nat_t::{IKE_PORT, NAT_T_PORT};
-use ike_core::{Endpoint, Event};
+use ike_core::{Endpoint, Event, Trace, Transmit};
 use tokio::net::UdpSocket;
 use vpn_log::RecordSink;
 
@@ -35,6 +36,8 @@ use crate::aws::options::{AwsPsk, StartupAction};
 use crate::aws::{TunnelLog, TunnelView};
 use crate::driver::{self, Arrived, Check, Host, NotIke, Observer, Port};
 use crate::framing::PortRole;
+use crate::network::Fate;
+use crate::timeline::{Arrival, Collector, HostSpec, Lanes};
 pub use config::{ConfigError, ServeConfig};
 
 /// What `serve` runs with, besides the configuration and where the records go.
@@ -42,6 +45,10 @@ pub use config::{ConfigError, ServeConfig};
 pub struct ServeOptions {
     /// What joins the VPN connection id and the outside IP in stream names.
     pub stream_separator: vpn_log::StreamSeparator,
+    /// `--timeline`: write the ladder diagram of everything served here when `serve`
+    /// stops (a signal, or a failure): the real CGW's messages as they arrived, decrypted
+    /// by the AWS endpoint, and AWS's own.
+    pub timeline: Option<PathBuf>,
 }
 
 /// Why `serve` stopped.
@@ -62,6 +69,14 @@ pub enum ServeError {
     /// Any other I/O failure of the runtime or the sockets.
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// The timeline page could not be written.
+    #[error("cannot write the timeline to {}: {source} (is the directory there and writable?)", .path.display())]
+    Timeline {
+        /// `--timeline`'s path.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
 }
 
 /// One AWS tunnel's log and counters (the driver has its sockets and endpoint, as host
@@ -100,6 +115,7 @@ struct Aws<'s> {
     cgw: Option<IpAddr>,
     /// The first failure to write records: it ends the run.
     failed: Option<ServeError>,
+    timeline: Option<Collector>,
 }
 
 impl Observer for Aws<'_> {
@@ -112,6 +128,11 @@ impl Observer for Aws<'_> {
         tracing::info!(tunnel = t.index + 1, peer = %event.peer, "AWS: {}", told.line);
         let state = t.view.observe(&event);
         t.log.record(self.clock.utc(now), &event, &state);
+        if let Some(c) = &mut self.timeline {
+            for record in &t.log.records {
+                c.record(host, now, &t.log.stream, record);
+            }
+        }
         let mut written = Ok(());
         for record in t.log.records.drain(..) {
             written = written.and_then(|()| self.sink.write(t.index, &t.log.stream, &record));
@@ -136,8 +157,42 @@ impl Observer for Aws<'_> {
         false
     }
 
+    fn handle(&mut self, host: usize, endpoint: &mut Endpoint, at: Arrived, message: &[u8]) {
+        if let Some(c) = &mut self.timeline {
+            c.arrived(host, at, Arrival::Ike(message));
+        }
+        let (now, local, from) = at;
+        endpoint.handle(now, local, from, message);
+    }
+
+    fn sending(&mut self, host: usize, t: &Transmit) {
+        if let Some(c) = &mut self.timeline {
+            c.sending(host, t);
+        }
+    }
+
+    fn egress(&mut self, host: usize, now: Instant, t: &Transmit, fate: &Fate) {
+        if let Some(c) = &mut self.timeline {
+            c.egress(host, now, t, fate);
+        }
+    }
+
+    fn trace(&mut self, host: usize, now: Instant, trace: Trace) {
+        if let Some(c) = &mut self.timeline {
+            c.trace(host, now, trace);
+        }
+    }
+
     /// ESP shows the peer is alive; NAT-keepalives are ignored.
     fn not_ike(&mut self, host: usize, endpoint: &mut Endpoint, at: Arrived, what: NotIke) {
+        if let Some(c) = &mut self.timeline {
+            let shown = match what {
+                NotIke::Keepalive => Arrival::Other("NAT-keepalive", 1),
+                NotIke::Esp { len } => Arrival::Other("ESP", len),
+                NotIke::UnmarkedIke => Arrival::Other("IKE without the non-ESP marker", 0),
+            };
+            c.arrived(host, at, shown);
+        }
         let Some(t) = self.tunnels.get_mut(host) else {
             return;
         };
@@ -224,9 +279,9 @@ async fn bind_ports(addr: SocketAddr) -> Result<Vec<Port>, ServeError> {
     Ok(ports)
 }
 
-/// Serves the configured tunnels until Ctrl-C (or SIGTERM), then flushes and returns.
-/// Serves `config`'s tunnels until a signal, writing their records to `sink` as they
-/// happen (flushed after each event's records).
+/// Serves `config`'s tunnels until a signal (Ctrl-C, SIGTERM), writing their records to
+/// `sink` as they happen (flushed after each event's records) and, with
+/// `ServeOptions::timeline`, the timeline page however serving ended.
 pub fn serve(
     config: &ServeConfig,
     options: &ServeOptions,
@@ -235,13 +290,36 @@ pub fn serve(
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(serve_async(config, options, sink))
+    let (served, timeline) = runtime.block_on(serve_async(config, options, sink));
+    let page = match (timeline, &options.timeline) {
+        (Some(timeline), Some(path)) => {
+            crate::timeline::write_page(path, &timeline).map_err(|source| ServeError::Timeline {
+                path: path.clone(),
+                source,
+            })
+        }
+        _ => Ok(()),
+    };
+    served.and(page)
 }
 
-async fn serve_async(
+/// Serves until the end, and hands back the timeline when `options.timeline` asks for one
+/// (whatever the result: a failure is part of the story).
+pub(crate) async fn serve_async(
     config: &ServeConfig,
     options: &ServeOptions,
     sink: &mut dyn RecordSink,
+) -> (Result<(), ServeError>, Option<timeline::Timeline>) {
+    let mut timeline = None;
+    let served = serve_tunnels(config, options, sink, &mut timeline).await;
+    (served, timeline)
+}
+
+async fn serve_tunnels(
+    config: &ServeConfig,
+    options: &ServeOptions,
+    sink: &mut dyn RecordSink,
+    page: &mut Option<timeline::Timeline>,
 ) -> Result<(), ServeError> {
     let mut hosts = Vec::new();
     let mut tunnels = Vec::new();
@@ -253,7 +331,8 @@ async fn serve_async(
             Some(p) => (p.0.clone(), false),
             None => (AwsPsk::generate(&mut rand::thread_rng()).0, true),
         };
-        let endpoint_config = t.aws.endpoint_config(&psk, local.ip());
+        let mut endpoint_config = t.aws.endpoint_config(&psk, local.ip());
+        endpoint_config.trace = options.timeline.is_some();
         let endpoint = Endpoint::new(endpoint_config, local, rand::random());
         let also = ports
             .get(1)
@@ -298,14 +377,38 @@ async fn serve_async(
             }
         }
     }
+    let timeline = options.timeline.as_ref().map(|_| {
+        let specs: Vec<HostSpec> = hosts
+            .iter()
+            .enumerate()
+            .map(|(host, h)| HostSpec {
+                host,
+                addrs: h.addrs().collect(),
+                tunnel: host,
+                aws: true,
+            })
+            .collect();
+        Collector::new(clock.t0, Lanes::new(&specs, None))
+    });
+    let title = format!(
+        "ikesim serve {}",
+        hosts
+            .iter()
+            .map(|h| h.addr().to_string())
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let origin = clock.start;
     let mut aws = Aws {
         tunnels,
         sink,
         clock,
         cgw: config.cgw.outside_ip,
         failed: None,
+        timeline,
     };
     let ran = driver::run_facing_peers(&mut hosts, &mut aws).await;
+    *page = aws.timeline.take().map(|c| c.finish(title, origin));
     for (t, h) in aws.tunnels.iter().zip(&hosts) {
         tracing::info!(tunnel = t.index + 1, stats = ?h.endpoint.stats(), esp = t.esp, foreign = t.foreign, "counters");
     }

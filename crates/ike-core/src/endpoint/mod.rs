@@ -43,11 +43,15 @@ pub struct Endpoint {
     events: VecDeque<Event>,
     stats: Stats,
     secrets: Vec<IkeSaSecrets>,
+    /// The timeline's trace (`EndpointConfig::trace`), oldest first.
+    trace: VecDeque<crate::trace::Trace>,
     /// The last `set_peer_traffic` value, for SAs created later.
     traffic: bool,
     nat_t: NatTPorts,
     /// Where the datagram being handled arrived and came from.
     arrival: Option<Arrival>,
+    /// Its trace digest, when tracing.
+    received: Option<u64>,
     /// The facts the events have told so far of each SA (its own events, or `SaChange`s).
     told: Vec<(SaHandle, SaFacts)>,
 }
@@ -65,9 +69,11 @@ impl Endpoint {
             events: VecDeque::new(),
             stats: Stats::default(),
             secrets: Vec::new(),
+            trace: VecDeque::new(),
             traffic: false,
             nat_t: NatTPorts::default(),
             arrival: None,
+            received: None,
             told: Vec::new(),
         }
     }
@@ -194,9 +200,11 @@ impl Endpoint {
                 events: &mut events,
                 stats: &mut self.stats,
                 secrets: &mut self.secrets,
+                trace: &mut self.trace,
                 effects: &mut effects,
                 nat_t: self.nat_t,
                 arrival: self.arrival,
+                received: self.received,
             };
             f(&mut ctx, &mut self.sas)
         };
@@ -274,8 +282,10 @@ impl Endpoint {
     /// IO layer has taken off the non-ESP marker of the NAT-T port).
     pub fn handle(&mut self, now: Instant, local: SocketAddr, remote: SocketAddr, data: &[u8]) {
         self.arrival = Some(Arrival { local, remote });
+        self.received = self.config.trace.then(|| crate::trace::digest(data));
         self.handle_datagram(now, local, remote, data);
         self.arrival = None;
+        self.received = None;
     }
 
     /// Runs retransmissions and other timers that are due.
@@ -308,6 +318,13 @@ impl Endpoint {
     /// Traffic keys of new IKE SAs, when `EndpointConfig::export_secrets` is set.
     pub fn poll_secrets(&mut self) -> Option<IkeSaSecrets> {
         self.secrets.pop()
+    }
+
+    /// The next trace entry (the plaintext of a protected message sealed or opened, a
+    /// timer that fired), oldest first, when `EndpointConfig::trace` is set; drain after
+    /// every input, like the events.
+    pub fn poll_trace(&mut self) -> Option<crate::trace::Trace> {
+        self.trace.pop_front()
     }
 
     /// The next event, in the order they happened; drain after every input.

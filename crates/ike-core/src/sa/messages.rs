@@ -9,7 +9,8 @@ use ike_wire::{
 
 use crate::event::{DropReason, EventKind};
 use crate::shell::timer::Timer;
-use crate::shell::{Ctx, MessageId, Role};
+use crate::shell::{Ctx, IkeSaId, MessageId, Role};
+use crate::trace::Plaintext;
 
 use super::{IkeSa, Keys, Pending, Purpose, Queued, State};
 
@@ -54,6 +55,7 @@ impl IkeSa {
         let iv = ctx.random_bytes(keys.suite.encryption.iv_len());
         let body = keys.outbound.seal(&datagram, &plaintext, &iv);
         datagram.extend_from_slice(&body);
+        ctx.trace_sealed(self.id(), &datagram, || Plaintext::V2(payloads.to_vec()));
         datagram
     }
 
@@ -80,7 +82,14 @@ impl IkeSa {
             }
         };
         match parse_payloads(sk.first_inner, &plaintext) {
-            Ok(p) => Some(p),
+            Ok(p) => {
+                let sa = IkeSaId {
+                    spi_i: msg.header.spi_i,
+                    spi_r: msg.header.spi_r,
+                };
+                ctx.trace_opened(sa, || Plaintext::V2(p.clone()));
+                Some(p)
+            }
             Err(e) => {
                 ctx.stats.malformed += 1;
                 tracing::debug!("decrypted payloads malformed: {e}");

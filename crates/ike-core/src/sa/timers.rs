@@ -19,6 +19,10 @@ impl Timed for IkeSa {
         &self.timers
     }
 
+    fn sa_id(&self) -> crate::shell::IkeSaId {
+        self.id()
+    }
+
     fn dpd_at(&self, config: &EndpointConfig) -> Option<Instant> {
         let view = DpdView {
             can_probe: self.is_established() && self.pending.is_none(),

@@ -19,6 +19,7 @@ use rand_chacha::ChaCha20Rng;
 use crate::config::{EndpointConfig, Lifetimes};
 use crate::event::{DropReason, Event, IkeSaSecrets, Stats};
 use crate::nat_t::{Arrival, NatTPorts};
+use crate::trace::{digest, Plaintext, TimerKind, Trace, TraceSa};
 
 /// A datagram to send.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,6 +53,15 @@ pub(crate) fn same_mac(got: &[u8], expected: &[u8]) -> bool {
 pub(crate) struct IkeSaId {
     pub spi_i: u64,
     pub spi_r: u64,
+}
+
+impl From<IkeSaId> for TraceSa {
+    fn from(id: IkeSaId) -> TraceSa {
+        TraceSa {
+            spi_i: id.spi_i,
+            spi_r: id.spi_r,
+        }
+    }
 }
 
 /// An ESP SPI (RFC 4303 §2.1): ours names a CHILD SA's inbound direction, the peer's its
@@ -97,12 +107,16 @@ pub(crate) struct Ctx<'a> {
     pub events: &'a mut Vec<Event>,
     pub stats: &'a mut Stats,
     pub secrets: &'a mut Vec<IkeSaSecrets>,
+    /// The timeline's trace, when `EndpointConfig::trace` is on (see `trace`).
+    pub trace: &'a mut VecDeque<Trace>,
     /// What this input asks of other SAs, in order (see `effect`).
     pub effects: &'a mut Vec<Effect>,
     /// Where NAT-T moves an SA (see `nat_t`).
     pub nat_t: NatTPorts,
     /// Where the datagram being handled arrived and came from (`None` for timers).
     pub arrival: Option<Arrival>,
+    /// The trace digest of the datagram being handled, when tracing (`None` otherwise).
+    pub received: Option<u64>,
 }
 
 impl Ctx<'_> {
@@ -171,6 +185,45 @@ impl Ctx<'_> {
     pub fn drop_message(&mut self, reason: DropReason, what: &str) {
         self.stats.drops.count(reason);
         tracing::debug!(?reason, "message dropped: {what}");
+    }
+
+    /// Traces the plaintext of a message we protected into `datagram` (when tracing is
+    /// on; `plaintext` is built only then).
+    pub fn trace_sealed(
+        &mut self,
+        sa: IkeSaId,
+        datagram: &[u8],
+        plaintext: impl FnOnce() -> Plaintext,
+    ) {
+        if self.config.trace {
+            self.trace.push_back(Trace::Sealed {
+                datagram: digest(datagram),
+                sa: sa.into(),
+                plaintext: plaintext(),
+            });
+        }
+    }
+
+    /// Traces the plaintext of the message being handled, which we opened.
+    pub fn trace_opened(&mut self, sa: IkeSaId, plaintext: impl FnOnce() -> Plaintext) {
+        if let Some(datagram) = self.received.filter(|_| self.config.trace) {
+            self.trace.push_back(Trace::Opened {
+                datagram,
+                sa: sa.into(),
+                plaintext: plaintext(),
+            });
+        }
+    }
+
+    /// Traces a timer that fired.
+    pub fn trace_timer(&mut self, timer: TimerKind, sa: IkeSaId, child: Option<Spi>) {
+        if self.config.trace {
+            self.trace.push_back(Trace::Timer {
+                timer,
+                sa: sa.into(),
+                child: child.map(|s| s.0),
+            });
+        }
     }
 
     pub fn send(&mut self, src: SocketAddr, dst: SocketAddr, payload: Vec<u8>) {

@@ -7,7 +7,8 @@ use std::time::Instant;
 
 use crate::child::ChildSa;
 use crate::config::EndpointConfig;
-use crate::shell::{Ctx, Spi};
+use crate::shell::{Ctx, IkeSaId, Spi};
+use crate::trace::TimerKind;
 
 /// An IKE SA's timers, in the order simultaneous ones fire.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,6 +40,18 @@ impl Timer {
     /// waits only for its last exchange to end).
     fn runs_when_superseded(self) -> bool {
         matches!(self, Timer::Retransmit | Timer::HalfOpen)
+    }
+}
+
+impl From<Timer> for TimerKind {
+    fn from(t: Timer) -> TimerKind {
+        match t {
+            Timer::Retransmit => TimerKind::Retransmit,
+            Timer::HalfOpen => TimerKind::HalfOpen,
+            Timer::ExpireIke => TimerKind::ExpireIke,
+            Timer::RekeyIke => TimerKind::RekeyIke,
+            Timer::Dpd => TimerKind::Dpd,
+        }
     }
 }
 
@@ -98,6 +111,15 @@ impl From<Timer> for usize {
     }
 }
 
+impl From<ChildTimer> for TimerKind {
+    fn from(t: ChildTimer) -> TimerKind {
+        match t {
+            ChildTimer::Expire => TimerKind::ExpireChild,
+            ChildTimer::Rekey => TimerKind::RekeyChild,
+        }
+    }
+}
+
 impl From<ChildTimer> for usize {
     fn from(t: ChildTimer) -> usize {
         t as usize
@@ -112,6 +134,8 @@ pub(crate) type ChildTimers = TimerTable<ChildTimer, 2>;
 /// What the shared timer walk needs of an SA; firing a timer is the version's business.
 pub(crate) trait Timed {
     fn timers(&self) -> &IkeTimers;
+    /// The SA's SPIs (IKEv1: cookies), for the trace.
+    fn sa_id(&self) -> IkeSaId;
     /// When on-demand DPD wants to probe now (see `timing::dpd_at`).
     fn dpd_at(&self, config: &EndpointConfig) -> Option<Instant>;
     fn children(&self) -> &[ChildSa];
@@ -164,6 +188,7 @@ pub(crate) fn handle_timeout<S: Timed>(sa: &mut S, ctx: &mut Ctx<'_>) {
                 })
                 .collect();
             for (spi_in, t) in due {
+                ctx.trace_timer(t.into(), sa.sa_id(), Some(spi_in));
                 sa.on_child_timer(ctx, spi_in, t);
             }
         }
@@ -171,6 +196,7 @@ pub(crate) fn handle_timeout<S: Timed>(sa: &mut S, ctx: &mut Ctx<'_>) {
             return;
         }
         if timer_at(sa, timer, ctx.config).is_some_and(|t| t <= now) {
+            ctx.trace_timer(timer.into(), sa.sa_id(), None);
             sa.on_timer(ctx, timer);
         }
     }

@@ -9,7 +9,8 @@ use ike_wire::v1::{
 use rand::RngCore;
 
 use super::{P1Keys, Phase1Sa};
-use crate::shell::{same_mac, Ctx};
+use crate::shell::{same_mac, Ctx, IkeSaId};
+use crate::trace::Plaintext;
 
 /// A non-zero message id for a phase 2 exchange.
 pub(super) fn message_id(ctx: &mut Ctx<'_>) -> u32 {
@@ -56,6 +57,7 @@ impl Phase1Sa {
     /// Encrypts `payloads` with `iv`; returns the datagram and the next IV (its last block).
     pub(super) fn encrypted(
         &self,
+        ctx: &mut Ctx<'_>,
         keys: &P1Keys,
         exchange: ExchangeType,
         message_id: u32,
@@ -70,12 +72,14 @@ impl Phase1Sa {
             ciphertext.len(),
         );
         datagram.extend_from_slice(&ciphertext);
+        ctx.trace_sealed(self.id(), &datagram, || Plaintext::V1(payloads.to_vec()));
         (datagram, last_block(&ciphertext))
     }
 
     /// Decrypts an encrypted message with `iv`; returns its payloads and the next IV. A
-    /// failure to decrypt into well-formed payloads is `None`.
+    /// failure to decrypt into well-formed payloads is `None` (and leaves no trace).
     pub(super) fn decrypt(
+        ctx: &mut Ctx<'_>,
         keys: &P1Keys,
         msg: &Message,
         iv: &[u8],
@@ -85,6 +89,11 @@ impl Phase1Sa {
         };
         let plaintext = keys.cbc.decrypt(iv, ciphertext).ok()?;
         let payloads = parse_payloads(msg.header.next_payload, &plaintext).ok()?;
+        let sa = IkeSaId {
+            spi_i: msg.header.cky_i,
+            spi_r: msg.header.cky_r,
+        };
+        ctx.trace_opened(sa, || Plaintext::V1(payloads.clone()));
         Some((payloads, last_block(ciphertext)))
     }
 
@@ -105,6 +114,7 @@ impl Phase1Sa {
         let iv = phase2_iv(keys.hash, &keys.last_block, mid, ike_crypto::v1::Cbc::BLOCK);
         let [payload] = rest;
         let (datagram, _) = self.encrypted(
+            ctx,
             keys,
             ExchangeType::INFORMATIONAL,
             mid,
@@ -115,11 +125,15 @@ impl Phase1Sa {
     }
 
     /// Opens an informational exchange from the peer and checks its HASH(1).
-    pub(super) fn open_informational(&self, msg: &Message) -> Option<Vec<Payload>> {
+    pub(super) fn open_informational(
+        &self,
+        ctx: &mut Ctx<'_>,
+        msg: &Message,
+    ) -> Option<Vec<Payload>> {
         let keys = self.keys()?;
         let mid = msg.header.message_id;
         let iv = phase2_iv(keys.hash, &keys.last_block, mid, ike_crypto::v1::Cbc::BLOCK);
-        let (payloads, _) = Self::decrypt(keys, msg, &iv)?;
+        let (payloads, _) = Self::decrypt(ctx, keys, msg, &iv)?;
         let (Payload::Hash(hash), rest) = payloads.split_first()? else {
             return None;
         };

@@ -64,6 +64,7 @@ impl Phase1Sa {
             )));
         }
         let (datagram, next_iv) = self.encrypted(
+            ctx,
             keys,
             ExchangeType::IDENTITY_PROTECTION,
             0,
@@ -89,7 +90,8 @@ impl Phase1Sa {
             g_xr,
             mut keys,
         } = *st;
-        let decrypted = Self::decrypt(&keys, msg, &keys.iv).ok_or(PeerMisbehaved::Undecryptable);
+        let decrypted =
+            Self::decrypt(ctx, &keys, msg, &keys.iv).ok_or(PeerMisbehaved::Undecryptable);
         let verified = decrypted.and_then(|(payloads, next_iv)| {
             let (id, got) = id_and_hash(&payloads, PayloadType::IDI)?;
             let expected = hash_i(
@@ -143,6 +145,7 @@ impl Phase1Sa {
             &id.body(),
         );
         let (datagram, last) = self.encrypted(
+            ctx,
             &keys,
             ExchangeType::IDENTITY_PROTECTION,
             0,
@@ -168,7 +171,8 @@ impl Phase1Sa {
             g_xr,
             mut keys,
         } = *st;
-        let decrypted = Self::decrypt(&keys, msg, &keys.iv).ok_or(PeerMisbehaved::Undecryptable);
+        let decrypted =
+            Self::decrypt(ctx, &keys, msg, &keys.iv).ok_or(PeerMisbehaved::Undecryptable);
         let verified = decrypted.and_then(|(payloads, _)| {
             let (id, got) = id_and_hash(&payloads, PayloadType::IDR)?;
             let expected = hash_r(

@@ -219,7 +219,7 @@ impl Phase1Sa {
         let mut payloads = vec![Payload::Hash(h1)];
         payloads.extend(rest);
         let (datagram, next_iv) =
-            self.encrypted(keys, ExchangeType::QUICK_MODE, mid, &iv, &payloads);
+            self.encrypted(ctx, keys, ExchangeType::QUICK_MODE, mid, &iv, &payloads);
         self.quick.push(QuickMode {
             mid,
             role: Role::Initiator,
@@ -252,7 +252,7 @@ impl Phase1Sa {
         };
         let q = &self.quick[i];
         let mid = q.mid;
-        let Some((payloads, next_iv)) = Self::decrypt(keys, msg, &q.iv) else {
+        let Some((payloads, next_iv)) = Self::decrypt(ctx, keys, msg, &q.iv) else {
             ctx.stats.integrity_failures += 1;
             return;
         };
@@ -347,6 +347,7 @@ impl Phase1Sa {
         };
         let h3 = qm_hash3(&keys.prf, &keys.skeyid_a, mid, &q.ni, &nr);
         let (datagram, _) = self.encrypted(
+            ctx,
             keys,
             ExchangeType::QUICK_MODE,
             mid,

@@ -30,7 +30,7 @@ impl Phase1Sa {
         };
         let mid = msg.header.message_id;
         let iv = phase2_iv(keys.hash, &keys.last_block, mid, Cbc::BLOCK);
-        let Some((payloads, next_iv)) = Self::decrypt(keys, msg, &iv) else {
+        let Some((payloads, next_iv)) = Self::decrypt(ctx, keys, msg, &iv) else {
             ctx.stats.integrity_failures += 1;
             return;
         };
@@ -214,8 +214,14 @@ impl Phase1Sa {
         );
         let mut payloads2 = vec![Payload::Hash(h2)];
         payloads2.extend(rest2);
-        let (datagram, next_iv2) =
-            self.encrypted(keys, ExchangeType::QUICK_MODE, mid, &next_iv, &payloads2);
+        let (datagram, next_iv2) = self.encrypted(
+            ctx,
+            keys,
+            ExchangeType::QUICK_MODE,
+            mid,
+            &next_iv,
+            &payloads2,
+        );
         let lifetime_secs = lifetime(
             &transform,
             ipsec_attr::SA_LIFE_TYPE,
@@ -281,7 +287,7 @@ impl Phase1Sa {
             return;
         };
         let q = &self.quick[i];
-        let Some((payloads, _)) = Self::decrypt(keys, msg, &q.iv) else {
+        let Some((payloads, _)) = Self::decrypt(ctx, keys, msg, &q.iv) else {
             ctx.stats.integrity_failures += 1;
             return;
         };

@@ -21,6 +21,10 @@ impl Timed for Phase1Sa {
         &self.timers
     }
 
+    fn sa_id(&self) -> crate::shell::IkeSaId {
+        self.id()
+    }
+
     fn dpd_at(&self, config: &EndpointConfig) -> Option<Instant> {
         let view = DpdView {
             can_probe: self.is_established() && self.peer_dpd && self.pending.is_none(),
@@ -240,7 +244,7 @@ impl Phase1Sa {
             self.handle_plain_notify(ctx, payloads);
             return;
         }
-        let Some(payloads) = self.open_informational(msg) else {
+        let Some(payloads) = self.open_informational(ctx, msg) else {
             ctx.stats.integrity_failures += 1;
             if matches!(self.state, super::State::ExpectMm6(_)) {
                 self.emit(ctx, EventKind::Message5AnswerUndecryptable);

@@ -35,12 +35,25 @@ pub struct RunArgs {
     /// ikev1_decryption_table (e.g. DIR = ~/.config/wireshark), to decrypt the pcap.
     #[arg(long, value_name = "DIR")]
     keys: Option<PathBuf>,
+    /// Write the run's ladder diagram to FILE.html: every datagram decoded and decrypted,
+    /// losses, retransmissions, timers and the AWS records (one self-contained page).
+    #[arg(long, value_name = "FILE.html")]
+    timeline: Option<PathBuf>,
     #[command(flatten)]
     outputs: OutputArgs,
 }
 
 pub fn run(args: RunArgs) -> Result<(), Failure> {
     let scenario = Scenario::load(&args.scenario).map_err(|e| Failure::BadInput(e.to_string()))?;
+    if let Some(path) = &args.timeline {
+        // Before the run, not after it: a long run (or serve) should not end in this.
+        sim::timeline::check_page_path(path).map_err(|e| {
+            Failure::BadInput(format!(
+                "cannot write the timeline to {}: {e} (is the directory there and writable?)",
+                path.display()
+            ))
+        })?;
+    }
     let duration = args.duration.map_or(scenario.duration.0, |d| d.0);
     let cloudwatch = args.outputs.cloudwatch();
     // On the wall clock the records happen now: a pushed run starts now.
@@ -74,8 +87,17 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
         keys: args.keys,
         start: Some(start),
         stream_separator: args.outputs.stream_separator(),
+        timeline: args.timeline.is_some(),
     };
-    let output = sim::run(&scenario, &options).map_err(|e| Failure::Runtime(e.to_string()))?;
+    let mut output = sim::run(&scenario, &options).map_err(|e| Failure::Runtime(e.to_string()))?;
+    if let (Some(path), Some(timeline)) = (&args.timeline, output.timeline.take()) {
+        sim::timeline::write_page(path, &timeline).map_err(|e| {
+            Failure::Runtime(format!(
+                "cannot write the timeline to {}: {e} (is the directory there and writable?)",
+                path.display()
+            ))
+        })?;
+    }
     for (host, stats) in &output.stats {
         tracing::info!(host, ?stats, "counters");
     }

@@ -23,6 +23,10 @@ pub struct ServeArgs {
     /// Print a commented configuration with AWS's defaults and exit.
     #[arg(long)]
     print_config: bool,
+    /// Write the ladder diagram of what was served to FILE.html when serve stops: the
+    /// CGW's messages as they arrived, decrypted, AWS's answers, timers and records.
+    #[arg(long, value_name = "FILE.html")]
+    timeline: Option<PathBuf>,
     #[command(flatten)]
     outputs: OutputArgs,
 }
@@ -34,6 +38,15 @@ fn parse_listen(s: &str) -> Result<SocketAddr, String> {
 pub fn run(args: ServeArgs) -> Result<(), Failure> {
     if args.print_config {
         return emit(sim::serve::config::TEMPLATE.trim_end());
+    }
+    if let Some(path) = &args.timeline {
+        // Before the run, not after it: a long run (or serve) should not end in this.
+        sim::timeline::check_page_path(path).map_err(|e| {
+            Failure::BadInput(format!(
+                "cannot write the timeline to {}: {e} (is the directory there and writable?)",
+                path.display()
+            ))
+        })?;
     }
     let mut config = match &args.config {
         Some(path) => sim::serve::ServeConfig::from_file(path)
@@ -57,6 +70,7 @@ pub fn run(args: ServeArgs) -> Result<(), Failure> {
     let mut outputs = Outputs::new(&args.outputs, tunnels, chrono::Utc::now())?;
     let options = sim::serve::ServeOptions {
         stream_separator: args.outputs.stream_separator(),
+        timeline: args.timeline,
     };
     let served = sim::serve::serve(&config, &options, &mut outputs)
         .map_err(|e| Failure::Runtime(e.to_string()));

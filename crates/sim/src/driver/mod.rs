@@ -44,14 +44,14 @@ mod wire;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use ike_core::{Endpoint, Event, Transmit};
+use ike_core::{Endpoint, Event, Trace, Transmit};
 use tokio::sync::mpsc;
 
 pub use host::{Host, Port};
 use pace::{Accelerated, Advance, Pace, Wall};
 use wire::{Inbox, Wire};
 
-use crate::network::{Egress, Nat, Path};
+use crate::network::{Egress, Fate, Nat, Path};
 use crate::traffic::{self, Action};
 
 /// Largest IKE datagram we accept (IKE messages over UDP stay well below this).
@@ -122,6 +122,20 @@ pub trait Observer {
     fn datagram(&mut self, _now: Instant, _transmit: &Transmit) {}
     /// `host`'s endpoint hands out `transmit`, as the core wrote it (before framing).
     fn sending(&mut self, _host: usize, _transmit: &Transmit) {}
+    /// `host`'s egress decided the fate of the datagram just handed out (`transmit`, framed
+    /// as it goes on the wire; see [`Observer::sending`]): lost, or delivered at a time
+    /// (and a copy later). For the timeline.
+    fn egress(&mut self, _host: usize, _now: Instant, _transmit: &Transmit, _fate: &Fate) {}
+    /// The NAT dropped a datagram that reached it (`transmit` as its sender framed it):
+    /// for a port it maps no more (or never did), or addressed from outside to a host
+    /// behind it. For the timeline.
+    fn nat_dropped(&mut self, _now: Instant, _transmit: &Transmit) {}
+    /// A datagram (`data`, framed as it arrived) reached `host` while it is down (crashed):
+    /// nobody read it. For the timeline.
+    fn host_down(&mut self, _host: usize, _at: Arrived, _data: &[u8]) {}
+    /// `host`'s endpoint reported a trace entry (`ike_core::EndpointConfig::trace`): drained
+    /// with its events, before them.
+    fn trace(&mut self, _host: usize, _now: Instant, _trace: Trace) {}
     /// Whether a datagram from `from` to `host` is let in (a real peer's host answers only
     /// the peer it expects).
     fn admit(&mut self, _host: usize, _from: SocketAddr) -> bool {

@@ -99,7 +99,11 @@ impl<P: Pace> Wire<'_, P> {
         for (i, h) in self.hosts.iter_mut().enumerate() {
             if !h.alive {
                 while h.endpoint.poll_transmit().is_some() {}
+                while h.endpoint.poll_trace().is_some() {}
                 continue;
+            }
+            while let Some(t) = h.endpoint.poll_trace() {
+                self.observer.trace(i, now, t);
             }
             while let Some(e) = h.endpoint.poll_event() {
                 self.observer.event(i, now, e);
@@ -125,6 +129,7 @@ impl<P: Pace> Wire<'_, P> {
                         copy: None,
                     },
                 };
+                self.observer.egress(i, now, &t, &fate);
                 match fate {
                     Fate::Dropped(reason) => {
                         tracing::trace!(?reason, src = %t.src, dst = %t.dst, "path dropped a datagram")
@@ -159,6 +164,7 @@ impl<P: Pace> Wire<'_, P> {
         match (nat.is_behind(t.src), nat.is_behind(t.dst)) {
             (true, false) => {}
             (false, true) => {
+                self.observer.nat_dropped(now, &t);
                 tracing::debug!(dst = %t.dst, "behind the NAT, unreachable from outside: dropped");
                 return Ok(());
             }
@@ -229,6 +235,7 @@ impl<P: Pace> Wire<'_, P> {
             }
             Receiver::Unmapped => {
                 self.observer.datagram(now, &t);
+                self.observer.nat_dropped(now, &t);
                 tracing::debug!(dst = %t.dst, "NAT: no mapping for this port: dropped");
                 if let Some(nat) = self.net.nat.as_mut() {
                     nat.stats.dropped += 1;
@@ -339,9 +346,15 @@ fn deliver(
     (now, host, port, from): (Instant, usize, usize, SocketAddr),
     data: &[u8],
 ) {
-    let Some(h) = hosts.get_mut(host).filter(|h| h.alive) else {
+    let Some(h) = hosts.get_mut(host) else {
         return;
     };
+    if !h.alive {
+        if let Some(p) = h.ports.get(port) {
+            observer.host_down(host, (now, p.addr, from), data);
+        }
+        return;
+    }
     if !observer.admit(host, from) {
         return;
     }
