@@ -50,8 +50,12 @@ pub fn render_html(timeline: &Timeline) -> String {
         c.records,
         c.timers,
     );
-    if c.collapsed > 0 {
-        let _ = write!(summary, " · {} idle stretches collapsed", c.collapsed);
+    match c.collapsed {
+        0 => {}
+        1 => summary.push_str(" · 1 idle stretch collapsed"),
+        n => {
+            let _ = write!(summary, " · {n} idle stretches collapsed");
+        }
     }
     let csp = format!(
         "default-src 'none'; script-src '{}'; style-src '{}'; img-src 'none'; \

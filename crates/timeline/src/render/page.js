@@ -349,11 +349,28 @@
     }
   });
 
+  // FILE.html#show=SEGMENT:ITEM opens with that arrow, mark or record kept in the detail
+  // pane (its stretch expanded): a link to one message.
+  const wanted = /^#show=(\d+):(\d+)$/.exec(location.hash);
+  if (wanted) {
+    const section = segmentsBox.querySelector('section[data-segment="' + wanted[1] + '"]');
+    if (section && section.classList.contains('collapsed')) setOpen(section, true);
+    const node = diagram.querySelector('[data-item="' + wanted[1] + ':' + wanted[2] + '"]');
+    if (node) {
+      pin(node);
+      node.focus();
+    } else {
+      report('#show: no item ' + wanted[1] + ':' + wanted[2] + ' on this page');
+    }
+  }
+
   // How long the page took to open, for docs/timeline.md's figure and the browser test.
   const status = document.getElementById('render-status');
   const ms = performance.now();
   status.dataset.status = 'rendered';
   status.dataset.ms = ms.toFixed(1);
-  status.textContent = 'Drawn in ' + ms.toFixed(0) + ' ms (' + data.segments.length + ' segments, '
+  const segments = data.segments.length;
+  status.textContent = 'Drawn in ' + ms.toFixed(0) + ' ms (' + segments
+    + (segments === 1 ? ' segment, ' : ' segments, ')
     + document.querySelectorAll('[data-item]').length + ' items shown).';
 })();
