@@ -101,20 +101,23 @@ fn dump_dom(dir: &Path, page: &Path, fragment: &str) -> String {
 /// Takes a screenshot of `page` (at `#fragment` when not empty); checks it is a PNG of some
 /// substance; returns its path.
 fn screenshot(dir: &Path, page: &Path, fragment: &str, name: &str) -> PathBuf {
+    screenshot_with(dir, page, fragment, name, &[])
+}
+
+/// [`screenshot`] with more Chromium flags (`--force-dark-mode`: the reader's system is dark).
+fn screenshot_with(dir: &Path, page: &Path, fragment: &str, name: &str, flags: &[&str]) -> PathBuf {
     let png = dir.join(format!("{name}.png"));
     let target = if fragment.is_empty() {
         page.to_path_buf()
     } else {
         PathBuf::from(format!("{}#{fragment}", page.display()))
     };
-    chromium(
-        dir,
-        &target,
-        &[
-            format!("--screenshot={}", png.display()),
-            "--window-size=1600,1000".to_owned(),
-        ],
-    );
+    let mut args = vec![
+        format!("--screenshot={}", png.display()),
+        "--window-size=1600,1000".into(),
+    ];
+    args.extend(flags.iter().map(|f| (*f).to_owned()));
+    chromium(dir, &target, &args);
     let bytes = std::fs::read(&png).expect("chromium wrote the screenshot");
     assert!(
         bytes.starts_with(b"\x89PNG\r\n\x1a\n"),
@@ -227,6 +230,15 @@ fn check_painted(dir: &Path, page_path: &Path, expanded: bool) -> (String, Value
         marked(" class=\"cross\""),
         lost,
         "a cross on every lost arrow"
+    );
+    let via = arrows
+        .iter()
+        .filter(|a| a.get("via").is_some() && a.get("lost").is_none())
+        .count();
+    assert_eq!(
+        marked(" class=\"via\""),
+        via,
+        "a dot where an arrow passes the NAT"
     );
     // Every <text> element's content (what ends in `</text>`, after its last tag), a
     // retransmission's or duplicate's also without its mark.
@@ -345,6 +357,22 @@ fn hand_built_psk_mismatch_page_in_chromium() {
         .contains("<dd>AWS tunnel detected a pre-shared key mismatch with cgw: 127.0.2.1</dd>"));
     assert!(detail_pane(&dir, &page, "0:5").contains("<h2>◔ retransmit timer fired</h2>"));
     screenshot(&dir, &page, "show=0:6", "psk-fixture");
+    // Printable: Chromium's print path (the print stylesheet) makes a PDF of it.
+    let pdf = dir.join("psk-fixture.pdf");
+    chromium(
+        &dir,
+        &page,
+        &[
+            format!("--print-to-pdf={}", pdf.display()),
+            "--no-pdf-header-footer".to_owned(),
+        ],
+    );
+    let bytes = std::fs::read(&pdf).expect("chromium printed the page");
+    assert!(
+        bytes.starts_with(b"%PDF-") && bytes.len() > 10_000,
+        "{} bytes",
+        bytes.len()
+    );
 }
 
 #[test]
@@ -359,6 +387,13 @@ fn collapsed_stretches_paint_when_expanded() {
     let (expanded, _) = check_painted(&dir, &page, true);
     assert!(expanded.contains("▾ … 47 min: 283 DPD exchanges … (click to collapse)"));
     assert!(expanded.matches(" class=\"dg").count() > dom.matches(" class=\"dg").count() + 500);
+    screenshot_with(
+        &dir,
+        &page,
+        "",
+        "collision-fixture-dark",
+        &["--force-dark-mode"],
+    );
 }
 
 #[test]
@@ -523,17 +558,20 @@ fn measure(dir: &Path, page: &Path) {
     );
 }
 
-/// A generated month (CHILD SA rekeys every 55 min, IKE SA rekeys every 7.5 h, DPD every
-/// 10 min): `cargo test -p ikesim --test timeline -- --nocapture thirty_day` prints the figures.
+/// Generated months: steady traffic (CHILD SA rekeys every 55 min, IKE SA rekeys every
+/// 7.5 h), and the same behind a NAT with DPD every 10 min too: `cargo test -p ikesim --test timeline -- --nocapture thirty_day` prints the figures.
 #[test]
 fn thirty_day_fixture_page_stays_small_and_opens_fast() {
     if !can_run(&[Need::Chromium]) {
         return;
     }
     let dir = temp_dir("timeline-month-fixture");
+    let steady = fixture::month(30, None);
+    measure(&dir, &render_fixture(&dir, "month-steady-fixture", &steady));
+    let nat_dpd = fixture::behind_nat(fixture::month(30, Some(600)));
     measure(
         &dir,
-        &render_fixture(&dir, "month-fixture", &fixture::month(30, Some(600))),
+        &render_fixture(&dir, "month-nat-dpd-fixture", &nat_dpd),
     );
 }
 

@@ -722,6 +722,39 @@ pub fn month(days: u64, dpd_every_s: Option<u64>) -> Timeline {
     }
 }
 
+/// `t` with a NAT between the CGW and AWS: a lane in the middle that every datagram passes
+/// (the CGW's source rewritten to the NAT's address and NAT-T port 4500).
+pub fn behind_nat(mut t: Timeline) -> Timeline {
+    const NAT: usize = 1;
+    t.lanes.insert(
+        NAT,
+        Lane {
+            name: "NAT".into(),
+            kind: LaneKind::Nat,
+            address: "127.0.4.1".into(),
+            tunnel: Some(0),
+        },
+    );
+    let moved = |lane: usize| if lane >= NAT { lane + 1 } else { lane };
+    for event in &mut t.events {
+        match &mut event.what {
+            What::Datagram(d) => {
+                d.from = moved(d.from);
+                d.to = moved(d.to);
+                d.via = Some(NAT);
+                if d.from == CGW {
+                    d.dst = "127.0.3.1:4500".into();
+                } else {
+                    d.dst = "127.0.4.1:4500".into();
+                }
+            }
+            What::Timer(m) => m.lane = moved(m.lane),
+            What::Record(r) => r.lane = moved(r.lane),
+        }
+    }
+    t
+}
+
 /// The hostile ID a real CGW could send in `serve`.
 pub const HOSTILE: &str =
     "</script><img src=x onerror=\"document.title='pwned'\"><!--\u{2028}&amp;";

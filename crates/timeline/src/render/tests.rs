@@ -251,6 +251,26 @@ fn a_month_of_rekeys_is_a_small_page_with_a_bar_a_day() {
     assert!(page.len() < 3_000_000, "{} bytes", page.len());
 }
 
+#[test]
+fn a_nat_is_a_lane_every_arrow_passes() {
+    let plan = plan_of(&render_html(&fixture::behind_nat(fixture::psk_mismatch())));
+    let lanes: Vec<(&str, u64)> = plan["lanes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["kind"].as_str().unwrap(), l["x"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(lanes, [("cgw", 270), ("nat", 610), ("aws", 950)]);
+    let all = items(&plan);
+    assert!(all.iter().filter(|i| i["k"] == "d").all(|a| a["via"] == 1));
+    assert!(all.iter().filter(|i| i["k"] == "r").all(|r| r["lane"] == 2));
+    let auth = arrows(&plan, "IKE_AUTH #1 request (I)");
+    assert_eq!(
+        (auth[0]["from"].as_u64(), auth[0]["to"].as_u64()),
+        (Some(0), Some(2))
+    );
+}
+
 fn hostile_parts() -> (String, Value) {
     let page = render_html(&fixture::hostile());
     let plan = plan_of(&page);
