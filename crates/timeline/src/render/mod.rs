@@ -20,6 +20,7 @@
 
 mod labels;
 mod layout;
+mod plan;
 mod rules;
 
 use std::fmt::Write as _;
