@@ -311,6 +311,8 @@ fn item<'a>(
                 lost,
                 tx: d.transmission,
                 dup: d.duplicate,
+                reply: d.message.response,
+                delayed: arrived.is_some_and(|a| a - event.at_us >= super::rules::DELAYED_US),
                 label: exchange_label(&d.message),
                 shape,
             }))

@@ -113,8 +113,8 @@
     const x1 = lanes[d.to].x;
     const shape = data.shapes[d.shape];
     const delay = d.delay !== undefined ? d.delay : 0;
-    const delayed = delay >= 100000;
-    const reply = /response/.test(d.label);
+    const delayed = d.delayed === true;
+    const reply = d.reply === true;
     let style = reply ? 'reply' : 'plain';
     const classes = ['dg'];
     if (reply) classes.push('reply');

@@ -115,6 +115,12 @@ pub(crate) struct Arrow {
     pub tx: u32,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub dup: bool,
+    /// A response (drawn in the answer's colour).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub reply: bool,
+    /// Delayed by the path by at least [`super::rules::DELAYED_US`] (drawn slanted, marked).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub delayed: bool,
     /// First label line (`IKE_AUTH #1 request (I)`).
     pub label: String,
     /// Index into [`Plan::shapes`].

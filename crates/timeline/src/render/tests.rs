@@ -89,6 +89,10 @@ fn the_psk_mismatch_page_holds_its_lanes_arrows_marks_and_records() {
         arrows(&plan, "IKE_SA_INIT #0 request (I)")[1]["delay"],
         180_000
     );
+    let init_requests = arrows(&plan, "IKE_SA_INIT #0 request (I)");
+    assert_eq!(init_requests[0].get("delayed"), None);
+    assert_eq!(init_requests[1]["delayed"], true);
+    assert_eq!(failed[0]["reply"], true);
     let init_answers = arrows(&plan, "IKE_SA_INIT #0 response (R)");
     assert_eq!(init_answers.iter().filter(|a| a["dup"] == true).count(), 1);
 
@@ -337,6 +341,67 @@ fn the_policy_allows_exactly_the_pages_own_script_and_style() {
             "the page holds {needle}"
         );
     }
+}
+
+#[test]
+fn labels_of_what_ikesim_cannot_read_and_of_what_is_not_ike() {
+    use super::labels::{exchange_label, payload_line};
+    // A real CGW's IKE_AUTH under a key that does not match: the SK payload, contents unknown.
+    let mut m = fixture::v2(
+        "IKE_AUTH",
+        1,
+        false,
+        true,
+        vec![fixture::payload("SK", "240 bytes", "", false)],
+    );
+    m.protection = Protection::Opaque;
+    assert_eq!(exchange_label(&m), "IKE_AUTH #1 request (I)");
+    assert_eq!(payload_line(&m), "SK{?}");
+    // The responder's own request carries neither flag; its answer to the initiator R only.
+    let m = fixture::v2(
+        "INFORMATIONAL",
+        7,
+        false,
+        false,
+        vec![fixture::payload("SK", "", "", false)],
+    );
+    assert_eq!(
+        (exchange_label(&m), payload_line(&m)),
+        ("INFORMATIONAL #7 request".to_owned(), "SK{}".to_owned())
+    );
+    let m = fixture::v2("INFORMATIONAL", 7, true, false, vec![]);
+    assert_eq!(exchange_label(&m), "INFORMATIONAL #7 response (R)");
+    // IKEv1: main mode's clear payloads, and a NAT-keepalive (not IKE).
+    let mut v1 = fixture::v2(
+        "Identity Protection (Main Mode)",
+        0,
+        false,
+        true,
+        vec![
+            fixture::payload("SA", "", "", false),
+            fixture::payload("VID", "RFC 3706 DPD", "", false),
+        ],
+    );
+    v1.ike_version = 1;
+    assert_eq!(
+        exchange_label(&v1),
+        "Identity Protection (Main Mode) #0 request (I)"
+    );
+    assert_eq!(payload_line(&v1), "SA, VID");
+    let keepalive = Message {
+        ike_version: 0,
+        exchange: "NAT-keepalive".into(),
+        message_id: 0,
+        response: false,
+        initiator: false,
+        spis: String::new(),
+        payloads: vec![],
+        protection: Protection::Plain,
+    };
+    assert_eq!(
+        (exchange_label(&keepalive), payload_line(&keepalive)),
+        ("NAT-keepalive".to_owned(), String::new())
+    );
 }
 
 #[test]
