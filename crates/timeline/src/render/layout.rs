@@ -57,11 +57,11 @@ pub(crate) fn plan(timeline: &Timeline) -> Plan<'_> {
             name: &lane.name,
             kind: lane.kind,
             address: &lane.address,
-            x: AXIS_WIDTH + i * LANE_SPACING,
+            x: AXIS_WIDTH.saturating_add(i.saturating_mul(LANE_SPACING)),
         })
         .collect();
-    let lanes_u32 = u32::try_from(lanes.len().max(1)).unwrap_or(u32::MAX / LANE_SPACING);
-    let width = AXIS_WIDTH + (lanes_u32 - 1) * LANE_SPACING + RIGHT_MARGIN;
+    let last_x = lanes.last().map_or(AXIS_WIDTH, |lane| lane.x);
+    let width = last_x.saturating_add(RIGHT_MARGIN);
     let mut interner = Interner::default();
     let mut counts = Counts::default();
     let mut segments = Vec::new();
@@ -119,11 +119,16 @@ fn runs(timeline: &Timeline) -> Vec<Run> {
         let first = b;
         while b < bursts.len()
             && routine[b]
-            && events[bursts[b].1 - 1].at_us - events[bursts[first].0].at_us < MAX_COLLAPSE_SPAN_US
+            && events[bursts[b].1 - 1]
+                .at_us
+                .saturating_sub(events[bursts[first].0].at_us)
+                < MAX_COLLAPSE_SPAN_US
         {
             b += 1;
         }
-        let span = events[bursts[b - 1].1 - 1].at_us - events[bursts[first].0].at_us;
+        let span = events[bursts[b - 1].1 - 1]
+            .at_us
+            .saturating_sub(events[bursts[first].0].at_us);
         let (s, e) = (bursts[first].0, bursts[b - 1].1);
         if b - first >= MIN_COLLAPSE_BURSTS && span >= MIN_COLLAPSE_SPAN_US {
             out.push(Run {
@@ -236,7 +241,7 @@ fn lay_out<'a>(
         to_us,
         label: run
             .collapsed
-            .then(|| collapsed_label(to_us - from_us, &kinds)),
+            .then(|| collapsed_label(to_us.saturating_sub(from_us), &kinds)),
         counts: kinds,
         height: y + 8,
         items,

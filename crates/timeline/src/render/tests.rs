@@ -497,6 +497,11 @@ fn an_empty_or_inconsistent_model_still_renders() {
     let plan = plan_of(&render_html(&t));
     let all = items(&plan);
     assert_eq!(all.len(), 1, "only the datagram between known lanes");
+    // Events out of time order (a producer's bug) still lay out, collapsing included.
+    let mut shuffled = dpd_run(20, 60);
+    shuffled.events.reverse();
+    let plan = plan_of(&render_html(&shuffled));
+    assert_eq!(items(&plan).len(), shuffled.events.len());
     assert!(all[0].get("via").is_none());
     assert!(all[0]["y1"].as_u64() > all[0]["y0"].as_u64());
 }
