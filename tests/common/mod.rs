@@ -67,9 +67,13 @@ pub enum Need {
     Tshark,
     /// moto's server and boto3 in the venv `.ci/moto-venv` makes (the CloudWatch tests).
     Moto,
+    /// Debian's Chromium, headless, for the timeline page's browser test.
+    Chromium,
 }
 
 const CHARON: &str = "/usr/lib/ipsec/charon";
+/// Debian's Chromium (package chromium) installs this command.
+pub const CHROMIUM: &str = "chromium";
 const KERNEL_LIBIPSEC: &str = "/usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so";
 
 impl Need {
@@ -104,6 +108,11 @@ impl Need {
                 }
             }
             Need::Moto => missing.extend(moto_missing()),
+            Need::Chromium => {
+                if !on_path(CHROMIUM) {
+                    missing.push("chromium (package chromium)".to_owned());
+                }
+            }
         }
         missing
     }
@@ -118,6 +127,7 @@ impl Need {
             }
             Need::Tshark => "apt-get install --no-install-recommends tshark",
             Need::Moto => MOTO_INSTALL,
+            Need::Chromium => "apt-get install --no-install-recommends chromium",
         }
     }
 }
