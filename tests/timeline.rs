@@ -242,7 +242,7 @@ fn ikev2_psk_mismatch_timeline_in_chromium() {
         "the AWS record"
     );
     assert!(
-        dom.contains("SK{IDi, AUTH"),
+        dom.contains("SK{IDi, N(INITIAL_CONTACT), AUTH, SA, TSi, TSr}"),
         "the decrypted IKE_AUTH on the page"
     );
     screenshot(&dir, &page, "", "psk-mismatch");

@@ -76,6 +76,7 @@ pub(crate) fn plan(timeline: &Timeline) -> Plan<'_> {
         lanes,
         payloads: interner.views,
         shapes: interner.shapes,
+        streams: interner.streams,
         segments,
         counts,
     }
@@ -161,6 +162,7 @@ struct Interner<'a> {
     index: HashMap<(&'a str, &'a str, &'a str, bool), usize>,
     shapes: Vec<Shape<'a>>,
     shape_index: HashMap<Shape<'a>, usize>,
+    streams: Vec<&'a str>,
 }
 
 impl<'a> Interner<'a> {
@@ -175,6 +177,15 @@ impl<'a> Interner<'a> {
             self.views.push(p);
             self.views.len() - 1
         })
+    }
+
+    /// A stream name's index (a page has one or two: a linear search is the fastest).
+    fn stream(&mut self, name: &'a str) -> usize {
+        if let Some(i) = self.streams.iter().position(|s| *s == name) {
+            return i;
+        }
+        self.streams.push(name);
+        self.streams.len() - 1
     }
 
     fn shape(&mut self, shape: Shape<'a>) -> usize {
@@ -338,10 +349,7 @@ fn item<'a>(
                 y: at_y,
                 lane: r.lane,
                 at: event.at_us,
-                stream: &r.stream,
-                details: &r.details,
-                phase1: &r.phase1,
-                phase2: &r.phase2,
+                stream: interner.stream(&r.stream),
                 json: &r.json,
             })
         }

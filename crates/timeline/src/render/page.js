@@ -80,6 +80,18 @@
   function clip(str, n) {
     return str.length > n ? str.slice(0, n - 1) + '…' : str;
   }
+  // A record item carries only its JSON line (as the tunnel wrote it); its fields are read
+  // from it once, when it is first painted or shown.
+  function record(item) {
+    if (!item.parsed) {
+      try {
+        item.parsed = JSON.parse(item.json);
+      } catch (e) {
+        item.parsed = { details: item.json, ike_phase1_state: '?', ike_phase2_state: '?' };
+      }
+    }
+    return item.parsed;
+  }
   function laneName(i) {
     return lanes[i] ? lanes[i].name : 'lane ' + i;
   }
@@ -197,8 +209,9 @@
         paintMark(g, lanes[item.lane].x, item.y, 'timer', '◔ ' + item.timer + ' timer fired',
           item.timer + ' timer fired on ' + laneName(item.lane) + (item.sa ? ' (' + item.sa + ')' : ''));
       } else if (item.k === 'r') {
-        paintMark(g, lanes[item.lane].x, item.y, 'rec', '◆ ' + clip(item.details, 80),
-          'AWS log record: ' + item.details + ' (phase 1 ' + item.phase1 + ', phase 2 ' + item.phase2 + ')');
+        const r = record(item);
+        paintMark(g, lanes[item.lane].x, item.y, 'rec', '◆ ' + clip(r.details, 80),
+          'AWS log record: ' + r.details + ' (phase 1 ' + r.ike_phase1_state + ', phase 2 ' + r.ike_phase2_state + ')');
       } else if (item.k === 'g') {
         g.setAttribute('class', 'gap');
         svg('line', { x1: lanes.length ? lanes[0].x - 40 : 0, y1: item.y - 4, x2: data.width - 40, y2: item.y - 4 }, g);
@@ -296,14 +309,15 @@
         if (more) html('pre', '', more, box);
       }
     } else if (item.k === 'r') {
+      const r = record(item);
       html('h2', '', 'AWS log record', detail);
       dl([
         ['lane', laneName(item.lane)],
-        ['stream', item.stream],
+        ['stream', data.streams[item.stream]],
         ['written', utc(item.at) + ' (' + offset(item.at) + ')'],
-        ['details', item.details],
-        ['phase 1', item.phase1],
-        ['phase 2', item.phase2],
+        ['details', r.details],
+        ['phase 1', r.ike_phase1_state],
+        ['phase 2', r.ike_phase2_state],
       ], detail);
       html('pre', '', item.json, detail);
     } else if (item.k === 't') {
