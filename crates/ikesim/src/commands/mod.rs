@@ -33,6 +33,20 @@ pub fn emit(line: &str) -> Result<(), Failure> {
     }
 }
 
+/// `--timeline FILE.html` of `run` and `serve`: checked before the run, not after it, so
+/// that a long run (or serve) does not end in an unwritable path.
+pub fn check_timeline(path: Option<&std::path::Path>) -> Result<(), Failure> {
+    let Some(path) = path else {
+        return Ok(());
+    };
+    sim::timeline::check_page_path(path).map_err(|e| {
+        Failure::BadInput(format!(
+            "cannot write the timeline to {}: {e} (is the directory there and writable?)",
+            path.display()
+        ))
+    })
+}
+
 pub fn parse_duration(s: &str) -> Result<SimDuration, String> {
     s.parse()
 }

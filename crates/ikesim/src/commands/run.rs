@@ -8,7 +8,7 @@ use sim::{Clock, RunOptions, Scenario, SimDuration};
 use vpn_log::RecordSink;
 
 use super::outputs::{OutputArgs, Outputs, TunnelLogging};
-use super::{parse_duration, Failure};
+use super::{check_timeline, parse_duration, Failure};
 
 #[derive(clap::Args)]
 pub struct RunArgs {
@@ -45,15 +45,7 @@ pub struct RunArgs {
 
 pub fn run(args: RunArgs) -> Result<(), Failure> {
     let scenario = Scenario::load(&args.scenario).map_err(|e| Failure::BadInput(e.to_string()))?;
-    if let Some(path) = &args.timeline {
-        // Before the run, not after it: a long run (or serve) should not end in this.
-        sim::timeline::check_page_path(path).map_err(|e| {
-            Failure::BadInput(format!(
-                "cannot write the timeline to {}: {e} (is the directory there and writable?)",
-                path.display()
-            ))
-        })?;
-    }
+    check_timeline(args.timeline.as_deref())?;
     let duration = args.duration.map_or(scenario.duration.0, |d| d.0);
     let cloudwatch = args.outputs.cloudwatch();
     // On the wall clock the records happen now: a pushed run starts now.

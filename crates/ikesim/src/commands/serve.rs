@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use super::outputs::{OutputArgs, Outputs, TunnelLogging};
-use super::{emit, Failure};
+use super::{check_timeline, emit, Failure};
 
 #[derive(clap::Args)]
 pub struct ServeArgs {
@@ -39,15 +39,7 @@ pub fn run(args: ServeArgs) -> Result<(), Failure> {
     if args.print_config {
         return emit(sim::serve::config::TEMPLATE.trim_end());
     }
-    if let Some(path) = &args.timeline {
-        // Before the run, not after it: a long run (or serve) should not end in this.
-        sim::timeline::check_page_path(path).map_err(|e| {
-            Failure::BadInput(format!(
-                "cannot write the timeline to {}: {e} (is the directory there and writable?)",
-                path.display()
-            ))
-        })?;
-    }
+    check_timeline(args.timeline.as_deref())?;
     let mut config = match &args.config {
         Some(path) => sim::serve::ServeConfig::from_file(path)
             .map_err(|e| Failure::BadInput(e.to_string()))?,
