@@ -46,6 +46,12 @@ pub(crate) const MIN_COLLAPSE_BURSTS: usize = 3;
 /// A collapsed stretch ends after this long, so a 30-day run reads as a bar per day and
 /// expanding one paints a day's worth of arrows, not a month's (µs).
 pub(crate) const MAX_COLLAPSE_SPAN_US: u64 = 24 * 3600 * 1_000_000;
+/// A collapsed stretch draws at most this many of its first and of its last bursts when
+/// expanded; the ones between are counted, not drawn ("… 8 540 more like these …", as
+/// syslog says "last message repeated N times"). They are routine by the collapsing rule,
+/// and without the cap a day of DPD every 10 s would put 26 000 arrows, and a month
+/// 100 MB, into the page.
+pub(crate) const KEEP_BURSTS: usize = 50;
 
 /// Lays out `timeline`.
 pub(crate) fn plan(timeline: &Timeline) -> Plan<'_> {
@@ -211,8 +217,35 @@ fn lay_out<'a>(
     let mut anchors: Vec<(u64, u32)> = Vec::with_capacity(events.len());
     let mut items = Vec::with_capacity(events.len());
     let mut prev_at: Option<u64> = None;
+    let elided = if run.collapsed { elided(events) } else { None };
     for (offset, event) in events.iter().enumerate() {
         let e = run.start + offset;
+        count(event, lanes, counts);
+        if let Some((from, to, bursts)) =
+            elided.filter(|(from, to, _)| (*from..*to).contains(&offset))
+        {
+            if offset == from {
+                let hidden = &events[from..to];
+                let what = kinds(hidden)
+                    .iter()
+                    .map(|(kind, n)| format!("{n} {kind}"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                y += silence_height(event.at_us.saturating_sub(prev_at.unwrap_or(event.at_us)));
+                items.push(Item::Gap {
+                    y: y + 14,
+                    text: format!(
+                        "… {bursts} more like these over {}, not drawn ({what}): a folded \
+                         stretch draws its first and last {KEEP_BURSTS} …",
+                        super::labels::span(hidden[hidden.len() - 1].at_us - hidden[0].at_us)
+                    ),
+                });
+                y += GAP_ROW;
+                prev_at = None;
+            }
+            anchors.push((event.at_us, y));
+            continue;
+        }
         if let Some(prev) = prev_at {
             let dt = event.at_us.saturating_sub(prev);
             if dt >= GAP_MARK_US {
@@ -231,7 +264,7 @@ fn lay_out<'a>(
         };
         let at_y = y + anchor;
         anchors.push((event.at_us, at_y));
-        if let Some(item) = item(e, event, at_y, lanes, interner, counts) {
+        if let Some(item) = item(e, event, at_y, lanes, interner) {
             items.push(item);
         }
         y += row;
@@ -277,23 +310,15 @@ fn item<'a>(
     at_y: u32,
     lanes: usize,
     interner: &mut Interner<'a>,
-    counts: &mut Counts,
 ) -> Option<Item<'a>> {
     match &event.what {
         What::Datagram(d) => {
             if d.from >= lanes || d.to >= lanes {
                 return None;
             }
-            counts.datagrams += 1;
-            if d.transmission > 1 {
-                counts.retransmissions += 1;
-            }
             let (arrived, lost) = match &d.fate {
                 Fate::Delivered { at_us } => (Some((*at_us).max(event.at_us)), None),
-                Fate::Lost { reason } => {
-                    counts.lost += 1;
-                    (None, Some(reason.clone()))
-                }
+                Fate::Lost { reason } => (None, Some(reason.clone())),
             };
             let payloads = d
                 .message
@@ -333,28 +358,57 @@ fn item<'a>(
                 shape,
             }))
         }
-        What::Timer(t) if t.lane < lanes => {
-            counts.timers += 1;
-            Some(Item::Timer {
-                y: at_y,
-                lane: t.lane,
-                at: event.at_us,
-                timer: &t.timer,
-                sa: &t.sa,
-            })
-        }
-        What::Record(r) if r.lane < lanes => {
-            counts.records += 1;
-            Some(Item::Record {
-                y: at_y,
-                lane: r.lane,
-                at: event.at_us,
-                stream: interner.stream(&r.stream),
-                json: &r.json,
-            })
-        }
+        What::Timer(t) if t.lane < lanes => Some(Item::Timer {
+            y: at_y,
+            lane: t.lane,
+            at: event.at_us,
+            timer: &t.timer,
+            sa: &t.sa,
+        }),
+        What::Record(r) if r.lane < lanes => Some(Item::Record {
+            y: at_y,
+            lane: r.lane,
+            at: event.at_us,
+            stream: interner.stream(&r.stream),
+            json: &r.json,
+        }),
         What::Timer(_) | What::Record(_) => None,
     }
+}
+
+/// Adds `event` to the page's totals (drawn or not), if it is on a lane the page has.
+fn count(event: &Event, lanes: usize, counts: &mut Counts) {
+    match &event.what {
+        What::Datagram(d) if d.from < lanes && d.to < lanes => {
+            counts.datagrams += 1;
+            if d.transmission > 1 {
+                counts.retransmissions += 1;
+            }
+            if matches!(d.fate, Fate::Lost { .. }) {
+                counts.lost += 1;
+            }
+        }
+        What::Timer(t) if t.lane < lanes => counts.timers += 1,
+        What::Record(r) if r.lane < lanes => counts.records += 1,
+        What::Datagram(_) | What::Timer(_) | What::Record(_) => {}
+    }
+}
+
+/// The events of a collapsed stretch that are not drawn (see [`KEEP_BURSTS`]): the range
+/// of offsets into `events` from the start of burst `KEEP_BURSTS` to the start of the
+/// last `KEEP_BURSTS`, and how many bursts that is; `None` when all are drawn.
+fn elided(events: &[Event]) -> Option<(usize, usize, usize)> {
+    let starts: Vec<usize> = (0..events.len())
+        .filter(|&i| i == 0 || events[i].at_us.saturating_sub(events[i - 1].at_us) >= BURST_GAP_US)
+        .collect();
+    let n = starts.len();
+    (n > 2 * KEEP_BURSTS + 1).then(|| {
+        (
+            starts[KEEP_BURSTS],
+            starts[n - KEEP_BURSTS],
+            n - 2 * KEEP_BURSTS,
+        )
+    })
 }
 
 /// Where an arrow ends: lost ones a little below their start (they are drawn to the

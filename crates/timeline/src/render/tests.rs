@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::labels::{collapsed_label, span};
-use super::layout::{MAX_COLLAPSE_SPAN_US, MIN_COLLAPSE_SPAN_US};
+use super::layout::{KEEP_BURSTS, MAX_COLLAPSE_SPAN_US, MIN_COLLAPSE_SPAN_US};
 use super::{base64, render_html};
 use crate::{
     Datagram, Event, Fate, Lane, LaneKind, Message, PayloadView, Protection, RecordMark, Timeline,
@@ -156,8 +156,12 @@ fn dpd_stretches_collapse_and_the_collision_stays_shown() {
         "setup, the DPD stretch, the collision"
     );
     assert_eq!(segments[1]["label"], "… 47 min: 283 DPD exchanges …");
-    // The collapsed stretch is laid out all the same, for when it is expanded.
-    assert_eq!(segments[1]["items"].as_array().unwrap().len(), 283 * 3);
+    // The collapsed stretch is laid out all the same, for when it is expanded: its first
+    // and last KEEP_BURSTS exchanges, and a row for the 183 between them.
+    assert_eq!(
+        segments[1]["items"].as_array().unwrap().len(),
+        2 * KEEP_BURSTS * 3 + 1
+    );
     let collision = &segments[2];
     let requests: Vec<&Value> = collision["items"]
         .as_array()
@@ -178,10 +182,19 @@ fn dpd_stretches_collapse_and_the_collision_stays_shown() {
         .unwrap()
         .iter()
         .any(|i| i["k"] == "r" && details(i).contains("redundant SA is being deleted")));
-    // A gap row tells the silence between setup and the first DPD: 8 minutes.
-    assert!(items(&plan)
+    // Gap rows tell the silence between setup and the first DPD (7 min), and the folded
+    // stretch's exchanges it does not draw.
+    let gaps: Vec<&str> = items(&plan)
         .iter()
-        .all(|i| i["k"] != "g" || i["text"] == "7 min later"));
+        .filter(|i| i["k"] == "g")
+        .filter_map(|i| i["text"].as_str())
+        .collect();
+    let elided = |g: &str| g.starts_with("… 183 more like these over ");
+    assert_eq!(gaps.iter().filter(|g| elided(g)).count(), 1, "{gaps:?}");
+    assert!(
+        gaps.iter().all(|g| elided(g) || *g == "7 min later"),
+        "{gaps:?}"
+    );
 }
 
 /// A timeline of a DPD exchange every `every_s` for `count` exchanges after the setup.
@@ -233,6 +246,46 @@ fn collapsing_thresholds() {
         collapsed(&t),
         ["… 10 min: 5 DPD exchanges …", "… 12 min: 6 DPD exchanges …"]
     );
+}
+
+/// A day of DPD every 10 s folds into one bar whose expansion draws the first and last
+/// `KEEP_BURSTS` exchanges and one row for the rest; the totals still count them all.
+#[test]
+fn a_long_folded_stretch_draws_its_ends_and_counts_the_middle() {
+    let exchanges = 8640;
+    let plan = plan_of(&render_html(&dpd_run(exchanges, 10)));
+    let segments = plan["segments"].as_array().unwrap();
+    let bar = segments.iter().find(|s| s["collapsed"] == true).unwrap();
+    assert_eq!(bar["label"], "… 23 h 59 min: 8640 DPD exchanges …");
+    let items = bar["items"].as_array().unwrap();
+    // Each DPD exchange is a timer, a request and a response.
+    let arrows = items.iter().filter(|i| i["k"] == "d").count();
+    assert_eq!(arrows, 2 * 2 * KEEP_BURSTS);
+    let gaps: Vec<&str> = items
+        .iter()
+        .filter(|i| i["k"] == "g")
+        .filter_map(|i| i["text"].as_str())
+        .collect();
+    let elided = exchanges as usize - 2 * KEEP_BURSTS;
+    assert!(
+        gaps.iter().any(
+            |g| g.starts_with(&format!("… {elided} more like these over "))
+                && g.contains(&format!("{elided} DPD exchanges"))
+        ),
+        "{gaps:?}"
+    );
+    assert_eq!(plan["counts"]["datagrams"], 2 + 2 * u64::from(exchanges));
+    assert_eq!(plan["counts"]["timers"], u64::from(exchanges));
+    // Fewer than 2 × KEEP_BURSTS + 2 bursts: every one is drawn.
+    let plan = plan_of(&render_html(&dpd_run(101, 10)));
+    let all: usize = plan["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["items"].as_array().unwrap())
+        .filter(|i| i["k"] == "d")
+        .count();
+    assert_eq!(all, 2 + 2 * 101);
 }
 
 #[test]
