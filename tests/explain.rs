@@ -665,3 +665,181 @@ fn the_documented_example_is_the_binary_s_output() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Every input form of tests/explain/forms/ (its README says each file's shape and where it
+/// comes from), read by the real binary: each stream's findings, the connection's, and how
+/// many problems — the same diagnosis whatever form the records came in.
+#[test]
+fn every_input_form_is_explained() {
+    type Streams<'a> = &'a [(&'a str, &'a [&'a str])];
+    let cases: &[(&str, Streams<'_>, &[&str], usize)] = &[
+        (
+            "data-message.json",
+            &[("vpn-0a1b2c3d-203.0.113.30", &["dpd-timeout"])],
+            &[],
+            1,
+        ),
+        (
+            "deliveries",
+            &[("vpn-0a1b2c3d4e5f60718-127.0.1.1", &["dpd-timeout"])],
+            &[],
+            0,
+        ),
+        ("empty.jsonl", &[], &[], 0),
+        (
+            "filter-log-events.json",
+            &[
+                ("vpn-0123456789abcdef0-203.0.113.10", &["healthy"]),
+                ("vpn-0123456789abcdef0-203.0.113.20", &["psk-mismatch"]),
+            ],
+            &["one-tunnel-down"],
+            1,
+        ),
+        (
+            "firehose",
+            &[("vpn-0123456789abcdef0-203.0.113.20", &["psk-mismatch"])],
+            &[],
+            0,
+        ),
+        (
+            "get-log-events-vpn-0123456789abcdef0-203.0.113.20.json",
+            &[("vpn-0123456789abcdef0-203.0.113.20", &["psk-mismatch"])],
+            &[],
+            0,
+        ),
+        (
+            "get-query-results.json",
+            &[("vpn-0fedcba9876543210-192.0.2.21", &["dpd-timeout"])],
+            &[],
+            0,
+        ),
+        (
+            "insights-export.csv",
+            &[(
+                "vpn-0fedcba9876543210-192.0.2.20",
+                &["phase2-proposal-not-allowed"],
+            )],
+            &[],
+            0,
+        ),
+        (
+            "insights-export.json",
+            &[("vpn-0123456789abcdef0-203.0.113.10", &["healthy"])],
+            &[],
+            0,
+        ),
+        ("insights-without-message.csv", &[], &[], 1),
+        (
+            "lambda-events.jsonl",
+            &[("vpn-0123456789abcdef0-203.0.113.20", &["psk-mismatch"])],
+            &[],
+            0,
+        ),
+        ("not-a-log.toml", &[], &[], 1),
+        (
+            "records-2022-vintage.jsonl",
+            &[(
+                "tests/explain/forms/records-2022-vintage.jsonl",
+                &["cgw-unreachable", "dpd-timeout"],
+            )],
+            &[],
+            0,
+        ),
+        (
+            "records-mixed.log",
+            &[("tests/explain/forms/records-mixed.log", &["psk-mismatch"])],
+            &[],
+            0,
+        ),
+        (
+            "s3-export",
+            &[("vpn-0123456789abcdef0-203.0.113.10", &["healthy"])],
+            &[],
+            0,
+        ),
+        ("truncated-export.json", &[], &[], 1),
+        (
+            "vpn-0123456789abcdef0-203.0.113.10.jsonl",
+            &[("vpn-0123456789abcdef0-203.0.113.10", &["healthy"])],
+            &[],
+            0,
+        ),
+        (
+            "garbage-in-the-middle.jsonl",
+            &[(
+                "tests/explain/forms/garbage-in-the-middle.jsonl",
+                &["dpd-timeout"],
+            )],
+            &[],
+            3,
+        ),
+    ];
+    let ids = |v: &Value| -> Vec<String> {
+        v["findings"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|f| f["id"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut failures = Vec::new();
+    for (file, streams, connection, problems) in cases {
+        let path = format!("tests/explain/forms/{file}");
+        let out = ikesim()
+            .args(["explain", "--format", "json", &path])
+            .current_dir(repo())
+            .output()
+            .expect("run ikesim");
+        let Ok(doc) = serde_json::from_slice::<Value>(&out.stdout) else {
+            failures.push(format!("{file}: no JSON on stdout"));
+            continue;
+        };
+        let got: Vec<(String, Vec<String>)> = doc["streams"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|s| (s["name"].as_str().unwrap_or_default().to_owned(), ids(s)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let want: Vec<(String, Vec<String>)> = streams
+            .iter()
+            .map(|(n, f)| ((*n).to_owned(), f.iter().map(|s| (*s).to_owned()).collect()))
+            .collect();
+        if got != want {
+            failures.push(format!("{file}: streams {got:?}, expected {want:?}"));
+        }
+        let conn: Vec<String> = doc["connections"]
+            .as_array()
+            .map(|a| a.iter().flat_map(ids).collect())
+            .unwrap_or_default();
+        if conn != *connection {
+            failures.push(format!(
+                "{file}: connection findings {conn:?}, expected {connection:?}"
+            ));
+        }
+        let n = doc["problems"].as_array().map_or(0, Vec::len);
+        let status = out.status.code();
+        let expected_status = if *problems == 0 { 0 } else { 2 };
+        if n != *problems || status != Some(expected_status) {
+            failures.push(format!(
+                "{file}: {n} problems, exit {status:?}; expected {problems}, exit {expected_status}"
+            ));
+        }
+    }
+    let mut listed: Vec<&str> = cases.iter().map(|c| c.0).collect();
+    listed.push("README.md");
+    for entry in std::fs::read_dir(repo().join("tests/explain/forms")).expect("forms") {
+        let name = entry
+            .expect("entry")
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
+        if !name.starts_with('.') && !listed.contains(&name.as_str()) {
+            failures.push(format!("tests/explain/forms/{name}: no row in this test"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

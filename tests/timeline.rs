@@ -129,7 +129,10 @@ fn collapsed_stretches_paint_when_expanded() {
     // Expanded: the stretch's first and last 50 DPD exchanges (two arrows each), and one
     // row for the 183 between them.
     assert!(expanded.matches(" class=\"dg").count() >= dom.matches(" class=\"dg").count() + 200);
-    assert!(expanded.contains("… 183 more like these over "), "the row for the rest");
+    assert!(
+        expanded.contains("… 183 more like these over "),
+        "the row for the rest"
+    );
     screenshot_with(
         &dir,
         &page,
