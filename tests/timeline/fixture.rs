@@ -90,7 +90,7 @@ pub fn send(at_us: u64, from: usize, fate: Fate, transmission: u32, message: Mes
     let addr = |lane| if lane == CGW { CGW_ADDR } else { AWS_ADDR };
     Event {
         at_us,
-        what: What::Datagram(Datagram {
+        what: What::Datagram(Box::new(Datagram {
             from,
             to,
             via: None,
@@ -101,7 +101,7 @@ pub fn send(at_us: u64, from: usize, fate: Fate, transmission: u32, message: Mes
             duplicate: false,
             fate,
             message,
-        }),
+        })),
     }
 }
 

@@ -25,7 +25,7 @@ fn datagrams(t: &Timeline) -> Vec<(u64, &Datagram)> {
     t.events
         .iter()
         .filter_map(|e| match &e.what {
-            What::Datagram(d) => Some((e.at_us, d)),
+            What::Datagram(d) => Some((e.at_us, &**d)),
             _ => None,
         })
         .collect()

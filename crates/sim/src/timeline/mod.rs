@@ -272,19 +272,22 @@ impl Collector {
                     DropReason::Loss => "loss",
                 }
                 .to_owned();
-                let e = self.push(now, What::Datagram(datagram(Shown::Lost { reason }, false)));
+                let e = self.push(
+                    now,
+                    What::Datagram(Box::new(datagram(Shown::Lost { reason }, false))),
+                );
                 self.record_sent(from, d, transmission, e);
             }
             Fate::Delivered { at, copy } => {
                 let shown = Shown::Delivered { at_us: self.at(at) };
-                let e = self.push(now, What::Datagram(datagram(shown, false)));
+                let e = self.push(now, What::Datagram(Box::new(datagram(shown, false))));
                 self.record_sent(from, d, transmission, e);
                 push_bounded(&mut self.in_flight, (framed, t.dst, e));
                 if let Some(copy) = copy {
                     let shown = Shown::Delivered {
                         at_us: self.at(copy),
                     };
-                    let c = self.push(now, What::Datagram(datagram(shown, true)));
+                    let c = self.push(now, What::Datagram(Box::new(datagram(shown, true))));
                     push_bounded(&mut self.in_flight, (framed, t.dst, c));
                 }
             }
@@ -349,7 +352,7 @@ impl Collector {
         let at_us = self.at(now);
         let e = self.push(
             now,
-            What::Datagram(Datagram {
+            What::Datagram(Box::new(Datagram {
                 from: peer,
                 to,
                 via: None,
@@ -360,7 +363,7 @@ impl Collector {
                 duplicate: false,
                 fate: Shown::Delivered { at_us },
                 message,
-            }),
+            })),
         );
         if let Some(d) = d {
             self.record_sent(peer, d, transmission, e);

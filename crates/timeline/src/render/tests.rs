@@ -519,11 +519,11 @@ fn an_empty_or_inconsistent_model_still_renders() {
     t.events = vec![
         Event {
             at_us: 5,
-            what: What::Datagram(datagram(7)),
+            what: What::Datagram(Box::new(datagram(7))),
         },
         Event {
             at_us: 5,
-            what: What::Datagram(datagram(0)),
+            what: What::Datagram(Box::new(datagram(0))),
         },
         Event {
             at_us: 6,
