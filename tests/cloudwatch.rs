@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Output;
 
-use common::{can_run, ikesim, repo, temp_dir, Moto, Need, REQUIRE_PEERS};
+use common::{can_run, ikesim, repo, temp_dir, Moto, Need, Serving, REQUIRE_PEERS};
 use serde_json::Value;
 
 const GROUP: &str = "/aws/vendedlogs/ikesim";
@@ -486,7 +486,6 @@ fn the_readme_push_reads_back_with_the_aws_cli_and_the_metrics_file_is_cli_input
 /// stream is exactly serve's `--out` file. A group outside /aws/vendedlogs/ gets the hint.
 #[test]
 fn serve_pushes_its_records_as_they_happen() {
-    use std::process::Stdio;
     use std::time::{Duration, Instant};
 
     if !can_run(&[Need::Moto]) || !can_push() {
@@ -507,51 +506,9 @@ fn serve_pushes_its_records_as_they_happen() {
             "--cloudwatch",
         ])
         .args(["--endpoint-url", &moto.url, "--log-group", group, "--out"])
-        .arg(dir.join("logs"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    let mut serve = serve.spawn().expect("start ikesim serve");
-    let mut serve_err = serve.stderr.take().expect("stderr");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        use std::io::BufRead;
-        for line in std::io::BufReader::new(&mut serve_err).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let mut told = Vec::new();
-    let addr = loop {
-        let line = rx
-            .recv_timeout(Duration::from_secs(20))
-            .unwrap_or_else(|_| panic!("serve did not start: {told:?}"));
-        let listening = line.split("listening on ").nth(1).and_then(|rest| {
-            rest.split_whitespace()
-                .next()
-                .and_then(|a| a.parse::<std::net::SocketAddr>().ok())
-        });
-        told.push(line);
-        if let Some(addr) = listening {
-            break addr;
-        }
-    };
-    let cgw = dir.join("cgw.toml");
-    std::fs::write(
-        &cgw,
-        format!("local = \"127.0.74.2\"\npre_shared_key = \"{psk}\"\n"),
-    )
-    .expect("write the CGW's config");
-    let connect = ikesim()
-        .args(["connect", "--config"])
-        .arg(&cgw)
-        .args(["--peer", &addr.to_string()])
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run ikesim connect");
-    assert!(connect.status.success(), "{}", stderr(&connect));
+        .arg(dir.join("logs"));
+    let serve = Serving::start(&mut serve);
+    serve.connect(&dir, "127.0.74.2", psk);
     // The CHILD SA's record reaches moto while serve is still running.
     let deadline = Instant::now() + Duration::from_secs(30);
     // serve's default VPN connection id (`serve --print-config`).
@@ -568,14 +525,7 @@ fn serve_pushes_its_records_as_they_happen() {
         );
         std::thread::sleep(Duration::from_millis(250));
     }
-    let _ = std::process::Command::new("kill")
-        .args(["-INT", &serve.id().to_string()])
-        .status();
-    let status = serve.wait().expect("serve exits");
-    while let Ok(line) = rx.recv_timeout(Duration::from_secs(5)) {
-        told.push(line);
-    }
-    let told = told.join("\n");
+    let (status, told) = serve.interrupt();
     assert!(status.success(), "{told}");
     assert!(told.contains("outside /aws/vendedlogs/"), "{told}");
     assert_eq!(told.matches("hint:").count(), 1, "{told}");

@@ -340,78 +340,23 @@ fn thirty_day_ikev2_happy_page_stays_small_and_opens_fast() {
 /// same), with the records serve wrote; and Chromium paints it.
 #[test]
 fn serve_writes_the_page_when_it_stops() {
-    use std::io::BufRead;
-    use std::process::Stdio;
-    use std::time::Duration;
-
     let dir = temp_dir("timeline-serve");
     let page = dir.join("serve.html");
     let psk = "ikesim.example_psk_1";
-    let mut serve = common::ikesim()
-        .args(["serve", "--listen", "127.0.75.1:0", "--psk", psk, "--out"])
-        .arg(dir.join("logs"))
-        .arg("--timeline")
-        .arg(&page)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start ikesim serve");
-    let err = serve.stderr.take().expect("stderr");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(err).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let mut told = Vec::new();
-    let addr = loop {
-        let line = rx
-            .recv_timeout(Duration::from_secs(20))
-            .unwrap_or_else(|_| panic!("serve did not start: {told:?}"));
-        let listening = line.split("listening on ").nth(1).and_then(|rest| {
-            rest.split_whitespace()
-                .next()
-                .and_then(|a| a.parse::<std::net::SocketAddr>().ok())
-        });
-        told.push(line);
-        if let Some(addr) = listening {
-            break addr;
-        }
-    };
-    let cgw = dir.join("cgw.toml");
-    std::fs::write(
-        &cgw,
-        format!("local = \"127.0.75.2\"\npre_shared_key = \"{psk}\"\n"),
-    )
-    .expect("write the CGW's config");
-    let connect = common::ikesim()
-        .args(["connect", "--config"])
-        .arg(&cgw)
-        .args(["--peer", &addr.to_string()])
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run ikesim connect");
-    assert!(
-        connect.status.success(),
-        "{}",
-        String::from_utf8_lossy(&connect.stderr)
+    let serve = common::Serving::start(
+        common::ikesim()
+            .args(["serve", "--listen", "127.0.75.1:0", "--psk", psk, "--out"])
+            .arg(dir.join("logs"))
+            .arg("--timeline")
+            .arg(&page),
     );
+    serve.connect(&dir, "127.0.75.2", psk);
     assert!(
         !page.exists(),
         "the page is written when serve stops, not before"
     );
-    let _ = std::process::Command::new("kill")
-        .args(["-INT", &serve.id().to_string()])
-        .status();
-    let status = serve.wait().expect("serve exits");
-    while let Ok(line) = rx.recv_timeout(Duration::from_secs(2)) {
-        told.push(line);
-    }
-    assert!(status.success(), "{}", told.join("\n"));
+    let (status, told) = serve.interrupt();
+    assert!(status.success(), "{told}");
 
     let html = std::fs::read_to_string(&page).expect("serve wrote the page");
     let plan = browser::plan_of(&html);

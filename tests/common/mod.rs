@@ -194,3 +194,93 @@ fn on_path(program: &str) -> bool {
 mod moto;
 #[allow(unused_imports)] // Each test crate uses its own part of this module.
 pub use moto::{aws_env, moto_aws_cli, moto_missing, moto_python, moto_venv, Moto, MOTO_INSTALL};
+
+/// A running `ikesim serve` (started from `cmd`, with its stderr piped) and the address it
+/// said it listens on; its stderr lines are collected as they come.
+pub struct Serving {
+    pub child: std::process::Child,
+    pub addr: std::net::SocketAddr,
+    lines: std::sync::mpsc::Receiver<String>,
+    told: Vec<String>,
+}
+
+impl Serving {
+    /// Spawns `cmd` (an `ikesim serve …`) and waits up to 20 s for "listening on ADDR".
+    pub fn start(cmd: &mut Command) -> Serving {
+        use std::io::BufRead;
+        use std::process::Stdio;
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start ikesim serve");
+        let err = child.stderr.take().expect("stderr");
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(err).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut told = Vec::new();
+        let addr = loop {
+            let line = lines
+                .recv_timeout(std::time::Duration::from_secs(20))
+                .unwrap_or_else(|_| panic!("serve did not start: {told:?}"));
+            let listening = line.split("listening on ").nth(1).and_then(|rest| {
+                rest.split_whitespace()
+                    .next()
+                    .and_then(|a| a.parse::<std::net::SocketAddr>().ok())
+            });
+            told.push(line);
+            if let Some(addr) = listening {
+                break addr;
+            }
+        };
+        Serving {
+            child,
+            addr,
+            lines,
+            told,
+        }
+    }
+
+    /// `ikesim connect` from `local` with `psk` (its config written into `dir`) to serve:
+    /// asserts the tunnel came up.
+    pub fn connect(&self, dir: &std::path::Path, local: &str, psk: &str) {
+        let cgw = dir.join("cgw.toml");
+        std::fs::write(
+            &cgw,
+            format!("local = \"{local}\"\npre_shared_key = \"{psk}\"\n"),
+        )
+        .expect("write the CGW's config");
+        let out = ikesim()
+            .args(["connect", "--config"])
+            .arg(&cgw)
+            .args(["--peer", &self.addr.to_string()])
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("run ikesim connect");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Ctrl-C: waits for serve to exit and returns its status and everything it said on
+    /// stderr.
+    pub fn interrupt(mut self) -> (std::process::ExitStatus, String) {
+        let _ = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status();
+        let status = self.child.wait().expect("serve exits");
+        while let Ok(line) = self.lines.recv_timeout(std::time::Duration::from_secs(2)) {
+            self.told.push(line);
+        }
+        (status, self.told.join("\n"))
+    }
+}
