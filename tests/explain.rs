@@ -200,6 +200,14 @@ const TABLE: &[(&str, Expect)] = &[
     ("ikev2-lossy-path", Healthy),
     ("ikev2-nat", HealthyWith("nat-t")),
     (
+        "ikev2-pfs-mismatch-at-rekey",
+        Finding(
+            "phase2-refused-at-rekey",
+            Some("no-proposal-chosen"),
+            Some("ikev2-pfs-mismatch-at-rekey"),
+        ),
+    ),
+    (
         "ikev2-phase2-proposal-unsupported",
         Finding(
             "phase2-proposal-unsupported",

@@ -211,6 +211,7 @@ pub static RULES: &[Rule] = &[
                 and the DH group the CGW puts there is not allowed, or it sends none. Set the \
                 CGW's PFS group to one of the tunnel's phase 2 DH groups.",
         guide: Guide::OfMessage("no-proposal-chosen"),
+        repro: &[repro("ikev2-pfs-mismatch-at-rekey")],
         ..BASE
     },
     Rule {
