@@ -72,10 +72,17 @@ pub struct Period {
 
 impl Period {
     /// `up (phase 1 and 2) from 00:00:00.045 to 02:00:40.000 (2 h 0 min)`; the last
-    /// period: `down since 02:00:40.000 (to the end of the log: 5 min so far)`.
+    /// period: `down since 02:00:40.000 (to the end of the log: 5 min so far)`, or `down
+    /// since 02:00:40.000 (the log's last record)` when nothing follows it.
     pub fn words(&self, one_day: bool) -> String {
         let length = words::span(words::seconds(self.from, self.to));
-        if self.open {
+        if self.open && self.from == self.to {
+            format!(
+                "{} since {} (the log's last record)",
+                self.state.words(),
+                words::short(self.from, one_day)
+            )
+        } else if self.open {
             format!(
                 "{} since {} (to the end of the log: {length} so far)",
                 self.state.words(),
