@@ -27,6 +27,8 @@ pub(crate) fn exchange_label(m: &Message) -> String {
 /// An arrow's second line: the payloads in order as the RFCs draw them, an encrypted
 /// payload's contents inside `SK{…}` (RFC 7296 §1.2's notation), e.g.
 /// `HDR, SK{IDi, AUTH, SA, TSi, TSr, N(INITIAL_CONTACT)}`. An opaque SK shows `SK{?}`.
+/// IKEv1 has no SK payload: everything after the header is encrypted (RFC 2408 §3.1, the
+/// E flag), drawn `{ID, HASH}` as the failure-mode guide does.
 pub(crate) fn payload_line(m: &Message) -> String {
     if m.ike_version == 0 {
         return String::new();
@@ -45,10 +47,11 @@ pub(crate) fn payload_line(m: &Message) -> String {
         .collect();
     let has_sk = m.payloads.iter().any(|p| p.name == "SK") || !inner.is_empty();
     let mut parts: Vec<String> = plain.iter().map(|s| (*s).to_owned()).collect();
+    let sk = if m.ike_version == 1 { "" } else { "SK" };
     if has_sk {
         match m.protection {
-            crate::Protection::Opaque if inner.is_empty() => parts.push("SK{?}".to_owned()),
-            _ => parts.push(format!("SK{{{}}}", inner.join(", "))),
+            crate::Protection::Opaque if inner.is_empty() => parts.push(format!("{sk}{{?}}")),
+            _ => parts.push(format!("{sk}{{{}}}", inner.join(", "))),
         }
     }
     parts.join(", ")

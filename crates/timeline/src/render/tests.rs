@@ -439,6 +439,12 @@ fn labels_of_what_ikesim_cannot_read_and_of_what_is_not_ike() {
         "Identity Protection (Main Mode) #0 request (I)"
     );
     assert_eq!(payload_line(&v1), "SA, VID");
+    // Main mode 5: encrypted after the header, no SK payload.
+    v1.payloads = vec![
+        fixture::payload("ID", "", "", true),
+        fixture::payload("HASH", "", "", true),
+    ];
+    assert_eq!(payload_line(&v1), "{ID, HASH}");
     let keepalive = Message {
         ike_version: 0,
         exchange: "NAT-keepalive".into(),
