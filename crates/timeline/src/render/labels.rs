@@ -45,7 +45,11 @@ pub(crate) fn payload_line(m: &Message) -> String {
         .filter(|p| p.encrypted)
         .map(|p| p.name.as_str())
         .collect();
-    let has_sk = m.payloads.iter().any(|p| p.name == "SK") || !inner.is_empty();
+    // A protected message has an SK payload even when it is empty (a liveness check is
+    // `HDR, SK{}`, RFC 7296 §1.4): the collector puts the contents in its place.
+    let has_sk = (m.ike_version == 2 && m.protection != crate::Protection::Plain)
+        || m.payloads.iter().any(|p| p.name == "SK")
+        || !inner.is_empty();
     let mut parts: Vec<String> = plain.iter().map(|s| (*s).to_owned()).collect();
     let sk = if m.ike_version == 1 { "" } else { "SK" };
     if has_sk {

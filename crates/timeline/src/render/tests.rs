@@ -420,8 +420,11 @@ fn labels_of_what_ikesim_cannot_read_and_of_what_is_not_ike() {
         (exchange_label(&m), payload_line(&m)),
         ("INFORMATIONAL #7 request".to_owned(), "SK{}".to_owned())
     );
-    let m = fixture::v2("INFORMATIONAL", 7, true, false, vec![]);
+    let mut m = fixture::v2("INFORMATIONAL", 7, true, false, vec![]);
     assert_eq!(exchange_label(&m), "INFORMATIONAL #7 response (R)");
+    // A decrypted empty SK (the collector leaves no SK view in place of the contents).
+    m.protection = Protection::Decrypted;
+    assert_eq!(payload_line(&m), "SK{}");
     // IKEv1: main mode's clear payloads, and a NAT-keepalive (not IKE).
     let mut v1 = fixture::v2(
         "Identity Protection (Main Mode)",
