@@ -94,6 +94,10 @@ struct Run {
     start: usize,
     end: usize,
     collapsed: bool,
+    /// A collapsed run's events that are not drawn (see [`KEEP_BURSTS`]): from the start
+    /// of its burst `KEEP_BURSTS` to the start of its last `KEEP_BURSTS` bursts (event
+    /// indices), and how many bursts that is.
+    elided: Option<(usize, usize, usize)>,
 }
 
 /// Splits the events into bursts, then into shown and collapsed runs (the collapsing rule:
@@ -138,10 +142,18 @@ fn runs(timeline: &Timeline) -> Vec<Run> {
             .saturating_sub(events[bursts[first].0].at_us);
         let (s, e) = (bursts[first].0, bursts[b - 1].1);
         if b - first >= MIN_COLLAPSE_BURSTS && span >= MIN_COLLAPSE_SPAN_US {
+            let n = b - first;
             out.push(Run {
                 start: s,
                 end: e,
                 collapsed: true,
+                elided: (n > 2 * KEEP_BURSTS + 1).then(|| {
+                    (
+                        bursts[first + KEEP_BURSTS].0,
+                        bursts[b - KEEP_BURSTS].0,
+                        n - 2 * KEEP_BURSTS,
+                    )
+                }),
             });
         } else {
             push_shown(&mut out, (s, e));
@@ -158,6 +170,7 @@ fn push_shown(out: &mut Vec<Run>, (start, end): (usize, usize)) {
             start,
             end,
             collapsed: false,
+            elided: None,
         }),
     }
 }
@@ -217,7 +230,9 @@ fn lay_out<'a>(
     let mut anchors: Vec<(u64, u32)> = Vec::with_capacity(events.len());
     let mut items = Vec::with_capacity(events.len());
     let mut prev_at: Option<u64> = None;
-    let elided = if run.collapsed { elided(events) } else { None };
+    let elided = run
+        .elided
+        .map(|(from, to, bursts)| (from - run.start, to - run.start, bursts));
     for (offset, event) in events.iter().enumerate() {
         let e = run.start + offset;
         count(event, lanes, counts);
@@ -392,23 +407,6 @@ fn count(event: &Event, lanes: usize, counts: &mut Counts) {
         What::Record(r) if r.lane < lanes => counts.records += 1,
         What::Datagram(_) | What::Timer(_) | What::Record(_) => {}
     }
-}
-
-/// The events of a collapsed stretch that are not drawn (see [`KEEP_BURSTS`]): the range
-/// of offsets into `events` from the start of burst `KEEP_BURSTS` to the start of the
-/// last `KEEP_BURSTS`, and how many bursts that is; `None` when all are drawn.
-fn elided(events: &[Event]) -> Option<(usize, usize, usize)> {
-    let starts: Vec<usize> = (0..events.len())
-        .filter(|&i| i == 0 || events[i].at_us.saturating_sub(events[i - 1].at_us) >= BURST_GAP_US)
-        .collect();
-    let n = starts.len();
-    (n > 2 * KEEP_BURSTS + 1).then(|| {
-        (
-            starts[KEEP_BURSTS],
-            starts[n - KEEP_BURSTS],
-            n - 2 * KEEP_BURSTS,
-        )
-    })
 }
 
 /// Where an arrow ends: lost ones a little below their start (they are drawn to the
