@@ -14,6 +14,7 @@ mod capture;
 pub mod connect;
 mod driver;
 mod duration;
+pub mod estate;
 mod framing;
 mod narration;
 mod network;

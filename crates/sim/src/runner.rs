@@ -126,15 +126,18 @@ fn network(
     Ok(Net { egress, nat })
 }
 
-struct Recorder {
+/// The observer of a connection's run: the AWS view of each tunnel's endpoint and the
+/// records it makes, and the captures asked for.
+pub(crate) struct Recorder {
     start: DateTime<Utc>,
     t0: Instant,
     /// Which hosts are which tunnel's, by tunnel index.
     hosts: Vec<TunnelHosts>,
-    tunnels: Vec<TunnelLog>,
+    pub(crate) tunnels: Vec<TunnelLog>,
     /// Each tunnel's AWS view of its endpoint's SAs, by tunnel index.
     views: Vec<TunnelView>,
-    records: Vec<(usize, TunnelRecord)>,
+    /// Every record in the order written, with its tunnel's index.
+    pub(crate) records: Vec<(usize, TunnelRecord)>,
     pcap: Option<PcapSink>,
     pcap_error: Option<std::io::Error>,
     timeline: Option<Collector>,
@@ -231,7 +234,85 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunOutput, RunEr
     runtime.block_on(run_async(scenario, options))
 }
 
-async fn run_async(scenario: &Scenario, options: &RunOptions) -> Result<RunOutput, RunError> {
+/// Where a connection's hosts get their sockets.
+pub(crate) enum Sockets<'a> {
+    /// Each host binds its own (a `run`).
+    Own,
+    /// From a pool that many cells share (an estate).
+    Pool(&'a mut SocketPool),
+}
+
+/// Sockets that the cells of an estate share: the `k`-th host on an address in any cell
+/// gets the same IKE and NAT-T sockets as the `k`-th host on it in every other cell. A
+/// cell's hosts keep distinct addresses, and a datagram sent in a cell's step is received
+/// in the same step ([`crate::driver::Cell`]), so sharing is invisible to each cell — and
+/// ten thousand tunnels need a handful of sockets, not two per host.
+#[derive(Default)]
+pub struct SocketPool {
+    pairs: std::collections::HashMap<(std::net::IpAddr, usize), [driver::Port; 2]>,
+    /// How many hosts the cell being built has put on each address so far.
+    taken: std::collections::HashMap<std::net::IpAddr, usize>,
+}
+
+impl SocketPool {
+    /// The next cell is about to be built.
+    pub(crate) fn next_cell(&mut self) {
+        self.taken.clear();
+    }
+
+    async fn host(
+        &mut self,
+        ip: std::net::IpAddr,
+        make: impl FnOnce(SocketAddr) -> Endpoint,
+    ) -> std::io::Result<Host> {
+        let k = self.taken.entry(ip).or_default();
+        let key = (ip, *k);
+        *k += 1;
+        if !self.pairs.contains_key(&key) {
+            let ports = Host::bind_ports(ip).await?;
+            self.pairs.insert(key, ports);
+        }
+        let [ike, nat_t] = &self.pairs[&key];
+        Ok(Host::on_ports(make, [ike.clone(), nat_t.clone()]))
+    }
+}
+
+impl Sockets<'_> {
+    async fn host(
+        &mut self,
+        ip: std::net::IpAddr,
+        make: impl FnOnce(SocketAddr) -> Endpoint,
+    ) -> std::io::Result<Host> {
+        match self {
+            Sockets::Own => Host::bind(ip, make).await,
+            Sockets::Pool(pool) => pool.host(ip, make).await,
+        }
+    }
+}
+
+/// A scenario's connection, built and ready to drive from `t0`: its hosts, what lies
+/// between them, the scenario's timed actions and the recorder that turns the AWS
+/// endpoints' events into records.
+pub(crate) struct Connection {
+    pub(crate) hosts: Vec<Host>,
+    pub(crate) net: Net,
+    pub(crate) schedule: Vec<(Instant, Action)>,
+    pub(crate) recorder: Recorder,
+    /// Each host's name, in host order (`aws-tunnel-1`, `cgw-tunnel-1`, …).
+    pub(crate) names: Vec<String>,
+    /// The seed the run uses (the option's, else the scenario's).
+    pub(crate) seed: u64,
+    /// Simulated time to run.
+    pub(crate) duration: Duration,
+}
+
+/// Builds `scenario`'s hosts on `sockets` and everything they need to run from `t0`.
+pub(crate) async fn build(
+    scenario: &Scenario,
+    options: &RunOptions,
+    t0: Instant,
+    mut sockets: Sockets<'_>,
+) -> Result<Connection, RunError> {
     let seed = options.seed.unwrap_or(scenario.seed);
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
     let export = options.keys.is_some();
@@ -258,14 +339,16 @@ async fn run_async(scenario: &Scenario, options: &RunOptions) -> Result<RunOutpu
             cgw: hosts.len() + 1,
         };
         let cgw_seed = host_seed(seed, ids.cgw as u64);
-        let mut aws = Host::bind(tunnel.outside_ip.0, |addr| {
-            Endpoint::new(aws_config, addr, host_seed(seed, ids.aws as u64))
-        })
-        .await?;
-        let mut cgw = Host::bind(scenario.cgw.outside_ip.0, |addr| {
-            Endpoint::new(cgw_config, addr, cgw_seed)
-        })
-        .await?;
+        let mut aws = sockets
+            .host(tunnel.outside_ip.0, |addr| {
+                Endpoint::new(aws_config, addr, host_seed(seed, ids.aws as u64))
+            })
+            .await?;
+        let mut cgw = sockets
+            .host(scenario.cgw.outside_ip.0, |addr| {
+                Endpoint::new(cgw_config, addr, cgw_seed)
+            })
+            .await?;
         // Each knows where the other's NAT-T port is (a real host's is 4500).
         aws.set_peer_nat_t_port(cgw.nat_t_addr().port());
         cgw.set_peer_nat_t_port(aws.nat_t_addr().port());
@@ -295,8 +378,7 @@ async fn run_async(scenario: &Scenario, options: &RunOptions) -> Result<RunOutpu
         ));
     }
 
-    let t0 = Instant::now();
-    let mut net = network(&scenario.network, &hosts, &topology, seed, t0)?;
+    let net = network(&scenario.network, &hosts, &topology, seed, t0)?;
     let flowing = traffic::flowing(scenario);
     traffic::start(&mut hosts, t0, flowing);
     let schedule = actions
@@ -342,7 +424,7 @@ async fn run_async(scenario: &Scenario, options: &RunOptions) -> Result<RunOutpu
         Collector::new(t0, Lanes::new(&specs, nat))
     });
     let start = options.start.unwrap_or(scenario.start.0);
-    let mut recorder = Recorder {
+    let recorder = Recorder {
         start,
         t0,
         hosts: topology,
@@ -353,7 +435,28 @@ async fn run_async(scenario: &Scenario, options: &RunOptions) -> Result<RunOutpu
         pcap_error: None,
         timeline,
     };
-    let duration = options.duration.unwrap_or(scenario.duration.0);
+    Ok(Connection {
+        hosts,
+        net,
+        schedule,
+        recorder,
+        names,
+        seed,
+        duration: options.duration.unwrap_or(scenario.duration.0),
+    })
+}
+
+async fn run_async(scenario: &Scenario, options: &RunOptions) -> Result<RunOutput, RunError> {
+    let t0 = Instant::now();
+    let Connection {
+        mut hosts,
+        mut net,
+        schedule,
+        mut recorder,
+        names,
+        seed,
+        duration,
+    } = build(scenario, options, t0, Sockets::Own).await?;
     driver::run(
         &mut hosts,
         &mut net,
@@ -399,7 +502,10 @@ async fn run_async(scenario: &Scenario, options: &RunOptions) -> Result<RunOutpu
         .zip(hosts.iter().map(|h| h.endpoint.stats()))
         .collect();
     let title = format!("ikesim run {} --seed {seed}", scenario.name);
-    let timeline = recorder.timeline.take().map(|c| c.finish(title, start));
+    let timeline = recorder
+        .timeline
+        .take()
+        .map(|c| c.finish(title, recorder.start));
     Ok(RunOutput {
         tunnels: recorder.tunnels,
         records: recorder.records,

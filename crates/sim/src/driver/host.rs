@@ -16,6 +16,7 @@ use crate::framing::PortRole;
 use crate::traffic::Reboot;
 
 /// One of a host's sockets.
+#[derive(Clone)]
 pub struct Port {
     pub role: PortRole,
     pub socket: Arc<UdpSocket>,
@@ -41,6 +42,13 @@ impl Host {
         ip: std::net::IpAddr,
         make: impl FnOnce(SocketAddr) -> Endpoint,
     ) -> std::io::Result<Host> {
+        let ports = Host::bind_ports(ip).await?;
+        Ok(Host::on_ports(make, ports))
+    }
+
+    /// A simulated host's two sockets on `ip` (a loopback address): its IKE port and its
+    /// NAT-T port, wherever the OS puts them.
+    pub async fn bind_ports(ip: std::net::IpAddr) -> std::io::Result<[Port; 2]> {
         if !ip.is_loopback() {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidInput,
@@ -50,26 +58,33 @@ impl Host {
         let ike = UdpSocket::bind(SocketAddr::new(ip, 0)).await?;
         let nat_t = UdpSocket::bind(SocketAddr::new(ip, 0)).await?;
         let (ike_addr, nat_t_addr) = (ike.local_addr()?, nat_t.local_addr()?);
-        let mut endpoint = make(ike_addr);
-        endpoint.set_nat_t_ports(NatTPorts {
-            local: Some(nat_t_addr.port()),
-            peer: None,
-        });
         let port = |role, socket, addr| Port {
             role,
             socket: Arc::new(socket),
             addr,
         };
-        Ok(Host {
+        Ok([
+            port(PortRole::Ike, ike, ike_addr),
+            port(PortRole::NatT, nat_t, nat_t_addr),
+        ])
+    }
+
+    /// A simulated host on `ports` (an IKE and a NAT-T port, [`Host::bind_ports`]'s), which
+    /// other cells' hosts may share ([`crate::runner::SocketPool`]); `make` builds the
+    /// endpoint for the IKE port's address.
+    pub fn on_ports(make: impl FnOnce(SocketAddr) -> Endpoint, ports: [Port; 2]) -> Host {
+        let mut endpoint = make(ports[0].addr);
+        endpoint.set_nat_t_ports(NatTPorts {
+            local: Some(ports[1].addr.port()),
+            peer: None,
+        });
+        Host {
             endpoint,
-            ports: vec![
-                port(PortRole::Ike, ike, ike_addr),
-                port(PortRole::NatT, nat_t, nat_t_addr),
-            ],
+            ports: ports.into(),
             alive: true,
             reboot: None,
             real_peer: false,
-        })
+        }
     }
 
     /// A host facing a real peer on sockets bound already (at least one); a second port is

@@ -37,16 +37,19 @@
 //!    in order (sent for real; a host behind the NAT sends and receives through it), then
 //!    the endpoints' timers.
 
+mod cell;
 mod host;
 mod pace;
 mod wire;
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use ike_core::{Endpoint, Event, Trace, Transmit};
 use tokio::sync::mpsc;
 
+pub use cell::{Cell, Shared};
 pub use host::{Host, Port};
 use pace::{Accelerated, Advance, Pace, Wall};
 use wire::{Inbox, Wire};
@@ -162,6 +165,87 @@ pub trait Observer {
     }
 }
 
+/// What [`Wire::settle`] left: the run goes on (the observer wants to look again at this
+/// time, if any), or the observer stopped it (what is due is still to be sent:
+/// [`Wire::send_due`]).
+enum Settled {
+    Continue(Option<Instant>),
+    Stopped,
+}
+
+/// The scenario's actions in time order.
+fn sorted(mut schedule: Vec<(Instant, Action)>) -> VecDeque<(Instant, Action)> {
+    schedule.sort_by_key(|(t, _)| *t);
+    VecDeque::from(schedule)
+}
+
+impl<P: Pace> Wire<'_, P> {
+    /// Steps 1–2 of the loop: collects every endpoint's output until the observer is
+    /// content.
+    fn settle(&mut self, now: Instant) -> Settled {
+        loop {
+            self.drain(now);
+            match self.observer.check(now, self.hosts) {
+                Check::Continue(at) => return Settled::Continue(at),
+                Check::Again => {}
+                Check::Stop => return Settled::Stopped,
+            }
+        }
+    }
+
+    /// Step 3: the earliest of the live endpoints' timers, the path queue, the next
+    /// action and the observer's own deadline (`wanted`).
+    fn next_deadline(
+        &self,
+        schedule: &VecDeque<(Instant, Action)>,
+        wanted: Option<Instant>,
+    ) -> Option<Instant> {
+        let next_timer = self
+            .hosts
+            .iter()
+            .filter(|h| h.alive)
+            .filter_map(|h| h.endpoint.poll_timeout())
+            .min();
+        let next_action = schedule.front().map(|(t, _)| *t);
+        [next_timer, self.path.next_due(), next_action, wanted]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// After a stop: sends the datagrams that are due, and nothing else.
+    async fn send_due(&mut self, now: Instant) -> std::io::Result<()> {
+        while let Some(t) = self.path.pop_due(now) {
+            self.transmit(now, t).await?;
+        }
+        Ok(())
+    }
+
+    /// Step 5: what is due at `now` — actions, then datagrams in order, then timers.
+    async fn apply_due(
+        &mut self,
+        now: Instant,
+        schedule: &mut VecDeque<(Instant, Action)>,
+    ) -> std::io::Result<()> {
+        while schedule.front().is_some_and(|(t, _)| *t <= now) {
+            let Some((_, action)) = schedule.pop_front() else {
+                break;
+            };
+            traffic::apply(action, self.hosts, now);
+        }
+        while let Some(t) = self.path.pop_due(now) {
+            self.transmit(now, t).await?;
+            self.drain(now);
+        }
+        for h in self.hosts.iter_mut().filter(|h| h.alive) {
+            if h.endpoint.poll_timeout().is_some_and(|t| t <= now) {
+                h.endpoint.handle_timeout(now);
+            }
+        }
+        Ok(())
+    }
+}
+
 /// When the loop ends on its own (besides [`Check::Stop`] and a signal).
 #[derive(Clone, Copy, Debug)]
 struct Until {
@@ -222,11 +306,10 @@ async fn drive<P: Pace>(
     net: &mut Net,
     t0: Instant,
     until: Until,
-    mut schedule: Vec<(Instant, Action)>,
+    schedule: Vec<(Instant, Action)>,
     observer: &mut dyn Observer,
 ) -> std::io::Result<()> {
-    schedule.sort_by_key(|(t, _)| *t);
-    let mut schedule = std::collections::VecDeque::from(schedule);
+    let mut schedule = sorted(schedule);
 
     // Real time: one receive task per socket feeding a channel. A host behind the NAT hears
     // only the NAT, which relays to it directly.
@@ -239,41 +322,29 @@ async fn drive<P: Pace>(
             }
         }
     }
+    let mut path = Path::default();
+    let mut buf = vec![0u8; MAX_DATAGRAM];
     let mut wire = Wire {
         hosts,
         net,
         pace,
         observer,
-        tx,
-        path: Path::default(),
+        tx: &tx,
+        path: &mut path,
         in_flight: 0,
-        buf: vec![0u8; MAX_DATAGRAM],
+        buf: &mut buf,
     };
     let mut now = t0;
 
     loop {
-        wire.drain(now);
-        let wanted = match wire.observer.check(now, wire.hosts) {
-            Check::Continue(at) => at,
-            Check::Again => continue,
-            Check::Stop => {
-                while let Some(t) = wire.path.pop_due(now) {
-                    wire.transmit(now, t).await?;
-                }
+        let wanted = match wire.settle(now) {
+            Settled::Continue(at) => at,
+            Settled::Stopped => {
+                wire.send_due(now).await?;
                 break;
             }
         };
-        let next_timer = wire
-            .hosts
-            .iter()
-            .filter(|h| h.alive)
-            .filter_map(|h| h.endpoint.poll_timeout())
-            .min();
-        let next_action = schedule.front().map(|(t, _)| *t);
-        let next = [next_timer, wire.path.next_due(), next_action, wanted]
-            .into_iter()
-            .flatten()
-            .min();
+        let next = wire.next_deadline(&schedule, wanted);
         let in_flight = wire.in_flight;
         let idle = next.is_none() && in_flight == 0;
         let past_end = until.end.is_some_and(|end| next.is_some_and(|t| t > end));
@@ -303,22 +374,7 @@ async fn drive<P: Pace>(
             }
             Advance::End => break,
         }
-        while schedule.front().is_some_and(|(t, _)| *t <= now) {
-            let Some((_, action)) = schedule.pop_front() else {
-                break;
-            };
-            traffic::apply(action, wire.hosts, now);
-        }
-        // Deliver what is due, in order.
-        while let Some(t) = wire.path.pop_due(now) {
-            wire.transmit(now, t).await?;
-            wire.drain(now);
-        }
-        for h in wire.hosts.iter_mut().filter(|h| h.alive) {
-            if h.endpoint.poll_timeout().is_some_and(|t| t <= now) {
-                h.endpoint.handle_timeout(now);
-            }
-        }
+        wire.apply_due(now, &mut schedule).await?;
     }
     for t in tasks {
         t.abort();

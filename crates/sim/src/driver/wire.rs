@@ -78,11 +78,14 @@ pub(super) struct Wire<'a, P> {
     pub(super) net: &'a mut Net,
     pub(super) pace: P,
     pub(super) observer: &'a mut dyn Observer,
-    pub(super) tx: Arrivals,
-    pub(super) path: Path<Transmit>,
+    pub(super) tx: &'a Arrivals,
+    /// Datagrams in flight (egress delay), by delivery time.
+    pub(super) path: &'a mut Path<Transmit>,
     /// Real time: datagrams sent whose arrival a receive task will report.
     pub(super) in_flight: usize,
-    pub(super) buf: Vec<u8>,
+    /// The receive buffer ([`super::MAX_DATAGRAM`] bytes; one per loop, shared by the
+    /// cells an estate steps).
+    pub(super) buf: &'a mut Vec<u8>,
 }
 
 impl<P: Pace> Wire<'_, P> {
@@ -182,7 +185,7 @@ impl<P: Pace> Wire<'_, P> {
         if out.created {
             let listening = self
                 .pace
-                .listen(&out.socket, Inbox::Mapping(out.id), &self.tx);
+                .listen(&out.socket, Inbox::Mapping(out.id), self.tx);
             if let Some(task) = listening {
                 nat.set_task(out.id, task);
             }
