@@ -177,7 +177,7 @@ impl<P: Pace> Wire<'_, P> {
         // it sees.
         socket.send_to(&t.payload, nat.inside_addr()).await?;
         let inside = nat.inside_socket().clone();
-        let Some((n, from)) = receive(&inside, &mut self.buf).await? else {
+        let Some((n, from)) = receive(&inside, self.buf).await? else {
             tracing::warn!(src = %t.src, "datagram lost on loopback on its way into the NAT");
             return Ok(());
         };
@@ -255,9 +255,9 @@ impl<P: Pace> Wire<'_, P> {
                 // A host behind the NAT has no receive task: the NAT relays to it directly.
                 let behind_nat = self.net.nat.as_ref().is_some_and(|n| n.is_behind(t.dst));
                 let got = if behind_nat {
-                    PickUp::Now(receive(&socket, &mut self.buf).await?)
+                    PickUp::Now(receive(&socket, self.buf).await?)
                 } else {
-                    self.pace.pick_up(&socket, &mut self.buf).await?
+                    self.pace.pick_up(&socket, self.buf).await?
                 };
                 match got {
                     PickUp::Later => self.in_flight += 1,
@@ -272,8 +272,7 @@ impl<P: Pace> Wire<'_, P> {
                     }
                 }
             }
-            Receiver::Mapping(id, socket) => match self.pace.pick_up(&socket, &mut self.buf).await?
-            {
+            Receiver::Mapping(id, socket) => match self.pace.pick_up(&socket, self.buf).await? {
                 PickUp::Later => self.in_flight += 1,
                 PickUp::Now(Some((n, from))) => {
                     let data = self.buf[..n].to_vec();
@@ -309,7 +308,7 @@ impl<P: Pace> Wire<'_, P> {
         };
         relay.send_to(&data, inside).await?;
         let socket = self.hosts[d].ports[port].socket.clone();
-        let Some((n, _)) = receive(&socket, &mut self.buf).await? else {
+        let Some((n, _)) = receive(&socket, self.buf).await? else {
             tracing::warn!(dst = %inside, "datagram lost on loopback on its way out of the NAT");
             return Ok(());
         };
