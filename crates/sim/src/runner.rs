@@ -268,12 +268,13 @@ impl SocketPool {
         let k = self.taken.entry(ip).or_default();
         let key = (ip, *k);
         *k += 1;
-        if !self.pairs.contains_key(&key) {
-            let ports = Host::bind_ports(ip).await?;
-            self.pairs.insert(key, ports);
-        }
-        let [ike, nat_t] = &self.pairs[&key];
-        Ok(Host::on_ports(make, [ike.clone(), nat_t.clone()]))
+        let ports = match self.pairs.entry(key) {
+            std::collections::hash_map::Entry::Occupied(e) => e.get().clone(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(Host::bind_ports(ip).await?).clone()
+            }
+        };
+        Ok(Host::on_ports(make, ports))
     }
 }
 
