@@ -18,18 +18,18 @@ pub struct SkCipher {
     inner: Inner,
 }
 
-// Key schedules of a kilobyte or so, one per SA direction: not worth a box.
-#[allow(clippy::large_enum_variant)]
+// The key schedules are boxed, each its own size: unboxed, every SA direction would take
+// the largest variant's kilobyte or so whatever its cipher, and an estate keeps thousands.
 #[derive(Clone)]
 enum Inner {
     Gcm {
-        key: aead::LessSafeKey,
+        key: Box<aead::LessSafeKey>,
         salt: [u8; GCM_SALT_LEN],
     },
     Cbc {
-        aes: AesCbc,
+        aes: Box<AesCbc>,
         integrity: Integrity,
-        mac_key: ring::hmac::Key,
+        mac_key: Box<ring::hmac::Key>,
     },
 }
 
@@ -70,7 +70,7 @@ impl SkCipher {
                 let mut salt_bytes = [0u8; GCM_SALT_LEN];
                 salt_bytes.copy_from_slice(salt);
                 Inner::Gcm {
-                    key: aead::LessSafeKey::new(key),
+                    key: Box::new(aead::LessSafeKey::new(key)),
                     salt: salt_bytes,
                 }
             }
@@ -82,9 +82,9 @@ impl SkCipher {
                     actual: sk_e.len(),
                 })?;
                 Inner::Cbc {
-                    aes,
+                    aes: Box::new(aes),
                     integrity,
-                    mac_key: integrity.hash().key(sk_a),
+                    mac_key: Box::new(integrity.hash().key(sk_a)),
                 }
             }
             (true, Some(_)) => {

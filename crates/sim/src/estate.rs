@@ -25,6 +25,7 @@
 //! socket → driver (a cell's step) → core → events → the AWS view (the cell's recorder)
 //! → records, handed to the [`EstateSink`] after every step, in time order per stream.
 
+use std::borrow::Borrow;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::time::{Duration, Instant};
@@ -80,9 +81,10 @@ pub struct EstateReport {
 
 /// Runs every connection in `scenarios` at once from `options.start` for
 /// `options.duration`, handing their records to `sink`. Their own `start` and `duration`
-/// are replaced by the options'; their seeds are their own.
-pub fn run_estate(
-    scenarios: &[Scenario],
+/// are replaced by the options'; their seeds are their own. Connections are numbered in
+/// the order given; owned scenarios are dropped as soon as their cell is built.
+pub fn run_estate<S: Borrow<Scenario>>(
+    scenarios: impl IntoIterator<Item = S>,
     options: &EstateOptions,
     sink: &mut dyn EstateSink,
 ) -> Result<EstateReport, RunError> {
@@ -97,8 +99,8 @@ struct Member {
     names: Vec<String>,
 }
 
-async fn run_async(
-    scenarios: &[Scenario],
+async fn run_async<S: Borrow<Scenario>>(
+    scenarios: impl IntoIterator<Item = S>,
     options: &EstateOptions,
     sink: &mut dyn EstateSink,
 ) -> Result<EstateReport, RunError> {
@@ -110,8 +112,10 @@ async fn run_async(
     };
     let mut pool = SocketPool::default();
     let t0 = Instant::now();
-    let mut members = Vec::with_capacity(scenarios.len());
+    let scenarios = scenarios.into_iter();
+    let mut members = Vec::with_capacity(scenarios.size_hint().0);
     for scenario in scenarios {
+        let scenario = scenario.borrow();
         pool.next_cell();
         let Connection {
             hosts,

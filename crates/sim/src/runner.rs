@@ -108,7 +108,8 @@ fn network(
             } else {
                 Direction::CgwToAws
             };
-            Egress::new(network.conditions(direction), t0, host_seed(seed, i as u64))
+            let conditions = network.conditions(direction);
+            (!conditions.is_clear()).then(|| Egress::new(conditions, t0, host_seed(seed, i as u64)))
         })
         .collect();
     let nat = match network.nat_config() {
@@ -119,7 +120,7 @@ fn network(
                     nat.put_behind(addr);
                 }
             }
-            Some(nat)
+            Some(Box::new(nat))
         }
         None => None,
     };
@@ -140,7 +141,7 @@ pub(crate) struct Recorder {
     pub(crate) records: Vec<(usize, TunnelRecord)>,
     pcap: Option<PcapSink>,
     pcap_error: Option<std::io::Error>,
-    timeline: Option<Collector>,
+    timeline: Option<Box<Collector>>,
 }
 
 impl Recorder {
@@ -317,8 +318,9 @@ pub(crate) async fn build(
     let seed = options.seed.unwrap_or(scenario.seed);
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
     let export = options.keys.is_some();
-    let mut hosts: Vec<Host> = Vec::new();
-    let mut topology: Vec<TunnelHosts> = Vec::new();
+    // Exactly as many as there will be: an estate keeps thousands of connections.
+    let mut hosts: Vec<Host> = Vec::with_capacity(2 * scenario.tunnel.len());
+    let mut topology: Vec<TunnelHosts> = Vec::with_capacity(scenario.tunnel.len());
     let mut names = Vec::new();
     let mut tunnels = Vec::new();
     let mut starts: Vec<(usize, usize)> = Vec::new(); // (initiator host, responder host)
@@ -400,12 +402,12 @@ pub(crate) async fn build(
     for (c, config, seed) in reboots {
         // A rebooted CGW calls AWS again if it called at the start.
         let peer = peers.get(&c).copied();
-        hosts[c].reboot = Some(Reboot {
+        hosts[c].reboot = Some(Box::new(Reboot {
             config,
             seed,
             peer,
             traffic: flowing,
-        });
+        }));
     }
     let pcap = options.pcap.as_deref().map(PcapSink::create).transpose()?;
     let timeline = options.timeline.then(|| {
@@ -422,7 +424,7 @@ pub(crate) async fn build(
             })
             .collect();
         let nat = net.nat.as_ref().map(|n| (n.outside_ip(), n.inside_addr()));
-        Collector::new(t0, Lanes::new(&specs, nat))
+        Box::new(Collector::new(t0, Lanes::new(&specs, nat)))
     });
     let start = options.start.unwrap_or(scenario.start.0);
     let recorder = Recorder {

@@ -172,6 +172,9 @@ impl Endpoint {
     /// Takes in a new SA (the data-plane model's current state included) under `handle`.
     fn insert(&mut self, handle: SaHandle, mut sa: Sa) {
         sa.set_traffic_flag(self.traffic);
+        // An endpoint has one SA most of the time, two during a rekey: room for exactly
+        // what it holds (a `Vec` would make room for four), as an estate keeps thousands.
+        self.sas.reserve_exact(1);
         self.sas.push(Entry { handle, sa });
     }
 
@@ -303,7 +306,11 @@ impl Endpoint {
 
     /// The next datagram to send, oldest first; drain after every input.
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
-        self.transmits.pop_front()
+        let t = self.transmits.pop_front();
+        if t.is_none() {
+            release(&mut self.transmits);
+        }
+        t
     }
 
     /// The earliest deadline of any SA's timers (retransmission, DPD, half-open, rekey,
@@ -329,7 +336,11 @@ impl Endpoint {
 
     /// The next event, in the order they happened; drain after every input.
     pub fn poll_event(&mut self) -> Option<Event> {
-        self.events.pop_front()
+        let e = self.events.pop_front();
+        if e.is_none() {
+            release(&mut self.events);
+        }
+        e
     }
 
     /// What changed in the SAs other than `from` since the events last told them, and
@@ -385,5 +396,13 @@ impl Endpoint {
             }
             self.events.push_back(e);
         }
+    }
+}
+
+/// Frees a drained queue's buffer: an idle endpoint (most of an estate's, most of the time)
+/// holds none; the next message allocates it again.
+fn release<T>(queue: &mut VecDeque<T>) {
+    if queue.capacity() > 0 {
+        *queue = VecDeque::new();
     }
 }

@@ -245,7 +245,7 @@ impl IkeSa {
             return;
         };
         let spi_in = ctx.esp_spi();
-        self.children.push(ChildSa::negotiating(spi_in));
+        crate::shell::push_exact(&mut self.children, ChildSa::negotiating(spi_in));
         self.emit(
             ctx,
             EventKind::IkeSaEstablished {

@@ -312,7 +312,7 @@ impl IkeSa {
         self.float(ctx);
         self.ike_selected = Some(selected);
         let spi_in = ctx.esp_spi();
-        self.children.push(ChildSa::negotiating(spi_in));
+        crate::shell::push_exact(&mut self.children, ChildSa::negotiating(spi_in));
         self.last_heard = ctx.now;
         let auth_payloads = self.auth_request_payloads(ctx, &keys, &init_request, nr, spi_in);
         self.state = State::AuthSent(Box::new(AuthSent {

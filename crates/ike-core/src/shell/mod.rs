@@ -33,6 +33,14 @@ pub struct Transmit {
     pub payload: Vec<u8>,
 }
 
+/// Pushes `item` with room for exactly the items held: an SA's CHILD SAs are one most of
+/// the time, two during a rekey, where a `Vec` would make room for four — and an estate
+/// keeps thousands of SAs.
+pub(crate) fn push_exact<T>(v: &mut Vec<T>, item: T) {
+    v.reserve_exact(1);
+    v.push(item);
+}
+
 /// Compares a MAC the peer sent with the one we computed (IKEv2 AUTH, IKEv1 HASH_I,
 /// HASH_R and quick mode's HASH(1)–(3)) in time that depends only on their lengths, so a
 /// forger learns nothing from how fast a guess is refused.

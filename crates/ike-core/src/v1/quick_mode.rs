@@ -393,7 +393,7 @@ impl Phase1Sa {
         let (rekey_at, expire_at) = ctx.lifetime(lifetime);
         child.timers.arm(ChildTimer::Rekey, rekey_at);
         child.timers.set(ChildTimer::Expire, expire_at);
-        self.children.push(child);
+        crate::shell::push_exact(&mut self.children, child);
         let spi_in = q.spi_in;
         match q.rekey_of {
             Some(old) => {

@@ -262,7 +262,7 @@ impl Phase1Sa {
         let (rekey_at, expire_at) = ctx.lifetime(lifetime);
         child.timers.arm(ChildTimer::Rekey, rekey_at);
         child.timers.set(ChildTimer::Expire, expire_at);
-        self.children.push(child);
+        crate::shell::push_exact(&mut self.children, child);
         self.quick.push(QuickMode {
             mid,
             role: Role::Responder,

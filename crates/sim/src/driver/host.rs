@@ -30,7 +30,7 @@ pub struct Host {
     /// A crashed host neither sends nor receives nor keeps time.
     pub(crate) alive: bool,
     /// How to bring the host back after a crash (`Action::Boot`).
-    pub reboot: Option<Reboot>,
+    pub reboot: Option<Box<Reboot>>,
     /// Talks to a real peer: may send anywhere, not only to the simulated hosts.
     pub(super) real_peer: bool,
 }

@@ -76,9 +76,12 @@ pub enum Clock {
 /// What lies between the hosts: each host's egress conditions, and a NAT some of them sit
 /// behind.
 pub struct Net {
-    /// One per host, in host order.
-    pub egress: Vec<Egress>,
-    pub nat: Option<Nat>,
+    /// One per host, in host order; `None` for a clear path ([`Conditions::is_clear`]).
+    ///
+    /// [`Conditions::is_clear`]: crate::network::Conditions::is_clear
+    pub egress: Vec<Option<Egress>>,
+    /// Boxed: most connections of an estate have none.
+    pub nat: Option<Box<Nat>>,
 }
 
 impl Net {
@@ -379,7 +382,13 @@ async fn drive<P: Pace>(
     for t in tasks {
         t.abort();
     }
-    for (i, e) in wire.net.egress.iter().enumerate() {
+    for (i, e) in wire
+        .net
+        .egress
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| Some((i, e.as_ref()?)))
+    {
         tracing::debug!(host = i, stats = ?e.stats, "egress");
     }
     if let Some(nat) = &wire.net.nat {

@@ -125,7 +125,7 @@ impl<P: Pace> Wire<'_, P> {
                 let role = h.ports[port].role;
                 t.payload = role.frame(t.src, t.dst, std::mem::take(&mut t.payload));
                 tracing::debug!(host = i, src = %t.src, dst = %t.dst, len = t.payload.len(), "send");
-                let fate = match self.net.egress.get_mut(i) {
+                let fate = match self.net.egress.get_mut(i).and_then(Option::as_mut) {
                     Some(egress) => egress.send(now, ip_packet_len(t.dst, t.payload.len())),
                     None => Fate::Delivered {
                         at: now,

@@ -67,6 +67,12 @@ pub struct Conditions {
 }
 
 impl Conditions {
+    /// Whether a datagram leaves as it was sent, at once: nothing to decide, nothing to
+    /// draw (the driver then keeps no egress for the host — an estate has thousands).
+    pub fn is_clear(&self) -> bool {
+        *self == Conditions::delay(Duration::ZERO)
+    }
+
     /// A clean path with a fixed one-way delay.
     pub fn delay(delay: Duration) -> Conditions {
         Conditions {
@@ -247,7 +253,12 @@ impl<T> Path<T> {
         if entry.key().0 > now {
             return None;
         }
-        Some(entry.remove())
+        let item = entry.remove();
+        if self.queue.is_empty() {
+            // An empty map keeps its node; an idle path (most of an estate's) keeps none.
+            self.queue = BTreeMap::new();
+        }
+        Some(item)
     }
 }
 

@@ -209,7 +209,7 @@ impl IkeSa {
         let tsr = payloads.ts_r();
         let nr = ctx.random_bytes(32);
         let spi_in = ctx.esp_spi();
-        self.children.push(ChildSa::negotiating(spi_in));
+        crate::shell::push_exact(&mut self.children, ChildSa::negotiating(spi_in));
         match self.accept_child(ctx, offered, tsi, tsr, ni, &nr, g_ir.as_deref()) {
             Ok((selected, tsi, tsr, spi_out)) => {
                 let mut response = vec![
@@ -415,7 +415,7 @@ impl IkeSa {
         child
             .establish(&params, Spi(spi_out), selected, tsi.to_vec(), tsr.to_vec())
             .map_err(|_| ChildFailure::Internal)?;
-        self.children.push(child);
+        crate::shell::push_exact(&mut self.children, child);
         Ok((selected, spi_out))
     }
 
