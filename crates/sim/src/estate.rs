@@ -28,6 +28,8 @@
 use std::borrow::Borrow;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -49,6 +51,10 @@ pub struct EstateOptions {
     pub stream_separator: vpn_log::StreamSeparator,
     /// Call [`EstateSink::progress`] after this many steps (0: never).
     pub progress_every: u64,
+    /// Set (e.g. by a Ctrl-C handler) to end the run early, between two steps: every
+    /// record made so far has been handed to the sink, none is cut short
+    /// ([`EstateReport::stopped_at`] says when).
+    pub stop: Option<Arc<AtomicBool>>,
 }
 
 /// Where an estate's records go, as they are made.
@@ -77,6 +83,9 @@ pub struct EstateReport {
     /// Each connection's endpoints' counters, in connection order (AWS tunnel 1, CGW for
     /// tunnel 1, …: the host names of `run`).
     pub stats: Vec<Vec<(String, ike_core::Stats)>>,
+    /// The simulated time (since the origin) at which [`EstateOptions::stop`] ended the run
+    /// early; `None`: it ran to the end.
+    pub stopped_at: Option<Duration>,
 }
 
 /// Runs every connection in `scenarios` at once from `options.start` for
@@ -138,7 +147,17 @@ async fn run_async<S: Borrow<Scenario>>(
         }
         hand_over(i, &mut m.cell.observer, sink)?;
     }
+    let stopping = || {
+        options
+            .stop
+            .as_ref()
+            .is_some_and(|s| s.load(Ordering::Relaxed))
+    };
     while let Some(Reverse((now, i))) = heap.pop() {
+        if stopping() {
+            report.stopped_at = Some(now.saturating_duration_since(t0));
+            break;
+        }
         let m = &mut members[i];
         if let Some(next) = m.cell.step(now, &mut shared).await? {
             heap.push(Reverse((next, i)));
@@ -149,7 +168,7 @@ async fn run_async<S: Borrow<Scenario>>(
             sink.progress(now.saturating_duration_since(t0));
         }
     }
-    sink.progress(options.duration);
+    sink.progress(report.stopped_at.unwrap_or(options.duration));
     report.stats = members
         .iter()
         .map(|m| {

@@ -62,6 +62,7 @@ fn every_connection_of_an_estate_runs_as_it_runs_alone() {
         duration,
         stream_separator: vpn_log::StreamSeparator::default(),
         progress_every: 50,
+        stop: None,
     };
     let mut sink = Collect::default();
     let report = run_estate(&scenarios, &options, &mut sink).expect("the estate runs");
@@ -101,4 +102,45 @@ fn every_connection_of_an_estate_runs_as_it_runs_alone() {
         assert!(!expected.is_empty(), "{}: no records", names[i]);
         assert_eq!(got, expected, "connection {i} ({})", names[i]);
     }
+}
+
+/// A stop between two steps ends the run early, and says when; what was handed over is
+/// whole records.
+#[test]
+fn a_stop_ends_the_estate_between_steps() {
+    struct StopAfter {
+        flag: std::sync::Arc<std::sync::atomic::AtomicBool>,
+        records: usize,
+    }
+    impl EstateSink for StopAfter {
+        fn record(&mut self, _: usize, _: usize, _: &str, _: &TunnelRecord) -> std::io::Result<()> {
+            self.records += 1;
+            if self.records == 5 {
+                self.flag.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+            Ok(())
+        }
+    }
+    let scenario = Scenario::load("ikev2-happy").expect("a built-in scenario");
+    let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let options = EstateOptions {
+        start: scenario.start.0,
+        duration: Duration::from_secs(86_400),
+        stream_separator: vpn_log::StreamSeparator::default(),
+        progress_every: 0,
+        stop: Some(flag.clone()),
+    };
+    let mut sink = StopAfter { flag, records: 0 };
+    let scenarios: Vec<Scenario> = (1..=4)
+        .map(|seed| Scenario {
+            seed,
+            ..scenario.clone()
+        })
+        .collect();
+    let report = run_estate(scenarios, &options, &mut sink).expect("the estate runs");
+    let stopped = report.stopped_at.expect("stopped early");
+    assert!(stopped < Duration::from_secs(86_400), "{stopped:?}");
+    // Four handshakes make 12 records; a day's rekeys many more: the stop came early, in
+    // the step that made the fifth record.
+    assert!((5..12).contains(&sink.records), "{}", sink.records);
 }
