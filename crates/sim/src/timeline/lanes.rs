@@ -58,6 +58,27 @@ fn joined(addrs: &[SocketAddr]) -> String {
         .join(", ")
 }
 
+/// `127.0.1.1:500, :4500`: a host's sockets, its one address written once (lane heads are
+/// narrow).
+fn ports_of(addrs: &[SocketAddr]) -> String {
+    let ip = addrs.first().map(SocketAddr::ip);
+    if addrs.iter().any(|a| Some(a.ip()) != ip) {
+        return joined(addrs);
+    }
+    addrs
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            if i == 0 {
+                a.to_string()
+            } else {
+                format!(":{}", a.port())
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 impl Lanes {
     /// Lanes for `hosts`: the CGWs left, then the NAT (`(outside IP, its inside address)`)
     /// when there is one, then the AWS endpoints, each side in tunnel order.
@@ -106,7 +127,7 @@ impl Lanes {
             };
             let shown = presentation.present(real);
             if shown != real {
-                self.lanes[h.lane].address = format!("{shown} (on {})", joined(&h.addrs));
+                self.lanes[h.lane].address = format!("{shown} (on {})", ports_of(&h.addrs));
             }
         }
         if let Some(n) = &self.nat {
@@ -252,7 +273,7 @@ mod tests {
             [
                 "127.0.3.1:500",
                 "203.0.113.1 (on 127.0.9.1, inside 127.0.9.2:1)",
-                "192.0.2.1 (on 127.0.2.1:500, 127.0.2.1:4500)"
+                "192.0.2.1 (on 127.0.2.1:500, :4500)"
             ]
         );
         assert_eq!(lanes.route(0, a("127.0.9.1:1024")), Some((2, 0, Some(1))));
