@@ -240,6 +240,22 @@ impl Scenario {
 mod tests {
     use super::*;
 
+    const MINIMAL: &str = r#"
+description = "test"
+[vpn_connection]
+id = "vpn-0123456789abcdef0"
+[cgw]
+outside_ip = "127.0.2.1"
+[[tunnel]]
+outside_ip = "127.0.1.1"
+"#;
+
+    fn err(extra: &str) -> String {
+        Scenario::parse(&format!("{MINIMAL}{extra}"), "t.toml", "t")
+            .unwrap_err()
+            .to_string()
+    }
+
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()
     }
@@ -274,5 +290,65 @@ mod tests {
         let p = Presentation::new([(ip("127.0.2.1"), ip("198.51.100.1"))]);
         assert_eq!(p.present(ip("127.0.2.1")), ip("198.51.100.1"));
         assert_eq!(p.present(ip("10.1.1.1")), ip("10.1.1.1"));
+    }
+
+    #[test]
+    fn hosts_present_their_outside_ip_and_bind_a_loopback_address() {
+        let presented = MINIMAL
+            .replace("127.0.2.1", "198.51.100.1")
+            .replace("127.0.1.1", "2001:db8::7");
+        let two = format!("{presented}[[tunnel]]\noutside_ip = \"192.0.2.2\"\n");
+        let s = Scenario::parse(&two, "t.toml", "t").unwrap();
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert_eq!(s.cgw.bind_ip(), ip("127.0.2.1"));
+        assert_eq!(s.tunnel[0].bind_ip(1), ip("127.0.1.1"));
+        assert_eq!(s.tunnel[1].bind_ip(2), ip("127.0.1.2"));
+        let p = s.presentation();
+        assert_eq!(p.present(ip("127.0.2.1")), ip("198.51.100.1"));
+        assert_eq!(p.present(ip("127.0.1.2")), ip("192.0.2.2"));
+        // An old file's loopback outside_ip is bound as it is, and presented as it is.
+        let s = Scenario::parse(MINIMAL, "t.toml", "t").unwrap();
+        assert_eq!(s.presentation().present(ip("127.0.2.1")), ip("127.0.2.1"));
+        let nat = format!(
+            "{presented}[network.nat]\noutside_ip = \"203.0.113.1\"\nloopback_ip = \"127.0.3.9\"\n"
+        );
+        let s = Scenario::parse(&nat, "t.toml", "t").unwrap();
+        assert_eq!(s.presentation().present(ip("127.0.3.9")), ip("203.0.113.1"));
+    }
+
+    #[test]
+    fn bad_addresses_are_refused_where_they_are() {
+        let e = Scenario::parse(&MINIMAL.replace("127.0.2.1", "224.0.0.5"), "t.toml", "t")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("line 6, column 14") && e.contains("multicast"),
+            "{e}"
+        );
+        let e = err("loopback_ip = \"10.0.0.1\"\n");
+        assert!(
+            e.contains("line 9") && e.contains("not a loopback address"),
+            "{e}"
+        );
+        // Tunnel 2's default loopback address is the one tunnel 1 gives as its own.
+        let clash =
+            MINIMAL.replace("127.0.1.1", "127.0.1.2") + "[[tunnel]]\noutside_ip = \"192.0.2.2\"\n";
+        let e = Scenario::parse(&clash, "t.toml", "t")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("t.toml:10: `tunnel[2].outside_ip`")
+                && e.contains("binds 127.0.1.2")
+                && e.contains("as tunnel[1] does")
+                && e.contains("loopback_ip"),
+            "{e}"
+        );
+        let e = err("[[tunnel]]\noutside_ip = \"127.0.1.1\"\n");
+        assert!(e.contains("tunnel[1]'s outside_ip too"), "{e}");
+        let e = err("[[tunnel]]\noutside_ip = \"192.0.2.2\"\nloopback_ip = \"::1\"\n");
+        assert!(
+            e.starts_with("t.toml:11: `tunnel[2].loopback_ip`") && e.contains("one family"),
+            "{e}"
+        );
     }
 }

@@ -13,7 +13,7 @@
 //! to = "2h5m"
 //! direction = "both"        # or "aws_to_cgw", "cgw_to_aws"
 //! [network.nat]             # a NAT in front of the CGW
-//! outside_ip = "127.0.3.1"
+//! outside_ip = "203.0.113.1" # presented (binds 127.0.3.1 unless `loopback_ip` says)
 //! mapping_timeout = "30s"
 //! rebind_at = ["3h"]
 //! ```
