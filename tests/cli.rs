@@ -105,7 +105,7 @@ fn out_writes_one_file_per_log_stream() {
     let read = |ip: &str| {
         std::fs::read_to_string(dir.join(format!("vpn-0a1b2c3d4e5f60718-{ip}.jsonl"))).unwrap()
     };
-    let (t1, t2) = (read("127.0.1.1"), read("127.0.1.2"));
+    let (t1, t2) = (read("192.0.2.1"), read("192.0.2.2"));
     assert!(
         t1.contains("CHILD_SA established") && !t1.contains("pre-shared key mismatch"),
         "{t1}"
@@ -128,10 +128,10 @@ fn out_writes_one_file_per_log_stream() {
         text_dir.to_str().unwrap(),
     ]);
     let text =
-        std::fs::read_to_string(text_dir.join("vpn-0a1b2c3d4e5f60718-127.0.1.1.log")).unwrap();
+        std::fs::read_to_string(text_dir.join("vpn-0a1b2c3d4e5f60718-192.0.2.1.log")).unwrap();
     assert_eq!(text.lines().count(), t1.lines().count());
     assert!(!text_dir
-        .join("vpn-0a1b2c3d4e5f60718-127.0.1.1.jsonl")
+        .join("vpn-0a1b2c3d4e5f60718-192.0.2.1.jsonl")
         .exists());
 }
 

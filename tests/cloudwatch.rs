@@ -150,7 +150,7 @@ fn a_pushed_run_reads_back_exactly_as_its_files() {
     assert_eq!(back.keys().collect::<Vec<_>>(), [GROUP], "{back:?}");
     let streams = &back[GROUP];
     let names: Vec<_> = streams.keys().cloned().collect();
-    assert_eq!(names, [stream_name("127.0.1.1"), stream_name("127.0.1.2")]);
+    assert_eq!(names, [stream_name("192.0.2.1"), stream_name("192.0.2.2")]);
     for (name, events) in streams {
         let want = file_events(&dir, name);
         assert!(!want.is_empty(), "{name}: the file has records");
@@ -188,7 +188,7 @@ fn a_long_run_goes_in_several_calls_and_loses_nothing() {
             .find(|l| l.starts_with("cloudwatch:"))
             .unwrap_or("")
     );
-    let name = stream_name("127.0.1.1");
+    let name = stream_name("192.0.2.1");
     let back = read_back(&moto, GROUP);
     let events = &back[GROUP][&name];
     let want = file_events(&dir, &name);
@@ -303,8 +303,8 @@ fn pushed_metrics_read_back_as_the_metrics_file() {
         "GetMetricData's TunnelState series are the file's"
     );
     // Tunnel 1 comes up, tunnel 2 never does.
-    assert!(want[&format!("{VPN} 127.0.1.1")].iter().any(|p| p.1 == 1.0));
-    assert!(want[&format!("{VPN} 127.0.1.2")].iter().all(|p| p.1 == 0.0));
+    assert!(want[&format!("{VPN} 192.0.2.1")].iter().any(|p| p.1 == 1.0));
+    assert!(want[&format!("{VPN} 192.0.2.2")].iter().all(|p| p.1 == 0.0));
 }
 
 #[test]
@@ -344,7 +344,7 @@ fn an_unreachable_endpoint_is_exit_status_1_with_the_count_not_delivered() {
     );
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
-    let records: usize = ["127.0.1.1", "127.0.1.2"]
+    let records: usize = ["192.0.2.1", "192.0.2.2"]
         .iter()
         .map(|ip| file_events(&dir, &stream_name(ip)).len())
         .sum();
@@ -432,7 +432,7 @@ fn the_readme_push_reads_back_with_the_aws_cli_and_the_metrics_file_is_cli_input
         ],
     );
     assert!(out.status.success(), "{}", stderr(&out));
-    let stream = stream_name("127.0.1.1");
+    let stream = stream_name("192.0.2.1");
     // The README's command, with --output json; one page holds these few events.
     let got = aws_cli(
         &moto,

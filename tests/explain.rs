@@ -591,7 +591,7 @@ fn an_empty_stream_beside_an_up_tunnel_is_a_tunnel_never_configured() {
     let dir = temp_dir("explain-one-tunnel");
     let d = dir.to_string_lossy();
     run_ok(&["run", "ikev2-happy", "--out", &d]);
-    std::fs::write(dir.join("vpn-0a1b2c3d4e5f60718-127.0.1.2.jsonl"), "").expect("write");
+    std::fs::write(dir.join("vpn-0a1b2c3d4e5f60718-192.0.2.2.jsonl"), "").expect("write");
     let (status, doc, _) = explain_json(&[&d]);
     assert_eq!(status, Some(0));
     assert_eq!(

@@ -148,3 +148,43 @@ fn scenarios_produce_what_they_say() {
         );
     }
 }
+
+/// Built-in scenarios present documentation addresses (RFC 5737), one range per role, so
+/// their logs look real and stay obviously simulated (docs/scenario-format.md,
+/// "Addresses"): AWS's tunnels in 192.0.2.0/24, the CGW in 198.51.100.0/24, a NAT in
+/// 203.0.113.0/24 — and no golden log names a loopback address.
+#[test]
+fn builtin_scenarios_present_documentation_addresses() {
+    let in_range = |ip: std::net::IpAddr, prefix: [u8; 3]| match ip {
+        std::net::IpAddr::V4(v4) => v4.octets()[..3] == prefix,
+        std::net::IpAddr::V6(_) => false,
+    };
+    for name in builtin_scenarios() {
+        let s = sim::Scenario::load(&name).expect("built-in scenario");
+        let mut hosts: Vec<(&str, std::net::IpAddr, [u8; 3])> = s
+            .tunnel
+            .iter()
+            .map(|t| ("[[tunnel]]", t.outside_ip.0, [192, 0, 2]))
+            .collect();
+        hosts.push(("[cgw]", s.cgw.outside_ip.0, [198, 51, 100]));
+        if let Some(nat) = &s.network.nat {
+            hosts.push(("[network.nat]", nat.outside_ip.0, [203, 0, 113]));
+        }
+        for (table, ip, prefix) in hosts {
+            assert!(
+                in_range(ip, prefix),
+                "{name}: {table} outside_ip {ip} is not in {}.{}.{}.0/24 (RFC 5737)",
+                prefix[0],
+                prefix[1],
+                prefix[2]
+            );
+        }
+        let golden =
+            std::fs::read_to_string(repo().join("tests/golden").join(format!("{name}.jsonl")))
+                .expect("golden log");
+        assert!(
+            !golden.contains("127.0."),
+            "{name}: its golden log names a loopback address"
+        );
+    }
+}

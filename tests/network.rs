@@ -81,7 +81,7 @@ fn a_nat_in_front_of_the_cgw_is_detected() {
     let file = scenario(
         &dir,
         "nat",
-        "[network.nat]\noutside_ip = \"127.0.3.1\"\n",
+        "[network.nat]\noutside_ip = \"203.0.113.1\"\n",
         "",
     );
     let out = run(&file, &[]);
@@ -92,8 +92,8 @@ fn a_nat_in_front_of_the_cgw_is_detected() {
         "every record says NAT-T:\n{out}"
     );
     assert!(
-        got[0].details.ends_with("with cgw: 127.0.3.1"),
-        "AWS sees the NAT's address:\n{out}"
+        got[0].details.ends_with("with cgw: 203.0.113.1"),
+        "AWS sees the NAT's (presented) address:\n{out}"
     );
     let without = records(&run_ok(&["run", "ikev2-happy"]));
     assert!(without.iter().all(|r| !r.nat_t_detected));
@@ -105,7 +105,7 @@ fn a_nat_in_front_of_the_cgw_is_detected() {
 #[test]
 fn aws_follows_the_cgw_to_its_new_port_after_a_rebind() {
     let dir = temp_dir("network-rebind");
-    let nat = "[network.nat]\noutside_ip = \"127.0.3.1\"\nmapping_timeout = \"30s\"\nrebind_at = [\"3m\"]\n";
+    let nat = "[network.nat]\noutside_ip = \"203.0.113.1\"\nmapping_timeout = \"30s\"\nrebind_at = [\"3m\"]\n";
     let silent = run(&scenario(&dir, "silent", nat, ""), &["--duration", "5m"]);
     let timeout = records(&silent)
         .into_iter()

@@ -113,8 +113,8 @@ fn metrics_follow_the_records_phase_2_state_period_by_period() {
 fn the_stream_separator_names_the_files() {
     let dir = temp_dir("separator");
     for (sep, name) in [
-        ("-", "vpn-0a1b2c3d4e5f60718-127.0.1.1.jsonl"),
-        ("_", "vpn-0a1b2c3d4e5f60718_127.0.1.1.jsonl"),
+        ("-", "vpn-0a1b2c3d4e5f60718-192.0.2.1.jsonl"),
+        ("_", "vpn-0a1b2c3d4e5f60718_192.0.2.1.jsonl"),
     ] {
         let out = dir.join(sep);
         run_ok(&[
@@ -211,7 +211,7 @@ fn each_tunnel_follows_its_log_options_and_the_command_line_overrides_them() {
         v.sort();
         v
     };
-    assert_eq!(names(&out), ["vpn-0a1b2c3d4e5f60718-127.0.1.1.log"]);
+    assert_eq!(names(&out), ["vpn-0a1b2c3d4e5f60718-192.0.2.1.log"]);
     // --format applies to every tunnel; a disabled tunnel still writes nothing.
     let json = dir.join("json");
     run_ok(&[
@@ -222,7 +222,7 @@ fn each_tunnel_follows_its_log_options_and_the_command_line_overrides_them() {
         "--out",
         json.to_str().unwrap(),
     ]);
-    assert_eq!(names(&json), ["vpn-0a1b2c3d4e5f60718-127.0.1.1.jsonl"]);
+    assert_eq!(names(&json), ["vpn-0a1b2c3d4e5f60718-192.0.2.1.jsonl"]);
     let stdout = run_ok(&["run", file, "--format", "json"]);
     assert!(
         stdout
@@ -244,8 +244,8 @@ fn each_tunnel_follows_its_log_options_and_the_command_line_overrides_them() {
     let delivery = delivery::envelope::decode(&std::fs::read(&deliveries[0]).unwrap()).unwrap();
     assert_eq!(delivery["logGroup"], "/vpn/tunnel-1");
     assert_eq!(delivery["owner"], "210987654321");
-    assert_eq!(delivery["logStream"], "vpn-0a1b2c3d4e5f60718-127.0.1.1");
-    let own = std::fs::read_to_string(out.join("vpn-0a1b2c3d4e5f60718-127.0.1.1.log")).unwrap();
+    assert_eq!(delivery["logStream"], "vpn-0a1b2c3d4e5f60718-192.0.2.1");
+    let own = std::fs::read_to_string(out.join("vpn-0a1b2c3d4e5f60718-192.0.2.1.log")).unwrap();
     let messages: Vec<&str> = delivery["logEvents"]
         .as_array()
         .unwrap()

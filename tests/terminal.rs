@@ -119,7 +119,7 @@ fn strip_sgr(line: &str) -> String {
 
 /// Each stream's records from `--out DIR`, with the tunnel's outside IP (the stream
 /// name's last part, after `-` or `_`), in the order of the streams' IPs — the tunnels'
-/// order in the scenario, tunnel 1 on 127.0.1.1 and tunnel 2 on 127.0.1.2.
+/// order in the scenario, tunnel 1 presenting 192.0.2.1 and tunnel 2 192.0.2.2.
 fn streams(dir: &Path) -> Vec<(String, Vec<TunnelRecord>)> {
     let mut streams: Vec<(String, Vec<TunnelRecord>)> = std::fs::read_dir(dir)
         .expect("read --out DIR")

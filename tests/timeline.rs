@@ -63,7 +63,7 @@ fn hand_built_psk_mismatch_page_in_chromium() {
         ">◷ +180 ms</text>",
         ">SK{N(AUTHENTICATION_FAILED)}</text>",
         ">◔ retransmit timer fired</text>",
-        ">◆ AWS tunnel detected a pre-shared key mismatch with cgw: 127.0.2.1</text>",
+        ">◆ AWS tunnel detected a pre-shared key mismatch with cgw: 198.51.100.1</text>",
         ">2026-01-01 00:00:00.005 <tspan class=\"off\">+00:00:00.005</tspan></text>",
     ] {
         assert!(dom.contains(text), "no {text}");
@@ -94,7 +94,7 @@ fn hand_built_psk_mismatch_page_in_chromium() {
         "{record}"
     );
     assert!(record
-        .contains("<dd>AWS tunnel detected a pre-shared key mismatch with cgw: 127.0.2.1</dd>"));
+        .contains("<dd>AWS tunnel detected a pre-shared key mismatch with cgw: 198.51.100.1</dd>"));
     assert!(detail_pane(&dir, &page, "0:5").contains("<h2>◔ retransmit timer fired</h2>"));
     screenshot(&dir, &page, "show=0:6", "psk-fixture");
     // Printable: Chromium's print path (the print stylesheet) makes a PDF of it.

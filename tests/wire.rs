@@ -297,7 +297,7 @@ fn behind_a_nat_ike_moves_to_the_nat_t_ports_with_the_non_esp_marker() {
             "--pcap",
             pcap.to_str().unwrap(),
         ];
-        run_ok(&[&args[..], &["--keys", profile.to_str().unwrap()]].concat());
+        let records = run_ok(&[&args[..], &["--keys", profile.to_str().unwrap()]].concat());
         let (marked, _) = ports(&pcap);
         let fields = [
             "udp.srcport",
@@ -308,6 +308,8 @@ fn behind_a_nat_ike_moves_to_the_nat_t_ports_with_the_non_esp_marker() {
             "isakmp.id.data.ipv4_addr",
             "_ws.malformed",
             "_ws.expert.severity",
+            "ip.src",
+            "ip.dst",
         ];
         let out = tshark(&dir, &pcap, &fields);
         let frames: Vec<Vec<&str>> = out.lines().map(|l| l.split('|').collect()).collect();
@@ -331,6 +333,19 @@ fn behind_a_nat_ike_moves_to_the_nat_t_ports_with_the_non_esp_marker() {
             (frames[plain][5], frames[plain + 1][5]),
             ("127.0.2.1", "127.0.1.1"),
             "{scenario}: {out}"
+        );
+        // The capture (taken between the NAT and AWS) holds the addresses that went over the
+        // wire — the loopback ones AWS and the NAT bind — while the records name the NAT by
+        // the address the scenario presents it with (docs/scenario-format.md, "Addresses").
+        let wire: BTreeSet<&str> = frames.iter().flat_map(|f| [f[8], f[9]]).collect();
+        assert_eq!(
+            wire,
+            BTreeSet::from(["127.0.1.1", "127.0.3.1"]),
+            "{scenario}: {out}"
+        );
+        assert!(
+            records.contains("cgw: 203.0.113.1 is behind NAT") && !records.contains("127.0."),
+            "{scenario}: {records}"
         );
     }
 }

@@ -19,9 +19,13 @@ pub fn origin() -> DateTime<Utc> {
 
 pub const CGW: usize = 0;
 pub const AWS: usize = 1;
+/// The hosts' loopback addresses (the datagrams'), and what the lanes and records present
+/// (docs/scenario-format.md, "Addresses").
 const CGW_ADDR: &str = "127.0.2.1";
 const AWS_ADDR: &str = "127.0.3.1";
-const STREAM: &str = "vpn-0123456789abcdef0-127.0.3.1";
+const CGW_LANE: &str = "198.51.100.1 (on 127.0.2.1:500, :4500)";
+const AWS_LANE: &str = "192.0.2.1 (on 127.0.3.1:500, :4500)";
+const STREAM: &str = "vpn-0123456789abcdef0-192.0.2.1";
 const SPIS: &str = "a5ffaaa3e15527f1/d2158d75347f864b";
 
 fn lanes() -> Vec<Lane> {
@@ -29,13 +33,13 @@ fn lanes() -> Vec<Lane> {
         Lane {
             name: "CGW (tunnel 1)".into(),
             kind: LaneKind::Cgw,
-            address: CGW_ADDR.into(),
+            address: CGW_LANE.into(),
             tunnel: Some(0),
         },
         Lane {
             name: "AWS tunnel 1".into(),
             kind: LaneKind::Aws,
-            address: AWS_ADDR.into(),
+            address: AWS_LANE.into(),
             tunnel: Some(0),
         },
     ]
@@ -233,7 +237,7 @@ pub fn psk_mismatch() -> Timeline {
             15_000,
             "negotiating",
             "down",
-            "AWS tunnel is negotiating Phase 1 IKE_SA with cgw: 127.0.2.1",
+            "AWS tunnel is negotiating Phase 1 IKE_SA with cgw: 198.51.100.1",
         ),
         send(
             15_000,
@@ -276,7 +280,7 @@ pub fn psk_mismatch() -> Timeline {
             2_035_000,
             "negotiating",
             "down",
-            "AWS tunnel detected a pre-shared key mismatch with cgw: 127.0.2.1",
+            "AWS tunnel detected a pre-shared key mismatch with cgw: 198.51.100.1",
         ),
         record(
             2_035_000,
@@ -311,7 +315,7 @@ pub fn psk_mismatch() -> Timeline {
             12_225_000,
             "negotiating",
             "down",
-            "AWS tunnel is negotiating Phase 1 IKE_SA with cgw: 127.0.2.1",
+            "AWS tunnel is negotiating Phase 1 IKE_SA with cgw: 198.51.100.1",
         ),
         send(
             12_225_000,
@@ -358,10 +362,10 @@ pub fn dpd(events: &mut Vec<Event>, at_us: u64, message_id: u32) {
 fn setup(events: &mut Vec<Event>) {
     events.extend([
         send(5_000, CGW, delivered(15_000), 1, v2("IKE_SA_INIT", 0, false, true, init_request())),
-        record(15_000, "negotiating", "down", "AWS tunnel is negotiating Phase 1 IKE_SA with cgw: 127.0.2.1"),
+        record(15_000, "negotiating", "down", "AWS tunnel is negotiating Phase 1 IKE_SA with cgw: 198.51.100.1"),
         send(15_000, AWS, delivered(25_000), 1, v2("IKE_SA_INIT", 0, true, false, init_response())),
         send(25_000, CGW, delivered(35_000), 1, v2("IKE_AUTH", 1, false, true, auth_request("127.0.2.1"))),
-        record(35_000, "established", "negotiating", "AWS tunnel Phase 1 IKE_SA established with cgw: 127.0.2.1, SPIs: a5ffaaa3e15527f1_i d2158d75347f864b_r"),
+        record(35_000, "established", "negotiating", "AWS tunnel Phase 1 IKE_SA established with cgw: 198.51.100.1, SPIs: a5ffaaa3e15527f1_i d2158d75347f864b_r"),
         record(35_000, "established", "established", "AWS tunnel Phase 2 CHILD_SA established with SPIs: 8ded6515_i 87be839f_o"),
         send(35_000, AWS, delivered(45_000), 1, v2("IKE_AUTH", 1, true, false, vec![
             sk(200),
@@ -731,7 +735,7 @@ pub fn behind_nat(mut t: Timeline) -> Timeline {
         Lane {
             name: "NAT".into(),
             kind: LaneKind::Nat,
-            address: "127.0.4.1".into(),
+            address: "203.0.113.1 (on 127.0.4.1)".into(),
             tunnel: Some(0),
         },
     );

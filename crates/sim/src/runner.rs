@@ -326,12 +326,14 @@ pub(crate) async fn build(
     let mut starts: Vec<(usize, usize)> = Vec::new(); // (initiator host, responder host)
     let mut actions: Vec<(Duration, Action)> = Vec::new();
     let mut reboots = Vec::new(); // (CGW host, config, seed)
-    for (i, tunnel) in scenario.tunnel.iter().enumerate() {
+    for (i, tunnel) in (1u8..).zip(&scenario.tunnel) {
         let psk = match &tunnel.aws.pre_shared_key {
             Some(p) => p.0.clone(),
             None => AwsPsk::generate(&mut rng).0,
         };
-        let mut aws_config = tunnel.aws.endpoint_config(&psk, tunnel.outside_ip.0);
+        // Each host binds its loopback address; records show the presented ones.
+        let (aws_ip, cgw_ip) = (tunnel.bind_ip(i), scenario.cgw.bind_ip());
+        let mut aws_config = tunnel.aws.endpoint_config(&psk, aws_ip);
         aws_config.export_secrets = export;
         aws_config.trace = options.timeline;
         let mut cgw_config = tunnel.cgw.endpoint_config(&psk);
@@ -343,14 +345,12 @@ pub(crate) async fn build(
         };
         let cgw_seed = host_seed(seed, ids.cgw as u64);
         let mut aws = sockets
-            .host(tunnel.outside_ip.0, |addr| {
+            .host(aws_ip, |addr| {
                 Endpoint::new(aws_config, addr, host_seed(seed, ids.aws as u64))
             })
             .await?;
         let mut cgw = sockets
-            .host(scenario.cgw.outside_ip.0, |addr| {
-                Endpoint::new(cgw_config, addr, cgw_seed)
-            })
+            .host(cgw_ip, |addr| Endpoint::new(cgw_config, addr, cgw_seed))
             .await?;
         // Each knows where the other's NAT-T port is (a real host's is 4500).
         aws.set_peer_nat_t_port(cgw.nat_t_addr().port());
@@ -370,15 +370,15 @@ pub(crate) async fn build(
         hosts.push(aws);
         hosts.push(cgw);
         topology.push(ids);
-        names.extend([
-            format!("aws-tunnel-{}", i + 1),
-            format!("cgw-tunnel-{}", i + 1),
-        ]);
-        tunnels.push(TunnelLog::new(
-            &scenario.vpn_connection.id,
-            tunnel.outside_ip.0,
-            options.stream_separator,
-        ));
+        names.extend([format!("aws-tunnel-{i}"), format!("cgw-tunnel-{i}")]);
+        tunnels.push(
+            TunnelLog::new(
+                &scenario.vpn_connection.id,
+                tunnel.outside_ip.0,
+                options.stream_separator,
+            )
+            .presenting(scenario.presentation()),
+        );
     }
 
     let net = network(&scenario.network, &hosts, &topology, seed, t0)?;
@@ -424,7 +424,10 @@ pub(crate) async fn build(
             })
             .collect();
         let nat = net.nat.as_ref().map(|n| (n.outside_ip(), n.inside_addr()));
-        Box::new(Collector::new(t0, Lanes::new(&specs, nat)))
+        Box::new(Collector::new(
+            t0,
+            Lanes::new(&specs, nat).presenting(&scenario.presentation()),
+        ))
     });
     let start = options.start.unwrap_or(scenario.start.0);
     let recorder = Recorder {

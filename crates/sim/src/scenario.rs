@@ -9,9 +9,9 @@
 //! [vpn_connection]
 //! id = "vpn-0123456789abcdef0"
 //! [cgw]
-//! outside_ip = "127.0.2.1"
+//! outside_ip = "198.51.100.1"      # presented: what records show (binds 127.0.2.1)
 //! [[tunnel]]
-//! outside_ip = "127.0.1.1"
+//! outside_ip = "192.0.2.1"         # presented: records, the stream name (binds 127.0.1.1)
 //! [tunnel.aws]                     # AWS tunnel options, AWS's names and defaults
 //! pre_shared_key = "…"
 //! [tunnel.cgw]                     # the CGW's configuration for this tunnel
@@ -100,25 +100,6 @@ impl<'de> Deserialize<'de> for StartTime {
     }
 }
 
-/// An address for a simulated host: loopback only (DESIGN.md, "Loopback by default").
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct HostIp(pub IpAddr);
-
-impl<'de> Deserialize<'de> for HostIp {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        let ip: IpAddr = s
-            .parse()
-            .map_err(|_| serde::de::Error::custom(format!("`{s}` is not an IP address")))?;
-        if !ip.is_loopback() {
-            return Err(serde::de::Error::custom(format!(
-                "{ip} is not a loopback address: every simulated host lives on 127.0.0.0/8 (e.g. 127.0.1.1)"
-            )));
-        }
-        Ok(HostIp(ip))
-    }
-}
-
 /// A strongSwan-style proposal string, checked when read.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProposalText<const ESP: bool>(pub String, pub ProposalSpec);
@@ -150,8 +131,19 @@ pub struct VpnConnection {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CgwHost {
-    /// `outside_ip`: the CGW's public address as AWS sees it (before any NAT).
-    pub outside_ip: HostIp,
+    /// `outside_ip`: the CGW's public address as AWS sees it when no NAT is in between
+    /// (presented: what records show).
+    pub outside_ip: OutsideIp,
+    /// `loopback_ip`: the address the CGW binds (default: `outside_ip` if loopback, else
+    /// 127.0.2.1).
+    pub loopback_ip: Option<HostIp>,
+}
+
+impl CgwHost {
+    /// The loopback address the CGW binds.
+    pub fn bind_ip(&self) -> IpAddr {
+        address::bind_ip(self.outside_ip, self.loopback_ip, [127, 0, 2, 1].into())
+    }
 }
 
 /// One `[[tunnel]]` (docs/scenario-format.md): an AWS tunnel and the CGW's side of it; a
@@ -159,8 +151,12 @@ pub struct CgwHost {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Tunnel {
-    /// The AWS tunnel's outside IP address (a loopback address here).
-    pub outside_ip: HostIp,
+    /// `outside_ip`: the AWS tunnel's outside IP address (presented: records and the
+    /// stream name show it).
+    pub outside_ip: OutsideIp,
+    /// `loopback_ip`: the address the AWS endpoint binds (default: `outside_ip` if
+    /// loopback, else 127.0.1.N for tunnel N).
+    pub loopback_ip: Option<HostIp>,
     /// `[tunnel.aws]`: AWS's tunnel options, AWS's defaults when absent.
     #[serde(default)]
     pub aws: TunnelOptions,
@@ -170,6 +166,15 @@ pub struct Tunnel {
 }
 
 impl Tunnel {
+    /// The loopback address the AWS endpoint of tunnel `number` (1 or 2) binds.
+    pub fn bind_ip(&self, number: u8) -> IpAddr {
+        address::bind_ip(
+            self.outside_ip,
+            self.loopback_ip,
+            [127, 0, 1, number].into(),
+        )
+    }
+
     /// `[tunnel.aws.log_options.cloudwatch_log_options]`: whether this tunnel's records are
     /// written, to which log group, in which format (see [`CloudWatchLogOptions`]).
     pub fn log_options(&self) -> &CloudWatchLogOptions {
@@ -177,8 +182,10 @@ impl Tunnel {
     }
 }
 
+mod address;
 mod cgw;
 mod network;
+pub use address::{HostIp, OutsideIp, Presentation};
 pub use cgw::{CgwConnection, CgwStartup};
 pub use network::{
     Blackhole, Direction, Directions, NatOptions, Network, PathConditions, Probability,
@@ -290,29 +297,9 @@ impl Scenario {
                 };
                 return Err(invalid(None, key(&k), message));
             }
-            if t.outside_ip == scenario.cgw.outside_ip
-                || scenario
-                    .tunnel
-                    .iter()
-                    .take(i)
-                    .any(|other| other.outside_ip == t.outside_ip)
-            {
-                return Err(invalid(
-                    None,
-                    key("outside_ip"),
-                    "every simulated host needs its own address".into(),
-                ));
-            }
         }
-        let hosts: Vec<HostIp> = scenario
-            .tunnel
-            .iter()
-            .map(|t| t.outside_ip)
-            .chain([scenario.cgw.outside_ip])
-            .collect();
-        scenario
-            .network
-            .check(text, &hosts)
+        address::check(&scenario, text)
+            .and_then(|()| scenario.network.check(text))
             .map_err(|(offset, key, message)| invalid(offset, key, message))?;
         Ok(scenario)
     }
@@ -473,13 +460,5 @@ outside_ip = "127.0.1.1"
         assert_eq!(o.log_output_format, d.log_output_format);
         assert_eq!(o.bgp_log_enabled, d.bgp_log_enabled);
         assert_eq!(o.bgp_log_output_format, d.bgp_log_output_format);
-    }
-
-    #[test]
-    fn non_loopback_hosts_are_refused() {
-        let e = Scenario::parse(&MINIMAL.replace("127.0.2.1", "10.0.0.1"), "t.toml", "t")
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("not a loopback address"), "{e}");
     }
 }

@@ -231,8 +231,15 @@ fn nat_lane_and_dpd_exchanges() {
         d.iter().all(|(_, d)| d.via == Some(1)),
         "every datagram passes the NAT"
     );
-    // AWS writes to the NAT's outside address, for the CGW behind it.
-    let nat_ip = t.lanes[1].address.split(' ').next().unwrap_or_default();
+    // The NAT's lane shows its presented address, then the loopback one it binds; AWS
+    // writes to that one (the datagrams' addresses are real), for the CGW behind it.
+    let nat = &t.lanes[1].address;
+    assert!(
+        nat.starts_with("203.0.113.1 (on 127.0.3.1, inside 127.0.3.1:"),
+        "{nat}"
+    );
+    assert!(t.lanes[2].address.starts_with("192.0.2.1 (on 127.0.1.1:"));
+    let nat_ip = "127.0.3.1";
     assert!(d
         .iter()
         .filter(|(_, d)| d.from == 2)

@@ -10,6 +10,7 @@ use ike_wire::ExchangeType;
 use vpn_log::{Detail, EspSpi, IkeSpi, PhaseState, TunnelRecord};
 
 use super::TunnelState;
+use crate::scenario::Presentation;
 
 fn phase(s: SaState) -> PhaseState {
     match s {
@@ -28,13 +29,17 @@ pub struct TunnelLog {
     /// The phase states of the last record, to tell a state change from a repeat.
     states: (PhaseState, PhaseState),
     nat_t_detected: bool,
+    /// How the records name the CGW: the address an event's peer came from (loopback, or
+    /// the NAT's) → the CGW's or the NAT's presented address.
+    presentation: Presentation,
     /// Every record written so far, in order.
     pub records: Vec<TunnelRecord>,
 }
 
 impl TunnelLog {
-    /// An empty stream for the tunnel with outside IP `outside_ip` of `vpn_connection_id`,
-    /// named with `separator`.
+    /// An empty stream for the tunnel with outside IP `outside_ip` (as presented) of
+    /// `vpn_connection_id`, named with `separator`; its records name the peer by the
+    /// address it came from until [`TunnelLog::presenting`] says otherwise.
     pub fn new(
         vpn_connection_id: &str,
         outside_ip: IpAddr,
@@ -44,15 +49,23 @@ impl TunnelLog {
             stream: vpn_log::stream_name(vpn_connection_id, outside_ip, separator),
             states: (PhaseState::Down, PhaseState::Down),
             nat_t_detected: false,
+            presentation: Presentation::default(),
             records: Vec::new(),
         }
+    }
+
+    /// This stream, naming the CGW in its records as `presentation` presents the address
+    /// AWS hears it from (docs/scenario-format.md, "Addresses").
+    pub fn presenting(mut self, presentation: Presentation) -> TunnelLog {
+        self.presentation = presentation;
+        self
     }
 
     /// What AWS would write for `event`, in order (usually one message). The match names
     /// every event kind, so a new one does not compile until someone decides its record.
     /// IKEv1 has its own catalogue rows where they differ (reference §2, "IKEv1 errors").
-    fn details(event: &Event) -> Vec<Detail> {
-        let cgw = event.peer.ip();
+    /// `cgw` is the CGW's address as the records show it.
+    fn details(event: &Event, cgw: IpAddr) -> Vec<Detail> {
         let v1 = event.ike_version == IkeVersion::V1;
         let no_proposal = |unsupported: bool| {
             // IKEv1 phase 1 has one message for any proposal AWS cannot accept.
@@ -219,7 +232,8 @@ impl TunnelLog {
     /// Appends the records for `event`, which happened at `time` and left the tunnel in
     /// `state` (`TunnelView::observe`'s answer for it).
     pub fn record(&mut self, time: DateTime<Utc>, event: &Event, state: &TunnelState) {
-        let details = Self::details(event);
+        let cgw = self.presentation.present(event.peer.ip());
+        let details = Self::details(event, cgw);
         let after = (phase(state.phase1), phase(state.phase2));
         if details.is_empty() && after != self.states {
             tracing::warn!(?event, "phase state changed without a record");
@@ -252,10 +266,7 @@ impl TunnelLog {
                 nat_t_detected: true,
                 ike_phase1_state: after.0,
                 ike_phase2_state: after.1,
-                details: Detail::NatTDetected {
-                    cgw: event.peer.ip(),
-                }
-                .render(),
+                details: Detail::NatTDetected { cgw }.render(),
             });
         }
         self.states = after;

@@ -13,7 +13,7 @@
 //! to = "2h5m"
 //! direction = "both"        # or "aws_to_cgw", "cgw_to_aws"
 //! [network.nat]             # a NAT in front of the CGW
-//! outside_ip = "127.0.3.1"
+//! outside_ip = "203.0.113.1" # presented (binds 127.0.3.1 unless `loopback_ip` says)
 //! mapping_timeout = "30s"
 //! rebind_at = ["3h"]
 //! ```
@@ -25,11 +25,12 @@
 //! `duplicate` (0–1), `reorder` (0–1), `reorder_delay` (how long a reordered datagram is
 //! held back, default 100ms), `mtu` (68–65535 bytes of IP packet).
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use serde::{Deserialize, Deserializer};
 
-use super::HostIp;
+use super::{HostIp, OutsideIp};
 use crate::duration::SimDuration;
 use crate::network::nat::NatConfig;
 use crate::network::{Conditions, JitterDistribution};
@@ -167,8 +168,12 @@ pub struct Blackhole {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NatOptions {
-    /// The NAT's address: what AWS sees as the CGW's.
-    pub outside_ip: HostIp,
+    /// `outside_ip`: the NAT's public address, what AWS sees as the CGW's (presented:
+    /// records show it).
+    pub outside_ip: OutsideIp,
+    /// `loopback_ip`: the address the NAT binds (default: `outside_ip` if loopback, else
+    /// 127.0.3.1).
+    pub loopback_ip: Option<HostIp>,
     /// How long a mapping lives without outbound traffic (default 5m, RFC 4787 REQ-5's
     /// recommendation).
     #[serde(default = "default_mapping_timeout")]
@@ -176,6 +181,13 @@ pub struct NatOptions {
     /// When the NAT drops its mappings, giving the CGW a new outside port.
     #[serde(default)]
     pub rebind_at: Vec<SimDuration>,
+}
+
+impl NatOptions {
+    /// The loopback address the NAT binds.
+    pub fn bind_ip(&self) -> IpAddr {
+        super::address::bind_ip(self.outside_ip, self.loopback_ip, [127, 0, 3, 1].into())
+    }
 }
 
 fn default_mapping_timeout() -> SimDuration {
@@ -312,19 +324,14 @@ impl Network {
     /// The NAT, if the CGW sits behind one.
     pub fn nat_config(&self) -> Option<NatConfig> {
         self.nat.as_ref().map(|n| NatConfig {
-            outside_ip: n.outside_ip.0,
+            outside_ip: n.bind_ip(),
             mapping_timeout: n.mapping_timeout.0,
             rebind_at: n.rebind_at.iter().map(|d| d.0).collect(),
         })
     }
 
     /// Checks what the types alone cannot: `(offset in text, key, message)` on error.
-    /// `hosts` are the scenario's other addresses.
-    pub(super) fn check(
-        &self,
-        text: &str,
-        hosts: &[HostIp],
-    ) -> Result<(), (Option<usize>, String, String)> {
+    pub(super) fn check(&self, text: &str) -> Result<(), (Option<usize>, String, String)> {
         let mut sections = text.match_indices("[[network.blackhole]]").map(|(o, _)| o);
         for (i, b) in self.blackhole.iter().enumerate() {
             // The `to` line of the i-th [[network.blackhole]] table (or the table itself).
@@ -346,16 +353,6 @@ impl Network {
                     offset,
                     "network.nat.mapping_timeout".into(),
                     "must be longer than 0s".into(),
-                ));
-            }
-            if hosts.contains(&nat.outside_ip) {
-                return Err((
-                    offset,
-                    "network.nat.outside_ip".into(),
-                    format!(
-                        "{} is taken: the NAT needs an address of its own",
-                        nat.outside_ip.0
-                    ),
                 ));
             }
         }
@@ -468,13 +465,14 @@ outside_ip = "127.0.1.1"
         assert!(e.contains("aws_to_cgw") && e.contains("cgw_to_aws"), "{e}");
         let e = parse("[network.nat]\noutside_ip = \"127.0.2.1\"\n").unwrap_err();
         assert!(
-            e.contains("`network.nat.outside_ip`") && e.contains("address of its own"),
+            e.contains("`network.nat.outside_ip`") && e.contains("cgw's outside_ip too"),
             "{e}"
         );
         let e = parse("[network.nat]\noutside_ip = \"127.0.3.1\"\nmapping_timeout = \"0s\"\n")
             .unwrap_err();
         assert!(e.contains("`network.nat.mapping_timeout`"), "{e}");
-        let e = parse("[network.nat]\noutside_ip = \"10.0.0.1\"\n").unwrap_err();
+        let e = parse("[network.nat]\noutside_ip = \"10.0.0.1\"\nloopback_ip = \"10.0.0.1\"\n")
+            .unwrap_err();
         assert!(e.contains("not a loopback address"), "{e}");
     }
 }

@@ -6,6 +6,8 @@ use std::net::{IpAddr, SocketAddr};
 
 use timeline::{Lane, LaneKind};
 
+use crate::scenario::Presentation;
+
 /// One simulated host's lane.
 #[derive(Clone, Debug)]
 struct HostLane {
@@ -19,6 +21,7 @@ struct HostLane {
 struct NatLane {
     lane: usize,
     outside: IpAddr,
+    inside: SocketAddr,
     /// The hosts (by index) behind it.
     behind: Vec<usize>,
 }
@@ -51,6 +54,27 @@ fn joined(addrs: &[SocketAddr]) -> String {
     addrs
         .iter()
         .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `127.0.1.1:500, :4500`: a host's sockets, its one address written once (lane heads are
+/// narrow).
+fn ports_of(addrs: &[SocketAddr]) -> String {
+    let ip = addrs.first().map(SocketAddr::ip);
+    if addrs.iter().any(|a| Some(a.ip()) != ip) {
+        return joined(addrs);
+    }
+    addrs
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            if i == 0 {
+                a.to_string()
+            } else {
+                format!(":{}", a.port())
+            }
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -93,6 +117,29 @@ impl Lanes {
         lanes
     }
 
+    /// These lanes, each simulated host's address shown as `presentation` presents it,
+    /// with the loopback addresses it really uses after it (docs/timeline.md): the
+    /// records name the presented one, the datagrams the real ones.
+    pub(crate) fn presenting(mut self, presentation: &Presentation) -> Lanes {
+        for h in self.hosts.iter().flatten() {
+            let Some(real) = h.addrs.first().map(SocketAddr::ip) else {
+                continue;
+            };
+            let shown = presentation.present(real);
+            if shown != real {
+                self.lanes[h.lane].address = format!("{shown} (on {})", ports_of(&h.addrs));
+            }
+        }
+        if let Some(n) = &self.nat {
+            let shown = presentation.present(n.outside);
+            if shown != n.outside {
+                self.lanes[n.lane].address =
+                    format!("{shown} (on {}, inside {})", n.outside, n.inside);
+            }
+        }
+        self
+    }
+
     fn add_nat(&mut self, outside: IpAddr, inside: SocketAddr, hosts: &[HostSpec]) {
         let lane = self.push(
             "NAT".to_owned(),
@@ -104,6 +151,7 @@ impl Lanes {
         self.nat = Some(NatLane {
             lane,
             outside,
+            inside,
             behind,
         });
     }
@@ -207,12 +255,27 @@ mod tests {
                 aws: false,
             },
         ];
-        let mut lanes = Lanes::new(
+        let lanes = Lanes::new(
             &hosts,
             Some(("127.0.9.1".parse().unwrap(), a("127.0.9.2:1"))),
         );
         let names: Vec<&str> = lanes.lanes.iter().map(|l| l.name.as_str()).collect();
         assert_eq!(names, ["CGW (tunnel 1)", "NAT", "AWS tunnel 1"]);
+        // Each lane shows its presented address, then the loopback ones it uses.
+        let presentation = Presentation::new(
+            [("127.0.2.1", "192.0.2.1"), ("127.0.9.1", "203.0.113.1")]
+                .map(|(r, p)| (r.parse().unwrap(), p.parse().unwrap())),
+        );
+        let mut lanes = lanes.presenting(&presentation);
+        let shown: Vec<&str> = lanes.lanes.iter().map(|l| l.address.as_str()).collect();
+        assert_eq!(
+            shown,
+            [
+                "127.0.3.1:500",
+                "203.0.113.1 (on 127.0.9.1, inside 127.0.9.2:1)",
+                "192.0.2.1 (on 127.0.2.1:500, :4500)"
+            ]
+        );
         assert_eq!(lanes.route(0, a("127.0.9.1:1024")), Some((2, 0, Some(1))));
         assert_eq!(lanes.route(1, a("127.0.2.1:4500")), Some((0, 2, Some(1))));
         // serve: a real peer gets a lane when first seen.
