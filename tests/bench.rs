@@ -33,7 +33,10 @@ fn number_after_colon(part: &str, line: &str) -> f64 {
 
 fn parse(line: &str) -> Line {
     let parts: Vec<&str> = line.split(" | ").collect();
-    assert!(parts.len() >= 3, "a figure line has three parts at least: {line:?}");
+    assert!(
+        parts.len() >= 3,
+        "a figure line has three parts at least: {line:?}"
+    );
     assert!(parts[1].starts_with("baseline "), "no baseline in {line:?}");
     let ratio = parts[2]
         .strip_prefix("ratio ")
@@ -65,8 +68,16 @@ fn every_figure_has_a_same_run_baseline_and_a_positive_ratio() {
         .map(parse)
         .collect();
     for f in &figures {
-        for (what, x) in [("value", f.value), ("baseline", f.baseline), ("ratio", f.ratio)] {
-            assert!(x.is_finite() && x > 0.0, "{}: {what} {x} is not positive", f.name);
+        for (what, x) in [
+            ("value", f.value),
+            ("baseline", f.baseline),
+            ("ratio", f.ratio),
+        ] {
+            assert!(
+                x.is_finite() && x > 0.0,
+                "{}: {what} {x} is not positive",
+                f.name
+            );
         }
         // The ratio is the figure over its baseline (where printing keeps 3 digits).
         if f.value >= 100.0 && f.baseline >= 100.0 {
@@ -94,7 +105,10 @@ fn every_figure_has_a_same_run_baseline_and_a_positive_ratio() {
         ("memory per established tunnel", 2),
     ];
     for (prefix, count) in expected {
-        let found = figures.iter().filter(|f| f.name.starts_with(prefix)).count();
+        let found = figures
+            .iter()
+            .filter(|f| f.name.starts_with(prefix))
+            .count();
         assert_eq!(found, count, "figures named {prefix}… in:\n{stdout}");
     }
     assert_eq!(figures.len(), 12, "no figure beyond the issue's:\n{stdout}");
@@ -105,5 +119,8 @@ fn an_unknown_part_is_bad_input() {
     let out = ikesim(&["bench", "everything"]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("handshakes"), "the parts are listed: {stderr}");
+    assert!(
+        stderr.contains("handshakes"),
+        "the parts are listed: {stderr}"
+    );
 }
