@@ -52,7 +52,8 @@ pub fn run(args: BenchArgs) -> Result<(), Failure> {
     let cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
     emit(&format!(
         "ikesim bench ({}, {cores} cores): each figure | its baseline, measured in the same \
-         run | their ratio",
+         run | their ratio; times and rates are the measuring thread's time on a CPU (whoever \
+         else shares the cores), wall times are in the notes",
         if args.quick { "quick" } else { "full" }
     ))?;
     let show = |figure: &Figure| emit(&figure.to_string());

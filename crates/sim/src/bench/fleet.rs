@@ -5,14 +5,14 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ike_wire::DhGroup;
 use vpn_log::{Format, Schema, Sink, TunnelRecord};
 
 use super::floor::{dh_floor, per_second};
 use super::{
-    connection, copies, estate_options, float, wide, BenchError, Figure, Size, Tally, Target,
+    connection, copies, estate_options, float, wide, BenchError, Figure, Size, Stopwatch, Tally,
 };
 use crate::estate::{run_estate, EstateSink};
 use crate::scenario::Scenario;
@@ -59,8 +59,9 @@ impl EstateSink for ToFiles {
 
 /// 1,000 connections × 1 day (10 × 2 h with [`Size::Quick`]), records to files in
 /// `dir/run` (JSON lines, the current schema), then the same records written again to
-/// `dir/again` with nothing else to do. Two figures: the wall time against the DH floor
-/// of its exchanges, and records per second to files against writing alone.
+/// `dir/again` with nothing else to do. Two figures: the run's CPU time against the DH
+/// floor of its exchanges (and its wall time against the issue's 60 s), and records per
+/// CPU second to files against writing alone.
 pub fn fleet_day(size: Size, dir: &Path) -> Result<Vec<Figure>, BenchError> {
     let (n, duration, label) = match size {
         Size::Full => (1000, Duration::from_secs(86_400), "1 day"),
@@ -73,10 +74,10 @@ pub fn fleet_day(size: Size, dir: &Path) -> Result<Vec<Figure>, BenchError> {
         streams: HashMap::new(),
         kept: Vec::new(),
     };
-    let started = Instant::now();
+    let watch = Stopwatch::start();
     run_estate(&scenarios, &estate_options(duration, 0), &mut files)?;
     files.sink.flush()?;
-    let wall = started.elapsed();
+    let lap = watch.lap();
     drop(scenarios);
     let ToFiles {
         tally,
@@ -103,48 +104,51 @@ pub fn fleet_day(size: Size, dir: &Path) -> Result<Vec<Figure>, BenchError> {
         }
     }
     let mut again = Sink::directory(&dir.join("again"), Format::Json, Schema::Current)?;
-    let written = Instant::now();
+    let written = Stopwatch::start();
     for (id, record) in &kept {
         again.write(&names[*id as usize], record)?;
     }
     again.flush()?;
-    let write_only = written.elapsed();
+    let write_only = written.lap();
     drop(again);
     let records = wide(kept.len());
-    let mut day = Figure::new(
+    // The issue's target is on wall time, whoever else shares the cores.
+    let verdict = match size {
+        Size::Full if lap.wall.as_secs() < 60 => "; target < 60 s wall: met",
+        Size::Full => "; target < 60 s wall: missed",
+        Size::Quick => "",
+    };
+    let day = Figure::new(
         format!("fleet {n} connections x {label}"),
-        wall.as_secs_f64(),
+        lap.cpu.as_secs_f64(),
         "s",
         "DH floor",
-        dh.as_secs_f64(),
+        dh.cpu.as_secs_f64(),
     )
     .with_note(format!(
-        "{tunnels} tunnels, {records} records to {} files, {} DH exchanges ({FLEET_GROUP}); \
-         connections: healthy two-tunnel ECP-256 (the fleet's default mix plugs in at \
-         bench::fleet_connections)",
+        "run {lap}{verdict}; {tunnels} tunnels, {records} records to {} files, {} DH \
+         exchanges ({FLEET_GROUP}) {dh}; connections: healthy two-tunnel ECP-256 (the \
+         fleet's default mix plugs in at bench::fleet_connections)",
         names.len(),
         tally.dh_exchanges
     ));
-    if size == Size::Full {
-        day = day.with_target(Target::ValueBelow(60.0));
-    }
     let to_files = Figure::new(
         "records/s to files".to_owned(),
-        per_second(records, wall),
+        per_second(records, lap.cpu),
         "records/s",
         "the same records rendered and written alone",
-        per_second(records, write_only),
+        per_second(records, write_only.cpu),
     )
     .with_note(format!(
-        "{records} records, written alone in {:.3} s",
-        write_only.as_secs_f64()
+        "{records} records: {:.0} per wall s in the run; written alone in {write_only}",
+        per_second(records, lap.wall)
     ));
     Ok(vec![day, to_files])
 }
 
 /// The fleet's connections at three sizes over the same simulated time (1 h; 10 min with
-/// [`Size::Quick`]): tunnel-hours simulated per wall second, each row against the
-/// smallest. Ratios near 1 mean the cost is linear in tunnels × time.
+/// [`Size::Quick`]): tunnel-hours simulated per CPU second (and per wall second in the
+/// note), each row against the smallest. Ratios near 1 mean the cost is linear in tunnels × time.
 pub fn fleet_scaling(size: Size) -> Result<Vec<Figure>, BenchError> {
     let (sizes, duration) = match size {
         Size::Full => ([100, 1000, 10_000], Duration::from_secs(3600)),
@@ -156,9 +160,9 @@ pub fn fleet_scaling(size: Size) -> Result<Vec<Figure>, BenchError> {
     for n in sizes {
         let scenarios = fleet_connections(n, 1)?;
         let mut tally = Tally::new(n);
-        let started = Instant::now();
+        let watch = Stopwatch::start();
         run_estate(&scenarios, &estate_options(duration, 0), &mut tally)?;
-        let wall = started.elapsed();
+        let lap = watch.lap();
         let tunnels = 2 * n;
         if tally.most_established < tunnels {
             return Err(BenchError::Unexpected(format!(
@@ -166,7 +170,8 @@ pub fn fleet_scaling(size: Size) -> Result<Vec<Figure>, BenchError> {
                 tally.most_established
             )));
         }
-        let rate = float(wide(tunnels)) * hours / wall.as_secs_f64().max(1e-9);
+        let tunnel_hours = float(wide(tunnels)) * hours;
+        let rate = tunnel_hours / lap.cpu.as_secs_f64().max(1e-9);
         let baseline = *smallest.get_or_insert(rate);
         rows.push(
             Figure::new(
@@ -180,8 +185,8 @@ pub fn fleet_scaling(size: Size) -> Result<Vec<Figure>, BenchError> {
                 baseline,
             )
             .with_note(format!(
-                "{tunnels} tunnels, {:.2} s wall, {} records",
-                wall.as_secs_f64(),
+                "{tunnels} tunnels in {lap}: {:.0} tunnel-hours per wall s; {} records",
+                tunnel_hours / lap.wall.as_secs_f64().max(1e-9),
                 tally.records
             )),
         );

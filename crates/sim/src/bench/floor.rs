@@ -25,7 +25,7 @@ use ike_crypto::{
 };
 use ike_wire::DhGroup;
 
-use super::BenchError;
+use super::{BenchError, Lap, Stopwatch};
 
 /// The suite of a handshake figure: what the CGW proposes (and AWS accepts).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -485,43 +485,45 @@ pub fn handshake_crypto(suite: HandshakeSuite) -> Result<HandshakeOps, BenchErro
     }
 }
 
-/// Handshakes' crypto per second for `suite`: as many as fit in `budget`, back to back.
+/// Handshakes' crypto per second of CPU time for `suite`: as many as fit in `budget` of
+/// wall time, back to back.
 pub fn handshake_floor(suite: HandshakeSuite, budget: Duration) -> Result<f64, BenchError> {
+    let watch = Stopwatch::start();
     let started = Instant::now();
     let mut n = 0u64;
     while n == 0 || started.elapsed() < budget {
         handshake_crypto(suite)?;
         n += 1;
     }
-    Ok(per_second(n, started.elapsed()))
+    Ok(per_second(n, watch.lap().cpu))
 }
 
 /// `count` DH exchanges between two peers (two key pairs, two shared secrets each): the
 /// floor of a run whose exchanges with a KE payload were counted.
-pub fn dh_floor(group: DhGroup, count: usize) -> Result<Duration, BenchError> {
-    let started = Instant::now();
+pub(super) fn dh_floor(group: DhGroup, count: usize) -> Result<Lap, BenchError> {
+    let watch = Stopwatch::start();
     for _ in 0..count {
         dh(group)?;
     }
-    Ok(started.elapsed())
+    Ok(watch.lap())
 }
 
 /// `round_trips` UDP ping-pongs of `len` bytes between two loopback sockets, one
 /// thread: what moving a run's datagrams over loopback costs at the least.
-pub fn round_trip_floor(round_trips: usize, len: usize) -> std::io::Result<Duration> {
+pub(super) fn round_trip_floor(round_trips: usize, len: usize) -> std::io::Result<Lap> {
     let a = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0))?;
     let b = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0))?;
     let (to_a, to_b) = (a.local_addr()?, b.local_addr()?);
     let datagram = vec![0u8; len.max(1)];
     let mut buf = vec![0u8; len.max(1) + 16];
-    let started = Instant::now();
+    let watch = Stopwatch::start();
     for _ in 0..round_trips {
         a.send_to(&datagram, to_b)?;
         b.recv_from(&mut buf)?;
         b.send_to(&datagram, to_a)?;
         a.recv_from(&mut buf)?;
     }
-    Ok(started.elapsed())
+    Ok(watch.lap())
 }
 
 /// `n` things in `elapsed`, per second.

@@ -2,11 +2,12 @@
 //! establishing once (IKE SA + first CHILD SA: both state machines, real loopback UDP,
 //! AWS's records made), against the same handshakes' crypto alone.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::floor::{handshake_floor, per_second, HandshakeSuite};
 use super::{
-    connection, copies, estate_options, float, wide, BenchError, Figure, Size, Tally, Target,
+    connection, copies, estate_options, float, wide, BenchError, Figure, Size, Stopwatch, Tally,
+    Target,
 };
 use crate::estate::run_estate;
 
@@ -38,9 +39,9 @@ pub fn handshakes(suite: HandshakeSuite, size: Size) -> Result<Figure, BenchErro
     )?;
     let scenarios = copies(&base, n, 1);
     let mut tally = Tally::new(n);
-    let started = Instant::now();
+    let watch = Stopwatch::start();
     run_estate(&scenarios, &estate_options(SIMULATED, 0), &mut tally)?;
-    let wall = started.elapsed();
+    let lap = watch.lap();
     drop(scenarios);
     let after = handshake_floor(suite, budget)?;
     if tally.established != n {
@@ -51,7 +52,7 @@ pub fn handshakes(suite: HandshakeSuite, size: Size) -> Result<Figure, BenchErro
         )));
     }
     let floor = (before + after) / 2.0;
-    let rate = per_second(wide(n), wall);
+    let rate = per_second(wide(n), lap.cpu);
     let mut figure = Figure::new(
         format!("handshakes {}", suite.label()),
         rate,
@@ -60,9 +61,8 @@ pub fn handshakes(suite: HandshakeSuite, size: Size) -> Result<Figure, BenchErro
         floor,
     )
     .with_note(format!(
-        "{n} connections in {:.2} s wall, {} records ({:.1} per handshake); floor per \
+        "{n} connections in {lap}, {} records ({:.1} per handshake); floor per \
          handshake: {}",
-        wall.as_secs_f64(),
         tally.records,
         float(tally.records) / float(wide(n)),
         suite.ops().describe()

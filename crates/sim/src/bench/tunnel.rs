@@ -4,12 +4,12 @@
 //! loopback round trips of its liveness checks (AWS probes every 10 s, DESIGN.md "Traffic
 //! and DPD"), both measured in the same run.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ike_wire::DhGroup;
 
 use super::floor::{dh_floor, round_trip_floor};
-use super::{dh_exchanges_of, BenchError, Figure, Size, Target};
+use super::{dh_exchanges_of, BenchError, Figure, Size, Stopwatch, Target};
 use crate::runner::{run, RunOptions};
 use crate::scenario::{Scenario, Traffic};
 
@@ -30,9 +30,9 @@ pub fn tunnel(traffic: Traffic, size: Size) -> Result<Figure, BenchError> {
         duration: Some(Duration::from_secs(days * 86_400)),
         ..RunOptions::default()
     };
-    let started = Instant::now();
+    let watch = Stopwatch::start();
     let output = run(&scenario, &options)?;
-    let wall = started.elapsed();
+    let lap = watch.lap();
     let exchanges: u64 = output.records.iter().map(|(_, r)| dh_exchanges_of(r)).sum();
     let group = scenario
         .tunnel
@@ -48,10 +48,7 @@ pub fn tunnel(traffic: Traffic, size: Size) -> Result<Figure, BenchError> {
         Traffic::Steady => ("steady", dh, Target::AtMost(1.2), String::new()),
         Traffic::Idle => {
             let rtt = round_trip_floor(round_trips, DPD_DATAGRAM)?;
-            let note = format!(
-                " + {round_trips} loopback round trips {:.3} s",
-                rtt.as_secs_f64()
-            );
+            let note = format!(" + {round_trips} loopback round trips {rtt}");
             ("idle", dh + rtt, Target::AtMost(2.0), note)
         }
     };
@@ -61,17 +58,16 @@ pub fn tunnel(traffic: Traffic, size: Size) -> Result<Figure, BenchError> {
     };
     Ok(Figure::new(
         format!("tunnel x {days} days {which}"),
-        wall.as_secs_f64(),
+        lap.cpu.as_secs_f64(),
         "s",
         baseline,
-        floor.as_secs_f64(),
+        floor.cpu.as_secs_f64(),
     )
     .with_target(target)
     .with_note(format!(
-        "{} records, {datagrams} datagrams, {:.0} simulated s per wall s; floor: \
-         {exchanges} DH exchanges ({group}) {:.3} s{rtt_note}",
+        "run {lap}, {} records, {datagrams} datagrams, {:.0} simulated s per wall s; \
+         floor: {exchanges} DH exchanges ({group}) {dh}{rtt_note}",
         output.records.len(),
-        options.duration.unwrap_or_default().as_secs_f64() / wall.as_secs_f64().max(1e-9),
-        dh.as_secs_f64(),
+        options.duration.unwrap_or_default().as_secs_f64() / lap.wall.as_secs_f64().max(1e-9),
     )))
 }
