@@ -387,3 +387,78 @@ impl fmt::Display for Lap {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(phase2: PhaseState, details: &str) -> TunnelRecord {
+        TunnelRecord {
+            time: chrono::DateTime::from_timestamp(0, 0).unwrap_or_default(),
+            dpd_enabled: true,
+            nat_t_detected: false,
+            ike_phase1_state: PhaseState::Established,
+            ike_phase2_state: phase2,
+            details: details.to_owned(),
+        }
+    }
+
+    /// A tunnel counts as up from its phase 2's first establishment until it goes down
+    /// (rekeying is still up), each tunnel of each connection on its own; the DH exchanges
+    /// are the new IKE SAs and the rekeys.
+    #[test]
+    fn the_tally_follows_each_tunnels_phase_2_and_counts_dh_exchanges() {
+        let mut t = Tally::new(2);
+        let up = record(
+            PhaseState::Established,
+            "AWS tunnel Phase 1 IKE_SA established with cgw: 127.0.2.1, SPIs: 1_i 2_r",
+        );
+        t.count(0, 0, &up);
+        t.count(0, 1, &up);
+        t.count(1, 0, &up);
+        assert_eq!((t.established, t.most_established), (3, 3));
+        t.count(
+            0,
+            0,
+            &record(PhaseState::Rekeying, "AWS tunnel is rekeying Phase 2"),
+        );
+        t.count(
+            0,
+            0,
+            &record(
+                PhaseState::Established,
+                "AWS tunnel Phase 2 CHILD_SA rekeyed, new SPIs",
+            ),
+        );
+        assert_eq!(t.established, 3);
+        t.count(
+            0,
+            1,
+            &record(PhaseState::Down, "AWS tunnel Phase 2 CHILD_SA deleted"),
+        );
+        assert_eq!((t.established, t.most_established), (2, 3));
+        assert_eq!((t.records, t.dh_exchanges), (6, 4));
+    }
+
+    #[test]
+    fn a_figure_is_one_line_with_its_baseline_ratio_and_verdict() {
+        let f = Figure::new(
+            "handshakes x".to_owned(),
+            3920.4,
+            "handshakes/s",
+            "crypto floor",
+            4895.0,
+        )
+        .with_target(Target::AtLeast(0.5))
+        .with_note("n connections".to_owned());
+        assert_eq!(
+            f.to_string(),
+            "handshakes x: 3920 handshakes/s | baseline crypto floor: 4895 handshakes/s | \
+             ratio 0.801 (target ratio ≥ 0.5: met) | n connections"
+        );
+        let slow = Figure::new("m".to_owned(), 25.1, "KiB", "1000 tunnels", 27.6)
+            .with_target(Target::ValueBelow(16.0));
+        assert_eq!(slow.target_met(), Some(false));
+        assert!(slow.to_string().contains("(target < 16 KiB: missed)"));
+    }
+}
