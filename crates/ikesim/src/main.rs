@@ -28,8 +28,8 @@ struct Cli {
 enum Command {
     /// Run a scenario and print the AWS tunnel log records (JSON lines on stdout).
     Run(run::RunArgs),
-    /// Measure the accelerated driver: simulated seconds per wall second, and wall time
-    /// against the run's unavoidable DH computations measured in the same run.
+    /// Measure ikesim (handshakes, a tunnel over 30 days, a fleet, memory): each figure next
+    /// to a baseline measured in the same run, and their ratio. See docs/performance.md.
     Bench(bench::BenchArgs),
     /// Simulated AWS tunnels waiting for a real customer gateway (strongSwan, libreswan, a
     /// router), on the wall clock; records stream to stdout as they happen. Ctrl-C stops.

@@ -1,49 +1,111 @@
-//! `ikesim bench`: the accelerated driver's speed against the same run's DH floor.
+//! `ikesim bench [WHAT]`: every figure of issue 13 §5 with its same-run baseline and their
+//! ratio (sim::bench measures; docs/performance.md explains the method and records a run).
 
-use sim::{Scenario, SimDuration};
+use std::process::Command;
 
-use super::{emit, parse_duration, Failure};
+use sim::bench::floor::HandshakeSuite;
+use sim::bench::{BenchError, Figure, MemorySample, Size};
+use sim::scenario::Traffic;
+
+use super::{emit, Failure};
+
+/// Which figures to measure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum What {
+    /// Everything below, in this order.
+    All,
+    /// Full-stack handshakes per second against their crypto floor, per suite.
+    Handshakes,
+    /// One tunnel × 30 days, steady and idle, against its DH (and round-trip) floor.
+    Tunnel,
+    /// 1,000 connections × 1 day with records to files, and 100/1,000/10,000 connections.
+    Fleet,
+    /// Resident memory per established tunnel at 1k and 10k tunnels (a process each).
+    Memory,
+}
 
 #[derive(clap::Args)]
 pub struct BenchArgs {
-    /// Scenario to run (built-in name or file).
-    #[arg(default_value = "ikev2-happy")]
-    scenario: String,
-    /// Simulated time to run.
-    #[arg(long, default_value = "30d", value_parser = parse_duration)]
-    duration: SimDuration,
-    /// Repeat the measurement this many times (report each run).
-    #[arg(long, default_value_t = 3)]
-    runs: u32,
+    /// What to measure.
+    #[arg(value_enum, default_value = "all")]
+    what: What,
+    /// Small versions of every figure (seconds, for tests): the ratios are still
+    /// measured, the sizes are not the issue's.
+    #[arg(long)]
+    quick: bool,
+    /// Internal: measure memory for this many tunnels in this process and print one
+    /// `memory-sample` line (what `bench memory` runs each size in).
+    #[arg(long, hide = true, value_name = "TUNNELS")]
+    memory_child: Option<usize>,
 }
 
 pub fn run(args: BenchArgs) -> Result<(), Failure> {
-    let BenchArgs {
-        scenario: name,
-        duration,
-        runs,
-    } = args;
-    let scenario = Scenario::load(&name).map_err(|e| Failure::BadInput(e.to_string()))?;
+    let runtime = |e: BenchError| Failure::Runtime(e.to_string());
+    if let Some(tunnels) = args.memory_child {
+        let sample = sim::bench::memory_sample(tunnels).map_err(runtime)?;
+        return emit(&sample.to_line());
+    }
+    let size = if args.quick { Size::Quick } else { Size::Full };
     if cfg!(debug_assertions) {
         eprintln!("note: a debug build; run `cargo run --release -- bench` for meaningful numbers");
     }
+    let cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
     emit(&format!(
-        "scenario {name}, {duration} simulated, {runs} runs"
+        "ikesim bench ({}, {cores} cores): each figure | its baseline, measured in the same \
+         run | their ratio; times and rates are the measuring thread's time on a CPU (whoever \
+         else shares the cores), wall times are in the notes",
+        if args.quick { "quick" } else { "full" }
     ))?;
-    for i in 1..=runs.max(1) {
-        let r = sim::bench::bench(&scenario, duration.0)
-            .map_err(|e| Failure::Runtime(e.to_string()))?;
-        emit(&format!(
-            "run {i}: wall {:.3} s, {:.0} simulated s per wall s, {} records; \
-             DH floor ({} x {}) {:.3} s, wall/floor {:.2}",
-            r.wall.as_secs_f64(),
-            r.simulated_per_wall_second(),
-            r.records,
-            r.dh_exchanges,
-            r.dh_group,
-            r.floor.as_secs_f64(),
-            r.over_floor()
-        ))?;
+    let show = |figure: &Figure| emit(&figure.to_string());
+    let all = args.what == What::All;
+    if all || args.what == What::Handshakes {
+        for suite in HandshakeSuite::ALL {
+            show(&sim::bench::handshakes(suite, size).map_err(runtime)?)?;
+        }
+    }
+    if all || args.what == What::Tunnel {
+        for traffic in [Traffic::Steady, Traffic::Idle] {
+            show(&sim::bench::tunnel(traffic, size).map_err(runtime)?)?;
+        }
+    }
+    if all || args.what == What::Fleet {
+        let dir = std::env::temp_dir().join(format!("ikesim-bench-{}", std::process::id()));
+        let day = sim::bench::fleet_day(size, &dir);
+        // The record files are the run's by-product, not its output.
+        let _ = std::fs::remove_dir_all(&dir);
+        for figure in day.map_err(runtime)? {
+            show(&figure)?;
+        }
+        for figure in sim::bench::fleet_scaling(size).map_err(runtime)? {
+            show(&figure)?;
+        }
+    }
+    if all || args.what == What::Memory {
+        for figure in sim::bench::memory_figures(size, &mut child_sample).map_err(runtime)? {
+            show(&figure)?;
+        }
     }
     Ok(())
+}
+
+/// Runs `ikesim bench --memory-child N` (this binary) and reads its sample.
+fn child_sample(tunnels: usize) -> Result<MemorySample, BenchError> {
+    let exe = std::env::current_exe()?;
+    let output = Command::new(exe)
+        .args(["bench", "--memory-child", &tunnels.to_string()])
+        .output()?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        return Err(BenchError::Unexpected(format!(
+            "the memory process for {tunnels} tunnels failed ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        )));
+    }
+    stdout.lines().find_map(MemorySample::parse).ok_or_else(|| {
+        BenchError::Unexpected(format!(
+            "the memory process for {tunnels} tunnels printed no sample: {}",
+            stdout.trim()
+        ))
+    })
 }

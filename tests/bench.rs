@@ -1,0 +1,126 @@
+//! `ikesim bench --quick` through the binary: every figure of issue 13 §5 is printed with
+//! a baseline measured in the same run and a ratio that is a finite positive number.
+//! Never a timing threshold: these machines are shared, and only the command's own
+//! same-run ratios mean anything (docs/performance.md).
+
+use std::process::Command;
+
+fn ikesim(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_ikesim"))
+        .args(args)
+        .output()
+        .expect("run ikesim")
+}
+
+/// One figure line: `name: value unit | baseline what: value unit | ratio r … | note`.
+#[derive(Debug)]
+struct Line {
+    name: String,
+    value: f64,
+    baseline: f64,
+    ratio: f64,
+}
+
+/// The number before the unit at the end of `part` (`name: 8412 handshakes/s`).
+fn number_after_colon(part: &str, line: &str) -> f64 {
+    let (_, rest) = part
+        .rsplit_once(": ")
+        .unwrap_or_else(|| panic!("no `: value` in {part:?} of {line:?}"));
+    let word = rest.split_whitespace().next().unwrap_or_default();
+    word.parse()
+        .unwrap_or_else(|_| panic!("{word:?} is not a number in {line:?}"))
+}
+
+fn parse(line: &str) -> Line {
+    let parts: Vec<&str> = line.split(" | ").collect();
+    assert!(
+        parts.len() >= 3,
+        "a figure line has three parts at least: {line:?}"
+    );
+    assert!(parts[1].starts_with("baseline "), "no baseline in {line:?}");
+    let ratio = parts[2]
+        .strip_prefix("ratio ")
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|r| r.parse().ok())
+        .unwrap_or_else(|| panic!("no `ratio R` in {line:?}"));
+    let (name, _) = parts[0].split_once(": ").expect("name: value");
+    Line {
+        name: name.to_owned(),
+        value: number_after_colon(parts[0], line),
+        baseline: number_after_colon(parts[1], line),
+        ratio,
+    }
+}
+
+#[test]
+fn every_figure_has_a_same_run_baseline_and_a_positive_ratio() {
+    let out = ikesim(&["bench", "--quick"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "bench --quick failed ({}): {}\n{stdout}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let figures: Vec<Line> = stdout
+        .lines()
+        .filter(|l| l.contains(" | baseline "))
+        .map(parse)
+        .collect();
+    for f in &figures {
+        for (what, x) in [
+            ("value", f.value),
+            ("baseline", f.baseline),
+            ("ratio", f.ratio),
+        ] {
+            assert!(
+                x.is_finite() && x > 0.0,
+                "{}: {what} {x} is not positive",
+                f.name
+            );
+        }
+        // The ratio is the figure over its baseline (where printing keeps 3 digits).
+        if f.value >= 100.0 && f.baseline >= 100.0 {
+            let expected = f.value / f.baseline;
+            assert!(
+                (f.ratio / expected - 1.0).abs() < 0.02,
+                "{}: ratio {} is not {} / {}",
+                f.name,
+                f.ratio,
+                f.value,
+                f.baseline
+            );
+        }
+    }
+    // Every figure of the issue, once per size or suite.
+    let expected = [
+        ("handshakes IKEv2 ECP-256", 1),
+        ("handshakes IKEv2 MODP-2048", 1),
+        ("handshakes IKEv1 MODP-2048", 1),
+        ("tunnel x 2 days steady", 1),
+        ("tunnel x 2 days idle", 1),
+        ("fleet 10 connections", 1),
+        ("records/s to files", 1),
+        ("fleet scaling ", 3),
+        ("memory per established tunnel", 2),
+    ];
+    for (prefix, count) in expected {
+        let found = figures
+            .iter()
+            .filter(|f| f.name.starts_with(prefix))
+            .count();
+        assert_eq!(found, count, "figures named {prefix}… in:\n{stdout}");
+    }
+    assert_eq!(figures.len(), 12, "no figure beyond the issue's:\n{stdout}");
+}
+
+#[test]
+fn an_unknown_part_is_bad_input() {
+    let out = ikesim(&["bench", "everything"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("handshakes"),
+        "the parts are listed: {stderr}"
+    );
+}
