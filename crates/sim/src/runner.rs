@@ -65,8 +65,7 @@ impl Default for RunOptions {
 /// A run that could not complete.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    /// A loopback socket, the runtime, the pcap file or the keys directory failed (`bench`
-    /// reports a failed DH computation of its floor here too).
+    /// A loopback socket, the runtime, the pcap file or the keys directory failed.
     #[error("network: {0}")]
     Io(#[from] std::io::Error),
 }

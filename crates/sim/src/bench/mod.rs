@@ -308,6 +308,7 @@ fn estate_options(
         duration,
         stream_separator: vpn_log::StreamSeparator::default(),
         progress_every,
+        stop: None,
     }
 }
 
