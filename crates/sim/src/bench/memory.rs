@@ -122,7 +122,8 @@ pub fn memory_sample(tunnels: usize) -> Result<MemorySample, BenchError> {
         established: None,
     };
     let options = super::estate_options(Duration::from_secs(60), 256);
-    run_estate(&scenarios, &options, &mut sampler)?;
+    // Owned: each scenario is dropped once its cell is built, as a fleet does.
+    run_estate(scenarios, &options, &mut sampler)?;
     let established_kib = sampler.established.ok_or_else(|| {
         BenchError::Unexpected(format!(
             "memory: {} of {} tunnels established",
