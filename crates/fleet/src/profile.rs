@@ -366,6 +366,7 @@ pub const PROFILES: &[ProfileDef] = &[
         scenario: "ikev2-internet-weather",
         about: "the path goes down and comes back: outages shorter or longer than the DPD timeout",
         params: &[
+            P_AT,
             ParamDef {
                 name: "outages",
                 kind: Kind::Count,
@@ -490,10 +491,12 @@ pub struct Draw<'a> {
 
 impl Draw<'_> {
     fn range(&self, name: &str) -> (f64, f64) {
-        self.ranges
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map_or((0.0, 0.0), |(_, r)| *r)
+        let found = self.ranges.iter().find(|(n, _)| *n == name);
+        debug_assert!(
+            found.is_some(),
+            "`{name}` is not in the profile's parameters"
+        );
+        found.map_or((0.0, 0.0), |(_, r)| *r)
     }
 
     fn uniform(&mut self, name: &str) -> f64 {
@@ -505,9 +508,15 @@ impl Draw<'_> {
         }
     }
 
-    /// A duration parameter's draw, to the millisecond.
+    /// A duration parameter's draw: to the second from 10 s up (as people write them),
+    /// to the millisecond below (latencies).
     pub fn duration(&mut self, name: &str) -> Duration {
-        Duration::from_millis(secs_to_ms(self.uniform(name)))
+        let s = self.uniform(name);
+        if s >= 10.0 {
+            Duration::from_secs(secs_to_ms(s) / 1000)
+        } else {
+            Duration::from_millis(secs_to_ms(s))
+        }
     }
 
     /// A time in the run (a fraction parameter's draw times the run's length), to the

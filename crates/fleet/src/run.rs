@@ -16,9 +16,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sim::estate::{EstateOptions, EstateSink};
+use sim::Scenario;
 use vpn_log::TunnelRecord;
 
-use crate::generate::Connection;
 use crate::FleetError;
 
 /// Where a fleet's records go.
@@ -85,7 +85,7 @@ enum Msg {
     /// time or after.
     Batch(Vec<Item>, DateTime<Utc>),
     /// The estate ended.
-    Done(Result<(sim::estate::EstateReport, Vec<usize>), FleetError>),
+    Done(Result<(sim::estate::EstateReport, usize), FleetError>),
 }
 
 /// Records in a batch before it is sent.
@@ -94,17 +94,17 @@ const BATCH: usize = 1024;
 const IN_FLIGHT: usize = 16;
 
 /// An estate's sink: records into batches for the merge.
-struct Forward<'a> {
+struct Forward {
     tx: SyncSender<Msg>,
-    /// This estate's connections' positions.
-    part: &'a [usize],
+    /// This estate's first connection's position (its connections are consecutive).
+    first: usize,
     start: DateTime<Utc>,
     batch: Vec<Item>,
     seq: Vec<u64>,
     sent_mark: DateTime<Utc>,
 }
 
-impl Forward<'_> {
+impl Forward {
     fn send(&mut self, mark: DateTime<Utc>) -> std::io::Result<()> {
         let items = std::mem::take(&mut self.batch);
         self.sent_mark = mark;
@@ -114,7 +114,7 @@ impl Forward<'_> {
     }
 }
 
-impl EstateSink for Forward<'_> {
+impl EstateSink for Forward {
     fn record(
         &mut self,
         connection: usize,
@@ -126,7 +126,7 @@ impl EstateSink for Forward<'_> {
         *seq += 1;
         self.batch.push(Item {
             time: record.time,
-            position: self.part[connection],
+            position: self.first + connection,
             seq: *seq,
             tunnel,
             stream: stream.to_owned(),
@@ -147,64 +147,42 @@ impl EstateSink for Forward<'_> {
     }
 }
 
-/// Runs `connections` (a fleet's, or a shard's) on `jobs` threads from `options.start`
+/// Runs `connections` (a fleet's, or a shard's, as scenarios: [`crate::Connection::scenario`]) on `jobs` threads, each an estate over a consecutive share, from `options.start`
 /// for `options.duration`, handing every record to `sink` in an order independent of
 /// `jobs` (module documentation).
 pub fn run(
-    connections: &[Connection],
+    connections: &[Scenario],
     options: &EstateOptions,
     jobs: usize,
     sink: &mut dyn FleetSink,
 ) -> Result<FleetReport, FleetError> {
     let jobs = jobs.clamp(1, connections.len().max(1));
+    let size = connections.len().div_ceil(jobs).max(1);
     std::thread::scope(|scope| {
         let mut receivers = Vec::with_capacity(jobs);
-        let parts: Vec<Vec<usize>> = (0..jobs)
-            .map(|j| (j..connections.len()).step_by(jobs).collect())
-            .collect();
-        for part in parts {
+        for (j, part) in connections.chunks(size).enumerate() {
             let (tx, rx) = sync_channel(IN_FLIGHT);
             receivers.push(rx);
-            scope.spawn(move || estate(connections, part, options, tx));
+            scope.spawn(move || estate(part, j * size, options, tx));
         }
         merge(&receivers, options.start, connections.len(), sink)
     })
 }
 
-fn estate(
-    connections: &[Connection],
-    part: Vec<usize>,
-    options: &EstateOptions,
-    tx: SyncSender<Msg>,
-) {
-    let scenarios: Result<Vec<_>, _> = part
-        .iter()
-        .map(|&p| {
-            connections[p]
-                .scenario()
-                .map_err(|e| FleetError::Scenario(e.to_string()))
-        })
-        .collect();
-    let scenarios = match scenarios {
-        Ok(s) => s,
-        Err(e) => {
-            let _ = tx.send(Msg::Done(Err(e)));
-            return;
-        }
-    };
+fn estate(scenarios: &[Scenario], first: usize, options: &EstateOptions, tx: SyncSender<Msg>) {
     let mut forward = Forward {
         tx: tx.clone(),
-        part: &part,
+        first,
         start: options.start,
         batch: Vec::new(),
-        seq: vec![0; part.len()],
+        seq: vec![0; scenarios.len()],
         sent_mark: options.start,
     };
-    let result = sim::estate::run_estate(&scenarios, options, &mut forward);
+    let result = sim::estate::run_estate(scenarios, options, &mut forward);
     let end = options.start + chrono::Duration::from_std(options.duration).unwrap_or_default();
     let flushed = forward.send(end);
     let done = match (result, flushed) {
-        (Ok(report), Ok(())) => Ok((report, part)),
+        (Ok(report), Ok(())) => Ok((report, first)),
         (Err(e), _) => Err(FleetError::Run(e.to_string())),
         (_, Err(e)) => Err(FleetError::Run(e.to_string())),
     };
@@ -256,10 +234,10 @@ fn merge(
             }
             Ok(Msg::Done(result)) => {
                 marks[j] = None;
-                let (estate, part) = result?;
+                let (estate, first) = result?;
                 report.steps += estate.steps;
-                for (stats, p) in estate.stats.into_iter().zip(part) {
-                    report.stats[p] = stats;
+                for (i, stats) in estate.stats.into_iter().enumerate() {
+                    report.stats[first + i] = stats;
                 }
             }
             Err(_) => {
