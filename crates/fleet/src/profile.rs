@@ -402,7 +402,7 @@ pub const PROFILES: &[ProfileDef] = &[
         name: "idle-traffic",
         scope: Scope::Connection,
         weight: 1.0,
-        scenario: "ikev2-half-open",
+        scenario: "ikev2-idle-tunnel-expires",
         about: "healthy but silent tunnels: AWS's DPD probes every 10 s",
         params: &[],
         apply: |d, _| d.traffic = "idle",
@@ -606,5 +606,68 @@ mod tests {
                 );
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod docs {
+    use super::*;
+
+    fn show(kind: Kind, x: f64) -> String {
+        match kind {
+            Kind::Duration => sim::SimDuration(Duration::from_millis(secs_to_ms(x))).to_string(),
+            _ => format!("{x}"),
+        }
+    }
+
+    /// docs/fleet.md's row for profile `p`.
+    fn row(p: &ProfileDef) -> String {
+        let params: Vec<String> = p
+            .params
+            .iter()
+            .map(|d| {
+                let (lo, hi) = d.default;
+                if (hi - lo).abs() < f64::EPSILON {
+                    format!("`{}` {}", d.name, show(d.kind, lo))
+                } else {
+                    format!("`{}` {}–{}", d.name, show(d.kind, lo), show(d.kind, hi))
+                }
+            })
+            .collect();
+        format!(
+            "| `{}` | {} | {} | {} | `{}` | {} |",
+            p.name,
+            p.weight,
+            match p.scope {
+                Scope::Tunnel => "one tunnel",
+                Scope::Connection => "connection",
+            },
+            p.about,
+            p.scenario,
+            if params.is_empty() {
+                "—".to_owned()
+            } else {
+                params.join(", ")
+            }
+        )
+    }
+
+    #[test]
+    fn docs_fleet_md_lists_the_default_mix() {
+        let page = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/fleet.md"),
+        )
+        .expect("docs/fleet.md");
+        let rows: Vec<String> = PROFILES.iter().map(row).collect();
+        let missing: Vec<&String> = rows.iter().filter(|r| !page.contains(r.as_str())).collect();
+        assert!(
+            missing.is_empty(),
+            "docs/fleet.md's mix table lacks these rows (or has them otherwise):\n{}",
+            missing
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
     }
 }
