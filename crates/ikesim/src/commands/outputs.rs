@@ -377,8 +377,9 @@ impl Outputs {
             let batch = t.batcher.take();
             Self::deliver_envelope(&mut self.envelopes, t, batch).map_err(runtime)?;
         }
-        let datums = self.metrics.datums(self.start, end);
         if let Some(file) = &self.metrics_file {
+            // Only when asked for: a fleet of 20,000 tunnels over 30 days has 170 million.
+            let datums = self.metrics.datums(self.start, end);
             let namespace = self
                 .metrics_namespace
                 .as_deref()

@@ -14,9 +14,10 @@ use std::path::{Path, PathBuf};
 use vpn_log::{Format, Schema, SinkError, TunnelRecord};
 
 /// A stream's buffer is appended to its file past this size.
-const STREAM_BUFFER: usize = 64 * 1024;
-/// Every buffer is appended to its file when all of them hold this much.
-const TOTAL_BUFFER: usize = 64 * 1024 * 1024;
+const STREAM_BUFFER: usize = 32 * 1024;
+/// Every buffer is appended to its file when all of them hold this much (a day of a
+/// thousand connections writes about 80 MB: a few rounds of appends).
+const TOTAL_BUFFER: usize = 16 * 1024 * 1024;
 
 struct Stream {
     path: PathBuf,
