@@ -190,7 +190,7 @@ fn progress_bar(duration: Duration) -> Option<indicatif::ProgressBar> {
     }
     let bar = indicatif::ProgressBar::new(duration.as_secs().max(1));
     let style =
-        indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {msg} (ETA {eta})")
+        indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:20}] {msg} ETA {eta}")
             .map(|s| s.progress_chars("=> "))
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
     bar.set_style(style);
@@ -249,7 +249,7 @@ impl FleetSink for Out {
         let secs = self.wall.elapsed().as_secs_f64().max(1e-3);
         bar.set_position(simulated.as_secs().min(self.duration.as_secs()));
         bar.set_message(format!(
-            "{} of {} simulated · tunnels {} up, {} down · {} records, {:.0}/s",
+            "{}/{} · tunnels {} up {} down · {} records {:.0}/s",
             SimDuration(Duration::from_secs(simulated.as_secs())),
             SimDuration(self.duration),
             self.tunnels_up,
