@@ -6,6 +6,8 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+pub mod records;
+
 pub fn ikesim() -> Command {
     Command::new(env!("CARGO_BIN_EXE_ikesim"))
 }

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use commands::{bench, connect, explain, list, new_scenario, run, serve, Failure};
+use commands::{bench, connect, explain, fleet, list, new_scenario, run, serve, Failure};
 
 #[derive(Parser)]
 #[command(
@@ -46,6 +46,10 @@ enum Command {
     /// evidence, guide page and the scenario that reproduces it. Exit status 0 when the
     /// input was read, 2 when some of it could not be (reported with file:line).
     Explain(explain::ExplainArgs),
+    /// Many VPN connections at once (two tunnels each), mostly healthy, some failing as
+    /// real estates do, on the accelerated clock; records to the outputs `run` has, a
+    /// summary on stderr. --shard I/K runs one of K slices. See docs/fleet.md.
+    Fleet(fleet::FleetArgs),
     /// Write a commented scenario file to start from (NAME.toml in the current directory).
     NewScenario(new_scenario::NewScenarioArgs),
     /// List the built-in scenarios.
@@ -84,6 +88,7 @@ fn main() -> ExitCode {
         Command::NewScenario(args) => new_scenario::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Explain(args) => explain::run(args),
+        Command::Fleet(args) => fleet::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -9,6 +9,7 @@ use vpn_log::{Format, Schema};
 pub mod bench;
 pub mod connect;
 pub mod explain;
+pub mod fleet;
 pub mod list;
 pub mod new_scenario;
 pub mod outputs;

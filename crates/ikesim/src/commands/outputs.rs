@@ -27,6 +27,7 @@ use super::{parse_format, parse_schema, Failure};
 
 mod metrics_file;
 mod push;
+mod spool;
 
 use metrics_file::write_metrics;
 
@@ -197,6 +198,8 @@ struct ViewOut {
 /// Where stream records are written: files or stdout as AWS renders them, or the view.
 enum Display {
     Sink(Sink),
+    /// `--out DIR` for many streams: no descriptor held per stream.
+    Spool(spool::Spool),
     View(ViewOut),
 }
 
@@ -230,9 +233,31 @@ impl Outputs {
         tunnels: Vec<TunnelLogging>,
         start: DateTime<Utc>,
     ) -> Result<Outputs, Failure> {
+        Outputs::open_all(args, tunnels, start, false)
+    }
+
+    /// [`Outputs::new`] for many streams (`fleet`): `--out` holds no file open per stream
+    /// and buffers a bounded amount (outputs/spool.rs); the files are the same.
+    pub fn for_many(
+        args: &OutputArgs,
+        tunnels: Vec<TunnelLogging>,
+        start: DateTime<Utc>,
+    ) -> Result<Outputs, Failure> {
+        Outputs::open_all(args, tunnels, start, true)
+    }
+
+    fn open_all(
+        args: &OutputArgs,
+        tunnels: Vec<TunnelLogging>,
+        start: DateTime<Utc>,
+        many: bool,
+    ) -> Result<Outputs, Failure> {
         let runtime = |e: SinkError| Failure::Runtime(e.to_string());
         let default_format = args.format.unwrap_or_default();
         let display = match &args.out {
+            Some(dir) if many => Display::Spool(
+                spool::Spool::new(dir, default_format, args.schema).map_err(runtime)?,
+            ),
             Some(dir) => {
                 Display::Sink(Sink::directory(dir, default_format, args.schema).map_err(runtime)?)
             }
@@ -352,8 +377,9 @@ impl Outputs {
             let batch = t.batcher.take();
             Self::deliver_envelope(&mut self.envelopes, t, batch).map_err(runtime)?;
         }
-        let datums = self.metrics.datums(self.start, end);
         if let Some(file) = &self.metrics_file {
+            // Only when asked for: a fleet of 20,000 tunnels over 30 days has 170 million.
+            let datums = self.metrics.datums(self.start, end);
             let namespace = self
                 .metrics_namespace
                 .as_deref()
@@ -373,6 +399,7 @@ impl Outputs {
         }
         let flushed = match &mut self.display {
             Display::Sink(sink) => sink.flush(),
+            Display::Spool(spool) => spool.flush(),
             Display::View(v) => v.out.flush().map_err(|source| SinkError {
                 what: "stdout".to_owned(),
                 source,
@@ -404,6 +431,7 @@ impl RecordSink for Outputs {
         t.stream = Some(stream.to_owned());
         let mut to = match &mut self.display {
             Display::Sink(sink) => sink.open_as(stream, t.format)?,
+            Display::Spool(spool) => spool.open_as(stream, t.format)?,
             Display::View(_) => "stdout".to_owned(),
         };
         if let Some(pusher) = &self.pusher {
@@ -432,6 +460,7 @@ impl RecordSink for Outputs {
         if !self.display_closed {
             let shown = match &mut self.display {
                 Display::Sink(sink) => sink.write(stream, record),
+                Display::Spool(spool) => spool.write(stream, record),
                 Display::View(v) => {
                     let line = v.view.render(tunnel, record);
                     writeln!(v.out, "{line}").map_err(|source| SinkError {

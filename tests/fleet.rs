@@ -1,0 +1,226 @@
+//! `ikesim fleet` through the binary: a small fleet is deterministic whatever `--jobs`,
+//! its files keep the golden logs' record invariants, shards add up to the unsplit run
+//! file for file, one connection replays alone with `ikesim run`, the summary counts what
+//! the files hold, and a bad `--mix` file is placed (file:line:column) with exit 2.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use common::records::check_stream;
+use common::{run, run_ok, temp_dir};
+
+/// Every file of `dir`: name → contents.
+fn files(dir: &Path) -> BTreeMap<String, String> {
+    std::fs::read_dir(dir)
+        .expect("output directory")
+        .map(|e| {
+            let path = e.expect("entry").path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read_to_string(&path).expect("read"))
+        })
+        .collect()
+}
+
+const SMALL: [&str; 5] = ["fleet", "--connections", "20", "--duration", "2h"];
+
+fn fleet(dir: &Path, extra: &[&str]) -> BTreeMap<String, String> {
+    let mut args: Vec<&str> = SMALL.to_vec();
+    let out = dir.to_str().unwrap();
+    args.extend(["--out", out]);
+    args.extend(extra);
+    run_ok(&args);
+    files(dir)
+}
+
+#[test]
+fn a_small_fleet_is_deterministic_keeps_the_invariants_and_is_summed_up() {
+    let tmp = temp_dir("fleet-determinism");
+    let summary = tmp.join("summary.json");
+    let one = fleet(
+        &tmp.join("a"),
+        &[
+            "--seed",
+            "7",
+            "--jobs",
+            "2",
+            "--summary-json",
+            summary.to_str().unwrap(),
+        ],
+    );
+    let two = fleet(&tmp.join("b"), &["--seed", "7", "--jobs", "1"]);
+    assert_eq!(one, two, "same seed, other --jobs: the same files");
+    let other = fleet(&tmp.join("c"), &["--seed", "8"]);
+    assert_ne!(one, other, "another seed, another fleet");
+
+    // Two streams per connection, named as AWS names them, each keeping the invariants.
+    assert_eq!(one.len(), 40);
+    let mut by_message = BTreeMap::<String, u64>::new();
+    let mut ids = std::collections::BTreeSet::new();
+    let mut records = 0;
+    for (name, text) in &one {
+        let stream = name.strip_suffix(".jsonl").expect("JSON lines");
+        let (id, ip) = stream.split_at(21);
+        assert!(
+            id.starts_with("vpn-") && id[4..].bytes().all(|b| b.is_ascii_hexdigit()),
+            "{name}"
+        );
+        assert!(
+            ip.strip_prefix('-')
+                .unwrap()
+                .parse::<std::net::IpAddr>()
+                .is_ok(),
+            "{name}"
+        );
+        ids.insert(id.to_owned());
+        let rs = check_stream(name, text).unwrap_or_else(|e| panic!("{e}"));
+        records += rs.len() as u64;
+        for r in rs {
+            let id = vpn_log::lookup(&r.details).unwrap().id;
+            *by_message.entry(id.to_owned()).or_default() += 1;
+        }
+    }
+    assert_eq!(ids.len(), 20, "one VPN id per connection");
+
+    // The summary counts what the files hold.
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+    assert_eq!(s["connections"], 20);
+    assert_eq!(s["tunnels"], 40);
+    assert_eq!(s["shard"], "0/1");
+    assert_eq!(s["seed"], 7);
+    assert_eq!(s["simulated_seconds"], 7200);
+    assert_eq!(s["records"], records);
+    let summed: BTreeMap<String, u64> =
+        serde_json::from_value(s["records_by_message"].clone()).unwrap();
+    assert_eq!(summed, by_message);
+    assert_eq!(s["handshakes"], by_message["ikesim-ike-sa-established"]);
+    let phase2 = by_message
+        .get("ikesim-child-sa-rekeyed")
+        .copied()
+        .unwrap_or(0);
+    assert_eq!(s["rekeys"]["phase2"], phase2);
+    assert!(phase2 > 0, "two hours of hourly CHILD SAs rekey");
+    let profiles: BTreeMap<String, u64> = serde_json::from_value(s["profiles"].clone()).unwrap();
+    assert_eq!(profiles.values().sum::<u64>(), 20);
+    assert!(profiles["healthy"] >= 10, "{profiles:?}");
+    let up = s["tunnels_up"].as_u64().unwrap();
+    assert_eq!(up + s["tunnels_down"].as_u64().unwrap(), 40);
+    assert!(s["peak_rss_bytes"].as_u64().unwrap() > 0);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+#[test]
+fn shards_add_up_to_the_unsplit_run_and_a_connection_replays_alone() {
+    let tmp = temp_dir("fleet-shards");
+    let whole = fleet(&tmp.join("whole"), &["--seed", "3"]);
+    let mut union = BTreeMap::new();
+    for i in 0..3 {
+        let shard = format!("{i}/3");
+        let part = fleet(
+            &tmp.join(format!("shard{i}")),
+            &["--seed", "3", "--shard", &shard],
+        );
+        assert!(!part.is_empty(), "shard {shard} has connections");
+        for (name, text) in part {
+            assert!(
+                union.insert(name.clone(), text).is_none(),
+                "{name} in two shards"
+            );
+        }
+    }
+    assert_eq!(
+        union, whole,
+        "the shards' files are the unsplit run's, file for file"
+    );
+
+    // Connection 4's scenario, run alone, writes the files it has in the fleet.
+    let scenario = run_ok(&[
+        SMALL[0],
+        SMALL[1],
+        SMALL[2],
+        SMALL[3],
+        SMALL[4],
+        "--seed",
+        "3",
+        "--scenario-of",
+        "4",
+    ]);
+    let file = tmp.join("connection-4.toml");
+    std::fs::write(&file, scenario).unwrap();
+    let alone = tmp.join("alone");
+    run_ok(&[
+        "run",
+        file.to_str().unwrap(),
+        "--out",
+        alone.to_str().unwrap(),
+    ]);
+    let alone = files(&alone);
+    assert_eq!(alone.len(), 2);
+    for (name, text) in alone {
+        assert_eq!(whole.get(&name), Some(&text), "{name}");
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+#[test]
+fn a_bad_mix_file_is_placed_and_refused() {
+    let tmp = temp_dir("fleet-mix");
+    let mix = tmp.join("mix.toml");
+    std::fs::write(
+        &mix,
+        "[healthy]\nweight = 90\n\n[cgw-reboot]\nweight = 5\ndowntime = [\"5m\", \"10s\"]\n",
+    )
+    .unwrap();
+    let mut args: Vec<&str> = SMALL.to_vec();
+    args.extend(["--mix", mix.to_str().unwrap()]);
+    let out = run(&args);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "{}:6:12: `cgw-reboot.downtime`: the range's low end (5m) is above its high end",
+            mix.display()
+        )),
+        "{stderr}"
+    );
+    std::fs::write(&mix, "[healthy]\nweight = 1\n[reboot]\n").unwrap();
+    let out = run(&args);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("{}:3:2: unknown profile `reboot`", mix.display())),
+        "{stderr}"
+    );
+
+    // A good one is used: only the profiles it names are drawn.
+    std::fs::write(
+        &mix,
+        "[healthy]\nweight = 1\n\n[psk-mismatch]\nweight = 1\n",
+    )
+    .unwrap();
+    let summary = tmp.join("summary.json");
+    args.extend(["--summary-json", summary.to_str().unwrap()]);
+    let out_dir = tmp.join("out");
+    args.extend(["--out", out_dir.to_str().unwrap()]);
+    run_ok(&args);
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+    let profiles: BTreeMap<String, u64> = serde_json::from_value(s["profiles"].clone()).unwrap();
+    assert_eq!(
+        profiles.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["healthy", "psk-mismatch"]
+    );
+    assert!(
+        s["records_by_message"]["ikev2-psk-mismatch"]
+            .as_u64()
+            .unwrap_or(0)
+            > 0
+            || s["records_by_message"]["ikev1-psk-mismatch"]
+                .as_u64()
+                .unwrap_or(0)
+                > 0
+    );
+    let _ = std::fs::remove_dir_all(&tmp);
+}
