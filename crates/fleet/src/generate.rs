@@ -17,7 +17,7 @@ use crate::FleetSpec;
 /// scenario format has `loopback_ip`, a connection's `outside_ip`s are its loopback
 /// addresses and the presented ones appear as comments; turning this on is the one change
 /// the fleet needs when it lands.
-pub const PRESENTED_ADDRESSES: bool = false;
+pub const PRESENTED_ADDRESSES: bool = true;
 
 /// The addresses a connection presents (in records and stream names, once
 /// [`PRESENTED_ADDRESSES`] is on).

@@ -45,6 +45,10 @@ pub struct FleetReport {
     /// Each connection's endpoints' counters, in the order the connections were given
     /// (AWS tunnel 1, CGW for tunnel 1, …).
     pub stats: Vec<Vec<(String, ike_core::Stats)>>,
+    /// [`EstateOptions::stop`] ended the run early: the simulated times (since the origin)
+    /// the estates had reached, earliest and latest. Every stream is whole records, in
+    /// time order, up to where its estate stopped.
+    pub stopped_at: Option<(Duration, Duration)>,
 }
 
 /// A record on its way to the merge, ordered by (time, connection, sequence).
@@ -150,26 +154,33 @@ impl EstateSink for Forward {
 /// Runs `connections` (a fleet's, or a shard's, as scenarios: [`crate::Connection::scenario`]) on `jobs` threads, each an estate over a consecutive share, from `options.start`
 /// for `options.duration`, handing every record to `sink` in an order independent of
 /// `jobs` (module documentation).
+/// The scenarios are taken by value: each is dropped as soon as its estate has built it.
 pub fn run(
-    connections: &[Scenario],
+    connections: Vec<Scenario>,
     options: &EstateOptions,
     jobs: usize,
     sink: &mut dyn FleetSink,
 ) -> Result<FleetReport, FleetError> {
-    let jobs = jobs.clamp(1, connections.len().max(1));
-    let size = connections.len().div_ceil(jobs).max(1);
+    let total = connections.len();
+    let jobs = jobs.clamp(1, total.max(1));
+    let size = total.div_ceil(jobs).max(1);
     std::thread::scope(|scope| {
         let mut receivers = Vec::with_capacity(jobs);
-        for (j, part) in connections.chunks(size).enumerate() {
+        let mut connections = connections.into_iter();
+        for j in 0..jobs {
+            let part: Vec<Scenario> = connections.by_ref().take(size).collect();
+            if part.is_empty() {
+                break;
+            }
             let (tx, rx) = sync_channel(IN_FLIGHT);
             receivers.push(rx);
             scope.spawn(move || estate(part, j * size, options, tx));
         }
-        merge(&receivers, options.start, connections.len(), sink)
+        merge(&receivers, options.start, total, sink)
     })
 }
 
-fn estate(scenarios: &[Scenario], first: usize, options: &EstateOptions, tx: SyncSender<Msg>) {
+fn estate(scenarios: Vec<Scenario>, first: usize, options: &EstateOptions, tx: SyncSender<Msg>) {
     let mut forward = Forward {
         tx: tx.clone(),
         first,
@@ -179,6 +190,7 @@ fn estate(scenarios: &[Scenario], first: usize, options: &EstateOptions, tx: Syn
         sent_mark: options.start,
     };
     let result = sim::estate::run_estate(scenarios, options, &mut forward);
+    // A stopped estate's records end where it stopped; the mark can still say the end.
     let end = options.start + chrono::Duration::from_std(options.duration).unwrap_or_default();
     let flushed = forward.send(end);
     let done = match (result, flushed) {
@@ -201,6 +213,7 @@ fn merge(
     let mut report = FleetReport {
         steps: 0,
         stats: vec![Vec::new(); connections],
+        stopped_at: None,
     };
     let hand = |heap: &mut BinaryHeap<Reverse<Item>>,
                 floor: Option<DateTime<Utc>>,
@@ -236,6 +249,10 @@ fn merge(
                 marks[j] = None;
                 let (estate, first) = result?;
                 report.steps += estate.steps;
+                if let Some(at) = estate.stopped_at {
+                    let (lo, hi) = report.stopped_at.get_or_insert((at, at));
+                    (*lo, *hi) = ((*lo).min(at), (*hi).max(at));
+                }
                 for (i, stats) in estate.stats.into_iter().enumerate() {
                     report.stats[first + i] = stats;
                 }

@@ -70,7 +70,7 @@ pub fn run(args: BenchArgs) -> Result<(), Failure> {
     }
     if all || args.what == What::Fleet {
         let dir = std::env::temp_dir().join(format!("ikesim-bench-{}", std::process::id()));
-        let day = sim::bench::fleet_day(size, &dir);
+        let day = sim::bench::fleet_day(size, &dir, &default_mix);
         // The record files are the run's by-product, not its output.
         let _ = std::fs::remove_dir_all(&dir);
         for figure in day.map_err(runtime)? {
@@ -86,6 +86,27 @@ pub fn run(args: BenchArgs) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+/// `n` connections of `ikesim fleet`'s default mix (seed 1), for the fleet figure.
+fn default_mix(n: usize) -> Result<(Vec<sim::Scenario>, String), BenchError> {
+    let spec = fleet::FleetSpec {
+        connections: n,
+        duration: std::time::Duration::from_secs(86_400),
+        seed: 1,
+        mix: fleet::Mix::default(),
+        shard: fleet::Shard::default(),
+        start: chrono::DateTime::from_timestamp(1_767_225_600, 0).unwrap_or_default(),
+    };
+    let scenarios = spec
+        .members()
+        .map(|i| spec.connection(i).scenario())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| BenchError::Unexpected(e.to_string()))?;
+    Ok((
+        scenarios,
+        "ikesim fleet's default mix, seed 1 (docs/fleet.md)".to_owned(),
+    ))
 }
 
 /// Runs `ikesim bench --memory-child N` (this binary) and reads its sample.

@@ -140,13 +140,15 @@ pub fn run(args: FleetArgs) -> Result<(), Failure> {
         wall,
         duration,
     };
+    let stop = sim::estate::stop_on_signal();
     let options = sim::estate::EstateOptions {
         start,
         duration,
         stream_separator: separator,
         progress_every: 4096,
+        stop: Some(stop),
     };
-    let report = fleet::run(&scenarios, &options, jobs.max(1), &mut out)
+    let report = fleet::run(scenarios, &options, jobs.max(1), &mut out)
         .map_err(|e| Failure::Runtime(e.to_string()))?;
     if let Some(bar) = &out.bar {
         bar.finish_and_clear();
@@ -181,7 +183,15 @@ pub fn run(args: FleetArgs) -> Result<(), Failure> {
             ))
         })?;
     }
-    Ok(())
+    match summary.report.stopped_at {
+        Some((from, to)) => Err(Failure::Interrupted(format!(
+            "interrupted at {} to {} simulated (each thread's clock): every record made \
+             up to there is written whole",
+            SimDuration(from),
+            SimDuration(to)
+        ))),
+        None => Ok(()),
+    }
 }
 
 fn progress_bar(duration: Duration) -> Option<indicatif::ProgressBar> {
@@ -398,6 +408,9 @@ impl Summary<'_> {
             "steps": self.report.steps,
             "wall_seconds": self.wall.as_secs_f64(),
             "peak_rss_bytes": self.peak_rss,
+            "interrupted_at_seconds": self.report.stopped_at.map(|(from, to)| {
+                [from.as_secs_f64(), to.as_secs_f64()]
+            }),
         })
     }
 }

@@ -21,6 +21,9 @@ pub mod serve;
 pub enum Failure {
     BadInput(String),
     Runtime(String),
+    /// A signal ended the command early, after it wrote what it had (exit status 130, the
+    /// shell's 128 + SIGINT).
+    Interrupted(String),
 }
 
 /// Writes one line to stdout. A closed pipe (`ikesim list | head`) ends the output

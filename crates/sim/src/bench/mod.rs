@@ -193,6 +193,8 @@ fn dh_exchanges_of(record: &TunnelRecord) -> u64 {
 struct Tally {
     records: u64,
     dh_exchanges: u64,
+    /// The same, per connection (their groups may differ).
+    dh_by_connection: Vec<u64>,
     /// Per connection, a bit per tunnel whose phase 2 is up.
     up: Vec<u8>,
     /// Tunnels whose phase 2 is up now.
@@ -205,13 +207,18 @@ impl Tally {
     fn new(connections: usize) -> Self {
         Tally {
             up: vec![0; connections],
+            dh_by_connection: vec![0; connections],
             ..Tally::default()
         }
     }
 
     fn count(&mut self, connection: usize, tunnel: usize, record: &TunnelRecord) {
         self.records += 1;
-        self.dh_exchanges += dh_exchanges_of(record);
+        let dh = dh_exchanges_of(record);
+        self.dh_exchanges += dh;
+        if let Some(n) = self.dh_by_connection.get_mut(connection) {
+            *n += dh;
+        }
         let Some(bits) = self.up.get_mut(connection) else {
             return;
         };

@@ -51,6 +51,7 @@ use tokio::sync::mpsc;
 
 pub use cell::{Cell, Shared};
 pub use host::{Host, Port};
+pub(crate) use pace::shutdown_signal;
 use pace::{Accelerated, Advance, Pace, Wall};
 use wire::{Inbox, Wire};
 

@@ -107,7 +107,7 @@ impl Wall {
 }
 
 /// Resolves on Ctrl-C, or on SIGTERM where there is one; says which.
-async fn shutdown_signal() -> &'static str {
+pub(crate) async fn shutdown_signal() -> &'static str {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
