@@ -75,6 +75,7 @@ impl IkeSa {
                 events.push(EventKind::ChildRekeyCollisionDelete { spi });
             } else {
                 events.push(EventKind::ChildSaDeleteReceived { spi });
+                self.peer_deleted_child(ctx, &child.ts_local, &child.ts_remote);
             }
         }
         let response = if ours.is_empty() {

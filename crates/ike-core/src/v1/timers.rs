@@ -88,6 +88,8 @@ impl Timed for Phase1Sa {
                     self.send_awaiting(ctx, Awaiting::Dpd(seq), datagram);
                 }
             }
+            // IKEv1 has no trap policy (`CloseAction` is IKEv2's): never armed.
+            Timer::Reacquire => self.timers.stop(Timer::Reacquire),
         }
     }
 

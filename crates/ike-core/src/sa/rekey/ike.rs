@@ -89,7 +89,7 @@ impl IkeSa {
         // the new IKE SA): the peer retries later.
         let rekeying_child = matches!(
             self.pending.as_ref().map(|p| &p.purpose),
-            Some(Purpose::RekeyChild(_))
+            Some(Purpose::RekeyChild(_) | Purpose::CreateChild(_))
         );
         if self.superseded || rekeying_child {
             self.respond_error(ctx, id, NotifyType::TEMPORARY_FAILURE, Vec::new());

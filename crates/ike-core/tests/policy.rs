@@ -1,0 +1,220 @@
+//! A policy-based CGW with two subnet pairs: one CHILD SA per pair on one IKE SA (RFC 7296
+//! §1.3.1), against a responder that keeps one SA pair per tunnel (AWS, newest wins), one
+//! that refuses the second pair, and one that takes both (strongSwan). What the tests
+//! read is what a user would see: the selectors of the CREATE_CHILD_SA requests on the
+//! wire (decrypted with the exported keys) and the CHILD SAs each side keeps.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use ike_core::{
+    ts, ChildFailure, CloseAction, Direction, EndpointConfig, EventKind, NewChildSa,
+    PeerIncompatible, SaState, TsPair,
+};
+use ike_wire::{ExchangeType, Payload, TrafficSelector};
+
+const ESP: &str = "aes256gcm16-ecp384";
+const TRAP_AFTER: Duration = Duration::from_secs(300);
+
+fn cidr(s: &str) -> Vec<TrafficSelector> {
+    vec![ts::parse_cidr(s).expect("valid CIDR")]
+}
+
+/// AWS with `policy`; a CGW with pairs 10.0.1.0/24 and 10.0.2.0/24 ↔ 172.31.0.0/16, a trap
+/// policy re-acquiring a deleted pair after `TRAP_AFTER`, and traffic flowing both ways.
+fn pair_with(policy: NewChildSa) -> Pair {
+    pair_with_cgw(policy, |_| {})
+}
+
+/// `pair_with`, the CGW's configuration changed by `tweak` first.
+fn pair_with_cgw(policy: NewChildSa, tweak: impl FnOnce(&mut EndpointConfig)) -> Pair {
+    let mut aws = aws_config(PSK, None, None);
+    aws.new_child_sa = policy;
+    let mut cgw: EndpointConfig = cgw_config(PSK, &["aes256gcm16-prfsha384-ecp384"], &[ESP]);
+    cgw.local_ts = cidr("10.0.1.0/24");
+    cgw.remote_ts = cidr("172.31.0.0/16");
+    cgw.more_children = vec![TsPair {
+        local: cidr("10.0.2.0/24"),
+        remote: cidr("172.31.0.0/16"),
+    }];
+    cgw.close_action = CloseAction::Trap { after: TRAP_AFTER };
+    tweak(&mut cgw);
+    let mut pair = Pair::new(aws, cgw, 1, 2);
+    for side in [Side::Aws, Side::Cgw] {
+        pair.act(side, |e, now| e.set_peer_traffic(now, true));
+    }
+    pair
+}
+
+/// The TSi of each CREATE_CHILD_SA request the CGW sent that is no rekey (no REKEY_SA), in
+/// order, as text.
+fn new_child_requests(pair: &Pair) -> Vec<String> {
+    pair.cgw
+        .sent_of(ExchangeType::CREATE_CHILD_SA, false)
+        .into_iter()
+        .filter(|d| !d.dropped)
+        .map(|d| decrypt(&pair.cgw.secrets, &d.bytes))
+        .filter(|p| {
+            !p.iter()
+                .any(|p| matches!(p, Payload::Notify(n) if n.ty == ike_wire::NotifyType::REKEY_SA))
+        })
+        .map(|p| {
+            let tsi = p.iter().find_map(|p| match p {
+                Payload::TsI(t) => Some(t.clone()),
+                _ => None,
+            });
+            tsi.expect("a CREATE_CHILD_SA for a CHILD SA has TSi")
+                .iter()
+                .map(ts::display)
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .collect()
+}
+
+/// Both sides keep one CHILD SA and agree on its SPIs.
+fn one_child_each(pair: &Pair) -> (u32, u32) {
+    let aws = pair.aws.endpoint.child_sas();
+    let cgw = pair.cgw.endpoint.child_sas();
+    assert_eq!(aws.len(), 1, "AWS keeps one SA pair: {aws:?}");
+    assert_eq!(cgw.len(), 1, "the CGW is left with one CHILD SA: {cgw:?}");
+    assert_eq!((aws[0].0, aws[0].1), (cgw[0].1, cgw[0].0));
+    aws[0]
+}
+
+/// AWS's one SA pair per tunnel against a policy-based CGW with a trap policy: each new
+/// pair replaces the other, the trap brings the other back, and round it goes — the
+/// flapping users report, with phase 1 and phase 2 up throughout.
+///
+/// ```text
+/// CGW                                            AWS
+///  |== IKE_AUTH, CHILD SA 10.0.1.0/24 (c1) ======>|
+///  |-- CREATE_CHILD_SA TSi=10.0.2.0/24 ---------->|   c2
+///  |<-- response ---------------------------------|
+///  |<-- INFORMATIONAL D(c1) ----------------------|   newest wins
+///  |-- response D(c1) --------------------------->|
+///  :   5 min: the trap policy sees 10.0.1.0/24's traffic
+///  |-- CREATE_CHILD_SA TSi=10.0.1.0/24 ---------->|   c1'
+///  |<-- INFORMATIONAL D(c2) ----------------------|   …
+/// ```
+#[test]
+fn one_pair_per_tunnel_makes_the_pairs_replace_each_other() {
+    let mut pair = pair_with(NewChildSa::ReplaceOthers);
+    pair.initiate();
+    pair.run_to(Duration::from_secs(60));
+    assert_eq!(new_child_requests(&pair), ["10.0.2.0/24"]);
+    let first = pair
+        .aws
+        .find(|k| matches!(k, EventKind::ChildSaEstablished { .. }))
+        .map(|(_, e)| e.kind.clone());
+    let Some(EventKind::ChildSaEstablished { spi_in: c1, .. }) = first else {
+        panic!("no CHILD SA with IKE_AUTH");
+    };
+    // AWS deleted the first pair's SA the moment the second was up, and said so.
+    let aws_kinds = pair.aws.kinds();
+    let deleted = aws_kinds
+        .iter()
+        .position(|k| *k == EventKind::ChildSaDeleteSent { spi_in: c1 })
+        .expect("AWS deletes the first CHILD SA");
+    let second = aws_kinds
+        .iter()
+        .rposition(|k| matches!(k, EventKind::ChildSaEstablished { .. }))
+        .expect("a second CHILD SA");
+    assert!(second < deleted, "{aws_kinds:?}");
+    let (c2, _) = one_child_each(&pair);
+    assert_ne!(c2, c1);
+    assert!(pair
+        .cgw
+        .kinds()
+        .contains(&EventKind::ChildSaDeleteReceived { spi: c1 }));
+
+    // Each trap brings the missing pair back, which replaces the other one.
+    pair.run_to(Duration::from_secs(60) + TRAP_AFTER * 4);
+    assert_eq!(
+        new_child_requests(&pair),
+        [
+            "10.0.2.0/24",
+            "10.0.1.0/24",
+            "10.0.2.0/24",
+            "10.0.1.0/24",
+            "10.0.2.0/24"
+        ]
+    );
+    one_child_each(&pair);
+    // The tunnel never went down: every state AWS's view held after IKE_AUTH is up.
+    let up = (SaState::Established, SaState::Established);
+    let states = pair.aws.states();
+    let from = states.iter().position(|s| *s == up).expect("tunnel up");
+    assert!(states[from..].iter().all(|s| *s == up), "{states:?}");
+
+    // Without traffic the trap catches nothing (its timer armed at the last DELETE finds
+    // no packet): the pair standing now stays alone.
+    pair.act(Side::Cgw, |e, now| e.set_peer_traffic(now, false));
+    pair.run_to(Duration::from_secs(60) + TRAP_AFTER * 12);
+    assert_eq!(new_child_requests(&pair).len(), 5);
+    one_child_each(&pair);
+}
+
+/// The other reading of AWS's limit: the second pair is refused (TS_UNACCEPTABLE), the
+/// first stays, nothing flaps.
+#[test]
+fn a_refusing_responder_keeps_the_first_pair() {
+    let mut pair = pair_with(NewChildSa::Refuse);
+    pair.initiate();
+    pair.run_to(TRAP_AFTER * 3);
+    assert_eq!(new_child_requests(&pair), ["10.0.2.0/24"]);
+    let refused = ChildFailure::Incompatible(PeerIncompatible::TsUnacceptable, Direction::Sent);
+    assert!(pair
+        .aws
+        .kinds()
+        .contains(&EventKind::ChildSaFailed { failure: refused }));
+    let told = ChildFailure::Incompatible(PeerIncompatible::TsUnacceptable, Direction::Received);
+    assert!(pair
+        .cgw
+        .kinds()
+        .contains(&EventKind::ChildSaFailed { failure: told }));
+    one_child_each(&pair);
+    assert_eq!(
+        pair.aws.endpoint.phase_states(),
+        (SaState::Established, SaState::Established)
+    );
+}
+
+/// A responder without the limit (strongSwan's way) keeps both pairs, and each is rekeyed
+/// on its own with its own selectors (REKEY_SA, §1.3.3).
+#[test]
+fn an_accepting_responder_keeps_both_pairs_through_rekeys() {
+    // Exact rekeys, 40 minutes in.
+    let mut pair = pair_with_cgw(NewChildSa::Accept, |c| {
+        c.lifetimes = exact_lifetimes(
+            Duration::from_secs(28_800),
+            Duration::from_secs(3_600),
+            Duration::from_secs(1_200),
+        );
+    });
+    pair.initiate();
+    pair.run_to(Duration::from_secs(60));
+    assert_eq!(pair.aws.endpoint.child_sas().len(), 2);
+    let before: Vec<u32> = pair.cgw.endpoint.child_sas().iter().map(|c| c.0).collect();
+    pair.run_to(Duration::from_secs(2_500));
+    let rekeys = pair
+        .cgw
+        .kinds()
+        .iter()
+        .filter(|k| matches!(k, EventKind::ChildSaRekeyed { .. }))
+        .count();
+    assert_eq!(rekeys, 2, "{:?}", pair.cgw.kinds());
+    let after: Vec<u32> = pair.cgw.endpoint.child_sas().iter().map(|c| c.0).collect();
+    assert_eq!(after.len(), 2);
+    assert!(after.iter().all(|spi| !before.contains(spi)));
+    // No new CHILD SA was asked for beyond the second pair's: nothing was deleted.
+    assert_eq!(new_child_requests(&pair), ["10.0.2.0/24"]);
+    let aws = pair.aws.endpoint.child_sas();
+    let mut theirs: Vec<u32> = aws.iter().map(|c| c.1).collect();
+    theirs.sort_unstable();
+    let mut ours = after;
+    ours.sort_unstable();
+    assert_eq!(theirs, ours);
+}
