@@ -104,7 +104,7 @@ pub enum NewChildSa {
     #[default]
     Accept,
     /// Accept it and delete the others: one SA pair per tunnel, the newest wins
-    /// (ikesim's model of AWS, see docs/failures/policy-based-several-subnets.md).
+    /// (ikesim's model of AWS, see docs/failures/ikev2-processed-create-child-sa-request.md).
     ReplaceOthers,
     /// Refuse it with TS_UNACCEPTABLE: one SA pair per tunnel, the first wins (the other
     /// reading of AWS's limit).
