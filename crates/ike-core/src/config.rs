@@ -193,6 +193,18 @@ pub struct Impair {
 }
 
 impl EndpointConfig {
+    /// Every CHILD SA's selectors, ours first: `local_ts`/`remote_ts`, then
+    /// `more_children` (a policy-based CGW's other pairs).
+    pub(crate) fn ts_pairs(
+        &self,
+    ) -> impl Iterator<Item = (&[TrafficSelector], &[TrafficSelector])> {
+        std::iter::once((self.local_ts.as_slice(), self.remote_ts.as_slice())).chain(
+            self.more_children
+                .iter()
+                .map(|p| (p.local.as_slice(), p.remote.as_slice())),
+        )
+    }
+
     /// A configuration with the given PSK and policies, route-based selectors
     /// (0.0.0.0/0 on both sides) and default retransmission.
     pub fn new(psk: impl Into<Vec<u8>>, ike: Policy, esp: Policy) -> Self {

@@ -157,25 +157,28 @@ fn one_pair_per_tunnel_makes_the_pairs_replace_each_other() {
     one_child_each(&pair);
 }
 
-/// The other reading of AWS's limit: the second pair is refused (TS_UNACCEPTABLE), the
-/// first stays, nothing flaps.
+/// The other reading of AWS's limit: the second pair is refused (TS_UNACCEPTABLE) each
+/// time the CGW's trap asks for it, the first stays, nothing flaps.
 #[test]
 fn a_refusing_responder_keeps_the_first_pair() {
     let mut pair = pair_with(NewChildSa::Refuse);
     pair.initiate();
-    pair.run_to(TRAP_AFTER * 3);
-    assert_eq!(new_child_requests(&pair), ["10.0.2.0/24"]);
+    pair.run_to(Duration::from_secs(1));
+    let (first, _) = one_child_each(&pair);
+    pair.run_to(TRAP_AFTER * 3 - Duration::from_secs(1));
+    assert_eq!(
+        new_child_requests(&pair),
+        ["10.0.2.0/24", "10.0.2.0/24", "10.0.2.0/24"]
+    );
+    let count = |host: &Host, failure: ChildFailure| {
+        let failed = EventKind::ChildSaFailed { failure };
+        host.kinds().iter().filter(|k| **k == failed).count()
+    };
     let refused = ChildFailure::Incompatible(PeerIncompatible::TsUnacceptable, Direction::Sent);
-    assert!(pair
-        .aws
-        .kinds()
-        .contains(&EventKind::ChildSaFailed { failure: refused }));
     let told = ChildFailure::Incompatible(PeerIncompatible::TsUnacceptable, Direction::Received);
-    assert!(pair
-        .cgw
-        .kinds()
-        .contains(&EventKind::ChildSaFailed { failure: told }));
-    one_child_each(&pair);
+    assert_eq!(count(&pair.aws, refused), 3);
+    assert_eq!(count(&pair.cgw, told), 3);
+    assert_eq!(one_child_each(&pair).0, first);
     assert_eq!(
         pair.aws.endpoint.phase_states(),
         (SaState::Established, SaState::Established)
@@ -217,4 +220,87 @@ fn an_accepting_responder_keeps_both_pairs_through_rekeys() {
     let mut ours = after;
     ours.sort_unstable();
     assert_eq!(theirs, ours);
+}
+
+/// The one-pair policy while AWS rekeys the pair that stands: the CGW's trap brings the
+/// other pair back at the very instant AWS's rekey of the standing one goes out, so the
+/// two requests cross. AWS takes the new pair and deletes the standing one; its rekey's
+/// heir, answered by the CGW meanwhile, is a second pair too and goes as well.
+///
+/// ```text
+/// CGW                                              AWS
+///  |  c2 (10.0.2.0/24) stands; c1 was deleted        |
+///  |-- CREATE_CHILD_SA TSi=10.0.1.0/24 -\  /- CREATE_CHILD_SA REKEY_SA(c2) --|
+///  |                                     \/                                  |
+///  |<------------------------------------/\--------------------------------->|
+///  |-- response (c2') ---------------------------------------------------->|
+///  |<----------------------------------------------------- response (c1') --|
+///  |<-- INFORMATIONAL D(c2), then D(c2') -----------------------------------|  one pair: c1'
+/// ```
+#[test]
+fn a_new_pair_crossing_awss_rekey_of_the_other_still_leaves_one() {
+    let aws_rekey_after = Duration::from_secs(3_330);
+    let lifetimes = |child: u64| {
+        exact_lifetimes(
+            Duration::from_secs(28_800),
+            Duration::from_secs(child),
+            Duration::from_secs(270),
+        )
+    };
+    let build = |trap_after: Duration| {
+        let mut aws = aws_config(PSK, None, None);
+        aws.new_child_sa = NewChildSa::ReplaceOthers;
+        aws.lifetimes = lifetimes(3_600);
+        let mut pair = pair_with_cgw(NewChildSa::ReplaceOthers, |c| {
+            c.lifetimes = lifetimes(7_200);
+            c.close_action = CloseAction::Trap { after: trap_after };
+        });
+        pair.aws.endpoint = ike_core::Endpoint::new(aws, pair.aws.addr, 1);
+        pair.act(Side::Aws, |e, now| e.set_peer_traffic(now, true));
+        pair.initiate();
+        pair
+    };
+    // A first run tells when AWS installed c2 and when the CGW heard c1's DELETE.
+    let mut probe = build(Duration::from_secs(7_000));
+    probe.run_to(Duration::from_secs(60));
+    let at = |host: &Host, pred: &dyn Fn(&EventKind) -> bool| {
+        host.events
+            .iter()
+            .rev()
+            .find(|(_, e)| pred(&e.kind))
+            .map(|(t, _)| *t)
+            .expect("the event happened")
+    };
+    let c2_up = at(&probe.aws, &|k| {
+        matches!(k, EventKind::ChildSaEstablished { .. })
+    });
+    let c1_gone = at(&probe.cgw, &|k| {
+        matches!(k, EventKind::ChildSaDeleteReceived { .. })
+    });
+    let rekey_at = c2_up + aws_rekey_after;
+
+    let mut pair = build(rekey_at - c1_gone);
+    pair.run_to(rekey_at - Duration::from_secs(1));
+    let (c2, _) = one_child_each(&pair);
+    pair.run_to(rekey_at + Duration::from_secs(5));
+    // Both requests went out at the same instant.
+    let sent = |host: &Host| {
+        host.sent_of(ExchangeType::CREATE_CHILD_SA, false)
+            .last()
+            .map(|d| d.at)
+            .expect("a CREATE_CHILD_SA request")
+    };
+    assert_eq!(sent(&pair.aws), sent(&pair.cgw));
+    assert_eq!(sent(&pair.aws), rekey_at);
+    let (kept, _) = one_child_each(&pair);
+    assert_ne!(kept, c2);
+    // The CGW asked for c1 again, the rekey was AWS's: the pair that stands is c1'.
+    assert_eq!(
+        new_child_requests(&pair).last().map(String::as_str),
+        Some("10.0.1.0/24")
+    );
+    assert!(pair
+        .aws
+        .kinds()
+        .contains(&EventKind::ChildSaDeleteSent { spi_in: c2 }));
 }

@@ -281,6 +281,22 @@ impl IkeSa {
         }
     }
 
+    /// Whether the CHILD SA `old` that our rekey (creating `new`) was for has been
+    /// replaced meanwhile by another pair under the one-pair policy
+    /// (`NewChildSa::ReplaceOthers`): it is being deleted, not for a rekey collision (the
+    /// peer's rekey of it, §2.8.1), and another live SA stands.
+    fn displaced(&self, ctx: &Ctx<'_>, old: Spi, new: Spi) -> bool {
+        ctx.config.new_child_sa == NewChildSa::ReplaceOthers
+            && self
+                .children
+                .iter()
+                .any(|c| c.spi_in == old && c.is_deleting() && c.collision.is_none())
+            && self
+                .children
+                .iter()
+                .any(|c| c.spi_in != old && c.spi_in != new && !c.is_deleting())
+    }
+
     /// A rekey that did not happen leaves the old SA as it was.
     pub(in crate::sa) fn restore_child(&mut self, old_spi_in: Option<Spi>) {
         if let Some(c) =
@@ -349,6 +365,11 @@ impl IkeSa {
                                 spi_in: r.new_spi_in.0,
                             },
                         );
+                        self.delete_child_quietly(ctx, r.new_spi_in);
+                    }
+                    _ if self.displaced(ctx, r.old_spi_in, r.new_spi_in) => {
+                        // One SA pair per tunnel: a new pair replaced the one this rekey
+                        // was for while it was in flight, so its heir goes too.
                         self.delete_child_quietly(ctx, r.new_spi_in);
                     }
                     _ => {

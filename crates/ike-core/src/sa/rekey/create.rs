@@ -158,7 +158,11 @@ impl IkeSa {
                     },
                 );
             }
-            Err(failure) => self.emit(ctx, EventKind::ChildSaFailed { failure }),
+            Err(failure) => {
+                self.emit(ctx, EventKind::ChildSaFailed { failure });
+                // The pair still has no SA: its next packet hits the trap policy again.
+                self.trap(ctx, c.pair);
+            }
         }
     }
 
@@ -185,20 +189,23 @@ impl IkeSa {
         ts_local: &[ike_wire::TrafficSelector],
         ts_remote: &[ike_wire::TrafficSelector],
     ) {
+        let found = ctx.config.ts_pairs().position(|(local, remote)| {
+            ts::all_within(ts_local, local) && ts::all_within(ts_remote, remote)
+        });
+        if let Some(i) = found {
+            self.trap(ctx, i);
+        }
+    }
+
+    /// The selector pair `i` has no CHILD SA: with a trap policy and traffic flowing, its
+    /// next packet (`CloseAction::Trap`'s `after` from now) negotiates one.
+    fn trap(&mut self, ctx: &Ctx<'_>, i: usize) {
         let CloseAction::Trap { after } = ctx.config.close_action else {
             return;
         };
         if !self.traffic {
             return;
         }
-        let found = (0..=ctx.config.more_children.len()).find(|&i| {
-            pair(ctx.config, i).is_some_and(|p| {
-                ts::all_within(ts_local, &p.local) && ts::all_within(ts_remote, &p.remote)
-            })
-        });
-        let Some(i) = found else {
-            return;
-        };
         if !self.reacquire.iter().any(|&(_, j)| j == i) {
             self.reacquire.push((ctx.now + after, i));
         }
