@@ -304,3 +304,59 @@ fn a_new_pair_crossing_awss_rekey_of_the_other_still_leaves_one() {
         .kinds()
         .contains(&EventKind::ChildSaDeleteSent { spi_in: c2 }));
 }
+
+/// The CGW of `pair_with`, speaking IKEv1 with CBC proposals.
+fn ikev1(c: &mut EndpointConfig) {
+    let v1 = cgw_config(
+        PSK,
+        &["aes256-sha256-modp2048"],
+        &["aes256-sha256-modp2048"],
+    );
+    c.ike = v1.ike;
+    c.esp = v1.esp;
+    c.ike_version = ike_core::IkeVersion::V1;
+}
+
+/// IKEv1: a quick mode per pair (RFC 2409 §5.5) against the one-pair policy, and against a
+/// responder that refuses the second pair (INVALID_ID_INFORMATION, IKEv1's way of saying
+/// TS_UNACCEPTABLE).
+#[test]
+fn ikev1_quick_modes_per_pair_replace_each_other_or_are_refused() {
+    let count = |host: &Host, pred: &dyn Fn(&EventKind) -> bool| {
+        host.kinds().iter().filter(|k| pred(k)).count()
+    };
+    let established = |k: &EventKind| matches!(k, EventKind::ChildSaEstablished { .. });
+    let deleted = |k: &EventKind| matches!(k, EventKind::ChildSaDeleteSent { .. });
+
+    let mut pair = pair_with_cgw(NewChildSa::ReplaceOthers, |c| {
+        ikev1(c);
+    });
+    pair.initiate();
+    pair.run_to(Duration::from_secs(60));
+    assert_eq!(count(&pair.aws, &established), 2, "{:?}", pair.aws.kinds());
+    assert_eq!(count(&pair.aws, &deleted), 1);
+    let (first, _) = one_child_each(&pair);
+    pair.run_to(Duration::from_secs(60) + TRAP_AFTER * 4);
+    // Each trap brought the missing pair back and AWS deleted the other.
+    assert_eq!(count(&pair.aws, &established), 6);
+    assert_eq!(count(&pair.aws, &deleted), 5);
+    assert_eq!(
+        count(&pair.cgw, &|k| matches!(
+            k,
+            EventKind::ChildSaDeleteReceived { .. }
+        )),
+        5
+    );
+    assert_ne!(one_child_each(&pair).0, first);
+
+    let mut pair = pair_with_cgw(NewChildSa::Refuse, |c| {
+        ikev1(c);
+    });
+    pair.initiate();
+    pair.run_to(Duration::from_secs(60));
+    let refused = ChildFailure::Incompatible(PeerIncompatible::TsUnacceptable, Direction::Sent);
+    let failed = EventKind::ChildSaFailed { failure: refused };
+    assert_eq!(count(&pair.aws, &|k| *k == failed), 1);
+    assert_eq!(count(&pair.aws, &established), 1);
+    one_child_each(&pair);
+}

@@ -88,15 +88,14 @@ impl Timed for Phase1Sa {
                     self.send_awaiting(ctx, Awaiting::Dpd(seq), datagram);
                 }
             }
-            // IKEv1 has no trap policy (`CloseAction` is IKEv2's): never armed.
-            Timer::Reacquire => self.timers.stop(Timer::Reacquire),
+            Timer::Reacquire => self.reacquire(ctx),
         }
     }
 
     fn on_child_timer(&mut self, ctx: &mut Ctx<'_>, spi_in: Spi, timer: ChildTimer) {
         match timer {
             ChildTimer::Expire => self.delete_child(ctx, spi_in),
-            ChildTimer::Rekey => self.start_quick_mode(ctx, Some(spi_in)),
+            ChildTimer::Rekey => self.start_quick_mode(ctx, Some(spi_in), 0),
         }
     }
 }
@@ -329,8 +328,13 @@ impl Phase1Sa {
                         else {
                             continue;
                         };
-                        self.children.remove(pos);
+                        let child = self.children.remove(pos);
                         self.emit(ctx, EventKind::ChildSaDeleteReceived { spi });
+                        // An SA a rekey replaced has its heir; any other leaves its pair
+                        // without.
+                        if !child.is_deleting() {
+                            self.trap_pair_of(ctx, &child.ts_local, &child.ts_remote);
+                        }
                     }
                 }
                 _ => {}
