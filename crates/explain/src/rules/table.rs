@@ -299,7 +299,10 @@ pub static RULES: &[Rule] = &[
                 selectors (0.0.0.0/0 on both sides, or one summary network each, and filter \
                 on the CGW), or use a route-based (VTI) configuration.",
         guide: Guide::Page("ikev2-processed-create-child-sa-request"),
-        repro: &[repro("ikev2-policy-based-two-subnets")],
+        repro: &[
+            repro_v1("ikev1-policy-based-two-subnets"),
+            repro("ikev2-policy-based-two-subnets"),
+        ],
         ..BASE
     },
     Rule {
