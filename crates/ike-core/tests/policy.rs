@@ -13,7 +13,7 @@ use ike_core::{
     ts, ChildFailure, CloseAction, Direction, EndpointConfig, EventKind, NewChildSa,
     PeerIncompatible, SaState, TsPair,
 };
-use ike_wire::{ExchangeType, Payload, TrafficSelector};
+use ike_wire::{ExchangeType, NotifyType, Payload, TrafficSelector};
 
 const ESP: &str = "aes256gcm16-ecp384";
 const TRAP_AFTER: Duration = Duration::from_secs(300);
@@ -48,28 +48,22 @@ fn pair_with_cgw(policy: NewChildSa, tweak: impl FnOnce(&mut EndpointConfig)) ->
     pair
 }
 
-/// The TSi of each CREATE_CHILD_SA request the CGW sent that is no rekey (no REKEY_SA), in
-/// order, as text.
+/// The TSi of each CREATE_CHILD_SA request the CGW sent for a new CHILD SA (neither a
+/// CHILD SA rekey, with REKEY_SA, nor an IKE SA rekey, without selectors), in order, as
+/// text.
 fn new_child_requests(pair: &Pair) -> Vec<String> {
+    let rekey_sa = |p: &Payload| matches!(p, Payload::Notify(n) if n.ty == NotifyType::REKEY_SA);
     pair.cgw
         .sent_of(ExchangeType::CREATE_CHILD_SA, false)
         .into_iter()
         .filter(|d| !d.dropped)
         .map(|d| decrypt(&pair.cgw.secrets, &d.bytes))
-        .filter(|p| {
-            !p.iter()
-                .any(|p| matches!(p, Payload::Notify(n) if n.ty == ike_wire::NotifyType::REKEY_SA))
-        })
-        .map(|p| {
-            let tsi = p.iter().find_map(|p| match p {
-                Payload::TsI(t) => Some(t.clone()),
+        .filter(|p| !p.iter().any(rekey_sa))
+        .filter_map(|p| {
+            p.iter().find_map(|p| match p {
+                Payload::TsI(t) => Some(t.iter().map(ts::display).collect::<Vec<_>>().join(",")),
                 _ => None,
-            });
-            tsi.expect("a CREATE_CHILD_SA for a CHILD SA has TSi")
-                .iter()
-                .map(ts::display)
-                .collect::<Vec<_>>()
-                .join(",")
+            })
         })
         .collect()
 }
@@ -358,5 +352,36 @@ fn ikev1_quick_modes_per_pair_replace_each_other_or_are_refused() {
     let failed = EventKind::ChildSaFailed { failure: refused };
     assert_eq!(count(&pair.aws, &|k| *k == failed), 1);
     assert_eq!(count(&pair.aws, &established), 1);
+    one_child_each(&pair);
+}
+
+/// The flapping outlives an IKE SA rekey: the CHILD SAs move to the new IKE SA (RFC 7296
+/// §2.18) and so does the trap of the pair that has none at that moment.
+#[test]
+fn the_trap_survives_an_ike_rekey() {
+    let ike_rekey = Duration::from_secs(1_000);
+    let mut pair = pair_with_cgw(NewChildSa::ReplaceOthers, |c| {
+        c.lifetimes.ike = Duration::from_secs(2_000);
+        c.lifetimes.margin = Duration::from_secs(1_000);
+        c.lifetimes.fuzz_percent = 0;
+        c.lifetimes.child = Duration::from_secs(28_800);
+    });
+    pair.initiate();
+    pair.run_to(ike_rekey + Duration::from_secs(60));
+    assert!(
+        pair.cgw
+            .kinds()
+            .iter()
+            .any(|k| matches!(k, EventKind::IkeSaRekeyed { .. })),
+        "{:?}",
+        pair.cgw.kinds()
+    );
+    let before = new_child_requests(&pair).len();
+    pair.run_to(ike_rekey + TRAP_AFTER * 3);
+    assert!(
+        new_child_requests(&pair).len() >= before + 2,
+        "the trap goes on after the IKE rekey: {:?}",
+        new_child_requests(&pair)
+    );
     one_child_each(&pair);
 }

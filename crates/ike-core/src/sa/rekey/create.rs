@@ -212,7 +212,7 @@ impl IkeSa {
         self.arm_reacquire();
     }
 
-    fn arm_reacquire(&mut self) {
+    pub(in crate::sa) fn arm_reacquire(&mut self) {
         let next = self.reacquire.iter().map(|&(at, _)| at).min();
         self.timers.arm(Timer::Reacquire, next);
     }

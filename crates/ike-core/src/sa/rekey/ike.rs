@@ -231,6 +231,9 @@ impl IkeSa {
         new.on_ike_established(ctx);
         if move_children {
             new.children = std::mem::take(&mut self.children);
+            // The trap policies of pairs without a CHILD SA go with them.
+            new.reacquire = std::mem::take(&mut self.reacquire);
+            new.arm_reacquire();
         }
         let phase2 = new.phase2().max(self.phase2());
         self.superseded = true;
