@@ -385,3 +385,42 @@ fn the_trap_survives_an_ike_rekey() {
     );
     one_child_each(&pair);
 }
+
+/// IKEv1 alike: a new main mode replaces the ISAKMP SA and takes over its IPsec SAs and
+/// the trap of the pair that has none.
+#[test]
+fn ikev1_the_trap_survives_a_phase1_replacement() {
+    let phase1_rekey = Duration::from_secs(1_000);
+    let mut pair = pair_with_cgw(NewChildSa::ReplaceOthers, |c| {
+        ikev1(c);
+        c.lifetimes.ike = Duration::from_secs(2_000);
+        c.lifetimes.margin = Duration::from_secs(1_000);
+        c.lifetimes.fuzz_percent = 0;
+        c.lifetimes.child = Duration::from_secs(28_800);
+    });
+    pair.initiate();
+    pair.run_to(phase1_rekey + Duration::from_secs(60));
+    assert!(
+        pair.cgw
+            .kinds()
+            .iter()
+            .any(|k| matches!(k, EventKind::IkeSaRekeyed { .. })),
+        "{:?}",
+        pair.cgw.kinds()
+    );
+    let established = |pair: &Pair| {
+        pair.aws
+            .kinds()
+            .iter()
+            .filter(|k| matches!(k, EventKind::ChildSaEstablished { .. }))
+            .count()
+    };
+    let before = established(&pair);
+    pair.run_to(phase1_rekey + TRAP_AFTER * 3);
+    assert!(
+        established(&pair) >= before + 2,
+        "the trap goes on after the phase 1 replacement: {:?}",
+        pair.aws.kinds()
+    );
+    one_child_each(&pair);
+}

@@ -67,7 +67,7 @@ impl Phase1Sa {
         self.arm_reacquire();
     }
 
-    fn arm_reacquire(&mut self) {
+    pub(crate) fn arm_reacquire(&mut self) {
         let next = self.reacquire.iter().map(|&(at, _)| at).min();
         self.timers.arm(Timer::Reacquire, next);
     }
