@@ -303,6 +303,10 @@ impl Phase1Sa {
                         )
                     };
                     self.emit(ctx, EventKind::ChildSaFailed { failure });
+                    // A new pair still has no SA: its next packet hits the trap again.
+                    if q.rekey_of.is_none() {
+                        self.trap_pair_of(ctx, &q.ts_local, &q.ts_remote);
+                    }
                     self.next_queued(ctx);
                 }
                 Payload::Delete(d) if d.protocol == protocol::ISAKMP => {
