@@ -425,3 +425,19 @@ fn ikev1_the_trap_survives_a_phase1_replacement() {
     );
     one_child_each(&pair);
 }
+
+/// AWS initiates (startup action `start`) with 0.0.0.0/0 on both sides: the policy-based
+/// CGW narrows IKE_AUTH's CHILD SA to its first pair, and its trap asks for the second
+/// when that pair's traffic comes — and the flapping starts from there.
+#[test]
+fn a_policy_based_responder_traps_its_other_pairs() {
+    let mut pair = pair_with(NewChildSa::ReplaceOthers);
+    let cgw = pair.cgw.addr;
+    pair.act(Side::Aws, |e, now| e.initiate(now, cgw));
+    pair.run_to(Duration::from_secs(60));
+    assert!(new_child_requests(&pair).is_empty());
+    one_child_each(&pair);
+    pair.run_to(TRAP_AFTER * 3 - Duration::from_secs(1));
+    assert_eq!(new_child_requests(&pair), ["10.0.2.0/24", "10.0.1.0/24"]);
+    one_child_each(&pair);
+}

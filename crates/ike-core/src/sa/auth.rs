@@ -295,6 +295,9 @@ impl IkeSa {
                 self.emit(ctx, EventKind::ChildSaFailed { failure });
             }
         }
+        // The initiator chose one pair; a policy-based responder's other pairs get their
+        // CHILD SAs when their traffic hits the trap policy.
+        self.trap_missing_pairs(ctx);
     }
 
     /// Starts the IKE SA's lifetime clock (RFC 7296 §2.8) and ends the half-open timeout.

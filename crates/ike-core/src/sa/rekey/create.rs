@@ -197,6 +197,26 @@ impl IkeSa {
         }
     }
 
+    /// Sets the trap for each configured pair that has no live CHILD SA.
+    pub(in crate::sa) fn trap_missing_pairs(&mut self, ctx: &Ctx<'_>) {
+        let missing: Vec<usize> = ctx
+            .config
+            .ts_pairs()
+            .enumerate()
+            .filter(|(_, (local, remote))| {
+                !self.children.iter().any(|c| {
+                    !c.is_deleting()
+                        && ts::all_within(&c.ts_local, local)
+                        && ts::all_within(&c.ts_remote, remote)
+                })
+            })
+            .map(|(i, _)| i)
+            .collect();
+        for i in missing {
+            self.trap(ctx, i);
+        }
+    }
+
     /// The selector pair `i` has no CHILD SA: with a trap policy and traffic flowing, its
     /// next packet (`CloseAction::Trap`'s `after` from now) negotiates one.
     fn trap(&mut self, ctx: &Ctx<'_>, i: usize) {
