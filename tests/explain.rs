@@ -61,6 +61,14 @@ const TABLE: &[(&str, Expect)] = &[
         ),
     ),
     (
+        "ikev1-policy-based-two-subnets",
+        Finding(
+            "sa-pair-replaced",
+            Some("ikev2-processed-create-child-sa-request"),
+            Some("ikev1-policy-based-two-subnets"),
+        ),
+    ),
+    (
         "ikev1-proposal-unsupported",
         Finding(
             "phase1-proposal-unsupported",
@@ -213,6 +221,14 @@ const TABLE: &[(&str, Expect)] = &[
             "phase2-proposal-unsupported",
             Some("no-proposal-match-by-aws"),
             Some("ikev2-phase2-proposal-unsupported"),
+        ),
+    ),
+    (
+        "ikev2-policy-based-two-subnets",
+        Finding(
+            "sa-pair-replaced",
+            Some("ikev2-processed-create-child-sa-request"),
+            Some("ikev2-policy-based-two-subnets"),
         ),
     ),
     (

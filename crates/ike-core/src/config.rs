@@ -25,6 +25,17 @@ pub struct EndpointConfig {
     pub local_ts: Vec<TrafficSelector>,
     /// The peer's side of the tunnel.
     pub remote_ts: Vec<TrafficSelector>,
+    /// Further CHILD SAs an initiator negotiates once IKE_AUTH is done, one CREATE_CHILD_SA
+    /// each (RFC 7296 §1.3.1), each with selectors of its own: a policy-based CGW's other
+    /// subnet pairs (strongSwan: one child per pair; Cisco: one SA per crypto-map ACL
+    /// entry). The first pair is `local_ts`/`remote_ts`, negotiated with IKE_AUTH.
+    pub more_children: Vec<TsPair>,
+    /// What an initiator does when the peer deletes one of its CHILD SAs (strongSwan's
+    /// `close_action`).
+    pub close_action: CloseAction,
+    /// What a responder does with a CREATE_CHILD_SA for a new CHILD SA (not a rekey) while
+    /// it has one up: AWS allows one SA pair per tunnel.
+    pub new_child_sa: NewChildSa,
     /// When to resend an unanswered request and when to give up (RFC 7296 §2.1).
     pub retransmit: RetransmitConfig,
     /// Send INITIAL_CONTACT in IKE_AUTH (RFC 7296 §2.4), as CGWs do on their first SA.
@@ -56,6 +67,48 @@ pub struct EndpointConfig {
     /// message for no known SA. A policy of the endpoint, not of IKEv1: AWS's tunnel
     /// options set it, a simulated CGW leaves it off.
     pub refuse_aggressive_mode: bool,
+}
+
+/// The selectors of one CHILD SA: our side (TSi when we initiate) and the peer's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TsPair {
+    /// Our side.
+    pub local: Vec<TrafficSelector>,
+    /// The peer's side.
+    pub remote: Vec<TrafficSelector>,
+}
+
+/// What an initiator does when the peer deletes one of its CHILD SAs (RFC 7296 §1.4.1)
+/// while the IKE SA lives on; strongSwan's `close_action` (swanctl.conf).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CloseAction {
+    /// Nothing: the CHILD SA stays gone (strongSwan's default).
+    #[default]
+    None,
+    /// A trap policy stays installed for the CHILD SA's selectors; the next packet that
+    /// matches it negotiates the CHILD SA anew (strongSwan's `trap`, a Cisco crypto map's
+    /// "interesting traffic"). With no ESP data plane, "the next packet" is `after` the
+    /// DELETE, and only while the traffic model says traffic flows
+    /// (`Endpoint::set_peer_traffic`).
+    Trap {
+        /// How long after the DELETE the next matching packet comes.
+        after: Duration,
+    },
+}
+
+/// What a responder does with a CREATE_CHILD_SA request for a new CHILD SA (no REKEY_SA,
+/// RFC 7296 §1.3.1) while another CHILD SA of the IKE SA is up.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum NewChildSa {
+    /// Accept it beside the others (strongSwan, RFC 7296's default).
+    #[default]
+    Accept,
+    /// Accept it and delete the others: one SA pair per tunnel, the newest wins
+    /// (ikesim's model of AWS, see docs/failures/ikev2-processed-create-child-sa-request.md).
+    ReplaceOthers,
+    /// Refuse it with TS_UNACCEPTABLE: one SA pair per tunnel, the first wins (the other
+    /// reading of AWS's limit).
+    Refuse,
 }
 
 /// Lifetimes with a rekey margin and fuzz, as AWS and strongSwan define them: an SA is
@@ -140,6 +193,18 @@ pub struct Impair {
 }
 
 impl EndpointConfig {
+    /// Every CHILD SA's selectors, ours first: `local_ts`/`remote_ts`, then
+    /// `more_children` (a policy-based CGW's other pairs).
+    pub(crate) fn ts_pairs(
+        &self,
+    ) -> impl Iterator<Item = (&[TrafficSelector], &[TrafficSelector])> {
+        std::iter::once((self.local_ts.as_slice(), self.remote_ts.as_slice())).chain(
+            self.more_children
+                .iter()
+                .map(|p| (p.local.as_slice(), p.remote.as_slice())),
+        )
+    }
+
     /// A configuration with the given PSK and policies, route-based selectors
     /// (0.0.0.0/0 on both sides) and default retransmission.
     pub fn new(psk: impl Into<Vec<u8>>, ike: Policy, esp: Policy) -> Self {
@@ -150,6 +215,9 @@ impl EndpointConfig {
             esp,
             local_ts: vec![ts::any_ipv4()],
             remote_ts: vec![ts::any_ipv4()],
+            more_children: Vec::new(),
+            close_action: CloseAction::None,
+            new_child_sa: NewChildSa::Accept,
             retransmit: RetransmitConfig::default(),
             initial_contact: true,
             export_secrets: false,

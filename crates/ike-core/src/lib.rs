@@ -28,7 +28,10 @@ pub mod trace;
 pub mod ts;
 mod v1;
 
-pub use config::{DpdAction, DpdConfig, EndpointConfig, Impair, Lifetimes, RetransmitConfig};
+pub use config::{
+    CloseAction, DpdAction, DpdConfig, EndpointConfig, Impair, Lifetimes, NewChildSa,
+    RetransmitConfig, TsPair,
+};
 pub use endpoint::Endpoint;
 pub use event::{
     ChildFailure, Direction, DropReason, Drops, Event, EventKind, IkeSaSecrets, IkeVersion,

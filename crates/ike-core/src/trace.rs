@@ -56,6 +56,9 @@ pub enum TimerKind {
     RekeyChild,
     /// A CHILD SA's lifetime ended (RFC 7296 §2.8).
     ExpireChild,
+    /// A trap policy caught traffic for a CHILD SA the peer had deleted
+    /// (`CloseAction::Trap`).
+    Reacquire,
 }
 
 impl TimerKind {
@@ -69,6 +72,7 @@ impl TimerKind {
             TimerKind::Dpd => "DPD",
             TimerKind::RekeyChild => "CHILD SA rekey",
             TimerKind::ExpireChild => "CHILD SA expiry",
+            TimerKind::Reacquire => "trap policy",
         }
     }
 }

@@ -277,6 +277,35 @@ pub static RULES: &[Rule] = &[
         ..BASE
     },
     Rule {
+        id: "sa-pair-replaced",
+        severity: Severity::Warning,
+        trigger: Pattern {
+            phase2: UP,
+            ..Pattern::messages(&["ikesim-sending-delete-child-sa"])
+        },
+        when: When::AfterFirstUp,
+        with: &[before(&["ikesim-child-sa-established"], 1)],
+        without: &[before(&["ikesim-child-sa-rekeyed"], 1)],
+        title: "AWS deleted a phase 2 SA the moment another one came up ({count:time}, at \
+                {times})",
+        title_many: "phase 2 SAs replacing each other: {count} times ({rate}), phase 2 up \
+                     throughout",
+        many: 3,
+        cause: "A new CHILD SA (no rekey) came up while one was up, and AWS deleted the older: \
+                AWS allows one SA pair per tunnel. Most likely a policy-based CGW negotiates \
+                one CHILD SA per subnet pair (one per crypto-map ACL entry or strongSwan \
+                child) and brings each deleted one back when its traffic comes, so each \
+                subnet pair works only part of the time. Give the CGW one pair of traffic \
+                selectors (0.0.0.0/0 on both sides, or one summary network each, and filter \
+                on the CGW), or use a route-based (VTI) configuration.",
+        guide: Guide::Page("ikev2-processed-create-child-sa-request"),
+        repro: &[
+            repro_v1("ikev1-policy-based-two-subnets"),
+            repro("ikev2-policy-based-two-subnets"),
+        ],
+        ..BASE
+    },
+    Rule {
         id: "rekey-collisions",
         severity: Severity::Warning,
         trigger: Pattern::messages(&["ikev2-redundant-child-sa"]),

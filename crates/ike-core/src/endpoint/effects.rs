@@ -65,12 +65,19 @@ impl Endpoint {
                 };
                 let handle = self.sas[pos].handle;
                 let children = std::mem::take(self.sas[pos].sa.children_mut());
+                // So do the trap policies of pairs without an IPsec SA (`CloseAction::Trap`).
+                let traps = match &mut self.sas[pos].sa {
+                    Sa::V1(sa) => std::mem::take(&mut sa.reacquire),
+                    Sa::V2(_) => Vec::new(),
+                };
                 let new = self.sas.iter_mut().find_map(|e| match &mut e.sa {
                     Sa::V1(sa) if sa.replaces == Some(old) => Some(sa),
                     _ => None,
                 });
                 if let Some(new) = new {
                     new.children.extend(children);
+                    new.reacquire.extend(traps);
+                    new.arm_reacquire();
                 }
                 self.with_sa(now, handle, |ctx, sa| sa.delete(ctx));
             }

@@ -295,6 +295,9 @@ impl IkeSa {
                 self.emit(ctx, EventKind::ChildSaFailed { failure });
             }
         }
+        // The initiator chose one pair; a policy-based responder's other pairs get their
+        // CHILD SAs when their traffic hits the trap policy.
+        self.trap_missing_pairs(ctx);
     }
 
     /// Starts the IKE SA's lifetime clock (RFC 7296 §2.8) and ends the half-open timeout.
@@ -343,12 +346,17 @@ impl IkeSa {
         let (Some(tsi), Some(tsr)) = (tsi, tsr) else {
             return Err(ts_unacceptable);
         };
-        // TSi is the initiator's side: the remote network from where we stand.
-        let tsi = ts::narrow(tsi, &ctx.config.remote_ts);
-        let tsr = ts::narrow(tsr, &ctx.config.local_ts);
-        if tsi.is_empty() || tsr.is_empty() {
+        // TSi is the initiator's side: the remote network from where we stand. The first of
+        // our selector pairs that leaves something on both sides is the CHILD SA's (one
+        // pair but for a policy-based CGW's, `EndpointConfig::more_children`).
+        let narrowed = ctx.config.ts_pairs().find_map(|(local, remote)| {
+            let tsi = ts::narrow(tsi, remote);
+            let tsr = ts::narrow(tsr, local);
+            (!tsi.is_empty() && !tsr.is_empty()).then_some((tsi, tsr))
+        });
+        let Some((tsi, tsr)) = narrowed else {
             return Err(ts_unacceptable);
-        }
+        };
         let spi_out = offered
             .iter()
             .find(|p| p.number == selected.number && p.protocol == ProtocolId::ESP)

@@ -14,6 +14,15 @@ use crate::shell::timer::ChildTimer;
 use crate::shell::{same_mac, Ctx, Spi};
 use crate::ts;
 
+/// What IKE_AUTH's answer says of the first CHILD SA: the proposal chosen, the
+/// responder's SPI and the narrowed selectors.
+type FirstChild = (
+    Selected,
+    u32,
+    Vec<ike_wire::TrafficSelector>,
+    Vec<ike_wire::TrafficSelector>,
+);
+
 impl IkeSa {
     /// The initiator checks the responder's AUTH; then the CHILD SA's outcome.
     pub(super) fn handle_auth_response(&mut self, ctx: &mut Ctx<'_>, payloads: &[Payload]) {
@@ -171,6 +180,21 @@ impl IkeSa {
                 }))
             }
         };
+        self.complete_first_child(ctx, outcome, &prf, &sk_d, &ni, &nr);
+        // A policy-based initiator's other selector pairs, one CREATE_CHILD_SA each.
+        self.create_more_children(ctx);
+    }
+
+    /// Sets up the CHILD SA negotiated with IKE_AUTH, or reports why it is not.
+    fn complete_first_child(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        outcome: Result<FirstChild, ChildFailure>,
+        prf: &ike_crypto::Prf,
+        sk_d: &[u8],
+        ni: &[u8],
+        nr: &[u8],
+    ) {
         let Some(child) = self.children.last_mut() else {
             return;
         };
@@ -178,11 +202,11 @@ impl IkeSa {
         match outcome {
             Ok((selected, spi_out, tsi, tsr)) => {
                 let params = ChildParams {
-                    prf: &prf,
-                    sk_d: &sk_d,
+                    prf,
+                    sk_d,
                     g_ir: None,
-                    ni: &ni,
-                    nr: &nr,
+                    ni,
+                    nr,
                 };
                 match child.establish(&params, Spi(spi_out), selected, tsi, tsr) {
                     Ok(()) => {

@@ -75,6 +75,10 @@ impl IkeSa {
                 events.push(EventKind::ChildRekeyCollisionDelete { spi });
             } else {
                 events.push(EventKind::ChildSaDeleteReceived { spi });
+                // An SA a rekey replaced has its heir; any other leaves its pair without.
+                if !child.is_deleting() {
+                    self.peer_deleted_child(ctx, &child.ts_local, &child.ts_remote);
+                }
             }
         }
         let response = if ours.is_empty() {

@@ -132,6 +132,17 @@ pub(crate) struct ChildRekey {
     pub tried_groups: Vec<ike_wire::DhGroup>,
 }
 
+/// A new CHILD SA of ours in flight (RFC 7296 §1.3.1): a CREATE_CHILD_SA without
+/// REKEY_SA, for one of the configured selector pairs.
+pub(crate) struct ChildCreate {
+    pub spi_in: Spi,
+    pub ni: Vec<u8>,
+    pub ke: Option<KeyExchange>,
+    pub tried_groups: Vec<ike_wire::DhGroup>,
+    /// Which pair (see `IkeSa::reacquire`).
+    pub pair: usize,
+}
+
 /// An IKE SA rekey of ours in flight (RFC 7296 §2.18).
 pub(crate) struct IkeRekey {
     pub new_spi: u64,
@@ -164,6 +175,8 @@ pub(crate) enum Purpose {
     /// An INFORMATIONAL carrying an error notification.
     Notify,
     RekeyChild(Box<ChildRekey>),
+    /// A new CHILD SA (RFC 7296 §1.3.1), not a rekey.
+    CreateChild(Box<ChildCreate>),
     RekeyIke(Box<IkeRekey>),
 }
 
@@ -217,6 +230,10 @@ pub(crate) struct IkeSa {
     pub ike_rekey_collision: Option<PeerIkeRekey>,
     /// Replaced by an IKE rekey: waits only for its DELETE, counts for nothing.
     pub superseded: bool,
+    /// CHILD SAs the peer deleted that a trap policy negotiates anew (`CloseAction::Trap`):
+    /// when, and which of `EndpointConfig`'s selector pairs (0: `local_ts`/`remote_ts`,
+    /// then `more_children`). `Timer::Reacquire` fires at the earliest.
+    pub reacquire: Vec<(Instant, usize)>,
 }
 
 impl IkeSa {
@@ -250,6 +267,7 @@ impl IkeSa {
             traffic: false,
             ike_rekey_collision: None,
             superseded: false,
+            reacquire: Vec::new(),
         }
     }
 
@@ -377,6 +395,9 @@ impl IkeSa {
             match pending.purpose {
                 Purpose::Auth => self.handle_auth_response(ctx, &payloads),
                 Purpose::RekeyChild(r) => self.handle_child_rekey_response(ctx, id, *r, &payloads),
+                Purpose::CreateChild(c) => {
+                    self.handle_child_create_response(ctx, id, *c, &payloads)
+                }
                 Purpose::RekeyIke(r) => self.handle_ike_rekey_response(ctx, id, *r, &payloads),
                 Purpose::DeleteIke { live } => {
                     self.close();

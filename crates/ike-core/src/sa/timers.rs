@@ -70,6 +70,7 @@ impl Timed for IkeSa {
                     Vec::new(),
                 );
             }
+            Timer::Reacquire => self.reacquire(ctx),
         }
     }
 

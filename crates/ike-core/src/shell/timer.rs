@@ -25,15 +25,19 @@ pub(crate) enum Timer {
     /// from when we last heard the peer and whether its traffic flows (`Timed::dpd_at`),
     /// so it is never armed in the table.
     Dpd = 4,
+    /// A trap policy's next packet for a CHILD SA the peer deleted: negotiate it anew
+    /// (`CloseAction::Trap`).
+    Reacquire = 5,
 }
 
 impl Timer {
-    pub const VALUES: [Timer; 5] = [
+    pub const VALUES: [Timer; 6] = [
         Timer::Retransmit,
         Timer::HalfOpen,
         Timer::ExpireIke,
         Timer::RekeyIke,
         Timer::Dpd,
+        Timer::Reacquire,
     ];
 
     /// Whether the timer still runs on an SA that was replaced or is being deleted (which
@@ -51,6 +55,7 @@ impl From<Timer> for TimerKind {
             Timer::ExpireIke => TimerKind::ExpireIke,
             Timer::RekeyIke => TimerKind::RekeyIke,
             Timer::Dpd => TimerKind::Dpd,
+            Timer::Reacquire => TimerKind::Reacquire,
         }
     }
 }
@@ -127,7 +132,7 @@ impl From<ChildTimer> for usize {
 }
 
 /// An IKE SA's timers (the `Dpd` slot stays empty, see `Timer::Dpd`).
-pub(crate) type IkeTimers = TimerTable<Timer, 5>;
+pub(crate) type IkeTimers = TimerTable<Timer, 6>;
 /// A CHILD SA's timers.
 pub(crate) type ChildTimers = TimerTable<ChildTimer, 2>;
 

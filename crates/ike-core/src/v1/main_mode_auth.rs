@@ -204,9 +204,12 @@ impl Phase1Sa {
         keys.last_block = last;
         self.clear_pending();
         self.established(ctx, &transform, keys);
-        // A phase 1 rekey keeps the IPsec SAs it takes over; a first main mode needs one.
+        // A phase 1 rekey keeps the IPsec SAs it takes over; a first main mode needs one
+        // quick mode per selector pair (one, but for a policy-based CGW).
         if self.replaces.is_none() {
-            self.start_quick_mode(ctx, None);
+            for pair in 0..ctx.config.ts_pairs().count() {
+                self.start_quick_mode(ctx, None, pair);
+            }
         }
     }
 

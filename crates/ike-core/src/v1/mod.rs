@@ -24,6 +24,7 @@ pub(crate) mod proposal;
 mod quick_mode;
 mod quick_mode_responder;
 mod timers;
+mod trap;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -201,7 +202,12 @@ pub(crate) struct Phase1Sa {
     pub quick: Vec<QuickMode>,
     pub pending: Option<Pending1>,
     /// Quick modes to start once the outstanding exchange completes.
-    pub queued_quick: VecDeque<Option<Spi>>,
+    /// Quick modes to start once the outstanding exchange completes: the SA a rekey
+    /// replaces, or the selector pair of a new one (`start_quick_mode`).
+    pub queued_quick: VecDeque<(Option<Spi>, usize)>,
+    /// IPsec SAs the peer deleted that a trap policy negotiates anew (`CloseAction::Trap`):
+    /// when, and which selector pair. `Timer::Reacquire` fires at the earliest.
+    pub reacquire: Vec<(Instant, usize)>,
     /// The last message received and our answer, to answer a retransmission alike.
     pub last_in: Option<Vec<u8>>,
     pub last_out: Option<Vec<u8>>,
@@ -241,6 +247,7 @@ impl Phase1Sa {
             quick: Vec::new(),
             pending: None,
             queued_quick: VecDeque::new(),
+            reacquire: Vec::new(),
             last_in: None,
             last_out: None,
             lifetime: Duration::ZERO,

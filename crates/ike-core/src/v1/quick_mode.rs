@@ -115,10 +115,17 @@ pub(super) fn keymat_len(selected: &Selected) -> Option<usize> {
 }
 
 impl Phase1Sa {
-    /// Starts a quick mode for a new CHILD SA, or to replace `rekey_of`.
-    pub(super) fn start_quick_mode(&mut self, ctx: &mut Ctx<'_>, rekey_of: Option<Spi>) {
+    /// Starts a quick mode for a new CHILD SA with the selector pair `pair` (0:
+    /// `local_ts`/`remote_ts`, then `more_children`: a policy-based CGW has a quick mode per
+    /// pair), or to replace `rekey_of` (its selectors).
+    pub(super) fn start_quick_mode(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        rekey_of: Option<Spi>,
+        pair: usize,
+    ) {
         if self.pending.is_some() {
-            self.queued_quick.push_back(rekey_of);
+            self.queued_quick.push_back((rekey_of, pair));
             return;
         }
         if self.keys().is_none() {
@@ -129,9 +136,11 @@ impl Phase1Sa {
             return;
         }
         let old = rekey_of.and_then(|spi| self.children.iter().find(|c| c.spi_in == spi));
-        let (ts_local, ts_remote) = match old {
-            Some(c) => (c.ts_local.clone(), c.ts_remote.clone()),
-            None => (ctx.config.local_ts.clone(), ctx.config.remote_ts.clone()),
+        let configured = ctx.config.ts_pairs().nth(pair);
+        let (ts_local, ts_remote) = match (old, configured) {
+            (Some(c), _) => (c.ts_local.clone(), c.ts_remote.clone()),
+            (None, Some((local, remote))) => (local.to_vec(), remote.to_vec()),
+            (None, None) => return,
         };
         let groups: Vec<DhGroup> = ctx
             .config
@@ -429,8 +438,8 @@ impl Phase1Sa {
 
     pub(super) fn next_queued(&mut self, ctx: &mut Ctx<'_>) {
         if self.pending.is_none() {
-            if let Some(rekey_of) = self.queued_quick.pop_front() {
-                self.start_quick_mode(ctx, rekey_of);
+            if let Some((rekey_of, pair)) = self.queued_quick.pop_front() {
+                self.start_quick_mode(ctx, rekey_of, pair);
             }
         }
     }

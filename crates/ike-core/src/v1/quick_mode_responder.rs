@@ -15,6 +15,7 @@ use super::proposal::{chosen, lifetime, phase2_as_proposal};
 use super::quick_mode::{client_id, host, ids, keymat_len, selector, NONCE_LEN};
 use super::{Awaiting, Phase1Sa, QuickMode};
 use crate::child::{ChildSa, ChildState};
+use crate::config::NewChildSa;
 use crate::event::{ChildFailure, Direction, DropReason, EventKind};
 use crate::failure::PeerIncompatible;
 use crate::proposal::{select, Negotiation};
@@ -144,9 +145,17 @@ impl Phase1Sa {
             );
             return;
         };
-        let tsi = ts::narrow(&[tsi], &ctx.config.remote_ts);
-        let tsr = ts::narrow(&[tsr], &ctx.config.local_ts);
-        let (Some(tsi1), Some(tsr1)) = (tsi.first().cloned(), tsr.first().cloned()) else {
+        // The first of our selector pairs that leaves something on both sides.
+        let narrowed = ctx.config.ts_pairs().find_map(|(local, remote)| {
+            let tsi = ts::narrow(std::slice::from_ref(&tsi), remote);
+            let tsr = ts::narrow(std::slice::from_ref(&tsr), local);
+            tsi.first().cloned().zip(tsr.first().cloned())
+        });
+        let refused = narrowed.is_none()
+            || narrowed
+                .as_ref()
+                .is_some_and(|(i, r)| self.one_pair_refuses(ctx, i, r));
+        let (Some((tsi1, tsr1)), false) = (narrowed, refused) else {
             refuse(
                 self,
                 ctx,
@@ -343,14 +352,19 @@ impl Phase1Sa {
                     },
                 );
             }
-            (None, Some(selected)) => self.emit(
-                ctx,
-                EventKind::ChildSaEstablished {
-                    spi_in: q.spi_in.0,
-                    spi_out: spi_out.0,
-                    selected,
-                },
-            ),
+            (None, Some(selected)) => {
+                self.emit(
+                    ctx,
+                    EventKind::ChildSaEstablished {
+                        spi_in: q.spi_in.0,
+                        spi_out: spi_out.0,
+                        selected,
+                    },
+                );
+                if ctx.config.new_child_sa == NewChildSa::ReplaceOthers {
+                    self.delete_other_children(ctx, q.spi_in);
+                }
+            }
             (None, None) => {}
         }
         self.next_queued(ctx);

@@ -88,13 +88,14 @@ impl Timed for Phase1Sa {
                     self.send_awaiting(ctx, Awaiting::Dpd(seq), datagram);
                 }
             }
+            Timer::Reacquire => self.reacquire(ctx),
         }
     }
 
     fn on_child_timer(&mut self, ctx: &mut Ctx<'_>, spi_in: Spi, timer: ChildTimer) {
         match timer {
             ChildTimer::Expire => self.delete_child(ctx, spi_in),
-            ChildTimer::Rekey => self.start_quick_mode(ctx, Some(spi_in)),
+            ChildTimer::Rekey => self.start_quick_mode(ctx, Some(spi_in), 0),
         }
     }
 }
@@ -302,6 +303,10 @@ impl Phase1Sa {
                         )
                     };
                     self.emit(ctx, EventKind::ChildSaFailed { failure });
+                    // A new pair still has no SA: its next packet hits the trap again.
+                    if q.rekey_of.is_none() {
+                        self.trap_pair_of(ctx, &q.ts_local, &q.ts_remote);
+                    }
                     self.next_queued(ctx);
                 }
                 Payload::Delete(d) if d.protocol == protocol::ISAKMP => {
@@ -327,8 +332,13 @@ impl Phase1Sa {
                         else {
                             continue;
                         };
-                        self.children.remove(pos);
+                        let child = self.children.remove(pos);
                         self.emit(ctx, EventKind::ChildSaDeleteReceived { spi });
+                        // An SA a rekey replaced has its heir; any other leaves its pair
+                        // without.
+                        if !child.is_deleting() {
+                            self.trap_pair_of(ctx, &child.ts_local, &child.ts_remote);
+                        }
                     }
                 }
                 _ => {}

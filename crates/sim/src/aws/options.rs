@@ -8,8 +8,8 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use ike_core::{
-    Cipher, DpdAction, DpdConfig, EndpointConfig, IkeVersion, Lifetimes, Policy, ProposalSpec,
-    Selection,
+    Cipher, DpdAction, DpdConfig, EndpointConfig, IkeVersion, Lifetimes, NewChildSa, Policy,
+    ProposalSpec, Selection,
 };
 use ike_wire::{DhGroup, EncrId, IntegId, PrfId, TrafficSelector};
 use serde::{Deserialize, Deserializer};
@@ -250,6 +250,20 @@ impl Default for Cidr {
     }
 }
 
+/// What the AWS endpoint does when a CGW negotiates a second CHILD SA (other selectors)
+/// on a tunnel that has one: AWS allows one SA pair per tunnel (reference §6) and does not
+/// say how it enforces that, so both readings are here.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SecondSaPair {
+    /// The newest wins: the new CHILD SA is installed and the old one deleted, the
+    /// flapping policy-based CGWs report (ikesim's default).
+    #[default]
+    Replace,
+    /// The first wins: the new one is refused with TS_UNACCEPTABLE.
+    Refuse,
+}
+
 /// One AWS tunnel's options, with AWS's defaults (reference §3).
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -298,6 +312,11 @@ pub struct TunnelOptions {
     /// RemoteIpv4NetworkCidr: the AWS side, default `0.0.0.0/0` (the AWS endpoint's local
     /// traffic selector).
     pub remote_ipv4_network_cidr: Cidr,
+    /// Not an AWS option: what the endpoint does with a second SA pair, which AWS does not
+    /// publish (it allows one SA pair per tunnel, reference §6). `replace` (default): the
+    /// new CHILD SA is taken and the old one deleted; `refuse`: TS_UNACCEPTABLE. See
+    /// docs/failures/ikev2-processed-create-child-sa-request.md.
+    pub second_sa_pair: SecondSaPair,
     /// `[tunnel.aws.log_options]` (LogOptions): whether, where and in which format the
     /// tunnel's log is published; logging on, default group, JSON by default (ikesim's
     /// default for `log_enabled` differs from AWS's, see [`CloudWatchLogOptions`]).
@@ -325,6 +344,7 @@ impl Default for TunnelOptions {
             startup_action: StartupAction::Add,
             local_ipv4_network_cidr: Cidr::default(),
             remote_ipv4_network_cidr: Cidr::default(),
+            second_sa_pair: SecondSaPair::Replace,
             log_options: LogOptions::default(),
         }
     }
@@ -458,6 +478,11 @@ impl TunnelOptions {
         config.accept_ikev2 = self.ike_versions.contains(&IkeVersion::V2);
         // AWS supports main mode only and says so to an aggressive mode request.
         config.refuse_aggressive_mode = true;
+        // One SA pair per tunnel (reference §6), enforced as `second_sa_pair` says.
+        config.new_child_sa = match self.second_sa_pair {
+            SecondSaPair::Replace => NewChildSa::ReplaceOthers,
+            SecondSaPair::Refuse => NewChildSa::Refuse,
+        };
         config
     }
 }

@@ -2,8 +2,8 @@
 //! file): strongSwan-like keys, checked, and translated into the core's configuration.
 
 use ike_core::{
-    parse_proposal, DpdAction, DpdConfig, EndpointConfig, IkeVersion, Lifetimes, Policy,
-    ProposalKind, ProposalSpec, Selection,
+    parse_proposal, CloseAction, DpdAction, DpdConfig, EndpointConfig, IkeVersion, Lifetimes,
+    Policy, ProposalKind, ProposalSpec, Selection, TsPair,
 };
 use serde::Deserialize;
 
@@ -20,6 +20,18 @@ pub enum CgwStartup {
     Start,
     /// Wait for AWS to initiate.
     Add,
+}
+
+/// What the CGW does when AWS deletes one of its CHILD SAs (strongSwan's `close_action`,
+/// see `ike_core::CloseAction`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CgwCloseAction {
+    /// The CHILD SA stays gone.
+    #[default]
+    None,
+    /// A trap policy negotiates it anew when its traffic comes (`trap_delay` later).
+    Trap,
 }
 
 /// The CGW's configuration for one tunnel.
@@ -41,6 +53,16 @@ pub struct CgwConnection {
     pub local_ts: Vec<Cidr>,
     /// The AWS side of the CGW's encryption domain.
     pub remote_ts: Vec<Cidr>,
+    /// A policy-based CGW: each `local_ts[i]`/`remote_ts[i]` pair is a CHILD SA of its own
+    /// (strongSwan: one child per pair; Cisco: one SA per crypto-map ACL entry), the first
+    /// with IKE_AUTH, the others by CREATE_CHILD_SA (RFC 7296 §1.3.1). A side with one
+    /// entry pairs with every entry of the other. `false`: one CHILD SA for all of them.
+    pub policy_based: bool,
+    /// `none` (default) or `trap`: what the CGW does when AWS deletes one of its CHILD SAs.
+    pub close_action: CgwCloseAction,
+    /// With `close_action = "trap"`: how long after the DELETE the pair's next packet
+    /// comes and negotiates it anew (only while `traffic` flows). Default 30s.
+    pub trap_delay: SimDuration,
     /// `start` (the default) or `add`.
     pub startup_action: CgwStartup,
     /// IKE SA lifetime; rekeyed `rekey_margin` (plus fuzz) before it ends.
@@ -92,6 +114,9 @@ impl Default for CgwConnection {
             )],
             local_ts: vec![Cidr::default()],
             remote_ts: vec![Cidr::default()],
+            policy_based: false,
+            close_action: CgwCloseAction::None,
+            trap_delay: secs(30),
             startup_action: CgwStartup::Start,
             ike_lifetime: secs(28_800),
             child_lifetime: secs(3_600),
@@ -132,6 +157,25 @@ impl CgwConnection {
                 ),
             ));
         }
+        if self.policy_based {
+            let (l, r) = (self.local_ts.len(), self.remote_ts.len());
+            if l != r && l != 1 && r != 1 {
+                return Err((
+                    "policy_based",
+                    format!(
+                        "local_ts has {l} entries and remote_ts {r}: a policy-based CGW pairs \
+                         them one by one, so give both the same number (or one of them a \
+                         single entry, paired with each of the other's)"
+                    ),
+                ));
+            }
+        }
+        if self.trap_delay.0.is_zero() && self.close_action == CgwCloseAction::Trap {
+            return Err((
+                "trap_delay",
+                "must be more than 0s: the trap's next packet comes after the DELETE".into(),
+            ));
+        }
         if self.ike_proposals.is_empty() || self.esp_proposals.is_empty() {
             return Err((
                 "",
@@ -157,8 +201,25 @@ impl CgwConnection {
             policy(self.ike_proposals.iter().map(|p| p.1.clone()).collect()),
             policy(self.esp_proposals.iter().map(|p| p.1.clone()).collect()),
         );
-        config.local_ts = self.local_ts.iter().map(|c| c.0.clone()).collect();
-        config.remote_ts = self.remote_ts.iter().map(|c| c.0.clone()).collect();
+        let local: Vec<_> = self.local_ts.iter().map(|c| c.0.clone()).collect();
+        let remote: Vec<_> = self.remote_ts.iter().map(|c| c.0.clone()).collect();
+        if self.policy_based {
+            let mut pairs = ts_pairs(&local, &remote).into_iter();
+            if let Some(first) = pairs.next() {
+                config.local_ts = first.local;
+                config.remote_ts = first.remote;
+            }
+            config.more_children = pairs.collect();
+        } else {
+            config.local_ts = local;
+            config.remote_ts = remote;
+        }
+        config.close_action = match self.close_action {
+            CgwCloseAction::None => CloseAction::None,
+            CgwCloseAction::Trap => CloseAction::Trap {
+                after: self.trap_delay.0,
+            },
+        };
         config.lifetimes = Lifetimes {
             ike: self.ike_lifetime.0,
             child: self.child_lifetime.0,
@@ -179,5 +240,80 @@ impl CgwConnection {
         config.accept_ikev1 = self.ike_version == IkeVersion::V1;
         config.accept_ikev2 = self.ike_version == IkeVersion::V2;
         config
+    }
+}
+
+/// A policy-based CGW's CHILD SAs: `local[i]` with `remote[i]`, or one side's single entry
+/// with each of the other's (`CgwConnection::check` has refused other shapes).
+fn ts_pairs(
+    local: &[ike_wire::TrafficSelector],
+    remote: &[ike_wire::TrafficSelector],
+) -> Vec<TsPair> {
+    let n = local.len().max(remote.len());
+    let at = |side: &[ike_wire::TrafficSelector], i: usize| {
+        side.get(if side.len() == 1 { 0 } else { i })
+            .cloned()
+            .into_iter()
+            .collect::<Vec<_>>()
+    };
+    (0..n)
+        .map(|i| TsPair {
+            local: at(local, i),
+            remote: at(remote, i),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cgw(text: &str) -> CgwConnection {
+        toml::from_str(text).expect("valid [tunnel.cgw]")
+    }
+
+    #[test]
+    fn a_policy_based_cgw_has_a_child_per_pair() {
+        let c = cgw(r#"
+            policy_based = true
+            local_ts = ["10.0.1.0/24", "10.0.2.0/24"]
+            remote_ts = ["172.31.0.0/16"]
+            close_action = "trap"
+            trap_delay = "5m"
+        "#);
+        assert!(c.check().is_ok());
+        let config = c.endpoint_config("psk.psk.psk");
+        let show = |t: &[ike_wire::TrafficSelector]| {
+            t.iter().map(ike_core::ts::display).collect::<Vec<_>>()
+        };
+        assert_eq!(show(&config.local_ts), ["10.0.1.0/24"]);
+        assert_eq!(show(&config.remote_ts), ["172.31.0.0/16"]);
+        assert_eq!(config.more_children.len(), 1);
+        assert_eq!(show(&config.more_children[0].local), ["10.0.2.0/24"]);
+        assert_eq!(show(&config.more_children[0].remote), ["172.31.0.0/16"]);
+        assert_eq!(
+            config.close_action,
+            CloseAction::Trap {
+                after: std::time::Duration::from_secs(300)
+            }
+        );
+        // Route-based (the default): one CHILD SA with every selector.
+        let c = cgw(r#"local_ts = ["10.0.1.0/24", "10.0.2.0/24"]"#);
+        let config = c.endpoint_config("psk.psk.psk");
+        assert_eq!(config.local_ts.len(), 2);
+        assert!(config.more_children.is_empty());
+        assert_eq!(config.close_action, CloseAction::None);
+    }
+
+    #[test]
+    fn pairs_that_do_not_pair_up_are_refused() {
+        let c = cgw(r#"
+            policy_based = true
+            local_ts = ["10.0.1.0/24", "10.0.2.0/24"]
+            remote_ts = ["172.31.0.0/16", "172.30.0.0/16", "172.29.0.0/16"]
+        "#);
+        let (key, message) = c.check().expect_err("2 × 3 entries do not pair up");
+        assert_eq!(key, "policy_based");
+        assert!(message.contains("same number"), "{message}");
     }
 }

@@ -5,11 +5,12 @@ use ike_crypto::KeyExchange;
 use ike_wire::PayloadsExt;
 use ike_wire::{
     DhGroup, ExchangeType, KeyExchange as KePayload, Notify, NotifyType, Payload, PayloadType,
-    ProtocolId,
+    ProtocolId, TrafficSelector,
 };
 
 use super::{first_error, lowest, spi32};
 use crate::child::{ChildParams, ChildSa, ChildState};
+use crate::config::NewChildSa;
 use crate::event::{ChildFailure, Direction, EventKind};
 use crate::failure::{PeerIncompatible, PeerMisbehaved};
 use crate::proposal::{select, Negotiation, Selected};
@@ -151,6 +152,23 @@ impl IkeSa {
                 sa.emit(ctx, EventKind::ChildSaFailed { failure });
             }
         };
+        // One SA pair per tunnel, the first wins: a new CHILD SA beside a live one is
+        // refused as selectors this tunnel does not take (see `NewChildSa::Refuse`).
+        if old_spi_in.is_none()
+            && ctx.config.new_child_sa == NewChildSa::Refuse
+            && self.children.iter().any(|c| !c.is_deleting())
+        {
+            let failure =
+                ChildFailure::Incompatible(PeerIncompatible::TsUnacceptable, Direction::Sent);
+            fail(
+                self,
+                ctx,
+                NotifyType::TS_UNACCEPTABLE,
+                Vec::new(),
+                Some(failure),
+            );
+            return;
+        }
         let selected = match select(offered, &ctx.config.esp, Negotiation::ChildWithKe) {
             Ok(s) => s,
             Err(nm) => {
@@ -234,6 +252,9 @@ impl IkeSa {
                             selected,
                         },
                     );
+                    if ctx.config.new_child_sa == NewChildSa::ReplaceOthers {
+                        self.delete_other_children(ctx, spi_in);
+                    }
                     return;
                 };
                 if let Some(old) = self.children.iter_mut().find(|c| c.spi_in == old_spi_in) {
@@ -258,6 +279,22 @@ impl IkeSa {
                 fail(self, ctx, notify, Vec::new(), Some(failure));
             }
         }
+    }
+
+    /// Whether the CHILD SA `old` that our rekey (creating `new`) was for has been
+    /// replaced meanwhile by another pair under the one-pair policy
+    /// (`NewChildSa::ReplaceOthers`): it is being deleted, not for a rekey collision (the
+    /// peer's rekey of it, §2.8.1), and another live SA stands.
+    fn displaced(&self, ctx: &Ctx<'_>, old: Spi, new: Spi) -> bool {
+        ctx.config.new_child_sa == NewChildSa::ReplaceOthers
+            && self
+                .children
+                .iter()
+                .any(|c| c.spi_in == old && c.is_deleting() && c.collision.is_none())
+            && self
+                .children
+                .iter()
+                .any(|c| c.spi_in != old && c.spi_in != new && !c.is_deleting())
     }
 
     /// A rekey that did not happen leaves the old SA as it was.
@@ -330,6 +367,11 @@ impl IkeSa {
                         );
                         self.delete_child_quietly(ctx, r.new_spi_in);
                     }
+                    _ if self.displaced(ctx, r.old_spi_in, r.new_spi_in) => {
+                        // One SA pair per tunnel: a new pair replaced the one this rekey
+                        // was for while it was in flight, so its heir goes too.
+                        self.delete_child_quietly(ctx, r.new_spi_in);
+                    }
                     _ => {
                         if !old_exists {
                             // The peer deleted the old SA meanwhile: the new one just stands.
@@ -369,6 +411,27 @@ impl IkeSa {
         r: &mut ChildRekey,
         payloads: &[Payload],
     ) -> Result<(Selected, u32), ChildFailure> {
+        let offered = self
+            .children
+            .iter()
+            .find(|c| c.spi_in == r.old_spi_in)
+            .map(|c| (c.ts_local.clone(), c.ts_remote.clone()));
+        let ke = r.ke.take();
+        self.complete_child(r.new_spi_in, &r.ni, ke, offered, payloads)
+    }
+
+    /// Checks the responder's answer to our CREATE_CHILD_SA (a rekey, §1.3.3, or a new
+    /// CHILD SA, §1.3.1) and sets up the new SA (`spi_in`, our nonce `ni`, our KE if PFS).
+    /// `offered`: the selectors we proposed, which the answer may narrow, never widen
+    /// (`None`: whatever it says).
+    pub(in crate::sa) fn complete_child(
+        &mut self,
+        spi_in: Spi,
+        ni: &[u8],
+        ke: Option<KeyExchange>,
+        offered: Option<(Vec<TrafficSelector>, Vec<TrafficSelector>)>,
+        payloads: &[Payload],
+    ) -> Result<(Selected, u32), ChildFailure> {
         let misbehaved = ChildFailure::Misbehaved;
         let missing = |payload| misbehaved(PeerMisbehaved::MissingPayload { payload });
         let sa = payloads.sa().ok_or(missing(PayloadType::SA))?;
@@ -381,7 +444,7 @@ impl IkeSa {
         let unoffered = misbehaved(PeerMisbehaved::SelectedUnofferedProposal);
         let selected = Selected::from_wire(one).ok_or(unoffered)?;
         let spi_out = spi32(&one.spi).ok_or(misbehaved(PeerMisbehaved::BadSpiSize))?;
-        let g_ir = match (r.ke.take(), payloads.ke(), selected.dh) {
+        let g_ir = match (ke, payloads.ke(), selected.dh) {
             (Some(ke), Some(peer), Some(g)) if ke.group() == g && peer.group == g => Some(
                 ke.shared_secret(&peer.data)
                     .map_err(|_| misbehaved(PeerMisbehaved::KeValueUnusable))?,
@@ -395,21 +458,16 @@ impl IkeSa {
             return Err(ChildFailure::Internal);
         };
         let (prf, sk_d) = (keys.suite.prf, keys.sk_d.clone());
-        let child_ts = self
-            .children
-            .iter()
-            .find(|c| c.spi_in == r.old_spi_in)
-            .map(|c| (c.ts_local.clone(), c.ts_remote.clone()));
-        let (ts_local, ts_remote) = child_ts.unwrap_or_else(|| (tsi.to_vec(), tsr.to_vec()));
+        let (ts_local, ts_remote) = offered.unwrap_or_else(|| (tsi.to_vec(), tsr.to_vec()));
         if !ts::all_within(tsi, &ts_local) || !ts::all_within(tsr, &ts_remote) {
             return Err(misbehaved(PeerMisbehaved::TsOutsideOffer));
         }
-        let mut child = ChildSa::negotiating(r.new_spi_in);
+        let mut child = ChildSa::negotiating(spi_in);
         let params = ChildParams {
             prf: &prf,
             sk_d: &sk_d,
             g_ir: g_ir.as_deref(),
-            ni: &r.ni,
+            ni,
             nr,
         };
         child

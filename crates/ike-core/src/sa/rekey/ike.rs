@@ -89,7 +89,7 @@ impl IkeSa {
         // the new IKE SA): the peer retries later.
         let rekeying_child = matches!(
             self.pending.as_ref().map(|p| &p.purpose),
-            Some(Purpose::RekeyChild(_))
+            Some(Purpose::RekeyChild(_) | Purpose::CreateChild(_))
         );
         if self.superseded || rekeying_child {
             self.respond_error(ctx, id, NotifyType::TEMPORARY_FAILURE, Vec::new());
@@ -231,6 +231,9 @@ impl IkeSa {
         new.on_ike_established(ctx);
         if move_children {
             new.children = std::mem::take(&mut self.children);
+            // The trap policies of pairs without a CHILD SA go with them.
+            new.reacquire = std::mem::take(&mut self.reacquire);
+            new.arm_reacquire();
         }
         let phase2 = new.phase2().max(self.phase2());
         self.superseded = true;

@@ -14,6 +14,7 @@
 //! ```
 
 mod child;
+mod create;
 mod ike;
 
 use std::time::Duration;
