@@ -167,6 +167,13 @@ pub struct Tunnel {
     /// `[tunnel.cgw]`: the CGW's configuration for this tunnel.
     #[serde(default)]
     pub cgw: CgwConnection,
+    /// `[[tunnel.maintenance]]`: AWS replaces the tunnel's endpoint (see [`events`]).
+    #[serde(default)]
+    pub maintenance: Vec<Maintenance>,
+    /// `[[tunnel.modify_options]]`: ModifyVpnTunnelOptions, an endpoint replacement with
+    /// new options (see [`events`]).
+    #[serde(default)]
+    pub modify_options: Vec<ModifyOptions>,
 }
 
 impl Tunnel {
@@ -178,8 +185,10 @@ impl Tunnel {
 }
 
 mod cgw;
+pub mod events;
 mod network;
-pub use cgw::{CgwConnection, CgwStartup};
+pub use cgw::{CgwConnection, CgwStartup, Unconfigured};
+pub use events::{Maintenance, ModifyOptions};
 pub use network::{
     Blackhole, Direction, Directions, NatOptions, Network, PathConditions, Probability,
 };
@@ -275,6 +284,15 @@ impl Scenario {
                 "tunnel".into(),
                 format!("{n} tunnels given: a VPN connection has one or two ([[tunnel]])"),
             ));
+        }
+        for (i, t) in scenario.tunnel.iter_mut().enumerate() {
+            events::resolve(text, i, &mut t.modify_options).map_err(|(k, message)| {
+                invalid(
+                    text.find("modify_options"),
+                    format!("tunnel[{}].{k}", i + 1),
+                    message,
+                )
+            })?;
         }
         for (i, t) in scenario.tunnel.iter().enumerate() {
             let key = |k: &str| format!("tunnel[{}].{k}", i + 1);

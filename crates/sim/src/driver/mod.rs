@@ -136,6 +136,9 @@ pub trait Observer {
     /// A datagram (`data`, framed as it arrived) reached `host` while it is down (crashed):
     /// nobody read it. For the timeline.
     fn host_down(&mut self, _host: usize, _at: Arrived, _data: &[u8]) {}
+    /// A scenario action replaced `host`'s endpoint at `now` (`Action::Replace`): every SA
+    /// it held is gone, and no event of the core tells it.
+    fn endpoint_replaced(&mut self, _host: usize, _now: Instant) {}
     /// `host`'s endpoint reported a trace entry (`ike_core::EndpointConfig::trace`): drained
     /// with its events, before them.
     fn trace(&mut self, _host: usize, _now: Instant, _trace: Trace) {}
@@ -232,6 +235,9 @@ impl<P: Pace> Wire<'_, P> {
                 break;
             };
             traffic::apply(action, self.hosts, now);
+            if let Action::Replace { host, .. } = action {
+                self.observer.endpoint_replaced(host, now);
+            }
         }
         while let Some(t) = self.path.pop_due(now) {
             self.transmit(now, t).await?;
