@@ -49,6 +49,9 @@ const TABLE: &[(&str, Expect)] = &[
             Some("ikev2-half-open"),
         ),
     ),
+    // AWS replaced the endpoint and the IKEv1 CGW never came back: explain has no rule for
+    // a replacement yet (it reads ikesim's IKE_SA-deleted line as an ordinary close).
+    ("ikev1-endpoint-replacement", Healthy),
     ("ikev1-happy", Healthy),
     ("ikev1-ike-rekey", Healthy),
     ("ikev1-nat", HealthyWith("nat-t")),
@@ -170,6 +173,8 @@ const TABLE: &[(&str, Expect)] = &[
             Some("ikev2-half-open"),
         ),
     ),
+    // Replaced endpoint, the CGW's DPD restart brought tunnel 1 back: up at the end.
+    ("ikev2-endpoint-replacement", Healthy),
     ("ikev2-happy", Healthy),
     (
         "ikev2-idle-tunnel-expires",
@@ -198,7 +203,32 @@ const TABLE: &[(&str, Expect)] = &[
         ),
     ),
     ("ikev2-lossy-path", Healthy),
+    (
+        "ikev2-modify-options-mismatch",
+        Finding(
+            "phase1-proposal-not-allowed",
+            Some("no-proposal-chosen"),
+            Some("ikev2-proposal-mismatch"),
+        ),
+    ),
     ("ikev2-nat", HealthyWith("nat-t")),
+    (
+        "ikev2-nat-mapping-expiry",
+        Finding(
+            "dpd-timeout",
+            Some("ikev2-dpd-timeout"),
+            Some("ikev2-dpd-clear"),
+        ),
+    ),
+    // One stream for both tunnels (one golden file): tunnel 2's refusal.
+    (
+        "ikev2-one-tunnel-configured",
+        Finding(
+            "cgw-refused-proposals",
+            Some("no-proposal-chosen"),
+            Some("ikev2-aws-start-proposal-mismatch"),
+        ),
+    ),
     (
         "ikev2-pfs-mismatch-at-rekey",
         Finding(
@@ -266,6 +296,8 @@ const COMPANIONS: &[(&str, &[&str])] = &[
     ("ikev2-dpd-restart", &["cgw-unreachable"]),
     // DPD action none: AWS declares the peer dead three times, then its rekey goes unanswered.
     ("ikev2-dpd-none-rekey-unanswered", &["dpd-timeout"]),
+    // Behind the NAT: AWS's DPD went to a mapping the NAT had let go.
+    ("ikev2-nat-mapping-expiry", &["nat-t"]),
     // The idle CGW lets phase 2 expire, then phase 1.
     ("ikev2-idle-tunnel-expires", &["cgw-deleted-ike-sa"]),
 ];
