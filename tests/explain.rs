@@ -220,14 +220,10 @@ const TABLE: &[(&str, Expect)] = &[
             Some("ikev2-dpd-clear"),
         ),
     ),
-    // One stream for both tunnels (one golden file): tunnel 2's refusal.
+    // One stream for both tunnels (one golden file): AWS's unanswered call on tunnel 2.
     (
         "ikev2-one-tunnel-configured",
-        Finding(
-            "cgw-refused-proposals",
-            Some("no-proposal-chosen"),
-            Some("ikev2-aws-start-proposal-mismatch"),
-        ),
+        Finding("cgw-unreachable", None, Some("ikev2-dpd-restart")),
     ),
     (
         "ikev2-pfs-mismatch-at-rekey",
