@@ -303,6 +303,55 @@ mod tests {
     }
 
     #[test]
+    fn an_endpoint_replacement_takes_the_endpoint_away_for_its_downtime() {
+        let text = "description = \"t\"\n[vpn_connection]\nid = \"vpn-0123456789abcdef0\"\n\
+             [cgw]\noutside_ip = \"127.0.2.1\"\n[[tunnel]]\noutside_ip = \"127.0.1.1\"\n\
+             [[tunnel.modify_options]]\nat = \"3h\"\ndowntime = \"5m\"\n\
+             [tunnel.modify_options.aws]\nphase1_dh_group_numbers = [20]\n\
+             [[tunnel.maintenance]]\nat = \"1h\"\n[tunnel.cgw]\nconfigured = false\n\
+             unconfigured_reply = \"silence\"\n";
+        let s = Scenario::parse(text, "t.toml", "t").expect("scenario");
+        let actions = tunnel_actions(&s, &s.tunnel[0], HOSTS);
+        let h = |n: u64| Duration::from_secs(n * 3600);
+        let expected = vec![
+            // No connection, no answer: the CGW's host is down for this tunnel from the start.
+            (Duration::ZERO, Action::Crash { host: 1 }),
+            (
+                h(1),
+                Action::Replace {
+                    host: 0,
+                    options: None,
+                },
+            ),
+            // Steady traffic: the CGW hears none once the endpoint is gone.
+            (
+                h(1),
+                Action::Traffic {
+                    host: 1,
+                    flowing: false,
+                },
+            ),
+            (h(1) + m(2, 0), Action::Boot { host: 0 }),
+            (
+                h(3),
+                Action::Replace {
+                    host: 0,
+                    options: Some(0),
+                },
+            ),
+            (
+                h(3),
+                Action::Traffic {
+                    host: 1,
+                    flowing: false,
+                },
+            ),
+            (h(3) + m(5, 0), Action::Boot { host: 0 }),
+        ];
+        assert_eq!(actions, expected);
+    }
+
+    #[test]
     fn a_blackhole_stops_the_traffic_each_side_hears_while_it_lasts() {
         let both = network("[[network.blackhole]]\nfrom = \"10m\"\nto = \"12m\"\n");
         let actions = blackhole_actions(&both, &[], HOSTS);
