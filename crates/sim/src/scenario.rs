@@ -287,11 +287,19 @@ impl Scenario {
         }
         for (i, t) in scenario.tunnel.iter_mut().enumerate() {
             events::resolve(text, i, &mut t.modify_options).map_err(|(k, message)| {
-                invalid(
-                    text.find("modify_options"),
-                    format!("tunnel[{}].{k}", i + 1),
-                    message,
-                )
+                // The line of the offending option after the first modification, else the
+                // modification's.
+                let anchor = text.find("modify_options");
+                let option = k
+                    .rsplit('.')
+                    .next()
+                    .filter(|o| !o.is_empty() && *o != "aws");
+                let offset = anchor.map(|a| {
+                    option
+                        .and_then(|o| text[a..].find(&format!("{o} =")))
+                        .map_or(a, |o| a + o)
+                });
+                invalid(offset, format!("tunnel[{}].{k}", i + 1), message)
             })?;
         }
         for (i, t) in scenario.tunnel.iter().enumerate() {
