@@ -1,5 +1,6 @@
 //! The data-plane model and what a scenario does to its hosts besides speaking IKE —
-//! crashes, reboots, an administrator's terminate, blackholes — in one place.
+//! crashes, reboots, an administrator's terminate, blackholes, AWS's endpoint replacements
+//! — in one place.
 //!
 //! Until an ESP data plane exists, whether a tunnel carries traffic is stated by the
 //! scenario (DESIGN.md, "Traffic and DPD"): on a `steady` tunnel each side keeps hearing
@@ -71,7 +72,8 @@ pub fn start(hosts: &mut [Host], now: Instant, flowing: bool) {
 }
 
 /// One tunnel's timed actions, counted from the start, in the order they apply at the same
-/// instant: the CGW's crash, reboot and terminate, and the traffic each side hears.
+/// instant: an unconfigured silent CGW's absence, the CGW's crash, reboot and terminate,
+/// AWS's endpoint replacements, and the traffic each side hears.
 pub fn tunnel_actions(
     scenario: &Scenario,
     tunnel: &Tunnel,
