@@ -212,6 +212,8 @@ const TABLE: &[(&str, Expect)] = &[
         ),
     ),
     ("ikev2-nat", HealthyWith("nat-t")),
+    // The same NAT as ikev2-nat-mapping-expiry, with NAT keepalives: stays up.
+    ("ikev2-nat-keepalive", HealthyWith("nat-t")),
     (
         "ikev2-nat-mapping-expiry",
         Finding(

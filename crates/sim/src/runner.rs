@@ -419,6 +419,21 @@ pub(crate) async fn build(
     }
 
     let net = network(&scenario.network, &hosts, &topology, seed, t0)?;
+    for (tunnel, ids) in scenario.tunnel.iter().zip(&topology) {
+        // NAT keepalives from a CGW behind the NAT, to AWS's NAT-T port (RFC 3948 §4).
+        let behind = net
+            .nat
+            .as_ref()
+            .is_some_and(|n| n.is_behind(hosts[ids.cgw].addr()));
+        if let Some(every) = tunnel.cgw.nat_keepalive.filter(|_| behind) {
+            let to = hosts[ids.aws].nat_t_addr();
+            hosts[ids.cgw].keepalive = Some(driver::Keepalive {
+                every: every.0,
+                to,
+                next: t0 + every.0,
+            });
+        }
+    }
     let flowing = traffic::flowing(scenario);
     traffic::start(&mut hosts, t0, flowing);
     let schedule = actions

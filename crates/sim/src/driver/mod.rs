@@ -50,7 +50,7 @@ use ike_core::{Endpoint, Event, Trace, Transmit};
 use tokio::sync::mpsc;
 
 pub use cell::{Cell, Shared};
-pub use host::{Host, Port};
+pub use host::{Host, Keepalive, Port};
 use pace::{Accelerated, Advance, Pace, Wall};
 use wire::{Inbox, Wire};
 
@@ -209,11 +209,23 @@ impl<P: Pace> Wire<'_, P> {
             .filter(|h| h.alive)
             .filter_map(|h| h.endpoint.poll_timeout())
             .min();
+        let next_keepalive = self
+            .hosts
+            .iter()
+            .filter(|h| h.alive)
+            .filter_map(|h| h.keepalive.map(|k| k.next))
+            .min();
         let next_action = schedule.front().map(|(t, _)| *t);
-        [next_timer, self.path.next_due(), next_action, wanted]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            next_timer,
+            self.path.next_due(),
+            next_action,
+            wanted,
+            next_keepalive,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// After a stop: sends the datagrams that are due, and nothing else.
@@ -243,6 +255,7 @@ impl<P: Pace> Wire<'_, P> {
             self.transmit(now, t).await?;
             self.drain(now);
         }
+        self.send_keepalives(now);
         for h in self.hosts.iter_mut().filter(|h| h.alive) {
             if h.endpoint.poll_timeout().is_some_and(|t| t <= now) {
                 h.endpoint.handle_timeout(now);

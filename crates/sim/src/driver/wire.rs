@@ -150,6 +150,43 @@ impl<P: Pace> Wire<'_, P> {
         }
     }
 
+    /// The NAT keepalives that are due (RFC 3948 §4: one 0xFF byte, from the NAT-T port,
+    /// no non-ESP marker), through the sending host's egress like any datagram. They are
+    /// not IKE, so the timeline does not draw them; a capture has them.
+    pub(super) fn send_keepalives(&mut self, now: Instant) {
+        for (i, h) in self.hosts.iter_mut().enumerate() {
+            let Some(k) = h.keepalive.as_mut().filter(|k| k.next <= now) else {
+                continue;
+            };
+            k.next = now + k.every;
+            let to = k.to;
+            if !h.alive {
+                continue;
+            }
+            let t = Transmit {
+                src: h.nat_t_addr(),
+                dst: to,
+                payload: vec![0xff],
+            };
+            let fate = match self.net.egress.get_mut(i) {
+                Some(egress) => egress.send(now, ip_packet_len(t.dst, t.payload.len())),
+                None => Fate::Delivered {
+                    at: now,
+                    copy: None,
+                },
+            };
+            match fate {
+                Fate::Dropped(_) => {}
+                Fate::Delivered { at, copy } => {
+                    if let Some(copy) = copy {
+                        self.path.hold(copy, t.clone());
+                    }
+                    self.path.hold(at, t);
+                }
+            }
+        }
+    }
+
     /// Sends a datagram that is due, from its host's socket — or, for a host behind the
     /// NAT, into the NAT and out of the mapping's socket.
     pub(super) async fn transmit(&mut self, now: Instant, t: Transmit) -> std::io::Result<()> {

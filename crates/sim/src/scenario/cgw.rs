@@ -87,6 +87,9 @@ pub struct CgwConnection {
     pub configured: bool,
     /// What an unconfigured CGW does with AWS's IKE_SA_INIT.
     pub unconfigured_reply: Unconfigured,
+    /// Behind a NAT, send a NAT keepalive (RFC 3948 §4) this often (strongSwan's
+    /// `keep_alive`, 20 s by default there); none when absent.
+    pub nat_keepalive: Option<SimDuration>,
 }
 
 fn secs(s: u64) -> SimDuration {
@@ -125,6 +128,7 @@ impl Default for CgwConnection {
             terminate_at: None,
             configured: true,
             unconfigured_reply: Unconfigured::NoProposalChosen,
+            nat_keepalive: None,
         }
     }
 }
@@ -132,6 +136,12 @@ impl Default for CgwConnection {
 impl CgwConnection {
     /// Checks what the types alone do not: the key (within `[tunnel.cgw]`) and the message.
     pub fn check(&self) -> Result<(), (&'static str, String)> {
+        if self.nat_keepalive.is_some_and(|k| k.0.is_zero()) {
+            return Err((
+                "nat_keepalive",
+                "0s is no interval: leave the key out for no NAT keepalives".into(),
+            ));
+        }
         if self.rekey_fuzz > 100 {
             return Err((
                 "rekey_fuzz",
