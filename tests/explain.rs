@@ -49,9 +49,15 @@ const TABLE: &[(&str, Expect)] = &[
             Some("ikev2-half-open"),
         ),
     ),
-    // AWS replaced the endpoint and the IKEv1 CGW never came back: explain has no rule for
-    // a replacement yet (it reads ikesim's IKE_SA-deleted line as an ordinary close).
-    ("ikev1-endpoint-replacement", Healthy),
+    // AWS replaced the endpoint and the IKEv1 CGW never came back.
+    (
+        "ikev1-endpoint-replacement",
+        Finding(
+            "endpoint-replaced",
+            Some("README"),
+            Some("ikev1-endpoint-replacement"),
+        ),
+    ),
     ("ikev1-happy", Healthy),
     ("ikev1-ike-rekey", Healthy),
     ("ikev1-nat", HealthyWith("nat-t")),
@@ -173,8 +179,15 @@ const TABLE: &[(&str, Expect)] = &[
             Some("ikev2-half-open"),
         ),
     ),
-    // Replaced endpoint, the CGW's DPD restart brought tunnel 1 back: up at the end.
-    ("ikev2-endpoint-replacement", Healthy),
+    // Replaced endpoint, the CGW's DPD restart brought tunnel 1 back.
+    (
+        "ikev2-endpoint-replacement",
+        Finding(
+            "endpoint-replaced",
+            Some("README"),
+            Some("ikev2-endpoint-replacement"),
+        ),
+    ),
     ("ikev2-happy", Healthy),
     (
         "ikev2-idle-tunnel-expires",
@@ -294,6 +307,8 @@ const COMPANIONS: &[(&str, &[&str])] = &[
     ("ikev2-dpd-restart", &["cgw-unreachable"]),
     // DPD action none: AWS declares the peer dead three times, then its rekey goes unanswered.
     ("ikev2-dpd-none-rekey-unanswered", &["dpd-timeout"]),
+    // The modification replaced the endpoint first, and the new one refuses the CGW.
+    ("ikev2-modify-options-mismatch", &["endpoint-replaced"]),
     // Behind the NAT: AWS's DPD went to a mapping the NAT had let go.
     ("ikev2-nat-mapping-expiry", &["nat-t"]),
     // The idle CGW lets phase 2 expire, then phase 1.
