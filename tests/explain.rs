@@ -49,6 +49,15 @@ const TABLE: &[(&str, Expect)] = &[
             Some("ikev2-half-open"),
         ),
     ),
+    // AWS replaced the endpoint and the IKEv1 CGW never came back.
+    (
+        "ikev1-endpoint-replacement",
+        Finding(
+            "endpoint-replaced",
+            Some("README"),
+            Some("ikev1-endpoint-replacement"),
+        ),
+    ),
     ("ikev1-happy", Healthy),
     ("ikev1-ike-rekey", Healthy),
     ("ikev1-nat", HealthyWith("nat-t")),
@@ -178,6 +187,15 @@ const TABLE: &[(&str, Expect)] = &[
             Some("ikev2-half-open"),
         ),
     ),
+    // Replaced endpoint, the CGW's DPD restart brought tunnel 1 back.
+    (
+        "ikev2-endpoint-replacement",
+        Finding(
+            "endpoint-replaced",
+            Some("README"),
+            Some("ikev2-endpoint-replacement"),
+        ),
+    ),
     ("ikev2-happy", Healthy),
     (
         "ikev2-idle-tunnel-expires",
@@ -206,7 +224,30 @@ const TABLE: &[(&str, Expect)] = &[
         ),
     ),
     ("ikev2-lossy-path", Healthy),
+    (
+        "ikev2-modify-options-mismatch",
+        Finding(
+            "phase1-proposal-not-allowed",
+            Some("no-proposal-chosen"),
+            Some("ikev2-proposal-mismatch"),
+        ),
+    ),
     ("ikev2-nat", HealthyWith("nat-t")),
+    // The same NAT as ikev2-nat-mapping-expiry, with NAT keepalives: stays up.
+    ("ikev2-nat-keepalive", HealthyWith("nat-t")),
+    (
+        "ikev2-nat-mapping-expiry",
+        Finding(
+            "dpd-timeout",
+            Some("ikev2-dpd-timeout"),
+            Some("ikev2-dpd-clear"),
+        ),
+    ),
+    // One stream for both tunnels (one golden file): AWS's unanswered call on tunnel 2.
+    (
+        "ikev2-one-tunnel-configured",
+        Finding("cgw-unreachable", None, Some("ikev2-dpd-restart")),
+    ),
     (
         "ikev2-pfs-mismatch-at-rekey",
         Finding(
@@ -282,6 +323,10 @@ const COMPANIONS: &[(&str, &[&str])] = &[
     ("ikev2-dpd-restart", &["cgw-unreachable"]),
     // DPD action none: AWS declares the peer dead three times, then its rekey goes unanswered.
     ("ikev2-dpd-none-rekey-unanswered", &["dpd-timeout"]),
+    // The modification replaced the endpoint first, and the new one refuses the CGW.
+    ("ikev2-modify-options-mismatch", &["endpoint-replaced"]),
+    // Behind the NAT: AWS's DPD went to a mapping the NAT had let go.
+    ("ikev2-nat-mapping-expiry", &["nat-t"]),
     // The idle CGW lets phase 2 expire, then phase 1.
     ("ikev2-idle-tunnel-expires", &["cgw-deleted-ike-sa"]),
 ];

@@ -151,6 +151,20 @@ impl Recorder {
     }
 }
 
+impl Recorder {
+    /// Hands the records `tunnel`'s log wrote from `before` on to the timeline and the
+    /// run's list.
+    fn written(&mut self, tunnel: usize, host: usize, now: Instant, before: usize) {
+        let log = &self.tunnels[tunnel];
+        for r in &log.records[before..] {
+            if let Some(c) = &mut self.timeline {
+                c.record(host, now, &log.stream, r);
+            }
+            self.records.push((tunnel, r.clone()));
+        }
+    }
+}
+
 impl Observer for Recorder {
     fn event(&mut self, host: usize, now: Instant, event: Event) {
         let aws = self.hosts.iter().position(|t| t.aws == host);
@@ -171,15 +185,20 @@ impl Observer for Recorder {
         };
         let time = self.time(now);
         let state = self.views[tunnel].observe(&event);
-        let log = &mut self.tunnels[tunnel];
-        let before = log.records.len();
-        log.record(time, &event, &state);
-        for r in &log.records[before..] {
-            if let Some(c) = &mut self.timeline {
-                c.record(host, now, &log.stream, r);
-            }
-            self.records.push((tunnel, r.clone()));
-        }
+        let before = self.tunnels[tunnel].records.len();
+        self.tunnels[tunnel].record(time, &event, &state);
+        self.written(tunnel, host, now, before);
+    }
+
+    fn endpoint_replaced(&mut self, host: usize, now: Instant) {
+        let Some(tunnel) = self.hosts.iter().position(|t| t.aws == host) else {
+            return;
+        };
+        let time = self.time(now);
+        let (state, cgw) = self.views[tunnel].replaced();
+        let before = self.tunnels[tunnel].records.len();
+        self.tunnels[tunnel].replaced(time, &state, cgw);
+        self.written(tunnel, host, now, before);
     }
 
     fn sending(&mut self, host: usize, t: &Transmit) {
@@ -324,7 +343,7 @@ pub(crate) async fn build(
     let mut tunnels = Vec::new();
     let mut starts: Vec<(usize, usize)> = Vec::new(); // (initiator host, responder host)
     let mut actions: Vec<(Duration, Action)> = Vec::new();
-    let mut reboots = Vec::new(); // (CGW host, config, seed)
+    let mut reboots = Vec::new(); // (host, config, seed, modified configs)
     for (i, tunnel) in (1u8..).zip(&scenario.tunnel) {
         let psk = match &tunnel.aws.pre_shared_key {
             Some(p) => p.0.clone(),
@@ -354,7 +373,7 @@ pub(crate) async fn build(
         // Each knows where the other's NAT-T port is (a real host's is 4500).
         aws.set_peer_nat_t_port(cgw.nat_t_addr().port());
         cgw.set_peer_nat_t_port(aws.nat_t_addr().port());
-        if tunnel.cgw.startup_action == CgwStartup::Start {
+        if tunnel.cgw.startup_action == CgwStartup::Start && tunnel.cgw.configured {
             starts.push((ids.cgw, ids.aws));
         }
         if tunnel.aws.startup_action == StartupAction::Start {
@@ -364,7 +383,27 @@ pub(crate) async fn build(
         if tunnel.cgw.reboot_at.is_some() {
             let mut config = tunnel.cgw.endpoint_config(&psk);
             config.trace = options.timeline;
-            reboots.push((ids.cgw, config, cgw_seed ^ 0x5eed));
+            reboots.push((ids.cgw, config, cgw_seed ^ 0x5eed, Vec::new()));
+        }
+        if !tunnel.maintenance.is_empty() || !tunnel.modify_options.is_empty() {
+            // AWS's endpoint replacements (scenario::events): the new endpoints, in order.
+            let aws_config = |o: &crate::aws::options::TunnelOptions| {
+                let psk = o
+                    .pre_shared_key
+                    .as_ref()
+                    .map_or(psk.as_str(), |p| p.0.as_str());
+                let mut config = o.endpoint_config(psk, tunnel.outside_ip.0);
+                config.export_secrets = export;
+                config.trace = options.timeline;
+                config
+            };
+            let modified =
+                crate::scenario::events::replacements(&tunnel.maintenance, &tunnel.modify_options)
+                    .into_iter()
+                    .filter_map(|r| r.options.map(aws_config))
+                    .collect();
+            let seed = host_seed(seed, ids.aws as u64) ^ 0x5eed;
+            reboots.push((ids.aws, aws_config(&tunnel.aws), seed, modified));
         }
         hosts.push(aws);
         hosts.push(cgw);
@@ -381,6 +420,21 @@ pub(crate) async fn build(
     }
 
     let net = network(&scenario.network, &hosts, &topology, seed, t0)?;
+    for (tunnel, ids) in scenario.tunnel.iter().zip(&topology) {
+        // NAT keepalives from a CGW behind the NAT, to AWS's NAT-T port (RFC 3948 §4).
+        let behind = net
+            .nat
+            .as_ref()
+            .is_some_and(|n| n.is_behind(hosts[ids.cgw].addr()));
+        if let Some(every) = tunnel.cgw.nat_keepalive.filter(|_| behind) {
+            let to = hosts[ids.aws].nat_t_addr();
+            hosts[ids.cgw].keepalive = Some(driver::Keepalive {
+                every: every.0,
+                to,
+                next: t0 + every.0,
+            });
+        }
+    }
     let flowing = traffic::flowing(scenario);
     traffic::start(&mut hosts, t0, flowing);
     let schedule = actions
@@ -398,14 +452,16 @@ pub(crate) async fn build(
         hosts[from].endpoint.initiate(t0, remote);
         peers.insert(from, remote);
     }
-    for (c, config, seed) in reboots {
-        // A rebooted CGW calls AWS again if it called at the start.
+    for (c, config, seed, modified) in reboots {
+        // A rebooted CGW calls AWS again if it called at the start (a new AWS endpoint: if
+        // its startup action is `start`).
         let peer = peers.get(&c).copied();
         hosts[c].reboot = Some(Box::new(Reboot {
             config,
             seed,
             peer,
             traffic: flowing,
+            options: modified,
         }));
     }
     let pcap = options.pcap.as_deref().map(PcapSink::create).transpose()?;

@@ -163,6 +163,13 @@ pub struct Tunnel {
     /// `[tunnel.cgw]`: the CGW's configuration for this tunnel.
     #[serde(default)]
     pub cgw: CgwConnection,
+    /// `[[tunnel.maintenance]]`: AWS replaces the tunnel's endpoint (see [`events`]).
+    #[serde(default)]
+    pub maintenance: Vec<Maintenance>,
+    /// `[[tunnel.modify_options]]`: ModifyVpnTunnelOptions, an endpoint replacement with
+    /// new options (see [`events`]).
+    #[serde(default)]
+    pub modify_options: Vec<ModifyOptions>,
 }
 
 impl Tunnel {
@@ -184,9 +191,11 @@ impl Tunnel {
 
 mod address;
 mod cgw;
+pub mod events;
 mod network;
 pub use address::{HostIp, OutsideIp, Presentation};
-pub use cgw::{CgwConnection, CgwStartup};
+pub use cgw::{CgwConnection, CgwStartup, Unconfigured};
+pub use events::{Maintenance, ModifyOptions};
 pub use network::{
     Blackhole, Direction, Directions, NatOptions, Network, PathConditions, Probability,
 };
@@ -282,6 +291,23 @@ impl Scenario {
                 "tunnel".into(),
                 format!("{n} tunnels given: a VPN connection has one or two ([[tunnel]])"),
             ));
+        }
+        for (i, t) in scenario.tunnel.iter_mut().enumerate() {
+            events::resolve(text, i, &mut t.modify_options).map_err(|(k, message)| {
+                // The line of the offending option after the first modification, else the
+                // modification's.
+                let anchor = text.find("modify_options");
+                let option = k
+                    .rsplit('.')
+                    .next()
+                    .filter(|o| !o.is_empty() && *o != "aws");
+                let offset = anchor.map(|a| {
+                    option
+                        .and_then(|o| text[a..].find(&format!("{o} =")))
+                        .map_or(a, |o| a + o)
+                });
+                invalid(offset, format!("tunnel[{}].{k}", i + 1), message)
+            })?;
         }
         for (i, t) in scenario.tunnel.iter().enumerate() {
             let key = |k: &str| format!("tunnel[{}].{k}", i + 1);

@@ -1,5 +1,6 @@
 //! The data-plane model and what a scenario does to its hosts besides speaking IKE —
-//! crashes, reboots, an administrator's terminate, blackholes — in one place.
+//! crashes, reboots, an administrator's terminate, blackholes, AWS's endpoint replacements
+//! — in one place.
 //!
 //! Until an ESP data plane exists, whether a tunnel carries traffic is stated by the
 //! scenario (DESIGN.md, "Traffic and DPD"): on a `steady` tunnel each side keeps hearing
@@ -16,7 +17,7 @@ use std::time::{Duration, Instant};
 use ike_core::{Endpoint, EndpointConfig};
 
 use crate::driver::Host;
-use crate::scenario::{Direction, Network, Scenario, Traffic, Tunnel};
+use crate::scenario::{Direction, Network, Scenario, Traffic, Tunnel, Unconfigured};
 
 /// The two hosts of one simulated tunnel (indices into the driver's hosts): the AWS
 /// endpoint and the CGW that talks to it.
@@ -38,6 +39,12 @@ pub enum Action {
     Boot { host: usize },
     /// An administrator deletes the host's IKE SAs (`swanctl --terminate`).
     Terminate { host: usize },
+    /// AWS replaces the tunnel's endpoint (maintenance, or modified tunnel options:
+    /// [`crate::scenario::events`]): the endpoint goes with every SA it held, sending
+    /// nothing (no DELETE: the instance is gone), and nothing answers until the host's
+    /// [`Action::Boot`]. `options` picks the configuration the new endpoint runs with from
+    /// the host's [`Reboot::options`] (`None`: the one it had).
+    Replace { host: usize, options: Option<usize> },
 }
 
 /// What a host boots with: its configuration, a fresh seed, and whom it calls at once.
@@ -47,6 +54,9 @@ pub struct Reboot {
     pub peer: Option<SocketAddr>,
     /// Whether it hears its peer's traffic once up (the scenario's traffic model).
     pub traffic: bool,
+    /// The configurations an [`Action::Replace`] may switch to (modified tunnel options,
+    /// in time order); empty for a CGW.
+    pub options: Vec<EndpointConfig>,
 }
 
 /// Whether the scenario's hosts hear their peer's traffic from the start.
@@ -62,7 +72,8 @@ pub fn start(hosts: &mut [Host], now: Instant, flowing: bool) {
 }
 
 /// One tunnel's timed actions, counted from the start, in the order they apply at the same
-/// instant: the CGW's crash, reboot and terminate, and the traffic each side hears.
+/// instant: an unconfigured silent CGW's absence, the CGW's crash, reboot and terminate,
+/// AWS's endpoint replacements, and the traffic each side hears.
 pub fn tunnel_actions(
     scenario: &Scenario,
     tunnel: &Tunnel,
@@ -75,6 +86,10 @@ pub fn tunnel_actions(
         flowing: false,
     };
     let mut actions = Vec::new();
+    if !tunnel.cgw.configured && tunnel.cgw.unconfigured_reply == Unconfigured::Silence {
+        // No connection and no answer: as far as this tunnel goes, the CGW is not there.
+        actions.push((Duration::ZERO, Action::Crash { host: cgw }));
+    }
     if let Some(at) = tunnel.cgw.crash_at {
         actions.push((at.0, Action::Crash { host: cgw }));
         actions.push((at.0, silenced));
@@ -95,6 +110,7 @@ pub fn tunnel_actions(
     if let Some(at) = tunnel.cgw.terminate_at {
         actions.push((at.0, Action::Terminate { host: cgw }));
     }
+    actions.extend(replacement_actions(tunnel, hosts, steady));
     if steady {
         let crash = tunnel.cgw.crash_at.map(|at| (at.0, None));
         let reboot = tunnel
@@ -103,6 +119,42 @@ pub fn tunnel_actions(
             .map(|at| (at.0, Some(at.0 + tunnel.cgw.reboot_downtime.0)));
         let cgw_down: Vec<_> = crash.into_iter().chain(reboot).collect();
         actions.extend(blackhole_actions(&scenario.network, &cgw_down, hosts));
+    }
+    actions
+}
+
+/// AWS's endpoint replacements of one tunnel ([`crate::scenario::events`]): the endpoint
+/// goes, and comes back `downtime` later as a new one. On a steady tunnel the CGW stops
+/// hearing AWS's traffic when the endpoint goes (the new endpoint has none of the SAs the
+/// traffic ran over), so the CGW's own DPD — if it has one — finds out; the CGW's SAs made
+/// later hear none either (the data-plane model is per host: their liveness is DPD's).
+fn replacement_actions(
+    tunnel: &Tunnel,
+    hosts: TunnelHosts,
+    steady: bool,
+) -> Vec<(Duration, Action)> {
+    let mut actions = Vec::new();
+    let mut modified = 0;
+    for r in crate::scenario::events::replacements(&tunnel.maintenance, &tunnel.modify_options) {
+        let options = r.options.map(|_| {
+            modified += 1;
+            modified - 1
+        });
+        actions.push((
+            r.at,
+            Action::Replace {
+                host: hosts.aws,
+                options,
+            },
+        ));
+        if steady {
+            let silent = Action::Traffic {
+                host: hosts.cgw,
+                flowing: false,
+            };
+            actions.push((r.at, silent));
+        }
+        actions.push((r.at + r.downtime, Action::Boot { host: hosts.aws }));
     }
     actions
 }
@@ -179,6 +231,19 @@ pub fn apply(action: Action, hosts: &mut [Host], now: Instant) {
         Action::Traffic { host, flowing } => hosts[host].endpoint.set_peer_traffic(now, flowing),
         Action::Boot { host } => boot(&mut hosts[host], now),
         Action::Terminate { host } => hosts[host].endpoint.delete_ike_sas(now),
+        Action::Replace { host, options } => replace(&mut hosts[host], options),
+    }
+}
+
+/// The endpoint is gone: the host answers nothing until it boots, and boots with the new
+/// options if there are any. The old endpoint's SAs are forgotten at the boot, which
+/// builds the new one.
+fn replace(host: &mut Host, options: Option<usize>) {
+    host.alive = false;
+    if let Some(r) = host.reboot.as_mut() {
+        if let Some(config) = options.and_then(|i| r.options.get(i)) {
+            r.config = config.clone();
+        }
     }
 }
 
@@ -237,6 +302,55 @@ mod tests {
                 _ => None,
             })
             .collect()
+    }
+
+    #[test]
+    fn an_endpoint_replacement_takes_the_endpoint_away_for_its_downtime() {
+        let text = "description = \"t\"\n[vpn_connection]\nid = \"vpn-0123456789abcdef0\"\n\
+             [cgw]\noutside_ip = \"127.0.2.1\"\n[[tunnel]]\noutside_ip = \"127.0.1.1\"\n\
+             [[tunnel.modify_options]]\nat = \"3h\"\ndowntime = \"5m\"\n\
+             [tunnel.modify_options.aws]\nphase1_dh_group_numbers = [20]\n\
+             [[tunnel.maintenance]]\nat = \"1h\"\n[tunnel.cgw]\nconfigured = false\n\
+             unconfigured_reply = \"silence\"\n";
+        let s = Scenario::parse(text, "t.toml", "t").expect("scenario");
+        let actions = tunnel_actions(&s, &s.tunnel[0], HOSTS);
+        let h = |n: u64| Duration::from_secs(n * 3600);
+        let expected = vec![
+            // No connection, no answer: the CGW's host is down for this tunnel from the start.
+            (Duration::ZERO, Action::Crash { host: 1 }),
+            (
+                h(1),
+                Action::Replace {
+                    host: 0,
+                    options: None,
+                },
+            ),
+            // Steady traffic: the CGW hears none once the endpoint is gone.
+            (
+                h(1),
+                Action::Traffic {
+                    host: 1,
+                    flowing: false,
+                },
+            ),
+            (h(1) + m(2, 0), Action::Boot { host: 0 }),
+            (
+                h(3),
+                Action::Replace {
+                    host: 0,
+                    options: Some(0),
+                },
+            ),
+            (
+                h(3),
+                Action::Traffic {
+                    host: 1,
+                    flowing: false,
+                },
+            ),
+            (h(3) + m(5, 0), Action::Boot { host: 0 }),
+        ];
+        assert_eq!(actions, expected);
     }
 
     #[test]

@@ -493,6 +493,59 @@ pub static RULES: &[Rule] = &[
         ..BASE
     },
     Rule {
+        id: "endpoint-replaced",
+        severity: Severity::Warning,
+        trigger: Pattern {
+            phase1_before: UP,
+            ..Pattern::messages(&["ikesim-ike-sa-deleted"])
+        },
+        without: &[before(
+            &[
+                "ikev2-dpd-timeout",
+                "ikev1-dpd-peer-dead",
+                "received-delete-ike-sa",
+                "ikesim-sending-delete-ike-sa",
+                "ikesim-sending-delete-child-sa",
+                "ikev2-sending-create-child-sa-request",
+                "ikesim-rekeying-ike-sa",
+            ],
+            300,
+        )],
+        outcomes: &[
+            Outcome {
+                label: "the tunnel came back",
+                prefix: "",
+                explain: "A new phase 1 followed: the CGW (its DPD or a lifetime) or AWS \
+                          (startup action start) negotiated again.",
+                test: Test::Near(after(&["ikesim-ike-sa-established"], 900)),
+            },
+            Outcome {
+                label: "it stayed down",
+                prefix: "",
+                explain: "No phase 1 followed: the tunnel stays down until the CGW negotiates \
+                          again.",
+                test: Test::Otherwise,
+            },
+        ],
+        title: "phase 1 went down with nothing exchanged ({count:time}, at {times}); {outcome}",
+        cause: "The tunnel went from up to down with no DELETE either way, no DPD time-out \
+                and no unanswered request before it: AWS's side of the tunnel went away, as \
+                when AWS replaces the tunnel endpoint (maintenance, or modified tunnel \
+                options; the AWS Health Dashboard announces it). The new endpoint knows none \
+                of the CGW's SAs: with IKEv1 or startup action add, the CGW has to notice \
+                (DPD with action restart) and negotiate again.",
+        guide: Guide::Page("README"),
+        repro: &[
+            Repro {
+                ike: Some(V1),
+                ..repro_if("it stayed down", "ikev1-endpoint-replacement")
+            },
+            repro_if("it stayed down", "ikev2-modify-options-mismatch"),
+            repro("ikev2-endpoint-replacement"),
+        ],
+        ..BASE
+    },
+    Rule {
         id: "invalid-ke",
         severity: Severity::Info,
         trigger: Pattern::messages(&["ikesim-sending-invalid-ke"]),

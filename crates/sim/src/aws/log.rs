@@ -229,6 +229,30 @@ impl TunnelLog {
         }
     }
 
+    /// AWS replaced the tunnel's endpoint at `time` (`crate::scenario::events`); `state` and
+    /// `cgw` are `TunnelView::replaced`'s. AWS's Knowledge Center ("Why did I get a
+    /// notification that the tunnel endpoints … are being replaced?") says an UP tunnel goes
+    /// DOWN when its endpoint is replaced; AWS publishes no message for it, so the state
+    /// change gets ikesim's phase 1 deletion line (`ikesim-ike-sa-deleted`: the SAs are gone,
+    /// no DELETE was exchanged). A tunnel that was down already gets nothing: no change.
+    /// The stream is the same — the endpoint keeps the tunnel's outside IP.
+    pub fn replaced(&mut self, time: DateTime<Utc>, state: &TunnelState, cgw: Option<IpAddr>) {
+        let after = (phase(state.phase1), phase(state.phase2));
+        let Some(cgw) = cgw.filter(|_| after != self.states) else {
+            return;
+        };
+        self.records.push(TunnelRecord {
+            time,
+            dpd_enabled: state.dpd_enabled,
+            nat_t_detected: state.nat_t_detected,
+            ike_phase1_state: after.0,
+            ike_phase2_state: after.1,
+            details: Detail::IkeSaDeleted { cgw }.render(),
+        });
+        self.states = after;
+        self.nat_t_detected = state.nat_t_detected;
+    }
+
     /// Appends the records for `event`, which happened at `time` and left the tunnel in
     /// `state` (`TunnelView::observe`'s answer for it).
     pub fn record(&mut self, time: DateTime<Utc>, event: &Event, state: &TunnelState) {

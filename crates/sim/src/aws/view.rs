@@ -25,6 +25,8 @@
 //!   detection (RFC 7296 §2.23, RFC 3947 §3) found a NAT in front of either side; DPD runs
 //!   on it (IKEv2 always, IKEv1 when the peer announced RFC 3706).
 
+use std::net::IpAddr;
+
 use ike_core::{Event, SaChange, SaFacts, SaHandle, SaState};
 
 /// One tunnel's state as AWS reports it after an event: the fields of a record that are
@@ -45,6 +47,8 @@ pub struct TunnelState {
 #[derive(Debug, Default)]
 pub struct TunnelView {
     sas: Vec<(SaHandle, SaFacts)>,
+    /// The last event's peer address and DPD fact, for what an endpoint replacement writes.
+    last: Option<(IpAddr, bool)>,
 }
 
 impl TunnelView {
@@ -62,6 +66,7 @@ impl TunnelView {
             }
         }
         self.set(event.sa, event.facts);
+        self.last = Some((event.peer.ip(), event.facts.dpd));
         let (phase1, phase2) = self
             .sas
             .iter()
@@ -74,6 +79,20 @@ impl TunnelView {
             nat_t_detected: event.facts.nat.detected(),
             dpd_enabled: event.facts.dpd,
         }
+    }
+
+    /// AWS replaced the tunnel's endpoint (`crate::scenario::events`): the new endpoint's
+    /// SAs are new ones, so the view forgets every SA it knew and the tunnel is down. Says
+    /// the state after it, and the CGW the last event named (none: no event yet).
+    pub fn replaced(&mut self) -> (TunnelState, Option<IpAddr>) {
+        self.sas.clear();
+        let state = TunnelState {
+            phase1: SaState::Down,
+            phase2: SaState::Down,
+            nat_t_detected: false,
+            dpd_enabled: self.last.is_some_and(|(_, dpd)| dpd),
+        };
+        (state, self.last.map(|(ip, _)| ip))
     }
 
     fn set(&mut self, sa: SaHandle, facts: SaFacts) {
@@ -128,5 +147,18 @@ mod tests {
         let gone = vec![SaChange::Removed(SaHandle(2))];
         let down = view.observe(&event(1, facts(Down, Down), gone));
         assert_eq!((down.phase1, down.phase2), (Down, Down));
+    }
+
+    #[test]
+    fn a_replaced_endpoint_leaves_the_tunnel_down_and_its_new_sas_count_alone() {
+        let mut view = TunnelView::new();
+        assert_eq!(view.replaced().1, None);
+        view.observe(&event(0, facts(Established, Established), vec![]));
+        let (state, cgw) = view.replaced();
+        assert_eq!((state.phase1, state.phase2), (Down, Down));
+        assert_eq!(cgw, Some("127.0.0.2".parse().expect("an address")));
+        // The new endpoint's handles start again from 0: no old SA holds the tunnel up.
+        let next = view.observe(&event(0, facts(Negotiating, Down), vec![]));
+        assert_eq!((next.phase1, next.phase2), (Negotiating, Down));
     }
 }

@@ -23,6 +23,18 @@ pub struct Port {
     pub addr: SocketAddr,
 }
 
+/// NAT keepalives (RFC 3948 §4): a host behind a NAT sends one 0xFF byte from its NAT-T port
+/// to its peer's every `every`, so that the NAT keeps its mapping while IKE is quiet.
+#[derive(Clone, Copy, Debug)]
+pub struct Keepalive {
+    /// The interval (strongSwan's `keep_alive`).
+    pub every: std::time::Duration,
+    /// The peer's NAT-T address.
+    pub to: SocketAddr,
+    /// When the next one is due.
+    pub next: std::time::Instant,
+}
+
 /// An endpoint and its sockets; the first port is the one the endpoint is built for.
 pub struct Host {
     pub endpoint: Endpoint,
@@ -33,6 +45,8 @@ pub struct Host {
     pub reboot: Option<Box<Reboot>>,
     /// Talks to a real peer: may send anywhere, not only to the simulated hosts.
     pub(super) real_peer: bool,
+    /// The NAT keepalives it sends, if any.
+    pub keepalive: Option<Keepalive>,
 }
 
 impl Host {
@@ -84,6 +98,7 @@ impl Host {
             alive: true,
             reboot: None,
             real_peer: false,
+            keepalive: None,
         }
     }
 
@@ -102,6 +117,7 @@ impl Host {
             alive: true,
             reboot: None,
             real_peer: true,
+            keepalive: None,
         }
     }
 

@@ -50,7 +50,7 @@ use ike_core::{Endpoint, Event, Trace, Transmit};
 use tokio::sync::mpsc;
 
 pub use cell::{Cell, Shared};
-pub use host::{Host, Port};
+pub use host::{Host, Keepalive, Port};
 pub(crate) use pace::shutdown_signal;
 use pace::{Accelerated, Advance, Pace, Wall};
 use wire::{Inbox, Wire};
@@ -140,6 +140,9 @@ pub trait Observer {
     /// A datagram (`data`, framed as it arrived) reached `host` while it is down (crashed):
     /// nobody read it. For the timeline.
     fn host_down(&mut self, _host: usize, _at: Arrived, _data: &[u8]) {}
+    /// A scenario action replaced `host`'s endpoint at `now` (`Action::Replace`): every SA
+    /// it held is gone, and no event of the core tells it.
+    fn endpoint_replaced(&mut self, _host: usize, _now: Instant) {}
     /// `host`'s endpoint reported a trace entry (`ike_core::EndpointConfig::trace`): drained
     /// with its events, before them.
     fn trace(&mut self, _host: usize, _now: Instant, _trace: Trace) {}
@@ -210,11 +213,23 @@ impl<P: Pace> Wire<'_, P> {
             .filter(|h| h.alive)
             .filter_map(|h| h.endpoint.poll_timeout())
             .min();
+        let next_keepalive = self
+            .hosts
+            .iter()
+            .filter(|h| h.alive)
+            .filter_map(|h| h.keepalive.map(|k| k.next))
+            .min();
         let next_action = schedule.front().map(|(t, _)| *t);
-        [next_timer, self.path.next_due(), next_action, wanted]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            next_timer,
+            self.path.next_due(),
+            next_action,
+            wanted,
+            next_keepalive,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// After a stop: sends the datagrams that are due, and nothing else.
@@ -236,11 +251,15 @@ impl<P: Pace> Wire<'_, P> {
                 break;
             };
             traffic::apply(action, self.hosts, now);
+            if let Action::Replace { host, .. } = action {
+                self.observer.endpoint_replaced(host, now);
+            }
         }
         while let Some(t) = self.path.pop_due(now) {
             self.transmit(now, t).await?;
             self.drain(now);
         }
+        self.send_keepalives(now);
         for h in self.hosts.iter_mut().filter(|h| h.alive) {
             if h.endpoint.poll_timeout().is_some_and(|t| t <= now) {
                 h.endpoint.handle_timeout(now);

@@ -16,7 +16,7 @@ use super::host::Host;
 use super::pace::{Pace, PickUp};
 use super::{Net, NotIke, Observer, LOOPBACK_GRACE, MAX_DATAGRAM};
 use crate::framing::Received;
-use crate::network::{ip_packet_len, Fate, Path};
+use crate::network::{ip_packet_len, Egress, Fate, Path};
 
 /// The socket a datagram arrived on, in real time.
 #[derive(Clone, Copy, Debug)]
@@ -125,28 +125,33 @@ impl<P: Pace> Wire<'_, P> {
                 let role = h.ports[port].role;
                 t.payload = role.frame(t.src, t.dst, std::mem::take(&mut t.payload));
                 tracing::debug!(host = i, src = %t.src, dst = %t.dst, len = t.payload.len(), "send");
-                let fate = match self.net.egress.get_mut(i).and_then(Option::as_mut) {
-                    Some(egress) => egress.send(now, ip_packet_len(t.dst, t.payload.len())),
-                    None => Fate::Delivered {
-                        at: now,
-                        copy: None,
-                    },
-                };
+                let fate = fate_of(&mut self.net.egress, i, now, &t);
                 self.observer.egress(i, now, &t, &fate);
-                match fate {
-                    Fate::Dropped(reason) => {
-                        tracing::trace!(?reason, src = %t.src, dst = %t.dst, "path dropped a datagram")
-                    }
-                    Fate::Delivered {
-                        at,
-                        copy: Some(copy),
-                    } => {
-                        self.path.hold(at, t.clone());
-                        self.path.hold(copy, t);
-                    }
-                    Fate::Delivered { at, copy: None } => self.path.hold(at, t),
-                }
+                hold(self.path, fate, t);
             }
+        }
+    }
+
+    /// The NAT keepalives that are due (RFC 3948 §4: one 0xFF byte, from the NAT-T port,
+    /// no non-ESP marker), through the sending host's egress like any datagram. They are
+    /// not IKE, so the timeline does not draw them; a capture has them.
+    pub(super) fn send_keepalives(&mut self, now: Instant) {
+        for (i, h) in self.hosts.iter_mut().enumerate() {
+            let Some(k) = h.keepalive.as_mut().filter(|k| k.next <= now) else {
+                continue;
+            };
+            k.next = now + k.every;
+            let to = k.to;
+            if !h.alive {
+                continue;
+            }
+            let t = Transmit {
+                src: h.nat_t_addr(),
+                dst: to,
+                payload: vec![0xff],
+            };
+            let fate = fate_of(&mut self.net.egress, i, now, &t);
+            hold(self.path, fate, t);
         }
     }
 
@@ -336,6 +341,35 @@ impl<P: Pace> Wire<'_, P> {
             }
             Inbox::Mapping(id) => self.through_nat(now, id, from, data).await,
         }
+    }
+}
+
+/// What `host`'s egress makes of `t`, sent at `now`: a host with a clear path (no egress)
+/// delivers at once.
+fn fate_of(egress: &mut [Option<Egress>], host: usize, now: Instant, t: &Transmit) -> Fate {
+    match egress.get_mut(host).and_then(Option::as_mut) {
+        Some(egress) => egress.send(now, ip_packet_len(t.dst, t.payload.len())),
+        None => Fate::Delivered {
+            at: now,
+            copy: None,
+        },
+    }
+}
+
+/// Puts `t` on the path at its fate's delivery time (and its duplicate's), or drops it.
+fn hold(path: &mut Path<Transmit>, fate: Fate, t: Transmit) {
+    match fate {
+        Fate::Dropped(reason) => {
+            tracing::trace!(?reason, src = %t.src, dst = %t.dst, "path dropped a datagram");
+        }
+        Fate::Delivered {
+            at,
+            copy: Some(copy),
+        } => {
+            path.hold(at, t.clone());
+            path.hold(copy, t);
+        }
+        Fate::Delivered { at, copy: None } => path.hold(at, t),
     }
 }
 

@@ -34,6 +34,19 @@ pub enum CgwCloseAction {
     Trap,
 }
 
+/// What a CGW with no connection for a tunnel (`configured = false`) does with the
+/// IKE_SA_INIT AWS sends it (startup action `start`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unconfigured {
+    /// Answers NO_PROPOSAL_CHOSEN, as strongSwan does ("no IKE config found for …,
+    /// sending NO_PROPOSAL_CHOSEN": libcharon's ike_init task).
+    #[default]
+    NoProposalChosen,
+    /// Answers nothing (a router that drops IKE from peers it has no policy for).
+    Silence,
+}
+
 /// The CGW's configuration for one tunnel.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -91,6 +104,14 @@ pub struct CgwConnection {
     pub reboot_downtime: SimDuration,
     /// An administrator deletes the CGW's IKE SA at this time (`swanctl --terminate`).
     pub terminate_at: Option<SimDuration>,
+    /// `false`: the CGW has no connection for this tunnel (one tunnel configured): it
+    /// never initiates, and answers AWS as `unconfigured_reply` says.
+    pub configured: bool,
+    /// What an unconfigured CGW does with AWS's IKE_SA_INIT.
+    pub unconfigured_reply: Unconfigured,
+    /// Behind a NAT, send a NAT keepalive (RFC 3948 §4) this often (strongSwan's
+    /// `keep_alive`, 20 s by default there); none when absent.
+    pub nat_keepalive: Option<SimDuration>,
 }
 
 fn secs(s: u64) -> SimDuration {
@@ -130,6 +151,9 @@ impl Default for CgwConnection {
             reboot_at: None,
             reboot_downtime: secs(0),
             terminate_at: None,
+            configured: true,
+            unconfigured_reply: Unconfigured::NoProposalChosen,
+            nat_keepalive: None,
         }
     }
 }
@@ -137,6 +161,12 @@ impl Default for CgwConnection {
 impl CgwConnection {
     /// Checks what the types alone do not: the key (within `[tunnel.cgw]`) and the message.
     pub fn check(&self) -> Result<(), (&'static str, String)> {
+        if self.nat_keepalive.is_some_and(|k| k.0.is_zero()) {
+            return Err((
+                "nat_keepalive",
+                "0s is no interval: leave the key out for no NAT keepalives".into(),
+            ));
+        }
         if self.rekey_fuzz > 100 {
             return Err((
                 "rekey_fuzz",
@@ -233,6 +263,11 @@ impl CgwConnection {
                 timeout: None,
                 action: self.dpd_action,
             });
+        }
+        if !self.configured {
+            // No connection: whatever AWS proposes, nothing is configured to match it.
+            config.ike.proposals.clear();
+            config.esp.proposals.clear();
         }
         config.impair.abandon_after_sa_init = self.abandon_after_ike_sa_init;
         // A CGW speaks the one IKE version it is configured for.
