@@ -12,15 +12,8 @@ use crate::addresses::{self, CGW_LOOPBACK, NAT_LOOPBACK};
 use crate::profile::{duration, psk, quoted, Draft, Draw, Scope};
 use crate::FleetSpec;
 
-/// Whether scenario files carry presented addresses (`outside_ip`) beside the loopback
-/// addresses the hosts bind (`loopback_ip`), the contract of issue 13 §1. Until the
-/// scenario format has `loopback_ip`, a connection's `outside_ip`s are its loopback
-/// addresses and the presented ones appear as comments; turning this on is the one change
-/// the fleet needs when it lands.
-pub const PRESENTED_ADDRESSES: bool = true;
-
-/// The addresses a connection presents (in records and stream names, once
-/// [`PRESENTED_ADDRESSES`] is on).
+/// The addresses a connection presents: in records and stream names (`outside_ip`), while
+/// its hosts bind the same loopback addresses in every connection (`loopback_ip`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Presented {
     /// Each tunnel's AWS outside IP.
@@ -182,17 +175,10 @@ fn pick_pair(rng: &mut ChaCha20Rng) -> (&'static str, &'static str) {
 }
 
 /// A host's address lines: the presented address and the loopback address it binds
-/// (module documentation of [`PRESENTED_ADDRESSES`]).
+/// (docs/scenario-format.md, "Addresses").
 fn address_lines(out: &mut String, presented: Ipv4Addr, loopback: Ipv4Addr) {
-    if PRESENTED_ADDRESSES {
-        let _ = writeln!(out, "outside_ip = \"{presented}\"");
-        let _ = writeln!(out, "loopback_ip = \"{loopback}\"");
-    } else {
-        let _ = writeln!(
-            out,
-            "outside_ip = \"{loopback}\"   # presented: {presented}"
-        );
-    }
+    let _ = writeln!(out, "outside_ip = \"{presented}\"");
+    let _ = writeln!(out, "loopback_ip = \"{loopback}\"");
 }
 
 fn render(spec: &FleetSpec, c: &Connection, seed: u64, d: &Draft) -> String {
@@ -250,17 +236,15 @@ fn render(spec: &FleetSpec, c: &Connection, seed: u64, d: &Draft) -> String {
         d.aws[t].write(&mut out);
         out.push_str("\n[tunnel.cgw]\n");
         d.cgw[t].write(&mut out);
+        for table in &d.tables[t] {
+            out.push('\n');
+            out.push_str(table);
+        }
     }
     out
 }
 
 /// The address AWS's records name as the CGW's.
 pub fn cgw_in_records(c: &Connection) -> IpAddr {
-    IpAddr::V4(if PRESENTED_ADDRESSES {
-        c.presented.cgw_seen()
-    } else if c.presented.nat.is_some() {
-        NAT_LOOPBACK
-    } else {
-        CGW_LOOPBACK
-    })
+    IpAddr::V4(c.presented.cgw_seen())
 }

@@ -35,7 +35,7 @@ pub mod mix;
 pub mod profile;
 pub mod run;
 
-pub use generate::{cgw_in_records, connection, Connection, Presented, PRESENTED_ADDRESSES};
+pub use generate::{cgw_in_records, connection, Connection, Presented};
 pub use mix::{Mix, MixError};
 pub use run::{run, FleetReport, FleetSink};
 

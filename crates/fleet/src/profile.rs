@@ -84,14 +84,20 @@ const P_AT: ParamDef = ParamDef {
     about: "when it happens, as a fraction of --duration",
 };
 
-/// Every profile (module documentation). The profiles of the scenarios added in issue 13
-/// §2 (AWS endpoint replacement, tunnel options modified, policy-based CGW, NAT mapping
-/// expiry, one tunnel configured) go here, with their weight taken from `healthy`'s.
+const P_DOWNTIME: ParamDef = ParamDef {
+    name: "downtime",
+    kind: Kind::Duration,
+    default: (30.0, 5.0 * MIN),
+    limits: (0.0, 24.0 * HOUR),
+    about: "how long nothing answers on AWS's side",
+};
+
+/// Every profile (module documentation).
 pub const PROFILES: &[ProfileDef] = &[
     ProfileDef {
         name: HEALTHY,
         scope: Scope::Connection,
-        weight: 80.0,
+        weight: 76.0,
         scenario: "ikev2-happy",
         about: "both tunnels up all along: steady traffic, rekeys, realistic proposals and lifetimes",
         params: &[
@@ -407,6 +413,124 @@ pub const PROFILES: &[ProfileDef] = &[
         params: &[],
         apply: |d, _| d.traffic = "idle",
     },
+    ProfileDef {
+        name: "endpoint-replacement",
+        scope: Scope::Tunnel,
+        weight: 1.0,
+        scenario: "ikev2-endpoint-replacement",
+        about: "AWS replaces the tunnel's endpoint (maintenance): down until the CGW's DPD or its next rekey notices",
+        params: &[P_AT, P_DOWNTIME],
+        apply: |d, w| {
+            let at = w.time("at");
+            let down = w.duration("downtime");
+            d.tables[w.tunnel.min(1)].push(format!(
+                "[[tunnel.maintenance]]\nat = {}\ndowntime = {}\n",
+                duration(at),
+                duration(down)
+            ));
+        },
+    },
+    ProfileDef {
+        name: "options-modified",
+        scope: Scope::Tunnel,
+        weight: 0.5,
+        scenario: "ikev2-modify-options-mismatch",
+        about: "ModifyVpnTunnelOptions restarts the tunnel; half the time the new options drop the CGW's DH group",
+        params: &[P_AT, P_DOWNTIME],
+        apply: |d, w| {
+            let at = w.time("at");
+            let down = w.duration("downtime");
+            let t = w.tunnel.min(1);
+            let mut table = format!(
+                "[[tunnel.modify_options]]\nat = {}\ndowntime = {}\n[tunnel.modify_options.aws]\n",
+                duration(at),
+                duration(down)
+            );
+            if w.rng.gen_bool(0.5) {
+                // The CGW offers MODP-2048 only; the new options allow the ECP groups.
+                let c = d.cgw(t);
+                c.set("ike_proposals", r#"["aes256-sha256-modp2048"]"#.into());
+                c.set("esp_proposals", r#"["aes256-sha256-modp2048"]"#.into());
+                table.push_str("phase1_dh_group_numbers = [19, 20, 21]\n");
+            } else {
+                table.push_str("dpd_timeout_seconds = 40\n");
+            }
+            let c = d.cgw(t);
+            c.set("dpd_delay", quoted("10s"));
+            c.set("dpd_action", quoted("restart"));
+            d.tables[t].push(table);
+        },
+    },
+    ProfileDef {
+        name: "policy-based",
+        scope: Scope::Tunnel,
+        weight: 1.0,
+        scenario: "ikev2-policy-based-two-subnets",
+        about: "a policy-based CGW with several subnet pairs against AWS's one SA pair per tunnel: the CHILD SAs replace each other",
+        params: &[
+            ParamDef {
+                name: "pairs",
+                kind: Kind::Count,
+                default: (2.0, 4.0),
+                limits: (2.0, 16.0),
+                about: "subnet pairs (CHILD SAs) the CGW wants",
+            },
+            ParamDef {
+                name: "trap_delay",
+                kind: Kind::Duration,
+                default: (MIN, 30.0 * MIN),
+                limits: (1.0, 24.0 * HOUR),
+                about: "how soon the CGW's trap policy brings a deleted pair back",
+            },
+        ],
+        apply: |d, w| {
+            let pairs = w.count("pairs");
+            let delay = w.duration("trap_delay");
+            let local: Vec<String> = (1..=pairs).map(|i| format!("\"10.{i}.0.0/16\"")).collect();
+            let c = d.cgw(w.tunnel);
+            c.set("policy_based", "true".into());
+            c.set("local_ts", format!("[{}]", local.join(", ")));
+            c.set("remote_ts", r#"["172.31.0.0/16"]"#.into());
+            c.set("close_action", quoted("trap"));
+            c.set("trap_delay", duration(delay));
+        },
+    },
+    ProfileDef {
+        name: "nat-mapping-expiry",
+        scope: Scope::Connection,
+        weight: 0.5,
+        scenario: "ikev2-nat-mapping-expiry",
+        about: "a NAT whose UDP mappings expire faster than AWS probes an idle tunnel, and no keepalives: DPD lands on a dead mapping",
+        params: &[ParamDef {
+            name: "mapping_timeout",
+            kind: Kind::Duration,
+            default: (3.0, 9.0),
+            limits: (1.0, 24.0 * HOUR),
+            about: "the NAT's UDP mapping timeout (AWS probes every 10 s)",
+        }],
+        apply: |d, w| {
+            let timeout = w.duration("mapping_timeout");
+            d.nat = Some(vec![("mapping_timeout", duration(timeout))]);
+            d.traffic = "idle";
+        },
+    },
+    ProfileDef {
+        name: "one-tunnel-configured",
+        scope: Scope::Tunnel,
+        weight: 1.0,
+        scenario: "ikev2-one-tunnel-configured",
+        about: "the CGW has no connection for one tunnel: its stream is empty, or AWS's own attempts when it starts the tunnel",
+        params: &[],
+        apply: |d, w| {
+            let t = w.tunnel.min(1);
+            d.cgw(t).set("configured", "false".into());
+            let reply = ["no_proposal_chosen", "silence"][w.rng.gen_range(0..2)];
+            d.cgw(t).set("unconfigured_reply", quoted(reply));
+            if w.rng.gen_bool(0.5) {
+                d.aws(t).set("startup_action", quoted("start"));
+            }
+        },
+    },
 ];
 
 /// Looks a profile up by name.
@@ -451,6 +575,9 @@ pub struct Draft {
     pub blackholes: Vec<(Duration, Duration)>,
     /// `[network.nat]` keys other than the addresses, when the CGW is behind a NAT.
     pub nat: Option<Vec<(&'static str, String)>>,
+    /// Each tunnel's own tables after its `[tunnel.cgw]` (AWS-side events such as
+    /// `[[tunnel.maintenance]]`), as TOML text.
+    pub tables: [Vec<String>; 2],
 }
 
 impl Draft {
@@ -462,6 +589,7 @@ impl Draft {
             network: Vec::new(),
             blackholes: Vec::new(),
             nat: None,
+            tables: [Vec::new(), Vec::new()],
         }
     }
 

@@ -247,7 +247,10 @@ impl TunnelLog {
             nat_t_detected: state.nat_t_detected,
             ike_phase1_state: after.0,
             ike_phase2_state: after.1,
-            details: Detail::IkeSaDeleted { cgw }.render(),
+            details: Detail::IkeSaDeleted {
+                cgw: self.presentation.present(cgw),
+            }
+            .render(),
         });
         self.states = after;
         self.nat_t_detected = state.nat_t_detected;
