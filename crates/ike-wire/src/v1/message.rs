@@ -61,6 +61,17 @@ impl Message {
                 length: rest.len() - used,
             });
         }
+        // The header names the first payload as `encode` will: the draft's NAT-D number
+        // (130) reads as RFC 3947's 20, like the payload itself, so a parsed message is
+        // the message its encoding parses to.
+        let header = if header.next_payload == PayloadType::NAT_D_DRAFT {
+            Header {
+                next_payload: PayloadType::NAT_D,
+                ..header
+            }
+        } else {
+            header
+        };
         Ok(Message {
             header,
             body: Body::Plain(payloads),
