@@ -663,6 +663,7 @@ fn an_empty_stream_beside_an_up_tunnel_is_a_tunnel_never_configured() {
     assert_eq!(c["findings"][0]["id"], "one-tunnel-down");
     let title = c["findings"][0]["title"].as_str().unwrap_or_default();
     assert!(title.contains("one tunnel configured"), "{title}");
+    assert_eq!(c["findings"][0]["scenario"], "ikev2-one-tunnel-configured");
     let text = run_ok(&["explain", &d]);
     assert!(text.contains("│ no records"), "{text}");
     let _ = std::fs::remove_dir_all(&dir);

@@ -79,14 +79,19 @@ fn findings(members: &[usize], streams: &[Stream], diagnoses: &[Diagnosis]) -> V
             continue;
         }
         let Some(&good) = up.first() else { continue };
-        let why = diagnoses[i]
+        let error = diagnoses[i]
             .findings
             .iter()
-            .find(|f| f.severity == Severity::Error)
-            .map_or_else(
-                || "it never negotiated: the CGW may have one tunnel configured".to_owned(),
-                |f| f.title.clone(),
-            );
+            .find(|f| f.severity == Severity::Error);
+        // A tunnel that failed has its error; one that never negotiated, a CGW with one
+        // tunnel configured — each with the scenario that shows it.
+        let (why, scenario) = match error {
+            Some(f) => (f.title.clone(), "ikev2-two-tunnels-one-failing"),
+            None => (
+                "it never negotiated: the CGW may have one tunnel configured".to_owned(),
+                "ikev2-one-tunnel-configured",
+            ),
+        };
         out.push(finding(
             "one-tunnel-down",
             format!(
@@ -97,7 +102,7 @@ fn findings(members: &[usize], streams: &[Stream], diagnoses: &[Diagnosis]) -> V
             "Each tunnel has its own outside IP, pre-shared key and options, and the CGW needs \
              both configured (AWS moves traffic to the other tunnel during maintenance). \
              Compare the failing tunnel's peer entry on the CGW with the working one's.",
-            Some("ikev2-two-tunnels-one-failing"),
+            Some(scenario),
         ));
     }
     let dpd: Vec<Vec<chrono::DateTime<chrono::Utc>>> = members

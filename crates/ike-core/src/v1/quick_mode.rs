@@ -125,7 +125,16 @@ impl Phase1Sa {
         pair: usize,
     ) {
         if self.pending.is_some() {
-            self.queued_quick.push_back((rekey_of, pair));
+            // Waits its turn, once: the rekey timer that asked stops (as IKEv2's does when
+            // its rekey is queued), or it would fire again at once, for ever.
+            if let Some(c) =
+                rekey_of.and_then(|spi| self.children.iter_mut().find(|c| c.spi_in == spi))
+            {
+                c.timers.stop(ChildTimer::Rekey);
+            }
+            if !self.queued_quick.contains(&(rekey_of, pair)) {
+                self.queued_quick.push_back((rekey_of, pair));
+            }
             return;
         }
         if self.keys().is_none() {

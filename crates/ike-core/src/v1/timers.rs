@@ -135,6 +135,8 @@ impl Phase1Sa {
                             action,
                         },
                     );
+                    // The SA lives on: what waited for the probe (a rekey) goes now.
+                    self.next_queued(ctx);
                     return;
                 }
                 self.close();

@@ -238,6 +238,24 @@ impl ConnectConfig {
                 "not supported by `connect`: stop it (kill -9) and start it again instead".into(),
             ));
         }
+        if !cgw.configured {
+            return Err(invalid(
+                key_line("configured"),
+                "configured",
+                "`connect` is the CGW's connection for the tunnel: a CGW without one has \
+                 nothing to connect (leave it out)"
+                    .into(),
+            ));
+        }
+        if cgw.nat_keepalive.is_some() {
+            return Err(invalid(
+                key_line("nat_keepalive"),
+                "nat_keepalive",
+                "not supported by `connect` (it sends no NAT keepalives of its own yet): \
+                 leave it out"
+                    .into(),
+            ));
+        }
         if let (Some(c), Some(t)) = (cgw.crash_at, cgw.terminate_at) {
             if t >= c {
                 return Err(invalid(
@@ -393,6 +411,13 @@ mod tests {
         );
         let e = parse("reboot_at = \"1m\"\n").unwrap_err();
         assert!(e.contains("`reboot_at`"), "{e}");
+        for (text, key) in [
+            ("configured = false\n", "`configured`"),
+            ("nat_keepalive = \"20s\"\n", "`nat_keepalive`"),
+        ] {
+            let e = parse(text).unwrap_err();
+            assert!(e.contains(key), "{e}");
+        }
     }
 
     #[test]

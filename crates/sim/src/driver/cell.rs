@@ -17,7 +17,7 @@ use tokio::sync::mpsc;
 
 use super::pace::Accelerated;
 use super::wire::{Arrivals, Wire};
-use super::{sorted, Host, Net, Observer, Settled, MAX_DATAGRAM};
+use super::{sorted, Host, Net, Observer, Settled, Stall, MAX_DATAGRAM};
 use crate::network::Path;
 use crate::traffic::Action;
 
@@ -45,6 +45,8 @@ pub struct Cell<O> {
     schedule: VecDeque<(Instant, Action)>,
     end: Instant,
     done: bool,
+    t0: Instant,
+    stall: Stall,
 }
 
 impl<O: Observer> Cell<O> {
@@ -65,6 +67,8 @@ impl<O: Observer> Cell<O> {
             schedule: sorted(schedule),
             end: t0 + duration,
             done: false,
+            t0,
+            stall: Stall::new(),
         }
     }
 
@@ -97,6 +101,7 @@ impl<O: Observer> Cell<O> {
         if self.done {
             return Ok(None);
         }
+        self.stall.pass(now, self.t0)?;
         let mut wire = Wire {
             hosts: &mut self.hosts,
             net: &mut self.net,

@@ -180,6 +180,46 @@ enum Settled {
     Stopped,
 }
 
+/// How many passes of the loop may happen at one instant before the run is declared stuck:
+/// a handshake at zero latency takes a handful, a timer that stays due after firing (a
+/// core bug) takes them all — better a clear error than a loop that fills the memory.
+const MAX_PASSES_AT_ONE_INSTANT: u32 = 100_000;
+
+/// Counts the loop's passes at one instant ([`MAX_PASSES_AT_ONE_INSTANT`]).
+#[derive(Debug)]
+pub(crate) struct Stall {
+    at: Option<Instant>,
+    passes: u32,
+}
+
+impl Stall {
+    pub(crate) fn new() -> Stall {
+        Stall {
+            at: None,
+            passes: 0,
+        }
+    }
+
+    /// Another pass at `now`: an error once there have been too many at one instant.
+    pub(crate) fn pass(&mut self, now: Instant, t0: Instant) -> std::io::Result<()> {
+        if self.at == Some(now) {
+            self.passes += 1;
+            if self.passes > MAX_PASSES_AT_ONE_INSTANT {
+                return Err(std::io::Error::other(format!(
+                    "the simulation is stuck {:?} after its start: {MAX_PASSES_AT_ONE_INSTANT} \
+                     passes without time moving on (an endpoint's timer stays due after it \
+                     fired — a bug: please report it with the scenario and seed)",
+                    now.saturating_duration_since(t0)
+                )));
+            }
+        } else {
+            self.at = Some(now);
+            self.passes = 0;
+        }
+        Ok(())
+    }
+}
+
 /// The scenario's actions in time order.
 fn sorted(mut schedule: Vec<(Instant, Action)>) -> VecDeque<(Instant, Action)> {
     schedule.sort_by_key(|(t, _)| *t);
@@ -358,8 +398,10 @@ async fn drive<P: Pace>(
         buf: &mut buf,
     };
     let mut now = t0;
+    let mut stall = Stall::new();
 
     loop {
+        stall.pass(now, t0)?;
         let wanted = match wire.settle(now) {
             Settled::Continue(at) => at,
             Settled::Stopped => {
