@@ -8,7 +8,7 @@ use ike_wire::{
     ProtocolId, TrafficSelector,
 };
 
-use super::{first_error, lowest, spi32};
+use super::{child_request_payloads, first_error, lowest, spi32};
 use crate::child::{ChildParams, ChildSa, ChildState};
 use crate::config::NewChildSa;
 use crate::event::{ChildFailure, Direction, EventKind};
@@ -55,29 +55,18 @@ impl IkeSa {
         let (ts_local, ts_remote) = (child.ts_local.clone(), child.ts_remote.clone());
         let new_spi_in = ctx.esp_spi();
         let ni = ctx.random_bytes(32);
-        let spi = new_spi_in.to_be_bytes().to_vec();
-        let proposals = ctx.config.esp.proposals.iter().zip(1u8..);
         let mut rekey_sa = Notify::new(NotifyType::REKEY_SA, Vec::new());
         rekey_sa.protocol = ProtocolId::ESP;
         rekey_sa.spi = old_spi_in.to_be_bytes().to_vec();
-        let mut payloads = vec![
-            Payload::Notify(rekey_sa),
-            Payload::Sa(
-                proposals
-                    .map(|(p, n)| p.to_wire(n, ProtocolId::ESP, spi.clone(), true))
-                    .collect(),
-            ),
-            Payload::Nonce(ni.clone()),
-        ];
-        if let Some(ke) = &ke {
-            payloads.push(Payload::Ke(KePayload {
-                group: ke.group(),
-                data: ke.public_value().to_vec(),
-            }));
-            tried.push(ke.group());
-        }
-        payloads.push(Payload::TsI(ts_local));
-        payloads.push(Payload::TsR(ts_remote));
+        let mut payloads = vec![Payload::Notify(rekey_sa)];
+        payloads.extend(child_request_payloads(
+            ctx,
+            new_spi_in,
+            &ni,
+            ke.as_ref(),
+            &mut tried,
+            (ts_local, ts_remote),
+        ));
         let rekey = ChildRekey {
             old_spi_in,
             new_spi_in,

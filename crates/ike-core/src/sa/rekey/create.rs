@@ -17,9 +17,9 @@
 
 use ike_crypto::KeyExchange;
 use ike_wire::PayloadsExt;
-use ike_wire::{DhGroup, ExchangeType, KeyExchange as KePayload, NotifyType, Payload, ProtocolId};
+use ike_wire::{DhGroup, ExchangeType, NotifyType, Payload};
 
-use super::{first_error, IkeSa};
+use super::{child_request_payloads, first_error, IkeSa};
 use crate::config::{CloseAction, EndpointConfig, TsPair};
 use crate::event::{ChildFailure, Direction, EventKind};
 use crate::failure::PeerIncompatible;
@@ -71,25 +71,8 @@ impl IkeSa {
         };
         let spi_in = ctx.esp_spi();
         let ni = ctx.random_bytes(32);
-        let spi = spi_in.to_be_bytes().to_vec();
-        let proposals = ctx.config.esp.proposals.iter().zip(1u8..);
-        let mut payloads = vec![
-            Payload::Sa(
-                proposals
-                    .map(|(p, n)| p.to_wire(n, ProtocolId::ESP, spi.clone(), true))
-                    .collect(),
-            ),
-            Payload::Nonce(ni.clone()),
-        ];
-        if let Some(ke) = &ke {
-            payloads.push(Payload::Ke(KePayload {
-                group: ke.group(),
-                data: ke.public_value().to_vec(),
-            }));
-            tried.push(ke.group());
-        }
-        payloads.push(Payload::TsI(local));
-        payloads.push(Payload::TsR(remote));
+        let payloads =
+            child_request_payloads(ctx, spi_in, &ni, ke.as_ref(), &mut tried, (local, remote));
         let create = ChildCreate {
             spi_in,
             ni,

@@ -32,6 +32,43 @@ use crate::shell::{Ctx, MessageId};
 /// TEMPORARY_FAILURE (up to twice this, at random; strongSwan waits 5–15 s).
 const TEMPORARY_FAILURE_WAIT: Duration = Duration::from_secs(5);
 
+/// A CREATE_CHILD_SA request's body for a CHILD SA (new, or a rekey once its REKEY_SA
+/// notify is put in front): our ESP proposals with `spi_in`, the nonce, the KE payload when
+/// PFS is on (its group noted in `tried`, for INVALID_KE_PAYLOAD), and the selectors
+/// (RFC 7296 §1.3.1, §1.3.3).
+fn child_request_payloads(
+    ctx: &Ctx<'_>,
+    spi_in: crate::shell::Spi,
+    ni: &[u8],
+    ke: Option<&ike_crypto::KeyExchange>,
+    tried: &mut Vec<DhGroup>,
+    (ts_local, ts_remote): (
+        Vec<ike_wire::TrafficSelector>,
+        Vec<ike_wire::TrafficSelector>,
+    ),
+) -> Vec<Payload> {
+    let spi = spi_in.to_be_bytes().to_vec();
+    let proposals = ctx.config.esp.proposals.iter().zip(1u8..);
+    let mut payloads = vec![
+        Payload::Sa(
+            proposals
+                .map(|(p, n)| p.to_wire(n, ProtocolId::ESP, spi.clone(), true))
+                .collect(),
+        ),
+        Payload::Nonce(ni.to_vec()),
+    ];
+    if let Some(ke) = ke {
+        payloads.push(Payload::Ke(ike_wire::KeyExchange {
+            group: ke.group(),
+            data: ke.public_value().to_vec(),
+        }));
+        tried.push(ke.group());
+    }
+    payloads.push(Payload::TsI(ts_local));
+    payloads.push(Payload::TsR(ts_remote));
+    payloads
+}
+
 fn first_error(p: &[Payload]) -> Option<NotifyType> {
     p.iter().find_map(|p| match p {
         Payload::Notify(n) if n.ty.is_error() => Some(n.ty),
