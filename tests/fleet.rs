@@ -224,3 +224,72 @@ fn a_bad_mix_file_is_placed_and_refused() {
     );
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// SIGTERM (or Ctrl-C) in the middle of a long fleet: the estates stop between two steps,
+/// every record made so far is written whole, the summary says where the run stopped, and
+/// the exit status is 130.
+#[test]
+fn a_signal_stops_the_fleet_with_every_record_whole() {
+    let dir = temp_dir("fleet-signal");
+    let d = dir.to_string_lossy().to_string();
+    let summary = dir.join("summary.json");
+    let mut child = common::ikesim()
+        .args([
+            "fleet",
+            "--connections",
+            "100",
+            "--duration",
+            "30d",
+            "--jobs",
+            "2",
+        ])
+        .args(["--out", &format!("{d}/out"), "--summary-json"])
+        .arg(&summary)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("ikesim fleet starts");
+    // Running once its threads are there: the signal watcher and the two estates.
+    let status = format!("/proc/{}/status", child.id());
+    let threads = || {
+        std::fs::read_to_string(&status)
+            .ok()
+            .and_then(|s| {
+                let line = s.lines().find(|l| l.starts_with("Threads:"))?.to_owned();
+                line.split_whitespace().nth(1)?.parse::<u32>().ok()
+            })
+            .unwrap_or(0)
+    };
+    while threads() < 3 {
+        assert!(
+            child.try_wait().expect("wait").is_none(),
+            "the fleet ended early"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let out = child.wait_with_output().expect("the fleet exits");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted at"), "{stderr}");
+    let written = files(&dir.join("out"));
+    assert!(!written.is_empty(), "{stderr}");
+    for (name, text) in &written {
+        assert!(
+            text.is_empty() || text.ends_with('\n'),
+            "{name}: a torn last line"
+        );
+        check_stream(name, text).unwrap_or_else(|e| panic!("{e}"));
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&summary).expect("the summary"))
+            .expect("JSON");
+    let at = json["interrupted_at_seconds"][0]
+        .as_f64()
+        .expect("where it stopped");
+    assert!(at < 30.0 * 86_400.0, "{json}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

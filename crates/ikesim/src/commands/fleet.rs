@@ -184,12 +184,15 @@ pub fn run(args: FleetArgs) -> Result<(), Failure> {
         })?;
     }
     match summary.report.stopped_at {
-        Some((from, to)) => Err(Failure::Interrupted(format!(
-            "interrupted at {} to {} simulated (each thread's clock): every record made \
-             up to there is written whole",
-            SimDuration(from),
-            SimDuration(to)
-        ))),
+        Some((from, to)) => {
+            let whole = |d: Duration| SimDuration(Duration::from_secs(d.as_secs()));
+            Err(Failure::Interrupted(format!(
+                "interrupted at {} to {} simulated (each thread's clock): every record made \
+                 up to there is written whole",
+                whole(from),
+                whole(to)
+            )))
+        }
         None => Ok(()),
     }
 }
