@@ -166,6 +166,51 @@ fn a_pushed_run_reads_back_exactly_as_its_files() {
     }
 }
 
+/// A fleet pushes every tunnel's stream (its presented addresses in the names) exactly as
+/// it writes its files.
+#[test]
+fn a_pushed_fleet_reads_back_exactly_as_its_files() {
+    if !can_run(&[Need::Moto]) || !can_push() {
+        return;
+    }
+    let moto = Moto::start();
+    let dir = temp_dir("cloudwatch-fleet");
+    let mut command = ikesim();
+    common::aws_env(&mut command, &moto.url);
+    let out = command
+        .args([
+            "fleet",
+            "--connections",
+            "6",
+            "--duration",
+            "2h",
+            "--seed",
+            "3",
+        ])
+        .args(["--cloudwatch", "--endpoint-url", &moto.url])
+        .args(["--out", dir.to_str().expect("UTF-8 temp dir")])
+        .output()
+        .expect("run ikesim");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let back = read_back(&moto, "/");
+    let pushed: BTreeMap<String, Vec<Event>> = back.into_values().flatten().collect();
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .expect("--out")
+        .map(|e| {
+            let name = e.expect("entry").file_name().to_string_lossy().into_owned();
+            name.trim_end_matches(".jsonl").to_owned()
+        })
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 12, "two streams per connection: {files:?}");
+    for name in &files {
+        let want = file_events(&dir, name);
+        let got = pushed.get(name).cloned().unwrap_or_default();
+        assert_eq!(got, want, "{name}: moto's events are the file's records");
+        assert!(!name.contains("-127."), "{name}: a presented address");
+    }
+}
+
 #[test]
 fn a_long_run_goes_in_several_calls_and_loses_nothing() {
     if !can_run(&[Need::Moto]) || !can_push() {
