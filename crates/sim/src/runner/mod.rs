@@ -1,4 +1,13 @@
-//! Scenario → simulated hosts → driver → AWS log records.
+//! Scenario → simulated hosts → driver → AWS log records: `build` makes a connection (on
+//! its own sockets or a pool's, `sockets`), `run` drives it, the `Recorder` (`recorder`)
+//! turns what the AWS endpoints report into records.
+
+mod recorder;
+mod sockets;
+
+pub(crate) use recorder::Recorder;
+pub use sockets::SocketPool;
+pub(crate) use sockets::Sockets;
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -6,7 +15,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use ike_core::{Endpoint, Event, Trace, Transmit};
+use ike_core::Endpoint;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use vpn_log::TunnelRecord;
@@ -14,9 +23,8 @@ use vpn_log::TunnelRecord;
 use crate::aws::options::{AwsPsk, StartupAction};
 use crate::aws::{TunnelLog, TunnelView};
 use crate::capture::{wireshark_key_line, PcapSink};
-use crate::driver::{self, Clock, Host, Net, Observer};
-use crate::narration::narrate;
-use crate::network::{Egress, Fate, Nat};
+use crate::driver::{self, Clock, Host, Net};
+use crate::network::{Egress, Nat};
 use crate::scenario::{CgwStartup, Direction, Network, Scenario};
 use crate::timeline::{Collector, HostSpec, Lanes};
 use crate::traffic::{self, Action, Reboot, TunnelHosts};
@@ -126,188 +134,12 @@ fn network(
     Ok(Net { egress, nat })
 }
 
-/// The observer of a connection's run: the AWS view of each tunnel's endpoint and the
-/// records it makes, and the captures asked for.
-pub(crate) struct Recorder {
-    start: DateTime<Utc>,
-    t0: Instant,
-    /// Which hosts are which tunnel's, by tunnel index.
-    hosts: Vec<TunnelHosts>,
-    pub(crate) tunnels: Vec<TunnelLog>,
-    /// Each tunnel's AWS view of its endpoint's SAs, by tunnel index.
-    views: Vec<TunnelView>,
-    /// Every record in the order written, with its tunnel's index.
-    pub(crate) records: Vec<(usize, TunnelRecord)>,
-    pcap: Option<PcapSink>,
-    pcap_error: Option<std::io::Error>,
-    timeline: Option<Box<Collector>>,
-}
-
-impl Recorder {
-    fn time(&self, now: Instant) -> DateTime<Utc> {
-        let since = chrono::Duration::from_std(now.saturating_duration_since(self.t0))
-            .unwrap_or(chrono::Duration::MAX);
-        self.start + since
-    }
-}
-
-impl Recorder {
-    /// Hands the records `tunnel`'s log wrote from `before` on to the timeline and the
-    /// run's list.
-    fn written(&mut self, tunnel: usize, host: usize, now: Instant, before: usize) {
-        let log = &self.tunnels[tunnel];
-        for r in &log.records[before..] {
-            if let Some(c) = &mut self.timeline {
-                c.record(host, now, &log.stream, r);
-            }
-            self.records.push((tunnel, r.clone()));
-        }
-    }
-}
-
-impl Observer for Recorder {
-    fn event(&mut self, host: usize, now: Instant, event: Event) {
-        let aws = self.hosts.iter().position(|t| t.aws == host);
-        // `-v` tells every event, both sides, as `connect` and `serve` do.
-        if tracing::enabled!(tracing::Level::INFO) {
-            let (side, peer, tunnel) = match aws {
-                Some(t) => ("AWS", "the CGW", t),
-                None => {
-                    let t = self.hosts.iter().position(|t| t.cgw == host);
-                    ("CGW", "AWS", t.unwrap_or(host))
-                }
-            };
-            let told = narrate(&event, peer);
-            tracing::info!(tunnel = tunnel + 1, side, "{}", told.line);
-        }
-        let Some(tunnel) = aws else {
-            return;
-        };
-        let time = self.time(now);
-        let state = self.views[tunnel].observe(&event);
-        let before = self.tunnels[tunnel].records.len();
-        self.tunnels[tunnel].record(time, &event, &state);
-        self.written(tunnel, host, now, before);
-    }
-
-    fn endpoint_replaced(&mut self, host: usize, now: Instant) {
-        let Some(tunnel) = self.hosts.iter().position(|t| t.aws == host) else {
-            return;
-        };
-        let time = self.time(now);
-        let (state, cgw) = self.views[tunnel].replaced();
-        let before = self.tunnels[tunnel].records.len();
-        self.tunnels[tunnel].replaced(time, &state, cgw);
-        self.written(tunnel, host, now, before);
-    }
-
-    fn sending(&mut self, host: usize, t: &Transmit) {
-        if let Some(c) = &mut self.timeline {
-            c.sending(host, t);
-        }
-    }
-
-    fn egress(&mut self, host: usize, now: Instant, t: &Transmit, fate: &Fate) {
-        if let Some(c) = &mut self.timeline {
-            c.egress(host, now, t, fate);
-        }
-    }
-
-    fn nat_dropped(&mut self, _now: Instant, t: &Transmit) {
-        if let Some(c) = &mut self.timeline {
-            c.nat_dropped(t);
-        }
-    }
-
-    fn host_down(&mut self, _host: usize, (_, local, _): driver::Arrived, data: &[u8]) {
-        if let Some(c) = &mut self.timeline {
-            c.host_down(local, data);
-        }
-    }
-
-    fn trace(&mut self, host: usize, now: Instant, trace: Trace) {
-        if let Some(c) = &mut self.timeline {
-            c.trace(host, now, trace);
-        }
-    }
-
-    fn datagram(&mut self, now: Instant, t: &Transmit) {
-        let since_epoch = self
-            .time(now)
-            .signed_duration_since(DateTime::<Utc>::UNIX_EPOCH)
-            .to_std()
-            .unwrap_or_default();
-        if let Some(pcap) = &mut self.pcap {
-            if let Err(e) = pcap.write(since_epoch, t.src, t.dst, &t.payload) {
-                self.pcap_error.get_or_insert(e);
-            }
-        }
-    }
-}
-
 /// Runs a scenario to the end and returns its records.
 pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunOutput, RunError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     runtime.block_on(run_async(scenario, options))
-}
-
-/// Where a connection's hosts get their sockets.
-pub(crate) enum Sockets<'a> {
-    /// Each host binds its own (a `run`).
-    Own,
-    /// From a pool that many cells share (an estate).
-    Pool(&'a mut SocketPool),
-}
-
-/// Sockets that the cells of an estate share: the `k`-th host on an address in any cell
-/// gets the same IKE and NAT-T sockets as the `k`-th host on it in every other cell. A
-/// cell's hosts keep distinct addresses, and a datagram sent in a cell's step is received
-/// in the same step ([`crate::driver::Cell`]), so sharing is invisible to each cell — and
-/// ten thousand tunnels need a handful of sockets, not two per host.
-#[derive(Default)]
-pub struct SocketPool {
-    pairs: std::collections::HashMap<(std::net::IpAddr, usize), [driver::Port; 2]>,
-    /// How many hosts the cell being built has put on each address so far.
-    taken: std::collections::HashMap<std::net::IpAddr, usize>,
-}
-
-impl SocketPool {
-    /// The next cell is about to be built.
-    pub(crate) fn next_cell(&mut self) {
-        self.taken.clear();
-    }
-
-    async fn host(
-        &mut self,
-        ip: std::net::IpAddr,
-        make: impl FnOnce(SocketAddr) -> Endpoint,
-    ) -> std::io::Result<Host> {
-        let k = self.taken.entry(ip).or_default();
-        let key = (ip, *k);
-        *k += 1;
-        let ports = match self.pairs.entry(key) {
-            std::collections::hash_map::Entry::Occupied(e) => e.get().clone(),
-            std::collections::hash_map::Entry::Vacant(e) => {
-                e.insert(Host::bind_ports(ip).await?).clone()
-            }
-        };
-        Ok(Host::on_ports(make, ports))
-    }
-}
-
-impl Sockets<'_> {
-    async fn host(
-        &mut self,
-        ip: std::net::IpAddr,
-        make: impl FnOnce(SocketAddr) -> Endpoint,
-    ) -> std::io::Result<Host> {
-        match self {
-            Sockets::Own => Host::bind(ip, make).await,
-            Sockets::Pool(pool) => pool.host(ip, make).await,
-        }
-    }
 }
 
 /// A scenario's connection, built and ready to drive from `t0`: its hosts, what lies

@@ -1,83 +1,15 @@
 //! The rules, as data. Messages are catalogue ids (docs/log-messages.md); the causes come
 //! from the failure-mode guide (docs/failures/) and AWS's tunnel options (reference §3).
 
+mod build;
+mod summaries;
+
+pub use summaries::SUMMARIES;
+
+use build::{after, before, repro, repro_if, repro_v1, BASE, NOT_UP, PROPOSAL_REFUSED, UP};
 use vpn_log::IkeVersion::V1;
-use vpn_log::PhaseState;
-use vpn_log::PhaseState::{Down, Established, Negotiating, Rekeying};
 
-use super::{Dir, Guide, Near, Outcome, Pattern, Repro, Rule, Severity, Summary, Test, When};
-
-const UP: &[PhaseState] = &[Established, Rekeying];
-const NOT_UP: &[PhaseState] = &[Down, Negotiating];
-
-const fn repro(scenario: &'static str) -> Repro {
-    Repro {
-        scenario,
-        ike: None,
-        outcome: None,
-        at_least: 0,
-    }
-}
-
-const fn repro_v1(scenario: &'static str) -> Repro {
-    Repro {
-        scenario,
-        ike: Some(V1),
-        outcome: None,
-        at_least: 0,
-    }
-}
-
-const fn repro_if(outcome: &'static str, scenario: &'static str) -> Repro {
-    Repro {
-        scenario,
-        ike: None,
-        outcome: Some(outcome),
-        at_least: 0,
-    }
-}
-
-const fn after(messages: &'static [&'static str], within_s: i64) -> Near {
-    Near {
-        pattern: Pattern::messages(messages),
-        dir: Dir::After,
-        within_s,
-    }
-}
-
-const fn before(messages: &'static [&'static str], within_s: i64) -> Near {
-    Near {
-        pattern: Pattern::messages(messages),
-        dir: Dir::Before,
-        within_s,
-    }
-}
-
-/// A rule with the defaults: any time, one trigger, nothing around it required.
-const BASE: Rule = Rule {
-    id: "",
-    severity: Severity::Error,
-    trigger: Pattern::messages(&[]),
-    when: When::Always,
-    with: &[],
-    without: &[],
-    also: &[],
-    at_least: 1,
-    window_s: None,
-    outcomes: &[],
-    title: "",
-    title_many: "",
-    many: 0,
-    cause: "",
-    guide: Guide::None,
-    repro: &[],
-};
-
-const PROPOSAL_REFUSED: &[&str] = &[
-    "no-proposal-chosen",
-    "no-proposal-match-by-aws",
-    "ikesim-received-no-proposal-chosen",
-];
+use super::{Guide, Outcome, Pattern, Repro, Rule, Severity, Test, When};
 
 /// Every rule, in the order findings of equal severity are listed.
 pub static RULES: &[Rule] = &[
@@ -567,33 +499,5 @@ pub static RULES: &[Rule] = &[
                 DPD time-outs.",
         repro: &[repro_v1("ikev1-nat"), repro("ikev2-nat")],
         ..BASE
-    },
-];
-
-/// The stream-wide findings (see the engine), for the documentation's table.
-pub static SUMMARIES: &[Summary] = &[
-    Summary {
-        id: "never-up",
-        severity: Severity::Error,
-        when: "phase 2 never up and no other error explains it",
-        scenario: None,
-    },
-    Summary {
-        id: "healthy",
-        severity: Severity::Info,
-        when: "phase 2 came up and no warning or error: counts the rekeys",
-        scenario: Some("ikev2-happy"),
-    },
-    Summary {
-        id: "unknown-messages",
-        severity: Severity::Info,
-        when: "some records' details are in no catalogue entry",
-        scenario: None,
-    },
-    Summary {
-        id: "unknown-only",
-        severity: Severity::Warning,
-        when: "no record's details is in the catalogue: nothing is diagnosed",
-        scenario: None,
     },
 ];
