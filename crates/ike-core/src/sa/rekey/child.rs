@@ -8,7 +8,7 @@ use ike_wire::{
     ProtocolId, TrafficSelector,
 };
 
-use super::{child_request_payloads, first_error, lowest, spi32};
+use super::{child_refusal, child_request_payloads, invalid_ke_retry, lowest, spi32};
 use crate::child::{ChildParams, ChildSa, ChildState};
 use crate::config::NewChildSa;
 use crate::event::{ChildFailure, Direction, EventKind};
@@ -304,29 +304,12 @@ impl IkeSa {
     ) {
         self.emit(ctx, EventKind::CreateChildResponseProcessed { id: id.0 });
         let old_exists = self.children.iter().any(|c| c.spi_in == r.old_spi_in);
-        if let Some(n) = payloads.notify(NotifyType::INVALID_KE_PAYLOAD) {
-            let group = <[u8; 2]>::try_from(n.data.as_slice())
-                .map(|b| DhGroup(u16::from_be_bytes(b)))
-                .ok();
-            let allowed = group.filter(|g| {
-                !r.tried_groups.contains(g)
-                    && ctx.config.esp.proposals.iter().any(|p| p.dh.contains(g))
-            });
-            if let (Some(group), true) = (allowed, old_exists) {
-                self.send_child_rekey(ctx, r.old_spi_in, Some(group), r.tried_groups);
-                return;
-            }
+        if let (Some(group), true) = (invalid_ke_retry(ctx, payloads, &r.tried_groups), old_exists)
+        {
+            self.send_child_rekey(ctx, r.old_spi_in, Some(group), r.tried_groups);
+            return;
         }
-        let failure = first_error(payloads).map(|ty| match ty {
-            NotifyType::NO_PROPOSAL_CHOSEN => ChildFailure::Incompatible(
-                PeerIncompatible::NoProposalChosen { unsupported: false },
-                Direction::Received,
-            ),
-            NotifyType::TS_UNACCEPTABLE => {
-                ChildFailure::Incompatible(PeerIncompatible::TsUnacceptable, Direction::Received)
-            }
-            other => ChildFailure::Notified(other),
-        });
+        let failure = child_refusal(payloads);
         let outcome = match failure {
             Some(f) => Err(f),
             None => self.complete_child_rekey(&mut r, payloads),

@@ -16,13 +16,11 @@
 //! ```
 
 use ike_crypto::KeyExchange;
-use ike_wire::PayloadsExt;
-use ike_wire::{DhGroup, ExchangeType, NotifyType, Payload};
+use ike_wire::{DhGroup, ExchangeType, Payload};
 
-use super::{child_request_payloads, first_error, IkeSa};
+use super::{child_refusal, child_request_payloads, invalid_ke_retry, IkeSa};
 use crate::config::{CloseAction, EndpointConfig, TsPair};
-use crate::event::{ChildFailure, Direction, EventKind};
-use crate::failure::PeerIncompatible;
+use crate::event::EventKind;
 use crate::sa::{ChildCreate, Purpose};
 use crate::shell::timer::{ChildTimer, Timer};
 use crate::shell::{Ctx, MessageId, Spi};
@@ -97,29 +95,11 @@ impl IkeSa {
         payloads: &[Payload],
     ) {
         self.emit(ctx, EventKind::CreateChildResponseProcessed { id: id.0 });
-        if let Some(n) = payloads.notify(NotifyType::INVALID_KE_PAYLOAD) {
-            let group = <[u8; 2]>::try_from(n.data.as_slice())
-                .map(|b| DhGroup(u16::from_be_bytes(b)))
-                .ok();
-            let allowed = group.filter(|g| {
-                !c.tried_groups.contains(g)
-                    && ctx.config.esp.proposals.iter().any(|p| p.dh.contains(g))
-            });
-            if let Some(group) = allowed {
-                self.send_child_create(ctx, c.pair, Some(group), c.tried_groups);
-                return;
-            }
+        if let Some(group) = invalid_ke_retry(ctx, payloads, &c.tried_groups) {
+            self.send_child_create(ctx, c.pair, Some(group), c.tried_groups);
+            return;
         }
-        let failure = first_error(payloads).map(|ty| match ty {
-            NotifyType::NO_PROPOSAL_CHOSEN => ChildFailure::Incompatible(
-                PeerIncompatible::NoProposalChosen { unsupported: false },
-                Direction::Received,
-            ),
-            NotifyType::TS_UNACCEPTABLE => {
-                ChildFailure::Incompatible(PeerIncompatible::TsUnacceptable, Direction::Received)
-            }
-            other => ChildFailure::Notified(other),
-        });
+        let failure = child_refusal(payloads);
         let offered = pair(ctx.config, c.pair).map(|p| (p.local, p.remote));
         let outcome = match failure {
             Some(f) => Err(f),

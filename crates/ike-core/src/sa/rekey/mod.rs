@@ -32,6 +32,41 @@ use crate::shell::{Ctx, MessageId};
 /// TEMPORARY_FAILURE (up to twice this, at random; strongSwan waits 5–15 s).
 const TEMPORARY_FAILURE_WAIT: Duration = Duration::from_secs(5);
 
+/// The DH group a CREATE_CHILD_SA response's INVALID_KE_PAYLOAD asks for (RFC 7296
+/// §1.3), if it is one of our ESP proposals' and not tried yet: the request goes again
+/// with it.
+fn invalid_ke_retry(ctx: &Ctx<'_>, payloads: &[Payload], tried: &[DhGroup]) -> Option<DhGroup> {
+    let n = payloads.notify(NotifyType::INVALID_KE_PAYLOAD)?;
+    let group = <[u8; 2]>::try_from(n.data.as_slice())
+        .map(|b| DhGroup(u16::from_be_bytes(b)))
+        .ok()?;
+    let ours = ctx
+        .config
+        .esp
+        .proposals
+        .iter()
+        .any(|p| p.dh.contains(&group));
+    (ours && !tried.contains(&group)).then_some(group)
+}
+
+/// Why a CREATE_CHILD_SA response refused the CHILD SA, if it did (its first error
+/// notify: refused proposals and selectors are the peer's incompatibility, anything else
+/// as notified).
+fn child_refusal(payloads: &[Payload]) -> Option<crate::event::ChildFailure> {
+    use crate::event::{ChildFailure, Direction};
+    use crate::failure::PeerIncompatible;
+    first_error(payloads).map(|ty| match ty {
+        NotifyType::NO_PROPOSAL_CHOSEN => ChildFailure::Incompatible(
+            PeerIncompatible::NoProposalChosen { unsupported: false },
+            Direction::Received,
+        ),
+        NotifyType::TS_UNACCEPTABLE => {
+            ChildFailure::Incompatible(PeerIncompatible::TsUnacceptable, Direction::Received)
+        }
+        other => ChildFailure::Notified(other),
+    })
+}
+
 /// A CREATE_CHILD_SA request's body for a CHILD SA (new, or a rekey once its REKEY_SA
 /// notify is put in front): our ESP proposals with `spi_in`, the nonce, the KE payload when
 /// PFS is on (its group noted in `tried`, for INVALID_KE_PAYLOAD), and the selectors
