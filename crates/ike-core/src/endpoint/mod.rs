@@ -272,6 +272,27 @@ impl Endpoint {
         self.traffic = flowing;
     }
 
+    /// An ESP datagram with SPI `spi` (its first four bytes) arrived from `from`. It
+    /// counts as hearing from the peer — on-demand DPD has no reason to probe (RFC 3706
+    /// §5.3) — only when it names one of our installed inbound CHILD SAs and comes from
+    /// that IKE SA's peer address: a datagram anyone can send must not keep a dead peer
+    /// alive. Without an ESP data plane its integrity is not checked (the data-plane issue
+    /// does). Returns whether it was counted.
+    pub fn esp_arrived(&mut self, now: Instant, from: SocketAddr, spi: u32) -> bool {
+        let Some(e) = self.sas.iter_mut().find(|e| {
+            e.sa.remote().ip() == from.ip()
+                && e
+                    .sa
+                    .children()
+                    .iter()
+                    .any(|c| c.state == ChildState::Installed && c.spi_in.0 == spi)
+        }) else {
+            return false;
+        };
+        e.sa.heard(now);
+        true
+    }
+
     /// Deletes every IKE SA that is up (an administrator's `terminate`).
     pub fn delete_ike_sas(&mut self, now: Instant) {
         for handle in self.visit_order() {

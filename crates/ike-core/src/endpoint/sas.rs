@@ -109,6 +109,14 @@ impl Sa {
         *traffic = flowing;
     }
 
+    /// Something authenticated came from the peer now (DPD's silence starts again).
+    pub fn heard(&mut self, now: Instant) {
+        match self {
+            Sa::V2(sa) => sa.last_heard = now,
+            Sa::V1(sa) => sa.last_heard = now,
+        }
+    }
+
     /// A new SA starts with the endpoint's current data-plane model.
     pub fn set_traffic_flag(&mut self, flowing: bool) {
         match self {
