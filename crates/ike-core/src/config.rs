@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use ike_wire::{Identification, TrafficSelector};
+use ike_wire::{DhGroup, Identification, TrafficSelector};
 
 use crate::proposal::Policy;
 use crate::ts;
@@ -67,6 +67,66 @@ pub struct EndpointConfig {
     /// message for no known SA. A policy of the endpoint, not of IKEv1: AWS's tunnel
     /// options set it, a simulated CGW leaves it off.
     pub refuse_aggressive_mode: bool,
+    /// A responder's defences against floods of IKE_SA_INIT requests (COOKIE challenges,
+    /// bounds on half-open SAs, the expensive-DH policy): see `crate::dos` and
+    /// docs/flood-defence.md.
+    pub dos: DosConfig,
+}
+
+/// A responder's flood defences (RFC 7296 §2.6; strongSwan's `charon.*` options of the
+/// same names are the model). The defaults are strongSwan's where it has one; no ordinary
+/// tunnel comes near them (one peer holds one half-open IKE SA at a time).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DosConfig {
+    /// Half-open IKE SAs (all peers) at which an IKE_SA_INIT request must carry a valid
+    /// COOKIE (RFC 7296 §2.6); below it, none is asked for. strongSwan's
+    /// `charon.cookie_threshold` (default 30). 0 asks for a cookie always.
+    pub cookie_threshold: usize,
+    /// Half-open IKE SAs one source IP may hold; its further requests are dropped without
+    /// an answer. strongSwan's `charon.block_threshold` (default 5). 0: no bound.
+    pub block_threshold: usize,
+    /// Half-open IKE SAs at most; further requests are dropped without an answer, so
+    /// memory stays bounded whatever a flood returns cookies from. strongSwan's
+    /// `charon.init_limit_half_open` (its default 0 is unbounded; ours is 5,000).
+    /// 0: no bound.
+    pub half_open_limit: usize,
+    /// How long cookies stay required after the half-open SAs fell below
+    /// `cookie_threshold`, so a peer's retransmission is not answered once with and once
+    /// without a cookie (strongSwan's `COOKIE_CALMDOWN_DELAY`, 10 s).
+    pub cookie_calmdown: Duration,
+    /// How long one cookie secret is used before a new one is drawn (strongSwan's
+    /// `COOKIE_SECRET_SWITCH`, 120 s).
+    pub cookie_secret_lifetime: Duration,
+    /// How many cookies one secret makes before a new one is drawn (RFC 7296 §2.6: "after
+    /// every so many cookies"); 10,000.
+    pub cookie_secret_uses: u64,
+    /// How long the previous secret's cookies stay valid after a new secret is drawn (its
+    /// version id tells which secret made a cookie); strongSwan's `COOKIE_LIFETIME`, 10 s.
+    pub cookie_grace: Duration,
+    /// Key exchange groups that cost too much to compute for anyone under pressure (while
+    /// cookies are required): such a request is answered with INVALID_KE_PAYLOAD naming
+    /// the cheapest group it also offered that our proposals allow, if it offered one
+    /// (RFC 7296 §1.3). Default: MODP-3072 to MODP-8192 (groups 15–18), 4–35 ms each here.
+    pub expensive_dh_groups: Vec<DhGroup>,
+    /// Answers that need no SA (INVALID_MAJOR_VERSION) sent per second at most, so a
+    /// spoofed flood cannot turn us into a reflector; the rest are dropped. 100.
+    pub stateless_answers_per_second: u32,
+}
+
+impl Default for DosConfig {
+    fn default() -> Self {
+        DosConfig {
+            cookie_threshold: 30,
+            block_threshold: 5,
+            half_open_limit: 5_000,
+            cookie_calmdown: Duration::from_secs(10),
+            cookie_secret_lifetime: Duration::from_secs(120),
+            cookie_secret_uses: 10_000,
+            cookie_grace: Duration::from_secs(10),
+            expensive_dh_groups: vec![DhGroup(15), DhGroup(16), DhGroup(17), DhGroup(18)],
+            stateless_answers_per_second: 100,
+        }
+    }
 }
 
 /// The selectors of one CHILD SA: our side (TSi when we initiate) and the peer's.
@@ -230,6 +290,7 @@ impl EndpointConfig {
             accept_ikev1: true,
             accept_ikev2: true,
             refuse_aggressive_mode: false,
+            dos: DosConfig::default(),
         }
     }
 }

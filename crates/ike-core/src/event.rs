@@ -379,6 +379,30 @@ pub struct Stats {
     /// Negotiations that failed because the peer is incompatible, by kind, refused by
     /// either side: `ChildFailure::Incompatible`, `IkeNoProposalChosen`, `InvalidKePayload`.
     pub incompatible: Incompatibilities,
+    /// IKE_SA_INIT requests answered with a COOKIE (RFC 7296 §2.6) instead of a new SA:
+    /// half-open SAs had reached `DosConfig::cookie_threshold` and the request carried no
+    /// valid cookie.
+    pub cookies_sent: u64,
+    /// IKE_SA_INIT (and IKEv1 main mode) requests dropped without an answer because the
+    /// source IP held `DosConfig::block_threshold` half-open SAs or the endpoint
+    /// `DosConfig::half_open_limit`.
+    pub half_open_refused: u64,
+    /// Half-open IKE SAs forgotten because IKE_AUTH (main mode message 5) never came in
+    /// `EndpointConfig::half_open_timeout`.
+    pub half_open_expired: u64,
+    /// Datagrams with an IKE major version above 2 (RFC 7296 §2.5); each request among
+    /// them is answered with INVALID_MAJOR_VERSION while the stateless-answer budget lasts.
+    pub invalid_major_version: u64,
+    /// IKE_SA_INIT requests dropped because they start an IKE SA we have or had: the
+    /// same SPIi from the same peer IP as an SA past IKE_SA_INIT (a replay).
+    pub replays_dropped: u64,
+    /// IKE_SA_INIT requests under pressure whose expensive KE group
+    /// (`DosConfig::expensive_dh_groups`) was answered with INVALID_KE_PAYLOAD naming a
+    /// cheaper group the peer offered, instead of computing it.
+    pub expensive_dh_deflected: u64,
+    /// Answers that need no SA (INVALID_MAJOR_VERSION) not sent because
+    /// `DosConfig::stateless_answers_per_second` was spent.
+    pub stateless_answers_limited: u64,
 }
 
 /// Why an SA dropped a message it could not act on (a diagnostic: the peer is not told,

@@ -17,6 +17,7 @@
 
 mod child;
 pub mod config;
+pub(crate) mod dos;
 mod endpoint;
 pub mod event;
 mod failure;
@@ -29,7 +30,7 @@ pub mod ts;
 mod v1;
 
 pub use config::{
-    CloseAction, DpdAction, DpdConfig, EndpointConfig, Impair, Lifetimes, NewChildSa,
+    CloseAction, DosConfig, DpdAction, DpdConfig, EndpointConfig, Impair, Lifetimes, NewChildSa,
     RetransmitConfig, TsPair,
 };
 pub use endpoint::Endpoint;

@@ -10,6 +10,8 @@ use crate::shell::Effect;
 impl Endpoint {
     /// Applies one effect an SA asked for.
     pub(super) fn apply(&mut self, now: Instant, effect: Effect) {
+        // An effect may change any SA: the next event's changes look at all of them.
+        self.sas.mark_all_dirty();
         match effect {
             Effect::Adopt { to, children } => {
                 let heir = self.sas.iter_mut().find_map(|e| match &mut e.sa {
@@ -40,7 +42,7 @@ impl Endpoint {
                 // which no longer knows them. Only established ones, as strongSwan does: a
                 // half-open SA was never authenticated and times out on its own (and says
                 // so).
-                for e in &mut self.sas {
+                for e in self.sas.iter_mut() {
                     let sa = &mut e.sa;
                     if sa.remote().ip() == peer && sa.id() != from && sa.is_established() {
                         match sa {
@@ -60,13 +62,15 @@ impl Endpoint {
             Effect::ReplacePhase1 { old } => {
                 // The new ISAKMP SA takes over the IPsec SAs; the old one is deleted.
                 let is_old = |sa: &Sa| matches!(sa, Sa::V1(_)) && sa.id() == old;
-                let Some(pos) = self.sas.iter().position(|e| is_old(&e.sa)) else {
+                let Some(handle) = self.sas.iter().find(|e| is_old(&e.sa)).map(|e| e.handle) else {
                     return;
                 };
-                let handle = self.sas[pos].handle;
-                let children = std::mem::take(self.sas[pos].sa.children_mut());
+                let Some(old_sa) = self.sas.get_mut(handle) else {
+                    return;
+                };
+                let children = std::mem::take(old_sa.children_mut());
                 // So do the trap policies of pairs without an IPsec SA (`CloseAction::Trap`).
-                let traps = match &mut self.sas[pos].sa {
+                let traps = match old_sa {
                     Sa::V1(sa) => std::mem::take(&mut sa.reacquire),
                     Sa::V2(_) => Vec::new(),
                 };

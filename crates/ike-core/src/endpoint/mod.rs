@@ -12,6 +12,7 @@
 mod effects;
 mod input;
 mod sas;
+mod table;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -22,22 +23,23 @@ use rand_chacha::ChaCha20Rng;
 
 use crate::child::ChildState;
 use crate::config::EndpointConfig;
+use crate::dos::Guard;
 use crate::event::{
-    ChildFailure, Event, EventKind, IkeSaSecrets, IkeVersion, SaChange, SaFacts, SaHandle, SaState,
-    Stats,
+    ChildFailure, Event, EventKind, IkeSaSecrets, IkeVersion, SaHandle, SaState, Stats,
 };
 use crate::nat_t::{Arrival, NatTPorts};
 use crate::sa::IkeSa;
 use crate::shell::{Ctx, Effect, IkeSaId, Transmit};
 use crate::v1::Phase1Sa;
-use sas::{Entry, Sa};
+use sas::Sa;
+use table::{HalfOpenChange, SaTable};
 
 /// One IKE host's state for one peer: its IKE SAs, pending output and counters.
 pub struct Endpoint {
     config: EndpointConfig,
     local: SocketAddr,
     rng: ChaCha20Rng,
-    sas: Vec<Entry>,
+    sas: SaTable,
     next_handle: u64,
     transmits: VecDeque<Transmit>,
     events: VecDeque<Event>,
@@ -52,8 +54,8 @@ pub struct Endpoint {
     arrival: Option<Arrival>,
     /// Its trace digest, when tracing.
     received: Option<u64>,
-    /// The facts the events have told so far of each SA (its own events, or `SaChange`s).
-    told: Vec<(SaHandle, SaFacts)>,
+    /// The flood defences' state (`crate::dos`).
+    guard: Guard,
 }
 
 impl Endpoint {
@@ -63,7 +65,7 @@ impl Endpoint {
             config,
             local,
             rng: ChaCha20Rng::seed_from_u64(seed),
-            sas: Vec::new(),
+            sas: SaTable::default(),
             next_handle: 0,
             transmits: VecDeque::new(),
             events: VecDeque::new(),
@@ -74,7 +76,7 @@ impl Endpoint {
             nat_t: NatTPorts::default(),
             arrival: None,
             received: None,
-            told: Vec::new(),
+            guard: Guard::default(),
         }
     }
 
@@ -102,6 +104,12 @@ impl Endpoint {
     /// What the endpoint has counted so far (drops, retransmits, failures by kind).
     pub fn stats(&self) -> Stats {
         self.stats
+    }
+
+    /// Half-open IKE SAs now: a responder's IKE SAs (IKEv1: ISAKMP SAs) not authenticated
+    /// yet, whose half-open timer runs. What `DosConfig`'s thresholds count.
+    pub fn half_open(&self) -> usize {
+        self.sas.half_open()
     }
 
     /// Phase 1 and phase 2 states over all of this endpoint's SAs, the furthest along of
@@ -159,7 +167,7 @@ impl Endpoint {
     }
 
     fn get(&self, handle: SaHandle) -> Option<&Sa> {
-        self.sas.iter().find(|e| e.handle == handle).map(|e| &e.sa)
+        self.sas.get(handle)
     }
 
     /// The handle of an SA about to be created, so that its first events can name it.
@@ -172,10 +180,7 @@ impl Endpoint {
     /// Takes in a new SA (the data-plane model's current state included) under `handle`.
     fn insert(&mut self, handle: SaHandle, mut sa: Sa) {
         sa.set_traffic_flag(self.traffic);
-        // An endpoint has one SA most of the time, two during a rekey: room for exactly
-        // what it holds (a `Vec` would make room for four), as an estate keeps thousands.
-        self.sas.reserve_exact(1);
-        self.sas.push(Entry { handle, sa });
+        self.sas.insert(handle, sa, &self.config);
     }
 
     /// A new SA that an effect brings (an IKE rekey's heir): it tells its own facts later.
@@ -190,7 +195,7 @@ impl Endpoint {
         &mut self,
         now: Instant,
         from: SaHandle,
-        f: impl FnOnce(&mut Ctx<'_>, &mut Vec<Entry>) -> R,
+        f: impl FnOnce(&mut Ctx<'_>, &mut SaTable) -> R,
     ) -> R {
         let mut events = Vec::new();
         let mut effects = Vec::new();
@@ -214,6 +219,7 @@ impl Endpoint {
         // CHILD SAs change hands before the events are published, so the changes they carry
         // show the SAs where the CHILD SAs now live; new IKE SAs join after (they tell their
         // own facts), and every other effect follows in the order it was asked for.
+        let any_effects = !effects.is_empty();
         let (before, after): (Vec<Effect>, Vec<Effect>) =
             effects.into_iter().partition(Effect::moves_children);
         for effect in before {
@@ -223,15 +229,22 @@ impl Endpoint {
         for effect in after {
             self.apply(now, effect);
         }
-        self.sas.retain(|e| !e.sa.is_closed());
+        let change = self.sas.refresh(from, &self.config);
+        if any_effects {
+            self.sas.refresh_all(&self.config);
+        }
+        if let HalfOpenChange::Authenticated(spi_i, ip) = change {
+            // Its IKE_SA_INIT, replayed once the SA is gone, must not start another.
+            self.guard.replays.remember(spi_i, ip);
+        }
         r
     }
 
     /// Runs `f` on the SA `handle` (if it still exists), as `with` does.
     fn with_sa(&mut self, now: Instant, handle: SaHandle, f: impl FnOnce(&mut Ctx<'_>, &mut Sa)) {
         self.with(now, handle, |ctx, sas| {
-            if let Some(e) = sas.iter_mut().find(|e| e.handle == handle) {
-                f(ctx, &mut e.sa);
+            if let Some(sa) = sas.get_mut(handle) {
+                f(ctx, sa);
             }
         });
     }
@@ -266,9 +279,10 @@ impl Endpoint {
     /// reaches us. While it flows, on-demand DPD has no reason to probe; when it stops,
     /// the silence starts now.
     pub fn set_peer_traffic(&mut self, now: Instant, flowing: bool) {
-        for e in &mut self.sas {
+        for e in self.sas.iter_mut() {
             e.sa.set_traffic(now, flowing);
         }
+        self.sas.refresh_all(&self.config);
         self.traffic = flowing;
     }
 
@@ -281,8 +295,7 @@ impl Endpoint {
     pub fn esp_arrived(&mut self, now: Instant, from: SocketAddr, spi: u32) -> bool {
         let Some(e) = self.sas.iter_mut().find(|e| {
             e.sa.remote().ip() == from.ip()
-                && e
-                    .sa
+                && e.sa
                     .children()
                     .iter()
                     .any(|c| c.state == ChildState::Installed && c.spi_in.0 == spi)
@@ -290,6 +303,8 @@ impl Endpoint {
             return false;
         };
         e.sa.heard(now);
+        let handle = e.handle;
+        self.sas.refresh(handle, &self.config);
         true
     }
 
@@ -314,14 +329,24 @@ impl Endpoint {
 
     /// Runs retransmissions and other timers that are due.
     pub fn handle_timeout(&mut self, now: Instant) {
-        for handle in self.visit_order() {
-            let due = self
-                .get(handle)
-                .and_then(|sa| sa.deadline(&self.config))
-                .is_some_and(|d| d <= now);
-            if due {
+        // The SAs due, from the deadline heap, in visiting order (IKEv2 first).
+        let mut due = self.sas.pop_due(now);
+        due.sort_by_key(|&h| {
+            let v1 = matches!(self.get(h), Some(Sa::V1(_)));
+            (v1, h)
+        });
+        for handle in due {
+            let Some(sa) = self.get(handle) else {
+                continue;
+            };
+            if sa.deadline(&self.config).is_some_and(|d| d <= now) {
+                let expiring = sa.half_open_due(now);
                 self.with_sa(now, handle, |ctx, sa| sa.handle_timeout(ctx));
+                if expiring && self.get(handle).is_none_or(Sa::is_closed) {
+                    self.stats.half_open_expired += 1;
+                }
             }
+            self.sas.rearm(handle);
         }
     }
 
@@ -338,9 +363,7 @@ impl Endpoint {
     /// expiry); call `handle_timeout` then. `None`: nothing will happen
     /// until a datagram arrives.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.in_visit_order()
-            .filter_map(|sa| sa.deadline(&self.config))
-            .min()
+        self.sas.next_deadline()
     }
 
     /// Traffic keys of new IKE SAs, when `EndpointConfig::export_secrets` is set.
@@ -364,41 +387,12 @@ impl Endpoint {
         e
     }
 
-    /// What changed in the SAs other than `from` since the events last told them, and
-    /// notes it as told: the SAs gone, then the SAs whose facts differ.
-    fn changes(&mut self, from: SaHandle) -> Vec<SaChange> {
-        let mut changes = Vec::new();
-        let sas = &self.sas;
-        self.told.retain(|&(h, _)| {
-            let here = h == from || sas.iter().any(|e| e.handle == h);
-            if !here {
-                changes.push(SaChange::Removed(h));
-            }
-            here
-        });
-        for e in sas.iter().filter(|e| e.handle != from) {
-            let facts = e.sa.facts(&self.config);
-            match self.told.iter_mut().find(|(h, _)| *h == e.handle) {
-                Some((_, told)) if *told == facts => {}
-                Some((_, told)) => {
-                    *told = facts;
-                    changes.push(SaChange::Facts(e.handle, facts));
-                }
-                None => {
-                    self.told.push((e.handle, facts));
-                    changes.push(SaChange::Facts(e.handle, facts));
-                }
-            }
-        }
-        changes
-    }
-
     /// Queues the events of the SA `from`, the first carrying the other SAs' changes.
     fn publish(&mut self, events: Vec<Event>, from: SaHandle) {
         if events.is_empty() {
             return;
         }
-        let mut changes = Some(self.changes(from));
+        let mut changes = Some(self.sas.changes(from, &self.config));
         for mut e in events {
             match &e.kind {
                 EventKind::ChildSaFailed {
@@ -411,10 +405,7 @@ impl Endpoint {
             }
             e.sa = from;
             e.changes = changes.take().unwrap_or_default();
-            match self.told.iter_mut().find(|(h, _)| *h == from) {
-                Some((_, told)) => *told = e.facts,
-                None => self.told.push((from, e.facts)),
-            }
+            self.sas.told(from, e.facts);
             self.events.push_back(e);
         }
     }

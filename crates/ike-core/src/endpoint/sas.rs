@@ -7,20 +7,16 @@ use std::time::Instant;
 
 use crate::child::ChildSa;
 use crate::config::EndpointConfig;
-use crate::event::{IkeVersion, SaFacts, SaHandle, SaState};
+use crate::event::{IkeVersion, SaFacts, SaState};
 use crate::sa::IkeSa;
-use crate::shell::{timer, Ctx, IkeSaId};
+use crate::shell::timer::{self, Timer};
+use crate::shell::{Ctx, IkeSaId};
 use crate::v1::Phase1Sa;
 
 /// An IKE SA of either version: an IKEv2 IKE SA or an IKEv1 ISAKMP SA.
 pub(crate) enum Sa {
     V2(IkeSa),
     V1(Phase1Sa),
-}
-
-pub(crate) struct Entry {
-    pub handle: SaHandle,
-    pub sa: Sa,
 }
 
 impl Sa {
@@ -50,6 +46,25 @@ impl Sa {
             Sa::V2(sa) => sa.is_closed(),
             Sa::V1(sa) => sa.is_closed(),
         }
+    }
+
+    /// A responder's SA not authenticated yet: its half-open timer runs (RFC 7296 §2.6's
+    /// "half-open", strongSwan's count).
+    pub fn is_half_open(&self) -> bool {
+        let timers = match self {
+            Sa::V2(sa) => &sa.timers,
+            Sa::V1(sa) => &sa.timers,
+        };
+        !self.is_closed() && timers.get(Timer::HalfOpen).is_some()
+    }
+
+    /// Its half-open timer is due at `now` (it will be forgotten).
+    pub fn half_open_due(&self, now: Instant) -> bool {
+        let timers = match self {
+            Sa::V2(sa) => &sa.timers,
+            Sa::V1(sa) => &sa.timers,
+        };
+        timers.is_expired(Timer::HalfOpen, now)
     }
 
     /// Up, and not being replaced or deleted.

@@ -92,6 +92,17 @@ pub(crate) fn respond_without_state(
     request: &Header,
     notify: Notify,
 ) {
+    ctx.send(local, remote, stateless_response(request, notify));
+}
+
+/// The COOKIE answer to an IKE_SA_INIT request (RFC 7296 §2.6): the request's SPIi, a
+/// zero SPIr, the COOKIE notify alone.
+pub(crate) fn cookie_response(request: &Header, cookie: Vec<u8>) -> Vec<u8> {
+    stateless_response(request, Notify::new(NotifyType::COOKIE, cookie))
+}
+
+/// An IKE_SA_INIT response carrying `notify` alone, with no SA behind it.
+fn stateless_response(request: &Header, notify: Notify) -> Vec<u8> {
     let header = Header {
         spi_i: request.spi_i,
         spi_r: 0,
@@ -103,12 +114,11 @@ pub(crate) fn respond_without_state(
         message_id: request.message_id,
         length: 0,
     };
-    let datagram = Message {
+    Message {
         header,
         payloads: vec![Payload::Notify(notify)],
     }
-    .encode();
-    ctx.send(local, remote, datagram);
+    .encode()
 }
 
 pub(super) fn emit_without_sa(ctx: &mut Ctx<'_>, remote: SocketAddr, kind: EventKind) {

@@ -1,6 +1,8 @@
 //! IKE_SA_INIT as the responder (RFC 7296 §1.2): a request is answered with our choice,
 //! KE and nonce — or refused without keeping any state (NO_PROPOSAL_CHOSEN,
 //! INVALID_KE_PAYLOAD, INVALID_SYNTAX) — and the half-open IKE SA waits for IKE_AUTH.
+//! Under pressure (`crate::dos`), an expensive KE group is turned down for a cheaper one
+//! the peer offered.
 
 use std::net::SocketAddr;
 
@@ -15,6 +17,7 @@ use super::init::{
     derive_keys, detect_nat, emit_without_sa, nat_notifies, respond_without_state, NONCE_LEN,
 };
 use super::{IkeSa, InitReplied, State};
+use crate::dos::without_expensive_groups;
 use crate::event::{Direction, EventKind};
 use crate::failure::PeerIncompatible;
 use crate::proposal::{select, Negotiation};
@@ -23,13 +26,15 @@ use crate::shell::{Ctx, IkeSaId, MessageId, Role};
 
 impl IkeSa {
     /// Answers an IKE_SA_INIT request. Returns the new half-open SA, or `None` when the
-    /// request was refused (the refusal, if any, has been sent).
+    /// request was refused (the refusal, if any, has been sent). `pressure`: cookies are
+    /// required now, so an expensive KE group is not computed if a cheaper one will do.
     pub(crate) fn accept(
         ctx: &mut Ctx<'_>,
         local: SocketAddr,
         remote: SocketAddr,
         msg: &Message,
         raw: &[u8],
+        pressure: bool,
     ) -> Option<IkeSa> {
         let refuse = |ctx: &mut Ctx<'_>, ty: NotifyType, data: Vec<u8>| {
             respond_without_state(ctx, local, remote, &msg.header, Notify::new(ty, data));
@@ -65,6 +70,28 @@ impl IkeSa {
                 return None;
             }
         };
+        let mut selected = selected;
+        let group = selected.dh.unwrap_or(DhGroup::NONE);
+        if pressure && ctx.config.dos.expensive_dh_groups.contains(&group) {
+            let cheap = without_expensive_groups(offered, &ctx.config.dos)
+                .and_then(|cheap| select(&cheap, &ctx.config.ike, Negotiation::Ike).ok())
+                .filter(|s| s.dh.is_some_and(|g| g != DhGroup::NONE));
+            let cheaper = cheap.and_then(|s| s.dh);
+            if cheaper == Some(ke.group) {
+                // The peer's KE is already in the cheap group we would ask for: take it.
+                selected = cheap.unwrap_or(selected);
+            } else if let Some(cheaper) = cheaper {
+                // Not the peer's incompatibility, and not news for the log: our policy.
+                tracing::debug!(%remote, %group, %cheaper, "under pressure: asking for a cheaper DH group");
+                ctx.stats.expensive_dh_deflected += 1;
+                refuse(
+                    ctx,
+                    NotifyType::INVALID_KE_PAYLOAD,
+                    cheaper.0.to_be_bytes().to_vec(),
+                );
+                return None;
+            }
+        }
         let group = selected.dh.unwrap_or(DhGroup::NONE);
         if ke.group != group {
             refuse(

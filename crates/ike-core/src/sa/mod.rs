@@ -30,6 +30,7 @@ use crate::proposal::Selected;
 use crate::shell::timer::IkeTimers;
 pub(crate) use crate::shell::Role;
 use crate::shell::{Ctx, IkeSaId, MessageId, Spi};
+pub(crate) use init::cookie_response;
 
 /// The SK_* keys of an established (or authenticating) IKE SA, split by direction.
 pub(crate) struct Keys {
