@@ -48,20 +48,26 @@ impl Serve {
 
     /// Starts `ikesim serve` listening on `listen` (`ip:port`).
     pub fn listen(dir: &Path, listen: &str, aws_options: &str, out: bool) -> Serve {
-        let config = dir.join("serve.toml");
         let text = format!(
             "vpn_connection_id = \"{VPN}\"\n[cgw]\noutside_ip = \"127.0.0.1\"\n[[tunnel]]\nlisten = \"{listen}\"\n\
              [tunnel.aws]\npre_shared_key = \"{PSK}\"\n{aws_options}\n"
         );
+        Serve::configured(dir, &text, out, ("-vv", "sim=debug,info"))
+    }
+
+    /// Starts `ikesim serve` with the configuration `text` (written to `dir`/serve.toml),
+    /// `verbosity` its flag and `RUST_LOG`, records to `dir`/logs (`out`) or stdout.
+    pub fn configured(dir: &Path, text: &str, out: bool, verbosity: (&str, &str)) -> Serve {
+        let config = dir.join("serve.toml");
         std::fs::write(&config, text).expect("write serve config");
         let mut cmd = common::ikesim();
-        cmd.args(["serve", "-vv", "--config"]).arg(&config);
+        cmd.args(["serve", verbosity.0, "--config"]).arg(&config);
         let out_dir = dir.join("logs");
         if out {
             cmd.arg("--out").arg(&out_dir);
         }
         let mut child = cmd
-            .env("RUST_LOG", "sim=debug,info")
+            .env("RUST_LOG", verbosity.1)
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -118,6 +124,31 @@ impl Serve {
         text.lines()
             .map(|l| {
                 serde_json::from_str(l).unwrap_or_else(|e| panic!("record {l:?} is not JSON: {e}"))
+            })
+            .collect()
+    }
+
+    /// Every record written so far to the `--out` file of the tunnel on `ip` (JSON).
+    pub fn records_at(&self, ip: std::net::IpAddr) -> Vec<Value> {
+        let dir = self.out_file.as_ref().and_then(|f| f.parent());
+        let file = dir.map(|d| d.join(format!("{VPN}-{ip}.jsonl")));
+        let text = file
+            .and_then(|f| std::fs::read_to_string(f).ok())
+            .unwrap_or_default();
+        text.lines()
+            .map(|l| {
+                serde_json::from_str(l).unwrap_or_else(|e| panic!("record {l:?} is not JSON: {e}"))
+            })
+            .collect()
+    }
+
+    /// Where each tunnel listens, in order (`serve`'s `listening on` lines).
+    pub fn tunnels(&self) -> Vec<SocketAddr> {
+        self.stderr()
+            .lines()
+            .filter_map(|l| {
+                let rest = l.split(" listening on ").nth(1)?;
+                rest.split_whitespace().next()?.parse().ok()
             })
             .collect()
     }

@@ -225,7 +225,7 @@ pub fn run_dir() -> &'static Path {
         let live = |pid: u32| {
             pid != me
                 && std::fs::read_to_string(format!("/proc/{pid}/comm"))
-                    .is_ok_and(|c| c.starts_with("interop"))
+                    .is_ok_and(|c| c.starts_with("interop") || c.starts_with("flood"))
         };
         for entry in std::fs::read_dir(&base).into_iter().flatten().flatten() {
             // Only <pid> directories: anything else is not this layout's.
