@@ -319,7 +319,8 @@ mod tests {
 
     #[test]
     fn counters_are_summed_over_the_tunnels_and_absent_names_left_out() {
-        let said = "INFO tunnel=1 stats=Stats { datagrams_in: 12, cookies_sent: 3, drops: Drops { a: 1 } } counters\n\
+        let said = "INFO tunnel=1 stats=Stats { datagrams_in: 12, cookies_sent: 3, \
+                    drops: Drops { a: 1 } } counters\n\
                     INFO tunnel=2 stats=Stats { datagrams_in: 30, cookies_sent: 0 } counters\n\
                     INFO datagrams_in: 99 elsewhere";
         assert_eq!(
