@@ -28,11 +28,11 @@ const COUNTERS: &[&str] = &[
 
 /// How big each part is.
 struct Plan {
-    /// Part 1: spoofed requests per second, for how long; when (into it) the CGW is
-    /// killed — `None`: no DPD figure (`--quick`: DPD takes 40 s at the least).
+    /// Part 1: spoofed requests per second, for how long; whether a CGW is SIGKILLed as
+    /// it starts (no DPD figure with `--quick`: DPD takes 40 s at the least).
     flood_rate: f64,
     flood_for: Duration,
-    kill_at: Option<Duration>,
+    dpd: bool,
     /// Part 2: the flood a CGW starts in, and when in it.
     setup_for: Duration,
     setup_cgw_at: Duration,
@@ -47,7 +47,7 @@ impl Plan {
             Size::Full => Plan {
                 flood_rate: 1000.0,
                 flood_for: Duration::from_secs(150),
-                kill_at: Some(Duration::from_secs(30)),
+                dpd: true,
                 setup_for: Duration::from_secs(10),
                 setup_cgw_at: Duration::from_secs(2),
                 modp_rate: 100.0,
@@ -56,7 +56,7 @@ impl Plan {
             Size::Quick => Plan {
                 flood_rate: 1000.0,
                 flood_for: Duration::from_secs(3),
-                kill_at: None,
+                dpd: false,
                 setup_for: Duration::from_secs(3),
                 setup_cgw_at: Duration::from_secs(1),
                 modp_rate: 10.0,
@@ -99,9 +99,10 @@ fn since(record_time: DateTime<Utc>, from: DateTime<Utc>) -> f64 {
 pub fn flood_figures(size: Size, exe: &Path, dir: &Path) -> Result<Vec<Figure>, BenchError> {
     let plan = Plan::of(size);
     let mut figures = Vec::new();
-    let baseline_dpd = match plan.kill_at {
-        Some(_) => Some(dpd_without_flood(exe, &dir.join("dpd"))?),
-        None => None,
+    let baseline_dpd = if plan.dpd {
+        Some(dpd_without_flood(exe, &dir.join("dpd"))?)
+    } else {
+        None
     };
     figures.extend(sustained(exe, &dir.join("flood"), &plan, baseline_dpd)?);
     figures.push(setup(exe, &dir.join("setup"), &plan)?);
@@ -109,25 +110,33 @@ pub fn flood_figures(size: Size, exe: &Path, dir: &Path) -> Result<Vec<Figure>, 
     Ok(figures)
 }
 
-/// Starts tunnel `t`'s CGW with DPD and waits for its phase 2.
-fn cgw_up(exe: &Path, serve: &Serve, t: usize, local: &str) -> Result<Cgw, BenchError> {
+/// Starts tunnel `t`'s CGW, waits for its phase 2 and SIGKILLs it at once: AWS last heard
+/// from it then (it sends no DPD of its own), so its DPD record is due DPD's 10 s of
+/// silence plus the time-out later. Returns when AWS's record says phase 2 came up.
+fn cgw_killed_once_up(
+    exe: &Path,
+    serve: &Serve,
+    t: usize,
+    local: &str,
+) -> Result<DateTime<Utc>, BenchError> {
     let cgw = Cgw::start(exe, serve, t, local, true)?;
-    serve.wait_record(t, UP, Duration::from_secs(30))?;
-    Ok(cgw)
+    let up = serve.wait_record(t, UP, Duration::from_secs(30))?;
+    cgw.kill()?;
+    Ok(up.time)
 }
 
-/// Seconds from a CGW's SIGKILL to AWS's DPD record, on a serve nothing floods.
+/// Seconds from a CGW's last word (its phase 2) to AWS's DPD record, on a serve nothing
+/// floods.
 fn dpd_without_flood(exe: &Path, dir: &Path) -> Result<f64, BenchError> {
     let serve = Serve::start(exe, dir, 2, 11)?;
-    let cgw = cgw_up(exe, &serve, 0, "127.0.2.11")?;
-    let killed = cgw.kill()?;
+    let last_heard = cgw_killed_once_up(exe, &serve, 0, "127.0.2.11")?;
     let dead = serve.wait_record(0, DPD_DEAD, Duration::from_secs(120))?;
     serve.stop()?;
-    Ok(since(dead.time, killed))
+    Ok(since(dead.time, last_heard))
 }
 
-/// Part 1: `flood_rate` spoofed requests per second at tunnel 1 for `flood_for`, its CGW
-/// killed `kill_at` into it.
+/// Part 1: `flood_rate` spoofed requests per second at tunnel 1 for `flood_for`, started
+/// as its CGW is killed.
 fn sustained(
     exe: &Path,
     dir: &Path,
@@ -135,33 +144,26 @@ fn sustained(
     baseline_dpd: Option<f64>,
 ) -> Result<Vec<Figure>, BenchError> {
     let serve = Serve::start(exe, dir, 2, 21)?;
-    let cgw = match plan.kill_at {
-        Some(_) => Some(cgw_up(exe, &serve, 0, "127.0.2.21")?),
-        None => None,
-    };
     let rss_before = serve.status_kib("VmRSS")?;
+    let last_heard = if plan.dpd {
+        Some(cgw_killed_once_up(exe, &serve, 0, "127.0.2.21")?)
+    } else {
+        None
+    };
     let started = Utc::now();
-    let clock = Instant::now();
     let spec = FloodSpec::requests(vec![serve.tunnels[0]], plan.flood_rate, plan.flood_for);
     let requests = flood_in_background(spec);
     let mut rss = Vec::new();
-    let mut cgw = cgw;
-    let mut killed = None;
     while !requests.is_finished() {
         std::thread::sleep(Duration::from_millis(250));
         if let Ok(kib) = serve.status_kib("VmRSS") {
             rss.push(kib);
         }
-        if plan.kill_at.is_some_and(|at| clock.elapsed() >= at) {
-            if let Some(c) = cgw.take() {
-                killed = Some(c.kill()?);
-            }
-        }
     }
     let report = joined(requests)?;
     let peak = serve.status_kib("VmHWM")?;
     let rss_end = serve.status_kib("VmRSS")?;
-    let dpd = match killed {
+    let dpd = match last_heard {
         Some(at) => {
             let dead = serve.wait_record(0, DPD_DEAD, Duration::from_secs(150))?;
             Some(since(dead.time, at))
@@ -258,15 +260,15 @@ fn sustained(
     if let (Some(dpd), Some(baseline)) = (dpd, baseline_dpd) {
         out.push(
             Figure::new(
-                format!("{what}: killed CGW declared dead (DPD record after SIGKILL)"),
+                format!("{what}: killed CGW declared dead (DPD record after its last word)"),
                 dpd,
                 "s",
                 "without a flood",
                 baseline,
             )
             .with_note(format!(
-                "killed {} s into the flood; record time minus kill time; DPD time-out {} s",
-                plan.kill_at.map_or(0, |d| d.as_secs()),
+                "SIGKILLed as its phase 2 came up, the flood started then; DPD record time \
+                 minus phase 2 record time (due 10 s of silence + the {} s DPD time-out)",
                 super::process::DPD_TIMEOUT_S
             )),
         );

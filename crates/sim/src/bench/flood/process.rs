@@ -216,7 +216,8 @@ pub struct Cgw {
 
 impl Cgw {
     /// `exe connect` from `local` (an IP; the OS picks the port) to tunnel `t` of
-    /// `serve`, with DPD of its own every 10 s; `stay` keeps it up until killed.
+    /// `serve`; it answers AWS's DPD and sends none of its own (so AWS's DPD timing is the
+    /// one measured); `stay` keeps it up until killed.
     pub fn start(
         exe: &Path,
         serve: &Serve,
@@ -232,7 +233,7 @@ impl Cgw {
         std::fs::write(
             &config,
             format!(
-                "local = \"{local}\"\npre_shared_key = \"{}\"\ndpd_delay = \"10s\"\n",
+                "local = \"{local}\"\npre_shared_key = \"{}\"\ndpd_delay = \"0s\"\n",
                 psk(t)
             ),
         )?;
