@@ -204,7 +204,7 @@ fn sustained(
     let sent = float(report.requests);
     let mut out = vec![
         Figure::new(
-            format!("{what}: half-open SAs at peak"),
+            format!("{what}, half-open SAs at peak"),
             float(half_open),
             "SAs",
             "requests sent",
@@ -217,7 +217,7 @@ fn sustained(
             gone.len()
         )),
         Figure::new(
-            format!("{what}: serve's peak RSS (VmHWM)"),
+            format!("{what}, serve's peak RSS (VmHWM)"),
             mib(peak),
             "MiB",
             "VmRSS before the flood",
@@ -229,7 +229,7 @@ fn sustained(
             mib(rss.iter().copied().max().unwrap_or(rss_end))
         )),
         Figure::new(
-            format!("{what}: answers/s, last {window} s"),
+            format!("{what}, answers/s, last {window} s"),
             end_rate,
             "answers/s",
             &format!("first {window} s"),
@@ -250,7 +250,7 @@ fn sustained(
             records.len()
         )),
         Figure::new(
-            format!("{what}: COOKIE answers"),
+            format!("{what}, COOKIE answers"),
             float(report.answers.cookie),
             "answers",
             "requests sent",
@@ -260,7 +260,7 @@ fn sustained(
     if let (Some(dpd), Some(baseline)) = (dpd, baseline_dpd) {
         out.push(
             Figure::new(
-                format!("{what}: killed CGW declared dead (DPD record after its last word)"),
+                format!("{what}, killed CGW declared dead (DPD record after its last word)"),
                 dpd,
                 "s",
                 "without a flood",
@@ -391,7 +391,7 @@ fn modp(exe: &Path, dir: &Path, plan: &Plan) -> Result<Vec<Figure>, BenchError> 
     };
     Ok(vec![
         Figure::new(
-            format!("{what}: serve's CPU per request"),
+            format!("{what}, serve's CPU per request"),
             secs(dear.cpu_per_request) * 1000.0,
             "ms",
             "proposing MODP-2048",
@@ -407,7 +407,7 @@ fn modp(exe: &Path, dir: &Path, plan: &Plan) -> Result<Vec<Figure>, BenchError> 
             answers(&cheap.report)
         )),
         Figure::new(
-            format!("{what}: CGW establishment"),
+            format!("{what}, CGW establishment"),
             secs(dear.flooded) * 1000.0,
             "ms",
             "without a flood",
