@@ -1,5 +1,6 @@
 //! `ikesim bench --quick` through the binary: every figure of issue 13 §5 is printed with
-//! a baseline measured in the same run and a ratio that is a finite positive number.
+//! a baseline measured in the same run and a ratio that is a finite positive number; and
+//! `ikesim bench flood --quick` prints issue 14's flood figures the same way.
 //! Never a timing threshold: these machines are shared, and only the command's own
 //! same-run ratios mean anything (docs/performance.md).
 
@@ -123,4 +124,47 @@ fn an_unknown_part_is_bad_input() {
         stderr.contains("handshakes"),
         "the parts are listed: {stderr}"
     );
+}
+
+/// `bench flood --quick` (about 20 s: `serve` and `connect` children under short floods):
+/// every figure of issue 14's table but the DPD one (`--quick` has no time for DPD), each
+/// with a finite baseline. A COOKIE count may be 0 (before the defences), a baseline not.
+#[test]
+fn the_flood_figures_have_same_run_baselines() {
+    let out = ikesim(&["bench", "flood", "--quick"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "bench flood --quick failed ({}): {}\n{stdout}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let figures: Vec<Line> = stdout
+        .lines()
+        .filter(|l| l.contains(" | baseline "))
+        .map(parse)
+        .collect();
+    for f in &figures {
+        assert!(
+            f.value.is_finite() && f.value >= 0.0 && f.baseline.is_finite() && f.baseline > 0.0,
+            "{f:?}"
+        );
+    }
+    let names: Vec<&str> = figures.iter().map(|f| f.name.as_str()).collect();
+    for part in [
+        "half-open SAs at peak",
+        "serve's peak RSS",
+        "answers/s, last",
+        "COOKIE answers",
+        "CGW establishment during",
+        "MODP-8192, serve's CPU per request",
+        "MODP-8192, CGW establishment",
+    ] {
+        assert_eq!(
+            names.iter().filter(|n| n.contains(part)).count(),
+            1,
+            "{part} in:\n{stdout}"
+        );
+    }
+    assert_eq!(figures.len(), 7, "{stdout}");
 }

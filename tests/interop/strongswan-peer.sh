@@ -25,7 +25,10 @@
 # Variables: WORKDIR (one per charon), SIM_HOST, SIM_PORT (start), CGW_HOST (respond),
 # PEER_HOST, PEER_PORT, PEER_NATT_PORT, IKE_VERSION, PSK, LOCAL_ID, REMOTE_ID,
 # IKE_PROPOSALS, ESP_PROPOSALS, UNIQUE (the connection's uniqueness policy: no, never,
-# keep, replace; strongSwan sends INITIAL_CONTACT unless it is never), LOGLEVEL. IKEv1
+# keep, replace; strongSwan sends INITIAL_CONTACT unless it is never), LOGLEVEL,
+# RETRANSMIT_TRIES, RETRANSMIT_TIMEOUT, RETRANSMIT_BASE (charon's retransmission; these
+# tests default to 2 tries after 1 s, charon's own defaults are 5, 4.0 and 1.8),
+# INITIATE_TIMEOUT (seconds swanctl --initiate waits, default 10). IKEv1
 # connections are main mode (aggressive = no); an ESP proposal with a DH group means PFS.
 # Each charon gets a private /run (mount namespace) so several can run at once: the pid
 # file path is compiled in; ours is $WORKDIR/charon.pid. The script only ever signals the
@@ -56,6 +59,10 @@ IKE_PROPOSALS=${IKE_PROPOSALS:-aes128-sha256-modp2048}
 ESP_PROPOSALS=${ESP_PROPOSALS:-aes128-sha256-modp2048}
 UNIQUE=${UNIQUE:-no}                          # strongSwan's default
 LOGLEVEL=${LOGLEVEL:-2}
+RETRANSMIT_TRIES=${RETRANSMIT_TRIES:-2}
+RETRANSMIT_TIMEOUT=${RETRANSMIT_TIMEOUT:-1.0}
+RETRANSMIT_BASE=${RETRANSMIT_BASE:-1.8}
+INITIATE_TIMEOUT=${INITIATE_TIMEOUT:-10}
 URI="unix://$W/charon.vici"
 export STRONGSWAN_CONF="$W/strongswan.conf"
 
@@ -67,8 +74,9 @@ charon {
   port_nat_t = $PEER_NATT_PORT
   install_routes = no
   install_virtual_ip = no
-  retransmit_tries = 2
-  retransmit_timeout = 1.0
+  retransmit_tries = $RETRANSMIT_TRIES
+  retransmit_timeout = $RETRANSMIT_TIMEOUT
+  retransmit_base = $RETRANSMIT_BASE
   load = random nonce openssl aes sha1 sha2 md5 hmac gmp pem pkcs1 x509 pubkey kdf kernel-libipsec kernel-netlink socket-default vici updown
   plugins {
     kernel-libipsec { allow_peer_ts = yes }
@@ -192,7 +200,7 @@ case "${1:-}" in
     swanctl --load-all --noprompt --uri "$URI" --file "$W/swanctl.conf" >"$W/load.log" 2>&1 || {
       echo "swanctl --load-all failed" >&2; cat "$W/load.log" >&2; exit 1; }
     ;;
-  initiate)     swanctl --initiate --ike sim --child sim-child --timeout 10 --uri "$URI" ;;
+  initiate)     swanctl --initiate --ike sim --child sim-child --timeout "$INITIATE_TIMEOUT" --uri "$URI" ;;
   initiate-ike) swanctl --initiate --ike sim --timeout 10 --uri "$URI" ;;
   list)         swanctl --list-sas --uri "$URI" ;;
   rekey-child)  swanctl --rekey --child sim-child --uri "$URI" ;;

@@ -1,5 +1,6 @@
 //! `ikesim bench [WHAT]`: every figure of issue 13 §5 with its same-run baseline and their
-//! ratio (sim::bench measures; docs/performance.md explains the method and records a run).
+//! ratio (sim::bench measures; docs/performance.md explains the method and records a run),
+//! and `ikesim bench flood`, issue 14's flood table.
 
 use std::process::Command;
 
@@ -22,6 +23,11 @@ pub enum What {
     Fleet,
     /// Resident memory per established tunnel at 1k and 10k tunnels (a process each).
     Memory,
+    /// `ikesim serve` (a child process) under floods of spoofed IKE_SA_INITs: half-open
+    /// SAs, memory, answer rate, COOKIEs, a killed CGW's DPD time-out, a CGW's
+    /// establishment, CPU per MODP-8192 request. Not part of `all`: it takes minutes of
+    /// wall clock (issue 14).
+    Flood,
 }
 
 #[derive(clap::Args)]
@@ -50,10 +56,16 @@ pub fn run(args: BenchArgs) -> Result<(), Failure> {
         eprintln!("note: a debug build; run `cargo run --release -- bench` for meaningful numbers");
     }
     let cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
+    let how = if args.what == What::Flood {
+        "ikesim serve and ikesim connect run as child processes: times are wall-clock, CPU and \
+         memory from /proc"
+    } else {
+        "times and rates are the measuring thread's time on a CPU (whoever else shares the \
+         cores), wall times are in the notes"
+    };
     emit(&format!(
         "ikesim bench ({}, {cores} cores): each figure | its baseline, measured in the same \
-         run | their ratio; times and rates are the measuring thread's time on a CPU (whoever \
-         else shares the cores), wall times are in the notes",
+         run | their ratio; {how}",
         if args.quick { "quick" } else { "full" }
     ))?;
     let show = |figure: &Figure| emit(&figure.to_string());
@@ -77,6 +89,16 @@ pub fn run(args: BenchArgs) -> Result<(), Failure> {
             show(&figure)?;
         }
         for figure in sim::bench::fleet_scaling(size).map_err(runtime)? {
+            show(&figure)?;
+        }
+    }
+    if args.what == What::Flood {
+        let exe = std::env::current_exe().map_err(|e| Failure::Runtime(e.to_string()))?;
+        let dir = sim::bench::flood::scratch_dir();
+        let figures = sim::bench::flood::flood_figures(size, &exe, &dir);
+        // Configs, record files and stderr of the children: by-products, not output.
+        let _ = std::fs::remove_dir_all(&dir);
+        for figure in figures.map_err(runtime)? {
             show(&figure)?;
         }
     }

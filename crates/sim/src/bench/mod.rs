@@ -11,6 +11,8 @@
 //!   [`fleet_connections`]), its records to files, and its cost as tunnels grow.
 //! - [`memory_figures`]: resident memory per established tunnel, each size measured in a
 //!   process of its own ([`memory_sample`]).
+//! - [`flood`]: `serve` under the floods of issue 14 ([`flood::flood_figures`]), and the
+//!   flood generator itself ([`flood::flood`]).
 
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -21,6 +23,7 @@ use vpn_log::{PhaseState, TunnelRecord};
 use crate::runner::RunError;
 
 mod fleet;
+pub mod flood;
 pub mod floor;
 mod handshakes;
 mod memory;
