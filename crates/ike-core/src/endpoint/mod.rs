@@ -281,8 +281,7 @@ impl Endpoint {
     pub fn esp_arrived(&mut self, now: Instant, from: SocketAddr, spi: u32) -> bool {
         let Some(e) = self.sas.iter_mut().find(|e| {
             e.sa.remote().ip() == from.ip()
-                && e
-                    .sa
+                && e.sa
                     .children()
                     .iter()
                     .any(|c| c.state == ChildState::Installed && c.spi_in.0 == spi)
@@ -416,6 +415,19 @@ impl Endpoint {
                 None => self.told.push((from, e.facts)),
             }
             self.events.push_back(e);
+        }
+    }
+
+    /// The host drops every CHILD SA without telling the peer, and keeps its IKE SAs: what
+    /// a gateway does when its IPsec SAs are cleared without a DELETE — a data-plane
+    /// restart, an HA failover that kept the IKE SA, or libreswan's
+    /// `ipsec whack --impair send_no_delete` before taking a Child SA down ("causes pluto
+    /// to omit sending Notify/Delete messages"). The peer's next rekey of one of them gets
+    /// CHILD_SA_NOT_FOUND (RFC 7296 §2.25; strongSwan's child_rekey.c: the peer "might have
+    /// lost the state … create a replacement"). No event: nothing was exchanged.
+    pub fn forget_child_sas(&mut self, now: Instant) {
+        for handle in self.visit_order() {
+            self.with_sa(now, handle, |_, sa| sa.children_mut().clear());
         }
     }
 }

@@ -49,7 +49,7 @@ impl IkeSa {
 
     /// Sends (or queues) a CREATE_CHILD_SA for the selector pair `i`, with PFS if our ESP
     /// policy has a DH group (`group`: the one to use; `None`: `pfs_group`'s choice).
-    fn send_child_create(
+    pub(super) fn send_child_create(
         &mut self,
         ctx: &mut Ctx<'_>,
         i: usize,
