@@ -548,7 +548,7 @@ fn cgw_rekeys_the_child_sa() {
 ///  |<-- CREATE_CHILD_SA #k SK{N(CHILD_SA_NOT_FOUND, old in)} ---|
 ///  |  CreateChildResponseProcessed{k}              up/rekeying  |
 ///  |  ChildSaFailed{CHILD_SA_NOT_FOUND}            up/down      |
-///  |  CreateChildRequestSent{k+1}                  up/down      |
+///  |  CreateChildRequestSent{k+1}                  up/negotiating |
 ///  |-- CREATE_CHILD_SA #k+1 SK{SA, Ni, KEi, TSi, TSr} ---------->|  CreateChildRequestProcessed{k+1}
 ///  |                                                           |  CreateChildResponseSent{k+1}
 ///  |                                                           |  ChildSaEstablished   up/up
@@ -607,12 +607,17 @@ fn lost_child_sa_recreated(initiator: Side) {
                 Up,
                 Down
             ),
-            (t + ms(20), CreateChildRequestSent { id: k + 1 }, Up, Down),
+            (
+                t + ms(20),
+                CreateChildRequestSent { id: k + 1 },
+                Up,
+                Negotiating
+            ),
             (
                 t + ms(40),
                 CreateChildResponseProcessed { id: k + 1 },
                 Up,
-                Down
+                Negotiating
             ),
             (
                 t + ms(40),
