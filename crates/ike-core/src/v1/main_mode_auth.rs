@@ -237,6 +237,8 @@ impl Phase1Sa {
             prf: None,
             dh: None,
             esn: None,
+            integrity_none: false,
+            dh_none: false,
         });
         if let Some(old) = self.replaces {
             ctx.effects.push(Effect::ReplacePhase1 { old });
