@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use ike_core::{EventKind, ProposalKind, Selected};
+use ike_core::{ChildFailure, EventKind, PeerMisbehaved, ProposalKind, Selected};
 use ike_crypto::{Encryption, Integrity, SkCipher};
 use ike_wire::{
     encode_payloads, encode_sk_prefix, DhGroup, ExchangeType, IntegId, Message, Payload, Transform,
@@ -161,4 +161,93 @@ fn none_transforms_offered_are_in_the_accepted_proposal() {
     let chosen = chosen(&answer).expect("a valid choice");
     assert!(chosen.integrity_none && chosen.dh_none);
     assert_eq!((chosen.integrity, chosen.dh), (None, None));
+}
+
+/// AWS's answer to the CGW's PFS rekey, with its KE payload taken out (`keep_dh`: the D-H
+/// transform stays in the SA payload; else it goes too, as a responder that dropped PFS
+/// would answer). The CGW names what is missing — the KEr PFS requires (RFC 7296 §1.3.1,
+/// §1.3.3) — rather than "a proposal we did not offer", and counts it.
+fn answer_without_ker(keep_dh: bool) {
+    const ESP_PFS: &str = "aes256gcm16-ecp384";
+    let aws = aws_config(PSK, None, None).child_rekey_after(secs(7_200), secs(6_000));
+    let cgw = cgw_config(PSK, &[IKE], &[ESP_PFS]).child_rekey_after(secs(3_600), secs(3_330));
+    let mut pair = Pair::new(aws, cgw, 1, 2);
+    let is_ccsa_response = |d: &Datagram| {
+        let h = d.message().header;
+        h.exchange == ExchangeType::CREATE_CHILD_SA && h.flags.is_response()
+    };
+    pair.aws.drop = Box::new(move |d| is_ccsa_response(d));
+    pair.initiate();
+    pair.run_to(secs(3_331));
+    let secrets: Vec<_> = pair
+        .aws
+        .secrets
+        .iter()
+        .chain(&pair.cgw.secrets)
+        .cloned()
+        .collect();
+    let original = pair
+        .aws
+        .sent
+        .iter()
+        .find(|d| is_ccsa_response(d))
+        .expect("AWS's answer to the rekey")
+        .bytes
+        .clone();
+    let mut payloads = decrypt(&secrets, &original);
+    assert!(
+        payloads.iter().any(|p| matches!(p, Payload::Ke(_))),
+        "AWS sent KEr"
+    );
+    payloads.retain(|p| !matches!(p, Payload::Ke(_)));
+    if !keep_dh {
+        for p in &mut payloads {
+            if let Payload::Sa(proposals) = p {
+                for proposal in proposals {
+                    proposal.transforms.retain(|t| t.ty != TransformType::DH);
+                }
+            }
+        }
+    }
+    let events = pair.cgw.events.len();
+    pair.inject(Side::Cgw, &reseal(&secrets, &original, &payloads));
+
+    let failure = ChildFailure::Misbehaved(PeerMisbehaved::PfsKeMissing {
+        group: DhGroup::ECP_384,
+    });
+    assert!(
+        pair.cgw
+            .kinds_since(events)
+            .contains(&EventKind::ChildSaFailed { failure }),
+        "{:?}",
+        pair.cgw.kinds_since(events)
+    );
+    let stats = pair.cgw.endpoint.stats();
+    assert_eq!(
+        stats.misbehaved.get(&PeerMisbehaved::PfsKeMissing {
+            group: DhGroup::NONE
+        }),
+        1
+    );
+    assert_eq!(
+        failure_text(failure),
+        "the peer's answer has no KEr payload, which PFS requires (we sent KEi of group ECP_384)"
+    );
+}
+
+fn failure_text(f: ChildFailure) -> String {
+    match f {
+        ChildFailure::Misbehaved(m) => m.to_string(),
+        other => format!("{other:?}"),
+    }
+}
+
+#[test]
+fn child_rekey_answer_without_ker_but_with_the_group_names_the_missing_ker() {
+    answer_without_ker(true);
+}
+
+#[test]
+fn child_rekey_answer_that_dropped_pfs_names_the_missing_ker() {
+    answer_without_ker(false);
 }

@@ -463,7 +463,12 @@ impl IkeSa {
                 ke.shared_secret(&peer.data)
                     .map_err(|_| misbehaved(PeerMisbehaved::KeValueUnusable))?,
             ),
-            (Some(_), None, Some(_)) => return Err(missing(PayloadType::KE)),
+            // PFS asked for and no KEr: say that, not "a proposal we did not offer".
+            (Some(ke), None, _) => {
+                return Err(misbehaved(PeerMisbehaved::PfsKeMissing {
+                    group: ke.group(),
+                }))
+            }
             (None, None, None) => None,
             // A PFS group we did not ask for, or none where we asked for one.
             _ => return Err(unoffered),
