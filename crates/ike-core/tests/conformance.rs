@@ -251,3 +251,69 @@ fn child_rekey_answer_without_ker_but_with_the_group_names_the_missing_ker() {
 fn child_rekey_answer_that_dropped_pfs_names_the_missing_ker() {
     answer_without_ker(false);
 }
+
+/// IKEv1, another PSK on the CGW, against a responder that — as strongSwan and racoon do —
+/// sends main mode message 4 again when it cannot decrypt message 5 (ours forgets the SA
+/// instead, so the test plays that responder: AWS's message 4 handed to the CGW again after
+/// each message 5). The CGW drops each repeat, but when its retransmissions of message 5
+/// run out it names the likely cause — a pre-shared key mismatch (RFC 2409 §5.4: the keys
+/// of message 5 derive from the PSK) — instead of a bare timeout.
+///
+/// ```text
+/// CGW (another PSK)                                 responder
+///  |-- MM1 / MM3 ----------------------------------->|
+///  |<- MM2 / MM4 ------------------------------------|
+///  |-- MM5* (cannot be decrypted) ------------------>|
+///  |<- MM4 again (dropped, counted) -----------------|  after each MM5
+///  |-- MM5* rtx ... -------------------------------->|
+///  Message5Undecryptable{retransmits: 5, repeats: 6}   (not RetransmitsExhausted)
+/// ```
+#[test]
+fn ikev1_psk_mismatch_seen_as_repeated_message4_is_named() {
+    let aws = aws_config(PSK, None, None);
+    let mut cgw = cgw_config(
+        "not.the_aws_psk",
+        &["aes128-sha256-modp2048"],
+        &["aes128-sha256-modp2048"],
+    );
+    cgw.ike_version = ike_core::IkeVersion::V1;
+    let mut pair = Pair::new(aws, cgw, 1, 2);
+    pair.initiate();
+    let mut repeats = 0;
+    let mut seen = 0;
+    for _ in 0..2_000 {
+        if !pair.step() {
+            break;
+        }
+        // Each new message 5 (encrypted main mode) gets message 4 again.
+        let mm5 = pair
+            .cgw
+            .sent
+            .iter()
+            .filter(|d| d.v1().header.flags.is_encrypted())
+            .count();
+        if mm5 > seen {
+            seen = mm5;
+            let mm4 = pair.aws.sent[1].bytes.clone();
+            pair.inject(Side::Cgw, &mm4);
+            repeats += 1;
+        }
+    }
+    assert_eq!(repeats, 6, "message 5 and its 5 retransmissions");
+    let kinds = pair.cgw.kinds();
+    assert_eq!(
+        kinds.last(),
+        Some(&EventKind::Message5Undecryptable {
+            retransmits: 5,
+            repeats: 6
+        }),
+        "{kinds:?}"
+    );
+    assert!(!kinds
+        .iter()
+        .any(|k| matches!(k, EventKind::RetransmitsExhausted { .. })));
+    assert_eq!(
+        pair.cgw.endpoint.phase_states(),
+        (ike_core::SaState::Down, ike_core::SaState::Down)
+    );
+}

@@ -222,6 +222,14 @@ pub fn narrate(e: &Event, peer: &str) -> Narration {
             "timeout: no answer to our {} request after {retransmits} retransmits",
             exchange_name(e.ike_version, *exchange)
         )),
+        EventKind::Message5Undecryptable {
+            retransmits,
+            repeats,
+        } => fail(format!(
+            "timeout: no answer to main mode message 5 after {retransmits} retransmits, while \
+             {peer} sent message 4 again {repeats} times: it cannot decrypt our message 5 — \
+             most likely a pre-shared key mismatch"
+        )),
         EventKind::IkeSaDeleteReceived => warn(format!("{peer} deleted the IKE SA")),
         EventKind::ChildSaDeleteReceived { spi } => {
             ok(format!("{peer} deleted CHILD SA {}", spi32(*spi)))

@@ -89,6 +89,7 @@ impl Phase1Sa {
             g_xi,
             g_xr,
             mut keys,
+            ..
         } = *st;
         let decrypted =
             Self::decrypt(ctx, &keys, msg, &keys.iv).ok_or(PeerMisbehaved::Undecryptable);
@@ -170,6 +171,7 @@ impl Phase1Sa {
             g_xi,
             g_xr,
             mut keys,
+            ..
         } = *st;
         let decrypted =
             Self::decrypt(ctx, &keys, msg, &keys.iv).ok_or(PeerMisbehaved::Undecryptable);
