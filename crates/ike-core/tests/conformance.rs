@@ -317,3 +317,45 @@ fn ikev1_psk_mismatch_seen_as_repeated_message4_is_named() {
         (ike_core::SaState::Down, ike_core::SaState::Down)
     );
 }
+
+/// IKEv1 responder, initiator gone quiet after main mode message 1: AWS sends message 2
+/// once and never on its own again, as strongSwan's charon does — its IKEv1 task manager
+/// (src/libcharon/sa/ikev1/task_manager_v1.c, `build_response`) "rely[s] on initiator
+/// retransmission, except for three-message exchanges" (quick mode, aggressive mode), and
+/// answers a retransmitted request by resending its response. The half-open SA then ends
+/// by the half-open timeout.
+///
+/// ```text
+/// CGW                       AWS
+///  |-- MM1 ------------------>|  IkeSaNegotiating
+///  |<- MM2 -------------------|  once
+///  X  (silent: nothing more)  |
+///                             |  HalfOpenTimeout, no MM2 retransmission
+/// ```
+#[test]
+fn ikev1_responder_relies_on_the_initiator_to_retransmit_main_mode() {
+    let aws = aws_config(PSK, None, None);
+    let mut cgw = cgw_config(
+        PSK,
+        &["aes128-sha256-modp2048"],
+        &["aes128-sha256-modp2048"],
+    );
+    cgw.ike_version = ike_core::IkeVersion::V1;
+    let mut pair = Pair::new(aws, cgw, 1, 2);
+    pair.cgw.drop = Box::new(|d| d.index >= 1);
+    pair.initiate();
+    pair.run_to(secs(600));
+    assert_eq!(pair.aws.sent.len(), 1, "message 2, once");
+    assert!(!pair.aws.sent[0].v1().header.flags.is_encrypted());
+    assert!(
+        matches!(
+            pair.aws.kinds()[..],
+            [
+                EventKind::IkeSaNegotiating { .. },
+                EventKind::HalfOpenTimeout
+            ]
+        ),
+        "{:?}",
+        pair.aws.kinds()
+    );
+}
