@@ -139,6 +139,15 @@ const TABLE: &[(&str, Expect)] = &[
         ),
     ),
     ("ikev2-child-rekey", Healthy),
+    // The CGW lost its CHILD SA without a DELETE; AWS's rekey gets CHILD_SA_NOT_FOUND.
+    (
+        "ikev2-cgw-lost-child-sa",
+        Finding(
+            "cgw-lost-child-sa",
+            Some("ikev2-processed-create-child-sa-response"),
+            Some("ikev2-cgw-lost-child-sa"),
+        ),
+    ),
     (
         "ikev2-delete-during-rekey",
         Finding(

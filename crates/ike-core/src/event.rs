@@ -137,6 +137,17 @@ pub enum EventKind {
         /// How many times it was retransmitted.
         retransmits: u32,
     },
+    /// IKEv1 initiator: main mode message 5 went unanswered through every retransmission
+    /// while the responder kept sending message 4 again — what a responder does that
+    /// cannot decrypt message 5. With a PSK, the keys that encrypt it derive from the key
+    /// (RFC 2409 §5.4: SKEYID = prf(pre-shared-key, Ni_b | Nr_b)), so the likely cause is
+    /// a pre-shared key mismatch. The ISAKMP SA is gone (instead of `RetransmitsExhausted`).
+    Message5Undecryptable {
+        /// How many times message 5 was retransmitted.
+        retransmits: u32,
+        /// How many times the responder sent message 4 again.
+        repeats: u32,
+    },
     /// The peer deleted the IKE SA (INFORMATIONAL with DELETE, RFC 7296 §1.4.1).
     IkeSaDeleteReceived,
     /// The peer deleted a CHILD SA (RFC 7296 §1.4.1; IKEv1 RFC 2408 §3.15).

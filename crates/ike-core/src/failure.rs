@@ -97,6 +97,18 @@ pub enum PeerMisbehaved {
     /// An ESP SPI that is not 4 bytes (RFC 4303 §2.1, RFC 7296 §3.3.1).
     #[error("the peer's SPI is not 4 bytes")]
     BadSpiSize,
+    /// We asked for PFS — our CREATE_CHILD_SA carried KEi of `group` — and the answer has
+    /// no KEr (RFC 7296 §1.3.1, §1.3.3: with PFS the responder's answer carries its KE
+    /// payload of the group it selected), whether or not it kept a D-H transform: the
+    /// responder dropped PFS, or broke its own choice.
+    #[error(
+        "the peer's answer has no KEr payload, which PFS requires (we sent KEi of group \
+         {group})"
+    )]
+    PfsKeMissing {
+        /// The group of the KEi we sent.
+        group: DhGroup,
+    },
     /// The peer's KE value does not compute with the selected group (RFC 7296 §3.4).
     #[error("the peer's KE value is unusable")]
     KeValueUnusable,
@@ -114,7 +126,7 @@ pub enum PeerMisbehaved {
 }
 
 impl PeerMisbehaved {
-    const COUNT: usize = 9;
+    const COUNT: usize = 10;
 
     /// The variant's index, for counting by kind (fields ignored).
     fn index(&self) -> usize {
@@ -128,6 +140,7 @@ impl PeerMisbehaved {
             PeerMisbehaved::AuthenticationFailed => 6,
             PeerMisbehaved::HashMismatch => 7,
             PeerMisbehaved::Undecryptable => 8,
+            PeerMisbehaved::PfsKeMissing { .. } => 9,
         }
     }
 }

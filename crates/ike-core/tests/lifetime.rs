@@ -534,6 +534,185 @@ fn cgw_rekeys_the_child_sa() {
     child_rekey_by(Cgw);
 }
 
+/// The rekey's responder lost its CHILD SA without a DELETE (`Endpoint::forget_child_sas`:
+/// its IPsec SAs were cleared), so it answers the rekey with CHILD_SA_NOT_FOUND (§2.25).
+/// The initiator silently deletes its stale half — no DELETE — and creates a new CHILD SA
+/// from scratch for the same configured selectors, with the same PFS group (§2.25,
+/// §1.3.1): phase 2 is up again on both sides.
+///
+/// ```text
+/// initiator (rekeys at up + 3,330 s)                         responder
+///  |                                                           |  up + 100 s: forgets its CHILD SAs
+///  |-- CREATE_CHILD_SA #k SK{N(REKEY_SA, old in), SA, Ni, KEi, ->|  CreateChildRequestProcessed{k}  up/down
+///  |      TSi, TSr}                                            |  CreateChildResponseSent{k}
+///  |<-- CREATE_CHILD_SA #k SK{N(CHILD_SA_NOT_FOUND, old in)} ---|
+///  |  CreateChildResponseProcessed{k}              up/rekeying  |
+///  |  ChildSaFailed{CHILD_SA_NOT_FOUND}            up/down      |
+///  |  CreateChildRequestSent{k+1}                  up/negotiating |
+///  |-- CREATE_CHILD_SA #k+1 SK{SA, Ni, KEi, TSi, TSr} ---------->|  CreateChildRequestProcessed{k+1}
+///  |                                                           |  CreateChildResponseSent{k+1}
+///  |                                                           |  ChildSaEstablished   up/up
+///  |<-- CREATE_CHILD_SA #k+1 SK{SA, Nr, KEr, TSi, TSr} ---------|
+///  |  CreateChildResponseProcessed{k+1}, ChildSaEstablished  up/up
+/// ```
+fn lost_child_sa_recreated(initiator: Side) {
+    let responder = initiator.peer();
+    let (aws, cgw) = configs(
+        aws(),
+        cgw(ESP_PFS),
+        initiator,
+        |c| c.child_rekey_after(secs(3_600), secs(3_330)),
+        |c| c.child_rekey_after(secs(7_200), secs(6_000)),
+    );
+    let mut pair = established(aws, cgw, 1, 2);
+    let (old_in, old_out) = agreed_child(&pair, initiator);
+    let ike = agreed_ike(&pair);
+    pair.run_to(secs(100));
+    pair.act(responder, |e, now| e.forget_child_sas(now));
+    assert_eq!(host(&pair, responder).endpoint.child_sas(), []);
+    assert_eq!(host(&pair, responder).endpoint.phase_states(), (Up, Down));
+    let m = mark(&pair);
+    let t = up(initiator) + secs(3_330);
+    let k = first_id(initiator);
+    pair.run_to(t + secs(1));
+
+    let (new_in, new_out) = agreed_child(&pair, initiator);
+    assert!(new_in != old_in && new_out != old_out, "a new CHILD SA");
+    assert_eq!(agreed_ike(&pair), ike, "the IKE SA stays as it was");
+    let selected = |side: Side| {
+        host(&pair, side)
+            .events
+            .iter()
+            .rev()
+            .find_map(|(_, e)| match &e.kind {
+                ChildSaEstablished { selected, .. } => Some(*selected),
+                _ => None,
+            })
+    };
+    assert_eq!(
+        log(&pair, initiator, m),
+        [
+            (t, CreateChildRequestSent { id: k }, Up, Rekeying),
+            (
+                t + ms(20),
+                CreateChildResponseProcessed { id: k },
+                Up,
+                Rekeying
+            ),
+            (
+                t + ms(20),
+                ChildSaFailed {
+                    failure: ChildFailure::Notified(NotifyType::CHILD_SA_NOT_FOUND)
+                },
+                Up,
+                Down
+            ),
+            (
+                t + ms(20),
+                CreateChildRequestSent { id: k + 1 },
+                Up,
+                Negotiating
+            ),
+            (
+                t + ms(40),
+                CreateChildResponseProcessed { id: k + 1 },
+                Up,
+                Negotiating
+            ),
+            (
+                t + ms(40),
+                ChildSaEstablished {
+                    spi_in: new_in,
+                    spi_out: new_out,
+                    selected: selected(initiator).expect("established")
+                },
+                Up,
+                Up
+            ),
+        ]
+    );
+    assert_eq!(
+        log(&pair, responder, m),
+        [
+            (t + ms(10), CreateChildRequestProcessed { id: k }, Up, Down),
+            (t + ms(10), CreateChildResponseSent { id: k }, Up, Down),
+            (
+                t + ms(30),
+                CreateChildRequestProcessed { id: k + 1 },
+                Up,
+                Down
+            ),
+            (t + ms(30), CreateChildResponseSent { id: k + 1 }, Up, Up),
+            (
+                t + ms(30),
+                ChildSaEstablished {
+                    spi_in: new_out,
+                    spi_out: new_in,
+                    selected: selected(responder).expect("established")
+                },
+                Up,
+                Up
+            ),
+        ]
+    );
+    assert_eq!(selected(initiator), selected(responder));
+    assert_eq!(
+        selected(initiator).and_then(|s| s.dh),
+        Some(DhGroup::ECP_384),
+        "the stale SA's PFS group"
+    );
+
+    // The wire: two CREATE_CHILD_SA exchanges and nothing else — no DELETE for the SA the
+    // peer does not know.
+    let (i, r) = (sent(&pair, initiator, m), sent(&pair, responder, m));
+    assert_eq!((i.len(), r.len()), (2, 2));
+    let flag = initiator == Cgw;
+    assert_eq!(header(&r[0]), (CCSA, ike, k, !flag, true));
+    let refusal = open(&pair, &r[0]);
+    let not_found = notify(&refusal, NotifyType::CHILD_SA_NOT_FOUND).expect("CHILD_SA_NOT_FOUND");
+    assert_eq!(
+        not_found.spi,
+        old_in.to_be_bytes().to_vec(),
+        "it names the SA (§3.10)"
+    );
+    assert_eq!(header(&i[1]), (CCSA, ike, k + 1, flag, false));
+    let create = open(&pair, &i[1]);
+    use PayloadType as P;
+    assert_eq!(
+        types(&create),
+        [P::SA, P::NONCE, P::KE, P::TSI, P::TSR],
+        "a new CHILD SA, no REKEY_SA"
+    );
+    assert_eq!(ke(&create).map(|k| k.group), Some(DhGroup::ECP_384));
+    assert_eq!(ts(&create), nets(initiator), "the configured selectors");
+    assert_eq!(esp_spi(&create), new_in);
+
+    // The new SA lives on as any other: no DELETE when the stale one's lifetime would
+    // have ended, and it is rekeyed at its own time.
+    let m = mark(&pair);
+    pair.run_to(t + ms(40) + secs(3_330) + secs(1));
+    assert!(
+        sent(&pair, initiator, m)
+            .iter()
+            .all(|d| header(d).0 == CCSA || open(&pair, d).iter().all(|p| !matches!(p, Payload::Delete(d) if d.spis == [old_in.to_be_bytes().to_vec()]))),
+        "no DELETE for the stale SA"
+    );
+    assert!(log(&pair, initiator, m).iter().any(
+        |(_, e, _, _)| matches!(e, ChildSaRekeyed { old_spi_in, .. } if *old_spi_in == new_in)
+    ));
+    assert_eq!(host(&pair, initiator).endpoint.phase_states(), (Up, Up));
+}
+
+#[test]
+fn aws_recreates_a_child_sa_the_cgw_lost() {
+    lost_child_sa_recreated(Aws);
+}
+
+#[test]
+fn cgw_recreates_a_child_sa_aws_lost() {
+    lost_child_sa_recreated(Cgw);
+}
+
 // ---------------------------------------------------------------------------------------
 // 2. PFS
 // ---------------------------------------------------------------------------------------

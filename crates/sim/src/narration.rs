@@ -7,7 +7,9 @@
 //! log the [`Narration`] under their own tracing target, so each command's filter decides
 //! what is shown.
 
-use ike_core::{ChildFailure, Direction, Event, EventKind, IkeVersion, PeerIncompatible};
+use ike_core::{
+    ChildFailure, Direction, Event, EventKind, IkeVersion, PeerIncompatible, PeerMisbehaved,
+};
 use ike_wire::NotifyType;
 use tracing::Level;
 
@@ -60,7 +62,15 @@ fn child_failure(f: ChildFailure, peer: &str) -> String {
                 .into()
         }
         ChildFailure::Incompatible(i @ PeerIncompatible::InvalidKe { .. }, _) => i.to_string(),
+        ChildFailure::Notified(NotifyType::CHILD_SA_NOT_FOUND) => format!(
+            "{peer} does not know the CHILD SA we rekeyed (CHILD_SA_NOT_FOUND, RFC 7296 §2.25): \
+             unless {peer} had deleted it, ours goes without a DELETE and a new CHILD SA follows"
+        ),
         ChildFailure::Notified(n) => format!("{peer} answered {n}"),
+        ChildFailure::Misbehaved(PeerMisbehaved::PfsKeMissing { group }) => format!(
+            "{peer}'s answer has no KEr payload, which PFS requires (we sent KEi of group \
+             {group}, RFC 7296 §1.3.1): {peer} does not do PFS, or not with this group"
+        ),
         ChildFailure::Misbehaved(m) => format!("{peer}'s answer is invalid: {m}"),
         ChildFailure::Unconfirmed => "the initiator never confirmed the IPsec SA".into(),
         ChildFailure::Internal => "our own state did not allow the CHILD SA".into(),
@@ -212,6 +222,14 @@ pub fn narrate(e: &Event, peer: &str) -> Narration {
             "timeout: no answer to our {} request after {retransmits} retransmits",
             exchange_name(e.ike_version, *exchange)
         )),
+        EventKind::Message5Undecryptable {
+            retransmits,
+            repeats,
+        } => fail(format!(
+            "timeout: no answer to main mode message 5 after {retransmits} retransmits, while \
+             {peer} sent message 4 again {repeats} times: it cannot decrypt our message 5 — \
+             most likely a pre-shared key mismatch"
+        )),
         EventKind::IkeSaDeleteReceived => warn(format!("{peer} deleted the IKE SA")),
         EventKind::ChildSaDeleteReceived { spi } => {
             ok(format!("{peer} deleted CHILD SA {}", spi32(*spi)))
@@ -277,5 +295,28 @@ pub fn narrate(e: &Event, peer: &str) -> Narration {
             spi64(*spi_i),
             spi64(*spi_r)
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ike_core::{ChildFailure, PeerMisbehaved};
+    use ike_wire::{DhGroup, NotifyType};
+
+    use super::child_failure;
+
+    #[test]
+    fn a_missing_ker_and_a_lost_child_sa_are_named() {
+        let pfs = ChildFailure::Misbehaved(PeerMisbehaved::PfsKeMissing {
+            group: DhGroup::ECP_384,
+        });
+        assert_eq!(
+            child_failure(pfs, "AWS"),
+            "AWS's answer has no KEr payload, which PFS requires (we sent KEi of group ECP_384, \
+             RFC 7296 §1.3.1): AWS does not do PFS, or not with this group"
+        );
+        let lost = ChildFailure::Notified(NotifyType::CHILD_SA_NOT_FOUND);
+        assert!(child_failure(lost, "the CGW")
+            .starts_with("the CGW does not know the CHILD SA we rekeyed (CHILD_SA_NOT_FOUND"));
     }
 }

@@ -1,5 +1,6 @@
 //! The data-plane model and what a scenario does to its hosts besides speaking IKE —
-//! crashes, reboots, an administrator's terminate, blackholes, AWS's endpoint replacements
+//! crashes, reboots, an administrator's terminate, IPsec SAs cleared without a DELETE,
+//! blackholes, AWS's endpoint replacements
 //! — in one place.
 //!
 //! Until an ESP data plane exists, whether a tunnel carries traffic is stated by the
@@ -39,6 +40,9 @@ pub enum Action {
     Boot { host: usize },
     /// An administrator deletes the host's IKE SAs (`swanctl --terminate`).
     Terminate { host: usize },
+    /// The host's IPsec SAs are cleared without a DELETE; its IKE SAs stay
+    /// (`Endpoint::forget_child_sas`).
+    ForgetChildSas { host: usize },
     /// AWS replaces the tunnel's endpoint (maintenance, or modified tunnel options:
     /// [`crate::scenario::events`]): the endpoint goes with every SA it held, sending
     /// nothing (no DELETE: the instance is gone), and nothing answers until the host's
@@ -109,6 +113,9 @@ pub fn tunnel_actions(
     }
     if let Some(at) = tunnel.cgw.terminate_at {
         actions.push((at.0, Action::Terminate { host: cgw }));
+    }
+    if let Some(at) = tunnel.cgw.forget_child_sas_at {
+        actions.push((at.0, Action::ForgetChildSas { host: cgw }));
     }
     actions.extend(replacement_actions(tunnel, hosts, steady));
     if steady {
@@ -231,6 +238,7 @@ pub fn apply(action: Action, hosts: &mut [Host], now: Instant) {
         Action::Traffic { host, flowing } => hosts[host].endpoint.set_peer_traffic(now, flowing),
         Action::Boot { host } => boot(&mut hosts[host], now),
         Action::Terminate { host } => hosts[host].endpoint.delete_ike_sas(now),
+        Action::ForgetChildSas { host } => hosts[host].endpoint.forget_child_sas(now),
         Action::Replace { host, options } => replace(&mut hosts[host], options),
     }
 }

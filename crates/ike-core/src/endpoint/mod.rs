@@ -409,6 +409,19 @@ impl Endpoint {
             self.events.push_back(e);
         }
     }
+
+    /// The host drops every CHILD SA without telling the peer, and keeps its IKE SAs: what
+    /// a gateway does when its IPsec SAs are cleared without a DELETE — a data-plane
+    /// restart, an HA failover that kept the IKE SA, or libreswan's
+    /// `ipsec whack --impair send_no_delete` before taking a Child SA down ("causes pluto
+    /// to omit sending Notify/Delete messages"). The peer's next rekey of one of them gets
+    /// CHILD_SA_NOT_FOUND (RFC 7296 §2.25; strongSwan's child_rekey.c: the peer "might have
+    /// lost the state … create a replacement"). No event: nothing was exchanged.
+    pub fn forget_child_sas(&mut self, now: Instant) {
+        for handle in self.visit_order() {
+            self.with_sa(now, handle, |_, sa| sa.children_mut().clear());
+        }
+    }
 }
 
 /// Frees a drained queue's buffer: an idle endpoint (most of an estate's, most of the time)

@@ -107,19 +107,50 @@ pub struct Selected {
     pub dh: Option<DhGroup>,
     /// The ESN choice; `None` for an IKE SA.
     pub esn: Option<EsnId>,
+    /// The chosen proposal carried INTEG=NONE (beside an AEAD cipher), so the answer
+    /// carries it too (see [`Selected::to_wire`]).
+    pub integrity_none: bool,
+    /// The chosen proposal carried D-H=NONE (a CHILD SA without PFS), so the answer
+    /// carries it too.
+    pub dh_none: bool,
+}
+
+/// Whether `proposal` has a transform of type `ty` with the id NONE (0), when `selected`
+/// has no other algorithm of that type (a NONE beside a real choice is not the one chosen).
+fn offers_none(proposal: &Proposal, ty: TransformType, chosen: bool) -> bool {
+    !chosen && proposal.transforms.iter().any(|t| t.ty == ty && t.id == 0)
 }
 
 impl Selected {
-    /// The proposal as it goes on the wire in the responder's SA payload.
+    /// `self` with the NONE transforms of the proposal it was chosen from noted.
+    fn with_nones_of(self, proposal: &Proposal) -> Selected {
+        Selected {
+            integrity_none: offers_none(proposal, TransformType::INTEG, self.integrity.is_some()),
+            dh_none: offers_none(proposal, TransformType::DH, self.dh.is_some()),
+            ..self
+        }
+    }
+}
+
+impl Selected {
+    /// The proposal as it goes on the wire in the responder's SA payload: one transform
+    /// of each type the chosen proposal had, NONE where it offered NONE. INTEG=NONE beside
+    /// an AEAD cipher and D-H=NONE for a CHILD SA without PFS (RFC 7296 §3.3.2, §3.3.3)
+    /// stand for "no algorithm", and §2.7 says the accepted proposal "MUST contain exactly
+    /// one transform of each type included in the proposal": an initiator that checks its
+    /// answer strictly refuses one that drops them.
     pub fn to_wire(&self, protocol: ProtocolId, spi: Vec<u8>) -> Proposal {
         let mut transforms = vec![self.encryption.transform()];
         if let Some(prf) = self.prf {
             transforms.push(Transform::new(TransformType::PRF, prf.0));
         }
-        if let Some(integ) = self.integrity {
+        let integ = self
+            .integrity
+            .or(self.integrity_none.then_some(IntegId::NONE));
+        if let Some(integ) = integ {
             transforms.push(Transform::new(TransformType::INTEG, integ.0));
         }
-        if let Some(dh) = self.dh {
+        if let Some(dh) = self.dh.or(self.dh_none.then_some(DhGroup::NONE)) {
             transforms.push(Transform::new(TransformType::DH, dh.0));
         }
         if let Some(esn) = self.esn {
@@ -257,14 +288,17 @@ impl Selected {
         {
             return None;
         }
-        Some(Selected {
+        let selected = Selected {
             number: p.number,
             encryption: spec.encryption[0],
             integrity: spec.integrity.first().copied(),
             prf: spec.prf.first().copied(),
             dh: spec.dh.first().copied(),
             esn: spec.esn.first().copied(),
-        })
+            integrity_none: false,
+            dh_none: false,
+        };
+        Some(selected.with_nones_of(p))
     }
 }
 
@@ -290,14 +324,14 @@ pub(crate) fn select(
     } else {
         ProtocolId::ESP
     };
-    let offers: Vec<(u8, ProposalSpec)> = offered
+    let offers: Vec<(&Proposal, ProposalSpec)> = offered
         .iter()
         .filter(|p| p.protocol == protocol)
-        .map(|p| (p.number, ProposalSpec::from_wire(p)))
+        .map(|p| (p, ProposalSpec::from_wire(p)))
         .collect();
 
     let mut best: Option<(Vec<usize>, Selected)> = None;
-    for (order, (number, offer)) in offers.iter().enumerate() {
+    for (order, (wire, offer)) in offers.iter().enumerate() {
         for local in &policy.proposals {
             let candidate = match policy.selection {
                 Selection::LocalPreference => {
@@ -314,9 +348,10 @@ pub(crate) fn select(
                 continue;
             };
             let sel = Selected {
-                number: *number,
+                number: wire.number,
                 ..sel
-            };
+            }
+            .with_nones_of(wire);
             if best.as_ref().is_none_or(|(r, _)| rank < *r) {
                 best = Some((rank, sel));
             }
@@ -408,6 +443,8 @@ fn match_one(
             prf,
             dh,
             esn,
+            integrity_none: false,
+            dh_none: false,
         };
         if best.as_ref().is_none_or(|(r, _)| rank < *r) {
             best = Some((rank, sel));
@@ -434,3 +471,6 @@ impl fmt::Display for Selected {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -188,12 +188,19 @@ impl Phase1Sa {
 
     /// A main mode message for this SA: only the one its state expects is taken.
     pub(super) fn handle_main_mode(&mut self, ctx: &mut Ctx<'_>, msg: &Message, raw: &[u8]) {
-        match (&self.state, &msg.body) {
+        match (&mut self.state, &msg.body) {
             (State::ExpectMm2(_), Body::Plain(p)) => self.on_message2(ctx, msg, p),
             (State::ExpectMm3(_), Body::Plain(p)) => self.on_message3(ctx, msg, raw, p),
             (State::ExpectMm4(_), Body::Plain(p)) => self.on_message4(ctx, p),
             (State::ExpectMm5(_), Body::Encrypted(_)) => self.on_message5(ctx, msg, raw),
             (State::ExpectMm6(_), Body::Encrypted(c)) => self.on_message6(ctx, msg, c),
+            (State::ExpectMm6(st), Body::Plain(_)) => {
+                // The responder repeats message 4: it could not decrypt our message 5
+                // (strongSwan logs "received retransmit of response with ID 0, but next
+                // request already sent"). Dropped, and remembered for the diagnosis.
+                st.message4_repeats += 1;
+                ctx.stats.unmatched += 1;
+            }
             _ => ctx.stats.unmatched += 1,
         }
     }
@@ -412,6 +419,7 @@ impl Phase1Sa {
             g_xi: g_xi.clone(),
             g_xr,
             keys,
+            message4_repeats: 0,
         }));
         let datagram = self.plain(ExchangeType::IDENTITY_PROTECTION, out);
         self.send_answer(ctx, raw, datagram);
@@ -485,6 +493,7 @@ impl Phase1Sa {
             g_xi,
             g_xr: g_xr.clone(),
             keys,
+            message4_repeats: 0,
         };
         self.send_message5(ctx, auth);
     }

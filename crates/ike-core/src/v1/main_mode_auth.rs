@@ -89,6 +89,7 @@ impl Phase1Sa {
             g_xi,
             g_xr,
             mut keys,
+            ..
         } = *st;
         let decrypted =
             Self::decrypt(ctx, &keys, msg, &keys.iv).ok_or(PeerMisbehaved::Undecryptable);
@@ -170,6 +171,7 @@ impl Phase1Sa {
             g_xi,
             g_xr,
             mut keys,
+            ..
         } = *st;
         let decrypted =
             Self::decrypt(ctx, &keys, msg, &keys.iv).ok_or(PeerMisbehaved::Undecryptable);
@@ -237,6 +239,8 @@ impl Phase1Sa {
             prf: None,
             dh: None,
             esn: None,
+            integrity_none: false,
+            dh_none: false,
         });
         if let Some(old) = self.replaces {
             ctx.effects.push(Effect::ReplacePhase1 { old });

@@ -139,6 +139,9 @@ pub(crate) struct Authenticating {
     pub g_xi: Vec<u8>,
     pub g_xr: Vec<u8>,
     pub keys: P1Keys,
+    /// Initiator: how many times the responder sent main mode message 4 again while we
+    /// waited for 6 — what a responder that cannot decrypt our message 5 does.
+    pub message4_repeats: u32,
 }
 
 /// The ISAKMP SA's keys (RFC 2409 §5) and the CBC IV chain of phase 1.

@@ -101,6 +101,14 @@ impl Timed for Phase1Sa {
 }
 
 impl Phase1Sa {
+    /// Initiator waiting for main mode message 6: how often the responder repeated 4.
+    fn message4_repeats(&self) -> u32 {
+        match &self.state {
+            super::State::ExpectMm6(st) => st.message4_repeats,
+            _ => 0,
+        }
+    }
+
     pub(super) fn retransmit_wait(&self, ctx: &Ctx<'_>, awaiting: Awaiting, n: u32) -> Duration {
         timing::retransmit_wait(ctx.config, matches!(awaiting, Awaiting::Dpd(_)), n)
     }
@@ -167,6 +175,17 @@ impl Phase1Sa {
                         },
                     );
                 }
+            }
+            Awaiting::MainMode if self.message4_repeats() > 0 => {
+                let repeats = self.message4_repeats();
+                self.close();
+                self.emit(
+                    ctx,
+                    EventKind::Message5Undecryptable {
+                        retransmits,
+                        repeats,
+                    },
+                );
             }
             Awaiting::MainMode | Awaiting::Quick(_) => {
                 let was_live = !self.superseded;

@@ -170,7 +170,9 @@ impl TunnelLog {
             {
                 vec![Detail::IkeSaInitTimeout { cgw }]
             }
-            EventKind::RetransmitsExhausted { .. } => vec![Detail::IkeSaDeleted { cgw }],
+            EventKind::RetransmitsExhausted { .. } | EventKind::Message5Undecryptable { .. } => {
+                vec![Detail::IkeSaDeleted { cgw }]
+            }
             EventKind::IkeSaDeleteReceived => vec![Detail::ReceivedDeleteIkeSa],
             EventKind::ChildSaDeleteReceived { spi } => {
                 vec![Detail::ReceivedDeleteChildSa { spi: EspSpi(*spi) }]

@@ -104,6 +104,10 @@ pub struct CgwConnection {
     pub reboot_downtime: SimDuration,
     /// An administrator deletes the CGW's IKE SA at this time (`swanctl --terminate`).
     pub terminate_at: Option<SimDuration>,
+    /// The CGW's IPsec SAs are cleared at this time without a DELETE (a data-plane
+    /// restart, an HA failover that kept the IKE SA): its IKE SA stays up, so AWS's next
+    /// CHILD SA rekey gets CHILD_SA_NOT_FOUND (RFC 7296 §2.25; `Endpoint::forget_child_sas`).
+    pub forget_child_sas_at: Option<SimDuration>,
     /// `false`: the CGW has no connection for this tunnel (one tunnel configured): it
     /// never initiates, and answers AWS as `unconfigured_reply` says.
     pub configured: bool,
@@ -151,6 +155,7 @@ impl Default for CgwConnection {
             reboot_at: None,
             reboot_downtime: secs(0),
             terminate_at: None,
+            forget_child_sas_at: None,
             configured: true,
             unconfigured_reply: Unconfigured::NoProposalChosen,
             nat_keepalive: None,

@@ -166,6 +166,8 @@ pub static RULES: &[Rule] = &[
             before(PROPOSAL_REFUSED, 1),
             before(&["ikev2-ts-unacceptable"], 1),
             before(&["ikev2-child-rekey-collision-delete"], 1),
+            // AWS creates phase 2 anew at once: the CGW had lost it (`cgw-lost-child-sa`).
+            after(&["ikev2-sending-create-child-sa-request"], 1),
         ],
         title: "phase 2 refused while phase 1 stays up ({count:time}, at {times})",
         cause: "AWS logs no reason with it: most often the traffic selectors (the CGW proposes \
@@ -175,6 +177,45 @@ pub static RULES: &[Rule] = &[
                 NO_PROPOSAL_CHOSEN).",
         guide: Guide::OfMessage("ikev2-child-sa-failed"),
         repro: &[repro("ikev2-ts-unacceptable")],
+        ..BASE
+    },
+    Rule {
+        id: "cgw-lost-child-sa",
+        severity: Severity::Warning,
+        trigger: Pattern::messages(&["ikev2-child-sa-failed"]),
+        with: &[
+            before(&["ikev2-processed-create-child-sa-response"], 1),
+            after(&["ikev2-sending-create-child-sa-request"], 1),
+        ],
+        without: &[
+            before(PROPOSAL_REFUSED, 1),
+            before(&["ikev2-ts-unacceptable"], 1),
+            before(&["ikev2-child-rekey-collision-delete"], 1),
+        ],
+        outcomes: &[
+            Outcome {
+                label: "and AWS set it up again",
+                prefix: "",
+                explain: "AWS's new CHILD SA came up.",
+                test: Test::Near(after(&["ikesim-child-sa-established"], 60)),
+            },
+            Outcome {
+                label: "and it stayed down",
+                prefix: "",
+                explain: "AWS's new CHILD SA did not come up: see the records after it.",
+                test: Test::Otherwise,
+            },
+        ],
+        title: "the CGW did not know the phase 2 SA AWS rekeyed ({count:time}, at {times}) \
+                {outcome}",
+        cause: "AWS's rekey failed and AWS sent a new CREATE_CHILD_SA at once: the CGW \
+                answered CHILD_SA_NOT_FOUND (RFC 7296 §2.25), so AWS dropped its stale SA \
+                without a DELETE and created phase 2 from scratch. The CGW had lost its IPsec \
+                SAs without telling AWS (a data-plane or IPsec service restart, an HA \
+                failover that kept the IKE SA, SAs cleared by hand). Traffic stopped from then \
+                until AWS's rekey: find what cleared the CGW's SAs, or make it send a DELETE.",
+        guide: Guide::Page("ikev2-processed-create-child-sa-response"),
+        repro: &[repro("ikev2-cgw-lost-child-sa")],
         ..BASE
     },
     Rule {

@@ -309,6 +309,14 @@ impl IkeSa {
             self.send_child_rekey(ctx, r.old_spi_in, Some(group), r.tried_groups);
             return;
         }
+        let stale = self
+            .children
+            .iter()
+            .any(|c| c.spi_in == r.old_spi_in && !c.is_deleting());
+        if stale && payloads.notify(NotifyType::CHILD_SA_NOT_FOUND).is_some() {
+            self.recreate_lost_child(ctx, &r);
+            return;
+        }
         let failure = child_refusal(payloads);
         let outcome = match failure {
             Some(f) => Err(f),
@@ -377,6 +385,40 @@ impl IkeSa {
         }
     }
 
+    /// The peer answered our rekey of a CHILD SA that is still live here with
+    /// CHILD_SA_NOT_FOUND: it lost the SA without a DELETE (its IPsec SAs were cleared, a
+    /// data-plane restart). RFC 7296 §2.25: the initiator "SHOULD silently delete the
+    /// CHILD SA" — no DELETE, the peer knows nothing to delete — "and try to create a new
+    /// CHILD SA from scratch": a CREATE_CHILD_SA without REKEY_SA for the configured
+    /// selector pair the stale SA belonged to, with its PFS group. strongSwan does the
+    /// same unless the peer had deleted the SA (src/libcharon/sa/ikev2/tasks/child_rekey.c:
+    /// "peer didn't find CHILD_SA … create a replacement",
+    /// `child_delete_destroy_and_force_reestablish`). The rekey is reported as failed
+    /// (phase 2 is down until the new SA is up); the new CHILD SA reports
+    /// `ChildSaEstablished`.
+    fn recreate_lost_child(&mut self, ctx: &mut Ctx<'_>, r: &ChildRekey) {
+        let Some(at) = self.children.iter().position(|c| c.spi_in == r.old_spi_in) else {
+            return;
+        };
+        let lost = self.children.remove(at);
+        self.children.retain(|c| c.spi_in != r.new_spi_in);
+        self.emit(
+            ctx,
+            EventKind::ChildSaFailed {
+                failure: ChildFailure::Notified(NotifyType::CHILD_SA_NOT_FOUND),
+            },
+        );
+        let pair = ctx
+            .config
+            .ts_pairs()
+            .position(|(local, remote)| {
+                ts::all_within(&lost.ts_local, local) && ts::all_within(&lost.ts_remote, remote)
+            })
+            .unwrap_or(0);
+        let group = self.pfs_group(ctx, lost.selected);
+        self.send_child_create(ctx, pair, group, Vec::new());
+    }
+
     /// Checks the responder's answer to our CHILD rekey and sets up the new SA.
     pub(in crate::sa) fn complete_child_rekey(
         &mut self,
@@ -421,7 +463,12 @@ impl IkeSa {
                 ke.shared_secret(&peer.data)
                     .map_err(|_| misbehaved(PeerMisbehaved::KeValueUnusable))?,
             ),
-            (Some(_), None, Some(_)) => return Err(missing(PayloadType::KE)),
+            // PFS asked for and no KEr: say that, not "a proposal we did not offer".
+            (Some(ke), None, _) => {
+                return Err(misbehaved(PeerMisbehaved::PfsKeMissing {
+                    group: ke.group(),
+                }))
+            }
             (None, None, None) => None,
             // A PFS group we did not ask for, or none where we asked for one.
             _ => return Err(unoffered),

@@ -19,6 +19,7 @@ use ike_crypto::KeyExchange;
 use ike_wire::{DhGroup, ExchangeType, Payload};
 
 use super::{child_refusal, child_request_payloads, invalid_ke_retry, IkeSa};
+use crate::child::ChildSa;
 use crate::config::{CloseAction, EndpointConfig, TsPair};
 use crate::event::EventKind;
 use crate::sa::{ChildCreate, Purpose};
@@ -49,7 +50,7 @@ impl IkeSa {
 
     /// Sends (or queues) a CREATE_CHILD_SA for the selector pair `i`, with PFS if our ESP
     /// policy has a DH group (`group`: the one to use; `None`: `pfs_group`'s choice).
-    fn send_child_create(
+    pub(super) fn send_child_create(
         &mut self,
         ctx: &mut Ctx<'_>,
         i: usize,
@@ -71,6 +72,9 @@ impl IkeSa {
         let ni = ctx.random_bytes(32);
         let payloads =
             child_request_payloads(ctx, spi_in, &ni, ke.as_ref(), &mut tried, (local, remote));
+        // Phase 2 shows negotiating while the exchange is under way (nothing else may be
+        // up: a CHILD SA recreated after CHILD_SA_NOT_FOUND, a trap policy's pair).
+        crate::shell::push_exact(&mut self.children, ChildSa::negotiating(spi_in));
         let create = ChildCreate {
             spi_in,
             ni,
@@ -99,6 +103,8 @@ impl IkeSa {
             self.send_child_create(ctx, c.pair, Some(group), c.tried_groups);
             return;
         }
+        // The placeholder goes; `complete_child` installs the CHILD SA itself.
+        self.children.retain(|x| x.spi_in != c.spi_in);
         let failure = child_refusal(payloads);
         let offered = pair(ctx.config, c.pair).map(|p| (p.local, p.remote));
         let outcome = match failure {
