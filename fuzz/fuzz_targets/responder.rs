@@ -23,7 +23,8 @@ use std::time::{Duration, Instant};
 use arbitrary::Arbitrary;
 use ike_core::{
     parse_proposal, DpdAction, DpdConfig, DropReason, Endpoint, EndpointConfig, Event, IkeVersion,
-    NewChildSa, Policy, ProposalKind, ProposalSpec, SaChange, SaHandle, Selection, Stats, Transmit,
+    Lifetimes, NewChildSa, Policy, ProposalKind, ProposalSpec, SaChange, SaHandle, Selection,
+    Stats, Transmit,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -135,8 +136,10 @@ fn aws_universe(kind: ProposalKind) -> ProposalSpec {
     s
 }
 
-/// An AWS tunnel with its default options, as `sim::aws` configures it.
-fn aws_config() -> EndpointConfig {
+/// An AWS tunnel with its default options, as `sim::aws` configures it; `short`: with the
+/// shortest lifetimes AWS allows (900 s for both phases, a 60 s rekey margin), so that an
+/// input reaches AWS's own rekeys in a few steps.
+fn aws_config(short: bool) -> EndpointConfig {
     let policy = |kind| Policy {
         proposals: vec![aws_universe(kind)],
         selection: Selection::LocalPreference,
@@ -151,6 +154,14 @@ fn aws_config() -> EndpointConfig {
     c.accept_ikev2 = true;
     c.refuse_aggressive_mode = true;
     c.new_child_sa = NewChildSa::ReplaceOthers;
+    if short {
+        c.lifetimes = Lifetimes {
+            ike: Duration::from_secs(900),
+            child: Duration::from_secs(900),
+            margin: Duration::from_secs(60),
+            ..Lifetimes::default()
+        };
+    }
     c
 }
 
@@ -210,7 +221,7 @@ struct World {
 }
 
 impl World {
-    fn new() -> World {
+    fn new(short_lifetimes: bool) -> World {
         let now = Instant::now();
         let aws_ports = [
             SocketAddr::new(IpAddr::V4(AWS_IP), 500),
@@ -223,7 +234,7 @@ impl World {
         };
         let mut w = World {
             now,
-            aws: Endpoint::new(aws_config(), aws_ports[0], 7),
+            aws: Endpoint::new(aws_config(short_lifetimes), aws_ports[0], 7),
             aws_ports,
             cgws: [cgw(IkeVersion::V2, 0), cgw(IkeVersion::V1, 1)],
             queues: [VecDeque::new(), VecDeque::new()],
@@ -441,9 +452,15 @@ impl World {
     }
 }
 
-fuzz_target!(|steps: Vec<Step>| {
-    let mut world = World::new();
-    for step in steps.iter().take(MAX_STEPS) {
+#[derive(Arbitrary, Debug)]
+struct Input {
+    short_lifetimes: bool,
+    steps: Vec<Step>,
+}
+
+fuzz_target!(|input: Input| {
+    let mut world = World::new(input.short_lifetimes);
+    for step in input.steps.iter().take(MAX_STEPS) {
         world.step(step);
     }
 });
