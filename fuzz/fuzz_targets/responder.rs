@@ -328,6 +328,25 @@ impl World {
             ),
             ("unmatched", old.unmatched, new.unmatched),
             ("retransmits", old.retransmits, new.retransmits),
+            ("cookies_sent", old.cookies_sent, new.cookies_sent),
+            ("half_open_refused", old.half_open_refused, new.half_open_refused),
+            ("half_open_expired", old.half_open_expired, new.half_open_expired),
+            (
+                "invalid_major_version",
+                old.invalid_major_version,
+                new.invalid_major_version,
+            ),
+            ("replays_dropped", old.replays_dropped, new.replays_dropped),
+            (
+                "expensive_dh_deflected",
+                old.expensive_dh_deflected,
+                new.expensive_dh_deflected,
+            ),
+            (
+                "stateless_answers_limited",
+                old.stateless_answers_limited,
+                new.stateless_answers_limited,
+            ),
             ("misbehaved", old.misbehaved.total(), new.misbehaved.total()),
             (
                 "incompatible",
