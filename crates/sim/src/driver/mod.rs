@@ -435,12 +435,19 @@ async fn drive<P: Pace>(
         match advance {
             Advance::To(t) => now = t,
             Advance::Arrived(t, got) => {
-                // A batch (pace::BATCH at most): the loop's timers run before the next one.
+                // A batch (pace::BATCH at most), cut short when a deadline comes due while
+                // it is handled: the loop's timers run before the rest.
                 now = t;
-                for (inbox, from, data) in got {
+                let mut got = got.into_iter();
+                while let Some((inbox, from, data)) = got.next() {
                     wire.in_flight = wire.in_flight.saturating_sub(1);
                     wire.arrived(now, inbox, from, data).await?;
                     wire.drain(now);
+                    now = now.max(Instant::now());
+                    if next.is_some_and(|due| now >= due) {
+                        wire.pace.put_back(got.collect());
+                        break;
+                    }
                 }
                 continue;
             }

@@ -71,6 +71,10 @@ pub(crate) trait Pace {
         arrivals: &mut UnboundedReceiver<Arrival>,
     ) -> Advance;
 
+    /// Datagrams of a batch the loop did not handle because a deadline came due: they are
+    /// the first of the next batch.
+    fn put_back(&mut self, _rest: Vec<Taken>) {}
+
     /// What each receive queue went through, by socket (none without receive tasks).
     fn receive_queues(&self) -> Vec<(Inbox, super::ReceiveQueue)> {
         Vec::new()
@@ -110,6 +114,8 @@ pub(crate) struct Wall {
     signal: Option<Pin<Box<dyn Future<Output = &'static str>>>>,
     /// Every socket's receive queue, for the counters at the end.
     queues: RefCell<Vec<(Inbox, Arc<SocketQueue>)>>,
+    /// Taken from the queues but not handled yet ([`Pace::put_back`]).
+    waiting: Vec<Taken>,
 }
 
 impl Wall {
@@ -120,6 +126,7 @@ impl Wall {
             signal: signals
                 .then(|| Box::pin(shutdown_signal()) as Pin<Box<dyn Future<Output = _>>>),
             queues: RefCell::new(Vec::new()),
+            waiting: Vec::new(),
         }
     }
 }
@@ -153,6 +160,11 @@ impl Pace for Wall {
         let queue = Arc::new(SocketQueue::default());
         self.queues.borrow_mut().push((inbox, queue.clone()));
         Some(spawn_receiver(socket.clone(), inbox, tx.clone(), queue))
+    }
+
+    fn put_back(&mut self, mut rest: Vec<Taken>) {
+        rest.append(&mut self.waiting);
+        self.waiting = rest;
     }
 
     fn receive_queues(&self) -> Vec<(Inbox, super::ReceiveQueue)> {
@@ -191,6 +203,13 @@ impl Pace for Wall {
             // Something is due already (a datagram to send): no waiting, so a stream of
             // arrivals cannot hold it back.
             return woken(now);
+        }
+        if !self.waiting.is_empty() {
+            let mut taken = std::mem::take(&mut self.waiting);
+            if taken.len() > BATCH {
+                self.waiting = taken.split_off(BATCH);
+            }
+            return Advance::Arrived(now, taken);
         }
         let sleep = async {
             match wake {
