@@ -19,26 +19,26 @@
 //! RFC 7296 §2.23, RFC 3947 §5).
 
 pub mod config;
+mod dos;
+mod ports;
+pub mod records;
 
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
-use ike_core::nat_t::{IKE_PORT, NAT_T_PORT};
 use ike_core::{Endpoint, Event, Trace, Transmit};
-use tokio::net::UdpSocket;
 use vpn_log::RecordSink;
 
 use crate::aws::options::{AwsPsk, StartupAction};
-use crate::aws::{TunnelLog, TunnelView};
-use crate::driver::{self, Arrived, Check, Host, NotIke, Observer, Port};
-use crate::framing::PortRole;
+use crate::driver::{self, Arrived, Check, Host, NotIke, Observer, ReceiveQueue};
 use crate::network::Fate;
 use crate::timeline::{Arrival, Collector, HostSpec, Lanes};
 pub use config::{ConfigError, ServeConfig};
+use ports::{bind_hint, bind_ports};
+use records::TunnelRecords;
 
 /// What `serve` runs with, besides the configuration and where the records go.
 #[derive(Clone, Debug, Default)]
@@ -79,16 +79,21 @@ pub enum ServeError {
     },
 }
 
-/// One AWS tunnel's log and counters (the driver has its sockets and endpoint, as host
-/// `index`).
+/// One AWS tunnel's records and counters (the driver has its sockets and endpoint, as
+/// host `index`).
 struct Tunnel {
     index: usize,
-    /// AWS's view of the endpoint's SAs.
-    view: TunnelView,
-    log: TunnelLog,
+    /// AWS's view of the endpoint's SAs, and which records are written (records.rs).
+    records: TunnelRecords,
     /// Datagrams dropped because they did not come from the expected CGW.
     foreign: u64,
+    /// ESP datagrams that counted as hearing from the CGW (`Endpoint::esp_arrived`).
     esp: u64,
+    /// ESP datagrams that did not: no installed inbound SPI of theirs, or not from that
+    /// SA's peer.
+    esp_not_live: u64,
+    /// What the receive queues went through (reported when the loop ends).
+    queue: ReceiveQueue,
     unmarked_warned: bool,
 }
 
@@ -126,16 +131,24 @@ impl Observer for Aws<'_> {
         };
         let told = crate::narration::narrate(&event, "the CGW");
         tracing::info!(tunnel = t.index + 1, peer = %event.peer, "AWS: {}", told.line);
-        let state = t.view.observe(&event);
-        t.log.record(self.clock.utc(now), &event, &state);
+        let out = t.records.observe(now, self.clock.utc(now), &event);
+        if let Some(ip) = out.chosen {
+            // What decides the tunnel's log: said once, whatever the verbosity.
+            eprintln!(
+                "ikesim serve: tunnel {}: customer gateway is {ip} (first to authenticate); pass \
+                 --cgw to fix it",
+                t.index + 1
+            );
+        }
+        let stream = &t.records.stream;
         if let Some(c) = &mut self.timeline {
-            for record in &t.log.records {
-                c.record(host, now, &t.log.stream, record);
+            for (at, record) in &out.records {
+                c.record(host, *at, stream, record);
             }
         }
         let mut written = Ok(());
-        for record in t.log.records.drain(..) {
-            written = written.and_then(|()| self.sink.write(t.index, &t.log.stream, &record));
+        for (_, record) in &out.records {
+            written = written.and_then(|()| self.sink.write(t.index, stream, record));
         }
         if let Err(e) = written.and_then(|()| self.sink.flush()) {
             self.failed.get_or_insert(e.into());
@@ -183,8 +196,41 @@ impl Observer for Aws<'_> {
         }
     }
 
-    /// ESP shows the peer is alive; NAT-keepalives are ignored.
-    fn not_ike(&mut self, host: usize, endpoint: &mut Endpoint, at: Arrived, what: NotIke) {
+    /// ESP shows the CGW is alive only on one of its installed inbound CHILD SAs' SPIs and
+    /// from that SA's peer (`Endpoint::esp_arrived`): a datagram anyone can send must not
+    /// keep a dead CGW alive. No ESP data plane yet, so its integrity is not checked.
+    fn esp(&mut self, host: usize, endpoint: &mut Endpoint, at: Arrived, datagram: &[u8]) {
+        let len = datagram.len();
+        if let Some(c) = &mut self.timeline {
+            c.arrived(host, at, Arrival::Other("ESP", len));
+        }
+        let Some(t) = self.tunnels.get_mut(host) else {
+            return;
+        };
+        let (now, _, from) = at;
+        let live = match datagram {
+            [a, b, c, d, ..] => {
+                endpoint.esp_arrived(now, from, u32::from_be_bytes([*a, *b, *c, *d]))
+            }
+            _ => false,
+        };
+        if live {
+            t.esp += 1;
+            tracing::debug!(tunnel = t.index + 1, %from, len, "ESP datagram of an installed CHILD SA (a sign of life; not decrypted)");
+        } else {
+            t.esp_not_live += 1;
+            tracing::debug!(tunnel = t.index + 1, %from, len, "ESP datagram for no installed CHILD SA of this peer: not a sign of life");
+        }
+    }
+
+    fn receive_queue(&mut self, host: usize, queue: ReceiveQueue) {
+        if let Some(t) = self.tunnels.get_mut(host) {
+            t.queue = queue;
+        }
+    }
+
+    /// NAT-keepalives are ignored; unmarked IKE is warned about once.
+    fn not_ike(&mut self, host: usize, _endpoint: &mut Endpoint, at: Arrived, what: NotIke) {
         if let Some(c) = &mut self.timeline {
             let shown = match what {
                 NotIke::Keepalive => Arrival::Other("NAT-keepalive", 1),
@@ -196,7 +242,7 @@ impl Observer for Aws<'_> {
         let Some(t) = self.tunnels.get_mut(host) else {
             return;
         };
-        let (now, _, from) = at;
+        let (_, _, from) = at;
         match what {
             NotIke::Keepalive => tracing::trace!(tunnel = t.index + 1, %from, "NAT-keepalive"),
             NotIke::UnmarkedIke => {
@@ -211,13 +257,10 @@ impl Observer for Aws<'_> {
                     t.unmarked_warned = true;
                 }
             }
+            // Handled by `esp` above; here only if the driver reports it so.
             NotIke::Esp { len } => {
-                // No ESP data plane here: the datagram is counted, and (like traffic
-                // reaching AWS) it stands for hearing from the peer, so on-demand DPD stays
-                // quiet while it flows (DESIGN.md, "Traffic and DPD").
-                t.esp += 1;
-                tracing::debug!(tunnel = t.index + 1, %from, len, "ESP datagram (not IKE: no non-ESP marker)");
-                crate::traffic::heard_from_peer(endpoint, now);
+                t.esp_not_live += 1;
+                tracing::debug!(tunnel = t.index + 1, %from, len, "ESP datagram");
             }
         }
     }
@@ -240,43 +283,6 @@ impl Observer for Aws<'_> {
         tracing::info!("{signal}: stopping");
         true
     }
-}
-
-/// What to do about a port that cannot be bound.
-fn bind_hint(addr: &SocketAddr, e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::PermissionDenied if addr.port() < 1024 => format!(
-            " (ports below 1024 need root or CAP_NET_BIND_SERVICE; listening on {} also takes {NAT_T_PORT}; \
-             or listen on 4500 alone, e.g. --listen {}:4500)",
-            IKE_PORT,
-            addr.ip()
-        ),
-        std::io::ErrorKind::AddrInUse => {
-            " (another program has it: a running charon or ikesim serve? `ss -ulpn` shows who)".to_owned()
-        }
-        _ => String::new(),
-    }
-}
-
-/// Binds a tunnel's sockets: `addr`, and on port 500 also 4500 (NAT-T), as AWS listens.
-async fn bind_ports(addr: SocketAddr) -> Result<Vec<Port>, ServeError> {
-    let mut wanted = vec![(addr, PortRole::Single)];
-    if addr.port() == IKE_PORT {
-        wanted.push((SocketAddr::new(addr.ip(), NAT_T_PORT), PortRole::NatT));
-    }
-    let mut ports = Vec::new();
-    for (addr, role) in wanted {
-        let socket = UdpSocket::bind(addr)
-            .await
-            .map_err(|source| ServeError::Bind { addr, source })?;
-        let addr = socket.local_addr()?;
-        ports.push(Port {
-            role,
-            socket: Arc::new(socket),
-            addr,
-        });
-    }
-    Ok(ports)
 }
 
 /// Serves `config`'s tunnels until a signal (Ctrl-C, SIGTERM), writing their records to
@@ -323,6 +329,13 @@ async fn serve_tunnels(
 ) -> Result<(), ServeError> {
     let mut hosts = Vec::new();
     let mut tunnels = Vec::new();
+    if config.dos.is_set() {
+        // LEAD (merging wt-dos): remove this warning with the mapping below.
+        tracing::warn!(
+            "[dos] is read and checked but not applied in this build: the core's flood \
+             defences keep their defaults (docs/flood-defence.md)"
+        );
+    }
     for (index, t) in config.tunnel.iter().enumerate() {
         let addr = t.listen.get_ref().0;
         let ports = bind_ports(addr).await?;
@@ -333,16 +346,18 @@ async fn serve_tunnels(
         };
         let mut endpoint_config = t.aws.endpoint_config(&psk, local.ip());
         endpoint_config.trace = options.timeline.is_some();
+        // LEAD (merging wt-dos): config.dos.apply(&mut endpoint_config.dos);
         let endpoint = Endpoint::new(endpoint_config, local, rand::random());
         let also = ports
             .get(1)
             .map_or(String::new(), |p| format!(" and {} (NAT-T)", p.addr));
-        let log = TunnelLog::new(
+        let records = TunnelRecords::new(
             &config.vpn_connection_id,
             local.ip(),
             options.stream_separator,
+            config.cgw.outside_ip,
         );
-        let to = sink.open(index, &log.stream)?;
+        let to = sink.open(index, &records.stream)?;
         let psk_note = if generated {
             format!(", pre-shared key {psk} (generated)")
         } else {
@@ -352,15 +367,16 @@ async fn serve_tunnels(
         eprintln!(
             "ikesim serve: tunnel {} listening on {local}{also} (log stream {} -> {to}){psk_note}",
             index + 1,
-            log.stream
+            records.stream
         );
         hosts.push(Host::facing_real_peer(endpoint, ports));
         tunnels.push(Tunnel {
             index,
-            view: TunnelView::new(),
-            log,
+            records,
             foreign: 0,
             esp: 0,
+            esp_not_live: 0,
+            queue: ReceiveQueue::default(),
             unmarked_warned: false,
         });
     }
@@ -409,8 +425,37 @@ async fn serve_tunnels(
     };
     let ran = driver::run_facing_peers(&mut hosts, &mut aws).await;
     *page = aws.timeline.take().map(|c| c.finish(title, origin));
-    for (t, h) in aws.tunnels.iter().zip(&hosts) {
-        tracing::info!(tunnel = t.index + 1, stats = ?h.endpoint.stats(), esp = t.esp, foreign = t.foreign, "counters");
+    for (t, h) in aws.tunnels.iter_mut().zip(&hosts) {
+        t.records.finish();
+        tracing::info!(
+            tunnel = t.index + 1,
+            stats = ?h.endpoint.stats(),
+            esp = t.esp,
+            esp_not_live = t.esp_not_live,
+            foreign = t.foreign,
+            queue_dropped = t.queue.dropped,
+            queue_peak = t.queue.peak,
+            unwritten_records = t.records.unwritten,
+            unwritten_sources = t.records.unwritten_sources,
+            "counters"
+        );
+        if t.records.unwritten > 0 {
+            let cgw = t
+                .records
+                .cgw()
+                .map_or("no source authenticated".to_owned(), |ip| {
+                    format!("the customer gateway is {ip}")
+                });
+            eprintln!(
+                "ikesim serve: tunnel {}: {} records of {} sources other than the customer \
+                 gateway, or from before one authenticated, were not written ({cgw}); pass \
+                 --cgw IP to log the customer gateway's records from its first datagram (e.g. a \
+                 pre-shared key mismatch)",
+                t.index + 1,
+                t.records.unwritten,
+                t.records.unwritten_sources
+            );
+        }
     }
     let flushed = aws.sink.flush().map_err(ServeError::from);
     std::io::stdout().flush()?;

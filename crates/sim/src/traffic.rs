@@ -9,8 +9,8 @@
 //! core is told with `Endpoint::set_peer_traffic`. What interrupts that traffic is what
 //! stops it: the CGW dying (AWS hears nothing more), a blackhole on one direction (the
 //! receiving side hears nothing while it lasts). [`tunnel_actions`] turns one tunnel's
-//! configuration into the timed [`Action`]s the driver applies with [`apply`]; `serve`,
-//! where real ESP arrives, says so with [`heard_from_peer`].
+//! configuration into the timed [`Action`]s the driver applies with [`apply`]. (`serve`,
+//! where real ESP arrives, tells the core with `Endpoint::esp_arrived`.)
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -271,15 +271,6 @@ fn boot(host: &mut Host, now: Instant) {
     if let Some(peer) = r.peer {
         host.endpoint.initiate(now, peer);
     }
-}
-
-/// Something other than IKE came from the peer (in `serve`: an ESP datagram): the peer is
-/// alive, as traffic reaching AWS shows, so on-demand DPD waits another interval. The core
-/// has no call for one datagram's worth of traffic; traffic that flows and stops at `now`
-/// is exactly that — its last sign of life is `now`.
-pub fn heard_from_peer(endpoint: &mut Endpoint, now: Instant) {
-    endpoint.set_peer_traffic(now, true);
-    endpoint.set_peer_traffic(now, false);
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! `ikesim serve`: simulated AWS tunnels for a real customer gateway.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
 use super::outputs::{OutputArgs, Outputs, TunnelLogging};
@@ -16,6 +16,14 @@ pub struct ServeArgs {
     /// may be outside loopback.
     #[arg(long, value_name = "ADDR", value_parser = parse_listen)]
     listen: Option<SocketAddr>,
+    /// The customer gateway's address (overrides the file's `[cgw] outside_ip`). AWS
+    /// answers only this address and logs only its records: datagrams from any other are
+    /// dropped and counted. Without it, any address is answered and each tunnel's log is
+    /// that of the first address that authenticates (its earlier records are written then;
+    /// records of sources that never authenticate, such as a CGW with a wrong pre-shared
+    /// key or a flood of spoofed IKE_SA_INITs, are not written, only counted).
+    #[arg(long, value_name = "IP")]
+    cgw: Option<IpAddr>,
     /// Pre-shared key of every tunnel (default: the file's, or 32 random characters,
     /// printed at start, as AWS generates).
     #[arg(long, value_name = "KEY")]
@@ -48,6 +56,24 @@ pub fn run(args: ServeArgs) -> Result<(), Failure> {
     config
         .apply_overrides(args.listen, args.psk.as_deref())
         .map_err(Failure::BadInput)?;
+    if let Some(ip) = args.cgw {
+        config.set_cgw(ip).map_err(Failure::BadInput)?;
+    }
+    for (i, t) in config.tunnel.iter().enumerate() {
+        let addr = t.listen.get_ref().0;
+        if !addr.ip().is_loopback() {
+            let who = config.cgw.outside_ip.map_or(
+                "any address that reaches it (pass --cgw IP to answer only the customer gateway)"
+                    .to_owned(),
+                |ip| format!("the customer gateway {ip} only"),
+            );
+            eprintln!(
+                "ikesim serve: warning: tunnel {} listens on {addr}, outside loopback: it faces a \
+                 real network and answers IKE (IKE_SA_INIT, main mode) from {who}",
+                i + 1
+            );
+        }
+    }
     let tunnels = config
         .tunnel
         .iter()

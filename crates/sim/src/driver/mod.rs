@@ -53,6 +53,7 @@ pub use cell::{Cell, Shared};
 pub use host::{Host, Keepalive, Port};
 pub(crate) use pace::shutdown_signal;
 use pace::{Accelerated, Advance, Pace, Wall};
+pub use wire::ReceiveQueue;
 use wire::{Inbox, Wire};
 
 use crate::network::{Egress, Fate, Nat, Path};
@@ -161,6 +162,17 @@ pub trait Observer {
         let (_, local, from) = at;
         tracing::debug!(host, %local, %from, ?what, "not an IKE message: dropped");
     }
+    /// UDP-encapsulated ESP (`datagram`, RFC 3948 §2.1: its SPI first) arrived at `host`;
+    /// by default [`Observer::not_ike`] with [`NotIke::Esp`].
+    fn esp(&mut self, host: usize, endpoint: &mut Endpoint, at: Arrived, datagram: &[u8]) {
+        let what = NotIke::Esp {
+            len: datagram.len(),
+        };
+        self.not_ike(host, endpoint, at, what);
+    }
+    /// Real time, when the run ends: what `host`'s receive queues went through (datagrams
+    /// dropped because one was full, the most that waited).
+    fn receive_queue(&mut self, _host: usize, _queue: ReceiveQueue) {}
     /// After every endpoint's output was collected: go on or stop.
     fn check(&mut self, _now: Instant, _hosts: &mut [Host]) -> Check {
         Check::Continue(None)
@@ -423,10 +435,19 @@ async fn drive<P: Pace>(
         match advance {
             Advance::To(t) => now = t,
             Advance::Arrived(t, got) => {
+                // A batch (pace::BATCH at most), cut short when a deadline comes due while
+                // it is handled: the loop's timers run before the rest.
                 now = t;
-                if let Some((inbox, from, data)) = got {
+                let mut got = got.into_iter();
+                while let Some((inbox, from, data)) = got.next() {
                     wire.in_flight = wire.in_flight.saturating_sub(1);
                     wire.arrived(now, inbox, from, data).await?;
+                    wire.drain(now);
+                    now = now.max(Instant::now());
+                    if next.is_some_and(|due| now >= due) {
+                        wire.pace.put_back(got.collect());
+                        break;
+                    }
                 }
                 continue;
             }
@@ -443,6 +464,19 @@ async fn drive<P: Pace>(
     }
     for t in tasks {
         t.abort();
+    }
+    let mut queues = vec![None::<ReceiveQueue>; wire.hosts.len()];
+    for (inbox, q) in wire.pace.receive_queues() {
+        if let Inbox::Host(i, _) = inbox {
+            if let Some(slot) = queues.get_mut(i) {
+                *slot = Some(slot.map_or(q, |s| s.merge(q)));
+            }
+        }
+    }
+    for (i, q) in queues.into_iter().enumerate() {
+        if let Some(q) = q {
+            wire.observer.receive_queue(i, q);
+        }
     }
     for (i, e) in wire
         .net

@@ -2,6 +2,7 @@
 //! driver and the real-time one. The delivery code asks its [`Pace`] and never which
 //! clock it runs on.
 
+use std::cell::RefCell;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -12,18 +13,26 @@ use tokio::net::UdpSocket;
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::task::JoinHandle;
 
-use super::wire::{receive, spawn_receiver, Arrivals, Inbox};
+use super::wire::{receive, spawn_receiver, Arrival, Arrivals, Inbox, SocketQueue};
 
-/// A datagram a receive task reported: the socket, the source, the bytes.
-pub(crate) type Arrival = (Inbox, SocketAddr, Vec<u8>);
+/// A datagram the loop took from a receive queue: the socket, the source, the bytes.
+pub(crate) type Taken = (Inbox, SocketAddr, Vec<u8>);
+
+/// How many datagrams the loop handles in one turn before it looks at its timers again.
+/// A flood fills the receive queues faster than the endpoints answer; taking a batch at a
+/// time keeps retransmits, DPD and half-open expiry on time (they run between batches),
+/// while the per-turn cost (next deadline, the observer's check) is paid once per batch
+/// rather than once per datagram.
+pub(crate) const BATCH: usize = 64;
 
 /// What [`Pace::advance`] found.
 pub(crate) enum Advance {
     /// Time is now this: apply what is due.
     To(Instant),
-    /// A datagram arrived (real time) at this time; or, with `None`, the receive tasks are
-    /// gone. Look again before applying anything else.
-    Arrived(Instant, Option<Arrival>),
+    /// Datagrams arrived (real time) at this time, at most [`BATCH`], in the order they were
+    /// read; none: the receive tasks are gone. Handle them, then look again before applying
+    /// anything else.
+    Arrived(Instant, Vec<Taken>),
     /// A signal (Ctrl-C, SIGTERM) arrived, at this time; it is reported once.
     Signal(Instant, &'static str),
     /// The run is over.
@@ -61,6 +70,15 @@ pub(crate) trait Pace {
         in_flight: usize,
         arrivals: &mut UnboundedReceiver<Arrival>,
     ) -> Advance;
+
+    /// Datagrams of a batch the loop did not handle because a deadline came due: they are
+    /// the first of the next batch.
+    fn put_back(&mut self, _rest: Vec<Taken>) {}
+
+    /// What each receive queue went through, by socket (none without receive tasks).
+    fn receive_queues(&self) -> Vec<(Inbox, super::ReceiveQueue)> {
+        Vec::new()
+    }
 }
 
 /// Virtual time that jumps to the next deadline: every datagram sent is received at once
@@ -89,10 +107,15 @@ impl Pace for Accelerated {
     }
 }
 
-/// The wall clock: one receive task per socket feeds a channel, and the driver sleeps
-/// until the next deadline, the next datagram or (when it listens for them) a signal.
+/// The wall clock: one receive task per socket feeds a channel (each socket's share of it
+/// bounded, `wire::SOCKET_QUEUE`), and the driver sleeps until the next deadline, the next
+/// datagrams (taken [`BATCH`] at a time) or (when it listens for them) a signal.
 pub(crate) struct Wall {
     signal: Option<Pin<Box<dyn Future<Output = &'static str>>>>,
+    /// Every socket's receive queue, for the counters at the end.
+    queues: RefCell<Vec<(Inbox, Arc<SocketQueue>)>>,
+    /// Taken from the queues but not handled yet ([`Pace::put_back`]).
+    waiting: Vec<Taken>,
 }
 
 impl Wall {
@@ -102,6 +125,8 @@ impl Wall {
         Wall {
             signal: signals
                 .then(|| Box::pin(shutdown_signal()) as Pin<Box<dyn Future<Output = _>>>),
+            queues: RefCell::new(Vec::new()),
+            waiting: Vec::new(),
         }
     }
 }
@@ -132,7 +157,22 @@ impl Pace for Wall {
         inbox: Inbox,
         tx: &Arrivals,
     ) -> Option<JoinHandle<()>> {
-        Some(spawn_receiver(socket.clone(), inbox, tx.clone()))
+        let queue = Arc::new(SocketQueue::default());
+        self.queues.borrow_mut().push((inbox, queue.clone()));
+        Some(spawn_receiver(socket.clone(), inbox, tx.clone(), queue))
+    }
+
+    fn put_back(&mut self, mut rest: Vec<Taken>) {
+        rest.append(&mut self.waiting);
+        self.waiting = rest;
+    }
+
+    fn receive_queues(&self) -> Vec<(Inbox, super::ReceiveQueue)> {
+        self.queues
+            .borrow()
+            .iter()
+            .map(|(inbox, q)| (*inbox, q.stats()))
+            .collect()
     }
 
     async fn pick_up(&self, _: &UdpSocket, _: &mut [u8]) -> std::io::Result<PickUp> {
@@ -164,6 +204,13 @@ impl Pace for Wall {
             // arrivals cannot hold it back.
             return woken(now);
         }
+        if !self.waiting.is_empty() {
+            let mut taken = std::mem::take(&mut self.waiting);
+            if taken.len() > BATCH {
+                self.waiting = taken.split_off(BATCH);
+            }
+            return Advance::Arrived(now, taken);
+        }
         let sleep = async {
             match wake {
                 Some(at) => tokio::time::sleep_until(at.into()).await,
@@ -179,7 +226,7 @@ impl Pace for Wall {
         let advance = tokio::select! {
             biased;
             signal = signal => Advance::Signal(Instant::now(), signal),
-            got = arrivals.recv() => Advance::Arrived(Instant::now(), got),
+            got = arrivals.recv() => Advance::Arrived(Instant::now(), batch(got, arrivals)),
             () = sleep => woken(Instant::now()),
         };
         if matches!(advance, Advance::Signal(..)) {
@@ -188,4 +235,20 @@ impl Pace for Wall {
         }
         advance
     }
+}
+
+/// The datagram `first` the loop woke for, and up to [`BATCH`] in all of those waiting
+/// behind it (none: the channel is closed).
+fn batch(first: Option<Arrival>, arrivals: &mut UnboundedReceiver<Arrival>) -> Vec<Taken> {
+    let Some(first) = first else {
+        return Vec::new();
+    };
+    let mut taken = vec![first.take()];
+    while taken.len() < BATCH {
+        match arrivals.try_recv() {
+            Ok(a) => taken.push(a.take()),
+            Err(_) => break,
+        }
+    }
+    taken
 }

@@ -8,6 +8,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Deserializer};
 
+pub use super::dos::DosOptions;
 use crate::aws::options::{AwsPsk, CloudWatchLogOptions, StartupAction, TunnelOptions};
 use crate::spelling::line_of;
 
@@ -32,11 +33,21 @@ pub const TEMPLATE: &str = r#"# ikesim serve configuration: simulated AWS Site-t
 # <vpn_connection_id>_<tunnel outside IP>).
 vpn_connection_id = "vpn-0123456789abcdef0"
 
-# The customer gateway AWS expects. AWS answers only this address; leave it out to answer
-# any address. `port` is where AWS initiates to with startup_action = "start".
+# The customer gateway AWS expects (--cgw IP overrides it). AWS answers only this address
+# and logs only its records. Left out: any address is answered, and the tunnel's log is
+# that of the first address that authenticates (records of an IKE SA wait until it does;
+# a CGW that never authenticates, e.g. with a wrong key, is not logged). `port` is where
+# AWS initiates to with startup_action = "start".
 [cgw]
 # outside_ip = "127.0.0.1"
 # port = 500
+
+# Flood defences of every tunnel (docs/flood-defence.md), strongSwan's charon options of
+# the same names as the model. The values shown are the defaults; 0 turns one off.
+[dos]
+# cookie_threshold = 30    # half-open IKE SAs from which IKE_SA_INIT needs a COOKIE (0: always)
+# block_threshold = 5      # half-open IKE SAs one source IP may hold (0: no bound)
+# half_open_limit = 5000   # half-open IKE SAs at most; requests beyond are dropped (0: no bound)
 
 # One [[tunnel]] per AWS tunnel (one or two).
 [[tunnel]]
@@ -208,6 +219,9 @@ pub struct ServeConfig {
     /// `[cgw]`: the customer gateway AWS expects.
     #[serde(default)]
     pub cgw: ExpectedCgw,
+    /// `[dos]`: the flood defences of every tunnel.
+    #[serde(default)]
+    pub dos: DosOptions,
     /// `[[tunnel]]`: one or two.
     pub tunnel: Vec<ServeTunnel>,
 }
@@ -222,6 +236,7 @@ impl Default for ServeConfig {
         ServeConfig {
             vpn_connection_id: default_vpn_connection_id(),
             cgw: ExpectedCgw::default(),
+            dos: DosOptions::default(),
             tunnel: vec![ServeTunnel {
                 listen: toml::Spanned::new(0..0, Listen(DEFAULT_LISTEN)),
                 aws: TunnelOptions::default(),
@@ -247,6 +262,7 @@ impl ServeConfig {
                 message,
             }
         };
+        config.dos.check(text, file)?;
         vpn_log::validate_vpn_connection_id(&config.vpn_connection_id)
             .map_err(|e| invalid(None, "vpn_connection_id".into(), e.to_string()))?;
         if config.tunnel.is_empty() || config.tunnel.len() > 2 {
@@ -305,6 +321,18 @@ impl ServeConfig {
             source,
         })?;
         ServeConfig::parse(&text, &file)
+    }
+
+    /// `--cgw IP`: the customer gateway AWS expects, in place of the file's `[cgw]
+    /// outside_ip` (any address: the command line may name one outside loopback).
+    pub fn set_cgw(&mut self, ip: IpAddr) -> Result<(), String> {
+        if ip.is_unspecified() || ip.is_multicast() {
+            return Err(format!(
+                "--cgw {ip}: name the address the customer gateway's datagrams come from"
+            ));
+        }
+        self.cgw.outside_ip = Some(ip);
+        Ok(())
     }
 
     /// Applies the command line: `--listen` replaces the first tunnel's address (any
@@ -469,6 +497,9 @@ mod tests {
         assert!(e.contains("wildcard"), "{e}");
         let e = c.apply_overrides(None, Some("0bad")).unwrap_err();
         assert!(e.contains("--psk"), "{e}");
+        c.set_cgw("203.0.113.5".parse().unwrap()).unwrap();
+        assert_eq!(c.cgw.outside_ip, Some("203.0.113.5".parse().unwrap()));
+        assert!(c.set_cgw("0.0.0.0".parse().unwrap()).is_err());
         assert_eq!(
             parse_listen("127.0.0.5").unwrap(),
             "127.0.0.5:4500".parse().unwrap()
