@@ -17,7 +17,7 @@
 //!   half-open SAs' 30 s time-out too): no spoofed address in any record.
 //!
 //! Without the defences it fails (no COOKIE, over a thousand half-open SAs for spoofed
-//! sources, records for each spoofed address): ignored until they are merged.
+//! sources, records for each spoofed address).
 //!
 //! Needs root (serve on port 500 and 4500, charon) and strongSwan, like tests/interop.rs,
 //! whose machinery it shares (tests/interop/*.rs); skips with a message otherwise, or fails
@@ -149,7 +149,6 @@ fn simulated_cgw(dir: &std::path::Path, peer: SocketAddr) -> Child {
 }
 
 #[test]
-#[ignore = "needs the flood defences (issue 14): the lead un-ignores it at merge"]
 fn serve_under_a_flood_cookies_stays_bounded_lets_strongswan_in_and_keeps_dpd_on_time() {
     needs_strongswan!();
     let dir = test_dir("flood");

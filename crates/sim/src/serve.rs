@@ -329,13 +329,6 @@ async fn serve_tunnels(
 ) -> Result<(), ServeError> {
     let mut hosts = Vec::new();
     let mut tunnels = Vec::new();
-    if config.dos.is_set() {
-        // LEAD (merging wt-dos): remove this warning with the mapping below.
-        tracing::warn!(
-            "[dos] is read and checked but not applied in this build: the core's flood \
-             defences keep their defaults (docs/flood-defence.md)"
-        );
-    }
     for (index, t) in config.tunnel.iter().enumerate() {
         let addr = t.listen.get_ref().0;
         let ports = bind_ports(addr).await?;
@@ -346,7 +339,7 @@ async fn serve_tunnels(
         };
         let mut endpoint_config = t.aws.endpoint_config(&psk, local.ip());
         endpoint_config.trace = options.timeline.is_some();
-        // LEAD (merging wt-dos): config.dos.apply(&mut endpoint_config.dos);
+        config.dos.apply(&mut endpoint_config.dos);
         let endpoint = Endpoint::new(endpoint_config, local, rand::random());
         let also = ports
             .get(1)

@@ -85,18 +85,15 @@ impl DosOptions {
     }
 }
 
-// LEAD (merging wt-dos, which adds `ike_core::DosConfig`): uncomment this mapping and the
-// one-line call in serve.rs (`serve_tunnels`, marked LEAD), and remove the "not applied"
-// warning there.
-// impl DosOptions {
-//     /// Sets the keys the file gave; the others keep the core's defaults.
-//     pub fn apply(&self, dos: &mut ike_core::DosConfig) {
-//         let get = |v: &Option<toml::Spanned<usize>>| v.as_ref().map(|v| *v.get_ref());
-//         dos.cookie_threshold = get(&self.cookie_threshold).unwrap_or(dos.cookie_threshold);
-//         dos.block_threshold = get(&self.block_threshold).unwrap_or(dos.block_threshold);
-//         dos.half_open_limit = get(&self.half_open_limit).unwrap_or(dos.half_open_limit);
-//     }
-// }
+impl DosOptions {
+    /// Sets the keys the file gave; the others keep the core's defaults.
+    pub fn apply(&self, dos: &mut ike_core::DosConfig) {
+        let get = |v: &Option<toml::Spanned<usize>>| v.as_ref().map(|v| *v.get_ref());
+        dos.cookie_threshold = get(&self.cookie_threshold).unwrap_or(dos.cookie_threshold);
+        dos.block_threshold = get(&self.block_threshold).unwrap_or(dos.block_threshold);
+        dos.half_open_limit = get(&self.half_open_limit).unwrap_or(dos.half_open_limit);
+    }
+}
 
 /// The 1-based line and column of byte `offset` of `text`.
 fn place(text: &str, offset: usize) -> (usize, usize) {
