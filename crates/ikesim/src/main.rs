@@ -100,9 +100,9 @@ fn main() -> ExitCode {
             eprintln!("error: {msg}");
             ExitCode::from(1)
         }
-        Err(Failure::Interrupted(msg)) => {
+        Err(Failure::Interrupted(signal, msg)) => {
             eprintln!("{msg}");
-            ExitCode::from(130)
+            ExitCode::from(signal.exit_status())
         }
     }
 }

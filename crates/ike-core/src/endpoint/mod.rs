@@ -281,8 +281,7 @@ impl Endpoint {
     pub fn esp_arrived(&mut self, now: Instant, from: SocketAddr, spi: u32) -> bool {
         let Some(e) = self.sas.iter_mut().find(|e| {
             e.sa.remote().ip() == from.ip()
-                && e
-                    .sa
+                && e.sa
                     .children()
                     .iter()
                     .any(|c| c.state == ChildState::Installed && c.spi_in.0 == spi)
