@@ -86,6 +86,9 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
     let ran = sim::run_streaming(&scenario, &options, &mut outputs, Some(&stop));
     let mut output = match ran {
         Ok(output) => output,
+        // The reader of stdout went away (`run | head`) and nothing else wants the records:
+        // the end of the output, quietly, as for any Unix tool.
+        Err(sim::RunError::Output(e)) if e.is_broken_pipe() => return Ok(()),
         Err(e) => {
             // What was written is delivered (envelopes, CloudWatch) even when the run failed.
             let _ = outputs.finish(start);
