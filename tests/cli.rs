@@ -228,3 +228,42 @@ fn serve_refuses_a_bad_log_group_arn_before_binding() {
     assert!(out.stdout.is_empty());
     drop(held);
 }
+
+/// A flag given on the command line wins over the file's key, for `serve --psk` and
+/// `connect --psk` alike: the tunnel comes up only because both flags replace the files'
+/// (different) keys. `serve` stopped by Ctrl-C then exits 130.
+#[test]
+fn psk_flags_win_over_the_files_keys_and_serve_exits_130_on_ctrl_c() {
+    let dir = temp_dir("psk-flags");
+    let serve = dir.join("serve.toml");
+    std::fs::write(
+        &serve,
+        "vpn_connection_id = \"vpn-0a1b2c3d4e5f60718\"\n[[tunnel]]\nlisten = \"127.0.77.1:0\"\n\
+         [tunnel.aws]\npre_shared_key = \"serve.file_key\"\n",
+    )
+    .unwrap();
+    let serving = common::Serving::start(
+        common::ikesim()
+            .args(["serve", "--psk", "flag.key_both", "--config"])
+            .arg(&serve),
+    );
+    let cgw = dir.join("cgw.toml");
+    std::fs::write(
+        &cgw,
+        "local = \"127.0.77.2\"\npre_shared_key = \"cgw.file_key\"\n",
+    )
+    .unwrap();
+    let out = common::ikesim()
+        .args(["connect", "--psk", "flag.key_both", "--config"])
+        .arg(&cgw)
+        .args(["--peer", &serving.addr.to_string(), "--duration", "20s"])
+        .output()
+        .unwrap();
+    let (status, told) = serving.interrupt();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(status.code(), Some(130), "{told}");
+}

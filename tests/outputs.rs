@@ -255,3 +255,74 @@ fn each_tunnel_follows_its_log_options_and_the_command_line_overrides_them() {
     assert_eq!(messages, own.lines().collect::<Vec<_>>());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Output errors name what was being written and where, and an unusable path is refused
+/// before the run (exit 2), not after it; a full disk says so (exit 1); a reader that goes
+/// away (`run | head -1`) ends the run quietly and at once.
+#[test]
+fn output_errors_name_the_path_and_a_closed_stdout_ends_the_run_quietly() {
+    let dir = temp_dir("output-errors");
+    let file = dir.join("a-file");
+    std::fs::write(&file, "").unwrap();
+    let missing = dir.join("missing/x.pcap");
+    let keys = file.join("keys");
+    let cases: [(&[&str], String); 3] = [
+        (
+            &["--out", file.to_str().unwrap()],
+            format!(
+                "error: --out {}: cannot write records there:",
+                file.display()
+            ),
+        ),
+        (
+            &["--pcap", missing.to_str().unwrap()],
+            format!("error: cannot write --pcap to {}:", missing.display()),
+        ),
+        (
+            &["--keys", keys.to_str().unwrap()],
+            format!("error: cannot write --keys to {}:", keys.display()),
+        ),
+    ];
+    for (flags, expected) in cases {
+        let mut args = vec!["run", "ikev2-happy"];
+        args.extend_from_slice(flags);
+        let out = run(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.starts_with(&expected), "{args:?}: {err}");
+        assert!(out.stdout.is_empty(), "refused before the run: {args:?}");
+    }
+
+    let full = std::fs::File::create("/dev/full").expect("/dev/full");
+    let out = common::ikesim()
+        .args(["run", "ikev2-happy"])
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: disk full writing records to stdout\n"
+    );
+
+    // Years of simulated time: only the closed pipe can end it soon.
+    let mut child = common::ikesim()
+        .args([
+            "run",
+            "ikev2-lifetimes-collide-daily",
+            "--duration",
+            "3000d",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    std::io::BufRead::read_line(&mut stdout, &mut first).unwrap();
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    assert!(first.starts_with("{\"event_timestamp\""), "{first}");
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}

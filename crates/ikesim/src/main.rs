@@ -77,12 +77,33 @@ fn init_tracing(command: &Command, verbose: u8) {
         .init();
 }
 
+/// After `serve` ended well: the signal that stopped it (exit status 130 or 143, as for
+/// `run` and `fleet`), or none (`--print-config`). Serve's loop and our watcher hear the
+/// same signal; the watcher gets a moment to note it.
+fn stopped_by(stop: &sim::Stop) -> Result<(), Failure> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(100);
+    while stop.signal().is_none() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    match stop.signal() {
+        Some(signal) => Err(Failure::Interrupted(
+            signal,
+            format!("{}: stopped serving", signal.name()),
+        )),
+        None => Ok(()),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(&cli.command, cli.verbose);
     let result = match cli.command {
         Command::Run(args) => run::run(args),
-        Command::Serve(args) => serve::run(args),
+        Command::Serve(args) => {
+            // serve ends well only on a signal: it says which in the exit status.
+            let stop = sim::Stop::on_signals();
+            serve::run(args).and_then(|()| stopped_by(&stop))
+        }
         Command::Connect(args) => connect::run(args),
         Command::List(args) => list::run(args),
         Command::NewScenario(args) => new_scenario::run(args),
@@ -100,9 +121,9 @@ fn main() -> ExitCode {
             eprintln!("error: {msg}");
             ExitCode::from(1)
         }
-        Err(Failure::Interrupted(msg)) => {
+        Err(Failure::Interrupted(signal, msg)) => {
             eprintln!("{msg}");
-            ExitCode::from(130)
+            ExitCode::from(signal.exit_status())
         }
     }
 }

@@ -1,6 +1,10 @@
 //! Captures: every datagram the driver puts on the wire, as a pcap file (raw IPv4/IPv6 +
 //! UDP, so Wireshark and tshark read it as they would a capture on `lo`), and the IKE SA
 //! keys as Wireshark's `ikev2_decryption_table`, so the SK payloads decrypt.
+//!
+//! Both are created before the run starts (an unusable path is bad input, not a failure
+//! after the simulation) and closed however the run ends, a signal included: a pcap is
+//! whole up to its last packet.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -11,17 +15,23 @@ use std::time::Duration;
 use ike_core::IkeSaSecrets;
 use ike_wire::{EncrId, IntegId};
 use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
-use pcap_file::DataLink;
+use pcap_file::{DataLink, Endianness};
 
+/// `--pcap`: every datagram, as raw IP + UDP packets.
 pub struct PcapSink {
     writer: PcapWriter<BufWriter<File>>,
 }
 
 impl PcapSink {
+    /// Creates the file and writes its header. The header is little-endian, the byte order
+    /// of the machines that write nearly every pcap (libpcap writes the host's order): every
+    /// reader takes either, but some (`pcap-parser` 0.17) read no packets from a
+    /// big-endian file, which is pcap-file's default.
     pub fn create(path: &Path) -> std::io::Result<PcapSink> {
         let file = BufWriter::new(File::create(path)?);
         let header = PcapHeader {
             datalink: DataLink::RAW,
+            endianness: Endianness::Little,
             ..PcapHeader::default()
         };
         let writer = PcapWriter::with_header(file, header).map_err(std::io::Error::other)?;
@@ -58,8 +68,45 @@ impl PcapSink {
         Ok(())
     }
 
+    /// Writes what is buffered: the file ends after its last whole packet.
     pub fn finish(self) -> std::io::Result<()> {
         self.writer.into_writer().flush()
+    }
+}
+
+/// `--keys DIR`: Wireshark's two decryption tables, created (empty) before the run so that
+/// an unusable directory is found before the simulation, written when it ends.
+pub struct KeyFiles {
+    v2: BufWriter<File>,
+    v1: BufWriter<File>,
+}
+
+impl KeyFiles {
+    /// Creates `dir` if need be and both tables in it: Wireshark's own file names, so
+    /// `--keys` can point at a Wireshark profile directory.
+    pub fn create(dir: &Path) -> std::io::Result<KeyFiles> {
+        std::fs::create_dir_all(dir)?;
+        let open = |name: &str| File::create(dir.join(name)).map(BufWriter::new);
+        Ok(KeyFiles {
+            v2: open("ikev2_decryption_table")?,
+            v1: open("ikev1_decryption_table")?,
+        })
+    }
+
+    /// One IKE SA's keys ([`wireshark_key_line`]) into its version's table.
+    pub fn write(&mut self, s: &IkeSaSecrets, line: &str) -> std::io::Result<()> {
+        let table = if s.ike_version == ike_core::IkeVersion::V1 {
+            &mut self.v1
+        } else {
+            &mut self.v2
+        };
+        writeln!(table, "{line}")
+    }
+
+    /// Writes what is buffered to both tables.
+    pub fn finish(mut self) -> std::io::Result<()> {
+        self.v2.flush()?;
+        self.v1.flush()
     }
 }
 

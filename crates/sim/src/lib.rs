@@ -27,6 +27,6 @@ mod traffic;
 
 pub use driver::Clock;
 pub use duration::SimDuration;
-pub use runner::{run, RunError, RunOptions, RunOutput};
+pub use runner::{run, run_streaming, RunError, RunOptions, RunOutput, Signal, Stop};
 pub use scenario::{Scenario, ScenarioError};
 pub use spelling::ike_version_number_of;

@@ -256,7 +256,7 @@ impl Scenario {
     pub fn parse(text: &str, file: &str, name: &str) -> Result<Scenario, ScenarioError> {
         let mut scenario: Scenario = toml::from_str(text).map_err(|e| ScenarioError::Syntax {
             file: file.into(),
-            message: e.to_string(),
+            message: excerpt_cut(&e.to_string()),
         })?;
         scenario.name = name.into();
         let invalid =
@@ -286,8 +286,13 @@ impl Scenario {
         })?;
         if scenario.tunnel.is_empty() || scenario.tunnel.len() > 2 {
             let n = scenario.tunnel.len();
+            // The third [[tunnel]]; with none, the top of the file.
+            let third = text
+                .match_indices("[[tunnel]]")
+                .nth(2)
+                .map_or(0, |(o, _)| o);
             return Err(invalid(
-                None,
+                Some(third),
                 "tunnel".into(),
                 format!("{n} tunnels given: a VPN connection has one or two ([[tunnel]])"),
             ));
@@ -312,16 +317,19 @@ impl Scenario {
         for (i, t) in scenario.tunnel.iter().enumerate() {
             let key = |k: &str| format!("tunnel[{}].{k}", i + 1);
             if let Err((span, k, message)) = t.aws.check() {
-                let offset = (!span.is_empty()).then_some(span.start);
+                let offset = (!span.is_empty())
+                    .then_some(span.start)
+                    .or_else(|| key_in_section(text, "[tunnel.aws]", i, k));
                 return Err(invalid(offset, key(&format!("aws.{k}")), message));
             }
             if let Err((k, message)) = t.cgw.check() {
+                let offset = key_in_section(text, "[tunnel.cgw]", i, k);
                 let k = if k.is_empty() {
                     "cgw".to_owned()
                 } else {
                     format!("cgw.{k}")
                 };
-                return Err(invalid(None, key(&k), message));
+                return Err(invalid(offset, key(&k), message));
             }
         }
         address::check(&scenario, text)
@@ -486,5 +494,121 @@ outside_ip = "127.0.1.1"
         assert_eq!(o.log_output_format, d.log_output_format);
         assert_eq!(o.bgp_log_enabled, d.bgp_log_enabled);
         assert_eq!(o.bgp_log_output_format, d.bgp_log_output_format);
+    }
+}
+
+/// Where `key` (its last dotted part) is set in the `n`-th `section` of `text` (e.g. the
+/// second `[tunnel.cgw]`), else where that section starts: the line a check's error names
+/// when serde gave it no span.
+pub(crate) fn key_in_section(text: &str, section: &str, n: usize, key: &str) -> Option<usize> {
+    let (start, _) = text.match_indices(section).nth(n)?;
+    let body = &text[start..];
+    let end = body[section.len()..]
+        .find("\n[")
+        .map_or(body.len(), |e| e + section.len());
+    let last = key.rsplit('.').next().unwrap_or(key);
+    if last.is_empty() {
+        return Some(start);
+    }
+    let mut at = 0;
+    for line in body[..end].split_inclusive('\n') {
+        let set = line
+            .trim_start()
+            .strip_prefix(last)
+            .is_some_and(|r| r.trim_start().starts_with('='));
+        if set {
+            return Some(start + at + (line.len() - line.trim_start().len()));
+        }
+        at += line.len();
+    }
+    Some(start)
+}
+
+/// How wide an echoed source line may be before it is cut around the error's column.
+const EXCERPT_WIDTH: usize = 100;
+
+/// A TOML error message whose echoed source line (`N | text`, with `^` under the column
+/// on the next line) is cut to a window around the column with `…` where it was cut, as
+/// rustc and toml cut long lines: a 1 MB one-line file is not echoed back in full.
+pub(crate) fn excerpt_cut(message: &str) -> String {
+    let lines: Vec<&str> = message.lines().collect();
+    let mut out: Vec<String> = Vec::with_capacity(lines.len());
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i];
+        let source = line
+            .split_once(" | ")
+            .filter(|(n, _)| !n.trim().is_empty() && n.trim().bytes().all(|b| b.is_ascii_digit()));
+        let caret = lines.get(i + 1).and_then(|c| c.split_once(" | "));
+        match (source, caret) {
+            (Some((number, code)), Some((gutter, marks)))
+                if code.chars().count() > EXCERPT_WIDTH && marks.contains('^') =>
+            {
+                let chars: Vec<char> = code.chars().collect();
+                let column = marks.chars().take_while(|c| *c == ' ').count();
+                let half = EXCERPT_WIDTH / 2;
+                let from = column.saturating_sub(half).min(chars.len());
+                let to = (column + half).min(chars.len());
+                let mut cut: String = chars[from..to].iter().collect();
+                let mut shift = column - from;
+                if from > 0 {
+                    cut.insert(0, '…');
+                    shift += 1;
+                }
+                if to < chars.len() {
+                    cut.push('…');
+                }
+                let marks = marks.trim_start();
+                let marks: String = marks.chars().take(EXCERPT_WIDTH).collect();
+                out.push(format!("{number} | {cut}"));
+                out.push(format!("{gutter} | {}{marks}", " ".repeat(shift)));
+                i += 2;
+            }
+            _ => {
+                let kept: String = line.chars().take(4 * EXCERPT_WIDTH).collect();
+                out.push(if kept.len() < line.len() {
+                    format!("{kept}…")
+                } else {
+                    kept
+                });
+                i += 1;
+            }
+        }
+    }
+    let mut joined = out.join("\n");
+    if message.ends_with('\n') {
+        joined.push('\n');
+    }
+    joined
+}
+
+#[cfg(test)]
+mod excerpt_tests {
+    use super::*;
+
+    #[test]
+    fn a_huge_line_is_cut_around_the_column() {
+        let text = format!("seed = 1 {}", "x".repeat(1_000_000));
+        let Err(ScenarioError::Syntax { message, .. }) = Scenario::parse(&text, "big.toml", "b")
+        else {
+            panic!("a syntax error");
+        };
+        assert!(message.len() < 1_000, "{}", message.len());
+        assert!(message.contains("1 | seed = 1 x"), "{message}");
+        assert!(message.contains('…'), "{message}");
+    }
+
+    #[test]
+    fn a_check_without_a_span_names_the_line_of_its_key() {
+        let text = "a = 1\n[tunnel.cgw]\nx = 2\n  y = 3\n[other]\ny = 4\n";
+        assert_eq!(
+            key_in_section(text, "[tunnel.cgw]", 0, "cgw.y"),
+            text.find("y = 3")
+        );
+        assert_eq!(
+            key_in_section(text, "[tunnel.cgw]", 0, "z"),
+            text.find("[tunnel.cgw]")
+        );
+        assert_eq!(key_in_section(text, "[tunnel.cgw]", 1, "y"), None);
     }
 }

@@ -26,15 +26,25 @@ use std::path::{Path, PathBuf};
 
 use crate::{Format, Schema, TunnelRecord};
 
-/// A write that failed: what was written to, and why.
+/// A write that failed: what was written to, and why. A full disk and a closed stdout say
+/// so in words (`disk full writing records to …`, `stopped: stdout closed`) rather than
+/// as the OS's bare error.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot write records to {what}: {source}")]
+#[error("{}", describe(.what, .source))]
 pub struct SinkError {
     /// `stdout`, or the file or directory.
     pub what: String,
     /// The I/O error the write or create returned.
     #[source]
     pub source: std::io::Error,
+}
+
+fn describe(what: &str, source: &std::io::Error) -> String {
+    match source.kind() {
+        std::io::ErrorKind::StorageFull => format!("disk full writing records to {what}"),
+        std::io::ErrorKind::BrokenPipe if what == "stdout" => "stopped: stdout closed".to_owned(),
+        _ => format!("cannot write records to {what}: {source}"),
+    }
 }
 
 impl SinkError {
@@ -239,6 +249,23 @@ mod tests {
             ike_phase2_state: PhaseState::Down,
             details: details.into(),
         }
+    }
+
+    #[test]
+    fn a_full_disk_and_a_closed_stdout_say_so() {
+        let error = |what: &str, kind| SinkError {
+            what: what.to_owned(),
+            source: std::io::Error::from(kind),
+        };
+        let full = error("stdout", std::io::ErrorKind::StorageFull);
+        assert_eq!(full.to_string(), "disk full writing records to stdout");
+        let closed = error("stdout", std::io::ErrorKind::BrokenPipe);
+        assert_eq!(closed.to_string(), "stopped: stdout closed");
+        assert!(closed.is_broken_pipe());
+        let other = error("d/x.jsonl", std::io::ErrorKind::PermissionDenied);
+        assert!(other
+            .to_string()
+            .starts_with("cannot write records to d/x.jsonl: "));
     }
 
     #[test]

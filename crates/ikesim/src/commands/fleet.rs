@@ -140,13 +140,13 @@ pub fn run(args: FleetArgs) -> Result<(), Failure> {
         wall,
         duration,
     };
-    let stop = sim::estate::stop_on_signal();
+    let stop = sim::Stop::on_signals();
     let options = sim::estate::EstateOptions {
         start,
         duration,
         stream_separator: separator,
         progress_every: 4096,
-        stop: Some(stop),
+        stop: Some(stop.flag()),
     };
     let report = fleet::run(scenarios, &options, jobs.max(1), &mut out)
         .map_err(|e| Failure::Runtime(e.to_string()))?;
@@ -186,12 +186,16 @@ pub fn run(args: FleetArgs) -> Result<(), Failure> {
     match summary.report.stopped_at {
         Some((from, to)) => {
             let whole = |d: Duration| SimDuration(Duration::from_secs(d.as_secs()));
-            Err(Failure::Interrupted(format!(
-                "interrupted at {} to {} simulated (each thread's clock): every record made \
+            let signal = stop.signal().unwrap_or(sim::Signal::Interrupt);
+            Err(Failure::Interrupted(
+                signal,
+                format!(
+                    "interrupted at {} to {} simulated (each thread's clock): every record made \
                  up to there is written whole",
-                whole(from),
-                whole(to)
-            )))
+                    whole(from),
+                    whole(to)
+                ),
+            ))
         }
         None => Ok(()),
     }

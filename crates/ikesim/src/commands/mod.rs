@@ -21,9 +21,21 @@ pub mod serve;
 pub enum Failure {
     BadInput(String),
     Runtime(String),
-    /// A signal ended the command early, after it wrote what it had (exit status 130, the
-    /// shell's 128 + SIGINT).
-    Interrupted(String),
+    /// A signal ended the command early, after it wrote what it had: exit status 128 + the
+    /// signal's number, as the shell reports it (130 for SIGINT, 143 for SIGTERM).
+    Interrupted(sim::Signal, String),
+}
+
+impl Failure {
+    /// How a failed run reads: an unusable `--pcap` / `--keys` path is bad input (found
+    /// before the simulation started), anything else a runtime failure.
+    pub fn of_run(e: &sim::RunError) -> Failure {
+        if e.is_bad_input() {
+            Failure::BadInput(e.to_string())
+        } else {
+            Failure::Runtime(e.to_string())
+        }
+    }
 }
 
 /// Writes one line to stdout. A closed pipe (`ikesim list | head`) ends the output

@@ -106,6 +106,23 @@ pub struct CloudWatchArgs {
     pub endpoint_url: Option<String>,
 }
 
+/// `--out DIR` is refused before the run when no file can be made in it (read-only, not a
+/// directory), not after a whole run.
+fn writable(dir: &std::path::Path) -> Result<(), Failure> {
+    let probe = dir.join(format!(".ikesim-probe-{}", std::process::id()));
+    let made = std::fs::create_dir_all(dir).and_then(|()| std::fs::File::create(&probe));
+    match made {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            Ok(())
+        }
+        Err(e) => Err(Failure::BadInput(format!(
+            "--out {}: cannot write records there: {e} (is it a writable directory?)",
+            dir.display()
+        ))),
+    }
+}
+
 fn parse_account(s: &str) -> Result<String, String> {
     if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
         Ok(s.to_owned())
@@ -259,6 +276,7 @@ impl Outputs {
                 spool::Spool::new(dir, default_format, args.schema).map_err(runtime)?,
             ),
             Some(dir) => {
+                writable(dir)?;
                 Display::Sink(Sink::directory(dir, default_format, args.schema).map_err(runtime)?)
             }
             None if args.format.is_none() && std::io::stdout().is_terminal() => {
@@ -408,10 +426,13 @@ impl Outputs {
         self.closed_is_fine(flushed)
     }
 
-    /// A closed stdout ends the display, not the command.
+    /// A closed stdout ends the display; it ends the command too (`run | head` stops the
+    /// run, `serve` says "stopped: stdout closed") when nothing else gets the records.
     fn closed_is_fine(&mut self, result: Result<(), SinkError>) -> Result<(), SinkError> {
+        let elsewhere =
+            self.envelopes.is_some() || self.pusher.is_some() || self.metrics_file.is_some();
         match result {
-            Err(e) if e.is_broken_pipe() => {
+            Err(e) if e.is_broken_pipe() && elsewhere => {
                 self.display_closed = true;
                 Ok(())
             }

@@ -5,7 +5,6 @@ use std::path::PathBuf;
 
 use delivery::placement::{self, Start};
 use sim::{Clock, RunOptions, Scenario, SimDuration};
-use vpn_log::RecordSink;
 
 use super::outputs::{OutputArgs, Outputs, TunnelLogging};
 use super::{check_timeline, parse_duration, Failure};
@@ -81,7 +80,21 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
         stream_separator: args.outputs.stream_separator(),
         timeline: args.timeline.is_some(),
     };
-    let mut output = sim::run(&scenario, &options).map_err(|e| Failure::Runtime(e.to_string()))?;
+    // Ctrl-C and SIGTERM end the run between two steps (on the wall clock, at once): what
+    // was made is written whole, the captures closed, and the exit status says which.
+    let stop = sim::Stop::on_signals();
+    let ran = sim::run_streaming(&scenario, &options, &mut outputs, Some(&stop));
+    let mut output = match ran {
+        Ok(output) => output,
+        // The reader of stdout went away (`run | head`) and nothing else wants the records:
+        // the end of the output, quietly, as for any Unix tool.
+        Err(sim::RunError::Output(e)) if e.is_broken_pipe() => return Ok(()),
+        Err(e) => {
+            // What was written is delivered (envelopes, CloudWatch) even when the run failed.
+            let _ = outputs.finish(start);
+            return Err(Failure::of_run(&e));
+        }
+    };
     if let (Some(path), Some(timeline)) = (&args.timeline, output.timeline.take()) {
         sim::timeline::write_page(path, &timeline).map_err(|e| {
             Failure::Runtime(format!(
@@ -93,16 +106,16 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
     for (host, stats) in &output.stats {
         tracing::info!(host, ?stats, "counters");
     }
-    let written = (|| {
-        for (i, tunnel) in output.tunnels.iter().enumerate() {
-            outputs.open(i, &tunnel.stream)?;
-        }
-        for (tunnel, record) in &output.records {
-            outputs.write(*tunnel, &output.tunnels[*tunnel].stream, record)?;
-        }
-        outputs.flush()
-    })();
-    written.map_err(|e| Failure::Runtime(e.to_string()))?;
     let end = start + chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX);
-    outputs.finish(end)
+    outputs.finish(end)?;
+    match output.stopped {
+        Some(signal) => Err(Failure::Interrupted(
+            signal,
+            format!(
+                "{}: stopped; every record made until then is written whole",
+                signal.name()
+            ),
+        )),
+        None => Ok(()),
+    }
 }

@@ -180,7 +180,7 @@ impl ConnectConfig {
     pub fn parse(text: &str, file: &str) -> Result<ConnectConfig, ConfigError> {
         let config: ConnectConfig = toml::from_str(text).map_err(|e| ConfigError::Syntax {
             file: file.into(),
-            message: e.to_string(),
+            message: crate::scenario::excerpt_cut(&e.to_string()),
         })?;
         let invalid = |span: Option<std::ops::Range<usize>>, key: &str, message: String| {
             ConfigError::Invalid {

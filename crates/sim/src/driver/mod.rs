@@ -346,7 +346,9 @@ pub async fn run(
     };
     match clock {
         Clock::Accelerated => drive(Accelerated, hosts, net, t0, until, schedule, observer).await,
-        Clock::Realtime => drive(Wall::new(false), hosts, net, t0, until, schedule, observer).await,
+        // On the wall clock a signal wakes the loop (`Observer::signal` decides): `run
+        // --realtime` stops cleanly on Ctrl-C and SIGTERM, with what it wrote whole.
+        Clock::Realtime => drive(Wall::new(true), hosts, net, t0, until, schedule, observer).await,
     }
 }
 

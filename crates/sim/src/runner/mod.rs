@@ -1,13 +1,17 @@
 //! Scenario → simulated hosts → driver → AWS log records: `build` makes a connection (on
 //! its own sockets or a pool's, `sockets`), `run` drives it, the `Recorder` (`recorder`)
-//! turns what the AWS endpoints report into records.
+//! turns what the AWS endpoints report into records, and `streaming` hands them to the
+//! command's sink as they are made (`run_streaming`), until the end or a [`Stop`] (`stop`).
 
 mod recorder;
 mod sockets;
+mod stop;
+mod streaming;
 
 pub(crate) use recorder::Recorder;
 pub use sockets::SocketPool;
 pub(crate) use sockets::Sockets;
+pub use stop::{Signal, Stop};
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -18,11 +22,11 @@ use chrono::{DateTime, Utc};
 use ike_core::Endpoint;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
-use vpn_log::TunnelRecord;
+use vpn_log::{RecordSink, SinkError, TunnelRecord};
 
 use crate::aws::options::{AwsPsk, StartupAction};
 use crate::aws::{TunnelLog, TunnelView};
-use crate::capture::{wireshark_key_line, PcapSink};
+use crate::capture::{wireshark_key_line, KeyFiles, PcapSink};
 use crate::driver::{self, Clock, Host, Net};
 use crate::network::{Egress, Nat};
 use crate::scenario::{CgwStartup, Direction, Network, Scenario};
@@ -73,17 +77,52 @@ impl Default for RunOptions {
 /// A run that could not complete.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    /// A loopback socket, the runtime, the pcap file or the keys directory failed.
+    /// A loopback socket or the runtime failed.
     #[error("network: {0}")]
     Io(#[from] std::io::Error),
+    /// `--pcap FILE` or `--keys DIR` cannot be created: found before the simulation
+    /// starts ([`RunError::is_bad_input`]).
+    #[error("cannot write {what} to {}: {source} (is the directory there and writable?)", .path.display())]
+    Unusable {
+        /// The option: `--pcap` or `--keys`.
+        what: &'static str,
+        /// The path it was given.
+        path: PathBuf,
+        /// Why it cannot be created.
+        source: std::io::Error,
+    },
+    /// Writing the capture or the keys failed during or at the end of the run.
+    #[error("writing {what} to {} failed: {source}", .path.display())]
+    Capture {
+        /// The option: `--pcap` or `--keys`.
+        what: &'static str,
+        /// The path it was given.
+        path: PathBuf,
+        /// The write's error.
+        source: std::io::Error,
+    },
+    /// The records could not be written where they go (stdout, `--out`, …).
+    #[error(transparent)]
+    Output(#[from] SinkError),
+}
+
+impl RunError {
+    /// Whether the run failed on what the user asked for (an unusable output path) rather
+    /// than while running: exit status 2, not 1.
+    pub fn is_bad_input(&self) -> bool {
+        matches!(self, RunError::Unusable { .. })
+    }
 }
 
 /// What a run produced.
 pub struct RunOutput {
-    /// One log per AWS tunnel.
+    /// One log per AWS tunnel (its stream; its records went to the sink).
     pub tunnels: Vec<TunnelLog>,
-    /// Every record in the order written, with the index of its tunnel.
+    /// Every record in the order written, with the index of its tunnel ([`run`]; empty
+    /// after [`run_streaming`], whose sink had them).
     pub records: Vec<(usize, TunnelRecord)>,
+    /// The signal that ended the run early (every record made until then was written).
+    pub stopped: Option<Signal>,
     /// The endpoints' counters (AWS tunnel 1, CGW for tunnel 1, …).
     pub stats: Vec<(String, ike_core::Stats)>,
     /// The ladder diagram, when [`RunOptions::timeline`] asked for it (write it with
@@ -136,10 +175,51 @@ fn network(
 
 /// Runs a scenario to the end and returns its records.
 pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunOutput, RunError> {
+    let mut kept = Kept(Vec::new());
+    let mut output = run_streaming(scenario, options, &mut kept, None)?;
+    output.records = kept.0;
+    Ok(output)
+}
+
+/// Runs a scenario, handing each record to `sink` as it is made: every tunnel's stream is
+/// opened (in tunnel order) before the first record, records come in the order [`run`]
+/// returns them, and `sink` is flushed at the end — after each event's records too on
+/// the wall clock. The run ends early when `stop` is asked for (on the wall clock also on
+/// Ctrl-C or SIGTERM itself), or when `sink` fails; the pcap and key files are closed
+/// whole either way.
+pub fn run_streaming(
+    scenario: &Scenario,
+    options: &RunOptions,
+    sink: &mut dyn RecordSink,
+    stop: Option<&Stop>,
+) -> Result<RunOutput, RunError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(run_async(scenario, options))
+    runtime.block_on(run_async(scenario, options, sink, stop))
+}
+
+/// [`run`]'s sink: every record kept, in order.
+struct Kept(Vec<(usize, TunnelRecord)>);
+
+impl RecordSink for Kept {
+    fn open(&mut self, _tunnel: usize, _stream: &str) -> Result<String, SinkError> {
+        Ok("memory".to_owned())
+    }
+
+    fn write(
+        &mut self,
+        tunnel: usize,
+        _stream: &str,
+        record: &TunnelRecord,
+    ) -> Result<(), SinkError> {
+        self.0.push((tunnel, record.clone()));
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), SinkError> {
+        Ok(())
+    }
 }
 
 /// A scenario's connection, built and ready to drive from `t0`: its hosts, what lies
@@ -296,7 +376,14 @@ pub(crate) async fn build(
             options: modified,
         }));
     }
-    let pcap = options.pcap.as_deref().map(PcapSink::create).transpose()?;
+    let pcap = match options.pcap.as_deref() {
+        Some(path) => Some(PcapSink::create(path).map_err(|source| RunError::Unusable {
+            what: "--pcap",
+            path: path.to_owned(),
+            source,
+        })?),
+        None => None,
+    };
     let timeline = options.timeline.then(|| {
         let specs: Vec<HostSpec> = topology
             .iter()
@@ -339,7 +426,20 @@ pub(crate) async fn build(
     })
 }
 
-async fn run_async(scenario: &Scenario, options: &RunOptions) -> Result<RunOutput, RunError> {
+async fn run_async(
+    scenario: &Scenario,
+    options: &RunOptions,
+    sink: &mut dyn RecordSink,
+    stop: Option<&Stop>,
+) -> Result<RunOutput, RunError> {
+    let keys = match &options.keys {
+        Some(dir) => Some(KeyFiles::create(dir).map_err(|source| RunError::Unusable {
+            what: "--keys",
+            path: dir.clone(),
+            source,
+        })?),
+        None => None,
+    };
     let t0 = Instant::now();
     let Connection {
         mut hosts,
@@ -350,46 +450,63 @@ async fn run_async(scenario: &Scenario, options: &RunOptions) -> Result<RunOutpu
         seed,
         duration,
     } = build(scenario, options, t0, Sockets::Own).await?;
-    driver::run(
+    for (i, log) in recorder.tunnels.iter().enumerate() {
+        sink.open(i, &log.stream)?;
+    }
+    let mut streaming = streaming::Streaming {
+        recorder: &mut recorder,
+        sink,
+        stop,
+        flush_each: options.clock == Clock::Realtime,
+        failed: None,
+        stopped: None,
+    };
+    let driven = driver::run(
         &mut hosts,
         &mut net,
         options.clock,
         t0,
         duration,
         schedule,
-        &mut recorder,
+        &mut streaming,
     )
-    .await?;
-
-    if let Some(e) = recorder.pcap_error.take() {
+    .await;
+    let streaming::Streaming {
+        failed,
+        stopped,
+        sink,
+        ..
+    } = streaming;
+    // What was made is written and the captures closed whatever ended the run.
+    let flushed = sink.flush();
+    let pcap_path = || options.pcap.clone().unwrap_or_default();
+    let captured = match (recorder.pcap_error.take(), recorder.pcap.take()) {
+        (Some(source), _) => Err(source),
+        (None, Some(p)) => p.finish(),
+        (None, None) => Ok(()),
+    }
+    .map_err(|source| RunError::Capture {
+        what: "--pcap",
+        path: pcap_path(),
+        source,
+    });
+    let keyed = match (keys, &options.keys) {
+        (Some(keys), Some(dir)) => {
+            write_keys(keys, &mut hosts).map_err(|source| RunError::Capture {
+                what: "--keys",
+                path: dir.clone(),
+                source,
+            })
+        }
+        _ => Ok(()),
+    };
+    driven?;
+    if let Some(e) = failed {
         return Err(e.into());
     }
-    if let Some(p) = recorder.pcap.take() {
-        p.finish()?;
-    }
-    if let Some(dir) = &options.keys {
-        // Wireshark's own file names: point --keys at a Wireshark profile directory.
-        let mut seen = HashSet::new();
-        let (mut v2, mut v1) = (String::new(), String::new());
-        for h in hosts.iter_mut() {
-            while let Some(s) = h.endpoint.poll_secrets() {
-                let Some(line) = wireshark_key_line(&s).filter(|_| seen.insert((s.spi_i, s.spi_r)))
-                else {
-                    continue;
-                };
-                let table = if s.ike_version == ike_core::IkeVersion::V1 {
-                    &mut v1
-                } else {
-                    &mut v2
-                };
-                table.push_str(&line);
-                table.push('\n');
-            }
-        }
-        std::fs::create_dir_all(dir)?;
-        std::fs::write(dir.join("ikev2_decryption_table"), v2)?;
-        std::fs::write(dir.join("ikev1_decryption_table"), v1)?;
-    }
+    flushed?;
+    captured?;
+    keyed?;
     let stats = names
         .into_iter()
         .zip(hosts.iter().map(|h| h.endpoint.stats()))
@@ -401,8 +518,24 @@ async fn run_async(scenario: &Scenario, options: &RunOptions) -> Result<RunOutpu
         .map(|c| c.finish(title, recorder.start));
     Ok(RunOutput {
         tunnels: recorder.tunnels,
-        records: recorder.records,
+        records: Vec::new(),
+        stopped,
         stats,
         timeline,
     })
+}
+
+/// Every IKE SA's keys the endpoints exported, once each, into Wireshark's tables.
+fn write_keys(mut keys: KeyFiles, hosts: &mut [Host]) -> std::io::Result<()> {
+    let mut seen = HashSet::new();
+    for h in hosts.iter_mut() {
+        while let Some(s) = h.endpoint.poll_secrets() {
+            let Some(line) = wireshark_key_line(&s).filter(|_| seen.insert((s.spi_i, s.spi_r)))
+            else {
+                continue;
+            };
+            keys.write(&s, &line)?;
+        }
+    }
+    keys.finish()
 }

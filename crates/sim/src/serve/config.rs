@@ -250,7 +250,7 @@ impl ServeConfig {
     pub fn parse(text: &str, file: &str) -> Result<ServeConfig, ConfigError> {
         let config: ServeConfig = toml::from_str(text).map_err(|e| ConfigError::Syntax {
             file: file.into(),
-            message: e.to_string(),
+            message: crate::scenario::excerpt_cut(&e.to_string()),
         })?;
         let invalid = |span: Option<std::ops::Range<usize>>, key: String, message: String| {
             ConfigError::Invalid {
