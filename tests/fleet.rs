@@ -273,7 +273,7 @@ fn a_signal_stops_the_fleet_with_every_record_whole() {
         .status();
     let out = child.wait_with_output().expect("the fleet exits");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert_eq!(out.status.code(), Some(143), "{stderr}");
     assert!(stderr.contains("interrupted at"), "{stderr}");
     let written = files(&dir.join("out"));
     assert!(!written.is_empty(), "{stderr}");

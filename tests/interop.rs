@@ -93,12 +93,11 @@ fn aes128_sha256_modp2048_establishes_and_ctrl_c_exits_130() {
         t.report()
     );
     // Ctrl-C: records flushed, exit status 130 (128 + SIGINT, as every command exits
-    // after SIGINT; issue 14 §3). 0 is what serve said before that change: accepted only
-    // until it is merged, then this takes 130 alone.
+    // after SIGINT; issue 14 §3).
     let before = t.serve.records().len();
     let status = t.serve.interrupt();
     assert!(
-        matches!(status.code(), Some(130 | 0)),
+        status.code() == Some(130),
         "ikesim serve exited with {status} on SIGINT, not 130{}",
         t.report()
     );
@@ -1327,7 +1326,7 @@ fn serve_print_config_is_a_working_config() {
         .args(["-INT", &child.id().to_string()])
         .status();
     let status = child.wait().expect("wait");
-    assert!(status.success(), "{status}");
+    assert_eq!(status.code(), Some(130), "{status}");
 }
 
 #[test]

@@ -238,6 +238,15 @@ impl ConnectConfig {
                 "not supported by `connect`: stop it (kill -9) and start it again instead".into(),
             ));
         }
+        if cgw.forget_child_sas_at.is_some() {
+            return Err(invalid(
+                key_line("forget_child_sas_at"),
+                "forget_child_sas_at",
+                "not supported by `connect` (only a scenario's CGW forgets its CHILD SAs): \
+                 leave it out"
+                    .into(),
+            ));
+        }
         if !cgw.configured {
             return Err(invalid(
                 key_line("configured"),
@@ -414,6 +423,7 @@ mod tests {
         for (text, key) in [
             ("configured = false\n", "`configured`"),
             ("nat_keepalive = \"20s\"\n", "`nat_keepalive`"),
+            ("forget_child_sas_at = \"10m\"\n", "`forget_child_sas_at`"),
         ] {
             let e = parse(text).unwrap_err();
             assert!(e.contains(key), "{e}");
