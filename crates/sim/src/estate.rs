@@ -182,25 +182,6 @@ async fn run_async<S: Borrow<Scenario>>(
     Ok(report)
 }
 
-/// A stop flag ([`EstateOptions::stop`]) that Ctrl-C or SIGTERM sets, from a thread of its
-/// own (the estates run their own runtimes): the estates stop between two steps, and the
-/// command writes and sums up what they made before it ends — nothing is torn.
-pub fn stop_on_signal() -> Arc<AtomicBool> {
-    let flag = Arc::new(AtomicBool::new(false));
-    let set = flag.clone();
-    std::thread::spawn(move || {
-        let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        else {
-            return;
-        };
-        runtime.block_on(crate::driver::shutdown_signal());
-        set.store(true, Ordering::Relaxed);
-    });
-    flag
-}
-
 /// Hands connection `connection`'s new records to the sink, and forgets them.
 fn hand_over(
     connection: usize,
