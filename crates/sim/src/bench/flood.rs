@@ -9,6 +9,7 @@
 //!   COOKIEs it sent, a killed CGW's DPD time-out, a CGW's establishment time and serve's
 //!   CPU per MODP-8192 request, each beside its same-run baseline.
 
+mod answers;
 mod figures;
 pub mod generator;
 mod process;
