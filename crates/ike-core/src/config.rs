@@ -43,6 +43,9 @@ pub struct EndpointConfig {
     /// Hand out each IKE SA's SK_e/SK_a keys (`Endpoint::poll_secrets`) so captures can
     /// be decrypted, like SSLKEYLOGFILE. Off unless asked for.
     pub export_secrets: bool,
+    /// Hand out the ESP SAs to install and remove (`Endpoint::poll_ipsec`, see `ipsec`),
+    /// for a data plane. Off unless asked for: off, nothing is queued.
+    pub data_plane: bool,
     /// Report the plaintext of protected messages and the timers that fire
     /// (`Endpoint::poll_trace`, see `trace`), for the timeline. Off unless asked for: off,
     /// it costs nothing.
@@ -281,6 +284,7 @@ impl EndpointConfig {
             retransmit: RetransmitConfig::default(),
             initial_contact: true,
             export_secrets: false,
+            data_plane: false,
             trace: false,
             lifetimes: Lifetimes::default(),
             dpd: None,

@@ -9,6 +9,8 @@
 //!   `Spi`, `MessageId`), the `Effect` queue, the timer table and its walk, timing rules;
 //! - `sa`: the IKEv2 IKE SA (one module per exchange); `v1`: the ISAKMP SA (main mode,
 //!   quick mode, informational); `child`: CHILD SAs of both.
+//! - `ipsec`: the ESP SAs to install and remove, for a data plane (opt-in:
+//!   `EndpointConfig::data_plane`, drained with `Endpoint::poll_ipsec`);
 //! - `trace`: what only the core knows, for the timeline — the plaintext of each protected
 //!   message sealed or opened and each timer that fired (opt-in: `EndpointConfig::trace`,
 //!   drained with `Endpoint::poll_trace`).
@@ -21,6 +23,7 @@ pub(crate) mod dos;
 mod endpoint;
 pub mod event;
 mod failure;
+pub mod ipsec;
 pub mod nat_t;
 pub mod proposal;
 mod sa;
@@ -39,6 +42,7 @@ pub use event::{
     SaChange, SaFacts, SaHandle, SaState, Stats,
 };
 pub use failure::{Incompatibilities, Misbehaviours, PeerIncompatible, PeerMisbehaved};
+pub use ipsec::{EspKeys, EspSaPair, IpsecChange};
 pub use nat_t::{Nat, NatTPorts};
 pub use proposal::{
     parse_proposal, Cipher, Policy, ProposalKind, ProposalSpec, Selected, Selection,

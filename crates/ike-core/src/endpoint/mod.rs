@@ -27,6 +27,7 @@ use crate::dos::Guard;
 use crate::event::{
     ChildFailure, Event, EventKind, IkeSaSecrets, IkeVersion, SaHandle, SaState, Stats,
 };
+use crate::ipsec::IpsecChange;
 use crate::nat_t::{Arrival, NatTPorts};
 use crate::sa::IkeSa;
 use crate::shell::{Ctx, Effect, IkeSaId, Transmit};
@@ -45,6 +46,8 @@ pub struct Endpoint {
     events: VecDeque<Event>,
     stats: Stats,
     secrets: Vec<IkeSaSecrets>,
+    /// The data plane's SA changes (`EndpointConfig::data_plane`), oldest first.
+    ipsec: VecDeque<IpsecChange>,
     /// The timeline's trace (`EndpointConfig::trace`), oldest first.
     trace: VecDeque<crate::trace::Trace>,
     /// The last `set_peer_traffic` value, for SAs created later.
@@ -71,6 +74,7 @@ impl Endpoint {
             events: VecDeque::new(),
             stats: Stats::default(),
             secrets: Vec::new(),
+            ipsec: VecDeque::new(),
             trace: VecDeque::new(),
             traffic: false,
             nat_t: NatTPorts::default(),
@@ -369,6 +373,16 @@ impl Endpoint {
     /// Traffic keys of new IKE SAs, when `EndpointConfig::export_secrets` is set.
     pub fn poll_secrets(&mut self) -> Option<IkeSaSecrets> {
         self.secrets.pop()
+    }
+
+    /// The next change to the data plane's SA database (`crate::ipsec`), oldest first,
+    /// when `EndpointConfig::data_plane` is set; drain after every input, like the events.
+    pub fn poll_ipsec(&mut self) -> Option<IpsecChange> {
+        let c = self.ipsec.pop_front();
+        if c.is_none() {
+            release(&mut self.ipsec);
+        }
+        c
     }
 
     /// The next trace entry (the plaintext of a protected message sealed or opened, a

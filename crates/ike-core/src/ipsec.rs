@@ -1,0 +1,115 @@
+//! What the core tells the data plane: the ESP SAs to install and remove, as charon tells
+//! the kernel through its `kernel_ipsec` interface (`add_sa`, `del_sa`, `update_sa`). The
+//! core negotiates CHILD SAs and derives their KEYMAT (RFC 7296 §2.17; IKEv1 quick mode,
+//! RFC 2409 §5.5); what carries packets with them is the data plane's (`esp`, driven by
+//! `sim`). Opt-in with `EndpointConfig::data_plane`, drained with `Endpoint::poll_ipsec`
+//! after every input like the events; without it nothing is queued.
+//!
+//! # Order and lifetime
+//! - [`IpsecChange::Install`] when a CHILD SA is installed — with IKE_AUTH, a
+//!   CREATE_CHILD_SA (new or rekey), IKEv1 quick mode — on both sides. From then on its
+//!   inbound SA takes packets and its outbound SA is the one to send with (for a rekey:
+//!   in place of the outbound SA of the CHILD SA it `replaces`, whose inbound SA keeps
+//!   taking packets until its own [`IpsecChange::Remove`], so nothing in flight is lost at
+//!   a rekey — as strongSwan does).
+//! - [`IpsecChange::Remove`] when a CHILD SA goes, for whatever reason (DELETE sent or
+//!   received, the old SA of a rekey, expiry, its IKE SA deleted, expired or replaced,
+//!   `Endpoint::forget_child_sas`): both of its SAs go. Every `Install` is followed by
+//!   exactly one `Remove` of the same `spi_in`, unless the endpoint itself is dropped
+//!   (a crash: the data plane goes with it).
+//! - [`IpsecChange::Update`] when the outer addresses of an installed CHILD SA change
+//!   (the peer's NAT mapping moved, RFC 7296 §2.23).
+
+use std::net::SocketAddr;
+
+use ike_wire::{EncrId, IntegId, TrafficSelector};
+
+use crate::event::{IkeVersion, SaHandle};
+
+/// One change to the data plane's SA database.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IpsecChange {
+    /// A CHILD SA (an ESP SA pair) is installed. Boxed: the keys make it large.
+    Install(Box<EspSaPair>),
+    /// The CHILD SA whose inbound SPI is `spi_in` is gone, both directions.
+    Remove {
+        /// Our inbound SPI of the CHILD SA that goes.
+        spi_in: u32,
+    },
+    /// The outer addresses of the CHILD SA whose inbound SPI is `spi_in` changed.
+    Update {
+        /// Our inbound SPI of the CHILD SA.
+        spi_in: u32,
+        /// Our address (IP and port) its packets leave from.
+        local: SocketAddr,
+        /// The peer's address (IP and port) its packets go to.
+        remote: SocketAddr,
+        /// Whether its packets are UDP-encapsulated (RFC 3948) from now on.
+        encapsulated: bool,
+    },
+}
+
+/// The keys of one direction of a CHILD SA.
+#[derive(Clone, PartialEq, Eq)]
+pub struct EspKeys {
+    /// Encryption key material; for AES-GCM the key and then the 4-byte salt (RFC 4106
+    /// §8.1).
+    pub encryption: Vec<u8>,
+    /// The integrity key; empty with an AEAD cipher.
+    pub integrity: Vec<u8>,
+}
+
+impl std::fmt::Debug for EspKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EspKeys")
+            .field(
+                "encryption",
+                &format_args!("<{} bytes>", self.encryption.len()),
+            )
+            .field(
+                "integrity",
+                &format_args!("<{} bytes>", self.integrity.len()),
+            )
+            .finish()
+    }
+}
+
+/// A CHILD SA as the data plane installs it: an inbound and an outbound ESP SA.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EspSaPair {
+    /// The IKE SA it belongs to.
+    pub ike_sa: SaHandle,
+    /// The version that negotiated it.
+    pub ike_version: IkeVersion,
+    /// The SPI we receive with (ours) and the one we send with (the peer's).
+    pub spi_in: u32,
+    /// The SPI we send with: the peer's choice.
+    pub spi_out: u32,
+    /// The ESP cipher (RFC 7296 §3.3.2).
+    pub encryption: EncrId,
+    /// Its key length, for ciphers with a variable one.
+    pub key_bits: Option<u16>,
+    /// The integrity algorithm; `None` with an AEAD cipher.
+    pub integrity: Option<IntegId>,
+    /// Extended sequence numbers were negotiated (RFC 4303 §2.2.1).
+    pub esn: bool,
+    /// The keys of what we receive.
+    pub inbound: EspKeys,
+    /// The keys of what we send.
+    pub outbound: EspKeys,
+    /// Our traffic selectors: what we send comes from inside them, what we receive goes
+    /// to inside them.
+    pub ts_local: Vec<TrafficSelector>,
+    /// The peer's traffic selectors.
+    pub ts_remote: Vec<TrafficSelector>,
+    /// Our address (IP and port) its packets leave from: with UDP encapsulation, our NAT-T
+    /// port.
+    pub local: SocketAddr,
+    /// The peer's address (IP and port) its packets go to.
+    pub remote: SocketAddr,
+    /// Whether its packets are UDP-encapsulated (RFC 3948): a NAT was detected (or faked),
+    /// or the IKE SA floated to the NAT-T port.
+    pub encapsulated: bool,
+    /// For a rekey, the inbound SPI of the CHILD SA this one replaces.
+    pub replaces: Option<u32>,
+}
