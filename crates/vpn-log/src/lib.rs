@@ -32,7 +32,7 @@ pub use error::RecordError;
 pub use group::{validate_log_group_name, LogGroupArn, LogGroupError};
 pub use parse::ParsedRecord;
 pub use record::{Format, Schema, TunnelRecord};
-pub use sink::{stream_file, RecordSink, Sink, SinkError};
+pub use sink::{stream_file, DataBytes, RecordSink, Sink, SinkError};
 pub use spi::{EspSpi, IkeSpi};
 pub use state::PhaseState;
 pub use stream::{stream_name, validate_vpn_connection_id, StreamSeparator, DEFAULT_LOG_GROUP};

@@ -65,6 +65,15 @@ pub fn stream_file(dir: &Path, stream: &str, format: Format) -> PathBuf {
     dir.join(format!("{stream}.{ext}"))
 }
 
+/// Bytes an AWS tunnel endpoint carried in one minute ([`RecordSink::data`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DataBytes {
+    /// Received from the CGW, counted after decryption (`TunnelDataIn`).
+    pub received: u64,
+    /// Sent to the CGW, counted before encryption (`TunnelDataOut`).
+    pub sent: u64,
+}
+
 /// Where a command's records go, tunnel by tunnel (see the module documentation).
 pub trait RecordSink {
     /// Opens tunnel `tunnel`'s stream `stream` before its first record, and says where its
@@ -79,6 +88,21 @@ pub trait RecordSink {
     ) -> Result<(), SinkError>;
     /// The end of a batch of writes: everything so far is handed on.
     fn flush(&mut self) -> Result<(), SinkError>;
+    /// The bytes tunnel `tunnel`'s AWS endpoint carried through its ESP SAs in the minute
+    /// that ends at `minute_end` (docs/data-plane.md): received, counted after decryption,
+    /// and sent, counted before encryption — what `TunnelDataIn` / `TunnelDataOut` sum.
+    /// Called once for each minute that carried any, in time order, once that minute is
+    /// over (before any record stamped after its end). By default it is not kept.
+    fn data(
+        &mut self,
+        tunnel: usize,
+        stream: &str,
+        minute_end: chrono::DateTime<chrono::Utc>,
+        bytes: DataBytes,
+    ) -> Result<(), SinkError> {
+        let _ = (tunnel, stream, minute_end, bytes);
+        Ok(())
+    }
     /// Time passes on a command that runs on the wall clock (`serve`): a sink that
     /// publishes per period (metrics) does so here. Says when it wants to be called next;
     /// by default it never does.
