@@ -53,21 +53,29 @@ fn parse(line: &str) -> Line {
     }
 }
 
-#[test]
-fn every_figure_has_a_same_run_baseline_and_a_positive_ratio() {
-    let out = ikesim(&["bench", "--quick"]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
+/// Runs `ikesim ARGS`, which must succeed, and parses every figure line of its output; the
+/// output too, for the assertions' messages.
+fn figures(args: &[&str]) -> (Vec<Line>, String) {
+    let out = ikesim(args);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
-        "bench --quick failed ({}): {}\n{stdout}",
+        "ikesim {} failed ({}): {}\n{stdout}",
+        args.join(" "),
         out.status,
         String::from_utf8_lossy(&out.stderr)
     );
-    let figures: Vec<Line> = stdout
+    let figures = stdout
         .lines()
         .filter(|l| l.contains(" | baseline "))
         .map(parse)
         .collect();
+    (figures, stdout)
+}
+
+#[test]
+fn every_figure_has_a_same_run_baseline_and_a_positive_ratio() {
+    let (figures, stdout) = figures(&["bench", "--quick"]);
     for f in &figures {
         for (what, x) in [
             ("value", f.value),
@@ -131,19 +139,7 @@ fn an_unknown_part_is_bad_input() {
 /// with a finite baseline. A COOKIE count may be 0 (before the defences), a baseline not.
 #[test]
 fn the_flood_figures_have_same_run_baselines() {
-    let out = ikesim(&["bench", "flood", "--quick"]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "bench flood --quick failed ({}): {}\n{stdout}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let figures: Vec<Line> = stdout
-        .lines()
-        .filter(|l| l.contains(" | baseline "))
-        .map(parse)
-        .collect();
+    let (figures, stdout) = figures(&["bench", "flood", "--quick"]);
     for f in &figures {
         assert!(
             f.value.is_finite() && f.value >= 0.0 && f.baseline.is_finite() && f.baseline > 0.0,
