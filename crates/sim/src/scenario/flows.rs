@@ -193,6 +193,13 @@ impl std::str::FromStr for Rate {
     }
 }
 
+impl Rate {
+    /// Packets per second.
+    pub fn per_second(self) -> f64 {
+        1.0 / self.interval.as_secs_f64()
+    }
+}
+
 impl<'de> Deserialize<'de> for Rate {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         String::deserialize(d)?
@@ -317,6 +324,9 @@ pub struct FlowConfig {
     /// `size`: the IP total length of each packet, 28–65535 bytes (default 84, as ping).
     #[serde(default = "default_size")]
     pub size: u32,
+    /// `response_size`: a request/response flow's answers, IP total length (default:
+    /// `size`).
+    pub response_size: Option<u32>,
     /// `df`: the Don't Fragment bit (default false).
     #[serde(default)]
     pub df: bool,
@@ -345,6 +355,8 @@ pub struct Flow {
     pub rate: Rate,
     /// IP total length of each packet.
     pub size: u16,
+    /// IP total length of a request/response flow's answers.
+    pub response_size: u16,
     /// Don't Fragment.
     pub df: bool,
     /// When it begins, from the start of the run.
@@ -432,6 +444,7 @@ pub fn resolve(scenario: &Scenario) -> Option<DataPlaneSpec> {
                 dst: f.dst.map_or(other.hosts[0], |h| h.0),
                 rate: f.rate,
                 size: u16::try_from(f.size).unwrap_or(u16::MAX),
+                response_size: u16::try_from(f.response_size.unwrap_or(f.size)).unwrap_or(u16::MAX),
                 df: f.df,
                 start: f.start.map_or(Duration::ZERO, |s| s.0),
                 stop: f.stop.map(|s| s.0),
@@ -548,14 +561,37 @@ pub(super) fn check(scenario: &Scenario, text: &str) -> Result<(), Refusal> {
                 ),
             ));
         }
-        if !(28..=65_535).contains(&written.size) {
-            let (offset, key) = flow_key(i, "size");
+        let min = u32::from(lan::FlowSpec::MIN_SIZE);
+        for (k, size) in [
+            ("size", Some(written.size)),
+            ("response_size", written.response_size),
+        ] {
+            let Some(size) = size.filter(|s| !(min..=65_535).contains(s)) else {
+                continue;
+            };
+            let (offset, key) = flow_key(i, k);
             return Err((
                 offset,
                 key,
                 format!(
-                    "{} is out of range: an IP packet of 28 (headers only) to 65535 bytes",
-                    written.size
+                    "{size} is out of range: an IP packet of {min} (IPv4, ICMP or UDP and the \
+                     flow's 28-byte marker) to 65535 bytes"
+                ),
+            ));
+        }
+        let other = match f.from {
+            Side::Onprem => &spec.vpc,
+            Side::Vpc => &spec.onprem,
+        };
+        if own.hosts.contains(&f.dst) || (!other.hosts.contains(&f.dst) && own.cidr.contains(f.dst))
+        {
+            let (offset, key) = flow_key(i, "dst");
+            return Err((
+                offset,
+                key,
+                format!(
+                    "{} is on {side}'s own network: a flow crosses the tunnel",
+                    f.dst
                 ),
             ));
         }
@@ -574,6 +610,14 @@ pub(super) fn check(scenario: &Scenario, text: &str) -> Result<(), Refusal> {
                     j + 1
                 ),
             ));
+        }
+    }
+    for (name, site) in ["vpc", "onprem"]
+        .into_iter()
+        .zip(crate::dataplane::lan_sites(&spec))
+    {
+        if let Err(e) = site.validate() {
+            return Err((text.find("[[flow]]"), "flow".into(), format!("{name}: {e}")));
         }
     }
     Ok(())
