@@ -234,3 +234,75 @@ pub fn wireshark_esp_sa_lines(
         line(local, remote, pair.spi_out, &pair.outbound),
     ])
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+
+    use ike_core::{EspKeys, IkeVersion, SaHandle};
+
+    use super::*;
+
+    fn pair(encryption: EncrId, integrity: Option<IntegId>) -> EspSaPair {
+        let keys = |e: &[u8], i: &[u8]| EspKeys {
+            encryption: e.to_vec(),
+            integrity: i.to_vec(),
+        };
+        let any: SocketAddr = "[::1]:500".parse().unwrap();
+        EspSaPair {
+            ike_sa: SaHandle(7),
+            ike_version: IkeVersion::V2,
+            spi_in: 0x0000_00ab,
+            spi_out: 0xfedc_ba98,
+            encryption,
+            key_bits: Some(128),
+            integrity,
+            esn: false,
+            inbound: keys(&[0x01, 0x02], &[0x0a]),
+            outbound: keys(&[0x03, 0x04], &[0x0b]),
+            ts_local: Vec::new(),
+            ts_remote: Vec::new(),
+            local: any,
+            remote: any,
+            encapsulated: false,
+            replaces: None,
+        }
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn esp_sa_lines_are_wiresharks_eight_fields_inbound_then_outbound() {
+        let p = pair(EncrId::AES_CBC, Some(IntegId::HMAC_SHA1_96));
+        let lines = wireshark_esp_sa_lines(&p, ip("127.0.0.1"), ip("127.0.0.2")).unwrap();
+        assert_eq!(
+            lines,
+            [
+                r#""IPv4","127.0.0.2","127.0.0.1","0x000000ab","AES-CBC [RFC3602]","0x0102","HMAC-SHA-1-96 [RFC2404]","0x0a""#,
+                r#""IPv4","127.0.0.1","127.0.0.2","0xfedcba98","AES-CBC [RFC3602]","0x0304","HMAC-SHA-1-96 [RFC2404]","0x0b""#,
+            ]
+        );
+        // AEAD: no authentication algorithm, no key; IPv6 as Rust prints it (Wireshark
+        // expands `::`).
+        let mut p = pair(EncrId::AES_GCM_16, None);
+        p.inbound.integrity.clear();
+        let [inbound, _] = wireshark_esp_sa_lines(&p, ip("::1"), ip("fd00::2")).unwrap();
+        assert_eq!(
+            inbound,
+            r#""IPv6","fd00::2","::1","0x000000ab","AES-GCM with 16 octet ICV [RFC4106]","0x0102","NULL","""#
+        );
+    }
+
+    #[test]
+    fn esp_sa_lines_refuse_what_wireshark_cannot_decrypt() {
+        let v4_v6 = (ip("127.0.0.1"), ip("::1"));
+        let p = pair(EncrId::AES_CBC, Some(IntegId::HMAC_SHA2_256_128));
+        assert!(wireshark_esp_sa_lines(&p, v4_v6.0, v4_v6.1).is_none());
+        let p = pair(EncrId::CHACHA20_POLY1305, None);
+        assert!(wireshark_esp_sa_lines(&p, ip("127.0.0.1"), ip("127.0.0.2")).is_none());
+        let p = pair(EncrId::AES_CBC, Some(IntegId::AES_XCBC_96));
+        assert!(wireshark_esp_sa_lines(&p, ip("127.0.0.1"), ip("127.0.0.2")).is_none());
+    }
+}
