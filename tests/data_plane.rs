@@ -155,6 +155,34 @@ fn pings_both_ways_are_all_answered_and_aws_never_probes_a_busy_tunnel() {
 }
 
 #[test]
+fn tunnel_data_in_and_out_are_the_bytes_aws_carried() {
+    let dir = temp_dir("data-plane-metrics");
+    let metrics = dir.join("metrics.json");
+    let ran = run_v(&[
+        "ikev2-ping",
+        "--duration",
+        "10m",
+        "--metrics",
+        metrics.to_str().unwrap(),
+    ]);
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&metrics).unwrap()).unwrap();
+    let sum = |name: &str| -> u64 {
+        json["MetricData"]
+            .as_array()
+            .expect("MetricData")
+            .iter()
+            .filter(|d| d["MetricName"] == name)
+            .map(|d| d["Value"].as_f64().expect("a value") as u64)
+            .sum()
+    };
+    let aws = ran.of("esp", "host", "aws-tunnel-1");
+    assert_eq!(sum("TunnelDataIn"), n(aws, "bytes_in"));
+    assert_eq!(sum("TunnelDataOut"), n(aws, "bytes_out"));
+    assert!(n(aws, "bytes_in") > 90_000, "{aws:?}");
+}
+
+#[test]
 fn no_packet_is_lost_across_child_sa_rekeys() {
     let ran = run_v(&["ikev2-traffic-across-rekeys"]);
     let rekeys = ran
@@ -211,10 +239,13 @@ fn the_mtu_black_hole_drops_large_df_packets_at_aws_and_pings_still_work() {
     assert_eq!(n(ping, "answered"), n(ping, "sent"), "{ping:?}");
 }
 
+/// (seconds, fraction, length, IP protocol, plain ESP's SPI and sequence number).
+type Frame = (u32, u32, u32, u8, Option<(u32, u32)>);
+
 /// Each frame of a pcap (raw IPv4, as `--pcap` writes it): its time, length, IP protocol,
 /// and for plain ESP its SPI and sequence number — what does not depend on the ports the
 /// OS gave the sockets or on the DH keys (ephemeral, from the OS: DESIGN.md principle 3).
-fn frames(pcap: &[u8]) -> Vec<(u32, u32, u32, u8, Option<(u32, u32)>)> {
+fn frames(pcap: &[u8]) -> Vec<Frame> {
     let word = |at: usize| u32::from_le_bytes(pcap[at..at + 4].try_into().unwrap());
     let mut out = Vec::new();
     let mut at = 24;
