@@ -3,6 +3,7 @@
 //! turns what the AWS endpoints report into records, and `streaming` hands them to the
 //! command's sink as they are made (`run_streaming`), until the end or a [`Stop`] (`stop`).
 
+mod plane;
 mod recorder;
 mod sockets;
 mod stop;
@@ -27,7 +28,7 @@ use vpn_log::{RecordSink, SinkError, TunnelRecord};
 use crate::aws::options::{AwsPsk, StartupAction};
 use crate::aws::{TunnelLog, TunnelView};
 use crate::capture::{wireshark_key_line, KeyFiles, PcapSink};
-use crate::dataplane::{DataPlane, DataPlaneReport, HostSetup};
+use crate::dataplane::{DataPlane, DataPlaneReport};
 use crate::driver::{self, Clock, Host, Net};
 use crate::network::{Egress, Nat};
 use crate::scenario::{CgwStartup, Direction, Network, Scenario};
@@ -134,7 +135,7 @@ pub struct RunOutput {
 }
 
 /// A well-mixed 64-bit seed for host `index` (SplitMix64 step).
-fn host_seed(seed: u64, index: u64) -> u64 {
+pub(super) fn host_seed(seed: u64, index: u64) -> u64 {
     let mut z = seed.wrapping_add(index.wrapping_add(1).wrapping_mul(0x9e37_79b9_7f4a_7c15));
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
@@ -178,14 +179,6 @@ fn network(
         nat,
         plane: None,
     })
-}
-
-/// When the minute of the records' clock that the run starts in ends (the start need not
-/// be on a minute): the first of the per-minute bytes' boundaries.
-fn first_minute_end(start: DateTime<Utc>, t0: Instant) -> Instant {
-    let into = Duration::from_secs(start.timestamp().rem_euclid(60).unsigned_abs())
-        + Duration::from_nanos(u64::from(start.timestamp_subsec_nanos()));
-    t0 + (Duration::from_secs(60) - into)
 }
 
 /// Runs a scenario to the end and returns its records.
@@ -353,37 +346,14 @@ pub(crate) async fn build(
     }
 
     let start = options.start.unwrap_or(scenario.start.0);
-    let mut plane_setup = Vec::new();
-    if spec.is_some() {
-        for (tunnel, ids) in (1..).zip(&topology) {
-            for (host, aws) in [(ids.aws, true), (ids.cgw, false)] {
-                let t = &scenario.tunnel[tunnel - 1];
-                plane_setup.push(HostSetup {
-                    esp_port: hosts[host].add_esp_port().await?,
-                    aws,
-                    tunnel,
-                    replay_window: if aws {
-                        t.aws.replay_window_size.0
-                    } else {
-                        t.cgw.replay_window
-                    },
-                    seed: host_seed(seed, host as u64) ^ 0xe5b0_0000,
-                });
-            }
-        }
-    }
+    // An ESP port per host before the NAT puts the CGW's addresses behind it.
+    let setup = match &spec {
+        Some(_) => plane::seats(scenario, &mut hosts, &topology, seed).await?,
+        None => Vec::new(),
+    };
     let mut net = network(&scenario.network, &hosts, &topology, seed, t0)?;
     if let Some(spec) = &spec {
-        let plane = DataPlane::new(
-            spec,
-            plane_setup,
-            t0,
-            first_minute_end(start, t0),
-            host_seed(seed, 0x1a4),
-            export,
-        )
-        .map_err(|e| std::io::Error::other(format!("the data plane's networks: {e}")))?;
-        net.plane = Some(Box::new(plane));
+        net.plane = Some(plane::build(spec, setup, t0, start, seed, export)?);
     }
     for (tunnel, ids) in scenario.tunnel.iter().zip(&topology) {
         // NAT keepalives from a CGW behind the NAT, to AWS's NAT-T port (RFC 3948 §4).
