@@ -145,7 +145,8 @@ impl Sad {
     /// its destination in the local ones). What is not the IPv4 or IPv6 packet its next
     /// header says — a dummy packet (next header 59, RFC 4303 §2.6) included — is
     /// [`Drop::Malformed`]. Every drop is counted in [`drops`](Self::drops) and, when the
-    /// SPI is ours, in the pair's counters.
+    /// SPI is ours, in the pair's counters. After a drop the datagram's bytes may have
+    /// changed ([`Inbound::open`]).
     pub fn open(&mut self, datagram: &mut [u8]) -> Result<OpenedInner, Drop> {
         let result = self.open_inner(datagram);
         if let Err(reason) = result {
