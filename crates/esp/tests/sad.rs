@@ -404,3 +404,22 @@ fn install_refuses_duplicates_and_bad_keys_and_installs_nothing() {
     assert!(aws.install(wide).is_err());
     assert_eq!(aws.spis_in().collect::<Vec<_>>(), [0x1000]);
 }
+
+#[test]
+fn removing_a_rekey_s_new_pair_lets_the_old_one_send_again() {
+    let (mut aws, _) = installed(gcm());
+    let (a2, _) = child(
+        gcm(),
+        0x1001,
+        0x2001,
+        vpc(),
+        onprem(),
+        Some((0x1000, 0x2000)),
+    );
+    aws.install(a2).unwrap();
+    let packet = udp4(VPC, ONPREM, 1, 2, b"");
+    let mut wire = Vec::new();
+    assert_eq!(aws.seal(&packet, &mut wire).unwrap().spi_in, 0x1001);
+    aws.remove(0x1001).unwrap();
+    assert_eq!(aws.seal(&packet, &mut wire).unwrap().spi_in, 0x1000);
+}
