@@ -12,9 +12,9 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use common::dataplane::assert_mirrors;
+use common::dataplane::{install, remove, the_pair};
 use common::*;
-use ike_core::{EndpointConfig, EspSaPair, EventKind, IkeVersion, IpsecChange, SaState};
+use ike_core::{EndpointConfig, EventKind, IkeVersion, IpsecChange, SaState};
 use ike_wire::EncrId;
 
 const IKE: &str = "aes128-sha256-ecp256";
@@ -39,26 +39,6 @@ fn up(aws: EndpointConfig, cgw: EndpointConfig) -> Pair {
         );
     }
     pair
-}
-
-/// The one SA pair each end holds, checked against each other.
-fn the_pair(pair: &Pair) -> (EspSaPair, EspSaPair) {
-    let one = |host: &Host| {
-        let all: Vec<&EspSaPair> = host.sad.installed.values().collect();
-        assert_eq!(all.len(), 1, "one SA pair installed: {:?}", host.sad);
-        all[0].clone()
-    };
-    let (aws, cgw) = (one(&pair.aws), one(&pair.cgw));
-    assert_mirrors(&aws, &cgw);
-    (aws, cgw)
-}
-
-fn install(p: &EspSaPair) -> IpsecChange {
-    IpsecChange::Install(Box::new(p.clone()))
-}
-
-fn remove(spi_in: u32) -> IpsecChange {
-    IpsecChange::Remove { spi_in }
 }
 
 #[test]
@@ -162,6 +142,35 @@ fn child_rekey_by(initiator: Side) {
             "{initiator:?}'s rekey"
         );
     }
+}
+
+/// Until its DELETE is done, the old SA of a rekey is still installed — packets on it
+/// still arrive — and an authenticated one counts as hearing from the peer.
+#[test]
+fn the_old_sa_of_a_rekey_takes_packets_until_its_delete() {
+    let (aws, cgw) = configs(ESP);
+    let mut pair = up(aws, cgw.child_rekey_after(secs(3_600), secs(3_000)));
+    let (old_a, _) = the_pair(&pair);
+    // The CGW's DELETE of the old SA is lost, again and again.
+    pair.cgw.drop =
+        Box::new(|d| d.message().header.exchange == ike_wire::ExchangeType::INFORMATIONAL);
+    pair.run_to(secs(3_010));
+    let new_a = pair
+        .aws
+        .sad
+        .installs()
+        .last()
+        .map(|p| (*p).clone())
+        .unwrap();
+    assert_eq!(new_a.replaces, Some(old_a.spi_in));
+    assert!(pair.aws.sad.installed.contains_key(&old_a.spi_in));
+    let (now, cgw) = (pair.now(), addr(CGW_ADDR));
+    assert!(pair.aws.endpoint.esp_arrived(now, cgw, old_a.spi_in));
+    assert!(pair.aws.endpoint.esp_arrived(now, cgw, new_a.spi_in));
+    assert!(!pair.aws.endpoint.esp_arrived(now, cgw, old_a.spi_in ^ 1));
+    pair.cgw.drop = Box::new(|_| false);
+    pair.drive();
+    assert_eq!(pair.aws.sad.removes(), [old_a.spi_in]);
 }
 
 #[test]
