@@ -229,6 +229,47 @@ fn cgw_rekeys_the_ike_sa_and_the_child_sa_stays_installed() {
     ike_rekey_by(Side::Cgw);
 }
 
+/// Simultaneous IKE SA rekeys (RFC 7296 §2.8.1), whichever exchange wins: the CHILD SA
+/// ends up under the surviving IKE SA (moved there with the redundant one's help or
+/// adopted), and the data plane hears nothing of it.
+#[test]
+fn simultaneous_ike_rekeys_leave_the_child_sa_installed() {
+    for seed in 0..6u64 {
+        let (aws, cgw) = configs(ESP);
+        let aws = aws.with_lifetimes(exact_lifetimes(secs(7_200), secs(10_000), secs(270)));
+        let cgw = cgw.with_lifetimes(exact_lifetimes(
+            secs(7_200),
+            secs(20_000),
+            secs(270) + Duration::from_millis(5),
+        ));
+        let mut pair = Pair::new(aws, cgw, seed, 100 + seed);
+        pair.initiate();
+        pair.drive();
+        let (a, c) = the_pair(&pair);
+        let ike = pair.aws.endpoint.ike_sas();
+        pair.drive_until(pair.now() + secs(7_000));
+        pair.drive();
+        let [new] = pair.aws.endpoint.ike_sas()[..] else {
+            panic!("one IKE SA left: {:?}", pair.aws.endpoint.ike_sas())
+        };
+        assert!(!ike.contains(&new), "seed {seed}: rekeyed");
+        for host in [&pair.aws, &pair.cgw] {
+            // Each sent its rekey before it saw the other's.
+            let kinds = host.kinds();
+            let sent = kinds
+                .iter()
+                .position(|k| matches!(k, EventKind::CreateChildRequestSent { .. }));
+            let seen = kinds
+                .iter()
+                .position(|k| matches!(k, EventKind::CreateChildRequestProcessed { .. }));
+            assert!(sent < seen && sent.is_some(), "seed {seed}: {kinds:?}");
+        }
+        assert_eq!(the_pair(&pair), (a.clone(), c.clone()), "seed {seed}");
+        assert_eq!(pair.aws.sad.since(0), [install(&a)], "seed {seed}");
+        assert_eq!(pair.cgw.sad.since(0), [install(&c)], "seed {seed}");
+    }
+}
+
 #[test]
 fn deleting_the_ike_sa_removes_its_child_sas_on_both_ends() {
     for deleter in [Side::Aws, Side::Cgw] {

@@ -6,9 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use ike_core::{Endpoint, EspKeys, EspSaPair, IpsecChange};
+use ike_crypto::{Encryption, Integrity, SkCipher};
 
 use super::{Host, Pair};
-use ike_crypto::{Encryption, Integrity, SkCipher};
 
 /// A data plane's SA database kept from an endpoint's `poll_ipsec`, checking the contract
 /// of `ike_core::ipsec` after every input: an SPI is installed once, a removal or an
