@@ -27,6 +27,7 @@ use vpn_log::{RecordSink, SinkError, TunnelRecord};
 use crate::aws::options::{AwsPsk, StartupAction};
 use crate::aws::{TunnelLog, TunnelView};
 use crate::capture::{wireshark_key_line, KeyFiles, PcapSink};
+use crate::dataplane::{DataPlane, DataPlaneReport, HostSetup};
 use crate::driver::{self, Clock, Host, Net};
 use crate::network::{Egress, Nat};
 use crate::scenario::{CgwStartup, Direction, Network, Scenario};
@@ -128,6 +129,8 @@ pub struct RunOutput {
     /// The ladder diagram, when [`RunOptions::timeline`] asked for it (write it with
     /// [`crate::timeline::write_page`]).
     pub timeline: Option<timeline::Timeline>,
+    /// The data plane's counters (per SA, per flow), when the scenario has flows.
+    pub data_plane: Option<DataPlaneReport>,
 }
 
 /// A well-mixed 64-bit seed for host `index` (SplitMix64 step).
@@ -170,7 +173,19 @@ fn network(
         }
         None => None,
     };
-    Ok(Net { egress, nat })
+    Ok(Net {
+        egress,
+        nat,
+        plane: None,
+    })
+}
+
+/// When the minute of the records' clock that the run starts in ends (the start need not
+/// be on a minute): the first of the per-minute bytes' boundaries.
+fn first_minute_end(start: DateTime<Utc>, t0: Instant) -> Instant {
+    let into = Duration::from_secs(start.timestamp().rem_euclid(60).unsigned_abs())
+        + Duration::from_nanos(u64::from(start.timestamp_subsec_nanos()));
+    t0 + (Duration::from_secs(60) - into)
 }
 
 /// Runs a scenario to the end and returns its records.
@@ -248,6 +263,8 @@ pub(crate) async fn build(
     let seed = options.seed.unwrap_or(scenario.seed);
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
     let export = options.keys.is_some();
+    let spec = scenario.data_plane();
+    let data_plane = spec.is_some();
     // Exactly as many as there will be: an estate keeps thousands of connections.
     let mut hosts: Vec<Host> = Vec::with_capacity(2 * scenario.tunnel.len());
     let mut topology: Vec<TunnelHosts> = Vec::with_capacity(scenario.tunnel.len());
@@ -266,9 +283,11 @@ pub(crate) async fn build(
         let mut aws_config = tunnel.aws.endpoint_config(&psk, aws_ip);
         aws_config.export_secrets = export;
         aws_config.trace = options.timeline;
+        aws_config.data_plane = data_plane;
         let mut cgw_config = tunnel.cgw.endpoint_config(&psk);
         cgw_config.export_secrets = export;
         cgw_config.trace = options.timeline;
+        cgw_config.data_plane = data_plane;
         let ids = TunnelHosts {
             aws: hosts.len(),
             cgw: hosts.len() + 1,
@@ -295,6 +314,7 @@ pub(crate) async fn build(
         if tunnel.cgw.reboot_at.is_some() {
             let mut config = tunnel.cgw.endpoint_config(&psk);
             config.trace = options.timeline;
+            config.data_plane = data_plane;
             reboots.push((ids.cgw, config, cgw_seed ^ 0x5eed, Vec::new()));
         }
         if !tunnel.maintenance.is_empty() || !tunnel.modify_options.is_empty() {
@@ -307,6 +327,7 @@ pub(crate) async fn build(
                 let mut config = o.endpoint_config(psk, tunnel.outside_ip.0);
                 config.export_secrets = export;
                 config.trace = options.timeline;
+                config.data_plane = data_plane;
                 config
             };
             let modified =
@@ -331,7 +352,39 @@ pub(crate) async fn build(
         );
     }
 
-    let net = network(&scenario.network, &hosts, &topology, seed, t0)?;
+    let start = options.start.unwrap_or(scenario.start.0);
+    let mut plane_setup = Vec::new();
+    if spec.is_some() {
+        for (tunnel, ids) in (1..).zip(&topology) {
+            for (host, aws) in [(ids.aws, true), (ids.cgw, false)] {
+                let t = &scenario.tunnel[tunnel - 1];
+                plane_setup.push(HostSetup {
+                    esp_port: hosts[host].add_esp_port().await?,
+                    aws,
+                    tunnel,
+                    replay_window: if aws {
+                        t.aws.replay_window_size.0
+                    } else {
+                        t.cgw.replay_window
+                    },
+                    seed: host_seed(seed, host as u64) ^ 0xe5b0_0000,
+                });
+            }
+        }
+    }
+    let mut net = network(&scenario.network, &hosts, &topology, seed, t0)?;
+    if let Some(spec) = &spec {
+        let plane = DataPlane::new(
+            spec,
+            plane_setup,
+            t0,
+            first_minute_end(start, t0),
+            host_seed(seed, 0x1a4),
+            export,
+        )
+        .map_err(|e| std::io::Error::other(format!("the data plane's networks: {e}")))?;
+        net.plane = Some(Box::new(plane));
+    }
     for (tunnel, ids) in scenario.tunnel.iter().zip(&topology) {
         // NAT keepalives from a CGW behind the NAT, to AWS's NAT-T port (RFC 3948 §4).
         let behind = net
@@ -403,8 +456,13 @@ pub(crate) async fn build(
             Lanes::new(&specs, nat).presenting(&scenario.presentation()),
         ))
     });
-    let start = options.start.unwrap_or(scenario.start.0);
+    let esp_ports = net
+        .plane
+        .as_ref()
+        .map(|p| p.esp_ports().collect())
+        .unwrap_or_default();
     let recorder = Recorder {
+        esp_ports,
         start,
         t0,
         hosts: topology,
@@ -471,6 +529,12 @@ async fn run_async(
         &mut streaming,
     )
     .await;
+    // The minutes of bytes still open are over with the run.
+    if let Some(plane) = net.plane.as_mut() {
+        for (host, end, bytes) in plane.last_minutes() {
+            driver::Observer::data(&mut streaming, host, end, bytes);
+        }
+    }
     let streaming::Streaming {
         failed,
         stopped,
@@ -492,7 +556,7 @@ async fn run_async(
     });
     let keyed = match (keys, &options.keys) {
         (Some(keys), Some(dir)) => {
-            write_keys(keys, &mut hosts).map_err(|source| RunError::Capture {
+            write_keys(keys, &mut hosts, net.plane.as_deref()).map_err(|source| RunError::Capture {
                 what: "--keys",
                 path: dir.clone(),
                 source,
@@ -508,7 +572,8 @@ async fn run_async(
     captured?;
     keyed?;
     let stats = names
-        .into_iter()
+        .iter()
+        .cloned()
         .zip(hosts.iter().map(|h| h.endpoint.stats()))
         .collect();
     let title = format!("ikesim run {} --seed {seed}", scenario.name);
@@ -516,17 +581,27 @@ async fn run_async(
         .timeline
         .take()
         .map(|c| c.finish(title, recorder.start));
+    let data_plane = net.plane.as_ref().map(|p| p.report(&names));
     Ok(RunOutput {
         tunnels: recorder.tunnels,
         records: Vec::new(),
         stopped,
         stats,
         timeline,
+        data_plane,
     })
 }
 
 /// Every IKE SA's keys the endpoints exported, once each, into Wireshark's tables.
-fn write_keys(mut keys: KeyFiles, hosts: &mut [Host]) -> std::io::Result<()> {
+fn write_keys(
+    mut keys: KeyFiles,
+    hosts: &mut [Host],
+    plane: Option<&DataPlane>,
+) -> std::io::Result<()> {
+    // The ESP SAs as they are on the wire (`esp_sa`: the outer addresses).
+    for pair in plane.into_iter().flat_map(DataPlane::installed_pairs) {
+        keys.write_esp_sa(pair, pair.local.ip(), pair.remote.ip())?;
+    }
     let mut seen = HashSet::new();
     for h in hosts.iter_mut() {
         while let Some(s) = h.endpoint.poll_secrets() {
