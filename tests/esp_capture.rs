@@ -4,11 +4,14 @@
 //! UDP-encapsulated (RFC 3948), with `--keys`' tables (`sim::capture::KeyFiles`: the
 //! `esp_sa` table and the ESP preferences), are decrypted by tshark with that profile: it
 //! shows the inner ICMP echo and finds every ICV good. A wrong key must make that fail.
+//! `runs` does the same with whole `ikesim run`s whose hosts ping through the tunnel.
 //!
 //! Needs tshark: without it each test says `skipped: needs tshark, install with …` on stderr
 //! and passes, or fails with `IKESIM_REQUIRE_PEERS=1` (as in CI); see `common::can_run`.
 
 mod common;
+#[path = "esp_capture/runs.rs"]
+mod runs;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::Path;
