@@ -1,13 +1,17 @@
-//! ESP as Wireshark sees it: ESP packets carrying an inner IPv4 ICMP echo, written with
+//! ESP as Wireshark sees it: ESP packets sealed by the `esp` crate (as the data plane seals
+//! them) carrying an inner IPv4 ICMP echo, written with
 //! `--pcap`'s writer (`sim::capture::PcapSink`) both as plain ESP (IP protocol 50) and
 //! UDP-encapsulated (RFC 3948), with `--keys`' tables (`sim::capture::KeyFiles`: the
 //! `esp_sa` table and the ESP preferences), are decrypted by tshark with that profile: it
 //! shows the inner ICMP echo and finds every ICV good. A wrong key must make that fail.
+//! `runs` does the same with whole `ikesim run`s whose hosts ping through the tunnel.
 //!
 //! Needs tshark: without it each test says `skipped: needs tshark, install with …` on stderr
 //! and passes, or fails with `IKESIM_REQUIRE_PEERS=1` (as in CI); see `common::can_run`.
 
 mod common;
+#[path = "esp_capture/runs.rs"]
+mod runs;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::Path;
@@ -15,12 +19,10 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::{can_run, temp_dir, Need};
+use esp::{Integrity, Outbound, SaSpec};
 use ike_core::{EspKeys, EspSaPair, IkeVersion, SaHandle};
 use ike_wire::{EncrId, IntegId};
 use sim::capture::{KeyFiles, PcapSink};
-
-#[path = "esp_capture/seal.rs"]
-mod seal;
 
 /// The AWS endpoint's outside address and the CGW's, IPv4 and IPv6 (AWS's tunnels have
 /// either).
@@ -31,6 +33,8 @@ const CGW_V6: Ipv6Addr = Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, 0x15);
 /// A VPC host and an on-premises host.
 const VPC_HOST: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 10);
 const ONPREM_HOST: Ipv4Addr = Ipv4Addr::new(172, 16, 0, 20);
+/// ESP's next header for an inner IPv4 packet (tunnel mode).
+const INNER_IPV4: u8 = 4;
 /// A NAT-T port that is not 4500: tshark must be told (`-d udp.port==P,udpencap`), as with
 /// the simulator's OS-assigned ports.
 const NAT_T_PORT: u16 = 45_000;
@@ -44,6 +48,25 @@ enum Suite {
 }
 
 impl Suite {
+    /// The esp crate's outbound SA for one direction of the pair.
+    fn outbound(self, spi: u32, keys: &EspKeys) -> Outbound {
+        let suite = match self {
+            Suite::Gcm256 => esp::Suite::AesGcm16 { key_bits: 256 },
+            Suite::Cbc128Sha256 => esp::Suite::AesCbc {
+                key_bits: 128,
+                integrity: Integrity::HmacSha256_128,
+            },
+        };
+        let spec = SaSpec {
+            spi,
+            suite,
+            encryption_key: keys.encryption.clone(),
+            integrity_key: keys.integrity.clone(),
+            esn: false,
+        };
+        Outbound::new(&spec, u64::from(spi)).expect("key the SA")
+    }
+
     fn pair(self, aws: IpAddr, cgw: IpAddr) -> EspSaPair {
         // Distinct, recognisable key bytes per direction.
         let key = |len: usize, seed: u8| -> Vec<u8> {
@@ -153,19 +176,22 @@ fn write_capture(pcap: &Path, profile: &Path, suite: Suite, outer: Outer, pings:
             sink.write_esp(at, src, dst, esp).expect("write ESP");
         }
     };
+    // What the AWS side sends with (the peer's SPI, the outbound keys) and what the CGW
+    // sends with (our SPI, the inbound keys): the esp crate seals, as the data plane does.
+    let mut aws_out = suite.outbound(pair.spi_out, &pair.outbound);
+    let mut cgw_out = suite.outbound(pair.spi_in, &pair.inbound);
+    let mut esp = Vec::new();
     for seq in 1..=pings {
         let at = Duration::from_secs(1_780_000_000) + Duration::from_millis(u64::from(seq) * 10);
         let request = icmp_echo(VPC_HOST, ONPREM_HOST, false, seq);
-        let esp = seal::seal(
-            suite,
-            pair.spi_out,
-            u32::from(seq),
-            &pair.outbound,
-            &request,
-        );
+        aws_out
+            .seal(INNER_IPV4, &request, &mut esp)
+            .expect("seal the request");
         write(at, aws, cgw, &esp);
         let reply = icmp_echo(ONPREM_HOST, VPC_HOST, true, seq);
-        let esp = seal::seal(suite, pair.spi_in, u32::from(seq), &pair.inbound, &reply);
+        cgw_out
+            .seal(INNER_IPV4, &reply, &mut esp)
+            .expect("seal the reply");
         write(at + Duration::from_millis(1), cgw, aws, &esp);
     }
     sink.finish().expect("close pcap");

@@ -12,10 +12,10 @@
 //! algorithms are named as Wireshark's menu names them (`AES-CBC [RFC3602]`,
 //! `AES-GCM with 16 octet ICV [RFC4106]`, `HMAC-SHA-256-128 [RFC4868]`, …; the key length
 //! follows from the key). Wireshark 4.0 has no column for extended sequence numbers: it
-//! checks the ICV and decrypts as if the SA used 32-bit ones, which is right for an ESN SA
-//! with AES-CBC only while the high half of its sequence number is 0 and the ICV check is
-//! off (the high half is in the ICV, RFC 4303 §3.3.2.1) and never right with AES-GCM (it is
-//! in the AAD, RFC 4106 §5). AWS negotiates no ESN.
+//! checks the ICV and decrypts as if the SA used 32-bit ones, so an ESN SA's ICVs check out
+//! bad (the high half is in the ICV, RFC 4303 §3.3.2.1), its AES-CBC packets still decrypt
+//! and its AES-GCM ones do not (the high half is in the AAD, RFC 4106 §5). Its lines are
+//! written all the same. AWS negotiates no ESN.
 
 use std::collections::HashSet;
 use std::fs::File;
