@@ -288,3 +288,58 @@ fn the_same_seed_carries_the_same_packets_and_counts_the_same() {
     assert_eq!(a.0, b.0, "the counters differ");
     assert!(a.1 == b.1, "the captures differ");
 }
+
+/// Two tunnels, both up; the CGW's side of tunnel 1 dies at 5 min.
+const TWO_TUNNELS: &str = r#"description = "two tunnels, tunnel 1's CGW dies"
+seed = 1
+duration = "10m"
+[vpn_connection]
+id = "vpn-0a1b2c3d4e5f60718"
+[cgw]
+outside_ip = "198.51.100.1"
+[[tunnel]]
+outside_ip = "192.0.2.1"
+[tunnel.aws]
+pre_shared_key = "ikesim.example_psk_1"
+[tunnel.cgw]
+crash_at = "5m"
+esp_proposals = ["aes256gcm16-ecp384"]
+local_ts = ["172.16.0.0/16"]
+remote_ts = ["10.0.0.0/16"]
+[[tunnel]]
+outside_ip = "192.0.2.2"
+[tunnel.aws]
+pre_shared_key = "ikesim.example_psk_2"
+[tunnel.cgw]
+esp_proposals = ["aes128-sha1-modp2048"]
+local_ts = ["172.16.0.0/16"]
+remote_ts = ["10.0.0.0/16"]
+[[flow]]
+from = "vpc"
+start = "1s"
+stop = "9m50s"
+"#;
+
+#[test]
+fn the_vpc_routes_over_tunnel_1_until_its_sas_go_then_over_tunnel_2() {
+    let dir = temp_dir("data-plane-two-tunnels");
+    let path = dir.join("two.toml");
+    std::fs::write(&path, TWO_TUNNELS).unwrap();
+    let ran = run_v(&[path.to_str().unwrap()]);
+    let (aws1, aws2) = (
+        ran.of("esp", "host", "aws-tunnel-1"),
+        ran.of("esp", "host", "aws-tunnel-2"),
+    );
+    // Tunnel 1 (the lowest number) carries every ping while both are up: 299 until the
+    // crash, and then AWS keeps sending into it until its DPD (30 s) clears the SAs.
+    let to_tunnel_1 = n(aws1, "packets_out");
+    assert!((299..=345).contains(&to_tunnel_1), "{aws1:?}");
+    assert_eq!(n(aws1, "packets_in"), 299, "{aws1:?}");
+    // Then tunnel 2 (AES-CBC-128 with HMAC-SHA1-96) carries them, and answers come back.
+    let to_tunnel_2 = n(aws2, "packets_out");
+    assert!(to_tunnel_2 > 200, "{aws2:?}");
+    assert_eq!(n(aws2, "packets_in"), to_tunnel_2, "{aws2:?}");
+    let flow = ran.flows()[0];
+    assert_eq!(n(flow, "sent"), to_tunnel_1 + to_tunnel_2, "{flow:?}");
+    assert_eq!(n(flow, "answered"), 299 + to_tunnel_2, "{flow:?}");
+}
