@@ -10,8 +10,9 @@
 pub mod aws;
 pub mod bench;
 pub mod builtin;
-mod capture;
+pub mod capture;
 pub mod connect;
+pub mod dataplane;
 mod driver;
 mod duration;
 pub mod estate;
