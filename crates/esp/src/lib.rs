@@ -5,7 +5,7 @@
 //!   ESN (RFC 4303 §2.2.1), padding and next header (§2.4), integrity checked before
 //!   decryption (§3.4.4), anti-replay ([`ReplayWindow`], §3.4.3 with RFC 6479's bitmap).
 //! - [`Sad`]: the SA database of one host — outbound by the inner packet against each
-//!   pair's [`Selector`]s (newest pair first), inbound by SPI with the inner packet
+//!   pair's [`Selector`]s (newest sending pair first), inbound by SPI with the inner packet
 //!   checked against them; old inbound SAs live on after a rekey until removed. Every drop
 //!   has a reason ([`Drop`]) and a counter ([`Drops`], [`SaCounters`]).
 //!

@@ -87,7 +87,9 @@ impl Sad {
     }
 
     /// Installs a CHILD SA's pair. It becomes the first choice for what its selectors hold;
-    /// the pair it `replaces` stops sending but keeps receiving until removed.
+    /// the pair it `replaces` stops sending but keeps receiving until removed. A second
+    /// pair that replaces the same one (a rekey collision) only receives while the first
+    /// is installed (see `settle_senders`).
     pub fn install(&mut self, spec: PairSpec) -> Result<(), KeyError> {
         let spi_in = spec.inbound.spi;
         if self.pairs.contains_key(&spi_in) {
@@ -102,30 +104,52 @@ impl Sad {
             replaces: spec.replaces,
             counters: SaCounters::default(),
         };
-        if let Some(old) = spec.replaces.and_then(|spi| self.pairs.get_mut(&spi)) {
-            old.retired = true;
-        }
         self.pairs.insert(spi_in, pair);
         self.order.push(spi_in);
+        self.settle_senders();
         Ok(())
     }
 
     /// Removes the pair whose inbound SPI is `spi_in`, returning its counters. If it had
-    /// replaced a pair that is still installed (a rekey undone) and no other pair replaced
-    /// that one, the older pair sends again.
+    /// replaced a pair that is still installed (a rekey undone), the other pair replacing
+    /// that one sends in its place (a collision's second SA) or, if there is none, the
+    /// older pair sends again.
     pub fn remove(&mut self, spi_in: u32) -> Option<SaCounters> {
         let pair = self.pairs.remove(&spi_in)?;
         self.order.retain(|&spi| spi != spi_in);
-        if let Some(old) = pair.replaces {
-            let still_replaced = self.pairs.values().any(|p| p.replaces == Some(old));
-            if let Some(old) = self.pairs.get_mut(&old) {
-                old.retired = still_replaced;
-            }
-        }
+        self.settle_senders();
         Some(pair.counters)
     }
 
-    /// Seals `inner`, an IPv4 or IPv6 packet, with the newest pair whose local selectors
+    /// Which pairs send (the rest only receive): not one that an installed pair replaces,
+    /// and, of the pairs that replace the same one — both new SAs of a rekey collision
+    /// (RFC 7296 §2.8.1) — only the one installed first, which each end keeps sending on
+    /// until it is removed (the rule of ike-core's `ipsec` module: it keeps a collision
+    /// lossless). A host holds a handful of pairs, so this looks at all of them.
+    fn settle_senders(&mut self) {
+        let replaced: Vec<u32> = self
+            .order
+            .iter()
+            .filter_map(|spi| self.pairs.get(spi).and_then(|p| p.replaces))
+            .collect();
+        let mut heirs: Vec<u32> = Vec::new();
+        for spi in &self.order {
+            let Some(pair) = self.pairs.get_mut(spi) else {
+                continue;
+            };
+            let later_heir = match pair.replaces {
+                Some(old) if heirs.contains(&old) => true,
+                Some(old) => {
+                    heirs.push(old);
+                    false
+                }
+                None => false,
+            };
+            pair.retired = replaced.contains(spi) || later_heir;
+        }
+    }
+
+    /// Seals `inner`, an IPv4 or IPv6 packet, with the newest sending pair whose local selectors
     /// hold its source and remote selectors its destination (protocol and ports
     /// included), next header 4 or 41. `out` is cleared and filled with the ESP packet
     /// (left empty on a drop). Bytes after the length the IP header gives are not sent.

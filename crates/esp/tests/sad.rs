@@ -423,3 +423,23 @@ fn removing_a_rekey_s_new_pair_lets_the_old_one_send_again() {
     aws.remove(0x1001).unwrap();
     assert_eq!(aws.seal(&packet, &mut wire).unwrap().spi_in, 0x1000);
 }
+
+/// A rekey collision (RFC 7296 §2.8.1): two pairs replace the same SA. The one installed
+/// first sends (ike-core's rule: it keeps the collision lossless), the second only
+/// receives until the first goes — the old SA's removal changes nothing.
+#[test]
+fn of_two_pairs_replacing_one_the_first_installed_sends_until_removed() {
+    let (mut aws, _) = installed(gcm());
+    let replacing = Some((0x1000, 0x2000));
+    let (first, _) = child(gcm(), 0x1001, 0x2001, vpc(), onprem(), replacing);
+    let (second, _) = child(gcm(), 0x1002, 0x2002, vpc(), onprem(), replacing);
+    aws.install(first).unwrap();
+    aws.install(second).unwrap();
+    let packet = udp4(VPC, ONPREM, 1, 2, b"");
+    let mut wire = Vec::new();
+    assert_eq!(aws.seal(&packet, &mut wire).unwrap().spi_in, 0x1001);
+    aws.remove(0x1000).unwrap();
+    assert_eq!(aws.seal(&packet, &mut wire).unwrap().spi_in, 0x1001);
+    aws.remove(0x1001).unwrap();
+    assert_eq!(aws.seal(&packet, &mut wire).unwrap().spi_in, 0x1002);
+}
