@@ -10,7 +10,7 @@
 pub mod aws;
 pub mod bench;
 pub mod builtin;
-mod capture;
+pub mod capture;
 pub mod connect;
 mod driver;
 mod duration;

@@ -192,10 +192,12 @@ impl Tunnel {
 mod address;
 mod cgw;
 pub mod events;
+pub mod flows;
 mod network;
 pub use address::{HostIp, OutsideIp, Presentation};
 pub use cgw::{CgwConnection, CgwStartup, Unconfigured};
 pub use events::{Maintenance, ModifyOptions};
+pub use flows::{DataPlaneSpec, FlowConfig, SiteConfig};
 pub use network::{
     Blackhole, Direction, Directions, NatOptions, Network, PathConditions, Probability,
 };
@@ -249,6 +251,13 @@ pub struct Scenario {
     pub cgw: CgwHost,
     /// `[[tunnel]]`: one or two.
     pub tunnel: Vec<Tunnel>,
+    /// `[vpc]`: the network behind AWS (with flows only; see [`flows`]).
+    pub vpc: Option<SiteConfig>,
+    /// `[onprem]`: the network behind the CGW (with flows only).
+    pub onprem: Option<SiteConfig>,
+    /// `[[flow]]`: the data plane's traffic; with one, real ESP replaces `traffic`.
+    #[serde(default)]
+    pub flow: Vec<FlowConfig>,
 }
 
 impl Scenario {
@@ -334,8 +343,14 @@ impl Scenario {
         }
         address::check(&scenario, text)
             .and_then(|()| scenario.network.check(text))
+            .and_then(|()| flows::check(&scenario, text))
             .map_err(|(offset, key, message)| invalid(offset, key, message))?;
         Ok(scenario)
+    }
+
+    /// The data plane (both networks and the flows), when the scenario has `[[flow]]`s.
+    pub fn data_plane(&self) -> Option<DataPlaneSpec> {
+        flows::resolve(self)
     }
 
     /// Reads a scenario from a file.

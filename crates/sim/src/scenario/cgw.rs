@@ -116,6 +116,9 @@ pub struct CgwConnection {
     /// Behind a NAT, send a NAT keepalive (RFC 3948 §4) this often (strongSwan's
     /// `keep_alive`, 20 s by default there); none when absent.
     pub nat_keepalive: Option<SimDuration>,
+    /// The CGW's ESP anti-replay window in packets (strongSwan's `replay_window`, 32 by
+    /// default there; RFC 4303 §3.4.3), 1–2048; only a scenario with flows uses it.
+    pub replay_window: u32,
 }
 
 fn secs(s: u64) -> SimDuration {
@@ -159,6 +162,7 @@ impl Default for CgwConnection {
             configured: true,
             unconfigured_reply: Unconfigured::NoProposalChosen,
             nat_keepalive: None,
+            replay_window: 32,
         }
     }
 }
@@ -170,6 +174,15 @@ impl CgwConnection {
             return Err((
                 "nat_keepalive",
                 "0s is no interval: leave the key out for no NAT keepalives".into(),
+            ));
+        }
+        if !(1..=2_048).contains(&self.replay_window) {
+            return Err((
+                "replay_window",
+                format!(
+                    "{} is out of range: 1 to 2048 packets (strongSwan's default is 32)",
+                    self.replay_window
+                ),
             ));
         }
         if self.rekey_fuzz > 100 {

@@ -1,0 +1,139 @@
+//! The SA database of one host (RFC 4301 §4.4.2): the ESP SA pairs its CHILD SAs
+//! installed, outbound chosen by the inner packet against their selectors, inbound by SPI.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use crate::{Drop, Drops, Inbound, KeyError, Outbound, SaCounters, SaSpec, Selector};
+
+/// One CHILD SA for the data plane: its two ESP SAs and its selectors.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PairSpec {
+    /// The SA we receive with (its SPI is ours: the pair's key in the database).
+    pub inbound: SaSpec,
+    /// The SA we send with (its SPI is the peer's).
+    pub outbound: SaSpec,
+    /// Our selectors: what we send comes from inside them, what we receive goes to them.
+    pub local: Vec<Selector>,
+    /// The peer's selectors: what we send goes to them, what we receive comes from them.
+    pub remote: Vec<Selector>,
+    /// The inbound anti-replay window in packets (0: off).
+    pub replay_window: u32,
+    /// For a rekey, the inbound SPI of the pair this one replaces: that pair sends no more,
+    /// but keeps receiving until it is removed.
+    pub replaces: Option<u32>,
+    /// Seeds the outbound SA's IVs (AES-CBC; see [`Outbound::new`]).
+    pub iv_seed: u64,
+}
+
+/// What [`Sad::seal`] sent a packet with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sealed {
+    /// The inbound SPI of the pair: which CHILD SA.
+    pub spi_in: u32,
+    /// The SPI the ESP packet carries.
+    pub spi_out: u32,
+    /// Its sequence number.
+    pub seq: u64,
+}
+
+/// What [`Sad::open`] delivered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpenedInner {
+    /// The inbound SPI it arrived on: which CHILD SA.
+    pub spi_in: u32,
+    /// Where the inner IP packet is in the datagram given to `open` (TFC padding after it,
+    /// RFC 4303 §2.7, left out).
+    pub inner: Range<usize>,
+    /// Its sequence number.
+    pub seq: u64,
+}
+
+struct Pair {
+    inbound: Inbound,
+    outbound: Outbound,
+    local: Vec<Selector>,
+    remote: Vec<Selector>,
+    /// A newer pair replaced it: it only receives.
+    retired: bool,
+    counters: SaCounters,
+}
+
+/// The ESP SAs of one host.
+#[derive(Default)]
+pub struct Sad {
+    pairs: HashMap<u32, Pair>,
+    /// Inbound SPIs, oldest installed first.
+    order: Vec<u32>,
+    drops: Drops,
+}
+
+impl std::fmt::Debug for Sad {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sad")
+            .field("spis_in", &self.order)
+            .field("drops", &self.drops)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sad {
+    /// An empty database.
+    pub fn new() -> Sad {
+        Sad::default()
+    }
+
+    /// Installs a CHILD SA's pair. It becomes the first choice for what its selectors hold;
+    /// the pair it `replaces` stops sending but keeps receiving until removed.
+    pub fn install(&mut self, spec: PairSpec) -> Result<(), KeyError> {
+        let _ = spec;
+        unimplemented!("API first: the database comes in the next commit")
+    }
+
+    /// Removes the pair whose inbound SPI is `spi_in`, returning its counters.
+    pub fn remove(&mut self, spi_in: u32) -> Option<SaCounters> {
+        let _ = spi_in;
+        unimplemented!("API first: the database comes in the next commit")
+    }
+
+    /// Seals `inner`, an IPv4 or IPv6 packet, with the newest pair whose local selectors
+    /// hold its source and remote selectors its destination (protocol and ports
+    /// included), next header 4 or 41. `out` is cleared and filled with the ESP packet.
+    pub fn seal(&mut self, inner: &[u8], out: &mut Vec<u8>) -> Result<Sealed, Drop> {
+        let _ = (inner, out);
+        unimplemented!("API first: the database comes in the next commit")
+    }
+
+    /// Opens an ESP packet in place: by SPI, then replay window, integrity, decryption,
+    /// and the inner packet against the pair's selectors (its source in the remote ones,
+    /// its destination in the local ones).
+    pub fn open(&mut self, datagram: &mut [u8]) -> Result<OpenedInner, Drop> {
+        let _ = datagram;
+        unimplemented!("API first: the database comes in the next commit")
+    }
+
+    /// The counters of the pair whose inbound SPI is `spi_in`.
+    pub fn counters(&self, spi_in: u32) -> Option<SaCounters> {
+        self.pairs.get(&spi_in).map(|p| p.counters)
+    }
+
+    /// Drops per reason, unknown SPIs and packets no SA took included.
+    pub fn drops(&self) -> &Drops {
+        &self.drops
+    }
+
+    /// The inbound SPIs installed, oldest first.
+    pub fn spis_in(&self) -> impl Iterator<Item = u32> + '_ {
+        self.order.iter().copied()
+    }
+
+    /// How many pairs are installed.
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    /// Whether no pair is installed.
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+}
