@@ -12,6 +12,7 @@ pub mod bench;
 pub mod builtin;
 pub mod capture;
 pub mod connect;
+pub mod dataplane;
 mod driver;
 mod duration;
 pub mod estate;
