@@ -1,12 +1,15 @@
 //! The traffic tests (issue 15 §4): a real `ping` and UDP echo from strongSwan's side into
 //! `serve`'s simulated VPC, in a namespace of each test's own (tests/interop/traffic.rs).
 
-use std::time::Duration;
+use std::net::SocketAddr;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
 
 use crate::common::Need;
 use crate::harness::spis;
 use crate::netns::VPC_HOST;
-use crate::traffic::{needs_traffic, traffic, Capture};
+use crate::strongswan::text;
+use crate::traffic::{needs_traffic, traffic, Capture, Traffic};
 
 /// charon routes a ping from the CGW's inside address into its tunnel: ESP-in-UDP from its
 /// NAT-T port to serve's port, on the SPI of AWS's inbound CHILD SA, one per echo request.
@@ -30,6 +33,170 @@ fn a_ping_into_the_vpc_leaves_strongswan_as_esp_in_udp_to_serve() {
         sa_packets(&tr.t.peer.list(), "out", &spis(&p2)[0]),
         Some(3),
         "{}",
+        tr.report()
+    );
+}
+
+/// Pings and a UDP echo from the CGW's inside address into serve's VPC host: every echo
+/// request answered through the tunnel, the UDP payload back from 10.0.0.10:7, and
+/// charon's inbound CHILD SA counting exactly those answers.
+fn ping_and_udp_echo(tr: &mut Traffic) {
+    let (_, p2) = tr.t.establish();
+    tr.wait_route(Duration::from_secs(5));
+    let (received, said) = tr.ns.ping(VPC_HOST, 5, 56);
+    assert_eq!(received, 5, "{said}{}", tr.report());
+    // A bigger ping: 1,000 bytes of ICMP payload, one ESP packet each way (no fragments).
+    let (received, said) = tr.ns.ping(VPC_HOST, 2, 1_000);
+    assert_eq!(received, 2, "{said}{}", tr.report());
+    let echo = SocketAddr::from((VPC_HOST, 7));
+    let payload = b"ikesim UDP echo through a real CGW's tunnel";
+    let back = tr.ns.udp_echo(echo, payload, Duration::from_secs(3));
+    assert_eq!(
+        back,
+        Some((payload.to_vec(), echo)),
+        "no UDP echo from {echo}{}",
+        tr.report()
+    );
+    // AWS's outbound SPI is charon's inbound one (the record's second CHILD SA SPI).
+    let list = tr.t.peer.list();
+    let aws = spis(&p2);
+    assert_eq!(sa_packets(&list, "in", &aws[1]), Some(8), "{}", tr.report());
+    assert_eq!(
+        sa_packets(&list, "out", &aws[0]),
+        Some(8),
+        "{}",
+        tr.report()
+    );
+    // serve's side: no ESP dropped (its counters when it stops).
+    let _ = tr.t.serve.interrupt();
+    let counters = tr.t.serve.stderr();
+    let line = counters
+        .lines()
+        .find(|l| l.contains("counters"))
+        .unwrap_or_default();
+    assert!(
+        line.contains("esp=8 esp_not_live=0") && line.contains("esp_drops=[]"),
+        "{line}{}",
+        tr.report()
+    );
+}
+
+#[test]
+fn ping_and_udp_echo_through_strongswan_into_serves_vpc() {
+    needs_traffic!();
+    let mut tr = traffic("ping-v2", 41, "", "", &[]);
+    ping_and_udp_echo(&mut tr);
+}
+
+#[test]
+fn ikev1_ping_and_udp_echo_through_strongswan_into_serves_vpc() {
+    needs_traffic!();
+    let mut tr = traffic("ping-v1", 42, "", "", &crate::ikev1_with(&[]));
+    ping_and_udp_echo(&mut tr);
+}
+
+#[test]
+fn ping_and_udp_echo_with_aes_gcm_and_a_vpc_of_its_own() {
+    needs_traffic!();
+    // The VPC is serve's [vpc]: another network and host; charon's remote TS is the VPC's.
+    let tr = traffic(
+        "ping-gcm",
+        43,
+        "remote_ipv4_network_cidr = \"10.1.0.0/16\"",
+        "[vpc]\ncidr = \"10.1.0.0/16\"\nhosts = [\"10.1.2.3\"]\n",
+        &[
+            ("IKE_PROPOSALS", "aes256gcm16-prfsha384-ecp384"),
+            ("ESP_PROPOSALS", "aes256gcm16"),
+            ("REMOTE_TS", "10.1.0.0/16"),
+        ],
+    );
+    tr.t.establish();
+    tr.wait_route(Duration::from_secs(5));
+    let host = std::net::Ipv4Addr::new(10, 1, 2, 3);
+    let (received, said) = tr.ns.ping(host, 3, 56);
+    assert_eq!(received, 3, "{said}{}", tr.report());
+    // No host there: the VPC turns it away, nothing comes back.
+    let (received, said) = tr.ns.ping(std::net::Ipv4Addr::new(10, 1, 2, 4), 1, 56);
+    assert_eq!(received, 0, "{said}{}", tr.report());
+}
+
+/// strongSwan rekeys the CHILD SA while a ping runs (5 per second for 8 s): not one echo
+/// request is lost, and the answers after the rekey come on the new SA.
+#[test]
+fn pings_cross_a_child_sa_rekey_without_loss() {
+    needs_traffic!();
+    let tr = traffic("ping-rekey", 44, "", "", &[]);
+    let (_, p2) = tr.t.establish();
+    tr.wait_route(Duration::from_secs(5));
+    let ping = tr
+        .ns
+        .command("ping")
+        .args(["-n", "-c", "40", "-i", "0.2", "-W", "2", "-I"])
+        .arg(crate::netns::CGW_INSIDE.to_string())
+        .arg(VPC_HOST.to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start ping in the namespace");
+    std::thread::sleep(Duration::from_secs(2));
+    let out = tr.t.peer.run("rekey-child");
+    assert!(
+        out.status.success(),
+        "swanctl --rekey --child failed{}",
+        tr.report()
+    );
+    let rekeyed = tr.t.wait_record("CHILD_SA rekeyed", Duration::from_secs(5));
+    let out = ping.wait_with_output().expect("ping's output");
+    let said = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(
+        said.contains("40 packets transmitted, 40 received"),
+        "{said}{}",
+        tr.report()
+    );
+    // The answers after the rekey went out on the new CHILD SA (charon's inbound SPI).
+    let new = spis(&rekeyed);
+    let old = spis(&p2);
+    assert_ne!(new, old);
+    let list = tr.t.peer.list();
+    let on_new = sa_packets(&list, "in", &new[1]).unwrap_or(0);
+    assert!(on_new > 0, "no answer on the new CHILD SA{}", tr.report());
+}
+
+/// AWS's DPD is on demand: while pings flow (twice a second for 15 s) AWS hears from the
+/// CGW and sends no liveness check; once they stop, it does after 10 s of silence.
+#[test]
+fn on_demand_dpd_is_quiet_while_pings_flow_and_starts_when_they_stop() {
+    needs_traffic!();
+    let tr = traffic("ping-dpd", 45, "dpd_timeout_seconds = 30", "", &[]);
+    tr.t.establish();
+    tr.wait_route(Duration::from_secs(5));
+    let dpd = "parsed INFORMATIONAL request 0 [ ]";
+    let (received, said) = {
+        let out = tr
+            .ns
+            .command("ping")
+            .args(["-n", "-c", "30", "-i", "0.5", "-W", "2", "-I"])
+            .arg(crate::netns::CGW_INSIDE.to_string())
+            .arg(VPC_HOST.to_string())
+            .stdin(Stdio::null())
+            .output()
+            .expect("run ping in the namespace");
+        let said = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        (said.contains("30 packets transmitted, 30 received"), said)
+    };
+    assert!(received, "{said}{}", tr.report());
+    assert!(
+        !tr.t.peer.log().contains(dpd),
+        "AWS checked liveness while pings flowed{}",
+        tr.report()
+    );
+    let stopped = Instant::now();
+    tr.t.wait_log(dpd, Duration::from_secs(20));
+    assert!(
+        stopped.elapsed() >= Duration::from_secs(8),
+        "AWS checked liveness {:?} after the pings stopped{}",
+        stopped.elapsed(),
         tr.report()
     );
 }

@@ -23,8 +23,11 @@ pub const TRAFFIC: &[Need] = &[Need::Root, Need::StrongSwan, Need::Netns];
 /// missing and how to install it; `IKESIM_REQUIRE_PEERS=1` fails instead).
 macro_rules! needs_traffic {
     ($($more:expr),*) => {
-        let mut needs = $crate::traffic::TRAFFIC.to_vec();
-        $(needs.push($more);)*
+        let needs: Vec<$crate::common::Need> = $crate::traffic::TRAFFIC
+            .iter()
+            .copied()
+            .chain([$($more),*])
+            .collect();
         if !$crate::common::can_run(&needs) {
             return;
         }
@@ -58,8 +61,9 @@ pub fn routed<'a>(settings: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
 }
 
 /// Test `n` (unique in the suite, as for `harness::interop`): namespace `n`, `serve` on
-/// 127.0.1.(100+n) in it with `aws_options` after [`aws_networks`] and `extra` tables after
-/// `[tunnel.aws]`, charon in it with [`routed`] settings.
+/// 127.0.1.(100+n) in it with `aws_options` (with [`aws_networks`] for the keys they do
+/// not set) and `extra` tables after `[tunnel.aws]`, charon in it with [`routed`] settings
+/// (`peer` last: they may replace them).
 pub fn traffic(
     name: &str,
     n: u16,
@@ -74,7 +78,18 @@ pub fn traffic(
     );
     let dir = test_dir(name);
     let ns = Netns::create(n);
-    let options = format!("{}{aws_options}\n{extra}", aws_networks());
+    // An option given here replaces the namespace's default of the same key.
+    let defaults: String = aws_networks()
+        .lines()
+        .filter(|l| {
+            let key = l.split(" = ").next().unwrap_or_default();
+            !aws_options
+                .lines()
+                .any(|o| o.starts_with(&format!("{key} ")))
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let options = format!("{defaults}{aws_options}\n{extra}");
     let text = Serve::config_text(&format!("127.0.1.{}:0", 100 + n), &options);
     let serve = Serve::configured_in(
         &dir,
