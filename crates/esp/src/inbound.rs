@@ -2,8 +2,8 @@
 
 use std::ops::Range;
 
-use crate::cipher::Cipher;
-use crate::{Drop, KeyError, ReplayWindow, SaSpec};
+use crate::cipher::{strip_trailer, Cipher, HEADER_LEN};
+use crate::{Drop, KeyError, ReplayWindow, SaSpec, Suite};
 
 /// What [`Inbound::open`] found in a packet.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,13 +35,20 @@ impl std::fmt::Debug for Inbound {
 impl Inbound {
     /// Keys the SA with an anti-replay window of `replay_window` packets (0: off).
     pub fn new(spec: &SaSpec, replay_window: u32) -> Result<Inbound, KeyError> {
-        let _ = (spec, replay_window);
-        unimplemented!("API first: opening comes in the next commit")
+        Ok(Inbound {
+            cipher: Cipher::new(spec)?,
+            window: ReplayWindow::new(replay_window)?,
+        })
     }
 
     /// The SPI it receives.
     pub fn spi(&self) -> u32 {
         self.cipher.spi()
+    }
+
+    /// The suite.
+    pub fn suite(&self) -> Suite {
+        self.cipher.suite()
     }
 
     /// Its anti-replay window.
@@ -50,11 +57,34 @@ impl Inbound {
     }
 
     /// Opens one ESP packet in place (RFC 4303 §3.4): length, SPI, the replay window, the
-    /// ICV (before any decryption), then decryption and the padding check. The window
-    /// moves only for a packet whose ICV verified. Allocates nothing.
+    /// ICV (before any decryption), decryption, then the padding. The window moves only
+    /// for a packet whose ICV verified (RFC 4303 §3.4.3), even if its padding then proves
+    /// bad. Allocates nothing.
     pub fn open(&mut self, packet: &mut [u8]) -> Result<Opened, Drop> {
-        let _ = packet;
-        unimplemented!("API first: opening comes in the next commit")
+        let spi = spi_of(packet).ok_or(Drop::Truncated)?;
+        if packet.len() < HEADER_LEN {
+            return Err(Drop::Truncated);
+        }
+        if spi != self.cipher.spi() {
+            return Err(Drop::UnknownSpi);
+        }
+        if packet.len() < self.cipher.min_len() {
+            return Err(Drop::Truncated);
+        }
+        let low = u32::from_be_bytes([packet[4], packet[5], packet[6], packet[7]]);
+        let seq = self
+            .window
+            .infer(low, self.cipher.esn())
+            .ok_or(Drop::BeforeWindow)?;
+        self.window.check(seq)?;
+        let plain = self.cipher.open(packet, seq)?;
+        self.window.accept(seq);
+        let (next_header, payload) = strip_trailer(packet, plain)?;
+        Ok(Opened {
+            next_header,
+            payload,
+            seq,
+        })
     }
 }
 

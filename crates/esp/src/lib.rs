@@ -19,6 +19,7 @@ mod cipher;
 mod counters;
 mod drop;
 mod inbound;
+mod inner;
 mod outbound;
 mod replay;
 mod sad;

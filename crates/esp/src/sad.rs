@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use crate::{Drop, Drops, Inbound, KeyError, Outbound, SaCounters, SaSpec, Selector};
+use crate::inner::Flow;
+use crate::{spi_of, Drop, Drops, Inbound, KeyError, Outbound, SaCounters, SaSpec, Selector};
 
 /// One CHILD SA for the data plane: its two ESP SAs and its selectors.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -86,30 +87,110 @@ impl Sad {
     /// Installs a CHILD SA's pair. It becomes the first choice for what its selectors hold;
     /// the pair it `replaces` stops sending but keeps receiving until removed.
     pub fn install(&mut self, spec: PairSpec) -> Result<(), KeyError> {
-        let _ = spec;
-        unimplemented!("API first: the database comes in the next commit")
+        let spi_in = spec.inbound.spi;
+        if self.pairs.contains_key(&spi_in) {
+            return Err(KeyError::DuplicateSpi(spi_in));
+        }
+        let pair = Pair {
+            inbound: Inbound::new(&spec.inbound, spec.replay_window)?,
+            outbound: Outbound::new(&spec.outbound, spec.iv_seed)?,
+            local: spec.local,
+            remote: spec.remote,
+            retired: false,
+            counters: SaCounters::default(),
+        };
+        if let Some(old) = spec.replaces.and_then(|spi| self.pairs.get_mut(&spi)) {
+            old.retired = true;
+        }
+        self.pairs.insert(spi_in, pair);
+        self.order.push(spi_in);
+        Ok(())
     }
 
     /// Removes the pair whose inbound SPI is `spi_in`, returning its counters.
     pub fn remove(&mut self, spi_in: u32) -> Option<SaCounters> {
-        let _ = spi_in;
-        unimplemented!("API first: the database comes in the next commit")
+        let pair = self.pairs.remove(&spi_in)?;
+        self.order.retain(|&spi| spi != spi_in);
+        Some(pair.counters)
     }
 
     /// Seals `inner`, an IPv4 or IPv6 packet, with the newest pair whose local selectors
     /// hold its source and remote selectors its destination (protocol and ports
     /// included), next header 4 or 41. `out` is cleared and filled with the ESP packet.
     pub fn seal(&mut self, inner: &[u8], out: &mut Vec<u8>) -> Result<Sealed, Drop> {
-        let _ = (inner, out);
-        unimplemented!("API first: the database comes in the next commit")
+        let result = self.seal_inner(inner, out);
+        if let Err(reason) = result {
+            out.clear();
+            self.drops.add(reason);
+        }
+        result
     }
 
     /// Opens an ESP packet in place: by SPI, then replay window, integrity, decryption,
     /// and the inner packet against the pair's selectors (its source in the remote ones,
     /// its destination in the local ones).
     pub fn open(&mut self, datagram: &mut [u8]) -> Result<OpenedInner, Drop> {
-        let _ = datagram;
-        unimplemented!("API first: the database comes in the next commit")
+        let result = self.open_inner(datagram);
+        if let Err(reason) = result {
+            self.drops.add(reason);
+            if let Some(pair) = spi_of(datagram).and_then(|spi| self.pairs.get_mut(&spi)) {
+                let c = &mut pair.counters;
+                match reason {
+                    Drop::Replayed | Drop::BeforeWindow => c.replay_drops += 1,
+                    Drop::Integrity => c.integrity_failures += 1,
+                    Drop::SelectorMismatch => c.selector_mismatches += 1,
+                    _ => c.malformed += 1,
+                }
+            }
+        }
+        result
+    }
+
+    fn seal_inner(&mut self, inner: &[u8], out: &mut Vec<u8>) -> Result<Sealed, Drop> {
+        let flow = Flow::parse(inner).ok_or(Drop::Malformed)?;
+        let pairs = &mut self.pairs;
+        let spi_in = self
+            .order
+            .iter()
+            .rev()
+            .copied()
+            .find(|spi| {
+                pairs
+                    .get(spi)
+                    .is_some_and(|p| !p.retired && flow.between(&p.local, &p.remote))
+            })
+            .ok_or(Drop::NoSa)?;
+        let pair = pairs.get_mut(&spi_in).ok_or(Drop::NoSa)?;
+        let seq = pair
+            .outbound
+            .seal(flow.next_header, &inner[..flow.len], out)?;
+        pair.counters.packets_out += 1;
+        pair.counters.bytes_out += flow.len as u64;
+        Ok(Sealed {
+            spi_in,
+            spi_out: pair.outbound.spi(),
+            seq,
+        })
+    }
+
+    fn open_inner(&mut self, datagram: &mut [u8]) -> Result<OpenedInner, Drop> {
+        let spi_in = spi_of(datagram).ok_or(Drop::Truncated)?;
+        let pair = self.pairs.get_mut(&spi_in).ok_or(Drop::UnknownSpi)?;
+        let opened = pair.inbound.open(datagram)?;
+        let flow = Flow::parse(&datagram[opened.payload.clone()])
+            .filter(|f| f.next_header == opened.next_header)
+            .ok_or(Drop::Malformed)?;
+        if !flow.between(&pair.remote, &pair.local) {
+            return Err(Drop::SelectorMismatch);
+        }
+        pair.counters.packets_in += 1;
+        pair.counters.bytes_in += flow.len as u64;
+        let start = opened.payload.start;
+        Ok(OpenedInner {
+            spi_in,
+            inner: start..start + flow.len,
+            seq: opened.seq,
+        })
     }
 
     /// The counters of the pair whose inbound SPI is `spi_in`.

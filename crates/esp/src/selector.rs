@@ -30,9 +30,13 @@ impl Selector {
     }
 
     /// Whether a packet with this address, protocol and port (`None`: the packet has none)
-    /// is inside.
+    /// is inside. An IPv4 range never holds an IPv6 address nor the reverse.
     pub fn contains(&self, addr: IpAddr, protocol: u8, port: Option<u16>) -> bool {
-        let _ = (addr, protocol, port);
-        unimplemented!("API first: matching comes in the next commit")
+        self.addrs.contains(&addr)
+            && (self.protocol == 0 || self.protocol == protocol)
+            && match port {
+                Some(port) => self.ports.contains(&port),
+                None => *self.ports.start() == 0 && *self.ports.end() == u16::MAX,
+            }
     }
 }
