@@ -10,9 +10,15 @@
 
 #![warn(missing_docs)]
 
+mod flow;
 mod fragment;
+mod host;
 mod lan;
+#[cfg(test)]
+mod lan_tests;
 mod marker;
+mod packet;
+mod reassembly;
 mod schedule;
 mod site;
 mod stats;

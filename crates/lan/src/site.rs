@@ -118,12 +118,14 @@ impl FlowSpec {
     pub const MIN_SIZE: u16 = 20 + 8 + Marker::LEN as u16;
 
     /// How many packets this flow has sent `elapsed` after the Lan's start (packets scheduled
-    /// strictly before that instant), in closed form — the count [`crate::Lan`] reaches.
+    /// at or before that instant), in closed form: the count [`crate::Lan`] reaches once
+    /// `handle_timeout` has run at that instant.
     ///
     /// # Errors
     /// The flow's own [`SiteError`] if it is not valid.
     pub fn sent_by(&self, elapsed: Duration) -> Result<u64, SiteError> {
-        Ok(Schedule::new(self)?.count_before(elapsed))
+        let through = elapsed.saturating_add(Duration::from_nanos(1));
+        Ok(Schedule::new(self)?.count_before(through))
     }
 }
 
