@@ -1,6 +1,6 @@
-//! CHILD SAs (ESP, RFC 7296 §1.3, §2.17). There is no data plane yet: a CHILD SA is its
-//! SPIs, algorithms, selectors, KEYMAT and lifetime, which is all the log and the peer can
-//! observe.
+//! CHILD SAs (ESP, RFC 7296 §1.3, §2.17): SPIs, algorithms, selectors, KEYMAT and
+//! lifetime. What carries packets with them is the data plane's, told of each CHILD SA
+//! whose keys went into use by `endpoint::ledger` (see `crate::ipsec`).
 
 use ike_crypto::{child_keymat, child_sa_key_len, Encryption, Integrity, Prf};
 use ike_wire::TrafficSelector;
@@ -45,13 +45,34 @@ pub(crate) struct ChildSa {
     pub selected: Option<Selected>,
     pub ts_local: Vec<TrafficSelector>,
     pub ts_remote: Vec<TrafficSelector>,
-    /// KEYMAT: initiator-to-responder keys first, then responder-to-initiator (§2.17).
+    /// KEYMAT: one direction's keys, then the other's; `order` says which is which.
     pub keymat: Vec<u8>,
+    /// Which half of `keymat` is our outbound SA's.
+    pub order: KeymatOrder,
+    /// Its keys went into use (it was installed): from the end of that input until it
+    /// leaves its IKE SA's `children`, the data plane holds it (`endpoint::ledger`).
+    pub keys_in_use: bool,
+    /// For a rekey, the inbound SPI of the CHILD SA it replaces (RFC 7296 §2.8; IKEv1: the
+    /// SA with the same selectors, RFC 2409 §5.5).
+    pub replaces: Option<Spi>,
     /// Rekey and expiry (RFC 7296 §2.8; `shell::timer`).
     pub timers: ChildTimers,
     /// We answered the peer's rekey of this SA while ours was in flight (§2.8.1): the
     /// nonces of the peer's exchange.
     pub collision: Option<(Vec<u8>, Vec<u8>)>,
+}
+
+/// Which half of a CHILD SA's KEYMAT is which direction's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum KeymatOrder {
+    /// Our outbound keys first: IKEv2, when we initiated the exchange that created the SA
+    /// (its initiator-to-responder keys come first, RFC 7296 §2.17).
+    OutboundFirst,
+    /// Our inbound keys first: IKEv2, when the peer initiated that exchange — whoever
+    /// started the exchange is "i", even for a rekey by the original responder; IKEv1
+    /// always (quick mode derives each direction with its receiver's SPI, RFC 2409 §5.5,
+    /// and keeps ours first).
+    InboundFirst,
 }
 
 /// What a CHILD SA is set up with.
@@ -61,6 +82,8 @@ pub(crate) struct ChildParams<'a> {
     pub g_ir: Option<&'a [u8]>,
     pub ni: &'a [u8],
     pub nr: &'a [u8],
+    /// We initiated the exchange that creates it (its KEYMAT's "i", §2.17).
+    pub initiator: bool,
 }
 
 impl ChildSa {
@@ -74,6 +97,9 @@ impl ChildSa {
             ts_local: Vec::new(),
             ts_remote: Vec::new(),
             keymat: Vec::new(),
+            order: KeymatOrder::InboundFirst,
+            keys_in_use: false,
+            replaces: None,
             timers: ChildTimers::default(),
             collision: None,
         }
@@ -108,7 +134,22 @@ impl ChildSa {
         self.selected = Some(selected);
         self.ts_local = ts_local;
         self.ts_remote = ts_remote;
+        self.order = if keys.initiator {
+            KeymatOrder::OutboundFirst
+        } else {
+            KeymatOrder::InboundFirst
+        };
         self.state = ChildState::Installed;
+        self.keys_in_use = true;
         Ok(())
+    }
+
+    /// Puts a negotiated CHILD SA's keys into use (IKEv1 quick mode, whose KEYMAT its
+    /// caller derived), unless it is being deleted already.
+    pub fn install(&mut self) {
+        if !self.is_deleting() {
+            self.state = ChildState::Installed;
+            self.keys_in_use = true;
+        }
     }
 }

@@ -12,13 +12,28 @@
 //!   in place of the outbound SA of the CHILD SA it `replaces`, whose inbound SA keeps
 //!   taking packets until its own [`IpsecChange::Remove`], so nothing in flight is lost at
 //!   a rekey — as strongSwan does).
+//!   Both ends of a rekey collision (RFC 7296 §2.8.1) install both new SAs: either may
+//!   carry packets until the redundant one's DELETE.
 //! - [`IpsecChange::Remove`] when a CHILD SA goes, for whatever reason (DELETE sent or
-//!   received, the old SA of a rekey, expiry, its IKE SA deleted, expired or replaced,
-//!   `Endpoint::forget_child_sas`): both of its SAs go. Every `Install` is followed by
-//!   exactly one `Remove` of the same `spi_in`, unless the endpoint itself is dropped
-//!   (a crash: the data plane goes with it).
-//! - [`IpsecChange::Update`] when the outer addresses of an installed CHILD SA change
-//!   (the peer's NAT mapping moved, RFC 7296 §2.23).
+//!   received — IKEv2 once its exchange is done, IKEv1 at once —, the old SA of a rekey
+//!   and the redundant one of a collision once deleted, expiry, its IKE SA deleted,
+//!   expired, closed by DPD or by INITIAL_CONTACT, `Endpoint::forget_child_sas`, an IKEv1
+//!   ISAKMP SA deleted with no other to take its IPsec SAs over): both of its SAs go.
+//!   Every `Install` is followed by exactly one `Remove` of the same `spi_in`, unless the
+//!   endpoint itself is dropped (a crash: the data plane goes with it). A CHILD SA that
+//!   moves to another IKE SA — an IKEv2 IKE rekey's new SA inherits them (RFC 7296 §2.8),
+//!   an IKEv1 ISAKMP SA replacing another takes its IPsec SAs over — stays as it is: no
+//!   change is queued, and its `EspSaPair::ike_sa` still names the IKE SA that negotiated
+//!   it.
+//! - [`IpsecChange::Update`] when the outer addresses of an installed CHILD SA change.
+//!   The core moves an SA's ports in one case only once CHILD SAs are up: a responder
+//!   follows a peer behind a NAT to the address its last authenticated message came from
+//!   (RFC 7296 §2.23, RFC 3947 §5; `nat_t`). The move to the NAT-T ports happens before
+//!   IKE_AUTH or main mode message 5, so before any CHILD SA is installed.
+//!
+//! The changes come from one comparison after each input of what the SAs hold with what
+//! the data plane was told (`endpoint::ledger`), not from each place a CHILD SA comes or
+//! goes: no path can forget to tell.
 
 use std::net::SocketAddr;
 
@@ -77,7 +92,8 @@ impl std::fmt::Debug for EspKeys {
 /// A CHILD SA as the data plane installs it: an inbound and an outbound ESP SA.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EspSaPair {
-    /// The IKE SA it belongs to.
+    /// The IKE SA that negotiated it (after an IKE rekey the CHILD SA lives on under the
+    /// new one, unchanged here).
     pub ike_sa: SaHandle,
     /// The version that negotiated it.
     pub ike_version: IkeVersion,

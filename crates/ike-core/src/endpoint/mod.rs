@@ -11,6 +11,7 @@
 
 mod effects;
 mod input;
+mod ledger;
 mod sas;
 mod table;
 
@@ -32,6 +33,7 @@ use crate::nat_t::{Arrival, NatTPorts};
 use crate::sa::IkeSa;
 use crate::shell::{Ctx, Effect, IkeSaId, Transmit};
 use crate::v1::Phase1Sa;
+use ledger::Ledger;
 use sas::Sa;
 use table::{HalfOpenChange, SaTable};
 
@@ -48,6 +50,8 @@ pub struct Endpoint {
     secrets: Vec<IkeSaSecrets>,
     /// The data plane's SA changes (`EndpointConfig::data_plane`), oldest first.
     ipsec: VecDeque<IpsecChange>,
+    /// What the data plane holds, to tell it what changed (`ledger`).
+    ledger: Ledger,
     /// The timeline's trace (`EndpointConfig::trace`), oldest first.
     trace: VecDeque<crate::trace::Trace>,
     /// The last `set_peer_traffic` value, for SAs created later.
@@ -75,6 +79,7 @@ impl Endpoint {
             stats: Stats::default(),
             secrets: Vec::new(),
             ipsec: VecDeque::new(),
+            ledger: Ledger::default(),
             trace: VecDeque::new(),
             traffic: false,
             nat_t: NatTPorts::default(),
@@ -257,6 +262,19 @@ impl Endpoint {
     /// bringing its tunnel up), in the configured IKE version.
     pub fn initiate(&mut self, now: Instant, remote: SocketAddr) {
         self.start(now, self.local, remote, self.config.ike_version, None);
+        self.sync_ipsec();
+    }
+
+    /// Tells the data plane what the last input changed in the CHILD SAs (`ledger`), when
+    /// there is one. Called at the end of every input, once the SAs' effects have all been
+    /// applied (CHILD SAs in transit between IKE SAs are nowhere until then).
+    fn sync_ipsec(&mut self) {
+        if !self.config.data_plane {
+            return;
+        }
+        let touched = self.sas.take_touched();
+        self.ledger
+            .sync(&touched, &self.sas, self.nat_t, &mut self.ipsec);
     }
 
     /// Starts an IKE SA from `local` (our IKE port, or the NAT-T port an SA it replaces
@@ -294,8 +312,10 @@ impl Endpoint {
     /// counts as hearing from the peer — on-demand DPD has no reason to probe (RFC 3706
     /// §5.3) — only when it names one of our installed inbound CHILD SAs and comes from
     /// that IKE SA's peer address: a datagram anyone can send must not keep a dead peer
-    /// alive. Without an ESP data plane its integrity is not checked (the data-plane issue
-    /// does). Returns whether it was counted.
+    /// alive. The data plane (`EndpointConfig::data_plane`) calls it only for a packet that
+    /// authenticated with that SA's keys (RFC 4303 §3.4.4) and passed the replay check;
+    /// without one (`serve` counting ESP-in-UDP by SPI alone) nothing was checked but the
+    /// SPI and the address. Returns whether it was counted.
     pub fn esp_arrived(&mut self, now: Instant, from: SocketAddr, spi: u32) -> bool {
         let Some(e) = self.sas.iter_mut().find(|e| {
             e.sa.remote().ip() == from.ip()
@@ -319,6 +339,7 @@ impl Endpoint {
                 self.with_sa(now, handle, |ctx, sa| sa.delete(ctx));
             }
         }
+        self.sync_ipsec();
     }
 
     /// A datagram from `remote` arrived at our address `local` (either of our ports; the
@@ -329,6 +350,7 @@ impl Endpoint {
         self.handle_datagram(now, local, remote, data);
         self.arrival = None;
         self.received = None;
+        self.sync_ipsec();
     }
 
     /// Runs retransmissions and other timers that are due.
@@ -352,6 +374,7 @@ impl Endpoint {
             }
             self.sas.rearm(handle);
         }
+        self.sync_ipsec();
     }
 
     /// The next datagram to send, oldest first; drain after every input.
@@ -435,6 +458,7 @@ impl Endpoint {
         for handle in self.visit_order() {
             self.with_sa(now, handle, |_, sa| sa.children_mut().clear());
         }
+        self.sync_ipsec();
     }
 }
 

@@ -8,6 +8,7 @@ use std::time::Instant;
 use crate::child::ChildSa;
 use crate::config::EndpointConfig;
 use crate::event::{IkeVersion, SaFacts, SaState};
+use crate::nat_t::Nat;
 use crate::sa::IkeSa;
 use crate::shell::timer::{self, Timer};
 use crate::shell::{Ctx, IkeSaId};
@@ -38,6 +39,22 @@ impl Sa {
         match self {
             Sa::V2(sa) => sa.remote,
             Sa::V1(sa) => sa.remote,
+        }
+    }
+
+    /// Our address (IP and port) the SA's messages leave from.
+    pub fn local(&self) -> SocketAddr {
+        match self {
+            Sa::V2(sa) => sa.local,
+            Sa::V1(sa) => sa.local,
+        }
+    }
+
+    /// What NAT detection found (RFC 7296 §2.23, RFC 3947 §3).
+    pub fn nat(&self) -> Nat {
+        match self {
+            Sa::V2(sa) => sa.nat,
+            Sa::V1(sa) => sa.nat,
         }
     }
 

@@ -10,7 +10,9 @@
 //!   outnumber the live ones), for `poll_timeout` and `handle_timeout`;
 //! - the half-open count, total and per source IP, for the bounds;
 //! - what the events have told of each SA, and which SAs may have changed since
-//!   (`dirty`), so an event's `SaChange`s look at those alone.
+//!   (`dirty`), so an event's `SaChange`s look at those alone;
+//! - with a data plane (`EndpointConfig::data_plane`), which SAs may have changed since
+//!   the ledger last looked (`touched`), so it looks at those alone (`super::ledger`).
 //!
 //! Every change to an SA goes through `Endpoint::with`, which calls `refresh` for the SA
 //! it ran (or `refresh_all` after cross-SA effects); `refresh` removes a closed SA.
@@ -60,6 +62,9 @@ pub(crate) struct SaTable {
     told_elsewhere: Vec<(SaHandle, SaFacts)>,
     /// Told SAs removed since the last `changes`.
     gone: Vec<SaHandle>,
+    /// SAs refreshed (changed, or removed) since the last `take_touched`; kept only with a
+    /// data plane.
+    touched: BTreeSet<SaHandle>,
 }
 
 impl SaTable {
@@ -125,6 +130,9 @@ impl SaTable {
             return HalfOpenChange::None;
         };
         self.dirty.insert(handle);
+        if config.data_plane {
+            self.touched.insert(handle);
+        }
         let mut change = HalfOpenChange::None;
         let half_open = e.sa.is_half_open().then(|| e.sa.remote().ip());
         if half_open.is_some() != e.half_open.is_some() {
@@ -235,6 +243,12 @@ impl SaTable {
         due.dedup();
         self.tidy_deadlines();
         due
+    }
+
+    /// The SAs refreshed since the last call (with a data plane; otherwise none), in
+    /// creation order.
+    pub fn take_touched(&mut self) -> BTreeSet<SaHandle> {
+        std::mem::take(&mut self.touched)
     }
 
     /// Every SA may have changed (a cross-SA effect ran).

@@ -378,6 +378,8 @@ impl IkeSa {
             g_ir,
             ni,
             nr,
+            // The responder of IKE_AUTH or of the CREATE_CHILD_SA: the peer's keys first.
+            initiator: false,
         };
         child
             .establish(&params, Spi(spi_out), selected, tsr.clone(), tsi.clone())

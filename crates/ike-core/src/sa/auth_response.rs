@@ -207,6 +207,7 @@ impl IkeSa {
                     g_ir: None,
                     ni,
                     nr,
+                    initiator: true,
                 };
                 match child.establish(&params, Spi(spi_out), selected, tsi, tsr) {
                     Ok(()) => {

@@ -403,7 +403,8 @@ impl Phase1Sa {
         child.selected = Some(selected);
         child.ts_local = q.ts_local.clone();
         child.ts_remote = q.ts_remote.clone();
-        child.state = ChildState::Installed;
+        child.replaces = q.rekey_of;
+        child.install();
         let lifetime = lifetime(t, ipsec_attr::SA_LIFE_TYPE, ipsec_attr::SA_LIFE_DURATION)
             .map(|s| Duration::from_secs(s.into()))
             .unwrap_or(ctx.config.lifetimes.child)

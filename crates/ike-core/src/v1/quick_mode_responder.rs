@@ -327,7 +327,8 @@ impl Phase1Sa {
             );
             return;
         };
-        self.children[pos].set_state(ChildState::Installed);
+        // Its keys go into use now that the initiator has shown it holds them (§5.5).
+        self.children[pos].install();
         let (ts_l, ts_r, spi_out) = (
             self.children[pos].ts_local.clone(),
             self.children[pos].ts_remote.clone(),
@@ -343,6 +344,7 @@ impl Phase1Sa {
                 old.state = ChildState::Deleting;
                 old.timers.stop(ChildTimer::Rekey);
                 let old_spi_in = old.spi_in;
+                self.children[pos].replaces = Some(old_spi_in);
                 self.emit(
                     ctx,
                     EventKind::ChildSaRekeyed {

@@ -7,6 +7,9 @@
 // Each test binary uses a different part of the harness.
 #![allow(dead_code)]
 
+pub mod dataplane;
+pub use dataplane::DataPlane;
+
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -100,6 +103,9 @@ pub struct Host {
     pub sent: Vec<Datagram>,
     /// Egress loss: consulted for each datagram this host sends.
     pub drop: DropFilter,
+    /// The data plane's SA database as `poll_ipsec` built it (with
+    /// `EndpointConfig::data_plane`, which `aws_config` and `cgw_config` turn on).
+    pub sad: DataPlane,
 }
 
 fn set_facts(facts: &mut Vec<(SaHandle, SaFacts)>, sa: SaHandle, f: SaFacts) {
@@ -125,6 +131,7 @@ impl Host {
             secrets: Vec::new(),
             sent: Vec::new(),
             drop: Box::new(|_| false),
+            sad: DataPlane::default(),
         }
     }
 
@@ -406,6 +413,13 @@ impl Pair {
     pub fn drive(&mut self) {
         let limit = self.now + DRIVE_LIMIT;
         self.drive_until(limit);
+        // Settled: every exchange is over, so the data plane holds exactly the CHILD SAs
+        // that are up — no old SA of a rekey, nothing being deleted.
+        for host in [&self.aws, &self.cgw] {
+            if host.endpoint.config().data_plane {
+                host.sad.assert_settled(&host.endpoint);
+            }
+        }
     }
 
     pub fn drive_until(&mut self, limit: Instant) {
@@ -471,6 +485,12 @@ impl Pair {
             while let Some(s) = host.endpoint.poll_secrets() {
                 host.secrets.push(s);
             }
+            while let Some(c) = host.endpoint.poll_ipsec() {
+                host.sad.apply(at, c);
+            }
+            if host.endpoint.config().data_plane {
+                host.sad.check(&host.endpoint);
+            }
         }
     }
 }
@@ -525,6 +545,8 @@ pub fn aws_config(
     config.initial_contact = false;
     config.export_secrets = true;
     config.refuse_aggressive_mode = true;
+    // Every pair test checks the data plane's contract as it goes (`DataPlane`).
+    config.data_plane = true;
     config
 }
 
@@ -536,6 +558,7 @@ pub fn cgw_config(psk: &str, ike: &[&str], esp: &[&str]) -> EndpointConfig {
         policy(ProposalKind::Esp, esp, Selection::PeerPreference),
     );
     config.export_secrets = true;
+    config.data_plane = true;
     config
 }
 

@@ -246,6 +246,9 @@ impl IkeSa {
                     }
                     return;
                 };
+                if let Some(new) = self.children.iter_mut().find(|c| c.spi_in == spi_in) {
+                    new.replaces = Some(old_spi_in);
+                }
                 if let Some(old) = self.children.iter_mut().find(|c| c.spi_in == old_spi_in) {
                     old.state = ChildState::Deleting;
                     old.timers.stop(ChildTimer::Rekey);
@@ -333,6 +336,7 @@ impl IkeSa {
                 if let Some(child) = self.children.iter_mut().find(|c| c.spi_in == r.new_spi_in) {
                     child.timers.arm(ChildTimer::Rekey, rekey_at);
                     child.timers.set(ChildTimer::Expire, expire_at);
+                    child.replaces = old_exists.then_some(r.old_spi_in);
                 }
                 let nr = payloads.nonce().unwrap_or_default();
                 match collision {
@@ -488,6 +492,8 @@ impl IkeSa {
             g_ir: g_ir.as_deref(),
             ni,
             nr,
+            // Our CREATE_CHILD_SA, whoever started the IKE SA: our keys first (§2.17).
+            initiator: true,
         };
         child
             .establish(&params, Spi(spi_out), selected, tsi.to_vec(), tsr.to_vec())
