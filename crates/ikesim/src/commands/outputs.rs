@@ -21,7 +21,9 @@ use delivery::batch::{Batcher, LogEvent};
 use delivery::envelope::Envelopes;
 use delivery::filter::FilterPattern;
 use delivery::metrics::{self, MetricsRecorder};
-use vpn_log::{Format, RecordSink, Schema, Sink, SinkError, StreamSeparator, TunnelRecord};
+use vpn_log::{
+    DataBytes, Format, RecordSink, Schema, Sink, SinkError, StreamSeparator, TunnelRecord,
+};
 
 use super::{parse_format, parse_schema, Failure};
 
@@ -309,7 +311,7 @@ impl Outputs {
             ),
             None => None,
         };
-        let mut metrics = MetricsRecorder::new(Duration::from_secs(args.metrics_period));
+        let mut metrics = MetricsRecorder::new(Duration::from_secs(args.metrics_period), start);
         let tunnels: Vec<Tunnel> = tunnels
             .into_iter()
             .map(|logging| {
@@ -501,6 +503,19 @@ impl RecordSink for Outputs {
             let full = t.batcher.push(event);
             Self::deliver_envelope(&mut self.envelopes, t, full)?;
         }
+        Ok(())
+    }
+
+    /// The minute's bytes go into the tunnel's TunnelDataIn / TunnelDataOut (whether its
+    /// logging is enabled or not), in the file and in the push.
+    fn data(
+        &mut self,
+        tunnel: usize,
+        _stream: &str,
+        minute_end: DateTime<Utc>,
+        bytes: DataBytes,
+    ) -> Result<(), SinkError> {
+        self.metrics.data(tunnel, minute_end, bytes);
         Ok(())
     }
 
