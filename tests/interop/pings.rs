@@ -204,9 +204,11 @@ fn on_demand_dpd_is_quiet_while_pings_flow_and_starts_when_they_stop() {
 /// The packets `swanctl --list-sas` counts on the CHILD SA `spi` in `direction` (`in` or
 /// `out`): `    out 80d48dbd,    252 bytes,     3 packets,     7s ago`.
 pub fn sa_packets(list: &str, direction: &str, spi: &str) -> Option<u64> {
-    let line = list
-        .lines()
-        .find(|l| l.trim_start().starts_with(&format!("{direction} {spi}")))?;
+    let spi = format!("{spi},");
+    let line = list.lines().find(|l| {
+        let mut words = l.split_whitespace();
+        words.next() == Some(direction) && words.next() == Some(spi.as_str())
+    })?;
     let packets = line
         .split(',')
         .find(|f| f.trim_end().ends_with(" packets"))?;

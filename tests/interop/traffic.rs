@@ -120,14 +120,15 @@ impl Traffic {
         )
     }
 
-    /// Waits until charon has routed the VPC into its TUN device (kernel-libipsec installs
-    /// the route once the CHILD SA is up).
+    /// Waits until charon has routed its remote traffic selector into its TUN device
+    /// (kernel-libipsec installs the route once the CHILD SA is up).
     pub fn wait_route(&self, timeout: Duration) {
         let deadline = Instant::now() + timeout;
-        while !self.ns.routes().lines().any(|l| l.starts_with(VPC)) {
+        // kernel-libipsec's routes go into table 220 (charon's routing table).
+        while !self.ns.routes().lines().any(|l| l.contains(" table 220 ")) {
             assert!(
                 Instant::now() < deadline,
-                "charon installed no route to {VPC}{}",
+                "charon installed no route into its TUN device{}",
                 self.report()
             );
             std::thread::sleep(Duration::from_millis(50));
