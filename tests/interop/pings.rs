@@ -9,7 +9,7 @@ use crate::common::Need;
 use crate::harness::spis;
 use crate::netns::VPC_HOST;
 use crate::strongswan::text;
-use crate::traffic::{needs_traffic, traffic, Capture, Traffic};
+use crate::traffic::{needs_traffic, traffic, traffic_with_args, Capture, Traffic};
 
 /// charon routes a ping from the CGW's inside address into its tunnel: ESP-in-UDP from its
 /// NAT-T port to serve's port, on the SPI of AWS's inbound CHILD SA, one per echo request.
@@ -201,21 +201,79 @@ fn on_demand_dpd_is_quiet_while_pings_flow_and_starts_when_they_stop() {
     );
 }
 
+/// `--metrics`: TunnelDataIn is what strongSwan sent through the tunnel (the inner bytes
+/// its outbound SA counts), TunnelDataOut what came back (its inbound SA's), summed over
+/// the one-minute periods once the minute of the traffic is over.
+#[test]
+fn tunnel_data_in_and_out_are_the_bytes_strongswan_sent_and_got_back() {
+    needs_traffic!();
+    let name = "ping-metrics";
+    let file = crate::strongswan::run_dir().join(name).join("metrics.json");
+    let file_arg = file.display().to_string();
+    let args = ["--metrics", &file_arg, "--metrics-period", "60"];
+    let mut tr = traffic_with_args(name, 46, "", "", &[], &args);
+    let (_, p2) = tr.t.establish();
+    tr.wait_route(Duration::from_secs(5));
+    let (received, said) = tr.ns.ping(VPC_HOST, 4, 500);
+    assert_eq!(received, 4, "{said}{}", tr.report());
+    let echo = SocketAddr::from((VPC_HOST, 7));
+    let back = tr
+        .ns
+        .udp_echo(echo, b"TunnelDataIn", Duration::from_secs(3));
+    assert!(back.is_some(), "no UDP echo{}", tr.report());
+    let done = chrono::Utc::now().timestamp();
+    let list = tr.t.peer.list();
+    let aws = spis(&p2);
+    let (sent, got) = (
+        sa_bytes(&list, "out", &aws[0]).unwrap_or(0),
+        sa_bytes(&list, "in", &aws[1]).unwrap_or(0),
+    );
+    // Four 528-byte pings and a 40-byte UDP datagram each way.
+    assert_eq!((sent, got), (4 * 528 + 40, 4 * 528 + 40), "{}", tr.report());
+    // The traffic's minute ends at the next whole minute; a one-minute period of serve's
+    // ends within a minute after that.
+    let due = (done / 60 + 1) * 60 + 61;
+    while chrono::Utc::now().timestamp() < due {
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let status = tr.t.serve.interrupt();
+    assert_eq!(status.code(), Some(130), "{}", tr.report());
+    let text = std::fs::read_to_string(&file).expect("serve wrote the metrics file");
+    let json: serde_json::Value = serde_json::from_str(&text).expect("the metrics are JSON");
+    let sum = |metric: &str| -> f64 {
+        json["MetricData"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|d| d["MetricName"] == metric)
+            .filter_map(|d| d["Value"].as_f64())
+            .sum()
+    };
+    assert_eq!(
+        (sum("TunnelDataIn"), sum("TunnelDataOut")),
+        (sent as f64, got as f64),
+        "{text}{}",
+        tr.report()
+    );
+}
+
 /// The packets `swanctl --list-sas` counts on the CHILD SA `spi` in `direction` (`in` or
 /// `out`): `    out 80d48dbd,    252 bytes,     3 packets,     7s ago`.
 pub fn sa_packets(list: &str, direction: &str, spi: &str) -> Option<u64> {
+    sa_count(list, direction, spi, " packets")
+}
+
+/// The (inner) bytes `swanctl --list-sas` counts on the CHILD SA `spi` in `direction`.
+pub fn sa_bytes(list: &str, direction: &str, spi: &str) -> Option<u64> {
+    sa_count(list, direction, spi, " bytes")
+}
+
+fn sa_count(list: &str, direction: &str, spi: &str, unit: &str) -> Option<u64> {
     let spi = format!("{spi},");
     let line = list.lines().find(|l| {
         let mut words = l.split_whitespace();
         words.next() == Some(direction) && words.next() == Some(spi.as_str())
     })?;
-    let packets = line
-        .split(',')
-        .find(|f| f.trim_end().ends_with(" packets"))?;
-    packets
-        .trim()
-        .trim_end_matches(" packets")
-        .trim()
-        .parse()
-        .ok()
+    let field = line.split(',').find(|f| f.trim_end().ends_with(unit))?;
+    field.trim().trim_end_matches(unit).trim().parse().ok()
 }

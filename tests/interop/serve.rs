@@ -64,17 +64,18 @@ impl Serve {
     /// Starts `ikesim serve` with the configuration `text` (written to `dir`/serve.toml),
     /// `verbosity` its flag and `RUST_LOG`, records to `dir`/logs (`out`) or stdout.
     pub fn configured(dir: &Path, text: &str, out: bool, verbosity: (&str, &str)) -> Serve {
-        Serve::configured_in(dir, text, out, verbosity, None)
+        Serve::configured_in(dir, text, out, verbosity, None, &[])
     }
 
     /// [`Serve::configured`] inside the network namespace `netns` (`ip netns exec`, which
-    /// execs ikesim: the child is serve itself), when one is named.
+    /// execs ikesim: the child is serve itself), when one is named, with more arguments.
     pub fn configured_in(
         dir: &Path,
         text: &str,
         out: bool,
         verbosity: (&str, &str),
         netns: Option<&str>,
+        args: &[&str],
     ) -> Serve {
         let config = dir.join("serve.toml");
         std::fs::write(&config, text).expect("write serve config");
@@ -86,7 +87,9 @@ impl Serve {
             }
             None => common::ikesim(),
         };
-        cmd.args(["serve", verbosity.0, "--config"]).arg(&config);
+        cmd.args(["serve", verbosity.0, "--config"])
+            .arg(&config)
+            .args(args);
         let out_dir = dir.join("logs");
         if out {
             cmd.arg("--out").arg(&out_dir);

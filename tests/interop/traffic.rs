@@ -71,6 +71,18 @@ pub fn traffic(
     extra: &str,
     peer: &[(&str, &str)],
 ) -> Traffic {
+    traffic_with_args(name, n, aws_options, extra, peer, &[])
+}
+
+/// [`traffic`] with more arguments for `ikesim serve`.
+pub fn traffic_with_args(
+    name: &str,
+    n: u16,
+    aws_options: &str,
+    extra: &str,
+    peer: &[(&str, &str)],
+    args: &[&str],
+) -> Traffic {
     assert_strongswan_checked();
     assert!(
         common::have(TRAFFIC),
@@ -97,6 +109,7 @@ pub fn traffic(
         false,
         ("-vv", "sim=debug,info"),
         Some(&ns.name),
+        args,
     );
     let peer = Peer::start_in(&dir, serve.addr, &routed(peer), &ns.name);
     Traffic {
