@@ -24,6 +24,7 @@ mod minutes;
 mod plane;
 mod ports;
 pub mod records;
+mod report;
 mod vpc;
 
 use std::io::Write;
@@ -496,37 +497,7 @@ async fn serve_tunnels(
                 aws.failed.get_or_insert(e.into());
             }
         }
-        tracing::info!(
-            tunnel = t.index + 1,
-            stats = ?h.endpoint.stats(),
-            esp = t.esp,
-            esp_not_live = t.esp_not_live,
-            data_plane = ?t.plane.counters,
-            esp_drops = ?t.plane.drops(),
-            foreign = t.foreign,
-            queue_dropped = t.queue.dropped,
-            queue_peak = t.queue.peak,
-            unwritten_records = t.records.unwritten,
-            unwritten_sources = t.records.unwritten_sources,
-            "counters"
-        );
-        if t.records.unwritten > 0 {
-            let cgw = t
-                .records
-                .cgw()
-                .map_or("no source authenticated".to_owned(), |ip| {
-                    format!("the customer gateway is {ip}")
-                });
-            eprintln!(
-                "ikesim serve: tunnel {}: {} records of {} sources other than the customer \
-                 gateway, or from before one authenticated, were not written ({cgw}); pass \
-                 --cgw IP to log the customer gateway's records from its first datagram (e.g. a \
-                 pre-shared key mismatch)",
-                t.index + 1,
-                t.records.unwritten,
-                t.records.unwritten_sources
-            );
-        }
+        t.report(h);
     }
     let flushed = aws.sink.flush().map_err(ServeError::from);
     std::io::stdout().flush()?;
