@@ -446,6 +446,12 @@ async fn serve_tunnels(
         });
     }
 
+    let hosts_list: Vec<String> = vpc.hosts.iter().map(ToString::to_string).collect();
+    eprintln!(
+        "ikesim serve: VPC {} behind the tunnels: {} answer ping and UDP echo (port 7)",
+        vpc.cidr,
+        hosts_list.join(", ")
+    );
     let clock = Clock {
         t0: Instant::now(),
         start: Utc::now(),
