@@ -1,33 +1,40 @@
-//! ESP as Wireshark sees it: ESP packets carrying an inner IPv4 ICMP echo, written with
+//! ESP as Wireshark sees it: ESP packets sealed by the `esp` crate (as the data plane seals
+//! them) carrying an inner IPv4 ICMP echo, written with
 //! `--pcap`'s writer (`sim::capture::PcapSink`) both as plain ESP (IP protocol 50) and
 //! UDP-encapsulated (RFC 3948), with `--keys`' tables (`sim::capture::KeyFiles`: the
 //! `esp_sa` table and the ESP preferences), are decrypted by tshark with that profile: it
 //! shows the inner ICMP echo and finds every ICV good. A wrong key must make that fail.
+//! `runs` does the same with whole `ikesim run`s whose hosts ping through the tunnel.
 //!
 //! Needs tshark: without it each test says `skipped: needs tshark, install with …` on stderr
 //! and passes, or fails with `IKESIM_REQUIRE_PEERS=1` (as in CI); see `common::can_run`.
 
 mod common;
+#[path = "esp_capture/runs.rs"]
+mod runs;
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
 use common::{can_run, temp_dir, Need};
+use esp::{Integrity, Outbound, SaSpec};
 use ike_core::{EspKeys, EspSaPair, IkeVersion, SaHandle};
 use ike_wire::{EncrId, IntegId};
 use sim::capture::{KeyFiles, PcapSink};
 
-#[path = "esp_capture/seal.rs"]
-mod seal;
-
-/// The AWS endpoint's outside address and the CGW's.
+/// The AWS endpoint's outside address and the CGW's, IPv4 and IPv6 (AWS's tunnels have
+/// either).
 const AWS: Ipv4Addr = Ipv4Addr::new(127, 0, 15, 1);
 const CGW: Ipv4Addr = Ipv4Addr::new(127, 0, 15, 2);
+const AWS_V6: Ipv6Addr = Ipv6Addr::LOCALHOST;
+const CGW_V6: Ipv6Addr = Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, 0x15);
 /// A VPC host and an on-premises host.
 const VPC_HOST: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 10);
 const ONPREM_HOST: Ipv4Addr = Ipv4Addr::new(172, 16, 0, 20);
+/// ESP's next header for an inner IPv4 packet (tunnel mode).
+const INNER_IPV4: u8 = 4;
 /// A NAT-T port that is not 4500: tshark must be told (`-d udp.port==P,udpencap`), as with
 /// the simulator's OS-assigned ports.
 const NAT_T_PORT: u16 = 45_000;
@@ -41,7 +48,26 @@ enum Suite {
 }
 
 impl Suite {
-    fn pair(self) -> EspSaPair {
+    /// The esp crate's outbound SA for one direction of the pair.
+    fn outbound(self, spi: u32, keys: &EspKeys) -> Outbound {
+        let suite = match self {
+            Suite::Gcm256 => esp::Suite::AesGcm16 { key_bits: 256 },
+            Suite::Cbc128Sha256 => esp::Suite::AesCbc {
+                key_bits: 128,
+                integrity: Integrity::HmacSha256_128,
+            },
+        };
+        let spec = SaSpec {
+            spi,
+            suite,
+            encryption_key: keys.encryption.clone(),
+            integrity_key: keys.integrity.clone(),
+            esn: false,
+        };
+        Outbound::new(&spec, u64::from(spi)).expect("key the SA")
+    }
+
+    fn pair(self, aws: IpAddr, cgw: IpAddr) -> EspSaPair {
         // Distinct, recognisable key bytes per direction.
         let key = |len: usize, seed: u8| -> Vec<u8> {
             (0..len)
@@ -78,8 +104,8 @@ impl Suite {
             },
             ts_local: Vec::new(),
             ts_remote: Vec::new(),
-            local: SocketAddr::new(AWS.into(), NAT_T_PORT),
-            remote: SocketAddr::new(CGW.into(), NAT_T_PORT),
+            local: SocketAddr::new(aws, NAT_T_PORT),
+            remote: SocketAddr::new(cgw, NAT_T_PORT),
             encapsulated: false,
             replaces: None,
         }
@@ -100,47 +126,73 @@ fn icmp_echo(src: Ipv4Addr, dst: Ipv4Addr, reply: bool, seq: u16) -> Vec<u8> {
     packet
 }
 
-/// Writes, for the AWS side of `pair`, a capture of `pings` echo requests from the VPC host
-/// (outbound: AWS → CGW) each answered from the on-premises host (inbound: CGW → AWS), plain
-/// or UDP-encapsulated, and the key tables into `profile`.
-fn write_capture(pcap: &Path, profile: &Path, suite: Suite, encapsulated: bool, pings: u16) {
-    let pair = suite.pair();
+/// How the ESP packets travel between the two outside addresses.
+#[derive(Clone, Copy, Debug)]
+struct Outer {
+    aws: IpAddr,
+    cgw: IpAddr,
+    /// UDP-encapsulated (RFC 3948) rather than IP protocol 50.
+    encapsulated: bool,
+}
+
+/// IPv4 outside addresses, plain ESP or UDP-encapsulated.
+const V4_PLAIN: Outer = Outer {
+    aws: IpAddr::V4(AWS),
+    cgw: IpAddr::V4(CGW),
+    encapsulated: false,
+};
+const V4_UDP: Outer = Outer {
+    encapsulated: true,
+    ..V4_PLAIN
+};
+
+/// Writes, for the AWS side of the suite's SA pair, a capture of `pings` echo requests from
+/// the VPC host (outbound: AWS → CGW) each answered from the on-premises host (inbound:
+/// CGW → AWS), and the key tables into `profile`.
+fn write_capture(pcap: &Path, profile: &Path, suite: Suite, outer: Outer, pings: u16) {
+    let Outer {
+        aws,
+        cgw,
+        encapsulated,
+    } = outer;
+    let pair = suite.pair(aws, cgw);
     let mut sink = PcapSink::create(pcap).expect("create pcap");
     let mut keys = KeyFiles::create(profile).expect("create key tables");
-    keys.write_esp_sa(&pair, AWS.into(), CGW.into())
-        .expect("write esp_sa");
+    keys.write_esp_sa(&pair, aws, cgw).expect("write esp_sa");
     // The CGW's end of the same CHILD SA: the same two SAs, not written twice.
     let mut mirrored = pair.clone();
     std::mem::swap(&mut mirrored.spi_in, &mut mirrored.spi_out);
     std::mem::swap(&mut mirrored.inbound, &mut mirrored.outbound);
-    keys.write_esp_sa(&mirrored, CGW.into(), AWS.into())
+    keys.write_esp_sa(&mirrored, cgw, aws)
         .expect("write esp_sa");
     keys.finish().expect("close key tables");
-    let mut write = |at: Duration, src: Ipv4Addr, dst: Ipv4Addr, esp: &[u8]| {
+    let mut write = |at: Duration, src: IpAddr, dst: IpAddr, esp: &[u8]| {
         if encapsulated {
-            let s = SocketAddr::new(src.into(), NAT_T_PORT);
-            let d = SocketAddr::new(dst.into(), NAT_T_PORT);
+            let s = SocketAddr::new(src, NAT_T_PORT);
+            let d = SocketAddr::new(dst, NAT_T_PORT);
             sink.write(at, s, d, esp)
                 .expect("write UDP-encapsulated ESP");
         } else {
-            sink.write_esp(at, IpAddr::V4(src), IpAddr::V4(dst), esp)
-                .expect("write ESP");
+            sink.write_esp(at, src, dst, esp).expect("write ESP");
         }
     };
+    // What the AWS side sends with (the peer's SPI, the outbound keys) and what the CGW
+    // sends with (our SPI, the inbound keys): the esp crate seals, as the data plane does.
+    let mut aws_out = suite.outbound(pair.spi_out, &pair.outbound);
+    let mut cgw_out = suite.outbound(pair.spi_in, &pair.inbound);
+    let mut esp = Vec::new();
     for seq in 1..=pings {
         let at = Duration::from_secs(1_780_000_000) + Duration::from_millis(u64::from(seq) * 10);
         let request = icmp_echo(VPC_HOST, ONPREM_HOST, false, seq);
-        let esp = seal::seal(
-            suite,
-            pair.spi_out,
-            u32::from(seq),
-            &pair.outbound,
-            &request,
-        );
-        write(at, AWS, CGW, &esp);
+        aws_out
+            .seal(INNER_IPV4, &request, &mut esp)
+            .expect("seal the request");
+        write(at, aws, cgw, &esp);
         let reply = icmp_echo(ONPREM_HOST, VPC_HOST, true, seq);
-        let esp = seal::seal(suite, pair.spi_in, u32::from(seq), &pair.inbound, &reply);
-        write(at + Duration::from_millis(1), CGW, AWS, &esp);
+        cgw_out
+            .seal(INNER_IPV4, &reply, &mut esp)
+            .expect("seal the reply");
+        write(at + Duration::from_millis(1), cgw, aws, &esp);
     }
     sink.finish().expect("close pcap");
 }
@@ -148,9 +200,11 @@ fn write_capture(pcap: &Path, profile: &Path, suite: Suite, encapsulated: bool, 
 /// One frame as tshark decodes it.
 #[derive(Debug)]
 struct Frame {
-    /// Every `ip.src` in the frame: the outer and, once decrypted, the inner.
+    /// Every source address in the frame (`ipv6.src`, then `ip.src`): the outer and, once
+    /// decrypted, the inner.
     sources: Vec<String>,
-    /// Every `ip.proto`: the outer (50, or 17 for UDP) and the inner.
+    /// Every next protocol (`ipv6.nxt`, then `ip.proto`): the outer's (50, or 17 for UDP)
+    /// and the inner's.
     protocols: Vec<String>,
     spi: String,
     icmp_type: String,
@@ -161,7 +215,9 @@ struct Frame {
 /// tshark's view of `pcap` with the profile in `home/.config/wireshark`.
 fn tshark(home: &Path, pcap: &Path) -> Vec<Frame> {
     let fields = [
+        "ipv6.src",
         "ip.src",
+        "ipv6.nxt",
         "ip.proto",
         "esp.spi",
         "icmp.type",
@@ -190,39 +246,50 @@ fn tshark(home: &Path, pcap: &Path) -> Vec<Frame> {
             let f: Vec<&str> = line.split('|').collect();
             let field = |i: usize| f.get(i).copied().unwrap_or_default().to_owned();
             Frame {
-                sources: field(0).split(',').map(str::to_owned).collect(),
-                protocols: field(1).split(',').map(str::to_owned).collect(),
-                spi: field(2),
-                icmp_type: field(3),
-                icv_good: field(4),
-                malformed: field(5),
+                sources: values(&[field(0), field(1)]),
+                protocols: values(&[field(2), field(3)]),
+                spi: field(4),
+                icmp_type: field(5),
+                icv_good: field(6),
+                malformed: field(7),
             }
         })
         .collect()
 }
 
-/// Writes the capture for `suite`, plain or encapsulated, and checks tshark's decryption:
-/// every frame is ESP whose inner packet is the ICMP echo sent, with a good ICV.
-fn decrypts(name: &str, suite: Suite, encapsulated: bool) {
+/// The comma-separated values of `fields`, in order.
+fn values(fields: &[String]) -> Vec<String> {
+    fields
+        .iter()
+        .flat_map(|f| f.split(','))
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Writes the capture for `suite` and `outer`, and checks tshark's decryption: every frame
+/// is ESP whose inner packet is the ICMP echo sent, with a good ICV.
+fn decrypts(name: &str, suite: Suite, outer: Outer) {
     let dir = temp_dir(name);
     let pcap = dir.join("esp.pcap");
     let profile = dir.join(".config/wireshark");
-    write_capture(&pcap, &profile, suite, encapsulated, 3);
+    write_capture(&pcap, &profile, suite, outer, 3);
     let table = std::fs::read_to_string(profile.join("esp_sa")).expect("esp_sa");
     assert_eq!(table.lines().count(), 2, "one line per direction: {table}");
     let frames = tshark(&dir, &pcap);
     assert_eq!(frames.len(), 6, "{frames:?}");
-    let pair = suite.pair();
+    let pair = suite.pair(outer.aws, outer.cgw);
+    let encapsulated = outer.encapsulated;
     for (i, f) in frames.iter().enumerate() {
         let request = i % 2 == 0;
-        let (outer, inner, spi, icmp) = if request {
-            (AWS, VPC_HOST, pair.spi_out, "8")
+        let (src, inner, spi, icmp) = if request {
+            (outer.aws, VPC_HOST, pair.spi_out, "8")
         } else {
-            (CGW, ONPREM_HOST, pair.spi_in, "0")
+            (outer.cgw, ONPREM_HOST, pair.spi_in, "0")
         };
         assert_eq!(
             f.sources,
-            [outer.to_string(), inner.to_string()],
+            [src.to_string(), inner.to_string()],
             "frame {i}: the outer source and the decrypted inner one: {f:?}"
         );
         let outer_protocol = if encapsulated { "17" } else { "50" };
@@ -271,7 +338,7 @@ fn tshark_decrypts_plain_esp_aes_gcm_256() {
     if !can_run(&[Need::Tshark]) {
         return;
     }
-    decrypts("esp-gcm-plain", Suite::Gcm256, false);
+    decrypts("esp-gcm-plain", Suite::Gcm256, V4_PLAIN);
 }
 
 #[test]
@@ -279,7 +346,7 @@ fn tshark_decrypts_udp_encapsulated_esp_aes_gcm_256() {
     if !can_run(&[Need::Tshark]) {
         return;
     }
-    decrypts("esp-gcm-udp", Suite::Gcm256, true);
+    decrypts("esp-gcm-udp", Suite::Gcm256, V4_UDP);
 }
 
 #[test]
@@ -287,7 +354,7 @@ fn tshark_decrypts_plain_esp_aes_cbc_128_hmac_sha_256() {
     if !can_run(&[Need::Tshark]) {
         return;
     }
-    decrypts("esp-cbc-plain", Suite::Cbc128Sha256, false);
+    decrypts("esp-cbc-plain", Suite::Cbc128Sha256, V4_PLAIN);
 }
 
 #[test]
@@ -295,7 +362,21 @@ fn tshark_decrypts_udp_encapsulated_esp_aes_cbc_128_hmac_sha_256() {
     if !can_run(&[Need::Tshark]) {
         return;
     }
-    decrypts("esp-cbc-udp", Suite::Cbc128Sha256, true);
+    decrypts("esp-cbc-udp", Suite::Cbc128Sha256, V4_UDP);
+}
+
+#[test]
+fn tshark_decrypts_esp_between_ipv6_outside_addresses() {
+    if !can_run(&[Need::Tshark]) {
+        return;
+    }
+    let v6 = |encapsulated| Outer {
+        aws: AWS_V6.into(),
+        cgw: CGW_V6.into(),
+        encapsulated,
+    };
+    decrypts("esp-v6-plain", Suite::Gcm256, v6(false));
+    decrypts("esp-v6-udp", Suite::Cbc128Sha256, v6(true));
 }
 
 #[test]

@@ -194,13 +194,15 @@ impl Cipher {
                 push_trailer(out, payload, pad, next_header);
                 let (aad, aad_len) = self.gcm_aad(seq);
                 let start = HEADER_LEN + GCM_IV_LEN;
-                // Far below GCM's 64 GiB limit for any packet: cannot fail.
-                if let Ok(tag) = key.seal_in_place_separate_tag(
+                // ring refuses only more than GCM's 64 GiB per nonce: no packet is that
+                // big, but should one be, nothing half-sealed goes out.
+                match key.seal_in_place_separate_tag(
                     gcm_nonce(salt, &gcm_iv),
                     aead::Aad::from(&aad[..aad_len]),
                     &mut out[start..],
                 ) {
-                    out.extend_from_slice(tag.as_ref());
+                    Ok(tag) => out.extend_from_slice(tag.as_ref()),
+                    Err(_) => out.clear(),
                 }
             }
             Keys::Cbc { aes, mac } => {

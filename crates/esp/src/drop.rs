@@ -1,7 +1,8 @@
 //! Why a packet was dropped, and why a seal failed.
 
 /// Why a packet was not sealed or not delivered. Every drop has one reason, and the SA
-/// database counts each ([`Drops`](crate::Drops)).
+/// database counts each ([`Drops`](crate::Drops)). Not `std::ops::Drop`: name it
+/// `esp::Drop` where both are in scope.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, thiserror::Error)]
 #[non_exhaustive]
 pub enum Drop {

@@ -152,3 +152,99 @@ fn ports(protocol: u8, upper: &[u8]) -> Option<(u16, u16)> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ipv4(protocol: u8, flags_offset: u16, upper: &[u8]) -> Vec<u8> {
+        let len = 20 + upper.len() as u16;
+        let mut p = vec![
+            0x45, 0, 0, 0, 0, 1, 0, 0, 64, protocol, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+        ];
+        p[2..4].copy_from_slice(&len.to_be_bytes());
+        p[6..8].copy_from_slice(&flags_offset.to_be_bytes());
+        p.extend_from_slice(upper);
+        p
+    }
+
+    #[test]
+    fn ipv4_ports_icmp_type_code_and_fragments() {
+        let udp = Flow::parse(&ipv4(UDP, 0, &[0x13, 0x88, 0, 53, 0, 8, 0, 0])).unwrap();
+        assert_eq!(
+            (udp.protocol, udp.ports, udp.len),
+            (UDP, Some((5000, 53)), 28)
+        );
+        let icmp = Flow::parse(&ipv4(ICMP, 0, &[8, 0, 0, 0])).unwrap();
+        assert_eq!(icmp.ports, Some((0x0800, 0x0800)));
+        // A later fragment has no ports; the first (offset 0, MF set) has them.
+        assert_eq!(
+            Flow::parse(&ipv4(UDP, 0x0001, &[0; 8])).unwrap().ports,
+            None
+        );
+        assert!(Flow::parse(&ipv4(UDP, 0x2000, &[0; 8]))
+            .unwrap()
+            .ports
+            .is_some());
+        // No ports in a protocol without them, nor in a header too short for them.
+        assert_eq!(Flow::parse(&ipv4(47, 0, &[0; 8])).unwrap().ports, None);
+        assert_eq!(Flow::parse(&ipv4(TCP, 0, &[0; 3])).unwrap().ports, None);
+    }
+
+    #[test]
+    fn ipv4_lengths_are_checked() {
+        let good = ipv4(UDP, 0, &[0; 8]);
+        assert!(Flow::parse(&good[..19]).is_none());
+        assert!(
+            Flow::parse(&good[..27]).is_none(),
+            "total length past the end"
+        );
+        let mut short_ihl = good.clone();
+        short_ihl[0] = 0x44;
+        assert!(Flow::parse(&short_ihl).is_none());
+        let mut total_below_header = good.clone();
+        total_below_header[2..4].copy_from_slice(&19u16.to_be_bytes());
+        assert!(Flow::parse(&total_below_header).is_none());
+        let mut padded = good.clone();
+        padded.extend_from_slice(&[0; 10]);
+        assert_eq!(Flow::parse(&padded).unwrap().len, good.len());
+        assert!(Flow::parse(&[0x60]).is_none());
+        assert!(Flow::parse(&[]).is_none());
+        assert!(Flow::parse(&[0x10; 40]).is_none());
+    }
+
+    fn ipv6(next: u8, rest: &[u8]) -> Vec<u8> {
+        let mut p = vec![0x60, 0, 0, 0];
+        p.extend_from_slice(&(rest.len() as u16).to_be_bytes());
+        p.extend_from_slice(&[next, 64]);
+        p.extend_from_slice(&[0xfd; 16]);
+        p.extend_from_slice(&[0xfe; 16]);
+        p.extend_from_slice(rest);
+        p
+    }
+
+    #[test]
+    fn ipv6_extension_headers_are_walked() {
+        let udp = [0, 7, 0, 9, 0, 8, 0, 0];
+        let plain = Flow::parse(&ipv6(UDP, &udp)).unwrap();
+        assert_eq!(
+            (plain.next_header, plain.ports),
+            (NEXT_HEADER_IPV6, Some((7, 9)))
+        );
+        // Hop-by-hop (8 bytes) then destination options (16 bytes) then UDP.
+        let mut chain = vec![60, 0, 0, 0, 0, 0, 0, 0, UDP, 1];
+        chain.extend_from_slice(&[0; 14]);
+        chain.extend_from_slice(&udp);
+        let flow = Flow::parse(&ipv6(0, &chain)).unwrap();
+        assert_eq!((flow.protocol, flow.ports), (UDP, Some((7, 9))));
+        // A later fragment: no ports.
+        let mut frag = vec![UDP, 0, 0, 8, 0, 0, 0, 1];
+        frag.extend_from_slice(&udp);
+        assert_eq!(Flow::parse(&ipv6(44, &frag)).unwrap().ports, None);
+        // An extension header running past the payload.
+        assert!(Flow::parse(&ipv6(0, &[UDP, 4, 0, 0])).is_none());
+        let mut v6 = ipv6(UDP, &udp);
+        v6.truncate(45);
+        assert!(Flow::parse(&v6).is_none());
+    }
+}

@@ -34,3 +34,20 @@ pub use replay::ReplayWindow;
 pub use sad::{OpenedInner, PairSpec, Sad, Sealed};
 pub use selector::Selector;
 pub use suite::{Integrity, KeyError, SaSpec, Suite};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// sim keeps a host's data plane in state that moves between tasks.
+    #[test]
+    fn state_types_are_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Sad>();
+        check::<Outbound>();
+        check::<Inbound>();
+        check::<PairSpec>();
+        check::<Drop>();
+        check::<KeyError>();
+    }
+}

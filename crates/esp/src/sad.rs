@@ -57,6 +57,8 @@ struct Pair {
     remote: Vec<Selector>,
     /// A newer pair replaced it: it only receives.
     retired: bool,
+    /// The pair this one replaced.
+    replaces: Option<u32>,
     counters: SaCounters,
 }
 
@@ -97,6 +99,7 @@ impl Sad {
             local: spec.local,
             remote: spec.remote,
             retired: false,
+            replaces: spec.replaces,
             counters: SaCounters::default(),
         };
         if let Some(old) = spec.replaces.and_then(|spi| self.pairs.get_mut(&spi)) {
@@ -107,16 +110,27 @@ impl Sad {
         Ok(())
     }
 
-    /// Removes the pair whose inbound SPI is `spi_in`, returning its counters.
+    /// Removes the pair whose inbound SPI is `spi_in`, returning its counters. If it had
+    /// replaced a pair that is still installed (a rekey undone) and no other pair replaced
+    /// that one, the older pair sends again.
     pub fn remove(&mut self, spi_in: u32) -> Option<SaCounters> {
         let pair = self.pairs.remove(&spi_in)?;
         self.order.retain(|&spi| spi != spi_in);
+        if let Some(old) = pair.replaces {
+            let still_replaced = self.pairs.values().any(|p| p.replaces == Some(old));
+            if let Some(old) = self.pairs.get_mut(&old) {
+                old.retired = still_replaced;
+            }
+        }
         Some(pair.counters)
     }
 
     /// Seals `inner`, an IPv4 or IPv6 packet, with the newest pair whose local selectors
     /// hold its source and remote selectors its destination (protocol and ports
-    /// included), next header 4 or 41. `out` is cleared and filled with the ESP packet.
+    /// included), next header 4 or 41. `out` is cleared and filled with the ESP packet
+    /// (left empty on a drop). Bytes after the length the IP header gives are not sent.
+    /// [`Drop::Malformed`] if `inner` is not an IP packet, [`Drop::NoSa`] if no pair
+    /// takes it, [`Drop::SequenceExhausted`] if that pair must be rekeyed first.
     pub fn seal(&mut self, inner: &[u8], out: &mut Vec<u8>) -> Result<Sealed, Drop> {
         let result = self.seal_inner(inner, out);
         if let Err(reason) = result {
@@ -128,7 +142,11 @@ impl Sad {
 
     /// Opens an ESP packet in place: by SPI, then replay window, integrity, decryption,
     /// and the inner packet against the pair's selectors (its source in the remote ones,
-    /// its destination in the local ones).
+    /// its destination in the local ones). What is not the IPv4 or IPv6 packet its next
+    /// header says — a dummy packet (next header 59, RFC 4303 §2.6) included — is
+    /// [`Drop::Malformed`]. Every drop is counted in [`drops`](Self::drops) and, when the
+    /// SPI is ours, in the pair's counters. After a drop the datagram's bytes may have
+    /// changed ([`Inbound::open`]).
     pub fn open(&mut self, datagram: &mut [u8]) -> Result<OpenedInner, Drop> {
         let result = self.open_inner(datagram);
         if let Err(reason) = result {

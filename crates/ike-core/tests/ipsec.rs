@@ -12,9 +12,9 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use common::dataplane::assert_mirrors;
+use common::dataplane::{install, remove, the_pair};
 use common::*;
-use ike_core::{EndpointConfig, EspSaPair, EventKind, IkeVersion, IpsecChange, SaState};
+use ike_core::{EndpointConfig, EventKind, IkeVersion, IpsecChange, SaState};
 use ike_wire::EncrId;
 
 const IKE: &str = "aes128-sha256-ecp256";
@@ -39,26 +39,6 @@ fn up(aws: EndpointConfig, cgw: EndpointConfig) -> Pair {
         );
     }
     pair
-}
-
-/// The one SA pair each end holds, checked against each other.
-fn the_pair(pair: &Pair) -> (EspSaPair, EspSaPair) {
-    let one = |host: &Host| {
-        let all: Vec<&EspSaPair> = host.sad.installed.values().collect();
-        assert_eq!(all.len(), 1, "one SA pair installed: {:?}", host.sad);
-        all[0].clone()
-    };
-    let (aws, cgw) = (one(&pair.aws), one(&pair.cgw));
-    assert_mirrors(&aws, &cgw);
-    (aws, cgw)
-}
-
-fn install(p: &EspSaPair) -> IpsecChange {
-    IpsecChange::Install(Box::new(p.clone()))
-}
-
-fn remove(spi_in: u32) -> IpsecChange {
-    IpsecChange::Remove { spi_in }
 }
 
 #[test]
@@ -164,6 +144,35 @@ fn child_rekey_by(initiator: Side) {
     }
 }
 
+/// Until its DELETE is done, the old SA of a rekey is still installed — packets on it
+/// still arrive — and an authenticated one counts as hearing from the peer.
+#[test]
+fn the_old_sa_of_a_rekey_takes_packets_until_its_delete() {
+    let (aws, cgw) = configs(ESP);
+    let mut pair = up(aws, cgw.child_rekey_after(secs(3_600), secs(3_000)));
+    let (old_a, _) = the_pair(&pair);
+    // The CGW's DELETE of the old SA is lost, again and again.
+    pair.cgw.drop =
+        Box::new(|d| d.message().header.exchange == ike_wire::ExchangeType::INFORMATIONAL);
+    pair.run_to(secs(3_010));
+    let new_a = pair
+        .aws
+        .sad
+        .installs()
+        .last()
+        .map(|p| (*p).clone())
+        .unwrap();
+    assert_eq!(new_a.replaces, Some(old_a.spi_in));
+    assert!(pair.aws.sad.installed.contains_key(&old_a.spi_in));
+    let (now, cgw) = (pair.now(), addr(CGW_ADDR));
+    assert!(pair.aws.endpoint.esp_arrived(now, cgw, old_a.spi_in));
+    assert!(pair.aws.endpoint.esp_arrived(now, cgw, new_a.spi_in));
+    assert!(!pair.aws.endpoint.esp_arrived(now, cgw, old_a.spi_in ^ 1));
+    pair.cgw.drop = Box::new(|_| false);
+    pair.drive();
+    assert_eq!(pair.aws.sad.removes(), [old_a.spi_in]);
+}
+
 #[test]
 fn aws_rekeys_the_child_sa() {
     child_rekey_by(Side::Aws);
@@ -218,6 +227,47 @@ fn aws_rekeys_the_ike_sa_and_the_child_sa_stays_installed() {
 #[test]
 fn cgw_rekeys_the_ike_sa_and_the_child_sa_stays_installed() {
     ike_rekey_by(Side::Cgw);
+}
+
+/// Simultaneous IKE SA rekeys (RFC 7296 §2.8.1), whichever exchange wins: the CHILD SA
+/// ends up under the surviving IKE SA (moved there with the redundant one's help or
+/// adopted), and the data plane hears nothing of it.
+#[test]
+fn simultaneous_ike_rekeys_leave_the_child_sa_installed() {
+    for seed in 0..6u64 {
+        let (aws, cgw) = configs(ESP);
+        let aws = aws.with_lifetimes(exact_lifetimes(secs(7_200), secs(10_000), secs(270)));
+        let cgw = cgw.with_lifetimes(exact_lifetimes(
+            secs(7_200),
+            secs(20_000),
+            secs(270) + Duration::from_millis(5),
+        ));
+        let mut pair = Pair::new(aws, cgw, seed, 100 + seed);
+        pair.initiate();
+        pair.drive();
+        let (a, c) = the_pair(&pair);
+        let ike = pair.aws.endpoint.ike_sas();
+        pair.drive_until(pair.now() + secs(7_000));
+        pair.drive();
+        let [new] = pair.aws.endpoint.ike_sas()[..] else {
+            panic!("one IKE SA left: {:?}", pair.aws.endpoint.ike_sas())
+        };
+        assert!(!ike.contains(&new), "seed {seed}: rekeyed");
+        for host in [&pair.aws, &pair.cgw] {
+            // Each sent its rekey before it saw the other's.
+            let kinds = host.kinds();
+            let sent = kinds
+                .iter()
+                .position(|k| matches!(k, EventKind::CreateChildRequestSent { .. }));
+            let seen = kinds
+                .iter()
+                .position(|k| matches!(k, EventKind::CreateChildRequestProcessed { .. }));
+            assert!(sent < seen && sent.is_some(), "seed {seed}: {kinds:?}");
+        }
+        assert_eq!(the_pair(&pair), (a.clone(), c.clone()), "seed {seed}");
+        assert_eq!(pair.aws.sad.since(0), [install(&a)], "seed {seed}");
+        assert_eq!(pair.cgw.sad.since(0), [install(&c)], "seed {seed}");
+    }
 }
 
 #[test]

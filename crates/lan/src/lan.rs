@@ -48,10 +48,10 @@ pub struct Lan {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Delivery {
-    /// A host took it (a request, or one-way UDP to an open port); `answered`: it queued an
-    /// answer.
+    /// A host took it (ICMP echo request, UDP to its echo port, a request/response request).
     ToHost {
-        /// Whether an answer was queued for `poll_packet`.
+        /// Whether an answer was queued for `poll_packet` (always, for the services hosts
+        /// have today; a host that only listens would say `false`).
         answered: bool,
     },
     /// The first answer to one of this network's flow packets, within the time-out.

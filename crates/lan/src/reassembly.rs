@@ -113,6 +113,7 @@ impl Reassembler {
                 .is_err()
         {
             self.partial.remove(&key);
+            self.trim();
             return Added::Malformed;
         }
         if offset.value() == 0 {
@@ -124,6 +125,7 @@ impl Reassembler {
         let Some(done) = self.partial.remove(&key) else {
             return Added::Malformed;
         };
+        self.trim();
         let Some(mut whole) = done.first else {
             return Added::Malformed;
         };
@@ -172,6 +174,17 @@ impl Reassembler {
                 self.timed_out += 1;
                 return;
             }
+        }
+    }
+
+    /// Forgets the deadlines of finished datagrams at the front, so that
+    /// [`Reassembler::next_deadline`] stays cheap when datagrams complete in order.
+    fn trim(&mut self) {
+        while let Some((_, key, generation)) = self.deadlines.front() {
+            if self.is_live(key, *generation) {
+                break;
+            }
+            self.deadlines.pop_front();
         }
     }
 
@@ -255,6 +268,20 @@ mod tests {
             }
             prop_assert_eq!(whole, Some(p));
         }
+    }
+
+    #[test]
+    fn finished_datagrams_leave_no_deadlines_behind() {
+        let now = Instant::now();
+        let mut r = Reassembler::new(Duration::from_secs(30), 4);
+        for id in 0..1000 {
+            let frags = fragment(&packet(id, 1500), 600).unwrap();
+            for f in &frags {
+                r.add(now, &slice(f));
+            }
+        }
+        assert!(r.deadlines.is_empty());
+        assert_eq!((r.next_deadline(), r.timed_out), (None, 0));
     }
 
     #[test]

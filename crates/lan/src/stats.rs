@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 /// What one flow sent and what came back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct FlowStats {
-    /// Packets sent (handed out by `poll_packet`'s queue).
+    /// Packets sent (queued for `poll_packet` at their scheduled instants).
     pub sent: u64,
     /// Packets answered (each request's first answer, within the answer time-out).
     pub answered: u64,

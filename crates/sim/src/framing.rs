@@ -26,13 +26,16 @@ pub enum PortRole {
     NatT,
     /// A host's only port: the marker is used when neither side is on port 500.
     Single,
+    /// A simulated host's stand-in for IP protocol 50 (docs/data-plane.md, "On the
+    /// wire"): plain ESP only, never IKE.
+    Esp,
 }
 
 impl PortRole {
     /// Whether IKE datagrams between `local` (this socket) and `remote` carry the marker.
     pub fn uses_marker(self, local: SocketAddr, remote: SocketAddr) -> bool {
         match self {
-            PortRole::Ike => false,
+            PortRole::Ike | PortRole::Esp => false,
             PortRole::NatT => true,
             PortRole::Single => local.port() != IKE_PORT && remote.port() != IKE_PORT,
         }
@@ -48,6 +51,9 @@ impl PortRole {
 
     /// Sorts a datagram that arrived at `local` (this socket) from `remote`.
     pub fn classify(self, local: SocketAddr, remote: SocketAddr, data: &[u8]) -> Received<'_> {
+        if self == PortRole::Esp {
+            return Received::Esp;
+        }
         if !self.uses_marker(local, remote) {
             return Received::Ike(data);
         }

@@ -63,9 +63,10 @@ pub struct Reboot {
     pub options: Vec<EndpointConfig>,
 }
 
-/// Whether the scenario's hosts hear their peer's traffic from the start.
+/// Whether the scenario's hosts hear their peer's traffic from the start (the model). With
+/// `[[flow]]`s there is no model: real ESP arrivals tell the endpoints (crate::dataplane).
 pub fn flowing(scenario: &Scenario) -> bool {
-    scenario.traffic == Traffic::Steady
+    scenario.flow.is_empty() && scenario.traffic == Traffic::Steady
 }
 
 /// Every host starts hearing its peer's traffic, or not, at `now` (the start).

@@ -67,7 +67,7 @@ impl Outer {
 
 impl Ledger {
     /// Whether the data plane holds the CHILD SA with our inbound SPI `spi_in`.
-    pub fn holds(&self, spi_in: u32) -> bool {
+    fn holds(&self, spi_in: u32) -> bool {
         self.installed.contains_key(&spi_in)
     }
 

@@ -310,9 +310,10 @@ impl Endpoint {
 
     /// An ESP datagram with SPI `spi` (its first four bytes) arrived from `from`. It
     /// counts as hearing from the peer — on-demand DPD has no reason to probe (RFC 3706
-    /// §5.3) — only when it names one of our installed inbound CHILD SAs and comes from
-    /// that IKE SA's peer address: a datagram anyone can send must not keep a dead peer
-    /// alive. The data plane (`EndpointConfig::data_plane`) calls it only for a packet that
+    /// §5.3) — only when it names one of our installed inbound CHILD SAs (one being
+    /// rekeyed, or the old SA of a rekey until it is deleted, included: the data plane
+    /// still takes packets on them) and comes from that IKE SA's peer address: a datagram
+    /// anyone can send must not keep a dead peer alive. The data plane (`EndpointConfig::data_plane`) calls it only for a packet that
     /// authenticated with that SA's keys (RFC 4303 §3.4.4) and passed the replay check;
     /// without one (`serve` counting ESP-in-UDP by SPI alone) nothing was checked but the
     /// SPI and the address. Returns whether it was counted.
@@ -322,7 +323,7 @@ impl Endpoint {
                 && e.sa
                     .children()
                     .iter()
-                    .any(|c| c.state == ChildState::Installed && c.spi_in.0 == spi)
+                    .any(|c| c.keys_in_use && c.spi_in.0 == spi)
         }) else {
             return false;
         };

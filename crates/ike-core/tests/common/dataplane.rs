@@ -8,6 +8,8 @@ use std::time::Duration;
 use ike_core::{Endpoint, EspKeys, EspSaPair, IpsecChange};
 use ike_crypto::{Encryption, Integrity, SkCipher};
 
+use super::{Host, Pair};
+
 /// A data plane's SA database kept from an endpoint's `poll_ipsec`, checking the contract
 /// of `ike_core::ipsec` after every input: an SPI is installed once, a removal or an
 /// update names an installed SA, a rekey replaces an installed one, and every CHILD SA the
@@ -176,4 +178,26 @@ fn seal_and_open(sa: &EspSaPair, sender: &EspKeys, receiver: &EspKeys) {
     let last = bad.len() - 1;
     bad[last] ^= 1;
     assert!(open.open(&header, &bad).is_err(), "a damaged packet fails");
+}
+
+/// The one SA pair each end holds, checked against each other.
+pub fn the_pair(pair: &Pair) -> (EspSaPair, EspSaPair) {
+    let one = |host: &Host| {
+        let all: Vec<&EspSaPair> = host.sad.installed.values().collect();
+        assert_eq!(all.len(), 1, "one SA pair installed: {:?}", host.sad);
+        all[0].clone()
+    };
+    let (aws, cgw) = (one(&pair.aws), one(&pair.cgw));
+    assert_mirrors(&aws, &cgw);
+    (aws, cgw)
+}
+
+/// The change that installs `p`.
+pub fn install(p: &EspSaPair) -> IpsecChange {
+    IpsecChange::Install(Box::new(p.clone()))
+}
+
+/// The change that removes the CHILD SA `spi_in`.
+pub fn remove(spi_in: u32) -> IpsecChange {
+    IpsecChange::Remove { spi_in }
 }

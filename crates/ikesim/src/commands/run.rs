@@ -106,6 +106,10 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
     for (host, stats) in &output.stats {
         tracing::info!(host, ?stats, "counters");
     }
+    // The data plane's counters (per host, per SA, per flow), one line each.
+    for line in output.data_plane.iter().flat_map(|d| d.lines()) {
+        tracing::info!("{line}");
+    }
     let end = start + chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX);
     outputs.finish(end)?;
     match output.stopped {

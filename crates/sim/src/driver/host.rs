@@ -121,6 +121,19 @@ impl Host {
         }
     }
 
+    /// Binds the host's ESP port (a socket on its address that stands for IP protocol 50,
+    /// docs/data-plane.md) and returns its address.
+    pub async fn add_esp_port(&mut self) -> std::io::Result<SocketAddr> {
+        let socket = UdpSocket::bind(SocketAddr::new(self.addr().ip(), 0)).await?;
+        let addr = socket.local_addr()?;
+        self.ports.push(Port {
+            role: PortRole::Esp,
+            socket: Arc::new(socket),
+            addr,
+        });
+        Ok(addr)
+    }
+
     /// The first port's address: where the peer calls (a simulated host's IKE port).
     pub fn addr(&self) -> SocketAddr {
         self.ports[0].addr

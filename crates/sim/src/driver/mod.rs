@@ -56,6 +56,7 @@ use pace::{Accelerated, Advance, Pace, Wall};
 pub use wire::ReceiveQueue;
 use wire::{Inbox, Wire};
 
+use crate::dataplane::DataPlane;
 use crate::network::{Egress, Fate, Nat, Path};
 use crate::traffic::{self, Action};
 
@@ -84,6 +85,8 @@ pub struct Net {
     pub egress: Vec<Option<Egress>>,
     /// Boxed: most connections of an estate have none.
     pub nat: Option<Box<Nat>>,
+    /// Real ESP between the hosts, when the scenario has flows (crate::dataplane).
+    pub plane: Option<Box<DataPlane>>,
 }
 
 impl Net {
@@ -92,6 +95,7 @@ impl Net {
         Net {
             egress: Vec::new(),
             nat: None,
+            plane: None,
         }
     }
 }
@@ -170,6 +174,10 @@ pub trait Observer {
         };
         self.not_ike(host, endpoint, at, what);
     }
+    /// AWS endpoint `host` carried `bytes` of inner packets in the minute (of the records'
+    /// clock) that ended at `minute_end` (crate::dataplane): once per minute that carried
+    /// any, in time order, once it is over.
+    fn data(&mut self, _host: usize, _minute_end: Instant, _bytes: vpn_log::DataBytes) {}
     /// Real time, when the run ends: what `host`'s receive queues went through (datagrams
     /// dropped because one was full, the most that waited).
     fn receive_queue(&mut self, _host: usize, _queue: ReceiveQueue) {}
@@ -272,7 +280,9 @@ impl<P: Pace> Wire<'_, P> {
             .filter_map(|h| h.keepalive.map(|k| k.next))
             .min();
         let next_action = schedule.front().map(|(t, _)| *t);
+        let next_packet = self.net.plane.as_ref().and_then(|p| p.poll_timeout());
         [
+            next_packet,
             next_timer,
             self.path.next_due(),
             next_action,
@@ -316,6 +326,9 @@ impl<P: Pace> Wire<'_, P> {
             if h.endpoint.poll_timeout().is_some_and(|t| t <= now) {
                 h.endpoint.handle_timeout(now);
             }
+        }
+        if let Some(plane) = self.net.plane.as_mut() {
+            plane.handle_timeout(now);
         }
         Ok(())
     }

@@ -16,6 +16,7 @@ use tokio::task::JoinHandle;
 use super::host::Host;
 use super::pace::{Pace, PickUp};
 use super::{Net, NotIke, Observer, LOOPBACK_GRACE, MAX_DATAGRAM};
+use crate::dataplane::DataPlane;
 use crate::framing::Received;
 use crate::network::{ip_packet_len, Egress, Fate, Path};
 
@@ -200,7 +201,16 @@ impl<P: Pace> Wire<'_, P> {
             if !h.alive {
                 while h.endpoint.poll_transmit().is_some() {}
                 while h.endpoint.poll_trace().is_some() {}
+                while h.endpoint.poll_ipsec().is_some() {}
+                if let Some(plane) = self.net.plane.as_mut() {
+                    plane.crash(i);
+                }
                 continue;
+            }
+            if let Some(plane) = self.net.plane.as_mut() {
+                while let Some(change) = h.endpoint.poll_ipsec() {
+                    plane.ipsec(i, change);
+                }
             }
             while let Some(t) = h.endpoint.poll_trace() {
                 self.observer.trace(i, now, t);
@@ -226,6 +236,22 @@ impl<P: Pace> Wire<'_, P> {
                 self.observer.egress(i, now, &t, &fate);
                 hold(self.path, fate, t);
             }
+        }
+        self.drain_plane(now);
+    }
+
+    /// The data plane's ESP datagrams (through the sending host's egress like any other)
+    /// and the minutes of bytes that are over.
+    fn drain_plane(&mut self, now: Instant) {
+        let Some(plane) = self.net.plane.as_mut() else {
+            return;
+        };
+        while let Some((i, t)) = plane.poll_transmit(now) {
+            let fate = fate_of(&mut self.net.egress, i, now, &t);
+            hold(self.path, fate, t);
+        }
+        while let Some((host, end, bytes)) = plane.poll_minute(now) {
+            self.observer.data(host, end, bytes);
         }
     }
 
@@ -366,6 +392,7 @@ impl<P: Pace> Wire<'_, P> {
                     PickUp::Now(Some((n, from))) => deliver(
                         self.hosts,
                         self.observer,
+                        self.net.plane.as_deref_mut(),
                         (now, d, port, from),
                         &self.buf[..n],
                     ),
@@ -417,6 +444,7 @@ impl<P: Pace> Wire<'_, P> {
         deliver(
             self.hosts,
             self.observer,
+            self.net.plane.as_deref_mut(),
             (now, d, port, from),
             &self.buf[..n],
         );
@@ -433,7 +461,14 @@ impl<P: Pace> Wire<'_, P> {
     ) -> std::io::Result<()> {
         match inbox {
             Inbox::Host(i, port) => {
-                deliver(self.hosts, self.observer, (now, i, port, from), &data);
+                let plane = self.net.plane.as_deref_mut();
+                deliver(
+                    self.hosts,
+                    self.observer,
+                    plane,
+                    (now, i, port, from),
+                    &data,
+                );
                 Ok(())
             }
             Inbox::Mapping(id) => self.through_nat(now, id, from, data).await,
@@ -472,10 +507,12 @@ fn hold(path: &mut Path<Transmit>, fate: Fate, t: Transmit) {
 
 /// Hands a datagram that arrived at `host`'s port `port` from `from` to its endpoint,
 /// without the NAT-T port's marker, if the observer lets it in; anything that is not an
-/// IKE message (ESP, keepalives, unmarked IKE) goes to the observer instead.
+/// IKE message (keepalives, unmarked IKE) goes to the observer instead, ESP to the data
+/// plane if there is one (else to the observer too).
 fn deliver(
     hosts: &mut [Host],
     observer: &mut dyn Observer,
+    plane: Option<&mut DataPlane>,
     (now, host, port, from): (Instant, usize, usize, SocketAddr),
     data: &[u8],
 ) {
@@ -503,7 +540,10 @@ fn deliver(
         }
         Received::Keepalive => NotIke::Keepalive,
         Received::Esp => {
-            observer.esp(host, &mut h.endpoint, (now, local, from), data);
+            match plane {
+                Some(plane) => plane.arrived(now, host, from, data, &mut h.endpoint),
+                None => observer.esp(host, &mut h.endpoint, (now, local, from), data),
+            }
             return;
         }
         Received::UnmarkedIke => NotIke::UnmarkedIke,

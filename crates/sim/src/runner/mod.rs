@@ -3,6 +3,7 @@
 //! turns what the AWS endpoints report into records, and `streaming` hands them to the
 //! command's sink as they are made (`run_streaming`), until the end or a [`Stop`] (`stop`).
 
+mod plane;
 mod recorder;
 mod sockets;
 mod stop;
@@ -27,6 +28,7 @@ use vpn_log::{RecordSink, SinkError, TunnelRecord};
 use crate::aws::options::{AwsPsk, StartupAction};
 use crate::aws::{TunnelLog, TunnelView};
 use crate::capture::{wireshark_key_line, KeyFiles, PcapSink};
+use crate::dataplane::{DataPlane, DataPlaneReport};
 use crate::driver::{self, Clock, Host, Net};
 use crate::network::{Egress, Nat};
 use crate::scenario::{CgwStartup, Direction, Network, Scenario};
@@ -128,10 +130,12 @@ pub struct RunOutput {
     /// The ladder diagram, when [`RunOptions::timeline`] asked for it (write it with
     /// [`crate::timeline::write_page`]).
     pub timeline: Option<timeline::Timeline>,
+    /// The data plane's counters (per SA, per flow), when the scenario has flows.
+    pub data_plane: Option<DataPlaneReport>,
 }
 
 /// A well-mixed 64-bit seed for host `index` (SplitMix64 step).
-fn host_seed(seed: u64, index: u64) -> u64 {
+pub(super) fn host_seed(seed: u64, index: u64) -> u64 {
     let mut z = seed.wrapping_add(index.wrapping_add(1).wrapping_mul(0x9e37_79b9_7f4a_7c15));
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
@@ -170,7 +174,11 @@ fn network(
         }
         None => None,
     };
-    Ok(Net { egress, nat })
+    Ok(Net {
+        egress,
+        nat,
+        plane: None,
+    })
 }
 
 /// Runs a scenario to the end and returns its records.
@@ -248,6 +256,8 @@ pub(crate) async fn build(
     let seed = options.seed.unwrap_or(scenario.seed);
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
     let export = options.keys.is_some();
+    let spec = scenario.data_plane();
+    let data_plane = spec.is_some();
     // Exactly as many as there will be: an estate keeps thousands of connections.
     let mut hosts: Vec<Host> = Vec::with_capacity(2 * scenario.tunnel.len());
     let mut topology: Vec<TunnelHosts> = Vec::with_capacity(scenario.tunnel.len());
@@ -266,9 +276,11 @@ pub(crate) async fn build(
         let mut aws_config = tunnel.aws.endpoint_config(&psk, aws_ip);
         aws_config.export_secrets = export;
         aws_config.trace = options.timeline;
+        aws_config.data_plane = data_plane;
         let mut cgw_config = tunnel.cgw.endpoint_config(&psk);
         cgw_config.export_secrets = export;
         cgw_config.trace = options.timeline;
+        cgw_config.data_plane = data_plane;
         let ids = TunnelHosts {
             aws: hosts.len(),
             cgw: hosts.len() + 1,
@@ -295,6 +307,7 @@ pub(crate) async fn build(
         if tunnel.cgw.reboot_at.is_some() {
             let mut config = tunnel.cgw.endpoint_config(&psk);
             config.trace = options.timeline;
+            config.data_plane = data_plane;
             reboots.push((ids.cgw, config, cgw_seed ^ 0x5eed, Vec::new()));
         }
         if !tunnel.maintenance.is_empty() || !tunnel.modify_options.is_empty() {
@@ -307,6 +320,7 @@ pub(crate) async fn build(
                 let mut config = o.endpoint_config(psk, tunnel.outside_ip.0);
                 config.export_secrets = export;
                 config.trace = options.timeline;
+                config.data_plane = data_plane;
                 config
             };
             let modified =
@@ -331,7 +345,16 @@ pub(crate) async fn build(
         );
     }
 
-    let net = network(&scenario.network, &hosts, &topology, seed, t0)?;
+    let start = options.start.unwrap_or(scenario.start.0);
+    // An ESP port per host before the NAT puts the CGW's addresses behind it.
+    let setup = match &spec {
+        Some(_) => plane::seats(scenario, &mut hosts, &topology, seed).await?,
+        None => Vec::new(),
+    };
+    let mut net = network(&scenario.network, &hosts, &topology, seed, t0)?;
+    if let Some(spec) = &spec {
+        net.plane = Some(plane::build(spec, setup, t0, start, seed, export)?);
+    }
     for (tunnel, ids) in scenario.tunnel.iter().zip(&topology) {
         // NAT keepalives from a CGW behind the NAT, to AWS's NAT-T port (RFC 3948 §4).
         let behind = net
@@ -403,8 +426,13 @@ pub(crate) async fn build(
             Lanes::new(&specs, nat).presenting(&scenario.presentation()),
         ))
     });
-    let start = options.start.unwrap_or(scenario.start.0);
+    let esp_ports = net
+        .plane
+        .as_ref()
+        .map(|p| p.esp_ports().collect())
+        .unwrap_or_default();
     let recorder = Recorder {
+        esp_ports,
         start,
         t0,
         hosts: topology,
@@ -471,6 +499,12 @@ async fn run_async(
         &mut streaming,
     )
     .await;
+    // The minutes of bytes still open are over with the run.
+    if let Some(plane) = net.plane.as_mut() {
+        for (host, end, bytes) in plane.last_minutes() {
+            driver::Observer::data(&mut streaming, host, end, bytes);
+        }
+    }
     let streaming::Streaming {
         failed,
         stopped,
@@ -492,7 +526,7 @@ async fn run_async(
     });
     let keyed = match (keys, &options.keys) {
         (Some(keys), Some(dir)) => {
-            write_keys(keys, &mut hosts).map_err(|source| RunError::Capture {
+            write_keys(keys, &mut hosts, net.plane.as_deref()).map_err(|source| RunError::Capture {
                 what: "--keys",
                 path: dir.clone(),
                 source,
@@ -508,7 +542,8 @@ async fn run_async(
     captured?;
     keyed?;
     let stats = names
-        .into_iter()
+        .iter()
+        .cloned()
         .zip(hosts.iter().map(|h| h.endpoint.stats()))
         .collect();
     let title = format!("ikesim run {} --seed {seed}", scenario.name);
@@ -516,17 +551,27 @@ async fn run_async(
         .timeline
         .take()
         .map(|c| c.finish(title, recorder.start));
+    let data_plane = net.plane.as_ref().map(|p| p.report(&names));
     Ok(RunOutput {
         tunnels: recorder.tunnels,
         records: Vec::new(),
         stopped,
         stats,
         timeline,
+        data_plane,
     })
 }
 
 /// Every IKE SA's keys the endpoints exported, once each, into Wireshark's tables.
-fn write_keys(mut keys: KeyFiles, hosts: &mut [Host]) -> std::io::Result<()> {
+fn write_keys(
+    mut keys: KeyFiles,
+    hosts: &mut [Host],
+    plane: Option<&DataPlane>,
+) -> std::io::Result<()> {
+    // The ESP SAs as they are on the wire (`esp_sa`: the outer addresses).
+    for pair in plane.into_iter().flat_map(DataPlane::installed_pairs) {
+        keys.write_esp_sa(pair, pair.local.ip(), pair.remote.ip())?;
+    }
     let mut seen = HashSet::new();
     for h in hosts.iter_mut() {
         while let Some(s) = h.endpoint.poll_secrets() {

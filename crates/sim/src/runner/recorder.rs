@@ -18,6 +18,8 @@ use crate::traffic::TunnelHosts;
 /// The observer of a connection's run: the AWS view of each tunnel's endpoint and the
 /// records it makes, and the captures asked for.
 pub(crate) struct Recorder {
+    /// The hosts' ESP ports: what leaves them is plain ESP (IP protocol 50 in the pcap).
+    pub(super) esp_ports: Vec<std::net::SocketAddr>,
     pub(super) start: DateTime<Utc>,
     pub(super) t0: Instant,
     /// Which hosts are which tunnel's, by tunnel index.
@@ -33,7 +35,7 @@ pub(crate) struct Recorder {
 }
 
 impl Recorder {
-    fn time(&self, now: Instant) -> DateTime<Utc> {
+    pub(super) fn time(&self, now: Instant) -> DateTime<Utc> {
         let since = chrono::Duration::from_std(now.saturating_duration_since(self.t0))
             .unwrap_or(chrono::Duration::MAX);
         self.start + since
@@ -125,7 +127,12 @@ impl Observer for Recorder {
             .to_std()
             .unwrap_or_default();
         if let Some(pcap) = &mut self.pcap {
-            if let Err(e) = pcap.write(since_epoch, t.src, t.dst, &t.payload) {
+            let written = if self.esp_ports.contains(&t.src) {
+                pcap.write_esp(since_epoch, t.src.ip(), t.dst.ip(), &t.payload)
+            } else {
+                pcap.write(since_epoch, t.src, t.dst, &t.payload)
+            };
+            if let Err(e) = written {
                 self.pcap_error.get_or_insert(e);
             }
         }

@@ -107,6 +107,21 @@ impl Observer for Streaming<'_> {
         self.recorder.not_ike(host, endpoint, at, what);
     }
 
+    /// A minute of an AWS endpoint's bytes is over: to the sink (`TunnelDataIn`/`Out`).
+    fn data(&mut self, host: usize, minute_end: Instant, bytes: vpn_log::DataBytes) {
+        let Some(tunnel) = self.recorder.hosts.iter().position(|t| t.aws == host) else {
+            return;
+        };
+        if self.failed.is_some() {
+            return;
+        }
+        let time = self.recorder.time(minute_end);
+        let stream = &self.recorder.tunnels[tunnel].stream;
+        if let Err(e) = self.sink.data(tunnel, stream, time, bytes) {
+            self.failed = Some(e);
+        }
+    }
+
     /// Between two passes of the loop: a failed sink or a requested stop ends the run.
     fn check(&mut self, now: Instant, hosts: &mut [Host]) -> Check {
         if self.failed.is_some() {

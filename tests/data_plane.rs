@@ -1,0 +1,345 @@
+//! The data plane end to end: the real binary runs the data-plane scenarios over real
+//! loopback UDP (real ESP between the simulated hosts) and the counters `run -v` prints
+//! say what got through — pings answered, nothing lost across CHILD SA rekeys, replay
+//! drops under reordering, AWS's DPD quiet while traffic flows — and two runs with the
+//! same seed carry the same packets.
+
+mod common;
+
+use std::collections::HashMap;
+
+use common::{repo, run, temp_dir};
+use vpn_log::{PhaseState, TunnelRecord};
+
+/// One `-v` counter line of the data plane (`esp host=… sent=…`), as its fields.
+type Fields = HashMap<String, String>;
+
+/// Runs `ikesim run ARGS -v`: the records (stdout) and the data plane's counter lines
+/// (stderr) by kind (`esp`, `esp_sa`, `flow`, `routing`), and the endpoints' `counters`.
+struct Ran {
+    records: Vec<TunnelRecord>,
+    lines: Vec<(String, Fields)>,
+    stderr: String,
+}
+
+fn run_v(args: &[&str]) -> Ran {
+    let mut all = vec!["run"];
+    all.extend_from_slice(args);
+    all.push("-v");
+    let out = run(&all);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "ikesim {all:?} failed: {stderr}");
+    let records = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| TunnelRecord::parse_json(l).expect("a record"))
+        .collect();
+    let lines = stderr
+        .lines()
+        .filter_map(|l| l.split_once("ikesim::commands::run: ").map(|(_, r)| r))
+        .filter_map(|rest| {
+            let (kind, fields) = rest.split_once(' ')?;
+            if !["esp", "esp_sa", "flow", "routing"].contains(&kind) {
+                return None;
+            }
+            let fields = fields
+                .split(' ')
+                .filter_map(|kv| kv.split_once('='))
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect();
+            Some((kind.to_owned(), fields))
+        })
+        .collect();
+    Ran {
+        records,
+        lines,
+        stderr,
+    }
+}
+
+impl Ran {
+    fn of(&self, kind: &str, key: &str, value: &str) -> &Fields {
+        self.lines
+            .iter()
+            .find(|(k, f)| k == kind && f.get(key).is_some_and(|v| v == value))
+            .map(|(_, f)| f)
+            .unwrap_or_else(|| panic!("no `{kind} {key}={value}` line in:\n{}", self.stderr))
+    }
+
+    fn flows(&self) -> Vec<&Fields> {
+        self.lines
+            .iter()
+            .filter(|(k, _)| k == "flow")
+            .map(|(_, f)| f)
+            .collect()
+    }
+
+    /// An endpoint's `datagrams_in` (its IKE datagrams, from the `counters` line).
+    fn ike_datagrams_in(&self, host: &str) -> u64 {
+        let line = self
+            .stderr
+            .lines()
+            .find(|l| l.contains(&format!("counters host=\"{host}\"")))
+            .unwrap_or_else(|| panic!("no counters for {host}:\n{}", self.stderr));
+        let at = line.find("datagrams_in: ").expect("datagrams_in") + "datagrams_in: ".len();
+        line[at..]
+            .split(|c: char| !c.is_ascii_digit())
+            .next()
+            .and_then(|n| n.parse().ok())
+            .expect("a number")
+    }
+}
+
+fn n(fields: &Fields, key: &str) -> u64 {
+    fields
+        .get(key)
+        .unwrap_or_else(|| panic!("no {key} in {fields:?}"))
+        .parse()
+        .unwrap_or_else(|_| panic!("{key} is not a number in {fields:?}"))
+}
+
+#[test]
+fn pings_both_ways_are_all_answered_and_aws_never_probes_a_busy_tunnel() {
+    let ran = run_v(&["ikev2-ping"]);
+    let flows = ran.flows();
+    assert_eq!(flows.len(), 2, "{}", ran.stderr);
+    for f in flows {
+        // One a second from 1 s to 59 min 50 s.
+        assert_eq!(n(f, "sent"), 3_589, "{f:?}");
+        assert_eq!(n(f, "answered"), n(f, "sent"), "{f:?}");
+        assert_eq!(n(f, "unanswered"), 0, "{f:?}");
+    }
+    for host in ["aws-tunnel-1", "cgw-tunnel-1"] {
+        let esp = ran.of("esp", "host", host);
+        assert_eq!(n(esp, "replay_drops"), 0, "{esp:?}");
+        assert_eq!(n(esp, "integrity_failures"), 0, "{esp:?}");
+        // Every echo request and reply went through ESP.
+        assert_eq!(n(esp, "packets_in"), 2 * 3_589, "{esp:?}");
+        assert_eq!(n(esp, "bytes_in"), 2 * 3_589 * 84, "{esp:?}");
+    }
+    // The CHILD SA was rekeyed once; packets went over both SAs.
+    let sas: Vec<_> = ran
+        .lines
+        .iter()
+        .filter(|(k, f)| k == "esp_sa" && f["host"] == "aws-tunnel-1")
+        .collect();
+    assert_eq!(sas.len(), 2, "{}", ran.stderr);
+    assert!(sas.iter().all(|(_, f)| n(f, "packets_in") > 0), "{sas:?}");
+    assert_eq!(
+        ran.records.last().unwrap().ike_phase2_state,
+        PhaseState::Established
+    );
+
+    // AWS hears the CGW with every ESP packet: its on-demand DPD never sends a liveness
+    // check — a handful of IKE datagrams in an hour (IKE_SA_INIT, IKE_AUTH, the rekey and
+    // its DELETE). The same tunnel idle gets one every 10 s.
+    let busy = ran.ike_datagrams_in("aws-tunnel-1");
+    assert!(
+        busy < 10,
+        "AWS received {busy} IKE datagrams from a busy tunnel"
+    );
+    let text = std::fs::read_to_string(repo().join("scenarios/ikev2-ping.toml")).unwrap();
+    let idle = text[..text.find("\n[vpc]").unwrap()].replacen(
+        "duration = \"1h\"",
+        "duration = \"1h\"\ntraffic = \"idle\"",
+        1,
+    );
+    let dir = temp_dir("data-plane-idle");
+    let path = dir.join("idle.toml");
+    std::fs::write(&path, idle).unwrap();
+    let quiet = run_v(&[path.to_str().unwrap()]);
+    let probed = quiet.ike_datagrams_in("aws-tunnel-1");
+    assert!(
+        probed > 300,
+        "AWS received only {probed} IKE datagrams from an idle tunnel"
+    );
+}
+
+#[test]
+fn tunnel_data_in_and_out_are_the_bytes_aws_carried() {
+    let dir = temp_dir("data-plane-metrics");
+    let metrics = dir.join("metrics.json");
+    let ran = run_v(&[
+        "ikev2-ping",
+        "--duration",
+        "10m",
+        "--metrics",
+        metrics.to_str().unwrap(),
+    ]);
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&metrics).unwrap()).unwrap();
+    let sum = |name: &str| -> u64 {
+        json["MetricData"]
+            .as_array()
+            .expect("MetricData")
+            .iter()
+            .filter(|d| d["MetricName"] == name)
+            .map(|d| d["Value"].as_f64().expect("a value") as u64)
+            .sum()
+    };
+    let aws = ran.of("esp", "host", "aws-tunnel-1");
+    assert_eq!(sum("TunnelDataIn"), n(aws, "bytes_in"));
+    assert_eq!(sum("TunnelDataOut"), n(aws, "bytes_out"));
+    assert!(n(aws, "bytes_in") > 90_000, "{aws:?}");
+}
+
+#[test]
+fn no_packet_is_lost_across_child_sa_rekeys() {
+    let ran = run_v(&["ikev2-traffic-across-rekeys"]);
+    let rekeys = ran
+        .records
+        .iter()
+        .filter(|r| r.details.contains("CHILD_SA rekeyed"))
+        .count();
+    assert!(rekeys >= 5, "{rekeys} CHILD SA rekeys");
+    for f in ran.flows() {
+        assert!(n(f, "sent") > 17_000, "{f:?}");
+        assert_eq!(n(f, "answered"), n(f, "sent"), "{f:?}");
+        assert_eq!(n(f, "unanswered"), 0, "{f:?}");
+        assert_eq!(n(f, "late_or_duplicate"), 0, "{f:?}");
+    }
+    for host in ["aws-tunnel-1", "cgw-tunnel-1"] {
+        let esp = ran.of("esp", "host", host);
+        assert_eq!(n(esp, "sas"), rekeys as u64 + 1, "{esp:?}");
+        assert_eq!(n(esp, "packets_in"), n(esp, "packets_out"), "{esp:?}");
+    }
+    let routing = ran.of("routing", "vpc_no_tunnel", "0");
+    assert_eq!(n(routing, "onprem_no_tunnel"), 0);
+}
+
+#[test]
+fn reordering_beyond_the_replay_window_drops_packets_and_the_tunnel_stays_up() {
+    let ran = run_v(&["ikev2-replay-reorder"]);
+    let cgw = ran.of("esp", "host", "cgw-tunnel-1");
+    let dropped = n(cgw, "replay_drops");
+    assert!(dropped > 0, "{cgw:?}");
+    // AWS's window (1,024) and an unreordered way back: nothing dropped there.
+    let aws = ran.of("esp", "host", "aws-tunnel-1");
+    assert_eq!(n(aws, "replay_drops"), 0, "{aws:?}");
+    let flow = ran.flows()[0];
+    assert_eq!(n(flow, "sent") - n(flow, "answered"), dropped, "{flow:?}");
+    let last = ran.records.last().unwrap();
+    assert_eq!(
+        (last.ike_phase1_state, last.ike_phase2_state),
+        (PhaseState::Established, PhaseState::Established)
+    );
+    assert!(
+        ran.records.iter().all(|r| !r.details.contains("DELETE")),
+        "the tunnel went down"
+    );
+}
+
+#[test]
+fn the_mtu_black_hole_drops_large_df_packets_at_aws_and_pings_still_work() {
+    let ran = run_v(&["ikev2-mtu-blackhole"]);
+    let aws = ran.of("esp", "host", "aws-tunnel-1");
+    let large = ran.of("flow", "name", "large-responses");
+    assert_eq!(n(aws, "mtu_drops"), n(large, "sent"), "{aws:?}");
+    assert_eq!(n(large, "answered"), 0, "{large:?}");
+    let ping = ran.of("flow", "name", "ping");
+    assert_eq!(n(ping, "answered"), n(ping, "sent"), "{ping:?}");
+}
+
+/// (seconds, fraction, length, IP protocol, plain ESP's SPI and sequence number).
+type Frame = (u32, u32, u32, u8, Option<(u32, u32)>);
+
+/// Each frame of a pcap (raw IPv4, as `--pcap` writes it): its time, length, IP protocol,
+/// and for plain ESP its SPI and sequence number — what does not depend on the ports the
+/// OS gave the sockets or on the DH keys (ephemeral, from the OS: DESIGN.md principle 3).
+fn frames(pcap: &[u8]) -> Vec<Frame> {
+    let word = |at: usize| u32::from_le_bytes(pcap[at..at + 4].try_into().unwrap());
+    let mut out = Vec::new();
+    let mut at = 24;
+    while at + 16 <= pcap.len() {
+        let (sec, usec, len) = (word(at), word(at + 4), word(at + 8));
+        let data = &pcap[at + 16..at + 16 + len as usize];
+        let ihl = usize::from(data[0] & 0x0f) * 4;
+        let esp = (data[9] == 50).then(|| {
+            let be = |o: usize| u32::from_be_bytes(data[ihl + o..ihl + o + 4].try_into().unwrap());
+            (be(0), be(4))
+        });
+        out.push((sec, usec, len, data[9], esp));
+        at += 16 + len as usize;
+    }
+    out
+}
+
+#[test]
+fn the_same_seed_carries_the_same_packets_and_counts_the_same() {
+    let dir = temp_dir("data-plane-seed");
+    let mut runs = Vec::new();
+    for i in 0..2 {
+        let pcap = dir.join(format!("{i}.pcap"));
+        let ran = run_v(&[
+            "ikev2-replay-reorder",
+            "--duration",
+            "1m",
+            "--pcap",
+            pcap.to_str().unwrap(),
+        ]);
+        let bytes = std::fs::read(&pcap).unwrap();
+        runs.push((ran.lines, frames(&bytes)));
+    }
+    let (a, b) = (&runs[0], &runs[1]);
+    assert!(
+        a.1.iter().filter(|f| f.3 == 50).count() > 5_000,
+        "{} frames",
+        a.1.len()
+    );
+    assert_eq!(a.0, b.0, "the counters differ");
+    assert!(a.1 == b.1, "the captures differ");
+}
+
+/// Two tunnels, both up; the CGW's side of tunnel 1 dies at 5 min.
+const TWO_TUNNELS: &str = r#"description = "two tunnels, tunnel 1's CGW dies"
+seed = 1
+duration = "10m"
+[vpn_connection]
+id = "vpn-0a1b2c3d4e5f60718"
+[cgw]
+outside_ip = "198.51.100.1"
+[[tunnel]]
+outside_ip = "192.0.2.1"
+[tunnel.aws]
+pre_shared_key = "ikesim.example_psk_1"
+[tunnel.cgw]
+crash_at = "5m"
+esp_proposals = ["aes256gcm16-ecp384"]
+local_ts = ["172.16.0.0/16"]
+remote_ts = ["10.0.0.0/16"]
+[[tunnel]]
+outside_ip = "192.0.2.2"
+[tunnel.aws]
+pre_shared_key = "ikesim.example_psk_2"
+[tunnel.cgw]
+esp_proposals = ["aes128-sha1-modp2048"]
+local_ts = ["172.16.0.0/16"]
+remote_ts = ["10.0.0.0/16"]
+[[flow]]
+from = "vpc"
+start = "1s"
+stop = "9m50s"
+"#;
+
+#[test]
+fn the_vpc_routes_over_tunnel_1_until_its_sas_go_then_over_tunnel_2() {
+    let dir = temp_dir("data-plane-two-tunnels");
+    let path = dir.join("two.toml");
+    std::fs::write(&path, TWO_TUNNELS).unwrap();
+    let ran = run_v(&[path.to_str().unwrap()]);
+    let (aws1, aws2) = (
+        ran.of("esp", "host", "aws-tunnel-1"),
+        ran.of("esp", "host", "aws-tunnel-2"),
+    );
+    // Tunnel 1 (the lowest number) carries every ping while both are up: 299 until the
+    // crash, and then AWS keeps sending into it until its DPD (30 s) clears the SAs.
+    let to_tunnel_1 = n(aws1, "packets_out");
+    assert!((299..=345).contains(&to_tunnel_1), "{aws1:?}");
+    assert_eq!(n(aws1, "packets_in"), 299, "{aws1:?}");
+    // Then tunnel 2 (AES-CBC-128 with HMAC-SHA1-96) carries them, and answers come back.
+    let to_tunnel_2 = n(aws2, "packets_out");
+    assert!(to_tunnel_2 > 200, "{aws2:?}");
+    assert_eq!(n(aws2, "packets_in"), to_tunnel_2, "{aws2:?}");
+    let flow = ran.flows()[0];
+    assert_eq!(n(flow, "sent"), to_tunnel_1 + to_tunnel_2, "{flow:?}");
+    assert_eq!(n(flow, "answered"), 299 + to_tunnel_2, "{flow:?}");
+}
