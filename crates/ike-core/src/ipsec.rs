@@ -12,8 +12,16 @@
 //!   in place of the outbound SA of the CHILD SA it `replaces`, whose inbound SA keeps
 //!   taking packets until its own [`IpsecChange::Remove`], so nothing in flight is lost at
 //!   a rekey — as strongSwan does).
-//!   Both ends of a rekey collision (RFC 7296 §2.8.1) install both new SAs: either may
-//!   carry packets until the redundant one's DELETE.
+//!   Both ends of a rekey collision (RFC 7296 §2.8.1) install both new SAs, each with
+//!   `replaces` naming the old SA, each end in its own order (on an orderly path: the
+//!   one its answer to the peer's request made, then its own exchange's). Only the first
+//!   of them should take over the old SA's outbound SA; the second only receives, and
+//!   sends once the first is removed. That keeps a collision lossless: each end goes on
+//!   sending on the SA it installed first — the redundant one, at one end — and the peer
+//!   holds that SA's inbound side until the DELETE, which leaves after those packets, has
+//!   been answered; whereas the end that deletes its own exchange's SA would lose what
+//!   it sent on it meanwhile. The rule for the data plane: among live pairs that replace
+//!   the same SA, the one installed first sends.
 //! - [`IpsecChange::Remove`] when a CHILD SA goes, for whatever reason (DELETE sent or
 //!   received — IKEv2 once its exchange is done, IKEv1 at once —, the old SA of a rekey
 //!   and the redundant one of a collision once deleted, expiry, its IKE SA deleted,
@@ -126,6 +134,8 @@ pub struct EspSaPair {
     /// Whether its packets are UDP-encapsulated (RFC 3948): a NAT was detected (or faked),
     /// or the IKE SA floated to the NAT-T port.
     pub encapsulated: bool,
-    /// For a rekey, the inbound SPI of the CHILD SA this one replaces.
+    /// For a rekey, the inbound SPI of the CHILD SA this one replaces (installed: the
+    /// core names no SA the data plane does not hold). Two pairs may replace the same SA
+    /// after a rekey collision; see the module doc for which one sends.
     pub replaces: Option<u32>,
 }

@@ -379,6 +379,18 @@ fn a_rekey_collision_installs_both_new_sas_and_removes_the_loser() {
                 .collect();
             assert_eq!(removed, expected, "the old SA and the redundant one");
         }
+        // "The one installed first sends" (`ike_core::ipsec`): the end that deletes the
+        // redundant SA installed it second and sends on the survivor; the other end sends
+        // on the redundant one until its DELETE, which the deleter answers only after
+        // those packets arrived.
+        let (deleter, other, survivor) = if aws_lost {
+            (&pair.aws, &pair.cgw, &a)
+        } else {
+            (&pair.cgw, &pair.aws, &c)
+        };
+        let firsts = |h: &Host| h.sad.installs()[1].spi_in;
+        assert_eq!(firsts(deleter), survivor.spi_in, "seed {seed}");
+        assert_ne!(firsts(other), survivor.spi_out, "seed {seed}");
         outcomes.insert(aws_lost);
         if outcomes.len() == 2 {
             return;
