@@ -46,12 +46,18 @@ mod common;
 mod connect;
 #[path = "interop/harness.rs"]
 mod harness;
+#[path = "interop/netns.rs"]
+mod netns;
+#[path = "interop/pings.rs"]
+mod pings;
 #[path = "interop/relay.rs"]
 mod relay;
 #[path = "interop/serve.rs"]
 mod serve;
 #[path = "interop/strongswan.rs"]
 mod strongswan;
+#[path = "interop/traffic.rs"]
+mod traffic;
 
 use std::path::Path;
 use std::process::{Command, Stdio};

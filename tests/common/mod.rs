@@ -71,6 +71,9 @@ pub enum Need {
     Moto,
     /// Debian's Chromium, headless, for the timeline page's browser test.
     Chromium,
+    /// `ip` (network namespaces, addresses) and `ping`: traffic through a real CGW's tunnel
+    /// runs in a namespace the test creates (tests/interop/netns.rs).
+    Netns,
 }
 
 const CHARON: &str = "/usr/lib/ipsec/charon";
@@ -115,6 +118,14 @@ impl Need {
                     missing.push("chromium (package chromium)".to_owned());
                 }
             }
+            Need::Netns => {
+                if !on_path("ip") {
+                    missing.push("ip (package iproute2)".to_owned());
+                }
+                if !on_path("ping") {
+                    missing.push("ping (package iputils-ping)".to_owned());
+                }
+            }
         }
         missing
     }
@@ -130,6 +141,7 @@ impl Need {
             Need::Tshark => "apt-get install --no-install-recommends tshark",
             Need::Moto => MOTO_INSTALL,
             Need::Chromium => "apt-get install --no-install-recommends chromium",
+            Need::Netns => "apt-get install --no-install-recommends iproute2 iputils-ping",
         }
     }
 }

@@ -48,20 +48,48 @@ impl Serve {
 
     /// Starts `ikesim serve` listening on `listen` (`ip:port`).
     pub fn listen(dir: &Path, listen: &str, aws_options: &str, out: bool) -> Serve {
-        let text = format!(
+        let text = Serve::config_text(listen, aws_options);
+        Serve::configured(dir, &text, out, ("-vv", "sim=debug,info"))
+    }
+
+    /// The configuration of one tunnel on `listen` for the CGW 127.0.0.1 with [`PSK`] and
+    /// these `[tunnel.aws]` options (the last table: more tables may follow them).
+    pub fn config_text(listen: &str, aws_options: &str) -> String {
+        format!(
             "vpn_connection_id = \"{VPN}\"\n[cgw]\noutside_ip = \"127.0.0.1\"\n[[tunnel]]\nlisten = \"{listen}\"\n\
              [tunnel.aws]\npre_shared_key = \"{PSK}\"\n{aws_options}\n"
-        );
-        Serve::configured(dir, &text, out, ("-vv", "sim=debug,info"))
+        )
     }
 
     /// Starts `ikesim serve` with the configuration `text` (written to `dir`/serve.toml),
     /// `verbosity` its flag and `RUST_LOG`, records to `dir`/logs (`out`) or stdout.
     pub fn configured(dir: &Path, text: &str, out: bool, verbosity: (&str, &str)) -> Serve {
+        Serve::configured_in(dir, text, out, verbosity, None, &[])
+    }
+
+    /// [`Serve::configured`] inside the network namespace `netns` (`ip netns exec`, which
+    /// execs ikesim: the child is serve itself), when one is named, with more arguments.
+    pub fn configured_in(
+        dir: &Path,
+        text: &str,
+        out: bool,
+        verbosity: (&str, &str),
+        netns: Option<&str>,
+        args: &[&str],
+    ) -> Serve {
         let config = dir.join("serve.toml");
         std::fs::write(&config, text).expect("write serve config");
-        let mut cmd = common::ikesim();
-        cmd.args(["serve", verbosity.0, "--config"]).arg(&config);
+        let mut cmd = match netns {
+            Some(name) => {
+                let mut cmd = Command::new("ip");
+                cmd.args(["netns", "exec", name, env!("CARGO_BIN_EXE_ikesim")]);
+                cmd
+            }
+            None => common::ikesim(),
+        };
+        cmd.args(["serve", verbosity.0, "--config"])
+            .arg(&config)
+            .args(args);
         let out_dir = dir.join("logs");
         if out {
             cmd.arg("--out").arg(&out_dir);

@@ -28,7 +28,11 @@
 # keep, replace; strongSwan sends INITIAL_CONTACT unless it is never), LOGLEVEL,
 # RETRANSMIT_TRIES, RETRANSMIT_TIMEOUT, RETRANSMIT_BASE (charon's retransmission; these
 # tests default to 2 tries after 1 s, charon's own defaults are 5, 4.0 and 1.8),
-# INITIATE_TIMEOUT (seconds swanctl --initiate waits, default 10). IKEv1
+# INITIATE_TIMEOUT (seconds swanctl --initiate waits, default 10), LOCAL_TS, REMOTE_TS
+# (the CHILD SA's traffic selectors, default dynamic: the outside addresses),
+# INSTALL_ROUTES (yes: charon routes REMOTE_TS into kernel-libipsec's TUN device, with a
+# local address inside LOCAL_TS as the source; the traffic tests run it in a network
+# namespace of their own, tests/interop/netns.rs). IKEv1
 # connections are main mode (aggressive = no); an ESP proposal with a DH group means PFS.
 # Each charon gets a private /run (mount namespace) so several can run at once: the pid
 # file path is compiled in; ours is $WORKDIR/charon.pid. The script only ever signals the
@@ -63,6 +67,9 @@ RETRANSMIT_TRIES=${RETRANSMIT_TRIES:-2}
 RETRANSMIT_TIMEOUT=${RETRANSMIT_TIMEOUT:-1.0}
 RETRANSMIT_BASE=${RETRANSMIT_BASE:-1.8}
 INITIATE_TIMEOUT=${INITIATE_TIMEOUT:-10}
+INSTALL_ROUTES=${INSTALL_ROUTES:-no}          # yes: routes to REMOTE_TS via libipsec's TUN
+LOCAL_TS=${LOCAL_TS:-dynamic}                 # the CHILD SA's traffic selectors
+REMOTE_TS=${REMOTE_TS:-dynamic}
 URI="unix://$W/charon.vici"
 export STRONGSWAN_CONF="$W/strongswan.conf"
 
@@ -72,7 +79,7 @@ write_config() {
 charon {
   port = $PEER_PORT
   port_nat_t = $PEER_NATT_PORT
-  install_routes = no
+  install_routes = $INSTALL_ROUTES
   install_virtual_ip = no
   retransmit_tries = $RETRANSMIT_TRIES
   retransmit_timeout = $RETRANSMIT_TIMEOUT
@@ -128,6 +135,8 @@ connections {
     children {
       sim-child {
         esp_proposals = $ESP_PROPOSALS
+        local_ts = $LOCAL_TS
+        remote_ts = $REMOTE_TS
         mode = tunnel
       }
     }

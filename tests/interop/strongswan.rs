@@ -49,6 +49,8 @@ pub struct Peer {
     /// How many charons this peer has started: each restart keeps the log of the one
     /// before as `charon.log.<n>`.
     pub starts: u32,
+    /// The network namespace charon and every command of the script run in, if any.
+    pub netns: Option<String>,
 }
 
 /// Two UDP ports for a charon, its IKE port and its NAT-T port, free right now: the OS
@@ -87,6 +89,16 @@ impl Peer {
         Peer::launch(dir, "start", &env, settings)
     }
 
+    /// [`Peer::start`] in the network namespace `netns` (tests/interop/netns.rs), where
+    /// `serve` at `sim` runs too.
+    pub fn start_in(dir: &Path, sim: SocketAddr, settings: &[(&str, &str)], netns: &str) -> Peer {
+        let env = [
+            ("SIM_HOST", sim.ip().to_string()),
+            ("SIM_PORT", sim.port().to_string()),
+        ];
+        Peer::launch_in(dir, "start", &env, settings, Some(netns))
+    }
+
     /// Writes a responder configuration and starts charon: it only listens, accepting the
     /// simulated CGW of `ikesim connect` at `cgw`.
     pub fn respond(dir: &Path, cgw: &str, settings: &[(&str, &str)]) -> Peer {
@@ -98,6 +110,16 @@ impl Peer {
         mode: &'static str,
         env: &[(&str, String)],
         settings: &[(&str, &str)],
+    ) -> Peer {
+        Peer::launch_in(dir, mode, env, settings, None)
+    }
+
+    pub fn launch_in(
+        dir: &Path,
+        mode: &'static str,
+        env: &[(&str, String)],
+        settings: &[(&str, &str)],
+        netns: Option<&str>,
     ) -> Peer {
         let charon = dir.join("charon");
         let mut all: Vec<(String, String)> = vec![
@@ -117,6 +139,7 @@ impl Peer {
             port: 0,
             natt_port: 0,
             starts: 0,
+            netns: netns.map(str::to_owned),
         };
         peer.start_charon();
         peer
@@ -161,7 +184,14 @@ impl Peer {
     }
 
     pub fn command(&self, command: &str) -> Command {
-        let mut cmd = Command::new("sh");
+        let mut cmd = match &self.netns {
+            Some(name) => {
+                let mut cmd = Command::new("ip");
+                cmd.args(["netns", "exec", name, "sh"]);
+                cmd
+            }
+            None => Command::new("sh"),
+        };
         cmd.arg(Self::script())
             .arg(command)
             .envs(self.env.iter().map(|(k, v)| (k, v)))

@@ -20,8 +20,12 @@
 
 pub mod config;
 mod dos;
+mod minutes;
+mod plane;
 mod ports;
 pub mod records;
+mod report;
+mod vpc;
 
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
@@ -37,6 +41,8 @@ use crate::driver::{self, Arrived, Check, Host, NotIke, Observer, ReceiveQueue};
 use crate::network::Fate;
 use crate::timeline::{Arrival, Collector, HostSpec, Lanes};
 pub use config::{ConfigError, ServeConfig};
+use minutes::Minutes;
+use plane::{Arrival as EspArrival, Plane};
 use ports::{bind_hint, bind_ports};
 use records::TunnelRecords;
 
@@ -87,11 +93,18 @@ struct Tunnel {
     records: TunnelRecords,
     /// Datagrams dropped because they did not come from the expected CGW.
     foreign: u64,
-    /// ESP datagrams that counted as hearing from the CGW (`Endpoint::esp_arrived`).
+    /// ESP datagrams that authenticated and counted as hearing from the CGW
+    /// (`Endpoint::esp_arrived`).
     esp: u64,
-    /// ESP datagrams that did not: no installed inbound SPI of theirs, or not from that
-    /// SA's peer.
+    /// ESP datagrams that did not: dropped by the SA database (unknown SPI, replayed,
+    /// integrity, …), or not from that SA's peer.
     esp_not_live: u64,
+    /// The CHILD SAs' ESP, opened and sealed for the simulated VPC (plane.rs).
+    plane: Plane,
+    /// The bytes carried this minute, for the sink's `data`.
+    minutes: Minutes,
+    /// The plane's byte counters already counted into `minutes`.
+    counted: (u64, u64),
     /// What the receive queues went through (reported when the loop ends).
     queue: ReceiveQueue,
     unmarked_warned: bool,
@@ -196,9 +209,10 @@ impl Observer for Aws<'_> {
         }
     }
 
-    /// ESP shows the CGW is alive only on one of its installed inbound CHILD SAs' SPIs and
-    /// from that SA's peer (`Endpoint::esp_arrived`): a datagram anyone can send must not
-    /// keep a dead CGW alive. No ESP data plane yet, so its integrity is not checked.
+    /// ESP is opened with the tunnel's CHILD SAs (plane.rs) and its inner packet handed to
+    /// the simulated VPC, whose answers go back at once. Only a packet that authenticated
+    /// shows the CGW is alive (`Endpoint::esp_arrived`: also on one of its SAs, from that
+    /// SA's peer): a datagram anyone can send must not keep a dead CGW alive.
     fn esp(&mut self, host: usize, endpoint: &mut Endpoint, at: Arrived, datagram: &[u8]) {
         let len = datagram.len();
         if let Some(c) = &mut self.timeline {
@@ -208,19 +222,28 @@ impl Observer for Aws<'_> {
             return;
         };
         let (now, _, from) = at;
-        let live = match datagram {
-            [a, b, c, d, ..] => {
-                endpoint.esp_arrived(now, from, u32::from_be_bytes([*a, *b, *c, *d]))
-            }
-            _ => false,
-        };
-        if live {
-            t.esp += 1;
-            tracing::debug!(tunnel = t.index + 1, %from, len, "ESP datagram of an installed CHILD SA (a sign of life; not decrypted)");
-        } else {
-            t.esp_not_live += 1;
-            tracing::debug!(tunnel = t.index + 1, %from, len, "ESP datagram for no installed CHILD SA of this peer: not a sign of life");
+        let tunnel = t.index + 1;
+        // What the endpoint installed since the loop last looked (the first ESP of a CHILD
+        // SA can follow its IKE_AUTH in the same batch of arrivals).
+        while let Some(change) = endpoint.poll_ipsec() {
+            t.plane.apply(tunnel, change);
         }
+        match t.plane.arrived(tunnel, now, datagram) {
+            EspArrival::Opened { spi_in, inner } => {
+                if endpoint.esp_arrived(now, from, spi_in) {
+                    t.esp += 1;
+                    tracing::trace!(tunnel, %from, len, inner, "ESP opened");
+                } else {
+                    t.esp_not_live += 1;
+                    tracing::debug!(tunnel, %from, len, "ESP authenticated but not from its CHILD SA's peer: not a sign of life");
+                }
+            }
+            EspArrival::Dropped(reason) => {
+                t.esp_not_live += 1;
+                tracing::debug!(tunnel, %from, len, %reason, "ESP datagram dropped");
+            }
+        }
+        self.carried(host, now);
     }
 
     fn receive_queue(&mut self, host: usize, queue: ReceiveQueue) {
@@ -267,21 +290,61 @@ impl Observer for Aws<'_> {
 
     /// Lets the sink publish what is due by now (metrics, period by period), and wakes the
     /// loop when it next wants to.
-    fn check(&mut self, now: Instant, _hosts: &mut [Host]) -> Check {
+    /// Also applies the endpoints' CHILD SA changes to their data planes, lets the VPCs do
+    /// what is due, and hands on each minute's bytes once it is over.
+    fn check(&mut self, now: Instant, hosts: &mut [Host]) -> Check {
+        for (host, h) in hosts.iter_mut().enumerate() {
+            let Some(t) = self.tunnels.get_mut(host) else {
+                continue;
+            };
+            while let Some(change) = h.endpoint.poll_ipsec() {
+                t.plane.apply(t.index + 1, change);
+            }
+            t.plane.handle_timeout(t.index + 1, now);
+            self.carried(host, now);
+        }
         if self.failed.is_some() {
             return Check::Stop;
         }
         let utc = self.clock.utc(now);
+        let at = |when: DateTime<Utc>| now + (when - utc).to_std().unwrap_or_default();
         let next = self
-            .sink
-            .tick(utc)
-            .map(|at| now + (at - utc).to_std().unwrap_or(std::time::Duration::ZERO));
+            .tunnels
+            .iter()
+            .flat_map(|t| [t.plane.poll_timeout(), t.minutes.end().map(at)])
+            .flatten()
+            .chain(self.sink.tick(utc).map(at))
+            .min();
         Check::Continue(next)
     }
 
     fn signal(&mut self, _now: Instant, signal: &'static str, _hosts: &mut [Host]) -> bool {
         tracing::info!("{signal}: stopping");
         true
+    }
+}
+
+impl Aws<'_> {
+    /// Counts what tunnel `host`'s data plane carried since the last call into its minute,
+    /// and hands the minute before to the sink once it is over.
+    fn carried(&mut self, host: usize, now: Instant) {
+        let utc = self.clock.utc(now);
+        let Some(t) = self.tunnels.get_mut(host) else {
+            return;
+        };
+        let c = t.plane.counters;
+        let (received, sent) = (c.bytes_in - t.counted.0, c.bytes_out - t.counted.1);
+        t.counted = (c.bytes_in, c.bytes_out);
+        let over = if received + sent > 0 {
+            t.minutes.add(utc, received, sent)
+        } else {
+            t.minutes.over(utc)
+        };
+        if let Some((end, bytes)) = over {
+            if let Err(e) = self.sink.data(t.index, &t.records.stream, end, bytes) {
+                self.failed.get_or_insert(e.into());
+            }
+        }
     }
 }
 
@@ -329,6 +392,7 @@ async fn serve_tunnels(
 ) -> Result<(), ServeError> {
     let mut hosts = Vec::new();
     let mut tunnels = Vec::new();
+    let vpc = config.vpc();
     for (index, t) in config.tunnel.iter().enumerate() {
         let addr = t.listen.get_ref().0;
         let ports = bind_ports(addr).await?;
@@ -339,6 +403,7 @@ async fn serve_tunnels(
         };
         let mut endpoint_config = t.aws.endpoint_config(&psk, local.ip());
         endpoint_config.trace = options.timeline.is_some();
+        endpoint_config.data_plane = true;
         config.dos.apply(&mut endpoint_config.dos);
         let endpoint = Endpoint::new(endpoint_config, local, rand::random());
         let also = ports
@@ -362,6 +427,10 @@ async fn serve_tunnels(
             index + 1,
             records.stream
         );
+        let sockets = ports.iter().map(|p| (p.addr, p.socket.clone())).collect();
+        let replay_window = t.aws.replay_window_size.0;
+        let plane = Plane::new(&vpc, replay_window, sockets, Instant::now(), rand::random())
+            .map_err(|e| std::io::Error::other(format!("the simulated VPC: {e}")))?;
         hosts.push(Host::facing_real_peer(endpoint, ports));
         tunnels.push(Tunnel {
             index,
@@ -369,11 +438,20 @@ async fn serve_tunnels(
             foreign: 0,
             esp: 0,
             esp_not_live: 0,
+            plane,
+            minutes: Minutes::default(),
+            counted: (0, 0),
             queue: ReceiveQueue::default(),
             unmarked_warned: false,
         });
     }
 
+    let hosts_list: Vec<String> = vpc.hosts.iter().map(ToString::to_string).collect();
+    eprintln!(
+        "ikesim serve: VPC {} behind the tunnels: {} answer ping and UDP echo (port 7)",
+        vpc.cidr,
+        hosts_list.join(", ")
+    );
     let clock = Clock {
         t0: Instant::now(),
         start: Utc::now(),
@@ -420,35 +498,12 @@ async fn serve_tunnels(
     *page = aws.timeline.take().map(|c| c.finish(title, origin));
     for (t, h) in aws.tunnels.iter_mut().zip(&hosts) {
         t.records.finish();
-        tracing::info!(
-            tunnel = t.index + 1,
-            stats = ?h.endpoint.stats(),
-            esp = t.esp,
-            esp_not_live = t.esp_not_live,
-            foreign = t.foreign,
-            queue_dropped = t.queue.dropped,
-            queue_peak = t.queue.peak,
-            unwritten_records = t.records.unwritten,
-            unwritten_sources = t.records.unwritten_sources,
-            "counters"
-        );
-        if t.records.unwritten > 0 {
-            let cgw = t
-                .records
-                .cgw()
-                .map_or("no source authenticated".to_owned(), |ip| {
-                    format!("the customer gateway is {ip}")
-                });
-            eprintln!(
-                "ikesim serve: tunnel {}: {} records of {} sources other than the customer \
-                 gateway, or from before one authenticated, were not written ({cgw}); pass \
-                 --cgw IP to log the customer gateway's records from its first datagram (e.g. a \
-                 pre-shared key mismatch)",
-                t.index + 1,
-                t.records.unwritten,
-                t.records.unwritten_sources
-            );
+        if let Some((end, bytes)) = t.minutes.finish() {
+            if let Err(e) = aws.sink.data(t.index, &t.records.stream, end, bytes) {
+                aws.failed.get_or_insert(e.into());
+            }
         }
+        t.report(h);
     }
     let flushed = aws.sink.flush().map_err(ServeError::from);
     std::io::stdout().flush()?;

@@ -9,7 +9,9 @@ use std::path::Path;
 use serde::{Deserialize, Deserializer};
 
 pub use super::dos::DosOptions;
+pub use super::vpc::Vpc;
 use crate::aws::options::{AwsPsk, CloudWatchLogOptions, StartupAction, TunnelOptions};
+use crate::scenario::flows::SiteConfig;
 use crate::spelling::line_of;
 
 /// The UDP port a tunnel listens on when `listen` names only an address: the NAT-T port
@@ -48,6 +50,13 @@ vpn_connection_id = "vpn-0123456789abcdef0"
 # cookie_threshold = 30    # half-open IKE SAs from which IKE_SA_INIT needs a COOKIE (0: always)
 # block_threshold = 5      # half-open IKE SAs one source IP may hold (0: no bound)
 # half_open_limit = 5000   # half-open IKE SAs at most; requests beyond are dropped (0: no bound)
+
+# The simulated VPC behind the tunnels (docs/real-cgw.md, "Traffic through the tunnel"):
+# its hosts answer ping and UDP echo (port 7) that the CGW sends through a CHILD SA. Point
+# the CGW's remote traffic selector (AWS's remote_ipv4_network_cidr) at it.
+[vpc]
+# cidr = "10.0.0.0/16"
+# hosts = ["10.0.0.10"]
 
 # One [[tunnel]] per AWS tunnel (one or two).
 [[tunnel]]
@@ -222,6 +231,9 @@ pub struct ServeConfig {
     /// `[dos]`: the flood defences of every tunnel.
     #[serde(default)]
     pub dos: DosOptions,
+    /// `[vpc]`: the simulated VPC behind the tunnels ([`Vpc`]).
+    #[serde(default)]
+    pub vpc: SiteConfig,
     /// `[[tunnel]]`: one or two.
     pub tunnel: Vec<ServeTunnel>,
 }
@@ -237,6 +249,7 @@ impl Default for ServeConfig {
             vpn_connection_id: default_vpn_connection_id(),
             cgw: ExpectedCgw::default(),
             dos: DosOptions::default(),
+            vpc: SiteConfig::default(),
             tunnel: vec![ServeTunnel {
                 listen: toml::Spanned::new(0..0, Listen(DEFAULT_LISTEN)),
                 aws: TunnelOptions::default(),
@@ -263,6 +276,7 @@ impl ServeConfig {
             }
         };
         config.dos.check(text, file)?;
+        config.vpc().check(text, file)?;
         vpn_log::validate_vpn_connection_id(&config.vpn_connection_id)
             .map_err(|e| invalid(None, "vpn_connection_id".into(), e.to_string()))?;
         if config.tunnel.is_empty() || config.tunnel.len() > 2 {
@@ -311,6 +325,11 @@ impl ServeConfig {
             }
         }
         Ok(config)
+    }
+
+    /// The simulated VPC, `[vpc]`'s defaults filled in.
+    pub fn vpc(&self) -> Vpc {
+        Vpc::resolve(&self.vpc)
     }
 
     /// Reads and checks the file at `path` ([`ServeConfig::parse`]).
