@@ -6,12 +6,7 @@
 
 use std::ops::Range;
 
-use aes::cipher::consts::U16;
-use aes::cipher::generic_array::GenericArray;
-use aes::cipher::inout::InOutBuf;
-use aes::cipher::{
-    BlockCipher, BlockDecryptMut, BlockEncryptMut, BlockSizeUser, InnerIvInit, KeyInit,
-};
+use ike_crypto::AesCbc;
 use ring::{aead, hmac};
 
 use crate::suite::{padded_len, AES_BLOCK, GCM_IV_LEN, GCM_SALT_LEN};
@@ -38,12 +33,6 @@ enum Keys {
         aes: Box<AesCbc>,
         mac: Box<hmac::Key>,
     },
-}
-
-enum AesCbc {
-    Aes128(aes::Aes128),
-    Aes192(aes::Aes192),
-    Aes256(aes::Aes256),
 }
 
 impl std::fmt::Debug for Cipher {
@@ -126,16 +115,11 @@ impl Cipher {
                     integrity.key_len(),
                     spec.integrity_key.len(),
                 )?;
-                let key = &spec.encryption_key;
-                let aes = match key_bits {
-                    128 => aes::Aes128::new_from_slice(key).map(AesCbc::Aes128),
-                    192 => aes::Aes192::new_from_slice(key).map(AesCbc::Aes192),
-                    _ => aes::Aes256::new_from_slice(key).map(AesCbc::Aes256),
-                }
-                .map_err(|_| KeyError::UnsupportedKeyLength {
-                    suite: "AES-CBC",
-                    key_bits,
-                })?;
+                let aes =
+                    AesCbc::new(&spec.encryption_key).ok_or(KeyError::UnsupportedKeyLength {
+                        suite: "AES-CBC",
+                        key_bits,
+                    })?;
                 Keys::Cbc {
                     aes: Box::new(aes),
                     mac: Box::new(hmac::Key::new(integrity.algorithm(), &spec.integrity_key)),
@@ -249,7 +233,8 @@ impl Cipher {
                 }
                 let mut iv = [0; AES_BLOCK];
                 iv.copy_from_slice(&packet[HEADER_LEN..start]);
-                aes.decrypt(&iv, &mut packet[start..end]);
+                aes.decrypt(&iv, &mut packet[start..end])
+                    .ok_or(Drop::Malformed)?;
                 start..end
             }
         };
@@ -343,46 +328,6 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     }
     let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
     std::hint::black_box(diff) == 0
-}
-
-impl AesCbc {
-    /// Encrypts whole blocks in place (the caller padded).
-    fn encrypt(&self, iv: &[u8; AES_BLOCK], buf: &mut [u8]) {
-        match self {
-            AesCbc::Aes128(c) => cbc_encrypt(c, iv, buf),
-            AesCbc::Aes192(c) => cbc_encrypt(c, iv, buf),
-            AesCbc::Aes256(c) => cbc_encrypt(c, iv, buf),
-        }
-    }
-
-    /// Decrypts whole blocks in place (the caller checked the length).
-    fn decrypt(&self, iv: &[u8; AES_BLOCK], buf: &mut [u8]) {
-        match self {
-            AesCbc::Aes128(c) => cbc_decrypt(c, iv, buf),
-            AesCbc::Aes192(c) => cbc_decrypt(c, iv, buf),
-            AesCbc::Aes256(c) => cbc_decrypt(c, iv, buf),
-        }
-    }
-}
-
-fn cbc_encrypt<C>(cipher: &C, iv: &[u8; AES_BLOCK], buf: &mut [u8])
-where
-    C: BlockEncryptMut + BlockCipher + BlockSizeUser<BlockSize = U16> + Clone,
-{
-    let mut enc = cbc::Encryptor::<C>::inner_iv_init(cipher.clone(), iv.into());
-    for block in buf.chunks_exact_mut(AES_BLOCK) {
-        enc.encrypt_block_mut(GenericArray::from_mut_slice(block));
-    }
-}
-
-fn cbc_decrypt<C>(cipher: &C, iv: &[u8; AES_BLOCK], buf: &mut [u8])
-where
-    C: BlockDecryptMut + BlockCipher + BlockSizeUser<BlockSize = U16> + Clone,
-{
-    let mut dec = cbc::Decryptor::<C>::inner_iv_init(cipher.clone(), iv.into());
-    // All the blocks at once: CBC decryption runs several blocks in parallel.
-    let (blocks, _tail) = InOutBuf::from(buf).into_chunks::<U16>();
-    dec.decrypt_blocks_inout_mut(blocks);
 }
 
 #[cfg(test)]

@@ -72,7 +72,7 @@ pub(crate) const GCM_SALT_LEN: usize = 4;
 /// The ICV of AES-GCM-16.
 pub(crate) const GCM_ICV_LEN: usize = 16;
 /// The AES block, and the IV of AES-CBC (RFC 3602 §3).
-pub(crate) const AES_BLOCK: usize = 16;
+pub(crate) use ike_crypto::AES_BLOCK;
 
 impl Suite {
     /// Bytes of encryption key material: for GCM the AES key and then the 4-byte salt.

@@ -2,6 +2,7 @@
 
 use aes::cipher::consts::U16;
 use aes::cipher::generic_array::GenericArray;
+use aes::cipher::inout::InOutBuf;
 use aes::cipher::{
     BlockCipher, BlockDecryptMut, BlockEncryptMut, BlockSizeUser, InnerIvInit, KeyInit,
 };
@@ -10,7 +11,7 @@ use ike_wire::EncrId;
 use crate::CryptoError;
 
 /// AES block size, and the IV length of AES-CBC (RFC 3602 §3).
-pub(crate) const AES_BLOCK: usize = 16;
+pub const AES_BLOCK: usize = 16;
 /// Explicit IV of AES-GCM in IKEv2 and ESP (RFC 5282 §3.1, RFC 4106 §3.1).
 pub(crate) const GCM_IV_LEN: usize = 8;
 /// Salt appended to the AES-GCM key in the key material (RFC 5282 §7.1).
@@ -117,17 +118,21 @@ impl Encryption {
     }
 }
 
-/// AES-CBC with no padding: the caller pads (RFC 7296 §3.14 padding is IKE's own).
+/// AES-CBC with no padding: the caller pads (RFC 7296 §3.14 padding is IKE's own, RFC
+/// 4303 §2.4 ESP's). The block code of IKE's SK payloads and of ESP (the `esp` crate).
 #[derive(Clone)]
-pub(crate) enum AesCbc {
+pub enum AesCbc {
+    /// AES with a 128-bit key.
     Aes128(aes::Aes128),
+    /// AES with a 192-bit key.
     Aes192(aes::Aes192),
+    /// AES with a 256-bit key.
     Aes256(aes::Aes256),
 }
 
 impl AesCbc {
     /// A key of 16, 24 or 32 bytes.
-    pub(crate) fn new(key: &[u8]) -> Option<AesCbc> {
+    pub fn new(key: &[u8]) -> Option<AesCbc> {
         Some(match key.len() {
             16 => AesCbc::Aes128(aes::Aes128::new_from_slice(key).ok()?),
             24 => AesCbc::Aes192(aes::Aes192::new_from_slice(key).ok()?),
@@ -140,7 +145,7 @@ impl AesCbc {
     ///
     /// # Panics
     /// If `buf` is not a whole number of blocks (callers pad first).
-    pub(crate) fn encrypt(&self, iv: &[u8; AES_BLOCK], buf: &mut [u8]) {
+    pub fn encrypt(&self, iv: &[u8; AES_BLOCK], buf: &mut [u8]) {
         assert_eq!(buf.len() % AES_BLOCK, 0, "CBC input must be whole blocks");
         match self {
             AesCbc::Aes128(c) => cbc_encrypt(c, iv, buf),
@@ -150,7 +155,7 @@ impl AesCbc {
     }
 
     /// Decrypts whole blocks in place; `None` if `buf` is not a whole number of blocks.
-    pub(crate) fn decrypt(&self, iv: &[u8; AES_BLOCK], buf: &mut [u8]) -> Option<()> {
+    pub fn decrypt(&self, iv: &[u8; AES_BLOCK], buf: &mut [u8]) -> Option<()> {
         if !buf.len().is_multiple_of(AES_BLOCK) {
             return None;
         }
@@ -189,9 +194,9 @@ where
     C: BlockDecryptMut + BlockCipher + BlockSizeUser<BlockSize = U16> + Clone,
 {
     let mut dec = cbc::Decryptor::<C>::inner_iv_init(cipher.clone(), iv.into());
-    for block in buf.chunks_exact_mut(AES_BLOCK) {
-        dec.decrypt_block_mut(GenericArray::from_mut_slice(block));
-    }
+    // All the blocks at once: CBC decryption runs several blocks in parallel.
+    let (blocks, _tail) = InOutBuf::from(buf).into_chunks::<U16>();
+    dec.decrypt_blocks_inout_mut(blocks);
 }
 
 #[cfg(test)]

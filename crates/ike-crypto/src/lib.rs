@@ -35,7 +35,7 @@ pub mod v1;
 
 pub use auth::{nat_detection_hash, psk_auth};
 pub use dh::{dh_public_len, dh_supported, KeyExchange};
-pub use encr::Encryption;
+pub use encr::{AesCbc, Encryption, AES_BLOCK};
 pub use error::CryptoError;
 pub use integ::Integrity;
 pub use keys::{
