@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
-use super::host_seed;
+use super::build::host_seed;
 use crate::dataplane::{DataPlane, HostSetup};
 use crate::driver::Host;
 use crate::scenario::{DataPlaneSpec, Scenario};
