@@ -108,6 +108,7 @@ impl Suite {
             remote: SocketAddr::new(cgw, NAT_T_PORT),
             encapsulated: false,
             replaces: None,
+            defer_outbound: false,
         }
     }
 }

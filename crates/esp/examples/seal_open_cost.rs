@@ -88,6 +88,7 @@ fn esp_sad(suite: Suite, inner: &[u8]) -> Bench<'_> {
         remote,
         replay_window: 1024,
         replaces: None,
+        defer_outbound: false,
         iv_seed: 1,
     };
     let (mut cgw, mut aws) = (Sad::new(), Sad::new());

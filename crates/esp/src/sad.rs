@@ -23,6 +23,10 @@ pub struct PairSpec {
     /// For a rekey, the inbound SPI of the pair this one replaces: that pair sends no more,
     /// but keeps receiving until it is removed.
     pub replaces: Option<u32>,
+    /// With `replaces`: this pair sends only once the pair it replaces is removed, which
+    /// goes on sending until then (the responder of a rekey: the peer installs its
+    /// inbound side of the new SA only when the response arrives).
+    pub defer_outbound: bool,
     /// Seeds the outbound SA's IVs (AES-CBC; see [`Outbound::new`]).
     pub iv_seed: u64,
 }
@@ -59,6 +63,8 @@ struct Pair {
     retired: bool,
     /// The pair this one replaced.
     replaces: Option<u32>,
+    /// It sends only once `replaces` is removed.
+    defer_outbound: bool,
     counters: SaCounters,
 }
 
@@ -89,7 +95,8 @@ impl Sad {
     /// Installs a CHILD SA's pair. It becomes the first choice for what its selectors hold;
     /// the pair it `replaces` stops sending but keeps receiving until removed. A second
     /// pair that replaces the same one (a rekey collision) only receives while the first
-    /// is installed (see `settle_senders`).
+    /// is installed (see `settle_senders`). A pair with `defer_outbound` only receives
+    /// while the one it replaces is installed, and that one goes on sending.
     pub fn install(&mut self, spec: PairSpec) -> Result<(), KeyError> {
         let spi_in = spec.inbound.spi;
         if self.pairs.contains_key(&spi_in) {
@@ -102,6 +109,7 @@ impl Sad {
             remote: spec.remote,
             retired: false,
             replaces: spec.replaces,
+            defer_outbound: spec.defer_outbound,
             counters: SaCounters::default(),
         };
         self.pairs.insert(spi_in, pair);
@@ -125,12 +133,25 @@ impl Sad {
     /// and, of the pairs that replace the same one — both new SAs of a rekey collision
     /// (RFC 7296 §2.8.1) — only the one installed first, which each end keeps sending on
     /// until it is removed (the rule of ike-core's `ipsec` module: it keeps a collision
-    /// lossless). A host holds a handful of pairs, so this looks at all of them.
+    /// lossless). A pair that defers its outbound SA retires no one and does not send
+    /// while the pair it replaces is installed. A host holds a handful of pairs, so this
+    /// looks at all of them.
     fn settle_senders(&mut self) {
+        let waiting = |p: &Pair| {
+            p.defer_outbound && p.replaces.is_some_and(|old| self.pairs.contains_key(&old))
+        };
         let replaced: Vec<u32> = self
             .order
             .iter()
-            .filter_map(|spi| self.pairs.get(spi).and_then(|p| p.replaces))
+            .filter_map(|spi| self.pairs.get(spi))
+            .filter(|p| !waiting(p))
+            .filter_map(|p| p.replaces)
+            .collect();
+        let waiting: Vec<u32> = self
+            .order
+            .iter()
+            .copied()
+            .filter(|spi| self.pairs.get(spi).is_some_and(|p| waiting(p)))
             .collect();
         let mut heirs: Vec<u32> = Vec::new();
         for spi in &self.order {
@@ -145,7 +166,7 @@ impl Sad {
                 }
                 None => false,
             };
-            pair.retired = replaced.contains(spi) || later_heir;
+            pair.retired = replaced.contains(spi) || later_heir || waiting.contains(spi);
         }
     }
 

@@ -54,6 +54,7 @@ fn generation(suite: Suite, n: u32) -> (PairSpec, PairSpec) {
         remote,
         replay_window: 1024, // above the most packets a case sends: no window drops
         replaces: replaces.map(|r| base + r),
+        defer_outbound: false,
         iv_seed: u64::from(base + n),
     };
     (

@@ -43,6 +43,7 @@ fn child(
             remote: cgw.clone(),
             replay_window: 1024,
             replaces: replaces.map(|r| r.0),
+            defer_outbound: false,
             iv_seed: u64::from(spi_aws),
         },
         PairSpec {
@@ -52,6 +53,7 @@ fn child(
             remote: aws,
             replay_window: 1024,
             replaces: replaces.map(|r| r.1),
+            defer_outbound: false,
             iv_seed: u64::from(spi_cgw),
         },
     )
@@ -422,6 +424,41 @@ fn removing_a_rekey_s_new_pair_lets_the_old_one_send_again() {
     assert_eq!(aws.seal(&packet, &mut wire).unwrap().spi_in, 0x1001);
     aws.remove(0x1001).unwrap();
     assert_eq!(aws.seal(&packet, &mut wire).unwrap().spi_in, 0x1000);
+}
+
+/// The responder of a rekey installs the new pair when it answers, before the initiator
+/// has its inbound side: it goes on sending on the old pair (while receiving on both)
+/// until the old one is removed — the initiator's DELETE — as strongSwan's responder does.
+#[test]
+fn a_deferred_pair_sends_once_the_pair_it_replaces_is_removed() {
+    let (mut aws, mut cgw) = installed(gcm());
+    let replacing = Some((0x1000, 0x2000));
+    let (mut a2, c2) = child(gcm(), 0x1001, 0x2001, vpc(), onprem(), replacing);
+    a2.defer_outbound = true;
+    aws.install(a2).unwrap();
+    let reply = udp4(VPC, ONPREM, 1, 2, b"reply");
+    let mut wire = Vec::new();
+    assert_eq!(
+        aws.seal(&reply, &mut wire).unwrap().spi_in,
+        0x1000,
+        "the responder sends on the old pair"
+    );
+    assert_eq!(cgw.open(&mut wire).unwrap().spi_in, 0x2000);
+
+    cgw.install(c2).unwrap();
+    let request = ping4(ONPREM, VPC, 1, b"request");
+    assert_eq!(cgw.seal(&request, &mut wire).unwrap().spi_in, 0x2001);
+    assert_eq!(
+        aws.open(&mut wire).unwrap().spi_in,
+        0x1001,
+        "and receives on the new"
+    );
+    assert_eq!(aws.seal(&reply, &mut wire).unwrap().spi_in, 0x1000);
+
+    aws.remove(0x1000).unwrap();
+    let sealed = aws.seal(&reply, &mut wire).unwrap();
+    assert_eq!((sealed.spi_in, sealed.spi_out), (0x1001, 0x2001));
+    assert_eq!(cgw.open(&mut wire).unwrap().spi_in, 0x2001);
 }
 
 /// A rekey collision (RFC 7296 §2.8.1): two pairs replace the same SA. The one installed

@@ -55,6 +55,11 @@ pub(crate) struct ChildSa {
     /// For a rekey, the inbound SPI of the CHILD SA it replaces (RFC 7296 §2.8; IKEv1: the
     /// SA with the same selectors, RFC 2409 §5.5).
     pub replaces: Option<Spi>,
+    /// We answered the peer's rekey (IKEv2, no collision): our new outbound SA waits for
+    /// the replaced SA's removal — the peer's DELETE — before it sends, as strongSwan's
+    /// responder does (the initiator may not have installed its inbound side yet when
+    /// our response leaves). See `ipsec`'s "Order and lifetime".
+    pub defer_outbound: bool,
     /// Rekey and expiry (RFC 7296 §2.8; `shell::timer`).
     pub timers: ChildTimers,
     /// We answered the peer's rekey of this SA while ours was in flight (§2.8.1): the
@@ -100,6 +105,7 @@ impl ChildSa {
             order: KeymatOrder::InboundFirst,
             keys_in_use: false,
             replaces: None,
+            defer_outbound: false,
             timers: ChildTimers::default(),
             collision: None,
         }

@@ -11,7 +11,12 @@
 //!   inbound SA takes packets and its outbound SA is the one to send with (for a rekey:
 //!   in place of the outbound SA of the CHILD SA it `replaces`, whose inbound SA keeps
 //!   taking packets until its own [`IpsecChange::Remove`], so nothing in flight is lost at
-//!   a rekey — as strongSwan does).
+//!   a rekey — as strongSwan does). The responder of an IKEv2 rekey (no collision) sends
+//!   on the new SA only once the old one is removed (`EspSaPair::defer_outbound`): the
+//!   initiator installs its inbound side when the response arrives, so what the
+//!   responder sent on the new SA before that would be lost; the initiator's DELETE of
+//!   the old SA comes after it installed both sides. strongSwan's responder does the same
+//!   (it installs the new outbound SA once the old SA is deleted).
 //!   Both ends of a rekey collision (RFC 7296 §2.8.1) install both new SAs, each with
 //!   `replaces` naming the old SA, each end in its own order (on an orderly path: the
 //!   one its answer to the peer's request made, then its own exchange's). Only the first
@@ -138,4 +143,9 @@ pub struct EspSaPair {
     /// core names no SA the data plane does not hold). Two pairs may replace the same SA
     /// after a rekey collision; see the module doc for which one sends.
     pub replaces: Option<u32>,
+    /// With `replaces`: this pair sends only once the pair it replaces is removed — we
+    /// answered the peer's IKEv2 rekey, and the peer installs its inbound side of the new
+    /// SA only when our response arrives (see the module doc). Never set for IKEv1, for
+    /// either end of a rekey collision, or for the initiator of a rekey.
+    pub defer_outbound: bool,
 }

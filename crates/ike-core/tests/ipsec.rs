@@ -134,8 +134,17 @@ fn child_rekey_by(initiator: Side) {
     pair.drive();
     let (new_a, new_c) = the_pair(&pair);
     assert_ne!(new_a.inbound, old_a.inbound, "fresh keys");
-    for (host, old, new) in [(&pair.aws, &old_a, &new_a), (&pair.cgw, &old_c, &new_c)] {
+    for (side, host, old, new) in [
+        (Side::Aws, &pair.aws, &old_a, &new_a),
+        (Side::Cgw, &pair.cgw, &old_c, &new_c),
+    ] {
         assert_eq!(new.replaces, Some(old.spi_in));
+        // The responder's new outbound SA waits for the DELETE of the old one.
+        assert_eq!(
+            new.defer_outbound,
+            side != initiator,
+            "{initiator:?}'s rekey"
+        );
         assert_eq!(
             host.sad.since(0),
             [install(old), install(new), remove(old.spi_in)],
@@ -371,6 +380,10 @@ fn a_rekey_collision_installs_both_new_sas_and_removes_the_loser() {
             assert!(installs
                 .iter()
                 .all(|p| p.spi_in == old.spi_in || p.replaces == Some(old.spi_in)));
+            assert!(
+                installs.iter().all(|p| !p.defer_outbound),
+                "in a collision the first-installed rule decides who sends"
+            );
             let removed: BTreeSet<u32> = host.sad.removes().into_iter().collect();
             let expected: BTreeSet<u32> = installs
                 .iter()

@@ -87,6 +87,7 @@ fn phase2_rekey_by(initiator: Side) {
     let (new_a, new_c) = the_pair(&pair);
     for (host, old, new) in [(&pair.aws, &old_a, &new_a), (&pair.cgw, &old_c, &new_c)] {
         assert_eq!(new.replaces, Some(old.spi_in), "{initiator:?}");
+        assert!(!new.defer_outbound, "quick mode's responder sends at once");
         assert_ne!(new.inbound, old.inbound);
         assert_eq!(
             host.sad.since(0),

@@ -204,5 +204,6 @@ fn esp_sa_pair(
         remote: outer.remote,
         encapsulated: outer.encapsulated,
         replaces,
+        defer_outbound: replaces.is_some() && child.defer_outbound,
     })
 }

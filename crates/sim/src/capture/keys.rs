@@ -266,6 +266,7 @@ mod tests {
             remote: any,
             encapsulated: false,
             replaces: None,
+            defer_outbound: false,
         }
     }
 

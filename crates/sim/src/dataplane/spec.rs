@@ -98,6 +98,7 @@ pub fn pair_spec(
         remote: selectors(&pair.ts_remote)?,
         replay_window,
         replaces: pair.replaces,
+        defer_outbound: pair.defer_outbound,
         iv_seed,
     })
 }
@@ -136,6 +137,7 @@ mod tests {
             remote: addr,
             encapsulated: false,
             replaces: Some(7),
+            defer_outbound: true,
         }
     }
 
@@ -157,8 +159,8 @@ mod tests {
             (0, 0..=65_535)
         );
         assert_eq!(
-            (p.replay_window, p.replaces, p.iv_seed),
-            (1_024, Some(7), 9)
+            (p.replay_window, p.replaces, p.defer_outbound, p.iv_seed),
+            (1_024, Some(7), true, 9)
         );
         let cbc = pair_spec(
             &pair(EncrId::AES_CBC, Some(IntegId::HMAC_SHA2_256_128)),

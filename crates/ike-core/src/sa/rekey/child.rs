@@ -248,6 +248,9 @@ impl IkeSa {
                 };
                 if let Some(new) = self.children.iter_mut().find(|c| c.spi_in == spi_in) {
                     new.replaces = Some(old_spi_in);
+                    // The initiator installs its side when our response arrives; until
+                    // its DELETE of the old SA, what we send goes on the old one.
+                    new.defer_outbound = our_rekey != Some(old_spi_in);
                 }
                 if let Some(old) = self.children.iter_mut().find(|c| c.spi_in == old_spi_in) {
                     old.state = ChildState::Deleting;
