@@ -137,21 +137,21 @@ impl Sad {
     /// while the pair it replaces is installed. A host holds a handful of pairs, so this
     /// looks at all of them.
     fn settle_senders(&mut self) {
-        let waiting = |p: &Pair| {
+        let is_waiting = |p: &Pair| {
             p.defer_outbound && p.replaces.is_some_and(|old| self.pairs.contains_key(&old))
         };
         let replaced: Vec<u32> = self
             .order
             .iter()
             .filter_map(|spi| self.pairs.get(spi))
-            .filter(|p| !waiting(p))
+            .filter(|p| !is_waiting(p))
             .filter_map(|p| p.replaces)
             .collect();
         let waiting: Vec<u32> = self
             .order
             .iter()
             .copied()
-            .filter(|spi| self.pairs.get(spi).is_some_and(|p| waiting(p)))
+            .filter(|spi| self.pairs.get(spi).is_some_and(is_waiting))
             .collect();
         let mut heirs: Vec<u32> = Vec::new();
         for spi in &self.order {
