@@ -343,3 +343,69 @@ fn the_vpc_routes_over_tunnel_1_until_its_sas_go_then_over_tunnel_2() {
     assert_eq!(n(flow, "sent"), to_tunnel_1 + to_tunnel_2, "{flow:?}");
     assert_eq!(n(flow, "answered"), 299 + to_tunnel_2, "{flow:?}");
 }
+
+/// `ikev2-policy-based-trap`: a trap policy acts on packets. The first ping from the subnet
+/// whose pair AWS deleted negotiates that pair at once (the kernel's acquire), and AWS's
+/// one pair per tunnel deletes the other: the busy subnet loses the ping after each of
+/// the quiet one's, the quiet one loses all of its own, phase 1 never goes down. Without
+/// the trap the first pair AWS deleted stays gone; IKEv1's quick mode does the same.
+#[test]
+fn a_trap_policy_negotiates_the_missing_pair_on_its_first_packet() {
+    let text = std::fs::read_to_string(repo().join("scenarios/ikev2-policy-based-trap.toml"))
+        .expect("the scenario");
+    let dir = temp_dir("data-plane-trap");
+    let established = |ran: &Ran| {
+        ran.records
+            .iter()
+            .filter(|r| r.details.contains("CHILD_SA established"))
+            .count() as u64
+    };
+    for (name, text) in [
+        ("ikev2", text.clone()),
+        (
+            "ikev1",
+            text.replace(
+                "ike_proposals = [\"aes256gcm16-prfsha384-ecp384\"]\nesp_proposals = [\"aes256gcm16-ecp384\"]",
+                "ike_version = 1\nike_proposals = [\"aes256-sha256-modp2048\"]\nesp_proposals = [\"aes256-sha256-modp2048\"]",
+            ),
+        ),
+    ] {
+        assert!(name == "ikev2" || text.contains("ike_version = 1"));
+        let path = dir.join(format!("{name}.toml"));
+        std::fs::write(&path, &text).unwrap();
+        let ran = run_v(&[path.to_str().unwrap()]);
+        let (busy, quiet) = (
+            ran.of("flow", "name", "ping-from-subnet-1"),
+            ran.of("flow", "name", "ping-from-subnet-2"),
+        );
+        assert!(n(quiet, "sent") > 5, "{name}: {quiet:?}");
+        assert_eq!(n(quiet, "answered"), 0, "{name}: {quiet:?}");
+        let lost = n(busy, "unanswered");
+        assert!(
+            (n(quiet, "sent")..=n(quiet, "sent") + 1).contains(&lost),
+            "{name}: one busy ping lost after each quiet one: {busy:?}"
+        );
+        assert!(n(busy, "answered") > 2 * lost, "{name}: {busy:?}");
+        // Each lost ping found no SA at the CGW and negotiated one: the two pairs at the
+        // start, then one per lost ping.
+        let cgw = ran.of("esp", "host", "cgw-tunnel-1");
+        let no_sa = lost + n(quiet, "unanswered");
+        assert!(cgw["drops"].contains(&format!("no_sa={no_sa}")), "{name}: {cgw:?}");
+        assert_eq!(established(&ran), 2 + no_sa, "{name}");
+        assert!(
+            !ran.records.iter().any(|r| r.details.contains("deleted") && r.details.contains("Phase 1")),
+            "{name}: phase 1 stays up"
+        );
+
+        let path = dir.join(format!("{name}-no-trap.toml"));
+        std::fs::write(&path, text.replace("close_action = \"trap\"", "")).unwrap();
+        let ran = run_v(&[path.to_str().unwrap()]);
+        let (busy, quiet) = (
+            ran.of("flow", "name", "ping-from-subnet-1"),
+            ran.of("flow", "name", "ping-from-subnet-2"),
+        );
+        assert_eq!(n(busy, "answered"), 0, "{name}: its pair stays deleted: {busy:?}");
+        assert_eq!(n(quiet, "answered"), n(quiet, "sent"), "{name}: {quiet:?}");
+        assert_eq!(established(&ran), 2, "{name}");
+    }
+}

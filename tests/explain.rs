@@ -280,6 +280,14 @@ const TABLE: &[(&str, Expect)] = &[
         ),
     ),
     (
+        "ikev2-policy-based-trap",
+        Finding(
+            "sa-pair-replaced",
+            Some("ikev2-processed-create-child-sa-request"),
+            Some("ikev2-policy-based-two-subnets"),
+        ),
+    ),
+    (
         "ikev2-policy-based-two-subnets",
         Finding(
             "sa-pair-replaced",

@@ -150,11 +150,12 @@ pub enum CloseAction {
     None,
     /// A trap policy stays installed for the CHILD SA's selectors; the next packet that
     /// matches it negotiates the CHILD SA anew (strongSwan's `trap`, a Cisco crypto map's
-    /// "interesting traffic"). With no ESP data plane, "the next packet" is `after` the
-    /// DELETE, and only while the traffic model says traffic flows
-    /// (`Endpoint::set_peer_traffic`).
+    /// "interesting traffic"). With an ESP data plane, the packet is the data plane's
+    /// `Endpoint::acquire`; with none, "the next packet" is `after` the DELETE, and only
+    /// while the traffic model says traffic flows (`Endpoint::set_peer_traffic`).
     Trap {
-        /// How long after the DELETE the next matching packet comes.
+        /// How long after the DELETE the next matching packet comes (the traffic model's
+        /// stand-in; `Endpoint::acquire` does not wait for it).
         after: Duration,
     },
 }

@@ -134,6 +134,14 @@ pub(crate) fn all_within(inner: &[TrafficSelector], outer: &[TrafficSelector]) -
         .all(|i| outer.iter().any(|o| intersect(i, o).as_ref() == Some(i)))
 }
 
+/// Whether some selector of `ts` holds the address `addr` (any protocol and port: what a
+/// trap policy's acquire is matched on).
+pub(crate) fn holds(ts: &[TrafficSelector], addr: IpAddr) -> bool {
+    ts.iter().any(|t| {
+        t.start_addr <= addr && addr <= t.end_addr && t.start_addr.is_ipv4() == addr.is_ipv4()
+    })
+}
+
 /// `10.0.0.0/16`-style text for logs and diagnostics (ranges that are no CIDR print as
 /// `start-end`).
 pub fn display(ts: &TrafficSelector) -> String {

@@ -441,3 +441,53 @@ fn a_policy_based_responder_traps_its_other_pairs() {
     assert_eq!(new_child_requests(&pair), ["10.0.2.0/24", "10.0.1.0/24"]);
     one_child_each(&pair);
 }
+
+/// With a data plane a trap policy acts on packets, not on the traffic model: the
+/// packet that finds no CHILD SA (`Endpoint::acquire`, the kernel's acquire) negotiates
+/// its pair at once; acquires while a CHILD SA is being negotiated, for a pair that is
+/// up, for addresses no pair holds, or without a trap policy start nothing.
+#[test]
+fn an_acquire_negotiates_the_missing_pair_at_once() {
+    let mut pair = pair_with(NewChildSa::ReplaceOthers);
+    for side in [Side::Aws, Side::Cgw] {
+        pair.act(side, |e, now| e.set_peer_traffic(now, false));
+    }
+    pair.initiate();
+    pair.run_to(Duration::from_secs(60));
+    // AWS kept 10.0.2.0/24's pair; 10.0.1.0/24's is gone, and no timer brings it back.
+    assert_eq!(new_child_requests(&pair), ["10.0.2.0/24"]);
+    one_child_each(&pair);
+    let (a, b, vpc) = (
+        "10.0.1.7".parse().unwrap(),
+        "10.0.2.7".parse().unwrap(),
+        "172.31.0.9".parse().unwrap(),
+    );
+    let outside = "192.168.9.9".parse().unwrap();
+    let acquire = |pair: &mut Pair, src, dst| {
+        let mut started = false;
+        pair.act(Side::Cgw, |e, now| started = e.acquire(now, src, dst));
+        started
+    };
+    assert!(!acquire(&mut pair, b, vpc), "10.0.2.0/24's pair is up");
+    assert!(!acquire(&mut pair, outside, vpc), "no pair holds it");
+    assert!(!acquire(&mut pair, vpc, a), "the other way round");
+    assert!(acquire(&mut pair, a, vpc));
+    assert!(
+        !acquire(&mut pair, a, vpc),
+        "the next packet finds its CHILD SA being negotiated"
+    );
+    pair.run_to(Duration::from_secs(61));
+    assert_eq!(new_child_requests(&pair), ["10.0.2.0/24", "10.0.1.0/24"]);
+    // AWS's one pair per tunnel: 10.0.1.0/24's new pair replaced the other.
+    one_child_each(&pair);
+    assert!(acquire(&mut pair, b, vpc));
+    pair.run_to(Duration::from_secs(62));
+    assert_eq!(new_child_requests(&pair).len(), 3);
+
+    let mut none = pair_with_cgw(NewChildSa::ReplaceOthers, |c| {
+        c.close_action = CloseAction::None;
+    });
+    none.initiate();
+    none.run_to(Duration::from_secs(60));
+    assert!(!acquire(&mut none, a, vpc), "no trap policy");
+}

@@ -16,14 +16,14 @@ mod sas;
 mod table;
 
 use std::collections::VecDeque;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
 use crate::child::ChildState;
-use crate::config::EndpointConfig;
+use crate::config::{CloseAction, EndpointConfig};
 use crate::dos::Guard;
 use crate::event::{
     ChildFailure, Event, EventKind, IkeSaSecrets, IkeVersion, SaHandle, SaState, Stats,
@@ -32,6 +32,7 @@ use crate::ipsec::IpsecChange;
 use crate::nat_t::{Arrival, NatTPorts};
 use crate::sa::IkeSa;
 use crate::shell::{Ctx, Effect, IkeSaId, Transmit};
+use crate::ts;
 use crate::v1::Phase1Sa;
 use ledger::Ledger;
 use sas::Sa;
@@ -331,6 +332,38 @@ impl Endpoint {
         let handle = e.handle;
         self.sas.refresh(handle, &self.config);
         true
+    }
+
+    /// The data plane has a packet from `src` to `dst` (inner addresses) that no CHILD SA
+    /// takes: the kernel's acquire (RFC 4301 §5.2's "no SA": the SPD says PROTECT, the SAD
+    /// has none; Linux's XFRM_MSG_ACQUIRE). With a trap policy (`CloseAction::Trap`) the
+    /// first established IKE SA negotiates the configured selector pair that holds the
+    /// packet — unless that pair is up, or a CHILD SA is being negotiated, which the
+    /// acquire waits for. The packet itself is not kept (Linux drops it while the SA is
+    /// larval). Returns whether a negotiation started; without a trap policy, or with no
+    /// pair holding the packet, nothing happens.
+    pub fn acquire(&mut self, now: Instant, src: IpAddr, dst: IpAddr) -> bool {
+        if !matches!(self.config.close_action, CloseAction::Trap { .. }) {
+            return false;
+        }
+        let Some(pair) = self
+            .config
+            .ts_pairs()
+            .position(|(local, remote)| ts::holds(local, src) && ts::holds(remote, dst))
+        else {
+            return false;
+        };
+        let Some(handle) = self
+            .visit_order()
+            .into_iter()
+            .find(|&h| self.get(h).is_some_and(Sa::is_established))
+        else {
+            return false;
+        };
+        let mut started = false;
+        self.with_sa(now, handle, |ctx, sa| started = sa.acquire(ctx, pair));
+        self.sync_ipsec();
+        started
     }
 
     /// Deletes every IKE SA that is up (an administrator's `terminate`).

@@ -178,6 +178,15 @@ impl Sa {
         }
     }
 
+    /// A trap policy's acquire for the configured selector pair `pair`: whether it started
+    /// negotiating it.
+    pub fn acquire(&mut self, ctx: &mut Ctx<'_>, pair: usize) -> bool {
+        match self {
+            Sa::V2(sa) => sa.acquire(ctx, pair),
+            Sa::V1(sa) => sa.acquire(ctx, pair),
+        }
+    }
+
     /// Ends the SA without a word to the peer.
     pub fn close(&mut self) {
         match self {

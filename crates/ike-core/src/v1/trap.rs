@@ -67,6 +67,33 @@ impl Phase1Sa {
         self.arm_reacquire();
     }
 
+    /// The data plane has a packet for the selector pair `i` that no IPsec SA takes (the
+    /// kernel's acquire, `Endpoint::acquire`): a trap policy starts its quick mode now,
+    /// unless the pair is up or a quick mode is under way or queued. Whether it started.
+    pub(crate) fn acquire(&mut self, ctx: &mut Ctx<'_>, i: usize) -> bool {
+        let Some((local, remote)) = ctx.config.ts_pairs().nth(i) else {
+            return false;
+        };
+        if !matches!(ctx.config.close_action, CloseAction::Trap { .. })
+            || !self.is_established()
+            || !self.quick.is_empty()
+            || !self.queued_quick.is_empty()
+            || self.pair_is_up(local, remote)
+        {
+            return false;
+        }
+        self.start_quick_mode(ctx, None, i);
+        true
+    }
+
+    fn pair_is_up(&self, local: &[TrafficSelector], remote: &[TrafficSelector]) -> bool {
+        self.children.iter().any(|c| {
+            !c.is_deleting()
+                && ts::all_within(&c.ts_local, local)
+                && ts::all_within(&c.ts_remote, remote)
+        })
+    }
+
     pub(crate) fn arm_reacquire(&mut self) {
         let next = self.reacquire.iter().map(|&(at, _)| at).min();
         self.timers.arm(Timer::Reacquire, next);
@@ -86,12 +113,7 @@ impl Phase1Sa {
             let Some((local, remote)) = ctx.config.ts_pairs().nth(i) else {
                 continue;
             };
-            let up = self.children.iter().any(|c| {
-                !c.is_deleting()
-                    && ts::all_within(&c.ts_local, local)
-                    && ts::all_within(&c.ts_remote, remote)
-            });
-            if !up {
+            if !self.pair_is_up(local, remote) {
                 self.start_quick_mode(ctx, None, i);
             }
         }

@@ -24,6 +24,12 @@
 //!    (`Endpoint::esp_arrived`: on-demand DPD, RFC 3706 §5.3) and goes into the host's lan,
 //!    which may answer (step 2 again).
 //!
+//! 4. A packet no tunnel takes (none of the hosts in front of its lan holds a CHILD SA,
+//!    or the one routed to has none whose selectors hold it) is dropped and counted, and
+//!    offered to those hosts' endpoints in tunnel order
+//!    ([`DataPlane::poll_acquire`], `Endpoint::acquire`): a CGW with a trap policy
+//!    negotiates the CHILD SA for it, as a kernel's acquire makes charon do.
+//!
 //! # Routing
 //! A packet from the VPC leaves through the AWS endpoint of the lowest-numbered tunnel
 //! that has a CHILD SA installed; from on-premises through the CGW's side of the
@@ -46,7 +52,7 @@ mod report;
 mod spec;
 
 use std::collections::VecDeque;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Instant;
 
 use ike_core::ipsec::{EspSaPair, IpsecChange};
@@ -106,6 +112,9 @@ pub struct DataPlane {
     minutes: Minutes,
     /// Sealed datagrams not yet handed to the driver (a fragmented packet gives several).
     ready: VecDeque<(usize, Transmit)>,
+    /// Packets no tunnel took, for the endpoints' trap policies: (side, source,
+    /// destination).
+    acquires: VecDeque<Acquire>,
     seal_buf: Vec<u8>,
     open_buf: Vec<u8>,
 }
@@ -158,6 +167,25 @@ pub(crate) fn lan_sites(spec: &DataPlaneSpec) -> [lan::Site; 2] {
     ]
 }
 
+/// A packet of a lan that no tunnel took (`DataPlane::poll_acquire`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Acquire {
+    /// Its source and destination.
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    /// The lan it came from (`VPC`, `ONPREM`).
+    side: usize,
+}
+
+/// The source and destination of an IPv4 packet (RFC 791 §3.1).
+fn addresses(packet: &[u8]) -> Option<(IpAddr, IpAddr)> {
+    let at = |i: usize| -> Option<IpAddr> {
+        let b: [u8; 4] = packet.get(i..i + 4)?.try_into().ok()?;
+        Some(Ipv4Addr::from(b).into())
+    };
+    Some((at(12)?, at(16)?))
+}
+
 /// Whether an IPv4 packet has Don't Fragment set (RFC 791 §3.1).
 fn dont_fragment(packet: &[u8]) -> bool {
     packet.get(6).is_some_and(|b| b & 0x40 != 0)
@@ -205,6 +233,7 @@ impl DataPlane {
             no_tunnel: [0; 2],
             minutes: Minutes::new(aws, first_minute_end),
             ready: VecDeque::new(),
+            acquires: VecDeque::new(),
             seal_buf: Vec::with_capacity(2048),
             open_buf: Vec::with_capacity(2048),
         })
@@ -267,6 +296,7 @@ impl DataPlane {
             .find(|&h| seats[h].plane.up())
         else {
             self.no_tunnel[side] += 1;
+            self.acquire(side, packet);
             return;
         };
         if side == VPC {
@@ -295,12 +325,23 @@ impl DataPlane {
         self.seal(now, host, packet);
     }
 
+    /// `packet` from `side`'s lan found no CHILD SA: for the trap policies.
+    fn acquire(&mut self, side: usize, packet: &[u8]) {
+        if let Some((src, dst)) = addresses(packet) {
+            self.acquires.push_back(Acquire { src, dst, side });
+        }
+    }
+
     fn seal(&mut self, now: Instant, host: usize, inner: &[u8]) {
         let seat = &mut self.seats[host];
         let sealed = match seat.plane.sad.seal(inner, &mut self.seal_buf) {
             Ok(s) => s,
             Err(drop) => {
                 tracing::trace!(host, %drop, "not sealed");
+                if drop == esp::Drop::NoSa {
+                    let side = if seat.setup.aws { VPC } else { ONPREM };
+                    self.acquire(side, inner);
+                }
                 return;
             }
         };
@@ -370,6 +411,14 @@ impl DataPlane {
         };
         let delivery = self.lans[side].deliver(now, inner);
         tracing::trace!(host, ?delivery, "inner packet delivered");
+    }
+
+    /// The next packet that no tunnel took, and the hosts in front of its lan in tunnel
+    /// order: the driver offers it to their endpoints (`Endpoint::acquire`) until one
+    /// negotiates a CHILD SA for it.
+    pub(crate) fn poll_acquire(&mut self) -> Option<(Acquire, &[usize])> {
+        let a = self.acquires.pop_front()?;
+        Some((a, &self.front[a.side]))
     }
 
     /// The next minute of an AWS endpoint that is over at `now`: (host, its end, bytes).

@@ -195,8 +195,18 @@ impl<P: Pace> Wire<'_, P> {
             .find_map(|(i, h)| h.port_at(addr).map(|p| (i, p)))
     }
 
-    /// Collects every endpoint's events, and its datagrams through its egress.
+    /// Collects every endpoint's events, and its datagrams through its egress; then the
+    /// data plane's, and again the endpoints' if a trap policy acted on its packets.
     pub(super) fn drain(&mut self, now: Instant) {
+        loop {
+            self.drain_endpoints(now);
+            if !self.drain_plane(now) {
+                return;
+            }
+        }
+    }
+
+    fn drain_endpoints(&mut self, now: Instant) {
         for (i, h) in self.hosts.iter_mut().enumerate() {
             if !h.alive {
                 while h.endpoint.poll_transmit().is_some() {}
@@ -237,14 +247,15 @@ impl<P: Pace> Wire<'_, P> {
                 hold(self.path, fate, t);
             }
         }
-        self.drain_plane(now);
     }
 
-    /// The data plane's ESP datagrams (through the sending host's egress like any other)
-    /// and the minutes of bytes that are over.
-    fn drain_plane(&mut self, now: Instant) {
+    /// The data plane's ESP datagrams (through the sending host's egress like any other),
+    /// the minutes of bytes that are over, and the packets no tunnel took, offered to the
+    /// endpoints in front of their lan (`Endpoint::acquire`). Whether an endpoint started
+    /// negotiating for one (its datagrams are to be collected).
+    fn drain_plane(&mut self, now: Instant) -> bool {
         let Some(plane) = self.net.plane.as_mut() else {
-            return;
+            return false;
         };
         while let Some((i, t)) = plane.poll_transmit(now) {
             let fate = fate_of(&mut self.net.egress, i, now, &t);
@@ -253,6 +264,14 @@ impl<P: Pace> Wire<'_, P> {
         while let Some((host, end, bytes)) = plane.poll_minute(now) {
             self.observer.data(host, end, bytes);
         }
+        let mut acquired = false;
+        while let Some((a, front)) = plane.poll_acquire() {
+            acquired |= front.iter().any(|&h| {
+                let h = &mut self.hosts[h];
+                h.alive && h.endpoint.acquire(now, a.src, a.dst)
+            });
+        }
+        acquired
     }
 
     /// The NAT keepalives that are due (RFC 3948 §4: one 0xFF byte, from the NAT-T port,

@@ -201,6 +201,36 @@ impl IkeSa {
         self.arm_reacquire();
     }
 
+    /// The data plane has a packet for the selector pair `i` that no CHILD SA takes (the
+    /// kernel's acquire, `Endpoint::acquire`): a trap policy negotiates the pair now,
+    /// unless it is up or a CHILD SA is being negotiated (the acquire waits for that one,
+    /// as strongSwan's trap manager ignores acquires for a pending SA). Whether it started.
+    pub(crate) fn acquire(&mut self, ctx: &mut Ctx<'_>, i: usize) -> bool {
+        let Some(p) = pair(ctx.config, i) else {
+            return false;
+        };
+        if !matches!(ctx.config.close_action, CloseAction::Trap { .. })
+            || !self.is_established()
+            || self
+                .children
+                .iter()
+                .any(|c| c.state == crate::child::ChildState::Negotiating)
+            || self.pair_is_up(&p)
+        {
+            return false;
+        }
+        self.send_child_create(ctx, i, None, Vec::new());
+        true
+    }
+
+    fn pair_is_up(&self, p: &TsPair) -> bool {
+        self.children.iter().any(|c| {
+            !c.is_deleting()
+                && ts::all_within(&c.ts_local, &p.local)
+                && ts::all_within(&c.ts_remote, &p.remote)
+        })
+    }
+
     pub(in crate::sa) fn arm_reacquire(&mut self) {
         let next = self.reacquire.iter().map(|&(at, _)| at).min();
         self.timers.arm(Timer::Reacquire, next);
@@ -220,12 +250,7 @@ impl IkeSa {
             let Some(p) = pair(ctx.config, i) else {
                 continue;
             };
-            let up = self.children.iter().any(|c| {
-                !c.is_deleting()
-                    && ts::all_within(&c.ts_local, &p.local)
-                    && ts::all_within(&c.ts_remote, &p.remote)
-            });
-            if !up {
+            if !self.pair_is_up(&p) {
                 self.send_child_create(ctx, i, None, Vec::new());
             }
         }
