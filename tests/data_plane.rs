@@ -409,3 +409,64 @@ fn a_trap_policy_negotiates_the_missing_pair_on_its_first_packet() {
         assert_eq!(established(&ran), 2, "{name}");
     }
 }
+
+/// `traffic_flows = true`: a scenario's `traffic` as real packets. A steady tunnel's pings
+/// keep AWS's on-demand DPD as quiet as the model did — the same records to the
+/// millisecond for scenarios where nothing stops the traffic, IKEv2 and IKEv1, rekeys
+/// included — and an idle one carries nothing. Where the CGW dies, AWS's DPD now counts
+/// from the last ping it heard, not from the crash: its timeout comes up to one ping
+/// interval (2 s) earlier than in the model's log.
+#[test]
+fn traffic_as_flows_keeps_the_model_s_log_where_traffic_never_stops() {
+    let dir = temp_dir("data-plane-traffic-flows");
+    let with_flows = |name: &str| {
+        let text = std::fs::read_to_string(repo().join(format!("scenarios/{name}.toml")))
+            .expect("the scenario");
+        let path = dir.join(format!("{name}.toml"));
+        std::fs::write(&path, format!("traffic_flows = true\n{text}")).unwrap();
+        let ran = run_v(&[path.to_str().unwrap()]);
+        let golden = std::fs::read_to_string(repo().join(format!("tests/golden/{name}.jsonl")))
+            .expect("the golden log");
+        let golden: Vec<TunnelRecord> = golden
+            .lines()
+            .map(|l| TunnelRecord::parse_json(l).expect("a record"))
+            .collect();
+        (ran, golden)
+    };
+    for name in [
+        "ikev2-happy",
+        "ikev2-child-rekey",
+        "ikev1-child-rekey",
+        "ikev2-ike-rekey",
+    ] {
+        let (ran, golden) = with_flows(name);
+        assert_eq!(ran.records, golden, "{name}");
+        for flow in ["steady-to-vpc", "steady-from-vpc"] {
+            let f = ran.of("flow", "name", flow);
+            assert!(n(f, "answered") > 100, "{name}: {f:?}");
+        }
+        let aws = ran.of("esp", "host", "aws-tunnel-1");
+        assert_eq!(
+            n(aws, "packets_in"),
+            n(aws, "packets_out"),
+            "{name}: {aws:?}"
+        );
+    }
+    let (ran, golden) = with_flows("ikev2-idle-tunnel-expires");
+    assert_eq!(ran.records, golden);
+    assert!(ran.flows().is_empty(), "idle carries nothing");
+
+    let (ran, golden) = with_flows("ikev2-dpd-clear");
+    let timed_out = |records: &[TunnelRecord]| {
+        records
+            .iter()
+            .find(|r| r.details.contains("DPD timed out"))
+            .map(|r| r.event_timestamp(vpn_log::Schema::Current))
+            .expect("AWS's DPD times out")
+    };
+    let (real, model) = (timed_out(&ran.records), timed_out(&golden));
+    assert!(
+        model - 2_000 <= real && real < model,
+        "DPD from the last ping heard: {real} vs the model's {model}"
+    );
+}

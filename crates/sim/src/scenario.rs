@@ -258,6 +258,12 @@ pub struct Scenario {
     /// `[[flow]]`: the data plane's traffic; with one, real ESP replaces `traffic`.
     #[serde(default)]
     pub flow: Vec<FlowConfig>,
+    /// `traffic_flows`, default false: `traffic` as real packets instead of the model —
+    /// `steady` a ping each way every 2 s between the first hosts of `[vpc]` and
+    /// `[onprem]`, `idle` a data plane with nothing to carry (docs/data-plane.md,
+    /// "`traffic` as flows").
+    #[serde(default)]
+    pub traffic_flows: bool,
 }
 
 impl Scenario {
@@ -348,7 +354,8 @@ impl Scenario {
         Ok(scenario)
     }
 
-    /// The data plane (both networks and the flows), when the scenario has `[[flow]]`s.
+    /// The data plane (both networks and the flows), when the scenario has `[[flow]]`s or
+    /// `traffic_flows`.
     pub fn data_plane(&self) -> Option<DataPlaneSpec> {
         flows::resolve(self)
     }

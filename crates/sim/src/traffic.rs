@@ -64,9 +64,9 @@ pub struct Reboot {
 }
 
 /// Whether the scenario's hosts hear their peer's traffic from the start (the model). With
-/// `[[flow]]`s there is no model: real ESP arrivals tell the endpoints (crate::dataplane).
+/// `[[flow]]`s or `traffic_flows` there is no model: real ESP arrivals tell the endpoints (crate::dataplane).
 pub fn flowing(scenario: &Scenario) -> bool {
-    scenario.flow.is_empty() && scenario.traffic == Traffic::Steady
+    scenario.flow.is_empty() && !scenario.traffic_flows && scenario.traffic == Traffic::Steady
 }
 
 /// Every host starts hearing its peer's traffic, or not, at `now` (the start).

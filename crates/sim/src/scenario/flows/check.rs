@@ -17,7 +17,25 @@ pub(in crate::scenario) fn check(scenario: &Scenario, text: &str) -> Result<(), 
             format!("flow[{}].{k}", i + 1),
         )
     };
-    if scenario.flow.is_empty() {
+    // A top-level key's place: at a line's start, then `=`.
+    let top_key = |k: &str| {
+        text.match_indices(k)
+            .find(|(o, _)| {
+                (*o == 0 || text[..*o].ends_with('\n'))
+                    && text[o + k.len()..]
+                        .trim_start_matches([' ', '\t'])
+                        .starts_with('=')
+            })
+            .map(|(o, _)| o)
+    };
+    if scenario.traffic_flows && !scenario.flow.is_empty() {
+        return Err((
+            top_key("traffic_flows"),
+            "traffic_flows".into(),
+            "traffic_flows turns `traffic` into flows; with [[flow]]s of your own remove it".into(),
+        ));
+    }
+    if scenario.flow.is_empty() && !scenario.traffic_flows {
         if scenario.vpc.is_some() || scenario.onprem.is_some() {
             let (offset, key) = match text.find("[vpc]") {
                 Some(o) => (Some(o), "vpc"),
@@ -34,13 +52,9 @@ pub(in crate::scenario) fn check(scenario: &Scenario, text: &str) -> Result<(), 
         return Ok(());
     }
     let given: Option<toml::Table> = toml::from_str(text).ok();
-    if given.is_some_and(|t| t.contains_key("traffic")) {
-        let offset = text
-            .match_indices("traffic")
-            .find(|(o, _)| *o == 0 || text[..*o].ends_with('\n'))
-            .map(|(o, _)| o);
+    if !scenario.traffic_flows && given.is_some_and(|t| t.contains_key("traffic")) {
         return Err((
-            offset,
+            top_key("traffic"),
             "traffic".into(),
             "flows replace traffic: with [[flow]]s the tunnel carries real packets and DPD \
              follows them; remove `traffic`"
@@ -80,7 +94,8 @@ pub(in crate::scenario) fn check(scenario: &Scenario, text: &str) -> Result<(), 
     }
     if spec.vpc.cidr.overlaps(spec.onprem.cidr) {
         let offset = crate::scenario::key_in_section(text, "[onprem]", 0, "cidr")
-            .or_else(|| crate::scenario::key_in_section(text, "[vpc]", 0, "cidr"));
+            .or_else(|| crate::scenario::key_in_section(text, "[vpc]", 0, "cidr"))
+            .or_else(|| top_key("traffic_flows"));
         return Err((
             offset,
             "onprem.cidr".into(),

@@ -4,7 +4,7 @@
 //! `traffic` model stays.
 //!
 //! ```toml
-//! [vpc]                       # behind AWS (default 10.0.0.0/16, one host 10.0.0.10)
+//! [vpc]                       # behind AWS (default: its remote_ts, else 10.0.0.0/16)
 //! cidr = "10.0.0.0/16"
 //! hosts = ["10.0.0.10"]
 //! [onprem]                    # behind the CGW (default: its local_ts, else 172.16.0.0/16)
@@ -187,33 +187,94 @@ fn site(config: Option<&SiteConfig>, default: Prefix) -> Site {
     Site { cidr, hosts }
 }
 
-/// The on-premises default: the first tunnel's CGW `local_ts` when narrower than
-/// 0.0.0.0/0, else 172.16.0.0/16.
-fn onprem_default(scenario: &Scenario) -> Prefix {
-    let fallback = Prefix {
-        addr: Ipv4Addr::new(172, 16, 0, 0),
-        len: 16,
-    };
+/// A side's default network: the first tunnel's CGW selector of that side (`local_ts` for
+/// on-premises, `remote_ts` for the VPC) when narrower than 0.0.0.0/0, else `fallback`.
+fn site_default(scenario: &Scenario, onprem: bool, fallback: Prefix) -> Prefix {
     scenario
         .tunnel
         .first()
-        .and_then(|t| t.cgw.local_ts.first())
+        .and_then(|t| {
+            if onprem {
+                t.cgw.local_ts.first()
+            } else {
+                t.cgw.remote_ts.first()
+            }
+        })
         .and_then(|c| c.1.parse::<Prefix>().ok())
         .filter(|p| p.len > 0)
         .unwrap_or(fallback)
 }
 
-/// The scenario's data plane, defaults filled in; `None` without a `[[flow]]`.
+/// How often `traffic = "steady"` pings each way with `traffic_flows`: five times in AWS's
+/// DPD delay (10 s), so that a lost ping or two does not leave AWS 10 s without hearing.
+pub const PRESET_INTERVAL: Duration = Duration::from_secs(2);
+
+/// `traffic` as flows (`traffic_flows`): `steady` a ping from on-premises to the VPC every
+/// [`PRESET_INTERVAL`] and one the other way, half an interval later; `idle` nothing.
+fn preset(traffic: super::Traffic, vpc: &Site, onprem: &Site) -> Vec<Flow> {
+    if traffic == super::Traffic::Idle {
+        return Vec::new();
+    }
+    let ping = |name: &str, from: Side, src: Ipv4Addr, dst: Ipv4Addr, start: Duration| Flow {
+        name: name.into(),
+        kind: FlowKind::Icmp,
+        from,
+        src,
+        dst,
+        rate: Rate {
+            interval: PRESET_INTERVAL,
+        },
+        size: default_size() as u16,
+        response_size: default_size() as u16,
+        df: false,
+        start,
+        stop: None,
+        pattern: Pattern::Steady,
+    };
+    vec![
+        ping(
+            "steady-to-vpc",
+            Side::Onprem,
+            onprem.hosts[0],
+            vpc.hosts[0],
+            Duration::ZERO,
+        ),
+        ping(
+            "steady-from-vpc",
+            Side::Vpc,
+            vpc.hosts[0],
+            onprem.hosts[0],
+            PRESET_INTERVAL / 2,
+        ),
+    ]
+}
+
+/// The scenario's data plane, defaults filled in; `None` without a `[[flow]]` or
+/// `traffic_flows`.
 pub fn resolve(scenario: &Scenario) -> Option<DataPlaneSpec> {
-    if scenario.flow.is_empty() {
+    if scenario.flow.is_empty() && !scenario.traffic_flows {
         return None;
     }
     let vpc_default = Prefix {
         addr: Ipv4Addr::new(10, 0, 0, 0),
         len: 16,
     };
-    let vpc = site(scenario.vpc.as_ref(), vpc_default);
-    let onprem = site(scenario.onprem.as_ref(), onprem_default(scenario));
+    let onprem_default = Prefix {
+        addr: Ipv4Addr::new(172, 16, 0, 0),
+        len: 16,
+    };
+    let vpc = site(
+        scenario.vpc.as_ref(),
+        site_default(scenario, false, vpc_default),
+    );
+    let onprem = site(
+        scenario.onprem.as_ref(),
+        site_default(scenario, true, onprem_default),
+    );
+    if scenario.flow.is_empty() {
+        let flows = preset(scenario.traffic, &vpc, &onprem);
+        return Some(DataPlaneSpec { vpc, onprem, flows });
+    }
     let flows = (1..)
         .zip(&scenario.flow)
         .map(|(n, f)| {
