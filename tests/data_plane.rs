@@ -470,3 +470,130 @@ fn traffic_as_flows_keeps_the_model_s_log_where_traffic_never_stops() {
         "DPD from the last ping heard: {real} vs the model's {model}"
     );
 }
+
+/// `scenarios/ikev2-asymmetric-routing.toml` with each `(from, to)` replaced once, run.
+fn asymmetric_variant(name: &str, edits: &[(&str, &str)]) -> Ran {
+    let mut text =
+        std::fs::read_to_string(repo().join("scenarios/ikev2-asymmetric-routing.toml")).unwrap();
+    for (from, to) in edits {
+        assert!(text.contains(from), "no `{from}` in the scenario");
+        text = text.replacen(from, to, 1);
+    }
+    let dir = temp_dir(&format!("data-plane-{name}"));
+    let path = dir.join(format!("{name}.toml"));
+    std::fs::write(&path, text).unwrap();
+    run_v(&[path.to_str().unwrap()])
+}
+
+/// Every host's `firewall_drops`, in host order.
+fn firewall_drops(ran: &Ran) -> Vec<u64> {
+    [
+        "aws-tunnel-1",
+        "cgw-tunnel-1",
+        "aws-tunnel-2",
+        "cgw-tunnel-2",
+    ]
+    .into_iter()
+    .map(|h| n(ran.of("esp", "host", h), "firewall_drops"))
+    .collect()
+}
+
+#[test]
+fn asymmetric_routing_meets_the_stateful_firewall_and_every_reply_is_dropped() {
+    let ran = run_v(&["ikev2-asymmetric-routing"]);
+    let ping = ran.of("flow", "name", "ping-to-vpc");
+    let sent = n(ping, "sent");
+    assert!(sent > 250, "{ping:?}");
+    assert_eq!(n(ping, "answered"), 0, "{ping:?}");
+    // The requests went in on tunnel 1, the VPC's replies out on tunnel 2, and the CGW's
+    // firewall dropped each as it came in on tunnel 2.
+    assert_eq!(n(ran.of("esp", "host", "aws-tunnel-1"), "packets_in"), sent);
+    assert_eq!(n(ran.of("esp", "host", "aws-tunnel-1"), "packets_out"), 0);
+    assert_eq!(
+        n(ran.of("esp", "host", "aws-tunnel-2"), "packets_out"),
+        sent
+    );
+    assert_eq!(firewall_drops(&ran), [0, 0, 0, sent]);
+    let fw = ran
+        .stderr
+        .lines()
+        .find(|l| l.contains("firewall wrong_tunnel="))
+        .unwrap_or_else(|| panic!("no firewall line:\n{}", ran.stderr));
+    assert!(
+        fw.contains(&format!("wrong_tunnel={sent} no_connection=0")),
+        "{fw}"
+    );
+    // AWS's log: two healthy tunnels, nothing about it.
+    let children = ran
+        .records
+        .iter()
+        .filter(|r| r.details.contains("CHILD_SA established"))
+        .count();
+    assert_eq!(children, 2);
+    assert!(ran
+        .records
+        .iter()
+        .all(|r| !r.details.contains("DELETE") && !r.details.contains("DPD")));
+}
+
+#[test]
+fn without_the_firewall_or_with_one_tunnel_both_ways_every_ping_is_answered() {
+    // Still asymmetric, but nothing tracks connections: the replies get home.
+    let open = asymmetric_variant(
+        "asym-no-firewall",
+        &[("firewall = \"stateful\"", "firewall = \"none\"")],
+    );
+    let ping = open.of("flow", "name", "ping-to-vpc");
+    assert_eq!(n(ping, "answered"), n(ping, "sent"), "{ping:?}");
+    assert_eq!(
+        n(open.of("esp", "host", "aws-tunnel-2"), "packets_out"),
+        n(ping, "sent")
+    );
+    assert_eq!(firewall_drops(&open), [0; 4]);
+    assert!(!open.stderr.contains("firewall wrong_tunnel="));
+
+    // Both ends on tunnel 2 (the CGW's choice over the lowest number too), the firewall
+    // on: symmetric, answered, and tunnel 1 carries nothing.
+    let same = asymmetric_variant(
+        "asym-both-on-2",
+        &[("prefer_tunnel = 1 ", "prefer_tunnel = 2 ")],
+    );
+    let ping = same.of("flow", "name", "ping-to-vpc");
+    assert_eq!(n(ping, "answered"), n(ping, "sent"), "{ping:?}");
+    assert_eq!(firewall_drops(&same), [0; 4]);
+    let aws1 = same.of("esp", "host", "aws-tunnel-1");
+    assert_eq!((n(aws1, "packets_in"), n(aws1, "packets_out")), (0, 0));
+    let aws2 = same.of("esp", "host", "aws-tunnel-2");
+    assert_eq!(n(aws2, "packets_in"), n(ping, "sent"));
+}
+
+#[test]
+fn a_side_falls_back_to_the_other_tunnel_while_its_preferred_one_is_down() {
+    // Both ends prefer tunnel 2, whose CGW dies at 2 min: the CGW moves to tunnel 1 at
+    // once, AWS when its DPD clears tunnel 2's SAs; then the replies come back on tunnel 1,
+    // the tunnel the requests now leave on, and the firewall lets them in.
+    let ran = asymmetric_variant(
+        "asym-fallback",
+        &[
+            ("prefer_tunnel = 1 ", "prefer_tunnel = 2 "),
+            (
+                "outside_ip = \"192.0.2.2\"\n\n[tunnel.aws]\npre_shared_key = \"ikesim.example_psk_2\"\n\n[tunnel.cgw]\n",
+                "outside_ip = \"192.0.2.2\"\n\n[tunnel.aws]\npre_shared_key = \"ikesim.example_psk_2\"\n\n[tunnel.cgw]\ncrash_at = \"2m\"\n",
+            ),
+        ],
+    );
+    let ping = ran.of("flow", "name", "ping-to-vpc");
+    let (sent, answered) = (n(ping, "sent"), n(ping, "answered"));
+    let aws1 = ran.of("esp", "host", "aws-tunnel-1");
+    let aws2 = ran.of("esp", "host", "aws-tunnel-2");
+    // Tunnel 2 carried the pings from 2 s until the crash at 2 min (118), tunnel 1 the rest.
+    assert_eq!(n(aws2, "packets_in"), 118, "{aws2:?}");
+    assert_eq!(n(aws1, "packets_in"), sent - 118, "{aws1:?}");
+    // AWS answered into the dead tunnel 2 until its DPD gave up (30 s by default), then
+    // over tunnel 1: every reply it sent there was let in.
+    let lost = n(aws2, "packets_out") - 118;
+    assert!((1..=45).contains(&lost), "{aws2:?}");
+    assert_eq!(n(aws1, "packets_out"), sent - 118 - lost, "{aws1:?}");
+    assert_eq!(answered, n(aws1, "packets_out") + 118, "{ping:?}");
+    assert_eq!(firewall_drops(&ran), [0; 4]);
+}

@@ -93,6 +93,7 @@ const TABLE: &[(&str, Expect)] = &[
             Some("ikev1-psk-mismatch"),
         ),
     ),
+    ("ikev2-asymmetric-routing", Healthy),
     (
         "ikev2-aws-start-proposal-mismatch",
         Finding(

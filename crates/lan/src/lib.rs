@@ -25,6 +25,13 @@
 //! A real host's ping through the tunnel (no marker) is answered like any other; only answers
 //! to this Lan's own flows are counted per flow.
 //!
+//! # A stateful firewall
+//!
+//! [`Firewall`] stands between a network and its tunnels as a CGW's per-interface connection
+//! tracking does: a connection (UDP ports, or the ICMP echo identifier) is bound to the link
+//! its originator's last packet took, and the other end's packets on another link are
+//! dropped — what asymmetric routing over two tunnels runs into.
+//!
 //! # What is counted
 //!
 //! [`FlowStats`] per flow, [`LanStats`] for the network; [`Lan::deliver`] says what it did
@@ -34,6 +41,7 @@
 
 #![warn(missing_docs)]
 
+mod firewall;
 mod flow;
 mod fragment;
 mod host;
@@ -47,6 +55,7 @@ mod schedule;
 mod site;
 mod stats;
 
+pub use firewall::{Firewall, FirewallDrop, FirewallStats, Inbound};
 pub use fragment::{fragment, FragmentError};
 pub use lan::{Delivery, Lan, Undeliverable};
 pub use site::{FlowKind, FlowSpec, HostSpec, Pattern, Site, SiteError};

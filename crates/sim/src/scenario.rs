@@ -197,7 +197,7 @@ mod network;
 pub use address::{HostIp, OutsideIp, Presentation};
 pub use cgw::{CgwConnection, CgwStartup, Unconfigured};
 pub use events::{Maintenance, ModifyOptions};
-pub use flows::{DataPlaneSpec, FlowConfig, SiteConfig};
+pub use flows::{DataPlaneSpec, FlowConfig, SideConfig, SiteConfig};
 pub use network::{
     Blackhole, Direction, Directions, NatOptions, Network, PathConditions, Probability,
 };
@@ -252,9 +252,9 @@ pub struct Scenario {
     /// `[[tunnel]]`: one or two.
     pub tunnel: Vec<Tunnel>,
     /// `[vpc]`: the network behind AWS (with flows only; see [`flows`]).
-    pub vpc: Option<SiteConfig>,
+    pub vpc: Option<SideConfig>,
     /// `[onprem]`: the network behind the CGW (with flows only).
-    pub onprem: Option<SiteConfig>,
+    pub onprem: Option<SideConfig>,
     /// `[[flow]]`: the data plane's traffic; with one, real ESP replaces `traffic`.
     #[serde(default)]
     pub flow: Vec<FlowConfig>,

@@ -31,12 +31,19 @@
 //!    negotiates the CHILD SA for it, as a kernel's acquire makes charon do.
 //!
 //! # Routing
-//! A packet from the VPC leaves through the AWS endpoint of the lowest-numbered tunnel
-//! that has a CHILD SA installed; from on-premises through the CGW's side of the
-//! lowest-numbered tunnel that has one. AWS documents that with both tunnels up it picks
-//! one for its outbound traffic (static routes: either; BGP: by its path selection) and
-//! does not say which; the lowest number is ikesim's deterministic stand-in. With no
+//! A packet from the VPC leaves through the AWS endpoint of the tunnel `[vpc]
+//! prefer_tunnel` names while it has a CHILD SA installed, else of the lowest-numbered
+//! tunnel that has one; from on-premises likewise through the CGW's side (`[onprem]
+//! prefer_tunnel`). AWS documents that with both tunnels up it picks one for its outbound
+//! traffic (static routes: either; BGP: by its path selection) and does not say which; the
+//! lowest number is ikesim's deterministic stand-in, `prefer_tunnel` the switch. With no
 //! tunnel up the packet is dropped and counted (`vpc_no_tunnel`, `onprem_no_tunnel`).
+//!
+//! # The CGW's firewall
+//! With `[onprem] firewall = "stateful"` a `lan::Firewall` stands between the CGW's
+//! tunnels and on-premises, each tunnel a link: what on-premises sends passes it before it
+//! is sealed, what a CGW opens before it is delivered. A drop counts on the CGW host of the
+//! tunnel (`firewall_drops`): asymmetric routing made visible.
 //!
 //! # AWS's MTU
 //! AWS documents a tunnel MTU of 1446 bytes (MSS 1406) and no path MTU discovery. That is
@@ -57,7 +64,7 @@ use std::time::Instant;
 
 use ike_core::ipsec::{EspSaPair, IpsecChange};
 use ike_core::{Endpoint, Transmit};
-use lan::Lan;
+use lan::{Firewall, Lan};
 use vpn_log::DataBytes;
 
 use host::HostPlane;
@@ -66,7 +73,7 @@ use minutes::Minutes;
 pub use report::{DataPlaneReport, FlowReport, HostReport};
 pub use spec::{pair_spec, selector, suite, SpecError};
 
-use crate::scenario::flows::{DataPlaneSpec, FlowKind, Side, Site};
+use crate::scenario::flows::{DataPlaneSpec, FirewallMode, FlowKind, Side, Site};
 
 /// AWS's tunnel MTU for inner packets (see the module documentation).
 pub const AWS_MTU: u16 = 1446;
@@ -100,6 +107,7 @@ struct Seat {
     setup: HostSetup,
     mtu_drops: u64,
     fragmented: u64,
+    firewall_drops: u64,
 }
 
 /// A connection's data plane (see the module documentation).
@@ -108,6 +116,10 @@ pub struct DataPlane {
     lans: [Lan; 2],
     /// Host indices in front of each lan, in tunnel order.
     front: [Vec<usize>; 2],
+    /// Per lan, the tunnel it sends over while that one is up.
+    prefer: [Option<usize>; 2],
+    /// The CGW's connection tracking, between its tunnels and on-premises.
+    firewall: Option<Firewall>,
     no_tunnel: [u64; 2],
     minutes: Minutes,
     /// Sealed datagrams not yet handed to the driver (a fragmented packet gives several).
@@ -224,12 +236,15 @@ impl DataPlane {
                 setup,
                 mtu_drops: 0,
                 fragmented: 0,
+                firewall_drops: 0,
             })
             .collect();
         Ok(DataPlane {
             seats,
             lans,
             front,
+            prefer: [spec.vpc.prefer_tunnel, spec.onprem.prefer_tunnel],
+            firewall: (spec.firewall == FirewallMode::Stateful).then(Firewall::new),
             no_tunnel: [0; 2],
             minutes: Minutes::new(aws, first_minute_end),
             ready: VecDeque::new(),
@@ -290,15 +305,28 @@ impl DataPlane {
     /// seals it.
     fn send(&mut self, now: Instant, side: usize, packet: &[u8]) {
         let seats = &self.seats;
-        let Some(host) = self.front[side]
-            .iter()
-            .copied()
-            .find(|&h| seats[h].plane.up())
-        else {
+        let up = |h: &usize| seats[*h].plane.up();
+        let front = &self.front[side];
+        let preferred = self.prefer[side]
+            .and_then(|n| front.iter().copied().find(|&h| seats[h].setup.tunnel == n))
+            .filter(up);
+        let Some(host) = preferred.or_else(|| front.iter().copied().find(up)) else {
             self.no_tunnel[side] += 1;
             self.acquire(side, packet);
             return;
         };
+        if side == ONPREM {
+            let tunnel = self.seats[host].setup.tunnel;
+            if let Some(drop) = self
+                .firewall
+                .as_mut()
+                .and_then(|f| f.outbound(now, tunnel, packet))
+            {
+                tracing::trace!(host, ?drop, "firewall dropped an outbound packet");
+                self.seats[host].firewall_drops += 1;
+                return;
+            }
+        }
         if side == VPC {
             let mtu = if self.seats[host].plane.encapsulated() {
                 AWS_MTU_NAT_T
@@ -402,11 +430,27 @@ impl DataPlane {
             }
         };
         endpoint.esp_arrived(now, from, opened.spi_in);
-        let inner = &self.open_buf[opened.inner];
+        let mut inner = &self.open_buf[opened.inner];
+        let reassembled;
         let side = if seat.setup.aws {
             self.minutes.add(host, now, inner.len(), true);
             VPC
         } else {
+            if let Some(firewall) = &mut self.firewall {
+                match firewall.inbound(now, seat.setup.tunnel, inner) {
+                    lan::Inbound::Pass => {}
+                    lan::Inbound::Reassembled(whole) => {
+                        reassembled = whole;
+                        inner = &reassembled;
+                    }
+                    lan::Inbound::Held => return,
+                    lan::Inbound::Dropped(drop) => {
+                        tracing::trace!(host, ?drop, "firewall dropped an inbound packet");
+                        seat.firewall_drops += 1;
+                        return;
+                    }
+                }
+            }
             ONPREM
         };
         let delivery = self.lans[side].deliver(now, inner);
@@ -453,6 +497,7 @@ impl DataPlane {
                 drops: *s.plane.sad.drops(),
                 mtu_drops: s.mtu_drops,
                 fragmented: s.fragmented,
+                firewall_drops: s.firewall_drops,
                 refused: s.plane.refused,
             })
             .collect();
@@ -473,6 +518,7 @@ impl DataPlane {
             onprem: *self.lans[ONPREM].stats(),
             vpc_no_tunnel: self.no_tunnel[VPC],
             onprem_no_tunnel: self.no_tunnel[ONPREM],
+            firewall: self.firewall.as_ref().map(|f| *f.stats()),
         }
     }
 }

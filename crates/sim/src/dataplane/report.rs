@@ -3,7 +3,7 @@
 //! behind it saw and what found no tunnel.
 
 use esp::Drops;
-use lan::{FlowStats, LanStats};
+use lan::{FirewallStats, FlowStats, LanStats};
 
 use super::host::SaReport;
 use crate::scenario::flows::Side;
@@ -23,6 +23,9 @@ pub struct HostReport {
     /// AWS endpoint: inner packets larger than the tunnel's MTU without DF, fragmented
     /// before encryption.
     pub fragmented: u64,
+    /// CGW with `[onprem] firewall = "stateful"`: packets its connection tracking dropped
+    /// on this tunnel (a reply on another tunnel than its request's, an answer to nothing).
+    pub firewall_drops: u64,
     /// CHILD SAs the SA database refused to install (a suite ESP does not implement).
     pub refused: u64,
 }
@@ -72,6 +75,8 @@ pub struct DataPlaneReport {
     pub vpc_no_tunnel: u64,
     /// Packets from on-premises that found no tunnel with a CHILD SA up.
     pub onprem_no_tunnel: u64,
+    /// The CGW's firewall, when `[onprem] firewall = "stateful"`: its drops by reason.
+    pub firewall: Option<FirewallStats>,
 }
 
 impl DataPlaneReport {
@@ -80,7 +85,8 @@ impl DataPlaneReport {
         self.flows.iter().find(|f| f.name == name).map(|f| &f.stats)
     }
 
-    /// `-v`'s lines: one per host (its SAs summed and its drops), one per SA, one per flow.
+    /// `-v`'s lines: one per host (its SAs summed and its drops), one per SA, one per flow,
+    /// one for routing and, with a stateful firewall, one for it.
     pub fn lines(&self) -> Vec<String> {
         let mut out = Vec::new();
         for h in &self.hosts {
@@ -94,7 +100,7 @@ impl DataPlaneReport {
             out.push(format!(
                 "esp host={} sas={} packets_in={} bytes_in={} packets_out={} bytes_out={} \
                  replay_drops={} integrity_failures={} selector_mismatches={} mtu_drops={} \
-                 fragmented={} drops=[{}]",
+                 fragmented={} firewall_drops={} drops=[{}]",
                 h.host,
                 h.sas.len(),
                 t.packets_in,
@@ -106,6 +112,7 @@ impl DataPlaneReport {
                 t.selector_mismatches,
                 h.mtu_drops,
                 h.fragmented,
+                h.firewall_drops,
                 drops.join(" ")
             ));
             for s in &h.sas {
@@ -151,6 +158,12 @@ impl DataPlaneReport {
             "routing vpc_no_tunnel={} onprem_no_tunnel={}",
             self.vpc_no_tunnel, self.onprem_no_tunnel
         ));
+        if let Some(f) = &self.firewall {
+            out.push(format!(
+                "firewall wrong_tunnel={} no_connection={} table_full={} expired={}",
+                f.wrong_link, f.no_connection, f.table_full, f.expired
+            ));
+        }
         out
     }
 }

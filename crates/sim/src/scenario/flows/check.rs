@@ -8,8 +8,9 @@ use super::{resolve, Scenario, Side};
 type Refusal = (Option<usize>, String, String);
 
 /// Checks the data plane's keys across each other: sites' hosts inside their networks,
-/// networks apart, senders among their side's hosts, sizes, times, names; and that
-/// `traffic` is not given beside flows.
+/// networks apart, preferred tunnels among the scenario's, the firewall on premises,
+/// senders among their side's hosts, sizes, times, names; and that `traffic` is not given
+/// beside flows.
 pub(in crate::scenario) fn check(scenario: &Scenario, text: &str) -> Result<(), Refusal> {
     let flow_key = |i: usize, k: &str| {
         (
@@ -64,6 +65,15 @@ pub(in crate::scenario) fn check(scenario: &Scenario, text: &str) -> Result<(), 
     let Some(spec) = resolve(scenario) else {
         return Ok(());
     };
+    if scenario.vpc.as_ref().is_some_and(|v| v.firewall.is_some()) {
+        return Err((
+            crate::scenario::key_in_section(text, "[vpc]", 0, "firewall"),
+            "vpc.firewall".into(),
+            "the firewall is the customer gateway's: put it under [onprem] (AWS's side \
+             tracks no connections across its tunnels)"
+                .into(),
+        ));
+    }
     for (name, site) in [("vpc", &spec.vpc), ("onprem", &spec.onprem)] {
         let section = format!("[{name}]");
         let at = |k: &str| crate::scenario::key_in_section(text, &section, 0, k);
@@ -72,6 +82,18 @@ pub(in crate::scenario) fn check(scenario: &Scenario, text: &str) -> Result<(), 
                 at("hosts"),
                 format!("{name}.hosts"),
                 format!("{h} is outside {name}'s cidr {}", site.cidr),
+            ));
+        }
+        let tunnels = scenario.tunnel.len();
+        if let Some(n) = site.prefer_tunnel.filter(|n| *n > tunnels) {
+            return Err((
+                at("prefer_tunnel"),
+                format!("{name}.prefer_tunnel"),
+                format!(
+                    "tunnel {n} is not in this scenario: it has {tunnels} [[tunnel]]{} \
+                     (prefer one of them, or add the other)",
+                    if tunnels == 1 { "" } else { "s" }
+                ),
             ));
         }
         if site.hosts.is_empty() {

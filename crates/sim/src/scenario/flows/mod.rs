@@ -7,8 +7,10 @@
 //! [vpc]                       # behind AWS (default: its remote_ts, else 10.0.0.0/16)
 //! cidr = "10.0.0.0/16"
 //! hosts = ["10.0.0.10"]
+//! prefer_tunnel = 2           # send over tunnel 2 while it is up (default: the lowest up)
 //! [onprem]                    # behind the CGW (default: its local_ts, else 172.16.0.0/16)
 //! cidr = "172.16.0.0/16"
+//! firewall = "stateful"       # per-tunnel connection tracking (default "none")
 //! [[flow]]
 //! kind = "icmp"               # icmp | udp | request-response
 //! from = "onprem"             # the sender's side; answers come back
@@ -27,11 +29,11 @@ use std::time::Duration;
 use serde::Deserialize;
 
 pub(super) use check::check;
-pub use values::{HostV4, Pattern, Prefix, Rate};
+pub use values::{FirewallMode, HostV4, Pattern, Prefix, Rate, TunnelNumber};
 
 use super::Scenario;
 use crate::duration::SimDuration;
-/// `[vpc]` or `[onprem]` as written: both keys optional.
+/// A network behind the tunnel as written (serve's `[vpc]`): both keys optional.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SiteConfig {
@@ -41,6 +43,22 @@ pub struct SiteConfig {
     pub hosts: Option<Vec<HostV4>>,
 }
 
+/// A scenario's `[vpc]` or `[onprem]` as written: the network (as [`SiteConfig`]) and how
+/// that side routes over the tunnels. Every key optional.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SideConfig {
+    /// `cidr`: the network.
+    pub cidr: Option<Prefix>,
+    /// `hosts`: the hosts in it that answer ICMP echo and UDP echo (port 7).
+    pub hosts: Option<Vec<HostV4>>,
+    /// `prefer_tunnel`: send over this tunnel while it is up, else over another that is
+    /// (default: the lowest-numbered up).
+    pub prefer_tunnel: Option<TunnelNumber>,
+    /// `firewall` (`[onprem]` only): `none` (default) or `stateful`.
+    pub firewall: Option<FirewallMode>,
+}
+
 /// One side's network, defaults filled in.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Site {
@@ -48,6 +66,9 @@ pub struct Site {
     pub cidr: Prefix,
     /// Its hosts, at least one.
     pub hosts: Vec<Ipv4Addr>,
+    /// The tunnel (from 1) it sends over while that one is up; `None`: the lowest-numbered
+    /// up.
+    pub prefer_tunnel: Option<usize>,
 }
 
 /// The side of the tunnel a flow's sender is on.
@@ -164,6 +185,8 @@ pub struct DataPlaneSpec {
     pub onprem: Site,
     /// The flows, in file order.
     pub flows: Vec<Flow>,
+    /// What filters on-premises' packets to and from the tunnels.
+    pub firewall: FirewallMode,
 }
 
 impl FlowKind {
@@ -178,13 +201,18 @@ impl FlowKind {
 }
 
 /// A side's network, its defaults filled in (`default` when `cidr` is absent).
-fn site(config: Option<&SiteConfig>, default: Prefix) -> Site {
+fn site(config: Option<&SideConfig>, default: Prefix) -> Site {
     let cidr = config.and_then(|c| c.cidr).unwrap_or(default);
     let hosts = config.and_then(|c| c.hosts.as_ref()).map_or_else(
         || vec![cidr.tenth_host()],
         |h| h.iter().map(|h| h.0).collect(),
     );
-    Site { cidr, hosts }
+    let prefer_tunnel = config.and_then(|c| c.prefer_tunnel).map(|t| t.0);
+    Site {
+        cidr,
+        hosts,
+        prefer_tunnel,
+    }
 }
 
 /// A side's default network: the first tunnel's CGW selector of that side (`local_ts` for
@@ -271,16 +299,32 @@ pub fn resolve(scenario: &Scenario) -> Option<DataPlaneSpec> {
         scenario.onprem.as_ref(),
         site_default(scenario, true, onprem_default),
     );
-    if scenario.flow.is_empty() {
-        let flows = preset(scenario.traffic, &vpc, &onprem);
-        return Some(DataPlaneSpec { vpc, onprem, flows });
-    }
-    let flows = (1..)
+    let flows = if scenario.flow.is_empty() {
+        preset(scenario.traffic, &vpc, &onprem)
+    } else {
+        written_flows(scenario, &vpc, &onprem)
+    };
+    let firewall = scenario
+        .onprem
+        .as_ref()
+        .and_then(|o| o.firewall)
+        .unwrap_or_default();
+    Some(DataPlaneSpec {
+        vpc,
+        onprem,
+        flows,
+        firewall,
+    })
+}
+
+/// The `[[flow]]`s as written, their defaults filled in.
+fn written_flows(scenario: &Scenario, vpc: &Site, onprem: &Site) -> Vec<Flow> {
+    (1..)
         .zip(&scenario.flow)
         .map(|(n, f)| {
             let (own, other) = match f.from {
-                Side::Onprem => (&onprem, &vpc),
-                Side::Vpc => (&vpc, &onprem),
+                Side::Onprem => (onprem, vpc),
+                Side::Vpc => (vpc, onprem),
             };
             Flow {
                 name: f
@@ -300,8 +344,7 @@ pub fn resolve(scenario: &Scenario) -> Option<DataPlaneSpec> {
                 pattern: f.pattern.unwrap_or(Pattern::Steady),
             }
         })
-        .collect();
-    Some(DataPlaneSpec { vpc, onprem, flows })
+        .collect()
 }
 
 #[cfg(test)]

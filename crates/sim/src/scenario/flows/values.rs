@@ -1,5 +1,6 @@
 //! The values the data plane's keys take, parsed and checked where they are read (so
-//! toml's error names the line and column): prefixes, IPv4 hosts, rates, patterns.
+//! toml's error names the line and column): prefixes, IPv4 hosts, rates, patterns, tunnel
+//! numbers, firewalls.
 
 use std::net::Ipv4Addr;
 use std::time::Duration;
@@ -90,6 +91,34 @@ impl<'de> Deserialize<'de> for HostV4 {
             ))
         })
     }
+}
+
+/// `prefer_tunnel`: a tunnel of a VPN connection by its number, 1 or 2.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TunnelNumber(pub usize);
+
+impl<'de> Deserialize<'de> for TunnelNumber {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match i64::deserialize(d)? {
+            1 => Ok(TunnelNumber(1)),
+            2 => Ok(TunnelNumber(2)),
+            n => Err(serde::de::Error::custom(format!(
+                "tunnel {n} does not exist: a VPN connection's tunnels are 1 and 2"
+            ))),
+        }
+    }
+}
+
+/// `[onprem] firewall`: what filters the packets between on-premises and the tunnels.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FirewallMode {
+    /// Nothing: every packet the tunnels carry is delivered.
+    #[default]
+    None,
+    /// Connection tracking per tunnel (`lan::Firewall`): a reply on another tunnel than its
+    /// request's is dropped.
+    Stateful,
 }
 
 /// `rate`: how often a flow sends — `10/s`, `1/5s`, `0.5/s`.
