@@ -3,6 +3,9 @@
 //! run's per-stream files and on a 30-day log.
 
 mod common;
+/// `--metrics` and `--counters` (tests/explain/data.rs).
+#[path = "explain/data.rs"]
+mod data;
 
 use std::io::Write;
 use std::process::Stdio;

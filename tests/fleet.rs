@@ -293,3 +293,101 @@ fn a_signal_stops_the_fleet_with_every_record_whole() {
     assert!(at < 30.0 * 86_400.0, "{json}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `ikesim fleet --connections 3 --duration 10m --mix MIX --summary-json FILE ARGS`: the
+/// summary's `data_plane` and stderr.
+fn fleet_data_plane(dir: &Path, mix: &str, extra: &[&str]) -> (serde_json::Value, String) {
+    std::fs::create_dir_all(dir).unwrap();
+    let mix_file = dir.join("mix.toml");
+    std::fs::write(&mix_file, mix).unwrap();
+    let summary = dir.join("summary.json");
+    let mut args = vec![
+        "fleet",
+        "--connections",
+        "3",
+        "--duration",
+        "10m",
+        "--mix",
+        mix_file.to_str().unwrap(),
+        "--summary-json",
+        summary.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let out = run(&args);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+    (doc["data_plane"].clone(), stderr)
+}
+
+#[test]
+fn pings_give_fleet_connections_a_data_plane_summed_as_their_runs_alone_count_it() {
+    let tmp = temp_dir("fleet-pings");
+    let mix = "[healthy]\npings = 1\n";
+    let (d, stderr) = fleet_data_plane(&tmp.join("fleet"), mix, &["--jobs", "2"]);
+    assert_eq!(d["connections"], 3, "{d}");
+    assert!(
+        stderr.contains("data plane: 3 connections with flows"),
+        "{stderr}"
+    );
+    // Each connection run alone with --counters: the fleet's sums are theirs.
+    let (mut bytes_in, mut bytes_out, mut sent) = (0, 0, 0);
+    for i in 0..3 {
+        let scenario = run_ok(&[
+            "fleet",
+            "--connections",
+            "3",
+            "--duration",
+            "10m",
+            "--mix",
+            tmp.join("fleet/mix.toml").to_str().unwrap(),
+            "--scenario-of",
+            &i.to_string(),
+        ]);
+        assert!(scenario.contains("[[flow]]"), "{scenario}");
+        assert!(!scenario.contains("traffic = "), "{scenario}");
+        let file = tmp.join(format!("connection-{i}.toml"));
+        std::fs::write(&file, scenario).unwrap();
+        let counters = tmp.join(format!("counters-{i}.json"));
+        run_ok(&[
+            "run",
+            file.to_str().unwrap(),
+            "--counters",
+            counters.to_str().unwrap(),
+        ]);
+        let c: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&counters).unwrap()).unwrap();
+        for t in c["tunnels"].as_array().unwrap() {
+            for h in t["hosts"].as_array().unwrap() {
+                if h["host"].as_str().unwrap().starts_with("aws-") {
+                    bytes_in += h["total"]["bytes_in"].as_u64().unwrap();
+                    bytes_out += h["total"]["bytes_out"].as_u64().unwrap();
+                }
+            }
+        }
+        for f in c["flows"].as_array().unwrap() {
+            sent += f["sent"].as_u64().unwrap();
+        }
+    }
+    assert!(bytes_in > 0 && bytes_out > 0);
+    assert_eq!(d["aws"]["bytes_in"], bytes_in, "{d}");
+    assert_eq!(d["aws"]["bytes_out"], bytes_out, "{d}");
+    assert_eq!(d["flow_sent"], sent, "{d}");
+    // What AWS sealed, the CGWs opened (a clean path), and the other way — but for the
+    // last pings, still in flight when the run ended (at most one per flow).
+    let n = |side: &str, key: &str| d[side][key].as_u64().unwrap();
+    for (sent, got) in [("aws", "cgw"), ("cgw", "aws")] {
+        let (out, came) = (n(sent, "packets_out"), n(got, "packets_in"));
+        assert!(came <= out && out - came <= 6, "{sent} → {got}: {d}");
+    }
+    // The same fleet on one thread sums the same.
+    let (one, _) = fleet_data_plane(&tmp.join("one-job"), mix, &["--jobs", "1"]);
+    assert_eq!(one, d);
+    // Without the key no connection has flows.
+    let (none, stderr) = fleet_data_plane(&tmp.join("none"), "[healthy]\n", &[]);
+    assert_eq!(none["connections"], 0, "{none}");
+    assert_eq!(none["aws"]["packets_in"], 0, "{none}");
+    assert!(!stderr.contains("data plane:"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&tmp);
+}

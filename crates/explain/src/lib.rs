@@ -30,9 +30,12 @@
 //! - [`report`] prints it for people (text: the diagnosis first, runs of routine records
 //!   folded, both tunnels of a connection side by side) or scripts (JSON, with the evidence
 //!   as record indices into each stream). docs/explain.md documents both.
+//! - [`data`] reads what the log cannot show — AWS/VPN metrics (`--metrics`) and the
+//!   simulator's counters (`--counters`) — and adds its findings to the tunnels' streams.
 
 #![warn(missing_docs)]
 
+pub mod data;
 pub mod input;
 pub mod meaning;
 mod model;

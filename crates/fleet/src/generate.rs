@@ -164,7 +164,15 @@ fn base(d: &mut Draft, ranges: &[(&'static str, (f64, f64))], rng: &mut ChaCha20
             c.set("dpd_action", quoted("restart"));
         }
     }
+    // Drawn last, and only when asked for: fleets without it draw what they always drew.
+    let pings = param(ranges, "pings");
+    d.pings = pings > 0.0 && rng.gen_bool(pings);
 }
+
+/// A ping a second from each side, for the whole run: the data plane of `ikev2-ping`.
+const PINGS: &str = "\n[[flow]]\nname = \"ping-from-onprem\"\nkind = \"icmp\"\nfrom = \"onprem\"\n\
+                     rate = \"1/s\"\n\n[[flow]]\nname = \"ping-from-vpc\"\nkind = \"icmp\"\n\
+                     from = \"vpc\"\nrate = \"1/s\"\n";
 
 fn pick_pair(rng: &mut ChaCha20Rng) -> (&'static str, &'static str) {
     if rng.gen_bool(0.6) {
@@ -204,7 +212,10 @@ fn render(spec: &FleetSpec, c: &Connection, seed: u64, d: &Draft) -> String {
         spec.start.format("%Y-%m-%dT%H:%M:%SZ")
     );
     let _ = writeln!(out, "duration = {}", duration(spec.duration));
-    let _ = writeln!(out, "traffic = \"{}\"", d.traffic);
+    let flows = d.pings && d.traffic == "steady";
+    if !flows {
+        let _ = writeln!(out, "traffic = \"{}\"", d.traffic);
+    }
     let _ = writeln!(out, "\n[vpn_connection]\nid = \"{}\"", c.vpn_connection_id);
     out.push_str("\n[cgw]\n");
     address_lines(&mut out, c.presented.cgw, CGW_LOOPBACK);
@@ -240,6 +251,9 @@ fn render(spec: &FleetSpec, c: &Connection, seed: u64, d: &Draft) -> String {
             out.push('\n');
             out.push_str(table);
         }
+    }
+    if flows {
+        out.push_str(PINGS);
     }
     out
 }

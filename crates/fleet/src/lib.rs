@@ -30,11 +30,13 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 pub mod addresses;
+pub mod data_plane;
 mod generate;
 pub mod mix;
 pub mod profile;
 pub mod run;
 
+pub use data_plane::DataPlaneTotals;
 pub use generate::{cgw_in_records, connection, Connection, Presented};
 pub use mix::{Mix, MixError};
 pub use run::{run, FleetReport, FleetSink};

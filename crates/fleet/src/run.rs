@@ -49,6 +49,8 @@ pub struct FleetReport {
     /// the estates had reached, earliest and latest. Every stream is whole records, in
     /// time order, up to where its estate stopped.
     pub stopped_at: Option<(Duration, Duration)>,
+    /// The connections' data-plane counters, summed.
+    pub data_plane: crate::DataPlaneTotals,
 }
 
 /// A record on its way to the merge, ordered by (time, connection, sequence).
@@ -214,6 +216,7 @@ fn merge(
         steps: 0,
         stats: vec![Vec::new(); connections],
         stopped_at: None,
+        data_plane: crate::DataPlaneTotals::default(),
     };
     let hand = |heap: &mut BinaryHeap<Reverse<Item>>,
                 floor: Option<DateTime<Utc>>,
@@ -252,6 +255,9 @@ fn merge(
                 if let Some(at) = estate.stopped_at {
                     let (lo, hi) = report.stopped_at.get_or_insert((at, at));
                     (*lo, *hi) = ((*lo).min(at), (*hi).max(at));
+                }
+                for d in estate.data_plane.iter().flatten() {
+                    report.data_plane.add(d);
                 }
                 for (i, stats) in estate.stats.into_iter().enumerate() {
                     report.stats[first + i] = stats;

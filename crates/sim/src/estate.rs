@@ -83,6 +83,9 @@ pub struct EstateReport {
     /// Each connection's endpoints' counters, in connection order (AWS tunnel 1, CGW for
     /// tunnel 1, …: the host names of `run`).
     pub stats: Vec<Vec<(String, ike_core::Stats)>>,
+    /// Each connection's data-plane counters (`RunOutput::data_plane`), in connection
+    /// order; `None` for a connection without flows.
+    pub data_plane: Vec<Option<crate::dataplane::DataPlaneReport>>,
     /// The simulated time (since the origin) at which [`EstateOptions::stop`] ended the run
     /// early; `None`: it ran to the end.
     pub stopped_at: Option<Duration>,
@@ -178,6 +181,10 @@ async fn run_async<S: Borrow<Scenario>>(
                 .zip(m.cell.hosts.iter().map(|h| h.endpoint.stats()))
                 .collect()
         })
+        .collect();
+    report.data_plane = members
+        .iter()
+        .map(|m| m.cell.net.plane.as_ref().map(|p| p.report(&m.names)))
         .collect();
     Ok(report)
 }

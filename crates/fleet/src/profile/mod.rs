@@ -109,6 +109,9 @@ impl Keys {
 pub struct Draft {
     /// `traffic`: `steady` or `idle`.
     pub traffic: &'static str,
+    /// Real ESP instead of the `steady` model: a ping a second from each side
+    /// (`[[flow]]`s; the `idle` model stays idle).
+    pub pings: bool,
     /// Each tunnel's `[tunnel.aws]` keys.
     pub aws: [Keys; 2],
     /// Each tunnel's `[tunnel.cgw]` keys.
@@ -128,6 +131,7 @@ impl Draft {
     pub(crate) fn new() -> Draft {
         Draft {
             traffic: "steady",
+            pings: false,
             aws: [Keys::default(), Keys::default()],
             cgw: [Keys::default(), Keys::default()],
             network: Vec::new(),

@@ -61,6 +61,13 @@ pub const PROFILES: &[ProfileDef] = &[
                 limits: (0.0, 1.0),
                 about: "share of CGWs running their own DPD (10 s delay, restart)",
             },
+            ParamDef {
+                name: "pings",
+                kind: Kind::Probability,
+                default: (0.0, 0.0),
+                limits: (0.0, 1.0),
+                about: "share of connections carrying real ESP (a ping a second each way) instead of the steady-traffic model; their counters are in the summary's data plane",
+            },
         ],
         apply: |_, _| {},
     },

@@ -374,6 +374,30 @@ impl Summary<'_> {
             .map(|(p, n)| format!("{p} {n}"))
             .collect();
         let _ = writeln!(s, "  profiles: {}", profiles.join(", "));
+        let d = &self.report.data_plane;
+        if d.connections > 0 {
+            let _ = writeln!(
+                s,
+                "  data plane: {} connections with flows; AWS side {} SAs, {} packets in ({} bytes), \
+                 {} out ({} bytes); CGWs {} packets in, {} out; drops: replay {}, integrity {}, \
+                 selectors {}, mtu {}, SA database {}; flows {} sent, {} answered",
+                d.connections,
+                d.aws.sas,
+                d.aws.packets_in,
+                d.aws.bytes_in,
+                d.aws.packets_out,
+                d.aws.bytes_out,
+                d.cgw.packets_in,
+                d.cgw.packets_out,
+                d.aws.replay_drops + d.cgw.replay_drops,
+                d.aws.integrity_failures + d.cgw.integrity_failures,
+                d.aws.selector_mismatches + d.cgw.selector_mismatches,
+                d.aws.mtu_drops,
+                d.aws.sad_drops + d.cgw.sad_drops,
+                d.flow_sent,
+                d.flow_answered
+            );
+        }
         let _ = writeln!(s, "  records: {}", self.records);
         let mut by: Vec<(&&str, &u64)> = self.by_message.iter().collect();
         by.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
@@ -415,9 +439,37 @@ impl Summary<'_> {
             "steps": self.report.steps,
             "wall_seconds": self.wall.as_secs_f64(),
             "peak_rss_bytes": self.peak_rss,
+            "data_plane": data_plane_json(&self.report.data_plane),
             "interrupted_at_seconds": self.report.stopped_at.map(|(from, to)| {
                 [from.as_secs_f64(), to.as_secs_f64()]
             }),
         })
     }
+}
+
+/// The summary's `data_plane`: the connections' per-SA counters summed, per side.
+fn data_plane_json(d: &fleet::DataPlaneTotals) -> serde_json::Value {
+    let side = |t: &fleet::data_plane::SideTotals| {
+        serde_json::json!({
+            "sas": t.sas,
+            "packets_in": t.packets_in,
+            "bytes_in": t.bytes_in,
+            "packets_out": t.packets_out,
+            "bytes_out": t.bytes_out,
+            "replay_drops": t.replay_drops,
+            "integrity_failures": t.integrity_failures,
+            "selector_mismatches": t.selector_mismatches,
+            "mtu_drops": t.mtu_drops,
+            "fragmented": t.fragmented,
+            "sad_drops": t.sad_drops,
+        })
+    };
+    serde_json::json!({
+        "connections": d.connections,
+        "aws": side(&d.aws),
+        "cgw": side(&d.cgw),
+        "flow_sent": d.flow_sent,
+        "flow_answered": d.flow_answered,
+        "no_tunnel": d.no_tunnel,
+    })
 }

@@ -26,11 +26,13 @@ use vpn_log::{DataBytes, Format, RecordSink, Schema, Sink, SinkError, TunnelReco
 use super::Failure;
 
 mod args;
+mod counters_file;
 mod metrics_file;
 mod push;
 mod spool;
 
 pub use args::{CloudWatchArgs, OutputArgs};
+pub use counters_file::write_counters;
 
 use metrics_file::write_metrics;
 

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use delivery::placement::{self, Start};
 use sim::{Clock, RunOptions, Scenario, SimDuration};
 
-use super::outputs::{OutputArgs, Outputs, TunnelLogging};
+use super::outputs::{write_counters, OutputArgs, Outputs, TunnelLogging};
 use super::{check_timeline, parse_duration, Failure};
 
 #[derive(clap::Args)]
@@ -38,6 +38,10 @@ pub struct RunArgs {
     /// losses, retransmissions, timers and the AWS records (one self-contained page).
     #[arg(long, value_name = "FILE.html")]
     timeline: Option<PathBuf>,
+    /// Write the data plane's counters (per host, per SA, per flow: what -v prints) to
+    /// FILE.json, for `ikesim explain --counters` (the simulator's own: AWS publishes none).
+    #[arg(long, value_name = "FILE.json")]
+    counters: Option<PathBuf>,
     #[command(flatten)]
     outputs: OutputArgs,
 }
@@ -109,6 +113,10 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
     // The data plane's counters (per host, per SA, per flow), one line each.
     for line in output.data_plane.iter().flat_map(|d| d.lines()) {
         tracing::info!("{line}");
+    }
+    if let Some(path) = &args.counters {
+        let streams: Vec<&str> = output.tunnels.iter().map(|t| t.stream.as_str()).collect();
+        write_counters(path, &streams, output.data_plane.as_ref())?;
     }
     let end = start + chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX);
     outputs.finish(end)?;
