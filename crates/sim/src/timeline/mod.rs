@@ -395,6 +395,7 @@ impl Collector {
             origin,
             lanes: self.lanes.lanes,
             events: self.events,
+            esp: Vec::new(),
         }
     }
 }

@@ -187,6 +187,7 @@ fn the_page_replaces_the_file_whole_and_an_unwritable_path_is_an_error() {
         origin: chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
         lanes: Vec::new(),
         events: Vec::new(),
+        esp: Vec::new(),
     };
     super::write_page(&path, &t).expect("written");
     let page = std::fs::read_to_string(&path).expect("read");
