@@ -40,6 +40,7 @@
 //! packet from the VPC larger than that is fragmented before encryption, or — with DF set
 //! — dropped and counted, with no ICMP back: the classic black hole.
 
+mod fates;
 mod host;
 mod minutes;
 mod report;
@@ -54,6 +55,8 @@ use ike_core::{Endpoint, Transmit};
 use lan::Lan;
 use vpn_log::DataBytes;
 
+use fates::Fates;
+pub(crate) use fates::{Cause, PacketFate, PacketNote};
 use host::HostPlane;
 pub use host::SaReport;
 use minutes::Minutes;
@@ -104,6 +107,8 @@ pub struct DataPlane {
     front: [Vec<usize>; 2],
     no_tunnel: [u64; 2],
     minutes: Minutes,
+    /// What became of each packet, for the timeline.
+    fates: Fates,
     /// Sealed datagrams not yet handed to the driver (a fragmented packet gives several).
     ready: VecDeque<(usize, Transmit)>,
     seal_buf: Vec<u8>,
@@ -204,6 +209,7 @@ impl DataPlane {
             front,
             no_tunnel: [0; 2],
             minutes: Minutes::new(aws, first_minute_end),
+            fates: Fates::default(),
             ready: VecDeque::new(),
             seal_buf: Vec::with_capacity(2048),
             open_buf: Vec::with_capacity(2048),
@@ -267,6 +273,10 @@ impl DataPlane {
             .find(|&h| seats[h].plane.up())
         else {
             self.no_tunnel[side] += 1;
+            if let Some(&first) = self.front[side].first() {
+                let fate = PacketFate::Dropped(Cause::NoTunnel);
+                self.fates.note(now, first, true, fate);
+            }
             return;
         };
         if side == VPC {
@@ -278,6 +288,8 @@ impl DataPlane {
             if packet.len() > usize::from(mtu) {
                 if dont_fragment(packet) {
                     self.seats[host].mtu_drops += 1;
+                    let fate = PacketFate::Dropped(Cause::Mtu);
+                    self.fates.note(now, host, true, fate);
                     return;
                 }
                 match lan::fragment(packet, mtu) {
@@ -287,7 +299,11 @@ impl DataPlane {
                             self.seal(now, host, f);
                         }
                     }
-                    Err(_) => self.seats[host].mtu_drops += 1,
+                    Err(_) => {
+                        self.seats[host].mtu_drops += 1;
+                        let fate = PacketFate::Dropped(Cause::Mtu);
+                        self.fates.note(now, host, true, fate);
+                    }
                 }
                 return;
             }
@@ -301,6 +317,8 @@ impl DataPlane {
             Ok(s) => s,
             Err(drop) => {
                 tracing::trace!(host, %drop, "not sealed");
+                let fate = PacketFate::Dropped(Cause::Esp(drop));
+                self.fates.note(now, host, true, fate);
                 return;
             }
         };
@@ -357,9 +375,12 @@ impl DataPlane {
             Ok(o) => o,
             Err(drop) => {
                 tracing::trace!(host, %from, %drop, "ESP dropped");
+                let fate = PacketFate::Dropped(Cause::Esp(drop));
+                self.fates.note(now, host, false, fate);
                 return;
             }
         };
+        self.fates.note(now, host, false, PacketFate::Delivered);
         endpoint.esp_arrived(now, from, opened.spi_in);
         let inner = &self.open_buf[opened.inner];
         let side = if seat.setup.aws {
@@ -370,6 +391,11 @@ impl DataPlane {
         };
         let delivery = self.lans[side].deliver(now, inner);
         tracing::trace!(host, ?delivery, "inner packet delivered");
+    }
+
+    /// What became of the next packet since the last call (for the timeline).
+    pub(crate) fn poll_fate(&mut self) -> Option<PacketNote> {
+        self.fates.pop()
     }
 
     /// The next minute of an AWS endpoint that is over at `now`: (host, its end, bytes).
