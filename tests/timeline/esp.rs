@@ -259,23 +259,7 @@ fn the_mtu_black_hole_drops_at_aws_before_encryption() {
 #[test]
 fn a_scenario_without_flows_has_no_band() {
     let dir = temp_dir("timeline-esp-none");
-    let page = dir.join("happy.html");
-    let args = [
-        "run",
-        "ikev2-happy",
-        "--seed",
-        "1",
-        "--timeline",
-        page.to_str().expect("UTF-8"),
-        "--out",
-        dir.to_str().expect("UTF-8"),
-    ];
-    let out = run(&args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let page = super::run_timeline(&dir, "ikev2-happy", &[]);
     let html = std::fs::read_to_string(&page).expect("read the page");
     assert!(plan_of(&html).get("esp").is_none());
     assert!(!html.contains("id=\"esp\""));
