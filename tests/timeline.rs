@@ -29,6 +29,8 @@ use timeline::{
 
 #[path = "timeline/browser.rs"]
 mod browser;
+#[path = "timeline/esp.rs"]
+mod esp;
 #[path = "timeline/fixture.rs"]
 mod fixture;
 

@@ -337,6 +337,7 @@ pub fn psk_mismatch() -> Timeline {
         origin: origin(),
         lanes: lanes(),
         events,
+        esp: Vec::new(),
     }
 }
 
@@ -564,6 +565,7 @@ pub fn rekey_collision() -> Timeline {
         origin: origin(),
         lanes: lanes(),
         events,
+        esp: Vec::new(),
     }
 }
 
@@ -723,6 +725,7 @@ pub fn month(days: u64, dpd_every_s: Option<u64>) -> Timeline {
         origin: origin(),
         lanes: lanes(),
         events,
+        esp: Vec::new(),
     }
 }
 

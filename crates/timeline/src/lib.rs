@@ -9,14 +9,19 @@
 //! The model knows nothing of IKE's types: `sim` turns each datagram into a [`Message`]
 //! with its payloads already decoded into words, so this crate only lays out and draws.
 //!
+//! ESP is not drawn packet by packet: each tunnel and direction is an [`EspBand`], time
+//! in a bounded number of buckets counting what was delivered, lost and dropped.
+//!
 //! Times are microseconds since [`Timeline::origin`], the simulated clock's start (a
 //! `run`) or when `serve` started.
 
 #![warn(missing_docs)]
 
+mod band;
 mod model;
 mod render;
 
+pub use band::{width_for, Direction, EspBand, EspBucket, PacketFate, MAX_BUCKETS, WIDTHS_US};
 pub use model::{
     Datagram, Event, Fate, Lane, LaneKind, Message, PayloadView, Protection, RecordMark, Timeline,
     TimerMark, What,

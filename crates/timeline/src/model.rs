@@ -3,6 +3,8 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::EspBand;
+
 /// Everything drawn on one page.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Timeline {
@@ -15,6 +17,8 @@ pub struct Timeline {
     pub lanes: Vec<Lane>,
     /// What happened, in time order (ties in the order it happened).
     pub events: Vec<Event>,
+    /// ESP, per tunnel and direction, as density bands (empty without a data plane).
+    pub esp: Vec<EspBand>,
 }
 
 /// One host: a vertical lane.

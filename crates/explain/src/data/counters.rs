@@ -185,6 +185,10 @@ mod tests {
         assert_eq!(found[0].tunnel, Some("192.0.2.2".parse().unwrap()));
         let f = &found[0].findings[0];
         assert_eq!(f.id, "counters-firewall-drops");
-        assert!(f.title.contains("288") && f.title.contains("cgw-tunnel-2 288"), "{}", f.title);
+        assert!(
+            f.title.contains("288") && f.title.contains("cgw-tunnel-2 288"),
+            "{}",
+            f.title
+        );
     }
 }

@@ -53,6 +53,7 @@
 //! packet from the VPC larger than that is fragmented before encryption, or — with DF set
 //! — dropped and counted, with no ICMP back: the classic black hole.
 
+mod fates;
 mod host;
 mod minutes;
 mod report;
@@ -67,6 +68,8 @@ use ike_core::{Endpoint, Transmit};
 use lan::{Firewall, Lan};
 use vpn_log::DataBytes;
 
+use fates::Fates;
+pub(crate) use fates::{Cause, PacketFate, PacketNote};
 use host::HostPlane;
 pub use host::SaReport;
 use minutes::Minutes;
@@ -122,6 +125,8 @@ pub struct DataPlane {
     firewall: Option<Firewall>,
     no_tunnel: [u64; 2],
     minutes: Minutes,
+    /// What became of each packet, for the timeline.
+    fates: Fates,
     /// Sealed datagrams not yet handed to the driver (a fragmented packet gives several).
     ready: VecDeque<(usize, Transmit)>,
     /// Packets no tunnel took, for the endpoints' trap policies: (side, source,
@@ -247,6 +252,7 @@ impl DataPlane {
             firewall: (spec.firewall == FirewallMode::Stateful).then(Firewall::new),
             no_tunnel: [0; 2],
             minutes: Minutes::new(aws, first_minute_end),
+            fates: Fates::default(),
             ready: VecDeque::new(),
             acquires: VecDeque::new(),
             seal_buf: Vec::with_capacity(2048),
@@ -313,6 +319,10 @@ impl DataPlane {
         let Some(host) = preferred.or_else(|| front.iter().copied().find(up)) else {
             self.no_tunnel[side] += 1;
             self.acquire(side, packet);
+            if let Some(&first) = self.front[side].first() {
+                let fate = PacketFate::Dropped(Cause::NoTunnel);
+                self.fates.note(now, first, true, fate);
+            }
             return;
         };
         if side == ONPREM {
@@ -336,6 +346,8 @@ impl DataPlane {
             if packet.len() > usize::from(mtu) {
                 if dont_fragment(packet) {
                     self.seats[host].mtu_drops += 1;
+                    let fate = PacketFate::Dropped(Cause::Mtu);
+                    self.fates.note(now, host, true, fate);
                     return;
                 }
                 match lan::fragment(packet, mtu) {
@@ -345,7 +357,11 @@ impl DataPlane {
                             self.seal(now, host, f);
                         }
                     }
-                    Err(_) => self.seats[host].mtu_drops += 1,
+                    Err(_) => {
+                        self.seats[host].mtu_drops += 1;
+                        let fate = PacketFate::Dropped(Cause::Mtu);
+                        self.fates.note(now, host, true, fate);
+                    }
                 }
                 return;
             }
@@ -370,6 +386,8 @@ impl DataPlane {
                     let side = if seat.setup.aws { VPC } else { ONPREM };
                     self.acquire(side, inner);
                 }
+                let fate = PacketFate::Dropped(Cause::Esp(drop));
+                self.fates.note(now, host, true, fate);
                 return;
             }
         };
@@ -426,9 +444,12 @@ impl DataPlane {
             Ok(o) => o,
             Err(drop) => {
                 tracing::trace!(host, %from, %drop, "ESP dropped");
+                let fate = PacketFate::Dropped(Cause::Esp(drop));
+                self.fates.note(now, host, false, fate);
                 return;
             }
         };
+        self.fates.note(now, host, false, PacketFate::Delivered);
         endpoint.esp_arrived(now, from, opened.spi_in);
         let mut inner = &self.open_buf[opened.inner];
         let reassembled;
@@ -463,6 +484,11 @@ impl DataPlane {
     pub(crate) fn poll_acquire(&mut self) -> Option<(Acquire, &[usize])> {
         let a = self.acquires.pop_front()?;
         Some((a, &self.front[a.side]))
+    }
+
+    /// What became of the next packet since the last call (for the timeline).
+    pub(crate) fn poll_fate(&mut self) -> Option<PacketNote> {
+        self.fates.pop()
     }
 
     /// The next minute of an AWS endpoint that is over at `now`: (host, its end, bytes).

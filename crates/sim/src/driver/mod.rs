@@ -178,6 +178,9 @@ pub trait Observer {
     /// clock) that ended at `minute_end` (crate::dataplane): once per minute that carried
     /// any, in time order, once it is over.
     fn data(&mut self, _host: usize, _minute_end: Instant, _bytes: vpn_log::DataBytes) {}
+    /// What became of one inner packet of the data plane (crate::dataplane): delivered,
+    /// lost on the path, dropped. For the timeline's ESP band.
+    fn packet(&mut self, _note: &crate::dataplane::PacketNote) {}
     /// Real time, when the run ends: what `host`'s receive queues went through (datagrams
     /// dropped because one was full, the most that waited).
     fn receive_queue(&mut self, _host: usize, _queue: ReceiveQueue) {}

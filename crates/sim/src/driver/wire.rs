@@ -16,7 +16,7 @@ use tokio::task::JoinHandle;
 use super::host::Host;
 use super::pace::{Pace, PickUp};
 use super::{Net, NotIke, Observer, LOOPBACK_GRACE, MAX_DATAGRAM};
-use crate::dataplane::DataPlane;
+use crate::dataplane::{DataPlane, PacketFate, PacketNote};
 use crate::framing::Received;
 use crate::network::{ip_packet_len, Egress, Fate, Path};
 
@@ -259,7 +259,14 @@ impl<P: Pace> Wire<'_, P> {
         };
         while let Some((i, t)) = plane.poll_transmit(now) {
             let fate = fate_of(&mut self.net.egress, i, now, &t);
+            if let Fate::Dropped(reason) = fate {
+                let fate = PacketFate::Lost(reason);
+                self.observer.packet(&PacketNote::sent(now, i, fate));
+            }
             hold(self.path, fate, t);
+        }
+        while let Some(note) = plane.poll_fate() {
+            self.observer.packet(&note);
         }
         while let Some((host, end, bytes)) = plane.poll_minute(now) {
             self.observer.data(host, end, bytes);

@@ -102,6 +102,12 @@ impl Observer for Recorder {
         }
     }
 
+    fn packet(&mut self, note: &crate::dataplane::PacketNote) {
+        if let Some(c) = &mut self.timeline {
+            c.packet(note);
+        }
+    }
+
     fn nat_dropped(&mut self, _now: Instant, t: &Transmit) {
         if let Some(c) = &mut self.timeline {
             c.nat_dropped(t);

@@ -77,6 +77,10 @@ impl Observer for Streaming<'_> {
         self.recorder.egress(host, now, transmit, fate);
     }
 
+    fn packet(&mut self, note: &crate::dataplane::PacketNote) {
+        self.recorder.packet(note);
+    }
+
     fn nat_dropped(&mut self, now: Instant, transmit: &Transmit) {
         self.recorder.nat_dropped(now, transmit);
     }

@@ -28,6 +28,7 @@
 //! renamed over it, so an interrupted write never leaves half a page.
 
 mod decode;
+mod esp;
 mod lanes;
 #[cfg(test)]
 mod tests;
@@ -86,6 +87,8 @@ pub(crate) struct Collector {
     in_flight: VecDeque<(u64, SocketAddr, usize)>,
     /// IKEv1: who sent the first message of each (initiator cookie, message id).
     v1_started: VecDeque<((u64, u32), usize)>,
+    /// ESP, per tunnel and direction (`esp`).
+    bands: Vec<timeline::EspBand>,
 }
 
 impl Collector {
@@ -100,6 +103,7 @@ impl Collector {
             recent: VecDeque::new(),
             in_flight: VecDeque::new(),
             v1_started: VecDeque::new(),
+            bands: Vec::new(),
         }
     }
 
@@ -265,13 +269,7 @@ impl Collector {
         let framed = digest(&t.payload);
         match *fate {
             Fate::Dropped(reason) => {
-                let reason = match reason {
-                    DropReason::Blackhole => "blackhole",
-                    DropReason::TooBig => "MTU",
-                    DropReason::Burst => "burst loss",
-                    DropReason::Loss => "loss",
-                }
-                .to_owned();
+                let reason = lost_reason(reason).to_owned();
                 let e = self.push(
                     now,
                     What::Datagram(Box::new(datagram(Shown::Lost { reason }, false))),
@@ -395,7 +393,18 @@ impl Collector {
             origin,
             lanes: self.lanes.lanes,
             events: self.events,
+            esp: self.bands,
         }
+    }
+}
+
+/// How the timeline words the path's reason for losing a datagram.
+fn lost_reason(reason: DropReason) -> &'static str {
+    match reason {
+        DropReason::Blackhole => "blackhole",
+        DropReason::TooBig => "MTU",
+        DropReason::Burst => "burst loss",
+        DropReason::Loss => "loss",
     }
 }
 

@@ -187,6 +187,7 @@ fn the_page_replaces_the_file_whole_and_an_unwritable_path_is_an_error() {
         origin: chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
         lanes: Vec::new(),
         events: Vec::new(),
+        esp: Vec::new(),
     };
     super::write_page(&path, &t).expect("written");
     let page = std::fs::read_to_string(&path).expect("read");
@@ -318,4 +319,79 @@ fn duplicates_mtu_losses_nat_drops_and_resends_are_drawn_as_such() {
     assert_eq!(first.message.exchange, "IKE_SA_INIT");
     assert_eq!(first.message.spis, "1122334455667788/0000000000000000");
     assert_eq!(first.message.payloads[0].name, "Ni");
+}
+
+/// The data plane's packet fates become the two bands of the tunnel: what AWS seals and
+/// the CGW opens goes VPC → on-premises, the other way on-premises → VPC; the path's
+/// losses in the sender's direction, drops by their counter's name.
+#[test]
+fn packet_fates_count_into_a_band_per_direction() {
+    use std::time::{Duration, Instant};
+
+    use timeline::Direction;
+
+    use super::{Collector, HostSpec, Lanes};
+    use crate::dataplane::{Cause, PacketFate, PacketNote};
+    use crate::network::DropReason;
+
+    let a = |s: &str| s.parse::<std::net::SocketAddr>().expect("an address");
+    let hosts = [
+        HostSpec {
+            host: 0,
+            addrs: vec![a("127.0.1.1:500")],
+            tunnel: 0,
+            aws: true,
+        },
+        HostSpec {
+            host: 1,
+            addrs: vec![a("127.0.2.1:500")],
+            tunnel: 0,
+            aws: false,
+        },
+    ];
+    let t0 = Instant::now();
+    let mut c = Collector::new(t0, Lanes::new(&hosts, None));
+    let at = |ms: u64| t0 + Duration::from_millis(ms);
+    let note = |ms, host, outbound, fate| PacketNote {
+        at: at(ms),
+        host,
+        outbound,
+        fate,
+    };
+    // AWS seals, the CGW opens: VPC → on-premises.
+    c.packet(&note(10, 1, false, PacketFate::Delivered));
+    c.packet(&note(20, 0, true, PacketFate::Lost(DropReason::Loss)));
+    c.packet(&note(30, 0, true, PacketFate::Dropped(Cause::Mtu)));
+    c.packet(&note(
+        250,
+        1,
+        false,
+        PacketFate::Dropped(Cause::Esp(esp::Drop::Replayed)),
+    ));
+    // The CGW seals, AWS opens: on-premises → VPC.
+    c.packet(&note(40, 0, false, PacketFate::Delivered));
+    c.packet(&note(50, 1, true, PacketFate::Dropped(Cause::NoTunnel)));
+    // A host with no lane: not counted.
+    c.packet(&note(60, 7, false, PacketFate::Delivered));
+    let t = c.finish("t".into(), chrono::DateTime::<chrono::Utc>::UNIX_EPOCH);
+    assert!(t.events.is_empty(), "no event per packet");
+    let band = |d| {
+        t.esp
+            .iter()
+            .find(|b| b.tunnel == 0 && b.direction == d)
+            .expect("a band")
+    };
+    let down = band(Direction::VpcToOnprem).totals();
+    assert_eq!(down.delivered, 1);
+    assert_eq!(down.lost, vec![("loss".to_owned(), 1)]);
+    assert_eq!(
+        down.dropped,
+        vec![("mtu_drop".to_owned(), 1), ("replayed".to_owned(), 1)]
+    );
+    // 100 ms buckets: the replay drop in the third.
+    assert_eq!(band(Direction::VpcToOnprem).buckets.len(), 3);
+    let up = band(Direction::OnpremToVpc).totals();
+    assert_eq!(up.delivered, 1);
+    assert_eq!(up.dropped, vec![("no_tunnel".to_owned(), 1)]);
+    assert_eq!(t.esp.len(), 2);
 }

@@ -85,6 +85,7 @@ pub(crate) fn plan(timeline: &Timeline) -> Plan<'_> {
         streams: interner.streams,
         segments,
         counts,
+        esp: super::band::plan(timeline),
     }
 }
 

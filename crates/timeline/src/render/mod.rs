@@ -18,6 +18,7 @@
 //! Content-Security-Policy meta tag allows only this page's own script and style (by their
 //! SHA-256) and no loads at all, so even a missed escape could not run or fetch anything.
 
+mod band;
 mod labels;
 mod layout;
 mod plan;
@@ -58,6 +59,28 @@ pub fn render_html(timeline: &Timeline) -> String {
             let _ = write!(summary, " · {n} idle stretches collapsed");
         }
     }
+    let mut esp = String::new();
+    if let Some(e) = &plan.esp {
+        let mut t = crate::EspBucket::default();
+        for b in &e.bands {
+            t.merge(&b.totals);
+        }
+        let _ = write!(
+            summary,
+            " · ESP: {} packets delivered, {} lost, {} dropped",
+            t.delivered,
+            t.lost_total(),
+            t.dropped_total()
+        );
+        let _ = write!(
+            esp,
+            "<section id=\"esp\" aria-label=\"ESP packets per tunnel and direction\">\n\
+             <h2>ESP packets, {} per bucket <span class=\"legend\"><span class=\"key ok\">■ delivered</span> \
+             <span class=\"key lost\">■ dropped</span> <span class=\"key retx\">■ lost on the path</span> \
+             (darker: more; hover a bucket for its numbers)</span></h2>\n</section>\n",
+            escape_html(&e.bucket)
+        );
+    }
     let csp = format!(
         "default-src 'none'; script-src '{}'; style-src '{}'; img-src 'none'; \
          base-uri 'none'; form-action 'none'",
@@ -79,7 +102,7 @@ pub fn render_html(timeline: &Timeline) -> String {
          <span class=\"legend\"><span class=\"key retx\">↻ retransmission</span> \
          <span class=\"key lost\">✕ lost</span> <span class=\"key dup\">⇉ duplicate</span> \
          <span class=\"key delayed\">◷ delayed</span> <span class=\"key timer\">◔ timer fired</span> \
-         <span class=\"key rec\">◆ AWS log record</span></span></p>\n</header>\n\
+         <span class=\"key rec\">◆ AWS log record</span></span></p>\n</header>\n{esp}\
          <div id=\"page\">\n<main id=\"diagram\" aria-label=\"Ladder diagram, time flowing down\">\n\
          <div id=\"lanes\"></div>\n<div id=\"segments\"></div>\n</main>\n\
          <aside id=\"detail\" aria-live=\"polite\" aria-label=\"Details\"><p class=\"hint\">Hover or \

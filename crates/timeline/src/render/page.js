@@ -378,6 +378,43 @@
     }
   }
 
+  // The ESP density bands (render/band.rs laid them out): one strip per tunnel and
+  // direction, a bucket per column, shaded by its counts, its numbers in its tooltip.
+  const espBox = document.getElementById('esp');
+  if (espBox && data.esp) {
+    const e = data.esp;
+    const px = e.cell_px;
+    const width = e.columns * px;
+    for (const band of e.bands) {
+      const box = html('div', 'esp-band', undefined, espBox);
+      box.dataset.tunnel = String(band.tunnel + 1);
+      box.dataset.direction = band.direction;
+      html('p', 'esp-label', band.label, box);
+      const strip = svg('svg', { class: 'esp', width: width, height: 18, role: 'img' }, box);
+      strip.setAttribute('aria-label', band.label);
+      svg('rect', { class: 'esp-bg', x: 0, y: 0, width: width, height: 18 }, strip);
+      for (const c of band.cells) {
+        const g = svg('g', { class: 'esp-cell', 'data-bucket': c.i }, strip);
+        const tip = svg('title', {}, g);
+        tip.textContent = c.tip;
+        if (c.ok > 0) {
+          svg('rect', { class: 'esp-ok', x: c.i * px, y: 0, width: px, height: 12, 'fill-opacity': c.ok }, g);
+        }
+        if (c.bad > 0) {
+          svg('rect', {
+            class: c.dropped ? 'esp-drop' : 'esp-lost',
+            x: c.i * px, y: 12, width: px, height: 6, 'fill-opacity': c.bad,
+          }, g);
+        }
+      }
+    }
+    const axis = svg('svg', { class: 'esp-axis', width: width + 80, height: 16 }, espBox);
+    for (const [i, label] of e.ticks) {
+      svg('line', { x1: i * px, y1: 0, x2: i * px, y2: 4 }, axis);
+      text(axis, i * px, 14, label, null, i === 0 ? 'start' : 'middle');
+    }
+  }
+
   // How long the page took to open, for docs/timeline.md's figure and the browser test.
   const status = document.getElementById('render-status');
   const ms = performance.now();

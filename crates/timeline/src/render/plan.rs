@@ -21,6 +21,9 @@ pub(crate) struct Plan<'a> {
     pub streams: Vec<&'a str>,
     pub segments: Vec<Segment<'a>>,
     pub counts: Counts,
+    /// The ESP density bands (none without a data plane).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub esp: Option<super::band::EspPlan>,
 }
 
 /// Totals for the page's summary line.

@@ -13,7 +13,7 @@ use crate::{
 };
 
 #[path = "../../../../tests/timeline/fixture.rs"]
-mod fixture;
+pub(super) mod fixture;
 
 /// The JSON plan inside the page, decoded as the page's script decodes it.
 fn plan_of(page: &str) -> Value {
@@ -488,6 +488,7 @@ fn an_empty_or_inconsistent_model_still_renders() {
         origin: DateTime::<Utc>::default(),
         lanes: vec![],
         events: vec![],
+        esp: vec![],
     };
     let plan = plan_of(&render_html(&t));
     assert_eq!(plan["segments"].as_array().unwrap().len(), 0);
