@@ -6,6 +6,7 @@
 use std::hint::black_box;
 
 use std::net::IpAddr;
+use std::time::{Duration, Instant};
 
 use esp::{Inbound, Integrity, Outbound, PairSpec, SaSpec, Sad, Selector, Suite};
 
@@ -174,8 +175,8 @@ fn ns_per(n: u64, f: &mut dyn FnMut() -> bool) -> Result<f64, BenchError> {
 pub fn seal_open(size: Size) -> Result<Vec<Figure>, BenchError> {
     // A round's length: long enough for CPU time (Stopwatch::SHORTEST) in the full run.
     let round = match size {
-        Size::Full => 0.15,
-        Size::Quick => 0.005,
+        Size::Full => Duration::from_millis(150),
+        Size::Quick => Duration::from_millis(5),
     };
     SUITES
         .iter()
@@ -183,11 +184,19 @@ pub fn seal_open(size: Size) -> Result<Vec<Figure>, BenchError> {
             let mut esp = EspLoop::new(suite, INNER)?;
             let mut sad = SadLoop::new(suite, INNER)?;
             let mut floor = PacketFloor::new(suite, INNER)?;
-            // Sized from a first measurement of the floor (which also warms all up).
-            ns_per(200, &mut || esp.packet())?;
-            ns_per(200, &mut || sad.packet())?;
-            let first = ns_per(200, &mut || floor.packet())?;
-            let n = ((round * 1e9 / first.max(1.0)) as u64).max(100);
+            // Warmed up; a round as many packets as the floor takes `round` of wall time
+            // for (ESP takes longer), doubling from 256.
+            ns_per(1000, &mut || esp.packet())?;
+            ns_per(1000, &mut || sad.packet())?;
+            let mut n = 256u64;
+            loop {
+                let start = Instant::now();
+                ns_per(n, &mut || floor.packet())?;
+                if start.elapsed() >= round || n >= 1 << 24 {
+                    break;
+                }
+                n *= 2;
+            }
             let (mut best_esp, mut best_sad, mut best_floor) =
                 (f64::INFINITY, f64::INFINITY, f64::INFINITY);
             for _ in 0..ROUNDS {
