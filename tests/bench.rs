@@ -1,6 +1,7 @@
-//! `ikesim bench --quick` through the binary: every figure of issue 13 §5 is printed with
-//! a baseline measured in the same run and a ratio that is a finite positive number; and
-//! `ikesim bench flood --quick` prints issue 14's flood figures the same way.
+//! `ikesim bench --quick` through the binary: every figure of issue 13 §5 and of issue 15's
+//! data plane is printed with a baseline measured in the same run and a ratio that is a
+//! finite positive number, and the 1,000 packets/s tunnel's two same-seed runs counted
+//! alike; and `ikesim bench flood --quick` prints issue 14's flood figures the same way.
 //! Never a timing threshold: these machines are shared, and only the command's own
 //! same-run ratios mean anything (docs/performance.md).
 
@@ -112,6 +113,8 @@ fn every_figure_has_a_same_run_baseline_and_a_positive_ratio() {
         ("records/s to files", 1),
         ("fleet scaling ", 3),
         ("memory per established tunnel", 2),
+        ("esp seal+open 1400 B ", 6),
+        ("tunnel 1000 packets/s", 1),
     ];
     for (prefix, count) in expected {
         let found = figures
@@ -120,7 +123,36 @@ fn every_figure_has_a_same_run_baseline_and_a_positive_ratio() {
             .count();
         assert_eq!(found, count, "figures named {prefix}… in:\n{stdout}");
     }
-    assert_eq!(figures.len(), 12, "no figure beyond the issue's:\n{stdout}");
+    assert_eq!(figures.len(), 19, "no figure beyond the issue's:\n{stdout}");
+    same_seed_same_counters(&stdout);
+}
+
+/// The 1,000 packets/s tunnel ran twice with one seed: its line gives each counter as
+/// `first/second`, and each pair must be equal (and not nothing).
+fn same_seed_same_counters(stdout: &str) {
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("tunnel 1000 packets/s"))
+        .expect("the 1,000 packets/s line");
+    let (_, twice) = line
+        .split_once("same seed twice: ")
+        .unwrap_or_else(|| panic!("no `same seed twice` in {line:?}"));
+    for counter in ["sealed", "opened", "bytes", "answered", "last seqs"] {
+        let at = twice
+            .find(&format!("{counter} "))
+            .unwrap_or_else(|| panic!("no {counter} in {line:?}"));
+        let pair = twice[at + counter.len() + 1..]
+            .split([',', ':'])
+            .next()
+            .unwrap_or_default();
+        let (first, second) = pair
+            .split_once('/')
+            .unwrap_or_else(|| panic!("{counter}: {pair:?} is not first/second"));
+        assert_eq!(first, second, "{counter} differs between the runs: {line}");
+        let total: u64 = first.split('+').map(|n| n.parse::<u64>().unwrap()).sum();
+        assert!(total > 0, "{counter} is 0: {line}");
+    }
+    assert!(twice.ends_with(": equal"), "{line}");
 }
 
 #[test]

@@ -21,6 +21,10 @@ pub enum What {
     Tunnel,
     /// 1,000 connections × 1 day with records to files, and 100/1,000/10,000 connections.
     Fleet,
+    /// ESP seal + open per suite against its crypto floor; one tunnel at 1,000 packets/s
+    /// for an hour (twice, same seed: the counters must agree) against ESP crypto +
+    /// loopback UDP.
+    Esp,
     /// Resident memory per established tunnel at 1k and 10k tunnels (a process each).
     Memory,
     /// `ikesim serve` (a child process) under floods of spoofed IKE_SA_INITs: half-open
@@ -91,6 +95,12 @@ pub fn run(args: BenchArgs) -> Result<(), Failure> {
         for figure in sim::bench::fleet_scaling(size).map_err(runtime)? {
             show(&figure)?;
         }
+    }
+    if all || args.what == What::Esp {
+        for figure in sim::bench::seal_open(size).map_err(runtime)? {
+            show(&figure)?;
+        }
+        show(&sim::bench::traffic(size).map_err(runtime)?)?;
     }
     if args.what == What::Flood {
         let exe = std::env::current_exe().map_err(|e| Failure::Runtime(e.to_string()))?;

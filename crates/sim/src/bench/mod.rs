@@ -11,6 +11,9 @@
 //!   [`fleet_connections`]), its records to files, and its cost as tunnels grow.
 //! - [`memory_figures`]: resident memory per established tunnel, each size measured in a
 //!   process of its own ([`memory_sample`]).
+//! - [`seal_open`]: ESP seal + open of a 1,400-byte packet per suite against its crypto
+//!   floor ([`floor::PacketFloor`]); [`traffic`]: one tunnel at 1,000 packets/s for an
+//!   hour, twice with one seed, against ESP crypto + loopback UDP for as many packets.
 //! - [`flood`]: `serve` under the floods of issue 14 ([`flood::flood_figures`]), and the
 //!   flood generator itself ([`flood::flood`]).
 
@@ -27,11 +30,15 @@ pub mod flood;
 pub mod floor;
 mod handshakes;
 mod memory;
+mod seal_open;
+mod traffic;
 mod tunnel;
 
 pub use fleet::{fleet_connections, fleet_day, fleet_scaling};
 pub use handshakes::handshakes;
 pub use memory::{memory_figures, memory_sample, MemorySample};
+pub use seal_open::seal_open;
+pub use traffic::traffic;
 pub use tunnel::tunnel;
 
 /// Why a bench could not measure.

@@ -19,7 +19,9 @@ use ike_wire::DhGroup;
 use super::{BenchError, Lap, Stopwatch};
 
 mod handshake;
+mod packet;
 use handshake::{dh, ikev1_handshake, ikev2_handshake, transforms};
+pub use packet::PacketFloor;
 
 /// The suite of a handshake figure: what the CGW proposes (and AWS accepts).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
