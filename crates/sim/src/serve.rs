@@ -332,7 +332,7 @@ impl Aws<'_> {
         let Some(t) = self.tunnels.get_mut(host) else {
             return;
         };
-        let c = t.plane.counters;
+        let c = t.plane.counters();
         let (received, sent) = (c.bytes_in - t.counted.0, c.bytes_out - t.counted.1);
         t.counted = (c.bytes_in, c.bytes_out);
         let over = if received + sent > 0 {

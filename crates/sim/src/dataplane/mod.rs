@@ -54,7 +54,7 @@ use ike_core::{Endpoint, Transmit};
 use lan::Lan;
 use vpn_log::DataBytes;
 
-use host::HostPlane;
+pub(crate) use host::HostPlane;
 pub use host::SaReport;
 use minutes::Minutes;
 pub use report::{DataPlaneReport, FlowReport, HostReport};

@@ -9,24 +9,15 @@
 //! forces encapsulation) always encapsulates. A CHILD SA without encapsulation is
 //! installed (its inbound SA opens whatever reaches it) but nothing is sent with it.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use ike_core::ipsec::{EspSaPair, IpsecChange};
+use ike_core::ipsec::IpsecChange;
 use tokio::net::UdpSocket;
 
 use super::vpc::Vpc;
-use crate::dataplane::pair_spec;
-
-/// Where a CHILD SA's packets go: from our address to the CGW's.
-#[derive(Clone, Copy, Debug)]
-struct Route {
-    local: SocketAddr,
-    remote: SocketAddr,
-    encapsulated: bool,
-}
+use crate::dataplane::HostPlane;
 
 /// What one tunnel's data plane counted (besides the SA database's drops per reason).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -61,21 +52,16 @@ pub(super) enum Arrival {
     Dropped(esp::Drop),
 }
 
-/// One tunnel's SA database, VPC and sockets.
+/// One tunnel's SA database (a [`HostPlane`], as a simulated host's), VPC and sockets.
 pub(super) struct Plane {
-    sad: esp::Sad,
+    host: HostPlane,
     vpc: lan::Lan,
-    /// AWS's `replay_window_size` for every inbound SA.
-    replay_window: u32,
-    /// Seeds each CHILD SA's AES-CBC IVs (the next one gets the next value).
-    iv_seed: u64,
-    routes: HashMap<u32, Route>,
     sockets: Vec<(SocketAddr, Arc<UdpSocket>)>,
     /// The datagram being opened (in place).
     buf: Vec<u8>,
     /// The ESP packet being sealed.
     out: Vec<u8>,
-    pub counters: PlaneCounters,
+    counters: PlaneCounters,
 }
 
 impl Plane {
@@ -89,11 +75,8 @@ impl Plane {
         seed: u64,
     ) -> Result<Plane, lan::SiteError> {
         Ok(Plane {
-            sad: esp::Sad::new(),
+            host: HostPlane::new(replay_window, seed, false),
             vpc: lan::Lan::new(vpc.site(), start, seed)?,
-            replay_window,
-            iv_seed: seed,
-            routes: HashMap::new(),
             sockets,
             buf: Vec::with_capacity(2_048),
             out: Vec::with_capacity(2_048),
@@ -103,53 +86,23 @@ impl Plane {
 
     /// Applies one change the endpoint queued (install, remove, new outer addresses).
     pub fn apply(&mut self, tunnel: usize, change: IpsecChange) {
-        match change {
-            IpsecChange::Install(pair) => self.install(tunnel, &pair),
+        match &change {
+            IpsecChange::Install(pair) => {
+                tracing::debug!(tunnel, spi_in = %format_args!("{:08x}", pair.spi_in), spi_out = %format_args!("{:08x}", pair.spi_out), remote = %pair.remote, encapsulated = pair.encapsulated, "ESP SA pair installed");
+            }
             IpsecChange::Remove { spi_in } => {
-                self.routes.remove(&spi_in);
-                if let Some(c) = self.sad.remove(spi_in) {
-                    tracing::debug!(tunnel, spi_in = %format_args!("{spi_in:08x}"), counters = ?c, "ESP SA pair removed");
-                }
+                tracing::debug!(tunnel, spi_in = %format_args!("{spi_in:08x}"), "ESP SA pair removed");
             }
-            IpsecChange::Update {
-                spi_in,
-                local,
-                remote,
-                encapsulated,
-            } => {
-                if let Some(r) = self.routes.get_mut(&spi_in) {
-                    *r = Route {
-                        local,
-                        remote,
-                        encapsulated,
-                    };
-                }
-            }
+            IpsecChange::Update { .. } => {}
         }
+        self.host.apply(change);
     }
 
-    fn install(&mut self, tunnel: usize, pair: &EspSaPair) {
-        self.iv_seed = self.iv_seed.wrapping_add(1);
-        let spi_in = format!("{:08x}", pair.spi_in);
-        let installed = pair_spec(pair, self.replay_window, self.iv_seed)
-            .map_err(|e| e.to_string())
-            .and_then(|spec| self.sad.install(spec).map_err(|e| e.to_string()));
-        match installed {
-            Ok(()) => {
-                self.routes.insert(
-                    pair.spi_in,
-                    Route {
-                        local: pair.local,
-                        remote: pair.remote,
-                        encapsulated: pair.encapsulated,
-                    },
-                );
-                tracing::debug!(tunnel, %spi_in, spi_out = %format_args!("{:08x}", pair.spi_out), remote = %pair.remote, encapsulated = pair.encapsulated, "ESP SA pair installed");
-            }
-            Err(e) => {
-                self.counters.install_failed += 1;
-                tracing::warn!(tunnel, %spi_in, "the CHILD SA carries no traffic here: {e}");
-            }
+    /// What the data plane counted so far.
+    pub fn counters(&self) -> PlaneCounters {
+        PlaneCounters {
+            install_failed: self.host.refused,
+            ..self.counters
         }
     }
 
@@ -158,7 +111,7 @@ impl Plane {
     pub fn arrived(&mut self, tunnel: usize, now: Instant, datagram: &[u8]) -> Arrival {
         self.buf.clear();
         self.buf.extend_from_slice(datagram);
-        let opened = match self.sad.open(&mut self.buf) {
+        let opened = match self.host.sad.open(&mut self.buf) {
             Ok(o) => o,
             Err(reason) => return Arrival::Dropped(reason),
         };
@@ -183,7 +136,7 @@ impl Plane {
     /// Seals and sends what the VPC has queued.
     fn send_answers(&mut self, tunnel: usize) {
         while let Some(packet) = self.vpc.poll_packet() {
-            let sealed = match self.sad.seal(&packet, &mut self.out) {
+            let sealed = match self.host.sad.seal(&packet, &mut self.out) {
                 Ok(s) => s,
                 Err(reason) => {
                     self.counters.unsealed += 1;
@@ -191,7 +144,7 @@ impl Plane {
                     continue;
                 }
             };
-            let Some(route) = self.routes.get(&sealed.spi_in).copied() else {
+            let Some(route) = self.host.outer(sealed.spi_in) else {
                 self.counters.unsealed += 1;
                 continue;
             };
@@ -234,7 +187,8 @@ impl Plane {
 
     /// The SA database's drops per reason, those that happened.
     pub fn drops(&self) -> Vec<(&'static str, u64)> {
-        self.sad
+        self.host
+            .sad
             .drops()
             .iter()
             .filter(|(_, n)| *n > 0)
