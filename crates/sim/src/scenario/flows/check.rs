@@ -2,23 +2,45 @@
 
 use std::net::Ipv4Addr;
 
-use super::{resolve, Scenario, Side};
+use super::{Keys, Scenario, Side};
 
 /// An error's place (an offset into the file), key and message.
-type Refusal = (Option<usize>, String, String);
+pub(crate) type Refusal = (Option<usize>, String, String);
 
 /// Checks the data plane's keys across each other: sites' hosts inside their networks,
 /// networks apart, senders among their side's hosts, sizes, times, names; and that
 /// `traffic` is not given beside flows.
 pub(in crate::scenario) fn check(scenario: &Scenario, text: &str) -> Result<(), Refusal> {
+    if !scenario.flow.is_empty() {
+        let given: Option<toml::Table> = toml::from_str(text).ok();
+        if given.is_some_and(|t| t.contains_key("traffic")) {
+            let offset = text
+                .match_indices("traffic")
+                .find(|(o, _)| *o == 0 || text[..*o].ends_with('\n'))
+                .map(|(o, _)| o);
+            return Err((
+                offset,
+                "traffic".into(),
+                "flows replace traffic: with [[flow]]s the tunnel carries real packets and DPD \
+                 follows them; remove `traffic`"
+                    .into(),
+            ));
+        }
+    }
+    check_keys(&Keys::of(scenario), text)
+}
+
+/// [`check`]'s checks of the data plane's own keys (`text` is the file, for the places):
+/// also `connect`'s.
+pub(crate) fn check_keys(keys: &Keys<'_>, text: &str) -> Result<(), Refusal> {
     let flow_key = |i: usize, k: &str| {
         (
             crate::scenario::key_in_section(text, "[[flow]]", i, k),
             format!("flow[{}].{k}", i + 1),
         )
     };
-    if scenario.flow.is_empty() {
-        if scenario.vpc.is_some() || scenario.onprem.is_some() {
+    if keys.flow.is_empty() {
+        if keys.vpc.is_some() || keys.onprem.is_some() {
             let (offset, key) = match text.find("[vpc]") {
                 Some(o) => (Some(o), "vpc"),
                 None => (text.find("[onprem]"), "onprem"),
@@ -33,21 +55,7 @@ pub(in crate::scenario) fn check(scenario: &Scenario, text: &str) -> Result<(), 
         }
         return Ok(());
     }
-    let given: Option<toml::Table> = toml::from_str(text).ok();
-    if given.is_some_and(|t| t.contains_key("traffic")) {
-        let offset = text
-            .match_indices("traffic")
-            .find(|(o, _)| *o == 0 || text[..*o].ends_with('\n'))
-            .map(|(o, _)| o);
-        return Err((
-            offset,
-            "traffic".into(),
-            "flows replace traffic: with [[flow]]s the tunnel carries real packets and DPD \
-             follows them; remove `traffic`"
-                .into(),
-        ));
-    }
-    let Some(spec) = resolve(scenario) else {
+    let Some(spec) = keys.resolve() else {
         return Ok(());
     };
     for (name, site) in [("vpc", &spec.vpc), ("onprem", &spec.onprem)] {
@@ -91,7 +99,7 @@ pub(in crate::scenario) fn check(scenario: &Scenario, text: &str) -> Result<(), 
             ),
         ));
     }
-    for (i, (f, written)) in spec.flows.iter().zip(&scenario.flow).enumerate() {
+    for (i, (f, written)) in spec.flows.iter().zip(keys.flow).enumerate() {
         let own = match f.from {
             Side::Onprem => &spec.onprem,
             Side::Vpc => &spec.vpc,

@@ -27,6 +27,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 pub(super) use check::check;
+pub(crate) use check::check_keys;
 pub use values::{HostV4, Pattern, Prefix, Rate};
 
 use super::Scenario;
@@ -187,60 +188,100 @@ fn site(config: Option<&SiteConfig>, default: Prefix) -> Site {
     Site { cidr, hosts }
 }
 
-/// The on-premises default: the first tunnel's CGW `local_ts` when narrower than
-/// 0.0.0.0/0, else 172.16.0.0/16.
-fn onprem_default(scenario: &Scenario) -> Prefix {
-    let fallback = Prefix {
-        addr: Ipv4Addr::new(172, 16, 0, 0),
-        len: 16,
-    };
-    scenario
-        .tunnel
-        .first()
-        .and_then(|t| t.cgw.local_ts.first())
+/// The network a CGW's traffic selectors name: the first, when narrower than 0.0.0.0/0.
+pub(crate) fn selector_network(ts: &[crate::aws::options::Cidr]) -> Option<Prefix> {
+    ts.first()
         .and_then(|c| c.1.parse::<Prefix>().ok())
         .filter(|p| p.len > 0)
-        .unwrap_or(fallback)
+}
+
+/// The data plane's keys as a file gives them — a scenario's, or `connect`'s (which has
+/// no `[vpc]`: the network behind its responder is real) — with the networks to assume
+/// where the file names none.
+pub(crate) struct Keys<'a> {
+    /// `[vpc]`.
+    pub vpc: Option<&'a SiteConfig>,
+    /// `[onprem]`.
+    pub onprem: Option<&'a SiteConfig>,
+    /// `[[flow]]`.
+    pub flow: &'a [FlowConfig],
+    /// The VPC's network without `[vpc]`'s `cidr`.
+    pub vpc_default: Prefix,
+    /// On-premises' network without `[onprem]`'s `cidr`.
+    pub onprem_default: Prefix,
+}
+
+/// The VPC's default network: 10.0.0.0/16 (its tenth host 10.0.0.10).
+pub(crate) const VPC_DEFAULT: Prefix = Prefix {
+    addr: Ipv4Addr::new(10, 0, 0, 0),
+    len: 16,
+};
+
+/// On-premises' default network when the CGW's selectors name none: 172.16.0.0/16.
+pub(crate) const ONPREM_DEFAULT: Prefix = Prefix {
+    addr: Ipv4Addr::new(172, 16, 0, 0),
+    len: 16,
+};
+
+impl<'a> Keys<'a> {
+    /// A scenario's: on-premises defaults to the first tunnel's CGW `local_ts` when
+    /// narrower than 0.0.0.0/0, else 172.16.0.0/16.
+    pub(crate) fn of(scenario: &'a Scenario) -> Keys<'a> {
+        let onprem_default = scenario
+            .tunnel
+            .first()
+            .and_then(|t| selector_network(&t.cgw.local_ts))
+            .unwrap_or(ONPREM_DEFAULT);
+        Keys {
+            vpc: scenario.vpc.as_ref(),
+            onprem: scenario.onprem.as_ref(),
+            flow: &scenario.flow,
+            vpc_default: VPC_DEFAULT,
+            onprem_default,
+        }
+    }
+
+    /// The data plane, defaults filled in; `None` without a `[[flow]]`.
+    pub(crate) fn resolve(&self) -> Option<DataPlaneSpec> {
+        if self.flow.is_empty() {
+            return None;
+        }
+        let vpc = site(self.vpc, self.vpc_default);
+        let onprem = site(self.onprem, self.onprem_default);
+        let flows = (1..)
+            .zip(self.flow)
+            .map(|(n, f)| {
+                let (own, other) = match f.from {
+                    Side::Onprem => (&onprem, &vpc),
+                    Side::Vpc => (&vpc, &onprem),
+                };
+                Flow {
+                    name: f
+                        .name
+                        .clone()
+                        .unwrap_or_else(|| format!("{}-{n}", f.kind.as_str())),
+                    kind: f.kind,
+                    from: f.from,
+                    src: f.src.map_or(own.hosts[0], |h| h.0),
+                    dst: f.dst.map_or(other.hosts[0], |h| h.0),
+                    rate: f.rate,
+                    size: u16::try_from(f.size).unwrap_or(u16::MAX),
+                    response_size: u16::try_from(f.response_size.unwrap_or(f.size))
+                        .unwrap_or(u16::MAX),
+                    df: f.df,
+                    start: f.start.map_or(Duration::ZERO, |s| s.0),
+                    stop: f.stop.map(|s| s.0),
+                    pattern: f.pattern.unwrap_or(Pattern::Steady),
+                }
+            })
+            .collect();
+        Some(DataPlaneSpec { vpc, onprem, flows })
+    }
 }
 
 /// The scenario's data plane, defaults filled in; `None` without a `[[flow]]`.
 pub fn resolve(scenario: &Scenario) -> Option<DataPlaneSpec> {
-    if scenario.flow.is_empty() {
-        return None;
-    }
-    let vpc_default = Prefix {
-        addr: Ipv4Addr::new(10, 0, 0, 0),
-        len: 16,
-    };
-    let vpc = site(scenario.vpc.as_ref(), vpc_default);
-    let onprem = site(scenario.onprem.as_ref(), onprem_default(scenario));
-    let flows = (1..)
-        .zip(&scenario.flow)
-        .map(|(n, f)| {
-            let (own, other) = match f.from {
-                Side::Onprem => (&onprem, &vpc),
-                Side::Vpc => (&vpc, &onprem),
-            };
-            Flow {
-                name: f
-                    .name
-                    .clone()
-                    .unwrap_or_else(|| format!("{}-{n}", f.kind.as_str())),
-                kind: f.kind,
-                from: f.from,
-                src: f.src.map_or(own.hosts[0], |h| h.0),
-                dst: f.dst.map_or(other.hosts[0], |h| h.0),
-                rate: f.rate,
-                size: u16::try_from(f.size).unwrap_or(u16::MAX),
-                response_size: u16::try_from(f.response_size.unwrap_or(f.size)).unwrap_or(u16::MAX),
-                df: f.df,
-                start: f.start.map_or(Duration::ZERO, |s| s.0),
-                stop: f.stop.map(|s| s.0),
-                pattern: f.pattern.unwrap_or(Pattern::Steady),
-            }
-        })
-        .collect();
-    Some(DataPlaneSpec { vpc, onprem, flows })
+    Keys::of(scenario).resolve()
 }
 
 #[cfg(test)]
