@@ -134,7 +134,11 @@ impl FacingPlane {
         let delivery = self.lan.deliver(now, inner);
         if let lan::Delivery::Undeliverable(why) = delivery {
             self.counters.undeliverable += 1;
-            tracing::debug!(tunnel, ?why, "inner packet turned away by the network behind");
+            tracing::debug!(
+                tunnel,
+                ?why,
+                "inner packet turned away by the network behind"
+            );
         }
         let arrival = Arrival::Opened {
             spi_in: opened.spi_in,
