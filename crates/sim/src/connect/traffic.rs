@@ -144,7 +144,7 @@ impl Traffic {
     pub(super) fn running(&self) -> bool {
         self.plane
             .as_ref()
-            .map_or(true, |p| p.poll_timeout().is_some())
+            .is_none_or(|p| p.poll_timeout().is_some())
     }
 
     /// The counters at the end (`run -v`'s lines); `None` if no CHILD SA ever came up.
