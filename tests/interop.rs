@@ -44,6 +44,8 @@
 mod common;
 #[path = "interop/connect.rs"]
 mod connect;
+#[path = "interop/connect_pings.rs"]
+mod connect_pings;
 #[path = "interop/harness.rs"]
 mod harness;
 #[path = "interop/netns.rs"]

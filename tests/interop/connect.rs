@@ -18,12 +18,25 @@ pub struct ConnectTest {
     pub peer: Peer,
     pub cgw: String,
     pub stderr: Arc<Mutex<String>>,
+    /// The network namespace both run in, if any (the traffic tests').
+    pub netns: Option<String>,
 }
 
 /// Starts the responder with `peer` settings and writes the CGW connection: `cgw` holds
 /// the `[tunnel.cgw]` keys besides `local` and `pre_shared_key` (the responder's unless
 /// `cgw` names one).
 pub fn connect_test(name: &str, n: u16, cgw: &str, peer: &[(&str, &str)]) -> ConnectTest {
+    connect_test_in(name, n, cgw, peer, None)
+}
+
+/// [`connect_test`] with both ends in the network namespace `netns`.
+pub fn connect_test_in(
+    name: &str,
+    n: u16,
+    cgw: &str,
+    peer: &[(&str, &str)],
+    netns: Option<&str>,
+) -> ConnectTest {
     assert_strongswan_checked();
     let dir = test_dir(name);
     let cgw_ip = format!("127.0.2.{}", 100 + n);
@@ -37,18 +50,33 @@ pub fn connect_test(name: &str, n: u16, cgw: &str, peer: &[(&str, &str)]) -> Con
         format!("local = \"{cgw_ip}\"\n{psk}{cgw}\n"),
     )
     .expect("write CGW config");
-    let peer = Peer::respond(&dir, &cgw_ip, peer);
+    let peer = Peer::launch_in(
+        &dir,
+        "respond",
+        &[("CGW_HOST", cgw_ip.clone())],
+        peer,
+        netns,
+    );
     ConnectTest {
         dir,
         peer,
         cgw: cgw_ip,
         stderr: Arc::new(Mutex::new(String::new())),
+        netns: netns.map(str::to_owned),
     }
 }
 
 impl ConnectTest {
     pub fn command(&self, extra: &[&str]) -> Command {
-        let mut cmd = common::ikesim();
+        let mut cmd = match &self.netns {
+            Some(ns) => {
+                let mut c = Command::new("ip");
+                c.args(["netns", "exec", ns])
+                    .arg(common::ikesim().get_program());
+                c
+            }
+            None => common::ikesim(),
+        };
         cmd.arg("connect")
             .arg("--config")
             .arg(self.dir.join("cgw.toml"))

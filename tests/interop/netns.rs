@@ -84,6 +84,12 @@ fn reap_stale() {
 impl Netns {
     /// Creates namespace `n` of this run (unique per test), `lo` up with [`CGW_INSIDE`].
     pub fn create(n: u16) -> Netns {
+        Netns::create_with(n, &[CGW_INSIDE])
+    }
+
+    /// Creates namespace `n` of this run, `lo` up with `addrs` (/32 each): the hosts that
+    /// answer there (a host behind strongSwan as a responder, say).
+    pub fn create_with(n: u16, addrs: &[Ipv4Addr]) -> Netns {
         reap_stale();
         let name = format!("{PREFIX}{}-{n}", std::process::id());
         // Left from a test of this run that panicked before its drop: start afresh.
@@ -91,8 +97,10 @@ impl Netns {
         ip(&["netns", "add", &name]);
         let ns = Netns { name };
         ip(&["-n", &ns.name, "link", "set", "lo", "up"]);
-        let inside = format!("{CGW_INSIDE}/32");
-        ip(&["-n", &ns.name, "addr", "add", &inside, "dev", "lo"]);
+        for addr in addrs {
+            let addr = format!("{addr}/32");
+            ip(&["-n", &ns.name, "addr", "add", &addr, "dev", "lo"]);
+        }
         ns
     }
 

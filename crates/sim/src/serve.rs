@@ -21,7 +21,6 @@
 pub mod config;
 mod dos;
 mod minutes;
-mod plane;
 mod ports;
 pub mod records;
 mod report;
@@ -37,12 +36,12 @@ use ike_core::{Endpoint, Event, Trace, Transmit};
 use vpn_log::RecordSink;
 
 use crate::aws::options::{AwsPsk, StartupAction};
+use crate::dataplane::{Arrival as EspArrival, FacingPlane};
 use crate::driver::{self, Arrived, Check, Host, NotIke, Observer, ReceiveQueue};
 use crate::network::Fate;
 use crate::timeline::{Arrival, Collector, HostSpec, Lanes};
 pub use config::{ConfigError, ServeConfig};
 use minutes::Minutes;
-use plane::{Arrival as EspArrival, Plane};
 use ports::{bind_hint, bind_ports};
 use records::TunnelRecords;
 
@@ -99,8 +98,9 @@ struct Tunnel {
     /// ESP datagrams that did not: dropped by the SA database (unknown SPI, replayed,
     /// integrity, …), or not from that SA's peer.
     esp_not_live: u64,
-    /// The CHILD SAs' ESP, opened and sealed for the simulated VPC (plane.rs).
-    plane: Plane,
+    /// The CHILD SAs' ESP, opened and sealed for the simulated VPC
+    /// (dataplane/facing.rs).
+    plane: FacingPlane,
     /// The bytes carried this minute, for the sink's `data`.
     minutes: Minutes,
     /// The plane's byte counters already counted into `minutes`.
@@ -209,7 +209,7 @@ impl Observer for Aws<'_> {
         }
     }
 
-    /// ESP is opened with the tunnel's CHILD SAs (plane.rs) and its inner packet handed to
+    /// ESP is opened with the tunnel's CHILD SAs (dataplane/facing.rs) and its inner packet handed to
     /// the simulated VPC, whose answers go back at once. Only a packet that authenticated
     /// shows the CGW is alive (`Endpoint::esp_arrived`: also on one of its SAs, from that
     /// SA's peer): a datagram anyone can send must not keep a dead CGW alive.
@@ -332,7 +332,7 @@ impl Aws<'_> {
         let Some(t) = self.tunnels.get_mut(host) else {
             return;
         };
-        let c = t.plane.counters;
+        let c = t.plane.counters();
         let (received, sent) = (c.bytes_in - t.counted.0, c.bytes_out - t.counted.1);
         t.counted = (c.bytes_in, c.bytes_out);
         let over = if received + sent > 0 {
@@ -429,7 +429,9 @@ async fn serve_tunnels(
         );
         let sockets = ports.iter().map(|p| (p.addr, p.socket.clone())).collect();
         let replay_window = t.aws.replay_window_size.0;
-        let plane = Plane::new(&vpc, replay_window, sockets, Instant::now(), rand::random())
+        let side = crate::scenario::flows::Side::Vpc;
+        let (start, seed) = (Instant::now(), rand::random());
+        let plane = FacingPlane::new(vpc.site(), side, replay_window, sockets, start, seed)
             .map_err(|e| std::io::Error::other(format!("the simulated VPC: {e}")))?;
         hosts.push(Host::facing_real_peer(endpoint, ports));
         tunnels.push(Tunnel {

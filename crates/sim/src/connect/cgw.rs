@@ -1,7 +1,8 @@
 //! The CGW's side of the driver's loop ([`crate::driver::run_facing_peers`]): it follows
 //! the events ([`Progress`]), answers only the responder, and decides when the run ends —
-//! as soon as the tunnel is up (or failed), at `--duration`, `terminate_at` or `crash_at`,
-//! or on a signal — and then deletes its IKE SA and waits a little for the answer.
+//! as soon as the tunnel is up (or failed; with flows, once they are over), at `--duration`,
+//! `terminate_at` or `crash_at`, or on a signal — and then deletes its IKE SA and waits a
+//! little for the answer. With flows it drives their data plane (`traffic.rs`).
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -9,6 +10,7 @@ use std::time::{Duration, Instant};
 use ike_core::{Endpoint, Event, SaState};
 
 use super::outcome::{Ending, Progress};
+use super::traffic::Traffic;
 use super::DEFAULT_WAIT;
 use crate::driver::{Arrived, Check, Host, NotIke, Observer};
 
@@ -22,12 +24,16 @@ pub(super) struct Cgw {
     /// `--duration`, for the message when it runs out.
     duration: Option<Duration>,
     limit: Option<Instant>,
+    /// `limit` is the default wait (no `--duration`): flows under way outlast it.
+    default_limit: bool,
     terminate_at: Option<Instant>,
     crash_at: Option<Instant>,
     /// Whether the run keeps the tunnel up until it is told to end.
     stay: bool,
     pub(super) foreign: u64,
     pub(super) esp: u64,
+    /// The flows' data plane, with a `[[flow]]`.
+    pub(super) traffic: Option<Traffic>,
     /// Set once the run is ending: the deadline for the DELETE exchange.
     closing: Option<Instant>,
     reason_end: Option<String>,
@@ -49,7 +55,7 @@ pub(super) struct Deadlines {
 }
 
 impl Cgw {
-    pub(super) fn new(peer: SocketAddr, d: Deadlines) -> Cgw {
+    pub(super) fn new(peer: SocketAddr, d: Deadlines, traffic: Option<Traffic>) -> Cgw {
         let terminate_at = d.terminate_at.map(|t| d.t0 + t);
         let crash_at = d.crash_at.map(|t| d.t0 + t);
         // A CGW that is told to do something later stays until then.
@@ -63,11 +69,13 @@ impl Cgw {
             peer,
             duration: d.duration,
             limit,
+            default_limit: d.duration.is_none(),
             terminate_at,
             crash_at,
             stay,
             foreign: 0,
             esp: 0,
+            traffic,
             closing: None,
             reason_end: None,
             crashed: false,
@@ -79,7 +87,8 @@ impl Cgw {
 
     /// Why the run ends now, if it does (`Some(None)`: it is over, nothing to add).
     fn end_reason(&mut self, now: Instant, endpoint: &Endpoint) -> Option<Option<String>> {
-        if self.progress.failure.is_some() || (self.progress.up() && !self.stay) {
+        let flowing = self.traffic.as_ref().is_some_and(Traffic::running);
+        if self.progress.failure.is_some() || (self.progress.up() && !self.stay && !flowing) {
             Some(None)
         } else if endpoint.poll_timeout().is_none() {
             // Nothing is left to happen: abandoned, or down for good.
@@ -89,7 +98,9 @@ impl Cgw {
             Some(Some("crash_at reached: the CGW goes silent".to_owned()))
         } else if self.terminate_at.is_some_and(|t| now >= t) {
             Some(Some("terminate_at reached".to_owned()))
-        } else if self.limit.is_some_and(|t| now >= t) {
+        } else if self.limit.is_some_and(|t| now >= t)
+            && !(self.default_limit && flowing && self.progress.up())
+        {
             self.timed_out = true;
             Some(Some(match self.duration {
                 Some(d) => format!("--duration {} reached", crate::SimDuration(d)),
@@ -154,9 +165,22 @@ impl Observer for Cgw {
             ),
             NotIke::Esp { len } => {
                 self.esp += 1;
-                tracing::debug!(%from, len, "ESP datagram (no ESP data plane here: counted)");
+                tracing::debug!(%from, len, "ESP datagram (no [[flow]], no data plane: counted)");
             }
         }
+    }
+
+    /// ESP from the responder: into the flows' data plane when there is one.
+    fn esp(&mut self, host: usize, endpoint: &mut Endpoint, at: Arrived, datagram: &[u8]) {
+        let Some(traffic) = &mut self.traffic else {
+            let what = NotIke::Esp {
+                len: datagram.len(),
+            };
+            return self.not_ike(host, endpoint, at, what);
+        };
+        self.esp += 1;
+        let (now, _, from) = at;
+        traffic.esp(now, from, datagram, endpoint);
     }
 
     fn check(&mut self, _now: Instant, hosts: &mut [Host]) -> Check {
@@ -164,6 +188,12 @@ impl Observer for Cgw {
             return Check::Stop;
         };
         let now = Instant::now();
+        if let Some(t) = &mut self.traffic {
+            if !self.crashed {
+                t.ipsec(now, &mut host.endpoint);
+                t.handle_timeout(now);
+            }
+        }
         if let Some(at) = self.closing {
             // Shutting down: done once the DELETE exchange is over (IKEv2: answered; IKEv1
             // has no answer), or we waited long enough.
@@ -180,10 +210,17 @@ impl Observer for Cgw {
             }
             return Check::Again;
         }
-        let next = [self.limit, self.terminate_at, self.crash_at, self.closing]
-            .into_iter()
-            .flatten()
-            .min();
+        let flows = self.traffic.as_ref().and_then(Traffic::poll_timeout);
+        let next = [
+            self.limit,
+            self.terminate_at,
+            self.crash_at,
+            self.closing,
+            flows,
+        ]
+        .into_iter()
+        .flatten()
+        .min();
         Check::Continue(next)
     }
 

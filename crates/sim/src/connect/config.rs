@@ -10,7 +10,8 @@ use ike_core::nat_t::{IKE_PORT, NAT_T_PORT};
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 
-use crate::scenario::{CgwConnection, CgwStartup};
+use crate::scenario::flows::{self, DataPlaneSpec, Keys, Side};
+use crate::scenario::{CgwConnection, CgwStartup, FlowConfig, SideConfig, SiteConfig};
 use crate::serve::ConfigError;
 use crate::spelling::line_of;
 
@@ -45,6 +46,17 @@ esp_proposals = ["aes256-sha256-modp2048"]    # a DH group here means PFS
 # abandon_after_ike_sa_init = false           # stop after IKE_SA_INIT / main mode 4 (half-open SA)
 # terminate_at = "30s"                        # delete the IKE SA at this time
 # crash_at = "30s"                            # go silent (and exit) at this time
+
+# Traffic through the tunnel (docs/real-cgw.md): simulated hosts behind the CGW and flows
+# from them to hosts behind the responder; their counters are shown at the end.
+# [onprem]
+# cidr = "172.16.0.0/16"                      # default: local_ts, else 172.16.0.0/16
+# hosts = ["172.16.0.10"]
+# [[flow]]
+# kind = "icmp"                               # icmp | udp | request-response
+# dst = "10.0.0.10"                           # default: remote_ts's tenth host, else 10.0.0.10
+# rate = "5/s"
+# stop = "10s"                                # from when the first CHILD SA is up
 "#;
 
 /// `ip:port`, or an IP alone (port `None`).
@@ -83,16 +95,29 @@ impl<'de> Deserialize<'de> for Local {
     }
 }
 
-/// The whole file: a CGW connection and our address.
+/// The whole file: a CGW connection, our address, and the traffic behind us.
 #[derive(Clone, Debug, Default)]
 pub struct ConnectConfig {
     /// `local`: our address, with where the file says it (for error messages).
     pub local: Option<toml::Spanned<Local>>,
     /// The scenario's `[tunnel.cgw]` keys: proposals, PSK, DPD, lifetimes, ….
     pub cgw: CgwConnection,
+    /// `[onprem]`: the simulated network behind the CGW (a scenario's key).
+    pub onprem: Option<SiteConfig>,
+    /// `[[flow]]`: its traffic into the tunnel (a scenario's key; only `from = "onprem"`).
+    pub flow: Vec<FlowConfig>,
 }
 
-/// Deserializes the file: `local` is ours, every other key goes to [`CgwConnection`]
+/// What a file gives besides the CGW connection.
+#[derive(Default)]
+struct Ours {
+    local: Option<toml::Spanned<Local>>,
+    onprem: Option<SiteConfig>,
+    flow: Option<Vec<FlowConfig>>,
+}
+
+/// Deserializes the file: `local`, `onprem` and `flow` are ours, every other key goes to
+/// [`CgwConnection`]
 /// (with its `deny_unknown_fields`), straight from the TOML deserializer so that errors
 /// keep their line numbers.
 impl<'de> Deserialize<'de> for ConnectConfig {
@@ -107,30 +132,46 @@ impl<'de> Visitor<'de> for FileVisitor {
     type Value = ConnectConfig;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a CGW connection (the keys of a scenario's [tunnel.cgw]) and `local`")
+        f.write_str(
+            "a CGW connection (the keys of a scenario's [tunnel.cgw]), `local`, [onprem] and \
+             [[flow]]",
+        )
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ConnectConfig, A::Error> {
-        let mut local = None;
+        let mut ours = Ours::default();
         let cgw =
-            CgwConnection::deserialize(serde::de::value::MapAccessDeserializer::new(TakeLocal {
+            CgwConnection::deserialize(serde::de::value::MapAccessDeserializer::new(TakeOurs {
                 inner: map,
-                local: &mut local,
+                ours: &mut ours,
             }))?;
-        Ok(ConnectConfig { local, cgw })
+        Ok(ConnectConfig {
+            local: ours.local,
+            cgw,
+            onprem: ours.onprem,
+            flow: ours.flow.unwrap_or_default(),
+        })
     }
 }
 
-/// A map that hands `local` to its slot and everything else on.
-struct TakeLocal<'a, A> {
+/// A map that hands our keys ([`Ours`]) to their slots and everything else on.
+struct TakeOurs<'a, A> {
     inner: A,
-    local: &'a mut Option<toml::Spanned<Local>>,
+    ours: &'a mut Ours,
 }
 
-/// A key: `local`, or another one deserialized by the wrapped seed. The seed comes back
-/// unused with `local`, for the next key.
+/// Our keys.
+#[derive(Clone, Copy)]
+enum OurKey {
+    Local,
+    Onprem,
+    Flow,
+}
+
+/// A key: one of ours, or another one deserialized by the wrapped seed. The seed comes
+/// back unused with ours, for the next key.
 enum Key<S, V> {
-    Local(S),
+    Ours(OurKey, S),
     Other(V),
 }
 
@@ -141,8 +182,14 @@ impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for KeySeed<S> {
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         let key = String::deserialize(d)?;
-        if key == "local" {
-            return Ok(Key::Local(self.0));
+        let ours = match key.as_str() {
+            "local" => Some(OurKey::Local),
+            "onprem" => Some(OurKey::Onprem),
+            "flow" => Some(OurKey::Flow),
+            _ => None,
+        };
+        if let Some(ours) = ours {
+            return Ok(Key::Ours(ours, self.0));
         }
         self.0
             .deserialize(serde::de::value::StringDeserializer::<D::Error>::new(key))
@@ -150,7 +197,7 @@ impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for KeySeed<S> {
     }
 }
 
-impl<'de, A: MapAccess<'de>> MapAccess<'de> for TakeLocal<'_, A> {
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for TakeOurs<'_, A> {
     type Error = A::Error;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(
@@ -162,8 +209,12 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for TakeLocal<'_, A> {
             match self.inner.next_key_seed(KeySeed(seed))? {
                 None => return Ok(None),
                 Some(Key::Other(v)) => return Ok(Some(v)),
-                Some(Key::Local(s)) => {
-                    *self.local = Some(self.inner.next_value()?);
+                Some(Key::Ours(key, s)) => {
+                    match key {
+                        OurKey::Local => self.ours.local = Some(self.inner.next_value()?),
+                        OurKey::Onprem => self.ours.onprem = Some(self.inner.next_value()?),
+                        OurKey::Flow => self.ours.flow = Some(self.inner.next_value()?),
+                    }
                     seed = s;
                 }
             }
@@ -274,7 +325,59 @@ impl ConnectConfig {
                 ));
             }
         }
+        config.check_data_plane(text, file)?;
         Ok(config)
+    }
+
+    /// The data plane's keys, as a scenario's: the responder's side is real, so it has no
+    /// `[vpc]`; its network is `remote_ts`'s (else 10.0.0.0/16), on-premises `local_ts`'s
+    /// (else 172.16.0.0/16).
+    fn keys(&self) -> Keys<'_> {
+        Keys {
+            vpc: None,
+            onprem: self.onprem.as_ref().map(SideConfig::from),
+            flow: &self.flow,
+            vpc_default: flows::selector_network(&self.cgw.remote_ts).unwrap_or(flows::VPC_DEFAULT),
+            onprem_default: flows::selector_network(&self.cgw.local_ts)
+                .unwrap_or(flows::ONPREM_DEFAULT),
+            preset: None,
+        }
+    }
+
+    /// The traffic behind the CGW, defaults filled in; `None` without a `[[flow]]`.
+    pub fn data_plane(&self) -> Option<DataPlaneSpec> {
+        self.keys().resolve()
+    }
+
+    /// A scenario's checks of `[onprem]` and `[[flow]]` (flows::check_keys), and that every
+    /// flow starts on-premises.
+    fn check_data_plane(&self, text: &str, file: &str) -> Result<(), ConfigError> {
+        let refused = |offset: Option<usize>, key: String, message: String| ConfigError::Invalid {
+            file: file.into(),
+            line: offset.map_or(String::new(), |o| format!(":{}", line_of(text, o))),
+            key,
+            message,
+        };
+        if self.flow.is_empty() && self.onprem.is_some() {
+            return Err(refused(
+                text.find("[onprem]"),
+                "onprem".into(),
+                "a network behind the CGW needs a [[flow]] to send (without flows `connect` \
+                 carries no traffic)"
+                    .into(),
+            ));
+        }
+        flows::check_keys(&self.keys(), 1, text).map_err(|(o, k, m)| refused(o, k, m))?;
+        if let Some(i) = self.flow.iter().position(|f| f.from == Side::Vpc) {
+            return Err(refused(
+                crate::scenario::key_in_section(text, "[[flow]]", i, "from"),
+                format!("flow[{}].from", i + 1),
+                "the responder's side is real: `connect`'s flows start on-premises, behind \
+                 the CGW (leave `from` out); what the responder's hosts send, ours answer"
+                    .into(),
+            ));
+        }
+        Ok(())
     }
 
     /// Reads and checks the file at `path` (errors name file, line and column).
@@ -428,6 +531,40 @@ mod tests {
             let e = parse(text).unwrap_err();
             assert!(e.contains(key), "{e}");
         }
+    }
+
+    #[test]
+    fn flows_take_their_networks_from_the_traffic_selectors() {
+        let c = parse(
+            "local_ts = [\"192.168.1.0/24\"]\nremote_ts = [\"10.9.0.0/16\"]\n[[flow]]\n\
+             rate = \"5/s\"\n[[flow]]\nkind = \"udp\"\ndst = \"10.9.8.7\"\n",
+        )
+        .unwrap();
+        let spec = c.data_plane().unwrap();
+        assert_eq!(
+            spec.onprem.hosts,
+            ["192.168.1.10".parse::<Ipv4Addr>().unwrap()]
+        );
+        let (a, b) = (&spec.flows[0], &spec.flows[1]);
+        assert_eq!(
+            (a.name.as_str(), a.src, a.dst),
+            ("icmp-1", spec.onprem.hosts[0], "10.9.0.10".parse().unwrap())
+        );
+        assert_eq!(
+            (b.name.as_str(), b.dst),
+            ("udp-2", "10.9.8.7".parse().unwrap())
+        );
+        // Without selectors: 172.16.0.0/16 behind us, 10.0.0.10 behind the responder.
+        let spec = parse("[[flow]]\n").unwrap().data_plane().unwrap();
+        assert_eq!(
+            (spec.flows[0].src, spec.flows[0].dst),
+            ("172.16.0.10".parse().unwrap(), "10.0.0.10".parse().unwrap())
+        );
+        assert!(parse("").unwrap().data_plane().is_none());
+        let e = parse("ike_version = 2\n[[flow]]\nfrom = \"vpc\"\n").unwrap_err();
+        assert!(e.starts_with("c.toml:3: `flow[1].from`"), "{e}");
+        let e = parse("[[flow]]\ndst = \"172.16.0.20\"\n").unwrap_err();
+        assert!(e.contains("`flow[1].dst`") && e.contains("crosses"), "{e}");
     }
 
     #[test]

@@ -15,6 +15,11 @@
 //! esp_proposals = ["aes128-sha256-modp2048"]
 //! ```
 //!
+//! With a `[[flow]]` (and maybe `[onprem]`, as in a scenario) the CGW carries traffic:
+//! its simulated on-premises hosts send the flows through the tunnel to the hosts behind
+//! the responder and answer what comes back (`traffic.rs`); the run lasts until the flows
+//! are over, and ends with their counters (docs/real-cgw.md).
+//!
 //! Ports work like `serve`'s: on our IKE port, every IKE datagram carries the non-ESP
 //! marker (RFC 3948 §2.2) when neither port is 500; next to it the CGW has a NAT-T port
 //! (4500 when the IKE port is 500, else one the OS picks), where it moves — and moves the
@@ -31,6 +36,7 @@
 mod cgw;
 mod config;
 mod outcome;
+mod traffic;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -40,6 +46,7 @@ use ike_core::nat_t::{IKE_PORT, NAT_T_PORT};
 use ike_core::Endpoint;
 use tokio::net::UdpSocket;
 
+use crate::dataplane::DataPlaneReport;
 use crate::driver::{self, Host, Port};
 use crate::framing::PortRole;
 use crate::spelling::ike_version_number_of;
@@ -48,6 +55,7 @@ use config::{addresses, DEFAULT_WAIT};
 pub use config::{parse_addr, ConnectConfig, ConnectOptions, Local};
 use outcome::verdict;
 pub use outcome::Outcome;
+use traffic::{losses, Traffic};
 
 /// Why `connect` could not run (a tunnel that failed is an [`Outcome`], not an error).
 #[derive(Debug, thiserror::Error)]
@@ -115,7 +123,14 @@ async fn connect_async(
     // `--psk` replaces the file's key (CgwConnection::endpoint_config would prefer the file's).
     let mut connection = config.cgw.clone();
     connection.pre_shared_key = Some(psk.clone());
-    let endpoint_config = connection.endpoint_config(&psk);
+    let mut endpoint_config = connection.endpoint_config(&psk);
+    let spec = config.data_plane();
+    endpoint_config.data_plane = spec.is_some();
+    let sockets = ports.iter().map(|p| (p.addr, p.socket.clone())).collect();
+    let traffic = spec
+        .map(|s| Traffic::new(&s, connection.replay_window, sockets, rand::random()))
+        .transpose()
+        .map_err(|e| ConnectError::BadInput(format!("the on-premises network: {e}")))?;
     let endpoint = Endpoint::new(endpoint_config, local, rand::random());
     let mut host = Host::facing_real_peer(endpoint, ports);
     let marker = PortRole::Single.uses_marker(local, peer);
@@ -141,6 +156,7 @@ async fn connect_async(
             crash_at: cgw.crash_at.map(|d| d.0),
             stay: options.stay,
         },
+        traffic,
     );
     host.endpoint.initiate(t0, peer);
     if host.endpoint.poll_timeout().is_none() {
@@ -159,6 +175,23 @@ async fn connect_async(
         run.progress.event(&e);
     }
     tracing::debug!(stats = ?host.endpoint.stats(), esp = run.esp, foreign = run.foreign, "counters");
+    let report = run.traffic.as_mut().map(|t| {
+        t.ipsec(Instant::now(), &mut host.endpoint);
+        (t.report(), t.esp_dropped)
+    });
+    // The data plane's counters (per host, per SA, per flow), one line each, as `run -v`.
+    if let Some((report, esp_dropped)) = &report {
+        for line in report.iter().flat_map(DataPlaneReport::lines) {
+            tracing::info!("{line}");
+        }
+        tracing::info!("esp_dropped={esp_dropped}");
+    }
     let (progress, end) = run.ending(&host.endpoint, cgw.abandon_after_ike_sa_init);
-    Ok(verdict(&progress, &end, peer))
+    let outcome = verdict(&progress, &end, peer);
+    // The tunnel came up: the flows tell whether it carried their traffic.
+    let lost = report.and_then(|(r, _)| r.as_ref().and_then(losses));
+    Ok(match (outcome, lost) {
+        (Outcome::Up, Some(lost)) => Outcome::Failed(format!("the tunnel came up, but {lost}")),
+        (outcome, _) => outcome,
+    })
 }

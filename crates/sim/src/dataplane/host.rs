@@ -11,13 +11,13 @@ use super::spec::pair_spec;
 
 /// Where a CHILD SA's packets go on the wire.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) struct Outer {
+pub(crate) struct Outer {
     /// Our address: the NAT-T port's with UDP encapsulation.
-    pub(super) local: SocketAddr,
+    pub(crate) local: SocketAddr,
     /// The peer's address (its IKE or NAT-T port; plain ESP goes to that IP's ESP port).
-    pub(super) remote: SocketAddr,
+    pub(crate) remote: SocketAddr,
     /// UDP-encapsulated (RFC 3948).
-    pub(super) encapsulated: bool,
+    pub(crate) encapsulated: bool,
 }
 
 /// One SA pair's counters, for the report: which CHILD SA, whether it is still installed.
@@ -33,9 +33,10 @@ pub struct SaReport {
     pub counters: SaCounters,
 }
 
-/// A simulated host's ESP state.
-pub(super) struct HostPlane {
-    pub(super) sad: Sad,
+/// A simulated host's ESP state (also `serve`'s tunnels' and `connect`'s CGW's: one host
+/// facing a real peer).
+pub(crate) struct HostPlane {
+    pub(crate) sad: Sad,
     /// The inbound anti-replay window of its SAs.
     replay_window: u32,
     /// Seeds the next pair's AES-CBC IVs; moves on with every install.
@@ -45,13 +46,13 @@ pub(super) struct HostPlane {
     /// The pairs removed (by IKE, or with a crash), with what they counted.
     removed: Vec<SaReport>,
     /// Installs the SA database refused (keys of a wrong length, a duplicate SPI).
-    pub(super) refused: u64,
+    pub(crate) refused: u64,
     /// The pairs installed, for `--keys` (Wireshark's `esp_sa`); kept only when asked.
     pub(super) installed: Option<Vec<EspSaPair>>,
 }
 
 impl HostPlane {
-    pub(super) fn new(replay_window: u32, iv_seed: u64, keep_pairs: bool) -> HostPlane {
+    pub(crate) fn new(replay_window: u32, iv_seed: u64, keep_pairs: bool) -> HostPlane {
         HostPlane {
             sad: Sad::new(),
             replay_window,
@@ -64,7 +65,7 @@ impl HostPlane {
     }
 
     /// One change from the endpoint's `poll_ipsec`.
-    pub(super) fn apply(&mut self, change: IpsecChange) {
+    pub(crate) fn apply(&mut self, change: IpsecChange) {
         match change {
             IpsecChange::Install(pair) => self.install(&pair),
             IpsecChange::Remove { spi_in } => self.remove(spi_in),
@@ -146,12 +147,12 @@ impl HostPlane {
     }
 
     /// The outer addresses of the pair whose inbound SPI is `spi_in`.
-    pub(super) fn outer(&self, spi_in: u32) -> Option<Outer> {
+    pub(crate) fn outer(&self, spi_in: u32) -> Option<Outer> {
         self.outer.get(&spi_in).map(|(o, _)| *o)
     }
 
     /// Every pair's counters, removed ones first (in removal order), then the installed.
-    pub(super) fn report(&self) -> Vec<SaReport> {
+    pub(crate) fn report(&self) -> Vec<SaReport> {
         let mut all = self.removed.clone();
         for spi_in in self.sad.spis_in() {
             all.push(SaReport {

@@ -7,6 +7,8 @@
 //!   simulated host (`host.rs`: its `Sad`, each CHILD SA's outer addresses), one `lan::Lan`
 //!   per side (the VPC behind every AWS endpoint, on-premises behind the CGW), the
 //!   per-minute bytes of the AWS endpoints (`minutes.rs`).
+//! - [`FacingPlane`] (`facing.rs`): one host facing a real peer (`serve`'s tunnels,
+//!   `connect`'s CGW): a `HostPlane`, one `lan::Lan`, its sockets.
 //! - [`pair_spec`] (`spec.rs`): an `ike_core::ipsec::EspSaPair` as an `esp::PairSpec`.
 //! - [`DataPlaneReport`] (`report.rs`): the counters at the end, in `RunOutput`.
 //!
@@ -53,6 +55,7 @@
 //! packet from the VPC larger than that is fragmented before encryption, or — with DF set
 //! — dropped and counted, with no ICMP back: the classic black hole.
 
+mod facing;
 mod fates;
 mod host;
 mod minutes;
@@ -68,9 +71,10 @@ use ike_core::{Endpoint, Transmit};
 use lan::{Firewall, Lan};
 use vpn_log::DataBytes;
 
+pub(crate) use facing::{Arrival, FacingPlane};
 use fates::Fates;
 pub(crate) use fates::{Cause, PacketFate, PacketNote};
-use host::HostPlane;
+pub(crate) use host::HostPlane;
 pub use host::SaReport;
 use minutes::Minutes;
 pub use report::{DataPlaneReport, FlowReport, HostReport};

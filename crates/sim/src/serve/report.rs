@@ -12,7 +12,7 @@ impl Tunnel {
             stats = ?h.endpoint.stats(),
             esp = self.esp,
             esp_not_live = self.esp_not_live,
-            data_plane = ?self.plane.counters,
+            data_plane = ?self.plane.counters(),
             esp_drops = ?self.plane.drops(),
             foreign = self.foreign,
             queue_dropped = self.queue.dropped,

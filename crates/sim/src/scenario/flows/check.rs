@@ -2,42 +2,61 @@
 
 use std::net::Ipv4Addr;
 
-use super::{resolve, Scenario, Side};
+use super::{Keys, Scenario, Side};
 
 /// An error's place (an offset into the file), key and message.
-type Refusal = (Option<usize>, String, String);
+pub(crate) type Refusal = (Option<usize>, String, String);
+
+/// A top-level key's place in `text`: at a line's start, then `=`.
+fn top_key(text: &str, k: &str) -> Option<usize> {
+    text.match_indices(k)
+        .find(|(o, _)| {
+            (*o == 0 || text[..*o].ends_with('\n'))
+                && text[o + k.len()..]
+                    .trim_start_matches([' ', '\t'])
+                    .starts_with('=')
+        })
+        .map(|(o, _)| o)
+}
 
 /// Checks the data plane's keys across each other: sites' hosts inside their networks,
 /// networks apart, preferred tunnels among the scenario's, the firewall on premises,
 /// senders among their side's hosts, sizes, times, names; and that `traffic` is not given
 /// beside flows.
 pub(in crate::scenario) fn check(scenario: &Scenario, text: &str) -> Result<(), Refusal> {
+    if scenario.traffic_flows && !scenario.flow.is_empty() {
+        return Err((
+            top_key(text, "traffic_flows"),
+            "traffic_flows".into(),
+            "traffic_flows turns `traffic` into flows; with [[flow]]s of your own remove it".into(),
+        ));
+    }
+    if !scenario.flow.is_empty() {
+        let given: Option<toml::Table> = toml::from_str(text).ok();
+        if given.is_some_and(|t| t.contains_key("traffic")) {
+            return Err((
+                top_key(text, "traffic"),
+                "traffic".into(),
+                "flows replace traffic: with [[flow]]s the tunnel carries real packets and DPD \
+                 follows them; remove `traffic`"
+                    .into(),
+            ));
+        }
+    }
+    check_keys(&Keys::of(scenario), scenario.tunnel.len(), text)
+}
+
+/// [`check`]'s checks of the data plane's own keys, for a file of `tunnels` tunnels
+/// (`text` is the file, for the places): also `connect`'s.
+pub(crate) fn check_keys(keys: &Keys<'_>, tunnels: usize, text: &str) -> Result<(), Refusal> {
     let flow_key = |i: usize, k: &str| {
         (
             crate::scenario::key_in_section(text, "[[flow]]", i, k),
             format!("flow[{}].{k}", i + 1),
         )
     };
-    // A top-level key's place: at a line's start, then `=`.
-    let top_key = |k: &str| {
-        text.match_indices(k)
-            .find(|(o, _)| {
-                (*o == 0 || text[..*o].ends_with('\n'))
-                    && text[o + k.len()..]
-                        .trim_start_matches([' ', '\t'])
-                        .starts_with('=')
-            })
-            .map(|(o, _)| o)
-    };
-    if scenario.traffic_flows && !scenario.flow.is_empty() {
-        return Err((
-            top_key("traffic_flows"),
-            "traffic_flows".into(),
-            "traffic_flows turns `traffic` into flows; with [[flow]]s of your own remove it".into(),
-        ));
-    }
-    if scenario.flow.is_empty() && !scenario.traffic_flows {
-        if scenario.vpc.is_some() || scenario.onprem.is_some() {
+    if keys.flow.is_empty() && keys.preset.is_none() {
+        if keys.vpc.is_some() || keys.onprem.is_some() {
             let (offset, key) = match text.find("[vpc]") {
                 Some(o) => (Some(o), "vpc"),
                 None => (text.find("[onprem]"), "onprem"),
@@ -52,20 +71,10 @@ pub(in crate::scenario) fn check(scenario: &Scenario, text: &str) -> Result<(), 
         }
         return Ok(());
     }
-    let given: Option<toml::Table> = toml::from_str(text).ok();
-    if !scenario.traffic_flows && given.is_some_and(|t| t.contains_key("traffic")) {
-        return Err((
-            top_key("traffic"),
-            "traffic".into(),
-            "flows replace traffic: with [[flow]]s the tunnel carries real packets and DPD \
-             follows them; remove `traffic`"
-                .into(),
-        ));
-    }
-    let Some(spec) = resolve(scenario) else {
+    let Some(spec) = keys.resolve() else {
         return Ok(());
     };
-    if scenario.vpc.as_ref().is_some_and(|v| v.firewall.is_some()) {
+    if keys.vpc.as_ref().is_some_and(|v| v.firewall.is_some()) {
         return Err((
             crate::scenario::key_in_section(text, "[vpc]", 0, "firewall"),
             "vpc.firewall".into(),
@@ -84,7 +93,6 @@ pub(in crate::scenario) fn check(scenario: &Scenario, text: &str) -> Result<(), 
                 format!("{h} is outside {name}'s cidr {}", site.cidr),
             ));
         }
-        let tunnels = scenario.tunnel.len();
         if let Some(n) = site.prefer_tunnel.filter(|n| *n > tunnels) {
             return Err((
                 at("prefer_tunnel"),
@@ -117,7 +125,7 @@ pub(in crate::scenario) fn check(scenario: &Scenario, text: &str) -> Result<(), 
     if spec.vpc.cidr.overlaps(spec.onprem.cidr) {
         let offset = crate::scenario::key_in_section(text, "[onprem]", 0, "cidr")
             .or_else(|| crate::scenario::key_in_section(text, "[vpc]", 0, "cidr"))
-            .or_else(|| top_key("traffic_flows"));
+            .or_else(|| top_key(text, "traffic_flows"));
         return Err((
             offset,
             "onprem.cidr".into(),
@@ -128,7 +136,7 @@ pub(in crate::scenario) fn check(scenario: &Scenario, text: &str) -> Result<(), 
             ),
         ));
     }
-    for (i, (f, written)) in spec.flows.iter().zip(&scenario.flow).enumerate() {
+    for (i, (f, written)) in spec.flows.iter().zip(keys.flow).enumerate() {
         let own = match f.from {
             Side::Onprem => &spec.onprem,
             Side::Vpc => &spec.vpc,

@@ -29,6 +29,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 pub(super) use check::check;
+pub(crate) use check::check_keys;
 pub use values::{FirewallMode, HostV4, Pattern, Prefix, Rate, TunnelNumber};
 
 use super::Scenario;
@@ -215,22 +216,97 @@ fn site(config: Option<&SideConfig>, default: Prefix) -> Site {
     }
 }
 
-/// A side's default network: the first tunnel's CGW selector of that side (`local_ts` for
-/// on-premises, `remote_ts` for the VPC) when narrower than 0.0.0.0/0, else `fallback`.
-fn site_default(scenario: &Scenario, onprem: bool, fallback: Prefix) -> Prefix {
-    scenario
-        .tunnel
-        .first()
-        .and_then(|t| {
-            if onprem {
-                t.cgw.local_ts.first()
-            } else {
-                t.cgw.remote_ts.first()
-            }
-        })
+/// The network a CGW's traffic selectors name: the first, when narrower than 0.0.0.0/0.
+pub(crate) fn selector_network(ts: &[crate::aws::options::Cidr]) -> Option<Prefix> {
+    ts.first()
         .and_then(|c| c.1.parse::<Prefix>().ok())
         .filter(|p| p.len > 0)
-        .unwrap_or(fallback)
+}
+
+/// The VPC's default network when the CGW's selectors name none: 10.0.0.0/16 (its tenth
+/// host 10.0.0.10).
+pub(crate) const VPC_DEFAULT: Prefix = Prefix {
+    addr: Ipv4Addr::new(10, 0, 0, 0),
+    len: 16,
+};
+
+/// On-premises' default network when the CGW's selectors name none: 172.16.0.0/16.
+pub(crate) const ONPREM_DEFAULT: Prefix = Prefix {
+    addr: Ipv4Addr::new(172, 16, 0, 0),
+    len: 16,
+};
+
+/// The data plane's keys as a file gives them — a scenario's, or `connect`'s (which has
+/// no `[vpc]`: the network behind its responder is real) — with the networks to assume
+/// where the file names none.
+pub(crate) struct Keys<'a> {
+    /// `[vpc]`.
+    pub vpc: Option<SideConfig>,
+    /// `[onprem]`.
+    pub onprem: Option<SideConfig>,
+    /// `[[flow]]`.
+    pub flow: &'a [FlowConfig],
+    /// The VPC's network without `[vpc]`'s `cidr`.
+    pub vpc_default: Prefix,
+    /// On-premises' network without `[onprem]`'s `cidr`.
+    pub onprem_default: Prefix,
+    /// `traffic_flows`: the `traffic` word to expand into flows when there are none.
+    pub preset: Option<super::Traffic>,
+}
+
+impl From<&SiteConfig> for SideConfig {
+    fn from(s: &SiteConfig) -> SideConfig {
+        SideConfig {
+            cidr: s.cidr,
+            hosts: s.hosts.clone(),
+            ..SideConfig::default()
+        }
+    }
+}
+
+impl<'a> Keys<'a> {
+    /// A scenario's: each side's network defaults to the first tunnel's CGW selector of
+    /// that side (`remote_ts` for the VPC, `local_ts` for on-premises) when narrower than
+    /// 0.0.0.0/0, else [`VPC_DEFAULT`], [`ONPREM_DEFAULT`].
+    pub(crate) fn of(scenario: &'a Scenario) -> Keys<'a> {
+        let cgw = scenario.tunnel.first().map(|t| &t.cgw);
+        Keys {
+            vpc: scenario.vpc.clone(),
+            onprem: scenario.onprem.clone(),
+            flow: &scenario.flow,
+            vpc_default: cgw
+                .and_then(|c| selector_network(&c.remote_ts))
+                .unwrap_or(VPC_DEFAULT),
+            onprem_default: cgw
+                .and_then(|c| selector_network(&c.local_ts))
+                .unwrap_or(ONPREM_DEFAULT),
+            preset: scenario.traffic_flows.then_some(scenario.traffic),
+        }
+    }
+
+    /// The data plane, defaults filled in; `None` without a `[[flow]]` or a preset.
+    pub(crate) fn resolve(&self) -> Option<DataPlaneSpec> {
+        if self.flow.is_empty() && self.preset.is_none() {
+            return None;
+        }
+        let vpc = site(self.vpc.as_ref(), self.vpc_default);
+        let onprem = site(self.onprem.as_ref(), self.onprem_default);
+        let flows = match self.preset {
+            Some(traffic) if self.flow.is_empty() => preset(traffic, &vpc, &onprem),
+            _ => written_flows(self.flow, &vpc, &onprem),
+        };
+        let firewall = self
+            .onprem
+            .as_ref()
+            .and_then(|o| o.firewall)
+            .unwrap_or_default();
+        Some(DataPlaneSpec {
+            vpc,
+            onprem,
+            flows,
+            firewall,
+        })
+    }
 }
 
 /// How often `traffic = "steady"` pings each way with `traffic_flows`: five times in AWS's
@@ -280,47 +356,13 @@ fn preset(traffic: super::Traffic, vpc: &Site, onprem: &Site) -> Vec<Flow> {
 /// The scenario's data plane, defaults filled in; `None` without a `[[flow]]` or
 /// `traffic_flows`.
 pub fn resolve(scenario: &Scenario) -> Option<DataPlaneSpec> {
-    if scenario.flow.is_empty() && !scenario.traffic_flows {
-        return None;
-    }
-    let vpc_default = Prefix {
-        addr: Ipv4Addr::new(10, 0, 0, 0),
-        len: 16,
-    };
-    let onprem_default = Prefix {
-        addr: Ipv4Addr::new(172, 16, 0, 0),
-        len: 16,
-    };
-    let vpc = site(
-        scenario.vpc.as_ref(),
-        site_default(scenario, false, vpc_default),
-    );
-    let onprem = site(
-        scenario.onprem.as_ref(),
-        site_default(scenario, true, onprem_default),
-    );
-    let flows = if scenario.flow.is_empty() {
-        preset(scenario.traffic, &vpc, &onprem)
-    } else {
-        written_flows(scenario, &vpc, &onprem)
-    };
-    let firewall = scenario
-        .onprem
-        .as_ref()
-        .and_then(|o| o.firewall)
-        .unwrap_or_default();
-    Some(DataPlaneSpec {
-        vpc,
-        onprem,
-        flows,
-        firewall,
-    })
+    Keys::of(scenario).resolve()
 }
 
 /// The `[[flow]]`s as written, their defaults filled in.
-fn written_flows(scenario: &Scenario, vpc: &Site, onprem: &Site) -> Vec<Flow> {
+fn written_flows(flow: &[FlowConfig], vpc: &Site, onprem: &Site) -> Vec<Flow> {
     (1..)
-        .zip(&scenario.flow)
+        .zip(flow)
         .map(|(n, f)| {
             let (own, other) = match f.from {
                 Side::Onprem => (onprem, vpc),
