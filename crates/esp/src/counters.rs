@@ -23,6 +23,20 @@ pub struct SaCounters {
     pub malformed: u64,
 }
 
+impl std::ops::AddAssign for SaCounters {
+    /// Sums two pairs' counters (a host's SA pairs, a fleet's hosts).
+    fn add_assign(&mut self, other: SaCounters) {
+        self.packets_in += other.packets_in;
+        self.bytes_in += other.bytes_in;
+        self.packets_out += other.packets_out;
+        self.bytes_out += other.bytes_out;
+        self.replay_drops += other.replay_drops;
+        self.integrity_failures += other.integrity_failures;
+        self.selector_mismatches += other.selector_mismatches;
+        self.malformed += other.malformed;
+    }
+}
+
 /// The SA database's drops, per reason: every dropped packet is counted once here, and
 /// also in its SA's [`SaCounters`] when it had one.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

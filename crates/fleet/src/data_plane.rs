@@ -10,20 +10,10 @@ use sim::dataplane::DataPlaneReport;
 pub struct SideTotals {
     /// CHILD SAs (SA pairs) the side's data planes carried.
     pub sas: u64,
-    /// Packets opened.
-    pub packets_in: u64,
-    /// Their inner bytes (on the AWS side: TunnelDataIn).
-    pub bytes_in: u64,
-    /// Packets sealed.
-    pub packets_out: u64,
-    /// Their inner bytes (on the AWS side: TunnelDataOut).
-    pub bytes_out: u64,
-    /// Anti-replay drops.
-    pub replay_drops: u64,
-    /// ICV failures.
-    pub integrity_failures: u64,
-    /// Inner packets outside their SA's selectors.
-    pub selector_mismatches: u64,
+    /// Their SA pairs' counters summed: packets and inner bytes in and out (on the AWS
+    /// side TunnelDataIn and TunnelDataOut), replay drops, ICV failures, selector
+    /// mismatches.
+    pub counters: esp::SaCounters,
     /// Inner packets over the MTU with DF, dropped (the AWS endpoint only).
     pub mtu_drops: u64,
     /// Inner packets over the MTU without DF, fragmented.
@@ -59,15 +49,8 @@ impl DataPlaneTotals {
             } else {
                 &mut self.cgw
             };
-            let t = h.total();
             side.sas += h.sas.len() as u64;
-            side.packets_in += t.packets_in;
-            side.bytes_in += t.bytes_in;
-            side.packets_out += t.packets_out;
-            side.bytes_out += t.bytes_out;
-            side.replay_drops += t.replay_drops;
-            side.integrity_failures += t.integrity_failures;
-            side.selector_mismatches += t.selector_mismatches;
+            side.counters += h.total();
             side.mtu_drops += h.mtu_drops;
             side.fragmented += h.fragmented;
             side.sad_drops += h.drops.total();

@@ -35,15 +35,7 @@ impl HostReport {
     pub fn total(&self) -> esp::SaCounters {
         let mut t = esp::SaCounters::default();
         for s in &self.sas {
-            let c = s.counters;
-            t.packets_in += c.packets_in;
-            t.bytes_in += c.bytes_in;
-            t.packets_out += c.packets_out;
-            t.bytes_out += c.bytes_out;
-            t.replay_drops += c.replay_drops;
-            t.integrity_failures += c.integrity_failures;
-            t.selector_mismatches += c.selector_mismatches;
-            t.malformed += c.malformed;
+            t += s.counters;
         }
         t
     }
