@@ -85,6 +85,7 @@ fn sads() -> (Sad, Sad) {
             remote,
             replay_window: 64,
             replaces: None,
+            defer_outbound: false,
             iv_seed: seed,
         };
         let to_us = sa(suite, spi_in, esn);
