@@ -9,6 +9,7 @@
 //!   per-minute bytes of the AWS endpoints (`minutes.rs`).
 //! - [`FacingPlane`] (`facing.rs`): one host facing a real peer (`serve`'s tunnels,
 //!   `connect`'s CGW): a `HostPlane`, one `lan::Lan`, its sockets.
+//! - [`lan_sites`] (`sites.rs`): a scenario's networks and flows as `lan` sites.
 //! - [`pair_spec`] (`spec.rs`): an `ike_core::ipsec::EspSaPair` as an `esp::PairSpec`.
 //! - [`DataPlaneReport`] (`report.rs`): the counters at the end, in `RunOutput`.
 //!
@@ -60,6 +61,7 @@ mod fates;
 mod host;
 mod minutes;
 mod report;
+mod sites;
 mod spec;
 
 use std::collections::VecDeque;
@@ -78,9 +80,10 @@ pub(crate) use host::HostPlane;
 pub use host::SaReport;
 use minutes::Minutes;
 pub use report::{DataPlaneReport, FlowReport, HostReport};
+pub(crate) use sites::lan_sites;
 pub use spec::{pair_spec, selector, suite, SpecError};
 
-use crate::scenario::flows::{DataPlaneSpec, FirewallMode, FlowKind, Side, Site};
+use crate::scenario::flows::{DataPlaneSpec, FirewallMode, Side};
 
 /// AWS's tunnel MTU for inner packets (see the module documentation).
 pub const AWS_MTU: u16 = 1446;
@@ -138,54 +141,6 @@ pub struct DataPlane {
     acquires: VecDeque<Acquire>,
     seal_buf: Vec<u8>,
     open_buf: Vec<u8>,
-}
-
-fn lan_site(site: &Site, spec: &DataPlaneSpec, side: Side) -> lan::Site {
-    let flows = spec
-        .flows
-        .iter()
-        .filter(|f| f.from == side)
-        .map(|f| lan::FlowSpec {
-            name: f.name.clone(),
-            kind: match f.kind {
-                FlowKind::Icmp => lan::FlowKind::Icmp,
-                FlowKind::Udp => lan::FlowKind::Udp { port: ECHO_PORT },
-                FlowKind::RequestResponse => lan::FlowKind::RequestResponse {
-                    port: ECHO_PORT,
-                    response_size: f.response_size,
-                },
-            },
-            src: f.src,
-            dst: f.dst,
-            rate: f.rate.per_second(),
-            size: f.size,
-            df: f.df,
-            pattern: match f.pattern {
-                crate::scenario::flows::Pattern::Steady => lan::Pattern::Steady,
-                crate::scenario::flows::Pattern::OnOff { on, off } => {
-                    lan::Pattern::OnOff { on, off }
-                }
-                crate::scenario::flows::Pattern::Bursts { every, burst } => lan::Pattern::Burst {
-                    every,
-                    count: burst,
-                },
-            },
-            start: f.start,
-            stop: f.stop,
-        })
-        .collect();
-    lan::Site {
-        hosts: site.hosts.iter().map(|&a| lan::HostSpec::echo(a)).collect(),
-        flows,
-    }
-}
-
-/// The `lan` sites of a scenario's data plane: the VPC's, then on-premises'.
-pub(crate) fn lan_sites(spec: &DataPlaneSpec) -> [lan::Site; 2] {
-    [
-        lan_site(&spec.vpc, spec, Side::Vpc),
-        lan_site(&spec.onprem, spec, Side::Onprem),
-    ]
 }
 
 /// A packet of a lan that no tunnel took (`DataPlane::poll_acquire`).

@@ -16,7 +16,8 @@ use ike_core::Transmit;
 use tokio::sync::mpsc;
 
 use super::pace::Accelerated;
-use super::wire::{Arrivals, Wire};
+use super::receive::Arrivals;
+use super::wire::Wire;
 use super::{sorted, Host, Net, Observer, Settled, Stall, MAX_DATAGRAM};
 use crate::network::Path;
 use crate::traffic::Action;

@@ -40,6 +40,7 @@
 mod cell;
 mod host;
 mod pace;
+mod receive;
 mod wire;
 
 use std::collections::VecDeque;
@@ -53,7 +54,7 @@ pub use cell::{Cell, Shared};
 pub use host::{Host, Keepalive, Port};
 pub(crate) use pace::shutdown_signal;
 use pace::{Accelerated, Advance, Pace, Wall};
-pub use wire::ReceiveQueue;
+pub use receive::ReceiveQueue;
 use wire::{Inbox, Wire};
 
 use crate::dataplane::DataPlane;

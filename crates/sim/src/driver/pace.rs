@@ -13,7 +13,8 @@ use tokio::net::UdpSocket;
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::task::JoinHandle;
 
-use super::wire::{receive, spawn_receiver, Arrival, Arrivals, Inbox, SocketQueue};
+use super::receive::{receive, spawn_receiver, Arrival, Arrivals, SocketQueue};
+use super::wire::Inbox;
 
 /// A datagram the loop took from a receive queue: the socket, the source, the bytes.
 pub(crate) type Taken = (Inbox, SocketAddr, Vec<u8>);
@@ -108,7 +109,7 @@ impl Pace for Accelerated {
 }
 
 /// The wall clock: one receive task per socket feeds a channel (each socket's share of it
-/// bounded, `wire::SOCKET_QUEUE`), and the driver sleeps until the next deadline, the next
+/// bounded, `receive::SOCKET_QUEUE`), and the driver sleeps until the next deadline, the next
 /// datagrams (taken [`BATCH`] at a time) or (when it listens for them) a signal.
 pub(crate) struct Wall {
     signal: Option<Pin<Box<dyn Future<Output = &'static str>>>>,
