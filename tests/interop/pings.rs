@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::common::Need;
 use crate::harness::spis;
@@ -187,10 +187,14 @@ fn ikev1_pings_cross_a_quick_mode_rekey_without_loss() {
     pings_cross_a_child_sa_rekey("ping-rekey-v1", 47, &crate::ikev1_with(&[]));
 }
 
-/// AWS's DPD is on demand: while pings flow (twice a second for 15 s) AWS hears from the
-/// CGW and sends no liveness check; once they stop, it does after 10 s of silence.
+/// AWS's DPD is periodic for a peer behind a NAT ("AWS VPN uses an on-demand DPD mechanism
+/// for peers that are not using NAT, and periodic DPDs for peers using NAT", AWS Knowledge
+/// Center), and strongSwan's kernel-libipsec fakes a NAT to force UDP encapsulation: while
+/// pings flow (twice a second for 15 s), every one answered, AWS still checks liveness 10 s
+/// after the last IKE message, and strongSwan answers. (Without a NAT the pings keep AWS
+/// quiet: the simulated tunnels show it, tests/data_plane.rs and `ikev2-ping`.)
 #[test]
-fn on_demand_dpd_is_quiet_while_pings_flow_and_starts_when_they_stop() {
+fn periodic_dpd_behind_strongswan_s_nat_checks_liveness_while_pings_flow() {
     needs_traffic!();
     let tr = traffic("ping-dpd", 45, "dpd_timeout_seconds = 30", "", &[]);
     tr.t.establish();
@@ -211,16 +215,8 @@ fn on_demand_dpd_is_quiet_while_pings_flow_and_starts_when_they_stop() {
     };
     assert!(received, "{said}{}", tr.report());
     assert!(
-        !tr.t.peer.log().contains(dpd),
-        "AWS checked liveness while pings flowed{}",
-        tr.report()
-    );
-    let stopped = Instant::now();
-    tr.t.wait_log(dpd, Duration::from_secs(20));
-    assert!(
-        stopped.elapsed() >= Duration::from_secs(8),
-        "AWS checked liveness {:?} after the pings stopped{}",
-        stopped.elapsed(),
+        tr.t.peer.log().contains(dpd),
+        "AWS sent no liveness check in 15 s of pings behind a NAT{}",
         tr.report()
     );
 }

@@ -457,6 +457,35 @@ fn behind_a_nat(version: IkeVersion) {
     assert_eq!(pair.aws.sad.installed[&a.spi_in].remote, moved);
 }
 
+/// An authenticated ESP packet puts AWS's on-demand DPD off (10 s from the packet) — but
+/// not behind a NAT, where AWS's DPD is periodic: 10 s from the last IKE message, whatever
+/// the traffic (AWS Knowledge Center: "on-demand DPD … for peers that are not using NAT,
+/// and periodic DPDs for peers using NAT").
+#[test]
+fn esp_puts_dpd_off_without_a_nat_only() {
+    for nat in [false, true] {
+        let (mut aws, cgw) = configs(ESP);
+        aws.dpd = Some(ike_core::DpdConfig::aws(secs(30), ike_core::DpdAction::Clear));
+        let mut pair = Pair::new(aws, cgw, 1, 2);
+        if nat {
+            pair = pair.behind_nat();
+        }
+        pair.initiate();
+        pair.drive_until(pair.now() + secs(1));
+        let (a, _) = the_pair(&pair);
+        let probe = pair.aws.endpoint.poll_timeout().expect("a DPD deadline");
+        let at = pair.now() + secs(5);
+        pair.drive_until(at);
+        assert!(pair.aws.endpoint.esp_arrived(at, a.remote, a.spi_in), "nat {nat}");
+        let after = pair.aws.endpoint.poll_timeout().expect("a DPD deadline");
+        if nat {
+            assert_eq!(after, probe, "periodic behind a NAT");
+        } else {
+            assert_eq!(after, at + secs(10), "on demand");
+        }
+    }
+}
+
 #[test]
 fn ikev2_behind_a_nat_the_child_sa_is_encapsulated_and_follows_a_rebind() {
     behind_a_nat(IkeVersion::V2);

@@ -317,7 +317,9 @@ impl Endpoint {
     /// anyone can send must not keep a dead peer alive. The data plane (`EndpointConfig::data_plane`) calls it only for a packet that
     /// authenticated with that SA's keys (RFC 4303 §3.4.4) and passed the replay check;
     /// without one (`serve` counting ESP-in-UDP by SPI alone) nothing was checked but the
-    /// SPI and the address. Returns whether it was counted.
+    /// SPI and the address. With a NAT detected DPD is periodic, not on demand (AWS's
+    /// rule, as the model's: `shell::timing::dpd_at`): the packet counts, but does not put
+    /// the next probe off. Returns whether it was counted.
     pub fn esp_arrived(&mut self, now: Instant, from: SocketAddr, spi: u32) -> bool {
         let Some(e) = self.sas.iter_mut().find(|e| {
             e.sa.remote().ip() == from.ip()
@@ -328,9 +330,11 @@ impl Endpoint {
         }) else {
             return false;
         };
-        e.sa.heard(now);
-        let handle = e.handle;
-        self.sas.refresh(handle, &self.config);
+        if !e.sa.nat().detected() {
+            e.sa.heard(now);
+            let handle = e.handle;
+            self.sas.refresh(handle, &self.config);
+        }
         true
     }
 
