@@ -212,3 +212,49 @@ fn scenario_names_are_read_after_ikesim_run() {
     assert_eq!(scenarios_named(page), ["ikev2-psk-mismatch", "ikev1-dpd"]);
     assert!(scenarios_named("no command here").is_empty());
 }
+
+/// Every record the docs quote after telling the reader to `ikesim run NAME` (a built-in
+/// scenario) is a line of NAME's golden log, as the run prints it: when a change moves a
+/// scenario's records, the pages that quote them move with it.
+#[test]
+fn quoted_records_are_lines_of_the_named_scenario_s_golden_log() {
+    fn pages(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("docs/").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pages(&path, out);
+            } else if path.extension().is_some_and(|e| e == "md") {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = vec![repo().join("README.md")];
+    pages(&repo().join("docs"), &mut files);
+    let mut stale = Vec::new();
+    let mut checked = 0;
+    for file in &files {
+        let text = std::fs::read_to_string(file).expect("a page");
+        let mut golden: Option<(String, String)> = None;
+        for (n, line) in text.lines().enumerate() {
+            if let Some(name) = scenarios_named(line).pop() {
+                golden = std::fs::read_to_string(repo().join(format!("tests/golden/{name}.jsonl")))
+                    .ok()
+                    .map(|g| (name, g));
+            }
+            let quoted = line.trim();
+            let Some((name, log)) = &golden else { continue };
+            if quoted.starts_with("{\"event_timestamp\"") {
+                checked += 1;
+                if !log.lines().any(|l| l == quoted) {
+                    stale.push(format!(
+                        "{}:{}: not in {name}'s golden log",
+                        file.display(),
+                        n + 1
+                    ));
+                }
+            }
+        }
+    }
+    assert!(stale.is_empty(), "{}", stale.join("\n"));
+    assert!(checked > 50, "{checked}");
+}

@@ -62,9 +62,9 @@ fn whole_records(text: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
-/// Reads `pcap` with pcap-parser: every packet is an IPv4 UDP datagram whose lengths agree
-/// with the capture's, carrying an IKE header, and nothing follows the last one. Returns
-/// how many there are.
+/// Reads `pcap` with pcap-parser: every packet is an IPv4 datagram whose lengths agree
+/// with the capture's — UDP carrying an IKE header, or ESP — and nothing follows the last
+/// one. Returns how many there are.
 fn read_pcap(pcap: &Path) -> usize {
     let bytes = std::fs::read(pcap).expect("the pcap exists");
     // The little-endian magic, the usual (native) form.
@@ -84,7 +84,12 @@ fn read_pcap(pcap: &Path) -> usize {
             d.len(),
             "packet {i}"
         );
-        assert_eq!(d[9], 17, "packet {i}: UDP");
+        if d[9] == 50 {
+            // ESP (the pings `traffic = "steady"` sends): an SPI and a sequence number.
+            assert!(d.len() > 28 && d[20..24] != [0; 4], "packet {i}: ESP");
+            continue;
+        }
+        assert_eq!(d[9], 17, "packet {i}: UDP or ESP");
         let udp = &d[20..];
         assert_eq!(usize::from(u16::from_be_bytes([udp[4], udp[5]])), udp.len());
         let ike = &udp[8..];

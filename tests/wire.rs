@@ -2,7 +2,8 @@
 //! Wireshark's dissector (tshark), which decrypts the SK payloads with the keys ikesim
 //! derived and verifies their integrity. A wrong key must make that check fail. Behind a
 //! NAT, the move to the NAT-T ports and the non-ESP marker there are what Wireshark's
-//! UDP-encapsulation dissector expects.
+//! UDP-encapsulation dissector expects. The runs keep the traffic model (`--traffic-model`):
+//! IKE alone, as the pings' ESP is tests/esp_capture.rs's to read.
 //!
 //! Needs tshark: without it each test says `skipped: needs tshark, install with …` on stderr
 //! and passes, or fails with `IKESIM_REQUIRE_PEERS=1` (as in CI); see `common::can_run`.
@@ -112,6 +113,8 @@ fn capture(name: &str, scenario: &Path, tamper: impl Fn(String) -> String) -> Ve
     run_ok(&[
         "run",
         scenario.to_str().unwrap(),
+        // IKE alone: the pings' ESP is tests/esp_capture.rs's.
+        "--traffic-model",
         "--pcap",
         pcap.to_str().unwrap(),
         "--keys",
@@ -218,6 +221,8 @@ fn ikev1_main_mode_and_quick_mode_dissect_in_wireshark() {
     run_ok(&[
         "run",
         "ikev1-happy",
+        // IKE alone: the pings' ESP is tests/esp_capture.rs's.
+        "--traffic-model",
         "--pcap",
         pcap.to_str().unwrap(),
         "--keys",
@@ -305,6 +310,7 @@ fn behind_a_nat_ike_moves_to_the_nat_t_ports_with_the_non_esp_marker() {
             scenario,
             "--duration",
             "5s",
+            "--traffic-model",
             "--pcap",
             pcap.to_str().unwrap(),
         ];

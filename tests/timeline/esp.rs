@@ -256,10 +256,11 @@ fn the_mtu_black_hole_drops_at_aws_before_encryption() {
     }
 }
 
+/// The traffic model (`--traffic-model`) sends no packets: no band.
 #[test]
-fn a_scenario_without_flows_has_no_band() {
+fn a_run_without_packets_has_no_band() {
     let dir = temp_dir("timeline-esp-none");
-    let page = super::run_timeline(&dir, "ikev2-happy", &[]);
+    let page = super::run_timeline(&dir, "ikev2-happy", &["--traffic-model"]);
     let html = std::fs::read_to_string(&page).expect("read the page");
     assert!(plan_of(&html).get("esp").is_none());
     assert!(!html.contains("id=\"esp\""));

@@ -214,7 +214,8 @@ fn render(spec: &FleetSpec, c: &Connection, seed: u64, d: &Draft) -> String {
     let _ = writeln!(out, "duration = {}", duration(spec.duration));
     let flows = d.pings && d.traffic == "steady";
     if !flows {
-        let _ = writeln!(out, "traffic = \"{}\"", d.traffic);
+        // The model, not packets: fleets run at volume (docs/fleet.md, "Real traffic").
+        let _ = writeln!(out, "traffic = \"{}\"\ntraffic_flows = false", d.traffic);
     }
     let _ = writeln!(out, "\n[vpn_connection]\nid = \"{}\"", c.vpn_connection_id);
     out.push_str("\n[cgw]\n");

@@ -465,7 +465,10 @@ fn behind_a_nat(version: IkeVersion) {
 fn esp_puts_dpd_off_without_a_nat_only() {
     for nat in [false, true] {
         let (mut aws, cgw) = configs(ESP);
-        aws.dpd = Some(ike_core::DpdConfig::aws(secs(30), ike_core::DpdAction::Clear));
+        aws.dpd = Some(ike_core::DpdConfig::aws(
+            secs(30),
+            ike_core::DpdAction::Clear,
+        ));
         let mut pair = Pair::new(aws, cgw, 1, 2);
         if nat {
             pair = pair.behind_nat();
@@ -476,7 +479,10 @@ fn esp_puts_dpd_off_without_a_nat_only() {
         let probe = pair.aws.endpoint.poll_timeout().expect("a DPD deadline");
         let at = pair.now() + secs(5);
         pair.drive_until(at);
-        assert!(pair.aws.endpoint.esp_arrived(at, a.remote, a.spi_in), "nat {nat}");
+        assert!(
+            pair.aws.endpoint.esp_arrived(at, a.remote, a.spi_in),
+            "nat {nat}"
+        );
         let after = pair.aws.endpoint.poll_timeout().expect("a DPD deadline");
         if nat {
             assert_eq!(after, probe, "periodic behind a NAT");

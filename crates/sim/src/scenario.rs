@@ -258,12 +258,13 @@ pub struct Scenario {
     /// `[[flow]]`: the data plane's traffic; with one, real ESP replaces `traffic`.
     #[serde(default)]
     pub flow: Vec<FlowConfig>,
-    /// `traffic_flows`, default false: `traffic` as real packets instead of the model —
-    /// `steady` a ping each way every 2 s between the first hosts of `[vpc]` and
-    /// `[onprem]`, `idle` a data plane with nothing to carry (docs/data-plane.md,
-    /// "`traffic` as flows").
+    /// `traffic_flows`, default true: `traffic` as real packets — `steady` a ping each way
+    /// every 2 s between the first hosts of `[vpc]` and `[onprem]`, `idle` a data plane
+    /// with nothing to carry. `false` keeps the model instead: no ESP, each side simply
+    /// hears its peer or does not (docs/data-plane.md, "`traffic` as flows"). `None`: not
+    /// given.
     #[serde(default)]
-    pub traffic_flows: bool,
+    pub traffic_flows: Option<bool>,
 }
 
 impl Scenario {
@@ -354,8 +355,8 @@ impl Scenario {
         Ok(scenario)
     }
 
-    /// The data plane (both networks and the flows), when the scenario has `[[flow]]`s or
-    /// `traffic_flows`.
+    /// The data plane (both networks and the flows), unless the scenario keeps the traffic
+    /// model (`traffic_flows = false`).
     pub fn data_plane(&self) -> Option<DataPlaneSpec> {
         flows::resolve(self)
     }

@@ -63,10 +63,13 @@ pub struct Reboot {
     pub options: Vec<EndpointConfig>,
 }
 
-/// Whether the scenario's hosts hear their peer's traffic from the start (the model). With
-/// `[[flow]]`s or `traffic_flows` there is no model: real ESP arrivals tell the endpoints (crate::dataplane).
+/// Whether the scenario's hosts hear their peer's traffic from the start (the model,
+/// `traffic_flows = false`). Otherwise there is no model: real ESP arrivals tell the
+/// endpoints (crate::dataplane).
 pub fn flowing(scenario: &Scenario) -> bool {
-    scenario.flow.is_empty() && !scenario.traffic_flows && scenario.traffic == Traffic::Steady
+    scenario.flow.is_empty()
+        && scenario.traffic_flows == Some(false)
+        && scenario.traffic == Traffic::Steady
 }
 
 /// Every host starts hearing its peer's traffic, or not, at `now` (the start).
@@ -306,7 +309,9 @@ mod tests {
 
     #[test]
     fn an_endpoint_replacement_takes_the_endpoint_away_for_its_downtime() {
-        let text = "description = \"t\"\n[vpn_connection]\nid = \"vpn-0123456789abcdef0\"\n\
+        // The traffic model (with packets, the data plane tells the endpoints instead).
+        let text = "description = \"t\"\ntraffic_flows = false\n\
+             [vpn_connection]\nid = \"vpn-0123456789abcdef0\"\n\
              [cgw]\noutside_ip = \"127.0.2.1\"\n[[tunnel]]\noutside_ip = \"127.0.1.1\"\n\
              [[tunnel.modify_options]]\nat = \"3h\"\ndowntime = \"5m\"\n\
              [tunnel.modify_options.aws]\nphase1_dh_group_numbers = [20]\n\

@@ -363,8 +363,9 @@ fn ikev1_main_mode_5_6_and_quick_mode_are_decrypted() {
 }
 
 /// What of a capture is the same from run to run: each packet's time, length, IP
-/// addresses and the first 16 bytes of its UDP payload (the IKE SPIs, or the marker and
-/// SPIi) — the ports are the OS's, the DH values the OS RNG's (DESIGN.md principle 3).
+/// addresses and the first 8 bytes of its UDP or ESP payload (the IKE SPIi, or the marker
+/// and half of it; an ESP SPI and sequence number) — the ports are the OS's, the DH
+/// values and ESP's IVs the OS RNG's (DESIGN.md principle 3).
 fn capture_shape(pcap: &[u8]) -> Vec<(std::time::Duration, Vec<u8>)> {
     let mut reader = pcap_file::pcap::PcapReader::new(pcap).expect("a pcap");
     let mut shape = Vec::new();
@@ -373,7 +374,8 @@ fn capture_shape(pcap: &[u8]) -> Vec<(std::time::Duration, Vec<u8>)> {
         let data = &p.data;
         let mut key = (data.len() as u64).to_be_bytes().to_vec();
         key.extend_from_slice(&data[12..20]);
-        key.extend_from_slice(&data[28..44.min(data.len())]);
+        let payload = if data[9] == 50 { 20 } else { 28 };
+        key.extend_from_slice(&data[payload..(payload + 8).min(data.len())]);
         shape.push((p.timestamp, key));
     }
     shape

@@ -42,12 +42,28 @@ pub struct RunArgs {
     /// FILE.json, for `ikesim explain --counters` (the simulator's own: AWS publishes none).
     #[arg(long, value_name = "FILE.json")]
     counters: Option<PathBuf>,
+    /// Keep `traffic` as the model instead of packets (what `traffic_flows = false` does in
+    /// the file): no ESP, each side simply hears its peer or not. For long runs, where a
+    /// ping each way every 2 s is most of the cost (docs/data-plane.md). Not with `[[flow]]`s.
+    #[arg(long)]
+    traffic_model: bool,
     #[command(flatten)]
     outputs: OutputArgs,
 }
 
 pub fn run(args: RunArgs) -> Result<(), Failure> {
-    let scenario = Scenario::load(&args.scenario).map_err(|e| Failure::BadInput(e.to_string()))?;
+    let mut scenario =
+        Scenario::load(&args.scenario).map_err(|e| Failure::BadInput(e.to_string()))?;
+    if args.traffic_model {
+        if !scenario.flow.is_empty() {
+            return Err(Failure::BadInput(format!(
+                "--traffic-model: {} has [[flow]]s of its own, and no `traffic` to model; \
+                 run it without --traffic-model",
+                args.scenario
+            )));
+        }
+        scenario.traffic_flows = Some(false);
+    }
     check_timeline(args.timeline.as_deref())?;
     let duration = args.duration.map_or(scenario.duration.0, |d| d.0);
     let cloudwatch = args.outputs.cloudwatch();

@@ -24,11 +24,13 @@ fn top_key(text: &str, k: &str) -> Option<usize> {
 /// senders among their side's hosts, sizes, times, names; and that `traffic` is not given
 /// beside flows.
 pub(in crate::scenario) fn check(scenario: &Scenario, text: &str) -> Result<(), Refusal> {
-    if scenario.traffic_flows && !scenario.flow.is_empty() {
+    if scenario.traffic_flows.is_some() && !scenario.flow.is_empty() {
         return Err((
             top_key(text, "traffic_flows"),
             "traffic_flows".into(),
-            "traffic_flows turns `traffic` into flows; with [[flow]]s of your own remove it".into(),
+            "traffic_flows says what `traffic` means (packets or the model); with [[flow]]s of \
+             your own there is no `traffic`: remove it"
+                .into(),
         ));
     }
     if !scenario.flow.is_empty() {

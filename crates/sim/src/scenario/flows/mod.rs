@@ -250,7 +250,8 @@ pub(crate) struct Keys<'a> {
     pub vpc_default: Prefix,
     /// On-premises' network without `[onprem]`'s `cidr`.
     pub onprem_default: Prefix,
-    /// `traffic_flows`: the `traffic` word to expand into flows when there are none.
+    /// The `traffic` word to expand into flows when there are none (unless
+    /// `traffic_flows = false` keeps the model).
     pub preset: Option<super::Traffic>,
 }
 
@@ -280,7 +281,8 @@ impl<'a> Keys<'a> {
             onprem_default: cgw
                 .and_then(|c| selector_network(&c.local_ts))
                 .unwrap_or(ONPREM_DEFAULT),
-            preset: scenario.traffic_flows.then_some(scenario.traffic),
+            preset: (scenario.flow.is_empty() && scenario.traffic_flows != Some(false))
+                .then_some(scenario.traffic),
         }
     }
 
@@ -421,10 +423,26 @@ mod tests {
                 burst: 5
             }
         );
-        assert!(Scenario::parse(MINIMAL, "t.toml", "t")
+        let preset = Scenario::parse(MINIMAL, "t.toml", "t")
             .unwrap()
-            .data_plane()
-            .is_none());
+            .data_plane();
+        let names: Vec<_> = preset
+            .iter()
+            .flat_map(|p| &p.flows)
+            .map(|f| &f.name)
+            .collect();
+        assert_eq!(
+            names,
+            ["steady-to-vpc", "steady-from-vpc"],
+            "steady as pings"
+        );
+        assert!(
+            Scenario::parse(&format!("traffic_flows = false\n{MINIMAL}"), "t.toml", "t")
+                .unwrap()
+                .data_plane()
+                .is_none(),
+            "the model"
+        );
         let e = Scenario::parse(
             &format!("{MINIMAL}[[flow]]\nname = \"a\"\n[[flow]]\nname = \"a\"\n"),
             "t.toml",
