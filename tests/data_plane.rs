@@ -653,3 +653,57 @@ fn a_side_falls_back_to_the_other_tunnel_while_its_preferred_one_is_down() {
     assert_eq!(answered, n(aws1, "packets_out") + 118, "{ping:?}");
     assert_eq!(firewall_drops(&ran), [0; 4]);
 }
+
+/// `ikev2-cgw-trap-on-demand`: a CGW with `startup_action = "trap"` negotiates nothing
+/// until on premises pings at 5 minutes — AWS's log starts then, the first ping lost to
+/// the acquire — and, once its DPD gave up on the IKE SA of the endpoint AWS replaced at
+/// 20 minutes, the next ping brings the tunnel up with the new endpoint. Meanwhile the new
+/// endpoint drops the CGW's ESP on SPIs it never had. With `startup_action = "start"` the
+/// tunnel is up from the start instead, and stays down once DPD cleared it.
+#[test]
+fn a_trap_startup_brings_the_tunnel_up_on_the_first_packet_and_after_a_loss() {
+    let ran = run_v(&["ikev2-cgw-trap-on-demand"]);
+    let at = |r: &TunnelRecord| r.event_timestamp(vpn_log::Schema::Current) - 1_767_225_600_000;
+    let negotiations: Vec<i64> = ran
+        .records
+        .iter()
+        .filter(|r| r.details.starts_with("AWS tunnel is negotiating Phase 1"))
+        .map(at)
+        .collect();
+    assert_eq!(negotiations.len(), 2, "{:?}", ran.records);
+    assert!(
+        (300_000..300_100).contains(&negotiations[0]),
+        "{negotiations:?}"
+    );
+    // The CGW's DPD (10 s) gives up some 165 s into the outage, which ends at 22 min.
+    assert!(
+        (22 * 60_000..24 * 60_000).contains(&negotiations[1]),
+        "{negotiations:?}"
+    );
+    assert_eq!(
+        at(&ran.records[0]),
+        negotiations[0],
+        "nothing before the first ping"
+    );
+    let flow = ran.of("flow", "name", "ping-from-onprem");
+    let lost = n(flow, "unanswered");
+    // The acquire's ping, and those from the replacement to the new IKE SA.
+    assert!((80..100).contains(&lost), "{flow:?}");
+    let aws = ran.of("esp", "host", "aws-tunnel-1");
+    assert!(aws["drops"].contains("unknown_spi="), "{aws:?}");
+
+    let text = std::fs::read_to_string(repo().join("scenarios/ikev2-cgw-trap-on-demand.toml"))
+        .unwrap()
+        .replace("startup_action = \"trap\"", "startup_action = \"start\"");
+    let dir = temp_dir("data-plane-trap-start");
+    let path = dir.join("start.toml");
+    std::fs::write(&path, text).unwrap();
+    let started = run_v(&[path.to_str().unwrap()]);
+    assert!(at(&started.records[0]) < 1_000, "{:?}", started.records[0]);
+    let again = started
+        .records
+        .iter()
+        .filter(|r| r.details.starts_with("AWS tunnel is negotiating Phase 1"))
+        .count();
+    assert_eq!(again, 1, "no trap: nothing brings it back once DPD cleared");
+}

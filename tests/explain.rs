@@ -209,6 +209,15 @@ const TABLE: &[(&str, Expect)] = &[
             Some("ikev2-endpoint-replacement"),
         ),
     ),
+    // Replaced endpoint; the CGW's DPD cleared the old IKE SA, its trap the next ping.
+    (
+        "ikev2-cgw-trap-on-demand",
+        Finding(
+            "endpoint-replaced",
+            Some("README"),
+            Some("ikev2-endpoint-replacement"),
+        ),
+    ),
     ("ikev2-happy", Healthy),
     (
         "ikev2-idle-tunnel-expires",

@@ -491,3 +491,53 @@ fn an_acquire_negotiates_the_missing_pair_at_once() {
     none.run_to(Duration::from_secs(60));
     assert!(!acquire(&mut none, a, vpc), "no trap policy");
 }
+
+/// `start_action = trap` (`Endpoint::trap`): nothing is negotiated until a packet needs the
+/// tunnel; then the acquire negotiates the IKE SA (with the first pair's CHILD SA), and
+/// acquires while it is on its way start nothing more. The trap stays: once the IKE SA is
+/// gone the next packet negotiates a new one — without `close_action = trap`, too.
+#[test]
+fn a_trap_policy_negotiates_the_ike_sa_on_the_first_packet_and_after_it_is_gone() {
+    let one_pair = |c: &mut EndpointConfig| {
+        c.close_action = CloseAction::None;
+        c.more_children.clear();
+    };
+    let established = |pair: &Pair| {
+        let up = |k: &&EventKind| matches!(k, EventKind::IkeSaEstablished { .. });
+        pair.aws.kinds().iter().filter(up).count()
+    };
+    let mut pair = pair_with_cgw(NewChildSa::ReplaceOthers, one_pair);
+    for side in [Side::Aws, Side::Cgw] {
+        pair.act(side, |e, now| e.set_peer_traffic(now, false));
+    }
+    let aws = pair.aws.addr;
+    pair.act(Side::Cgw, |e, _| e.trap(aws));
+    pair.run_to(Duration::from_secs(60));
+    assert!(pair.aws.kinds().is_empty(), "{:?}", pair.aws.kinds());
+    let (a, vpc) = ("10.0.1.7".parse().unwrap(), "172.31.0.9".parse().unwrap());
+    let outside = "192.168.9.9".parse().unwrap();
+    let acquire = |pair: &mut Pair, src, dst| {
+        let mut started = false;
+        pair.act(Side::Cgw, |e, now| started = e.acquire(now, src, dst));
+        started
+    };
+    assert!(!acquire(&mut pair, outside, vpc), "no pair holds it");
+    assert!(acquire(&mut pair, a, vpc));
+    assert!(!acquire(&mut pair, a, vpc), "the IKE SA is on its way");
+    pair.run_to(Duration::from_secs(61));
+    assert_eq!(established(&pair), 1, "{:?}", pair.aws.kinds());
+    assert_eq!(pair.cgw.endpoint.ike_sas().len(), 1);
+
+    let now = pair.now();
+    pair.cgw.endpoint.delete_ike_sas(now);
+    pair.run_to(Duration::from_secs(62));
+    assert!(pair.cgw.endpoint.ike_sas().is_empty());
+    assert!(acquire(&mut pair, a, vpc), "the trap is still there");
+    pair.run_to(Duration::from_secs(63));
+    assert_eq!(pair.cgw.endpoint.ike_sas().len(), 1);
+    assert_eq!(established(&pair), 2);
+
+    let mut untrapped = pair_with_cgw(NewChildSa::ReplaceOthers, one_pair);
+    untrapped.run_to(Duration::from_secs(1));
+    assert!(!acquire(&mut untrapped, a, vpc), "no trap policy");
+}

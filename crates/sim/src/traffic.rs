@@ -51,11 +51,20 @@ pub enum Action {
     Replace { host: usize, options: Option<usize> },
 }
 
-/// What a host boots with: its configuration, a fresh seed, and whom it calls at once.
+/// Whom a host calls when it boots: at once, or on its first packet (a trap policy).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Peer {
+    /// `Endpoint::initiate` (startup action `start`).
+    Call(SocketAddr),
+    /// `Endpoint::trap` (the CGW's `start_action = trap`).
+    Trap(SocketAddr),
+}
+
+/// What a host boots with: its configuration, a fresh seed, and whom it calls.
 pub struct Reboot {
     pub config: EndpointConfig,
     pub seed: u64,
-    pub peer: Option<SocketAddr>,
+    pub peer: Option<Peer>,
     /// Whether it hears its peer's traffic once up (the scenario's traffic model).
     pub traffic: bool,
     /// The configurations an [`Action::Replace`] may switch to (modified tunnel options,
@@ -272,8 +281,10 @@ fn boot(host: &mut Host, now: Instant) {
     r.seed = r.seed.wrapping_add(1);
     host.alive = true;
     host.endpoint.set_peer_traffic(now, r.traffic);
-    if let Some(peer) = r.peer {
-        host.endpoint.initiate(now, peer);
+    match r.peer {
+        Some(Peer::Call(peer)) => host.endpoint.initiate(now, peer),
+        Some(Peer::Trap(peer)) => host.endpoint.trap(peer),
+        None => {}
     }
 }
 

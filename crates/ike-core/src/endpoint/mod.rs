@@ -64,6 +64,8 @@ pub struct Endpoint {
     received: Option<u64>,
     /// The flood defences' state (`crate::dos`).
     guard: Guard,
+    /// Where the trap policy of `start_action = trap` negotiates ([`Endpoint::trap`]).
+    trap_peer: Option<SocketAddr>,
 }
 
 impl Endpoint {
@@ -87,6 +89,7 @@ impl Endpoint {
             arrival: None,
             received: None,
             guard: Guard::default(),
+            trap_peer: None,
         }
     }
 
@@ -338,16 +341,29 @@ impl Endpoint {
         true
     }
 
+    /// strongSwan's `start_action = trap` (swanctl.conf; `auto = route` in ipsec.conf): a
+    /// trap policy for the configured selectors towards `remote`, and no negotiation now.
+    /// The policy stays while the endpoint lives: the first packet the data plane has for
+    /// the selectors with no IKE SA up ([`Endpoint::acquire`]) negotiates the IKE SA and its
+    /// CHILD SA, and one for a pair whose CHILD SA is gone negotiates that pair, as with
+    /// `CloseAction::Trap`.
+    pub fn trap(&mut self, remote: SocketAddr) {
+        self.trap_peer = Some(remote);
+    }
+
     /// The data plane has a packet from `src` to `dst` (inner addresses) that no CHILD SA
     /// takes: the kernel's acquire (RFC 4301 §5.2's "no SA": the SPD says PROTECT, the SAD
-    /// has none; Linux's XFRM_MSG_ACQUIRE). With a trap policy (`CloseAction::Trap`) the
-    /// first established IKE SA negotiates the configured selector pair that holds the
-    /// packet — unless that pair is up, or a CHILD SA is being negotiated, which the
-    /// acquire waits for. The packet itself is not kept (Linux drops it while the SA is
-    /// larval). Returns whether a negotiation started; without a trap policy, or with no
-    /// pair holding the packet, nothing happens.
+    /// has none; Linux's XFRM_MSG_ACQUIRE). With a trap policy (`CloseAction::Trap`, or
+    /// [`Endpoint::trap`]) the first established IKE SA negotiates the configured selector
+    /// pair that holds the packet — unless that pair is up, or a CHILD SA is being
+    /// negotiated, which the acquire waits for. With no IKE SA up, the endpoint's
+    /// [`Endpoint::trap`] policy negotiates one (with the first pair's CHILD SA), unless an
+    /// IKE SA is on its way already. The packet itself is not kept (Linux drops it while the
+    /// SA is larval). Returns whether a negotiation started; without a trap policy, or with
+    /// no pair holding the packet, nothing happens.
     pub fn acquire(&mut self, now: Instant, src: IpAddr, dst: IpAddr) -> bool {
-        if !matches!(self.config.close_action, CloseAction::Trap { .. }) {
+        let close_trap = matches!(self.config.close_action, CloseAction::Trap { .. });
+        if !close_trap && self.trap_peer.is_none() {
             return false;
         }
         let Some(pair) = self
@@ -362,7 +378,17 @@ impl Endpoint {
             .into_iter()
             .find(|&h| self.get(h).is_some_and(Sa::is_established))
         else {
-            return false;
+            let negotiating = self
+                .sas
+                .iter()
+                .any(|e| e.sa.phases().0 == SaState::Negotiating);
+            return match self.trap_peer {
+                Some(remote) if !negotiating => {
+                    self.initiate(now, remote);
+                    true
+                }
+                _ => false,
+            };
         };
         let mut started = false;
         self.with_sa(now, handle, |ctx, sa| started = sa.acquire(ctx, pair));

@@ -74,8 +74,7 @@ impl Phase1Sa {
         let Some((local, remote)) = ctx.config.ts_pairs().nth(i) else {
             return false;
         };
-        if !matches!(ctx.config.close_action, CloseAction::Trap { .. })
-            || !self.is_established()
+        if !self.is_established()
             || !self.quick.is_empty()
             || !self.queued_quick.is_empty()
             || self.pair_is_up(local, remote)

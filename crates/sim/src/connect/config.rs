@@ -282,6 +282,13 @@ impl ConnectConfig {
                 "\"add\" waits for the peer to initiate; `connect` initiates (leave it out, or \"start\")".into(),
             ));
         }
+        if cgw.startup_action == CgwStartup::Trap {
+            return Err(invalid(
+                key_line("startup_action"),
+                "startup_action",
+                "\"trap\" is for `ikesim run`: `connect` initiates at once (leave it out, or \"start\")".into(),
+            ));
+        }
         if cgw.reboot_at.is_some() {
             return Err(invalid(
                 key_line("reboot_at"),

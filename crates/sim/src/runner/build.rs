@@ -15,7 +15,7 @@ use crate::driver::{self, Host, Net};
 use crate::network::{Egress, Nat};
 use crate::scenario::{CgwStartup, Direction, Network, Scenario};
 use crate::timeline::{Collector, HostSpec, Lanes};
-use crate::traffic::{self, Action, Reboot, TunnelHosts};
+use crate::traffic::{self, Action, Peer, Reboot, TunnelHosts};
 
 use super::plane;
 use super::{Recorder, RunError, RunOptions, Sockets};
@@ -100,7 +100,8 @@ pub(crate) async fn build(
     let mut topology: Vec<TunnelHosts> = Vec::with_capacity(scenario.tunnel.len());
     let mut names = Vec::new();
     let mut tunnels = Vec::new();
-    let mut starts: Vec<(usize, usize)> = Vec::new(); // (initiator host, responder host)
+    // (initiator host, responder host, a trap policy rather than a negotiation now)
+    let mut starts: Vec<(usize, usize, bool)> = Vec::new();
     let mut actions: Vec<(Duration, Action)> = Vec::new();
     let mut reboots = Vec::new(); // (host, config, seed, modified configs)
     for (i, tunnel) in (1u8..).zip(&scenario.tunnel) {
@@ -134,11 +135,15 @@ pub(crate) async fn build(
         // Each knows where the other's NAT-T port is (a real host's is 4500).
         aws.set_peer_nat_t_port(cgw.nat_t_addr().port());
         cgw.set_peer_nat_t_port(aws.nat_t_addr().port());
-        if tunnel.cgw.startup_action == CgwStartup::Start && tunnel.cgw.configured {
-            starts.push((ids.cgw, ids.aws));
+        if tunnel.cgw.configured {
+            match tunnel.cgw.startup_action {
+                CgwStartup::Start => starts.push((ids.cgw, ids.aws, false)),
+                CgwStartup::Trap => starts.push((ids.cgw, ids.aws, true)),
+                CgwStartup::Add => {}
+            }
         }
         if tunnel.aws.startup_action == StartupAction::Start {
-            starts.push((ids.aws, ids.cgw));
+            starts.push((ids.aws, ids.cgw, false));
         }
         actions.extend(traffic::tunnel_actions(scenario, tunnel, ids));
         if tunnel.cgw.reboot_at.is_some() {
@@ -214,19 +219,25 @@ pub(crate) async fn build(
         .map(|(at, action)| (t0 + at, action))
         .collect();
     let mut peers = std::collections::HashMap::new();
-    for (from, to) in starts {
+    for (from, to, trap) in starts {
         let mut remote: SocketAddr = hosts[to].addr();
         if let Some(nat) = net.nat.as_ref().filter(|n| n.is_behind(remote)) {
             // AWS knows the CGW by its public address: the NAT's, at a port the NAT maps
             // only if the CGW has sent from it (and does not preserve ports).
             remote = SocketAddr::new(nat.outside_ip(), remote.port());
         }
-        hosts[from].endpoint.initiate(t0, remote);
-        peers.insert(from, remote);
+        let peer = if trap {
+            hosts[from].endpoint.trap(remote);
+            Peer::Trap(remote)
+        } else {
+            hosts[from].endpoint.initiate(t0, remote);
+            Peer::Call(remote)
+        };
+        peers.insert(from, peer);
     }
     for (c, config, seed, modified) in reboots {
-        // A rebooted CGW calls AWS again if it called at the start (a new AWS endpoint: if
-        // its startup action is `start`).
+        // A rebooted CGW calls AWS again (or sets its trap again) if it did at the start
+        // (a new AWS endpoint: if its startup action is `start`).
         let peer = peers.get(&c).copied();
         hosts[c].reboot = Some(Box::new(Reboot {
             config,

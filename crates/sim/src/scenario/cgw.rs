@@ -20,6 +20,11 @@ pub enum CgwStartup {
     Start,
     /// Wait for AWS to initiate.
     Add,
+    /// A trap policy and no negotiation (strongSwan `start_action = trap`, `auto = route`):
+    /// the first packet from on premises for the tunnel's selectors negotiates the IKE SA,
+    /// and so does the first after it is gone (`ike_core::Endpoint::trap`). Needs packets:
+    /// not with `traffic_flows = false`.
+    Trap,
 }
 
 /// What the CGW does when AWS deletes one of its CHILD SAs (strongSwan's `close_action`,

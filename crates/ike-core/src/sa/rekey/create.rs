@@ -209,8 +209,7 @@ impl IkeSa {
         let Some(p) = pair(ctx.config, i) else {
             return false;
         };
-        if !matches!(ctx.config.close_action, CloseAction::Trap { .. })
-            || !self.is_established()
+        if !self.is_established()
             || self
                 .children
                 .iter()

@@ -33,6 +33,22 @@ pub(in crate::scenario) fn check(scenario: &Scenario, text: &str) -> Result<(), 
                 .into(),
         ));
     }
+    if scenario.traffic_flows == Some(false) {
+        if let Some(n) = scenario
+            .tunnel
+            .iter()
+            .position(|t| t.cgw.startup_action == crate::scenario::CgwStartup::Trap)
+        {
+            return Err((
+                crate::scenario::key_in_section(text, "[tunnel.cgw]", n, "startup_action")
+                    .or_else(|| top_key(text, "traffic_flows")),
+                format!("tunnel[{}].cgw.startup_action", n + 1),
+                "\"trap\" negotiates on the first packet, and the traffic model \
+                 (`traffic_flows = false`) sends none: remove `traffic_flows`, or use \"start\""
+                    .into(),
+            ));
+        }
+    }
     if !scenario.flow.is_empty() {
         let given: Option<toml::Table> = toml::from_str(text).ok();
         if given.is_some_and(|t| t.contains_key("traffic")) {
