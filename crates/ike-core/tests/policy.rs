@@ -48,6 +48,14 @@ fn pair_with_cgw(policy: NewChildSa, tweak: impl FnOnce(&mut EndpointConfig)) ->
     pair
 }
 
+/// The CGW's data plane has a packet from `src` to `dst` with no SA (`Endpoint::acquire`):
+/// whether a negotiation started.
+fn acquire(pair: &mut Pair, src: std::net::IpAddr, dst: std::net::IpAddr) -> bool {
+    let mut started = false;
+    pair.act(Side::Cgw, |e, now| started = e.acquire(now, src, dst));
+    started
+}
+
 /// The TSi of each CREATE_CHILD_SA request the CGW sent for a new CHILD SA (neither a
 /// CHILD SA rekey, with REKEY_SA, nor an IKE SA rekey, without selectors), in order, as
 /// text.
@@ -463,11 +471,6 @@ fn an_acquire_negotiates_the_missing_pair_at_once() {
         "172.31.0.9".parse().unwrap(),
     );
     let outside = "192.168.9.9".parse().unwrap();
-    let acquire = |pair: &mut Pair, src, dst| {
-        let mut started = false;
-        pair.act(Side::Cgw, |e, now| started = e.acquire(now, src, dst));
-        started
-    };
     assert!(!acquire(&mut pair, b, vpc), "10.0.2.0/24's pair is up");
     assert!(!acquire(&mut pair, outside, vpc), "no pair holds it");
     assert!(!acquire(&mut pair, vpc, a), "the other way round");
@@ -516,11 +519,6 @@ fn a_trap_policy_negotiates_the_ike_sa_on_the_first_packet_and_after_it_is_gone(
     assert!(pair.aws.kinds().is_empty(), "{:?}", pair.aws.kinds());
     let (a, vpc) = ("10.0.1.7".parse().unwrap(), "172.31.0.9".parse().unwrap());
     let outside = "192.168.9.9".parse().unwrap();
-    let acquire = |pair: &mut Pair, src, dst| {
-        let mut started = false;
-        pair.act(Side::Cgw, |e, now| started = e.acquire(now, src, dst));
-        started
-    };
     assert!(!acquire(&mut pair, outside, vpc), "no pair holds it");
     assert!(acquire(&mut pair, a, vpc));
     assert!(!acquire(&mut pair, a, vpc), "the IKE SA is on its way");
