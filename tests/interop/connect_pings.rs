@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use crate::connect::{connect_test_in, line_spis, ConnectTest};
 use crate::netns::{Netns, ON_PREM, VPC, VPC_HOST};
 use crate::pings::{sa_bytes, sa_packets};
+use crate::strongswan::text;
 use crate::traffic::needs_traffic;
 
 /// The flows, `start` seconds after the CHILD SA is up: 20 pings (5/s for 4 s) and 8 UDP
@@ -210,4 +211,70 @@ fn connect_pings_and_udp_echoes_a_host_behind_a_strongswan_responder() {
 fn ikev1_connect_pings_and_udp_echoes_a_host_behind_a_strongswan_responder() {
     needs_traffic!();
     pings_through("connect-ping-v1", 61, 1);
+}
+
+/// connect's CGW with a trap policy (`close_action = "trap"`): strongSwan deletes the CHILD
+/// SA while the pings run (`swanctl --terminate --child`), the next ping finds no SA, and
+/// its acquire negotiates a new CHILD SA on the same IKE SA — the pings go on, a few lost
+/// to the gap. (Without the trap the CHILD SA stays gone: tests/data_plane.rs.)
+#[test]
+fn connect_s_trap_policy_brings_back_the_child_sa_strongswan_deleted() {
+    needs_traffic!();
+    let n = 62;
+    let ns = Netns::create_with(n, &[VPC_HOST]);
+    let peer = [
+        ("INSTALL_ROUTES", "yes"),
+        ("LOCAL_TS", VPC),
+        ("REMOTE_TS", ON_PREM),
+    ];
+    let cgw = format!(
+        "local_ts = [\"{ON_PREM}\"]\nremote_ts = [\"{VPC}\"]\nclose_action = \"trap\"\n\
+         ike_proposals = [\"aes128-sha256-modp2048\"]\nesp_proposals = [\"aes128-sha256-modp2048\"]\n\
+         [onprem]\ncidr = \"172.16.0.0/16\"\nhosts = [\"172.16.0.10\"]\n\
+         [[flow]]\nname = \"ping\"\nkind = \"icmp\"\ndst = \"10.0.0.10\"\nrate = \"5/s\"\n\
+         stop = \"8s\"\n"
+    );
+    let t = connect_test_in("connect-trap", n, &cgw, &peer, Some(&ns.name));
+    let mut child = t.spawn(&["--stay", "--duration", "10s"]);
+    let first = line_spis(&t.wait_line("CHILD SA established", Duration::from_secs(10)));
+    std::thread::sleep(Duration::from_secs(2));
+    let out = t.peer.run("terminate-child");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stderr),
+        report(&t, &ns)
+    );
+    let status = child.wait().expect("wait for ikesim connect");
+    let said = t.stderr();
+    // The pings lost to the gap make the verdict a failure (docs/real-cgw.md, exit 1).
+    assert_eq!(status.code(), Some(1), "{}", report(&t, &ns));
+    assert!(
+        said.contains("the tunnel came up, but flow ping: "),
+        "{said}"
+    );
+    assert!(
+        said.contains("the trap policy negotiates one"),
+        "no acquire{}",
+        report(&t, &ns)
+    );
+    let established: Vec<Vec<String>> = said
+        .lines()
+        .filter(|l| l.contains("CHILD SA established"))
+        .map(line_spis)
+        .collect();
+    assert_eq!(established.len(), 2, "{said}{}", report(&t, &ns));
+    assert_ne!(established[1], first, "a new CHILD SA");
+    let ping = said
+        .lines()
+        .find(|l| l.contains("flow name=ping from=onprem "))
+        .unwrap_or_else(|| panic!("no flow line{}", report(&t, &ns)));
+    let (sent, answered) = (field(ping, "sent"), field(ping, "answered"));
+    assert_eq!(sent, Some(40), "{ping}");
+    // The ping the acquire costs, and those in flight when strongSwan deleted the SA.
+    assert!(
+        answered.is_some_and(|a| (34..40).contains(&a)),
+        "{ping}{}",
+        report(&t, &ns)
+    );
 }

@@ -13,6 +13,7 @@
 #   strongswan-peer.sh list           swanctl --list-sas
 #   strongswan-peer.sh rekey-child    rekey the CHILD_SA (CREATE_CHILD_SA)
 #   strongswan-peer.sh rekey-ike      rekey the IKE_SA (CREATE_CHILD_SA)
+#   strongswan-peer.sh terminate-child  delete the CHILD_SA alone (INFORMATIONAL/DELETE)
 #   strongswan-peer.sh terminate      delete the IKE_SA (sends INFORMATIONAL/DELETE)
 #   strongswan-peer.sh kill           SIGKILL charon: it vanishes without a word
 #   strongswan-peer.sh stop           stop charon (by PID)
@@ -213,6 +214,7 @@ case "${1:-}" in
   initiate-ike) swanctl --initiate --ike sim --timeout 10 --uri "$URI" ;;
   list)         swanctl --list-sas --uri "$URI" ;;
   rekey-child)  swanctl --rekey --child sim-child --uri "$URI" ;;
+  terminate-child) swanctl --terminate --child sim-child --timeout 10 --uri "$URI" ;;
   rekey-ike)    swanctl --rekey --ike sim --uri "$URI" ;;
   terminate)    swanctl --terminate --ike sim --timeout 10 --uri "$URI" ;;
   kill)         kill_charon ;;

@@ -192,6 +192,7 @@ impl Observer for Cgw {
             if !self.crashed {
                 t.ipsec(now, &mut host.endpoint);
                 t.handle_timeout(now);
+                t.acquire(now, &mut host.endpoint);
             }
         }
         if let Some(at) = self.closing {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use ike_core::ipsec::IpsecChange;
-use ike_core::Endpoint;
+use ike_core::{CloseAction, Endpoint};
 use tokio::net::UdpSocket;
 
 use crate::dataplane::{lan_sites, Arrival, DataPlaneReport, FacingPlane};
@@ -70,6 +70,10 @@ impl Traffic {
             }
             if self.plane.is_none() && matches!(change, IpsecChange::Install(_)) {
                 self.start(now);
+                let trap = matches!(endpoint.config().close_action, CloseAction::Trap { .. });
+                if let Some(p) = &mut self.plane {
+                    p.set_trap(trap);
+                }
             }
             if let Some(p) = &mut self.plane {
                 p.apply(1, change);
@@ -123,6 +127,21 @@ impl Traffic {
             Arrival::Dropped(reason) => {
                 self.esp_dropped += 1;
                 tracing::debug!(%from, len = datagram.len(), %reason, "ESP datagram dropped");
+            }
+        }
+        self.acquire(now, endpoint);
+    }
+
+    /// Packets of the network that found no CHILD SA, to the endpoint's trap policy
+    /// (`close_action = "trap"`): the first for a pair the responder deleted negotiates it
+    /// anew (`Endpoint::acquire`).
+    pub(super) fn acquire(&mut self, now: Instant, endpoint: &mut Endpoint) {
+        let Some(plane) = &mut self.plane else {
+            return;
+        };
+        while let Some((src, dst)) = plane.poll_acquire() {
+            if endpoint.acquire(now, src, dst) {
+                tracing::info!(%src, %dst, "no CHILD SA for the packet: the trap policy negotiates one");
             }
         }
     }

@@ -12,7 +12,8 @@
 //! installed (its inbound SA opens whatever reaches it) but nothing is sent with it
 //! (`not_encapsulated`).
 
-use std::net::SocketAddr;
+use std::collections::VecDeque;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -70,7 +71,14 @@ pub(crate) struct FacingPlane {
     /// The ESP packet being sealed.
     out: Vec<u8>,
     counters: PlaneCounters,
+    /// Whether packets with no SA go to the endpoint's trap policy ([`Self::set_trap`]).
+    trap: bool,
+    /// Their inner addresses, for `Endpoint::acquire` ([`Self::poll_acquire`]).
+    acquires: VecDeque<(IpAddr, IpAddr)>,
 }
+
+/// At most this many acquires wait for the endpoint: more of the same tell it nothing.
+const ACQUIRES_QUEUED: usize = 16;
 
 impl FacingPlane {
     /// A facing host's data plane: `site` behind it (on `side`; its flows' times count
@@ -92,7 +100,22 @@ impl FacingPlane {
             buf: Vec::with_capacity(2_048),
             out: Vec::with_capacity(2_048),
             counters: PlaneCounters::default(),
+            trap: false,
+            acquires: VecDeque::new(),
         })
+    }
+
+    /// The endpoint has a trap policy (`close_action = "trap"`): a packet from behind that
+    /// finds no CHILD SA is queued for it ([`Self::poll_acquire`]), as Linux's XFRM tells
+    /// charon with an ACQUIRE.
+    pub fn set_trap(&mut self, trap: bool) {
+        self.trap = trap;
+    }
+
+    /// The inner addresses of a packet from behind that found no CHILD SA, for
+    /// `Endpoint::acquire` (with [`Self::set_trap`] only).
+    pub fn poll_acquire(&mut self) -> Option<(IpAddr, IpAddr)> {
+        self.acquires.pop_front()
     }
 
     /// Applies one change the endpoint queued (install, remove, new outer addresses).
@@ -156,6 +179,10 @@ impl FacingPlane {
                 Err(reason) => {
                     self.counters.unsealed += 1;
                     tracing::debug!(tunnel, %reason, len = packet.len(), "packet from behind not sealed");
+                    let queued = self.acquires.len() < ACQUIRES_QUEUED;
+                    if reason == esp::Drop::NoSa && self.trap && queued {
+                        self.acquires.extend(super::addresses(&packet));
+                    }
                     continue;
                 }
             };
