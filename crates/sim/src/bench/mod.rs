@@ -278,7 +278,9 @@ fn wide(n: usize) -> u64 {
 }
 
 /// A scenario of `tunnels` tunnels whose CGW speaks `ike_version` with these proposals,
-/// healthy and with steady traffic, on ikesim's default loopback addresses.
+/// healthy and with steady traffic in the traffic model (`traffic_flows = false`: these
+/// figures are IKE's and the records'; the data plane's are `bench esp`'s), on ikesim's
+/// default loopback addresses.
 fn connection(
     ike_version: u8,
     ike: &str,
@@ -287,7 +289,8 @@ fn connection(
 ) -> Result<crate::Scenario, BenchError> {
     use std::fmt::Write as _;
     let mut text = String::from(
-        "description = \"bench\"\n[vpn_connection]\nid = \"vpn-0b000000000000000\"\n\
+        "description = \"bench\"\ntraffic_flows = false\n\
+         [vpn_connection]\nid = \"vpn-0b000000000000000\"\n\
          [cgw]\noutside_ip = \"127.0.2.1\"\n",
     );
     for t in 1..=tunnels {
@@ -456,6 +459,14 @@ mod tests {
         );
         assert_eq!((t.established, t.most_established), (2, 3));
         assert_eq!((t.records, t.dh_exchanges), (6, 4));
+    }
+
+    /// The fleet and handshake benches measure IKE and the records in the traffic model:
+    /// pings would make them the data plane's figures (`bench esp` measures those).
+    #[test]
+    fn the_bench_connections_send_no_packets() {
+        let c = connection(2, "aes256gcm16-prfsha256-ecp256", "aes256gcm16-ecp256", 2).unwrap();
+        assert!(c.data_plane().is_none());
     }
 
     #[test]
