@@ -70,7 +70,7 @@ impl Endpoint {
     /// pair that holds the packet — unless that pair is up, or a CHILD SA is being
     /// negotiated, which the acquire waits for. With no IKE SA up, the endpoint's
     /// [`Endpoint::trap`] policy negotiates one (with the first pair's CHILD SA), unless an
-    /// IKE SA is on its way already. The packet itself is not kept (Linux drops it while the
+    /// IKE SA is on its way, being replaced or being deleted. The packet itself is not kept (Linux drops it while the
     /// SA is larval). Returns whether a negotiation started; without a trap policy, or with
     /// no pair holding the packet, nothing happens.
     pub fn acquire(&mut self, now: Instant, src: IpAddr, dst: IpAddr) -> bool {
@@ -90,12 +90,11 @@ impl Endpoint {
             .into_iter()
             .find(|&h| self.get(h).is_some_and(Sa::is_established))
         else {
-            let negotiating = self
-                .sas
-                .iter()
-                .any(|e| e.sa.phases().0 == SaState::Negotiating);
+            // Only with no IKE SA at all: not while one is on its way, being replaced or
+            // being deleted (the next packet after it is gone finds none).
+            let busy = self.sas.iter().any(|e| e.sa.phases().0 != SaState::Down);
             return match self.trap_peer {
-                Some(remote) if !negotiating => {
+                Some(remote) if !busy => {
                     self.initiate(now, remote);
                     true
                 }
