@@ -261,8 +261,8 @@ pub struct Scenario {
     /// `traffic_flows`, default true: `traffic` as real packets — `steady` a ping each way
     /// every 2 s between the first hosts of `[vpc]` and `[onprem]`, `idle` a data plane
     /// with nothing to carry. `false` keeps the model instead: no ESP, each side simply
-    /// hears its peer or does not (docs/data-plane.md, "`traffic` as flows"). `None`: not
-    /// given.
+    /// hears its peer or does not (docs/data-plane.md, "`traffic` as packets, and the
+    /// model"). `None`: not given.
     #[serde(default)]
     pub traffic_flows: Option<bool>,
 }
@@ -355,8 +355,15 @@ impl Scenario {
         Ok(scenario)
     }
 
+    /// Whether the scenario keeps the traffic model (`traffic_flows = false`, no flows of
+    /// its own): no packets, each side simply hears its peer or not (DESIGN.md, "Traffic
+    /// and DPD").
+    pub fn traffic_model(&self) -> bool {
+        self.flow.is_empty() && self.traffic_flows == Some(false)
+    }
+
     /// The data plane (both networks and the flows), unless the scenario keeps the traffic
-    /// model (`traffic_flows = false`).
+    /// model ([`Scenario::traffic_model`]).
     pub fn data_plane(&self) -> Option<DataPlaneSpec> {
         flows::resolve(self)
     }

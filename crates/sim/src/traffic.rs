@@ -76,9 +76,7 @@ pub struct Reboot {
 /// `traffic_flows = false`). Otherwise there is no model: real ESP arrivals tell the
 /// endpoints (crate::dataplane).
 pub fn flowing(scenario: &Scenario) -> bool {
-    scenario.flow.is_empty()
-        && scenario.traffic_flows == Some(false)
-        && scenario.traffic == Traffic::Steady
+    scenario.traffic_model() && scenario.traffic == Traffic::Steady
 }
 
 /// Every host starts hearing its peer's traffic, or not, at `now` (the start).

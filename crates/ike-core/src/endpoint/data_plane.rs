@@ -29,12 +29,13 @@ impl Endpoint {
     /// §5.3) — only when it names one of our installed inbound CHILD SAs (one being
     /// rekeyed, or the old SA of a rekey until it is deleted, included: the data plane
     /// still takes packets on them) and comes from that IKE SA's peer address: a datagram
-    /// anyone can send must not keep a dead peer alive. The data plane (`EndpointConfig::data_plane`) calls it only for a packet that
-    /// authenticated with that SA's keys (RFC 4303 §3.4.4) and passed the replay check;
-    /// without one (`serve` counting ESP-in-UDP by SPI alone) nothing was checked but the
-    /// SPI and the address. With a NAT detected DPD is periodic, not on demand (AWS's
-    /// rule, as the model's: `shell::timing::dpd_at`): the packet counts, but does not put
-    /// the next probe off. Returns whether it was counted.
+    /// anyone can send must not keep a dead peer alive. The data plane
+    /// (`EndpointConfig::data_plane`) calls it only for a packet that authenticated with
+    /// that SA's keys (RFC 4303 §3.4.4) and passed the replay check; without one (`serve`
+    /// counting ESP-in-UDP by SPI alone) nothing was checked but the SPI and the address.
+    /// With a NAT detected DPD is periodic, not on demand (AWS's rule, as the model's:
+    /// `shell::timing::dpd_at`): the packet counts, but does not put the next probe off.
+    /// Returns whether it was counted.
     pub fn esp_arrived(&mut self, now: Instant, from: SocketAddr, spi: u32) -> bool {
         let Some(e) = self.sas.iter_mut().find(|e| {
             e.sa.remote().ip() == from.ip()
@@ -70,9 +71,9 @@ impl Endpoint {
     /// pair that holds the packet — unless that pair is up, or a CHILD SA is being
     /// negotiated, which the acquire waits for. With no IKE SA up, the endpoint's
     /// [`Endpoint::trap`] policy negotiates one (with the first pair's CHILD SA), unless an
-    /// IKE SA is on its way, being replaced or being deleted. The packet itself is not kept (Linux drops it while the
-    /// SA is larval). Returns whether a negotiation started; without a trap policy, or with
-    /// no pair holding the packet, nothing happens.
+    /// IKE SA is on its way, being replaced or being deleted. The packet itself is not kept
+    /// (Linux drops it while the SA is larval). Returns whether a negotiation started;
+    /// without a trap policy, or with no pair holding the packet, nothing happens.
     pub fn acquire(&mut self, now: Instant, src: IpAddr, dst: IpAddr) -> bool {
         let close_trap = matches!(self.config.close_action, CloseAction::Trap { .. });
         if !close_trap && self.trap_peer.is_none() {

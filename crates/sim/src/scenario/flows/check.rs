@@ -33,7 +33,7 @@ pub(in crate::scenario) fn check(scenario: &Scenario, text: &str) -> Result<(), 
                 .into(),
         ));
     }
-    if scenario.traffic_flows == Some(false) {
+    if scenario.traffic_model() {
         if let Some(n) = scenario
             .tunnel
             .iter()

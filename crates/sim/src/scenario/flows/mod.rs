@@ -281,7 +281,7 @@ impl<'a> Keys<'a> {
             onprem_default: cgw
                 .and_then(|c| selector_network(&c.local_ts))
                 .unwrap_or(ONPREM_DEFAULT),
-            preset: (scenario.flow.is_empty() && scenario.traffic_flows != Some(false))
+            preset: (scenario.flow.is_empty() && !scenario.traffic_model())
                 .then_some(scenario.traffic),
         }
     }
@@ -311,11 +311,11 @@ impl<'a> Keys<'a> {
     }
 }
 
-/// How often `traffic = "steady"` pings each way with `traffic_flows`: five times in AWS's
+/// How often `traffic = "steady"` pings each way: five times in AWS's
 /// DPD delay (10 s), so that a lost ping or two does not leave AWS 10 s without hearing.
 pub const PRESET_INTERVAL: Duration = Duration::from_secs(2);
 
-/// `traffic` as flows (`traffic_flows`): `steady` a ping from on-premises to the VPC every
+/// `traffic` as packets (unless `traffic_flows = false`): `steady` a ping from on-premises to the VPC every
 /// [`PRESET_INTERVAL`] and one the other way, half an interval later; `idle` nothing.
 fn preset(traffic: super::Traffic, vpc: &Site, onprem: &Site) -> Vec<Flow> {
     if traffic == super::Traffic::Idle {
